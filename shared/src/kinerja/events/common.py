@@ -1,0 +1,12 @@
+"""Field types shared by the topic schemas."""
+from marshmallow import fields, validate
+
+from kinerja.events.envelope import NIP_PATTERN
+
+
+def nip_field(**kw):
+    return fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"), **kw)
+
+
+def agency_field(**kw):
+    return fields.String(validate=validate.Length(min=1, max=64), **kw)

@@ -1,0 +1,55 @@
+"""Topic ``kehadiran.v1``: punches, daily attendance summaries, discipline alerts."""
+from marshmallow import Schema, fields, validate
+
+from kinerja.events.common import nip_field
+from kinerja.events.envelope import register
+
+PUNCH_RECORDED = "kehadiran.punch.recorded.v1"
+DAY_SUMMARIZED = "kehadiran.day.summarized.v1"
+DISCIPLINE_ALERT = "kehadiran.discipline.alert.v1"
+
+CODES = ("TL1", "TL2", "TL3", "TL4", "PSW1", "PSW2", "PSW3", "PSW4", "TK")
+
+
+@register(PUNCH_RECORDED)
+class PunchRecorded(Schema):
+    punch_id = fields.String(required=True)
+    nip = nip_field(required=True)
+    device_sn = fields.String(required=True)
+    pin = fields.String(allow_none=True, load_default=None)
+    time = fields.AwareDateTime(required=True)
+    status = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(["in", "out"]))
+    channel = fields.String(load_default="json", validate=validate.OneOf(["json", "adms", "hikvision"]))
+
+
+class Deduction(Schema):
+    code = fields.String(required=True, validate=validate.OneOf(CODES))
+    percent = fields.Decimal(required=True, as_string=True, places=2)
+    minutes = fields.Integer(allow_none=True, load_default=None)
+
+
+@register(DAY_SUMMARIZED)
+class DaySummarized(Schema):
+    nip = nip_field(required=True)
+    date = fields.Date(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    final = fields.Boolean(required=True)
+    workday = fields.Boolean(required=True)
+    excused = fields.String(allow_none=True, load_default=None)
+    arrival = fields.AwareDateTime(allow_none=True, load_default=None)
+    departure = fields.AwareDateTime(allow_none=True, load_default=None)
+    minutes_late = fields.Integer(load_default=0)
+    minutes_early = fields.Integer(load_default=0)
+    deductions = fields.List(fields.Nested(Deduction), load_default=list)
+    punch_event_ids = fields.List(fields.String(), load_default=list)
+    unit = fields.String(allow_none=True, load_default=None)
+
+
+@register(DISCIPLINE_ALERT)
+class DisciplineAlert(Schema):
+    nip = nip_field(required=True)
+    year = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["cumulative", "consecutive"]))
+    days = fields.Integer(required=True)
+    threshold = fields.Integer(required=True)
+    date = fields.Date(required=True)

@@ -1,0 +1,19 @@
+"""Topic ``pegawai.v1`` (compacted, keyed by NIP): the roster."""
+from marshmallow import Schema, fields, validate
+
+from kinerja.events.common import agency_field, nip_field
+from kinerja.events.envelope import register
+
+EMPLOYEE_UPSERTED = "pegawai.employee.upserted.v1"
+
+
+@register(EMPLOYEE_UPSERTED)
+class EmployeeUpserted(Schema):
+    nip = nip_field(required=True)
+    nama = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    agency = agency_field(required=True)
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    jabatan = fields.String(load_default="", dump_default="")
+    atasan_nip = nip_field(allow_none=True, load_default=None)
+    pin = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^\d{1,20}$"))
+    active = fields.Boolean(load_default=True, dump_default=True)

@@ -1,0 +1,1 @@
+"""Kafka plumbing: topic names, producer factory, outbox + relay, the idempotent consumer loop."""

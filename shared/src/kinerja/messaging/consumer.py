@@ -1,0 +1,227 @@
+"""The consumer loop every service runs.
+
+For each message: decode it (undecodable or invalid → ``<topic>.dlq`` with the reason in the
+headers), then apply it and record its id in ``processed_events`` in one database transaction.
+Offsets are committed to Kafka only after those transactions commit, so a crash re-delivers, and
+the recorded id turns the re-delivery into a no-op. A database error stops the partition and
+retries the same message with backoff; it is never skipped.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kinerja.events.envelope import Event, InvalidEvent, decode_event
+from kinerja.messaging.outbox import utcnow
+from kinerja.messaging.topics import dlq
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Event], None]
+
+
+def stop_on_signals(stop: threading.Event, signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT)) -> None:
+    """SIGTERM/SIGINT ask the loop to finish the message in hand, commit, and close."""
+
+    def _handler(signum, _frame):
+        log.info("stop requested", extra={"signal": signum})
+        stop.set()
+
+    for sig in signals:
+        signal.signal(sig, _handler)
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        topics: list[str],
+        group_id: str,
+        session_factory: sessionmaker[Session],
+        processed_table: Table,
+        handle: Handler,
+        producer_factory: Callable[[], KafkaProducer],
+        client_id: str = "kinerja-consumer",
+        max_poll_records: int = 500,
+        handler_attempts: int = 3,
+        consumer_overrides: dict | None = None,
+    ):
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.group_id = group_id
+        self.session_factory = session_factory
+        self.processed = processed_table
+        self.handle = handle
+        self.producer_factory = producer_factory
+        self.client_id = client_id
+        self.max_poll_records = max_poll_records
+        self.handler_attempts = handler_attempts
+        self.consumer_overrides = consumer_overrides or {}
+        self.stats = ConsumerStats()
+        self._dlq_producer: KafkaProducer | None = None
+
+    # -- one message -------------------------------------------------------------------------
+    def apply_once(self, event: Event, topic: str, partition: int, offset: int) -> bool:
+        """Apply in one transaction with the processed-id record. False when already applied."""
+        with self.session_factory() as session:
+            with session.begin():
+                seen = session.execute(
+                    select(self.processed.c.event_id).where(self.processed.c.event_id == event.id)
+                ).first()
+                if seen:
+                    return False
+                self.handle(session, event)
+                session.execute(
+                    insert(self.processed).values(
+                        event_id=event.id, topic=topic, partition=partition, offset=offset,
+                        processed_at=utcnow(),
+                    )
+                )
+        return True
+
+    def _dead_letter(self, msg, reason: str) -> None:
+        if self._dlq_producer is None:
+            self._dlq_producer = self.producer_factory()
+        headers = [
+            ("error", reason.encode()[:4000]),
+            ("original_topic", msg.topic.encode()),
+            ("original_partition", str(msg.partition).encode()),
+            ("original_offset", str(msg.offset).encode()),
+            ("consumer_group", self.group_id.encode()),
+        ]
+        self._dlq_producer.send(dlq(msg.topic), key=msg.key, value=msg.value, headers=headers).get(timeout=30)
+        self.stats.dead_lettered += 1
+        log.warning("message dead-lettered", extra={"topic": msg.topic, "offset": msg.offset, "reason": reason})
+
+    def process_message(self, msg, stop: threading.Event) -> bool:
+        """True when the message is done with (applied, duplicate or dead-lettered)."""
+        try:
+            event = decode_event(msg.value)
+        except InvalidEvent as exc:
+            self._dead_letter(msg, str(exc))
+            return True
+        failures = 0
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                if self.apply_once(event, msg.topic, msg.partition, msg.offset):
+                    self.stats.applied += 1
+                    self.stats.by_type[event.type] = self.stats.by_type.get(event.type, 0) + 1
+                    log.debug("event applied", extra={"event_id": event.id, "type": event.type})
+                else:
+                    self.stats.duplicates += 1
+                return True
+            except InvalidEvent as exc:
+                self._dead_letter(msg, str(exc))
+                return True
+            except IntegrityError as exc:
+                # another consumer recorded the same id between our check and insert
+                if self._already_processed(event.id):
+                    self.stats.duplicates += 1
+                    return True
+                failures += 1
+                if failures >= self.handler_attempts:
+                    self._dead_letter(msg, f"integrity error: {exc.orig!r}")
+                    return True
+            except (OperationalError, DBAPIError) as exc:
+                # the database is away: never skip; wait and try the same message again
+                self.stats.retries += 1
+                log.warning("database unavailable; retrying", extra={"event_id": event.id, "error": repr(exc)[:300]})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - a handler bug must not stall the partition forever
+                failures += 1
+                log.exception("handler failed", extra={"event_id": event.id, "type": event.type})
+                if failures >= self.handler_attempts:
+                    self._dead_letter(msg, f"handler error: {exc!r}")
+                    return True
+        return False
+
+    def _already_processed(self, event_id: str) -> bool:
+        with self.session_factory() as session:
+            return session.execute(
+                select(self.processed.c.event_id).where(self.processed.c.event_id == event_id)
+            ).first() is not None
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _make_consumer(self) -> KafkaConsumer:
+        config = dict(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            client_id=self.client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.max_poll_records,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=3000,
+            fetch_max_wait_ms=100,
+        )
+        config.update(self.consumer_overrides)
+        consumer = KafkaConsumer(**config)
+        consumer.subscribe(self.topics)
+        return consumer
+
+    def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None) -> ConsumerStats:
+        consumer = None
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                if consumer is None:
+                    consumer = self._make_consumer()
+                    backoff = 0.5
+                records = consumer.poll(timeout_ms=200)
+                if not records:
+                    if on_idle:
+                        on_idle()
+                    continue
+                done: dict[TopicPartition, OffsetAndMetadata] = {}
+                interrupted = False
+                for tp, messages in records.items():
+                    for msg in messages:
+                        if not self.process_message(msg, stop):
+                            interrupted = True
+                            break
+                        done[tp] = OffsetAndMetadata(msg.offset + 1, "", -1)
+                    if interrupted:
+                        break
+                if done:
+                    consumer.commit(done)
+                if interrupted:
+                    break
+            except KafkaError as exc:
+                log.warning("kafka unavailable; reconnecting", extra={"error": repr(exc), "backoff_s": backoff})
+                if consumer is not None:
+                    try:
+                        consumer.close(autocommit=False)
+                    except Exception:  # noqa: BLE001
+                        pass
+                    consumer = None
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        if consumer is not None:
+            consumer.close(autocommit=False)
+        if self._dlq_producer is not None:
+            self._dlq_producer.close(timeout=5)
+        log.info("consumer stopped", extra={"applied": self.stats.applied, "duplicates": self.stats.duplicates})
+        return self.stats

@@ -1,0 +1,85 @@
+"""What a service process needs at run time, built after gunicorn forks, never at import:
+settings, engine, sessions, the outbox, and the mains of the relay and consumer processes."""
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from typing import Callable, Iterable
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import Session
+
+from kinerja.config import Settings, load_settings
+from kinerja.db import make_engine, make_session_factory
+from kinerja.events.envelope import Event
+from kinerja.logging import configure_logging
+from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
+from kinerja.messaging.outbox import Outbox, add_plumbing_tables
+from kinerja.messaging.producer import make_producer
+from kinerja.messaging.relay import OutboxRelay
+from kinerja.messaging.topics import topic
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, service: str, metadata: MetaData, settings: Settings | None = None):
+        self.service = service
+        self.metadata = metadata
+        self.settings = settings or load_settings(service)
+        self.outbox_table, self.processed_table = add_plumbing_tables(metadata)
+        self.outbox = Outbox(metadata)
+
+    @cached_property
+    def engine(self):
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self):
+        return make_session_factory(self.engine)
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+    def producer(self, role: str):
+        return make_producer(self.settings.kafka_bootstrap, client_id=f"{self.service}-{role}")
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.engine, self.outbox_table, lambda: self.producer("relay"),
+                           prefix=self.settings.topic_prefix)
+
+    def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
+                 group_id: str | None = None, **kw) -> IdempotentConsumer:
+        return IdempotentConsumer(
+            bootstrap=self.settings.kafka_bootstrap,
+            topics=[topic(t, self.settings.topic_prefix) for t in topics],
+            group_id=group_id or topic(self.settings.consumer_group, self.settings.topic_prefix),
+            session_factory=self.session_factory,
+            processed_table=self.processed_table,
+            handle=handle,
+            producer_factory=lambda: self.producer("dlq"),
+            client_id=f"{self.service}-consumer",
+            **kw,
+        )
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def relay_main(runtime: ServiceRuntime) -> None:
+    configure_logging(f"{runtime.service}-relay")
+    stop = threading.Event()
+    stop_on_signals(stop)
+    log.info("relay starting", extra={"bootstrap": runtime.settings.kafka_bootstrap})
+    runtime.relay().run(stop)
+
+
+def consumer_main(runtime: ServiceRuntime, topics: Iterable[str], handle: Callable[[Session, Event], None],
+                  on_idle: Callable[[], None] | None = None) -> None:
+    configure_logging(f"{runtime.service}-consumer")
+    stop = threading.Event()
+    stop_on_signals(stop)
+    log.info("consumer starting", extra={"topics": list(topics)})
+    runtime.consumer(topics, handle).run(stop, on_idle=on_idle)

@@ -1,0 +1,98 @@
+"""Flask plumbing shared by the four apps: settings, errors as JSON, OpenAPI, health checks."""
+from __future__ import annotations
+
+import socket
+import time
+from typing import Callable
+
+from flask import Blueprint, Flask, current_app, jsonify
+from flask_smorest import Api
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from kinerja.config import Settings
+
+OPENAPI_VERSION = "3.0.3"
+
+
+def configure_app(app: Flask, settings: Settings, *, title: str, version: str = "1.0.0") -> Api:
+    """Bind settings and flask-smorest; every error leaves as JSON with the reason."""
+    app.config["KINERJA_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["API_TITLE"] = title
+    app.config["API_VERSION"] = version
+    app.config["OPENAPI_VERSION"] = OPENAPI_VERSION
+    app.config["OPENAPI_URL_PREFIX"] = "/"
+    app.config["OPENAPI_JSON_PATH"] = "openapi.json"
+    app.json.sort_keys = False
+    api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        body = {"code": exc.code, "status": exc.name, "message": exc.description}
+        extra = getattr(exc, "data", None)
+        if isinstance(extra, dict) and "messages" in extra:
+            body["errors"] = extra["messages"]
+        response = jsonify(body)
+        response.status_code = exc.code or 500
+        if exc.code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
+        return response
+
+    return api
+
+
+class _Cached:
+    def __init__(self, fn: Callable[[], str | None], ttl_s: float = 2.0):
+        self.fn, self.ttl_s, self.at, self.value = fn, ttl_s, 0.0, None
+
+    def __call__(self) -> str | None:
+        now = time.monotonic()
+        if now - self.at > self.ttl_s:
+            self.value, self.at = self.fn(), now
+        return self.value
+
+
+def kafka_reachable(bootstrap: str, timeout_s: float = 1.0) -> str | None:
+    """None when some bootstrap broker accepts a TCP connection, else the reason."""
+    last = "no bootstrap servers configured"
+    for hostport in bootstrap.split(","):
+        host, _, port = hostport.strip().rpartition(":")
+        try:
+            with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
+                return None
+        except OSError as exc:
+            last = f"{hostport}: {exc}"
+    return last
+
+
+def health_blueprint(engine_getter: Callable, settings: Settings) -> Blueprint:
+    """``/healthz``: the process answers. ``/readyz``: its database and Kafka are reachable."""
+    bp = Blueprint("health", __name__)
+    kafka_check = _Cached(lambda: kafka_reachable(settings.kafka_bootstrap))
+
+    def db_check() -> str | None:
+        try:
+            with engine_getter().connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return None
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return repr(exc)[:300]
+
+    @bp.get("/healthz")
+    def healthz():
+        return jsonify(status="ok", service=settings.service)
+
+    @bp.get("/readyz")
+    def readyz():
+        problems = {k: v for k, v in {"database": db_check(), "kafka": kafka_check()}.items() if v}
+        code = 200 if not problems else 503
+        return jsonify(status="ready" if code == 200 else "not ready", service=settings.service,
+                       problems=problems), code
+
+    return bp
+
+
+def settings_of_app() -> Settings:
+    return current_app.config["KINERJA_SETTINGS"]
