@@ -131,12 +131,13 @@ def authenticate() -> Principal:
 
 
 def require_auth(*roles: str) -> Callable:
-    """Route decorator: a valid token, and one of ``roles`` if given."""
+    """Route decorator: a valid token, and one of ``roles`` if given. Put it outermost, so a caller
+    without the right token learns nothing from validation errors."""
 
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)
         def inner(*args, **kwargs):
-            principal = authenticate()
+            principal = getattr(g, "principal", None) or authenticate()
             if roles and principal.role not in roles:
                 raise Forbidden(f"role {principal.role!r} may not do this")
             return view(*args, **kwargs)
@@ -145,3 +146,23 @@ def require_auth(*roles: str) -> Callable:
         return inner
 
     return wrap
+
+
+PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs", "static", "iclock", "dashboard", "metrics"})
+
+
+def guard_app(app, public_blueprints: frozenset[str] = PUBLIC_BLUEPRINTS) -> None:
+    """Every request needs a valid token unless its blueprint is public (health checks, OpenAPI
+    documents, static files, the device protocol): secure by default, not by remembering."""
+
+    @app.before_request
+    def _authenticate():
+        if request.method == "OPTIONS":
+            return None
+        blueprint = request.blueprint
+        if request.endpoint is None:  # 404/405: let Flask answer
+            return None
+        if blueprint in public_blueprints or request.endpoint == "static":
+            return None
+        authenticate()
+        return None

@@ -18,3 +18,24 @@ def alembic_config(script_location: Path, database_url: str) -> Config:
 
 def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(script_location, database_url), revision)
+
+
+def run_env(target_metadata) -> None:
+    """Body of every service's ``migrations/env.py`` (online mode; SQLite in batch mode)."""
+    from alembic import context
+    from kinerja.db import make_engine
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
+                          render_as_batch=url.startswith("sqlite"))
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

@@ -10,12 +10,14 @@ from flask_smorest import Api
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from kinerja.auth import PUBLIC_BLUEPRINTS, guard_app
 from kinerja.config import Settings
 
 OPENAPI_VERSION = "3.0.3"
 
 
-def configure_app(app: Flask, settings: Settings, *, title: str, version: str = "1.0.0") -> Api:
+def configure_app(app: Flask, settings: Settings, *, title: str, version: str = "1.0.0",
+                  public_blueprints: frozenset[str] = PUBLIC_BLUEPRINTS) -> Api:
     """Bind settings and flask-smorest; every error leaves as JSON with the reason."""
     app.config["KINERJA_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -25,6 +27,7 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
     app.config["OPENAPI_URL_PREFIX"] = "/"
     app.config["OPENAPI_JSON_PATH"] = "openapi.json"
     app.json.sort_keys = False
+    guard_app(app, public_blueprints)
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 

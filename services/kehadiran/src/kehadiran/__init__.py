@@ -1,0 +1,1 @@
+"""kehadiran: the attendance service."""

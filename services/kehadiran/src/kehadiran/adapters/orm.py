@@ -1,0 +1,74 @@
+"""kehadiran's tables (SQLAlchemy 2 typed models). Only this service reads or writes them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kinerja.messaging.outbox import add_plumbing_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+metadata = Base.metadata
+add_plumbing_tables(metadata)
+
+
+class Employee(Base):
+    """This service's slice of the roster (from ``pegawai.v1``)."""
+
+    __tablename__ = "employees"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    nama: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(200))
+    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    pin: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    __table_args__ = (Index("ix_employees_agency_pin", "agency", "pin"),)
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    sn: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    tz_offset_minutes: Mapped[int] = mapped_column(Integer, default=420)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PunchRow(Base):
+    """A raw punch, identified by (device, PIN, device time). ``nip`` is NULL while quarantined."""
+
+    __tablename__ = "punches"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_sn: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(64))
+    person_key: Mapped[str] = mapped_column(String(20))  # the device PIN, or the NIP for phones
+    device_time: Mapped[datetime] = mapped_column(DateTime(timezone=False))  # device local clock
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the instant, UTC
+    nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
+    status: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("device_sn", "person_key", "device_time", name="uq_punch_identity"),
+        Index("ix_punches_quarantine", "agency", "person_key", "nip"),
+    )
+
+
+class DaySummaryRow(Base):
+    """The latest published version of one ASN's day."""
+
+    __tablename__ = "day_summaries"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    final: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

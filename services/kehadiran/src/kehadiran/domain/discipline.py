@@ -1,0 +1,169 @@
+"""Daily discipline rules (DESIGN section 6): arrival, departure, TL/PSW/TK and their deductions.
+
+Pure functions over local (agency-timezone) wall-clock times; no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class DeductionTable:
+    """Percent deducted per code (Permentan 68/2012, the project's default)."""
+
+    tl: tuple[Decimal, Decimal, Decimal, Decimal] = (Decimal("0.5"), Decimal("1"), Decimal("1.5"), Decimal("2"))
+    psw: tuple[Decimal, Decimal, Decimal, Decimal] = (Decimal("0.5"), Decimal("1"), Decimal("1.5"), Decimal("2"))
+    tk: Decimal = Decimal("4")
+    # upper bounds in minutes of bands 1..3; band 4 is anything beyond
+    bands: tuple[int, int, int] = (30, 60, 90)
+
+
+DEFAULT_TABLE = DeductionTable()
+
+
+@dataclass(frozen=True)
+class WorkWindow:
+    """One scheduled working period: local start and end (end may be the next day for night shifts)."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def midpoint(self) -> datetime:
+        return self.start + (self.end - self.start) / 2
+
+
+def default_window(day: date) -> WorkWindow | None:
+    """Perpres 21/2023: Mon–Thu 07:30–16:00, Fri 07:30–16:30, weekends off."""
+    weekday = day.weekday()
+    if weekday >= 5:
+        return None
+    end = time(16, 30) if weekday == 4 else time(16, 0)
+    return WorkWindow(datetime.combine(day, time(7, 30)), datetime.combine(day, end))
+
+
+@dataclass(frozen=True)
+class Punch:
+    local_time: datetime  # naive, agency-local wall clock
+    status: str | None = None  # "in" / "out" when the device reports it
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Deduction:
+    code: str
+    percent: Decimal
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: date
+    workday: bool
+    excused: str | None
+    arrival: datetime | None
+    departure: datetime | None
+    minutes_late: int
+    minutes_early: int
+    deductions: tuple[Deduction, ...] = field(default_factory=tuple)
+    punch_event_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def total_percent(self) -> Decimal:
+        return sum((d.percent for d in self.deductions), Decimal("0"))
+
+
+def whole_minutes_late(arrival: datetime, start: datetime) -> int:
+    """07:30:59 is on time, 07:31:00 is one minute late."""
+    if arrival <= start:
+        return 0
+    return int((arrival - start) // timedelta(minutes=1))
+
+
+def whole_minutes_early(departure: datetime, end: datetime) -> int:
+    """Leaving at 15:59:01 is one minute early (partial minutes before the end count)."""
+    if departure >= end:
+        return 0
+    seconds = (end - departure).total_seconds()
+    return int(-(-seconds // 60))
+
+
+def band(minutes: int, table: DeductionTable = DEFAULT_TABLE) -> int:
+    """1..4 for minutes > 0; 4 also stands for a missing punch."""
+    for i, upper in enumerate(table.bands, start=1):
+        if minutes <= upper:
+            return i
+    return 4
+
+
+def split_arrival_departure(punches: list[Punch], window: WorkWindow) -> tuple[Punch | None, Punch | None]:
+    """First punch arrives, last departs; a lone punch is whichever side of the midpoint it falls
+    on, unless the device said in or out."""
+    if not punches:
+        return None, None
+    ordered = sorted(punches, key=lambda p: p.local_time)
+    if len(ordered) == 1:
+        only = ordered[0]
+        if only.status == "in":
+            return only, None
+        if only.status == "out":
+            return None, only
+        return (only, None) if only.local_time < window.midpoint else (None, only)
+    ins = [p for p in ordered if p.status == "in"]
+    outs = [p for p in ordered if p.status == "out"]
+    arrival = ins[0] if ins else ordered[0]
+    departure: Punch | None = outs[-1] if outs else ordered[-1]
+    if departure is arrival or departure.local_time <= arrival.local_time:
+        departure = None
+    elif departure.status != "out" and departure.local_time < window.midpoint:
+        # a second touch seconds after arriving (devices double-read fingers) is not a departure
+        departure = None
+    return arrival, departure
+
+
+def summarize_day(
+    day: date,
+    window: WorkWindow | None,
+    punches: list[Punch],
+    *,
+    excused: str | None = None,
+    day_over: bool,
+    table: DeductionTable = DEFAULT_TABLE,
+) -> DayResult:
+    """The day's record. While the day is not over, only what is already known is deducted:
+    a late arrival counts at once; a missing departure or a missing day counts only when it ends."""
+    ids = tuple(p.event_id for p in sorted(punches, key=lambda p: p.local_time) if p.event_id)
+    if window is None or excused:
+        arrival, departure = (split_arrival_departure(punches, window) if window else (None, None))
+        if window is None and punches:
+            ordered = sorted(punches, key=lambda p: p.local_time)
+            arrival, departure = ordered[0], ordered[-1] if len(ordered) > 1 else None
+        return DayResult(day, window is not None, excused, arrival and arrival.local_time,
+                         departure and departure.local_time, 0, 0, (), ids)
+    arrival, departure = split_arrival_departure(punches, window)
+    deductions: list[Deduction] = []
+    late = whole_minutes_late(arrival.local_time, window.start) if arrival else 0
+    early = whole_minutes_early(departure.local_time, window.end) if departure else 0
+    if not punches:
+        if day_over:
+            deductions.append(Deduction("TK", table.tk))
+    else:
+        if arrival is None:
+            deductions.append(Deduction("TL4", table.tl[3]))
+        elif late > 0:
+            b = band(late, table)
+            deductions.append(Deduction(f"TL{b}", table.tl[b - 1], late))
+        if departure is None:
+            if day_over:
+                deductions.append(Deduction("PSW4", table.psw[3]))
+        elif early > 0:
+            b = band(early, table)
+            deductions.append(Deduction(f"PSW{b}", table.psw[b - 1], early))
+    return DayResult(
+        day, True, None,
+        arrival.local_time if arrival else None,
+        departure.local_time if departure else None,
+        late, early, tuple(deductions), ids,
+    )

@@ -1,0 +1,28 @@
+"""kehadiran's Flask app factory, served by gunicorn:
+
+    gunicorn -b 127.0.0.1:8001 'kehadiran.entrypoints.app:create_app()'
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from kehadiran.entrypoints import devices_api, punches_api
+from kehadiran.entrypoints.runtime import SERVICE, make_runtime
+from kinerja.config import load_settings
+from kinerja.logging import configure_logging
+from kinerja.web import configure_app, health_blueprint
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    settings = load_settings(SERVICE, config)
+    configure_logging(SERVICE)
+    app = Flask(__name__)
+    api = configure_app(app, settings, title="Kinerja kehadiran API")
+    runtime = make_runtime(settings)
+    app.extensions["kinerja_runtime"] = runtime
+    app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
+    api.register_blueprint(punches_api.blp)
+    api.register_blueprint(devices_api.blp)
+    return app

@@ -1,0 +1,21 @@
+"""kehadiran's consumer process: keeps its slice of the roster from ``pegawai.v1``."""
+from __future__ import annotations
+
+
+from kehadiran.entrypoints.runtime import make_runtime
+from kehadiran.service_layer.attendance import apply_roster_event
+from kinerja.messaging import topics
+from kinerja.runtime import consumer_main
+
+
+def main() -> None:
+    runtime = make_runtime()
+
+    def handle(session, event):
+        apply_roster_event(session, runtime.outbox, event, agency_tz=runtime.settings.timezone)
+
+    consumer_main(runtime, [topics.PEGAWAI], handle)
+
+
+if __name__ == "__main__":
+    main()

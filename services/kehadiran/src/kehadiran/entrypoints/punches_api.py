@@ -1,0 +1,89 @@
+"""``POST /api/v1/punches``: JSON batches from phones and non-ADMS devices."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+from werkzeug.exceptions import Forbidden, UnprocessableEntity
+
+from kehadiran.adapters.orm import Device
+from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem
+from kehadiran.service_layer.attendance import PunchInput, record_punches
+from kinerja.auth import current_principal, require_auth
+
+blp = Blueprint("punches", __name__, url_prefix="/api/v1/punches", description="Punches from phones and devices")
+
+MAX_FUTURE = timedelta(minutes=5)
+
+
+def phone_device_sn(nip: str) -> str:
+    return f"phone-{nip}"
+
+
+@blp.route("")
+class Punches(MethodView):
+    @require_auth("device", "pegawai", "atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(PunchBatch)
+    @blp.response(200, IngestResultSchema)
+    def post(self, batch):
+        """Record a batch of punches; good items are kept and bad ones reported by index."""
+        runtime = current_app.extensions["kinerja_runtime"]
+        principal = current_principal()
+        settings = runtime.settings
+        now = datetime.now(timezone.utc)
+        items: list[PunchInput] = []
+        rejected = []
+        for index, raw in enumerate(batch["punches"]):
+            try:
+                item = PunchItem().load(raw)
+            except ValidationError as exc:
+                rejected.append({"index": index, "errors": exc.messages})
+                continue
+            if item["time"] > now + MAX_FUTURE:
+                rejected.append({"index": index, "errors": {"time": ["time is in the future"]}})
+                continue
+            if principal.role != "device":
+                # a phone punches for its own user only
+                if item.get("nip") not in (None, principal.nip) or item.get("pin"):
+                    rejected.append({"index": index, "errors": {"nip": ["a phone may punch only for its own NIP"]}})
+                    continue
+                item["nip"] = principal.nip
+            items.append(_to_input(item))
+        with runtime.session() as session, session.begin():
+            if principal.role == "device":
+                device = session.get(Device, principal.device_sn)
+                if device is None or device.agency != principal.agency:
+                    raise Forbidden("device is not registered")
+            else:
+                device = _phone_device(session, principal)
+            device.last_contact_at = now
+            offset = timedelta(minutes=device.tz_offset_minutes)
+            for it in items:
+                # JSON times carry their offset; the device clock is that instant in the device's zone
+                it.device_time = (it.device_time.astimezone(timezone(offset))).replace(tzinfo=None)
+            result = record_punches(session, runtime.outbox, device, items, channel="json",
+                                    agency_tz=settings.timezone, now=now)
+        result.rejected = rejected
+        if not items and rejected:
+            raise UnprocessableEntity(description={"message": "no valid punch in the batch", "rejected": rejected})
+        return result.as_dict()
+
+
+def _to_input(item: dict) -> PunchInput:
+    if item.get("nip"):
+        return PunchInput(person_key=item["nip"], device_time=item["time"], status=item.get("status"), by_nip=True)
+    return PunchInput(person_key=item["pin"], device_time=item["time"], status=item.get("status"))
+
+
+def _phone_device(session, principal) -> Device:
+    sn = phone_device_sn(principal.nip)
+    device = session.get(Device, sn)
+    if device is None:
+        device = Device(sn=sn, agency=principal.agency, tz_offset_minutes=420, name="phone",
+                        registered_at=datetime.now(timezone.utc))
+        session.add(device)
+    return device

@@ -1,0 +1,49 @@
+"""Request and response schemas of the HTTP API (they also make its OpenAPI document)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from kinerja.events.envelope import NIP_PATTERN
+
+
+class PunchItem(Schema):
+    pin = fields.String(validate=validate.Regexp(r"^\d{1,20}$", error="PIN must be 1-20 digits"))
+    nip = fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    time = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset"})
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["in", "out"]))
+
+    @validates_schema
+    def one_person(self, data, **_):
+        if bool(data.get("pin")) == bool(data.get("nip")):
+            raise ValidationError("give exactly one of pin or nip", "pin")
+
+
+class PunchBatch(Schema):
+    punches = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=5000))
+
+
+class Rejected(Schema):
+    index = fields.Integer()
+    errors = fields.Dict()
+
+
+class IngestResultSchema(Schema):
+    accepted = fields.Integer()
+    duplicates = fields.Integer()
+    quarantined = fields.Integer()
+    rejected = fields.List(fields.Nested(Rejected))
+
+
+class DeviceIn(Schema):
+    sn = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{3,64}$"))
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tz = fields.Float(load_default=7, validate=validate.Range(-12, 14),
+                      metadata={"description": "hours from UTC (WIB 7, WITA 8, WIT 9)"})
+    name = fields.String(load_default="")
+
+
+class DeviceOut(Schema):
+    sn = fields.String()
+    agency = fields.String()
+    tz_offset_minutes = fields.Integer()
+    name = fields.String()
+    registered_at = fields.DateTime()
+    last_contact_at = fields.DateTime(allow_none=True)
