@@ -1,0 +1,1 @@
+"""The ``kinerja`` operator command."""

@@ -1,0 +1,211 @@
+"""``kinerja``: the operators' command line.
+
+    kinerja token --nip N --role R --agency A      a signed JWT
+    kinerja roster import FILE.csv                 publish the roster to pegawai.v1
+    kinerja device add --sn SN --agency A --tz 7   register an attendance device with kehadiran
+    kinerja broker start|stop|status               the local Kafka broker
+    kinerja topics create                          create missing topics
+    kinerja demo                                   load the demo agency
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+import requests
+
+from kinerja.auth import ROLES, issue_token
+
+
+def _settings():
+    from kinerja.config import load_settings
+
+    return load_settings("cli")
+
+
+def _service_url(service: str) -> str:
+    from kinerja.config import DEFAULT_PORTS
+
+    env = os.environ.get(f"{service.upper()}_URL")
+    return env or f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
+
+
+@click.group()
+def cli() -> None:
+    """Kinerja operator tool."""
+
+
+@cli.command()
+@click.option("--nip", help="the NIP (18 digits) the token speaks for")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--agency", required=True, help="agency code, e.g. disdik-lamsel")
+@click.option("--device", "device_sn", help="device serial number (role device)")
+@click.option("--ttl", default=12 * 3600, show_default=True, help="lifetime in seconds")
+def token(nip, role, agency, device_sn, ttl) -> None:
+    """Print a signed JWT."""
+    s = _settings()
+    if nip and (len(nip) != 18 or not nip.isdigit()):
+        raise click.BadParameter("NIP must be 18 digits", param_hint="--nip")
+    try:
+        click.echo(issue_token(s.jwt_secret, role=role, agency=agency, nip=nip, device_sn=device_sn, ttl_s=ttl,
+                               issuer=s.jwt_issuer))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+# -- roster -----------------------------------------------------------------------------------
+@cli.group()
+def roster() -> None:
+    """The roster (pegawai.v1)."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="check the file, publish nothing")
+def roster_import(file: Path, dry_run: bool) -> None:
+    """Publish FILE.csv (nip,nama,agency,unit,jabatan,atasan_nip,pin); bad rows are reported and skipped."""
+    from kinerja.cli.roster import parse_roster, publish
+
+    parsed = parse_roster(file.read_text(encoding="utf-8-sig", errors="replace"))
+    for line, msg in parsed.errors:
+        click.echo(f"{file}:{line}: {msg}", err=True)
+    if dry_run:
+        click.echo(f"{len(parsed.events)} valid row(s), {len(parsed.errors)} rejected (dry run)")
+    else:
+        s = _settings()
+        n = publish(parsed.events, s.kafka_bootstrap, s.topic_prefix) if parsed.events else 0
+        click.echo(f"published {n} employee(s), rejected {len(parsed.errors)} row(s)")
+    if parsed.errors:
+        sys.exit(1)
+
+
+# -- devices ----------------------------------------------------------------------------------
+@cli.group()
+def device() -> None:
+    """Attendance devices (kept by kehadiran)."""
+
+
+def _operator_headers() -> dict:
+    s = _settings()
+    tok = issue_token(s.jwt_secret, role="operator", agency="*", ttl_s=300, issuer=s.jwt_issuer)
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def add_device(sn: str, agency: str, tz: float, name: str = "", url: str | None = None) -> dict:
+    resp = requests.post(f"{url or _service_url('kehadiran')}/api/v1/devices",
+                         json={"sn": sn, "agency": agency, "tz": tz, "name": name},
+                         headers=_operator_headers(), timeout=10)
+    if resp.status_code >= 400:
+        raise click.ClickException(f"kehadiran refused the device ({resp.status_code}): {resp.text}")
+    return resp.json()
+
+
+@device.command("add")
+@click.option("--sn", required=True, help="serial number as the device reports it")
+@click.option("--agency", required=True)
+@click.option("--tz", type=float, default=7, show_default=True, help="hours from UTC: WIB 7, WITA 8, WIT 9")
+@click.option("--name", default="")
+@click.option("--url", default=None, help="kehadiran base URL (default KEHADIRAN_URL or :8001)")
+def device_add(sn, agency, tz, name, url) -> None:
+    """Register a device so kehadiran accepts its punches."""
+    click.echo(json.dumps(add_device(sn, agency, tz, name, url)))
+
+
+# -- broker -----------------------------------------------------------------------------------
+@cli.group()
+def broker() -> None:
+    """The local Kafka broker (KRaft) from deploy/kafka."""
+
+
+@broker.command("start")
+@click.option("--port", type=int, default=None, help="default KINERJA_KAFKA_PORT or 9092")
+def broker_start(port) -> None:
+    from kinerja.localbroker import BrokerError, LocalBroker
+
+    b = LocalBroker.default(port)
+    try:
+        click.echo(f"broker ready at {b.start(prefix=os.environ.get('KINERJA_TOPIC_PREFIX', ''))}")
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@broker.command("stop")
+@click.option("--port", type=int, default=None)
+def broker_stop(port) -> None:
+    from kinerja.localbroker import LocalBroker
+
+    click.echo("broker stopped" if LocalBroker.default(port).stop() else "broker was not running")
+
+
+@broker.command("status")
+@click.option("--port", type=int, default=None)
+def broker_status(port) -> None:
+    from kinerja.localbroker import LocalBroker
+
+    st = LocalBroker.default(port).status()
+    click.echo(json.dumps(st))
+    sys.exit(0 if st["running"] else 3)
+
+
+@cli.group()
+def topics() -> None:
+    """Kafka topics."""
+
+
+@topics.command("create")
+@click.option("--partitions", default=6, show_default=True)
+def topics_create(partitions) -> None:
+    from kinerja.messaging.topics import ensure_topics
+
+    s = _settings()
+    created = ensure_topics(s.kafka_bootstrap, s.topic_prefix, partitions)
+    click.echo(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
+
+
+# -- demo -------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--size", default=50, show_default=True)
+@click.option("--write-csv", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def demo(size, write_csv) -> None:
+    """Load the demo agency: roster, supervisors, devices; print demo tokens."""
+    from kinerja.cli.demo import AGENCY, DEVICES, demo_roster, roster_csv
+    from kinerja.cli.roster import parse_roster, publish
+
+    rows = demo_roster(size)
+    text = roster_csv(rows)
+    if write_csv:
+        write_csv.write_text(text)
+    parsed = parse_roster(text)
+    if parsed.errors:
+        raise click.ClickException(f"demo roster invalid: {parsed.errors[:3]}")
+    s = _settings()
+    publish(parsed.events, s.kafka_bootstrap, s.topic_prefix)
+    for sn, name in DEVICES:
+        add_device(sn, AGENCY, 7, name)
+    staff = next(r for r in rows if r["jabatan"] not in ("Kepala Dinas",) and not r["jabatan"].startswith("Kepala"))
+    chief = next(r for r in rows if r["nip"] == staff["atasan_nip"])
+    tokens = {
+        "pegawai": (staff, issue_token(s.jwt_secret, role="pegawai", agency=AGENCY, nip=staff["nip"], issuer=s.jwt_issuer)),
+        "atasan": (chief, issue_token(s.jwt_secret, role="atasan", agency=AGENCY, nip=chief["nip"], issuer=s.jwt_issuer)),
+        "admin": (rows[0], issue_token(s.jwt_secret, role="admin", agency=AGENCY, nip=rows[0]["nip"], issuer=s.jwt_issuer)),
+        "device": ({"nip": "-", "nama": DEVICES[0][1], "pin": "-"},
+                   issue_token(s.jwt_secret, role="device", agency=AGENCY, device_sn=DEVICES[0][0], issuer=s.jwt_issuer)),
+    }
+    click.echo(f"demo agency {AGENCY}: {len(rows)} ASN, {len(DEVICES)} devices")
+    out = {role: {"nip": who["nip"], "nama": who["nama"], "pin": who.get("pin"), "token": tok}
+           for role, (who, tok) in tokens.items()}
+    state = Path(os.environ.get("KINERJA_VAR_DIR", "var")) / "demo.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps(out, indent=2))
+    click.echo(f"demo tokens written to {state}")
+
+
+def main() -> None:  # pragma: no cover
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

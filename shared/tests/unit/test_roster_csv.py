@@ -1,0 +1,38 @@
+import pytest
+
+from kinerja.cli.demo import demo_roster, roster_csv
+from kinerja.cli.roster import parse_roster
+
+pytestmark = pytest.mark.unit
+HEADER = "nip,nama,agency,unit,jabatan,atasan_nip,pin\n"
+
+
+def test_bad_rows_are_reported_by_line_and_skipped():
+    text = HEADER + "\n".join([
+        "198503122010011001,Budi,disdik,Sekretariat,Kepala,,1",         # line 2 ok
+        "12345,Citra,disdik,Sekretariat,Staf,198503122010011001,2",     # line 3 bad NIP
+        "198601012011012002,,disdik,Sekretariat,Staf,,3",               # line 4 no name
+        "198503122010011001,Budi Lagi,disdik,Sekretariat,Staf,,4",      # line 5 duplicate
+        "198701012012011003,Dewi,disdik,Sekretariat,Staf,198503122010011001,x",  # line 6 bad pin
+        "198801012013012004,Eko,disdik,Sekretariat,Staf,198503122010011001,5",   # line 7 ok
+    ]) + "\n"
+    parsed = parse_roster(text)
+    assert [e.data["nip"] for e in parsed.events] == ["198503122010011001", "198801012013012004"]
+    assert [line for line, _ in parsed.errors] == [3, 4, 5, 6]
+    assert "18 digits" in parsed.errors[0][1]
+    assert "duplicate of line 2" in parsed.errors[2][1]
+
+
+def test_missing_columns_are_refused_whole():
+    parsed = parse_roster("nip,nama\n198503122010011001,Budi\n")
+    assert parsed.events == [] and parsed.errors[0][0] == 1 and "agency" in parsed.errors[0][1]
+
+
+def test_demo_roster_is_valid_and_has_a_hierarchy():
+    rows = demo_roster(50)
+    parsed = parse_roster(roster_csv(rows))
+    assert parsed.errors == [] and len(parsed.events) == 50
+    nips = {r["nip"] for r in rows}
+    assert len(nips) == 50
+    assert all(r["atasan_nip"] in nips for r in rows[1:])
+    assert len({r["unit"] for r in rows}) == 4
