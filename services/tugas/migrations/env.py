@@ -1,0 +1,4 @@
+from tugas.adapters.orm import metadata
+from kinerja.migrations import run_env
+
+run_env(metadata)

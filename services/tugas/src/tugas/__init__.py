@@ -1,0 +1,1 @@
+"""tugas: the tasks service (SKP plans, tasks, approval with a quality rating)."""

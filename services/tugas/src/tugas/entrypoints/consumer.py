@@ -1,0 +1,57 @@
+"""tugas's consumer process: keeps its slice of the roster from ``pegawai.v1`` and, when idle,
+flags overdue tasks (at most once a minute)."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from kinerja.messaging import topics
+from kinerja.runtime import ServiceRuntime, consumer_main
+from tugas.entrypoints.runtime import make_runtime
+from tugas.service_layer.tasks import apply_roster_event, flag_overdue
+
+log = logging.getLogger(__name__)
+
+OVERDUE_INTERVAL_S = 60.0
+
+
+def handle(session, event) -> None:
+    apply_roster_event(session, event)
+
+
+def check_overdue(runtime: ServiceRuntime, now: datetime | None = None) -> int:
+    """One overdue sweep in its own transaction; returns how many tasks were flagged."""
+    now = now or datetime.now(timezone.utc)
+    today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
+    with runtime.session() as session, session.begin():
+        return flag_overdue(session, runtime.outbox, today=today, now=now)
+
+
+def overdue_ticker(runtime: ServiceRuntime, interval_s: float = OVERDUE_INTERVAL_S, clock=time.monotonic):
+    """An ``on_idle`` hook that sweeps at most once per ``interval_s`` (the first call sweeps)."""
+    last: list[float | None] = [None]
+
+    def tick() -> None:
+        now = clock()
+        if last[0] is not None and now - last[0] < interval_s:
+            return
+        last[0] = now
+        try:
+            flagged = check_overdue(runtime)
+            if flagged:
+                log.info("overdue tasks flagged", extra={"count": flagged})
+        except Exception:  # noqa: BLE001 - the database may be away; the next tick tries again
+            log.exception("overdue sweep failed")
+
+    return tick
+
+
+def main() -> None:
+    runtime = make_runtime()
+    consumer_main(runtime, [topics.PEGAWAI], handle, on_idle=overdue_ticker(runtime))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Request and response schemas of the HTTP API (they also make its OpenAPI document)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.tugas import TASK_STATUSES
+
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def nip(**kw):
+    return fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"), **kw)
+
+
+class TaskIn(Schema):
+    nip = nip(required=True, metadata={"description": "the assignee, a direct subordinate of the caller"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    description = fields.String(load_default=None, allow_none=True)
+    due_date = fields.Date(required=True)
+    target_quantity = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, min_inclusive=False),
+                                     metadata={"description": "greater than 0"})
+    rhk_id = fields.String(load_default=None, allow_none=True)
+    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class TaskQuery(Schema):
+    assignee = nip()
+    status = fields.String(validate=validate.OneOf(TASK_STATUSES))
+    period = fields.String(validate=validate.Regexp(PERIOD_PATTERN, error="period must be YYYY-MM"),
+                           metadata={"description": "tasks due in this month"})
+    rhk = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    page = fields.Integer(validate=validate.Range(min=1), metadata={"description": "1-based; overrides offset"})
+
+
+class VersionMixin(Schema):
+    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                             metadata={"description": "the version you read; a stale one gives 409"})
+
+
+class StartIn(VersionMixin):
+    pass
+
+
+class SubmitIn(VersionMixin):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    links = fields.List(fields.Url(), load_default=list, validate=validate.Length(max=50))
+
+
+class ApproveIn(VersionMixin):
+    realised_quantity = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    quality = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100),
+                             metadata={"description": "a whole number from 0 to 100"})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class ReturnIn(VersionMixin):
+    feedback = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+    @validates_schema
+    def not_blank(self, data, **_):
+        if not data.get("feedback", "").strip():
+            raise ValidationError("feedback must not be blank", "feedback")
+
+
+class CancelIn(VersionMixin):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    agency = fields.String()
+    nip = fields.String()
+    atasan_nip = fields.String(allow_none=True)
+    assigned_by = fields.String()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    rhk_id = fields.String(allow_none=True)
+    status = fields.String()
+    due_date = fields.Date()
+    target_quantity = fields.Decimal(as_string=True)
+    realised_quantity = fields.Decimal(as_string=True, allow_none=True)
+    quality = fields.Integer(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+    links = fields.List(fields.String())
+    overdue_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class TaskPage(Schema):
+    items = fields.List(fields.Nested(TaskOut))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()

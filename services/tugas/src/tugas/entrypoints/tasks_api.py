@@ -1,0 +1,171 @@
+"""``/api/v1/tasks``: assign, list, read, and move tasks through their lifecycle."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import Conflict, Forbidden, NotFound, UnprocessableEntity
+
+from kinerja.auth import current_principal, require_auth
+from tugas.adapters.orm import TaskRow
+from tugas.domain.tasks import IllegalTransition, InvalidInput, NotAllowed
+from tugas.entrypoints.schemas import ApproveIn, CancelIn, ReturnIn, StartIn, SubmitIn, TaskIn, TaskOut, TaskPage, TaskQuery
+from tugas.service_layer import tasks as service
+from tugas.service_layer.tasks import Actor, ConcurrentUpdate, TaskNotFound, UnknownRhk, as_utc
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks (tugas) and their approval")
+
+TIME_FIELDS = ("submitted_at", "approved_at", "overdue_at", "created_at", "updated_at")
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+def _actor() -> Actor:
+    p = current_principal()
+    return Actor(nip=p.nip, role=p.role, agency=p.agency)
+
+
+def _out(row: TaskRow) -> dict:
+    data = {name: getattr(row, name) for name in TaskOut().fields}
+    for name in TIME_FIELDS:
+        data[name] = as_utc(data[name])
+    return data
+
+
+@contextmanager
+def _rules_as_http():
+    """Domain and service refusals become 4xx with the reason; the transaction rolls back."""
+    try:
+        yield
+    except TaskNotFound as exc:
+        raise NotFound(f"task {exc.args[0]} not found") from None
+    except ConcurrentUpdate as exc:
+        raise Conflict(exc.reason) from None
+    except UnknownRhk as exc:
+        raise UnprocessableEntity(exc.reason) from None
+    except NotAllowed as exc:
+        raise Forbidden(exc.reason) from None
+    except IllegalTransition as exc:
+        raise Conflict(exc.reason) from None
+    except InvalidInput as exc:
+        raise UnprocessableEntity(exc.reason) from None
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @require_auth("pegawai", "atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(TaskQuery, location="query")
+    @blp.response(200, TaskPage)
+    def get(self, args):
+        """Tasks the caller may see (own; an atasan's team; an admin's agency), filtered and paged."""
+        limit = args["limit"]
+        offset = (args["page"] - 1) * limit if args.get("page") else args["offset"]
+        with _runtime().session() as session:
+            rows, total = service.list_tasks(session, _actor(), assignee=args.get("assignee"),
+                                             status=args.get("status"), period=args.get("period"),
+                                             rhk_id=args.get("rhk"), limit=limit, offset=offset)
+            return {"items": [_out(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(TaskIn)
+    @blp.response(201, TaskOut)
+    def post(self, body):
+        """A supervisor assigns a task to a direct subordinate (due today or later)."""
+        runtime = _runtime()
+        now = datetime.now(timezone.utc)
+        today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
+        with _rules_as_http(), runtime.session() as session, session.begin():
+            row = service.assign_task(
+                session, runtime.outbox, _actor(), assignee_nip=body["nip"], title=body["title"],
+                due_date=body["due_date"], target_quantity=body["target_quantity"], today=today,
+                rhk_id=body.get("rhk_id"), category=body.get("category"), description=body.get("description"),
+                now=now)
+            return _out(row)
+
+
+@blp.route("/<task_id>")
+class TaskItem(MethodView):
+    @require_auth("pegawai", "atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, TaskOut)
+    def get(self, task_id):
+        """One task, if the caller may see it."""
+        actor = _actor()
+        with _rules_as_http(), _runtime().session() as session:
+            row = service.load_task(session, actor, task_id)
+            if not service.can_see(session, actor, row):
+                raise Forbidden("this task is neither yours nor your team's")
+            return _out(row)
+
+
+def _change(task_id: str, action: str, body: dict) -> dict:
+    runtime = _runtime()
+    args = dict(body)
+    version = args.pop("version", None)
+    with _rules_as_http(), runtime.session() as session, session.begin():
+        row = service.change_task(session, runtime.outbox, _actor(), task_id, action,
+                                  expected_version=version, **args)
+        return _out(row)
+
+
+@blp.route("/<task_id>/start")
+class StartTask(MethodView):
+    @require_auth("pegawai", "atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(StartIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """The assignee starts working on an assigned task."""
+        return _change(task_id, "start", body)
+
+
+@blp.route("/<task_id>/submit")
+class SubmitTask(MethodView):
+    @require_auth("pegawai", "atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(SubmitIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """The assignee submits the result (a note and links) for approval."""
+        return _change(task_id, "submit", body)
+
+
+@blp.route("/<task_id>/approve")
+class ApproveTask(MethodView):
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(ApproveIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """The assignee's supervisor approves: realised quantity and quality (0–100)."""
+        return _change(task_id, "approve", body)
+
+
+@blp.route("/<task_id>/return")
+class ReturnTask(MethodView):
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(ReturnIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """The assignee's supervisor returns the submission for revision, with feedback."""
+        return _change(task_id, "return", body)
+
+
+@blp.route("/<task_id>/cancel")
+class CancelTask(MethodView):
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(CancelIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """The assignee's supervisor cancels a task that is not approved."""
+        return _change(task_id, "cancel", body)

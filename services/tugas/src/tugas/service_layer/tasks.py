@@ -1,0 +1,281 @@
+"""Task handlers: one transaction per command, the row and its event (outbox) written together.
+
+Every change is a conditional ``UPDATE tasks ... WHERE id = :id AND version = :read_version``: of
+two racing approvals one updates the row and the other finds it changed and gets a conflict. That
+holds on PostgreSQL (the second UPDATE waits for the first's row lock, then re-checks the version)
+and on SQLite (writers are serialised by ``BEGIN IMMEDIATE``; the second reads the approved row).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from kinerja.events import make_event
+from kinerja.events.envelope import Event
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.events.tugas import (
+    TASK_APPROVED,
+    TASK_ASSIGNED,
+    TASK_CANCELLED,
+    TASK_OVERDUE,
+    TASK_RETURNED,
+    TASK_SUBMITTED,
+)
+from kinerja.messaging.outbox import Outbox
+from tugas.adapters.orm import Employee, RhkRow, TaskRow
+from tugas.domain import tasks as rules
+from tugas.domain.tasks import FINISHED, Task, TaskRuleError
+
+SOURCE = "kinerja/tugas"
+
+EVENT_OF_STATUS = {
+    rules.ASSIGNED: TASK_ASSIGNED,
+    rules.SUBMITTED: TASK_SUBMITTED,
+    rules.APPROVED: TASK_APPROVED,
+    rules.RETURNED: TASK_RETURNED,
+    rules.CANCELLED: TASK_CANCELLED,
+    # in_progress is not an event of its own: penilaian scores nothing on it
+}
+
+
+class TaskNotFound(Exception):
+    pass
+
+
+class UnknownRhk(TaskRuleError):
+    pass
+
+
+class ConcurrentUpdate(TaskRuleError):
+    """The row changed since it was read (another approval won, or the caller's version is stale)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    nip: str | None
+    role: str
+    agency: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(t: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC
+    if t is None:
+        return None
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+
+
+# -- roster -----------------------------------------------------------------------------------
+def apply_roster_event(session: Session, event: Event) -> None:
+    if event.type != EMPLOYEE_UPSERTED:
+        return
+    d = event.data
+    emp = session.get(Employee, d["nip"])
+    if emp is None:
+        emp = Employee(nip=d["nip"])
+        session.add(emp)
+    emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
+    emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
+
+
+def supervisor_of(session: Session, nip: str) -> str | None:
+    emp = session.get(Employee, nip)
+    return emp.atasan_nip if emp is not None and emp.active else None
+
+
+# -- mapping ----------------------------------------------------------------------------------
+def to_domain(row: TaskRow) -> Task:
+    return Task(
+        id=row.id, nip=row.nip, atasan_nip=row.atasan_nip, title=row.title, due_date=row.due_date,
+        target_quantity=Decimal(row.target_quantity), status=row.status, rhk_id=row.rhk_id,
+        category=row.category,
+        realised_quantity=Decimal(row.realised_quantity) if row.realised_quantity is not None else None,
+        quality=row.quality, submitted_at=as_utc(row.submitted_at), approved_at=as_utc(row.approved_at),
+        note=row.note, links=tuple(row.links or ()), version=row.version,
+    )
+
+
+def task_state(task: Task) -> dict[str, Any]:
+    """The ``TaskState`` payload of every task event."""
+    return {
+        "task_id": task.id, "nip": task.nip, "atasan_nip": task.atasan_nip, "title": task.title,
+        "rhk_id": task.rhk_id, "status": task.status, "due_date": task.due_date,
+        "target_quantity": task.target_quantity, "realised_quantity": task.realised_quantity,
+        "quality": task.quality, "submitted_at": as_utc(task.submitted_at),
+        "approved_at": as_utc(task.approved_at), "note": task.note, "category": task.category,
+    }
+
+
+def _event(event_type: str, task: Task, agency: str) -> Event:
+    return make_event(event_type, subject=task.nip, agency=agency, source=SOURCE, data=task_state(task))
+
+
+# -- commands ---------------------------------------------------------------------------------
+def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip: str, title: str,
+                due_date: date, target_quantity: Decimal, today: date, rhk_id: str | None = None,
+                category: str | None = None, description: str | None = None,
+                now: datetime | None = None) -> TaskRow:
+    now = now or utcnow()
+    assignee = session.get(Employee, assignee_nip)
+    if assignee is None or not assignee.active or assignee.agency != actor.agency:
+        raise rules.NotAllowed("the assignee is not in your team")
+    if rhk_id is not None:
+        rhk = session.get(RhkRow, rhk_id)
+        if rhk is None or rhk.nip != assignee_nip:
+            raise UnknownRhk(f"unknown RHK {rhk_id!r} for {assignee_nip}")
+    task = rules.assign(task_id=str(uuid.uuid4()), assignee_nip=assignee_nip,
+                        assignee_atasan_nip=assignee.atasan_nip, actor_nip=actor.nip or "",
+                        title=title, due_date=due_date, target_quantity=target_quantity, today=today,
+                        rhk_id=rhk_id, category=category)
+    row = TaskRow(
+        id=task.id, agency=assignee.agency, nip=task.nip, atasan_nip=task.atasan_nip, assigned_by=actor.nip,
+        title=task.title, description=description, category=task.category, rhk_id=task.rhk_id,
+        status=task.status, due_date=task.due_date, target_quantity=task.target_quantity, links=[],
+        created_at=now, updated_at=now, version=task.version,
+    )
+    session.add(row)
+    session.flush()
+    outbox.add(session, _event(TASK_ASSIGNED, task, row.agency))
+    return row
+
+
+def load_task(session: Session, actor: Actor, task_id: str) -> TaskRow:
+    """The task, if it belongs to the caller's agency (another agency's tasks do not exist for them)."""
+    row = session.get(TaskRow, task_id)
+    if row is None or row.agency != actor.agency:
+        raise TaskNotFound(task_id)
+    return row
+
+
+def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, action: str, *,
+                expected_version: int | None = None, now: datetime | None = None, **args: Any) -> TaskRow:
+    """Apply one lifecycle action (start, submit, approve, return, cancel) and publish its event."""
+    now = now or utcnow()
+    row = load_task(session, actor, task_id)
+    if expected_version is not None and expected_version != row.version:
+        raise ConcurrentUpdate(f"task changed since version {expected_version} (now at version {row.version})")
+    task = to_domain(row)
+    nip = actor.nip or ""
+    if action == "start":
+        new = rules.start(task, actor_nip=nip)
+    elif action == "submit":
+        new = rules.submit(task, actor_nip=nip, at=now, note=args.get("note"), links=tuple(args.get("links") or ()))
+    elif action == "approve":
+        new = rules.approve(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip), at=now,
+                            realised_quantity=args["realised_quantity"], quality=args["quality"],
+                            note=args.get("note"))
+    elif action == "return":
+        new = rules.return_for_revision(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip),
+                                        feedback=args.get("feedback") or "")
+    elif action == "cancel":
+        new = rules.cancel(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip),
+                           reason=args.get("reason"))
+    else:  # pragma: no cover - the API only routes the five above
+        raise ValueError(action)
+    _save(session, row, task.version, new, now)
+    event_type = EVENT_OF_STATUS.get(new.status)
+    if event_type:
+        outbox.add(session, _event(event_type, new, row.agency))
+    return row
+
+
+def _save(session: Session, row: TaskRow, read_version: int, new: Task, now: datetime) -> None:
+    result = session.execute(
+        update(TaskRow)
+        .where(TaskRow.id == row.id, TaskRow.version == read_version)
+        .values(status=new.status, atasan_nip=new.atasan_nip, realised_quantity=new.realised_quantity,
+                quality=new.quality, submitted_at=new.submitted_at, approved_at=new.approved_at,
+                note=new.note, links=list(new.links), version=new.version, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ConcurrentUpdate("the task was changed by someone else at the same time; reload it and try again")
+    session.refresh(row)
+
+
+# -- overdue ----------------------------------------------------------------------------------
+def flag_overdue(session: Session, outbox: Outbox, *, today: date, now: datetime | None = None,
+                 limit: int = 500) -> int:
+    """Publish ``tugas.task.overdue.v1`` once for each task past its due date and not finished."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(TaskRow)
+        .where(TaskRow.status.not_in(FINISHED), TaskRow.due_date < today, TaskRow.overdue_at.is_(None))
+        .order_by(TaskRow.due_date, TaskRow.id)
+        .limit(limit)
+    ).scalars().all()
+    flagged = 0
+    for row in rows:
+        task = to_domain(row)
+        if not rules.is_overdue(task, today=today):
+            continue
+        # conditional: an approval or a second flagger committing meanwhile makes this a no-op
+        result = session.execute(
+            update(TaskRow)
+            .where(TaskRow.id == row.id, TaskRow.overdue_at.is_(None), TaskRow.status.not_in(FINISHED))
+            .values(overdue_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            continue
+        outbox.add(session, _event(TASK_OVERDUE, task, row.agency))
+        flagged += 1
+    return flagged
+
+
+# -- queries ----------------------------------------------------------------------------------
+def visible_tasks(actor: Actor):
+    """Which tasks the caller may see: their own; an atasan also their team's; an admin the agency."""
+    query = select(TaskRow).where(TaskRow.agency == actor.agency)
+    if actor.role == "admin":
+        return query
+    if actor.role == "atasan":
+        team = select(Employee.nip).where(Employee.atasan_nip == actor.nip)
+        return query.where(or_(TaskRow.nip == actor.nip, TaskRow.atasan_nip == actor.nip, TaskRow.nip.in_(team)))
+    return query.where(TaskRow.nip == actor.nip)
+
+
+def can_see(session: Session, actor: Actor, row: TaskRow) -> bool:
+    if row.agency != actor.agency:
+        return False
+    if actor.role == "admin" or row.nip == actor.nip:
+        return True
+    if actor.role == "atasan":
+        return row.atasan_nip == actor.nip or supervisor_of(session, row.nip) == actor.nip
+    return False
+
+
+def month_range(period: str) -> tuple[date, date]:
+    year, month = (int(p) for p in period.split("-"))
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    return start, end
+
+
+def list_tasks(session: Session, actor: Actor, *, assignee: str | None = None, status: str | None = None,
+               period: str | None = None, rhk_id: str | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[TaskRow], int]:
+    query = visible_tasks(actor)
+    if assignee:
+        query = query.where(TaskRow.nip == assignee)
+    if status:
+        query = query.where(TaskRow.status == status)
+    if period:
+        start, end = month_range(period)
+        query = query.where(TaskRow.due_date >= start, TaskRow.due_date < end)
+    if rhk_id:
+        query = query.where(TaskRow.rhk_id == rhk_id)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(TaskRow.due_date, TaskRow.created_at, TaskRow.id).limit(limit).offset(offset)
+    ).scalars().all()
+    return list(rows), total
