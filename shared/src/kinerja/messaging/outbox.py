@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from kinerja.db import UtcDateTime
 from kinerja.events.envelope import Event
 from kinerja.messaging import topics
 
@@ -44,8 +44,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("topic", String(200), nullable=False),  # base name; the relay adds the prefix
         Column("key", String(64), nullable=False),
         Column("value", Text, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False, default=utcnow),
+        Column("sent_at", UtcDateTime(), nullable=True),
         Index("ix_outbox_unsent", "sent_at", "id"),
     )
 
@@ -60,7 +60,7 @@ def processed_events_table(metadata: MetaData) -> Table:
         Column("topic", String(200), nullable=False),
         Column("partition", Integer, nullable=False),
         Column("offset", BigInteger, nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, default=utcnow),
+        Column("processed_at", UtcDateTime(), nullable=False, default=utcnow),
     )
 
 

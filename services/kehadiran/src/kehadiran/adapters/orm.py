@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kinerja.db import UtcDateTime
 from kinerja.messaging.outbox import add_plumbing_tables
 
 
@@ -37,8 +38,8 @@ class Device(Base):
     agency: Mapped[str] = mapped_column(String(64), index=True)
     tz_offset_minutes: Mapped[int] = mapped_column(Integer, default=420)
     name: Mapped[str] = mapped_column(String(200), default="")
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class PunchRow(Base):
@@ -50,11 +51,11 @@ class PunchRow(Base):
     agency: Mapped[str] = mapped_column(String(64))
     person_key: Mapped[str] = mapped_column(String(20))  # the device PIN, or the NIP for phones
     device_time: Mapped[datetime] = mapped_column(DateTime(timezone=False))  # device local clock
-    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the instant, UTC
+    time: Mapped[datetime] = mapped_column(UtcDateTime())  # the instant, UTC
     nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
     status: Mapped[str | None] = mapped_column(String(8), nullable=True)
     channel: Mapped[str] = mapped_column(String(16))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     __table_args__ = (
         UniqueConstraint("device_sn", "person_key", "device_time", name="uq_punch_identity"),
@@ -71,4 +72,4 @@ class DaySummaryRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     final: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

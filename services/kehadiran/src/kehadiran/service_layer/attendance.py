@@ -132,7 +132,7 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
         select(PunchRow).where(PunchRow.nip == nip, PunchRow.time >= start.astimezone(timezone.utc),
                                PunchRow.time < end.astimezone(timezone.utc))
     ).scalars().all()
-    punches = [Punch(_as_utc(r.time).astimezone(tz).replace(tzinfo=None), r.status, r.event_id) for r in rows]
+    punches = [Punch(r.time.astimezone(tz).replace(tzinfo=None), r.status, r.event_id) for r in rows]
     window = default_window(day)
     day_over = now >= end
     result = summarize_day(day, window, punches, day_over=day_over)
@@ -163,11 +163,6 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
     return current
 
 
-def _as_utc(t: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
-
-
 # -- roster -----------------------------------------------------------------------------------
 def apply_roster_event(session: Session, outbox: Outbox, event: Event, *, agency_tz: str) -> None:
     if event.type != EMPLOYEE_UPSERTED:
@@ -194,7 +189,7 @@ def release_quarantine(session: Session, outbox: Outbox, emp: Employee, *, agenc
     for row in rows:
         row.nip = emp.nip
         _publish_punch(session, outbox, row, emp)
-        days.add(_as_utc(row.time).astimezone(tz).date())
+        days.add(row.time.astimezone(tz).date())
     session.flush()
     for day in sorted(days):
         recompute_day(session, outbox, emp.nip, day, agency_tz=agency_tz)
