@@ -1,0 +1,1 @@
+"""penilaian: the appraisal service (live scores, ledger, predikat)."""

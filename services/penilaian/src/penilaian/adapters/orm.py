@@ -1,0 +1,123 @@
+"""penilaian's tables (SQLAlchemy 2 typed models). Only this service reads or writes them.
+
+Facts are stored as they were last stated by the events (never as increments); the score rows
+are derived from them and can be recomputed at any time.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from kinerja.messaging.outbox import add_plumbing_tables
+
+
+class Cents(TypeDecorator):
+    """A two-place score kept exactly as an integer number of hundredths on every database
+    (SQLite has no exact decimal type)."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+SCORE = Cents()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+metadata = Base.metadata
+add_plumbing_tables(metadata)
+
+
+class Employee(Base):
+    """This service's slice of the roster (from ``pegawai.v1``)."""
+
+    __tablename__ = "employees"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    nama: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(200))
+    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DayFactRow(Base):
+    """The highest version of one ASN's day summary seen so far (ties: the greater event id)."""
+
+    __tablename__ = "day_facts"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(String(64))
+    workday: Mapped[bool] = mapped_column(Boolean)
+    excused: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    deductions: Mapped[list] = mapped_column(JSON)  # [{code, percent (string), minutes}]
+    punch_event_ids: Mapped[list] = mapped_column(JSON)
+
+
+class TaskFactRow(Base):
+    """The greatest state of one task under ``domain.scoring.task_state_key``."""
+
+    __tablename__ = "task_facts"
+    task_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), index=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(32))
+    status_rank: Mapped[int] = mapped_column(Integer)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_id: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date] = mapped_column(Date)
+    target_quantity: Mapped[str] = mapped_column(String(40))  # a Decimal, kept exact
+    realised_quantity: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    submitted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    approved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # the latest local date on which some event showed the task open (not approved, not
+    # cancelled); an overdue event counts as the day after the due date. A maximum, so any order
+    # of events gives the same value; the task is past due when it is later than ``due_date``.
+    last_open_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    __table_args__ = (Index("ix_task_facts_nip_due", "nip", "due_date"),)
+
+
+class InnovationFactRow(Base):
+    __tablename__ = "innovation_facts"
+    innovation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    approved_on: Mapped[date] = mapped_column(Date)
+    event_id: Mapped[str] = mapped_column(String(200))
+
+
+class ScoreRow(Base):
+    """One ASN's score for one period (``2026-11``, ``2026-Q4``, ``2026``), derived from the facts."""
+
+    __tablename__ = "scores"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    disiplin: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
+    produktivitas: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
+    berakhlak: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
+    perilaku: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
+    hasil_kerja: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
+    total: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
+    predikat: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict] = mapped_column(JSON)  # deductions, tasks, ledger: JSON-ready
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,81 @@
+"""Request and response schemas of the HTTP API (they also make its OpenAPI document)."""
+from marshmallow import Schema, fields, validate
+
+from kinerja.events.penilaian import PREDIKATS
+
+PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+
+
+class PeriodArgs(Schema):
+    period = fields.String(
+        validate=validate.Regexp(PERIOD_PATTERN, error="period must be YYYY-MM, YYYY-Qn or YYYY"),
+        metadata={"description": "YYYY-MM (month), YYYY-Qn (quarter) or YYYY (year); default: this month"},
+    )
+
+
+class DeductionOut(Schema):
+    date = fields.Date()
+    code = fields.String()
+    percent = fields.Float()
+    minutes = fields.Integer(allow_none=True)
+
+
+class DisiplinOut(Schema):
+    score = fields.Float(allow_none=True, metadata={"description": "null: belum dinilai"})
+    deductions = fields.List(fields.Nested(DeductionOut))
+
+
+class TaskOut(Schema):
+    task_id = fields.String()
+    title = fields.String()
+    due_date = fields.Date()
+    status = fields.String()
+    score = fields.Float()
+    quantity = fields.Float(allow_none=True)
+    quality = fields.Float(allow_none=True)
+    timeliness = fields.Float(allow_none=True)
+    event_id = fields.String()
+
+
+class LedgerEntryOut(Schema):
+    component = fields.String(metadata={"description": "disiplin, produktivitas or perilaku"})
+    points = fields.Float(metadata={"description": "the entries of a component sum to its score"})
+    rule = fields.String()
+    event_ids = fields.List(fields.String())
+    date = fields.Date(allow_none=True)
+
+
+class ScoreOut(Schema):
+    nip = fields.String()
+    nama = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    atasan_nip = fields.String(allow_none=True)
+    period = fields.String()
+    disiplin = fields.Nested(DisiplinOut)
+    produktivitas = fields.Float(allow_none=True)
+    berakhlak = fields.Float(allow_none=True)
+    perilaku = fields.Float(allow_none=True)
+    hasil_kerja = fields.Float(allow_none=True)
+    total = fields.Float(allow_none=True)
+    predikat = fields.String(validate=validate.OneOf(PREDIKATS))
+    tasks = fields.List(fields.Nested(TaskOut))
+    ledger = fields.List(fields.Nested(LedgerEntryOut))
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class TeamMemberOut(Schema):
+    nip = fields.String()
+    nama = fields.String()
+    unit = fields.String()
+    disiplin = fields.Float(allow_none=True)
+    produktivitas = fields.Float(allow_none=True)
+    perilaku = fields.Float(allow_none=True)
+    hasil_kerja = fields.Float(allow_none=True)
+    total = fields.Float(allow_none=True)
+    predikat = fields.String()
+
+
+class TeamOut(Schema):
+    atasan_nip = fields.String()
+    period = fields.String()
+    members = fields.List(fields.Nested(TeamMemberOut))

@@ -1,0 +1,102 @@
+"""``GET /api/v1/scores/<nip>``: components, total, predikat and the ledger that explains them;
+``GET /api/v1/teams/<atasan_nip>/scores``: a supervisor's team at a glance."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
+
+from kinerja.auth import Principal, current_principal, require_auth
+from kinerja.events.envelope import NIP_PATTERN
+from penilaian.adapters.orm import Employee, ScoreRow
+from penilaian.domain.periods import BadPeriod, Period, parse_period
+from penilaian.entrypoints.schemas import PeriodArgs, ScoreOut, TeamOut
+from penilaian.service_layer.views import score_view, team_view
+
+blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Live scores, ledger and predikat")
+
+READERS = ("pegawai", "atasan", "admin", "operator")
+
+
+def _period(args: dict) -> Period:
+    text = args.get("period")
+    if not text:
+        tz = ZoneInfo(current_app.extensions["kinerja_runtime"].settings.timezone)
+        text = datetime.now(tz).strftime("%Y-%m")
+    try:
+        return parse_period(text)
+    except BadPeriod as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _check_nip(nip: str) -> None:
+    if not re.match(NIP_PATTERN, nip):
+        raise BadRequest("NIP must be 18 digits")
+
+
+def authorize_read(session, principal: Principal, nip: str) -> None:
+    """pegawai: themselves; atasan: themselves and their direct team; admin: their agency;
+    operator: anyone. Unknown NIPs are 404 to those who could otherwise read them."""
+    if principal.role == "operator" or (principal.nip == nip and principal.role in ("pegawai", "atasan", "admin")):
+        return
+    if principal.role == "pegawai":
+        raise Forbidden("a pegawai reads only their own scores")
+    emp = session.get(Employee, nip)
+    if principal.role == "atasan":
+        if emp is None or emp.atasan_nip != principal.nip:
+            raise Forbidden("an atasan reads only their own team")
+        return
+    if principal.role == "admin":
+        agency = emp.agency if emp is not None else session.execute(select(ScoreRow.agency).where(ScoreRow.nip == nip).limit(1)).scalar()
+        if agency is None:
+            raise NotFound("no such ASN")
+        if agency != principal.agency:
+            raise Forbidden("an admin reads only their own agency")
+        return
+    raise Forbidden("not allowed")
+
+
+@blp.route("/scores/<nip>")
+class Scores(MethodView):
+    @require_auth(*READERS)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(PeriodArgs, location="query", error_status_code=400)
+    @blp.response(200, ScoreOut)
+    def get(self, args, nip):
+        """One ASN's score for a month, quarter or year, with the ledger of what made it."""
+        _check_nip(nip)
+        period = _period(args)
+        runtime = current_app.extensions["kinerja_runtime"]
+        with runtime.session() as session:
+            authorize_read(session, current_principal(), nip)
+            return score_view(session, nip, period)
+
+
+@blp.route("/teams/<atasan_nip>/scores")
+class TeamScores(MethodView):
+    @require_auth("atasan", "admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(PeriodArgs, location="query", error_status_code=400)
+    @blp.response(200, TeamOut)
+    def get(self, args, atasan_nip):
+        """The scores of a supervisor's direct team (the roster's atasan_nip)."""
+        _check_nip(atasan_nip)
+        period = _period(args)
+        principal = current_principal()
+        runtime = current_app.extensions["kinerja_runtime"]
+        with runtime.session() as session:
+            if principal.role == "atasan" and principal.nip != atasan_nip:
+                raise Forbidden("an atasan reads only their own team")
+            if principal.role == "admin":
+                boss = session.get(Employee, atasan_nip)
+                if boss is None:
+                    raise NotFound("no such ASN")
+                if boss.agency != principal.agency:
+                    raise Forbidden("an admin reads only their own agency")
+            return team_view(session, atasan_nip, period)

@@ -1,0 +1,316 @@
+"""Event handlers: store the fact an event states, then recompute the affected ASN's month,
+quarter and year from all stored facts, in the consumer's transaction. Score rows and their
+``penilaian.score.updated.v1`` events (outbox) are written together, and only when a value moved.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from kinerja.events import make_event
+from kinerja.events.envelope import Event
+from kinerja.events.kehadiran import DAY_SUMMARIZED
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.events.tugas import (
+    INNOVATION_APPROVED,
+    TASK_APPROVED,
+    TASK_ASSIGNED,
+    TASK_CANCELLED,
+    TASK_OVERDUE,
+    TASK_RETURNED,
+    TASK_SUBMITTED,
+)
+from kinerja.messaging.outbox import Outbox
+from penilaian.adapters.orm import DayFactRow, Employee, InnovationFactRow, ScoreRow, TaskFactRow
+from penilaian.domain.periods import Period, periods_containing
+from penilaian.domain.scoring import (
+    APPROVED,
+    CANCELLED,
+    DEFAULT_POLICY,
+    STATUS_RANK,
+    DayDeduction,
+    DayFact,
+    InnovationFact,
+    Policy,
+    Rating,
+    Score,
+    TaskFact,
+    compute_score,
+    task_state_key,
+)
+
+SOURCE = "kinerja/penilaian"
+TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED})
+VALUE_FIELDS = ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total", "predikat")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(t: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+
+
+def local_date(t: datetime | None, tz: ZoneInfo) -> date | None:
+    return as_utc(t).astimezone(tz).date() if t is not None else None
+
+
+def lock_asn(session: Session, nip: str) -> None:
+    """Serialise recomputes of one ASN: their events come from several topics, so two consumer
+    processes may hold them at once. SQLite already serialises writers (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "penilaian:" + nip})
+
+
+# -- dispatch ----------------------------------------------------------------------------------
+def apply_event(session: Session, outbox: Outbox, event: Event, *, tz: str,
+                policy: Policy = DEFAULT_POLICY) -> list[ScoreRow]:
+    """Apply one event from ``kehadiran.v1``, ``tugas.v1`` or ``pegawai.v1``; returns the score
+    rows whose values changed. Types that do not bear on scores are accepted and ignored."""
+    zone = ZoneInfo(tz)
+    if event.type == EMPLOYEE_UPSERTED:
+        apply_roster(session, event)
+        return []
+    if event.type == DAY_SUMMARIZED:
+        nip = event.data["nip"]
+        lock_asn(session, nip)
+        day = store_day_fact(session, event)
+        return recompute(session, outbox, nip, [day] if day else [], caused_by=event, zone=zone, policy=policy)
+    if event.type in TASK_TYPES:
+        touched = store_task_fact(session, event, zone)
+        changed: list[ScoreRow] = []
+        for nip, days in sorted(touched.items()):
+            changed += recompute(session, outbox, nip, days, caused_by=event, zone=zone, policy=policy)
+        return changed
+    if event.type == INNOVATION_APPROVED:
+        nip = event.data["nip"]
+        lock_asn(session, nip)
+        days = store_innovation(session, event, zone)
+        return recompute(session, outbox, nip, days, caused_by=event, zone=zone, policy=policy)
+    return []
+
+
+# -- facts -------------------------------------------------------------------------------------
+def apply_roster(session: Session, event: Event) -> Employee:
+    d = event.data
+    emp = session.get(Employee, d["nip"])
+    if emp is None:
+        emp = Employee(nip=d["nip"])
+        session.add(emp)
+    emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
+    emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
+    session.flush()
+    return emp
+
+
+def store_day_fact(session: Session, event: Event) -> date | None:
+    """Keep the highest version of the day (ties: the greater event id). Returns the day when
+    the stored fact changed, else None."""
+    d = event.data
+    key = (d["nip"], d["date"])
+    row = session.get(DayFactRow, key)
+    if row is not None and (row.version, row.event_id) >= (d["version"], event.id):
+        return None
+    if row is None:
+        row = DayFactRow(nip=d["nip"], day=d["date"])
+        session.add(row)
+    row.version, row.event_id, row.agency = d["version"], event.id, event.agency
+    row.workday, row.excused = bool(d.get("workday", True)), d.get("excused")
+    row.deductions = [{"code": x["code"], "percent": str(Decimal(x["percent"])), "minutes": x.get("minutes")}
+                      for x in d.get("deductions") or []]
+    row.punch_event_ids = list(d.get("punch_event_ids") or [])
+    session.flush()
+    return d["date"]
+
+
+def _open_on(event: Event, zone: ZoneInfo) -> date | None:
+    d = event.data
+    if event.type == TASK_OVERDUE:
+        return max(local_date(event.time, zone), d["due_date"] + timedelta(days=1))
+    if d["status"] in (APPROVED, CANCELLED):
+        return None
+    return local_date(event.time, zone)
+
+
+def store_task_fact(session: Session, event: Event, zone: ZoneInfo) -> dict[str, list[date]]:
+    """Merge one task event into the task's fact: the state with the greatest
+    ``task_state_key`` wins, and ``last_open_on`` is a running maximum. Both are order-independent.
+    Returns the due dates to recompute per NIP (old and new, if the task moved)."""
+    d = event.data
+    lock_asn(session, d["nip"])
+    row = session.get(TaskFactRow, d["task_id"])
+    if row is not None and row.nip != d["nip"]:
+        lock_asn(session, row.nip)  # the task moved to another ASN
+    open_on = _open_on(event, zone)
+    key = task_state_key(d["status"], as_utc(event.time), event.id)
+    touched: dict[str, list[date]] = {}
+    if row is None:
+        row = TaskFactRow(task_id=d["task_id"], last_open_on=None)
+        session.add(row)
+        wins = True
+    else:
+        touched.setdefault(row.nip, []).append(row.due_date)
+        wins = key > task_state_key(row.status, as_utc(row.event_time), row.event_id)
+    before = (row.last_open_on, row.event_id)
+    if open_on is not None and (row.last_open_on is None or open_on > row.last_open_on):
+        row.last_open_on = open_on
+    if wins:
+        row.nip, row.agency, row.title = d["nip"], event.agency, d["title"]
+        row.status, row.status_rank = d["status"], STATUS_RANK.get(d["status"], 1)
+        row.event_time, row.event_id, row.due_date = as_utc(event.time), event.id, d["due_date"]
+        row.target_quantity = str(Decimal(d["target_quantity"]))
+        rq = d.get("realised_quantity")
+        row.realised_quantity = str(Decimal(rq)) if rq is not None else None
+        row.quality = d.get("quality")
+        row.submitted_on = local_date(d.get("submitted_at"), zone)
+        row.approved_on = local_date(d.get("approved_at"), zone)
+    session.flush()
+    if not wins and before == (row.last_open_on, row.event_id):
+        return {}
+    touched.setdefault(row.nip, []).append(row.due_date)
+    return touched
+
+
+def store_innovation(session: Session, event: Event, zone: ZoneInfo) -> list[date]:
+    """One approval per innovation; if it is stated twice, the greater event id is kept."""
+    d = event.data
+    row = session.get(InnovationFactRow, d["innovation_id"])
+    if row is not None and row.event_id >= event.id:
+        return []
+    days = []
+    if row is None:
+        row = InnovationFactRow(innovation_id=d["innovation_id"])
+        session.add(row)
+    else:
+        days.append(row.approved_on)
+    row.nip, row.title, row.event_id = d["nip"], d["title"], event.id
+    row.approved_on = local_date(d["approved_at"], zone)
+    session.flush()
+    return days + [row.approved_on]
+
+
+# -- recompute ---------------------------------------------------------------------------------
+def load_facts(session: Session, nip: str, start: date, end: date):
+    days = [
+        DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
+                deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
+                                 for x in r.deductions),
+                punch_event_ids=tuple(r.punch_event_ids))
+        for r in session.execute(select(DayFactRow).where(
+            DayFactRow.nip == nip, DayFactRow.day >= start, DayFactRow.day <= end)).scalars()
+    ]
+    tasks = [
+        TaskFact(task_id=r.task_id, title=r.title, status=r.status, due_date=r.due_date,
+                 target_quantity=Decimal(r.target_quantity), event_id=r.event_id,
+                 realised_quantity=Decimal(r.realised_quantity) if r.realised_quantity is not None else None,
+                 quality=r.quality, submitted_on=r.submitted_on, approved_on=r.approved_on,
+                 overdue=r.last_open_on is not None and r.last_open_on > r.due_date)
+        for r in session.execute(select(TaskFactRow).where(
+            TaskFactRow.nip == nip, TaskFactRow.due_date >= start, TaskFactRow.due_date <= end)).scalars()
+    ]
+    innovations = [
+        InnovationFact(r.innovation_id, r.title, r.approved_on, r.event_id)
+        for r in session.execute(select(InnovationFactRow).where(
+            InnovationFactRow.nip == nip, InnovationFactRow.approved_on >= start,
+            InnovationFactRow.approved_on <= end)).scalars()
+    ]
+    return days, tasks, innovations
+
+
+def rating_for(session: Session, nip: str, period: Period) -> Rating | None:
+    return None
+
+
+def score_of(session: Session, nip: str, period: Period, policy: Policy = DEFAULT_POLICY) -> Score:
+    """The score of a period, straight from the facts (what the stored row must equal)."""
+    days, tasks, innovations = load_facts(session, nip, period.start, period.end)
+    return compute_score(period, days=days, tasks=tasks, innovations=innovations,
+                         rating=rating_for(session, nip, period), policy=policy)
+
+
+def recompute(session: Session, outbox: Outbox, nip: str, days: Iterable[date], *, caused_by: Event,
+              zone: ZoneInfo, policy: Policy = DEFAULT_POLICY) -> list[ScoreRow]:
+    periods = sorted({p for day in days for p in periods_containing(day)})
+    if not periods:
+        return []
+    emp = session.get(Employee, nip)
+    agency = emp.agency if emp is not None else caused_by.agency
+    start, end = min(p.start for p in periods), max(p.end for p in periods)
+    days_f, tasks_f, innovations_f = load_facts(session, nip, start, end)
+    now = utcnow()
+    changed: list[ScoreRow] = []
+    events: list[Event] = []
+    for period in periods:
+        score = compute_score(period, days=days_f, tasks=tasks_f, innovations=innovations_f,
+                              rating=rating_for(session, nip, period), policy=policy)
+        row = session.get(ScoreRow, (nip, period.name))
+        before = {f: getattr(row, f) for f in VALUE_FIELDS} if row is not None else None
+        if row is None:
+            row = ScoreRow(nip=nip, period=period.name)
+            session.add(row)
+        write_score(row, score, agency=agency, now=now)
+        after = score.values()
+        if before is None:
+            before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
+            moved = any(after[f] is not None for f in VALUE_FIELDS if f != "predikat")
+        else:
+            moved = before != after
+        if moved:
+            changed.append(row)
+            events.append(score_event(nip, agency, period, score, before, emp, caused_by))
+    session.flush()
+    outbox.add_many(session, events)
+    return changed
+
+
+def write_score(row: ScoreRow, score: Score, *, agency: str, now: datetime) -> None:
+    row.agency = agency
+    row.disiplin, row.produktivitas, row.berakhlak = score.disiplin, score.produktivitas, score.berakhlak
+    row.perilaku, row.hasil_kerja, row.total, row.predikat = score.perilaku, score.hasil_kerja, score.total, score.predikat
+    row.detail = score_detail(score)
+    row.updated_at = now
+
+
+def _num(x: Decimal | None) -> str | None:
+    return None if x is None else str(x)
+
+
+def score_detail(score: Score) -> dict[str, Any]:
+    """The explaining parts of a score, JSON-ready (numbers as exact decimal strings)."""
+    return {
+        "deductions": [{"date": day.isoformat(), "code": d.code, "percent": _num(d.percent), "minutes": d.minutes}
+                       for day, d in score.deductions],
+        "tasks": [{"task_id": t.task_id, "title": t.title, "due_date": t.due_date.isoformat(), "status": t.status,
+                   "score": _num(t.score), "quantity": _num(t.quantity), "quality": _num(t.quality),
+                   "timeliness": _num(t.timeliness), "event_id": t.event_id} for t in score.tasks],
+        "ledger": [{"component": e.component, "points": _num(e.points), "rule": e.rule,
+                    "event_ids": list(e.event_ids), "date": e.date.isoformat() if e.date else None}
+                   for e in score.ledger],
+    }
+
+
+def _float(x: Decimal | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def score_event(nip: str, agency: str, period: Period, score: Score, before: dict, emp: Employee | None,
+                caused_by: Event) -> Event:
+    after = score.values()
+    changes = [{"component": f, "before": _float(before[f]), "after": _float(after[f])}
+               for f in VALUE_FIELDS if f != "predikat" and before[f] != after[f]]
+    return make_event(
+        SCORE_UPDATED, subject=nip, agency=agency, source=SOURCE,
+        data={"nip": nip, "period": period.name, "disiplin": _float(score.disiplin),
+              "produktivitas": _float(score.produktivitas), "perilaku": _float(score.perilaku),
+              "hasil_kerja": _float(score.hasil_kerja), "total": _float(score.total),
+              "predikat": score.predikat, "changes": changes, "caused_by": [caused_by.id],
+              "atasan_nip": emp.atasan_nip if emp is not None else None},
+    )
