@@ -1,0 +1,1 @@
+"""notifikasi: the notification service (inboxes, live streams)."""

@@ -1,0 +1,94 @@
+"""Queries over the inbox (the ``notifications`` table)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from notifikasi.adapters.orm import Notification
+
+
+def max_id(session: Session) -> int:
+    return session.execute(select(func.max(Notification.id))).scalar() or 0
+
+
+def rows_after(session: Session, after_id: int, limit: int) -> Sequence[Notification]:
+    """Every recipient's rows with id > ``after_id``, oldest first (the tailer's one query)."""
+    return session.execute(
+        select(Notification).where(Notification.id > after_id).order_by(Notification.id).limit(limit)
+    ).scalars().all()
+
+
+def rows_by_ids(session: Session, ids: list[int]) -> Sequence[Notification]:
+    return session.execute(
+        select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
+    ).scalars().all()
+
+
+def own_rows_after(session: Session, *, nip: str, agency: str, after_id: int, limit: int) -> Sequence[Notification]:
+    """One recipient's rows with id > ``after_id``, oldest first (a stream resume)."""
+    return session.execute(
+        select(Notification)
+        .where(Notification.recipient_nip == nip, Notification.agency == agency, Notification.id > after_id)
+        .order_by(Notification.id).limit(limit)
+    ).scalars().all()
+
+
+def inbox_page(session: Session, *, nip: str, agency: str, limit: int, before_id: int | None = None,
+               unread_only: bool = False) -> Sequence[Notification]:
+    """One recipient's rows, newest first; the next page starts before the last id of this one."""
+    query = select(Notification).where(Notification.recipient_nip == nip, Notification.agency == agency)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return session.execute(query.order_by(Notification.id.desc()).limit(limit)).scalars().all()
+
+
+def unread_count(session: Session, *, nip: str, agency: str) -> int:
+    return session.execute(
+        select(func.count()).select_from(Notification).where(
+            Notification.recipient_nip == nip, Notification.agency == agency, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def mark_read(session: Session, *, notification_id: int, nip: str, agency: str, now: datetime) -> Notification | None:
+    """Mark one of the caller's own rows read (the first time only). None if it is not theirs."""
+    session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.recipient_nip == nip,
+               Notification.agency == agency, Notification.read_at.is_(None))
+        .values(read_at=now)
+    )
+    return session.execute(
+        select(Notification).where(Notification.id == notification_id, Notification.recipient_nip == nip,
+                                   Notification.agency == agency)
+    ).scalars().first()
+
+
+def as_dict(row: Notification) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "title": row.title,
+        "body": row.body,
+        "audience": row.audience,
+        "subject_nip": row.subject_nip,
+        "recipient_nip": row.recipient_nip,
+        "agency": row.agency,
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "payload": row.payload,
+        "created_at": _iso(row.created_at),
+        "read_at": _iso(row.read_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        return value.isoformat() + "+00:00"
+    return value.isoformat()

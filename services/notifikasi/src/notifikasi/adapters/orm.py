@@ -1,0 +1,59 @@
+"""notifikasi's tables (SQLAlchemy 2 typed models). Only this service reads or writes them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kinerja.messaging.outbox import add_plumbing_tables
+
+# BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the rowid alias that autoincrements
+ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+metadata = Base.metadata
+add_plumbing_tables(metadata)
+
+
+class Employee(Base):
+    """This service's slice of the roster (from ``pegawai.v1``): names and supervisors."""
+
+    __tablename__ = "employees"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    nama: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(200))
+    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Notification(Base):
+    """One inbox entry for one recipient. ``id`` is increasing and is the SSE event id: the live
+    stream tails this table by id, and ``Last-Event-ID`` resumes from it."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    recipient_nip: Mapped[str] = mapped_column(String(18))
+    agency: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(String(16))  # asn / atasan: why the recipient is told
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    subject_nip: Mapped[str] = mapped_column(String(18))  # the ASN the event concerns
+    event_id: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient_nip", name="uq_notification_event_recipient"),
+        # inbox pages (newest first) and stream resumes (id > Last-Event-ID) per recipient
+        Index("ix_notifications_recipient_id", "recipient_nip", "id"),
+        # SQLite: AUTOINCREMENT, so an id is never reused (SSE ids must only grow)
+        {"sqlite_autoincrement": True},
+    )

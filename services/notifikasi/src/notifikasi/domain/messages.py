@@ -1,0 +1,222 @@
+"""Who is told what: the notifications one event gives, with their text in Bahasa Indonesia.
+
+Pure functions over plain values (the event's data as a dict, the people it concerns); no I/O and
+no imports of the rest of the system. The service layer maps event types to these functions.
+
+Recipients:
+- the ASN the event concerns, for everything that happens to them (score, tasks assigned to them,
+  approved, returned, cancelled or overdue, SKP approved, innovation approved, discipline alerts);
+- their supervisor (atasan) where it concerns the team: score updates, a task submitted for
+  approval, a task overdue, and discipline alerts (PP 94/2021 asks the atasan to act on them).
+  A supervisor is not told about what they did themselves (assigning, approving, returning,
+  cancelling a task);
+- feedback goes to its named recipient only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+# kinds (also the SSE ``event:`` name)
+SCORE_UPDATED = "score.updated"
+TASK_ASSIGNED = "task.assigned"
+TASK_SUBMITTED = "task.submitted"
+TASK_APPROVED = "task.approved"
+TASK_RETURNED = "task.returned"
+TASK_OVERDUE = "task.overdue"
+TASK_CANCELLED = "task.cancelled"
+SKP_APPROVED = "skp.approved"
+FEEDBACK_POSTED = "feedback.posted"
+INNOVATION_APPROVED = "innovation.approved"
+DISCIPLINE_ALERT = "discipline.alert"
+
+ASN = "asn"
+ATASAN = "atasan"
+
+COMPONENT_LABELS = {
+    "disiplin": "Disiplin",
+    "produktivitas": "Produktivitas",
+    "perilaku": "Perilaku kerja",
+    "hasil_kerja": "Hasil kerja",
+    "total": "Total",
+}
+
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+          "Oktober", "November", "Desember")
+
+
+@dataclass(frozen=True)
+class Person:
+    nip: str
+    nama: str | None = None
+    atasan_nip: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How a supervisor sees this person named: the name, else the NIP."""
+        return self.nama or self.nip
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One notification to store: for ``recipient_nip``, in the role ``audience`` (asn / atasan)."""
+
+    recipient_nip: str
+    audience: str
+    kind: str
+    title: str
+    body: str
+
+
+def format_score(value: float | None) -> str:
+    """97.5 → "97.5", 100.0 → "100", None → "belum dinilai"."""
+    if value is None:
+        return "belum dinilai"
+    rounded = round(float(value), 2)
+    text = f"{rounded:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_period(period: str) -> str:
+    """"2026-11" → "November 2026"; anything else is shown as it is."""
+    try:
+        year, month = period.split("-")
+        return f"{MONTHS[int(month) - 1]} {int(year)}"
+    except (ValueError, IndexError):
+        return period
+
+
+def format_date(value: Any) -> str:
+    """A date (or ISO string) as "28 November 2026"."""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    try:
+        year, month, day = text[:10].split("-")
+        return f"{int(day)} {MONTHS[int(month) - 1]} {int(year)}"
+    except (ValueError, IndexError):
+        return text
+
+
+def _supervisor(asn: Person, data: Mapping[str, Any]) -> str | None:
+    """The event's own atasan_nip wins over the roster's (it is what the publisher knew)."""
+    atasan = data.get("atasan_nip") or asn.atasan_nip
+    return atasan if atasan and atasan != asn.nip else None
+
+
+def _changes(data: Mapping[str, Any]) -> str:
+    parts = []
+    for change in data.get("changes") or []:
+        label = COMPONENT_LABELS.get(change.get("component"), str(change.get("component")))
+        parts.append(f"{label} {format_score(change.get('before'))} → {format_score(change.get('after'))}")
+    return "; ".join(parts)
+
+
+def score_updated(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    total = format_score(data.get("total"))
+    predikat = data.get("predikat") or "Belum dinilai"
+    period = format_period(str(data.get("period", "")))
+    changes = _changes(data)
+    tail = f" Perubahan: {changes}." if changes else ""
+    drafts = [Draft(asn.nip, ASN, SCORE_UPDATED, f"Skor kinerja {period}",
+                    f"Skor kinerja Anda berubah: {total} ({predikat}).{tail}")]
+    atasan = _supervisor(asn, data)
+    if atasan:
+        drafts.append(Draft(atasan, ATASAN, SCORE_UPDATED, f"Skor kinerja tim {period}",
+                            f"Skor kinerja {asn.label} berubah: {total} ({predikat}).{tail}"))
+    return drafts
+
+
+def _due(data: Mapping[str, Any]) -> str:
+    return format_date(data["due_date"]) if data.get("due_date") else "-"
+
+
+def task_assigned(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    return [Draft(asn.nip, ASN, TASK_ASSIGNED, "Tugas baru",
+                  f"Anda mendapat tugas baru: {data.get('title')} (tenggat {_due(data)}).")]
+
+
+def task_submitted(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    atasan = _supervisor(asn, data)
+    if not atasan:
+        return []
+    return [Draft(atasan, ATASAN, TASK_SUBMITTED, "Tugas menunggu persetujuan",
+                  f"{asn.label} mengirim hasil tugas: {data.get('title')}. Mohon diperiksa.")]
+
+
+def task_approved(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    quality = data.get("quality")
+    extra = f" Nilai kualitas: {quality}." if quality is not None else ""
+    return [Draft(asn.nip, ASN, TASK_APPROVED, "Tugas disetujui",
+                  f"Tugas Anda disetujui: {data.get('title')}.{extra}")]
+
+
+def task_returned(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    note = data.get("note")
+    extra = f" Catatan atasan: {note}" if note else ""
+    return [Draft(asn.nip, ASN, TASK_RETURNED, "Tugas dikembalikan",
+                  f"Tugas Anda dikembalikan untuk diperbaiki: {data.get('title')}.{extra}")]
+
+
+def task_overdue(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    drafts = [Draft(asn.nip, ASN, TASK_OVERDUE, "Tugas melewati tenggat",
+                    f"Tugas Anda melewati tenggat {_due(data)}: {data.get('title')}.")]
+    atasan = _supervisor(asn, data)
+    if atasan:
+        drafts.append(Draft(atasan, ATASAN, TASK_OVERDUE, "Tugas tim melewati tenggat",
+                            f"Tugas {asn.label} melewati tenggat {_due(data)}: {data.get('title')}."))
+    return drafts
+
+
+def task_cancelled(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    return [Draft(asn.nip, ASN, TASK_CANCELLED, "Tugas dibatalkan",
+                  f"Tugas Anda dibatalkan: {data.get('title')}.")]
+
+
+def skp_approved(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    return [Draft(asn.nip, ASN, SKP_APPROVED, "SKP disetujui",
+                  f"SKP Anda tahun {data.get('year')} (revisi {data.get('revision', 1)}) telah disetujui.")]
+
+
+def innovation_approved(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    return [Draft(asn.nip, ASN, INNOVATION_APPROVED, "Inovasi disetujui",
+                  f"Usulan inovasi Anda disetujui: {data.get('title')}.")]
+
+
+def feedback_posted(data: Mapping[str, Any], asn: Person, author: Person | None = None) -> list[Draft]:
+    recipient = data.get("recipient_nip")
+    if not recipient or recipient == data.get("author_nip"):
+        return []
+    who = author.label if author else data.get("author_nip")
+    text = str(data.get("text", ""))
+    excerpt = text if len(text) <= 140 else text[:139] + "…"
+    return [Draft(recipient, ASN if recipient == asn.nip else ATASAN, FEEDBACK_POSTED, "Umpan balik baru",
+                  f"{who} menulis: {excerpt}")]
+
+
+def discipline_alert(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    days = data.get("days")
+    if data.get("kind") == "consecutive":
+        what = f"{days} hari kerja berturut-turut tanpa keterangan"
+    else:
+        what = f"{days} hari tanpa keterangan sepanjang tahun {data.get('year')}"
+    drafts = [Draft(asn.nip, ASN, DISCIPLINE_ALERT, "Peringatan disiplin",
+                    f"Anda tercatat tidak masuk kerja {what} (per {format_date(data.get('date'))}).")]
+    atasan = _supervisor(asn, data)
+    if atasan:
+        drafts.append(Draft(atasan, ATASAN, DISCIPLINE_ALERT, "Peringatan disiplin tim",
+                            f"{asn.label} tercatat tidak masuk kerja {what} "
+                            f"(per {format_date(data.get('date'))}). Sesuai PP 94/2021 perlu ditindaklanjuti."))
+    return drafts
+
+
+Rule = Callable[..., list[Draft]]
+
+
+def unique_recipients(drafts: list[Draft]) -> list[Draft]:
+    """At most one notification per recipient per event (the first rule wins)."""
+    seen: set[str] = set()
+    out = []
+    for d in drafts:
+        if d.recipient_nip not in seen:
+            seen.add(d.recipient_nip)
+            out.append(d)
+    return out

@@ -1,0 +1,23 @@
+"""gunicorn settings for notifikasi's web process:
+
+    gunicorn -c python:notifikasi.entrypoints.gunicorn_conf 'notifikasi.entrypoints.app:create_app()'
+
+gthread workers: every open stream holds one thread, so ``threads`` bounds the open streams per
+worker (``NOTIFIKASI_WORKERS`` x ``NOTIFIKASI_THREADS`` per instance). Each worker runs its own
+inbox tailer (one query per tick, whatever the number of streams). See ``stream_api`` for the
+design and for why gevent is a later step. Variables: ``NOTIFIKASI_BIND`` (default
+127.0.0.1:$NOTIFIKASI_PORT, port 8004), ``NOTIFIKASI_WORKERS`` (2), ``NOTIFIKASI_THREADS`` (200).
+"""
+import os
+
+_port = os.environ.get("NOTIFIKASI_PORT") or "8004"
+bind = os.environ.get("NOTIFIKASI_BIND") or f"127.0.0.1:{_port}"
+worker_class = "gthread"
+workers = int(os.environ.get("NOTIFIKASI_WORKERS") or 2)
+threads = int(os.environ.get("NOTIFIKASI_THREADS") or 200)
+# gthread counts open connections against worker_connections too
+worker_connections = max(1000, threads * 2)
+# streams never finish by themselves; on shutdown do not wait long for them (clients reconnect
+# with Last-Event-ID and miss nothing)
+graceful_timeout = int(os.environ.get("NOTIFIKASI_GRACEFUL_TIMEOUT") or 5)
+keepalive = 5

@@ -1,0 +1,92 @@
+"""The per-process runtime of notifikasi (settings, engine, the inbox tailer), created on first use."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Iterable
+
+from sqlalchemy.orm import Session
+
+from kinerja.config import Settings, load_settings
+from kinerja.events.envelope import Event
+from kinerja.messaging.consumer import IdempotentConsumer
+from kinerja.runtime import ServiceRuntime
+from notifikasi.adapters.orm import metadata
+from notifikasi.service_layer.fanout import InboxTailer
+from notifikasi.service_layer.notifications import wants
+
+SERVICE = "notifikasi"
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    heartbeat_s: float = 15.0  # a comment line this often keeps proxies open and finds gone clients
+    poll_interval_s: float = 0.1  # the tailer's query interval
+    queue_size: int = 1000  # frames buffered per client before a slow one is cut off
+    retry_ms: int = 2000  # the reconnect delay suggested to EventSource
+
+
+def _option(settings: Settings, key: str, default: float) -> float:
+    """``settings.extra[key]`` (tests), else ``NOTIFIKASI_<KEY>`` from the environment, else default."""
+    if key in settings.extra:
+        return float(settings.extra[key])
+    env = os.environ.get(f"NOTIFIKASI_{key.upper()}")
+    return float(env) if env not in (None, "") else default
+
+
+def stream_options(settings: Settings) -> StreamOptions:
+    return StreamOptions(
+        heartbeat_s=_option(settings, "sse_heartbeat_s", 15.0),
+        poll_interval_s=_option(settings, "sse_poll_s", 0.1),
+        queue_size=int(_option(settings, "sse_queue_size", 1000)),
+        retry_ms=int(_option(settings, "sse_retry_ms", 2000)),
+    )
+
+
+class SelectiveConsumer(IdempotentConsumer):
+    """The shared consumer, minus the transaction for event types this service ignores (punches
+    and day summaries): they are neither applied nor recorded, so they cost a decode only."""
+
+    def __init__(self, *, wants: Callable[[str], bool], **kw):
+        super().__init__(**kw)
+        self.wants = wants
+        self.skipped = 0
+
+    def apply_once(self, event: Event, topic: str, partition: int, offset: int) -> bool:
+        if not self.wants(event.type):
+            self.skipped += 1
+            return True
+        return super().apply_once(event, topic, partition, offset)
+
+
+class NotifikasiRuntime(ServiceRuntime):
+    @cached_property
+    def stream_options(self) -> StreamOptions:
+        return stream_options(self.settings)
+
+    @cached_property
+    def tailer(self) -> InboxTailer:
+        """This process's one inbox tailer (its thread starts with the first stream)."""
+        opts = self.stream_options
+        return InboxTailer(self.session_factory, poll_interval_s=opts.poll_interval_s, queue_size=opts.queue_size)
+
+    def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
+                 group_id: str | None = None, **kw) -> IdempotentConsumer:
+        base = super().consumer(topics, handle, group_id, **kw)
+        return SelectiveConsumer(
+            wants=wants, bootstrap=base.bootstrap, topics=base.topics, group_id=base.group_id,
+            session_factory=base.session_factory, processed_table=base.processed, handle=base.handle,
+            producer_factory=base.producer_factory, client_id=base.client_id,
+            max_poll_records=base.max_poll_records, handler_attempts=base.handler_attempts,
+            consumer_overrides=base.consumer_overrides,
+        )
+
+    def dispose(self) -> None:
+        if "tailer" in self.__dict__:
+            self.tailer.stop()
+        super().dispose()
+
+
+def make_runtime(settings: Settings | None = None) -> NotifikasiRuntime:
+    return NotifikasiRuntime(SERVICE, metadata, settings or load_settings(SERVICE))

@@ -1,0 +1,159 @@
+"""``GET /api/v1/stream``: the caller's own notifications as Server-Sent Events.
+
+Each message has ``id:`` (the inbox row id), ``event:`` (the kind, e.g. ``score.updated``) and one
+``data:`` line of JSON; a comment line (``: heartbeat``) goes out every ``sse_heartbeat_s``
+(default 15 s) so proxies keep the connection and a gone client is noticed. A client resumes with
+the ``Last-Event-ID`` header (EventSource sends it on reconnect) or ``?last_event_id=``: it is sent
+every inbox row with a greater id, then the live ones. Without it the stream starts at "now"; a
+page that has just listed the inbox passes the newest id it saw to miss nothing in between.
+EventSource cannot set headers, so the token may come as ``?access_token=`` (see kinerja.auth).
+
+How the rows get here, and why this way
+---------------------------------------
+The consumer is its own process (``notifikasi-consumer``) and writes the inbox. Each web worker
+process runs ONE background thread, the inbox tailer (:mod:`notifikasi.service_layer.fanout`),
+that asks the database every ``sse_poll_s`` (default 0.1 s) for rows with an id greater than the
+last it saw, renders each once, and puts it on the in-process queue of every connected client it
+is for. N open streams cost one indexed query per tick per worker, not N; a stream's thread only
+waits on its own queue.
+
+- Several instances behind a load balancer just work: each tails the shared database and serves
+  its own clients; no instance needs to know of the others, and no sticky sessions are needed,
+  since a reconnect to another instance resumes from the database by ``Last-Event-ID``.
+- The inbox is the single source of what a client is shown, live or on resume, so the two cannot
+  disagree, and a client that was away (or too slow, see ``sse_queue_size``) misses nothing.
+- kafka-python stays out of the web process. Consuming Kafka in each web worker would make each
+  worker its own consumer group member (or group) with offsets to manage, rebalances whenever
+  gunicorn recycles a worker, and an inbox written N times or not at all.
+- Why not gevent workers with monkey-patching: kafka-python runs its own background threads
+  (heartbeat, sender) and relies on real blocking selectors and locks; under gevent's patched
+  ``threading``/``socket``/``select`` they turn into greenlets that starve or deadlock when any
+  code blocks the hub without yielding (C extensions such as the database driver, CPU work), which
+  shows up as consumer group heartbeat timeouts and stalled producers. Keeping Kafka in a separate,
+  unpatched process removes that conflict whatever worker class serves HTTP.
+
+For now the web process is served by gunicorn's ``gthread`` workers (see ``gunicorn_conf``): one
+thread per open stream, threads per worker configurable (``NOTIFIKASI_THREADS``), which is good
+for hundreds of connections per instance. Issue 6 asks for thousands per instance: since this
+process has no Kafka client, it can move to gevent workers (monkey-patching is then safe; the
+tailer thread becomes a greenlet, the queues gevent-aware, and psycopg 3 needs its gevent wait
+callback or a thread pool for the one query per tick) without changing this design.
+
+A generator stops when its client disconnects: the next write (at the latest the next heartbeat)
+fails, the server closes the response, and the subscription is removed from the tailer.
+"""
+from __future__ import annotations
+
+import queue
+from typing import Iterator
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import BadRequest, Forbidden
+
+from kinerja.auth import Principal, current_principal, require_auth
+from notifikasi.adapters import inbox
+from notifikasi.service_layer.fanout import CLOSED, Subscription, render_frame
+
+blp = Blueprint("stream", __name__, url_prefix="/api/v1", description="Live notifications (Server-Sent Events)")
+
+BACKLOG_PAGE = 500
+READER_ROLES = ("pegawai", "atasan", "admin", "operator")
+
+
+def own_identity() -> Principal:
+    """The caller, who must be a person (a NIP), not a device: everyone reads only their own inbox."""
+    principal = current_principal()
+    if not principal.nip:
+        raise Forbidden("this token names no NIP, so it has no inbox")
+    return principal
+
+
+def last_event_id() -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest("Last-Event-ID must be a notification id (an integer)") from None
+    if value < 0:
+        raise BadRequest("Last-Event-ID must not be negative")
+    return value
+
+
+@blp.route("/stream")
+class Stream(MethodView):
+    @require_auth(*READER_ROLES)
+    @blp.doc(
+        security=[{"bearer": []}],
+        parameters=[
+            {"in": "header", "name": "Last-Event-ID", "schema": {"type": "integer"}, "required": False,
+             "description": "resume: every notification with a greater id is sent first"},
+            {"in": "query", "name": "last_event_id", "schema": {"type": "integer"}, "required": False,
+             "description": "the same as Last-Event-ID, for a first connection"},
+            {"in": "query", "name": "access_token", "schema": {"type": "string"}, "required": False,
+             "description": "the bearer token, for EventSource which cannot set headers"},
+        ],
+        responses={"200": {"description": "text/event-stream: id, event (the kind) and data (JSON) per notification",
+                           "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    )
+    def get(self):
+        """The caller's own notifications, live, resumable with Last-Event-ID."""
+        principal = own_identity()
+        after = last_event_id()
+        runtime = current_app.extensions["kinerja_runtime"]
+        tailer = runtime.tailer
+        # subscribe before reading any backlog, so nothing committed in between is lost
+        sub = tailer.subscribe(principal.nip, principal.agency)
+        response = Response(
+            _events(runtime, sub, after),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"},
+        )
+        # also covers a client gone before the generator's first step (its finally would not run)
+        response.call_on_close(lambda: tailer.unsubscribe(sub))
+        return response
+
+
+def _backlog(runtime, sub: Subscription, after: int) -> Iterator:
+    """The caller's rows with id > ``after``, a page per short session (no connection is held
+    while the client reads)."""
+    while True:
+        with runtime.session() as session:
+            rows = inbox.own_rows_after(session, nip=sub.nip, agency=sub.agency, after_id=after, limit=BACKLOG_PAGE)
+            frames = [render_frame(row) for row in rows]
+        yield from frames
+        if len(frames) < BACKLOG_PAGE:
+            return
+        after = frames[-1].id
+
+
+def _events(runtime, sub: Subscription, after: int | None) -> Iterator[bytes]:
+    opts = runtime.stream_options
+    tailer = runtime.tailer
+    try:
+        # the first bytes out send the headers too, so the client knows it is subscribed
+        yield f"retry: {opts.retry_ms}\n: terhubung\n\n".encode()
+        sent: set[int] = set()
+        if after is not None:
+            for frame in _backlog(runtime, sub, after):
+                sent.add(frame.id)
+                yield frame.data
+        while True:
+            try:
+                frame = sub.queue.get(timeout=opts.heartbeat_s)
+            except queue.Empty:
+                if sub.closed:
+                    return
+                yield b": heartbeat\n\n"
+                continue
+            if frame is CLOSED:
+                return
+            if frame.id in sent:  # already sent from the backlog
+                sent.discard(frame.id)
+                continue
+            yield frame.data
+    finally:
+        tailer.unsubscribe(sub)

@@ -1,0 +1,205 @@
+"""One inbox tailer per web worker process: a thread that polls the inbox table for rows newer
+than the last one it saw and hands each to the queues of the connected clients it is for.
+
+N open streams cost one query per tick, not N. Why the web process tails the database instead of
+reading Kafka is explained in :mod:`notifikasi.entrypoints.stream_api`.
+
+Ids and commit order: ids are taken when a row is inserted but become visible when its
+transaction commits, so with several consumer processes writing the inbox (PostgreSQL) a row with
+a lower id can appear after a higher one was already seen. The tailer remembers the ids it skipped
+over and looks for them again for ``gap_grace_s`` seconds, so such a row is still delivered live
+(out of id order; a client that reconnects may then be sent a row twice, never zero times — the id
+tells it). Rolled-back inserts leave gaps that simply expire.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from notifikasi.adapters import inbox
+from notifikasi.adapters.orm import Notification
+
+log = logging.getLogger(__name__)
+
+CLOSED = None  # put on a subscriber's queue: the stream must end (tailer stopped, or client too slow)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One notification rendered once as an SSE message, shared by every queue it goes to."""
+
+    id: int
+    data: bytes
+
+
+def render_frame(row: Notification) -> Frame:
+    payload = json.dumps(inbox.as_dict(row), separators=(",", ":"), ensure_ascii=False, default=str)
+    # json.dumps escapes newlines, so the data fits on one ``data:`` line
+    return Frame(row.id, f"id: {row.id}\nevent: {row.kind}\ndata: {payload}\n\n".encode())
+
+
+@dataclass(eq=False)
+class Subscription:
+    nip: str
+    agency: str
+    queue: "queue.Queue[Frame | None]"
+    overflowed: bool = False
+    closed: bool = False
+
+
+@dataclass
+class TailerStats:
+    ticks: int = 0
+    rows: int = 0
+    delivered: int = 0
+    overflows: int = 0
+    late_rows: int = 0
+    errors: int = 0
+
+
+class InboxTailer:
+    def __init__(self, session_factory: Callable[[], Session], *, poll_interval_s: float = 0.1,
+                 batch_size: int = 500, queue_size: int = 1000, gap_grace_s: float = 30.0,
+                 max_gaps: int = 10_000):
+        self.session_factory = session_factory
+        self.poll_interval_s = poll_interval_s
+        self.batch_size = batch_size
+        self.queue_size = queue_size
+        self.gap_grace_s = gap_grace_s
+        self.max_gaps = max_gaps
+        self.stats = TailerStats()
+        self.last_id = 0
+        self._gaps: dict[int, float] = {}  # id skipped over → when first noticed
+        self._subs: dict[tuple[str, str], set[Subscription]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def ensure_started(self) -> None:
+        """Start the thread on first use, in the process that serves (after gunicorn forks).
+        The starting position is read before this returns, so a subscriber registered before
+        the call misses nothing committed after it."""
+        import os
+
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._stop.clear()
+            with self.session_factory() as session:
+                self.last_id = inbox.max_id(session)
+            self._gaps.clear()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="notifikasi-inbox-tailer", daemon=True)
+            self._thread.start()
+            log.info("inbox tailer started", extra={"last_id": self.last_id})
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_s)
+        with self._lock:
+            subs = [s for group in self._subs.values() for s in group]
+            self._subs.clear()
+        for sub in subs:
+            self._close(sub)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
+    # -- subscribers -------------------------------------------------------------------------
+    def subscribe(self, nip: str, agency: str) -> Subscription:
+        sub = Subscription(nip=nip, agency=agency, queue=queue.Queue(maxsize=self.queue_size))
+        with self._lock:
+            self._subs.setdefault((agency, nip), set()).add(sub)
+        self.ensure_started()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            group = self._subs.get((sub.agency, sub.nip))
+            if group is not None:
+                group.discard(sub)
+                if not group:
+                    del self._subs[(sub.agency, sub.nip)]
+        sub.closed = True
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return sum(len(g) for g in self._subs.values())
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                more = self.tick()
+            except Exception:  # noqa: BLE001 - the database may be away; keep tailing when it returns
+                self.stats.errors += 1
+                log.exception("inbox tailer tick failed")
+                self._stop.wait(min(5.0, self.poll_interval_s * 10))
+                continue
+            if not more:
+                self._stop.wait(self.poll_interval_s)
+
+    def tick(self) -> bool:
+        """One poll: deliver new rows (and late ones that filled a gap). True if a full batch came."""
+        self.stats.ticks += 1
+        now = time.monotonic()
+        with self.session_factory() as session:
+            rows = list(inbox.rows_after(session, self.last_id, self.batch_size))
+            late: list[Notification] = []
+            if self._gaps:
+                expired = [i for i, seen in self._gaps.items() if now - seen > self.gap_grace_s]
+                for i in expired:
+                    del self._gaps[i]
+                if self._gaps:
+                    late = list(inbox.rows_by_ids(session, sorted(self._gaps)))
+                    for row in late:
+                        self._gaps.pop(row.id, None)
+            frames = [(row.agency, row.recipient_nip, render_frame(row)) for row in late + rows]
+        previous = self.last_id
+        for row in rows:
+            for missing in range(previous + 1, row.id):
+                if len(self._gaps) < self.max_gaps:
+                    self._gaps[missing] = now
+            previous = row.id
+        if rows:
+            self.last_id = rows[-1].id
+        self.stats.rows += len(rows)
+        self.stats.late_rows += len(late)
+        for agency, nip, frame in frames:
+            self._deliver(agency, nip, frame)
+        return len(rows) >= self.batch_size
+
+    def _deliver(self, agency: str, nip: str, frame: Frame) -> None:
+        with self._lock:
+            subs = list(self._subs.get((agency, nip), ()))
+        for sub in subs:
+            try:
+                sub.queue.put_nowait(frame)
+                self.stats.delivered += 1
+            except queue.Full:
+                # a client that does not read: end its stream; it reconnects with Last-Event-ID
+                # and reads what it missed from the inbox, so nothing is lost
+                self.stats.overflows += 1
+                sub.overflowed = True
+                self.unsubscribe(sub)
+                self._close(sub)
+
+    @staticmethod
+    def _close(sub: Subscription) -> None:
+        sub.closed = True
+        try:
+            sub.queue.put_nowait(CLOSED)
+        except queue.Full:
+            pass  # the reader checks ``closed`` when it drains the queue

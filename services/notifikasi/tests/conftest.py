@@ -1,0 +1,43 @@
+"""Fixtures of notifikasi's tests: a migrated database, a writer, the app on a real HTTP server."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+# --import-mode=importlib does not put test folders on sys.path; our helpers live next to us
+sys.path.insert(0, str(Path(__file__).parent))
+
+from kinerja.config import load_settings  # noqa: E402
+from notifikasi.entrypoints import migrate  # noqa: E402
+from notifikasi.entrypoints.app import create_app  # noqa: E402
+from notifikasi.entrypoints.runtime import make_runtime  # noqa: E402
+from notifikasi_testkit import Server, Writer, serve  # noqa: E402
+
+
+@pytest.fixture
+def migrated(database_url: str) -> str:
+    migrate.main(database_url)
+    return database_url
+
+
+@pytest.fixture
+def writer(migrated: str) -> Iterator["Writer"]:
+    """Applies events as the consumer process does, in its own runtime (its own engine)."""
+    runtime = make_runtime(load_settings("notifikasi", {"database_url": migrated}))
+    yield Writer(runtime)
+    runtime.dispose()
+
+
+@pytest.fixture
+def server(migrated: str) -> Iterator[Server]:
+    app = create_app({"database_url": migrated, "kafka_bootstrap": "127.0.0.1:9",
+                      "sse_heartbeat_s": 0.2, "sse_poll_s": 0.05})
+    srv, thread = serve(app)
+    yield Server(f"http://127.0.0.1:{srv.server_port}", app)
+    app.extensions["kinerja_runtime"].tailer.stop()
+    srv.shutdown()
+    thread.join(10)
+    app.extensions["kinerja_runtime"].dispose()
