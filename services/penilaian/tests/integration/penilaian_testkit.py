@@ -1,0 +1,127 @@
+"""Helpers of penilaian's integration tests: a migrated database, event builders, a handler that
+applies events the way the consumer does (one transaction per event), tokens. Imported by the test
+modules as ``penilaian_testkit`` (conftest puts this folder on sys.path)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from kinerja.auth import issue_token
+from kinerja.config import load_settings
+from kinerja.events import make_event
+from kinerja.events.envelope import Event
+from kinerja.events.kehadiran import DAY_SUMMARIZED
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.events.tugas import INNOVATION_APPROVED
+from penilaian.adapters.orm import ScoreRow
+from penilaian.entrypoints.migrate import main as migrate
+from penilaian.entrypoints.runtime import make_runtime
+from penilaian.service_layer.scoring import apply_event
+
+AGENCY, FOREIGN = "dinkes", "disdik"
+WIB = timezone(timedelta(hours=7))
+KEPALA = "197001012000011001"
+ATASAN = "198501012010011002"
+PEG1 = "199501012020011003"
+PEG2 = "199601012020011004"
+OTHER_ATASAN = "198601012010011005"
+PEG3 = "199701012020011006"
+FOREIGN_PEG = "199801012020011008"
+
+ROSTER = [
+    (KEPALA, "Kepala Dinas", AGENCY, None),
+    (ATASAN, "Atasan Satu", AGENCY, KEPALA),
+    (PEG1, "Pegawai Satu", AGENCY, ATASAN),
+    (PEG2, "Pegawai Dua", AGENCY, ATASAN),
+    (OTHER_ATASAN, "Atasan Dua", AGENCY, KEPALA),
+    (PEG3, "Pegawai Tiga", AGENCY, OTHER_ATASAN),
+    (FOREIGN_PEG, "Pegawai Lain", FOREIGN, None),
+]
+
+
+def roster_event(nip: str, nama: str, agency: str = AGENCY, atasan: str | None = ATASAN, unit: str = "Sekretariat"):
+    return make_event(EMPLOYEE_UPSERTED, subject=nip, agency=agency, source="test/roster",
+                      data={"nip": nip, "nama": nama, "agency": agency, "unit": unit, "atasan_nip": atasan})
+
+
+def day_event(nip: str, day: date, *deductions: tuple[str, str], version: int = 1,
+              punch_ids: tuple[str, ...] = (), workday: bool = True, agency: str = AGENCY,
+              event_id: str | None = None) -> Event:
+    return make_event(DAY_SUMMARIZED, subject=nip, agency=agency, source="test/kehadiran", event_id=event_id,
+                      data={"nip": nip, "date": day, "version": version, "final": False, "workday": workday,
+                            "deductions": [{"code": c, "percent": Decimal(p), "minutes": None} for c, p in deductions],
+                            "punch_event_ids": list(punch_ids)})
+
+
+def task_event(event_type: str, nip: str, task_id: str, status: str, due: date, *, at: datetime,
+               realised: str | None = None, quality: int | None = None, submitted_at: datetime | None = None,
+               approved_at: datetime | None = None, target: str = "10", atasan: str | None = ATASAN) -> Event:
+    return make_event(event_type, subject=nip, agency=AGENCY, source="test/tugas", time=at,
+                      data={"task_id": task_id, "nip": nip, "atasan_nip": atasan, "title": f"Laporan {task_id}",
+                            "status": status, "due_date": due, "target_quantity": Decimal(target),
+                            "realised_quantity": Decimal(realised) if realised is not None else None,
+                            "quality": quality, "submitted_at": submitted_at, "approved_at": approved_at})
+
+
+def innovation_event(nip: str, innovation_id: str, at: datetime) -> Event:
+    return make_event(INNOVATION_APPROVED, subject=nip, agency=AGENCY, source="test/tugas", time=at,
+                      data={"innovation_id": innovation_id, "nip": nip, "title": f"Inovasi {innovation_id}",
+                            "approved_at": at})
+
+
+def wire(event: Event) -> Event:
+    """The event as a consumer sees it: encoded to bytes and decoded with its schema."""
+    from kinerja.events import decode_event
+
+    return decode_event(event.to_bytes())
+
+
+@dataclass
+class Penilaian:
+    runtime: Any
+    url: str
+
+    def apply(self, *events: Event) -> None:
+        for event in events:
+            with self.runtime.session() as session, session.begin():
+                apply_event(session, self.runtime.outbox, wire(event), tz=self.runtime.settings.timezone)
+
+    def seed_roster(self) -> None:
+        self.apply(*[roster_event(nip, nama, agency, atasan) for nip, nama, agency, atasan in ROSTER])
+
+    def score(self, nip: str, period: str) -> ScoreRow | None:
+        with self.runtime.session() as session:
+            return session.get(ScoreRow, (nip, period))
+
+    def scores(self, nip: str | None = None) -> dict[tuple[str, str], tuple]:
+        """Every stored score with its values and ledger, for comparing two databases."""
+        with self.runtime.session() as session:
+            query = select(ScoreRow).order_by(ScoreRow.nip, ScoreRow.period)
+            if nip:
+                query = query.where(ScoreRow.nip == nip)
+            return {(r.nip, r.period): (r.disiplin, r.produktivitas, r.perilaku, r.hasil_kerja, r.total, r.predikat,
+                                        json.dumps(r.detail, sort_keys=True))
+                    for r in session.execute(query).scalars()}
+
+    def outbox(self) -> list[dict]:
+        t = self.runtime.outbox_table
+        with self.runtime.engine.connect() as conn:
+            return [json.loads(v) for v in conn.execute(select(t.c.value).order_by(t.c.id)).scalars()]
+
+    def token(self, nip: str | None, role: str, agency: str = AGENCY) -> str:
+        return issue_token(self.runtime.settings.jwt_secret, role=role, agency=agency, nip=nip)
+
+
+def make_penilaian(database_url: str, **overrides) -> Penilaian:
+    migrate(database_url)
+    runtime = make_runtime(load_settings("penilaian", {"database_url": database_url, **overrides}))
+    return Penilaian(runtime, database_url)
+
+
+def at(day: date, hh: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, tzinfo=WIB)
