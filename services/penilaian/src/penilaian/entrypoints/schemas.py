@@ -3,6 +3,13 @@ from marshmallow import Schema, fields, validate
 
 from kinerja.events.penilaian import PREDIKATS
 
+
+
+def IsoDate(**kw) -> fields.String:  # noqa: N802 - reads like a field class
+    """A date the read model already holds as ``YYYY-MM-DD`` text."""
+    return fields.String(metadata={"format": "date"}, **kw)
+
+
 PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 
 
@@ -14,7 +21,7 @@ class PeriodArgs(Schema):
 
 
 class DeductionOut(Schema):
-    date = fields.Date()
+    date = IsoDate()
     code = fields.String()
     percent = fields.Float()
     minutes = fields.Integer(allow_none=True)
@@ -28,7 +35,7 @@ class DisiplinOut(Schema):
 class TaskOut(Schema):
     task_id = fields.String()
     title = fields.String()
-    due_date = fields.Date()
+    due_date = IsoDate()
     status = fields.String()
     score = fields.Float()
     quantity = fields.Float(allow_none=True)
@@ -42,7 +49,7 @@ class LedgerEntryOut(Schema):
     points = fields.Float(metadata={"description": "the entries of a component sum to its score"})
     rule = fields.String()
     event_ids = fields.List(fields.String())
-    date = fields.Date(allow_none=True)
+    date = IsoDate(allow_none=True)
 
 
 class ScoreOut(Schema):
