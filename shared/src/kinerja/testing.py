@@ -189,3 +189,12 @@ def sqlite_url(tmp_path) -> str:
 @pytest.fixture
 def postgres_url(postgres_server) -> str:
     return create_postgres_database(postgres_server)
+
+
+# -- markers from the folder a test lives in (tests/unit, tests/integration, tests/e2e) --------
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for kind in ("unit", "integration", "e2e"):
+            if kind in parts and not item.get_closest_marker(kind):
+                item.add_marker(getattr(pytest.mark, kind))

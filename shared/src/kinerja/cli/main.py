@@ -203,6 +203,73 @@ def demo(size, write_csv) -> None:
     click.echo(f"demo tokens written to {state}")
 
 
+@cli.command()
+@click.option("--demo/--no-demo", "load_demo", default=True, show_default=True, help="load the demo agency")
+@click.option("--stop-after", type=float, default=None, help="stop after this many seconds (for checks)")
+def up(load_demo: bool, stop_after: float | None) -> None:
+    """Start the broker, every service with its consumer and relay, load the demo, wait for Ctrl-C."""
+    import signal as _signal
+    import threading
+    import time as _time
+
+    from kinerja.config import repo_var_dir
+    from kinerja.localbroker import LocalBroker
+    from kinerja.stack import SERVICES, Stack, service_installed
+
+    began = _time.monotonic()
+    s = _settings()
+    broker = LocalBroker.default()
+    services = tuple(svc for svc in SERVICES if service_installed(svc))
+    missing = [svc for svc in SERVICES if svc not in services]
+    if missing:
+        click.echo(f"warning: not installed, not started: {', '.join(missing)}", err=True)
+    stack = Stack(var_dir=repo_var_dir(), kafka_bootstrap=broker.bootstrap, topic_prefix=s.topic_prefix,
+                  services=services)
+    stop = threading.Event()
+    for sig in (_signal.SIGINT, _signal.SIGTERM):
+        _signal.signal(sig, lambda *_: stop.set())
+    try:
+        click.echo(f"broker: {broker.start(prefix=s.topic_prefix)}")
+        stack.start()
+        stack.wait_ready(120)
+        # the demo loader below talks to this stack's broker and services
+        os.environ.update({k: v for k, v in stack.env().items()
+                           if k == "KINERJA_KAFKA_BOOTSTRAP" or k.endswith("_URL")})
+        if load_demo:
+            ctx = click.get_current_context()
+            ctx.invoke(demo, size=50, write_csv=None)
+        ready_s = _time.monotonic() - began
+        click.echo(f"\nKinerja is ready in {ready_s:.1f} s (Ctrl-C stops everything)")
+        for svc in stack.services:
+            click.echo(f"  {svc:<11} {stack.url(svc)}   (OpenAPI: {stack.url(svc)}/openapi.json)")
+        click.echo(f"  kafka       {broker.bootstrap}")
+        click.echo(f"  logs        {stack.var_dir / 'logs'}")
+        demo_file = stack.var_dir / "demo.json"
+        if load_demo and demo_file.exists():
+            info = json.loads(demo_file.read_text())
+            click.echo(f"\nDemo tokens (also in {demo_file}):")
+            for role, who in info.items():
+                click.echo(f"  {role:<8} {who['nama']} (NIP {who['nip']}, PIN {who['pin']})\n    {who['token']}")
+            nip = info["pegawai"]["nip"]
+            click.echo(f"\nWatch the ASN's stream:  curl -N '{stack.url('notifikasi')}/api/v1/stream?access_token={info['pegawai']['token']}'")
+            click.echo(f"Read the ASN's score:    curl -H 'Authorization: Bearer <pegawai token>' '{stack.url('penilaian')}/api/v1/scores/{nip}?period=YYYY-MM'")
+        while not stop.is_set():
+            if stop_after is not None and _time.monotonic() - began > stop_after:
+                break
+            for proc in stack.procs:
+                if proc.popen.poll() is not None:
+                    click.echo(f"{proc.name} exited ({proc.popen.returncode}); restarting. Log tail:\n{stack.tail(proc, 10)}",
+                               err=True)
+                    svc, role = proc.name.split("-", 1)
+                    stack.start_process(svc, role)
+            stop.wait(1.0)
+    finally:
+        click.echo("stopping ...")
+        stack.stop()
+        broker.stop()
+        click.echo("stopped")
+
+
 def main() -> None:  # pragma: no cover
     cli()
 
