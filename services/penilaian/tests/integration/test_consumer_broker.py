@@ -1,0 +1,81 @@
+"""Through the real broker: events on ``pegawai.v1``, ``kehadiran.v1`` and ``tugas.v1`` become a
+score; a restarted consumer given the same events again counts nothing twice."""
+import threading
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import func, select
+
+from kinerja.events.tugas import TASK_APPROVED
+from kinerja.messaging.producer import make_producer
+from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, TUGAS, topic
+from kinerja.testing import wait_until
+from penilaian.entrypoints.consumer import TOPICS, make_handler
+from penilaian_testkit import ATASAN, PEG1, at, day_event, make_penilaian, roster_event, task_event
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+class RunningConsumer:
+    def __init__(self, runtime):
+        self.stop = threading.Event()
+        self.consumer = runtime.consumer(TOPICS, make_handler(runtime))
+        self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "consumer did not stop"
+
+
+def test_events_through_the_broker_score_once_even_when_delivered_twice(database_url, kafka_bootstrap,
+                                                                        topic_prefix):
+    p = make_penilaian(database_url, kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix)
+    due = date(2026, 11, 10)
+    sent = [
+        (PEGAWAI, roster_event(PEG1, "Pegawai Satu")),
+        (KEHADIRAN, day_event(PEG1, date(2026, 11, 3), ("TL2", "1"), punch_ids=("punch-1",))),
+        (KEHADIRAN, day_event(PEG1, date(2026, 11, 4), ("TK", "4"))),
+        (TUGAS, task_event(TASK_APPROVED, PEG1, "t-1", "approved", due, at=at(due), realised="10", quality=70,
+                           submitted_at=at(due), approved_at=at(due))),
+    ]
+    producer = make_producer(kafka_bootstrap, client_id="penilaian-test")
+
+    def publish():
+        for name, event in sent:
+            producer.send(topic(name, topic_prefix), key=event.key, value=event.to_bytes())
+        producer.flush(timeout=30)
+
+    def november():
+        row = p.score(PEG1, "2026-11")
+        return row if row is not None and row.disiplin == D("95.00") and row.produktivitas is not None else None
+
+    def processed() -> int:
+        with p.runtime.session() as s:
+            return s.execute(select(func.count()).select_from(p.runtime.processed_table)).scalar_one()
+
+    first = RunningConsumer(p.runtime)
+    try:
+        publish()
+        row = wait_until(november, timeout_s=60, message="the November score")
+    finally:
+        first.close()
+    # task (100 + 70 + 100) / 3 = 90; perilaku 95; total 0.6 × 90 + 0.4 × 95 = 92
+    assert (row.produktivitas, row.perilaku, row.total, row.predikat) == (D("90.00"), D("95.00"), D("92.00"),
+                                                                          "Sangat Baik")
+    before_scores, before_outbox = p.scores(), len(p.outbox())
+    assert processed() == len(sent) and first.consumer.stats.applied == len(sent)
+    assert p.outbox()[-1]["data"]["atasan_nip"] == ATASAN
+
+    second = RunningConsumer(p.runtime)  # same group: resumes after the committed offsets
+    try:
+        publish()  # the same events again, as a re-sending producer or a replay would
+        wait_until(lambda: second.consumer.stats.duplicates >= len(sent), timeout_s=60,
+                   message="the duplicates to reach the new consumer")
+    finally:
+        second.close()
+    assert second.consumer.stats.applied == 0
+    assert p.scores() == before_scores and len(p.outbox()) == before_outbox and processed() == len(sent)
+    p.runtime.dispose()
