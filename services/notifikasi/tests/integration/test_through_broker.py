@@ -1,0 +1,57 @@
+"""Through the real broker: roster and score events published to Kafka, notifikasi's consumer in a
+thread writes the inbox, and the notification arrives on the ASN's SSE stream."""
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from kinerja.config import load_settings
+from kinerja.events import make_event
+from kinerja.events.kehadiran import PUNCH_RECORDED
+from kinerja.messaging.producer import make_producer
+from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, topic
+from kinerja.testing import wait_until
+from notifikasi.entrypoints.consumer import TOPICS, handle
+from notifikasi.entrypoints.runtime import make_runtime
+from notifikasi_testkit import ASN, ATASAN, SseClient, roster_event, score_event, token
+
+pytestmark = pytest.mark.integration
+
+
+def test_score_update_from_kafka_reaches_the_stream(server, migrated, kafka_bootstrap, topic_prefix):
+    runtime = make_runtime(load_settings("notifikasi", {
+        "database_url": migrated, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix}))
+    consumer = runtime.consumer(TOPICS, handle)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), name="notifikasi-consumer", daemon=True)
+    thread.start()
+    producer = make_producer(kafka_bootstrap, client_id="notifikasi-test")
+    try:
+        with SseClient(server.url + "/api/v1/stream", token=token(ASN)) as mine, \
+                SseClient(server.url + "/api/v1/stream", token=token(ATASAN, role="atasan")) as boss:
+            for ev in (roster_event(ATASAN, "Ir. Budi Santoso"), roster_event(ASN, "Siti Aminah", atasan_nip=ATASAN)):
+                producer.send(topic(PEGAWAI, topic_prefix), key=ev.key, value=ev.to_bytes()).get(timeout=30)
+            # the supervisor is known only from the roster (the score event names none)
+            wait_until(lambda: consumer.stats.by_type.get("pegawai.employee.upserted.v1") == 2, 60,
+                       message="roster applied")
+            punch = make_event(PUNCH_RECORDED, subject=ASN, agency="lamsel", source="test",
+                               data={"punch_id": "p1", "nip": ASN, "device_sn": "SN1",
+                                     "time": datetime.now(timezone.utc)})
+            producer.send(topic(KEHADIRAN, topic_prefix), key=punch.key, value=punch.to_bytes()).get(timeout=30)
+            score = score_event(ASN, total=97.5, predikat="Baik")
+            producer.send(topic(PENILAIAN, topic_prefix), key=score.key, value=score.to_bytes()).get(timeout=30)
+
+            got = mine.next_event(timeout_s=60)
+            assert got["event"] == "score.updated" and got["data"]["event_id"] == score.id
+            assert got["data"]["body"].startswith("Skor kinerja Anda berubah: 97.5 (Baik)")
+            team = boss.next_event(timeout_s=30)
+            assert team["data"]["body"].startswith("Skor kinerja Siti Aminah berubah: 97.5 (Baik)")
+            # the punch (another topic, so in no particular order) is skipped without a transaction
+            wait_until(lambda: consumer.skipped == 1, 30, message="punch skipped")
+            assert consumer.stats.dead_lettered == 0
+    finally:
+        stop.set()
+        thread.join(30)
+        producer.close(timeout=5)
+        runtime.dispose()
+    assert not thread.is_alive()
