@@ -51,6 +51,18 @@ class SkpRow(Base):
     __table_args__ = (UniqueConstraint("nip", "year", name="uq_skp_nip_year"),)
 
 
+class SkpRevisionRow(Base):
+    """What an SKP said when it was approved: one row per approval, kept when it changes later."""
+
+    __tablename__ = "skp_revisions"
+    skp_id: Mapped[str] = mapped_column(ForeignKey("skps.id"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    approved_by: Mapped[str] = mapped_column(String(18))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content: Mapped[dict] = mapped_column(JSON)  # {"rhk": [...]} as approved
+
+
 class RhkRow(Base):
     """A Rencana Hasil Kerja of an SKP, optionally supporting one of the supervisor's RHK."""
 

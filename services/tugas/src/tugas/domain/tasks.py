@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from tugas.domain.errors import IllegalTransition, InvalidInput, NotAllowed
+
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
 SUBMITTED = "submitted"
@@ -33,25 +35,7 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "cancel": (ASSIGNED, IN_PROGRESS, SUBMITTED, RETURNED),
 }
 
-
-class TaskRuleError(Exception):
-    """Base of the rule violations; ``reason`` is fit to show the user."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class InvalidInput(TaskRuleError):
-    """The request itself is wrong (a bad quantity, a missing feedback): 4xx, nothing changes."""
-
-
-class NotAllowed(TaskRuleError):
-    """The caller is not the one who may do this (not the assignee, not their supervisor)."""
-
-
-class IllegalTransition(TaskRuleError):
-    """The task is not in a state this action can start from."""
+__all__ = ["IllegalTransition", "InvalidInput", "NotAllowed", "Task"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from flask import Flask
 from kinerja.config import load_settings
 from kinerja.logging import configure_logging
 from kinerja.web import configure_app, health_blueprint
-from tugas.entrypoints import tasks_api
+from tugas.entrypoints import skp_api, tasks_api
 from tugas.entrypoints.runtime import SERVICE, make_runtime
 
 
@@ -24,4 +24,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["kinerja_runtime"] = runtime
     app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
     api.register_blueprint(tasks_api.blp)
+    api.register_blueprint(skp_api.blp)
     return app

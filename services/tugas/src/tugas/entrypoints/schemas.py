@@ -97,3 +97,92 @@ class TaskPage(Schema):
     total = fields.Integer()
     limit = fields.Integer()
     offset = fields.Integer()
+
+
+# -- SKP ----------------------------------------------------------------------------------------
+class IndicatorSchema(Schema):
+    indicator = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    target_quantity = fields.Decimal(required=True, places=2, as_string=True,
+                                     validate=validate.Range(min=0, min_inclusive=False))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "e.g. dokumen, laporan, kegiatan"})
+    quality_target = fields.Integer(load_default=100, strict=True, validate=validate.Range(0, 100))
+    time_target = fields.String(load_default="12 bulan", validate=validate.Length(min=1, max=100))
+
+
+class RhkSchema(Schema):
+    id = fields.String(load_default=None, allow_none=True,
+                       metadata={"description": "keep it to change an RHK; leave it out for a new one"})
+    kind = fields.String(required=True, validate=validate.OneOf(["main", "additional"]))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    parent_rhk_id = fields.String(load_default=None, allow_none=True,
+                                  metadata={"description": "the supervisor's RHK this one supports (cascading)"})
+    indicators = fields.List(fields.Nested(IndicatorSchema), required=True, validate=validate.Length(min=1, max=20))
+
+
+class SkpIn(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    rhk = fields.List(fields.Nested(RhkSchema), load_default=list, validate=validate.Length(max=50))
+
+
+class RhkListIn(VersionMixin):
+    rhk = fields.List(fields.Nested(RhkSchema), required=True, validate=validate.Length(max=50))
+
+
+class SkpSubmitIn(VersionMixin):
+    pass
+
+
+class SkpApproveIn(VersionMixin):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class SkpReturnIn(VersionMixin):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+    @validates_schema
+    def not_blank(self, data, **_):
+        if not data.get("note", "").strip():
+            raise ValidationError("note must not be blank", "note")
+
+
+class SkpQuery(Schema):
+    nip = nip()
+    year = fields.Integer(validate=validate.Range(2000, 2100))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class SkpRevisionOut(Schema):
+    revision = fields.Integer()
+    approved_by = fields.String()
+    approved_at = fields.DateTime()
+    note = fields.String(allow_none=True)
+    rhk = fields.List(fields.Nested(RhkSchema))
+
+
+class SkpSummaryOut(Schema):
+    id = fields.String()
+    nip = fields.String()
+    agency = fields.String()
+    year = fields.Integer()
+    status = fields.String()
+    atasan_nip = fields.String(allow_none=True)
+    revision = fields.Integer(metadata={"description": "approvals so far"})
+    note = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+    rhk = fields.List(fields.Nested(RhkSchema))
+
+
+class SkpOut(SkpSummaryOut):
+    revisions = fields.List(fields.Nested(SkpRevisionOut), metadata={"description": "what each approval said"})
+
+
+class SkpPage(Schema):
+    items = fields.List(fields.Nested(SkpSummaryOut))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()

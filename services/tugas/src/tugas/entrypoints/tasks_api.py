@@ -1,21 +1,20 @@
 """``/api/v1/tasks``: assign, list, read, and move tasks through their lifecycle."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Conflict, Forbidden, NotFound, UnprocessableEntity
+from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import current_principal, require_auth
 from tugas.adapters.orm import TaskRow
-from tugas.domain.tasks import IllegalTransition, InvalidInput, NotAllowed
+from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.schemas import ApproveIn, CancelIn, ReturnIn, StartIn, SubmitIn, TaskIn, TaskOut, TaskPage, TaskQuery
 from tugas.service_layer import tasks as service
-from tugas.service_layer.tasks import Actor, ConcurrentUpdate, TaskNotFound, UnknownRhk, as_utc
+from tugas.service_layer.tasks import Actor, as_utc
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks (tugas) and their approval")
 
@@ -36,25 +35,6 @@ def _out(row: TaskRow) -> dict:
     for name in TIME_FIELDS:
         data[name] = as_utc(data[name])
     return data
-
-
-@contextmanager
-def _rules_as_http():
-    """Domain and service refusals become 4xx with the reason; the transaction rolls back."""
-    try:
-        yield
-    except TaskNotFound as exc:
-        raise NotFound(f"task {exc.args[0]} not found") from None
-    except ConcurrentUpdate as exc:
-        raise Conflict(exc.reason) from None
-    except UnknownRhk as exc:
-        raise UnprocessableEntity(exc.reason) from None
-    except NotAllowed as exc:
-        raise Forbidden(exc.reason) from None
-    except IllegalTransition as exc:
-        raise Conflict(exc.reason) from None
-    except InvalidInput as exc:
-        raise UnprocessableEntity(exc.reason) from None
 
 
 @blp.route("")
@@ -82,7 +62,7 @@ class Tasks(MethodView):
         runtime = _runtime()
         now = datetime.now(timezone.utc)
         today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
-        with _rules_as_http(), runtime.session() as session, session.begin():
+        with rules_as_http(), runtime.session() as session, session.begin():
             row = service.assign_task(
                 session, runtime.outbox, _actor(), assignee_nip=body["nip"], title=body["title"],
                 due_date=body["due_date"], target_quantity=body["target_quantity"], today=today,
@@ -99,7 +79,7 @@ class TaskItem(MethodView):
     def get(self, task_id):
         """One task, if the caller may see it."""
         actor = _actor()
-        with _rules_as_http(), _runtime().session() as session:
+        with rules_as_http(), _runtime().session() as session:
             row = service.load_task(session, actor, task_id)
             if not service.can_see(session, actor, row):
                 raise Forbidden("this task is neither yours nor your team's")
@@ -110,7 +90,7 @@ def _change(task_id: str, action: str, body: dict) -> dict:
     runtime = _runtime()
     args = dict(body)
     version = args.pop("version", None)
-    with _rules_as_http(), runtime.session() as session, session.begin():
+    with rules_as_http(), runtime.session() as session, session.begin():
         row = service.change_task(session, runtime.outbox, _actor(), task_id, action,
                                   expected_version=version, **args)
         return _out(row)

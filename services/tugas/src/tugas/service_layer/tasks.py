@@ -30,7 +30,8 @@ from kinerja.events.tugas import (
 from kinerja.messaging.outbox import Outbox
 from tugas.adapters.orm import Employee, RhkRow, TaskRow
 from tugas.domain import tasks as rules
-from tugas.domain.tasks import FINISHED, Task, TaskRuleError
+from tugas.domain.errors import RuleError
+from tugas.domain.tasks import FINISHED, Task
 
 SOURCE = "kinerja/tugas"
 
@@ -48,11 +49,11 @@ class TaskNotFound(Exception):
     pass
 
 
-class UnknownRhk(TaskRuleError):
+class UnknownRhk(RuleError):
     pass
 
 
-class ConcurrentUpdate(TaskRuleError):
+class ConcurrentUpdate(RuleError):
     """The row changed since it was read (another approval won, or the caller's version is stale)."""
 
 
