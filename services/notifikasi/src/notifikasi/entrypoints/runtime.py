@@ -14,7 +14,10 @@ from kinerja.messaging.consumer import IdempotentConsumer
 from kinerja.runtime import ServiceRuntime
 from notifikasi.adapters.orm import metadata
 from notifikasi.service_layer.fanout import InboxTailer
+from notifikasi.adapters.webhook_client import WebhookClient
+from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.notifications import wants
+from notifikasi.service_layer.webhooks import WebhookDispatcher
 
 SERVICE = "notifikasi"
 
@@ -70,6 +73,21 @@ class NotifikasiRuntime(ServiceRuntime):
         """This process's one inbox tailer (its thread starts with the first stream)."""
         opts = self.stream_options
         return InboxTailer(self.session_factory, poll_interval_s=opts.poll_interval_s, queue_size=opts.queue_size)
+
+    def webhook_dispatcher(self) -> WebhookDispatcher:
+        """Settings: ``webhook_base_delay_s`` (5), ``webhook_max_delay_s`` (3600),
+        ``webhook_max_attempts`` (10), ``webhook_disable_after`` (20 consecutive failed attempts),
+        ``webhook_timeout_s`` (10), ``webhook_poll_s`` (1); env ``NOTIFIKASI_<NAME>``."""
+        s = self.settings
+        policy = RetryPolicy(
+            base_delay_s=_option(s, "webhook_base_delay_s", 5.0),
+            max_delay_s=_option(s, "webhook_max_delay_s", 3600.0),
+            max_attempts=int(_option(s, "webhook_max_attempts", 10)),
+            disable_after=int(_option(s, "webhook_disable_after", 20)),
+        )
+        return WebhookDispatcher(self.session_factory, policy=policy,
+                                 client=WebhookClient(timeout_s=_option(s, "webhook_timeout_s", 10.0)),
+                                 poll_interval_s=_option(s, "webhook_poll_s", 1.0))
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:

@@ -19,6 +19,7 @@ from kinerja.events import tugas
 from notifikasi.adapters.orm import Employee, Notification
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
+from notifikasi.service_layer import webhooks
 
 RULES: dict[str, Callable[..., list[Draft]]] = {
     SCORE_UPDATED: messages.score_updated,
@@ -62,7 +63,10 @@ def handle_event(session: Session, event: Event, *, now: datetime | None = None)
         drafts = rule(data, asn, _person(session, data["author_nip"]))
     else:
         drafts = rule(data, asn)
-    return store(session, event, messages.unique_recipients(drafts), subject_nip=nip, now=now)
+    rows = store(session, event, messages.unique_recipients(drafts), subject_nip=nip, now=now)
+    # the agency's integrations get the event itself, in this same transaction
+    webhooks.enqueue(session, event, _jsonable(event.data), now=now)
+    return rows
 
 
 def store(session: Session, event: Event, drafts: list[Draft], *, subject_nip: str,
