@@ -85,9 +85,9 @@ class Tugas:
         return resp.get_json()
 
 
-def make_tugas(database_url: str) -> Tugas:
+def make_tugas(database_url: str, **config) -> Tugas:
     migrate(database_url)
-    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
+    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1", **config})
     runtime = app.extensions["kinerja_runtime"]
     t = Tugas(app=app, client=app.test_client(), runtime=runtime)
     for row in ROSTER:

@@ -107,3 +107,58 @@ class TaskRow(Base):
         Index("ix_tasks_agency_nip", "agency", "nip"),
         Index("ix_tasks_open_due", "status", "due_date"),
     )
+
+
+class EvidenceRow(Base):
+    """A file uploaded as evidence of a task, stored by the service under its var dir."""
+
+    __tablename__ = "evidence"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))  # relative to the evidence dir
+    uploaded_by: Mapped[str] = mapped_column(String(18))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedbackThreadRow(Base):
+    """One thread per task or per RHK, between the ASN (``nip``) and their supervisor."""
+
+    __tablename__ = "feedback_threads"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    nip: Mapped[str] = mapped_column(String(18), index=True)
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"), nullable=True, unique=True)
+    rhk_id: Mapped[str | None] = mapped_column(ForeignKey("rhks.id"), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedbackMessageRow(Base):
+    __tablename__ = "feedback_messages"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("feedback_threads.id"), index=True)
+    author_nip: Mapped[str] = mapped_column(String(18))
+    recipient_nip: Mapped[str] = mapped_column(String(18))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InnovationRow(Base):
+    __tablename__ = "innovations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    nip: Mapped[str] = mapped_column(String(18))
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text)
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16))  # proposed, approved, rejected
+    decided_by: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __table_args__ = (Index("ix_innovations_agency_nip", "agency", "nip"),)

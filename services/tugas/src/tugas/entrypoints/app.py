@@ -11,7 +11,7 @@ from flask import Flask
 from kinerja.config import load_settings
 from kinerja.logging import configure_logging
 from kinerja.web import configure_app, health_blueprint
-from tugas.entrypoints import skp_api, tasks_api
+from tugas.entrypoints import evidence_api, feedback_api, innovations_api, skp_api, tasks_api
 from tugas.entrypoints.runtime import SERVICE, make_runtime
 
 
@@ -24,5 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["kinerja_runtime"] = runtime
     app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
     api.register_blueprint(tasks_api.blp)
+    api.register_blueprint(evidence_api.blp)
     api.register_blueprint(skp_api.blp)
+    api.register_blueprint(feedback_api.blp)
+    api.register_blueprint(innovations_api.blp)
     return app

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from werkzeug.exceptions import Conflict, Forbidden, NotFound, UnprocessableEntity
+from werkzeug.exceptions import Conflict, Forbidden, NotFound, RequestEntityTooLarge, UnprocessableEntity
 
 from tugas.domain.errors import IllegalTransition, InvalidInput, NotAllowed
+from tugas.service_layer.evidence import EvidenceNotFound, FileTooLarge
+from tugas.service_layer.feedback import SubjectNotFound
+from tugas.service_layer.innovation import InnovationNotFound
 from tugas.service_layer.skp import SkpNotFound
 from tugas.service_layer.tasks import ConcurrentUpdate, TaskNotFound, UnknownRhk
 
@@ -14,6 +17,14 @@ from tugas.service_layer.tasks import ConcurrentUpdate, TaskNotFound, UnknownRhk
 def rules_as_http():
     try:
         yield
+    except SubjectNotFound as exc:
+        raise NotFound(f"task or RHK {exc.args[0]} not found") from None
+    except InnovationNotFound as exc:
+        raise NotFound(f"innovation {exc.args[0]} not found") from None
+    except EvidenceNotFound as exc:
+        raise NotFound(f"evidence {exc.args[0]} not found") from None
+    except FileTooLarge as exc:
+        raise RequestEntityTooLarge(exc.reason) from None
     except TaskNotFound as exc:
         raise NotFound(f"task {exc.args[0]} not found") from None
     except SkpNotFound as exc:

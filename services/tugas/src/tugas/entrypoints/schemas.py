@@ -186,3 +186,99 @@ class SkpPage(Schema):
     total = fields.Integer()
     limit = fields.Integer()
     offset = fields.Integer()
+
+
+# -- feedback -----------------------------------------------------------------------------------
+class FeedbackIn(Schema):
+    task_id = fields.String(load_default=None, allow_none=True)
+    rhk_id = fields.String(load_default=None, allow_none=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+    @validates_schema
+    def one_subject(self, data, **_):
+        if bool(data.get("task_id")) == bool(data.get("rhk_id")):
+            raise ValidationError("give exactly one of task_id or rhk_id", "task_id")
+
+
+class FeedbackQuery(Schema):
+    task_id = fields.String()
+    rhk_id = fields.String()
+
+    @validates_schema
+    def one_subject(self, data, **_):
+        if bool(data.get("task_id")) == bool(data.get("rhk_id")):
+            raise ValidationError("give exactly one of task_id or rhk_id", "task_id")
+
+
+class FeedbackMessageOut(Schema):
+    id = fields.String()
+    thread_id = fields.String()
+    author_nip = fields.String()
+    recipient_nip = fields.String()
+    text = fields.String()
+    created_at = fields.DateTime()
+
+
+class FeedbackThreadOut(Schema):
+    thread_id = fields.String(allow_none=True)
+    nip = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    rhk_id = fields.String(allow_none=True)
+    messages = fields.List(fields.Nested(FeedbackMessageOut))
+
+
+# -- innovation ---------------------------------------------------------------------------------
+class InnovationIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    links = fields.List(fields.Url(), load_default=list, validate=validate.Length(max=50),
+                        metadata={"description": "evidence: documents, photos, a demo"})
+
+
+class InnovationApproveIn(Schema):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class InnovationRejectIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class InnovationQuery(Schema):
+    nip = nip()
+    status = fields.String(validate=validate.OneOf(["proposed", "approved", "rejected"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class InnovationOut(Schema):
+    id = fields.String()
+    agency = fields.String()
+    nip = fields.String()
+    title = fields.String()
+    description = fields.String()
+    links = fields.List(fields.String())
+    status = fields.String()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class InnovationPage(Schema):
+    items = fields.List(fields.Nested(InnovationOut))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+# -- evidence -----------------------------------------------------------------------------------
+class EvidenceOut(Schema):
+    id = fields.String()
+    task_id = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()

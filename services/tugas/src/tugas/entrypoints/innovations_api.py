@@ -1,0 +1,93 @@
+"""``/api/v1/innovations``: innovation proposals, approved or rejected by the supervisor."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import Forbidden
+
+from kinerja.auth import current_principal, require_auth
+from tugas.entrypoints.errors import rules_as_http
+from tugas.entrypoints.schemas import (InnovationApproveIn, InnovationIn, InnovationOut, InnovationPage,
+                                       InnovationQuery, InnovationRejectIn)
+from tugas.service_layer import innovation as service
+from tugas.service_layer.tasks import Actor
+
+blp = Blueprint("innovations", __name__, url_prefix="/api/v1/innovations", description="Innovation proposals (inovasi)")
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+def _actor() -> Actor:
+    p = current_principal()
+    return Actor(nip=p.nip, role=p.role, agency=p.agency)
+
+
+@blp.route("")
+class Innovations(MethodView):
+    @require_auth("pegawai", "atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(InnovationQuery, location="query")
+    @blp.response(200, InnovationPage)
+    def get(self, args):
+        """Proposals the caller may see (own; an atasan's team; an admin's agency)."""
+        with _runtime().session() as session:
+            rows, total = service.list_innovations(session, _actor(), nip=args.get("nip"), status=args.get("status"),
+                                                   limit=args["limit"], offset=args["offset"])
+            return {"items": [service.as_dict(r) for r in rows], "total": total, "limit": args["limit"],
+                    "offset": args["offset"]}
+
+    @require_auth("pegawai", "atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(InnovationIn)
+    @blp.response(201, InnovationOut)
+    def post(self, body):
+        """The ASN proposes an innovation with a description and evidence links."""
+        with rules_as_http(), _runtime().session() as session, session.begin():
+            return service.as_dict(service.propose(session, _actor(), title=body["title"],
+                                                   description=body["description"], links=body["links"]))
+
+
+@blp.route("/<innovation_id>")
+class InnovationItem(MethodView):
+    @require_auth("pegawai", "atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, InnovationOut)
+    def get(self, innovation_id):
+        actor = _actor()
+        with rules_as_http(), _runtime().session() as session:
+            row = service.load(session, actor, innovation_id)
+            if not service.can_see(session, actor, row):
+                raise Forbidden("this proposal is neither yours nor your team's")
+            return service.as_dict(row)
+
+
+def _decide(innovation_id: str, action: str, body: dict) -> dict:
+    runtime = _runtime()
+    with rules_as_http(), runtime.session() as session, session.begin():
+        return service.as_dict(service.decide(session, runtime.outbox, _actor(), innovation_id, action,
+                                              note=body.get("note")))
+
+
+@blp.route("/<innovation_id>/approve")
+class ApproveInnovation(MethodView):
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(InnovationApproveIn)
+    @blp.response(200, InnovationOut)
+    def post(self, body, innovation_id):
+        """The proposer's supervisor approves: ``tugas.innovation.approved.v1``."""
+        return _decide(innovation_id, "approve", body)
+
+
+@blp.route("/<innovation_id>/reject")
+class RejectInnovation(MethodView):
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(InnovationRejectIn)
+    @blp.response(200, InnovationOut)
+    def post(self, body, innovation_id):
+        """The proposer's supervisor rejects it with a note."""
+        return _decide(innovation_id, "reject", body)

@@ -1,0 +1,104 @@
+"""Innovation proposals; an approval is ``tugas.innovation.approved.v1`` (penilaian adds points)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from kinerja.events import make_event
+from kinerja.events.tugas import INNOVATION_APPROVED
+from kinerja.messaging.outbox import Outbox
+from tugas.adapters.orm import Employee, InnovationRow
+from tugas.domain import innovation as rules
+from tugas.domain.errors import NotAllowed
+from tugas.domain.innovation import Innovation
+from tugas.service_layer.tasks import SOURCE, Actor, ConcurrentUpdate, TaskNotFound, as_utc, supervisor_of, utcnow
+
+
+class InnovationNotFound(TaskNotFound):
+    pass
+
+
+def to_domain(row: InnovationRow) -> Innovation:
+    return Innovation(id=row.id, nip=row.nip, title=row.title, description=row.description,
+                      links=tuple(row.links or ()), status=row.status, decided_by=row.decided_by,
+                      decided_at=as_utc(row.decided_at), note=row.note, version=row.version)
+
+
+def propose(session: Session, actor: Actor, *, title: str, description: str, links: list[str],
+            now: datetime | None = None) -> InnovationRow:
+    now = now or utcnow()
+    me = session.get(Employee, actor.nip or "")
+    if me is None or not me.active or me.agency != actor.agency:
+        raise NotAllowed("you are not on your agency's roster")
+    inn = rules.propose(innovation_id=str(uuid.uuid4()), actor_nip=me.nip, title=title, description=description,
+                        links=tuple(links))
+    row = InnovationRow(id=inn.id, agency=me.agency, nip=inn.nip, title=inn.title, description=inn.description,
+                        links=list(inn.links), status=inn.status, created_at=now, updated_at=now, version=inn.version)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def load(session: Session, actor: Actor, innovation_id: str) -> InnovationRow:
+    row = session.get(InnovationRow, innovation_id)
+    if row is None or row.agency != actor.agency:
+        raise InnovationNotFound(innovation_id)
+    return row
+
+
+def decide(session: Session, outbox: Outbox, actor: Actor, innovation_id: str, action: str, *,
+           note: str | None = None, now: datetime | None = None) -> InnovationRow:
+    now = now or utcnow()
+    row = load(session, actor, innovation_id)
+    inn = to_domain(row)
+    supervisor = supervisor_of(session, inn.nip)
+    if action == "approve":
+        new = rules.approve(inn, actor_nip=actor.nip or "", supervisor_nip=supervisor, at=now, note=note)
+    else:
+        new = rules.reject(inn, actor_nip=actor.nip or "", supervisor_nip=supervisor, at=now, note=note or "")
+    result = session.execute(
+        update(InnovationRow).where(InnovationRow.id == row.id, InnovationRow.version == inn.version)
+        .values(status=new.status, decided_by=new.decided_by, decided_at=new.decided_at, note=new.note,
+                version=new.version, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ConcurrentUpdate("the innovation was decided by someone else at the same time")
+    session.refresh(row)
+    if new.status == rules.APPROVED:
+        outbox.add(session, make_event(INNOVATION_APPROVED, subject=new.nip, agency=row.agency, source=SOURCE,
+                                       data={"innovation_id": new.id, "nip": new.nip, "title": new.title,
+                                             "approved_at": now}))
+    return row
+
+
+def list_innovations(session: Session, actor: Actor, *, nip: str | None = None, status: str | None = None,
+                     limit: int = 50, offset: int = 0) -> tuple[list[InnovationRow], int]:
+    query = select(InnovationRow).where(InnovationRow.agency == actor.agency)
+    if actor.role == "atasan":
+        team = select(Employee.nip).where(Employee.atasan_nip == actor.nip)
+        query = query.where(or_(InnovationRow.nip == actor.nip, InnovationRow.nip.in_(team)))
+    elif actor.role != "admin":
+        query = query.where(InnovationRow.nip == actor.nip)
+    if nip:
+        query = query.where(InnovationRow.nip == nip)
+    if status:
+        query = query.where(InnovationRow.status == status)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(InnovationRow.created_at, InnovationRow.id).limit(limit).offset(offset))
+    return list(rows.scalars()), total
+
+
+def can_see(session: Session, actor: Actor, row: InnovationRow) -> bool:
+    return row.agency == actor.agency and (
+        actor.role == "admin" or row.nip == actor.nip or supervisor_of(session, row.nip) == actor.nip)
+
+
+def as_dict(row: InnovationRow) -> dict[str, Any]:
+    return {"id": row.id, "agency": row.agency, "nip": row.nip, "title": row.title, "description": row.description,
+            "links": row.links or [], "status": row.status, "decided_by": row.decided_by,
+            "decided_at": as_utc(row.decided_at), "note": row.note, "created_at": as_utc(row.created_at),
+            "version": row.version}
