@@ -198,3 +198,19 @@ def pytest_collection_modifyitems(config, items):
         for kind in ("unit", "integration", "e2e"):
             if kind in parts and not item.get_closest_marker(kind):
                 item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def test_failed(request) -> bool:
+    rep = getattr(request.node, "rep_call", None)
+    return rep is None or rep.failed
+
+
+test_failed.__test__ = False  # not a test, whatever pytest's name matching thinks

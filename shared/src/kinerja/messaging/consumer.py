@@ -176,9 +176,20 @@ class IdempotentConsumer:
             session_timeout_ms=10000,
             heartbeat_interval_ms=3000,
             fetch_max_wait_ms=100,
+            # notice new partitions (and topics created after start) within seconds, not minutes
+            metadata_max_age_ms=10000,
         )
         config.update(self.consumer_overrides)
         consumer = KafkaConsumer(**config)
+        # Join the group only once the metadata of every topic is known: a member that joins
+        # earlier is assigned nothing for the missing topics and waits for the next rebalance.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            missing = [t for t in self.topics if not consumer.partitions_for_topic(t)]
+            if not missing:
+                break
+            log.info("waiting for topic metadata", extra={"topics": missing})
+            time.sleep(0.2)
         consumer.subscribe(self.topics)
         return consumer
 
