@@ -111,3 +111,36 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class EmailPreference(Base):
+    """How one person wants e-mail: at once, a daily digest, or none (the default is none)."""
+
+    __tablename__ = "email_preferences"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320))
+    mode: Mapped[str] = mapped_column(String(16))  # immediate / digest / off
+    digest_hour: Mapped[int] = mapped_column(Integer, default=16)  # agency-local hour
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EmailMessage(Base):
+    """An e-mail to send (an outbox the mailer drains); written with the notification it is about."""
+
+    __tablename__ = "emails"
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    recipient_nip: Mapped[str] = mapped_column(String(18), index=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # immediate / digest
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), nullable=True, unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / sent / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (Index("ix_emails_due", "status", "next_attempt_at"),)

@@ -18,6 +18,8 @@ from notifikasi.adapters.webhook_client import WebhookClient
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.notifications import wants
 from notifikasi.service_layer.webhooks import WebhookDispatcher
+from notifikasi.service_layer.email import Mailer
+from notifikasi.adapters.smtp import SmtpConfig
 
 SERVICE = "notifikasi"
 
@@ -36,6 +38,13 @@ def _option(settings: Settings, key: str, default: float) -> float:
         return float(settings.extra[key])
     env = os.environ.get(f"NOTIFIKASI_{key.upper()}")
     return float(env) if env not in (None, "") else default
+
+
+def _text(settings: Settings, key: str, default: str) -> str:
+    if key in settings.extra:
+        return str(settings.extra[key])
+    env = os.environ.get(f"NOTIFIKASI_{key.upper()}")
+    return env if env not in (None, "") else default
 
 
 def stream_options(settings: Settings) -> StreamOptions:
@@ -88,6 +97,19 @@ class NotifikasiRuntime(ServiceRuntime):
         return WebhookDispatcher(self.session_factory, policy=policy,
                                  client=WebhookClient(timeout_s=_option(s, "webhook_timeout_s", 10.0)),
                                  poll_interval_s=_option(s, "webhook_poll_s", 1.0))
+
+    def mailer(self) -> Mailer:
+        """SMTP from the environment: ``NOTIFIKASI_SMTP_HOST`` (127.0.0.1), ``NOTIFIKASI_SMTP_PORT`` (25),
+        ``NOTIFIKASI_SMTP_SENDER``, ``NOTIFIKASI_SMTP_STARTTLS`` (0/1), ``NOTIFIKASI_SMTP_USERNAME``,
+        ``NOTIFIKASI_SMTP_PASSWORD``; ``mail_poll_s`` (5). Digests use ``KINERJA_TIMEZONE``."""
+        s = self.settings
+        config = SmtpConfig(
+            host=_text(s, "smtp_host", "127.0.0.1"), port=int(_option(s, "smtp_port", 25)),
+            sender=_text(s, "smtp_sender", "Kinerja <noreply@kinerja.local>"),
+            starttls=bool(int(_option(s, "smtp_starttls", 0))),
+            username=_text(s, "smtp_username", "") or None, password=_text(s, "smtp_password", "") or None,
+        )
+        return Mailer(self.session_factory, config, tz=s.timezone, poll_interval_s=_option(s, "mail_poll_s", 5.0))
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:

@@ -19,7 +19,7 @@ from kinerja.events import tugas
 from notifikasi.adapters.orm import Employee, Notification
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
-from notifikasi.service_layer import webhooks
+from notifikasi.service_layer import email, webhooks
 
 RULES: dict[str, Callable[..., list[Draft]]] = {
     SCORE_UPDATED: messages.score_updated,
@@ -64,6 +64,7 @@ def handle_event(session: Session, event: Event, *, now: datetime | None = None)
     else:
         drafts = rule(data, asn)
     rows = store(session, event, messages.unique_recipients(drafts), subject_nip=nip, now=now)
+    email.queue_immediate(session, rows, now=now)
     # the agency's integrations get the event itself, in this same transaction
     webhooks.enqueue(session, event, _jsonable(event.data), now=now)
     return rows
