@@ -99,14 +99,16 @@ class Penilaian:
             return session.get(ScoreRow, (nip, period))
 
     def scores(self, nip: str | None = None) -> dict[tuple[str, str], tuple]:
-        """Every stored score with its values and ledger, for comparing two databases."""
+        """Every stored score with its values and ledger, for comparing two databases. A row with
+        nothing rated equals no row at all (the API computes that from the facts alike)."""
         with self.runtime.session() as session:
             query = select(ScoreRow).order_by(ScoreRow.nip, ScoreRow.period)
             if nip:
                 query = query.where(ScoreRow.nip == nip)
             return {(r.nip, r.period): (r.disiplin, r.produktivitas, r.perilaku, r.hasil_kerja, r.total, r.predikat,
                                         json.dumps(r.detail, sort_keys=True))
-                    for r in session.execute(query).scalars()}
+                    for r in session.execute(query).scalars()
+                    if r.detail["ledger"] or r.total is not None or r.disiplin is not None}
 
     def outbox(self) -> list[dict]:
         t = self.runtime.outbox_table
