@@ -337,3 +337,45 @@ def test_openapi_document_lists_the_task_routes(tugas):
     for path in ("/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/approve"):
         assert path in spec["paths"]
     assert tugas.client.get("/healthz").status_code == 200
+
+
+# -- proposals ----------------------------------------------------------------------------------
+def test_asn_proposes_supervisor_accepts_or_rejects(tugas):
+    due = (today_wib() + timedelta(days=5)).isoformat()
+    resp = tugas.call("POST", "/api/v1/tasks", ASSIGNEE, {"nip": PEG1, "title": "Usulan: digitalisasi arsip",
+                                                         "due_date": due, "target_quantity": 2})
+    assert resp.status_code == 201, resp.get_json()
+    proposal = resp.get_json()
+    assert proposal["status"] == "proposed" and proposal["atasan_nip"] == ATASAN
+    assert tugas.outbox() == []  # nothing to score until it is accepted
+    assert [i["id"] for i in tugas.call("GET", "/api/v1/tasks?status=proposed", SUPERVISOR).get_json()["items"]] == [proposal["id"]]
+    for who, status in (((PEG1, "pegawai"), 403), ((PEG1, "atasan"), 403), ((OTHER_ATASAN, "atasan"), 403),
+                        ((FOREIGN_ATASAN, "atasan", FOREIGN), 404)):
+        assert tugas.call("POST", f"/api/v1/tasks/{proposal['id']}/accept", who, {}).status_code == status
+    assert tugas.call("POST", f"/api/v1/tasks/{proposal['id']}/start", ASSIGNEE, {}).status_code == 409
+    assert tugas.call("POST", f"/api/v1/tasks/{proposal['id']}/accept", SUPERVISOR,
+                      {"due_date": "2020-01-01"}).status_code == 422
+    later = (today_wib() + timedelta(days=9)).isoformat()
+    accepted = tugas.call("POST", f"/api/v1/tasks/{proposal['id']}/accept", SUPERVISOR,
+                          {"due_date": later, "target_quantity": 3})
+    assert accepted.status_code == 200, accepted.get_json()
+    assert (accepted.get_json()["status"], accepted.get_json()["due_date"]) == ("assigned", later)
+    events = tugas.outbox()
+    assert [e["type"] for e in events] == ["tugas.task.assigned.v1"]
+    assert events[0]["data"]["due_date"] == later and Decimal(events[0]["data"]["target_quantity"]) == 3
+
+    other = tugas.call("POST", "/api/v1/tasks", (PEG2, "pegawai"), {"nip": PEG2, "title": "Usulan lain",
+                                                                   "due_date": due, "target_quantity": 1}).get_json()
+    assert tugas.call("POST", f"/api/v1/tasks/{other['id']}/reject", SUPERVISOR, {"reason": " "}).status_code == 422
+    rejected = tugas.call("POST", f"/api/v1/tasks/{other['id']}/reject", SUPERVISOR, {"reason": "bukan prioritas"})
+    assert rejected.status_code == 200 and rejected.get_json()["status"] == "cancelled"
+    assert tugas.outbox()[-1]["type"] == "tugas.task.cancelled.v1"
+
+
+def test_proposals_are_never_overdue(tugas):
+    actor = service.Actor(nip=PEG1, role="pegawai", agency=AGENCY)
+    with tugas.runtime.session() as session, session.begin():
+        service.assign_task(session, tugas.runtime.outbox, actor, assignee_nip=PEG1, title="Usulan",
+                            due_date=date(2026, 1, 5), target_quantity=Decimal(1), today=date(2026, 1, 1))
+    with tugas.runtime.session() as session, session.begin():
+        assert service.flag_overdue(session, tugas.runtime.outbox, today=date(2026, 2, 1)) == 0

@@ -147,3 +147,46 @@ def test_overdue_after_the_due_day_until_finished():
     assert rules.is_overdue(replace(task, status="submitted"), today=date(2026, 12, 2))
     assert not rules.is_overdue(replace(task, status="approved"), today=date(2026, 12, 2))
     assert not rules.is_overdue(replace(task, status="cancelled"), today=date(2026, 12, 2))
+
+
+def proposed(**kw):
+    args = dict(task_id="p1", actor_nip=PEG, actor_atasan_nip=ATASAN, title="Usulan: rekap SPJ",
+                due_date=date(2026, 12, 5), target_quantity=Decimal(2), today=TODAY)
+    args.update(kw)
+    return rules.propose(**args)
+
+
+def test_proposal_accepted_becomes_assigned_with_the_supervisors_changes():
+    task = proposed()
+    assert (task.status, task.nip, task.atasan_nip) == ("proposed", PEG, ATASAN)
+    for action in (lambda: rules.start(task, actor_nip=PEG),
+                   lambda: rules.cancel(task, actor_nip=ATASAN, supervisor_nip=ATASAN)):
+        with pytest.raises(IllegalTransition):
+            action()
+    accepted = rules.accept(task, actor_nip=ATASAN, supervisor_nip=ATASAN, today=TODAY,
+                            due_date=date(2026, 12, 10), target_quantity=Decimal(3))
+    assert (accepted.status, accepted.due_date, accepted.target_quantity) == ("assigned", date(2026, 12, 10), 3)
+    assert rules.start(accepted, actor_nip=PEG).status == "in_progress"
+
+
+def test_proposal_rules():
+    with pytest.raises(NotAllowed):
+        proposed(actor_atasan_nip=None)
+    with pytest.raises(InvalidInput):
+        proposed(due_date=date(2026, 11, 1))
+    task = proposed()
+    with pytest.raises(NotAllowed):
+        rules.accept(task, actor_nip=PEG, supervisor_nip=ATASAN, today=TODAY)
+    with pytest.raises(NotAllowed):
+        rules.reject(task, actor_nip=OTHER, supervisor_nip=ATASAN, reason="x")
+    with pytest.raises(InvalidInput):
+        rules.accept(task, actor_nip=ATASAN, supervisor_nip=ATASAN, today=date(2026, 12, 6))  # due date now past
+    with pytest.raises(InvalidInput):
+        rules.accept(task, actor_nip=ATASAN, supervisor_nip=ATASAN, today=TODAY, target_quantity=Decimal(0))
+    with pytest.raises(InvalidInput):
+        rules.reject(task, actor_nip=ATASAN, supervisor_nip=ATASAN, reason=" ")
+    rejected = rules.reject(task, actor_nip=ATASAN, supervisor_nip=ATASAN, reason="bukan prioritas")
+    assert (rejected.status, rejected.note) == ("cancelled", "bukan prioritas")
+    assert not rules.is_overdue(proposed(), today=date(2027, 1, 1))
+    with pytest.raises(IllegalTransition):
+        rules.accept(rejected, actor_nip=ATASAN, supervisor_nip=ATASAN, today=TODAY)

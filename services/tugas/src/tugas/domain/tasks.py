@@ -1,10 +1,13 @@
 """The task lifecycle (PermenPANRB 6/2022 work results): who may move a task, and where to.
 
-    assigned -> in_progress -> submitted -> approved
-                                   |  ^
-                                   v  |
-                                returned
+    (proposed ->) assigned -> in_progress -> submitted -> approved
+                                                |  ^
+                                                v  |
+                                             returned
     any state but approved/cancelled -> cancelled
+
+A task is assigned by the supervisor, or proposed by the ASN and accepted (-> assigned) or
+rejected (-> cancelled) by the supervisor.
 
 Pure rules over plain values; no I/O. The service layer loads a ``Task``, asks a rule for the
 next ``Task`` (or gets ``NotAllowed`` / ``IllegalTransition`` / ``InvalidInput``) and stores it.
@@ -17,13 +20,14 @@ from decimal import Decimal
 
 from tugas.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 
+PROPOSED = "proposed"
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
 SUBMITTED = "submitted"
 APPROVED = "approved"
 RETURNED = "returned"
 CANCELLED = "cancelled"
-STATUSES = (ASSIGNED, IN_PROGRESS, SUBMITTED, APPROVED, RETURNED, CANCELLED)
+STATUSES = (PROPOSED, ASSIGNED, IN_PROGRESS, SUBMITTED, APPROVED, RETURNED, CANCELLED)
 FINISHED = (APPROVED, CANCELLED)
 
 # action -> the states it may start from
@@ -33,6 +37,8 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "approve": (SUBMITTED,),
     "return": (SUBMITTED,),
     "cancel": (ASSIGNED, IN_PROGRESS, SUBMITTED, RETURNED),
+    "accept": (PROPOSED,),
+    "reject": (PROPOSED,),
 }
 
 __all__ = ["IllegalTransition", "InvalidInput", "NotAllowed", "Task"]
@@ -89,6 +95,39 @@ def assign(*, task_id: str, assignee_nip: str, assignee_atasan_nip: str | None, 
     return Task(id=task_id, nip=assignee_nip, atasan_nip=actor_nip, title=title, due_date=due_date,
                 target_quantity=_positive_quantity(target_quantity, "target_quantity"),
                 rhk_id=rhk_id, category=category)
+
+
+def propose(*, task_id: str, actor_nip: str, actor_atasan_nip: str | None, title: str, due_date: date,
+            target_quantity: Decimal, today: date, rhk_id: str | None = None, category: str | None = None) -> Task:
+    """The ASN proposes a task for themselves; it waits for their supervisor to accept it."""
+    if actor_atasan_nip is None:
+        raise NotAllowed("you have no supervisor on the roster to accept a proposal")
+    task = assign(task_id=task_id, assignee_nip=actor_nip, assignee_atasan_nip=actor_atasan_nip,
+                  actor_nip=actor_atasan_nip, title=title, due_date=due_date, target_quantity=target_quantity,
+                  today=today, rhk_id=rhk_id, category=category)
+    return replace(task, status=PROPOSED)
+
+
+def accept(task: Task, *, actor_nip: str, supervisor_nip: str | None, today: date,
+           due_date: date | None = None, target_quantity: Decimal | None = None) -> Task:
+    """The supervisor accepts a proposal as an assigned task, optionally with another due date or target."""
+    _require_supervisor(task, actor_nip, supervisor_nip, "accept")
+    _check_from(task, "accept")
+    due = due_date or task.due_date
+    if due < today:
+        raise InvalidInput(f"due_date {due.isoformat()} is in the past (today is {today.isoformat()})")
+    target = task.target_quantity if target_quantity is None else _positive_quantity(target_quantity, "target_quantity")
+    return replace(task, status=ASSIGNED, atasan_nip=actor_nip, due_date=due, target_quantity=target, note=None,
+                   version=task.version + 1)
+
+
+def reject(task: Task, *, actor_nip: str, supervisor_nip: str | None, reason: str) -> Task:
+    _require_supervisor(task, actor_nip, supervisor_nip, "reject")
+    _check_from(task, "reject")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a reason is required when rejecting a proposal")
+    return replace(task, status=CANCELLED, atasan_nip=actor_nip, note=reason, version=task.version + 1)
 
 
 def _require_assignee(task: Task, actor_nip: str, action: str) -> None:
@@ -149,4 +188,4 @@ def cancel(task: Task, *, actor_nip: str, supervisor_nip: str | None, reason: st
 
 def is_overdue(task: Task, *, today: date) -> bool:
     """Past its due date (the whole due day counts, in the agency's time zone) and not finished."""
-    return task.status not in FINISHED and task.due_date < today
+    return task.status not in FINISHED and task.status != PROPOSED and task.due_date < today

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
-from kinerja.events.tugas import TASK_STATUSES
+from tugas.domain.tasks import STATUSES as TASK_STATUSES
 
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -12,7 +12,8 @@ def nip(**kw):
 
 
 class TaskIn(Schema):
-    nip = nip(required=True, metadata={"description": "the assignee, a direct subordinate of the caller"})
+    nip = nip(required=True, metadata={"description": "the assignee: a direct subordinate of the caller (assigned), "
+                                                       "or the caller (a proposal their supervisor accepts)"})
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
     description = fields.String(load_default=None, allow_none=True)
     due_date = fields.Date(required=True)
@@ -61,6 +62,16 @@ class ReturnIn(VersionMixin):
     def not_blank(self, data, **_):
         if not data.get("feedback", "").strip():
             raise ValidationError("feedback must not be blank", "feedback")
+
+
+class AcceptIn(VersionMixin):
+    due_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "change the proposed due date"})
+    target_quantity = fields.Decimal(load_default=None, allow_none=True, places=2,
+                                     validate=validate.Range(min=0, min_inclusive=False))
+
+
+class RejectIn(VersionMixin):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
 class CancelIn(VersionMixin):

@@ -12,7 +12,8 @@ from werkzeug.exceptions import Forbidden
 from kinerja.auth import current_principal, require_auth
 from tugas.adapters.orm import TaskRow
 from tugas.entrypoints.errors import rules_as_http
-from tugas.entrypoints.schemas import ApproveIn, CancelIn, ReturnIn, StartIn, SubmitIn, TaskIn, TaskOut, TaskPage, TaskQuery
+from tugas.entrypoints.schemas import (AcceptIn, ApproveIn, CancelIn, RejectIn, ReturnIn, StartIn, SubmitIn, TaskIn,
+                                       TaskOut, TaskPage, TaskQuery)
 from tugas.service_layer import tasks as service
 from tugas.service_layer.tasks import Actor, as_utc
 
@@ -53,12 +54,13 @@ class Tasks(MethodView):
                                              rhk_id=args.get("rhk"), limit=limit, offset=offset)
             return {"items": [_out(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
-    @require_auth("atasan")
+    @require_auth("pegawai", "atasan")
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(TaskIn)
     @blp.response(201, TaskOut)
     def post(self, body):
-        """A supervisor assigns a task to a direct subordinate (due today or later)."""
+        """A supervisor assigns a task to a direct subordinate (due today or later); an ASN naming
+        themselves proposes one, which their supervisor accepts or rejects."""
         runtime = _runtime()
         now = datetime.now(timezone.utc)
         today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
@@ -86,10 +88,16 @@ class TaskItem(MethodView):
             return _out(row)
 
 
+def _today(runtime):
+    return datetime.now(timezone.utc).astimezone(ZoneInfo(runtime.settings.timezone)).date()
+
+
 def _change(task_id: str, action: str, body: dict) -> dict:
     runtime = _runtime()
     args = dict(body)
     version = args.pop("version", None)
+    if action == "accept":
+        args["today"] = _today(runtime)
     with rules_as_http(), runtime.session() as session, session.begin():
         row = service.change_task(session, runtime.outbox, _actor(), task_id, action,
                                   expected_version=version, **args)
@@ -149,3 +157,25 @@ class CancelTask(MethodView):
     def post(self, body, task_id):
         """The assignee's supervisor cancels a task that is not approved."""
         return _change(task_id, "cancel", body)
+
+
+@blp.route("/<task_id>/accept")
+class AcceptTask(MethodView):
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(AcceptIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """The proposer's supervisor accepts a proposed task (it becomes assigned)."""
+        return _change(task_id, "accept", body)
+
+
+@blp.route("/<task_id>/reject")
+class RejectTask(MethodView):
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(RejectIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """The proposer's supervisor rejects a proposed task, with a reason (it becomes cancelled)."""
+        return _change(task_id, "reject", body)

@@ -34,6 +34,7 @@ from tugas.domain.errors import RuleError
 from tugas.domain.tasks import FINISHED, Task
 
 SOURCE = "kinerja/tugas"
+NOT_DUE = (*FINISHED, rules.PROPOSED)  # never overdue: finished, or not accepted yet
 
 EVENT_OF_STATUS = {
     rules.ASSIGNED: TASK_ASSIGNED,
@@ -133,10 +134,18 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
         rhk = session.get(RhkRow, rhk_id)
         if rhk is None or rhk.nip != assignee_nip:
             raise UnknownRhk(f"unknown RHK {rhk_id!r} for {assignee_nip}")
-    task = rules.assign(task_id=str(uuid.uuid4()), assignee_nip=assignee_nip,
-                        assignee_atasan_nip=assignee.atasan_nip, actor_nip=actor.nip or "",
-                        title=title, due_date=due_date, target_quantity=target_quantity, today=today,
-                        rhk_id=rhk_id, category=category)
+    if assignee_nip == actor.nip:
+        # an ASN (or a supervisor for their own work) proposes; their supervisor accepts or rejects
+        task = rules.propose(task_id=str(uuid.uuid4()), actor_nip=assignee_nip, actor_atasan_nip=assignee.atasan_nip,
+                             title=title, due_date=due_date, target_quantity=target_quantity, today=today,
+                             rhk_id=rhk_id, category=category)
+    else:
+        if actor.role != "atasan":
+            raise rules.NotAllowed("only a supervisor assigns tasks to others; propose your own instead")
+        task = rules.assign(task_id=str(uuid.uuid4()), assignee_nip=assignee_nip,
+                            assignee_atasan_nip=assignee.atasan_nip, actor_nip=actor.nip or "",
+                            title=title, due_date=due_date, target_quantity=target_quantity, today=today,
+                            rhk_id=rhk_id, category=category)
     row = TaskRow(
         id=task.id, agency=assignee.agency, nip=task.nip, atasan_nip=task.atasan_nip, assigned_by=actor.nip,
         title=task.title, description=description, category=task.category, rhk_id=task.rhk_id,
@@ -145,7 +154,8 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
     )
     session.add(row)
     session.flush()
-    outbox.add(session, _event(TASK_ASSIGNED, task, row.agency))
+    if task.status == rules.ASSIGNED:
+        outbox.add(session, _event(TASK_ASSIGNED, task, row.agency))
     return row
 
 
@@ -159,7 +169,8 @@ def load_task(session: Session, actor: Actor, task_id: str) -> TaskRow:
 
 def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, action: str, *,
                 expected_version: int | None = None, now: datetime | None = None, **args: Any) -> TaskRow:
-    """Apply one lifecycle action (start, submit, approve, return, cancel) and publish its event."""
+    """Apply one lifecycle action (start, submit, approve, return, cancel; accept or reject a
+    proposal) and publish its event."""
     now = now or utcnow()
     row = load_task(session, actor, task_id)
     if expected_version is not None and expected_version != row.version:
@@ -177,6 +188,12 @@ def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, ac
     elif action == "return":
         new = rules.return_for_revision(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip),
                                         feedback=args.get("feedback") or "")
+    elif action == "accept":
+        new = rules.accept(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip), today=args["today"],
+                           due_date=args.get("due_date"), target_quantity=args.get("target_quantity"))
+    elif action == "reject":
+        new = rules.reject(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip),
+                           reason=args.get("reason") or "")
     elif action == "cancel":
         new = rules.cancel(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip),
                            reason=args.get("reason"))
@@ -193,7 +210,8 @@ def _save(session: Session, row: TaskRow, read_version: int, new: Task, now: dat
     result = session.execute(
         update(TaskRow)
         .where(TaskRow.id == row.id, TaskRow.version == read_version)
-        .values(status=new.status, atasan_nip=new.atasan_nip, realised_quantity=new.realised_quantity,
+        .values(status=new.status, atasan_nip=new.atasan_nip, due_date=new.due_date,
+                target_quantity=new.target_quantity, realised_quantity=new.realised_quantity,
                 quality=new.quality, submitted_at=new.submitted_at, approved_at=new.approved_at,
                 note=new.note, links=list(new.links), version=new.version, updated_at=now)
         .execution_options(synchronize_session=False)
@@ -210,7 +228,7 @@ def flag_overdue(session: Session, outbox: Outbox, *, today: date, now: datetime
     now = now or utcnow()
     rows = session.execute(
         select(TaskRow)
-        .where(TaskRow.status.not_in(FINISHED), TaskRow.due_date < today, TaskRow.overdue_at.is_(None))
+        .where(TaskRow.status.not_in(NOT_DUE), TaskRow.due_date < today, TaskRow.overdue_at.is_(None))
         .order_by(TaskRow.due_date, TaskRow.id)
         .limit(limit)
     ).scalars().all()
@@ -222,7 +240,7 @@ def flag_overdue(session: Session, outbox: Outbox, *, today: date, now: datetime
         # conditional: an approval or a second flagger committing meanwhile makes this a no-op
         result = session.execute(
             update(TaskRow)
-            .where(TaskRow.id == row.id, TaskRow.overdue_at.is_(None), TaskRow.status.not_in(FINISHED))
+            .where(TaskRow.id == row.id, TaskRow.overdue_at.is_(None), TaskRow.status.not_in(NOT_DUE))
             .values(overdue_at=now)
             .execution_options(synchronize_session=False)
         )
