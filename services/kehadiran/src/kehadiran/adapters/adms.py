@@ -1,0 +1,376 @@
+"""ZKTeco ADMS ("iclock") push protocol codec: parse what a device sends, format what it expects.
+
+Pure functions over bytes and text; no Flask, no database, nothing of ours. See
+``shared/reference/adms-push.md``. Every parser returns the good records *and* a list of
+``BadLine`` (line number, text, reason) for the lines it could not use: one malformed line never
+spoils a batch, and nothing here raises for a device's input.
+
+Choices worth knowing:
+
+- STATUS → direction: ``0`` (check-in) is ``"in"``, ``1`` (check-out) is ``"out"``; break-out/in
+  (2, 3), overtime-in/out (4, 5), ``255`` and anything else are ``None``, so the daily rules fall
+  back to first/last punch. Breaks and overtime are not arrival or departure, and many devices send
+  0 for every punch anyway. The raw code is kept on the record.
+- Text is decoded line by line: UTF-8 when it is valid UTF-8, else GB18030 (a superset of GB2312,
+  what Chinese-locale firmware writes); undecodable bytes become U+FFFD rather than an error.
+- Record times are the device's wall clock, returned naive; the caller attaches the device's zone.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Generic, Iterable, Iterator, TypeVar
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+MIN_FIELDS, MAX_FIELDS = 5, 12
+MAX_PIN_LENGTH = 20  # the width of the punch identity column
+PIN_RE = re.compile(r"^[A-Za-z0-9]{1,%d}$" % MAX_PIN_LENGTH)
+EARLIEST = datetime(2000, 1, 1)  # a device whose clock was never set reports 2000-01-01 or earlier
+MAX_AHEAD = timedelta(days=1)
+
+STATUS_DIRECTION = {0: "in", 1: "out"}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line_no: int  # 1-based
+    text: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"line": self.line_no, "text": self.text[:200], "reason": self.reason}
+
+
+@dataclass
+class Parsed(Generic[T]):
+    records: list[T] = field(default_factory=list)
+    errors: list[BadLine] = field(default_factory=list)
+
+
+# -- text -------------------------------------------------------------------------------------
+def decode_line(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
+
+
+def iter_lines(body: bytes | str) -> Iterator[tuple[int, str]]:
+    """(line number, text) for every non-blank line; LF or CRLF (or a lone CR) end a line."""
+    if isinstance(body, str):
+        chunks: Iterable[str] = re.split(r"\r\n|\n|\r", body)
+    else:
+        chunks = (decode_line(c) for c in re.split(rb"\r\n|\n|\r", body))
+    for number, text in enumerate(chunks, start=1):
+        text = text.lstrip("\ufeff")
+        if text.strip():
+            yield number, text
+
+
+def parse_time(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text.strip(), TIME_FORMAT)
+    except ValueError:
+        return None
+
+
+def _int_or_none(text: str) -> tuple[bool, int | None]:
+    text = text.strip()
+    if text == "":
+        return True, None
+    try:
+        return True, int(text)
+    except ValueError:
+        return False, None
+
+
+# -- ATTLOG -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AttRecord:
+    line_no: int
+    pin: str
+    time: datetime  # naive, device wall clock
+    status: str | None  # "in" / "out" / None
+    status_code: int | None
+    verify: int | None
+    workcode: str | None
+
+
+def status_direction(code: int | None) -> str | None:
+    return STATUS_DIRECTION.get(code) if code is not None else None
+
+
+def parse_attlog(body: bytes | str, *, now_local: datetime | None = None,
+                 max_ahead: timedelta = MAX_AHEAD) -> Parsed[AttRecord]:
+    """Parse an ``ATTLOG`` upload: ``PIN TIME STATUS VERIFY WORKCODE RESERVED RESERVED [...]``,
+    5 to 12 TAB-separated fields. ``now_local`` (the device's wall clock now) rejects times more
+    than ``max_ahead`` in the future."""
+    out: Parsed[AttRecord] = Parsed()
+    for number, line in iter_lines(body):
+        fields_ = line.rstrip("\r\n").split("\t")
+        reason = None
+        if len(fields_) < MIN_FIELDS or len(fields_) > MAX_FIELDS:
+            reason = f"expected {MIN_FIELDS} to {MAX_FIELDS} TAB-separated fields, got {len(fields_)}"
+        else:
+            pin = fields_[0].strip()
+            when = parse_time(fields_[1])
+            ok_status, status_code = _int_or_none(fields_[2])
+            ok_verify, verify = _int_or_none(fields_[3])
+            if not PIN_RE.match(pin):
+                reason = f"PIN must be 1-{MAX_PIN_LENGTH} letters or digits"
+            elif when is None:
+                reason = "TIME must be YYYY-MM-DD HH:MM:SS"
+            elif when < EARLIEST:
+                reason = "TIME is before 2000 (device clock not set?)"
+            elif now_local is not None and when > now_local + max_ahead:
+                reason = "TIME is more than a day in the future"
+            elif not ok_status:
+                reason = "STATUS must be a number"
+            elif not ok_verify:
+                reason = "VERIFY must be a number"
+            else:
+                workcode = fields_[4].strip() or None
+                out.records.append(AttRecord(number, pin, when, status_direction(status_code), status_code,
+                                             verify, workcode))
+                continue
+        out.errors.append(BadLine(number, line, reason))
+    return out
+
+
+# -- OPERLOG ----------------------------------------------------------------------------------
+OPERLOG_KINDS = ("OPLOG", "USER", "FP", "FACE", "USERPIC", "BIODATA")
+
+
+@dataclass(frozen=True)
+class OperRecord:
+    line_no: int
+    kind: str  # OPLOG, USER, FP, FACE, USERPIC, BIODATA
+    values: dict[str, str]  # key=value fields; OPLOG gets positional names
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    pin: str
+    name: str
+    privilege: int | None
+    card: str | None
+    group: str | None
+
+
+OPLOG_FIELDS = ("op", "admin", "time", "obj1", "obj2", "obj3", "obj4")
+
+
+def parse_kv_fields(text: str) -> dict[str, str]:
+    """``PIN=1\\tName=Budi\\tPri=0`` → dict; a field without ``=`` is skipped."""
+    values: dict[str, str] = {}
+    for part in text.split("\t"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip():
+            values[key.strip()] = value.rstrip("\r\n")
+    return values
+
+
+def parse_operlog(body: bytes | str) -> Parsed[OperRecord]:
+    out: Parsed[OperRecord] = Parsed()
+    for number, line in iter_lines(body):
+        kind, _, rest = line.partition(" ")
+        kind = kind.strip()
+        if kind not in OPERLOG_KINDS:
+            out.errors.append(BadLine(number, line, f"unknown OPERLOG record {kind[:20]!r}"))
+            continue
+        if kind == "OPLOG":
+            parts = rest.split("\t")
+            if len(parts) < 3 or parse_time(parts[2]) is None:
+                out.errors.append(BadLine(number, line, "OPLOG needs OP, ADMIN, TIME (YYYY-MM-DD HH:MM:SS)"))
+                continue
+            values = {name: value.strip() for name, value in zip(OPLOG_FIELDS, parts)}
+        else:
+            values = parse_kv_fields(rest)
+            if "PIN" not in values or not PIN_RE.match(values["PIN"].strip()):
+                out.errors.append(BadLine(number, line, f"{kind} needs PIN=<1-{MAX_PIN_LENGTH} letters or digits>"))
+                continue
+            values["PIN"] = values["PIN"].strip()
+        out.records.append(OperRecord(number, kind, values))
+    return out
+
+
+def user_of(record: OperRecord) -> UserRecord | None:
+    if record.kind != "USER":
+        return None
+    v = record.values
+    _, privilege = _int_or_none(v.get("Pri", ""))
+    return UserRecord(pin=v["PIN"], name=v.get("Name", "").strip(), privilege=privilege,
+                      card=(v.get("Card") or "").strip() or None, group=(v.get("Grp") or "").strip() or None)
+
+
+# -- table=options, INFO, options reply --------------------------------------------------------
+_OPTION_SPLIT = re.compile(r",(?=\s*[~A-Za-z][\w~.]*=)")
+STAMP_ALIASES = {"Stamp": "ATTLOGStamp", "OpStamp": "OPERLOGStamp", "PhotoStamp": "ATTPHOTOStamp"}
+
+
+def parse_options(body: bytes | str) -> dict[str, str]:
+    """``table=options`` body: comma-separated ``key=value``, where a value may itself contain
+    commas (``~OEMVendor=ZK, Inc.``): a comma starts a new pair only when ``key=`` follows it."""
+    text = "\n".join(line for _, line in iter_lines(body))
+    values: dict[str, str] = {}
+    for line in text.split("\n"):
+        for part in _OPTION_SPLIT.split(line):
+            key, sep, value = part.partition("=")
+            if sep and key.strip():
+                values[key.strip()] = value.strip()
+    return values
+
+
+def parse_option_lines(text: bytes | str) -> dict[str, str]:
+    """An options reply (``GET OPTION FROM: sn`` then ``key=value`` lines, LF or CRLF), with the
+    older ``Stamp=`` / ``OpStamp=`` spellings read as ``ATTLOGStamp`` / ``OPERLOGStamp``."""
+    values: dict[str, str] = {}
+    for _, line in iter_lines(text):
+        if line.startswith("GET OPTION FROM:"):
+            values["_sn"] = line.split(":", 1)[1].strip()
+            continue
+        key, sep, value = line.partition("=")
+        if sep:
+            key = key.strip()
+            values[STAMP_ALIASES.get(key, key)] = value
+    return values
+
+
+def stamp_of(args: dict[str, str], table: str) -> str | None:
+    """The resume stamp a device sent with an upload, under either spelling."""
+    names = ("Stamp", "ATTLOGStamp") if table == "ATTLOG" else ("OpStamp", "OPERLOGStamp", "Stamp")
+    for name in names:
+        value = args.get(name)
+        if value not in (None, ""):
+            return value[:32]
+    return None
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    firmware: str | None
+    user_count: int | None
+    fp_count: int | None
+    log_count: int | None
+    ip: str | None
+    raw: list[str]
+
+
+def parse_info(info: str | None) -> DeviceInfo | None:
+    """``INFO=<firmware>,<users>,<fingerprints>,<attendance logs>,<ip>[,...]`` of getrequest."""
+    if not info:
+        return None
+    parts = [p.strip() for p in info.split(",")]
+
+    def num(i: int) -> int | None:
+        if i < len(parts):
+            ok, value = _int_or_none(parts[i])
+            return value if ok else None
+        return None
+
+    return DeviceInfo(firmware=(parts[0][:100] or None), user_count=num(1), fp_count=num(2), log_count=num(3),
+                      ip=(parts[4][:64] if len(parts) > 4 and parts[4] else None), raw=parts[:32])
+
+
+def timezone_option(offset_minutes: int) -> int:
+    """``TimeZone`` is whole hours, or minutes for zones off the hour (e.g. 330 for India)."""
+    return offset_minutes // 60 if offset_minutes % 60 == 0 else offset_minutes
+
+
+@dataclass(frozen=True)
+class OptionsPolicy:
+    error_delay: int = 30
+    delay: int = 10
+    trans_times: str = "00:00;14:05"
+    trans_interval: int = 1
+    trans_flag: str = "TransData AttLog\tOpLog\tEnrollUser\tChgUser"
+    realtime: bool = True
+    server_ver: str = "2.4.1"
+
+
+def options_reply(sn: str, *, tz_offset_minutes: int, attlog_stamp: str | None = None,
+                  operlog_stamp: str | None = None, policy: OptionsPolicy = OptionsPolicy()) -> str:
+    """The handshake reply. With no stored ATTLOG stamp the device uploads everything it holds
+    (deduplicated on our side); the OPERLOG stamp defaults to 9999 (no old operation log)."""
+    lines = [
+        f"GET OPTION FROM: {sn}",
+        f"ATTLOGStamp={attlog_stamp or 'None'}",
+        f"OPERLOGStamp={operlog_stamp or '9999'}",
+        "ATTPHOTOStamp=None",
+        f"ErrorDelay={policy.error_delay}",
+        f"Delay={policy.delay}",
+        f"TransTimes={policy.trans_times}",
+        f"TransInterval={policy.trans_interval}",
+        f"TransFlag={policy.trans_flag}",
+        f"TimeZone={timezone_option(tz_offset_minutes)}",
+        f"Realtime={1 if policy.realtime else 0}",
+        "Encrypt=None",
+        f"ServerVer={policy.server_ver}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- commands ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CommandResult:
+    line_no: int
+    id: int
+    return_code: int
+    command: str
+    values: dict[str, str]
+
+
+def parse_devicecmd(body: bytes | str) -> Parsed[CommandResult]:
+    """``ID=<id>&Return=<code>&CMD=<command>`` one a line (some firmware adds more ``&k=v``)."""
+    out: Parsed[CommandResult] = Parsed()
+    for number, line in iter_lines(body):
+        values: dict[str, str] = {}
+        for part in line.split("&"):
+            key, sep, value = part.partition("=")
+            if sep:
+                values[key.strip()] = value.strip()
+        ok_id, cmd_id = _int_or_none(values.get("ID", ""))
+        ok_ret, ret = _int_or_none(values.get("Return", ""))
+        if not ok_id or cmd_id is None:
+            out.errors.append(BadLine(number, line, "ID=<number> missing"))
+        elif not ok_ret or ret is None:
+            out.errors.append(BadLine(number, line, "Return=<number> missing"))
+        else:
+            out.records.append(CommandResult(number, cmd_id, ret, values.get("CMD", "")[:200], values))
+    return out
+
+
+def command_lines(commands: Iterable[tuple[int, str]]) -> str:
+    """The getrequest reply: ``C:<id>:<command>`` a line, or ``OK`` when nothing is queued."""
+    lines = [f"C:{cmd_id}:{command}" for cmd_id, command in commands]
+    return ("\n".join(lines) + "\n") if lines else "OK"
+
+
+def _field(value: str, name: str) -> str:
+    if any(c in value for c in "\t\r\n"):
+        raise ValueError(f"{name} may not contain tabs or line breaks")
+    return value
+
+
+def query_attlog_command(start: datetime, end: datetime) -> str:
+    """Ask the device to re-upload its attendance log between two device-local times."""
+    if end <= start:
+        raise ValueError("end must be after start")
+    return f"DATA QUERY ATTLOG StartTime={start.strftime(TIME_FORMAT)}\tEndTime={end.strftime(TIME_FORMAT)}"
+
+
+def update_user_command(pin: str, name: str) -> str:
+    if not PIN_RE.match(pin):
+        raise ValueError(f"PIN must be 1-{MAX_PIN_LENGTH} letters or digits")
+    return f"DATA UPDATE USERINFO PIN={pin}\tName={_field(name, 'name')}"
+
+
+CHECK_COMMAND = "CHECK"
+INFO_COMMAND = "INFO"
+
+
+def format_ok(count: int) -> str:
+    return f"OK:{count}"
