@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.db import UtcDateTime
@@ -40,6 +40,17 @@ class Device(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # what an ADMS device last told us (getrequest INFO, table=options, upload stamps)
+    firmware: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    user_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fp_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    log_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    info: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    options: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    options_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    attlog_stamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    operlog_stamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_rejected: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class PunchRow(Base):
@@ -73,3 +84,50 @@ class DaySummaryRow(Base):
     final: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# -- ADMS devices: command queue, users and operation log as the device reported them ----------
+class DeviceCommand(Base):
+    """A command queued for one device, handed out by getrequest as ``C:<id>:<command>``."""
+
+    __tablename__ = "device_commands"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_sn: Mapped[str] = mapped_column(String(64))
+    command: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, done, failed
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    return_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    __table_args__ = (Index("ix_device_commands_queue", "device_sn", "status", "id"),)
+
+
+class DeviceUser(Base):
+    """A user record a device reported in its OPERLOG (``USER PIN=..\tName=..``)."""
+
+    __tablename__ = "device_users"
+    device_sn: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    privilege: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    card: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    group: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeviceOperLog(Base):
+    """An ``OPLOG`` entry (who did what on the device's keypad), kept once."""
+
+    __tablename__ = "device_oplog"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_sn: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(16))
+    admin: Mapped[str] = mapped_column(String(32))
+    op_time: Mapped[datetime] = mapped_column(DateTime(timezone=False))  # device local clock
+    objects: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    __table_args__ = (
+        UniqueConstraint("device_sn", "op", "admin", "op_time", "objects", name="uq_device_oplog"),
+    )

@@ -1,0 +1,177 @@
+"""The operator side of ADMS devices: each device's status and its command queue.
+
+Operators see every device; an agency admin sees the devices of their own agency. Typed commands
+(re-upload a period, push a user's PIN and name, CHECK, INFO) are open to both; a raw protocol
+command (``{"command": "..."}``, which can also be ``CLEAR DATA``) only to operators.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from werkzeug.exceptions import Forbidden, NotFound, UnprocessableEntity
+
+from kehadiran.adapters import adms
+from kehadiran.adapters.orm import Device
+from kehadiran.service_layer import devices as device_service
+from kinerja.auth import current_principal, require_auth
+
+blp = Blueprint("device_ops", __name__, url_prefix="/api/v1/devices",
+                description="ADMS device status and command queue")
+
+KINDS = ("reupload", "user", "check", "info")
+
+
+class CommandIn(Schema):
+    command = fields.String(validate=validate.Length(min=1, max=device_service.MAX_COMMAND_LENGTH),
+                            metadata={"description": "a raw ADMS command (operators only)"})
+    kind = fields.String(validate=validate.OneOf(KINDS),
+                         metadata={"description": "reupload (start, end), user (pin, name), check, info"})
+    start = fields.DateTime(metadata={"description": "reupload: from (device local time if no offset)"})
+    end = fields.DateTime(metadata={"description": "reupload: until"})
+    pin = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{1,20}$"))
+    name = fields.String(validate=validate.Length(max=24))
+
+    @validates_schema
+    def one_way(self, data, **_):
+        if ("command" in data) == ("kind" in data):
+            raise ValidationError("give exactly one of command or kind", "kind")
+        kind = data.get("kind")
+        if kind == "reupload":
+            missing = [k for k in ("start", "end") if k not in data]
+            if missing:
+                raise ValidationError("reupload needs start and end", missing[0])
+        if kind == "user":
+            missing = [k for k in ("pin", "name") if k not in data]
+            if missing:
+                raise ValidationError("user needs pin and name", missing[0])
+
+
+class CommandOut(Schema):
+    id = fields.Integer()
+    device_sn = fields.String()
+    command = fields.String()
+    status = fields.String(metadata={"description": "pending, sent, done or failed"})
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    result_at = fields.DateTime(allow_none=True)
+    return_code = fields.Integer(allow_none=True)
+    result = fields.Dict(allow_none=True)
+
+
+class CommandCounts(Schema):
+    pending = fields.Integer()
+    sent = fields.Integer()
+    done = fields.Integer()
+    failed = fields.Integer()
+
+
+class DeviceStatusOut(Schema):
+    sn = fields.String()
+    agency = fields.String()
+    name = fields.String()
+    tz_offset_minutes = fields.Integer()
+    registered_at = fields.DateTime()
+    last_contact_at = fields.DateTime(allow_none=True)
+    online = fields.Boolean(metadata={"description": "in contact within the last 5 minutes"})
+    date = fields.Date(metadata={"description": "today, in the agency's timezone"})
+    records_today = fields.Integer(metadata={"description": "punches stored from this device timed today"})
+    received_today = fields.Integer(metadata={"description": "punches stored from this device received today"})
+    quarantined = fields.Integer(metadata={"description": "punches whose PIN the roster does not know yet"})
+    firmware = fields.String(allow_none=True)
+    user_count = fields.Integer(allow_none=True)
+    fp_count = fields.Integer(allow_none=True)
+    log_count = fields.Integer(allow_none=True)
+    info = fields.Dict(allow_none=True)
+    options = fields.Dict(allow_none=True)
+    options_at = fields.DateTime(allow_none=True)
+    attlog_stamp = fields.String(allow_none=True)
+    operlog_stamp = fields.String(allow_none=True)
+    users_reported = fields.Integer()
+    commands = fields.Nested(CommandCounts)
+    last_rejected = fields.List(fields.Dict())
+
+
+class CommandQuery(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+def _device(session, sn: str) -> Device:
+    device = session.get(Device, sn)
+    if device is None:
+        raise NotFound(f"device {sn} is not registered")
+    principal = current_principal()
+    if principal.role != "operator" and device.agency != principal.agency:
+        raise Forbidden("an admin manages the devices of their own agency only")
+    return device
+
+
+def _device_local(value: datetime, device: Device) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(timezone(timedelta(minutes=device.tz_offset_minutes))).replace(tzinfo=None)
+
+
+def build_command(body: dict, device: Device, role: str) -> str:
+    kind = body.get("kind")
+    if kind is None:
+        if role != "operator":
+            raise Forbidden("only operators queue raw commands; use a typed kind")
+        return body["command"]
+    if kind == "reupload":
+        return adms.query_attlog_command(_device_local(body["start"], device), _device_local(body["end"], device))
+    if kind == "user":
+        return adms.update_user_command(body["pin"], body["name"])
+    if kind == "check":
+        return adms.CHECK_COMMAND
+    return adms.INFO_COMMAND
+
+
+@blp.route("/<sn>/status")
+class DeviceStatus(MethodView):
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, DeviceStatusOut)
+    def get(self, sn):
+        """Last contact, records today, firmware and counts from INFO, options, command counts."""
+        runtime = _runtime()
+        with runtime.session() as session:
+            device = _device(session, sn)
+            return device_service.device_status(session, device, agency_tz=runtime.settings.timezone)
+
+
+@blp.route("/<sn>/commands")
+class DeviceCommands(MethodView):
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(CommandQuery, location="query")
+    @blp.response(200, CommandOut(many=True))
+    def get(self, query, sn):
+        """The device's commands, newest first, with the results the device reported."""
+        runtime = _runtime()
+        with runtime.session() as session:
+            return device_service.list_commands(session, _device(session, sn), limit=query["limit"])
+
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(CommandIn)
+    @blp.response(201, CommandOut)
+    def post(self, body, sn):
+        """Queue a command; the device fetches it on its next getrequest."""
+        principal = current_principal()
+        runtime = _runtime()
+        with runtime.session() as session, session.begin():
+            device = _device(session, sn)
+            try:
+                command = build_command(body, device, principal.role)
+                return device_service.enqueue_command(session, device, command, created_by=principal.sub)
+            except ValueError as exc:
+                raise UnprocessableEntity(str(exc)) from None

@@ -1,0 +1,182 @@
+"""The ZKTeco ADMS push protocol (``/iclock/...``), so unmodified terminals push to kehadiran.
+
+A plain Flask blueprint (text/plain, no OpenAPI): the device is the client and polls. Public (no
+JWT, as ``kinerja.auth.PUBLIC_BLUEPRINTS`` says); a device is known by its registered serial
+number, and an unknown one gets ``403`` with the reason while nothing is stored. Every reply
+carries a GMT ``Date`` header: the device sets its clock from it.
+
+``OK:<n>`` counts the records accepted: new punches, punches already stored (the device must not
+send them again) and punches from a PIN the roster does not know yet (kept in quarantine). Malformed
+lines are not counted; they are logged and kept on the device's status for the operator. A non-200
+reply makes the device re-send the whole batch, which the ingest absorbs (it deduplicates on
+device, PIN and device time).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from email.utils import formatdate
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
+
+from kehadiran.adapters import adms
+from kehadiran.adapters.orm import Device
+from kehadiran.service_layer import devices as device_service
+from kehadiran.service_layer.attendance import PunchInput, record_punches
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("iclock", __name__, url_prefix="/iclock")
+
+SN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# tables a device may push that we do not ask for (TransFlag): acknowledged so it does not retry forever
+IGNORED_TABLES = frozenset({"ATTPHOTO", "BIODATA", "ERRORLOG", "RTSTATE", "RTLOG"})
+
+
+def _text(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+@bp.after_request
+def _date_header(response: Response) -> Response:
+    # gunicorn always writes its own (correct) Date header: do not send a second one
+    if not request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        response.headers["Date"] = formatdate(usegmt=True)
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _error(exc: HTTPException) -> Response:
+    return _text(f"ERROR: {exc.description}\n", exc.code or 500)
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+def _sn() -> str:
+    sn = (request.args.get("SN") or request.args.get("sn") or "").strip()
+    if not SN_RE.match(sn):
+        raise BadRequest("SN=<serial number> is required")
+    return sn
+
+
+def _device(session: Session, sn: str) -> Device:
+    device = session.get(Device, sn)
+    if device is None:
+        log.warning("adms: unknown device refused", extra={"sn": sn, "path": request.path,
+                                                           "remote": request.remote_addr})
+        raise Forbidden(f"device {sn} is not registered with this server")
+    return device
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@bp.get("/cdata")
+def handshake():
+    """``GET /iclock/cdata?SN=..&options=all``: the options the device runs with."""
+    sn, now = _sn(), _now()
+    runtime = _runtime()
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        device_service.touch(device, now)
+        reply = adms.options_reply(sn, tz_offset_minutes=device.tz_offset_minutes,
+                                   attlog_stamp=device.attlog_stamp, operlog_stamp=device.operlog_stamp)
+    return _text(reply)
+
+
+@bp.post("/cdata")
+def upload():
+    """``POST /iclock/cdata?SN=..&table=ATTLOG|OPERLOG|options``."""
+    sn, now = _sn(), _now()
+    table = (request.args.get("table") or "").strip()
+    kind = table.upper()
+    body = request.get_data(cache=False)  # 413 beyond MAX_CONTENT_LENGTH
+    if kind == "ATTLOG":
+        return _attlog(sn, body, now)
+    if kind not in ("OPERLOG", "OPTIONS") and kind not in IGNORED_TABLES:
+        raise BadRequest(f"unknown table {table[:40]!r}")
+    runtime = _runtime()
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        device_service.touch(device, now)
+        if kind == "OPERLOG":
+            parsed = adms.parse_operlog(body)
+            accepted = device_service.record_operlog(session, device, parsed.records, now)
+            device_service.note_rejected(device, parsed.errors, "OPERLOG", now)
+            device_service.note_stamp(device, "OPERLOG", adms.stamp_of(request.args, "OPERLOG"))
+            _log_rejected(sn, "OPERLOG", parsed.errors)
+            return _text(adms.format_ok(accepted))
+        if kind == "OPTIONS":
+            device_service.store_options(device, adms.parse_options(body), now)
+            return _text("OK")
+    return _text("OK")  # a table we did not ask for: acknowledged, not stored
+
+
+def _attlog(sn: str, body: bytes, now: datetime) -> Response:
+    runtime = _runtime()
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        device_service.touch(device, now)
+        parsed = adms.parse_attlog(body, now_local=device_service.device_now(device, now))
+        items = [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in parsed.records]
+        result = record_punches(session, runtime.outbox, device, items, channel="adms",
+                                agency_tz=runtime.settings.timezone, now=now)
+        device_service.note_rejected(device, parsed.errors, "ATTLOG", now)
+        device_service.note_stamp(device, "ATTLOG", adms.stamp_of(request.args, "ATTLOG"))
+    _log_rejected(sn, "ATTLOG", parsed.errors)
+    accepted = result.accepted + result.duplicates + result.quarantined
+    log.info("adms: attlog", extra={"sn": sn, "new": result.accepted, "duplicates": result.duplicates,
+                                    "quarantined": result.quarantined, "malformed": len(parsed.errors)})
+    return _text(adms.format_ok(accepted))
+
+
+def _log_rejected(sn: str, table: str, errors: list[adms.BadLine]) -> None:
+    for err in errors[:50]:
+        log.warning("adms: line rejected", extra={"sn": sn, "table": table, **err.as_dict()})
+
+
+@bp.get("/getrequest")
+def getrequest():
+    """``GET /iclock/getrequest?SN=..[&INFO=..]``: queued commands, or ``OK``."""
+    sn, now = _sn(), _now()
+    info = adms.parse_info(request.args.get("INFO"))
+    runtime = _runtime()
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        device_service.touch(device, now)
+        device_service.apply_info(device, info)
+        commands = [(c.id, c.command) for c in device_service.take_pending(session, device, now)]
+    return _text(adms.command_lines(commands))
+
+
+@bp.post("/devicecmd")
+def devicecmd():
+    """``POST /iclock/devicecmd?SN=..``: results of commands, ``ID=..&Return=..&CMD=..`` a line."""
+    sn, now = _sn(), _now()
+    body = request.get_data(cache=False)
+    parsed = adms.parse_devicecmd(body)
+    runtime = _runtime()
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        device_service.touch(device, now)
+        _, unknown = device_service.store_results(session, device, parsed.records, now)
+        device_service.note_rejected(device, parsed.errors, "devicecmd", now)
+    if unknown:
+        log.warning("adms: results for unknown commands", extra={"sn": sn, "ids": unknown[:50]})
+    _log_rejected(sn, "devicecmd", parsed.errors)
+    return _text("OK")
+
+
+@bp.get("/ping")
+def ping():
+    sn, now = _sn(), _now()
+    runtime = _runtime()
+    with runtime.session() as session, session.begin():
+        device_service.touch(_device(session, sn), now)
+    return _text("OK")

@@ -1,0 +1,210 @@
+"""ADMS devices: what they report (INFO, options, stamps, users, operation log), their command
+queue, and their status for operators. The caller owns the transaction; these functions never
+commit."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kehadiran.adapters.adms import BadLine, CommandResult, DeviceInfo, OperRecord, parse_time, user_of
+from kehadiran.adapters.orm import Device, DeviceCommand, DeviceOperLog, DeviceUser, PunchRow
+
+MAX_COMMANDS_PER_POLL = 20
+MAX_COMMAND_LENGTH = 2000
+KEEP_REJECTED = 20
+ONLINE_WITHIN = timedelta(minutes=5)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def device_now(device: Device, now: datetime) -> datetime:
+    """The device's wall clock at ``now`` (naive), from its registered offset."""
+    return (now.astimezone(timezone.utc) + timedelta(minutes=device.tz_offset_minutes)).replace(tzinfo=None)
+
+
+def touch(device: Device, now: datetime) -> None:
+    device.last_contact_at = now
+
+
+def apply_info(device: Device, info: DeviceInfo | None) -> None:
+    if info is None:
+        return
+    device.firmware = info.firmware or device.firmware
+    device.user_count = info.user_count if info.user_count is not None else device.user_count
+    device.fp_count = info.fp_count if info.fp_count is not None else device.fp_count
+    device.log_count = info.log_count if info.log_count is not None else device.log_count
+    device.info = {"raw": info.raw, "ip": info.ip}
+
+
+def store_options(device: Device, options: dict[str, str], now: datetime) -> None:
+    # keep what came before: some firmware pushes its options in several smaller posts
+    device.options = {**(device.options or {}), **{k[:64]: v[:500] for k, v in list(options.items())[:200]}}
+    device.options_at = now
+    firmware = options.get("FWVersion") or options.get("~FWVersion")
+    if firmware:
+        device.firmware = firmware[:100]
+    for key, attr in (("UserCount", "user_count"), ("FPCount", "fp_count"), ("TransactionCount", "log_count")):
+        if options.get(key, "").strip().isdigit():
+            setattr(device, attr, int(options[key]))
+
+
+def note_stamp(device: Device, table: str, stamp: str | None) -> None:
+    if stamp is None:
+        return
+    if table == "ATTLOG":
+        device.attlog_stamp = stamp
+    else:
+        device.operlog_stamp = stamp
+
+
+def note_rejected(device: Device, errors: Iterable[BadLine], table: str, now: datetime) -> None:
+    """Keep the latest malformed lines on the device, for the operator's status page."""
+    fresh = [{**e.as_dict(), "table": table, "at": now.isoformat()} for e in errors]
+    if fresh:
+        device.last_rejected = (fresh + list(device.last_rejected or []))[:KEEP_REJECTED]
+
+
+# -- OPERLOG ----------------------------------------------------------------------------------
+def record_operlog(session: Session, device: Device, records: Iterable[OperRecord], now: datetime) -> int:
+    """Store USER records (latest wins) and OPLOG entries (once each). Fingerprint, face and photo
+    templates are biometric data we have no use for: acknowledged, not stored. Returns how many
+    records were accepted (all well-formed ones, re-sent ones included)."""
+    accepted = 0
+    for record in records:
+        accepted += 1
+        if record.kind == "USER":
+            user = user_of(record)
+            assert user is not None
+            row = session.get(DeviceUser, (device.sn, user.pin))
+            if row is None:
+                row = DeviceUser(device_sn=device.sn, pin=user.pin)
+                session.add(row)
+            row.name, row.privilege = user.name[:100], user.privilege
+            row.card = user.card[:32] if user.card else None
+            row.group = user.group[:16] if user.group else None
+            row.updated_at = now
+        elif record.kind == "OPLOG":
+            v = record.values
+            op_time = parse_time(v["time"])
+            objects = "\t".join(v.get(k, "") for k in ("obj1", "obj2", "obj3", "obj4"))[:200]
+            key = dict(device_sn=device.sn, op=v["op"][:16], admin=v["admin"][:32], op_time=op_time, objects=objects)
+            exists = session.execute(select(DeviceOperLog.id).filter_by(**key)).first()
+            if exists:
+                continue
+            try:
+                with session.begin_nested():
+                    session.add(DeviceOperLog(**key, received_at=now))
+                    session.flush()
+            except IntegrityError:
+                pass  # stored concurrently by a re-sent batch
+    session.flush()
+    return accepted
+
+
+# -- command queue ----------------------------------------------------------------------------
+def validate_command(command: str) -> str:
+    command = command.strip()
+    if not command:
+        raise ValueError("command is empty")
+    if "\n" in command or "\r" in command:
+        raise ValueError("a command is one line")
+    if len(command) > MAX_COMMAND_LENGTH:
+        raise ValueError(f"a command has at most {MAX_COMMAND_LENGTH} characters")
+    return command
+
+
+def enqueue_command(session: Session, device: Device, command: str, *, created_by: str,
+                    now: datetime | None = None) -> DeviceCommand:
+    row = DeviceCommand(device_sn=device.sn, command=validate_command(command), status="pending",
+                        created_by=created_by[:64], created_at=now or utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def take_pending(session: Session, device: Device, now: datetime,
+                 limit: int = MAX_COMMANDS_PER_POLL) -> list[DeviceCommand]:
+    """Commands for getrequest, oldest first, marked sent. A command whose reply was lost stays
+    ``sent``; the operator sees no result and can queue it again."""
+    query = (select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.status == "pending")
+             .order_by(DeviceCommand.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # two polls at once never get the same command
+    rows = session.execute(query).scalars().all()
+    for row in rows:
+        row.status, row.sent_at = "sent", now
+    session.flush()
+    return list(rows)
+
+
+def store_results(session: Session, device: Device, results: Iterable[CommandResult],
+                  now: datetime) -> tuple[int, list[int]]:
+    """Record each ``devicecmd`` result on its command (0 or more = done, negative = failed).
+    Returns (stored, ids that are not this device's commands)."""
+    stored, unknown = 0, []
+    for res in results:
+        row = session.get(DeviceCommand, res.id)
+        if row is None or row.device_sn != device.sn:
+            unknown.append(res.id)
+            continue
+        row.status = "done" if res.return_code >= 0 else "failed"
+        row.return_code, row.result_at = res.return_code, now
+        row.result = {k[:64]: v[:500] for k, v in list(res.values.items())[:50]}
+        stored += 1
+    session.flush()
+    return stored, unknown
+
+
+def list_commands(session: Session, device: Device, limit: int = 100) -> list[DeviceCommand]:
+    return list(session.execute(
+        select(DeviceCommand).where(DeviceCommand.device_sn == device.sn).order_by(DeviceCommand.id.desc()).limit(limit)
+    ).scalars().all())
+
+
+# -- status -----------------------------------------------------------------------------------
+def device_status(session: Session, device: Device, *, agency_tz: str, now: datetime | None = None) -> dict[str, Any]:
+    """What an operator needs to know about one device."""
+    now = now or utcnow()
+    tz = ZoneInfo(agency_tz)
+    today = now.astimezone(tz).date()
+    start = datetime.combine(today, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
+    end = start + timedelta(days=1)
+    records_today = session.execute(
+        select(func.count()).select_from(PunchRow)
+        .where(PunchRow.device_sn == device.sn, PunchRow.time >= start, PunchRow.time < end)
+    ).scalar_one()
+    received_today = session.execute(
+        select(func.count()).select_from(PunchRow)
+        .where(PunchRow.device_sn == device.sn, PunchRow.received_at >= start, PunchRow.received_at < end)
+    ).scalar_one()
+    quarantined = session.execute(
+        select(func.count()).select_from(PunchRow).where(PunchRow.device_sn == device.sn, PunchRow.nip.is_(None))
+    ).scalar_one()
+    by_status = dict(session.execute(
+        select(DeviceCommand.status, func.count()).where(DeviceCommand.device_sn == device.sn)
+        .group_by(DeviceCommand.status)
+    ).all())
+    users = session.execute(
+        select(func.count()).select_from(DeviceUser).where(DeviceUser.device_sn == device.sn)
+    ).scalar_one()
+    last = device.last_contact_at
+    return {
+        "sn": device.sn, "agency": device.agency, "name": device.name,
+        "tz_offset_minutes": device.tz_offset_minutes, "registered_at": device.registered_at,
+        "last_contact_at": last, "online": bool(last and now - last <= ONLINE_WITHIN),
+        "date": today, "records_today": records_today, "received_today": received_today,
+        "quarantined": quarantined,
+        "firmware": device.firmware, "user_count": device.user_count, "fp_count": device.fp_count,
+        "log_count": device.log_count, "info": device.info, "options": device.options,
+        "options_at": device.options_at, "attlog_stamp": device.attlog_stamp,
+        "operlog_stamp": device.operlog_stamp, "users_reported": users,
+        "commands": {s: by_status.get(s, 0) for s in ("pending", "sent", "done", "failed")},
+        "last_rejected": device.last_rejected or [],
+    }

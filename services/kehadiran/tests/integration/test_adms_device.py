@@ -1,0 +1,316 @@
+"""An unmodified ZKTeco device talking ADMS to kehadiran, on SQLite and PostgreSQL, through the Flask
+test client: handshake, uploads, re-sent batches, command queue, refusals. Kafka is unreachable on
+purpose (``127.0.0.1:1``): devices still get their ``OK``, the outbox holds the events."""
+import json
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from kehadiran.adapters.orm import Device, DeviceCommand, DeviceOperLog, DeviceUser, PunchRow
+from kehadiran.entrypoints.app import create_app
+from kehadiran.service_layer.attendance import apply_roster_event
+from kinerja.auth import issue_token
+from kinerja.config import DEV_JWT_SECRET
+from kinerja.events import make_event
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.migrations import upgrade
+
+pytestmark = pytest.mark.integration
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+AGENCY = "disdik"
+SN = "0316144680030"
+NIP = "198503122010011001"
+OTHER = "198601012011012002"
+WIB = timezone(timedelta(hours=7))
+OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
+
+
+@pytest.fixture
+def app(database_url):
+    upgrade(MIGRATIONS, database_url, "heads")
+    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1", "max_body_bytes": 64 * 1024})
+    yield app
+    app.extensions["kinerja_runtime"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def roster(app, nip, pin):
+    runtime = app.extensions["kinerja_runtime"]
+    event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
+                       data={"nip": nip, "nama": "X", "agency": AGENCY, "unit": "Sekretariat", "pin": pin})
+    with runtime.session() as s, s.begin():
+        apply_roster_event(s, runtime.outbox, event, agency_tz="Asia/Jakarta")
+
+
+def register(client, sn=SN, tz=7):
+    r = client.post("/api/v1/devices", json={"sn": sn, "agency": AGENCY, "tz": tz, "name": "Lobi"}, headers=OPERATOR)
+    assert r.status_code == 201, r.json
+
+
+def outbox(app):
+    runtime = app.extensions["kinerja_runtime"]
+    with runtime.engine.connect() as c:
+        rows = c.execute(select(runtime.outbox_table.c.value).order_by(runtime.outbox_table.c.id)).scalars().all()
+    return [json.loads(v) for v in rows]
+
+
+def count(app, model, *where):
+    runtime = app.extensions["kinerja_runtime"]
+    with runtime.session() as s:
+        return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def recent_workday():
+    """The most recent past Monday–Thursday (WIB), so its day is over."""
+    day = datetime.now(WIB).date() - timedelta(days=1)
+    while day.weekday() > 3:
+        day -= timedelta(days=1)
+    return day
+
+
+def assert_protocol_reply(r, status=200):
+    assert r.status_code == status, r.get_data(as_text=True)
+    assert r.mimetype == "text/plain"
+    sent = parsedate_to_datetime(r.headers["Date"])
+    assert r.headers["Date"].endswith(" GMT") and sent.utcoffset() == timedelta(0)
+    assert abs((datetime.now(timezone.utc) - sent).total_seconds()) < 5
+    return r.get_data(as_text=True)
+
+
+def iclock(client, method, path, body=None, **args):
+    query = "&".join(f"{k}={v}" for k, v in {"SN": SN, **args}.items())
+    headers = {"User-Agent": "iClock Proxy/1.09"}
+    if method == "GET":
+        return client.get(f"/iclock/{path}?{query}", headers=headers)
+    return client.post(f"/iclock/{path}?{query}", data=body, headers=headers, content_type="text/plain")
+
+
+def test_a_devices_whole_conversation(app, client):
+    register(client)
+    roster(app, NIP, "100")
+    roster(app, OTHER, "101")
+    day = recent_workday().isoformat()
+
+    # 1. handshake: the options the device runs with
+    r = client.get(f"/iclock/cdata?SN={SN}&options=all&pushver=2.4.1&language=69&pushcommkey=abc123",
+                   headers={"User-Agent": "iClock Proxy/1.09"})
+    reply = assert_protocol_reply(r)
+    lines = reply.splitlines()
+    assert lines[0] == f"GET OPTION FROM: {SN}"
+    assert {"ATTLOGStamp=None", "TimeZone=7", "Realtime=1", "Encrypt=None"} <= set(lines)
+
+    # 2. a batch: two good lines, a malformed one, an unknown PIN
+    batch = (f"100\t{day} 07:25:00\t0\t1\t0\t0\t0\n"
+             f"101\t{day} 07:40:10\t0\t1\t0\t0\t0\n"
+             f"100\t{day}T16:05:00\t1\t1\t0\t0\t0\n"
+             f"555\t{day} 07:31:00\t0\t1\t0\t0\t0\n")
+    r = iclock(client, "POST", "cdata", batch, table="ATTLOG", Stamp="9999")
+    assert assert_protocol_reply(r) == "OK:3"  # 2 new + 1 quarantined; the malformed line is not counted
+    assert count(app, PunchRow) == 3
+    assert count(app, PunchRow, PunchRow.nip.is_(None)) == 1
+    events = outbox(app)
+    punches = [e for e in events if e["type"] == "kehadiran.punch.recorded.v1"]
+    assert sorted(e["data"]["pin"] for e in punches) == ["100", "101"]
+    assert {e["data"]["channel"] for e in punches} == {"adms"}
+    assert {e["data"]["status"] for e in punches} == {"in"}
+    late = [e["data"] for e in events if e["type"] == "kehadiran.day.summarized.v1" and e["subject"] == OTHER]
+    assert late[-1]["minutes_late"] == 10
+
+    # 3. the same batch again (lost reply): accepted, nothing doubles
+    r = iclock(client, "POST", "cdata", batch, table="ATTLOG", Stamp="9999")
+    assert assert_protocol_reply(r) == "OK:3"
+    assert count(app, PunchRow) == 3
+    assert outbox(app) == events
+
+    # the stamp is kept and given back at the next handshake
+    assert "ATTLOGStamp=9999" in assert_protocol_reply(iclock(client, "GET", "cdata", options="all")).splitlines()
+
+    # 4. an operator queues a re-upload; getrequest hands it out once; devicecmd confirms it
+    q = client.post(f"/api/v1/devices/{SN}/commands", headers=OPERATOR,
+                    json={"kind": "reupload", "start": f"{day}T00:00:00", "end": f"{day}T23:59:59"})
+    assert q.status_code == 201, q.json
+    cmd_id = q.json["id"]
+    assert q.json["status"] == "pending"
+    r = iclock(client, "GET", "getrequest", INFO="Ver 8.0.4.2-20220301,12,10,1234,192.168.1.201")
+    assert assert_protocol_reply(r) == (
+        f"C:{cmd_id}:DATA QUERY ATTLOG StartTime={day} 00:00:00\tEndTime={day} 23:59:59\n")
+    assert assert_protocol_reply(iclock(client, "GET", "getrequest")) == "OK"
+    r = iclock(client, "POST", "devicecmd", f"ID={cmd_id}&Return=0&CMD=DATA\n")
+    assert assert_protocol_reply(r) == "OK"
+    [listed] = client.get(f"/api/v1/devices/{SN}/commands", headers=OPERATOR).json
+    assert (listed["id"], listed["status"], listed["return_code"]) == (cmd_id, "done", 0)
+    assert listed["sent_at"] and listed["result_at"]
+
+    # the device re-uploads the day it was asked for: still nothing doubles
+    r = iclock(client, "POST", "cdata", batch.replace("\n", "\r\n"), table="ATTLOG", Stamp="10000")
+    assert assert_protocol_reply(r) == "OK:3"
+    assert count(app, PunchRow) == 3 and outbox(app) == events
+
+    # 5. heartbeat, and what the operator sees
+    assert assert_protocol_reply(iclock(client, "GET", "ping")) == "OK"
+    status = client.get(f"/api/v1/devices/{SN}/status", headers=OPERATOR).json
+    assert status["firmware"] == "Ver 8.0.4.2-20220301"
+    assert (status["user_count"], status["fp_count"], status["log_count"]) == (12, 10, 1234)
+    assert status["online"] is True and status["last_contact_at"]
+    assert status["quarantined"] == 1 and status["attlog_stamp"] == "10000"
+    assert status["commands"] == {"pending": 0, "sent": 0, "done": 1, "failed": 0}
+    assert status["last_rejected"][0]["reason"].startswith("TIME must be")
+
+
+def test_unknown_serial_number_is_refused_and_nothing_is_stored(app, client):
+    roster(app, NIP, "100")
+    day = recent_workday().isoformat()
+    other = "NOTOURS0001"
+    line = f"100\t{day} 07:25:00\t0\t1\t0\t0\t0\n"
+    replies = [
+        client.get(f"/iclock/cdata?SN={other}&options=all"),
+        client.post(f"/iclock/cdata?SN={other}&table=ATTLOG&Stamp=1", data=line),
+        client.post(f"/iclock/cdata?SN={other}&table=OPERLOG", data="USER PIN=1\tName=A\n"),
+        client.post(f"/iclock/cdata?SN={other}&table=options", data="FWVersion=1"),
+        client.get(f"/iclock/getrequest?SN={other}&INFO=Ver 1,1,1,1,10.0.0.1"),
+        client.post(f"/iclock/devicecmd?SN={other}", data="ID=1&Return=0&CMD=CHECK"),
+        client.get(f"/iclock/ping?SN={other}"),
+    ]
+    for r in replies:
+        text = assert_protocol_reply(r, 403)
+        assert "not registered" in text
+    assert count(app, PunchRow) == 0 and count(app, Device) == 0
+    assert count(app, DeviceUser) == 0 and count(app, DeviceCommand) == 0
+    assert outbox(app) == []
+    # no serial number at all
+    assert "SN=" in assert_protocol_reply(client.get("/iclock/cdata?options=all"), 400)
+
+
+def test_crlf_and_5_to_12_field_lines(app, client):
+    register(client)
+    roster(app, NIP, "100")
+    day = recent_workday().isoformat()
+    batch = (f"100\t{day} 07:20:00\t0\t1\t0\r\n"                                  # 5 fields
+             f"100\t{day} 12:00:00\t2\t1\t0\t0\t0\r\n"                            # 7, break-out
+             f"100\t{day} 16:10:00\t1\t15\t0\t0\t0\t0\t36.4\t0\t7\t\r\n")        # 12, check-out
+    assert assert_protocol_reply(iclock(client, "POST", "cdata", batch, table="ATTLOG")) == "OK:3"
+    runtime = app.extensions["kinerja_runtime"]
+    with runtime.session() as s:
+        statuses = s.execute(select(PunchRow.status).order_by(PunchRow.device_time)).scalars().all()
+    assert statuses == ["in", None, "out"]
+    summary = [e for e in outbox(app) if e["type"] == "kehadiran.day.summarized.v1"][-1]["data"]
+    assert summary["deductions"] == [] and summary["minutes_late"] == 0
+
+
+def test_a_device_in_wita_punching_0815_local_is_on_time_in_wib(app, client):
+    register(client, tz=8)
+    roster(app, NIP, "100")
+    day = recent_workday()
+    assert "TimeZone=8" in assert_protocol_reply(iclock(client, "GET", "cdata", options="all")).splitlines()
+    r = iclock(client, "POST", "cdata", f"100\t{day.isoformat()} 08:15:00\t0\t1\t0\t0\t0\n", table="ATTLOG")
+    assert assert_protocol_reply(r) == "OK:1"
+    [punch] = [e["data"] for e in outbox(app) if e["type"] == "kehadiran.punch.recorded.v1"]
+    assert datetime.fromisoformat(punch["time"]) == datetime.combine(day, datetime.min.time(), WIB).replace(hour=7, minute=15)
+    summary = [e["data"] for e in outbox(app) if e["type"] == "kehadiran.day.summarized.v1"][-1]
+    assert summary["minutes_late"] == 0
+    assert datetime.fromisoformat(summary["arrival"]).astimezone(WIB).time().isoformat() == "07:15:00"
+    assert not [d for d in summary["deductions"] if d["code"].startswith("TL")]
+
+
+def test_operlog_users_in_gb2312_and_oplog_kept_once(app, client):
+    register(client)
+    body = ("USER PIN=1\tName=王小明\tPri=0\tPasswd=123\tCard=\tGrp=1\n".encode("gb2312")
+            + "USER PIN=2\tName=Budi Śantoso\tPri=14\tPasswd=\tCard=[99]\tGrp=1\r\n".encode("utf-8")
+            + b"OPLOG 4\t0\t2026-11-27 08:00:00\t0\t0\t0\t0\n"
+            + b"FP PIN=1\tFID=6\tSize=4\tValid=1\tTMP=AAAA\n"
+            + b"NONSENSE\n")
+    for _ in range(2):
+        r = iclock(client, "POST", "cdata", body, table="OPERLOG", OpStamp="777")
+        assert assert_protocol_reply(r) == "OK:4"
+    runtime = app.extensions["kinerja_runtime"]
+    with runtime.session() as s:
+        users = s.execute(select(DeviceUser).order_by(DeviceUser.pin)).scalars().all()
+        assert [(u.device_sn, u.pin, u.name, u.privilege, u.card) for u in users] == [
+            (SN, "1", "王小明", 0, None), (SN, "2", "Budi Śantoso", 14, "[99]")]
+    assert count(app, DeviceOperLog) == 1
+    assert count(app, PunchRow) == 0
+    # a name changed on the device replaces the old one
+    r = iclock(client, "POST", "cdata", "USER PIN=1\tName=Wang\tPri=0\n".encode(), table="OPERLOG")
+    assert assert_protocol_reply(r) == "OK:1"
+    with runtime.session() as s:
+        assert s.get(DeviceUser, (SN, "1")).name == "Wang"
+    status = client.get(f"/api/v1/devices/{SN}/status", headers=OPERATOR).json
+    assert status["users_reported"] == 2 and status["operlog_stamp"] == "777"
+    assert "OPERLOGStamp=777" in assert_protocol_reply(iclock(client, "GET", "cdata", options="all"))
+
+
+def test_options_table_is_stored_for_the_operator(app, client):
+    register(client)
+    body = "~DeviceName=SpeedFace-V5L,FWVersion=Ver 6.60 Oct 9 2021,~OEMVendor=ZK, Inc.,UserCount=250,FPCount=480"
+    assert assert_protocol_reply(iclock(client, "POST", "cdata", body, table="options")) == "OK"
+    status = client.get(f"/api/v1/devices/{SN}/status", headers=OPERATOR).json
+    assert status["options"]["~OEMVendor"] == "ZK, Inc."
+    assert status["firmware"] == "Ver 6.60 Oct 9 2021" and status["user_count"] == 250 and status["fp_count"] == 480
+    assert status["options_at"]
+
+
+def test_far_future_times_are_malformed_and_today_counts(app, client):
+    register(client)
+    roster(app, NIP, "100")
+    now_local = datetime.now(WIB).replace(microsecond=0, tzinfo=None)
+    soon = now_local - timedelta(minutes=1)
+    future = now_local + timedelta(days=2)
+    batch = (f"100\t{soon:%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n"
+             f"100\t{future:%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n")
+    assert assert_protocol_reply(iclock(client, "POST", "cdata", batch, table="ATTLOG")) == "OK:1"
+    assert count(app, PunchRow) == 1
+    status = client.get(f"/api/v1/devices/{SN}/status", headers=OPERATOR).json
+    assert status["last_rejected"][0]["reason"] == "TIME is more than a day in the future"
+    # "today" is the agency's day; a punch a minute ago is today's unless we just crossed midnight
+    if soon.date() == now_local.date():
+        assert status["records_today"] == 1
+    assert status["received_today"] == 1
+
+
+def test_oversized_body_gets_413_and_nothing_is_stored(app, client):
+    register(client)
+    roster(app, NIP, "100")
+    day = recent_workday().isoformat()
+    line = f"100\t{day} 07:25:00\t0\t1\t0\t0\t0\n"
+    r = iclock(client, "POST", "cdata", line * 4000, table="ATTLOG")
+    assert "ERROR" in assert_protocol_reply(r, 413)
+    assert count(app, PunchRow) == 0 and outbox(app) == []
+
+
+def test_unasked_tables_are_acknowledged_and_unknown_ones_refused(app, client):
+    register(client)
+    assert assert_protocol_reply(iclock(client, "POST", "cdata", "PIN=1\tSN=x", table="ATTPHOTO")) == "OK"
+    assert "unknown table" in assert_protocol_reply(iclock(client, "POST", "cdata", "x", table="SECRET"), 400)
+
+
+def test_results_of_other_devices_commands_are_ignored(app, client):
+    register(client)
+    register(client, sn="OTHER0002")
+    q = client.post("/api/v1/devices/OTHER0002/commands", headers=OPERATOR, json={"kind": "check"})
+    assert q.status_code == 201
+    assert assert_protocol_reply(iclock(client, "GET", "getrequest")) == "OK"  # not this device's
+    r = iclock(client, "POST", "devicecmd", f"ID={q.json['id']}&Return=0&CMD=CHECK\nID=abc\n")
+    assert assert_protocol_reply(r) == "OK"
+    [cmd] = client.get("/api/v1/devices/OTHER0002/commands", headers=OPERATOR).json
+    assert cmd["status"] == "pending" and cmd["return_code"] is None
+
+
+def test_failed_commands_and_several_at_once(app, client):
+    register(client)
+    ids = [client.post(f"/api/v1/devices/{SN}/commands", headers=OPERATOR, json=body).json["id"]
+           for body in ({"kind": "user", "pin": "100", "name": "Budi"}, {"kind": "check"}, {"kind": "info"})]
+    reply = assert_protocol_reply(iclock(client, "GET", "getrequest"))
+    assert reply.splitlines() == [f"C:{ids[0]}:DATA UPDATE USERINFO PIN=100\tName=Budi",
+                                  f"C:{ids[1]}:CHECK", f"C:{ids[2]}:INFO"]
+    body = f"ID={ids[0]}&Return=0&CMD=DATA\r\nID={ids[1]}&Return=-1002&CMD=CHECK\r\n"
+    assert assert_protocol_reply(iclock(client, "POST", "devicecmd", body)) == "OK"
+    listed = {c["id"]: c for c in client.get(f"/api/v1/devices/{SN}/commands", headers=OPERATOR).json}
+    assert [listed[i]["status"] for i in ids] == ["done", "failed", "sent"]
+    assert listed[ids[1]]["return_code"] == -1002
