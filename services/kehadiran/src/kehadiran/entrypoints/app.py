@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from kehadiran.entrypoints import devices_api, punches_api
+from kehadiran.entrypoints import device_ops_api, iclock
 from kehadiran.entrypoints.runtime import SERVICE, make_runtime
 from kinerja.config import load_settings
 from kinerja.logging import configure_logging
@@ -25,4 +26,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
     api.register_blueprint(punches_api.blp)
     api.register_blueprint(devices_api.blp)
+    api.register_blueprint(device_ops_api.blp)
+    app.register_blueprint(iclock.bp)
     return app
