@@ -71,7 +71,7 @@ def test_skp_drafted_returned_revised_approved_and_revised_again(tugas, cascade)
 def test_tasks_hang_off_the_assignees_rhk(tugas, cascade):
     skp = draft(tugas, (PEG1, "pegawai"), [rhk("Laporan", parent=cascade[1]["rhk"][0]["id"])])
     rhk_id = skp["rhk"][0]["id"]
-    task = tugas.assign(rhk_id=rhk_id)
+    task = tugas.assign(rhk_id=rhk_id, due=today_wib())  # due in the SKP's year
     assert task["rhk_id"] == rhk_id
     assert tugas.call("POST", "/api/v1/tasks", (ATASAN, "atasan"), {"nip": PEG2, "title": "x", "rhk_id": rhk_id,
                       "due_date": "2099-01-01", "target_quantity": 1}).status_code == 422

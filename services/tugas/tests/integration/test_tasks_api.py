@@ -227,11 +227,15 @@ def test_task_against_an_rhk_of_the_assignee(tugas):
         session.flush()
         session.add(RhkRow(id="rhk-1", skp_id="skp-1", nip=PEG1, kind="main", text="Laporan kinerja", indicators=[]))
         session.add(RhkRow(id="rhk-2", skp_id="skp-2", nip=PEG2, kind="main", text="Lain", indicators=[]))
-    task = tugas.assign(rhk_id="rhk-1")
+    task = tugas.assign(rhk_id="rhk-1", due=today_wib())
     assert task["rhk_id"] == "rhk-1" and tugas.outbox()[-1]["data"]["rhk_id"] == "rhk-1"
     resp = tugas.call("POST", "/api/v1/tasks", SUPERVISOR, {"nip": PEG1, "title": "x", "rhk_id": "rhk-2",
                                                             "due_date": "2099-01-01", "target_quantity": 1})
     assert resp.status_code == 422 and "unknown RHK" in resp.get_json()["message"]
+    next_year = f"{today_wib().year + 1}-01-15"
+    resp = tugas.call("POST", "/api/v1/tasks", SUPERVISOR, {"nip": PEG1, "title": "x", "rhk_id": "rhk-1",
+                                                            "due_date": next_year, "target_quantity": 1})
+    assert resp.status_code == 422 and "SKP of" in resp.get_json()["message"]
     listed = tugas.call("GET", "/api/v1/tasks?rhk=rhk-1", SUPERVISOR).get_json()
     assert [i["id"] for i in listed["items"]] == [task["id"]]
 

@@ -28,7 +28,7 @@ from kinerja.events.tugas import (
     TASK_SUBMITTED,
 )
 from kinerja.messaging.outbox import Outbox
-from tugas.adapters.orm import Employee, RhkRow, TaskRow
+from tugas.adapters.orm import Employee, RhkRow, SkpRow, TaskRow
 from tugas.domain import tasks as rules
 from tugas.domain.errors import RuleError
 from tugas.domain.tasks import FINISHED, Task
@@ -134,6 +134,9 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
         rhk = session.get(RhkRow, rhk_id)
         if rhk is None or rhk.nip != assignee_nip:
             raise UnknownRhk(f"unknown RHK {rhk_id!r} for {assignee_nip}")
+        skp = session.get(SkpRow, rhk.skp_id)
+        if skp is not None and skp.year != due_date.year:
+            raise UnknownRhk(f"RHK {rhk_id!r} belongs to the SKP of {skp.year}; the task is due in {due_date.year}")
     if assignee_nip == actor.nip:
         # an ASN (or a supervisor for their own work) proposes; their supervisor accepts or rejects
         task = rules.propose(task_id=str(uuid.uuid4()), actor_nip=assignee_nip, actor_atasan_nip=assignee.atasan_nip,
