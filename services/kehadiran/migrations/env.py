@@ -1,4 +1,4 @@
-from kehadiran.adapters.orm import metadata
+from kehadiran.adapters.tables import metadata
 from kinerja.migrations import run_env
 
 run_env(metadata)

@@ -8,7 +8,8 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from kehadiran.entrypoints import devices_api, punches_api
+from kehadiran.entrypoints import (calendar_api, days_api, devices_api, leave_api, locations_api, punches_api,
+                                    reports_api, schedules_api)
 from kehadiran.entrypoints import device_ops_api, iclock
 from kehadiran.entrypoints.runtime import SERVICE, make_runtime
 from kinerja.config import load_settings
@@ -26,6 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
     api.register_blueprint(punches_api.blp)
     api.register_blueprint(devices_api.blp)
+    for module in (calendar_api, schedules_api, leave_api, locations_api, days_api, reports_api):
+        api.register_blueprint(module.blp)
     api.register_blueprint(device_ops_api.blp)
     app.register_blueprint(iclock.bp)
     return app

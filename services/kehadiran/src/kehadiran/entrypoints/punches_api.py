@@ -9,7 +9,12 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden, UnprocessableEntity
 
-from kehadiran.adapters.orm import Device
+from zoneinfo import ZoneInfo
+
+from kehadiran.adapters.calendar_orm import UnitLocation
+from kehadiran.adapters.orm import Device, Employee
+from kehadiran.domain.geo import distance_m
+from kehadiran.service_layer.schedules import leave_on
 from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem
 from kehadiran.service_layer.attendance import PunchInput, record_punches
 from kinerja.auth import current_principal, require_auth
@@ -52,7 +57,7 @@ class Punches(MethodView):
                     rejected.append({"index": index, "errors": {"nip": ["a phone may punch only for its own NIP"]}})
                     continue
                 item["nip"] = principal.nip
-            items.append(_to_input(item))
+            items.append((index, item))
         with runtime.session() as session, session.begin():
             if principal.role == "device":
                 device = session.get(Device, principal.device_sn)
@@ -60,7 +65,9 @@ class Punches(MethodView):
                     raise Forbidden("device is not registered")
             else:
                 device = _phone_device(session, principal)
+                items = _inside_geofence(session, principal, items, rejected, settings.timezone)
             device.last_contact_at = now
+            items = [_to_input(item) for _, item in items]
             offset = timedelta(minutes=device.tz_offset_minutes)
             for it in items:
                 # JSON times carry their offset; the device clock is that instant in the device's zone
@@ -71,6 +78,33 @@ class Punches(MethodView):
         if not items and rejected:
             raise UnprocessableEntity(description={"message": "no valid punch in the batch", "rejected": rejected})
         return result.as_dict()
+
+
+def _inside_geofence(session, principal, items, rejected, agency_tz):
+    """A phone checks in within its unit's office radius, unless the ASN is on official duty
+    (dinas luar) that day; the reason for a refusal is in the response."""
+    emp = session.get(Employee, principal.nip)
+    location = session.get(UnitLocation, (emp.agency, emp.unit)) if emp else None
+    if location is None:
+        return items
+    kept = []
+    for index, item in items:
+        day = item["time"].astimezone(ZoneInfo(agency_tz)).date()
+        leave = leave_on(session, principal.nip, day)
+        if leave is not None and leave.kind == "dinas_luar":
+            kept.append((index, item))
+            continue
+        if item.get("lat") is None or item.get("lon") is None:
+            rejected.append({"index": index, "errors": {"location": ["lat and lon are required to check in"]}})
+            continue
+        d = distance_m(item["lat"], item["lon"], location.lat, location.lon)
+        if d > location.radius_m:
+            rejected.append({"index": index, "errors": {"location": [
+                f"outside the office of {emp.unit}: {d:.0f} m away, the radius is {location.radius_m:.0f} m "
+                "(record official duty to check in elsewhere)"]}})
+            continue
+        kept.append((index, item))
+    return kept
 
 
 def _to_input(item: dict) -> PunchInput:

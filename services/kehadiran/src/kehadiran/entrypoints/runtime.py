@@ -1,7 +1,7 @@
 """The per-process runtime of kehadiran (settings, engine, outbox), created on first use."""
 from __future__ import annotations
 
-from kehadiran.adapters.orm import metadata
+from kehadiran.adapters.tables import metadata
 from kinerja.config import Settings, load_settings
 from kinerja.runtime import ServiceRuntime
 

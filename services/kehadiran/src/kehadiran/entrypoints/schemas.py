@@ -9,6 +9,8 @@ class PunchItem(Schema):
     nip = fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
     time = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset"})
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["in", "out"]))
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
 
     @validates_schema
     def one_person(self, data, **_):

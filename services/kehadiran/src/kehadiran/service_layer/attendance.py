@@ -3,18 +3,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kehadiran.adapters.calendar_orm import ClosingCursor, DisciplineAlertRow, Tracking
 from kehadiran.adapters.orm import DaySummaryRow, Device, Employee, PunchRow
-from kehadiran.domain.discipline import Punch, default_window, summarize_day
+from kehadiran.domain.alerts import CONSECUTIVE_THRESHOLD, cumulative_crossed, longest_tail_run
+from kehadiran.domain.discipline import Punch, summarize_day
+from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
+from kehadiran.service_layer.schedules import daterange, employees_of, leave_on, load_context, track_from, tracked_since
 from kinerja.events import make_event
-from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
+from kinerja.events.kehadiran import DAY_SUMMARIZED, DISCIPLINE_ALERT, PUNCH_RECORDED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.envelope import Event
 from kinerja.messaging.outbox import Outbox
@@ -61,6 +65,24 @@ def _find_employee(session: Session, agency: str, item: PunchInput) -> Employee 
     ).scalars().first()
 
 
+def _local(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+class _Contexts:
+    """Schedule contexts loaded once per (ASN, date) within one command."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.cache: dict[tuple[str, date], ScheduleContext] = {}
+
+    def around(self, emp: Employee, day: date) -> ScheduleContext:
+        key = (emp.nip, day)
+        if key not in self.cache:
+            self.cache[key] = load_context(self.session, emp, day - timedelta(days=2), day + timedelta(days=2))
+        return self.cache[key]
+
+
 def record_punches(
     session: Session, outbox: Outbox, device: Device, items: Iterable[PunchInput], *,
     channel: str, agency_tz: str, now: datetime | None = None,
@@ -71,6 +93,7 @@ def record_punches(
     result = IngestResult()
     touched: set[tuple[str, date]] = set()
     tz = ZoneInfo(agency_tz)
+    contexts = _Contexts(session)
     for item in items:
         instant = item.device_time.replace(tzinfo=device_tz(device)).astimezone(timezone.utc)
         exists = session.execute(
@@ -101,10 +124,11 @@ def record_punches(
             result.quarantined += 1
             continue
         _publish_punch(session, outbox, row, emp)
-        touched.add((emp.nip, instant.astimezone(tz).date()))
+        local = _local(instant, tz)
+        touched.add((emp.nip, owning_day(local, contexts.around(emp, local.date()))))
         result.accepted += 1
     for nip, day in sorted(touched):
-        recompute_day(session, outbox, nip, day, agency_tz=agency_tz, now=now)
+        recompute_day(session, outbox, nip, day, agency_tz=agency_tz, now=now, contexts=contexts)
     return result
 
 
@@ -118,24 +142,43 @@ def _publish_punch(session: Session, outbox: Outbox, row: PunchRow, emp: Employe
     outbox.add(session, event)
 
 
+def punches_of_day(session: Session, emp: Employee, day: date, ctx: ScheduleContext, tz: ZoneInfo) -> list[Punch]:
+    """The punches whose owning day is ``day`` (a night shift's departure is on the next date)."""
+    start = datetime.combine(day - timedelta(days=1), time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=2), time(0), tzinfo=tz)
+    rows = session.execute(
+        select(PunchRow).where(PunchRow.nip == emp.nip, PunchRow.time >= start.astimezone(timezone.utc),
+                               PunchRow.time < end.astimezone(timezone.utc))
+    ).scalars().all()
+    punches = []
+    for r in rows:
+        local = _local(r.time, tz)
+        if owning_day(local, ctx) == day:
+            punches.append(Punch(local, r.status, r.event_id))
+    return punches
+
+
 def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agency_tz: str,
-                  now: datetime | None = None) -> DaySummaryRow | None:
-    """Recompute one ASN's day from every stored punch; publish a new version if it changed."""
+                  now: datetime | None = None, contexts: _Contexts | None = None) -> DaySummaryRow | None:
+    """Recompute one ASN's day from every stored fact (punches, schedule, calendar, leave) and
+    publish a new version when it changed."""
     now = now or utcnow()
     tz = ZoneInfo(agency_tz)
     emp = session.get(Employee, nip)
     if emp is None:
         return None
-    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
-    end = start + timedelta(days=1)
-    rows = session.execute(
-        select(PunchRow).where(PunchRow.nip == nip, PunchRow.time >= start.astimezone(timezone.utc),
-                               PunchRow.time < end.astimezone(timezone.utc))
-    ).scalars().all()
-    punches = [Punch(r.time.astimezone(tz).replace(tzinfo=None), r.status, r.event_id) for r in rows]
-    window = default_window(day)
-    day_over = now >= end
-    result = summarize_day(day, window, punches, day_over=day_over)
+    ctx = (contexts or _Contexts(session)).around(emp, day)
+    window = ctx.window(day)
+    punches = punches_of_day(session, emp, day, ctx, tz)
+    leave = leave_on(session, nip, day)
+    day_over = now >= close_time(day, ctx).replace(tzinfo=tz)
+    current = session.get(DaySummaryRow, (nip, day))
+    if current is None and not punches:
+        since = tracked_since(session, nip)
+        # nothing to say about a day off, an excused day, or a day before the ASN was tracked
+        if window is None or leave is not None or (since is not None and day < since) or not day_over:
+            return None
+    result = summarize_day(day, window, punches, excused=leave.kind if leave else None, day_over=day_over)
 
     def aware(t: datetime | None) -> datetime | None:
         return t.replace(tzinfo=tz) if t else None
@@ -147,7 +190,6 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
         "deductions": [{"code": d.code, "percent": d.percent, "minutes": d.minutes} for d in result.deductions],
         "punch_event_ids": list(result.punch_event_ids), "unit": emp.unit,
     }
-    current = session.get(DaySummaryRow, (nip, day))
     probe = make_event(DAY_SUMMARIZED, subject=nip, agency=emp.agency, source=SOURCE, data={**data, "version": 1})
     comparable = {k: v for k, v in probe.data.items() if k != "version"}
     if current is not None and {k: v for k, v in current.payload.items() if k != "version"} == comparable:
@@ -160,7 +202,84 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
     else:
         current.version, current.final, current.payload, current.updated_at = version, day_over, event.data, now
     outbox.add(session, event)
+    session.flush()
+    if day_over and any(d.code == "TK" for d in result.deductions):
+        raise_absence_alerts(session, outbox, emp, day, now=now)
     return current
+
+
+def _is_tk(payload: dict) -> bool:
+    return any(d.get("code") == "TK" for d in payload.get("deductions", []))
+
+
+def raise_absence_alerts(session: Session, outbox: Outbox, emp: Employee, day: date, *, now: datetime) -> list[int]:
+    """PP 94/2021: raise each cumulative threshold (and 10 consecutive workdays) once per year."""
+    year_rows = session.execute(
+        select(DaySummaryRow).where(DaySummaryRow.nip == emp.nip, DaySummaryRow.day >= date(day.year, 1, 1),
+                                    DaySummaryRow.day <= date(day.year, 12, 31))
+    ).scalars().all()
+    workdays = [(r.day, _is_tk(r.payload)) for r in year_rows if r.payload.get("workday") and r.final]
+    tk_days = sum(1 for _, tk in workdays if tk)
+    raised = []
+    wanted = [("cumulative", t, tk_days) for t in cumulative_crossed(tk_days)]
+    run = longest_tail_run([w for w in workdays if w[0] <= day])
+    if run >= CONSECUTIVE_THRESHOLD:
+        wanted.append(("consecutive", CONSECUTIVE_THRESHOLD, run))
+    for kind, threshold, days in wanted:
+        key = (emp.nip, day.year, kind, threshold)
+        if session.get(DisciplineAlertRow, key) is not None:
+            continue
+        session.add(DisciplineAlertRow(nip=emp.nip, year=day.year, kind=kind, threshold=threshold, day=day,
+                                       raised_at=now))
+        outbox.add(session, make_event(
+            DISCIPLINE_ALERT, subject=emp.nip, agency=emp.agency, source=SOURCE,
+            data={"nip": emp.nip, "year": day.year, "kind": kind, "days": days, "threshold": threshold, "date": day}))
+        raised.append(threshold)
+    return raised
+
+
+def close_days(session: Session, outbox: Outbox, agency: str, start: date, end: date, *, agency_tz: str,
+               now: datetime | None = None) -> int:
+    """Finalise every active ASN's workdays from ``start`` to ``end``: a day nobody punched on
+    becomes TK. Returns how many day records were published."""
+    now = now or utcnow()
+    contexts = _Contexts(session)
+    published = 0
+    for emp in employees_of(session, agency):
+        for day in daterange(start, end):
+            before = session.get(DaySummaryRow, (emp.nip, day))
+            version = before.version if before else 0
+            row = recompute_day(session, outbox, emp.nip, day, agency_tz=agency_tz, now=now, contexts=contexts)
+            if row is not None and row.version != version:
+                published += 1
+    return published
+
+
+def close_due_days(session: Session, outbox: Outbox, *, agency_tz: str, now: datetime | None = None) -> int:
+    """Close, per agency, the days from its cursor up to yesterday (local); yesterday is visited
+    again next time, since a night shift that began then may still be running."""
+    now = now or utcnow()
+    tz = ZoneInfo(agency_tz)
+    yesterday = now.astimezone(tz).date() - timedelta(days=1)
+    published = 0
+    agencies = session.execute(select(Employee.agency).distinct()).scalars().all()
+    for agency in agencies:
+        cursor = session.get(ClosingCursor, agency)
+        if cursor is None:
+            first = session.execute(
+                select(func.min(Tracking.since)).join(Employee, Employee.nip == Tracking.nip)
+                .where(Employee.agency == agency)
+            ).scalar()
+            if first is None:
+                continue
+            cursor = ClosingCursor(agency=agency, closed_through=first - timedelta(days=1))
+            session.add(cursor)
+        start = min(cursor.closed_through + timedelta(days=1), yesterday)
+        if start > yesterday:
+            continue
+        published += close_days(session, outbox, agency, start, yesterday, agency_tz=agency_tz, now=now)
+        cursor.closed_through = max(cursor.closed_through, yesterday - timedelta(days=1))
+    return published
 
 
 # -- roster -----------------------------------------------------------------------------------
@@ -175,6 +294,8 @@ def apply_roster_event(session: Session, outbox: Outbox, event: Event, *, agency
     emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
     emp.atasan_nip, emp.pin, emp.active = d.get("atasan_nip"), d.get("pin"), d.get("active", True)
     session.flush()
+    # workdays are closed (TK included) from the day the roster first named the ASN
+    track_from(session, emp.nip, event.time.astimezone(ZoneInfo(agency_tz)).date())
     if emp.pin and emp.active:
         release_quarantine(session, outbox, emp, agency_tz=agency_tz)
 
@@ -185,14 +306,16 @@ def release_quarantine(session: Session, outbox: Outbox, emp: Employee, *, agenc
         select(PunchRow).where(PunchRow.agency == emp.agency, PunchRow.person_key == emp.pin, PunchRow.nip.is_(None))
     ).scalars().all()
     tz = ZoneInfo(agency_tz)
+    contexts = _Contexts(session)
     days = set()
     for row in rows:
         row.nip = emp.nip
         _publish_punch(session, outbox, row, emp)
-        days.add(row.time.astimezone(tz).date())
+        local = _local(row.time, tz)
+        days.add(owning_day(local, contexts.around(emp, local.date())))
     session.flush()
     for day in sorted(days):
-        recompute_day(session, outbox, emp.nip, day, agency_tz=agency_tz)
+        recompute_day(session, outbox, emp.nip, day, agency_tz=agency_tz, contexts=contexts)
     return len(rows)
 
 

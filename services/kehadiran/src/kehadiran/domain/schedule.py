@@ -1,0 +1,117 @@
+"""Working time: which window (if any) an ASN is expected to work on a date, and to which
+scheduled day a punch belongs (night shifts cross midnight). Pure: no I/O.
+
+Precedence for one ASN on one date: an explicit shift assignment, then a holiday or collective
+leave day (no work), then a Ramadan schedule in force for the unit, then the unit's week schedule,
+then the default week (Perpres 21/2023).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from kehadiran.domain.discipline import WorkWindow
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# a punch this long before a window's start or after its end still belongs to it
+MARGIN_BEFORE = timedelta(hours=4)
+MARGIN_AFTER = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class DayHours:
+    start: time
+    end: time  # at or before start means the next day (a night shift)
+
+    def window(self, day: date) -> WorkWindow:
+        start = datetime.combine(day, self.start)
+        end = datetime.combine(day, self.end)
+        if end <= start:
+            end += timedelta(days=1)
+        return WorkWindow(start, end)
+
+
+@dataclass(frozen=True)
+class WeekSchedule:
+    """Hours per weekday (0 = Monday); a missing weekday is a day off."""
+
+    hours: dict[int, DayHours] = field(default_factory=dict)
+
+    def window(self, day: date) -> WorkWindow | None:
+        h = self.hours.get(day.weekday())
+        return h.window(day) if h else None
+
+    @property
+    def weekly_hours(self) -> float:
+        total = timedelta()
+        for h in self.hours.values():
+            w = h.window(date(2026, 1, 5))
+            total += w.end - w.start
+        return total.total_seconds() / 3600
+
+
+def week(**days: tuple[str, str] | None) -> WeekSchedule:
+    """``week(mon=("07:30", "16:00"), ...)``."""
+    hours = {}
+    for name, span in days.items():
+        if span is not None:
+            hours[WEEKDAYS.index(name)] = DayHours(time.fromisoformat(span[0]), time.fromisoformat(span[1]))
+    return WeekSchedule(hours)
+
+
+DEFAULT_WEEK = week(mon=("07:30", "16:00"), tue=("07:30", "16:00"), wed=("07:30", "16:00"),
+                    thu=("07:30", "16:00"), fri=("07:30", "16:30"))
+# common practice during Ramadan (agencies load their own by date range)
+DEFAULT_RAMADAN_WEEK = week(mon=("08:00", "15:00"), tue=("08:00", "15:00"), wed=("08:00", "15:00"),
+                            thu=("08:00", "15:00"), fri=("08:00", "15:30"))
+
+
+@dataclass(frozen=True)
+class ScheduleContext:
+    """What is known for one ASN around a date; each mapping is keyed by date."""
+
+    unit_week: WeekSchedule = DEFAULT_WEEK
+    ramadan: tuple[tuple[date, date, WeekSchedule], ...] = ()
+    holidays: frozenset[date] = frozenset()
+    shifts: dict[date, DayHours | None] = field(default_factory=dict)  # None: an assigned day off
+
+    def window(self, day: date) -> WorkWindow | None:
+        if day in self.shifts:
+            shift = self.shifts[day]
+            return shift.window(day) if shift else None
+        if day in self.holidays:
+            return None
+        for start, end, sched in self.ramadan:
+            if start <= day <= end:
+                return sched.window(day)
+        return self.unit_week.window(day)
+
+
+def owning_day(moment: datetime, ctx: ScheduleContext) -> date:
+    """The scheduled day a local punch time belongs to: the window (yesterday's, today's or
+    tomorrow's) it falls in or lies nearest to within the margins; else its calendar date."""
+    best: tuple[timedelta, int, date] | None = None
+    for offset in (-1, 0, 1):
+        day = moment.date() + timedelta(days=offset)
+        w = ctx.window(day)
+        if w is None or not (w.start - MARGIN_BEFORE <= moment <= w.end + MARGIN_AFTER):
+            continue
+        if w.start <= moment <= w.end:
+            distance = timedelta(0)
+        else:
+            distance = (w.start - moment) if moment < w.start else (moment - w.end)
+        # equal distance: the earlier day, so a boundary punch closes a shift rather than opening one
+        candidate = (distance, offset, day)
+        if best is None or candidate < best:
+            best = candidate
+    return best[2] if best else moment.date()
+
+
+def close_time(day: date, ctx: ScheduleContext) -> datetime:
+    """When the day is over and becomes final: its calendar midnight, or later for a window
+    (a night shift) that ends after that, plus the margin for a late departure punch."""
+    midnight = datetime.combine(day + timedelta(days=1), time(0))
+    w = ctx.window(day)
+    if w is None:
+        return midnight
+    return max(midnight, w.end + MARGIN_AFTER) if w.end.date() > day else midnight

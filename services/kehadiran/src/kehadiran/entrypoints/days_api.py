@@ -1,0 +1,57 @@
+"""Daily attendance records, and closing days on demand (back-fill, or before a payroll run)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from werkzeug.exceptions import UnprocessableEntity
+
+from kehadiran.adapters.orm import DaySummaryRow
+from kehadiran.entrypoints.wt_schemas import CloseIn, CountOut, DayOut, DaysQuery
+from kehadiran.service_layer.access import agency_scope, employee_for
+from kehadiran.service_layer.attendance import close_days
+from kinerja.auth import current_principal, require_auth
+
+blp = Blueprint("days", __name__, url_prefix="/api/v1/days", description="Daily attendance (TL / PSW / TK)")
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+@blp.route("")
+class Days(MethodView):
+    @require_auth()
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(DaysQuery, location="query")
+    @blp.response(200, DayOut(many=True))
+    def get(self, args):
+        """An ASN's days of a month: arrival, departure, minutes late/early, codes and deductions."""
+        y, m = map(int, args["period"].split("-"))
+        with _runtime().session() as s:
+            employee_for(s, current_principal(), args["nip"])
+            rows = s.execute(select(DaySummaryRow).where(
+                DaySummaryRow.nip == args["nip"], DaySummaryRow.day >= date(y, m, 1),
+                DaySummaryRow.day < date(y + (m == 12), m % 12 + 1, 1)).order_by(DaySummaryRow.day)).scalars()
+            return [{**r.payload, "version": r.version} for r in rows]
+
+
+@blp.route("/close")
+class CloseDays(MethodView):
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(CloseIn)
+    @blp.response(200, CountOut)
+    def post(self, body):
+        """Finalise every ASN's workdays in the range now (the consumer also does this daily):
+        a workday without any punch becomes TK. Returns the day records published."""
+        agency = agency_scope(current_principal(), body["agency"])
+        if body["end_date"] < body["start_date"] or (body["end_date"] - body["start_date"]).days > 92:
+            raise UnprocessableEntity("the range must run forwards and span at most 93 days")
+        rt = _runtime()
+        with rt.session() as s, s.begin():
+            n = close_days(s, rt.outbox, agency, body["start_date"], body["end_date"], agency_tz=rt.settings.timezone)
+        return {"count": n}

@@ -1,0 +1,71 @@
+"""Leave (cuti), sick leave (sakit) and official duty (dinas luar) per ASN per day, entered by an
+admin or the ASN's supervisor; each excuses the day and recomputes it."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from werkzeug.exceptions import UnprocessableEntity
+
+from kehadiran.adapters.calendar_orm import Leave
+from kehadiran.entrypoints.wt_schemas import CountOut, LeaveCancelIn, LeaveIn, LeaveOut, LeaveQuery
+from kehadiran.service_layer.access import employee_for
+from kehadiran.service_layer.working_time import cancel_leave, set_leave
+from kinerja.auth import current_principal, require_auth
+
+blp = Blueprint("leave", __name__, url_prefix="/api/v1/leave", description="Leave, sick leave, official duty")
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+@blp.route("")
+class LeaveCollection(MethodView):
+    @require_auth()
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(LeaveQuery, location="query")
+    @blp.response(200, LeaveOut(many=True))
+    def get(self, args):
+        """An ASN's excused days in a month."""
+        y, m = map(int, args["period"].split("-"))
+        with _runtime().session() as s:
+            employee_for(s, current_principal(), args["nip"])
+            start = date(y, m, 1)
+            end = date(y + (m == 12), m % 12 + 1, 1)
+            return s.execute(select(Leave).where(Leave.nip == args["nip"], Leave.day >= start, Leave.day < end)
+                             .order_by(Leave.day)).scalars().all()
+
+    @require_auth("admin", "operator", "atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(LeaveIn)
+    @blp.response(201, LeaveOut(many=True))
+    def post(self, body):
+        """Record leave / sick leave / official duty for each day from start_date to end_date."""
+        p = current_principal()
+        rt = _runtime()
+        try:
+            with rt.session() as s, s.begin():
+                emp = employee_for(s, p, body["nip"], write=True)
+                return set_leave(s, rt.outbox, emp, body["start_date"], body["end_date"], body["kind"], body["note"],
+                                 p.nip or p.sub, agency_tz=rt.settings.timezone)
+        except ValueError as exc:
+            raise UnprocessableEntity(str(exc)) from None
+
+
+@blp.route("/cancel")
+class LeaveCancel(MethodView):
+    @require_auth("admin", "operator", "atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(LeaveCancelIn)
+    @blp.response(200, CountOut)
+    def post(self, body):
+        """Withdraw the excused days from start_date to end_date; the days are recomputed."""
+        rt = _runtime()
+        with rt.session() as s, s.begin():
+            emp = employee_for(s, current_principal(), body["nip"], write=True)
+            return {"count": cancel_leave(s, rt.outbox, emp, body["start_date"], body["end_date"],
+                                          agency_tz=rt.settings.timezone)}

@@ -1,0 +1,27 @@
+"""Office locations of units, for geofenced phone check-in."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from kehadiran.entrypoints.wt_schemas import LocationIn, LocationOut
+from kehadiran.service_layer.access import agency_scope
+from kehadiran.service_layer.working_time import set_location
+from kinerja.auth import current_principal, require_auth
+
+blp = Blueprint("locations", __name__, url_prefix="/api/v1/units", description="Office locations for check-in")
+
+
+@blp.route("/<unit>/location")
+class UnitLocationView(MethodView):
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(LocationIn)
+    @blp.response(200, LocationOut)
+    def put(self, body, unit):
+        """Where the unit's office is and how far from it a phone may check in (metres)."""
+        agency = agency_scope(current_principal(), body["agency"])
+        rt = current_app.extensions["kinerja_runtime"]
+        with rt.session() as s, s.begin():
+            return set_location(s, agency, unit, body["lat"], body["lon"], body["radius_m"])

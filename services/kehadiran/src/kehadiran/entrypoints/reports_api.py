@@ -1,0 +1,40 @@
+"""The monthly attendance recap (rekap absensi) as JSON, CSV or XLSX."""
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from kehadiran.entrypoints.wt_schemas import RecapQuery
+from kehadiran.service_layer.access import agency_scope
+from kehadiran.service_layer.reports import monthly_recap, recap_csv, recap_xlsx
+from kinerja.auth import current_principal, require_auth
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Attendance recaps for payroll")
+
+
+@blp.route("/recap")
+class Recap(MethodView):
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(RecapQuery, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Per ASN per day the codes (H on time, C/S/DL excused), totals per code and the total
+        deduction percent; ``format=csv`` or ``xlsx`` for payroll."""
+        agency = agency_scope(current_principal(), args["agency"])
+        y, m = map(int, args["period"].split("-"))
+        rt = current_app.extensions["kinerja_runtime"]
+        with rt.session() as s:
+            rows = monthly_recap(s, agency, y, m, args["unit"])
+        name = f"rekap-{agency}-{args['period']}" + (f"-{args['unit']}" if args["unit"] else "")
+        if args["format"] == "csv":
+            return Response(recap_csv(rows, y, m), mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        if args["format"] == "xlsx":
+            data = recap_xlsx(rows, y, m, f"Rekap absensi {agency} {args['period']}")
+            return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return {"period": args["period"], "agency": agency, "unit": args["unit"],
+                "rows": [{"nip": r.nip, "nama": r.nama, "unit": r.unit, "days": {str(k): v for k, v in r.days.items()},
+                          "totals": r.totals, "percent": float(r.percent)} for r in rows]}

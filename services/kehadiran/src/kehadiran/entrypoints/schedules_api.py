@@ -1,0 +1,76 @@
+"""Per-unit week schedules (admins) and per-ASN shifts (admins, or supervisors for their team)."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import NotFound, UnprocessableEntity
+
+from kehadiran.adapters.calendar_orm import UnitSchedule
+from kehadiran.domain.schedule import DEFAULT_WEEK
+from kehadiran.entrypoints.wt_schemas import CountOut, ShiftBatch, UnitScheduleIn, UnitScheduleOut
+from kehadiran.service_layer.access import agency_scope, employee_for
+from kehadiran.service_layer.working_time import assign_shifts, set_unit_schedule
+from kinerja.auth import current_principal, require_auth
+
+blp = Blueprint("schedules", __name__, url_prefix="/api/v1", description="Working-time schedules and shifts")
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+def _default_hours() -> dict:
+    return {str(k): [h.start.strftime("%H:%M"), h.end.strftime("%H:%M")] for k, h in DEFAULT_WEEK.hours.items()}
+
+
+@blp.route("/schedules/units/<unit>")
+class UnitSchedules(MethodView):
+    @require_auth()
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, UnitScheduleOut)
+    def get(self, unit):
+        """A unit's week (the default Perpres 21/2023 week when none is set); keys are weekdays 0 = Monday."""
+        p = current_principal()
+        with _runtime().session() as s:
+            row = s.get(UnitSchedule, (p.agency, unit))
+            return row or {"agency": p.agency, "unit": unit, "hours": _default_hours()}
+
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(UnitScheduleIn)
+    @blp.response(200, UnitScheduleOut)
+    def put(self, body, unit):
+        """Set a unit's week, e.g. ``{"days": {"mon": {"start": "07:00", "end": "15:30"}, ...}}``;
+        a weekday left out is a day off."""
+        agency = agency_scope(current_principal(), body["agency"])
+        rt = _runtime()
+        try:
+            with rt.session() as s, s.begin():
+                return set_unit_schedule(s, rt.outbox, agency, unit, body["days"], agency_tz=rt.settings.timezone,
+                                         recompute_from=body["recompute_from"])
+        except ValueError as exc:
+            raise UnprocessableEntity(str(exc)) from None
+
+
+@blp.route("/shifts")
+class Shifts(MethodView):
+    @require_auth("admin", "operator", "atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(ShiftBatch)
+    @blp.response(200, CountOut)
+    def post(self, body):
+        """Assign shifts (night shifts may end the next day: start 22:00, end 07:00); a shift
+        without hours is an assigned day off. A supervisor assigns their own team only."""
+        p = current_principal()
+        rt = _runtime()
+        with rt.session() as s, s.begin():
+            for item in body["shifts"]:
+                try:
+                    employee_for(s, p, item["nip"], write=True)
+                except NotFound:
+                    raise NotFound(f"no ASN {item['nip']} in your agency") from None
+            count = assign_shifts(s, rt.outbox, body["shifts"], agency_tz=rt.settings.timezone)
+        return {"count": count}
+
+

@@ -1,0 +1,162 @@
+"""Schemas of the working-time endpoints (schedules, calendar, shifts, leave, days, recap)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from kinerja.events.envelope import NIP_PATTERN
+
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class Span(Schema):
+    start = fields.String(required=True, validate=validate.Regexp(HHMM, error="HH:MM"))
+    end = fields.String(required=True, validate=validate.Regexp(HHMM, error="HH:MM"))
+
+
+def week_field(**kw):
+    return fields.Dict(keys=fields.String(validate=validate.OneOf(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
+                       values=fields.Nested(Span, allow_none=True), **kw)
+
+
+class UnitScheduleIn(Schema):
+    agency = fields.String(load_default=None)
+    days = week_field(required=True)
+    recompute_from = fields.Date(load_default=None, metadata={"description": "recompute days from this date"})
+
+
+class UnitScheduleOut(Schema):
+    agency = fields.String()
+    unit = fields.String()
+    hours = fields.Dict()
+
+
+class RamadanIn(Schema):
+    agency = fields.String(load_default=None)
+    unit = fields.String(load_default=None, allow_none=True, metadata={"description": "null: every unit"})
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    days = week_field(required=True)
+
+
+class RamadanOut(Schema):
+    id = fields.Integer()
+    agency = fields.String()
+    unit = fields.String(allow_none=True)
+    start_date = fields.Date()
+    end_date = fields.Date()
+    hours = fields.Dict()
+
+
+class HolidayOut(Schema):
+    day = fields.Date(data_key="date")
+    name = fields.String()
+    kind = fields.String()
+
+
+class HolidayLoadIn(Schema):
+    agency = fields.String(load_default=None)
+    csv = fields.String(required=True, validate=validate.Length(min=1, max=200_000),
+                        metadata={"description": "lines date,name[,kind] with kind libur or cuti_bersama"})
+
+
+class HolidayLoadOut(Schema):
+    loaded = fields.Integer()
+    rejected = fields.List(fields.Dict())
+
+
+class HolidayQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    agency = fields.String(load_default=None)
+
+
+class ShiftItem(Schema):
+    nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    date = fields.Date(required=True)
+    start = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(HHMM, error="HH:MM"))
+    end = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(HHMM, error="HH:MM"))
+    name = fields.String(load_default="", validate=validate.Length(max=50))
+
+    @validates_schema
+    def both_or_neither(self, data, **_):
+        if bool(data.get("start")) != bool(data.get("end")):
+            raise ValidationError("give both start and end, or neither for a day off", "start")
+
+
+class ShiftBatch(Schema):
+    shifts = fields.List(fields.Nested(ShiftItem), required=True, validate=validate.Length(min=1, max=5000))
+
+
+class CountOut(Schema):
+    count = fields.Integer()
+
+
+class LeaveIn(Schema):
+    nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["cuti", "sakit", "dinas_luar"]))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class LeaveCancelIn(Schema):
+    nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+
+
+class LeaveOut(Schema):
+    nip = fields.String()
+    day = fields.Date(data_key="date")
+    kind = fields.String()
+    note = fields.String()
+    entered_by = fields.String()
+
+
+class LeaveQuery(Schema):
+    nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD, error="period must be YYYY-MM"))
+
+
+class LocationIn(Schema):
+    agency = fields.String(load_default=None)
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    radius_m = fields.Float(required=True, validate=validate.Range(10, 50_000))
+
+
+class LocationOut(Schema):
+    agency = fields.String()
+    unit = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    radius_m = fields.Float()
+
+
+class DaysQuery(Schema):
+    nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD, error="period must be YYYY-MM"))
+
+
+class DayOut(Schema):
+    date = fields.String()
+    version = fields.Integer()
+    final = fields.Boolean()
+    workday = fields.Boolean()
+    excused = fields.String(allow_none=True)
+    arrival = fields.String(allow_none=True)
+    departure = fields.String(allow_none=True)
+    minutes_late = fields.Integer()
+    minutes_early = fields.Integer()
+    deductions = fields.List(fields.Dict())
+
+
+class CloseIn(Schema):
+    agency = fields.String(load_default=None)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+
+
+class RecapQuery(Schema):
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD, error="period must be YYYY-MM"))
+    unit = fields.String(load_default=None)
+    agency = fields.String(load_default=None)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))

@@ -1,0 +1,34 @@
+"""Who may see or change whose attendance: an ASN their own, a supervisor their direct team,
+an admin their agency, an operator everything."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Forbidden, NotFound
+
+from kehadiran.adapters.orm import Employee
+from kinerja.auth import Principal
+
+
+def employee_for(session: Session, principal: Principal, nip: str, *, write: bool = False) -> Employee:
+    emp = session.get(Employee, nip)
+    if emp is None or (principal.role != "operator" and emp.agency != principal.agency):
+        # another agency's ASN is as good as unknown
+        raise NotFound(f"no ASN {nip} in your agency")
+    if principal.role in ("operator", "admin"):
+        return emp
+    if principal.role == "atasan" and (emp.atasan_nip == principal.nip or (not write and emp.nip == principal.nip)):
+        return emp
+    if principal.role == "pegawai" and not write and emp.nip == principal.nip:
+        return emp
+    raise Forbidden("you may not " + ("change" if write else "see") + f" the attendance of {nip}")
+
+
+def agency_scope(principal: Principal, agency: str | None) -> str:
+    """The agency an admin acts on is their own; an operator names one."""
+    if principal.role == "operator":
+        if not agency:
+            raise Forbidden("an operator names the agency")
+        return agency
+    if agency and agency != principal.agency:
+        raise Forbidden("an admin acts on their own agency only")
+    return principal.agency

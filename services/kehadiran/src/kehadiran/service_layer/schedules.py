@@ -1,0 +1,117 @@
+"""Loading an ASN's working-time context from the tables, and the admin commands that change it."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from kehadiran.adapters.calendar_orm import Holiday, Leave, RamadanSchedule, Shift, Tracking, UnitSchedule
+from kehadiran.adapters.orm import Employee
+from kehadiran.domain.schedule import DEFAULT_WEEK, DayHours, ScheduleContext, WeekSchedule
+
+LEAVE_KINDS = ("cuti", "sakit", "dinas_luar")
+HOLIDAY_KINDS = ("libur", "cuti_bersama")
+
+
+def hours_to_week(hours: dict) -> WeekSchedule:
+    return WeekSchedule({int(k): DayHours(time.fromisoformat(v[0]), time.fromisoformat(v[1]))
+                         for k, v in hours.items() if v})
+
+
+def load_context(session: Session, emp: Employee, start: date, end: date) -> ScheduleContext:
+    """Everything that decides ``emp``'s windows on the days ``start``..``end``."""
+    unit = session.get(UnitSchedule, (emp.agency, emp.unit))
+    ramadan = session.execute(
+        select(RamadanSchedule).where(
+            RamadanSchedule.agency == emp.agency,
+            or_(RamadanSchedule.unit.is_(None), RamadanSchedule.unit == emp.unit),
+            RamadanSchedule.start_date <= end, RamadanSchedule.end_date >= start,
+        ).order_by(RamadanSchedule.unit.is_(None), RamadanSchedule.id)  # a unit's own schedule first
+    ).scalars().all()
+    holidays = session.execute(
+        select(Holiday.day).where(Holiday.agency == emp.agency, Holiday.day >= start, Holiday.day <= end)
+    ).scalars().all()
+    shifts = session.execute(
+        select(Shift).where(Shift.nip == emp.nip, Shift.day >= start, Shift.day <= end)
+    ).scalars().all()
+    return ScheduleContext(
+        unit_week=hours_to_week(unit.hours) if unit else DEFAULT_WEEK,
+        ramadan=tuple((r.start_date, r.end_date, hours_to_week(r.hours)) for r in ramadan),
+        holidays=frozenset(holidays),
+        shifts={s.day: (DayHours(time.fromisoformat(s.start), time.fromisoformat(s.end))
+                        if s.start and s.end else None) for s in shifts},
+    )
+
+
+def leave_on(session: Session, nip: str, day: date) -> Leave | None:
+    return session.get(Leave, (nip, day))
+
+
+def track_from(session: Session, nip: str, since: date, *, only_if_earlier: bool = True) -> None:
+    row = session.get(Tracking, nip)
+    if row is None:
+        session.add(Tracking(nip=nip, since=since))
+    elif not only_if_earlier or since < row.since:
+        row.since = since
+
+
+def tracked_since(session: Session, nip: str) -> date | None:
+    row = session.get(Tracking, nip)
+    return row.since if row else None
+
+
+def daterange(start: date, end: date):
+    d = start
+    while d <= end:
+        yield d
+        d += timedelta(days=1)
+
+
+def parse_holiday_csv(text: str) -> tuple[list[dict], list[tuple[int, str]]]:
+    """``date,name,kind`` (kind libur or cuti_bersama, default libur); header optional."""
+    rows, errors = [], []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    for line_no, fields in enumerate(reader, start=1):
+        if not fields or not any(f.strip() for f in fields):
+            continue
+        if line_no == 1 and fields[0].strip().lower() in ("date", "tanggal"):
+            continue
+        if len(fields) < 2:
+            errors.append((line_no, "expected date,name[,kind]"))
+            continue
+        try:
+            day = date.fromisoformat(fields[0].strip())
+        except ValueError:
+            errors.append((line_no, f"date: {fields[0].strip()!r} is not YYYY-MM-DD"))
+            continue
+        name = fields[1].strip()
+        kind = (fields[2].strip() if len(fields) > 2 and fields[2].strip() else "libur").lower()
+        if not name:
+            errors.append((line_no, "name: empty"))
+            continue
+        if kind not in HOLIDAY_KINDS:
+            errors.append((line_no, f"kind: {kind!r} is not one of {', '.join(HOLIDAY_KINDS)}"))
+            continue
+        rows.append({"day": day, "name": name[:200], "kind": kind})
+    return rows, errors
+
+
+def parse_hhmm(value: str) -> str:
+    t = time.fromisoformat(value)
+    return t.strftime("%H:%M")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def employees_of(session: Session, agency: str, unit: str | None = None) -> list[Employee]:
+    q = select(Employee).where(Employee.agency == agency, Employee.active.is_(True))
+    if unit is not None:
+        q = q.where(Employee.unit == unit)
+    return list(session.execute(q.order_by(Employee.nip)).scalars())
+
+
