@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from notifikasi_testkit import AGENCY, ASN, ATASAN, OTHER, score_event, token
+from notifikasi_testkit import ASN, ATASAN, OTHER, score_event, token
 
 pytestmark = pytest.mark.integration
 

@@ -1,10 +1,12 @@
 """``GET /api/v1/stream`` on a real HTTP server (werkzeug, threaded), SQLite and PostgreSQL: live
 delivery, resume with Last-Event-ID, isolation between users, heartbeats, clean disconnects."""
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
 from kinerja.testing import wait_until
-from notifikasi_testkit import AGENCY, ASN, ATASAN, OTHER, SseClient, score_event, token
+from notifikasi_testkit import ASN, ATASAN, OTHER, SseClient, score_event, token
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +93,24 @@ def test_heartbeats_and_clean_disconnects(server, writer):
         row = writer.apply(score_event(ASN))[0]
         assert c.next_event()["id"] == row["id"]
     assert tailer.running
+
+
+def test_many_streams_one_tailer(server, writer):
+    """200 open streams of 20 people: one tailer serves them all, each stream gets its own only."""
+    nips = [f"1990010120150310{i:02d}" for i in range(20)]
+    clients = {nip: [SseClient(stream_url(server), token=token(nip)) for _ in range(10)] for nip in nips}
+    tailer = server.runtime.tailer
+    try:
+        wait_until(lambda: tailer.subscriber_count() == 200, 30, message="200 subscribers")
+        read_before, delivered_before = tailer.stats.rows, tailer.stats.delivered
+        rows = {nip: writer.apply(score_event(nip))[0]["id"] for nip in nips}
+        for nip, group in clients.items():
+            for c in group:
+                assert c.next_event(timeout_s=20)["id"] == rows[nip]
+        # each row was read from the database once and handed to its person's 10 streams
+        assert tailer.stats.rows - read_before == 20
+        assert tailer.stats.delivered - delivered_before == 200
+    finally:
+        # a close waits for its reader thread's read (up to a heartbeat): close them side by side
+        with ThreadPoolExecutor(50) as pool:
+            list(pool.map(SseClient.close, [c for group in clients.values() for c in group]))

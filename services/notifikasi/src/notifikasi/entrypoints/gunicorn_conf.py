@@ -21,3 +21,20 @@ worker_connections = max(1000, threads * 2)
 # with Last-Event-ID and miss nothing)
 graceful_timeout = int(os.environ.get("NOTIFIKASI_GRACEFUL_TIMEOUT") or 5)
 keepalive = 5
+
+
+def post_worker_init(worker):
+    """On SIGTERM, end this worker's streams at once (the tailer closes every subscription) so the
+    worker does not sit out the graceful timeout; clients reconnect elsewhere with Last-Event-ID."""
+    import signal
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        runtime = getattr(worker.wsgi, "extensions", {}).get("kinerja_runtime")
+        if runtime is not None and "tailer" in runtime.__dict__:
+            runtime.tailer.stop(timeout_s=0)  # never block in a signal handler
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
