@@ -11,6 +11,7 @@ from kinerja.events.tugas import TASK_APPROVED
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, TUGAS, topic
 from kinerja.testing import wait_until
+from penilaian.adapters.orm import Employee
 from penilaian.entrypoints.consumer import TOPICS, make_handler
 from penilaian_testkit import ATASAN, PEG1, at, day_event, make_penilaian, roster_event, task_event
 
@@ -43,8 +44,8 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
     ]
     producer = make_producer(kafka_bootstrap, client_id="penilaian-test")
 
-    def publish():
-        for name, event in sent:
+    def publish(events):
+        for name, event in events:
             producer.send(topic(name, topic_prefix), key=event.key, value=event.to_bytes())
         producer.flush(timeout=30)
 
@@ -56,9 +57,16 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
         with p.runtime.session() as s:
             return s.execute(select(func.count()).select_from(p.runtime.processed_table)).scalar_one()
 
+    def known(nip):
+        with p.runtime.session() as s:
+            return s.get(Employee, nip) is not None
+
     first = RunningConsumer(p.runtime)
     try:
-        publish()
+        # the roster first (topics are not ordered with each other), so score events name the atasan
+        publish(sent[:1])
+        wait_until(lambda: known(PEG1), timeout_s=60, message="the roster")
+        publish(sent[1:])
         row = wait_until(november, timeout_s=60, message="the November score")
     finally:
         first.close()
@@ -71,7 +79,7 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
 
     second = RunningConsumer(p.runtime)  # same group: resumes after the committed offsets
     try:
-        publish()  # the same events again, as a re-sending producer or a replay would
+        publish(sent)  # the same events again, as a re-sending producer or a replay would
         wait_until(lambda: second.consumer.stats.duplicates >= len(sent), timeout_s=60,
                    message="the duplicates to reach the new consumer")
     finally:

@@ -215,3 +215,16 @@ def test_task_state_order_is_a_total_order_whatever_the_arrival():
 
 def test_numbers_read_the_indonesian_way():
     assert (fmt(D("1.00")), fmt(D("0.5")), fmt(D("87.33")), fmt(D("100"))) == ("1", "0,5", "87,33", "100")
+
+
+def test_ratings_side_by_side_flag_two_levels_apart():
+    from penilaian.domain.scoring import compare_ratings
+
+    sup = {"akuntabel": "below", "kompeten": "meets", "loyal": "above"}
+    own = {"akuntabel": "above", "kompeten": "above", "adaptif": "meets"}
+    rows = {r.value: r for r in compare_ratings(sup, own)}
+    assert list(rows) == list(BERAKHLAK_VALUES)
+    assert (rows["akuntabel"].gap, rows["akuntabel"].dialog_needed) == (2, True)
+    assert (rows["kompeten"].gap, rows["kompeten"].dialog_needed) == (1, False)
+    assert (rows["loyal"].self, rows["loyal"].gap, rows["loyal"].dialog_needed) == (None, None, False)
+    assert rows["adaptif"].supervisor is None and rows["berorientasi_pelayanan"].gap is None

@@ -121,3 +121,18 @@ class ScoreRow(Base):
     predikat: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict] = mapped_column(JSON)  # deductions, tasks, ledger: JSON-ready
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RatingRow(Base):
+    """A BerAKHLAK rating of one ASN for one period, by their supervisor (``atasan``) or by
+    themselves (``self``): a level (below / meets / above) per value. Only the supervisor's counts
+    in perilaku kerja; the ASN's own is shown beside it."""
+
+    __tablename__ = "ratings"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    rater: Mapped[str] = mapped_column(String(8), primary_key=True)  # "atasan" | "self"
+    rating_id: Mapped[str] = mapped_column(String(36), unique=True)
+    rated_by: Mapped[str] = mapped_column(String(18))
+    levels: Mapped[dict] = mapped_column(JSON)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -339,3 +339,24 @@ def compute_score(
         ledger=tuple(d_ledger + p_ledger + b_ledger),
         tasks=tuple(task_scores),
     )
+
+
+# -- BerAKHLAK side by side --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ValueComparison:
+    value: str
+    supervisor: str | None
+    self: str | None
+    gap: int | None  # levels apart (0–2), None unless both rated
+    dialog_needed: bool  # two levels apart: a performance dialogue (dialog kinerja) is asked for
+
+
+def compare_ratings(supervisor: Mapping[str, str] | None, own: Mapping[str, str] | None) -> list[ValueComparison]:
+    """The supervisor's and the ASN's own rating of each of the seven values, side by side."""
+    supervisor, own = supervisor or {}, own or {}
+    out = []
+    for value in BERAKHLAK_VALUES:
+        a, b = supervisor.get(value), own.get(value)
+        gap = abs(LEVELS.index(a) - LEVELS.index(b)) if a in LEVELS and b in LEVELS else None
+        out.append(ValueComparison(value, a, b, gap, gap is not None and gap >= 2))
+    return out

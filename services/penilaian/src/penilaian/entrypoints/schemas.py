@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.penilaian import PREDIKATS
+from penilaian.domain.scoring import BERAKHLAK_VALUES, LEVELS
 
 
 
@@ -86,3 +87,36 @@ class TeamOut(Schema):
     atasan_nip = fields.String()
     period = fields.String()
     members = fields.List(fields.Nested(TeamMemberOut))
+
+
+class RatingIn(Schema):
+    levels = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(BERAKHLAK_VALUES)),
+        values=fields.String(validate=validate.OneOf(LEVELS)),
+        required=True, validate=validate.Length(min=1),
+        metadata={"description": "BerAKHLAK value → below / meets / above"},
+    )
+
+
+class RatingSideOut(Schema):
+    levels = fields.Dict(keys=fields.String(), values=fields.String())
+    rated_by = fields.String()
+    rated_at = fields.DateTime()
+    rating_id = fields.String()
+
+
+class ValueComparisonOut(Schema):
+    value = fields.String()
+    supervisor = fields.String(allow_none=True)
+    self = fields.String(allow_none=True)
+    gap = fields.Integer(allow_none=True)
+    dialog_needed = fields.Boolean()
+
+
+class RatingsOut(Schema):
+    nip = fields.String()
+    period = fields.String()
+    supervisor = fields.Nested(RatingSideOut, allow_none=True)
+    self = fields.Nested(RatingSideOut, allow_none=True)
+    values = fields.List(fields.Nested(ValueComparisonOut))
+    dialog_needed = fields.Boolean(metadata={"description": "some value is two levels apart: dialog kinerja"})

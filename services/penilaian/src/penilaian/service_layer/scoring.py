@@ -4,6 +4,7 @@ quarter and year from all stored facts, in the consumer's transaction. Score row
 """
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable
@@ -27,7 +28,7 @@ from kinerja.events.tugas import (
     TASK_SUBMITTED,
 )
 from kinerja.messaging.outbox import Outbox
-from penilaian.adapters.orm import DayFactRow, Employee, InnovationFactRow, ScoreRow, TaskFactRow
+from penilaian.adapters.orm import DayFactRow, Employee, InnovationFactRow, RatingRow, ScoreRow, TaskFactRow
 from penilaian.domain.periods import Period, periods_containing
 from penilaian.domain.scoring import (
     APPROVED,
@@ -83,18 +84,18 @@ def apply_event(session: Session, outbox: Outbox, event: Event, *, tz: str,
         nip = event.data["nip"]
         lock_asn(session, nip)
         day = store_day_fact(session, event)
-        return recompute(session, outbox, nip, [day] if day else [], caused_by=event, zone=zone, policy=policy)
+        return recompute(session, outbox, nip, [day] if day else [], cause=event.id, agency=event.agency, zone=zone, policy=policy)
     if event.type in TASK_TYPES:
         touched = store_task_fact(session, event, zone)
         changed: list[ScoreRow] = []
         for nip, days in sorted(touched.items()):
-            changed += recompute(session, outbox, nip, days, caused_by=event, zone=zone, policy=policy)
+            changed += recompute(session, outbox, nip, days, cause=event.id, agency=event.agency, zone=zone, policy=policy)
         return changed
     if event.type == INNOVATION_APPROVED:
         nip = event.data["nip"]
         lock_asn(session, nip)
         days = store_innovation(session, event, zone)
-        return recompute(session, outbox, nip, days, caused_by=event, zone=zone, policy=policy)
+        return recompute(session, outbox, nip, days, cause=event.id, agency=event.agency, zone=zone, policy=policy)
     return []
 
 
@@ -226,7 +227,31 @@ def load_facts(session: Session, nip: str, start: date, end: date):
 
 
 def rating_for(session: Session, nip: str, period: Period) -> Rating | None:
-    return None
+    """The supervisor's BerAKHLAK rating given for exactly this period (a month's rating does
+    not carry into its quarter or year: those are rated on their own)."""
+    row = session.get(RatingRow, (nip, period.name, "atasan"))
+    return Rating(row.levels, row.rating_id) if row is not None else None
+
+
+def record_rating(session: Session, outbox: Outbox, *, nip: str, period: Period, rater: str, rated_by: str,
+                  levels: dict[str, str], zone: ZoneInfo, now: datetime | None = None) -> RatingRow:
+    """Store (or replace) a rating; the supervisor's moves perilaku kerja, so the period is
+    recomputed and published like any other change."""
+    if rater not in ("atasan", "self"):
+        raise ValueError(rater)
+    now = now or utcnow()
+    lock_asn(session, nip)
+    row = session.get(RatingRow, (nip, period.name, rater))
+    if row is None:
+        row = RatingRow(nip=nip, period=period.name, rater=rater)
+        session.add(row)
+    row.rating_id, row.rated_by, row.levels, row.rated_at = str(uuid.uuid4()), rated_by, dict(levels), now
+    session.flush()
+    if rater == "atasan":
+        emp = session.get(Employee, nip)
+        recompute(session, outbox, nip, [period.start], cause=row.rating_id,
+                  agency=emp.agency if emp is not None else "", zone=zone)
+    return row
 
 
 def score_of(session: Session, nip: str, period: Period, policy: Policy = DEFAULT_POLICY) -> Score:
@@ -236,13 +261,16 @@ def score_of(session: Session, nip: str, period: Period, policy: Policy = DEFAUL
                          rating=rating_for(session, nip, period), policy=policy)
 
 
-def recompute(session: Session, outbox: Outbox, nip: str, days: Iterable[date], *, caused_by: Event,
+def recompute(session: Session, outbox: Outbox, nip: str, days: Iterable[date], *, cause: str, agency: str,
               zone: ZoneInfo, policy: Policy = DEFAULT_POLICY) -> list[ScoreRow]:
+    """Recompute the month, quarter and year of each day from the stored facts; store the rows and
+    publish ``penilaian.score.updated.v1`` for each whose values moved. ``cause`` names the event
+    (or rating) that made us look; ``agency`` is used when the roster does not know the ASN yet."""
     periods = sorted({p for day in days for p in periods_containing(day)})
     if not periods:
         return []
     emp = session.get(Employee, nip)
-    agency = emp.agency if emp is not None else caused_by.agency
+    agency = emp.agency if emp is not None else agency
     start, end = min(p.start for p in periods), max(p.end for p in periods)
     days_f, tasks_f, innovations_f = load_facts(session, nip, start, end)
     now = utcnow()
@@ -265,7 +293,7 @@ def recompute(session: Session, outbox: Outbox, nip: str, days: Iterable[date], 
             moved = before != after
         if moved:
             changed.append(row)
-            events.append(score_event(nip, agency, period, score, before, emp, caused_by))
+            events.append(score_event(nip, agency, period, score, before, emp, cause))
     session.flush()
     outbox.add_many(session, events)
     return changed
@@ -302,7 +330,7 @@ def _float(x: Decimal | None) -> float | None:
 
 
 def score_event(nip: str, agency: str, period: Period, score: Score, before: dict, emp: Employee | None,
-                caused_by: Event) -> Event:
+                cause: str) -> Event:
     after = score.values()
     changes = [{"component": f, "before": _float(before[f]), "after": _float(after[f])}
                for f in VALUE_FIELDS if f != "predikat" and before[f] != after[f]]
@@ -311,6 +339,6 @@ def score_event(nip: str, agency: str, period: Period, score: Score, before: dic
         data={"nip": nip, "period": period.name, "disiplin": _float(score.disiplin),
               "produktivitas": _float(score.produktivitas), "perilaku": _float(score.perilaku),
               "hasil_kerja": _float(score.hasil_kerja), "total": _float(score.total),
-              "predikat": score.predikat, "changes": changes, "caused_by": [caused_by.id],
+              "predikat": score.predikat, "changes": changes, "caused_by": [cause],
               "atasan_nip": emp.atasan_nip if emp is not None else None},
     )

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.orm import Employee, ScoreRow
+from penilaian.adapters.orm import Employee, RatingRow, ScoreRow
+from penilaian.domain.scoring import compare_ratings
 from penilaian.domain.periods import Period
 from penilaian.service_layer.scoring import score_detail, score_of
 
@@ -53,3 +54,14 @@ def team_view(session: Session, atasan_nip: str, period: Period) -> dict[str, An
                        for f in ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total")},
                     "predikat": r.predikat if r else "Belum dinilai"})
     return {"atasan_nip": atasan_nip, "period": period.name, "members": out}
+
+
+def ratings_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
+    sides = {}
+    for rater in ("atasan", "self"):
+        row = session.get(RatingRow, (nip, period.name, rater))
+        sides[rater] = None if row is None else {"levels": row.levels, "rated_by": row.rated_by,
+                                                 "rated_at": row.rated_at, "rating_id": row.rating_id}
+    values = compare_ratings(sides["atasan"] and sides["atasan"]["levels"], sides["self"] and sides["self"]["levels"])
+    return {"nip": nip, "period": period.name, "supervisor": sides["atasan"], "self": sides["self"],
+            "values": [v.__dict__ for v in values], "dialog_needed": any(v.dialog_needed for v in values)}

@@ -1,0 +1,86 @@
+"""BerAKHLAK ratings through the API: who may rate, side by side with the gap flag, and the
+supervisor's rating moving perilaku kerja, the total and the predikat (SQLite and PostgreSQL)."""
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.events.tugas import TASK_APPROVED
+from penilaian.entrypoints.app import create_app
+from penilaian_testkit import AGENCY, ATASAN, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
+
+pytestmark = pytest.mark.integration
+
+ALL_MEETS = {v: "meets" for v in ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal",
+                                 "adaptif", "kolaboratif")}
+
+
+@pytest.fixture
+def client(penilaian):
+    penilaian.seed_roster()
+    due = date(2026, 11, 10)
+    penilaian.apply(
+        day_event(PEG1, date(2026, 11, 3), ("TK", "4")),  # disiplin 96
+        task_event(TASK_APPROVED, PEG1, "x", "approved", due, at=at(due), realised="10", quality=85,
+                   submitted_at=at(due), approved_at=at(due)),  # 95
+    )
+    app = create_app({"database_url": penilaian.url})
+    c = app.test_client()
+
+    def call(method, nip, role, target, body=None, period="2026-11"):
+        headers = {"Authorization": f"Bearer {penilaian.token(nip, role)}"}
+        return c.open(f"/api/v1/ratings/{target}?period={period}", method=method, headers=headers, json=body)
+
+    call.p = penilaian
+    yield call
+    app.extensions["kinerja_runtime"].dispose()
+
+
+def test_the_supervisor_rating_moves_perilaku_and_the_predikat(client):
+    p = client.p
+    assert p.score(PEG1, "2026-11").predikat == "Sangat Baik"  # 95 and 96
+    r = client("PUT", ATASAN, "atasan", PEG1, {"levels": ALL_MEETS})
+    assert r.status_code == 200, r.json
+    assert r.json["supervisor"]["rated_by"] == ATASAN and r.json["self"] is None
+    row = p.score(PEG1, "2026-11")
+    # BerAKHLAK 80; perilaku (96 + 80) / 2 = 88 → meets; total 0.6 × 95 + 0.4 × 88 = 92.2; above × meets = Baik
+    assert (row.berakhlak, row.perilaku, row.total, row.predikat) == (D("80.00"), D("88.00"), D("92.20"), "Baik")
+    rating_entry = [e for e in row.detail["ledger"] if e["rule"].startswith("Nilai BerAKHLAK")][0]
+    assert rating_entry["event_ids"] == [r.json["supervisor"]["rating_id"]]
+    last = [e["data"] for e in p.outbox() if e["type"] == SCORE_UPDATED and e["data"]["period"] == "2026-11"][-1]
+    assert last["caused_by"] == [r.json["supervisor"]["rating_id"]] and last["predikat"] == "Baik"
+    # the quarter is rated on its own
+    assert p.score(PEG1, "2026-Q4").berakhlak is None
+
+
+def test_self_rating_side_by_side_flags_two_levels_apart(client):
+    assert client("PUT", ATASAN, "atasan", PEG1, {"levels": {**ALL_MEETS, "akuntabel": "below"}}).status_code == 200
+    r = client("PUT", PEG1, "pegawai", PEG1, {"levels": {"akuntabel": "above", "loyal": "above"}})
+    assert r.status_code == 200, r.json
+    values = {v["value"]: v for v in r.json["values"]}
+    assert values["akuntabel"] == {"value": "akuntabel", "supervisor": "below", "self": "above", "gap": 2,
+                                   "dialog_needed": True}
+    assert values["loyal"]["gap"] == 1 and not values["loyal"]["dialog_needed"]
+    assert r.json["dialog_needed"] is True
+    # the ASN's own rating does not change the score
+    assert client.p.score(PEG1, "2026-11").berakhlak == D("77.14")  # (6 × 80 + 60) / 7
+    seen = client("GET", ATASAN, "atasan", PEG1)
+    assert seen.status_code == 200 and seen.json["self"]["levels"] == {"akuntabel": "above", "loyal": "above"}
+
+
+@pytest.mark.parametrize("nip,role,target,expected", [
+    (PEG2, "pegawai", PEG1, 403),  # a colleague
+    (OTHER_ATASAN, "atasan", PEG1, 403),  # not the direct supervisor
+    (ATASAN, "admin", PEG1, 403),  # admins do not rate
+])
+def test_only_the_asn_and_the_direct_supervisor_rate(client, nip, role, target, expected):
+    assert client("PUT", nip, role, target, {"levels": ALL_MEETS}).status_code == expected
+    assert client.p.score(PEG1, "2026-11").berakhlak is None
+
+
+@pytest.mark.parametrize("body", [{"levels": {}}, {"levels": {"jujur": "meets"}}, {"levels": {"loyal": "great"}}, {}])
+def test_bad_ratings_are_400_and_change_nothing(client, body):
+    r = client("PUT", ATASAN, "atasan", PEG1, body)
+    assert r.status_code == 400, r.json
+    assert client("GET", PEG1, "pegawai", PEG1).json["supervisor"] is None
