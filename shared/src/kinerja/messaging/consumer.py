@@ -165,7 +165,7 @@ class IdempotentConsumer:
             ).first() is not None
 
     # -- the loop ----------------------------------------------------------------------------
-    def _make_consumer(self) -> KafkaConsumer:
+    def _make_consumer(self, stop: threading.Event) -> KafkaConsumer:
         config = dict(
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
@@ -184,12 +184,12 @@ class IdempotentConsumer:
         # Join the group only once the metadata of every topic is known: a member that joins
         # earlier is assigned nothing for the missing topics and waits for the next rebalance.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not stop.is_set():
             missing = [t for t in self.topics if not consumer.partitions_for_topic(t)]
             if not missing:
                 break
             log.info("waiting for topic metadata", extra={"topics": missing})
-            time.sleep(0.2)
+            stop.wait(0.2)
         consumer.subscribe(self.topics)
         return consumer
 
@@ -199,7 +199,7 @@ class IdempotentConsumer:
         while not stop.is_set():
             try:
                 if consumer is None:
-                    consumer = self._make_consumer()
+                    consumer = self._make_consumer(stop)
                     backoff = 0.5
                 records = consumer.poll(timeout_ms=200)
                 if not records:

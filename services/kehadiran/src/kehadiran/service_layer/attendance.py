@@ -175,8 +175,9 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
     current = session.get(DaySummaryRow, (nip, day))
     if current is None and not punches:
         since = tracked_since(session, nip)
-        # nothing to say about a day off, an excused day, or a day before the ASN was tracked
-        if window is None or leave is not None or (since is not None and day < since) or not day_over:
+        # nothing to say about a day off, a day before the ASN was tracked, or a day still
+        # running with no punch; an excused workday is recorded, so the recap shows it
+        if window is None or (since is not None and day < since) or (not day_over and leave is None):
             return None
     result = summarize_day(day, window, punches, excused=leave.kind if leave else None, day_over=day_over)
 
