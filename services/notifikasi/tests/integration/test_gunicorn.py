@@ -44,11 +44,12 @@ def gunicorn(migrated, tmp_path):
         log.close()
 
 
-def test_streams_under_gunicorn_gthread(gunicorn, writer):
+def test_streams_under_gunicorn_gthread(gunicorn, writer, tmp_path):
     url, proc = gunicorn
     writer.roster()
     clients = [SseClient(url + "/api/v1/stream", token=token(ASN)) for _ in range(6)]
-    clients.append(SseClient(url + "/api/v1/stream", token=token(ATASAN, role="atasan")))
+    secret_token = token(ATASAN, role="atasan")
+    clients.append(SseClient(url + "/api/v1/stream", params={"access_token": secret_token}))
     try:
         assert all(c.response.status_code == 200 for c in clients)
         rows = writer.apply(score_event(ASN))
@@ -66,3 +67,5 @@ def test_streams_under_gunicorn_gthread(gunicorn, writer):
     assert clients[0].ended.wait(10)
     assert proc.wait(10) == 0
     clients[0].close()
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "GET /api/v1/stream HTTP/1.1\" 200" in log and secret_token not in log

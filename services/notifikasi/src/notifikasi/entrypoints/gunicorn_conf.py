@@ -6,7 +6,9 @@ gthread workers: every open stream holds one thread, so ``threads`` bounds the o
 worker (``NOTIFIKASI_WORKERS`` x ``NOTIFIKASI_THREADS`` per instance). Each worker runs its own
 inbox tailer (one query per tick, whatever the number of streams). See ``stream_api`` for the
 design and for why gevent is a later step. Variables: ``NOTIFIKASI_BIND`` (default
-127.0.0.1:$NOTIFIKASI_PORT, port 8004), ``NOTIFIKASI_WORKERS`` (2), ``NOTIFIKASI_THREADS`` (200).
+127.0.0.1:$NOTIFIKASI_PORT, port 8004), ``NOTIFIKASI_WORKERS`` (2), ``NOTIFIKASI_THREADS`` (200),
+``NOTIFIKASI_GRACEFUL_TIMEOUT`` (5 s), ``NOTIFIKASI_ACCESS_LOG`` (``-``: stdout; query strings,
+which may hold a token, are left out).
 """
 import os
 
@@ -21,6 +23,9 @@ worker_connections = max(1000, threads * 2)
 # with Last-Event-ID and miss nothing)
 graceful_timeout = int(os.environ.get("NOTIFIKASI_GRACEFUL_TIMEOUT") or 5)
 keepalive = 5
+accesslog = os.environ.get("NOTIFIKASI_ACCESS_LOG") or "-"
+# EventSource sends its token as ?access_token=...: log the path without the query string
+access_log_format = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"'
 
 
 def post_worker_init(worker):

@@ -35,9 +35,10 @@ waits on its own queue.
 For now the web process is served by gunicorn's ``gthread`` workers (see ``gunicorn_conf``): one
 thread per open stream, threads per worker configurable (``NOTIFIKASI_THREADS``), which is good
 for hundreds of connections per instance. Issue 6 asks for thousands per instance: since this
-process has no Kafka client, it can move to gevent workers (monkey-patching is then safe; the
-tailer thread becomes a greenlet, the queues gevent-aware, and psycopg 3 needs its gevent wait
-callback or a thread pool for the one query per tick) without changing this design.
+process has no Kafka client, it can move to gevent workers (monkey-patching is then safe for it;
+the tailer thread becomes a greenlet and the queues gevent-aware; the database driver must either
+cooperate with gevent or the one query per tick runs in gevent's pool of real threads) without
+changing this design.
 
 A generator stops when its client disconnects: the next write (at the latest the next heartbeat)
 fails, the server closes the response, and the subscription is removed from the tailer.
