@@ -87,3 +87,33 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
     assert second.consumer.stats.applied == 0
     assert p.scores() == before_scores and len(p.outbox()) == before_outbox and processed() == len(sent)
     p.runtime.dispose()
+
+
+def test_the_relay_publishes_score_updates_that_decode_with_the_shared_schema(sqlite_url, kafka_bootstrap,
+                                                                              topic_prefix):
+    from kafka import KafkaConsumer
+
+    from kinerja.events import decode_event
+    from kinerja.events.penilaian import SCORE_UPDATED
+    from kinerja.messaging.topics import PENILAIAN
+
+    p = make_penilaian(sqlite_url, kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix)
+    p.apply(roster_event(PEG1, "Pegawai Satu"), day_event(PEG1, date(2026, 11, 3), ("TL1", "0.5")))
+    relay = p.runtime.relay()
+    assert relay.publish_batch() == 3  # month, quarter, year
+    consumer = KafkaConsumer(topic(PENILAIAN, topic_prefix), bootstrap_servers=kafka_bootstrap,
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=200)
+    got = []
+    try:
+        def three():
+            got.extend(decode_event(m.value) for m in consumer)
+            return len(got) >= 3
+
+        wait_until(three, timeout_s=60, message="three score updates on penilaian.v1")
+    finally:
+        consumer.close()
+        relay._drop_producer()
+        p.runtime.dispose()
+    assert {e.data["period"] for e in got} == {"2026-11", "2026-Q4", "2026"}
+    assert all(e.type == SCORE_UPDATED and e.subject == PEG1 and e.data["disiplin"] == 99.5
+               and e.data["atasan_nip"] == ATASAN for e in got)
