@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 class RunningConsumer:
-    def __init__(self, runtime):
+    def __init__(self, runtime, group_id=None):
         self.stop = threading.Event()
-        self.consumer = runtime.consumer(TOPICS, make_handler(runtime))
+        self.consumer = runtime.consumer(TOPICS, make_handler(runtime), group_id=group_id)
         self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
         self.thread.start()
 
@@ -85,6 +85,17 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
     finally:
         second.close()
     assert second.consumer.stats.applied == 0
+    assert p.scores() == before_scores and len(p.outbox()) == before_outbox and processed() == len(sent)
+
+    # a consumer killed after its transactions committed but before its offsets did gets everything
+    # again: a group with no committed offsets replays the whole topics into the same database
+    third = RunningConsumer(p.runtime, group_id=f"{topic_prefix}.penilaian-lost-offsets")
+    try:
+        wait_until(lambda: third.consumer.stats.duplicates >= 2 * len(sent), timeout_s=60,
+                   message="the replay to reach the new group")
+    finally:
+        third.close()
+    assert third.consumer.stats.applied == 0
     assert p.scores() == before_scores and len(p.outbox()) == before_outbox and processed() == len(sent)
     p.runtime.dispose()
 
