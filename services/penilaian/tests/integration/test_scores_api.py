@@ -131,3 +131,17 @@ def test_health_and_openapi(api):
     assert api("/healthz", token=False).json["status"] == "ok"
     spec = api("/openapi.json", token=False).json
     assert "/api/v1/scores/{nip}" in spec["paths"] and "/api/v1/teams/{atasan_nip}/scores" in spec["paths"]
+
+
+def test_an_admin_sees_the_spread_of_predikat_per_unit(api):
+    r = api("/api/v1/distribution?period=2026-11", KEPALA, "admin")
+    assert r.status_code == 200, r.json
+    body = r.json
+    # PEG1 Sangat Baik; PEG3 has discipline only (Belum dinilai); the other five dinkes ASN no score
+    assert body["agency"] == AGENCY and body["total"] == 6
+    assert body["agency_counts"]["Sangat Baik"] == 1 and body["agency_counts"]["Belum dinilai"] == 5
+    assert [(u["unit"], u["total"]) for u in body["units"]] == [("Sekretariat", 6)]
+    assert api("/api/v1/distribution?period=2026-11&agency=disdik", KEPALA, "admin").status_code == 403
+    other = api("/api/v1/distribution?period=2026-11&agency=disdik", role="operator").json
+    assert other["total"] == 1 and other["agency_counts"]["Belum dinilai"] == 1
+    assert api("/api/v1/distribution?period=2026-11", ATASAN, "atasan").status_code == 403

@@ -120,3 +120,21 @@ class RatingsOut(Schema):
     self = fields.Nested(RatingSideOut, allow_none=True)
     values = fields.List(fields.Nested(ValueComparisonOut))
     dialog_needed = fields.Boolean(metadata={"description": "some value is two levels apart: dialog kinerja"})
+
+
+class DistributionArgs(PeriodArgs):
+    agency = fields.String(metadata={"description": "operators only; an admin always gets their own agency"})
+
+
+class UnitDistributionOut(Schema):
+    unit = fields.String()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    total = fields.Integer()
+
+
+class DistributionOut(Schema):
+    agency = fields.String()
+    period = fields.String()
+    units = fields.List(fields.Nested(UnitDistributionOut))
+    agency_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    total = fields.Integer()

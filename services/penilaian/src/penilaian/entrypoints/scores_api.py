@@ -16,8 +16,8 @@ from kinerja.auth import Principal, current_principal, require_auth
 from kinerja.events.envelope import NIP_PATTERN
 from penilaian.adapters.orm import Employee, ScoreRow
 from penilaian.domain.periods import BadPeriod, Period, parse_period
-from penilaian.entrypoints.schemas import PeriodArgs, ScoreOut, TeamOut
-from penilaian.service_layer.views import score_view, team_view
+from penilaian.entrypoints.schemas import DistributionArgs, DistributionOut, PeriodArgs, ScoreOut, TeamOut
+from penilaian.service_layer.views import distribution_view, score_view, team_view
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Live scores, ledger and predikat")
 
@@ -100,3 +100,21 @@ class TeamScores(MethodView):
                 if boss.agency != principal.agency:
                     raise Forbidden("an admin reads only their own agency")
             return team_view(session, atasan_nip, period)
+
+
+@blp.route("/distribution")
+class Distribution(MethodView):
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(DistributionArgs, location="query", error_status_code=400)
+    @blp.response(200, DistributionOut)
+    def get(self, args):
+        """The spread of predikat per unit and for the agency (an admin: their own agency)."""
+        period = _period(args)
+        principal = current_principal()
+        agency = principal.agency if principal.role == "admin" else args.get("agency") or principal.agency
+        if principal.role == "admin" and args.get("agency") not in (None, principal.agency):
+            raise Forbidden("an admin sees only their own agency")
+        runtime = current_app.extensions["kinerja_runtime"]
+        with runtime.session() as session:
+            return distribution_view(session, agency, period)

@@ -65,3 +65,26 @@ def ratings_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
     values = compare_ratings(sides["atasan"] and sides["atasan"]["levels"], sides["self"] and sides["self"]["levels"])
     return {"nip": nip, "period": period.name, "supervisor": sides["atasan"], "self": sides["self"],
             "values": [v.__dict__ for v in values], "dialog_needed": any(v.dialog_needed for v in values)}
+
+
+def distribution_view(session: Session, agency: str, period: Period) -> dict[str, Any]:
+    """How many ASN of each unit (and of the agency) hold each predikat for the period; active ASN
+    without a score count as "Belum dinilai"."""
+    from kinerja.events.penilaian import PREDIKATS
+
+    members = session.execute(
+        select(Employee).where(Employee.agency == agency, Employee.active.is_(True))
+    ).scalars().all()
+    predikat_of = dict(session.execute(
+        select(ScoreRow.nip, ScoreRow.predikat).where(ScoreRow.period == period.name, ScoreRow.agency == agency)
+    ).all())
+    empty = {p: 0 for p in PREDIKATS}
+    units: dict[str, dict[str, int]] = {}
+    overall = dict(empty)
+    for m in members:
+        p = predikat_of.get(m.nip, "Belum dinilai")
+        units.setdefault(m.unit, dict(empty))[p] += 1
+        overall[p] += 1
+    return {"agency": agency, "period": period.name,
+            "units": [{"unit": u, "counts": c, "total": sum(c.values())} for u, c in sorted(units.items())],
+            "agency_counts": overall, "total": len(members)}
