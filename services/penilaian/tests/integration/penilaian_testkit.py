@@ -60,12 +60,14 @@ def day_event(nip: str, day: date, *deductions: tuple[str, str], version: int = 
 
 def task_event(event_type: str, nip: str, task_id: str, status: str, due: date, *, at: datetime,
                realised: str | None = None, quality: int | None = None, submitted_at: datetime | None = None,
-               approved_at: datetime | None = None, target: str = "10", atasan: str | None = ATASAN) -> Event:
+               approved_at: datetime | None = None, target: str = "10", atasan: str | None = ATASAN,
+               category: str | None = None) -> Event:
     return make_event(event_type, subject=nip, agency=AGENCY, source="test/tugas", time=at,
                       data={"task_id": task_id, "nip": nip, "atasan_nip": atasan, "title": f"Laporan {task_id}",
                             "status": status, "due_date": due, "target_quantity": Decimal(target),
                             "realised_quantity": Decimal(realised) if realised is not None else None,
-                            "quality": quality, "submitted_at": submitted_at, "approved_at": approved_at})
+                            "quality": quality, "submitted_at": submitted_at, "approved_at": approved_at,
+                            "category": category})
 
 
 def innovation_event(nip: str, innovation_id: str, at: datetime) -> Event:

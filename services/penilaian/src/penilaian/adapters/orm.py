@@ -93,6 +93,7 @@ class TaskFactRow(Base):
     # cancelled); an overdue event counts as the day after the due date. A maximum, so any order
     # of events gives the same value; the task is past due when it is later than ``due_date``.
     last_open_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)  # e.g. "pelayanan"
     __table_args__ = (Index("ix_task_facts_nip_due", "nip", "due_date"),)
 
 
@@ -136,3 +137,17 @@ class RatingRow(Base):
     rated_by: Mapped[str] = mapped_column(String(18))
     levels: Mapped[dict] = mapped_column(JSON)
     rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrainingRow(Base):
+    """A training an ASN attended, in JP (jam pelajaran)."""
+
+    __tablename__ = "training_records"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    jp: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    provider: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

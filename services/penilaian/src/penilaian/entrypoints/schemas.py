@@ -138,3 +138,38 @@ class DistributionOut(Schema):
     units = fields.List(fields.Nested(UnitDistributionOut))
     agency_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     total = fields.Integer()
+
+
+class TrainingIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    jp = fields.Integer(required=True, validate=validate.Range(1, 500), metadata={"description": "jam pelajaran"})
+    date = fields.Date(required=True)
+    provider = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class YearArgs(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100), metadata={"description": "default: this year"})
+
+
+class TrainingRecordOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    jp = fields.Integer()
+    date = IsoDate()
+    provider = fields.String()
+
+
+class SuggestionOut(Schema):
+    topic = fields.String()
+    reason = fields.String()
+
+
+class TrainingOut(Schema):
+    nip = fields.String()
+    year = fields.Integer()
+    records = fields.List(fields.Nested(TrainingRecordOut))
+    jp_total = fields.Integer()
+    jp_target = fields.Integer()
+    jp_remaining = fields.Integer()
+    met = fields.Boolean()
+    suggestions = fields.List(fields.Nested(SuggestionOut))

@@ -170,7 +170,7 @@ def store_task_fact(session: Session, event: Event, zone: ZoneInfo) -> dict[str,
         row.target_quantity = str(Decimal(d["target_quantity"]))
         rq = d.get("realised_quantity")
         row.realised_quantity = str(Decimal(rq)) if rq is not None else None
-        row.quality = d.get("quality")
+        row.quality, row.category = d.get("quality"), d.get("category")
         row.submitted_on = local_date(d.get("submitted_at"), zone)
         row.approved_on = local_date(d.get("approved_at"), zone)
     session.flush()

@@ -1,0 +1,56 @@
+"""Training records (JP), progress towards 20 JP a year, and suggested training."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import Forbidden
+
+from kinerja.auth import current_principal, require_auth
+from penilaian.adapters.orm import Employee
+from penilaian.entrypoints.schemas import TrainingIn, TrainingOut, YearArgs
+from penilaian.entrypoints.scores_api import READERS, _check_nip, authorize_read
+from penilaian.service_layer.training import record_training, training_view
+
+blp = Blueprint("training", __name__, url_prefix="/api/v1/training", description="Competency development")
+
+
+def _this_year() -> int:
+    return datetime.now(ZoneInfo(current_app.extensions["kinerja_runtime"].settings.timezone)).year
+
+
+@blp.route("/<nip>")
+class Training(MethodView):
+    @require_auth(*READERS)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(YearArgs, location="query", error_status_code=400)
+    @blp.response(200, TrainingOut)
+    def get(self, args, nip):
+        """A year's training, the JP still missing to 20, and what to train next."""
+        _check_nip(nip)
+        runtime = current_app.extensions["kinerja_runtime"]
+        with runtime.session() as session:
+            authorize_read(session, current_principal(), nip)
+            return training_view(session, nip, args.get("year") or _this_year())
+
+    @require_auth(*READERS)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(TrainingIn, error_status_code=400)
+    @blp.response(201, TrainingOut)
+    def post(self, body, nip):
+        """Record a training: the ASN themselves, an admin of their agency, or an operator."""
+        _check_nip(nip)
+        principal = current_principal()
+        runtime = current_app.extensions["kinerja_runtime"]
+        with runtime.session() as session, session.begin():
+            if principal.nip != nip and principal.role != "operator":
+                emp = session.get(Employee, nip)
+                if principal.role != "admin" or emp is None or emp.agency != principal.agency:
+                    raise Forbidden("only the ASN, an admin of their agency or an operator records training")
+            record_training(session, nip=nip, title=body["title"], jp=body["jp"], day=body["date"],
+                            provider=body["provider"], recorded_by=principal.sub)
+        with runtime.session() as session:
+            return training_view(session, nip, body["date"].year)

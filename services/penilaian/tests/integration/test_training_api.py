@@ -1,0 +1,60 @@
+"""Training records, JP progress and suggestions through the API (SQLite and PostgreSQL)."""
+from datetime import date
+
+import pytest
+
+from kinerja.events.tugas import TASK_APPROVED
+from penilaian.entrypoints.app import create_app
+from penilaian_testkit import AGENCY, FOREIGN, KEPALA, PEG1, PEG2, at, day_event, task_event
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def call(penilaian):
+    penilaian.seed_roster()
+    due = date(2026, 5, 4)
+    penilaian.apply(
+        *[day_event(PEG1, date(2026, 3, d), ("TL1", "0.5")) for d in (2, 3, 4)],
+        task_event(TASK_APPROVED, PEG1, "loket", "approved", due, at=at(due), realised="10", quality=60,
+                   submitted_at=at(due), approved_at=at(due), category="pelayanan"),
+    )
+    app = create_app({"database_url": penilaian.url})
+    c = app.test_client()
+
+    def _call(method, path, nip, role, body=None, agency=AGENCY):
+        return c.open(path, method=method, json=body,
+                      headers={"Authorization": f"Bearer {penilaian.token(nip, role, agency)}"})
+
+    yield _call
+    app.extensions["kinerja_runtime"].dispose()
+
+
+def test_training_counts_towards_20_jp_and_weak_components_suggest_more(call):
+    r = call("POST", f"/api/v1/training/{PEG1}", PEG1, "pegawai",
+             {"title": "Pelatihan Excel", "jp": 8, "date": "2026-04-10", "provider": "BKPSDM"})
+    assert r.status_code == 201, r.json
+    r = call("POST", f"/api/v1/training/{PEG1}", KEPALA, "admin",
+             {"title": "Latsar", "jp": 6, "date": "2026-06-01"})
+    assert r.status_code == 201, r.json
+    call("POST", f"/api/v1/training/{PEG1}", PEG1, "pegawai", {"title": "Lama", "jp": 30, "date": "2025-06-01"})
+    body = call("GET", f"/api/v1/training/{PEG1}?year=2026", PEG1, "pegawai").json
+    assert [(t["title"], t["jp"], t["date"]) for t in body["records"]] == [
+        ("Pelatihan Excel", 8, "2026-04-10"), ("Latsar", 6, "2026-06-01")]
+    assert (body["jp_total"], body["jp_remaining"], body["met"]) == (14, 6, False)
+    assert [s["topic"] for s in body["suggestions"]] == ["Manajemen waktu", "Pelayanan publik"]
+
+
+@pytest.mark.parametrize("nip,role,agency,expected", [
+    (PEG2, "pegawai", AGENCY, 403), (KEPALA, "admin", FOREIGN, 403), (None, "operator", AGENCY, 201)])
+def test_who_records_training(call, nip, role, agency, expected):
+    r = call("POST", f"/api/v1/training/{PEG1}", nip, role, {"title": "X", "jp": 2, "date": "2026-02-02"},
+             agency=agency)
+    assert r.status_code == expected, r.json
+
+
+@pytest.mark.parametrize("body", [{"title": "X", "jp": 0, "date": "2026-02-02"}, {"title": "X", "jp": 2},
+                                  {"title": "", "jp": 2, "date": "2026-02-02"}])
+def test_bad_training_is_400(call, body):
+    assert call("POST", f"/api/v1/training/{PEG1}", PEG1, "pegawai", body).status_code == 400
+    assert call("GET", f"/api/v1/training/{PEG1}?year=2026", PEG1, "pegawai").json["records"] == []
