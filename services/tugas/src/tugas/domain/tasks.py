@@ -39,6 +39,7 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "cancel": (ASSIGNED, IN_PROGRESS, SUBMITTED, RETURNED),
     "accept": (PROPOSED,),
     "reject": (PROPOSED,),
+    "reschedule": (ASSIGNED, IN_PROGRESS, SUBMITTED, RETURNED),
 }
 
 __all__ = ["IllegalTransition", "InvalidInput", "NotAllowed", "Task"]
@@ -139,6 +140,24 @@ def _require_supervisor(task: Task, actor_nip: str, supervisor_nip: str | None, 
     """``supervisor_nip`` is the assignee's supervisor as the roster says now."""
     if supervisor_nip is None or actor_nip != supervisor_nip:
         raise NotAllowed(f"only the assignee's supervisor may {action} this task")
+
+
+def reschedule(task: Task, *, actor_nip: str, supervisor_nip: str | None, due_date: date | None = None,
+               title: str | None = None, target_quantity: Decimal | None = None) -> Task:
+    """The supervisor changes the due date, title or target of an open task (not a proposal: that is
+    accepted with its terms). A due date in the past is allowed here, unlike on assignment: the
+    supervisor records a deadline that has already passed, and the task is late or overdue by it."""
+    _require_supervisor(task, actor_nip, supervisor_nip, "reschedule")
+    _check_from(task, "reschedule")
+    if due_date is None and title is None and target_quantity is None:
+        raise InvalidInput("give at least one of due_date, title, target_quantity")
+    if title is not None:
+        title = title.strip()
+        if not title:
+            raise InvalidInput("title must not be blank")
+    target = task.target_quantity if target_quantity is None else _positive_quantity(target_quantity, "target_quantity")
+    return replace(task, due_date=due_date or task.due_date, title=title or task.title, target_quantity=target,
+                   atasan_nip=actor_nip, version=task.version + 1)
 
 
 def start(task: Task, *, actor_nip: str) -> Task:

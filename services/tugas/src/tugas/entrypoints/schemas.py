@@ -70,6 +70,23 @@ class AcceptIn(VersionMixin):
                                      validate=validate.Range(min=0, min_inclusive=False))
 
 
+class RescheduleIn(VersionMixin):
+    due_date = fields.Date(load_default=None, allow_none=True,
+                           metadata={"description": "the new due date; a date in the past is allowed (a deadline "
+                                                    "that has already passed: the task is then late or overdue)"})
+    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500))
+    target_quantity = fields.Decimal(load_default=None, allow_none=True, places=2,
+                                     validate=validate.Range(min=0, min_inclusive=False),
+                                     metadata={"description": "greater than 0"})
+
+    @validates_schema
+    def something_to_change(self, data, **_):
+        if data.get("due_date") is None and data.get("title") is None and data.get("target_quantity") is None:
+            raise ValidationError("give at least one of due_date, title, target_quantity", "_schema")
+        if data.get("title") is not None and not data["title"].strip():
+            raise ValidationError("title must not be blank", "title")
+
+
 class RejectIn(VersionMixin):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 

@@ -12,8 +12,8 @@ from werkzeug.exceptions import Forbidden
 from kinerja.auth import current_principal, require_auth
 from tugas.adapters.orm import TaskRow
 from tugas.entrypoints.errors import rules_as_http
-from tugas.entrypoints.schemas import (AcceptIn, ApproveIn, CancelIn, RejectIn, ReturnIn, StartIn, SubmitIn, TaskIn,
-                                       TaskOut, TaskPage, TaskQuery)
+from tugas.entrypoints.schemas import (AcceptIn, ApproveIn, CancelIn, RejectIn, RescheduleIn, ReturnIn, StartIn,
+                                       SubmitIn, TaskIn, TaskOut, TaskPage, TaskQuery)
 from tugas.service_layer import tasks as service
 from tugas.service_layer.tasks import Actor, as_utc
 
@@ -86,6 +86,17 @@ class TaskItem(MethodView):
             if not service.can_see(session, actor, row):
                 raise Forbidden("this task is neither yours nor your team's")
             return _out(row)
+
+    @require_auth("atasan")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(RescheduleIn)
+    @blp.response(200, TaskOut)
+    def patch(self, body, task_id):
+        """The assignee's supervisor reschedules a task that is not approved or cancelled: due date,
+        title, target quantity. Unlike on assignment, a due date in the past is allowed (recording a
+        deadline that has already passed); the task's state is published again as
+        ``tugas.task.assigned.v1`` with the new terms."""
+        return _change(task_id, "reschedule", body)
 
 
 def _today(runtime):

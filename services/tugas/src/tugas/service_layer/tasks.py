@@ -134,9 +134,7 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
         rhk = session.get(RhkRow, rhk_id)
         if rhk is None or rhk.nip != assignee_nip:
             raise UnknownRhk(f"unknown RHK {rhk_id!r} for {assignee_nip}")
-        skp = session.get(SkpRow, rhk.skp_id)
-        if skp is not None and skp.year != due_date.year:
-            raise UnknownRhk(f"RHK {rhk_id!r} belongs to the SKP of {skp.year}; the task is due in {due_date.year}")
+        _check_rhk_year(session, rhk_id, due_date)
     if assignee_nip == actor.nip:
         # an ASN (or a supervisor for their own work) proposes; their supervisor accepts or rejects
         task = rules.propose(task_id=str(uuid.uuid4()), actor_nip=assignee_nip, actor_atasan_nip=assignee.atasan_nip,
@@ -162,6 +160,14 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
     return row
 
 
+def _check_rhk_year(session: Session, rhk_id: str, due_date: date) -> None:
+    """A task's RHK must be in the SKP of the year the task is due."""
+    rhk = session.get(RhkRow, rhk_id)
+    skp = session.get(SkpRow, rhk.skp_id) if rhk is not None else None
+    if skp is not None and skp.year != due_date.year:
+        raise UnknownRhk(f"RHK {rhk_id!r} belongs to the SKP of {skp.year}; the task is due in {due_date.year}")
+
+
 def load_task(session: Session, actor: Actor, task_id: str) -> TaskRow:
     """The task, if it belongs to the caller's agency (another agency's tasks do not exist for them)."""
     row = session.get(TaskRow, task_id)
@@ -173,7 +179,7 @@ def load_task(session: Session, actor: Actor, task_id: str) -> TaskRow:
 def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, action: str, *,
                 expected_version: int | None = None, now: datetime | None = None, **args: Any) -> TaskRow:
     """Apply one lifecycle action (start, submit, approve, return, cancel; accept or reject a
-    proposal) and publish its event."""
+    proposal; reschedule: the supervisor changes due date, title or target) and publish its event."""
     now = now or utcnow()
     row = load_task(session, actor, task_id)
     if expected_version is not None and expected_version != row.version:
@@ -200,23 +206,39 @@ def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, ac
     elif action == "cancel":
         new = rules.cancel(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip),
                            reason=args.get("reason"))
-    else:  # pragma: no cover - the API only routes the five above
+    elif action == "reschedule":
+        new = rules.reschedule(task, actor_nip=nip, supervisor_nip=supervisor_of(session, task.nip),
+                               due_date=args.get("due_date"), title=args.get("title"),
+                               target_quantity=args.get("target_quantity"))
+        if new.rhk_id is not None and new.due_date.year != task.due_date.year:
+            _check_rhk_year(session, new.rhk_id, new.due_date)
+    else:  # pragma: no cover - the API only routes the actions above
         raise ValueError(action)
-    _save(session, row, task.version, new, now)
-    event_type = EVENT_OF_STATUS.get(new.status)
+    # a new due date is judged afresh by the overdue sweep (flagged again if it has passed too)
+    _save(session, row, task.version, new, now, reset_overdue=new.due_date != task.due_date)
+    if action == "reschedule":
+        # the task's current state under its new terms; penilaian keeps the latest open state per task
+        event_type = TASK_ASSIGNED
+    else:
+        event_type = EVENT_OF_STATUS.get(new.status)
     if event_type:
         outbox.add(session, _event(event_type, new, row.agency))
     return row
 
 
-def _save(session: Session, row: TaskRow, read_version: int, new: Task, now: datetime) -> None:
+def _save(session: Session, row: TaskRow, read_version: int, new: Task, now: datetime, *,
+          reset_overdue: bool = False) -> None:
+    values: dict[str, Any] = dict(
+        status=new.status, atasan_nip=new.atasan_nip, title=new.title, due_date=new.due_date,
+        target_quantity=new.target_quantity, realised_quantity=new.realised_quantity,
+        quality=new.quality, submitted_at=new.submitted_at, approved_at=new.approved_at,
+        note=new.note, links=list(new.links), version=new.version, updated_at=now)
+    if reset_overdue:
+        values["overdue_at"] = None
     result = session.execute(
         update(TaskRow)
         .where(TaskRow.id == row.id, TaskRow.version == read_version)
-        .values(status=new.status, atasan_nip=new.atasan_nip, due_date=new.due_date,
-                target_quantity=new.target_quantity, realised_quantity=new.realised_quantity,
-                quality=new.quality, submitted_at=new.submitted_at, approved_at=new.approved_at,
-                note=new.note, links=list(new.links), version=new.version, updated_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
