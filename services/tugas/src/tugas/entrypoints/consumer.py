@@ -1,8 +1,9 @@
 """tugas's consumer process: keeps its slice of the roster from ``pegawai.v1`` and, when idle,
-flags overdue tasks (at most once a minute)."""
+flags overdue tasks (at most once a minute; ``TUGAS_OVERDUE_INTERVAL_S`` changes that)."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -15,6 +16,17 @@ from tugas.service_layer.tasks import apply_roster_event, flag_overdue
 log = logging.getLogger(__name__)
 
 OVERDUE_INTERVAL_S = 60.0
+
+
+def overdue_interval_s() -> float:
+    """Seconds between overdue sweeps: ``TUGAS_OVERDUE_INTERVAL_S``, else once a minute."""
+    configured = os.environ.get("TUGAS_OVERDUE_INTERVAL_S")
+    if not configured:
+        return OVERDUE_INTERVAL_S
+    value = float(configured)
+    if not value > 0:
+        raise ValueError(f"TUGAS_OVERDUE_INTERVAL_S must be greater than 0, not {configured!r}")
+    return value
 
 
 def handle(session, event) -> None:
@@ -50,7 +62,7 @@ def overdue_ticker(runtime: ServiceRuntime, interval_s: float = OVERDUE_INTERVAL
 
 def main() -> None:
     runtime = make_runtime()
-    consumer_main(runtime, [topics.PEGAWAI], handle, on_idle=overdue_ticker(runtime))
+    consumer_main(runtime, [topics.PEGAWAI], handle, on_idle=overdue_ticker(runtime, overdue_interval_s()))
 
 
 if __name__ == "__main__":
