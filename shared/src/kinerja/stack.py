@@ -18,9 +18,10 @@ import requests
 from kinerja.config import DEFAULT_PORTS
 
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
-# notifikasi publishes nothing, so it has no relay
+# notifikasi publishes nothing, so it has no relay; it delivers webhooks and e-mail instead
 ROLES = {"kehadiran": ("web", "consumer", "relay"), "tugas": ("web", "consumer", "relay"),
-         "penilaian": ("web", "consumer", "relay"), "notifikasi": ("web", "consumer")}
+         "penilaian": ("web", "consumer", "relay"),
+         "notifikasi": ("web", "consumer", "webhooks", "mailer")}
 
 
 def service_installed(service: str) -> bool:
@@ -75,6 +76,11 @@ class Stack:
 
     def command(self, service: str, role: str) -> list[str]:
         py = sys.executable
+        if role == "web" and service == "notifikasi":
+            # its own gunicorn settings: stream threads, tokens kept out of the access log
+            return [py, "-m", "gunicorn", "-c", "python:notifikasi.entrypoints.gunicorn_conf",
+                    "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(self.web_workers),
+                    f"{service}.entrypoints.app:create_app()"]
         if role == "web":
             threads = self.web_threads if service != "notifikasi" else max(self.web_threads, 64)
             return [py, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
@@ -114,7 +120,7 @@ class Stack:
                     raise RuntimeError(f"{proc.name} exited ({proc.popen.returncode}):\n{self.tail(proc)}")
             for svc in list(pending):
                 try:
-                    if requests.get(f"{self.url(svc)}/readyz", timeout=2).status_code == 200:
+                    if requests.get(f"{self.url(svc)}/readyz?strict=1", timeout=2).status_code == 200:
                         pending.remove(svc)
                 except requests.RequestException:
                     pass

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from kinerja.auth import PUBLIC_BLUEPRINTS, guard_app
 from kinerja.config import Settings
+from kinerja.metrics import instrument_app
 
 OPENAPI_VERSION = "3.0.3"
 
@@ -28,6 +29,7 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
     app.config["OPENAPI_JSON_PATH"] = "openapi.json"
     app.json.sort_keys = False
     guard_app(app, public_blueprints)
+    instrument_app(app, settings.service)  # request latency by route, and GET /metrics
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
@@ -70,8 +72,13 @@ def kafka_reachable(bootstrap: str, timeout_s: float = 1.0) -> str | None:
     return last
 
 
-def health_blueprint(engine_getter: Callable, settings: Settings) -> Blueprint:
-    """``/healthz``: the process answers. ``/readyz``: its database and Kafka are reachable."""
+def health_blueprint(engine_getter: Callable, settings: Settings, *, needs_kafka: bool = True) -> Blueprint:
+    """``/healthz``: the process answers. ``/readyz``: its database is reachable, and Kafka too.
+
+    A web process never talks to Kafka itself (it writes the outbox), so Kafka being away makes it
+    ``degraded`` (200, named in ``problems``), not unready: taking it out of a load balancer then
+    would turn away the punches the outbox exists to keep. ``/readyz?strict=1`` answers 503 for
+    Kafka too, for whoever wants that. ``needs_kafka=False`` leaves Kafka out altogether."""
     bp = Blueprint("health", __name__)
     kafka_check = _Cached(lambda: kafka_reachable(settings.kafka_bootstrap))
 
@@ -89,10 +96,15 @@ def health_blueprint(engine_getter: Callable, settings: Settings) -> Blueprint:
 
     @bp.get("/readyz")
     def readyz():
-        problems = {k: v for k, v in {"database": db_check(), "kafka": kafka_check()}.items() if v}
-        code = 200 if not problems else 503
-        return jsonify(status="ready" if code == 200 else "not ready", service=settings.service,
-                       problems=problems), code
+        from flask import request
+
+        database = db_check()
+        kafka = kafka_check() if needs_kafka else None
+        problems = {k: v for k, v in {"database": database, "kafka": kafka}.items() if v}
+        strict = request.args.get("strict") in ("1", "true")
+        if database or (strict and kafka):
+            return jsonify(status="not ready", service=settings.service, problems=problems), 503
+        return jsonify(status="degraded" if problems else "ready", service=settings.service, problems=problems), 200
 
     return bp
 
