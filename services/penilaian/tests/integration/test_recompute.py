@@ -171,3 +171,14 @@ def test_a_rebuild_in_another_order_into_another_database_gives_identical_scores
         assert len(p.scores()) == 2 * 4  # November, December, Q4 and 2026 for each
     finally:
         other.runtime.dispose()
+
+
+def test_scores_before_the_roster_follow_it_when_it_arrives(penilaian):
+    from penilaian_testkit import AGENCY, roster_event
+
+    p = penilaian
+    p.apply(day_event(PEG1, date(2026, 11, 3), ("TL1", "0.5"), agency="dari-event"))
+    assert p.score(PEG1, "2026-11").agency == "dari-event"
+    assert score_events(p, PEG1, "2026-11")[-1]["atasan_nip"] is None  # the roster did not know yet
+    p.apply(roster_event(PEG1, "Pegawai Satu"))
+    assert {p.score(PEG1, period).agency for period in ("2026-11", "2026-Q4", "2026")} == {AGENCY}

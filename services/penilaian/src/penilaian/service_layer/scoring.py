@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from kinerja.events import make_event
@@ -109,6 +109,9 @@ def apply_roster(session: Session, event: Event) -> Employee:
     emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
     emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
     session.flush()
+    # scores stored before the roster knew the ASN carry the agency of their events: follow the roster
+    session.execute(update(ScoreRow).where(ScoreRow.nip == emp.nip, ScoreRow.agency != emp.agency)
+                    .values(agency=emp.agency))
     return emp
 
 
