@@ -3,10 +3,17 @@
 Roles: ``pegawai`` (an ASN), ``atasan`` (a supervisor), ``admin`` (an agency admin), ``operator``
 (runs the system), and ``device`` for attendance devices and phone apps posting punches.
 HS256 with a shared secret; ``alg: none`` and other algorithms are refused.
+
+Tokens from an agency's OIDC identity provider are accepted too when ``KINERJA_OIDC_ISSUER`` and
+``KINERJA_OIDC_JWKS_URL`` are set (see :func:`decode_oidc_token`): a token whose ``iss`` is that
+issuer is verified against the provider's JWKS with asymmetric algorithms only, so a token signed
+HS256 with the provider's public key as the "secret" (alg confusion) can never pass.
 """
 from __future__ import annotations
 
 import functools
+import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -102,6 +109,104 @@ def decode_token(token: str, secret: str, *, issuer: str = "kinerja") -> Princip
     )
 
 
+# -- OIDC ------------------------------------------------------------------------------------------
+# asymmetric only: the JWKS holds public keys, and no HMAC algorithm may ever be tried with one
+OIDC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """``KINERJA_OIDC_ISSUER``, ``KINERJA_OIDC_JWKS_URL``, ``KINERJA_OIDC_AUDIENCE`` (checked when
+    set), ``KINERJA_OIDC_ALGORITHMS`` (default RS256; only asymmetric ones are kept), and the claim
+    names ``KINERJA_OIDC_NIP_CLAIM`` (nip), ``KINERJA_OIDC_ROLE_CLAIM`` (role; a string or a list,
+    the first of pegawai/atasan/admin/operator in it wins), ``KINERJA_OIDC_AGENCY_CLAIM`` (agency)."""
+
+    issuer: str
+    jwks_url: str
+    audience: str | None = None
+    algorithms: tuple[str, ...] = ("RS256",)
+    nip_claim: str = "nip"
+    role_claim: str = "role"
+    agency_claim: str = "agency"
+
+    @classmethod
+    def from_env(cls, env=None) -> "OidcConfig | None":
+        env = os.environ if env is None else env
+        issuer, jwks = env.get("KINERJA_OIDC_ISSUER"), env.get("KINERJA_OIDC_JWKS_URL")
+        if not issuer or not jwks:
+            return None
+        algs = tuple(a.strip() for a in (env.get("KINERJA_OIDC_ALGORITHMS") or "RS256").split(",")
+                     if a.strip() in OIDC_ALGORITHMS) or ("RS256",)
+        return cls(issuer=issuer, jwks_url=jwks, audience=env.get("KINERJA_OIDC_AUDIENCE") or None, algorithms=algs,
+                   nip_claim=env.get("KINERJA_OIDC_NIP_CLAIM") or "nip",
+                   role_claim=env.get("KINERJA_OIDC_ROLE_CLAIM") or "role",
+                   agency_claim=env.get("KINERJA_OIDC_AGENCY_CLAIM") or "agency")
+
+
+_jwks_clients: dict[str, "jwt.PyJWKClient"] = {}
+_jwks_lock = threading.Lock()
+
+
+def _jwks_client(url: str) -> "jwt.PyJWKClient":
+    """One cached key set per JWKS URL and process (refetched after 5 minutes, or for an unknown kid)."""
+    with _jwks_lock:
+        client = _jwks_clients.get(url)
+        if client is None:
+            client = _jwks_clients[url] = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, timeout=5)
+        return client
+
+
+def _oidc_role(value: Any) -> str | None:
+    candidates = value if isinstance(value, (list, tuple)) else [value]
+    for candidate in candidates:
+        if candidate in ROLES and candidate != "device":  # devices sign in with device tokens only
+            return candidate
+    return None
+
+
+def decode_oidc_token(token: str, config: OidcConfig) -> Principal:
+    """Verify an identity provider's token against its JWKS and map its claims to a Principal."""
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") not in config.algorithms:
+            raise TokenError(f"invalid token: algorithm {header.get('alg')!r} not allowed for {config.issuer}")
+        key = _jwks_client(config.jwks_url).get_signing_key_from_jwt(token)
+        claims = jwt.decode(
+            token, key.key, algorithms=list(config.algorithms), issuer=config.issuer,
+            audience=config.audience,
+            options={"require": ["exp", "iat", "sub"], "verify_aud": config.audience is not None},
+        )
+    except TokenError:
+        raise
+    except jwt.ExpiredSignatureError:
+        raise TokenError("token expired") from None
+    except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
+        raise TokenError(f"invalid token: {exc}") from None
+    role = _oidc_role(claims.get(config.role_claim))
+    agency = claims.get(config.agency_claim)
+    nip = claims.get(config.nip_claim)
+    if role is None:
+        raise TokenError(f"invalid token: no known role in claim {config.role_claim!r}")
+    if not agency:
+        raise TokenError(f"invalid token: no agency in claim {config.agency_claim!r}")
+    if not nip and role != "operator":
+        raise TokenError(f"invalid token: no NIP in claim {config.nip_claim!r}")
+    return Principal(sub=str(claims["sub"]), role=role, agency=str(agency), nip=str(nip) if nip else None,
+                     token_id=claims.get("jti"))
+
+
+def decode_any(token: str, secret: str, *, issuer: str = "kinerja", oidc: OidcConfig | None = None) -> Principal:
+    """The identity provider's token when its ``iss`` is the configured OIDC issuer, else ours (HS256)."""
+    if oidc is not None:
+        try:
+            unverified_iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError as exc:
+            raise TokenError(f"invalid token: {exc}") from None
+        if unverified_iss == oidc.issuer and oidc.issuer != issuer:
+            return decode_oidc_token(token, oidc)
+    return decode_token(token, secret, issuer=issuer)
+
+
 def _bearer() -> str:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -123,7 +228,7 @@ def current_principal() -> Principal:
 def authenticate() -> Principal:
     settings = current_app.config["KINERJA_SETTINGS"]
     try:
-        principal = decode_token(_bearer(), settings.jwt_secret, issuer=settings.jwt_issuer)
+        principal = decode_any(_bearer(), settings.jwt_secret, issuer=settings.jwt_issuer, oidc=OidcConfig.from_env())
     except TokenError as exc:
         raise Unauthorized(str(exc)) from None
     g.principal = principal

@@ -1,6 +1,7 @@
 """Flask plumbing shared by the four apps: settings, errors as JSON, OpenAPI, health checks."""
 from __future__ import annotations
 
+import os
 import socket
 import time
 from typing import Callable
@@ -15,6 +16,26 @@ from kinerja.config import Settings
 from kinerja.metrics import instrument_app
 
 OPENAPI_VERSION = "3.0.3"
+# the dashboard (served by notifikasi) reads every service's API from the browser
+DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:8004", "http://localhost:8004")
+
+
+def cors_origins() -> list[str]:
+    """``KINERJA_CORS_ORIGINS`` (comma-separated; ``*`` is refused: tokens travel in headers, but
+    the list says who may read the answers), else the notifikasi dashboard on its default port."""
+    raw = os.environ.get("KINERJA_CORS_ORIGINS")
+    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()] if raw else list(DEFAULT_CORS_ORIGINS)
+    return [o for o in origins if o != "*"]
+
+
+def enable_cors(app: Flask) -> None:
+    """CORS for the dashboard's origins on the JSON API: bearer tokens in the Authorization header,
+    no cookies (so no credentials mode), Last-Event-ID allowed for the stream."""
+    from flask_cors import CORS
+
+    CORS(app, resources={r"/api/*": {"origins": cors_origins()}}, supports_credentials=False,
+         allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match"],
+         expose_headers=["ETag", "Location"], max_age=600)
 
 
 def configure_app(app: Flask, settings: Settings, *, title: str, version: str = "1.0.0",
@@ -29,6 +50,7 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
     app.config["OPENAPI_JSON_PATH"] = "openapi.json"
     app.json.sort_keys = False
     guard_app(app, public_blueprints)
+    enable_cors(app)
     instrument_app(app, settings.service)  # request latency by route, and GET /metrics
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
