@@ -196,6 +196,10 @@ def test_crlf_and_5_to_12_field_lines(app, client):
              f"100\t{day} 12:00:00\t2\t1\t0\t0\t0\r\n"                            # 7, break-out
              f"100\t{day} 16:10:00\t1\t15\t0\t0\t0\t0\t36.4\t0\t7\t\r\n")        # 12, check-out
     assert assert_protocol_reply(iclock(client, "POST", "cdata", batch, table="ATTLOG")) == "OK:3"
+    # some firmware labels the body as a form: it is still read as lines, and still deduplicated
+    r = client.post(f"/iclock/cdata?SN={SN}&table=ATTLOG", data=batch.encode(),
+                    content_type="application/x-www-form-urlencoded")
+    assert assert_protocol_reply(r) == "OK:3" and count(app, PunchRow) == 3
     runtime = app.extensions["kinerja_runtime"]
     with runtime.session() as s:
         statuses = s.execute(select(PunchRow.status).order_by(PunchRow.device_time)).scalars().all()
@@ -314,3 +318,7 @@ def test_failed_commands_and_several_at_once(app, client):
     listed = {c["id"]: c for c in client.get(f"/api/v1/devices/{SN}/commands", headers=OPERATOR).json}
     assert [listed[i]["status"] for i in ids] == ["done", "failed", "sent"]
     assert listed[ids[1]]["return_code"] == -1002
+    body = f"ID={ids[2]}&Return=0&CMD=INFO\n~DeviceName=SpeedFace-V5L\nUserCount=12\n"
+    assert assert_protocol_reply(iclock(client, "POST", "devicecmd", body)) == "OK"
+    [info] = [c for c in client.get(f"/api/v1/devices/{SN}/commands", headers=OPERATOR).json if c["id"] == ids[2]]
+    assert info["status"] == "done" and info["result"]["~DeviceName"] == "SpeedFace-V5L"

@@ -139,6 +139,13 @@ def test_devicecmd_results():
                                                                (4, "Return=<number> missing")]
 
 
+def test_devicecmd_info_reply_keeps_its_data():
+    body = b"ID=13&Return=0&CMD=INFO\n~DeviceName=SpeedFace-V5L\nMAC=00:17:61:12:34:56\nUserCount=12\n"
+    [res] = adms.parse_devicecmd(body).records
+    assert res.id == 13 and res.values["~DeviceName"] == "SpeedFace-V5L" and res.values["UserCount"] == "12"
+    assert adms.parse_devicecmd(b"~DeviceName=x\n").errors[0].reason == "ID=<number> missing"
+
+
 def test_commands_formatting():
     assert adms.command_lines([]) == "OK"
     assert adms.command_lines([(12, "CHECK"), (13, "INFO")]) == "C:12:CHECK\nC:13:INFO\n"

@@ -324,9 +324,16 @@ class CommandResult:
 
 
 def parse_devicecmd(body: bytes | str) -> Parsed[CommandResult]:
-    """``ID=<id>&Return=<code>&CMD=<command>`` one a line (some firmware adds more ``&k=v``)."""
+    """``ID=<id>&Return=<code>&CMD=<command>`` one a line (some firmware adds more ``&k=v``).
+    Lines without ``ID=`` after a result (what ``INFO`` answers: ``~DeviceName=..`` a line) are
+    that result's data, kept in its ``values``."""
     out: Parsed[CommandResult] = Parsed()
     for number, line in iter_lines(body):
+        if "ID=" not in line and out.records and "=" in line:
+            key, _, value = line.partition("=")
+            if len(out.records[-1].values) < 100:
+                out.records[-1].values.setdefault(key.strip()[:64], value.strip()[:500])
+            continue
         values: dict[str, str] = {}
         for part in line.split("&"):
             key, sep, value = part.partition("=")
