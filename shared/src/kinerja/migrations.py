@@ -1,6 +1,7 @@
 """Run a service's Alembic history programmatically (``<service>-migrate`` and the tests)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -16,8 +17,16 @@ def alembic_config(script_location: Path, database_url: str) -> Config:
     return cfg
 
 
+def migrations_dir(default: Path) -> Path:
+    """The service's Alembic folder: ``KINERJA_MIGRATIONS_DIR`` when set (an installed wheel, as
+    in the container image, has no source tree to find ``services/<name>/migrations`` in), else
+    ``default``, the folder beside the package's source."""
+    override = os.environ.get("KINERJA_MIGRATIONS_DIR")
+    return Path(override) if override else Path(default)
+
+
 def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(script_location, database_url), revision)
+    command.upgrade(alembic_config(migrations_dir(script_location), database_url), revision)
 
 
 def run_env(target_metadata) -> None:

@@ -14,6 +14,7 @@ from kinerja.config import Settings, load_settings
 from kinerja.db import make_engine, make_session_factory
 from kinerja.events.envelope import Event
 from kinerja.logging import configure_logging
+from kinerja.metrics import serve_process_metrics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
 from kinerja.messaging.outbox import Outbox, add_plumbing_tables
 from kinerja.messaging.producer import make_producer
@@ -47,7 +48,7 @@ class ServiceRuntime:
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay(self.engine, self.outbox_table, lambda: self.producer("relay"),
-                           prefix=self.settings.topic_prefix)
+                           prefix=self.settings.topic_prefix, service=self.service)
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:
@@ -72,6 +73,7 @@ def relay_main(runtime: ServiceRuntime) -> None:
     configure_logging(f"{runtime.service}-relay")
     stop = threading.Event()
     stop_on_signals(stop)
+    serve_process_metrics(runtime.service, "relay")
     log.info("relay starting", extra={"bootstrap": runtime.settings.kafka_bootstrap})
     runtime.relay().run(stop)
 
@@ -81,5 +83,6 @@ def consumer_main(runtime: ServiceRuntime, topics: Iterable[str], handle: Callab
     configure_logging(f"{runtime.service}-consumer")
     stop = threading.Event()
     stop_on_signals(stop)
+    serve_process_metrics(runtime.service, "consumer")
     log.info("consumer starting", extra={"topics": list(topics)})
     runtime.consumer(topics, handle).run(stop, on_idle=on_idle)

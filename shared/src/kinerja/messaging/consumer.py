@@ -22,6 +22,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kinerja import metrics
 from kinerja.events.envelope import Event, InvalidEvent, decode_event
 from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.topics import dlq
@@ -80,6 +81,9 @@ class IdempotentConsumer:
         self.consumer_overrides = consumer_overrides or {}
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
+        self.lag_interval_s = 5.0
+        self._lag_at = 0.0
+        self._lag_labels: set[tuple[str, str]] = set()
 
     # -- one message -------------------------------------------------------------------------
     def apply_once(self, event: Event, topic: str, partition: int, offset: int) -> bool:
@@ -112,6 +116,7 @@ class IdempotentConsumer:
         ]
         self._dlq_producer.send(dlq(msg.topic), key=msg.key, value=msg.value, headers=headers).get(timeout=30)
         self.stats.dead_lettered += 1
+        metrics.DEAD_LETTERED.labels(self.group_id, msg.topic).inc()
         log.warning("message dead-lettered", extra={"topic": msg.topic, "offset": msg.offset, "reason": reason})
 
     def process_message(self, msg, stop: threading.Event) -> bool:
@@ -128,9 +133,11 @@ class IdempotentConsumer:
                 if self.apply_once(event, msg.topic, msg.partition, msg.offset):
                     self.stats.applied += 1
                     self.stats.by_type[event.type] = self.stats.by_type.get(event.type, 0) + 1
+                    metrics.EVENTS_APPLIED.labels(self.group_id, msg.topic, event.type).inc()
                     log.debug("event applied", extra={"event_id": event.id, "type": event.type})
                 else:
                     self.stats.duplicates += 1
+                    metrics.DUPLICATES.labels(self.group_id, msg.topic).inc()
                 return True
             except InvalidEvent as exc:
                 self._dead_letter(msg, str(exc))
@@ -139,6 +146,7 @@ class IdempotentConsumer:
                 # another consumer recorded the same id between our check and insert
                 if self._already_processed(event.id):
                     self.stats.duplicates += 1
+                    metrics.DUPLICATES.labels(self.group_id, msg.topic).inc()
                     return True
                 failures += 1
                 if failures >= self.handler_attempts:
@@ -147,6 +155,7 @@ class IdempotentConsumer:
             except (OperationalError, DBAPIError) as exc:
                 # the database is away: never skip; wait and try the same message again
                 self.stats.retries += 1
+                metrics.DB_RETRIES.labels(self.group_id).inc()
                 log.warning("database unavailable; retrying", extra={"event_id": event.id, "error": repr(exc)[:300]})
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -163,6 +172,30 @@ class IdempotentConsumer:
             return session.execute(
                 select(self.processed.c.event_id).where(self.processed.c.event_id == event_id)
             ).first() is not None
+
+    def report_lag(self, consumer: KafkaConsumer, force: bool = False) -> None:
+        """At most every ``lag_interval_s``: log end offset minus position per assigned partition
+        (the ``kinerja_consumer_lag`` gauge). Never raises: lag is a signal, not part of the work."""
+        now = time.monotonic()
+        if not force and now - self._lag_at < self.lag_interval_s:
+            return
+        self._lag_at = now
+        try:
+            assigned = list(consumer.assignment())
+            ends = consumer.end_offsets(assigned, timeout_ms=2000) if assigned else {}
+            seen: set[tuple[str, str]] = set()
+            for tp in assigned:
+                end = ends.get(tp)
+                if end is None:
+                    continue
+                lag = max(0, end - consumer.position(tp, timeout_ms=2000))
+                metrics.CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(lag)
+                seen.add((tp.topic, str(tp.partition)))
+            for gone in self._lag_labels - seen:  # revoked by a rebalance: another member reports it
+                metrics.CONSUMER_LAG.remove(self.group_id, *gone)
+            self._lag_labels = seen
+        except Exception as exc:  # noqa: BLE001
+            log.debug("consumer lag not measured", extra={"error": repr(exc)[:300]})
 
     # -- the loop ----------------------------------------------------------------------------
     def _make_consumer(self, stop: threading.Event) -> KafkaConsumer:
@@ -202,6 +235,7 @@ class IdempotentConsumer:
                     consumer = self._make_consumer(stop)
                     backoff = 0.5
                 records = consumer.poll(timeout_ms=200)
+                self.report_lag(consumer)
                 if not records:
                     if on_idle:
                         on_idle()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timezone
 from typing import Callable
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy import Engine, Table, func, select, update
 
+from kinerja import metrics
 from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.topics import topic
 
@@ -32,6 +34,8 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_interval_s: float = 0.05,
         max_backoff_s: float = 5.0,
+        service: str = "",
+        depth_interval_s: float = 2.0,
     ):
         self.engine = engine
         self.table = table
@@ -42,6 +46,9 @@ class OutboxRelay:
         self.max_backoff_s = max_backoff_s
         self._producer: KafkaProducer | None = None
         self.published = 0
+        self.service = service or table.name
+        self.depth_interval_s = depth_interval_s
+        self._depth_at = 0.0
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -61,6 +68,29 @@ class OutboxRelay:
             return conn.execute(
                 select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
             ).scalar_one()
+
+    def report_depth(self, force: bool = False) -> None:
+        """At most every ``depth_interval_s``: unsent rows and the age of the oldest one (gauges)."""
+        now = time.monotonic()
+        if not force and now - self._depth_at < self.depth_interval_s:
+            return
+        self._depth_at = now
+        t = self.table
+        try:
+            with self.engine.connect() as conn:
+                pending, oldest = conn.execute(
+                    select(func.count(), func.min(t.c.created_at)).select_from(t).where(t.c.sent_at.is_(None))
+                ).one()
+        except Exception as exc:  # noqa: BLE001 - the run loop reports the database being away
+            log.debug("outbox depth not measured", extra={"error": repr(exc)[:300]})
+            return
+        age = 0.0
+        if oldest is not None:
+            if oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=timezone.utc)
+            age = max(0.0, (utcnow() - oldest).total_seconds())
+        metrics.OUTBOX_PENDING.labels(self.service).set(pending)
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
 
     def publish_batch(self) -> int:
         """Publish one batch; returns how many rows were marked sent (0 when idle)."""
@@ -85,11 +115,13 @@ class OutboxRelay:
         with self.engine.begin() as conn:
             conn.execute(update(t).where(t.c.id.in_(sent_ids)).values(sent_at=utcnow()))
         self.published += len(sent_ids)
+        metrics.RELAY_PUBLISHED.labels(self.service).inc(len(sent_ids))
         return len(sent_ids)
 
     def run(self, stop: threading.Event) -> None:
         backoff = 0.2
         while not stop.is_set():
+            self.report_depth()
             try:
                 n = self.publish_batch()
                 backoff = 0.2
