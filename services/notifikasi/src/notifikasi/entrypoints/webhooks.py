@@ -7,6 +7,7 @@ import threading
 
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals
+from kinerja.metrics import serve_process_metrics
 from notifikasi.entrypoints.runtime import make_runtime
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ def main() -> None:
     configure_logging(f"{runtime.service}-webhooks")
     stop = threading.Event()
     stop_on_signals(stop)
+    serve_process_metrics(runtime.service, "webhooks")
     log.info("webhook dispatcher starting")
     runtime.webhook_dispatcher().run(stop)
 

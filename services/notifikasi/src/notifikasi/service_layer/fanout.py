@@ -23,6 +23,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
+from kinerja.metrics import SSE_STREAMS_OPEN
 from notifikasi.adapters import inbox
 from notifikasi.adapters.orm import Notification
 
@@ -154,6 +155,7 @@ class InboxTailer:
     def tick(self) -> bool:
         """One poll: deliver new rows (and late ones that filled a gap). True if a full batch came."""
         self.stats.ticks += 1
+        SSE_STREAMS_OPEN.labels("notifikasi").set(self.subscriber_count())  # Prometheus gauge
         now = time.monotonic()
         with self.session_factory() as session:
             rows = list(inbox.rows_after(session, self.last_id, self.batch_size))

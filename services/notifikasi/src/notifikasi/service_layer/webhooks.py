@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
+from kinerja.metrics import WEBHOOK_FAILURES
 from notifikasi.adapters.orm import Notification, Webhook, WebhookAttempt, WebhookDelivery
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
 from notifikasi.domain import webhooks as rules
@@ -157,6 +158,7 @@ class WebhookDispatcher:
                 delivery.status, delivery.delivered_at = "delivered", now
                 session.execute(update(Webhook).where(Webhook.id == item.webhook_id).values(consecutive_failures=0))
                 return True
+            WEBHOOK_FAILURES.labels("notifikasi").inc()  # Prometheus counter
             if self.policy.gives_up(attempt):
                 delivery.status = "failed"
             else:
