@@ -119,7 +119,7 @@ def test_a_devices_whole_conversation(app, client):
     punches = [e for e in events if e["type"] == "kehadiran.punch.recorded.v1"]
     assert sorted(e["data"]["pin"] for e in punches) == ["100", "101"]
     assert {e["data"]["channel"] for e in punches} == {"adms"}
-    assert {e["data"]["status"] for e in punches} == {"in"}
+    assert {e["data"]["status"] for e in punches} == {None}  # STATUS 0 says nothing (see adms.py)
     late = [e["data"] for e in events if e["type"] == "kehadiran.day.summarized.v1" and e["subject"] == OTHER]
     assert late[-1]["minutes_late"] == 10
 
@@ -203,9 +203,20 @@ def test_crlf_and_5_to_12_field_lines(app, client):
     runtime = app.extensions["kinerja_runtime"]
     with runtime.session() as s:
         statuses = s.execute(select(PunchRow.status).order_by(PunchRow.device_time)).scalars().all()
-    assert statuses == ["in", None, "out"]
+    assert statuses == [None, None, "out"]
     summary = [e for e in outbox(app) if e["type"] == "kehadiran.day.summarized.v1"][-1]["data"]
     assert summary["deductions"] == [] and summary["minutes_late"] == 0
+
+
+def test_a_lone_afternoon_punch_with_status_0_is_a_departure(app, client):
+    register(client)
+    roster(app, NIP, "100")
+    day = recent_workday().isoformat()
+    r = iclock(client, "POST", "cdata", f"100\t{day} 16:05:00\t0\t1\t0\t0\t0\n", table="ATTLOG")
+    assert assert_protocol_reply(r) == "OK:1"
+    summary = [e["data"] for e in outbox(app) if e["type"] == "kehadiran.day.summarized.v1"][-1]
+    assert summary["arrival"] is None and summary["departure"] is not None
+    assert [d["code"] for d in summary["deductions"]] == ["TL4"]
 
 
 def test_a_device_in_wita_punching_0815_local_is_on_time_in_wib(app, client):

@@ -20,14 +20,14 @@ def test_attlog_lines_of_5_to_12_fields_with_lf_and_crlf():
     parsed = adms.parse_attlog(body, now_local=NOW)
     assert parsed.errors == []
     assert [(r.pin, r.time, r.status, r.status_code, r.verify) for r in parsed.records] == [
-        ("100", datetime(2026, 11, 27, 7, 25, 1), "in", 0, 1),
+        ("100", datetime(2026, 11, 27, 7, 25, 1), None, 0, 1),
         ("101", datetime(2026, 11, 27, 7, 26, 2), "out", 1, 15),
         ("102", datetime(2026, 11, 27, 7, 27, 3), None, 255, 1),
     ]
     assert [r.line_no for r in parsed.records] == [1, 2, 3]
 
 
-@pytest.mark.parametrize("code, direction", [(0, "in"), (1, "out"), (2, None), (3, None), (4, None),
+@pytest.mark.parametrize("code, direction", [(0, None), (1, "out"), (2, None), (3, None), (4, None),
                                              (5, None), (255, None), (None, None)])
 def test_status_codes(code, direction):
     assert adms.status_direction(code) == direction

@@ -7,10 +7,12 @@ spoils a batch, and nothing here raises for a device's input.
 
 Choices worth knowing:
 
-- STATUS → direction: ``0`` (check-in) is ``"in"``, ``1`` (check-out) is ``"out"``; break-out/in
-  (2, 3), overtime-in/out (4, 5), ``255`` and anything else are ``None``, so the daily rules fall
-  back to first/last punch. Breaks and overtime are not arrival or departure, and many devices send
-  0 for every punch anyway. The raw code is kept on the record.
+- STATUS → direction: only ``1`` (check-out) becomes ``"out"``. ``0`` (check-in) is the state most
+  terminals attach to *every* punch unless staff press a key first, so it says nothing: reading it
+  as ``"in"`` would turn a lone afternoon departure into a very late arrival (TL4 + PSW4 instead of
+  TL4). Break-out/in (2, 3), overtime-in/out (4, 5), ``255`` and anything else are ``None`` too, so
+  the daily rules decide by first/last punch and the schedule's midpoint. The raw code is kept on
+  the record (``status_code``) should a per-device policy want it later.
 - Text is decoded line by line: UTF-8 when it is valid UTF-8, else GB18030 (a superset of GB2312,
   what Chinese-locale firmware writes); undecodable bytes become U+FFFD rather than an error.
 - Record times are the device's wall clock, returned naive; the caller attaches the device's zone.
@@ -29,7 +31,7 @@ PIN_RE = re.compile(r"^[A-Za-z0-9]{1,%d}$" % MAX_PIN_LENGTH)
 EARLIEST = datetime(2000, 1, 1)  # a device whose clock was never set reports 2000-01-01 or earlier
 MAX_AHEAD = timedelta(days=1)
 
-STATUS_DIRECTION = {0: "in", 1: "out"}
+STATUS_DIRECTION = {1: "out"}
 
 T = TypeVar("T")
 
