@@ -7,9 +7,12 @@ BIN      := $(VENV)/bin
 SERVICES := $(patsubst services/%/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 PYPROJECTS := shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 KAFKA_LIB := deploy/kafka/lib/.resolved
+# kustomize renders deploy/k8s/overlays in the tests (tests/deploy); a Go module, built with the machine's Go
+KUSTOMIZE_VERSION ?= v5.7.1
+KUSTOMIZE := $(BIN)/kustomize
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration test-e2e broker-start broker-stop clean
+.PHONY: help install run test test-unit test-integration test-e2e test-deploy kustomize broker-start broker-stop clean
 
 help:
 	@echo "make run | make test | make test-unit | make test-integration | make test-e2e | make clean"
@@ -27,14 +30,23 @@ $(KAFKA_LIB): deploy/kafka/pom.xml
 
 install: $(VENV)/.installed $(KAFKA_LIB)
 
+# Without Go the overlay render test skips (and says so); everything else in tests/deploy runs.
+$(KUSTOMIZE): | $(VENV)/.installed
+	@if command -v go >/dev/null 2>&1; then \
+	  echo "installing kustomize $(KUSTOMIZE_VERSION) into $(BIN)"; \
+	  GOBIN=$(abspath $(BIN)) GOTOOLCHAIN=local go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION); \
+	else echo "go not found: kustomize not installed; the overlay render test will skip" >&2; fi
+
+kustomize: $(KUSTOMIZE)
+
 run: install
 	$(BIN)/kinerja up
 
-test: install
+test: install $(KUSTOMIZE)
 	scripts/ensure-system-deps.sh --postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-unit: install
+test-unit: install $(KUSTOMIZE)
 	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
 
 test-integration: install
@@ -43,6 +55,9 @@ test-integration: install
 
 test-e2e: install
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+test-deploy: install $(KUSTOMIZE)
+	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
 broker-start: install
 	$(BIN)/kinerja broker start

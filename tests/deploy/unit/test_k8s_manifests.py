@@ -1,0 +1,248 @@
+"""Every Kubernetes manifest under deploy/k8s, offline: the built-in kinds against the Kubernetes
+OpenAPI schemas (kubernetes-validate, strict: unknown fields are errors), the custom resources
+(Strimzi, KEDA) against the fields their operators document, and the promises between them:
+KEDA never scales a consumer past its topics' partitions, every reference points at something
+that exists, every command is in the image. Both overlays are rendered with kustomize."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import kubernetes_validate
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+K8S_VERSION = "1.30.0"  # the oldest Kubernetes release the manifests promise to work on
+CUSTOM = {("kafka.strimzi.io/v1beta2", "Kafka"), ("kafka.strimzi.io/v1beta2", "KafkaNodePool"),
+          ("kafka.strimzi.io/v1beta2", "KafkaTopic"), ("keda.sh/v1alpha1", "ScaledObject")}
+KUSTOMIZE_KINDS = {"Kustomization", "Component"}
+TOPICS = {"kehadiran.v1", "tugas.v1", "penilaian.v1", "pegawai.v1"}
+CONSUMES = {"kehadiran": {"pegawai.v1"}, "tugas": {"pegawai.v1"},
+            "penilaian": {"kehadiran.v1", "tugas.v1", "pegawai.v1"},
+            "notifikasi": {"pegawai.v1", "penilaian.v1", "tugas.v1", "kehadiran.v1"}}
+
+
+def source_documents(repo):
+    """(path, document) for every YAML file under deploy/k8s, as written (before kustomize)."""
+    for path in sorted((repo / "deploy" / "k8s").rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                yield path.relative_to(repo), doc
+
+
+def validate_builtin(doc):
+    kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+def test_the_validator_rejects_what_a_cluster_would():
+    """A control: the schema check is not vacuous (unknown field, wrong type, missing field)."""
+    good = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "x"},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"a": "b"}}}}
+    validate_builtin(good)
+    for bad in ({**good, "spec": {**good["spec"], "minAvialable": 1}},
+                {**good, "spec": {**good["spec"], "selector": "a=b"}},
+                {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": 1}}):
+        with pytest.raises(kubernetes_validate.ValidationError):
+            validate_builtin(bad)
+
+
+def test_every_source_manifest_of_a_builtin_kind_matches_the_kubernetes_schema(repo):
+    checked = Counter()
+    for path, doc in source_documents(repo):
+        kind = doc.get("kind")
+        if kind in KUSTOMIZE_KINDS or (doc.get("apiVersion"), kind) in CUSTOM:
+            continue
+        try:
+            validate_builtin(doc)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{path}: {kind} {doc['metadata'].get('name')}: {exc}")
+        checked[kind] += 1
+    assert checked["Deployment"] >= 10 and checked["HorizontalPodAutoscaler"] == 4, checked
+
+
+def test_the_overlays_render_and_every_document_is_valid(rendered):
+    for overlay, docs in rendered.items():
+        kinds = Counter(d["kind"] for d in docs)
+        for doc in docs:
+            key = (doc["apiVersion"], doc["kind"])
+            assert key in CUSTOM or key[1] not in KUSTOMIZE_KINDS
+            if key in CUSTOM:
+                continue
+            try:
+                validate_builtin(doc)
+            except kubernetes_validate.ValidationError as exc:
+                pytest.fail(f"{overlay}: {doc['kind']} {doc['metadata']['name']}: {exc}")
+        agencies = 1 if overlay == "single-agency" else 2
+        assert kinds["Kafka"] == 1, overlay
+        assert kinds["ScaledObject"] == 4 * agencies and kinds["HorizontalPodAutoscaler"] == 4 * agencies
+        assert kinds["KafkaTopic"] == 8 * agencies
+        # the local-config ConfigMap that feeds the agency prefix is not applied
+        assert not [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "kinerja-agency"]
+
+
+def _by(docs, kind):
+    return [d for d in docs if d["kind"] == kind]
+
+
+def _ns(doc):
+    return doc["metadata"].get("namespace", "")
+
+
+def test_strimzi_kafka_is_kraft_with_three_brokers_rf3_and_min_isr2(rendered):
+    for overlay, docs in rendered.items():
+        (kafka,) = _by(docs, "Kafka")
+        ann = kafka["metadata"].get("annotations", {})
+        assert ann.get("strimzi.io/node-pools") == "enabled" and ann.get("strimzi.io/kraft") == "enabled"
+        spec = kafka["spec"]
+        assert set(spec) <= {"kafka", "entityOperator", "cruiseControl", "kafkaExporter"}, set(spec)
+        assert "zookeeper" not in spec and "replicas" not in spec["kafka"] and "storage" not in spec["kafka"], \
+            "with node pools, replicas and storage belong to the KafkaNodePool"
+        cfg = spec["kafka"]["config"]
+        assert cfg["default.replication.factor"] == 3 and cfg["min.insync.replicas"] == 2
+        assert cfg["offsets.topic.replication.factor"] == 3 and cfg["transaction.state.log.min.isr"] == 2
+        assert cfg["auto.create.topics.enable"] is False
+        for listener in spec["kafka"]["listeners"]:
+            assert set(listener) >= {"name", "port", "type", "tls"} and listener["type"] in (
+                "internal", "route", "loadbalancer", "nodeport", "ingress", "cluster-ip")
+            assert re.fullmatch(r"[a-z0-9]{1,11}", listener["name"])
+        assert "topicOperator" in spec["entityOperator"]
+        pools = [p for p in _by(docs, "KafkaNodePool") if p["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]]
+        for pool in pools:
+            assert _ns(pool) == _ns(kafka), "a node pool lives beside its Kafka"
+            assert set(pool["spec"]["roles"]) <= {"broker", "controller"} and pool["spec"]["storage"]["type"] in (
+                "jbod", "persistent-claim", "ephemeral")
+        brokers = sum(p["spec"]["replicas"] for p in pools if "broker" in p["spec"]["roles"])
+        controllers = sum(p["spec"]["replicas"] for p in pools if "controller" in p["spec"]["roles"])
+        assert brokers == 3 and controllers % 2 == 1 and controllers >= 3
+        assert any(v.get("kraftMetadata") == "shared" for p in pools if "controller" in p["spec"]["roles"]
+                   for v in p["spec"]["storage"]["volumes"])
+
+
+def _topics(docs):
+    return {t["spec"]["topicName"]: t for t in _by(docs, "KafkaTopic")}
+
+
+def test_kafka_topics_match_what_the_services_create(rendered):
+    from kinerja.messaging.topics import topic_specs
+
+    for overlay, docs in rendered.items():
+        (kafka,) = _by(docs, "Kafka")
+        topics = _topics(docs)
+        prefixes = {""} if overlay == "single-agency" else {"disdik", "dinkes"}
+        expected = {s.name: s for p in prefixes for s in topic_specs(p, 6)}
+        assert set(topics) == set(expected), set(topics) ^ set(expected)
+        for name, resource in topics.items():
+            spec, want = resource["spec"], expected[name]
+            assert resource["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+            assert _ns(resource) == _ns(kafka), "the Topic Operator watches the Kafka cluster's namespace"
+            assert re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", resource["metadata"]["name"])
+            assert spec["partitions"] == want.partitions and spec["replicas"] == 3
+            assert spec["config"]["cleanup.policy"] == want.config["cleanup.policy"]
+            assert spec["config"]["min.insync.replicas"] == 2
+        assert all(t["spec"]["config"]["cleanup.policy"] == "compact" for n, t in topics.items()
+                   if n.endswith("pegawai.v1"))
+
+
+def test_keda_never_scales_a_consumer_past_its_partitions(rendered):
+    for overlay, docs in rendered.items():
+        topics = _topics(docs)
+        deployments = {(_ns(d), d["metadata"]["name"]) for d in _by(docs, "Deployment")}
+        configs = {_ns(c): c["data"] for c in _by(docs, "ConfigMap") if c["metadata"]["name"].startswith("kinerja-config")}
+        for so in _by(docs, "ScaledObject"):
+            spec = so["spec"]
+            assert set(spec) <= {"scaleTargetRef", "pollingInterval", "cooldownPeriod", "initialCooldownPeriod",
+                                 "idleReplicaCount", "minReplicaCount", "maxReplicaCount", "fallback", "advanced",
+                                 "triggers"}, set(spec)
+            target = spec["scaleTargetRef"]
+            assert (_ns(so), target["name"]) in deployments, f"{so['metadata']['name']} scales nothing"
+            service = target["name"].removesuffix("-consumer")
+            prefix = configs[_ns(so)]["KINERJA_TOPIC_PREFIX"]
+            full = lambda base: f"{prefix}.{base}" if prefix else base  # noqa: E731
+            assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"]
+            seen = set()
+            for trig in spec["triggers"]:
+                meta = trig["metadata"]
+                assert trig["type"] == "kafka"
+                assert meta["bootstrapServers"] == configs[_ns(so)]["KINERJA_KAFKA_BOOTSTRAP"]
+                assert meta["consumerGroup"] == full(service), "the group the consumer joins (prefixed)"
+                assert meta["topic"] in topics, f"{meta['topic']} is no KafkaTopic"
+                assert spec["maxReplicaCount"] <= topics[meta["topic"]]["spec"]["partitions"], \
+                    f"{so['metadata']['name']}: more replicas than {meta['topic']} has partitions"
+                assert meta.get("allowIdleConsumers", "false") == "false"
+                assert int(meta["lagThreshold"]) > 0
+                seen.add(meta["topic"])
+            assert seen == {full(t) for t in CONSUMES[service]}, "one trigger per topic it consumes"
+
+
+def test_hpa_pdb_and_services_point_at_real_pods(rendered):
+    for overlay, docs in rendered.items():
+        deployments = {(_ns(d), d["metadata"]["name"]): d for d in _by(docs, "Deployment")}
+        pod_labels = [(_ns(d), d["spec"]["template"]["metadata"]["labels"]) for d in deployments.values()]
+
+        def matches(ns, selector):
+            return [lbl for n, lbl in pod_labels if n == ns and all(lbl.get(k) == v for k, v in selector.items())]
+
+        for hpa in _by(docs, "HorizontalPodAutoscaler"):
+            ref = hpa["spec"]["scaleTargetRef"]
+            target = deployments[(_ns(hpa), ref["name"])]
+            assert ref["kind"] == "Deployment" and target["metadata"]["name"].endswith("-web")
+            assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+            assert all("cpu" in c["resources"]["requests"] for c in target["spec"]["template"]["spec"]["containers"])
+            assert hpa["spec"]["minReplicas"] >= 2, "one web pod may be disrupted while another serves"
+        for pdb in _by(docs, "PodDisruptionBudget"):
+            if "strimzi.io/cluster" in pdb["spec"]["selector"]["matchLabels"]:
+                continue
+            assert matches(_ns(pdb), pdb["spec"]["selector"]["matchLabels"]), pdb["metadata"]["name"]
+        for svc in _by(docs, "Service"):
+            (labels,) = matches(_ns(svc), svc["spec"]["selector"])
+        web = [d for d in deployments.values() if d["metadata"]["name"].endswith("-web")]
+        assert len(web) == len(_by(docs, "Service")) == len(_by(docs, "HorizontalPodAutoscaler"))
+
+
+def test_pods_probe_health_read_config_and_run_commands_of_their_image(rendered, deploy_helpers):
+    for overlay, docs in rendered.items():
+        names = {(d["kind"], _ns(d), d["metadata"]["name"]) for d in docs}
+        workloads = _by(docs, "Deployment") + _by(docs, "Job")
+        assert workloads
+        for w in workloads:
+            pod = w["spec"]["template"]["spec"]
+            assert pod["securityContext"]["runAsNonRoot"] is True
+            for c in pod["containers"]:
+                service = w["metadata"]["labels"]["app.kubernetes.io/name"]
+                assert re.search(rf"/kinerja/{service}:|^kinerja/{service}:", c["image"]), c["image"]
+                command = c.get("command")
+                if command:  # else the image's CMD: gunicorn (web)
+                    assert command[0] in deploy_helpers.image_commands(service), command
+                else:
+                    assert w["metadata"]["name"].endswith("-web")
+                if w["metadata"]["name"].endswith("-web"):
+                    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+                    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+                assert c["securityContext"]["allowPrivilegeEscalation"] is False
+                for src in c.get("envFrom", []):
+                    assert ("ConfigMap", _ns(w), src["configMapRef"]["name"]) in names
+                for var in c.get("env", []):
+                    ref = var.get("valueFrom", {}).get("secretKeyRef")
+                    if ref:
+                        (secret,) = [s for s in _by(docs, "Secret") if _ns(s) == _ns(w) and s["metadata"]["name"] == ref["name"]]
+                        assert ref["key"] in secret.get("stringData", {}) | secret.get("data", {})
+        # each service's consumer is in every agency; relays only where a service publishes
+        consumers = [d for d in _by(docs, "Deployment") if d["metadata"]["name"].endswith("-consumer")]
+        relays = [d["metadata"]["name"] for d in _by(docs, "Deployment") if d["metadata"]["name"].endswith("-relay")]
+        assert len(consumers) == 4 * (1 if overlay == "single-agency" else 2)
+        assert "notifikasi-relay" not in relays
+        for relay in _by(docs, "Deployment"):
+            if relay["metadata"]["name"].endswith("-relay"):
+                assert relay["spec"]["replicas"] == 1 and relay["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_each_agency_gets_its_own_prefix_namespace_and_groups(rendered):
+    docs = rendered["regency"]
+    configs = {_ns(c): c["data"] for c in _by(docs, "ConfigMap") if c["metadata"]["name"].startswith("kinerja-config")}
+    assert {ns: cfg["KINERJA_TOPIC_PREFIX"] for ns, cfg in configs.items()} == {
+        "kinerja-disdik": "disdik", "kinerja-dinkes": "dinkes"}
+    assert all(cfg["KINERJA_KAFKA_BOOTSTRAP"] == "kinerja-kafka-bootstrap.kinerja-kafka.svc:9092" for cfg in configs.values())
+    (single_cfg,) = [c["data"] for c in _by(rendered["single-agency"], "ConfigMap")]
+    assert single_cfg["KINERJA_TOPIC_PREFIX"] == "" and single_cfg["KINERJA_KAFKA_BOOTSTRAP"] == "kinerja-kafka-bootstrap:9092"
