@@ -333,3 +333,26 @@ def test_failed_commands_and_several_at_once(app, client):
     assert assert_protocol_reply(iclock(client, "POST", "devicecmd", body)) == "OK"
     [info] = [c for c in client.get(f"/api/v1/devices/{SN}/commands", headers=OPERATOR).json if c["id"] == ids[2]]
     assert info["status"] == "done" and info["result"]["~DeviceName"] == "SpeedFace-V5L"
+
+
+def test_the_same_batch_sent_concurrently_is_stored_once(app, client):
+    """A device that times out re-sends while the first upload is still being stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    register(client)
+    pins = [str(p) for p in range(200, 230)]
+    for k, pin in enumerate(pins):
+        roster(app, f"1990010120100110{k:02d}", pin)
+    day = recent_workday().isoformat()
+    batch = "".join(f"{pin}\t{day} 07:{10 + k:02d}:00\t0\t1\t0\t0\t0\n" for k, pin in enumerate(pins))
+    batch += f"999\t{day} 07:00:00\t0\t1\t0\t0\t0\n"  # unknown PIN, quarantined once
+
+    def send(_):
+        return app.test_client().post(f"/iclock/cdata?SN={SN}&table=ATTLOG&Stamp=5", data=batch)
+
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(send, range(4)))
+    assert [assert_protocol_reply(r) for r in replies] == ["OK:31"] * 4
+    assert count(app, PunchRow) == 31
+    punch_events = [e for e in outbox(app) if e["type"] == "kehadiran.punch.recorded.v1"]
+    assert len(punch_events) == 30 and len({e["data"]["punch_id"] for e in punch_events}) == 30
