@@ -68,6 +68,10 @@ class Stack:
             env[f"{svc.upper()}_URL"] = self.url(svc)
             if svc in self.database_urls:
                 env[f"{svc.upper()}_DATABASE_URL"] = self.database_urls[svc]
+        if "notifikasi" in self.services and not os.environ.get("KINERJA_CORS_ORIGINS"):
+            # the dashboard, served by notifikasi, reads the other services' APIs from the browser
+            port = self.ports["notifikasi"]
+            env["KINERJA_CORS_ORIGINS"] = f"http://127.0.0.1:{port},http://localhost:{port}"
         env.update(self.extra_env)
         return env
 

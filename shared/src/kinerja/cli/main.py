@@ -250,6 +250,11 @@ def up(load_demo: bool, stop_after: float | None) -> None:
             click.echo(f"\nDemo tokens (also in {demo_file}):")
             for role, who in info.items():
                 click.echo(f"  {role:<8} {who['nama']} (NIP {who['nip']}, PIN {who['pin']})\n    {who['token']}")
+            if "notifikasi" in stack.services:
+                click.echo("\nDashboard sign-in links (open one in a browser; the token leaves the address bar):")
+                for role, label in (("pegawai", "ASN"), ("atasan", "supervisor"), ("admin", "admin")):
+                    if role in info:
+                        click.echo(f"  {label:<10} {info[role]['nama']}\n    {stack.url('notifikasi')}/dashboard/#token={info[role]['token']}")
             nip = info["pegawai"]["nip"]
             click.echo(f"\nWatch the ASN's stream:  curl -N '{stack.url('notifikasi')}/api/v1/stream?access_token={info['pegawai']['token']}'")
             click.echo(f"Read the ASN's score:    curl -H 'Authorization: Bearer <pegawai token>' '{stack.url('penilaian')}/api/v1/scores/{nip}?period=YYYY-MM'")

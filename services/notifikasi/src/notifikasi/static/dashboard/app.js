@@ -1,0 +1,530 @@
+// Kinerja dashboard: plain JS, no build step, no third-party code.
+// Reads kehadiran, tugas and penilaian from the browser (CORS) and notifikasi's SSE stream;
+// re-fetches what an event concerns, so the page follows the score without reloading.
+"use strict";
+
+const CFG = window.KINERJA_CONFIG || {};
+const TZ = CFG.timezone || "Asia/Jakarta";
+const TOKEN_KEY = "kinerja.token";
+const NUM = new Intl.NumberFormat("id-ID", { maximumFractionDigits: 2 });
+const MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+  "Oktober", "November", "Desember"];
+const ROLE_LABEL = { pegawai: "ASN", atasan: "Atasan", admin: "Admin OPD", operator: "Operator" };
+const TASK_STATUS = [["assigned", "Ditugaskan"], ["in_progress", "Dikerjakan"], ["submitted", "Menunggu persetujuan"],
+  ["returned", "Dikembalikan"], ["approved", "Disetujui"], ["cancelled", "Dibatalkan"]];
+const COMPONENTS = [["disiplin", "Disiplin"], ["produktivitas", "Produktivitas"], ["berakhlak", "BerAKHLAK (atasan)"],
+  ["perilaku", "Perilaku kerja"], ["hasil_kerja", "Hasil kerja"]];
+const COMPONENT_LABEL = { disiplin: "Disiplin", produktivitas: "Produktivitas", perilaku: "Perilaku kerja",
+  berakhlak: "BerAKHLAK", hasil_kerja: "Hasil kerja" };
+const BERAKHLAK = { berorientasi_pelayanan: "Berorientasi Pelayanan", akuntabel: "Akuntabel", kompeten: "Kompeten",
+  harmonis: "Harmonis", loyal: "Loyal", adaptif: "Adaptif", kolaboratif: "Kolaboratif" };
+const LEVEL = { below: "Di bawah ekspektasi", meets: "Sesuai ekspektasi", above: "Di atas ekspektasi" };
+const PREDIKATS = [["Sangat Baik", "p-sb"], ["Baik", "p-b"], ["Butuh Perbaikan", "p-bp"], ["Kurang/Misconduct", "p-k"],
+  ["Sangat Kurang", "p-sk"], ["Belum dinilai", "p-bd"]];
+const CODE_LABEL = { TL1: "Terlambat 1–30 mnt", TL2: "Terlambat 31–60 mnt", TL3: "Terlambat 61–90 mnt",
+  TL4: "Terlambat ≥91 mnt / tanpa absen datang", PSW1: "Pulang cepat 1–30 mnt", PSW2: "Pulang cepat 31–60 mnt",
+  PSW3: "Pulang cepat 61–90 mnt", PSW4: "Pulang cepat ≥91 mnt / tanpa absen pulang", TK: "Tanpa keterangan" };
+
+// -- small helpers ------------------------------------------------------------------------------
+const $ = (id) => document.getElementById(id);
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v;  // CSSOM: allowed by the page's CSP, a style attribute is not
+    else node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+function fill(id, ...nodes) { const box = $(id); box.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined)); return box; }
+const na = (text) => el("span", { class: "na", text: text || "belum tersedia" });
+const belum = () => el("span", { class: "na", text: "belum dinilai" });
+const score = (v) => (v === null || v === undefined ? "belum dinilai" : NUM.format(v));
+const scoreNode = (v) => (v === null || v === undefined ? belum() : document.createTextNode(NUM.format(v)));
+function todayLocal() {  // YYYY-MM-DD in the agency's timezone
+  return new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+}
+function periodName(p) { const [y, m] = p.split("-"); return `${MONTHS[Number(m) - 1]} ${y}`; }
+function dateName(d) { if (!d) return "—"; const [y, m, day] = d.slice(0, 10).split("-"); return `${Number(day)} ${MONTHS[Number(m) - 1]} ${y}`; }
+function clock(value) {
+  if (!value) return null;
+  if (!String(value).includes("T")) return String(value).slice(0, 5);
+  return new Intl.DateTimeFormat("id-ID", { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(value));
+}
+function dateTime(value) {
+  if (!value) return "—";
+  return new Intl.DateTimeFormat("id-ID", { timeZone: TZ, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hour12: false })
+    .format(new Date(value));
+}
+function daysIn(period) { const [y, m] = period.split("-").map(Number); return new Date(Date.UTC(y, m, 0)).getUTCDate(); }
+function dayOf(value) {  // day of month (fractional) in the agency's timezone
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false })
+    .formatToParts(new Date(value));
+  const get = (t) => Number(parts.find((p) => p.type === t).value);
+  return get("day") + (get("hour") % 24) / 24 + get("minute") / 1440;
+}
+
+// -- the token ----------------------------------------------------------------------------------
+function takeTokenFromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const tok = params.get("token");
+  if (tok) {
+    sessionStorage.setItem(TOKEN_KEY, tok);
+    params.delete("token");
+    const rest = params.toString();
+    history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
+  }
+}
+function claimsOf(tok) {
+  try {
+    const part = tok.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(decodeURIComponent(escape(atob(part + "===".slice((part.length + 3) % 4)))));
+  } catch (e) { return null; }
+}
+
+// -- APIs ---------------------------------------------------------------------------------------
+const state = { token: null, me: null, period: null, score: null, history: [], team: [], lastInboxId: null, stream: null };
+
+async function api(service, path) {
+  const base = service === "notifikasi" ? "" : CFG[service];
+  if (base === undefined || base === null) return { ok: false, status: 0, missing: true };
+  try {
+    const r = await fetch(base + path, { headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json" } });
+    let data = null;
+    try { data = await r.json(); } catch (e) { /* not JSON */ }
+    if (r.status === 401) signIn("Sesi berakhir atau token tidak sah; silakan masuk lagi.");
+    // a route the service does not have (yet) answers Flask's plain 404/405
+    const missing = (r.status === 404 && !(data && data.message && !/requested URL was not found/.test(data.message))) || r.status === 405;
+    return { ok: r.ok, status: r.status, data, missing };
+  } catch (e) {
+    return { ok: false, status: 0, missing: true, error: String(e) };
+  }
+}
+function failure(res) {
+  if (res.missing) return na("belum tersedia");
+  if (res.status === 403) return na("tidak diizinkan untuk peran ini");
+  return na(`belum tersedia (${res.status}${res.data && res.data.message ? ": " + res.data.message : ""})`);
+}
+
+// -- ASN view -----------------------------------------------------------------------------------
+async function loadScore(fresh) {
+  const res = await api("penilaian", `/api/v1/scores/${state.me.nip}?period=${state.period}`);
+  if (!res.ok) {
+    fill("score-components", failure(res));
+    $("score-total").textContent = res.status === 404 ? "belum dinilai" : "—";
+    $("score-predikat").textContent = "Belum dinilai";
+    fill("ledger", failure(res)); fill("deductions", failure(res));
+    drawChart();
+    return;
+  }
+  const previous = state.score;
+  const s = (state.score = res.data);
+  if (s.nama) $("who").textContent = `${s.nama} · NIP ${s.nip}${s.unit ? " · " + s.unit : ""} · ${ROLE_LABEL[state.me.role] || state.me.role}`;
+  $("score-total").textContent = score(s.total);
+  const pred = $("score-predikat");
+  pred.textContent = s.predikat || "Belum dinilai";
+  pred.className = "predikat" + (!s.predikat || s.predikat === "Belum dinilai" ? " none" : /Kurang|Perbaikan/.test(s.predikat) ? " low" : "");
+  fill("score-components", COMPONENTS.flatMap(([key, label]) => {
+    const v = key === "disiplin" ? (s.disiplin || {}).score : s[key];
+    return [el("dt", { text: label }), el("dd", { "data-testid": `score-${key}` }, scoreNode(v))];
+  }));
+  $("score-updated").textContent = s.updated_at ? `Diperbarui ${dateTime(s.updated_at)}` : "";
+  renderDeductions(s);
+  renderLedger(s, previous);
+  if (fresh && s.total !== null && s.total !== undefined) state.history.push({ at: new Date().toISOString(), total: s.total });
+  drawChart();
+}
+
+function renderDeductions(s) {
+  const list = (s.disiplin && s.disiplin.deductions) || [];
+  if (!list.length) { fill("deductions", el("p", { class: "muted", text: "Tidak ada potongan bulan ini." })); return; }
+  const byCode = new Map();
+  for (const d of list) {
+    const agg = byCode.get(d.code) || { code: d.code, days: 0, percent: 0 };
+    agg.days += 1; agg.percent += Number(d.percent) || 0;
+    byCode.set(d.code, agg);
+  }
+  const total = [...byCode.values()].reduce((a, b) => a + b.percent, 0);
+  fill("deductions", el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "Kode" }), el("th", { text: "Keterangan" }), el("th", { class: "num", text: "Hari" }), el("th", { class: "num", text: "Potongan" }))),
+    el("tbody", {}, [...byCode.values()].sort((a, b) => a.code.localeCompare(b.code)).map((d) =>
+      el("tr", { "data-code": d.code }, el("td", { text: d.code }), el("td", { class: "muted", text: CODE_LABEL[d.code] || "" }),
+        el("td", { class: "num", text: d.days }), el("td", { class: "num neg", text: `${NUM.format(d.percent)} %` })))),
+    el("tfoot", {}, el("tr", {}, el("th", { text: "Jumlah" }), el("th"), el("th"), el("th", { class: "num neg", text: `${NUM.format(total)} %` })))));
+}
+
+function renderLedger(s, previous) {
+  const entries = s.ledger || [];
+  if (!entries.length) { fill("ledger", el("p", { class: "muted", text: "Belum ada catatan perubahan skor pada periode ini." })); return; }
+  const seen = new Set(((previous && previous.ledger) || []).map((e) => e.component + "|" + e.rule + "|" + e.points));
+  const rows = [...entries].sort((a, b) => String(b.date || "").localeCompare(String(a.date || "")));
+  fill("ledger", el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "Tanggal" }), el("th", { text: "Komponen" }), el("th", { text: "Alasan" }),
+      el("th", { class: "num", text: "Poin" }), el("th", { text: "Peristiwa" }))),
+    el("tbody", {}, rows.map((e) => {
+      const key = e.component + "|" + e.rule + "|" + e.points;
+      const pts = Number(e.points);
+      return el("tr", { class: previous && !seen.has(key) ? "fresh" : null, "data-testid": "ledger-row" },
+        el("td", { text: e.date ? dateName(e.date) : "—" }),
+        el("td", { text: COMPONENT_LABEL[e.component] || e.component }),
+        el("td", { text: e.rule }),
+        el("td", { class: "num " + (pts < 0 ? "neg" : "pos"), text: (pts > 0 ? "+" : "") + NUM.format(pts) }),
+        el("td", { class: "ids", title: (e.event_ids || []).join("\n"), text: (e.event_ids || []).map((i) => String(i).slice(0, 8)).join(", ") }));
+    }))));
+}
+
+async function loadToday() {
+  const today = todayLocal();
+  $("today-date").textContent = dateName(today);
+  const res = await api("kehadiran", `/api/v1/days?nip=${state.me.nip}&period=${today.slice(0, 7)}`);
+  if (!res.ok) { fill("today", failure(res)); return; }
+  const day = (res.data || []).find((d) => d.date === today);
+  if (!day) { fill("today", el("p", { class: "muted", text: "Belum ada absen hari ini." })); return; }
+  const codes = (day.deductions || []).map((d) => `${d.code} (−${NUM.format(d.percent)} %)`).join(", ");
+  fill("today", el("dl", { class: "components" },
+    el("dt", { text: "Datang" }), el("dd", { "data-testid": "arrival" }, clock(day.arrival) || na("belum absen")),
+    el("dt", { text: "Pulang" }), el("dd", { "data-testid": "departure" }, clock(day.departure) || na("belum absen")),
+    el("dt", { text: "Terlambat" }), el("dd", { text: `${day.minutes_late || 0} menit` }),
+    el("dt", { text: "Pulang cepat" }), el("dd", { text: `${day.minutes_early || 0} menit` }),
+    el("dt", { text: "Kode" }), el("dd", { text: codes || (day.excused ? day.excused : "—") })));
+}
+
+async function loadTasks() {
+  const res = await api("tugas", `/api/v1/tasks?assignee=${state.me.nip}&limit=500`);
+  if (!res.ok) { fill("tasks", failure(res)); return; }
+  const items = res.data.items || [];
+  const count = Object.fromEntries(TASK_STATUS.map(([k]) => [k, 0]));
+  for (const t of items) count[t.status] = (count[t.status] || 0) + 1;
+  const open = items.filter((t) => ["assigned", "in_progress", "returned"].includes(t.status))
+    .sort((a, b) => String(a.due_date).localeCompare(String(b.due_date))).slice(0, 5);
+  fill("tasks", el("div", { class: "pills" }, TASK_STATUS.map(([k, label]) => el("span", { class: "pill", "data-status": k }, label, el("strong", { text: count[k] || 0 })))),
+    open.length ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Tugas terbuka" }), el("th", { text: "Tenggat" }))),
+      el("tbody", {}, open.map((t) => el("tr", {}, el("td", { text: t.title }), el("td", { text: dateName(t.due_date) })))))
+      : el("p", { class: "muted small", text: items.length ? "Tidak ada tugas terbuka." : "Belum ada tugas." }));
+}
+
+async function loadRatings() {
+  const res = await api("penilaian", `/api/v1/ratings/${state.me.nip}?period=${state.period}`);
+  if (!res.ok) { fill("ratings", failure(res)); return; }
+  const r = res.data;
+  if (!r.supervisor && !r.self) { fill("ratings", el("p", { class: "muted", text: "Belum ada penilaian BerAKHLAK pada periode ini (belum dinilai)." })); return; }
+  fill("ratings", el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "Nilai" }), el("th", { text: "Atasan" }), el("th", { text: "Diri sendiri" }))),
+    el("tbody", {}, (r.values || []).map((v) => el("tr", {},
+      el("td", { text: BERAKHLAK[v.value] || v.value }),
+      el("td", {}, v.supervisor ? LEVEL[v.supervisor] || v.supervisor : belum()),
+      el("td", { class: v.dialog_needed ? "gap" : "" }, v.self ? LEVEL[v.self] || v.self : belum(), v.dialog_needed ? " ⚠" : ""))))),
+    r.dialog_needed ? el("p", { class: "gap", text: "Ada nilai yang berbeda dua tingkat: dialog kinerja dengan atasan diperlukan." }) : null);
+}
+
+async function loadTraining() {
+  const res = await api("penilaian", `/api/v1/training/${state.me.nip}`);
+  if (!res.ok) { fill("training", failure(res)); return; }
+  const t = res.data;
+  const pct = Math.min(100, (100 * (t.jp_total || 0)) / (t.jp_target || 20));
+  fill("training", el("p", {}, el("strong", { text: `${t.jp_total} dari ${t.jp_target} JP` }), ` tahun ${t.year}`, t.met ? " — terpenuhi" : ` — kurang ${t.jp_remaining} JP`),
+    el("div", { class: "bar" }, el("div", { style: `width:${pct}%` })),
+    (t.records || []).length ? el("ul", { class: "small" }, t.records.map((r) => el("li", { text: `${r.title} (${r.jp} JP)` }))) : null,
+    (t.suggestions || []).length ? el("p", { class: "small" }, el("strong", { text: "Saran pelatihan: " }), t.suggestions.map((s) => s.topic).join(", ")) : null);
+}
+
+async function loadInbox() {
+  const res = await api("notifikasi", "/api/v1/notifications?limit=100");
+  if (!res.ok) { fill("inbox", el("li", {}, failure(res))); return []; }
+  const items = Array.isArray(res.data) ? res.data : res.data.items || [];
+  state.lastInboxId = items.reduce((m, n) => Math.max(m, n.id), 0) || null;
+  fill("inbox", items.slice(0, 20).map((n) => inboxItem(n, false)));
+  if (!items.length) fill("inbox", el("li", { class: "muted", text: "Belum ada notifikasi." }));
+  // the score history of this month for the chart: the score.updated notifications about me
+  state.history = items.filter((n) => n.kind === "score.updated" && n.audience === "asn" && n.payload && n.payload.period === state.period
+    && n.payload.total !== null && n.payload.total !== undefined).map((n) => ({ at: n.created_at, total: n.payload.total })).reverse();
+  return items;
+}
+function inboxItem(n, fresh) {
+  return el("li", { class: fresh ? "fresh" : null }, el("div", { class: "t", text: n.title }), el("div", { text: n.body }),
+    el("div", { class: "muted small", text: dateTime(n.created_at) }));
+}
+
+// -- the chart (inline SVG) --------------------------------------------------------------------
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+function disiplinSeries(s) {  // the discipline score day by day, from the ledger's dated entries
+  if (!s || !s.ledger) return [];
+  const entries = s.ledger.filter((e) => e.component === "disiplin");
+  if (!entries.length) return [];
+  const base = entries.filter((e) => !e.date).reduce((a, e) => a + Number(e.points), 0) || 100;
+  const dated = entries.filter((e) => e.date && e.date.startsWith(state.period)).sort((a, b) => a.date.localeCompare(b.date));
+  const points = [{ day: 1, value: base }];
+  let value = base;
+  for (const e of dated) { value += Number(e.points); points.push({ day: Number(e.date.slice(8, 10)), value: Math.max(0, value) }); }
+  return points;
+}
+function drawChart() {
+  const W = 520, H = 200, L = 34, R = 10, T = 10, B = 24;
+  const days = daysIn(state.period);
+  const series = [
+    ["disiplin", disiplinSeries(state.score)],
+    ["total", state.history.filter((h) => h.at && h.at.slice(0, 7) <= state.period).map((h) => ({ day: h.at.startsWith(state.period) ? dayOf(h.at) : days, value: h.total }))],
+  ];
+  if (!series[1][1].length && state.score && state.score.total !== null && state.score.total !== undefined) {
+    series[1][1].push({ day: Math.min(days, dayOf(new Date().toISOString())), value: state.score.total });
+  }
+  // the y axis runs from a round number below the lowest score to 100, so small changes show
+  const lowest = Math.min(100, ...series.flatMap(([, pts]) => pts.map((p) => p.value)));
+  const lo = Math.max(0, Math.floor((lowest - 5) / 10) * 10);
+  const x = (d) => L + ((d - 1) / Math.max(1, days - 1)) * (W - L - R);
+  const y = (v) => T + (1 - (Math.max(lo, Math.min(100, v)) - lo) / (100 - lo)) * (H - T - B);
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Grafik skor bulan ini" });
+  for (const v of [0, 1, 2, 3, 4].map((i) => lo + ((100 - lo) * i) / 4)) {
+    root.append(svg("line", { class: "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+    root.append(svg("text", { x: L - 6, y: y(v) + 3, "text-anchor": "end" }, NUM.format(v)));
+  }
+  for (let d = 1; d <= days; d += Math.ceil(days / 10)) root.append(svg("text", { x: x(d), y: H - 8, "text-anchor": "middle" }, String(d)));
+  root.append(svg("line", { class: "axis", x1: L, x2: W - R, y1: H - B, y2: H - B }));
+  let drawn = 0;
+  for (const [name, pts] of series) {
+    if (!pts.length) continue;
+    drawn += pts.length;
+    const sorted = [...pts].sort((a, b) => a.day - b.day);
+    // a step line: a score holds until the next change
+    let d = `M${x(sorted[0].day)},${y(sorted[0].value)}`;
+    for (let i = 1; i < sorted.length; i++) d += ` H${x(sorted[i].day)} V${y(sorted[i].value)}`;
+    root.append(svg("path", { class: `line-${name}`, d }));
+    for (const p of sorted) root.append(svg("circle", { class: `dot-${name}`, cx: x(p.day), cy: y(p.value), r: 3 }, undefined));
+  }
+  if (!drawn) root.append(svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "belum dinilai"));
+  fill("chart", root);
+}
+
+// -- supervisor view ----------------------------------------------------------------------------
+async function loadTeam() {
+  const res = await api("penilaian", `/api/v1/teams/${state.me.nip}/scores?period=${state.period}`);
+  if (!res.ok) { fill("team-scores", failure(res)); fill("team-absent", failure(res)); fill("team-gaps", failure(res)); return; }
+  state.team = res.data.members || [];
+  if (!state.team.length) { fill("team-scores", el("p", { class: "muted", text: "Belum ada anggota tim." })); return; }
+  fill("team-scores", el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "Nama" }), el("th", { text: "Unit" }),
+      ...["Disiplin", "Produktivitas", "Perilaku", "Hasil kerja", "Total"].map((h) => el("th", { class: "num", text: h })), el("th", { text: "Predikat" }))),
+    el("tbody", {}, state.team.map((m) => el("tr", { "data-nip": m.nip },
+      el("td", {}, m.nama || m.nip, el("div", { class: "ids", text: m.nip })), el("td", { text: m.unit || "" }),
+      ...["disiplin", "produktivitas", "perilaku", "hasil_kerja", "total"].map((k) => el("td", { class: "num" }, scoreNode(m[k]))),
+      el("td", { text: m.predikat || "Belum dinilai" }))))));
+}
+function nameOf(nip) { const m = state.team.find((t) => t.nip === nip); return m ? m.nama : nip; }
+
+async function loadApprovals() {
+  const res = await api("tugas", "/api/v1/tasks?status=submitted&limit=200");
+  if (!res.ok) { fill("team-approvals", failure(res)); return; }
+  const items = (res.data.items || []).filter((t) => t.nip !== state.me.nip);
+  if (!items.length) { fill("team-approvals", el("p", { class: "muted", text: "Tidak ada tugas yang menunggu persetujuan." })); return; }
+  fill("team-approvals", el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Tugas" }), el("th", { text: "Pegawai" }), el("th", { text: "Dikirim" }))),
+    el("tbody", {}, items.map((t) => el("tr", {}, el("td", { text: t.title }), el("td", { text: nameOf(t.nip) }), el("td", { text: dateTime(t.submitted_at) }))))));
+}
+
+async function loadAbsent() {
+  const today = todayLocal();
+  if (!state.team.length) { fill("team-absent", el("p", { class: "muted", text: "Belum ada anggota tim." })); return; }
+  const weekday = new Date(`${today}T12:00:00Z`).getUTCDay();
+  if (weekday === 0 || weekday === 6) {  // shift workers still show up if they punched
+    fill("team-absent", el("p", { class: "muted", text: "Hari ini bukan hari kerja menurut jadwal standar (Senin–Jumat)." }));
+    return;
+  }
+  const results = await Promise.all(state.team.map(async (m) => [m, await api("kehadiran", `/api/v1/days?nip=${m.nip}&period=${today.slice(0, 7)}`)]));
+  if (results.every(([, r]) => !r.ok)) { fill("team-absent", failure(results[0][1])); return; }
+  const absent = results.filter(([, r]) => r.ok).filter(([, r]) => {
+    const day = (r.data || []).find((d) => d.date === today);
+    return !(day && day.arrival) && !(day && (day.excused || day.workday === false));
+  }).map(([m]) => m);
+  fill("team-absent", absent.length
+    ? el("ul", {}, absent.map((m) => el("li", { text: `${m.nama || m.nip} (${m.unit || "-"})` })))
+    : el("p", { class: "ok", text: "Semua anggota tim sudah hadir atau berhalangan sah." }));
+}
+
+async function loadGaps() {
+  if (!state.team.length) { fill("team-gaps", el("p", { class: "muted", text: "Belum ada anggota tim." })); return; }
+  const results = await Promise.all(state.team.map(async (m) => [m, await api("penilaian", `/api/v1/ratings/${m.nip}?period=${state.period}`)]));
+  if (results.every(([, r]) => !r.ok)) { fill("team-gaps", failure(results[0][1])); return; }
+  const rows = [];
+  for (const [m, r] of results) {
+    if (!r.ok) continue;
+    for (const v of r.data.values || []) {
+      if (v.gap !== null && v.gap !== undefined && Math.abs(v.gap) >= 1) rows.push([m, v]);
+    }
+  }
+  fill("team-gaps", rows.length ? el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "Pegawai" }), el("th", { text: "Nilai" }), el("th", { text: "Atasan" }), el("th", { text: "Diri sendiri" }), el("th", { text: "" }))),
+    el("tbody", {}, rows.map(([m, v]) => el("tr", {}, el("td", { text: m.nama || m.nip }), el("td", { text: BERAKHLAK[v.value] || v.value }),
+      el("td", { text: LEVEL[v.supervisor] || "—" }), el("td", { text: LEVEL[v.self] || "—" }),
+      el("td", { class: v.dialog_needed ? "gap" : "muted", text: v.dialog_needed ? "perlu dialog kinerja" : "beda 1 tingkat" })))))
+    : el("p", { class: "muted", text: "Tidak ada perbedaan persepsi (atau belum dinilai)." }));
+}
+
+// -- admin view ---------------------------------------------------------------------------------
+async function loadDistribution() {
+  const res = await api("penilaian", `/api/v1/distribution?period=${state.period}`);
+  if (!res.ok) { fill("admin-distribution", failure(res)); return; }
+  const d = res.data;
+  const row = (label, counts, total) => el("tr", {}, el("td", { text: label }),
+    el("td", {}, el("div", { class: "stack", title: PREDIKATS.map(([p]) => `${p}: ${counts[p] || 0}`).join("\n") },
+      PREDIKATS.map(([p, cls]) => (counts[p] ? el("div", { class: cls, style: `width:${(100 * counts[p]) / Math.max(1, total)}%` }) : null)))),
+    ...PREDIKATS.map(([p]) => el("td", { class: "num", text: counts[p] || 0 })), el("td", { class: "num", text: total }));
+  fill("admin-distribution", el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "Unit" }), el("th", { text: "Sebaran" }), ...PREDIKATS.map(([p]) => el("th", { class: "num", text: p })), el("th", { class: "num", text: "Jumlah" }))),
+    el("tbody", {}, (d.units || []).map((u) => row(u.unit, u.counts || {}, u.total)), row("Seluruh instansi", d.agency_counts || {}, d.total))),
+    el("p", { class: "small muted" }, "Kurva distribusi yang diizinkan: ", na("belum tersedia")));
+}
+
+async function loadRecap() {
+  const res = await api("kehadiran", `/api/v1/reports/recap?period=${state.period}`);
+  if (!res.ok) { fill("admin-recap", failure(res)); return; }
+  const rows = res.data.rows || [];
+  const codes = [...new Set(rows.flatMap((r) => Object.keys(r.totals || {})))].sort();
+  fill("admin-recap", rows.length ? el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "Nama" }), el("th", { text: "Unit" }), ...codes.map((c) => el("th", { class: "num", text: c })), el("th", { class: "num", text: "Potongan" }))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, el("td", { text: r.nama || r.nip }), el("td", { text: r.unit || "" }),
+      ...codes.map((c) => el("td", { class: "num", text: (r.totals || {})[c] || 0 })), el("td", { class: "num neg", text: `${NUM.format(r.percent || 0)} %` })))))
+    : el("p", { class: "muted", text: "Belum ada data kehadiran pada periode ini." }));
+}
+
+async function downloadRecap() {
+  const r = await fetch(`${CFG.kehadiran}/api/v1/reports/recap?period=${state.period}&format=csv`, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!r.ok) return;
+  const url = URL.createObjectURL(await r.blob());
+  const a = el("a", { href: url, download: `rekap-${state.period}.csv` });
+  document.body.append(a); a.click(); a.remove(); URL.revokeObjectURL(url);
+}
+
+async function loadDevices() {
+  const res = await api("kehadiran", "/api/v1/devices");
+  if (!res.ok) { fill("admin-devices", failure(res)); return; }
+  const devices = res.data || [];
+  if (!devices.length) { fill("admin-devices", el("p", { class: "muted", text: "Belum ada mesin terdaftar." })); return; }
+  const statuses = await Promise.all(devices.map((d) => api("kehadiran", `/api/v1/devices/${encodeURIComponent(d.sn)}/status`)));
+  fill("admin-devices", el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: "SN" }), el("th", { text: "Nama" }), el("th", { text: "Status" }), el("th", { text: "Kontak terakhir" }),
+      el("th", { class: "num", text: "Rekaman hari ini" }), el("th", { class: "num", text: "Karantina" }))),
+    el("tbody", {}, devices.map((d, i) => {
+      const st = statuses[i].ok ? statuses[i].data : null;
+      return el("tr", {}, el("td", { text: d.sn }), el("td", { text: d.name || "" }),
+        el("td", {}, st ? el("span", { class: st.online ? "ok" : "off", text: st.online ? "daring" : "luring" }) : failure(statuses[i])),
+        el("td", { text: dateTime((st && st.last_contact_at) || d.last_contact_at) }),
+        el("td", { class: "num", text: st ? st.records_today : "—" }), el("td", { class: "num", text: st ? st.quarantined : "—" }));
+    }))));
+}
+
+// -- live updates -------------------------------------------------------------------------------
+function setLive(s, text) { $("live").dataset.state = s; $("live-text").textContent = text; }
+function connectStream() {
+  const params = new URLSearchParams({ access_token: state.token });
+  if (state.lastInboxId) params.set("last_event_id", String(state.lastInboxId));
+  const es = (state.stream = new EventSource(`/api/v1/stream?${params}`));
+  es.onopen = () => setLive("on", "Langsung");
+  es.onerror = () => setLive("wait", "Menyambung ulang…");
+  const onEvent = (ev) => {
+    let n; try { n = JSON.parse(ev.data); } catch (e) { return; }
+    state.lastInboxId = Math.max(state.lastInboxId || 0, n.id || 0);
+    const list = $("inbox");
+    if (list.firstChild && list.firstChild.classList && list.firstChild.classList.contains("muted")) list.replaceChildren();
+    list.prepend(inboxItem(n, true));
+    handle(n);
+  };
+  for (const kind of ["score.updated", "task.assigned", "task.submitted", "task.approved", "task.returned", "task.overdue",
+    "task.cancelled", "skp.approved", "feedback.posted", "innovation.approved", "discipline.alert"]) es.addEventListener(kind, onEvent);
+  es.onmessage = onEvent;
+}
+const pending = new Map();
+function soon(key, fn) {  // coalesce bursts of events into one re-fetch
+  if (pending.has(key)) return;
+  pending.set(key, setTimeout(() => { pending.delete(key); fn(); }, 150));
+}
+function handle(n) {
+  const p = n.payload || {};
+  const aboutMe = n.audience === "asn" || n.subject_nip === state.me.nip;
+  if (n.kind === "score.updated") {
+    if (aboutMe && (!p.period || p.period === state.period)) {
+      if (p.total !== null && p.total !== undefined) state.history.push({ at: n.created_at || new Date().toISOString(), total: p.total });
+      soon("score", () => loadScore(false));
+      soon("today", loadToday);
+    }
+    if (!aboutMe && $("view-team").dataset.loaded) soon("team", async () => { await loadTeam(); loadAbsent(); });
+  }
+  if (n.kind.startsWith("task.")) {
+    if (aboutMe) soon("tasks", loadTasks);
+    if ($("view-team").dataset.loaded) soon("approvals", loadApprovals);
+  }
+}
+
+// -- boot ---------------------------------------------------------------------------------------
+function signIn(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (state.stream) state.stream.close();
+  for (const id of ["view-asn", "view-team", "view-admin", "tabs", "period-bar", "signout"]) $(id).hidden = true;
+  $("signin").hidden = false;
+  if (reason) $("signin-reason").textContent = reason;
+  setLive("off", "Tidak terhubung");
+}
+
+const VIEWS = {
+  asn: { label: "Kinerja saya", id: "view-asn", load: async () => { await loadInbox(); await Promise.all([loadScore(false), loadToday(), loadTasks(), loadRatings(), loadTraining()]); } },
+  team: { label: "Tim saya", id: "view-team", load: async () => { await loadTeam(); await Promise.all([loadApprovals(), loadAbsent(), loadGaps()]); } },
+  admin: { label: "Instansi", id: "view-admin", load: () => Promise.all([loadDistribution(), loadRecap(), loadDevices()]) },
+};
+function viewsFor(role) {
+  if (role === "atasan") return ["team", "asn"];
+  if (role === "admin") return ["admin", "asn"];
+  if (role === "operator") return ["admin"];
+  return ["asn"];
+}
+async function show(name) {
+  for (const [key, v] of Object.entries(VIEWS)) $(v.id).hidden = key !== name;
+  for (const b of $("tabs").children) b.setAttribute("aria-selected", String(b.dataset.view === name));
+  const node = $(VIEWS[name].id);
+  if (!node.dataset.loaded) { node.dataset.loaded = "1"; await VIEWS[name].load(); }
+}
+
+async function boot() {
+  takeTokenFromFragment();
+  $("token-submit").addEventListener("click", () => {
+    const tok = $("token-input").value.trim();
+    if (tok) { sessionStorage.setItem(TOKEN_KEY, tok); location.reload(); }
+  });
+  $("signout").addEventListener("click", () => signIn("Anda telah keluar."));
+  $("recap-csv").addEventListener("click", downloadRecap);
+  state.token = sessionStorage.getItem(TOKEN_KEY);
+  const claims = state.token && claimsOf(state.token);
+  if (!claims) return signIn();
+  if (claims.exp && claims.exp * 1000 < Date.now()) return signIn("Sesi berakhir; silakan masuk lagi.");
+  if (claims.role === "device") return signIn("Token mesin presensi tidak dapat membuka dasbor.");
+  state.me = { nip: claims.nip || null, role: claims.role, agency: claims.agency };
+  const requested = new URLSearchParams(location.search).get("period");
+  state.period = /^\d{4}-\d{2}$/.test(requested || "") ? requested : todayLocal().slice(0, 7);
+  $("who").textContent = `${state.me.nip ? "NIP " + state.me.nip : claims.sub} · ${ROLE_LABEL[state.me.role] || state.me.role} · ${state.me.agency}`;
+  $("signout").hidden = false;
+  $("period-bar").hidden = false;
+  $("period-label").textContent = periodName(state.period);
+  $("score-period").textContent = periodName(state.period);
+  const views = viewsFor(state.me.role).filter((v) => v !== "asn" || state.me.nip);
+  const tabs = $("tabs");
+  tabs.replaceChildren(...views.map((v) => {
+    const b = el("button", { "data-view": v, role: "tab", text: VIEWS[v].label });
+    b.addEventListener("click", () => show(v));
+    return b;
+  }));
+  tabs.hidden = views.length < 2;
+  await show(views[0]);
+  if (state.me.nip) connectStream();
+  document.body.dataset.ready = "1";
+}
+
+document.addEventListener("DOMContentLoaded", boot);
