@@ -43,7 +43,7 @@ run: install
 	$(BIN)/kinerja up
 
 test: install $(KUSTOMIZE)
-	scripts/ensure-system-deps.sh --postgres
+	scripts/ensure-system-deps.sh --postgres --browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: install $(KUSTOMIZE)
@@ -54,6 +54,7 @@ test-integration: install
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
 
 test-e2e: install
+	scripts/ensure-system-deps.sh --browser
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 test-deploy: install $(KUSTOMIZE)

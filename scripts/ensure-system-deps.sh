@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for `make run` / `make test`: Java 17 and Maven for
-# the Kafka broker's jars, and (for the test suite) Debian's PostgreSQL server binaries.
-# Usage: scripts/ensure-system-deps.sh [--postgres]
+# the Kafka broker's jars, and (for the test suite) Debian's PostgreSQL server binaries and Debian's
+# Chromium for the dashboard's browser test (driven by Playwright; never `playwright install`).
+# Usage: scripts/ensure-system-deps.sh [--postgres] [--browser]
 set -euo pipefail
 need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
-if [[ "${1:-}" == "--postgres" ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+want_postgres=0; want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) want_postgres=1 ;;
+    --browser) want_browser=1 ;;
+  esac
+done
+if ((want_postgres)) && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
+fi
+if ((want_browser)) && [[ ! -x /usr/bin/chromium ]]; then
+  need+=(chromium)
 fi
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
