@@ -356,3 +356,57 @@ def test_the_same_batch_sent_concurrently_is_stored_once(app, client):
     assert count(app, PunchRow) == 31
     punch_events = [e for e in outbox(app) if e["type"] == "kehadiran.punch.recorded.v1"]
     assert len(punch_events) == 30 and len({e["data"]["punch_id"] for e in punch_events}) == 30
+
+
+def test_through_a_real_gunicorn_every_reply_has_one_gmt_date(sqlite_url, tmp_path):
+    """The test client has no server; under gunicorn the Date header is the server's, sent once."""
+    import http.client
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from kinerja.localbroker import free_port
+    from kinerja.testing import wait_until
+
+    upgrade(MIGRATIONS, sqlite_url, "heads")
+    port = free_port()
+    env = {**os.environ, "KEHADIRAN_DATABASE_URL": sqlite_url, "KINERJA_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    log = open(tmp_path / "gunicorn.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                             "kehadiran.entrypoints.app:create_app()"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def request(method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.msg.get_all("Date"), resp.getheader("Content-Type"), resp.read().decode()
+        finally:
+            conn.close()
+
+    try:
+        wait_until(lambda: request("GET", "/healthz")[0] == 200, timeout_s=30, message="gunicorn up")
+        status, _, _, _ = request("POST", "/api/v1/devices", body=json.dumps({"sn": SN, "agency": AGENCY, "tz": 7}),
+                                  headers={**OPERATOR, "Content-Type": "application/json"})
+        assert status == 201
+        day = recent_workday().isoformat()
+        exchanges = [
+            ("GET", f"/iclock/cdata?SN={SN}&options=all&pushver=2.4.1", None, 200, f"GET OPTION FROM: {SN}"),
+            ("POST", f"/iclock/cdata?SN={SN}&table=ATTLOG&Stamp=1", f"77\t{day} 07:25:00\t0\t1\t0\t0\t0\r\n", 200, "OK:1"),
+            ("GET", f"/iclock/getrequest?SN={SN}", None, 200, "OK"),
+            ("GET", f"/iclock/ping?SN={SN}", None, 200, "OK"),
+            ("GET", "/iclock/ping?SN=UNKNOWN1", None, 403, "ERROR: device UNKNOWN1 is not registered"),
+        ]
+        for method, path, body, want_status, want_start in exchanges:
+            status, dates, ctype, text = request(method, path, body=body, headers={"User-Agent": "iClock Proxy/1.09"})
+            assert status == want_status and text.startswith(want_start), (path, status, text)
+            assert ctype.startswith("text/plain")
+            assert len(dates) == 1 and dates[0].endswith(" GMT"), dates
+            sent = parsedate_to_datetime(dates[0])
+            assert abs((datetime.now(timezone.utc) - sent).total_seconds()) < 5
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        log.close()
