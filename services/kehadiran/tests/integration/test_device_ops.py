@@ -9,8 +9,11 @@ from sqlalchemy import Table
 
 from kehadiran.adapters.orm import metadata
 from kehadiran.entrypoints.app import create_app
+from kehadiran.service_layer.attendance import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
+from kinerja.events import make_event
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.migrations import upgrade
 
 pytestmark = pytest.mark.integration
@@ -83,6 +86,26 @@ def test_typed_commands(client):
     assert len(client.get(url + "?limit=2", headers=ADMIN).json) == 2
 
 
+def test_push_an_asn_from_the_roster_by_nip(app, client):
+    runtime = app.extensions["kinerja_runtime"]
+    for nip, agency, pin in ((NIP, "disdik", "100"), ("198601012011012002", "dinkes", "7"),
+                             ("198701012012012003", "disdik", None)):
+        event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=agency, source="test",
+                           data={"nip": nip, "nama": "Dr. Budi Santoso Wicaksono, M.Pd.", "agency": agency,
+                                 "unit": "Sekretariat", "pin": pin})
+        with runtime.session() as s, s.begin():
+            apply_roster_event(s, runtime.outbox, event, agency_tz="Asia/Jakarta")
+    url = f"/api/v1/devices/{SN}/commands"
+    r = client.post(url, headers=ADMIN, json={"kind": "user", "nip": NIP})
+    assert r.status_code == 201, r.json
+    assert r.json["command"] == "DATA UPDATE USERINFO PIN=100\tName=Dr. Budi Santoso Wicakso"
+    for nip, why in (("198601012011012002", "roster of agency disdik"), ("198701012012012003", "no device PIN"),
+                     ("199901012020012001", "roster")):
+        r = client.post(url, headers=ADMIN, json={"kind": "user", "nip": nip})
+        assert r.status_code == 422 and why in r.json["message"], r.json
+    assert len(client.get(url, headers=ADMIN).json) == 1
+
+
 @pytest.mark.parametrize("body", [
     {},
     {"kind": "check", "command": "CHECK"},
@@ -91,6 +114,7 @@ def test_typed_commands(client):
     {"kind": "reupload", "start": "2026-11-02T00:00:00", "end": "2026-11-01T00:00:00"},
     {"kind": "reupload", "start": "yesterday", "end": "2026-11-01T00:00:00"},
     {"kind": "user", "pin": "100"},
+    {"kind": "user", "nip": "12345"},
     {"kind": "user", "pin": "1 00", "name": "Budi"},
     {"kind": "user", "pin": "100", "name": "Budi\tPri=14"},
     {"kind": "user", "pin": "100", "name": "x" * 25},

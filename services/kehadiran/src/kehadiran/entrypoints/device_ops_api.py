@@ -1,7 +1,7 @@
 """The operator side of ADMS devices: each device's status and its command queue.
 
 Operators see every device; an agency admin sees the devices of their own agency. Typed commands
-(re-upload a period, push a user's PIN and name, CHECK, INFO) are open to both; a raw protocol
+(re-upload a period, push a user's PIN and name, or an ASN's from the roster by NIP, CHECK, INFO) are open to both; a raw protocol
 command (``{"command": "..."}``, which can also be ``CLEAR DATA``) only to operators.
 """
 from __future__ import annotations
@@ -15,14 +15,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from werkzeug.exceptions import Forbidden, NotFound, UnprocessableEntity
 
 from kehadiran.adapters import adms
-from kehadiran.adapters.orm import Device
+from kehadiran.adapters.orm import Device, Employee
 from kehadiran.service_layer import devices as device_service
 from kinerja.auth import current_principal, require_auth
+from kinerja.events.envelope import NIP_PATTERN
 
 blp = Blueprint("device_ops", __name__, url_prefix="/api/v1/devices",
                 description="ADMS device status and command queue")
 
 KINDS = ("reupload", "user", "check", "info")
+MAX_DEVICE_NAME = 24  # what ZKTeco firmware keeps of a name
 
 
 class CommandIn(Schema):
@@ -33,7 +35,9 @@ class CommandIn(Schema):
     start = fields.DateTime(metadata={"description": "reupload: from (device local time if no offset)"})
     end = fields.DateTime(metadata={"description": "reupload: until"})
     pin = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{1,20}$"))
-    name = fields.String(validate=validate.Length(max=24))
+    name = fields.String(validate=validate.Length(max=MAX_DEVICE_NAME))
+    nip = fields.String(validate=validate.Regexp(NIP_PATTERN),
+                        metadata={"description": "user: take PIN and name from the roster"})
 
     @validates_schema
     def one_way(self, data, **_):
@@ -44,10 +48,10 @@ class CommandIn(Schema):
             missing = [k for k in ("start", "end") if k not in data]
             if missing:
                 raise ValidationError("reupload needs start and end", missing[0])
-        if kind == "user":
+        if kind == "user" and "nip" not in data:
             missing = [k for k in ("pin", "name") if k not in data]
             if missing:
-                raise ValidationError("user needs pin and name", missing[0])
+                raise ValidationError("user needs nip, or pin and name", missing[0])
 
 
 class CommandOut(Schema):
@@ -120,7 +124,16 @@ def _device_local(value: datetime, device: Device) -> datetime:
     return value.astimezone(timezone(timedelta(minutes=device.tz_offset_minutes))).replace(tzinfo=None)
 
 
-def build_command(body: dict, device: Device, role: str) -> str:
+def _roster_user(session, nip: str, device: Device) -> tuple[str, str]:
+    emp = session.get(Employee, nip)
+    if emp is None or emp.agency != device.agency:
+        raise UnprocessableEntity(f"NIP {nip} is not on the roster of agency {device.agency}")
+    if not emp.pin:
+        raise UnprocessableEntity(f"NIP {nip} has no device PIN on the roster")
+    return emp.pin, emp.nama[:MAX_DEVICE_NAME].strip()
+
+
+def build_command(session, body: dict, device: Device, role: str) -> str:
     kind = body.get("kind")
     if kind is None:
         if role != "operator":
@@ -129,7 +142,8 @@ def build_command(body: dict, device: Device, role: str) -> str:
     if kind == "reupload":
         return adms.query_attlog_command(_device_local(body["start"], device), _device_local(body["end"], device))
     if kind == "user":
-        return adms.update_user_command(body["pin"], body["name"])
+        pin, name = _roster_user(session, body["nip"], device) if "nip" in body else (body["pin"], body["name"])
+        return adms.update_user_command(pin, name)
     if kind == "check":
         return adms.CHECK_COMMAND
     return adms.INFO_COMMAND
@@ -171,7 +185,7 @@ class DeviceCommands(MethodView):
         with runtime.session() as session, session.begin():
             device = _device(session, sn)
             try:
-                command = build_command(body, device, principal.role)
+                command = build_command(session, body, device, principal.role)
                 return device_service.enqueue_command(session, device, command, created_by=principal.sub)
             except ValueError as exc:
                 raise UnprocessableEntity(str(exc)) from None
