@@ -251,13 +251,19 @@ def test_operlog_users_in_gb2312_and_oplog_kept_once(app, client):
             (SN, "1", "王小明", 0, None), (SN, "2", "Budi Śantoso", 14, "[99]")]
     assert count(app, DeviceOperLog) == 1
     assert count(app, PunchRow) == 0
+    # a device that declares its charset is read in it, even where the bytes would pass as UTF-8
+    r = client.post(f"/iclock/cdata?SN={SN}&table=OPERLOG", data="USER PIN=3\tName=郑叶\n".encode("gb2312"),
+                    content_type="text/plain; charset=GB2312")
+    assert assert_protocol_reply(r) == "OK:1"
+    with runtime.session() as s:
+        assert s.get(DeviceUser, (SN, "3")).name == "郑叶"
     # a name changed on the device replaces the old one
     r = iclock(client, "POST", "cdata", "USER PIN=1\tName=Wang\tPri=0\n".encode(), table="OPERLOG")
     assert assert_protocol_reply(r) == "OK:1"
     with runtime.session() as s:
         assert s.get(DeviceUser, (SN, "1")).name == "Wang"
     status = client.get(f"/api/v1/devices/{SN}/status", headers=OPERATOR).json
-    assert status["users_reported"] == 2 and status["operlog_stamp"] == "777"
+    assert status["users_reported"] == 3 and status["operlog_stamp"] == "777"
     assert "OPERLOGStamp=777" in assert_protocol_reply(iclock(client, "GET", "cdata", options="all"))
 
 

@@ -85,6 +85,17 @@ def test_operlog_user_names_in_gb2312_and_utf8():
     assert [e.line_no for e in parsed.errors] == [7, 8, 9]
 
 
+def test_a_declared_charset_wins_and_gb2312_reads_as_gb18030():
+    # the GB2312 bytes of 郑叶 happen to be valid UTF-8 as well: only a declared charset tells them apart
+    raw = "USER PIN=3\tName=郑叶\n".encode("gb2312")
+    assert adms.user_of(adms.parse_operlog(raw, "GB2312").records[0]).name == "郑叶"
+    assert adms.user_of(adms.parse_operlog(raw, "nonsense").records[0]).name == "郑叶".encode("gb2312").decode("utf-8")
+    # most GB2312 names are not valid UTF-8 and need no declaration
+    assert adms.user_of(adms.parse_operlog("USER PIN=3\tName=陈伟\n".encode("gb2312")).records[0]).name == "陈伟"
+    assert adms.known_charset("gbk") == "gb18030" and adms.known_charset("UTF-8") == "utf-8"
+    assert adms.known_charset(None) is None and adms.known_charset("nonsense") is None
+
+
 def test_options_values_may_contain_commas():
     body = b"~DeviceName=iClock 680,MAC=00:17:61:12:34:56,~OEMVendor=ZK, Inc.,TransactionCount=1234,FPCount=10"
     opts = adms.parse_options(body)

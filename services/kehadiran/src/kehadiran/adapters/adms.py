@@ -13,12 +13,14 @@ Choices worth knowing:
   TL4). Break-out/in (2, 3), overtime-in/out (4, 5), ``255`` and anything else are ``None`` too, so
   the daily rules decide by first/last punch and the schedule's midpoint. The raw code is kept on
   the record (``status_code``) should a per-device policy want it later.
-- Text is decoded line by line: UTF-8 when it is valid UTF-8, else GB18030 (a superset of GB2312,
-  what Chinese-locale firmware writes); undecodable bytes become U+FFFD rather than an error.
+- Text is decoded line by line: in the charset the request declared when it names a known one,
+  else UTF-8 when the line is valid UTF-8, else GB18030 (a superset of GB2312, what Chinese-locale
+  firmware writes); undecodable bytes become U+FFFD rather than an error.
 - Record times are the device's wall clock, returned naive; the caller attaches the device's zone.
 """
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,19 +55,36 @@ class Parsed(Generic[T]):
 
 
 # -- text -------------------------------------------------------------------------------------
-def decode_line(raw: bytes) -> str:
+def known_charset(name: str | None) -> str | None:
+    """The codec for a declared charset (``gb2312`` → GB18030, its superset), None if unknown."""
+    if not name:
+        return None
+    try:
+        codec = codecs.lookup(name.strip().strip('"')).name
+    except (LookupError, ValueError):
+        return None
+    return "gb18030" if codec in ("gb2312", "gbk") else codec
+
+
+def decode_line(raw: bytes, charset: str | None = None) -> str:
+    if charset:
+        try:
+            return raw.decode(charset)
+        except UnicodeDecodeError:
+            pass
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("gb18030", errors="replace")
 
 
-def iter_lines(body: bytes | str) -> Iterator[tuple[int, str]]:
+def iter_lines(body: bytes | str, charset: str | None = None) -> Iterator[tuple[int, str]]:
     """(line number, text) for every non-blank line; LF or CRLF (or a lone CR) end a line."""
     if isinstance(body, str):
         chunks: Iterable[str] = re.split(r"\r\n|\n|\r", body)
     else:
-        chunks = (decode_line(c) for c in re.split(rb"\r\n|\n|\r", body))
+        charset = known_charset(charset)
+        chunks = (decode_line(c, charset) for c in re.split(rb"\r\n|\n|\r", body))
     for number, text in enumerate(chunks, start=1):
         text = text.lstrip("\ufeff")
         if text.strip():
@@ -175,9 +194,9 @@ def parse_kv_fields(text: str) -> dict[str, str]:
     return values
 
 
-def parse_operlog(body: bytes | str) -> Parsed[OperRecord]:
+def parse_operlog(body: bytes | str, charset: str | None = None) -> Parsed[OperRecord]:
     out: Parsed[OperRecord] = Parsed()
-    for number, line in iter_lines(body):
+    for number, line in iter_lines(body, charset):
         kind, _, rest = line.partition(" ")
         kind = kind.strip()
         if kind not in OPERLOG_KINDS:
@@ -213,10 +232,10 @@ _OPTION_SPLIT = re.compile(r",(?=\s*[~A-Za-z][\w~.]*=)")
 STAMP_ALIASES = {"Stamp": "ATTLOGStamp", "OpStamp": "OPERLOGStamp", "PhotoStamp": "ATTPHOTOStamp"}
 
 
-def parse_options(body: bytes | str) -> dict[str, str]:
+def parse_options(body: bytes | str, charset: str | None = None) -> dict[str, str]:
     """``table=options`` body: comma-separated ``key=value``, where a value may itself contain
     commas (``~OEMVendor=ZK, Inc.``): a comma starts a new pair only when ``key=`` follows it."""
-    text = "\n".join(line for _, line in iter_lines(body))
+    text = "\n".join(line for _, line in iter_lines(body, charset))
     values: dict[str, str] = {}
     for line in text.split("\n"):
         for part in _OPTION_SPLIT.split(line):

@@ -7,9 +7,11 @@ carries a GMT ``Date`` header: the device sets its clock from it.
 
 ``OK:<n>`` counts the records accepted: new punches, punches already stored (the device must not
 send them again) and punches from a PIN the roster does not know yet (kept in quarantine). Malformed
-lines are not counted; they are logged and kept on the device's status for the operator. A non-200
-reply makes the device re-send the whole batch, which the ingest absorbs (it deduplicates on
-device, PIN and device time).
+lines are not counted; they are logged and kept on the device's status for the operator. A batch
+of nothing but malformed lines still gets ``200 OK:0``: a 4xx would make the device re-send the
+same lines every ``ErrorDelay`` seconds, forever. A non-200 reply (unknown device, oversized body,
+a database failure) makes the device re-send the whole batch, which the ingest absorbs (it
+deduplicates on device, PIN and device time).
 """
 from __future__ import annotations
 
@@ -106,14 +108,15 @@ def upload():
         device = _device(session, sn)
         device_service.touch(device, now)
         if kind == "OPERLOG":
-            parsed = adms.parse_operlog(body)
+            parsed = adms.parse_operlog(body, request.mimetype_params.get("charset"))
             accepted = device_service.record_operlog(session, device, parsed.records, now)
             device_service.note_rejected(device, parsed.errors, "OPERLOG", now)
             device_service.note_stamp(device, "OPERLOG", adms.stamp_of(request.args, "OPERLOG"))
             _log_rejected(sn, "OPERLOG", parsed.errors)
             return _text(adms.format_ok(accepted))
         if kind == "OPTIONS":
-            device_service.store_options(device, adms.parse_options(body), now)
+            options = adms.parse_options(body, request.mimetype_params.get("charset"))
+            device_service.store_options(device, options, now)
             return _text("OK")
     return _text("OK")  # a table we did not ask for: acknowledged, not stored
 
