@@ -173,7 +173,7 @@ def bench(kind: str, database_url: str, args, workdir: Path) -> None:
     finally:
         server.stop()
     print(f"\n{kind}: {args.people} punches a run, {args.clients} devices in parallel, batches of {args.batch}, "
-          f"gunicorn {args.workers} workers x {args.threads} threads")
+          f"gunicorn {args.workers} workers x {args.threads} threads, load average after {os.getloadavg()[0]:.1f}")
     for name, rates in results.items():
         print(f"  {name:13s} accepted  {summary(rates)}")
 
@@ -189,7 +189,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kinerja-bench-"))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, logs in {workdir}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average before {os.getloadavg()[0]:.1f}, "
+          f"logs in {workdir}")
     pg: ThrowawayPostgres | None = None
     try:
         if args.db in ("sqlite", "both"):
