@@ -416,3 +416,51 @@ def test_through_a_real_gunicorn_every_reply_has_one_gmt_date(sqlite_url, tmp_pa
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
         log.close()
+
+
+def test_with_the_broker_down_the_device_gets_ok_and_the_relay_publishes_each_punch_once_later(
+        sqlite_url, kafka_bootstrap, topic_prefix):
+    from kafka import KafkaConsumer
+
+    from kehadiran.entrypoints.runtime import make_runtime
+    from kinerja.config import load_settings
+    from kinerja.events import decode_event
+    from kinerja.messaging import topics
+    from kinerja.testing import wait_until
+
+    upgrade(MIGRATIONS, sqlite_url, "heads")
+    # the web process sees no broker at all
+    app = create_app({"database_url": sqlite_url, "kafka_bootstrap": "127.0.0.1:1", "topic_prefix": topic_prefix})
+    client = app.test_client()
+    register(client)
+    roster(app, NIP, "100")
+    day = recent_workday().isoformat()
+    batch = f"100\t{day} 07:25:00\t0\t1\t0\t0\t0\n100\t{day} 16:10:00\t1\t1\t0\t0\t0\n"
+    for _ in range(3):  # re-sent twice
+        assert assert_protocol_reply(iclock(client, "POST", "cdata", batch, table="ATTLOG")) == "OK:2"
+    app.extensions["kinerja_runtime"].dispose()
+
+    # the broker is back: the relay drains the outbox
+    runtime = make_runtime(load_settings("kehadiran", {"database_url": sqlite_url, "kafka_bootstrap": kafka_bootstrap,
+                                                       "topic_prefix": topic_prefix}))
+    relay = runtime.relay()
+    consumer = KafkaConsumer(topics.topic(topics.KEHADIRAN, topic_prefix), bootstrap_servers=kafka_bootstrap,
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=200)
+    got = []
+    try:
+        wait_until(lambda: relay.publish_batch() == 0 and relay.pending() == 0, timeout_s=60, message="outbox drained")
+
+        def punches_arrived():
+            got.extend(decode_event(m.value) for m in consumer)
+            return len([e for e in got if e.type == "kehadiran.punch.recorded.v1"]) >= 2
+
+        wait_until(punches_arrived, timeout_s=60, message="two punches on kehadiran.v1")
+    finally:
+        consumer.close()
+        relay._drop_producer()
+        runtime.dispose()
+    punches = [e for e in got if e.type == "kehadiran.punch.recorded.v1"]
+    assert sorted((e.data["status"] or "-", e.data["channel"], e.subject) for e in punches) == [
+        ("-", "adms", NIP), ("out", "adms", NIP)]
+    summaries = [e for e in got if e.type == "kehadiran.day.summarized.v1"]
+    assert summaries and summaries[-1].data["deductions"] == []
