@@ -65,6 +65,19 @@ def test_who_may_see_a_device(client):
     assert body["records_today"] == 0 and body["commands"] == {"pending": 0, "sent": 0, "done": 0, "failed": 0}
 
 
+def test_fleet_status_per_agency(client):
+    assert client.post("/api/v1/devices", json={"sn": "DINKES01", "agency": "dinkes"}, headers=OPERATOR).status_code == 201
+    client.get(f"/iclock/ping?SN={SN}")
+    mine = client.get("/api/v1/devices/status", headers=ADMIN).json
+    assert [d["sn"] for d in mine] == [SN]
+    assert mine[0]["online"] is True and mine[0]["commands"]["pending"] == 0 and "options" not in mine[0]
+    assert [d["sn"] for d in client.get("/api/v1/devices/status", headers=OPERATOR).json] == ["DINKES01", SN]
+    assert [d["sn"] for d in client.get("/api/v1/devices/status?agency=dinkes", headers=OPERATOR).json] == ["DINKES01"]
+    # an admin's agency is their token's, whatever they ask
+    assert [d["sn"] for d in client.get("/api/v1/devices/status?agency=dinkes", headers=ADMIN).json] == [SN]
+    assert client.get("/api/v1/devices/status", headers=PEGAWAI).status_code == 403
+
+
 def test_typed_commands(client):
     url = f"/api/v1/devices/{SN}/commands"
     r = client.post(url, headers=ADMIN, json={"kind": "user", "pin": "100", "name": "Budi"})

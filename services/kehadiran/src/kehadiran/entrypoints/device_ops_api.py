@@ -12,6 +12,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound, UnprocessableEntity
 
 from kehadiran.adapters import adms
@@ -100,6 +101,12 @@ class DeviceStatusOut(Schema):
     last_rejected = fields.List(fields.Dict())
 
 
+class DeviceSummaryOut(DeviceStatusOut):
+    class Meta:
+        fields = ("sn", "agency", "name", "last_contact_at", "online", "records_today", "received_today",
+                  "quarantined", "firmware", "user_count", "fp_count", "log_count", "commands")
+
+
 class CommandQuery(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
@@ -147,6 +154,29 @@ def build_command(session, body: dict, device: Device, role: str) -> str:
     if kind == "check":
         return adms.CHECK_COMMAND
     return adms.INFO_COMMAND
+
+
+class FleetQuery(Schema):
+    agency = fields.String(metadata={"description": "operators: one agency only"})
+
+
+@blp.route("/status")
+class FleetStatus(MethodView):
+    @require_auth("admin", "operator")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(FleetQuery, location="query")
+    @blp.response(200, DeviceSummaryOut(many=True))
+    def get(self, query):
+        """Every device of the caller's agency (an operator: every agency) at a glance."""
+        principal = current_principal()
+        agency = principal.agency if principal.role != "operator" else query.get("agency")
+        runtime = _runtime()
+        with runtime.session() as session:
+            stmt = select(Device).order_by(Device.agency, Device.sn)
+            if agency:
+                stmt = stmt.where(Device.agency == agency)
+            return [device_service.device_status(session, d, agency_tz=runtime.settings.timezone)
+                    for d in session.execute(stmt).scalars()]
 
 
 @blp.route("/<sn>/status")
