@@ -1,0 +1,53 @@
+"""The security suite's report: every attack the tests make is counted here, and the totals are
+printed at the end of the session (routes covered, attempts made, attempts that got through)."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+
+
+@dataclass
+class SecurityReport:
+    routes: set = field(default_factory=set)          # (service, METHOD, rule)
+    attempts: Counter = field(default_factory=Counter)  # kind -> count
+    through: list = field(default_factory=list)        # (kind, service, METHOD, url, status, why)
+
+    def attempt(self, kind: str, service: str, method: str, rule: str, *, got_through: str | None = None,
+                url: str = "", status: int | None = None) -> None:
+        self.routes.add((service, method.upper(), rule))
+        self.attempts[kind] += 1
+        if got_through:
+            self.through.append((kind, service, method.upper(), url or rule, status, got_through))
+
+
+REPORT_KEY = pytest.StashKey[SecurityReport]()
+
+
+def _report(config) -> SecurityReport:
+    if REPORT_KEY not in config.stash:
+        config.stash[REPORT_KEY] = SecurityReport()
+    return config.stash[REPORT_KEY]
+
+
+@pytest.fixture(scope="session")
+def security_report(request) -> SecurityReport:
+    return _report(request.config)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    report = config.stash.get(REPORT_KEY, None)
+    if report is None:
+        return
+    tr = terminalreporter
+    tr.section("security report")
+    services = Counter(s for s, _, _ in report.routes)
+    tr.write_line(f"routes covered (method + rule): {len(report.routes)} "
+                  f"({', '.join(f'{s} {n}' for s, n in sorted(services.items()))})")
+    tr.write_line(f"attempts made: {sum(report.attempts.values())}")
+    for kind, n in sorted(report.attempts.items()):
+        tr.write_line(f"  {kind}: {n}")
+    tr.write_line(f"attempts that got through: {len(report.through)}")
+    for kind, service, method, url, status, why in report.through[:50]:
+        tr.write_line(f"  THROUGH {kind} {service} {method} {url} -> {status}: {why}")
