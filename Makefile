@@ -12,10 +12,10 @@ KUSTOMIZE_VERSION ?= v5.7.1
 KUSTOMIZE := $(BIN)/kustomize
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration test-e2e test-deploy kustomize broker-start broker-stop clean
+.PHONY: help install run test test-unit test-integration test-e2e test-security test-deploy kustomize broker-start broker-stop clean
 
 help:
-	@echo "make run | make test | make test-unit | make test-integration | make test-e2e | make clean"
+	@echo "make run | make test | make test-unit | make test-integration | make test-e2e | make test-security | make clean"
 
 $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test-integration: install
 test-e2e: install
 	scripts/ensure-system-deps.sh --browser
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+# the attacks of issue 7 (`make test` runs them too): prints routes covered, attempts, attempts through
+test-security: install
+	$(BIN)/python -m pytest tests/security $(PYTEST_ARGS)
 
 test-deploy: install $(KUSTOMIZE)
 	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
