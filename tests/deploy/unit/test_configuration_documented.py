@@ -13,6 +13,7 @@ PATTERNS = (
     r"""getenv\(\s*["']([A-Z][A-Z0-9_]+)["']""",
     r"""_env\(\s*["']([A-Z][A-Z0-9_]+)["']""",
     r"""setdefault\(\s*["']([A-Z][A-Z0-9_]+)["']""",
+    r"""\benv\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""",  # a mapping passed in for tests (kinerja.auth.OidcConfig)
 )
 # notifikasi reads NOTIFIKASI_<KEY> through _option(settings, "key", ...) / _text(settings, "key", ...)
 NOTIFIKASI_OPTION = r"""_(?:option|text)\(\s*\w+\s*,\s*["']([a-z0-9_]+)["']"""
