@@ -17,7 +17,7 @@ from kehadiran.domain.alerts import CONSECUTIVE_THRESHOLD, cumulative_crossed, l
 from kehadiran.domain.discipline import Punch, summarize_day
 from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
 from kehadiran.service_layer.schedules import daterange, employees_of, leave_on, load_context, track_from, tracked_since
-from kinerja.events import make_event
+from kinerja.events import data_schema, make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED, DISCIPLINE_ALERT, PUNCH_RECORDED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.envelope import Event
@@ -83,6 +83,47 @@ class _Contexts:
         return self.cache[key]
 
 
+def _existing_keys(session: Session, device: Device, items: list[PunchInput]) -> set[tuple[str, datetime]]:
+    """The (PIN, device time) pairs of ``items`` this device already stored, in a few queries."""
+    found: set[tuple[str, datetime]] = set()
+    for i in range(0, len(items), 500):
+        chunk = items[i:i + 500]
+        rows = session.execute(
+            select(PunchRow.person_key, PunchRow.device_time).where(
+                PunchRow.device_sn == device.sn,
+                PunchRow.person_key.in_({it.person_key for it in chunk}),
+                PunchRow.device_time.in_({it.device_time for it in chunk}),
+            )
+        ).all()
+        found.update((k, t) for k, t in rows)
+    return found
+
+
+def _store_rows(session: Session, rows: list[PunchRow]) -> list[PunchRow]:
+    """Insert the batch at once; if a concurrent request stored some of it first, fall back to one
+    savepoint a row and keep those that are new. Returns the rows stored."""
+    if not rows:
+        return []
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+        return rows
+    except IntegrityError:
+        pass
+    stored = []
+    for row in rows:
+        fresh = PunchRow(**{c.key: getattr(row, c.key) for c in PunchRow.__table__.columns})
+        try:
+            with session.begin_nested():
+                session.add(fresh)
+                session.flush()
+            stored.append(fresh)
+        except IntegrityError:
+            continue
+    return stored
+
+
 def record_punches(
     session: Session, outbox: Outbox, device: Device, items: Iterable[PunchInput], *,
     channel: str, agency_tz: str, now: datetime | None = None,
@@ -90,41 +131,46 @@ def record_punches(
     """Store new punches with their events; a re-sent punch is counted as a duplicate, and a punch
     from an unknown PIN is kept in quarantine until the roster names it."""
     now = now or utcnow()
+    items = list(items)
     result = IngestResult()
-    touched: set[tuple[str, date]] = set()
     tz = ZoneInfo(agency_tz)
     contexts = _Contexts(session)
+    seen = _existing_keys(session, device, items)
+    employees: dict[tuple[str, bool], Employee | None] = {}
+    rows: list[PunchRow] = []
+    events: dict[str, Event] = {}
     for item in items:
-        instant = item.device_time.replace(tzinfo=device_tz(device)).astimezone(timezone.utc)
-        exists = session.execute(
-            select(PunchRow.id).where(
-                PunchRow.device_sn == device.sn,
-                PunchRow.person_key == item.person_key,
-                PunchRow.device_time == item.device_time,
-            )
-        ).first()
-        if exists:
+        key = (item.person_key, item.device_time)
+        if key in seen:
             result.duplicates += 1
             continue
-        emp = _find_employee(session, device.agency, item)
+        seen.add(key)
+        who = (item.person_key, item.by_nip)
+        if who not in employees:
+            employees[who] = _find_employee(session, device.agency, item)
+        emp = employees[who]
+        instant = item.device_time.replace(tzinfo=device_tz(device)).astimezone(timezone.utc)
         row = PunchRow(
             id=str(uuid.uuid4()), device_sn=device.sn, agency=device.agency, person_key=item.person_key,
             device_time=item.device_time, time=instant, nip=emp.nip if emp else None,
             status=item.status, channel=channel, received_at=now,
         )
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            # the same punch arrived concurrently through another request
-            result.duplicates += 1
-            continue
-        if emp is None:
+        if emp is not None:
+            events[row.id] = _punch_event(row, emp)
+            row.event_id = events[row.id].id
+        rows.append(row)
+    stored = _store_rows(session, rows)
+    # rows a concurrent request stored first are duplicates
+    result.duplicates += len(rows) - len(stored)
+    by_nip = {e.nip: e for e in employees.values() if e is not None}
+    touched: set[tuple[str, date]] = set()
+    outbox.add_many(session, [events[row.id] for row in stored if row.nip is not None])
+    for row in stored:
+        if row.nip is None:
             result.quarantined += 1
             continue
-        _publish_punch(session, outbox, row, emp)
-        local = _local(instant, tz)
+        emp = by_nip[row.nip]
+        local = _local(row.time, tz)
         touched.add((emp.nip, owning_day(local, contexts.around(emp, local.date()))))
         result.accepted += 1
     for nip, day in sorted(touched):
@@ -132,12 +178,16 @@ def record_punches(
     return result
 
 
-def _publish_punch(session: Session, outbox: Outbox, row: PunchRow, emp: Employee) -> None:
-    event = make_event(
+def _punch_event(row: PunchRow, emp: Employee) -> Event:
+    return make_event(
         PUNCH_RECORDED, subject=emp.nip, agency=emp.agency, source=SOURCE,
         data={"punch_id": row.id, "nip": emp.nip, "device_sn": row.device_sn, "pin": row.person_key,
               "time": row.time, "status": row.status, "channel": row.channel},
     )
+
+
+def _publish_punch(session: Session, outbox: Outbox, row: PunchRow, emp: Employee) -> None:
+    event = _punch_event(row, emp)
     row.event_id = event.id
     outbox.add(session, event)
 
@@ -191,8 +241,7 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
         "deductions": [{"code": d.code, "percent": d.percent, "minutes": d.minutes} for d in result.deductions],
         "punch_event_ids": list(result.punch_event_ids), "unit": emp.unit,
     }
-    probe = make_event(DAY_SUMMARIZED, subject=nip, agency=emp.agency, source=SOURCE, data={**data, "version": 1})
-    comparable = {k: v for k, v in probe.data.items() if k != "version"}
+    comparable = {k: v for k, v in data_schema(DAY_SUMMARIZED).dump({**data, "version": 1}).items() if k != "version"}
     if current is not None and {k: v for k, v in current.payload.items() if k != "version"} == comparable:
         return current
     version = (current.version + 1) if current else 1
