@@ -129,7 +129,10 @@ class ThrowawayPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def restart(self) -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "restart")
+        # -l again: without it the new postmaster writes to our captured pipe, and we would wait
+        # for that pipe to close (for ever); the server options come back from postmaster.opts
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "pg.log"),
+                  "-w", "-t", "60", "restart")
 
     def stop(self) -> None:
         try:
