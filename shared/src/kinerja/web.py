@@ -1,6 +1,7 @@
 """Flask plumbing shared by the four apps: settings, errors as JSON, OpenAPI, health checks."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -9,6 +10,7 @@ from typing import Callable
 from flask import Blueprint, Flask, current_app, jsonify
 from flask_smorest import Api
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kinerja.auth import PUBLIC_BLUEPRINTS, guard_app
@@ -16,6 +18,8 @@ from kinerja.config import Settings
 from kinerja.metrics import instrument_app
 
 OPENAPI_VERSION = "3.0.3"
+log = logging.getLogger(__name__)
+DB_RETRY_AFTER_S = 2
 # the dashboard (served by notifikasi) reads every service's API from the browser
 DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:8004", "http://localhost:8004")
 
@@ -65,6 +69,20 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
         response.status_code = exc.code or 500
         if exc.code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def _database_away(exc: DBAPIError):
+        """The database dropped the connection or refused one (restart, failover): the request's
+        transaction rolled back, so 503 + Retry-After tells the client to send it again. Any other
+        database error is a bug and stays a 500."""
+        if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+            raise exc
+        log.warning("database unavailable; answered 503", extra={"error": repr(exc.orig)[:300]})
+        response = jsonify(code=503, status="Service Unavailable",
+                           message=f"database unavailable, retry: {str(exc.orig).strip()[:200]}")
+        response.status_code = 503
+        response.headers["Retry-After"] = str(DB_RETRY_AFTER_S)
         return response
 
     return api
