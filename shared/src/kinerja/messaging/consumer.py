@@ -211,6 +211,9 @@ class IdempotentConsumer:
             fetch_max_wait_ms=100,
             # notice new partitions (and topics created after start) within seconds, not minutes
             metadata_max_age_ms=10000,
+            # as the producers: back within seconds of the broker's return (kafka-python's default
+            # lets the reconnect backoff grow to 30 s, so scores stalled that long after an outage)
+            reconnect_backoff_max_ms=2000,
         )
         config.update(self.consumer_overrides)
         consumer = KafkaConsumer(**config)
