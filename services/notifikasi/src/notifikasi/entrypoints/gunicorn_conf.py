@@ -3,10 +3,19 @@
     gunicorn -c python:notifikasi.entrypoints.gunicorn_conf 'notifikasi.entrypoints.app:create_app()'
 
 gthread workers: every open stream holds one thread, so ``threads`` bounds the open streams per
-worker (``NOTIFIKASI_WORKERS`` x ``NOTIFIKASI_THREADS`` per instance). Each worker runs its own
-inbox tailer (one query per tick, whatever the number of streams). See ``stream_api`` for the
-design and for why gevent is a later step. Variables: ``NOTIFIKASI_BIND`` (default
-127.0.0.1:$NOTIFIKASI_PORT, port 8004), ``NOTIFIKASI_WORKERS`` (2), ``NOTIFIKASI_THREADS`` (200),
+worker. Each worker runs its own inbox tailer (one query per tick, whatever the number of streams).
+See ``stream_api`` for the design, the measurements and why gthread rather than gevent.
+
+``threads`` defaults to 1000 per worker, so ONE worker can hold the whole 1,000 streams an
+instance is sized for: the kernel does not spread connections evenly over the workers' accept
+calls, and a connection accepted by a worker whose threads are all held by streams would wait
+forever. The cap costs nothing until used (the thread pool starts threads only as connections
+need them; an idle stream thread is a blocked ``queue.get``, a few tens of KiB resident).
+``worker_connections`` is ``threads`` plus a little room for keep-alive connections, so a full
+worker stops accepting and its sibling takes the next connection.
+
+Variables: ``NOTIFIKASI_BIND`` (default
+127.0.0.1:$NOTIFIKASI_PORT, port 8004), ``NOTIFIKASI_WORKERS`` (2), ``NOTIFIKASI_THREADS`` (1000),
 ``NOTIFIKASI_GRACEFUL_TIMEOUT`` (5 s), ``NOTIFIKASI_ACCESS_LOG`` (``-``: stdout; query strings,
 which may hold a token, are left out).
 """
@@ -16,9 +25,10 @@ _port = os.environ.get("NOTIFIKASI_PORT") or "8004"
 bind = os.environ.get("NOTIFIKASI_BIND") or f"127.0.0.1:{_port}"
 worker_class = "gthread"
 workers = int(os.environ.get("NOTIFIKASI_WORKERS") or 2)
-threads = int(os.environ.get("NOTIFIKASI_THREADS") or 200)
-# gthread counts open connections against worker_connections too
-worker_connections = max(1000, threads * 2)
+threads = int(os.environ.get("NOTIFIKASI_THREADS") or 1000)
+# gthread stops accepting at worker_connections open connections (streams + keep-alive ones): a
+# full worker leaves new connections to its siblings (64 spare for keep-alive connections)
+worker_connections = threads + 64
 # streams never finish by themselves; on shutdown do not wait long for them (clients reconnect
 # with Last-Event-ID and miss nothing)
 graceful_timeout = int(os.environ.get("NOTIFIKASI_GRACEFUL_TIMEOUT") or 5)

@@ -32,13 +32,39 @@ waits on its own queue.
   shows up as consumer group heartbeat timeouts and stalled producers. Keeping Kafka in a separate,
   unpatched process removes that conflict whatever worker class serves HTTP.
 
-For now the web process is served by gunicorn's ``gthread`` workers (see ``gunicorn_conf``): one
-thread per open stream, threads per worker configurable (``NOTIFIKASI_THREADS``), which is good
-for hundreds of connections per instance. Issue 6 asks for thousands per instance: since this
-process has no Kafka client, it can move to gevent workers (monkey-patching is then safe for it;
-the tailer thread becomes a greenlet and the queues gevent-aware; the database driver must either
-cooperate with gevent or the one query per tick runs in gevent's pool of real threads) without
-changing this design.
+Worker class: gthread, measured
+-------------------------------
+The web process is served by gunicorn's ``gthread`` workers (see ``gunicorn_conf``): one thread per
+open stream, ``NOTIFIKASI_THREADS`` (default 1000) per worker, ``NOTIFIKASI_WORKERS`` (default 2)
+per instance. Threads are started only as connections need them, and an idle stream thread is a
+blocked ``queue.get``, so the cap is cheap; it is per worker and as high as the instance's target
+because the kernel does not spread connections evenly over the workers (``worker_connections`` is
+``threads`` + a few, so a full worker stops accepting and its sibling takes over).
+
+Since this process has no Kafka client, gevent workers would be safe here too (the conflict above
+is kafka-python's, and it lives in ``notifikasi-consumer``), so both were measured with
+``bench/stream_fanout.py`` on the project's 2-CPU machine (PostgreSQL, one instance, clients on
+the same machine; figures in BENCHMARKS.md):
+
+- gthread 2 x 1000 threads, 1,000 streams: one score event for one stream p50 47 ms, p99 139 ms
+  (the tailer polls every 0.1 s); one event for every stream at once: all delivered in 0.40 s;
+  262 MiB RSS for the instance.
+- gthread 2 x 5000 threads, 5,000 streams: single p50 35 ms, p99 148 ms; burst all delivered in
+  2.9 s; 443 MiB.
+- gevent (``-k gevent``, same code, psycopg not made gevent-aware): 1,000 streams single p50 61 ms,
+  burst 0.41 s, 254 MiB; 5,000 streams single p50 53 ms, burst 2.7 s, 349 MiB. Delivery is the
+  same within noise (an earlier 1,000-stream gevent run took 1.5 s for the burst); gevent uses less
+  memory at 5,000 and accepted connections faster in these runs.
+
+gthread stays the default: it delivers as fast, needs no monkey-patching, no question of whether
+the database driver yields to the gevent hub (not checked for psycopg 3 here) and no extra
+dependency, and it holds the thousands of streams per instance issue 6 asks for at a few hundred
+MiB (for 5,000 on one instance set ``NOTIFIKASI_THREADS=5000``). If memory per stream
+becomes the limit well beyond 5,000 per instance, gevent is the measured next step (this module
+already keeps Kafka out of the web process, which is what makes it safe); before that, run more
+instances (each tails the shared database and serves its own clients).
+``services/notifikasi/tests/integration/test_stream_scale.py`` holds 1,000 concurrent streams on
+one real gunicorn instance with these settings and checks delivery and ``Last-Event-ID`` resume.
 
 A generator stops when its client disconnects: the next write (at the latest the next heartbeat)
 fails, the server closes the response, and the subscription is removed from the tailer.
