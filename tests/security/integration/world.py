@@ -13,7 +13,7 @@ import importlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -458,5 +458,3 @@ def build(service: str, database_url: str, tmp_dir, **config) -> World:
     return {"kehadiran": build_kehadiran, "penilaian": build_penilaian,
             "notifikasi": build_notifikasi}[service](database_url, **config)
 
-
-ALL_ROLES = ROLES
