@@ -108,6 +108,7 @@ def test_strimzi_kafka_is_kraft_with_three_brokers_rf3_and_min_isr2(rendered):
                 "internal", "route", "loadbalancer", "nodeport", "ingress", "cluster-ip")
             assert re.fullmatch(r"[a-z0-9]{1,11}", listener["name"])
         assert "topicOperator" in spec["entityOperator"]
+        assert spec["kafka"]["template"]["podDisruptionBudget"]["maxUnavailable"] == 1
         pools = [p for p in _by(docs, "KafkaNodePool") if p["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]]
         for pool in pools:
             assert _ns(pool) == _ns(kafka), "a node pool lives beside its Kafka"
@@ -192,8 +193,8 @@ def test_hpa_pdb_and_services_point_at_real_pods(rendered):
             assert all("cpu" in c["resources"]["requests"] for c in target["spec"]["template"]["spec"]["containers"])
             assert hpa["spec"]["minReplicas"] >= 2, "one web pod may be disrupted while another serves"
         for pdb in _by(docs, "PodDisruptionBudget"):
-            if "strimzi.io/cluster" in pdb["spec"]["selector"]["matchLabels"]:
-                continue
+            assert "strimzi.io/cluster" not in pdb["spec"]["selector"]["matchLabels"], \
+                "Strimzi makes the Kafka pods' PDB; a second one blocks every eviction"
             assert matches(_ns(pdb), pdb["spec"]["selector"]["matchLabels"]), pdb["metadata"]["name"]
         for svc in _by(docs, "Service"):
             (labels,) = matches(_ns(svc), svc["spec"]["selector"])
