@@ -1,7 +1,7 @@
 """Topic ``penilaian.v1``: score updates, published only when a value changes."""
 from marshmallow import Schema, fields, validate
 
-from kinerja.events.common import nip_field
+from kinerja.events.common import agency_field, nip_field
 from kinerja.events.envelope import register
 
 SCORE_UPDATED = "penilaian.score.updated.v1"
@@ -28,3 +28,93 @@ class ScoreUpdated(Schema):
     changes = fields.List(fields.Nested(ComponentChange), load_default=list)
     caused_by = fields.List(fields.String(), load_default=list)
     atasan_nip = nip_field(allow_none=True, load_default=None)
+
+
+# -- facts penilaian itself records (its API writes the row and one of these in one transaction),
+# so a rebuild from the topics restores them. Additive: penilaian's consumer applies them
+# idempotently; other consumers may ignore them.
+RATING_RECORDED = "penilaian.rating.recorded.v1"
+TRAINING_RECORDED = "penilaian.training.recorded.v1"
+DIALOG_RECORDED = "penilaian.dialog.recorded.v1"
+POLICY_SET = "penilaian.policy.set.v1"
+ORGANISATION_RATED = "penilaian.organisation.rated.v1"
+
+RATING_LEVELS = ("below", "meets", "above")
+ORGANISATION_PREDIKATS = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
+
+
+@register(RATING_RECORDED)
+class RatingRecorded(Schema):
+    """A BerAKHLAK rating of one ASN for one period by their supervisor (``atasan``) or by
+    themselves (``self``); a later one (by ``rated_at``, then ``rating_id``) replaces it."""
+
+    rating_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    nip = nip_field(required=True)
+    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"))
+    rater = fields.String(required=True, validate=validate.OneOf(["atasan", "self"]))
+    rated_by = nip_field(required=True)
+    levels = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.OneOf(RATING_LEVELS)),
+                         required=True)
+    rated_at = fields.AwareDateTime(required=True)
+
+
+@register(TRAINING_RECORDED)
+class TrainingRecorded(Schema):
+    training_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    nip = nip_field(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    jp = fields.Integer(required=True, validate=validate.Range(min=1))
+    date = fields.Date(required=True)
+    provider = fields.String(load_default="")
+    recorded_by = fields.String(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+
+
+@register(DIALOG_RECORDED)
+class DialogRecorded(Schema):
+    """A performance dialogue (dialog kinerja) between an ASN and their supervisor."""
+
+    dialog_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    nip = nip_field(required=True)
+    atasan_nip = nip_field(required=True)
+    period = fields.String(required=True)
+    date = fields.Date(required=True)
+    notes = fields.String(required=True)
+    follow_up = fields.String(load_default="")
+    values = fields.List(fields.String(), load_default=list)  # the BerAKHLAK values discussed
+    recorded_by = fields.String(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+
+
+@register(POLICY_SET)
+class PolicySet(Schema):
+    """A version of an agency's scoring policy, in force from the first day of ``effective_from``'s
+    month until a later version takes over. Numbers are decimal strings. Subject: the agency."""
+
+    policy_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    agency = agency_field(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    effective_from = fields.Date(required=True)
+    weight_hasil_kerja = fields.Decimal(required=True, as_string=True)
+    weight_perilaku = fields.Decimal(required=True, as_string=True)
+    above_from = fields.Decimal(required=True, as_string=True)
+    meets_from = fields.Decimal(required=True, as_string=True)
+    innovation_points = fields.Decimal(required=True, as_string=True)
+    innovation_cap = fields.Decimal(required=True, as_string=True)
+    timeliness_penalty_per_day = fields.Decimal(required=True, as_string=True)
+    distribution_curve = fields.Dict(allow_none=True, load_default=None)
+    set_by = fields.String(required=True)
+    set_at = fields.AwareDateTime(required=True)
+
+
+@register(ORGANISATION_RATED)
+class OrganisationRated(Schema):
+    """The organisation's own predikat for a period (it bounds the spread of its ASN's predikat).
+    Subject: the agency; a later one (``set_at``, then ``rating_id``) replaces it."""
+
+    rating_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    agency = agency_field(required=True)
+    period = fields.String(required=True)
+    predikat = fields.String(required=True, validate=validate.OneOf(ORGANISATION_PREDIKATS))
+    set_by = fields.String(required=True)
+    set_at = fields.AwareDateTime(required=True)
