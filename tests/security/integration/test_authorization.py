@@ -14,12 +14,18 @@ from .world import ATTACKERS, OWN_AGENCY, ROLES, bearer, read_body, token
 pytestmark = pytest.mark.integration
 
 REFUSED = (403, 404)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_kind(request) -> str:
+    """The whole matrix runs on both databases (see conftest's world_of)."""
+    return request.param
 # where the refusal is per item by design: the batch answers 422 naming each rejected punch
 PER_ITEM = {("kehadiran", "POST", "/api/v1/punches"): (422,)}
 
 
 @params([r for r in PROTECTED if r.roles and set(ROLES) - set(r.roles)])
-def test_a_role_the_route_does_not_allow_is_403(route, world_of, security_report):
+def test_a_role_the_route_does_not_allow_is_403(route, db_kind, world_of, security_report):
     w = world_of(route.service)
     for role in sorted(set(ROLES) - set(route.roles)):
         # an empty body: the role is refused before anything is validated
@@ -36,7 +42,7 @@ ATTACKS = [(r, name) for r in PROTECTED for name, (_, role, _, _) in ATTACKERS.i
 
 
 @pytest.mark.parametrize("route,attacker", ATTACKS, ids=[f"{r.id} as {a}" for r, a in ATTACKS])
-def test_another_agency_team_or_person_is_refused(route, attacker, world_of, security_report):
+def test_another_agency_team_or_person_is_refused(route, attacker, db_kind, world_of, security_report):
     w = world_of(route.service)
     nip, role, agency, scope = ATTACKERS[attacker]
     markers = w.agency_markers if scope == "agency" else w.victim_markers
@@ -72,7 +78,7 @@ def test_another_agency_team_or_person_is_refused(route, attacker, world_of, sec
     assert not problems, f"{attacker} {route.method} {w.url(route)} -> {status}: {problems}\n{body[:500]}"
 
 
-def test_every_route_taking_a_body_has_an_attack_body(world_of):
+def test_every_route_taking_a_body_has_an_attack_body(world_of):  # sqlite only: it reads no data
     """A new route whose body is validated before its authorisation needs a valid body aimed at
     VICTIM in world.py, or the attacks above cannot reach its authorisation."""
     missing = [r.id for r in PROTECTED if r.method in ("POST", "PUT", "PATCH") and r.has_body
@@ -84,7 +90,7 @@ GETS = [r for r in PROTECTED if r.method == "GET" and r.roles]
 
 
 @params(GETS)
-def test_control_the_rightful_reader_gets_the_victims_data(route, world_of):
+def test_control_the_rightful_reader_gets_the_victims_data(route, db_kind, world_of):
     """The same reads as the attacks, by VICTIM, their supervisor or their admin: answered, so the
     refusals above come from the authorisation and not from a request that could never work."""
     w = world_of(route.service)
