@@ -148,10 +148,22 @@ def test_the_asn_page_follows_a_punch_live_without_reloading(stack, browser, tmp
     page.wait_for_timeout(300)  # let the "fresh" highlight settle into the picture
     keep(page, tmp_path, "dashboard-asn.png")
 
-    # the supervisor sees the team's live score; the admin sees the device and the distribution
+    # the supervisor sees the team's live score: a departure punch (16:05, PSW4 gone → 99.5) moves
+    # it on the open supervisor page and on the still open ASN page, neither reloaded
     sup = open_dashboard(browser, stack, token("atasan", ATASAN), period, errors)
     expect(sup.get_by_test_id("team-scores")).to_contain_text("Taufik Hidayat")
     expect(sup.get_by_test_id("team-scores")).to_contain_text("97,5")
+    expect(sup.locator("#live-text")).to_have_text("Langsung", timeout=15_000)
+    sup.evaluate("window.__sameDocument = 'no reload'")
+    r = requests.post(f"{stack.url('kehadiran')}/api/v1/punches", headers=auth(token("device", device_sn="UI01")),
+                      json={"punches": [{"pin": "3", "status": "out",
+                                         "time": datetime(day.year, day.month, day.day, 16, 5, tzinfo=WIB).isoformat()}]},
+                      timeout=10)
+    assert r.status_code == 200, r.text
+    expect(sup.get_by_test_id("team-scores")).to_contain_text("99,5", timeout=30_000)
+    expect(page.get_by_test_id("score-disiplin")).to_have_text("99,5", timeout=30_000)
+    expect(page.get_by_test_id("ledger")).not_to_contain_text("PSW4")
+    assert sup.evaluate("window.__sameDocument") == page.evaluate("window.__sameDocument") == "no reload"
     keep(sup, tmp_path, "dashboard-atasan.png")
     adm = open_dashboard(browser, stack, token("admin", KADIS), period, errors)
     expect(adm.get_by_test_id("admin-devices")).to_contain_text("UI01")
