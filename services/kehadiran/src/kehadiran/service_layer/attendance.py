@@ -16,7 +16,8 @@ from kehadiran.adapters.orm import DaySummaryRow, Device, Employee, PunchRow
 from kehadiran.domain.alerts import CONSECUTIVE_THRESHOLD, cumulative_crossed, longest_tail_run
 from kehadiran.domain.discipline import Punch, summarize_day
 from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
-from kehadiran.service_layer.schedules import daterange, employees_of, leave_on, load_context, track_from, tracked_since
+from kehadiran.service_layer.schedules import (daterange, employees_of, leave_on, load_unit_context, track_from,
+                                               tracked_since, with_shifts)
 from kinerja.events import data_schema, make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED, DISCIPLINE_ALERT, PUNCH_RECORDED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
@@ -70,16 +71,22 @@ def _local(instant: datetime, tz: ZoneInfo) -> datetime:
 
 
 class _Contexts:
-    """Schedule contexts loaded once per (ASN, date) within one command."""
+    """Schedule contexts loaded once per command: the unit-wide part once per (unit, date), the
+    ASN's shifts once per (ASN, date)."""
 
     def __init__(self, session: Session):
         self.session = session
+        self.units: dict[tuple[str, str, date], ScheduleContext] = {}
         self.cache: dict[tuple[str, date], ScheduleContext] = {}
 
     def around(self, emp: Employee, day: date) -> ScheduleContext:
         key = (emp.nip, day)
         if key not in self.cache:
-            self.cache[key] = load_context(self.session, emp, day - timedelta(days=2), day + timedelta(days=2))
+            start, end = day - timedelta(days=2), day + timedelta(days=2)
+            unit_key = (emp.agency, emp.unit, day)
+            if unit_key not in self.units:
+                self.units[unit_key] = load_unit_context(self.session, emp.agency, emp.unit, start, end)
+            self.cache[key] = with_shifts(self.session, self.units[unit_key], emp.nip, start, end)
         return self.cache[key]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import or_, select
@@ -21,29 +22,39 @@ def hours_to_week(hours: dict) -> WeekSchedule:
                          for k, v in hours.items() if v})
 
 
-def load_context(session: Session, emp: Employee, start: date, end: date) -> ScheduleContext:
-    """Everything that decides ``emp``'s windows on the days ``start``..``end``."""
-    unit = session.get(UnitSchedule, (emp.agency, emp.unit))
+def load_unit_context(session: Session, agency: str, unit: str, start: date, end: date) -> ScheduleContext:
+    """The unit-wide part of the context (week, Ramadan, holidays): the same for everyone in the unit."""
+    row = session.get(UnitSchedule, (agency, unit))
     ramadan = session.execute(
         select(RamadanSchedule).where(
-            RamadanSchedule.agency == emp.agency,
-            or_(RamadanSchedule.unit.is_(None), RamadanSchedule.unit == emp.unit),
+            RamadanSchedule.agency == agency,
+            or_(RamadanSchedule.unit.is_(None), RamadanSchedule.unit == unit),
             RamadanSchedule.start_date <= end, RamadanSchedule.end_date >= start,
         ).order_by(RamadanSchedule.unit.is_(None), RamadanSchedule.id)  # a unit's own schedule first
     ).scalars().all()
     holidays = session.execute(
-        select(Holiday.day).where(Holiday.agency == emp.agency, Holiday.day >= start, Holiday.day <= end)
-    ).scalars().all()
-    shifts = session.execute(
-        select(Shift).where(Shift.nip == emp.nip, Shift.day >= start, Shift.day <= end)
+        select(Holiday.day).where(Holiday.agency == agency, Holiday.day >= start, Holiday.day <= end)
     ).scalars().all()
     return ScheduleContext(
-        unit_week=hours_to_week(unit.hours) if unit else DEFAULT_WEEK,
+        unit_week=hours_to_week(row.hours) if row else DEFAULT_WEEK,
         ramadan=tuple((r.start_date, r.end_date, hours_to_week(r.hours)) for r in ramadan),
         holidays=frozenset(holidays),
-        shifts={s.day: (DayHours(time.fromisoformat(s.start), time.fromisoformat(s.end))
-                        if s.start and s.end else None) for s in shifts},
     )
+
+
+def with_shifts(session: Session, unit_ctx: ScheduleContext, nip: str, start: date, end: date) -> ScheduleContext:
+    shifts = session.execute(
+        select(Shift).where(Shift.nip == nip, Shift.day >= start, Shift.day <= end)
+    ).scalars().all()
+    if not shifts:
+        return unit_ctx
+    return replace(unit_ctx, shifts={s.day: (DayHours(time.fromisoformat(s.start), time.fromisoformat(s.end))
+                                             if s.start and s.end else None) for s in shifts})
+
+
+def load_context(session: Session, emp: Employee, start: date, end: date) -> ScheduleContext:
+    """Everything that decides ``emp``'s windows on the days ``start``..``end``."""
+    return with_shifts(session, load_unit_context(session, emp.agency, emp.unit, start, end), emp.nip, start, end)
 
 
 def leave_on(session: Session, nip: str, day: date) -> Leave | None:
