@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 import time
+from decimal import Decimal
 from typing import Callable
 
 from flask import Blueprint, Flask, current_app, jsonify
@@ -54,9 +55,11 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
     app.config["OPENAPI_JSON_PATH"] = "openapi.json"
     app.json.sort_keys = False
     guard_app(app, public_blueprints)
+    enforce_body_limit(app)
     enable_cors(app)
     instrument_app(app, settings.service)  # request latency by route, and GET /metrics
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.ma_plugin.converter.add_attribute_function(_decimal_properties)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     @app.errorhandler(HTTPException)
@@ -70,6 +73,11 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
         if exc.code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
         return response
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError):
+        # a body like [[[[...]]]] exhausts the JSON parser's recursion; the client's fault
+        return jsonify(code=400, status="Bad Request", message="request body is nested too deeply"), 400
 
     @app.errorhandler(DBAPIError)
     def _database_away(exc: DBAPIError):
@@ -86,6 +94,67 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
         return response
 
     return api
+
+
+def unprocessable(message: str, **errors) -> "UnprocessableEntity":
+    """A 422 whose ``message`` is a sentence and whose details go to ``errors``, the same shape as
+    every other error the APIs give."""
+    from werkzeug.exceptions import UnprocessableEntity
+
+    exc = UnprocessableEntity(message)
+    exc.data = {"messages": errors}
+    return exc
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def enforce_body_limit(app: Flask) -> None:
+    """Refuse a body over ``MAX_CONTENT_LENGTH`` with 413 before any view runs, whether or not the
+    view reads it. A chunked body (no Content-Length) is read up to the limit plus one byte, so a
+    larger one is refused rather than cut short silently: a device told ``OK`` must have had every
+    line stored. A view that takes larger uploads says so with ``kinerja_large_body = True`` on
+    its class (or function) and sets ``request.max_content_length`` itself."""
+    from io import BytesIO
+
+    from flask import request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    @app.before_request
+    def _body_limit():
+        if request.method not in BODY_METHODS:
+            return None
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is not None and getattr(getattr(view, "view_class", view), "kinerja_large_body", False):
+            return None
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        length = request.content_length
+        if length is not None:
+            if length > limit:
+                raise RequestEntityTooLarge(f"request body of {length} bytes is over the limit of {limit}")
+            return None
+        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            raw = request.environ["wsgi.input"].read(limit + 1)
+            if len(raw) > limit:
+                raise RequestEntityTooLarge(f"chunked request body is over the limit of {limit} bytes")
+            request.environ["wsgi.input"] = BytesIO(raw)
+            request.environ["CONTENT_LENGTH"] = str(len(raw))
+            request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return None
+
+
+def _decimal_properties(self, field, ret, **kwargs) -> dict:
+    """Decimal fields in the OpenAPI document: a ``string`` (format decimal) when they travel as
+    strings, else a ``number`` whose bounds are numbers, not the strings apispec renders."""
+    from marshmallow import fields as ma_fields
+
+    if not isinstance(field, ma_fields.Decimal):
+        return {}
+    if field.as_string:
+        for bound in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            ret.pop(bound, None)
+        return {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"}
+    return {k: float(ret[k]) for k in ("minimum", "maximum") if isinstance(ret.get(k), (str, Decimal))}
 
 
 class _Cached:

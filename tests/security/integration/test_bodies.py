@@ -47,12 +47,6 @@ def test_an_oversized_body_is_413(route, world_of, security_report):
     resp.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: MAX_CONTENT_LENGTH is only enforced when a view reads the body; a route that takes no body, or a "
-    "JSON route sent an oversized body of another content type (multipart, text), never reads it, so it answers 2xx/4xx instead of 413 "
-    "and, with an all-optional schema, carries out the action as if the body were {} (kinerja/web.py "
-    "could refuse Content-Length > max_body_bytes before the view; the evidence upload's larger limit "
-    "needs an exemption)"))
 def test_an_oversized_body_of_another_content_type_is_413(world_of, security_report):
     not_refused = []
     for route in [r for r in WITH_BODY + NO_BODY_WRITES if not r.rule.endswith("/evidence")]:
@@ -62,7 +56,7 @@ def test_an_oversized_body_of_another_content_type_is_413(world_of, security_rep
             not_refused.append(f"{route.id} -> {resp.status_code}")
         security_report.attempt("oversized body (not JSON)", route.service, route.method, route.rule,
                                 status=resp.status_code,
-                                got_through=None if resp.status_code == 413 else f"KNOWN BUG: {resp.status_code}")
+                                got_through=None if resp.status_code == 413 else f"{resp.status_code}")
         resp.close()
     assert not not_refused, not_refused
 
@@ -105,20 +99,14 @@ def test_malformed_json_is_4xx_with_a_reason(route, world_of, security_report):
         resp.close()
 
 
-# JSON nested 1500 deep (3 KB, under the size limit): webargs' json parsing raises RecursionError,
-# which nothing turns into a 4xx, so every JSON route answers 500. A handler for RecursionError → 400
-# in kinerja/web.py, or catching it where the body is parsed, would fix it.
-DEEP_NESTING = pytest.mark.xfail(strict=True, reason="BUG: deeply nested JSON → 500 (RecursionError)")
-
-
+# JSON nested 1500 deep (3 KB, under the size limit) exhausts the parser's recursion: 400, not 500.
 @params([r for r in WITH_BODY if not r.rule.endswith("/evidence")])
-@DEEP_NESTING
 def test_deeply_nested_json_is_4xx_with_a_reason(route, world_of, security_report):
     w = world_of(route.service)
     resp = w.call(route, bearer(allowed_token(route)), data="[" * 1500 + "]" * 1500, content_type="application/json")
     ok = resp.status_code in (400, 422) and _reason(resp)
     security_report.attempt("malformed JSON (deep nesting)", route.service, route.method, route.rule,
-                            status=resp.status_code, got_through=None if ok else f"KNOWN BUG: {resp.status_code}")
+                            status=resp.status_code, got_through=None if ok else f"{resp.status_code}")
     resp.close()
     assert ok, resp.status_code
 
@@ -197,13 +185,9 @@ def test_malformed_roster_csv_is_reported_by_line(tmp_path, security_report):
         assert ok, (label, result.exception, result.output[:300])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a roster CSV field over 131072 characters makes csv raise _csv.Error('field larger than field "
-    "limit') out of kinerja.cli.roster.parse_roster: `kinerja roster import --dry-run` dies with a traceback "
-    "instead of reporting the line"))
 def test_a_roster_csv_with_a_huge_field_is_reported_by_line(tmp_path, security_report):
     text = "nip,nama,agency,unit,jabatan,atasan_nip,pin\n198501012010011002," + "A" * 200000 + ",dinkes,U,J,,1\n"
     result, ok = _roster_dry_run(tmp_path, "huge field", text)
     security_report.attempt("malformed CSV", "cli", "RUN", "kinerja roster import --dry-run",
-                            got_through=None if ok else f"KNOWN BUG huge field: {result.exception!r}")
+                            got_through=None if ok else f"huge field: {result.exception!r}")
     assert ok, (result.exception, result.output[:300])

@@ -37,16 +37,8 @@ def _send(base, method, path, query, headers, piece):
                             data=_chunks(MAX_BODY * 4, piece), timeout=30)
 
 
-# werkzeug reads a chunked body only up to max_content_length and hands the view the first
-# max_body_bytes without an error (request.get_data() is silently truncated): the device is told
-# OK:<n> for the lines in the first 4 KB and the rest of its batch is lost without a word, or a
-# line cut in half is kept as malformed. iclock's upload could read max+1 bytes and refuse with 413.
-CHUNKED_TRUNCATED = pytest.mark.xfail(strict=True, reason=(
-    "BUG kehadiran /iclock/cdata: a chunked ATTLOG upload over max_body_bytes is silently truncated "
-    "(200 OK:<n>, the rest of the batch lost) instead of 413"))
-
-
-@CHUNKED_TRUNCATED
+# a chunked body over the limit is refused whole (kinerja.web reads limit + 1 bytes), never cut
+# short with OK:<n> for the first part of a device's batch
 def test_a_chunked_oversized_device_upload_is_413(served, security_report):
     w, base = served
     before = w.row_counts()
@@ -54,7 +46,7 @@ def test_a_chunked_oversized_device_upload_is_413(served, security_report):
                  b"3\t2026-01-05 07:31:00\t0\t1\t0\t0\t0\n")
     ok = resp.status_code == 413
     security_report.attempt("oversized body (chunked, real server)", "kehadiran", "POST", "/iclock/cdata",
-                            status=resp.status_code, got_through=None if ok else f"KNOWN BUG: {resp.status_code} "
+                            status=resp.status_code, got_through=None if ok else f"{resp.status_code} "
                             f"{resp.text.strip()[:40]}")
     assert ok, (resp.status_code, resp.text[:200])
     assert w.row_counts() == before

@@ -32,27 +32,12 @@ def _openapi(rule: str) -> str:
 OPERATIONS = sorted({(r.service, r.method, _openapi(r.rule)) for r in PROTECTED
                      if (r.method, _openapi(r.rule)) not in SKIP})
 # operations where schemathesis found a real defect, each named in its xfail reason
-DECIMAL = ("BUG tugas: the OpenAPI document gives Decimal fields type number with `minimum: \"0.00\"` (a string, "
-           "rejected as a schema definition) while the API sends them as strings (\"4.00\")")
-RECAP = ("BUG kehadiran: GET /api/v1/reports/recap?period=0000-01 → 500 (ValueError: year 0 is out of range); "
-         "the period pattern accepts year 0000")
-HOLIDAY_422 = ("BUG kehadiran: POST /api/v1/calendar/holidays {\"csv\": \"name\"} → 422 whose `message` is an object "
-               "({message, rejected}) where the error schema says string (UnprocessableEntity(description=dict))")
 NAIVE = "BUG penilaian: on SQLite the timestamp leaves without an offset (\"2026-11-28T20:35:38.211845\"), not date-time"
 POLICY = "BUG penilaian: PUT /api/v1/policy {\"effective_from\": \"0000-01\"} → 500 (ValueError: year 0 is out of range)"
 KNOWN: dict[tuple[str, str, str, str], str] = {
-    ("kehadiran", "GET", "/api/v1/reports/recap", "admin"): RECAP,
-    ("kehadiran", "POST", "/api/v1/calendar/holidays", "admin"): HOLIDAY_422,
     ("penilaian", "GET", "/api/v1/scores/{nip}", "admin"): NAIVE + " (ScoreOut.updated_at)",
     ("penilaian", "PUT", "/api/v1/organisation-rating", "admin"): NAIVE + " (set_at)",
     ("penilaian", "PUT", "/api/v1/policy", "admin"): POLICY,
-    **{("tugas", m, p, a): DECIMAL for m, p, a in [
-        ("GET", "/api/v1/tasks", "admin"), ("GET", "/api/v1/tasks/{task_id}", "admin"),
-        ("GET", "/api/v1/skp", "admin"), ("GET", "/api/v1/skp/{skp_id}", "admin"),
-        *[(m2, p2, a2) for m2, p2 in [("PATCH", "/api/v1/tasks/{task_id}"), ("POST", "/api/v1/tasks"),
-                                      ("POST", "/api/v1/tasks/{task_id}/accept"),
-                                      ("POST", "/api/v1/tasks/{task_id}/approve")]
-          for a2 in ("admin", "none")]]},
 }
 
 CASES = [pytest.param(s, m, p, auth, id=f"{s} {m} {p} {auth}",

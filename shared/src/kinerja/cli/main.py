@@ -6,6 +6,7 @@
     kinerja broker start|stop|status               the local Kafka broker
     kinerja topics create                          create missing topics
     kinerja demo                                   load the demo agency
+    kinerja scores rebuild [--into URL]            replay the topics into fresh tables, compare with live
 """
 from __future__ import annotations
 
@@ -114,6 +115,43 @@ def device_add(sn, agency, tz, name, url) -> None:
     click.echo(json.dumps(add_device(sn, agency, tz, name, url)))
 
 
+@device.command("status")
+@click.option("--sn", default=None, help="one device; all of the agency's without it")
+@click.option("--url", default=None, help="kehadiran base URL (default KEHADIRAN_URL or :8001)")
+def device_status(sn, url) -> None:
+    """Last contact, records today, firmware and counts a device reported."""
+    base = url or _service_url("kehadiran")
+    path = f"/api/v1/devices/{sn}/status" if sn else "/api/v1/devices/status"
+    resp = requests.get(base + path, headers=_operator_headers(), timeout=10)
+    if resp.status_code >= 400:
+        raise click.ClickException(f"kehadiran answered {resp.status_code}: {resp.text}")
+    click.echo(json.dumps(resp.json(), indent=2))
+
+
+@device.command("command")
+@click.option("--sn", required=True)
+@click.option("--reupload", nargs=2, metavar="START END", default=None,
+              help="ask the device to send its records again, e.g. '2026-11-02 00:00:00' '2026-11-03 00:00:00'")
+@click.option("--push-nip", default=None, help="put an ASN (PIN and name from the roster) on the device")
+@click.option("--raw", default=None, help="a raw ADMS command, e.g. CHECK")
+@click.option("--url", default=None)
+def device_command(sn, reupload, push_nip, raw, url) -> None:
+    """Queue a command the device fetches on its next getrequest."""
+    if sum(x is not None for x in (reupload, push_nip, raw)) != 1:
+        raise click.UsageError("give exactly one of --reupload, --push-nip, --raw")
+    if reupload:
+        body = {"kind": "reupload", "start": reupload[0], "end": reupload[1]}
+    elif push_nip:
+        body = {"kind": "user", "nip": push_nip}
+    else:
+        body = {"command": raw}
+    resp = requests.post(f"{url or _service_url('kehadiran')}/api/v1/devices/{sn}/commands", json=body,
+                         headers=_operator_headers(), timeout=10)
+    if resp.status_code >= 400:
+        raise click.ClickException(f"kehadiran refused the command ({resp.status_code}): {resp.text}")
+    click.echo(json.dumps(resp.json()))
+
+
 # -- broker -----------------------------------------------------------------------------------
 @cli.group()
 def broker() -> None:
@@ -163,6 +201,36 @@ def topics_create(partitions) -> None:
     s = _settings()
     created = ensure_topics(s.kafka_bootstrap, s.topic_prefix, partitions)
     click.echo(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
+
+
+# -- scores -----------------------------------------------------------------------------------
+@cli.group()
+def scores() -> None:
+    """penilaian's scores."""
+
+
+@scores.command("rebuild")
+@click.option("--into", "target_url", default=None,
+              help="database URL to rebuild into (must hold no scores); default: a new SQLite file under var/")
+@click.option("--live-url", default=None, help="penilaian's live database (default: PENILAIAN_DATABASE_URL)")
+@click.option("--batch-size", default=2000, show_default=True, help="events stored per transaction")
+@click.option("--show", default=20, show_default=True, help="differences to print")
+def scores_rebuild(target_url, live_url, batch_size, show) -> None:
+    """Replay kehadiran.v1, tugas.v1, pegawai.v1 and penilaian.v1 from offset 0 into a fresh
+    database and report every difference from the live tables (exit status 1 if any)."""
+    try:
+        from penilaian.entrypoints.rebuild import fresh_sqlite_url, rebuild
+    except ImportError:
+        raise click.ClickException("penilaian is not installed here (pip install -e services/penilaian): "
+                                   "the rebuild runs penilaian's own rules") from None
+    from kinerja.config import load_settings, repo_var_dir
+
+    s = load_settings("penilaian")
+    report = rebuild(bootstrap=s.kafka_bootstrap, prefix=s.topic_prefix, live_url=live_url or s.database_url,
+                     target_url=target_url or fresh_sqlite_url(repo_var_dir() / "rebuild"), tz=s.timezone,
+                     batch_size=batch_size, progress=lambda m: click.echo(m, err=True))
+    click.echo(report.summary(show))
+    sys.exit(1 if report.differences or report.failed else 0)
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -36,7 +36,15 @@ def parse_roster(text: str) -> RosterParse:
         return result
     reader.fieldnames = header
     seen: dict[str, int] = {}
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # e.g. a field over csv's size limit, or a NUL byte: report the line, keep going
+            result.errors.append((reader.line_num, f"unreadable CSV line: {exc}"))
+            continue
         line = reader.line_num
         clean = {k: (row.get(k) or "").strip() for k in COLUMNS}
         data = {

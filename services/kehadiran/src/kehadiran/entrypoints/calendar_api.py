@@ -14,6 +14,7 @@ from kehadiran.entrypoints.wt_schemas import HolidayLoadIn, HolidayLoadOut, Holi
 from kehadiran.service_layer.access import agency_scope
 from kehadiran.service_layer.working_time import add_ramadan, load_holidays
 from kinerja.auth import current_principal, require_auth
+from kinerja.web import unprocessable
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar", description="Holidays and Ramadan schedules")
 
@@ -49,8 +50,7 @@ class Holidays(MethodView):
         with rt.session() as s, s.begin():
             rows, errors = load_holidays(s, rt.outbox, agency, body["csv"], agency_tz=rt.settings.timezone)
         if not rows and errors:
-            raise UnprocessableEntity(description={"message": "no valid line",
-                                                   "rejected": [{"line": n, "error": e} for n, e in errors]})
+            raise unprocessable("no valid line in the CSV", rejected=[{"line": n, "error": e} for n, e in errors])
         return {"loaded": len(rows), "rejected": [{"line": n, "error": e} for n, e in errors]}
 
 

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
-from werkzeug.exceptions import Forbidden, UnprocessableEntity
+from werkzeug.exceptions import Forbidden
 
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from kehadiran.service_layer.schedules import leave_on
 from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem
 from kehadiran.service_layer.attendance import PunchInput, record_punches
 from kinerja.auth import current_principal, require_auth
+from kinerja.web import unprocessable
 
 blp = Blueprint("punches", __name__, url_prefix="/api/v1/punches", description="Punches from phones and devices")
 
@@ -76,7 +77,7 @@ class Punches(MethodView):
                                     agency_tz=settings.timezone, now=now)
         result.rejected = rejected
         if not items and rejected:
-            raise UnprocessableEntity(description={"message": "no valid punch in the batch", "rejected": rejected})
+            raise unprocessable("no valid punch in the batch", rejected=rejected)
         return result.as_dict()
 
 

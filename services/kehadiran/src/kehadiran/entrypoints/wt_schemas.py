@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from kinerja.events.envelope import NIP_PATTERN
 
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 

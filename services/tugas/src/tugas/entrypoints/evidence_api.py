@@ -35,6 +35,8 @@ def _out(row) -> dict:
 
 @blp.route("")
 class Evidence(MethodView):
+    kinerja_large_body = True  # uploads have their own limit (max_evidence_bytes), set in post()
+
     @require_auth("pegawai", "atasan", "admin")
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, EvidenceOut(many=True))
