@@ -12,10 +12,10 @@ KUSTOMIZE_VERSION ?= v5.7.1
 KUSTOMIZE := $(BIN)/kustomize
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration test-e2e test-security test-deploy kustomize broker-start broker-stop clean
+.PHONY: help install run test test-unit test-integration test-e2e test-security test-faults test-deploy kustomize broker-start broker-stop clean
 
 help:
-	@echo "make run | make test | make test-unit | make test-integration | make test-e2e | make test-security | make clean"
+	@echo "make run | make test | make test-unit | make test-integration | make test-e2e | make test-security | make test-faults | make clean"
 
 $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ test-e2e: install
 # the attacks of issue 7 (`make test` runs them too): prints routes covered, attempts, attempts through
 test-security: install
 	$(BIN)/python -m pytest tests/security $(PYTEST_ARGS)
+
+# DESIGN section 4 under faults (broker stopped, PostgreSQL restarted, consumer and relay SIGKILLed,
+# poison, re-sent backlogs); prints the per-scenario table, writes artifacts/faults-report.txt
+test-faults: install
+	scripts/ensure-system-deps.sh --postgres
+	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
 
 test-deploy: install $(KUSTOMIZE)
 	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
