@@ -12,7 +12,7 @@ from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, TUGAS, topic
 from kinerja.testing import wait_until
 from penilaian.adapters.orm import Employee
-from penilaian.entrypoints.consumer import TOPICS, make_handler
+from penilaian.entrypoints.consumer import make_consumer
 from penilaian_testkit import ATASAN, PEG1, at, day_event, make_penilaian, roster_event, task_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 class RunningConsumer:
     def __init__(self, runtime, group_id=None):
         self.stop = threading.Event()
-        self.consumer = runtime.consumer(TOPICS, make_handler(runtime), group_id=group_id)
+        self.consumer = make_consumer(runtime, group_id=group_id)
         self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
         self.thread.start()
 

@@ -151,3 +151,46 @@ class TrainingRow(Base):
     provider: Mapped[str] = mapped_column(String(200))
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DialogRow(Base):
+    """A performance dialogue (dialog kinerja) the ASN and their supervisor held: date, notes and
+    the follow-up they agreed."""
+
+    __tablename__ = "dialogs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), index=True)
+    atasan_nip: Mapped[str] = mapped_column(String(18))
+    period: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(String(4000))
+    follow_up: Mapped[str] = mapped_column(String(4000))
+    values: Mapped[list] = mapped_column(JSON)  # the BerAKHLAK values discussed
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PolicyRow(Base):
+    """One version of an agency's scoring policy, in force from ``effective_from`` (a month's first
+    day) until a later version starts."""
+
+    __tablename__ = "policy_versions"
+    policy_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    values: Mapped[dict] = mapped_column(JSON)  # numbers as decimal strings, distribution_curve
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OrganisationRatingRow(Base):
+    """The organisation's own predikat for a period (it bounds the spread of its ASN's predikat)."""
+
+    __tablename__ = "organisation_ratings"
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    rating_id: Mapped[str] = mapped_column(String(64))
+    predikat: Mapped[str] = mapped_column(String(32))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -67,6 +67,9 @@ class Policy:
     meets_from: Decimal = Decimal("70")
     berakhlak_points: Mapping[str, Decimal] = field(
         default_factory=lambda: {BELOW: Decimal("60"), MEETS: Decimal("80"), ABOVE: Decimal("100")})
+    # the allowed spread of predikat by the organisation's own (None: PermenPANRB 6/2022's default,
+    # ``domain.distribution.DEFAULT_CURVES``); JSON as in ``distribution.curves_from_json``
+    distribution_curve: Mapping | None = field(default=None, compare=False, hash=False)
 
 
 DEFAULT_POLICY = Policy()

@@ -11,7 +11,7 @@ from flask import Flask
 from kinerja.config import load_settings
 from kinerja.logging import configure_logging
 from kinerja.web import configure_app, health_blueprint
-from penilaian.entrypoints import ratings_api, scores_api, training_api
+from penilaian.entrypoints import agency_api, ratings_api, scores_api, training_api
 from penilaian.entrypoints.runtime import SERVICE, make_runtime
 
 
@@ -25,5 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
     api.register_blueprint(scores_api.blp)
     api.register_blueprint(ratings_api.blp)
+    api.register_blueprint(ratings_api.dlg)
     api.register_blueprint(training_api.blp)
+    api.register_blueprint(agency_api.blp)
     return app

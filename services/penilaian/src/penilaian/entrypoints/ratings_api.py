@@ -10,10 +10,10 @@ from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import current_principal, require_auth
 from penilaian.adapters.orm import Employee
-from penilaian.entrypoints.schemas import PeriodArgs, RatingIn, RatingsOut
+from penilaian.entrypoints.schemas import DialogIn, DialogsOut, PeriodArgs, RatingIn, RatingsOut
 from penilaian.entrypoints.scores_api import READERS, _check_nip, _period, authorize_read
-from penilaian.service_layer.scoring import record_rating
-from penilaian.service_layer.views import ratings_view
+from penilaian.service_layer.scoring import record_dialog, record_rating
+from penilaian.service_layer.views import dialogs_view, ratings_view
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1/ratings", description="BerAKHLAK ratings")
 
@@ -54,6 +54,50 @@ class Ratings(MethodView):
                     raise Forbidden("only the ASN and their direct supervisor rate them")
                 rater = "atasan"
             record_rating(session, runtime.outbox, nip=nip, period=period, rater=rater, rated_by=principal.nip,
-                          levels=body["levels"], zone=ZoneInfo(runtime.settings.timezone))
+                          levels=body["levels"], zone=ZoneInfo(runtime.settings.timezone), agency=principal.agency)
         with runtime.session() as session:
             return ratings_view(session, nip, period)
+
+
+dlg = Blueprint("dialogs", __name__, url_prefix="/api/v1/dialogs", description="Dialog kinerja")
+
+
+@dlg.route("/<nip>")
+class Dialogs(MethodView):
+    @require_auth(*READERS)
+    @dlg.doc(security=[{"bearer": []}])
+    @dlg.arguments(PeriodArgs, location="query", error_status_code=400)
+    @dlg.response(200, DialogsOut)
+    def get(self, args, nip):
+        """The performance dialogues recorded for the ASN (for a period, if given)."""
+        _check_nip(nip)
+        period = _period(args) if args.get("period") else None
+        runtime = current_app.extensions["kinerja_runtime"]
+        with runtime.session() as session:
+            authorize_read(session, current_principal(), nip)
+            return dialogs_view(session, nip, period)
+
+    @require_auth("pegawai", "atasan")
+    @dlg.doc(security=[{"bearer": []}])
+    @dlg.arguments(PeriodArgs, location="query", error_status_code=400)
+    @dlg.arguments(DialogIn, error_status_code=400)
+    @dlg.response(201, DialogsOut)
+    def post(self, args, body, nip):
+        """Record a dialog kinerja between the ASN and their direct supervisor (either of the two
+        records it): the date, the notes and the follow-up both agreed."""
+        _check_nip(nip)
+        period = _period(args)
+        principal = current_principal()
+        runtime = current_app.extensions["kinerja_runtime"]
+        with runtime.session() as session, session.begin():
+            emp = session.get(Employee, nip)
+            if emp is None or not emp.atasan_nip:
+                raise Forbidden("the ASN has no direct supervisor on the roster")
+            if principal.nip not in (nip, emp.atasan_nip):
+                raise Forbidden("only the ASN and their direct supervisor record their dialogue")
+            record_dialog(session, runtime.outbox, nip=nip, atasan_nip=emp.atasan_nip, period=period,
+                          day=body["date"], notes=body["notes"], follow_up=body["follow_up"],
+                          values=body["values"], recorded_by=principal.nip,
+                          zone=ZoneInfo(runtime.settings.timezone), agency=emp.agency)
+        with runtime.session() as session:
+            return dialogs_view(session, nip, period)

@@ -173,3 +173,135 @@ class TrainingOut(Schema):
     jp_remaining = fields.Integer()
     met = fields.Boolean()
     suggestions = fields.List(fields.Nested(SuggestionOut))
+
+
+class DialogIn(Schema):
+    date = fields.Date(required=True, metadata={"description": "the day the dialogue was held"})
+    notes = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    follow_up = fields.String(required=True, validate=validate.Length(min=1, max=4000),
+                              metadata={"description": "the follow-up both agreed"})
+    values = fields.List(fields.String(validate=validate.OneOf(BERAKHLAK_VALUES)), load_default=list,
+                         metadata={"description": "the BerAKHLAK values discussed"})
+
+
+class DialogOut(Schema):
+    id = fields.String()
+    nip = fields.String()
+    atasan_nip = fields.String()
+    period = fields.String()
+    date = IsoDate()
+    notes = fields.String()
+    follow_up = fields.String()
+    values = fields.List(fields.String())
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+
+
+class DialogsOut(Schema):
+    nip = fields.String()
+    period = fields.String(allow_none=True)
+    dialogs = fields.List(fields.Nested(DialogOut))
+
+
+class BreachOut(Schema):
+    predikat = fields.List(fields.String())
+    kind = fields.String(metadata={"description": "max: too many; min: too few"})
+    allowed_share = fields.Float()
+    share = fields.Float()
+    count = fields.Integer()
+    limit_count = fields.Integer()
+    description = fields.String()
+
+
+class SpreadFields(Schema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    total = fields.Integer()
+    rated = fields.Integer(metadata={"description": "ASN with a predikat (shares are of these)"})
+    shares = fields.Dict(keys=fields.String(), values=fields.Float())
+    breaches = fields.List(fields.Nested(BreachOut))
+    within_curve = fields.Boolean()
+
+
+class UnitSpreadOut(SpreadFields):
+    unit = fields.String()
+
+
+class CurveMinOut(Schema):
+    predikat = fields.List(fields.String())
+    share = fields.Float()
+    required = fields.Boolean()
+
+
+class AllowedOut(Schema):
+    max = fields.Dict(keys=fields.String(), values=fields.Float())
+    min = fields.List(fields.Nested(CurveMinOut))
+
+
+class DistributionCurveOut(Schema):
+    agency = fields.String()
+    period = fields.String()
+    organisation_predikat = fields.String(allow_none=True, metadata={"description": "null: not set by the admin"})
+    allowed = fields.Nested(AllowedOut, allow_none=True)
+    units = fields.List(fields.Nested(UnitSpreadOut))
+    agency_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    agency_shares = fields.Dict(keys=fields.String(), values=fields.Float())
+    agency_breaches = fields.List(fields.Nested(BreachOut))
+    agency_within_curve = fields.Boolean()
+    total = fields.Integer()
+    units_breaking = fields.List(fields.String())
+
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class PolicyIn(Schema):
+    effective_from = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="YYYY-MM"),
+                                   metadata={"description": "the first month the version is in force (YYYY-MM)"})
+    weight_hasil_kerja = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    weight_perilaku = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    above_from = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    meets_from = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    innovation_points = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    innovation_cap = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    timeliness_penalty_per_day = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    distribution_curve = fields.Dict(load_default=None, allow_none=True,
+                                     metadata={"description": "organisation predikat → {max, min}; null: PermenPANRB 6/2022"})
+
+
+class AgencyArgs(Schema):
+    agency = fields.String(metadata={"description": "operators only; an admin always gets their own agency"})
+
+
+class PolicyVersionOut(Schema):
+    policy_id = fields.String()
+    version = fields.Integer()
+    effective_from = IsoDate()
+    weight_hasil_kerja = fields.String()
+    weight_perilaku = fields.String()
+    above_from = fields.String()
+    meets_from = fields.String()
+    innovation_points = fields.String()
+    innovation_cap = fields.String()
+    timeliness_penalty_per_day = fields.String()
+    distribution_curve = fields.Dict(allow_none=True)
+    set_by = fields.String()
+    set_at = fields.DateTime()
+
+
+class PolicyOut(Schema):
+    agency = fields.String()
+    default = fields.Dict()
+    versions = fields.List(fields.Nested(PolicyVersionOut))
+
+
+class OrganisationRatingIn(Schema):
+    predikat = fields.String(required=True, validate=validate.OneOf(
+        ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]))
+
+
+class OrganisationRatingOut(Schema):
+    agency = fields.String()
+    period = fields.String()
+    predikat = fields.String(allow_none=True)
+    set_by = fields.String(allow_none=True)
+    set_at = fields.DateTime(allow_none=True)

@@ -16,7 +16,7 @@ from kinerja.auth import Principal, current_principal, require_auth
 from kinerja.events.envelope import NIP_PATTERN
 from penilaian.adapters.orm import Employee, ScoreRow
 from penilaian.domain.periods import BadPeriod, Period, parse_period
-from penilaian.entrypoints.schemas import DistributionArgs, DistributionOut, PeriodArgs, ScoreOut, TeamOut
+from penilaian.entrypoints.schemas import DistributionArgs, DistributionCurveOut, PeriodArgs, ScoreOut, TeamOut
 from penilaian.service_layer.views import distribution_view, score_view, team_view
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Live scores, ledger and predikat")
@@ -107,9 +107,10 @@ class Distribution(MethodView):
     @require_auth("admin", "operator")
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(DistributionArgs, location="query", error_status_code=400)
-    @blp.response(200, DistributionOut)
+    @blp.response(200, DistributionCurveOut)
     def get(self, args):
-        """The spread of predikat per unit and for the agency (an admin: their own agency)."""
+        """The spread of predikat per unit and for the agency (an admin: their own agency), held against
+        the spread the organisation's own predikat allows, with the units that break it."""
         period = _period(args)
         principal = current_principal()
         agency = principal.agency if principal.role == "admin" else args.get("agency") or principal.agency

@@ -50,7 +50,8 @@ class Training(MethodView):
                 emp = session.get(Employee, nip)
                 if principal.role != "admin" or emp is None or emp.agency != principal.agency:
                     raise Forbidden("only the ASN, an admin of their agency or an operator records training")
-            record_training(session, nip=nip, title=body["title"], jp=body["jp"], day=body["date"],
-                            provider=body["provider"], recorded_by=principal.sub)
+            record_training(session, runtime.outbox, nip=nip, title=body["title"], jp=body["jp"], day=body["date"],
+                            provider=body["provider"], recorded_by=principal.sub[:64],
+                            zone=ZoneInfo(runtime.settings.timezone), agency=principal.agency)
         with runtime.session() as session:
             return training_view(session, nip, body["date"].year)

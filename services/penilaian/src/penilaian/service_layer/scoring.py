@@ -10,14 +10,21 @@ from decimal import Decimal
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from kinerja.events import make_event
+from kinerja.events import decode_event, make_event
 from kinerja.events.envelope import Event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
-from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.events.penilaian import (
+    DIALOG_RECORDED,
+    ORGANISATION_RATED,
+    POLICY_SET,
+    RATING_RECORDED,
+    SCORE_UPDATED,
+    TRAINING_RECORDED,
+)
 from kinerja.events.tugas import (
     INNOVATION_APPROVED,
     TASK_APPROVED,
@@ -28,8 +35,20 @@ from kinerja.events.tugas import (
     TASK_SUBMITTED,
 )
 from kinerja.messaging.outbox import Outbox
-from penilaian.adapters.orm import DayFactRow, Employee, InnovationFactRow, RatingRow, ScoreRow, TaskFactRow
-from penilaian.domain.periods import Period, periods_containing
+from penilaian.adapters.orm import (
+    DayFactRow,
+    DialogRow,
+    Employee,
+    InnovationFactRow,
+    OrganisationRatingRow,
+    PolicyRow,
+    RatingRow,
+    ScoreRow,
+    TaskFactRow,
+    TrainingRow,
+)
+from penilaian.domain.periods import Period, parse_period, periods_containing
+from penilaian.domain.policy import PolicyVersion, make_policy, policy_in_force, policy_values
 from penilaian.domain.scoring import (
     APPROVED,
     CANCELLED,
@@ -72,31 +91,106 @@ def lock_asn(session: Session, nip: str) -> None:
 
 
 # -- dispatch ----------------------------------------------------------------------------------
+class Touched:
+    """What a batch of events made stale: per NIP the days whose month, quarter and year must be
+    recomputed, the agency to file them under if the roster does not know the ASN, and the event
+    that last made us look (named as ``caused_by`` in the score updates)."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, set[date]] = {}
+        self.agency: dict[str, str] = {}
+        self.cause: dict[str, str] = {}
+
+    def add(self, nip: str, days: Iterable[date], *, agency: str, cause: str) -> None:
+        days = [d for d in days if d is not None]
+        if not days:
+            return
+        self.days.setdefault(nip, set()).update(days)
+        self.agency[nip], self.cause[nip] = agency, cause
+
+
+class Policies:
+    """The policy versions of each agency, read once per transaction (and again after a change)."""
+
+    def __init__(self, session: Session, override: Policy | None = None) -> None:
+        self.session, self.override, self._by_agency = session, override, {}
+
+    def versions(self, agency: str) -> list[PolicyVersion]:
+        if agency not in self._by_agency:
+            self._by_agency[agency] = [
+                PolicyVersion(r.policy_id, r.agency, r.version, r.effective_from, make_policy(r.values))
+                for r in self.session.execute(select(PolicyRow).where(PolicyRow.agency == agency)).scalars()]
+        return self._by_agency[agency]
+
+    def forget(self, agency: str) -> None:
+        self._by_agency.pop(agency, None)
+
+    def for_period(self, agency: str | None, period: Period) -> Policy:
+        if self.override is not None:
+            return self.override
+        return policy_in_force(self.versions(agency), period.start) if agency else DEFAULT_POLICY
+
+
 def apply_event(session: Session, outbox: Outbox, event: Event, *, tz: str,
-                policy: Policy = DEFAULT_POLICY) -> list[ScoreRow]:
-    """Apply one event from ``kehadiran.v1``, ``tugas.v1`` or ``pegawai.v1``; returns the score
-    rows whose values changed. Types that do not bear on scores are accepted and ignored."""
+                policy: Policy | None = None) -> list[ScoreRow]:
+    """Apply one event from ``kehadiran.v1``, ``tugas.v1``, ``pegawai.v1`` or ``penilaian.v1``;
+    returns the score rows whose values changed. Types that do not bear on scores (and
+    penilaian's own score updates) are accepted and ignored."""
+    return apply_batch(session, outbox, [event], tz=tz, policy=policy)
+
+
+def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event], *, tz: str,
+                policy: Policy | None = None) -> list[ScoreRow]:
+    """Store the facts of several events, then recompute each affected ASN once. Gives the same
+    rows as applying the events one by one (scores are a function of the stored facts); the score
+    updates published are the net changes. ``outbox`` None publishes nothing (a rebuild)."""
     zone = ZoneInfo(tz)
-    if event.type == EMPLOYEE_UPSERTED:
+    touched = Touched()
+    policies = Policies(session, policy)
+    for event in events:
+        store_event(session, event, zone, touched, policies)
+    changed: list[ScoreRow] = []
+    for nip in sorted(touched.days):
+        changed += recompute(session, outbox, nip, touched.days[nip], cause=touched.cause[nip],
+                             agency=touched.agency[nip], zone=zone, policies=policies)
+    return changed
+
+
+def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched, policies: Policies) -> None:
+    """Store the fact one event states; note in ``touched`` what must be recomputed."""
+    t = event.type
+    if t == EMPLOYEE_UPSERTED:
         apply_roster(session, event)
-        return []
-    if event.type == DAY_SUMMARIZED:
+    elif t == DAY_SUMMARIZED:
         nip = event.data["nip"]
         lock_asn(session, nip)
-        day = store_day_fact(session, event)
-        return recompute(session, outbox, nip, [day] if day else [], cause=event.id, agency=event.agency, zone=zone, policy=policy)
-    if event.type in TASK_TYPES:
-        touched = store_task_fact(session, event, zone)
-        changed: list[ScoreRow] = []
-        for nip, days in sorted(touched.items()):
-            changed += recompute(session, outbox, nip, days, cause=event.id, agency=event.agency, zone=zone, policy=policy)
-        return changed
-    if event.type == INNOVATION_APPROVED:
+        touched.add(nip, [store_day_fact(session, event)], agency=event.agency, cause=event.id)
+    elif t in TASK_TYPES:
+        for nip, days in sorted(store_task_fact(session, event, zone).items()):
+            touched.add(nip, days, agency=event.agency, cause=event.id)
+    elif t == INNOVATION_APPROVED:
         nip = event.data["nip"]
         lock_asn(session, nip)
-        days = store_innovation(session, event, zone)
-        return recompute(session, outbox, nip, days, cause=event.id, agency=event.agency, zone=zone, policy=policy)
-    return []
+        touched.add(nip, store_innovation(session, event, zone), agency=event.agency, cause=event.id)
+    elif t == RATING_RECORDED:
+        row = store_rating(session, event)
+        if row is not None and row.rater == "atasan":
+            touched.add(row.nip, [parse_period(row.period).start], agency=event.agency, cause=row.rating_id)
+    elif t == TRAINING_RECORDED:
+        store_training(session, event)
+    elif t == DIALOG_RECORDED:
+        store_dialog(session, event)
+    elif t == POLICY_SET:
+        row = store_policy(session, event)
+        if row is not None:
+            policies.forget(row.agency)
+            for nip, period_name in session.execute(select(ScoreRow.nip, ScoreRow.period).where(
+                    ScoreRow.agency == row.agency)).all():
+                start = parse_period(period_name).start
+                if start >= row.effective_from:
+                    touched.add(nip, [start], agency=row.agency, cause=row.policy_id)
+    elif t == ORGANISATION_RATED:
+        store_organisation_rating(session, event)
 
 
 # -- facts -------------------------------------------------------------------------------------
@@ -236,42 +330,30 @@ def rating_for(session: Session, nip: str, period: Period) -> Rating | None:
     return Rating(row.levels, row.rating_id) if row is not None else None
 
 
-def record_rating(session: Session, outbox: Outbox, *, nip: str, period: Period, rater: str, rated_by: str,
-                  levels: dict[str, str], zone: ZoneInfo, now: datetime | None = None) -> RatingRow:
-    """Store (or replace) a rating; the supervisor's moves perilaku kerja, so the period is
-    recomputed and published like any other change."""
-    if rater not in ("atasan", "self"):
-        raise ValueError(rater)
-    now = now or utcnow()
-    lock_asn(session, nip)
-    row = session.get(RatingRow, (nip, period.name, rater))
-    if row is None:
-        row = RatingRow(nip=nip, period=period.name, rater=rater)
-        session.add(row)
-    row.rating_id, row.rated_by, row.levels, row.rated_at = str(uuid.uuid4()), rated_by, dict(levels), now
-    session.flush()
-    if rater == "atasan":
-        emp = session.get(Employee, nip)
-        recompute(session, outbox, nip, [period.start], cause=row.rating_id,
-                  agency=emp.agency if emp is not None else "", zone=zone)
-    return row
-
-
-def score_of(session: Session, nip: str, period: Period, policy: Policy = DEFAULT_POLICY) -> Score:
-    """The score of a period, straight from the facts (what the stored row must equal)."""
+def score_of(session: Session, nip: str, period: Period, policy: Policy | None = None) -> Score:
+    """The score of a period, straight from the facts (what the stored row must equal), by the
+    policy in force for it in the ASN's agency."""
     days, tasks, innovations = load_facts(session, nip, period.start, period.end)
+    if policy is None:
+        emp = session.get(Employee, nip)
+        agency = emp.agency if emp is not None else session.execute(
+            select(ScoreRow.agency).where(ScoreRow.nip == nip).limit(1)).scalar()
+        policy = Policies(session).for_period(agency, period)
     return compute_score(period, days=days, tasks=tasks, innovations=innovations,
                          rating=rating_for(session, nip, period), policy=policy)
 
 
-def recompute(session: Session, outbox: Outbox, nip: str, days: Iterable[date], *, cause: str, agency: str,
-              zone: ZoneInfo, policy: Policy = DEFAULT_POLICY) -> list[ScoreRow]:
-    """Recompute the month, quarter and year of each day from the stored facts; store the rows and
-    publish ``penilaian.score.updated.v1`` for each whose values moved. ``cause`` names the event
-    (or rating) that made us look; ``agency`` is used when the roster does not know the ASN yet."""
+def recompute(session: Session, outbox: Outbox | None, nip: str, days: Iterable[date], *, cause: str, agency: str,
+              zone: ZoneInfo, policies: Policies | None = None) -> list[ScoreRow]:
+    """Recompute the month, quarter and year of each day from the stored facts, each by the policy
+    in force on its first day; store the rows and publish ``penilaian.score.updated.v1`` for each
+    whose values moved. ``cause`` names the event (or rating) that made us look; ``agency`` is used
+    when the roster does not know the ASN yet."""
     periods = sorted({p for day in days for p in periods_containing(day)})
     if not periods:
         return []
+    lock_asn(session, nip)
+    policies = policies or Policies(session)
     emp = session.get(Employee, nip)
     agency = emp.agency if emp is not None else agency
     start, end = min(p.start for p in periods), max(p.end for p in periods)
@@ -281,7 +363,7 @@ def recompute(session: Session, outbox: Outbox, nip: str, days: Iterable[date], 
     events: list[Event] = []
     for period in periods:
         score = compute_score(period, days=days_f, tasks=tasks_f, innovations=innovations_f,
-                              rating=rating_for(session, nip, period), policy=policy)
+                              rating=rating_for(session, nip, period), policy=policies.for_period(agency, period))
         row = session.get(ScoreRow, (nip, period.name))
         before = {f: getattr(row, f) for f in VALUE_FIELDS} if row is not None else None
         if row is None:
@@ -298,8 +380,149 @@ def recompute(session: Session, outbox: Outbox, nip: str, days: Iterable[date], 
             changed.append(row)
             events.append(score_event(nip, agency, period, score, before, emp, cause))
     session.flush()
-    outbox.add_many(session, events)
+    if outbox is not None:
+        outbox.add_many(session, events)
     return changed
+
+
+# -- facts penilaian records itself (ratings, training, dialogs, policy, the organisation's predikat)
+# The API builds the event, applies it here like the consumer would, and puts it in the outbox in
+# the same transaction; the consumer later finds the fact already stored (a no-op), and a rebuild
+# from the topics stores it again.
+def store_rating(session: Session, event: Event) -> RatingRow | None:
+    """Keep the latest rating per (ASN, period, rater) by (rated_at, rating_id); the row when it
+    changed, else None."""
+    d = event.data
+    lock_asn(session, d["nip"])
+    row = session.get(RatingRow, (d["nip"], d["period"], d["rater"]))
+    if row is not None and (as_utc(row.rated_at), row.rating_id) >= (as_utc(d["rated_at"]), d["rating_id"]):
+        return None
+    if row is None:
+        row = RatingRow(nip=d["nip"], period=d["period"], rater=d["rater"])
+        session.add(row)
+    row.rating_id, row.rated_by, row.levels = d["rating_id"], d["rated_by"], dict(d["levels"])
+    row.rated_at = as_utc(d["rated_at"])
+    session.flush()
+    return row
+
+
+def store_training(session: Session, event: Event) -> TrainingRow | None:
+    d = event.data
+    if session.get(TrainingRow, d["training_id"]) is not None:
+        return None
+    row = TrainingRow(id=d["training_id"], nip=d["nip"], title=d["title"], jp=d["jp"], day=d["date"],
+                      provider=d.get("provider") or "", recorded_by=d["recorded_by"], recorded_at=as_utc(d["recorded_at"]))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def store_dialog(session: Session, event: Event) -> DialogRow | None:
+    d = event.data
+    if session.get(DialogRow, d["dialog_id"]) is not None:
+        return None
+    row = DialogRow(id=d["dialog_id"], nip=d["nip"], atasan_nip=d["atasan_nip"], period=d["period"], day=d["date"],
+                    notes=d["notes"], follow_up=d.get("follow_up") or "", values=list(d.get("values") or []),
+                    recorded_by=d["recorded_by"], recorded_at=as_utc(d["recorded_at"]))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def store_policy(session: Session, event: Event) -> PolicyRow | None:
+    d = event.data
+    if session.get(PolicyRow, d["policy_id"]) is not None:
+        return None
+    values = policy_values(make_policy(d))
+    row = PolicyRow(policy_id=d["policy_id"], agency=d["agency"], version=d["version"],
+                    effective_from=d["effective_from"].replace(day=1), values=values, set_by=d["set_by"],
+                    set_at=as_utc(d["set_at"]))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def store_organisation_rating(session: Session, event: Event) -> OrganisationRatingRow | None:
+    d = event.data
+    row = session.get(OrganisationRatingRow, (d["agency"], d["period"]))
+    if row is not None and (as_utc(row.set_at), row.rating_id) >= (as_utc(d["set_at"]), d["rating_id"]):
+        return None
+    if row is None:
+        row = OrganisationRatingRow(agency=d["agency"], period=d["period"])
+        session.add(row)
+    row.rating_id, row.predikat, row.set_by, row.set_at = d["rating_id"], d["predikat"], d["set_by"], as_utc(d["set_at"])
+    session.flush()
+    return row
+
+
+def _record(session: Session, outbox: Outbox, event: Event, zone: ZoneInfo) -> None:
+    # apply the event as the consumer will see it (encoded, then decoded with its schema)
+    apply_batch(session, outbox, [decode_event(event.to_bytes())], tz=zone.key)
+    outbox.add(session, event)
+
+
+def agency_of(session: Session, nip: str, default: str) -> str:
+    emp = session.get(Employee, nip)
+    return emp.agency if emp is not None else default
+
+
+def record_rating(session: Session, outbox: Outbox, *, nip: str, period: Period, rater: str, rated_by: str,
+                  levels: dict[str, str], zone: ZoneInfo, now: datetime | None = None,
+                  agency: str = "-") -> RatingRow:
+    """Store (or replace) a rating and publish it; the supervisor's moves perilaku kerja, so the
+    period is recomputed and published like any other change."""
+    if rater not in ("atasan", "self"):
+        raise ValueError(rater)
+    event = make_event(RATING_RECORDED, subject=nip, agency=agency_of(session, nip, agency), source=SOURCE,
+                       data={"rating_id": str(uuid.uuid4()), "nip": nip, "period": period.name, "rater": rater,
+                             "rated_by": rated_by, "levels": dict(levels), "rated_at": now or utcnow()})
+    _record(session, outbox, event, zone)
+    return session.get(RatingRow, (nip, period.name, rater))
+
+
+def record_training(session: Session, outbox: Outbox, *, nip: str, title: str, jp: int, day: date, provider: str,
+                    recorded_by: str, zone: ZoneInfo, now: datetime | None = None, agency: str = "-") -> TrainingRow:
+    event = make_event(TRAINING_RECORDED, subject=nip, agency=agency_of(session, nip, agency), source=SOURCE,
+                       data={"training_id": str(uuid.uuid4()), "nip": nip, "title": title, "jp": jp, "date": day,
+                             "provider": provider, "recorded_by": recorded_by, "recorded_at": now or utcnow()})
+    _record(session, outbox, event, zone)
+    return session.get(TrainingRow, event.data["training_id"])
+
+
+def record_dialog(session: Session, outbox: Outbox, *, nip: str, atasan_nip: str, period: Period, day: date,
+                  notes: str, follow_up: str, values: list[str], recorded_by: str, zone: ZoneInfo,
+                  now: datetime | None = None, agency: str = "-") -> DialogRow:
+    event = make_event(DIALOG_RECORDED, subject=nip, agency=agency_of(session, nip, agency), source=SOURCE,
+                       data={"dialog_id": str(uuid.uuid4()), "nip": nip, "atasan_nip": atasan_nip,
+                             "period": period.name, "date": day, "notes": notes, "follow_up": follow_up,
+                             "values": list(values), "recorded_by": recorded_by, "recorded_at": now or utcnow()})
+    _record(session, outbox, event, zone)
+    return session.get(DialogRow, event.data["dialog_id"])
+
+
+def set_policy(session: Session, outbox: Outbox, *, agency: str, effective_from: date, values: dict[str, Any],
+               set_by: str, zone: ZoneInfo, now: datetime | None = None) -> PolicyRow:
+    """A new version of the agency's policy from ``effective_from``'s month; the agency's periods
+    from then on are recomputed (raises BadPolicy for numbers that make no sense)."""
+    policy = make_policy(values)
+    if session.get_bind().dialect.name == "postgresql":  # serialise version numbers per agency
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "penilaian-policy:" + agency})
+    version = (session.execute(select(func.max(PolicyRow.version)).where(PolicyRow.agency == agency)).scalar() or 0) + 1
+    event = make_event(POLICY_SET, subject=agency, agency=agency, source=SOURCE,
+                       data={"policy_id": str(uuid.uuid4()), "agency": agency, "version": version,
+                             "effective_from": effective_from.replace(day=1), **policy_values(policy),
+                             "set_by": set_by, "set_at": now or utcnow()})
+    _record(session, outbox, event, zone)
+    return session.get(PolicyRow, event.data["policy_id"])
+
+
+def rate_organisation(session: Session, outbox: Outbox, *, agency: str, period: Period, predikat: str, set_by: str,
+                      zone: ZoneInfo, now: datetime | None = None) -> OrganisationRatingRow:
+    event = make_event(ORGANISATION_RATED, subject=agency, agency=agency, source=SOURCE,
+                       data={"rating_id": str(uuid.uuid4()), "agency": agency, "period": period.name,
+                             "predikat": predikat, "set_by": set_by, "set_at": now or utcnow()})
+    _record(session, outbox, event, zone)
+    return session.get(OrganisationRatingRow, (agency, period.name))
 
 
 def write_score(row: ScoreRow, score: Score, *, agency: str, now: datetime) -> None:

@@ -2,8 +2,7 @@
 drawn from the year's weak components."""
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -13,13 +12,8 @@ from penilaian.adapters.orm import DayFactRow, TaskFactRow, TrainingRow
 from penilaian.domain.competency import jp_progress, suggest_training
 
 
-def record_training(session: Session, *, nip: str, title: str, jp: int, day: date, provider: str,
-                    recorded_by: str, now: datetime | None = None) -> TrainingRow:
-    row = TrainingRow(id=str(uuid.uuid4()), nip=nip, title=title, jp=jp, day=day, provider=provider,
-                      recorded_by=recorded_by, recorded_at=now or datetime.now(timezone.utc))
-    session.add(row)
-    session.flush()
-    return row
+# recording a training: ``service_layer.scoring.record_training`` (row + event, one transaction)
+from penilaian.service_layer.scoring import record_training  # noqa: E402,F401
 
 
 def training_view(session: Session, nip: str, year: int) -> dict[str, Any]:

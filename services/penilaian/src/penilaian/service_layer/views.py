@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.orm import Employee, RatingRow, ScoreRow
+from penilaian.adapters.orm import DialogRow, Employee, OrganisationRatingRow, PolicyRow, RatingRow, ScoreRow
+from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
 from penilaian.domain.scoring import compare_ratings
 from penilaian.domain.periods import Period
-from penilaian.service_layer.scoring import score_detail, score_of
+from penilaian.service_layer.scoring import Policies, score_detail, score_of
 
 VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "predikat")
 
@@ -67,9 +68,28 @@ def ratings_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
             "values": [v.__dict__ for v in values], "dialog_needed": any(v.dialog_needed for v in values)}
 
 
+def organisation_rating(session: Session, agency: str, period: Period) -> OrganisationRatingRow | None:
+    """The organisation's predikat set for the period, else the one set for its year."""
+    row = session.get(OrganisationRatingRow, (agency, period.name))
+    if row is None and period.kind != "year":
+        row = session.get(OrganisationRatingRow, (agency, str(period.start.year)))
+    return row
+
+
+def _spread(counts: dict[str, int], curve) -> dict[str, Any]:
+    breaches = check(counts, curve)
+    return {"counts": counts, "total": sum(counts.values()), "rated": sum(counts.get(p, 0) for p in RATED),
+            "shares": {p: float(v) for p, v in shares(counts).items()},
+            "breaches": [{"predikat": list(b.predikat), "kind": b.kind, "allowed_share": float(b.allowed),
+                          "share": float(round(b.actual, 4)), "count": b.count, "limit_count": b.limit_count,
+                          "description": b.describe()} for b in breaches],
+            "within_curve": not breaches}
+
+
 def distribution_view(session: Session, agency: str, period: Period) -> dict[str, Any]:
-    """How many ASN of each unit (and of the agency) hold each predikat for the period; active ASN
-    without a score count as "Belum dinilai"."""
+    """How many ASN of each unit (and of the agency) hold each predikat for the period (active ASN
+    without a score count as "Belum dinilai"), their shares of the rated ASN, held against the
+    spread the organisation's own predikat allows (PermenPANRB 6/2022, or the agency's policy)."""
     from kinerja.events.penilaian import PREDIKATS
 
     members = session.execute(
@@ -78,6 +98,9 @@ def distribution_view(session: Session, agency: str, period: Period) -> dict[str
     predikat_of = dict(session.execute(
         select(ScoreRow.nip, ScoreRow.predikat).where(ScoreRow.period == period.name, ScoreRow.agency == agency)
     ).all())
+    org = organisation_rating(session, agency, period)
+    policy = Policies(session).for_period(agency, period)
+    curve = curves_from_json(policy.distribution_curve).get(org.predikat) if org is not None else None
     empty = {p: 0 for p in PREDIKATS}
     units: dict[str, dict[str, int]] = {}
     overall = dict(empty)
@@ -85,6 +108,39 @@ def distribution_view(session: Session, agency: str, period: Period) -> dict[str
         p = predikat_of.get(m.nip, "Belum dinilai")
         units.setdefault(m.unit, dict(empty))[p] += 1
         overall[p] += 1
+    unit_views = [{"unit": u, **_spread(c, curve)} for u, c in sorted(units.items())]
+    agency_view = _spread(overall, curve)
     return {"agency": agency, "period": period.name,
-            "units": [{"unit": u, "counts": c, "total": sum(c.values())} for u, c in sorted(units.items())],
-            "agency_counts": overall, "total": len(members)}
+            "organisation_predikat": org.predikat if org is not None else None,
+            "allowed": None if curve is None else {
+                "max": {p: float(s) for p, s in curve.maxima.items()},
+                "min": [{"predikat": list(m.predikat), "share": float(m.share), "required": m.required}
+                        for m in curve.minima]},
+            "units": unit_views,
+            "agency_counts": overall, "agency_shares": agency_view["shares"], "agency_breaches": agency_view["breaches"],
+            "agency_within_curve": agency_view["within_curve"], "total": len(members),
+            "units_breaking": [u["unit"] for u in unit_views if not u["within_curve"]]}
+
+
+def dialogs_view(session: Session, nip: str, period: Period | None = None) -> dict[str, Any]:
+    query = select(DialogRow).where(DialogRow.nip == nip)
+    if period is not None:
+        query = query.where(DialogRow.period == period.name)
+    rows = session.execute(query.order_by(DialogRow.day, DialogRow.recorded_at, DialogRow.id)).scalars().all()
+    return {"nip": nip, "period": period.name if period else None,
+            "dialogs": [{"id": r.id, "nip": r.nip, "atasan_nip": r.atasan_nip, "period": r.period,
+                         "date": r.day.isoformat(), "notes": r.notes, "follow_up": r.follow_up, "values": r.values,
+                         "recorded_by": r.recorded_by, "recorded_at": r.recorded_at} for r in rows]}
+
+
+def policy_view(session: Session, agency: str) -> dict[str, Any]:
+    from penilaian.domain.policy import policy_values
+    from penilaian.domain.scoring import DEFAULT_POLICY
+
+    rows = session.execute(select(PolicyRow).where(PolicyRow.agency == agency)
+                           .order_by(PolicyRow.effective_from, PolicyRow.version, PolicyRow.policy_id)).scalars().all()
+    return {"agency": agency, "default": {**policy_values(DEFAULT_POLICY),
+                                          "distribution_curve": curves_to_json(DEFAULT_CURVES)},
+            "versions": [{"policy_id": r.policy_id, "version": r.version,
+                          "effective_from": r.effective_from.isoformat(), **r.values, "set_by": r.set_by,
+                          "set_at": r.set_at} for r in rows]}

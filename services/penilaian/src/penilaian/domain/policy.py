@@ -1,0 +1,67 @@
+"""An agency's scoring policy, versioned: each version is in force from the first day of a month
+until a later one takes over; a period is scored by the version in force on its first day. Pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+from penilaian.domain.distribution import curves_from_json
+from penilaian.domain.scoring import DEFAULT_POLICY, Policy
+
+NUMBERS = ("weight_hasil_kerja", "weight_perilaku", "above_from", "meets_from", "innovation_points",
+           "innovation_cap", "timeliness_penalty_per_day")
+
+
+class BadPolicy(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    policy_id: str
+    agency: str
+    version: int
+    effective_from: date  # the first day of a month
+    policy: Policy
+
+    @property
+    def order(self) -> tuple:
+        return (self.effective_from, self.version, self.policy_id)
+
+
+def policy_in_force(versions: Iterable[PolicyVersion], day: date) -> Policy:
+    """The version with the latest start on or before ``day`` (a later version number wins among
+    those starting the same month); the DESIGN defaults when none has started."""
+    started = [v for v in versions if v.effective_from <= day]
+    return max(started, key=lambda v: v.order).policy if started else DEFAULT_POLICY
+
+
+def policy_values(policy: Policy) -> dict[str, Any]:
+    return {**{k: str(getattr(policy, k)) for k in NUMBERS}, "distribution_curve": policy.distribution_curve}
+
+
+def make_policy(values: Mapping[str, Any]) -> Policy:
+    """A policy from its numbers (missing ones keep the DESIGN default); raises BadPolicy."""
+    try:
+        nums = {k: Decimal(str(values[k])) if values.get(k) is not None else getattr(DEFAULT_POLICY, k)
+                for k in NUMBERS}
+    except (InvalidOperation, ValueError) as exc:
+        raise BadPolicy(f"not a number: {exc}") from None
+    if any(not v.is_finite() for v in nums.values()):
+        raise BadPolicy("numbers must be finite")
+    if nums["weight_hasil_kerja"] <= 0 or nums["weight_perilaku"] <= 0:
+        raise BadPolicy("weights must be positive")
+    if not Decimal(0) <= nums["meets_from"] <= nums["above_from"] <= Decimal(100):
+        raise BadPolicy("0 ≤ meets_from ≤ above_from ≤ 100")
+    for k in ("innovation_points", "innovation_cap", "timeliness_penalty_per_day"):
+        if nums[k] < 0 or nums[k] > 100:
+            raise BadPolicy(f"{k} must be between 0 and 100")
+    curve = values.get("distribution_curve")
+    if curve is not None:
+        try:
+            curves_from_json(curve)
+        except (ValueError, TypeError, AttributeError, KeyError, InvalidOperation) as exc:
+            raise BadPolicy(f"distribution_curve: {exc}") from None
+    return Policy(**nums, distribution_curve=curve)

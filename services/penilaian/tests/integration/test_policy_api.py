@@ -1,0 +1,142 @@
+"""Policy per agency, versioned: ``PUT /api/v1/policy`` makes a new version from a month on, a
+period is scored by the version in force on its first day, the agency's affected periods are
+recomputed (and only those), and the versions are events a fresh database restores (SQLite and
+PostgreSQL)."""
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from kinerja.events import decode_event
+from kinerja.events.penilaian import POLICY_SET, SCORE_UPDATED
+from kinerja.events.tugas import TASK_APPROVED
+from penilaian.entrypoints.app import create_app
+from penilaian_testkit import (
+    AGENCY,
+    FOREIGN,
+    FOREIGN_PEG,
+    KEPALA,
+    PEG1,
+    ROSTER,
+    WIB,
+    at,
+    day_event,
+    innovation_event,
+    make_penilaian,
+    roster_event,
+    task_event,
+)
+
+pytestmark = pytest.mark.integration
+
+DUE = date(2026, 11, 10)
+UPSTREAM = [
+    *[roster_event(nip, nama, agency, atasan) for nip, nama, agency, atasan in ROSTER],
+    day_event(PEG1, date(2026, 10, 6), ("TK", "4")),  # October: disiplin 96
+    day_event(PEG1, date(2026, 11, 3), ("TK", "4")),  # November: disiplin 96
+    # submitted 2 days late: timeliness 80 by default; quantity 100, quality 85 → 88.33
+    task_event(TASK_APPROVED, PEG1, "x", "approved", DUE, at=at(DUE + timedelta(days=3)), realised="10", quality=85,
+               submitted_at=at(DUE + timedelta(days=2)), approved_at=at(DUE + timedelta(days=3))),
+    innovation_event(PEG1, "ino-1", datetime(2026, 11, 12, 10, tzinfo=WIB)),
+    innovation_event(PEG1, "ino-2", datetime(2026, 11, 13, 10, tzinfo=WIB)),
+    day_event(FOREIGN_PEG, date(2026, 11, 3), ("TK", "4"), agency=FOREIGN),
+]
+
+
+@pytest.fixture
+def api(penilaian):
+    penilaian.apply(*UPSTREAM)
+    app = create_app({"database_url": penilaian.url})
+    c = app.test_client()
+
+    def call(method, path, nip=KEPALA, role="admin", body=None, agency=AGENCY):
+        return c.open(path, method=method, json=body,
+                      headers={"Authorization": f"Bearer {penilaian.token(nip, role, agency)}"})
+
+    call.p = penilaian
+    yield call
+    app.extensions["kinerja_runtime"].dispose()
+
+
+def values(p, nip, period):
+    r = p.score(nip, period)
+    return (r.produktivitas, r.perilaku, r.total, r.predikat)
+
+
+def test_a_new_version_scores_the_months_from_its_start_and_recomputes_them(api, tmp_path):
+    p = api.p
+    # defaults: produktivitas 88.33 + 5 + 5 = 98.33; perilaku 96; total 0.6 × 98.33 + 0.4 × 96 = 97.40
+    assert values(p, PEG1, "2026-11") == (D("98.33"), D("96.00"), D("97.40"), "Sangat Baik")
+    october, q4, foreign = p.score(PEG1, "2026-10").updated_at, p.score(PEG1, "2026-Q4"), p.score(FOREIGN_PEG, "2026-11")
+    r = api("PUT", "/api/v1/policy", body={
+        "effective_from": "2026-11", "weight_hasil_kerja": "1", "weight_perilaku": "1", "above_from": "99",
+        "meets_from": "75", "innovation_points": "3", "innovation_cap": "4", "timeliness_penalty_per_day": "5"})
+    assert r.status_code == 200, r.json
+    assert [(v["version"], v["effective_from"], v["innovation_points"]) for v in r.json["versions"]] == [
+        (1, "2026-11-01", "3")]
+    # timeliness 90 → task (100 + 85 + 90) / 3 = 91.67; + 3 + 1 (cap 4) = 95.67; total (95.67 + 96) / 2 = 95.84;
+    # both under 99 and over 75: meets × meets = Baik
+    assert values(p, PEG1, "2026-11") == (D("95.67"), D("96.00"), D("95.84"), "Baik")
+    rules = [e["rule"] for e in p.score(PEG1, "2026-11").detail["ledger"]]
+    assert any("+3" in x for x in rules) and any("+1" in x for x in rules)
+    # the quarter and the year start before the version: still the defaults; October untouched
+    assert p.score(PEG1, "2026-Q4").total == q4.total and p.score(PEG1, "2026-10").updated_at == october
+    assert p.score(FOREIGN_PEG, "2026-11").updated_at == foreign.updated_at  # another agency
+    published = [e for e in p.outbox() if e["type"] == SCORE_UPDATED and e["data"]["period"] == "2026-11"
+                 and e["subject"] == PEG1]
+    assert published[-1]["data"]["total"] == 95.84 and published[-1]["data"]["predikat"] == "Baik"
+
+    # version 2 from December changes nothing in November; version 3 from November again replaces version 1
+    assert api("PUT", "/api/v1/policy", body={"effective_from": "2026-12"}).status_code == 200
+    assert values(p, PEG1, "2026-11") == (D("95.67"), D("96.00"), D("95.84"), "Baik")
+    r = api("PUT", "/api/v1/policy", body={"effective_from": "2026-11", "above_from": "95"})
+    assert [v["version"] for v in r.json["versions"]] == [1, 3, 2]
+    # defaults but above from 95: 98.33 and 96 both above → Sangat Baik
+    assert values(p, PEG1, "2026-11") == (D("98.33"), D("96.00"), D("97.40"), "Sangat Baik")
+    # a score read for a period no event touched is computed by the policy in force too
+    assert api("GET", f"/api/v1/scores/{PEG1}?period=2026-12", PEG1, "pegawai").json["predikat"] == "Belum dinilai"
+
+    # the versions are events: a fresh database fed the topics in any order gives the same scores
+    policies = [decode_event(json.dumps(e).encode()) for e in p.outbox() if e["type"] == POLICY_SET]
+    assert [e.data["version"] for e in policies] == [1, 2, 3] and {e.subject for e in policies} == {AGENCY}
+    fresh = make_penilaian(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        fresh.apply(policies[2], *UPSTREAM[:8], policies[0], *UPSTREAM[8:], policies[1])
+        assert fresh.scores() == p.scores()
+        fresh.apply(*policies)  # again: nothing moves
+        assert fresh.scores() == p.scores()
+    finally:
+        fresh.runtime.dispose()
+
+
+@pytest.mark.parametrize("body", [
+    {"weight_hasil_kerja": "0.6"},  # no effective_from
+    {"effective_from": "2026-13"},
+    {"effective_from": "2026-11", "weight_perilaku": "0"},
+    {"effective_from": "2026-11", "above_from": "60", "meets_from": "70"},
+    {"effective_from": "2026-11", "innovation_points": "-1"},
+    {"effective_from": "2026-11", "timeliness_penalty_per_day": "abc"},
+    {"effective_from": "2026-11", "distribution_curve": {"Luar Biasa": {"max": {"Baik": "0.5"}}}},
+    {"effective_from": "2026-11", "distribution_curve": {"Baik": {"max": {"Baik": "1.5"}}}},
+])
+def test_a_bad_policy_is_400_and_changes_nothing(api, body):
+    before = api.p.scores()
+    r = api("PUT", "/api/v1/policy", body=body)
+    assert r.status_code == 400, r.json
+    assert api("GET", "/api/v1/policy").json["versions"] == [] and api.p.scores() == before
+
+
+@pytest.mark.parametrize("nip,role,expected", [(PEG1, "pegawai", 403), (KEPALA, "atasan", 403),
+                                               (None, "operator", 403)])
+def test_only_an_admin_sets_the_policy(api, nip, role, expected):
+    assert api("PUT", "/api/v1/policy", nip, role, {"effective_from": "2026-11"}).status_code == expected
+    assert api("GET", "/api/v1/policy").json["versions"] == []
+
+
+def test_an_admin_reads_only_their_agency_policy(api):
+    assert api("GET", f"/api/v1/policy?agency={FOREIGN}").status_code == 403
+    body = api("GET", "/api/v1/policy").json
+    assert body["agency"] == AGENCY and body["default"]["weight_hasil_kerja"] == "0.6"
+    assert body["default"]["distribution_curve"]["Baik"]["max"] == {"Baik": "0.7"}
+    assert api("GET", f"/api/v1/policy?agency={FOREIGN}", None, "operator").json["agency"] == FOREIGN
