@@ -69,3 +69,16 @@ def test_a_batch_applies_once_and_a_failing_batch_falls_back(database_url, monke
         ids = set(s.execute(select(p.runtime.processed_table.c.event_id)).scalars())
     assert fine.id in ids and poison.id not in ids and len(ids) == 4
     p.runtime.dispose()
+
+
+def test_a_batch_counts_applied_events_by_type_like_the_shared_consumer(sqlite_url):
+    from kinerja import metrics
+
+    p = make_penilaian(sqlite_url)
+    c = make_consumer(p.runtime, batch_size=100, group_id="g-metrics")
+    before = metrics.EVENTS_APPLIED.labels("g-metrics", "t.kehadiran.v1", "kehadiran.day.summarized.v1")._value.get()
+    events = [day_event(PEG1, date(2026, 11, d)) for d in (3, 4)]
+    assert c.process_batch([msg(e, i) for i, e in enumerate(events)], threading.Event())
+    after = metrics.EVENTS_APPLIED.labels("g-metrics", "t.kehadiran.v1", "kehadiran.day.summarized.v1")._value.get()
+    assert after - before == 2
+    p.runtime.dispose()

@@ -117,8 +117,8 @@ class PenilaianConsumer(IdempotentConsumer):
         for event in fresh:
             self.stats.applied += 1
             self.stats.by_type[event.type] = self.stats.by_type.get(event.type, 0) + 1
-        for msg_topic, n in _count_topics(events, fresh).items():
-            metrics.EVENTS_APPLIED.labels(self.group_id, msg_topic, "batch").inc(n)
+        for (msg_topic, event_type), n in _count_applied(events, fresh).items():
+            metrics.EVENTS_APPLIED.labels(self.group_id, msg_topic, event_type).inc(n)
         return True
 
     def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None):
@@ -160,12 +160,13 @@ class PenilaianConsumer(IdempotentConsumer):
         return self.stats
 
 
-def _count_topics(events, fresh) -> dict[str, int]:
+def _count_applied(events, fresh) -> dict[tuple[str, str], int]:
+    """Applied events per (topic, type), for the same counter the shared consumer keeps."""
     ids = {e.id for e in fresh}
-    out: dict[str, int] = {}
+    out: dict[tuple[str, str], int] = {}
     for event, msg in events:
         if event.id in ids:
-            out[msg.topic] = out.get(msg.topic, 0) + 1
+            out[(msg.topic, event.type)] = out.get((msg.topic, event.type), 0) + 1
             ids.discard(event.id)
     return out
 
