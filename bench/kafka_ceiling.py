@@ -1,0 +1,291 @@
+"""The ceiling: raw kafka-python produce-and-consume of the system's own payloads on a local broker,
+and every other benchmark's latest figure as a ratio to it. Not part of the test suite.
+
+Payloads are real event envelopes (``kehadiran.punch.recorded.v1`` and ``kehadiran.day.summarized.v1``
+from ``penilaian.synthetic``), keyed by NIP, on a fresh 6-partition topic. Measured:
+
+- produce msgs/s: one producer from ``kinerja.messaging.producer.make_producer`` (idempotent,
+  ``acks=all``, linger 5 ms: exactly the services' settings), send everything, flush;
+- consume msgs/s: one KafkaConsumer reading the topic from offset 0 to its end;
+- produce → consume latency at a steady offered rate (100, 500, 1,000 msgs/s; open loop: each send
+  is scheduled at its time whatever happened before), the consumer in its own process; latency =
+  consumer's receipt − the send time carried in a header.
+
+Then reads ``artifacts/bench/*.json`` (and the latest sections of BENCHMARKS.md for benchmarks that
+write no JSON) and prints each figure as a ratio to the ceiling.
+
+    .venv/bin/python bench/kafka_ceiling.py --runs 3 --append BENCHMARKS.md
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (ROOT, append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
+                      pcts_ms, read_result, spread, write_result)
+
+
+def payloads(n: int = 2000) -> list[tuple[bytes, bytes]]:
+    from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
+    from penilaian.synthetic import generate_month
+
+    month = generate_month(60, agency="bench", seed=7)
+    out = [(e.key.encode() if isinstance(e.key, str) else e.key, e.to_bytes())
+           for _, e in month.events if e.type in (PUNCH_RECORDED, DAY_SUMMARIZED)]
+    return out[:n]
+
+
+def fresh_topic(bootstrap: str, partitions: int) -> str:
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    name = "ceiling-" + uuid.uuid4().hex[:10]
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-ceiling")
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1)], timeout_ms=30000)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            d = admin.describe_topics([name])
+            if d and d[0].get("partitions") and all(p.get("leader_id", -1) >= 0 for p in d[0]["partitions"]):
+                break
+            time.sleep(0.2)
+    finally:
+        admin.close()
+    return name
+
+
+def produce_all(bootstrap: str, name: str, data: list, n: int) -> float:
+    from kinerja.messaging.producer import make_producer
+
+    producer = make_producer(bootstrap, client_id="bench-ceiling")
+    producer.send(name, key=b"warm", value=b"{}").get(30)
+    began = time.perf_counter()
+    for i in range(n):
+        k, v = data[i % len(data)]
+        producer.send(name, key=k, value=v)
+    producer.flush(timeout=600)
+    elapsed = time.perf_counter() - began
+    producer.close(timeout=10)
+    return n / elapsed
+
+
+def consume_all(bootstrap: str, name: str, n: int, partitions: int) -> float:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             client_id="bench-ceiling-consumer", max_poll_records=500)
+    tps = [TopicPartition(name, p) for p in range(partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    ends = consumer.end_offsets(tps)
+    total_end = sum(ends.values())
+    got = 0
+    began = None
+    while got < min(n, total_end):
+        records = consumer.poll(timeout_ms=1000)
+        if began is None and records:
+            began = time.perf_counter()
+        got += sum(len(v) for v in records.values())
+    elapsed = time.perf_counter() - began
+    consumer.close()
+    return got / elapsed
+
+
+def latency_consumer(bootstrap: str, name: str, partitions: int, expected: int, conn) -> None:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             client_id="bench-ceiling-latency", max_poll_records=500)
+    tps = [TopicPartition(name, p) for p in range(partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_end(*tps)
+    for tp in tps:
+        consumer.position(tp)
+    conn.send("ready")
+    lat = []
+    deadline = None
+    while len(lat) < expected:
+        for msgs in consumer.poll(timeout_ms=200).values():
+            now = time.time()
+            for m in msgs:
+                sent = dict(m.headers or []).get("t")
+                if sent:
+                    lat.append(now - float(sent))
+        if conn.poll():
+            conn.recv()  # the producer is done: give the rest 30 s
+            deadline = time.monotonic() + 30
+        if deadline and time.monotonic() > deadline:
+            break
+    consumer.close()
+    conn.send(lat)
+
+
+def latency_at(bootstrap: str, data: list, rate: int, seconds: float, partitions: int) -> dict:
+    from kinerja.messaging.producer import make_producer
+
+    name = fresh_topic(bootstrap, partitions)
+    n = int(rate * seconds)
+    parent, child = mp.get_context("spawn").Pipe()
+    proc = mp.get_context("spawn").Process(target=latency_consumer, args=(bootstrap, name, partitions, n, child))
+    proc.start()
+    assert parent.poll(60), "latency consumer did not start"
+    parent.recv()
+    producer = make_producer(bootstrap, client_id="bench-ceiling-rate")
+    producer.send(name, key=b"warm", value=b"{}").get(30)
+    began = time.perf_counter()
+    max_lag = 0.0
+    for i in range(n):
+        due = began + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            max_lag = max(max_lag, -delay)
+        k, v = data[i % len(data)]
+        producer.send(name, key=k, value=v, headers=[("t", repr(time.time()).encode())])
+    sent_s = time.perf_counter() - began
+    producer.flush(60)
+    producer.close(timeout=10)
+    parent.send("done")
+    lat = parent.recv() if parent.poll(120) else []
+    proc.join(30)
+    return {"offered_per_s": rate, "sent": n, "achieved_per_s": round(n / sent_s, 1), "max_sender_lag_s": round(max_lag, 3),
+            "received": len(lat), "latency_ms": pcts_ms(lat)}
+
+
+# -- the other benchmarks' latest figures ---------------------------------------------------------
+def latest_section(text: str, heading_start: str) -> str | None:
+    parts = re.split(r"\n(?=## )", text)
+    found = [p for p in parts if p.startswith(heading_start)]
+    return found[-1] if found else None
+
+
+def others() -> list[tuple[str, float, str]]:
+    """(what, figure per second, where it came from) of the throughput figures found."""
+    out: list[tuple[str, float, str]] = []
+    bench_md = ROOT / "BENCHMARKS.md"
+    text = bench_md.read_text() if bench_md.exists() else ""
+    # bench_ingest prints "ADMS lines accepted median N/s" per database; `make bench` keeps its output
+    ingest_txt = ROOT / "artifacts" / "bench" / "bench_ingest.txt"
+    if ingest_txt.exists():
+        db = "?"
+        for line in ingest_txt.read_text().splitlines():
+            m = re.match(r"^(SQLite|PostgreSQL):", line)
+            if m:
+                db = m.group(1)
+            m = re.search(r"(ADMS lines|JSON punches)\s+accepted\s+median\s+([\d.]+)/s", line)
+            if m:
+                out.append((f"ingest {m.group(1)}/s ({db})", float(m.group(2)), "artifacts/bench/bench_ingest.txt"))
+    section = latest_section(text, "## penilaian: events applied")
+    if section:
+        for line in section.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 5 and cells[0] in ("sqlite", "postgresql"):
+                num = lambda c: float(c.split(" ")[0].replace(",", ""))  # noqa: E731
+                out.append((f"penilaian live events applied/s ({cells[0]})", num(cells[2]), "BENCHMARKS.md"))
+                out.append((f"penilaian rebuild events applied/s ({cells[0]})", num(cells[4]), "BENCHMARKS.md"))
+    e2e = read_result("e2e_latency")
+    if e2e:
+        best = max(e2e["rates"], key=lambda r: r["achieved_accepted_per_s"]["median"])
+        out.append((f"end-to-end punches/s accepted at {best['offered_per_s']}/s offered",
+                    best["achieved_accepted_per_s"]["median"], "artifacts/bench/e2e_latency.json"))
+    growth = read_result("growth")
+    if growth:
+        for r in growth.get("rebuild", []):
+            if r.get("measured"):
+                out.append((f"rebuild of {r['events']:,} events (events/s)", r["events_per_s"],
+                            "artifacts/bench/growth.json"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--messages", type=int, default=100_000, help="per throughput run")
+    ap.add_argument("--rates", default="100,500,1000")
+    ap.add_argument("--seconds", type=float, default=20.0, help="per latency run")
+    ap.add_argument("--partitions", type=int, default=6)
+    ap.add_argument("--append", type=Path, default=None)
+    args = ap.parse_args()
+    m = machine()
+    load_before = load()
+    print(f"machine: {machine_line(m)}; load average before {load_before}", flush=True)
+    data = payloads()
+    size = sum(len(v) for _, v in data) / len(data)
+    print(f"{len(data)} payloads, mean {size:.0f} bytes", flush=True)
+    produce, consume, rates = [], [], []
+    with own_broker(args.partitions) as bootstrap:
+        for run in range(args.runs):
+            name = fresh_topic(bootstrap, args.partitions)
+            p = produce_all(bootstrap, name, data, args.messages)
+            c = consume_all(bootstrap, name, args.messages, args.partitions)
+            produce.append(p)
+            consume.append(c)
+            print(f"run {run + 1}: produce {p:,.0f} msgs/s, consume {c:,.0f} msgs/s (load {load()})", flush=True)
+        for rate in [int(r) for r in args.rates.split(",")]:
+            runs = []
+            for run in range(args.runs):
+                r = latency_at(bootstrap, data, rate, args.seconds, args.partitions)
+                runs.append(r)
+                print(f"{rate}/s run {run + 1}: achieved {r['achieved_per_s']}/s, received {r['received']}/{r['sent']}, "
+                      f"p50/p95/p99 {r['latency_ms']['p50']}/{r['latency_ms']['p95']}/{r['latency_ms']['p99']} ms "
+                      f"(max sender lag {r['max_sender_lag_s']} s; load {load()})", flush=True)
+            rates.append({"offered_per_s": rate, "runs": runs,
+                          **{k: spread([r["latency_ms"][k] for r in runs], 1) for k in ("p50", "p95", "p99")}})
+    load_after = load()
+    ceiling = min(spread(produce)["median"], spread(consume)["median"])
+    result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load_after,
+              "payload_bytes_mean": round(size), "messages_per_run": args.messages, "partitions": args.partitions,
+              "produce_msgs_per_s": spread(produce), "consume_msgs_per_s": spread(consume),
+              "ceiling_msgs_per_s": ceiling, "latency": rates}
+    write_result("kafka_ceiling", result)
+
+    lines = [f"| offered msgs/s | p50 ms | p95 ms | p99 ms | achieved msgs/s | received |", "|---:|---|---|---|---:|---:|"]
+    for r in rates:
+        lines.append(f"| {r['offered_per_s']:,} | {fmt_spread(r['p50'])} | {fmt_spread(r['p95'])} | {fmt_spread(r['p99'])} | "
+                     f"{', '.join(str(x['achieved_per_s']) for x in r['runs'])} | "
+                     f"{', '.join(str(x['received']) + '/' + str(x['sent']) for x in r['runs'])} |")
+    ratios = ["| figure | per s | ratio to the ceiling | source |", "|---|---:|---:|---|"]
+    for what, value, src in others():
+        ratios.append(f"| {what} | {value:,.0f} | {value / ceiling:.3f} ({100 * value / ceiling:.1f} %) | {src} |")
+    e2e = read_result("e2e_latency")
+    lat_ratio = []
+    if e2e:
+        for r in e2e["rates"]:
+            k = next((x for x in rates if x["offered_per_s"] == r["offered_per_s"]), None)
+            if k and r["p50"]["median"] is not None and k["p50"]["median"]:
+                lat_ratio.append(f"- at {r['offered_per_s']:,}/s offered: end-to-end p50 {r['p50']['median']:,} ms vs Kafka "
+                                 f"{k['p50']['median']} ms ({r['p50']['median'] / k['p50']['median']:.0f}×); p99 "
+                                 f"{r['p99']['median']:,} ms vs {k['p99']['median']} ms "
+                                 f"({r['p99']['median'] / max(k['p99']['median'], 0.1):.0f}×)")
+    print("\n".join(["", *lines, "", f"ceiling (min of produce, consume medians): {ceiling:,} msgs/s", *ratios, *lat_ratio]))
+    if args.append:
+        cmd = " ".join(["bench/kafka_ceiling.py", *sys.argv[1:]])
+        text = "\n".join([
+            f"\n## The ceiling: raw kafka-python produce and consume on one local broker ({result['when']})\n",
+            f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {load_after} "
+            "(other engineers' test suites share this 2-core machine)",
+            f"- command: `.venv/bin/python {cmd}`",
+            f"- one Kafka 4.3 broker (LocalBroker, KRaft, 512 MiB heap) on free ports, fresh topic of {args.partitions} "
+            f"partitions per run; payloads: real `kehadiran.punch.recorded.v1` / `day.summarized.v1` envelopes keyed by "
+            f"NIP, mean {size:.0f} bytes; producer = `make_producer` (idempotent, acks=all, linger 5 ms); consumer = one "
+            f"KafkaConsumer, manual assignment. Median (min–max) of {args.runs} runs.\n",
+            f"- produce: {fmt_spread(result['produce_msgs_per_s'])} msgs/s ({args.messages:,} per run, send all then flush)",
+            f"- consume: {fmt_spread(result['consume_msgs_per_s'])} msgs/s (offset 0 to the end, first poll to last)",
+            f"- the ceiling below = the smaller median: **{ceiling:,} msgs/s**\n",
+            f"Produce → consume latency at a steady offered rate (open loop, {args.seconds:.0f} s per run, consumer in "
+            "its own process):\n", *lines, "",
+            "Other benchmarks' latest figures as a ratio to the ceiling (a ratio near 1 would mean Kafka is the limit; "
+            "far below 1, our own code is):\n", *ratios, "", *lat_ratio, ""])
+        append_markdown(args.append, text)
+
+
+if __name__ == "__main__":
+    main()
