@@ -70,6 +70,18 @@ test-faults: install
 test-deploy: install $(KUSTOMIZE)
 	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
+# issue 7's benchmarks, one after another (not part of `make test`); each prints its figures and
+# appends a section to BENCHMARKS.md; results as JSON in artifacts/bench/, kafka_ceiling.py last
+# so it can put every figure against the ceiling. Takes the better part of an hour.
+bench: install
+	mkdir -p artifacts/bench
+	$(BIN)/python bench/bench_ingest.py > artifacts/bench/bench_ingest.txt; rc=$$?; cat artifacts/bench/bench_ingest.txt; exit $$rc
+	$(BIN)/python bench/stream_fanout.py --append BENCHMARKS.md
+	$(BIN)/python bench/penilaian_apply.py --db both --append BENCHMARKS.md
+	$(BIN)/python bench/e2e_latency.py --append BENCHMARKS.md
+	$(BIN)/python bench/growth.py --append BENCHMARKS.md
+	$(BIN)/python bench/kafka_ceiling.py --append BENCHMARKS.md
+
 broker-start: install
 	$(BIN)/kinerja broker start
 
