@@ -194,6 +194,7 @@ def wait_for_expected_scores(stack: Stack, plan: Plan, timeout_s: float) -> None
     deadline = time.monotonic() + timeout_s
     bad: list[str] = ["not checked"]
     while time.monotonic() < deadline:
+        check_alive(stack)
         try:
             bad = score_mismatches(stack, plan)
         except requests.RequestException as exc:
@@ -203,6 +204,28 @@ def wait_for_expected_scores(stack: Stack, plan: Plan, timeout_s: float) -> None
         time.sleep(0.5)
     raise AssertionError(f"scores differ from the clean replay after {timeout_s}s ({len(bad)} of "
                          f"{len(plan.expected())}):\n" + "\n".join(bad[:15]))
+
+
+# A bug found by these scenarios and not fixed here (it is in penilaian, not shared): the batched
+# consumer's ``except KafkaError`` has no import, so any Kafka error (broker away, a rebalance during
+# a commit) ends the process. Where it strikes by chance, the scenario is an xfail naming it.
+PENILAIAN_KAFKAERROR = "NameError: name 'KafkaError' is not defined"
+PENILAIAN_KAFKAERROR_BUG = ("penilaian bug: PenilaianConsumer.run catches KafkaError without importing it "
+                            "(penilaian/entrypoints/consumer.py), so a Kafka error (broker away, a rebalance "
+                            "during a commit) kills the consumer with NameError")
+
+
+def check_alive(stack: Stack) -> None:
+    """Fail at once when a process of the stack has exited (no point waiting for it); the known
+    penilaian crash makes the scenario an xfail naming the bug."""
+    import pytest
+
+    for p in stack.procs:
+        if p.popen.poll() is not None:
+            log = stack.tail(p, 200)
+            if PENILAIAN_KAFKAERROR in log:
+                pytest.xfail(f"{p.name} died: {PENILAIAN_KAFKAERROR_BUG}")
+            raise AssertionError(f"{p.name} exited ({p.popen.returncode}):\n{stack.tail(p, 15)}")
 
 
 class Db:

@@ -12,7 +12,7 @@ import requests
 
 from kinerja.testing import create_postgres_database
 
-from .harness import (PUNCH_TYPE, Db, assert_clean, event_ids, ingest_ledger, load_roster, make_plan, post_adms,
+from .harness import (PENILAIAN_KAFKAERROR_BUG, PUNCH_TYPE, Db, assert_clean, event_ids, ingest_ledger, load_roster, make_plan, post_adms,
                       read_topic, record, register_devices, run_threads, wait_for_expected_scores,
                       wait_outbox_drained)
 
@@ -21,6 +21,8 @@ OUTAGE_S = 20.0
 BATCH = 12
 
 
+@pytest.mark.xfail(strict=True, reason=PENILAIAN_KAFKAERROR_BUG + "; the broker away always raises one, and no "
+                   "score moves after it returns")
 def test_broker_stopped_during_an_adms_upload_storm(own_broker, postgres_server, make_stack, fault_report, request):
     urls = {"kehadiran": create_postgres_database(postgres_server), "penilaian": create_postgres_database(postgres_server)}
     stack = make_stack(own_broker.bootstrap, "", urls)
@@ -63,7 +65,11 @@ def test_broker_stopped_during_an_adms_upload_storm(own_broker, postgres_server,
     during = sum(1 for a in answers if a[3])
     assert during >= len(answers) // 2, "most of the storm should arrive while the broker is away"
 
-    wait_for_expected_scores(stack, plan, 150)
+    try:
+        wait_for_expected_scores(stack, plan, 120)
+        failure = None
+    except (AssertionError, pytest.xfail.Exception) as exc:  # still measure what reached the scores
+        failure = exc
     wait_outbox_drained(keh, 30)
     ledger = ingest_ledger(plan, keh, pen)
     punch_ids = event_ids(r for r in read_topic(own_broker.bootstrap, "kehadiran.v1") if PUNCH_TYPE.encode() in r.value)
@@ -71,6 +77,8 @@ def test_broker_stopped_during_an_adms_upload_storm(own_broker, postgres_server,
     record(fault_report, request, f"broker stopped {OUTAGE_S:.0f} s during ADMS storm", ledger, duplicates=topic_dups,
            note=f"{len(plan.punches)} lines in {len(answers)} uploads from {len(plan.devices)} devices in parallel, "
                 f"{during} answered OK:n while the broker was down; dups = punch events on the topic twice")
+    if failure is not None:
+        raise failure
     assert_clean(ledger)
     keh.close()
     pen.close()
