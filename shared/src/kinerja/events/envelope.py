@@ -80,12 +80,21 @@ def known_types() -> list[str]:
     return sorted(_REGISTRY)
 
 
+_INSTANCES: dict[str, Schema] = {}
+
+
 def data_schema(event_type: str) -> Schema:
+    """The data schema of a type; one instance each, reused (building one per message was most of
+    the cost of decoding)."""
+    schema = _INSTANCES.get(event_type)
+    if schema is not None:
+        return schema
     _load_all()
     try:
-        return _REGISTRY[event_type]()
+        schema = _INSTANCES[event_type] = _REGISTRY[event_type]()
     except KeyError:
         raise InvalidEvent(f"unknown event type {event_type!r}") from None
+    return schema
 
 
 def _load_all() -> None:
