@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 from decimal import Decimal
 
 import pytest
