@@ -96,7 +96,7 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
     return api
 
 
-def unprocessable(message: str, **errors) -> "UnprocessableEntity":
+def unprocessable(message: str, **errors) -> HTTPException:
     """A 422 whose ``message`` is a sentence and whose details go to ``errors``, the same shape as
     every other error the APIs give."""
     from werkzeug.exceptions import UnprocessableEntity

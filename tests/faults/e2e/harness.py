@@ -206,25 +206,10 @@ def wait_for_expected_scores(stack: Stack, plan: Plan, timeout_s: float) -> None
                          f"{len(plan.expected())}):\n" + "\n".join(bad[:15]))
 
 
-# A bug found by these scenarios and not fixed here (it is in penilaian, not shared): the batched
-# consumer's ``except KafkaError`` has no import, so any Kafka error (broker away, a rebalance during
-# a commit) ends the process. Where it strikes by chance, the scenario is an xfail naming it.
-PENILAIAN_KAFKAERROR = "NameError: name 'KafkaError' is not defined"
-PENILAIAN_KAFKAERROR_BUG = ("penilaian bug: PenilaianConsumer.run catches KafkaError without importing it "
-                            "(penilaian/entrypoints/consumer.py), so a Kafka error (broker away, a rebalance "
-                            "during a commit) kills the consumer with NameError")
-
-
 def check_alive(stack: Stack) -> None:
-    """Fail at once when a process of the stack has exited (no point waiting for it); the known
-    penilaian crash makes the scenario an xfail naming the bug."""
-    import pytest
-
+    """Fail at once when a process of the stack has exited (no point waiting for it)."""
     for p in stack.procs:
         if p.popen.poll() is not None:
-            log = stack.tail(p, 200)
-            if PENILAIAN_KAFKAERROR in log:
-                pytest.xfail(f"{p.name} died: {PENILAIAN_KAFKAERROR_BUG}")
             raise AssertionError(f"{p.name} exited ({p.popen.returncode}):\n{stack.tail(p, 15)}")
 
 

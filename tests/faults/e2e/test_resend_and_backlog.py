@@ -4,7 +4,7 @@ is sent three times (a device that did not see its ``OK`` re-sends). Each punch 
 and the scores are the clean replay's.
 
 The same backlog with one ASN's arrival on one terminal and departure on another, both pushed at
-the same moment, fails: see ``test_one_asn_on_two_terminals_at_once`` (xfail, a kehadiran bug)."""
+the same moment: ``test_one_asn_on_two_terminals_at_once`` (kehadiran serialises one ASN-day's recompute)."""
 from __future__ import annotations
 
 import random
@@ -73,10 +73,6 @@ def push_backlog(stack, plan: Plan, *, seed: int, resend_on_error: bool = False)
     return answers, sum(len(b) for order in sends.values() for b in order)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kehadiran bug: two uploads touching the same ASN-day at once race in recompute_day (no per-ASN lock): "
-    "both insert day_summaries → UniqueViolation → 500; or both update it from their own snapshot → the "
-    "later one overwrites the summary without the other's punch, with the same version number"))
 def test_one_asn_on_two_terminals_at_once(kafka_bootstrap, topic_prefix, postgres_server, make_stack,
                                           fault_report, request):
     """Arrival on terminal A, departure on terminal B (two gates), three days of backlog pushed by
@@ -96,7 +92,7 @@ def test_one_asn_on_two_terminals_at_once(kafka_bootstrap, topic_prefix, postgre
         mismatches = [str(exc)[:600]]
     wait_outbox_drained(keh, 30)
     ledger = ingest_ledger(plan, keh, pen)
-    record(fault_report, request, "same ASN on 2 terminals at once (xfail)", ledger,
+    record(fault_report, request, "same ASN on 2 terminals at once", ledger,
            duplicates=lines_sent - len(plan.punches),
            note=f"{len(errors)} of {len(answers)} uploads answered {sorted({a[1] for a in errors})} "
                 f"(re-sent until OK); scores {'differ: ' + mismatches[0][:200] if mismatches else 'match'}")

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -224,6 +224,7 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
     emp = session.get(Employee, nip)
     if emp is None:
         return None
+    _lock_day(session, nip, day)
     ctx = (contexts or _Contexts(session)).around(emp, day)
     window = ctx.window(day)
     punches = punches_of_day(session, emp, day, ctx, tz)
@@ -263,6 +264,20 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
     if day_over and any(d.code == "TK" for d in result.deductions):
         raise_absence_alerts(session, outbox, emp, day, now=now)
     return current
+
+
+def _lock_day(session: Session, nip: str, day: date) -> None:
+    """Serialise recomputing one ASN-day across concurrent requests (two terminals, a device and
+    the day closer): on PostgreSQL a transaction-scoped advisory lock, after which this
+    transaction reads the other's committed punches and version. Callers take days in (NIP, date)
+    order, so two batches cannot deadlock. SQLite writers are serialised by BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": f"kehadiran.day:{nip}:{day.isoformat()}"})
+        # what this session read of the day before the lock may be stale
+        current = session.get(DaySummaryRow, (nip, day))
+        if current is not None:
+            session.refresh(current)
 
 
 def _is_tk(payload: dict) -> bool:

@@ -11,6 +11,7 @@ import re
 import threading
 from typing import Callable
 
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
