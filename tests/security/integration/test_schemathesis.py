@@ -32,12 +32,7 @@ def _openapi(rule: str) -> str:
 OPERATIONS = sorted({(r.service, r.method, _openapi(r.rule)) for r in PROTECTED
                      if (r.method, _openapi(r.rule)) not in SKIP})
 # operations where schemathesis found a real defect, each named in its xfail reason
-NAIVE = "BUG penilaian: on SQLite the timestamp leaves without an offset (\"2026-11-28T20:35:38.211845\"), not date-time"
-POLICY = "BUG penilaian: PUT /api/v1/policy {\"effective_from\": \"0000-01\"} → 500 (ValueError: year 0 is out of range)"
 KNOWN: dict[tuple[str, str, str, str], str] = {
-    ("penilaian", "GET", "/api/v1/scores/{nip}", "admin"): NAIVE + " (ScoreOut.updated_at)",
-    ("penilaian", "PUT", "/api/v1/organisation-rating", "admin"): NAIVE + " (set_at)",
-    ("penilaian", "PUT", "/api/v1/policy", "admin"): POLICY,
 }
 
 CASES = [pytest.param(s, m, p, auth, id=f"{s} {m} {p} {auth}",

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.penilaian import PREDIKATS
+from kinerja.fields import Instant
 from penilaian.domain.scoring import BERAKHLAK_VALUES, LEVELS
 
 
@@ -11,7 +12,7 @@ def IsoDate(**kw) -> fields.String:  # noqa: N802 - reads like a field class
     return fields.String(metadata={"format": "date"}, **kw)
 
 
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+PERIOD_PATTERN = r"^(19|20)\d{2}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 
 
 class PeriodArgs(Schema):
@@ -68,7 +69,7 @@ class ScoreOut(Schema):
     predikat = fields.String(validate=validate.OneOf(PREDIKATS))
     tasks = fields.List(fields.Nested(TaskOut))
     ledger = fields.List(fields.Nested(LedgerEntryOut))
-    updated_at = fields.DateTime(allow_none=True)
+    updated_at = Instant(allow_none=True)
 
 
 class TeamMemberOut(Schema):
@@ -101,7 +102,7 @@ class RatingIn(Schema):
 class RatingSideOut(Schema):
     levels = fields.Dict(keys=fields.String(), values=fields.String())
     rated_by = fields.String()
-    rated_at = fields.DateTime()
+    rated_at = Instant()
     rating_id = fields.String()
 
 
@@ -194,7 +195,7 @@ class DialogOut(Schema):
     follow_up = fields.String()
     values = fields.List(fields.String())
     recorded_by = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = Instant()
 
 
 class DialogsOut(Schema):
@@ -251,7 +252,7 @@ class DistributionCurveOut(Schema):
     units_breaking = fields.List(fields.String())
 
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
 
 
 class PolicyIn(Schema):
@@ -285,7 +286,7 @@ class PolicyVersionOut(Schema):
     timeliness_penalty_per_day = fields.String()
     distribution_curve = fields.Dict(allow_none=True)
     set_by = fields.String()
-    set_at = fields.DateTime()
+    set_at = Instant()
 
 
 class PolicyOut(Schema):
@@ -304,4 +305,4 @@ class OrganisationRatingOut(Schema):
     period = fields.String()
     predikat = fields.String(allow_none=True)
     set_by = fields.String(allow_none=True)
-    set_at = fields.DateTime(allow_none=True)
+    set_at = Instant(allow_none=True)
