@@ -79,8 +79,11 @@ def test_devices_get_ok_while_kafka_is_down_and_every_punch_is_scored_once(own_b
         r = requests.post(f"{stack.url('kehadiran')}/iclock/cdata", params={"SN": "ZK0001", "table": "ATTLOG"},
                           data="\n".join(chunk), timeout=15)
         assert r.status_code == 200 and r.text == f"OK:{len(chunk)}"
-    ready = requests.get(f"{stack.url('kehadiran')}/readyz", timeout=5)
-    assert ready.status_code == 200 and ready.json()["status"] == "degraded" and "kafka" in ready.json()["problems"]
+    # readiness caches its Kafka probe for a moment: poll until it has noticed
+    ready = wait_until(lambda: (lambda r: r if r.json()["status"] == "degraded" else None)(
+        requests.get(f"{stack.url('kehadiran')}/readyz", timeout=5)), 15, interval_s=0.2,
+        message="kehadiran's readiness to notice Kafka is away")
+    assert ready.status_code == 200 and "kafka" in ready.json()["problems"]
     assert requests.get(f"{stack.url('kehadiran')}/readyz?strict=1", timeout=5).status_code == 503
 
     own_broker.start()

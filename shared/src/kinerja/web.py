@@ -137,8 +137,8 @@ def enforce_body_limit(app: Flask) -> None:
             raw = request.environ["wsgi.input"].read(limit + 1)
             if len(raw) > limit:
                 raise RequestEntityTooLarge(f"chunked request body is over the limit of {limit} bytes")
-            request.environ["wsgi.input"] = BytesIO(raw)
-            request.environ["CONTENT_LENGTH"] = str(len(raw))
+            # the body now has a known length: hand werkzeug a plain stream of it
+            request.environ.update({"wsgi.input": BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
             request.environ.pop("HTTP_TRANSFER_ENCODING", None)
         return None
 

@@ -152,7 +152,8 @@ def test_every_process_exposes_its_metrics_and_they_move_while_events_flow(stack
         total(before["kehadiran-relay"], "kinerja_relay_published_total")
     # lag is per partition of every topic a consumer reads, and drained (0) once it has caught up
     lag = {lbl for (n, lbl) in after["penilaian-consumer"] if n == "kinerja_consumer_lag"}
-    assert {dict(lbl)["topic"] for lbl in lag} == {f"{stack.topic_prefix}.{t}" for t in ("kehadiran.v1", "tugas.v1", "pegawai.v1")}
+    assert {dict(lbl)["topic"] for lbl in lag} == {f"{stack.topic_prefix}.{t}" for t in ("kehadiran.v1", "tugas.v1", "pegawai.v1",
+                                                                                       "penilaian.v1")}
 
     def drained():
         samples = scrape(f"http://127.0.0.1:{stack.metrics_ports['penilaian-consumer']}/metrics")
