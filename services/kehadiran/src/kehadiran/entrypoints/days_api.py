@@ -1,8 +1,6 @@
 """Daily attendance records, and closing days on demand (back-fill, or before a payroll run)."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -13,6 +11,7 @@ from kehadiran.adapters.orm import DaySummaryRow
 from kehadiran.entrypoints.wt_schemas import CloseIn, CountOut, DayOut, DaysQuery
 from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.attendance import close_days
+from kehadiran.service_layer.schedules import month_span
 from kinerja.auth import current_principal, require_auth
 
 blp = Blueprint("days", __name__, url_prefix="/api/v1/days", description="Daily attendance (TL / PSW / TK)")
@@ -30,12 +29,12 @@ class Days(MethodView):
     @blp.response(200, DayOut(many=True))
     def get(self, args):
         """An ASN's days of a month: arrival, departure, minutes late/early, codes and deductions."""
-        y, m = map(int, args["period"].split("-"))
+        start, end = month_span(args["period"])
         with _runtime().session() as s:
             employee_for(s, current_principal(), args["nip"])
             rows = s.execute(select(DaySummaryRow).where(
-                DaySummaryRow.nip == args["nip"], DaySummaryRow.day >= date(y, m, 1),
-                DaySummaryRow.day < date(y + (m == 12), m % 12 + 1, 1)).order_by(DaySummaryRow.day)).scalars()
+                DaySummaryRow.nip == args["nip"], DaySummaryRow.day >= start,
+                DaySummaryRow.day < end).order_by(DaySummaryRow.day)).scalars()
             return [{**r.payload, "version": r.version} for r in rows]
 
 

@@ -2,8 +2,6 @@
 admin or the ASN's supervisor; each excuses the day and recomputes it."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -13,6 +11,7 @@ from werkzeug.exceptions import UnprocessableEntity
 from kehadiran.adapters.calendar_orm import Leave
 from kehadiran.entrypoints.wt_schemas import CountOut, LeaveCancelIn, LeaveIn, LeaveOut, LeaveQuery
 from kehadiran.service_layer.access import employee_for
+from kehadiran.service_layer.schedules import month_span
 from kehadiran.service_layer.working_time import cancel_leave, set_leave
 from kinerja.auth import current_principal, require_auth
 
@@ -31,11 +30,9 @@ class LeaveCollection(MethodView):
     @blp.response(200, LeaveOut(many=True))
     def get(self, args):
         """An ASN's excused days in a month."""
-        y, m = map(int, args["period"].split("-"))
+        start, end = month_span(args["period"])
         with _runtime().session() as s:
             employee_for(s, current_principal(), args["nip"])
-            start = date(y, m, 1)
-            end = date(y + (m == 12), m % 12 + 1, 1)
             return s.execute(select(Leave).where(Leave.nip == args["nip"], Leave.day >= start, Leave.day < end)
                              .order_by(Leave.day)).scalars().all()
 

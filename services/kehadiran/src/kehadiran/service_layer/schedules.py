@@ -74,6 +74,12 @@ def tracked_since(session: Session, nip: str) -> date | None:
     return row.since if row else None
 
 
+def month_span(period: str) -> tuple[date, date]:
+    """``"2026-11"`` → (2026-11-01, 2026-12-01): the month's first day and the next month's."""
+    y, m = map(int, period.split("-"))
+    return date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
+
+
 def daterange(start: date, end: date):
     d = start
     while d <= end:
