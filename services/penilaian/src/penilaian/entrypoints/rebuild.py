@@ -48,7 +48,15 @@ from penilaian.adapters.orm import (
 )
 from penilaian.entrypoints.decoding import decode
 from penilaian.entrypoints.migrate import main as migrate
-from penilaian.service_layer.scoring import TASK_TYPES, INNOVATION_APPROVED, Policies, Touched, recompute, store_event
+from penilaian.service_layer.scoring import (
+    INNOVATION_APPROVED,
+    TASK_TYPES,
+    Batch,
+    Policies,
+    Touched,
+    recompute_many,
+    store_event,
+)
 
 # the order the topics are read in: the roster first (as in the live system, where it long precedes
 # the facts), then penilaian's own facts, then attendance and tasks. Any order gives the same result.
@@ -237,11 +245,11 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
         began = time.monotonic()
         nips = sorted(touched.days)
         for i in range(0, len(nips), recompute_batch):
+            part = Touched()
+            for nip in nips[i:i + recompute_batch]:
+                part.days[nip], part.agency[nip], part.cause[nip] = touched.days[nip], touched.agency[nip], touched.cause[nip]
             with sessions() as s, s.begin():
-                policies = Policies(s)
-                for nip in nips[i:i + recompute_batch]:
-                    recompute(s, None, nip, touched.days[nip], cause=touched.cause[nip],
-                              agency=touched.agency[nip], zone=zone, policies=policies)
+                recompute_many(s, None, part, zone=zone, policies=Policies(s))
         report.asn_recomputed = len(nips)
         report.seconds_recompute = time.monotonic() - began
         say(f"recomputed {len(nips)} ASN")
@@ -263,11 +271,14 @@ def _known(kind: str) -> bool:
 
 def _store(session, pending, zone, touched: Touched, processed) -> None:
     policies = Policies(session)
+    batch = Batch(session)
+    batch.prepare([event for event, _ in pending])
     rows = []
     for event, msg in pending:
-        store_event(session, event, zone, touched, policies)
+        store_event(session, event, zone, touched, policies, batch)
         rows.append({"event_id": event.id, "topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
                      "processed_at": utcnow()})
+    batch.follow_roster()
     session.execute(insert(processed), rows)
 
 

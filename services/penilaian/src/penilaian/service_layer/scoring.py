@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from kinerja.events import decode_event, make_event
@@ -90,6 +90,99 @@ def lock_asn(session: Session, nip: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "penilaian:" + nip})
 
 
+class Batch:
+    """What one transaction has already read or locked: the advisory locks it holds (taken once
+    each), and fact rows by primary key, fetched for a whole batch of events in one query per table
+    (``prefetch``) instead of one ``session.get`` per event; a key fetched and not found is known
+    to be absent until the batch adds it. Rows stay in the session, so changes to them are flushed
+    together (autoflush before the next query) rather than one statement per event."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.locked: set[str] = set()
+        self.rows: dict[type, dict[Any, Any]] = {}
+        self.roster_moves: dict[str, str] = {}  # nip -> agency its score rows must follow
+
+    def lock(self, nip: str) -> None:
+        if nip not in self.locked:
+            self.locked.add(nip)
+            if self.postgres:
+                lock_asn(self.session, nip)
+
+    def lock_all(self, nips: Iterable[str]) -> None:
+        """Locks in a fixed (sorted) order, so two batches never wait on each other in a cycle."""
+        for nip in sorted(set(nips) - self.locked):
+            self.lock(nip)
+
+    def prefetch(self, model: type, keys: Iterable[Any]) -> None:
+        known = self.rows.setdefault(model, {})
+        todo = sorted({k for k in keys if k not in known})
+        if not todo:
+            return
+        pk = model.__mapper__.primary_key
+        for i in range(0, len(todo), 500):
+            chunk = todo[i:i + 500]
+            if len(pk) == 1:
+                where = pk[0].in_(chunk)
+                key_of = lambda r: getattr(r, pk[0].key)  # noqa: E731
+            else:
+                where = tuple_(*pk).in_(chunk)
+                key_of = lambda r: tuple(getattr(r, c.key) for c in pk)  # noqa: E731
+            for row in self.session.execute(select(model).where(where)).scalars():
+                known[key_of(row)] = row
+            for k in chunk:
+                known.setdefault(k, None)
+
+    def get(self, model: type, key: Any):
+        known = self.rows.setdefault(model, {})
+        if key in known:
+            return known[key]
+        row = known[key] = self.session.get(model, key)
+        return row
+
+    def added(self, model: type, key: Any, row: Any) -> None:
+        self.session.add(row)
+        self.rows.setdefault(model, {})[key] = row
+
+    def follow_roster(self) -> None:
+        """Score rows stored before the roster knew the ASN (or under its former agency) follow
+        the roster's agency: one UPDATE per agency for the roster events of the batch so far."""
+        by_agency: dict[str, list[str]] = {}
+        for nip, agency in self.roster_moves.items():
+            by_agency.setdefault(agency, []).append(nip)
+        self.roster_moves.clear()
+        for agency, nips in sorted(by_agency.items()):
+            nips.sort()
+            for i in range(0, len(nips), 500):
+                self.session.execute(update(ScoreRow).where(ScoreRow.nip.in_(nips[i:i + 500]),
+                                                            ScoreRow.agency != agency).values(agency=agency))
+
+    def prepare(self, events: list[Event]) -> None:
+        """Take the locks of every ASN the events name, then read their fact rows in bulk."""
+        nips, days, tasks, innovations, employees = set(), set(), set(), set(), set()
+        for e in events:
+            t, d = e.type, e.data
+            if t == DAY_SUMMARIZED:
+                nips.add(d["nip"])
+                days.add((d["nip"], d["date"]))
+            elif t in TASK_TYPES:
+                nips.add(d["nip"])
+                tasks.add(d["task_id"])
+            elif t == INNOVATION_APPROVED:
+                nips.add(d["nip"])
+                innovations.add(d["innovation_id"])
+            elif t == EMPLOYEE_UPSERTED:
+                employees.add(d["nip"])
+            elif t == RATING_RECORDED:
+                nips.add(d["nip"])
+        self.lock_all(nips)
+        self.prefetch(DayFactRow, days)
+        self.prefetch(TaskFactRow, tasks)
+        self.prefetch(InnovationFactRow, innovations)
+        self.prefetch(Employee, employees)
+
+
 # -- dispatch ----------------------------------------------------------------------------------
 class Touched:
     """What a batch of events made stale: per NIP the days whose month, quarter and year must be
@@ -147,32 +240,41 @@ def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event]
     zone = ZoneInfo(tz)
     touched = Touched()
     policies = Policies(session, policy)
+    events = list(events)
+    batch = Batch(session)
+    batch.prepare(events)
     for event in events:
-        store_event(session, event, zone, touched, policies)
-    changed: list[ScoreRow] = []
-    for nip in sorted(touched.days):
-        changed += recompute(session, outbox, nip, touched.days[nip], cause=touched.cause[nip],
-                             agency=touched.agency[nip], zone=zone, policies=policies)
-    return changed
+        store_event(session, event, zone, touched, policies, batch)
+    batch.follow_roster()
+    return recompute_many(session, outbox, touched, zone=zone, policies=policies, batch=batch)
 
 
-def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched, policies: Policies) -> None:
-    """Store the fact one event states; note in ``touched`` what must be recomputed."""
+def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched, policies: Policies,
+                batch: Batch | None = None) -> None:
+    """Store the fact one event states; note in ``touched`` what must be recomputed. ``batch``
+    (shared by the events of one transaction) holds the rows read and the locks taken; the caller
+    calls its ``follow_roster`` once the events are stored."""
+    if batch is None:
+        batch = Batch(session)
+        store_event(session, event, zone, touched, policies, batch)
+        batch.follow_roster()
+        return
     t = event.type
     if t == EMPLOYEE_UPSERTED:
-        apply_roster(session, event)
+        apply_roster(session, event, batch)
     elif t == DAY_SUMMARIZED:
         nip = event.data["nip"]
-        lock_asn(session, nip)
-        touched.add(nip, [store_day_fact(session, event)], agency=event.agency, cause=event.id)
+        batch.lock(nip)
+        touched.add(nip, [store_day_fact(session, event, batch)], agency=event.agency, cause=event.id)
     elif t in TASK_TYPES:
-        for nip, days in sorted(store_task_fact(session, event, zone).items()):
+        for nip, days in sorted(store_task_fact(session, event, zone, batch).items()):
             touched.add(nip, days, agency=event.agency, cause=event.id)
     elif t == INNOVATION_APPROVED:
         nip = event.data["nip"]
-        lock_asn(session, nip)
-        touched.add(nip, store_innovation(session, event, zone), agency=event.agency, cause=event.id)
+        batch.lock(nip)
+        touched.add(nip, store_innovation(session, event, zone, batch), agency=event.agency, cause=event.id)
     elif t == RATING_RECORDED:
+        batch.lock(event.data["nip"])
         row = store_rating(session, event)
         if row is not None and row.rater == "atasan":
             touched.add(row.nip, [parse_period(row.period).start], agency=event.agency, cause=row.rating_id)
@@ -184,6 +286,7 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
         row = store_policy(session, event)
         if row is not None:
             policies.forget(row.agency)
+            batch.follow_roster()  # the score rows' agencies as the roster events before it left them
             for nip, period_name in session.execute(select(ScoreRow.nip, ScoreRow.period).where(
                     ScoreRow.agency == row.agency)).all():
                 start = parse_period(period_name).start
@@ -194,38 +297,41 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
 
 
 # -- facts -------------------------------------------------------------------------------------
-def apply_roster(session: Session, event: Event) -> Employee:
+def apply_roster(session: Session, event: Event, batch: Batch | None = None) -> Employee:
     d = event.data
-    emp = session.get(Employee, d["nip"])
+    own = batch is None
+    batch = batch or Batch(session)
+    emp = batch.get(Employee, d["nip"])
     if emp is None:
         emp = Employee(nip=d["nip"])
-        session.add(emp)
+        batch.added(Employee, d["nip"], emp)
     emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
     emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
-    session.flush()
-    # scores stored before the roster knew the ASN carry the agency of their events: follow the roster
-    session.execute(update(ScoreRow).where(ScoreRow.nip == emp.nip, ScoreRow.agency != emp.agency)
-                    .values(agency=emp.agency))
+    # scores stored before the roster knew the ASN carry the agency of their events: follow the
+    # roster (the batch does it for all its roster events at once, before any recompute)
+    batch.roster_moves[emp.nip] = emp.agency
+    if own:
+        batch.follow_roster()
     return emp
 
 
-def store_day_fact(session: Session, event: Event) -> date | None:
+def store_day_fact(session: Session, event: Event, batch: Batch | None = None) -> date | None:
     """Keep the highest version of the day (ties: the greater event id). Returns the day when
     the stored fact changed, else None."""
     d = event.data
     key = (d["nip"], d["date"])
-    row = session.get(DayFactRow, key)
+    batch = batch or Batch(session)
+    row = batch.get(DayFactRow, key)
     if row is not None and (row.version, row.event_id) >= (d["version"], event.id):
         return None
     if row is None:
         row = DayFactRow(nip=d["nip"], day=d["date"])
-        session.add(row)
+        batch.added(DayFactRow, key, row)
     row.version, row.event_id, row.agency = d["version"], event.id, event.agency
     row.workday, row.excused = bool(d.get("workday", True)), d.get("excused")
     row.deductions = [{"code": x["code"], "percent": str(Decimal(x["percent"])), "minutes": x.get("minutes")}
                       for x in d.get("deductions") or []]
     row.punch_event_ids = list(d.get("punch_event_ids") or [])
-    session.flush()
     return d["date"]
 
 
@@ -238,21 +344,23 @@ def _open_on(event: Event, zone: ZoneInfo) -> date | None:
     return local_date(event.time, zone)
 
 
-def store_task_fact(session: Session, event: Event, zone: ZoneInfo) -> dict[str, list[date]]:
+def store_task_fact(session: Session, event: Event, zone: ZoneInfo,
+                    batch: Batch | None = None) -> dict[str, list[date]]:
     """Merge one task event into the task's fact: the state with the greatest
     ``task_state_key`` wins, and ``last_open_on`` is a running maximum. Both are order-independent.
     Returns the due dates to recompute per NIP (old and new, if the task moved)."""
     d = event.data
-    lock_asn(session, d["nip"])
-    row = session.get(TaskFactRow, d["task_id"])
+    batch = batch or Batch(session)
+    batch.lock(d["nip"])
+    row = batch.get(TaskFactRow, d["task_id"])
     if row is not None and row.nip != d["nip"]:
-        lock_asn(session, row.nip)  # the task moved to another ASN
+        batch.lock(row.nip)  # the task moved to another ASN
     open_on = _open_on(event, zone)
     key = task_state_key(d["status"], as_utc(event.time), event.id)
     touched: dict[str, list[date]] = {}
     if row is None:
         row = TaskFactRow(task_id=d["task_id"], last_open_on=None)
-        session.add(row)
+        batch.added(TaskFactRow, d["task_id"], row)
         wins = True
     else:
         touched.setdefault(row.nip, []).append(row.due_date)
@@ -270,28 +378,27 @@ def store_task_fact(session: Session, event: Event, zone: ZoneInfo) -> dict[str,
         row.quality, row.category = d.get("quality"), d.get("category")
         row.submitted_on = local_date(d.get("submitted_at"), zone)
         row.approved_on = local_date(d.get("approved_at"), zone)
-    session.flush()
     if not wins and before == (row.last_open_on, row.event_id):
         return {}
     touched.setdefault(row.nip, []).append(row.due_date)
     return touched
 
 
-def store_innovation(session: Session, event: Event, zone: ZoneInfo) -> list[date]:
+def store_innovation(session: Session, event: Event, zone: ZoneInfo, batch: Batch | None = None) -> list[date]:
     """One approval per innovation; if it is stated twice, the greater event id is kept."""
     d = event.data
-    row = session.get(InnovationFactRow, d["innovation_id"])
+    batch = batch or Batch(session)
+    row = batch.get(InnovationFactRow, d["innovation_id"])
     if row is not None and row.event_id >= event.id:
         return []
     days = []
     if row is None:
         row = InnovationFactRow(innovation_id=d["innovation_id"])
-        session.add(row)
+        batch.added(InnovationFactRow, d["innovation_id"], row)
     else:
         days.append(row.approved_on)
     row.nip, row.title, row.event_id = d["nip"], d["title"], event.id
     row.approved_on = local_date(d["approved_at"], zone)
-    session.flush()
     return days + [row.approved_on]
 
 
@@ -323,6 +430,58 @@ def load_facts(session: Session, nip: str, start: date, end: date):
     return days, tasks, innovations
 
 
+def _day_fact(r) -> DayFact:
+    return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
+                   deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
+                                    for x in r.deductions),
+                   punch_event_ids=tuple(r.punch_event_ids))
+
+
+def _task_fact(r) -> TaskFact:
+    return TaskFact(task_id=r.task_id, title=r.title, status=r.status, due_date=r.due_date,
+                    target_quantity=Decimal(r.target_quantity), event_id=r.event_id,
+                    realised_quantity=Decimal(r.realised_quantity) if r.realised_quantity is not None else None,
+                    quality=r.quality, submitted_on=r.submitted_on, approved_on=r.approved_on,
+                    overdue=r.last_open_on is not None and r.last_open_on > r.due_date)
+
+
+_DAY_COLUMNS = (DayFactRow.nip, DayFactRow.day, DayFactRow.event_id, DayFactRow.workday, DayFactRow.excused,
+                DayFactRow.deductions, DayFactRow.punch_event_ids)
+_TASK_COLUMNS = (TaskFactRow.nip, TaskFactRow.task_id, TaskFactRow.title, TaskFactRow.status, TaskFactRow.due_date,
+                 TaskFactRow.target_quantity, TaskFactRow.event_id, TaskFactRow.realised_quantity,
+                 TaskFactRow.quality, TaskFactRow.submitted_on, TaskFactRow.approved_on, TaskFactRow.last_open_on)
+_INNOVATION_COLUMNS = (InnovationFactRow.nip, InnovationFactRow.innovation_id, InnovationFactRow.title,
+                       InnovationFactRow.approved_on, InnovationFactRow.event_id)
+
+
+def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
+    """``load_facts`` for several ASN, each over its own [start, end], with one query per table
+    (the union of the ranges, then each ASN's own kept). Their order does not matter:
+    ``compute_score`` sorts what it reads."""
+    out: dict[str, tuple[list, list, list]] = {nip: ([], [], []) for nip in ranges}
+    if not ranges:
+        return out
+    nips = sorted(ranges)
+    lo, hi = min(a for a, _ in ranges.values()), max(b for _, b in ranges.values())
+    for r in session.execute(select(*_DAY_COLUMNS).where(
+            DayFactRow.nip.in_(nips), DayFactRow.day >= lo, DayFactRow.day <= hi)):
+        start, end = ranges[r.nip]
+        if start <= r.day <= end:
+            out[r.nip][0].append(_day_fact(r))
+    for r in session.execute(select(*_TASK_COLUMNS).where(
+            TaskFactRow.nip.in_(nips), TaskFactRow.due_date >= lo, TaskFactRow.due_date <= hi)):
+        start, end = ranges[r.nip]
+        if start <= r.due_date <= end:
+            out[r.nip][1].append(_task_fact(r))
+    for r in session.execute(select(*_INNOVATION_COLUMNS).where(
+            InnovationFactRow.nip.in_(nips), InnovationFactRow.approved_on >= lo,
+            InnovationFactRow.approved_on <= hi)):
+        start, end = ranges[r.nip]
+        if start <= r.approved_on <= end:
+            out[r.nip][2].append(InnovationFact(r.innovation_id, r.title, r.approved_on, r.event_id))
+    return out
+
+
 def rating_for(session: Session, nip: str, period: Period) -> Rating | None:
     """The supervisor's BerAKHLAK rating given for exactly this period (a month's rating does
     not carry into its quarter or year: those are rated on their own)."""
@@ -349,36 +508,63 @@ def recompute(session: Session, outbox: Outbox | None, nip: str, days: Iterable[
     in force on its first day; store the rows and publish ``penilaian.score.updated.v1`` for each
     whose values moved. ``cause`` names the event (or rating) that made us look; ``agency`` is used
     when the roster does not know the ASN yet."""
-    periods = sorted({p for day in days for p in periods_containing(day)})
-    if not periods:
-        return []
-    lock_asn(session, nip)
+    touched = Touched()
+    touched.add(nip, days, agency=agency, cause=cause)
+    return recompute_many(session, outbox, touched, zone=zone, policies=policies)
+
+
+RECOMPUTE_CHUNK = 200  # ASN whose facts are read in one query per table
+
+
+def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *, zone: ZoneInfo,
+                   policies: Policies | None = None, batch: Batch | None = None) -> list[ScoreRow]:
+    """``recompute`` for every ASN in ``touched``, in NIP order, with the same rows and events
+    as one call each: the facts, ratings, roster entries and score rows of a chunk of ASN are read
+    with one query per table instead of several per ASN, and the events go to the outbox together."""
     policies = policies or Policies(session)
-    emp = session.get(Employee, nip)
-    agency = emp.agency if emp is not None else agency
-    start, end = min(p.start for p in periods), max(p.end for p in periods)
-    days_f, tasks_f, innovations_f = load_facts(session, nip, start, end)
-    now = utcnow()
+    batch = batch or Batch(session)
+    nips = sorted(nip for nip, days in touched.days.items() if days)
+    batch.lock_all(nips)
     changed: list[ScoreRow] = []
     events: list[Event] = []
-    for period in periods:
-        score = compute_score(period, days=days_f, tasks=tasks_f, innovations=innovations_f,
-                              rating=rating_for(session, nip, period), policy=policies.for_period(agency, period))
-        row = session.get(ScoreRow, (nip, period.name))
-        before = {f: getattr(row, f) for f in VALUE_FIELDS} if row is not None else None
-        if row is None:
-            row = ScoreRow(nip=nip, period=period.name)
-            session.add(row)
-        write_score(row, score, agency=agency, now=now)
-        after = score.values()
-        if before is None:
-            before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
-            moved = any(after[f] is not None for f in VALUE_FIELDS if f != "predikat")
-        else:
-            moved = before != after
-        if moved:
-            changed.append(row)
-            events.append(score_event(nip, agency, period, score, before, emp, cause))
+    for i in range(0, len(nips), RECOMPUTE_CHUNK):
+        chunk = nips[i:i + RECOMPUTE_CHUNK]
+        wanted = {nip: sorted({p for day in touched.days[nip] for p in periods_containing(day)}) for nip in chunk}
+        ranges = {nip: (min(p.start for p in ps), max(p.end for p in ps)) for nip, ps in wanted.items()}
+        facts = load_facts_many(session, ranges)
+        employees = {e.nip: e for e in session.execute(select(Employee).where(Employee.nip.in_(chunk))).scalars()}
+        ratings = {(r.nip, r.period): Rating(r.levels, r.rating_id) for r in session.execute(
+            select(RatingRow.nip, RatingRow.period, RatingRow.levels, RatingRow.rating_id).where(
+                RatingRow.nip.in_(chunk), RatingRow.rater == "atasan"))}
+        keys = [(nip, p.name) for nip in chunk for p in wanted[nip]]
+        scores = {}
+        for j in range(0, len(keys), 500):
+            scores.update({(r.nip, r.period): r for r in session.execute(
+                select(ScoreRow).where(tuple_(ScoreRow.nip, ScoreRow.period).in_(keys[j:j + 500]))).scalars()})
+        now = utcnow()
+        for nip in chunk:
+            emp = employees.get(nip)
+            agency = emp.agency if emp is not None else touched.agency[nip]
+            days_f, tasks_f, innovations_f = facts[nip]
+            for period in wanted[nip]:
+                score = compute_score(period, days=days_f, tasks=tasks_f, innovations=innovations_f,
+                                      rating=ratings.get((nip, period.name)),
+                                      policy=policies.for_period(agency, period))
+                row = scores.get((nip, period.name))
+                before = {f: getattr(row, f) for f in VALUE_FIELDS} if row is not None else None
+                if row is None:
+                    row = ScoreRow(nip=nip, period=period.name)
+                    session.add(row)
+                write_score(row, score, agency=agency, now=now)
+                after = score.values()
+                if before is None:
+                    before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
+                    moved = any(after[f] is not None for f in VALUE_FIELDS if f != "predikat")
+                else:
+                    moved = before != after
+                if moved:
+                    changed.append(row)
+                    events.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))
     session.flush()
     if outbox is not None:
         outbox.add_many(session, events)
