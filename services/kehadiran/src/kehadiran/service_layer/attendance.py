@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kehadiran.adapters.calendar_orm import ClosingCursor, DisciplineAlertRow, Tracking
+from kehadiran.adapters.calendar_orm import ClosingCursor, DisciplineAlertRow, Leave, Shift, Tracking
 from kehadiran.adapters.orm import DaySummaryRow, Device, Employee, PunchRow
 from kehadiran.domain.alerts import CONSECUTIVE_THRESHOLD, cumulative_crossed, longest_tail_run
 from kehadiran.domain.discipline import Punch, summarize_day
 from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
-from kehadiran.service_layer.schedules import (daterange, employees_of, leave_on, load_unit_context, track_from,
-                                               tracked_since, with_shifts)
+from kehadiran.service_layer.schedules import (daterange, employees_of, leave_on, load_unit_context,
+                                               shifts_applied, track_from, tracked_since, with_shifts)
 from kinerja.events import data_schema, make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED, DISCIPLINE_ALERT, PUNCH_RECORDED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
@@ -57,6 +59,15 @@ def device_tz(device: Device) -> timezone:
     return timezone(timedelta(minutes=device.tz_offset_minutes))
 
 
+# at most this many values in one IN (...) list
+CHUNK = 500
+
+
+def _chunks(seq: list, size: int = CHUNK):
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
 def _find_employee(session: Session, agency: str, item: PunchInput) -> Employee | None:
     if item.by_nip:
         emp = session.get(Employee, item.person_key)
@@ -66,8 +77,43 @@ def _find_employee(session: Session, agency: str, item: PunchInput) -> Employee 
     ).scalars().first()
 
 
+def _find_employees(session: Session, agency: str,
+                    items: list[PunchInput]) -> dict[tuple[str, bool], Employee | None]:
+    """``_find_employee`` for every person of a batch, in a few queries: keyed by (key, by_nip)."""
+    found: dict[tuple[str, bool], Employee | None] = {}
+    nips = sorted({it.person_key for it in items if it.by_nip})
+    for chunk in _chunks(nips):
+        for emp in session.execute(select(Employee).where(Employee.nip.in_(chunk))).scalars():
+            found[(emp.nip, True)] = emp if emp.agency == agency else None
+    pins = sorted({it.person_key for it in items if not it.by_nip})
+    by_pin: dict[str, list[Employee]] = defaultdict(list)
+    for chunk in _chunks(pins):
+        for emp in session.execute(
+            select(Employee).where(Employee.agency == agency, Employee.pin.in_(chunk), Employee.active.is_(True))
+        ).scalars():
+            by_pin[emp.pin].append(emp)
+    for pin, emps in by_pin.items():
+        # a PIN two active ASN share: whichever the single lookup picks, as before
+        found[(pin, False)] = emps[0] if len(emps) == 1 else _find_employee(session, agency, PunchInput(pin, None))
+    for it in items:
+        found.setdefault((it.person_key, it.by_nip), None)
+    return found
+
+
 def _local(instant: datetime, tz: ZoneInfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
+
+
+def _day_windows(days: Iterable[date], span: int = 7) -> list[tuple[date, date]]:
+    """Sorted dates grouped into ranges of at most ``span`` days, so a batch's bulk queries cover
+    its dates without reading the years between two far-apart ones."""
+    windows: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if windows and (day - windows[-1][0]).days < span:
+            windows[-1] = (windows[-1][0], day)
+        else:
+            windows.append((day, day))
+    return windows
 
 
 class _Contexts:
@@ -79,15 +125,61 @@ class _Contexts:
         self.units: dict[tuple[str, str, date], ScheduleContext] = {}
         self.cache: dict[tuple[str, date], ScheduleContext] = {}
 
+    def _unit(self, emp: Employee, day: date) -> ScheduleContext:
+        unit_key = (emp.agency, emp.unit, day)
+        if unit_key not in self.units:
+            start, end = day - timedelta(days=2), day + timedelta(days=2)
+            self.units[unit_key] = load_unit_context(self.session, emp.agency, emp.unit, start, end)
+        return self.units[unit_key]
+
     def around(self, emp: Employee, day: date) -> ScheduleContext:
         key = (emp.nip, day)
         if key not in self.cache:
             start, end = day - timedelta(days=2), day + timedelta(days=2)
-            unit_key = (emp.agency, emp.unit, day)
-            if unit_key not in self.units:
-                self.units[unit_key] = load_unit_context(self.session, emp.agency, emp.unit, start, end)
-            self.cache[key] = with_shifts(self.session, self.units[unit_key], emp.nip, start, end)
+            self.cache[key] = with_shifts(self.session, self._unit(emp, day), emp.nip, start, end)
         return self.cache[key]
+
+    def preload(self, pairs: Iterable[tuple[Employee, date]]) -> None:
+        """What ``around`` would load for each (ASN, date), the shifts of all of them in a few queries."""
+        missing: dict[tuple[str, date], Employee] = {}
+        for emp, day in pairs:
+            if (emp.nip, day) not in self.cache:
+                missing[(emp.nip, day)] = emp
+        if not missing:
+            return
+        for lo, hi in _day_windows(day for _, day in missing):
+            nips = sorted({nip for nip, day in missing if lo <= day <= hi})
+            shifts: dict[str, list[Shift]] = defaultdict(list)
+            for chunk in _chunks(nips):
+                for shift in self.session.execute(
+                    select(Shift).where(Shift.nip.in_(chunk), Shift.day >= lo - timedelta(days=2),
+                                        Shift.day <= hi + timedelta(days=2))
+                ).scalars():
+                    shifts[shift.nip].append(shift)
+            for (nip, day), emp in missing.items():
+                if not lo <= day <= hi:
+                    continue
+                start, end = day - timedelta(days=2), day + timedelta(days=2)
+                self.cache[(nip, day)] = shifts_applied(
+                    self._unit(emp, day), [s for s in shifts.get(nip, ()) if start <= s.day <= end])
+
+
+class _OutboxBuffer:
+    """Collects a command's events in order and writes them in one statement at the end."""
+
+    def __init__(self, outbox: Outbox):
+        self.outbox = outbox
+        self.events: list[Event] = []
+
+    def add(self, session: Session, event: Event) -> None:
+        self.events.append(event)
+
+    def add_many(self, session: Session, events: list[Event]) -> None:
+        self.events.extend(events)
+
+    def write(self, session: Session) -> None:
+        self.outbox.add_many(session, self.events)
+        self.events = []
 
 
 def _existing_keys(session: Session, device: Device, items: list[PunchInput]) -> set[tuple[str, datetime]]:
@@ -106,29 +198,20 @@ def _existing_keys(session: Session, device: Device, items: list[PunchInput]) ->
     return found
 
 
-def _store_rows(session: Session, rows: list[PunchRow]) -> list[PunchRow]:
-    """Insert the batch at once; if a concurrent request stored some of it first, fall back to one
-    savepoint a row and keep those that are new. Returns the rows stored."""
+def _store_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert the batch at once, skipping a punch a concurrent request stored first (same device,
+    PIN and device time: ``ON CONFLICT DO NOTHING``, which waits for that request to finish).
+    Returns the rows stored, in the batch's order."""
     if not rows:
         return []
-    try:
-        with session.begin_nested():
-            session.add_all(rows)
-            session.flush()
-        return rows
-    except IntegrityError:
-        pass
-    stored = []
-    for row in rows:
-        fresh = PunchRow(**{c.key: getattr(row, c.key) for c in PunchRow.__table__.columns})
-        try:
-            with session.begin_nested():
-                session.add(fresh)
-                session.flush()
-            stored.append(fresh)
-        except IntegrityError:
-            continue
-    return stored
+    table = PunchRow.__table__
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (insert(table).on_conflict_do_nothing(index_elements=["device_sn", "person_key", "device_time"])
+            .returning(table.c.id))
+    stored: set[str] = set()
+    for chunk in _chunks(rows):
+        stored.update(session.execute(stmt, chunk).scalars())
+    return [row for row in rows if row["id"] in stored]
 
 
 def record_punches(
@@ -136,83 +219,97 @@ def record_punches(
     channel: str, agency_tz: str, now: datetime | None = None,
 ) -> IngestResult:
     """Store new punches with their events; a re-sent punch is counted as a duplicate, and a punch
-    from an unknown PIN is kept in quarantine until the roster names it."""
+    from an unknown PIN is kept in quarantine until the roster names it. Each ASN-day the batch
+    touches is recomputed once; the batch's reads and writes are a few statements each, not one
+    a punch."""
     now = now or utcnow()
     items = list(items)
     result = IngestResult()
     tz = ZoneInfo(agency_tz)
     contexts = _Contexts(session)
     seen = _existing_keys(session, device, items)
-    employees: dict[tuple[str, bool], Employee | None] = {}
-    rows: list[PunchRow] = []
-    events: dict[str, Event] = {}
+    fresh: list[PunchInput] = []
     for item in items:
         key = (item.person_key, item.device_time)
         if key in seen:
             result.duplicates += 1
             continue
         seen.add(key)
-        who = (item.person_key, item.by_nip)
-        if who not in employees:
-            employees[who] = _find_employee(session, device.agency, item)
-        emp = employees[who]
-        instant = item.device_time.replace(tzinfo=device_tz(device)).astimezone(timezone.utc)
-        row = PunchRow(
+        fresh.append(item)
+    employees = _find_employees(session, device.agency, fresh)
+    offset = device_tz(device)
+    rows: list[dict[str, Any]] = []
+    events: dict[str, Event] = {}
+    for item in fresh:
+        emp = employees[(item.person_key, item.by_nip)]
+        row = dict(
             id=str(uuid.uuid4()), device_sn=device.sn, agency=device.agency, person_key=item.person_key,
-            device_time=item.device_time, time=instant, nip=emp.nip if emp else None,
-            status=item.status, channel=channel, received_at=now,
+            device_time=item.device_time, time=item.device_time.replace(tzinfo=offset).astimezone(timezone.utc),
+            nip=emp.nip if emp else None, status=item.status, channel=channel, received_at=now, event_id=None,
         )
         if emp is not None:
-            events[row.id] = _punch_event(row, emp)
-            row.event_id = events[row.id].id
+            event = events[row["id"]] = _punch_event(row, emp)
+            row["event_id"] = event.id
         rows.append(row)
     stored = _store_rows(session, rows)
     # rows a concurrent request stored first are duplicates
     result.duplicates += len(rows) - len(stored)
     by_nip = {e.nip: e for e in employees.values() if e is not None}
-    touched: set[tuple[str, date]] = set()
-    outbox.add_many(session, [events[row.id] for row in stored if row.nip is not None])
+    buffer = _OutboxBuffer(outbox)
+    buffer.add_many(session, [events[row["id"]] for row in stored if row["nip"] is not None])
+    placed = []
     for row in stored:
-        if row.nip is None:
+        if row["nip"] is None:
             result.quarantined += 1
             continue
-        emp = by_nip[row.nip]
-        local = _local(row.time, tz)
-        touched.add((emp.nip, owning_day(local, contexts.around(emp, local.date()))))
+        local = _local(row["time"], tz)
+        placed.append((by_nip[row["nip"]], local))
         result.accepted += 1
-    for nip, day in sorted(touched):
-        recompute_day(session, outbox, nip, day, agency_tz=agency_tz, now=now, contexts=contexts)
+    contexts.preload((emp, local.date()) for emp, local in placed)
+    touched = {(emp.nip, owning_day(local, contexts.around(emp, local.date()))) for emp, local in placed}
+    _recompute_days(session, buffer, sorted(touched), by_nip, tz=tz, now=now, contexts=contexts)
+    buffer.write(session)
     return result
 
 
-def _punch_event(row: PunchRow, emp: Employee) -> Event:
+def _punch_event(row: dict[str, Any], emp: Employee) -> Event:
     return make_event(
         PUNCH_RECORDED, subject=emp.nip, agency=emp.agency, source=SOURCE,
-        data={"punch_id": row.id, "nip": emp.nip, "device_sn": row.device_sn, "pin": row.person_key,
-              "time": row.time, "status": row.status, "channel": row.channel},
+        data={"punch_id": row["id"], "nip": emp.nip, "device_sn": row["device_sn"], "pin": row["person_key"],
+              "time": row["time"], "status": row["status"], "channel": row["channel"]},
     )
 
 
 def _publish_punch(session: Session, outbox: Outbox, row: PunchRow, emp: Employee) -> None:
-    event = _punch_event(row, emp)
+    event = _punch_event({"id": row.id, "device_sn": row.device_sn, "person_key": row.person_key,
+                          "time": row.time, "status": row.status, "channel": row.channel}, emp)
     row.event_id = event.id
     outbox.add(session, event)
 
 
-def punches_of_day(session: Session, emp: Employee, day: date, ctx: ScheduleContext, tz: ZoneInfo) -> list[Punch]:
-    """The punches whose owning day is ``day`` (a night shift's departure is on the next date)."""
+def _day_span(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants whose punches may belong to ``day`` (a night shift's departure is on the next date)."""
     start = datetime.combine(day - timedelta(days=1), time(0), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=2), time(0), tzinfo=tz)
-    rows = session.execute(
-        select(PunchRow).where(PunchRow.nip == emp.nip, PunchRow.time >= start.astimezone(timezone.utc),
-                               PunchRow.time < end.astimezone(timezone.utc))
-    ).scalars().all()
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def _owned(rows: Iterable[PunchRow], day: date, ctx: ScheduleContext, tz: ZoneInfo) -> list[Punch]:
     punches = []
     for r in rows:
         local = _local(r.time, tz)
         if owning_day(local, ctx) == day:
             punches.append(Punch(local, r.status, r.event_id))
     return punches
+
+
+def punches_of_day(session: Session, emp: Employee, day: date, ctx: ScheduleContext, tz: ZoneInfo) -> list[Punch]:
+    """The punches whose owning day is ``day`` (a night shift's departure is on the next date)."""
+    start, end = _day_span(day, tz)
+    rows = session.execute(
+        select(PunchRow).where(PunchRow.nip == emp.nip, PunchRow.time >= start, PunchRow.time < end)
+    ).scalars().all()
+    return _owned(rows, day, ctx, tz)
 
 
 def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agency_tz: str,
@@ -226,11 +323,59 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
         return None
     _lock_day(session, nip, day)
     ctx = (contexts or _Contexts(session)).around(emp, day)
-    window = ctx.window(day)
     punches = punches_of_day(session, emp, day, ctx, tz)
     leave = leave_on(session, nip, day)
-    day_over = now >= close_time(day, ctx).replace(tzinfo=tz)
     current = session.get(DaySummaryRow, (nip, day))
+    return _summarize(session, outbox, emp, day, ctx, punches, leave, current, tz=tz, now=now)
+
+
+def _recompute_days(session: Session, outbox: Outbox | _OutboxBuffer, keys: list[tuple[str, date]],
+                    employees: dict[str, Employee], *, tz: ZoneInfo, now: datetime, contexts: _Contexts) -> None:
+    """``recompute_day`` for many (NIP, date) keys, sorted, with the facts of all of them read in
+    a few statements after every day is locked; the day records are written when all are done."""
+    keys = [(nip, day) for nip, day in keys if nip in employees]
+    if not keys:
+        return
+    _lock_days(session, keys)
+    contexts.preload((employees[nip], day) for nip, day in keys)
+    current: dict[tuple[str, date], DaySummaryRow] = {}
+    leaves: dict[tuple[str, date], Leave] = {}
+    rows: dict[str, dict[str, PunchRow]] = defaultdict(dict)  # NIP → id → row (windows' spans overlap)
+    for lo, hi in _day_windows(day for _, day in keys):
+        nips = sorted({nip for nip, day in keys if lo <= day <= hi})
+        start, end = _day_span(lo, tz)[0], _day_span(hi, tz)[1]
+        for chunk in _chunks(nips):
+            # populate_existing: what this session read before the days were locked may be stale
+            for row in session.execute(
+                select(DaySummaryRow).where(DaySummaryRow.nip.in_(chunk), DaySummaryRow.day >= lo,
+                                            DaySummaryRow.day <= hi).execution_options(populate_existing=True)
+            ).scalars():
+                current[(row.nip, row.day)] = row
+            for row in session.execute(
+                select(Leave).where(Leave.nip.in_(chunk), Leave.day >= lo, Leave.day <= hi)
+            ).scalars():
+                leaves[(row.nip, row.day)] = row
+            for row in session.execute(
+                select(PunchRow).where(PunchRow.nip.in_(chunk), PunchRow.time >= start, PunchRow.time < end)
+            ).scalars():
+                rows[row.nip].setdefault(row.id, row)
+    for nip, day in keys:
+        emp = employees[nip]
+        ctx = contexts.around(emp, day)
+        start, end = _day_span(day, tz)
+        punches = _owned((r for r in rows[nip].values() if start <= r.time < end), day, ctx, tz)
+        _summarize(session, outbox, emp, day, ctx, punches, leaves.get((nip, day)), current.get((nip, day)),
+                   tz=tz, now=now, flush=False)
+    session.flush()
+
+
+def _summarize(session: Session, outbox: Outbox | _OutboxBuffer, emp: Employee, day: date, ctx: ScheduleContext,
+               punches: list[Punch], leave: Leave | None, current: DaySummaryRow | None, *, tz: ZoneInfo,
+               now: datetime, flush: bool = True) -> DaySummaryRow | None:
+    """The day record from its facts; a new version is published when it changed."""
+    nip = emp.nip
+    window = ctx.window(day)
+    day_over = now >= close_time(day, ctx).replace(tzinfo=tz)
     if current is None and not punches:
         since = tracked_since(session, nip)
         # nothing to say about a day off, a day before the ASN was tracked, or a day still
@@ -260,10 +405,15 @@ def recompute_day(session: Session, outbox: Outbox, nip: str, day: date, *, agen
     else:
         current.version, current.final, current.payload, current.updated_at = version, day_over, event.data, now
     outbox.add(session, event)
-    session.flush()
+    if flush:
+        session.flush()
     if day_over and any(d.code == "TK" for d in result.deductions):
         raise_absence_alerts(session, outbox, emp, day, now=now)
     return current
+
+
+def _lock_key(nip: str, day: date) -> str:
+    return f"kehadiran.day:{nip}:{day.isoformat()}"
 
 
 def _lock_day(session: Session, nip: str, day: date) -> None:
@@ -272,12 +422,20 @@ def _lock_day(session: Session, nip: str, day: date) -> None:
     transaction reads the other's committed punches and version. Callers take days in (NIP, date)
     order, so two batches cannot deadlock. SQLite writers are serialised by BEGIN IMMEDIATE."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                        {"key": f"kehadiran.day:{nip}:{day.isoformat()}"})
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": _lock_key(nip, day)})
         # what this session read of the day before the lock may be stale
         current = session.get(DaySummaryRow, (nip, day))
         if current is not None:
             session.refresh(current)
+
+
+def _lock_days(session: Session, keys: list[tuple[str, date]]) -> None:
+    """``_lock_day``'s lock for each of ``keys`` (sorted), in that order, in one statement; the
+    caller reads the days after this, with ``populate_existing``."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                             "FROM unnest(CAST(:keys AS text[])) AS k"),
+                        {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
 
 
 def _is_tk(payload: dict) -> bool:

@@ -46,6 +46,11 @@ def with_shifts(session: Session, unit_ctx: ScheduleContext, nip: str, start: da
     shifts = session.execute(
         select(Shift).where(Shift.nip == nip, Shift.day >= start, Shift.day <= end)
     ).scalars().all()
+    return shifts_applied(unit_ctx, shifts)
+
+
+def shifts_applied(unit_ctx: ScheduleContext, shifts: list[Shift]) -> ScheduleContext:
+    """The unit-wide context with one ASN's shifts (already loaded) on top."""
     if not shifts:
         return unit_ctx
     return replace(unit_ctx, shifts={s.day: (DayHours(time.fromisoformat(s.start), time.fromisoformat(s.end))
