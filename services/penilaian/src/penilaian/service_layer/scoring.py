@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import JSON, case, func, select, text, tuple_, type_coerce, update
 from sqlalchemy.orm import Session
 
 from kinerja.events import decode_event, make_event
@@ -431,6 +431,8 @@ def load_facts(session: Session, nip: str, start: date, end: date):
 
 
 def _day_fact(r) -> DayFact:
+    if not r.deductions:
+        return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused)
     return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
                    deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
                                     for x in r.deductions),
@@ -445,8 +447,13 @@ def _task_fact(r) -> TaskFact:
                     overdue=r.last_open_on is not None and r.last_open_on > r.due_date)
 
 
+# Most days have no deductions; for those the two JSON columns are not read (nor decoded): a day's
+# punch ids appear in a score only beside its deductions (the ledger), so a day without any is
+# loaded with none. The rows loaded give exactly the scores the full rows give.
+_DEDUCTED = func.json_array_length(DayFactRow.deductions) > 0
 _DAY_COLUMNS = (DayFactRow.nip, DayFactRow.day, DayFactRow.event_id, DayFactRow.workday, DayFactRow.excused,
-                DayFactRow.deductions, DayFactRow.punch_event_ids)
+                type_coerce(case((_DEDUCTED, DayFactRow.deductions), else_=None), JSON).label("deductions"),
+                type_coerce(case((_DEDUCTED, DayFactRow.punch_event_ids), else_=None), JSON).label("punch_event_ids"))
 _TASK_COLUMNS = (TaskFactRow.nip, TaskFactRow.task_id, TaskFactRow.title, TaskFactRow.status, TaskFactRow.due_date,
                  TaskFactRow.target_quantity, TaskFactRow.event_id, TaskFactRow.realised_quantity,
                  TaskFactRow.quality, TaskFactRow.submitted_on, TaskFactRow.approved_on, TaskFactRow.last_open_on)
