@@ -85,12 +85,12 @@ def test_roster_moves_and_a_policy_in_one_batch_as_one_at_a_time(database_url, t
         apply_in_batches(batched, first, 10)
         apply_in_batches(batched, then, 10)
         assert batched.scores() == one.scores()
-        agencies = {}
+        found = []
         for p in (one, batched):
             with p.runtime.session() as s:
-                agencies[p] = {(r.nip, r.period): r.agency for r in s.execute(select(ScoreRow)).scalars()}
-        assert agencies[one] == agencies[batched]
-        agencies = agencies[batched]
+                found.append({(r.nip, r.period): r.agency for r in s.execute(select(ScoreRow)).scalars()})
+        assert found[0] == found[1]
+        agencies = found[1]
         assert agencies[(PEG2, "2026-11")] == AGENCY and agencies[(PEG1, "2026")] == FOREIGN
         assert batched.score(PEG1, "2026-11").disiplin == Decimal("95.50")
     finally:
