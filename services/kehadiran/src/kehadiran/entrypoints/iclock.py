@@ -125,11 +125,12 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
     runtime = _runtime()
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
-        device_service.touch(device, now)
         parsed = adms.parse_attlog(body, now_local=device_service.device_now(device, now))
         items = [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in parsed.records]
         result = record_punches(session, runtime.outbox, device, items, channel="adms",
                                 agency_tz=runtime.settings.timezone, now=now)
+        # the device's row last, so it is locked only from the flush at the commit
+        device_service.touch(device, now)
         device_service.note_rejected(device, parsed.errors, "ATTLOG", now)
         device_service.note_stamp(device, "ATTLOG", adms.stamp_of(request.args, "ATTLOG"))
     _log_rejected(sn, "ATTLOG", parsed.errors)

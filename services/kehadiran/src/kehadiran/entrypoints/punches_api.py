@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from kehadiran.adapters.calendar_orm import UnitLocation
 from kehadiran.adapters.orm import Device, Employee
 from kehadiran.domain.geo import distance_m
+from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer.schedules import leave_on
 from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem
 from kehadiran.service_layer.attendance import PunchInput, record_punches
@@ -23,6 +24,9 @@ from kinerja.web import unprocessable
 blp = Blueprint("punches", __name__, url_prefix="/api/v1/punches", description="Punches from phones and devices")
 
 MAX_FUTURE = timedelta(minutes=5)
+# one instance for every item: building a schema costs four times what loading an item does
+# (marshmallow schemas keep no state between loads)
+PUNCH_ITEM = PunchItem()
 
 
 def phone_device_sn(nip: str) -> str:
@@ -45,7 +49,7 @@ class Punches(MethodView):
         rejected = []
         for index, raw in enumerate(batch["punches"]):
             try:
-                item = PunchItem().load(raw)
+                item = PUNCH_ITEM.load(raw)
             except ValidationError as exc:
                 rejected.append({"index": index, "errors": exc.messages})
                 continue
@@ -65,9 +69,8 @@ class Punches(MethodView):
                 if device is None or device.agency != principal.agency:
                     raise Forbidden("device is not registered")
             else:
-                device = _phone_device(session, principal)
+                device = _phone_device(session, principal, now)
                 items = _inside_geofence(session, principal, items, rejected, settings.timezone)
-            device.last_contact_at = now
             items = [_to_input(item) for _, item in items]
             offset = timedelta(minutes=device.tz_offset_minutes)
             for it in items:
@@ -75,6 +78,9 @@ class Punches(MethodView):
                 it.device_time = (it.device_time.astimezone(timezone(offset))).replace(tzinfo=None)
             result = record_punches(session, runtime.outbox, device, items, channel="json",
                                     agency_tz=settings.timezone, now=now)
+            # the device's row last (and at most every few seconds): it is locked from this
+            # UPDATE to the commit, so one device's concurrent batches do not queue on it
+            device_service.touch(device, now)
         result.rejected = rejected
         if not items and rejected:
             raise unprocessable("no valid punch in the batch", rejected=rejected)
@@ -114,11 +120,11 @@ def _to_input(item: dict) -> PunchInput:
     return PunchInput(person_key=item["pin"], device_time=item["time"], status=item.get("status"))
 
 
-def _phone_device(session, principal) -> Device:
+def _phone_device(session, principal, now: datetime) -> Device:
     sn = phone_device_sn(principal.nip)
     device = session.get(Device, sn)
     if device is None:
         device = Device(sn=sn, agency=principal.agency, tz_offset_minutes=420, name="phone",
-                        registered_at=datetime.now(timezone.utc))
+                        registered_at=datetime.now(timezone.utc), last_contact_at=now)
         session.add(device)
     return device

@@ -18,6 +18,9 @@ MAX_COMMANDS_PER_POLL = 20
 MAX_COMMAND_LENGTH = 2000
 KEEP_REJECTED = 20
 ONLINE_WITHIN = timedelta(minutes=5)
+# last_contact_at is written at most this often (ONLINE_WITHIN is what it is read against): an
+# UPDATE on every request made one device's concurrent requests queue behind each other's row lock
+CONTACT_EVERY = timedelta(seconds=5)
 
 
 def utcnow() -> datetime:
@@ -29,8 +32,17 @@ def device_now(device: Device, now: datetime) -> datetime:
     return (now.astimezone(timezone.utc) + timedelta(minutes=device.tz_offset_minutes)).replace(tzinfo=None)
 
 
+def contact_due(device: Device, now: datetime) -> bool:
+    last = device.last_contact_at
+    return last is None or abs(now - last) >= CONTACT_EVERY
+
+
 def touch(device: Device, now: datetime) -> None:
-    device.last_contact_at = now
+    """Note that the device was in contact at ``now``, unless that was noted less than
+    ``CONTACT_EVERY`` ago. Call it last in the transaction: the row stays locked from its UPDATE
+    (at the flush) until the commit."""
+    if contact_due(device, now):
+        device.last_contact_at = now
 
 
 def apply_info(device: Device, info: DeviceInfo | None) -> None:
