@@ -4,6 +4,7 @@ quarter and year from all stored facts, in the consumer's transaction. Score row
 """
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -202,6 +203,21 @@ class Touched:
         self.agency[nip], self.cause[nip] = agency, cause
 
 
+_POLICY_CACHE: dict[tuple[str, str], Policy] = {}
+
+
+def _policy_of(policy_id: str, values: dict) -> Policy:
+    """``make_policy`` of a stored version, built once per process (a version is never changed
+    once stored; the key holds its numbers too, so another database's same id cannot mix in)."""
+    key = (policy_id, json.dumps(values, sort_keys=True, default=str))
+    policy = _POLICY_CACHE.get(key)
+    if policy is None:
+        if len(_POLICY_CACHE) > 10_000:
+            _POLICY_CACHE.clear()
+        policy = _POLICY_CACHE[key] = make_policy(values)
+    return policy
+
+
 class Policies:
     """The policy versions of each agency, read once per transaction (and again after a change)."""
 
@@ -211,8 +227,10 @@ class Policies:
     def versions(self, agency: str) -> list[PolicyVersion]:
         if agency not in self._by_agency:
             self._by_agency[agency] = [
-                PolicyVersion(r.policy_id, r.agency, r.version, r.effective_from, make_policy(r.values))
-                for r in self.session.execute(select(PolicyRow).where(PolicyRow.agency == agency)).scalars()]
+                PolicyVersion(r.policy_id, r.agency, r.version, r.effective_from, _policy_of(r.policy_id, r.values))
+                for r in self.session.execute(select(
+                    PolicyRow.policy_id, PolicyRow.agency, PolicyRow.version, PolicyRow.effective_from,
+                    PolicyRow.values).where(PolicyRow.agency == agency))]
         return self._by_agency[agency]
 
     def forget(self, agency: str) -> None:
