@@ -61,6 +61,8 @@ def device_tz(device: Device) -> timezone:
 
 # at most this many values in one IN (...) list
 CHUNK = 500
+# up to this many punches, a batch is not checked for stored ones before the INSERT
+SMALL_BATCH = 4
 
 
 def _chunks(seq: list, size: int = CHUNK):
@@ -227,7 +229,9 @@ def record_punches(
     result = IngestResult()
     tz = ZoneInfo(agency_tz)
     contexts = _Contexts(session)
-    seen = _existing_keys(session, device, items)
+    # a few punches (a phone's one, a terminal pushing as it goes) skip the look-up: the INSERT
+    # skips those stored already; for a re-sent batch the look-up spares building their events
+    seen = _existing_keys(session, device, items) if len(items) > SMALL_BATCH else set()
     fresh: list[PunchInput] = []
     for item in items:
         key = (item.person_key, item.device_time)
@@ -394,9 +398,12 @@ def _summarize(session: Session, outbox: Outbox | _OutboxBuffer, emp: Employee, 
         "deductions": [{"code": d.code, "percent": d.percent, "minutes": d.minutes} for d in result.deductions],
         "punch_event_ids": list(result.punch_event_ids), "unit": emp.unit,
     }
-    comparable = {k: v for k, v in data_schema(DAY_SUMMARIZED).dump({**data, "version": 1}).items() if k != "version"}
-    if current is not None and {k: v for k, v in current.payload.items() if k != "version"} == comparable:
-        return current
+    if current is not None:
+        # (a first version has nothing to compare with: no need to dump the data twice)
+        comparable = {k: v for k, v in data_schema(DAY_SUMMARIZED).dump({**data, "version": 1}).items()
+                      if k != "version"}
+        if {k: v for k, v in current.payload.items() if k != "version"} == comparable:
+            return current
     version = (current.version + 1) if current else 1
     event = make_event(DAY_SUMMARIZED, subject=nip, agency=emp.agency, source=SOURCE, data={**data, "version": version})
     if current is None:
