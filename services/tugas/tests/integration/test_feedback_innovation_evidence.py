@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tugas_testkit import (ADMIN, ATASAN, FOREIGN, FOREIGN_ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2,
+from .tugas_testkit import (ADMIN, ATASAN, FOREIGN, FOREIGN_ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2,
                            make_tugas)
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tugas_testkit import AGENCY, ATASAN, PEG1, PEG2, today_wib
+from .tugas_testkit import AGENCY, ATASAN, PEG1, PEG2, today_wib
 from tugas.entrypoints.consumer import check_overdue, overdue_ticker
 from tugas.service_layer import tasks as service
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tugas_testkit import (ATASAN, FOREIGN, FOREIGN_ATASAN, KEPALA, OTHER_ATASAN, PEG1, today_wib)
+from .tugas_testkit import (ATASAN, FOREIGN, FOREIGN_ATASAN, KEPALA, OTHER_ATASAN, PEG1, today_wib)
 from tugas.entrypoints.consumer import check_overdue
 
 pytestmark = pytest.mark.integration

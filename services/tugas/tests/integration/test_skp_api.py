@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tugas_testkit import (ADMIN, ATASAN, FOREIGN, FOREIGN_ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2,
+from .tugas_testkit import (ADMIN, ATASAN, FOREIGN, FOREIGN_ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2,
                            today_wib)
 
 pytestmark = pytest.mark.integration

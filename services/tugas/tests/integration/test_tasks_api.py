@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tugas_testkit import (ADMIN, AGENCY, ATASAN, FOREIGN, FOREIGN_ATASAN, FOREIGN_PEG, KEPALA, OTHER_ATASAN, PEG1,
+from .tugas_testkit import (ADMIN, AGENCY, ATASAN, FOREIGN, FOREIGN_ATASAN, FOREIGN_PEG, KEPALA, OTHER_ATASAN, PEG1,
                       PEG2, PEG3, roster_event, today_wib)
 from tugas.adapters.orm import RhkRow, SkpRow, TaskRow
 from tugas.service_layer import tasks as service

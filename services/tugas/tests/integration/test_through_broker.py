@@ -12,7 +12,7 @@ from kafka import KafkaConsumer
 from kinerja.messaging import topics
 from kinerja.messaging.producer import make_producer
 from kinerja.testing import wait_until
-from tugas_testkit import AGENCY, ATASAN, PEG1, ROSTER, Tugas, roster_event, today_wib
+from .tugas_testkit import AGENCY, ATASAN, PEG1, ROSTER, Tugas, roster_event, today_wib
 from tugas.entrypoints import consumer as consumer_entry
 from tugas.entrypoints.app import create_app
 from tugas.entrypoints.migrate import main as migrate

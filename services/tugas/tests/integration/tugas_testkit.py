@@ -1,5 +1,5 @@
 """Helpers of tugas's integration tests: a migrated database (SQLite and PostgreSQL), a seeded roster,
-tokens. Imported by the test modules as ``tugas_testkit`` (conftest puts this folder on sys.path)."""
+tokens. Imported by the test modules relatively (``from .tugas_testkit import ...``)."""
 from __future__ import annotations
 
 import json
