@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -61,6 +61,33 @@ def device_tz(device: Device) -> timezone:
 
 # at most this many values in one IN (...) list
 CHUNK = 500
+
+
+def _in(name: str):
+    return bindparam(name, expanding=True)
+
+
+# the ingest's statements, built once: building one costs more CPU than running it on SQLite
+_EMPLOYEES_BY_NIP = select(Employee).where(Employee.nip.in_(_in("nips")))
+_EMPLOYEES_BY_PIN = select(Employee).where(Employee.agency == bindparam("agency"), Employee.pin.in_(_in("pins")),
+                                           Employee.active.is_(True))
+_SHIFTS = select(Shift).where(Shift.nip.in_(_in("nips")), Shift.day >= bindparam("lo"), Shift.day <= bindparam("hi"))
+_STORED_KEYS = select(PunchRow.person_key, PunchRow.device_time).where(
+    PunchRow.device_sn == bindparam("sn"), PunchRow.person_key.in_(_in("keys")),
+    PunchRow.device_time.in_(_in("times")))
+# populate_existing: what this session read of the days before they were locked may be stale
+_SUMMARIES = select(DaySummaryRow).where(
+    DaySummaryRow.nip.in_(_in("nips")), DaySummaryRow.day >= bindparam("lo"), DaySummaryRow.day <= bindparam("hi"),
+).execution_options(populate_existing=True)
+_LEAVES = select(Leave).where(Leave.nip.in_(_in("nips")), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi"))
+_PUNCHES = select(PunchRow).where(PunchRow.nip.in_(_in("nips")), PunchRow.time >= bindparam("start"),
+                                  PunchRow.time < bindparam("end"))
+_LOCK_DAYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
+_INSERT_PUNCHES = {
+    name: insert(PunchRow.__table__).on_conflict_do_nothing(index_elements=["device_sn", "person_key", "device_time"])
+    .returning(PunchRow.__table__.c.id)
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 # up to this many punches, a batch is not checked for stored ones before the INSERT
 SMALL_BATCH = 4
 
@@ -85,14 +112,12 @@ def _find_employees(session: Session, agency: str,
     found: dict[tuple[str, bool], Employee | None] = {}
     nips = sorted({it.person_key for it in items if it.by_nip})
     for chunk in _chunks(nips):
-        for emp in session.execute(select(Employee).where(Employee.nip.in_(chunk))).scalars():
+        for emp in session.execute(_EMPLOYEES_BY_NIP, {"nips": chunk}).scalars():
             found[(emp.nip, True)] = emp if emp.agency == agency else None
     pins = sorted({it.person_key for it in items if not it.by_nip})
     by_pin: dict[str, list[Employee]] = defaultdict(list)
     for chunk in _chunks(pins):
-        for emp in session.execute(
-            select(Employee).where(Employee.agency == agency, Employee.pin.in_(chunk), Employee.active.is_(True))
-        ).scalars():
+        for emp in session.execute(_EMPLOYEES_BY_PIN, {"agency": agency, "pins": chunk}).scalars():
             by_pin[emp.pin].append(emp)
     for pin, emps in by_pin.items():
         # a PIN two active ASN share: whichever the single lookup picks, as before
@@ -154,8 +179,7 @@ class _Contexts:
             shifts: dict[str, list[Shift]] = defaultdict(list)
             for chunk in _chunks(nips):
                 for shift in self.session.execute(
-                    select(Shift).where(Shift.nip.in_(chunk), Shift.day >= lo - timedelta(days=2),
-                                        Shift.day <= hi + timedelta(days=2))
+                    _SHIFTS, {"nips": chunk, "lo": lo - timedelta(days=2), "hi": hi + timedelta(days=2)}
                 ).scalars():
                     shifts[shift.nip].append(shift)
             for (nip, day), emp in missing.items():
@@ -189,13 +213,8 @@ def _existing_keys(session: Session, device: Device, items: list[PunchInput]) ->
     found: set[tuple[str, datetime]] = set()
     for i in range(0, len(items), 500):
         chunk = items[i:i + 500]
-        rows = session.execute(
-            select(PunchRow.person_key, PunchRow.device_time).where(
-                PunchRow.device_sn == device.sn,
-                PunchRow.person_key.in_({it.person_key for it in chunk}),
-                PunchRow.device_time.in_({it.device_time for it in chunk}),
-            )
-        ).all()
+        rows = session.execute(_STORED_KEYS, {"sn": device.sn, "keys": list({it.person_key for it in chunk}),
+                                              "times": list({it.device_time for it in chunk})}).all()
         found.update((k, t) for k, t in rows)
     return found
 
@@ -206,10 +225,7 @@ def _store_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, 
     Returns the rows stored, in the batch's order."""
     if not rows:
         return []
-    table = PunchRow.__table__
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(table).on_conflict_do_nothing(index_elements=["device_sn", "person_key", "device_time"])
-            .returning(table.c.id))
+    stmt = _INSERT_PUNCHES[session.get_bind().dialect.name]
     stored: set[str] = set()
     for chunk in _chunks(rows):
         stored.update(session.execute(stmt, chunk).scalars())
@@ -349,19 +365,11 @@ def _recompute_days(session: Session, outbox: Outbox | _OutboxBuffer, keys: list
         nips = sorted({nip for nip, day in keys if lo <= day <= hi})
         start, end = _day_span(lo, tz)[0], _day_span(hi, tz)[1]
         for chunk in _chunks(nips):
-            # populate_existing: what this session read before the days were locked may be stale
-            for row in session.execute(
-                select(DaySummaryRow).where(DaySummaryRow.nip.in_(chunk), DaySummaryRow.day >= lo,
-                                            DaySummaryRow.day <= hi).execution_options(populate_existing=True)
-            ).scalars():
+            for row in session.execute(_SUMMARIES, {"nips": chunk, "lo": lo, "hi": hi}).scalars():
                 current[(row.nip, row.day)] = row
-            for row in session.execute(
-                select(Leave).where(Leave.nip.in_(chunk), Leave.day >= lo, Leave.day <= hi)
-            ).scalars():
+            for row in session.execute(_LEAVES, {"nips": chunk, "lo": lo, "hi": hi}).scalars():
                 leaves[(row.nip, row.day)] = row
-            for row in session.execute(
-                select(PunchRow).where(PunchRow.nip.in_(chunk), PunchRow.time >= start, PunchRow.time < end)
-            ).scalars():
+            for row in session.execute(_PUNCHES, {"nips": chunk, "start": start, "end": end}).scalars():
                 rows[row.nip].setdefault(row.id, row)
     for nip, day in keys:
         emp = employees[nip]
@@ -440,9 +448,7 @@ def _lock_days(session: Session, keys: list[tuple[str, date]]) -> None:
     """``_lock_day``'s lock for each of ``keys`` (sorted), in that order, in one statement; the
     caller reads the days after this, with ``populate_existing``."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
-                             "FROM unnest(CAST(:keys AS text[])) AS k"),
-                        {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
+        session.execute(_LOCK_DAYS, {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
 
 
 def _is_tk(payload: dict) -> bool:

@@ -6,7 +6,7 @@ import io
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.calendar_orm import Holiday, Leave, RamadanSchedule, Shift, Tracking, UnitSchedule
@@ -22,19 +22,21 @@ def hours_to_week(hours: dict) -> WeekSchedule:
                          for k, v in hours.items() if v})
 
 
+# built once (every punch batch runs them): building a statement costs about what running it does
+_RAMADAN = select(RamadanSchedule).where(
+    RamadanSchedule.agency == bindparam("agency"),
+    or_(RamadanSchedule.unit.is_(None), RamadanSchedule.unit == bindparam("unit")),
+    RamadanSchedule.start_date <= bindparam("end"), RamadanSchedule.end_date >= bindparam("start"),
+).order_by(RamadanSchedule.unit.is_(None), RamadanSchedule.id)  # a unit's own schedule first
+_HOLIDAYS = select(Holiday.day).where(Holiday.agency == bindparam("agency"), Holiday.day >= bindparam("start"),
+                                      Holiday.day <= bindparam("end"))
+
+
 def load_unit_context(session: Session, agency: str, unit: str, start: date, end: date) -> ScheduleContext:
     """The unit-wide part of the context (week, Ramadan, holidays): the same for everyone in the unit."""
     row = session.get(UnitSchedule, (agency, unit))
-    ramadan = session.execute(
-        select(RamadanSchedule).where(
-            RamadanSchedule.agency == agency,
-            or_(RamadanSchedule.unit.is_(None), RamadanSchedule.unit == unit),
-            RamadanSchedule.start_date <= end, RamadanSchedule.end_date >= start,
-        ).order_by(RamadanSchedule.unit.is_(None), RamadanSchedule.id)  # a unit's own schedule first
-    ).scalars().all()
-    holidays = session.execute(
-        select(Holiday.day).where(Holiday.agency == agency, Holiday.day >= start, Holiday.day <= end)
-    ).scalars().all()
+    ramadan = session.execute(_RAMADAN, {"agency": agency, "unit": unit, "start": start, "end": end}).scalars().all()
+    holidays = session.execute(_HOLIDAYS, {"agency": agency, "start": start, "end": end}).scalars().all()
     return ScheduleContext(
         unit_week=hours_to_week(row.hours) if row else DEFAULT_WEEK,
         ramadan=tuple((r.start_date, r.end_date, hours_to_week(r.hours)) for r in ramadan),
