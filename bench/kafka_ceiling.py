@@ -172,17 +172,10 @@ def others() -> list[tuple[str, float, str]]:
     out: list[tuple[str, float, str]] = []
     bench_md = ROOT / "BENCHMARKS.md"
     text = bench_md.read_text() if bench_md.exists() else ""
-    # bench_ingest prints "ADMS lines accepted median N/s" per database; `make bench` keeps its output
-    ingest_txt = ROOT / "artifacts" / "bench" / "bench_ingest.txt"
-    if ingest_txt.exists():
-        db = "?"
-        for line in ingest_txt.read_text().splitlines():
-            m = re.match(r"^(SQLite|PostgreSQL):", line)
-            if m:
-                db = m.group(1)
-            m = re.search(r"(ADMS lines|JSON punches)\s+accepted\s+median\s+([\d.]+)/s", line)
-            if m:
-                out.append((f"ingest {m.group(1)}/s ({db})", float(m.group(2)), "artifacts/bench/bench_ingest.txt"))
+    ingest = read_result("bench_ingest")
+    for r in (ingest or {}).get("rows", []):
+        out.append((f"ingest {r['kind']}/s ({r['database']}, {r['batch']} per request)", r["median"],
+                    "artifacts/bench/bench_ingest.json"))
     section = latest_section(text, "## penilaian: events applied")
     if section:
         for line in section.splitlines():
