@@ -79,10 +79,12 @@ def relay_main(runtime: ServiceRuntime) -> None:
 
 
 def consumer_main(runtime: ServiceRuntime, topics: Iterable[str], handle: Callable[[Session, Event], None],
-                  on_idle: Callable[[], None] | None = None) -> None:
+                  on_idle: Callable[[], None] | None = None, **consumer_kw) -> None:
+    """A consumer process: logging, SIGTERM/SIGINT stop, metrics, then the loop. ``consumer_kw``
+    go to ``runtime.consumer`` (e.g. ``batch_size`` and ``apply_batch`` for one transaction per poll)."""
     configure_logging(f"{runtime.service}-consumer")
     stop = threading.Event()
     stop_on_signals(stop)
     serve_process_metrics(runtime.service, "consumer")
-    log.info("consumer starting", extra={"topics": list(topics)})
-    runtime.consumer(topics, handle).run(stop, on_idle=on_idle)
+    log.info("consumer starting", extra={"topics": list(topics), "batch_size": consumer_kw.get("batch_size", 1)})
+    runtime.consumer(topics, handle, **consumer_kw).run(stop, on_idle=on_idle)

@@ -4,6 +4,7 @@ Each test runs on SQLite and on PostgreSQL (the ``database_url`` fixture)."""
 import json
 import threading
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -69,15 +70,21 @@ def run_in_thread(target, stop):
     return t
 
 
-def consumer_for(store: Store, kafka_bootstrap: str, prefix: str, group: str) -> IdempotentConsumer:
+def consumer_for(store: Store, kafka_bootstrap: str, prefix: str, group: str, batch_size: int = 1,
+                 **kw) -> IdempotentConsumer:
     return IdempotentConsumer(
         bootstrap=kafka_bootstrap, topics=[topic(PEGAWAI, prefix)], group_id=group,
         session_factory=store.sessions, processed_table=store.processed, handle=store.handle,
-        producer_factory=lambda: make_producer(kafka_bootstrap),
+        producer_factory=lambda: make_producer(kafka_bootstrap), batch_size=batch_size, **kw,
     )
 
 
-def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_bootstrap, topic_prefix):
+# message by message, and one transaction per poll (``handle`` for each event in turn)
+batches = pytest.mark.parametrize("batch_size", [1, 50], ids=["one-by-one", "batched"])
+
+
+@batches
+def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_bootstrap, topic_prefix, batch_size):
     source = Store(database_url)
     sink = Store(database_url.replace("test.db", "sink.db")) if database_url.startswith("sqlite") else source
     events = [employee(i) for i in range(40)]
@@ -88,7 +95,7 @@ def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_b
     stop = threading.Event()
     relay = OutboxRelay(source.engine, source.outbox_table, lambda: make_producer(kafka_bootstrap),
                         prefix=topic_prefix)
-    consumer = consumer_for(sink, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}")
+    consumer = consumer_for(sink, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}", batch_size)
     threads = [run_in_thread(relay.run, stop), run_in_thread(consumer.run, stop)]
     try:
         wait_until(lambda: source.unsent() == 0, 60, message="outbox drained")
@@ -99,10 +106,12 @@ def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_b
             t.join(30)
     assert set(sink.counts().values()) == {1}
     assert consumer.stats.applied == 40 and consumer.stats.dead_lettered == 0
+    assert (consumer.stats.batches > 0) == (batch_size > 1) and consumer.stats.fallbacks == 0
 
 
+@batches
 def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
-        database_url, kafka_bootstrap, topic_prefix):
+        database_url, kafka_bootstrap, topic_prefix, batch_size):
     store = Store(database_url)
     group = f"g-{uuid.uuid4().hex[:6]}"
     producer = make_producer(kafka_bootstrap)
@@ -112,7 +121,7 @@ def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
     producer.flush()
 
     stop = threading.Event()
-    first = consumer_for(store, kafka_bootstrap, topic_prefix, group)
+    first = consumer_for(store, kafka_bootstrap, topic_prefix, group, batch_size)
     t = run_in_thread(first.run, stop)
     wait_until(lambda: len(store.counts()) == 30, 60, message="first pass applied")
     stop.set()
@@ -132,7 +141,7 @@ def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
     producer.flush()
 
     stop2 = threading.Event()
-    second = consumer_for(store, kafka_bootstrap, topic_prefix, group)
+    second = consumer_for(store, kafka_bootstrap, topic_prefix, group, batch_size)
     t2 = run_in_thread(second.run, stop2)
     wait_until(lambda: second.stats.duplicates == 35, 60, message="35 redeliveries seen as duplicates")
     stop2.set()
@@ -141,8 +150,9 @@ def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
     assert set(store.counts().values()) == {1} and len(store.counts()) == 30
 
 
+@batches
 def test_poison_messages_go_to_the_dlq_with_the_reason_and_the_consumer_moves_on(
-        sqlite_url, kafka_bootstrap, topic_prefix):
+        sqlite_url, kafka_bootstrap, topic_prefix, batch_size):
     store = Store(sqlite_url)
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     name = topic(PEGAWAI, topic_prefix)
@@ -156,7 +166,7 @@ def test_poison_messages_go_to_the_dlq_with_the_reason_and_the_consumer_moves_on
     producer.flush()
 
     stop = threading.Event()
-    consumer = consumer_for(store, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}")
+    consumer = consumer_for(store, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}", batch_size)
     t = run_in_thread(consumer.run, stop)
     try:
         wait_until(lambda: store.counts().get(nip(1)) == 1, 60, message="the good event after the poison")
@@ -190,3 +200,103 @@ def test_relay_keeps_rows_while_kafka_is_unreachable_and_marks_nothing(sqlite_ur
     with pytest.raises(KafkaError):
         relay.publish_batch()
     assert store.unsent() == 3
+
+
+# -- the batched path without a broker -----------------------------------------------------------
+class FakeProducer:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, topic, key=None, value=None, headers=None):
+        self.sent.append((topic, value, dict(headers or [])))
+        return SimpleNamespace(get=lambda timeout=None: None)
+
+    def close(self, timeout=None):
+        pass
+
+
+def msg(event_or_raw, offset, partition=0):
+    raw = event_or_raw if isinstance(event_or_raw, bytes) else event_or_raw.to_bytes()
+    return SimpleNamespace(topic="t.pegawai.v1", partition=partition, offset=offset, key=b"k", value=raw)
+
+
+def offline_consumer(store: Store, batch_size: int = 100, handle=None, **kw) -> tuple[IdempotentConsumer, FakeProducer]:
+    dlq_producer = FakeProducer()
+    consumer = IdempotentConsumer(
+        bootstrap="127.0.0.1:9", topics=["t.pegawai.v1"], group_id=f"g-{uuid.uuid4().hex[:6]}",
+        session_factory=store.sessions, processed_table=store.processed, handle=handle or store.handle,
+        producer_factory=lambda: dlq_producer, batch_size=batch_size, **kw)
+    return consumer, dlq_producer
+
+
+def test_a_batch_skips_dead_letters_drops_duplicates_and_records_in_one_transaction(sqlite_url):
+    store = Store(sqlite_url)
+    seen_batches = []
+
+    def apply_batch(session, events):
+        seen_batches.append([e.id for e in events])
+        for e in events:
+            store.handle(session, e)
+
+    skip_me = employee(9)
+    consumer, dlq_producer = offline_consumer(store, apply_batch=apply_batch, skip=lambda raw: skip_me.id.encode() in raw,
+                                              wants=lambda t: t == EMPLOYEE_UPSERTED)
+    events = [employee(i) for i in range(3)]
+    batch = [msg(e, i) for i, e in enumerate(events)] + [msg(events[0], 3), msg(b"{not json", 4), msg(skip_me, 5)]
+    assert consumer.process_batch(batch, threading.Event())
+    s = consumer.stats
+    assert (s.applied, s.duplicates, s.dead_lettered, s.skipped, s.batches, s.fallbacks) == (3, 1, 1, 1, 1, 0)
+    assert seen_batches == [[e.id for e in events]]
+    assert store.counts() == {nip(i): 1 for i in range(3)}
+    with store.sessions() as session:
+        assert set(session.execute(select(store.processed.c.event_id)).scalars()) == {e.id for e in events}
+    assert [t for t, _, _ in dlq_producer.sent] == ["t.pegawai.v1.dlq"]
+    # redelivered: nothing applied twice; the undecodable one is dead-lettered again, as one by one
+    assert consumer.process_batch(batch, threading.Event())
+    assert (s.applied, s.duplicates, s.dead_lettered, s.batches) == (3, 5, 2, 2)
+    assert store.counts() == {nip(i): 1 for i in range(3)}
+
+
+def test_a_failing_batch_falls_back_to_one_by_one_and_only_the_bad_event_is_dead_lettered(sqlite_url):
+    store = Store(sqlite_url)
+    bad = employee(2)
+
+    def handle(session, event):
+        if event.id == bad.id:
+            raise RuntimeError("a handler bug")
+        store.handle(session, event)
+
+    consumer, dlq_producer = offline_consumer(store, handle=handle)
+    assert consumer.process_batch([msg(employee(i) if i != 2 else bad, i) for i in range(4)], threading.Event())
+    s = consumer.stats
+    assert (s.applied, s.dead_lettered, s.batches, s.fallbacks) == (3, 1, 0, 1)
+    assert store.counts() == {nip(0): 1, nip(1): 1, nip(3): 1}
+    assert b"handler error" in dlq_producer.sent[0][2]["error"]
+
+
+def test_with_the_database_away_the_fallback_retries_and_a_stop_leaves_the_rest_undone(sqlite_url):
+    from sqlalchemy.exc import OperationalError
+
+    store = Store(sqlite_url)
+    down = {"calls": 0, "until": 3}
+    stop = threading.Event()
+
+    def handle(session, event):
+        down["calls"] += 1
+        if down["calls"] <= down["until"]:
+            raise OperationalError("UPDATE tally", {}, Exception("database is away"))
+        store.handle(session, event)
+
+    consumer, _ = offline_consumer(store, handle=handle)
+    # the batch fails (1 call), then the first event fails twice more and is applied, then the rest
+    assert consumer.process_batch([msg(employee(i), i) for i in range(3)], stop)
+    s = consumer.stats
+    assert (s.applied, s.fallbacks, s.retries) == (3, 1, 2) and store.counts() == {nip(i): 1 for i in range(3)}
+
+    # away for good and a stop arrives: the undecodable first message is done with, the event after
+    # it is not (so its offset is not committed), and nothing was recorded
+    down.update(calls=0, until=10**9)
+    threading.Timer(0.3, stop.set).start()
+    msgs = [msg(b"{not json", 10), msg(employee(7), 11), msg(employee(8), 12)]
+    assert consumer._process_batch(msgs, stop) == 1
+    assert nip(7) not in store.counts()

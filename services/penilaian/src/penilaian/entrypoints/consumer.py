@@ -11,20 +11,16 @@ import re
 import threading
 from typing import Callable
 
-from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kinerja import metrics
-from kinerja.events.envelope import Event, InvalidEvent
+from kinerja.events.envelope import Event
 from kinerja.events.kehadiran import DISCIPLINE_ALERT, PUNCH_RECORDED
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events.tugas import FEEDBACK_POSTED, SKP_APPROVED
 from kinerja.logging import configure_logging
 from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
-from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
 from penilaian.entrypoints.decoding import decode
@@ -58,118 +54,20 @@ def skippable(raw: bytes | None) -> bool:
 
 
 class PenilaianConsumer(IdempotentConsumer):
-    """The shared idempotent consumer, plus: penilaian's own score updates are skipped before any
-    database work; and with ``batch_size`` > 1 the messages of one poll are applied in one
-    transaction (facts stored one by one, each affected ASN recomputed once, the ids recorded),
-    offsets committed after. Any error in a batch falls back to the message-by-message path with
-    its retries and dead-lettering, so a batch never loses or double-counts anything."""
+    """The shared idempotent consumer (``kinerja.messaging.consumer``, batches included), plus:
+    penilaian's own score updates and the other ``SKIPPED_TYPES`` are skipped before any
+    database work (``skippable``), messages are decoded with penilaian's cached schemas, and a
+    batch is applied by ``scoring.apply_batch`` (facts stored one by one, each affected ASN
+    recomputed once)."""
 
-    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, batch_size: int = 1, **kw):
-        super().__init__(*args, **kw)
-        self.tz, self.outbox, self.batch_size = tz, outbox, batch_size
-        self.skipped = 0
-        self.batches = 0
-        self.fallbacks = 0
+    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, **kw):
+        kw.setdefault("skip", skippable)
+        kw.setdefault("decode", decode)
+        super().__init__(*args, apply_batch=self._apply_batch, **kw)
+        self.tz, self.outbox = tz, outbox
 
-    def process_message(self, msg, stop: threading.Event) -> bool:
-        if skippable(msg.value):
-            self.skipped += 1
-            return True
-        return super().process_message(msg, stop)
-
-    def process_batch(self, msgs: list, stop: threading.Event) -> bool:
-        """Apply ``msgs`` (one poll's worth); True when all are done with."""
-        events: list[tuple[Event, object]] = []
-        for msg in msgs:
-            if skippable(msg.value):
-                self.skipped += 1
-                continue
-            try:
-                events.append((decode(msg.value), msg))
-            except InvalidEvent as exc:
-                self._dead_letter(msg, str(exc))
-        if not events:
-            return True
-        try:
-            with self.session_factory() as session, session.begin():
-                ids = list({e.id for e, _ in events})
-                seen: set[str] = set()
-                for i in range(0, len(ids), 500):
-                    seen.update(session.execute(select(self.processed.c.event_id).where(
-                        self.processed.c.event_id.in_(ids[i:i + 500]))).scalars())
-                fresh, rows = [], []
-                for event, msg in events:
-                    if event.id in seen:
-                        self.stats.duplicates += 1
-                        metrics.DUPLICATES.labels(self.group_id, msg.topic).inc()
-                        continue
-                    seen.add(event.id)
-                    fresh.append(event)
-                    rows.append({"event_id": event.id, "topic": msg.topic, "partition": msg.partition,
-                                 "offset": msg.offset, "processed_at": utcnow()})
-                apply_batch(session, self.outbox, fresh, tz=self.tz)
-                if rows:
-                    session.execute(insert(self.processed), rows)
-        except Exception:  # noqa: BLE001 - the careful path decides: retry, duplicate or DLQ
-            log.warning("batch failed; applying its messages one by one", exc_info=True)
-            self.fallbacks += 1
-            return all(self.process_message(msg, stop) for _, msg in events)
-        self.batches += 1
-        for event in fresh:
-            self.stats.applied += 1
-            self.stats.by_type[event.type] = self.stats.by_type.get(event.type, 0) + 1
-        for (msg_topic, event_type), n in _count_applied(events, fresh).items():
-            metrics.EVENTS_APPLIED.labels(self.group_id, msg_topic, event_type).inc(n)
-        return True
-
-    def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None):
-        if self.batch_size <= 1:
-            return super().run(stop, on_idle=on_idle)
-        consumer = None
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                if consumer is None:
-                    consumer = self._make_consumer(stop)
-                    backoff = 0.5
-                records = consumer.poll(timeout_ms=200, max_records=self.batch_size)
-                self.report_lag(consumer)
-                if not records:
-                    if on_idle:
-                        on_idle()
-                    continue
-                msgs = [m for ms in records.values() for m in ms]
-                if not self.process_batch(msgs, stop):
-                    break
-                consumer.commit({tp: OffsetAndMetadata(ms[-1].offset + 1, "", -1) for tp, ms in records.items()})
-            except KafkaError as exc:
-                log.warning("kafka unavailable; reconnecting", extra={"error": repr(exc), "backoff_s": backoff})
-                if consumer is not None:
-                    try:
-                        consumer.close(autocommit=False)
-                    except Exception:  # noqa: BLE001
-                        pass
-                    consumer = None
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-        if consumer is not None:
-            consumer.close(autocommit=False)
-        if self._dlq_producer is not None:
-            self._dlq_producer.close(timeout=5)
-        log.info("consumer stopped", extra={"applied": self.stats.applied, "duplicates": self.stats.duplicates,
-                                            "batches": self.batches, "fallbacks": self.fallbacks})
-        return self.stats
-
-
-def _count_applied(events, fresh) -> dict[tuple[str, str], int]:
-    """Applied events per (topic, type), for the same counter the shared consumer keeps."""
-    ids = {e.id for e in fresh}
-    out: dict[tuple[str, str], int] = {}
-    for event, msg in events:
-        if event.id in ids:
-            out[(msg.topic, event.type)] = out.get((msg.topic, event.type), 0) + 1
-            ids.discard(event.id)
-    return out
+    def _apply_batch(self, session: Session, events: list[Event]) -> None:
+        apply_batch(session, self.outbox, events, tz=self.tz)
 
 
 def make_handler(runtime: ServiceRuntime) -> Callable[[Session, Event], None]:
