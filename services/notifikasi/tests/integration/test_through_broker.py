@@ -11,17 +11,19 @@ from kinerja.events.kehadiran import PUNCH_RECORDED
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, topic
 from kinerja.testing import wait_until
-from notifikasi.entrypoints.consumer import TOPICS, handle
+from notifikasi.entrypoints.consumer import TOPICS, handle, make_consumer
 from notifikasi.entrypoints.runtime import make_runtime
 from notifikasi_testkit import ASN, ATASAN, SseClient, roster_event, score_event, token
 
 pytestmark = pytest.mark.integration
 
 
-def test_score_update_from_kafka_reaches_the_stream(server, migrated, kafka_bootstrap, topic_prefix):
+@pytest.mark.parametrize("batch_size", [1, 200], ids=["one-by-one", "batched"])
+def test_score_update_from_kafka_reaches_the_stream(server, migrated, kafka_bootstrap, topic_prefix, batch_size):
     runtime = make_runtime(load_settings("notifikasi", {
         "database_url": migrated, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix}))
-    consumer = runtime.consumer(TOPICS, handle)
+    # the process's consumer (make_consumer, batched), and the shared one message by message
+    consumer = make_consumer(runtime, batch_size=batch_size) if batch_size > 1 else runtime.consumer(TOPICS, handle)
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), name="notifikasi-consumer", daemon=True)
     thread.start()
@@ -48,7 +50,8 @@ def test_score_update_from_kafka_reaches_the_stream(server, migrated, kafka_boot
             assert team["data"]["body"].startswith("Skor kinerja Siti Aminah berubah: 97.5 (Baik)")
             # the punch (another topic, so in no particular order) is skipped without a transaction
             wait_until(lambda: consumer.skipped == 1, 30, message="punch skipped")
-            assert consumer.stats.dead_lettered == 0
+            assert consumer.stats.dead_lettered == 0 and consumer.stats.fallbacks == 0
+            assert (consumer.stats.batches > 0) == (batch_size > 1)
     finally:
         stop.set()
         thread.join(30)

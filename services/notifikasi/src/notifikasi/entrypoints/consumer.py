@@ -1,12 +1,17 @@
 """notifikasi's consumer process: the roster slice from ``pegawai.v1``, and an inbox row per
 recipient for what ``penilaian.v1``, ``tugas.v1`` and ``kehadiran.v1`` publish. It publishes
-nothing (no relay); the web processes read the rows it writes (see ``stream_api``)."""
+nothing (no relay); the web processes read the rows it writes (see ``stream_api``).
+
+The messages of one poll (up to ``NOTIFIKASI_APPLY_BATCH``, default 200) are applied in one
+transaction by ``handle_batch``; on any error the shared consumer applies them one by one with
+``handle`` instead (retries, DLQ), so the rows are the same either way."""
 from __future__ import annotations
 
-from notifikasi.entrypoints.runtime import make_runtime
-from notifikasi.service_layer.notifications import handle_event
 from kinerja.messaging import topics
+from kinerja.messaging.consumer import IdempotentConsumer
 from kinerja.runtime import consumer_main
+from notifikasi.entrypoints.runtime import NotifikasiRuntime, make_runtime
+from notifikasi.service_layer.notifications import handle_batch, handle_event
 
 TOPICS = [topics.PEGAWAI, topics.PENILAIAN, topics.TUGAS, topics.KEHADIRAN]
 
@@ -15,8 +20,21 @@ def handle(session, event) -> None:
     handle_event(session, event)
 
 
+def apply_batch(session, events) -> None:
+    handle_batch(session, events)
+
+
+def make_consumer(runtime: NotifikasiRuntime, batch_size: int | None = None, **kw) -> IdempotentConsumer:
+    """The consumer ``main`` runs (``batch_size`` None: the runtime's ``apply_batch_size``)."""
+    size = runtime.apply_batch_size if batch_size is None else batch_size
+    return runtime.consumer(TOPICS, handle, batch_size=size, apply_batch=apply_batch,
+                            max_poll_records=max(size, 500), **kw)
+
+
 def main() -> None:
-    consumer_main(make_runtime(), TOPICS, handle)
+    runtime = make_runtime()
+    size = runtime.apply_batch_size
+    consumer_main(runtime, TOPICS, handle, batch_size=size, apply_batch=apply_batch, max_poll_records=max(size, 500))
 
 
 if __name__ == "__main__":

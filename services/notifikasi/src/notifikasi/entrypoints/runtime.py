@@ -56,22 +56,6 @@ def stream_options(settings: Settings) -> StreamOptions:
     )
 
 
-class SelectiveConsumer(IdempotentConsumer):
-    """The shared consumer, minus the transaction for event types this service ignores (punches
-    and day summaries): they are neither applied nor recorded, so they cost a decode only."""
-
-    def __init__(self, *, wants: Callable[[str], bool], **kw):
-        super().__init__(**kw)
-        self.wants = wants
-        self.skipped = 0
-
-    def apply_once(self, event: Event, topic: str, partition: int, offset: int) -> bool:
-        if not self.wants(event.type):
-            self.skipped += 1
-            return True
-        return super().apply_once(event, topic, partition, offset)
-
-
 class NotifikasiRuntime(ServiceRuntime):
     @cached_property
     def stream_options(self) -> StreamOptions:
@@ -113,14 +97,17 @@ class NotifikasiRuntime(ServiceRuntime):
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:
-        base = super().consumer(topics, handle, group_id, **kw)
-        return SelectiveConsumer(
-            wants=wants, bootstrap=base.bootstrap, topics=base.topics, group_id=base.group_id,
-            session_factory=base.session_factory, processed_table=base.processed, handle=base.handle,
-            producer_factory=base.producer_factory, client_id=base.client_id,
-            max_poll_records=base.max_poll_records, handler_attempts=base.handler_attempts,
-            consumer_overrides=base.consumer_overrides,
-        )
+        """The shared consumer, minus the transaction for event types this service ignores
+        (punches and day summaries): they are decoded (so dead-lettered when invalid) but neither
+        applied nor recorded (``consumer.skipped`` counts them)."""
+        kw.setdefault("wants", wants)
+        return super().consumer(topics, handle, group_id, **kw)
+
+    @property
+    def apply_batch_size(self) -> int:
+        """Messages of one poll applied in one transaction by the consumer process:
+        ``NOTIFIKASI_APPLY_BATCH`` (``apply_batch`` in settings), default 200; 1 = one by one."""
+        return max(1, int(_option(self.settings, "apply_batch", 200)))
 
     def dispose(self) -> None:
         if "tailer" in self.__dict__:

@@ -6,10 +6,10 @@ import logging
 import smtplib
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from notifikasi.adapters import smtp
@@ -44,27 +44,31 @@ def set_preference(session: Session, *, nip: str, agency: str, email: str, mode:
     return pref
 
 
-def queue_immediate(session: Session, rows: list[Notification], *, now: datetime | None = None) -> list[EmailMessage]:
-    """An e-mail for each new row whose recipient wants them at once."""
+def queue_immediate(session: Session, rows: Sequence, *, now: datetime | None = None) -> int:
+    """An e-mail for each new inbox row (``id``, ``recipient_nip``, ``agency``, ``title``,
+    ``body``) whose recipient wants them at once, with one INSERT for all; returns how many."""
     if not rows:
-        return []
+        return 0
     now = now or utcnow()
-    prefs = {p.nip: p for p in session.execute(
-        select(EmailPreference).where(EmailPreference.nip.in_({r.recipient_nip for r in rows}),
-                                      EmailPreference.mode == rules.IMMEDIATE)
-    ).scalars()}
+    recipients = sorted({r.recipient_nip for r in rows})
+    prefs: dict[str, EmailPreference] = {}
+    for start in range(0, len(recipients), 500):
+        prefs.update((p.nip, p) for p in session.execute(
+            select(EmailPreference).where(EmailPreference.nip.in_(recipients[start:start + 500]),
+                                          EmailPreference.mode == rules.IMMEDIATE)
+        ).scalars())
     out = []
     for row in rows:
         pref = prefs.get(row.recipient_nip)
         if pref is None or pref.agency != row.agency:
             continue
         subject, body = rules.immediate(row.title, row.body)
-        out.append(EmailMessage(recipient_nip=row.recipient_nip, to_address=pref.email, subject=subject[:300],
-                                body=body, kind=rules.IMMEDIATE, notification_id=row.id, status="pending",
-                                attempts=0, next_attempt_at=now, created_at=now))
-    session.add_all(out)
-    session.flush()
-    return out
+        out.append(dict(recipient_nip=row.recipient_nip, to_address=pref.email, subject=subject[:300],
+                        body=body, kind=rules.IMMEDIATE, notification_id=row.id, status="pending",
+                        attempts=0, next_attempt_at=now, created_at=now))
+    if out:
+        session.execute(insert(EmailMessage.__table__), out)  # no ids wanted back: one executemany
+    return len(out)
 
 
 def queue_digests(session: Session, *, tz: str, now: datetime | None = None) -> list[EmailMessage]:

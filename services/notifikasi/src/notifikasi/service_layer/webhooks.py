@@ -16,9 +16,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
@@ -68,25 +68,49 @@ def event_body(event: Event, data: dict) -> str:
                        "data": data}, separators=(",", ":"), ensure_ascii=False)
 
 
-def enqueue(session: Session, event: Event, data: dict, *, now: datetime | None = None) -> list[WebhookDelivery]:
-    """A delivery per active webhook of the event's agency that wants its type, in this transaction."""
+def enqueue(session: Session, event: Event, data: dict, *, now: datetime | None = None) -> int:
+    """A delivery per active webhook of the event's agency that wants its type, in this
+    transaction; returns how many."""
+    return enqueue_many(session, [(event, data)], now=now)
+
+
+def enqueue_many(session: Session, items: Sequence[tuple[Event, dict]], *, now: datetime | None = None) -> int:
+    """``enqueue`` for several events in order (each with its ``data`` as plain JSON values): the
+    webhooks read once, the deliveries written with one executemany; returns how many."""
     now = now or utcnow()
-    hooks = session.execute(
-        select(Webhook).where(Webhook.agency == event.agency, Webhook.active.is_(True))
-    ).scalars().all()
-    wanted = [h for h in hooks if not h.event_types or event.type in h.event_types]
-    if not wanted:
-        return []
-    done = set(session.execute(
-        select(WebhookDelivery.webhook_id).where(WebhookDelivery.event_id == event.id)
-    ).scalars())
-    body = event_body(event, data)
-    rows = [WebhookDelivery(webhook_id=h.id, event_id=event.id, event_type=event.type, body=body, status="pending",
-                            attempts=0, next_attempt_at=now, created_at=now)
-            for h in wanted if h.id not in done]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    agencies = sorted({event.agency for event, _ in items})
+    if not agencies:
+        return 0
+    by_agency: dict[str, list[Webhook]] = {}
+    for hook in session.execute(
+            select(Webhook).where(Webhook.agency.in_(agencies), Webhook.active.is_(True)).order_by(Webhook.id)
+    ).scalars():
+        by_agency.setdefault(hook.agency, []).append(hook)
+    if not by_agency:
+        return 0
+    wanted = [(event, data, [h for h in by_agency.get(event.agency, ()) if not h.event_types or event.type in h.event_types])
+              for event, data in items]
+    ids = sorted({event.id for event, _, hooks in wanted if hooks})
+    done: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), 500):
+        done.update(tuple(row) for row in session.execute(
+            select(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
+            .where(WebhookDelivery.event_id.in_(ids[start:start + 500]))
+        ).all())
+    rows = []
+    for event, data, hooks in wanted:
+        if not hooks:
+            continue
+        body = event_body(event, data)
+        for h in hooks:
+            if (h.id, event.id) in done:
+                continue
+            done.add((h.id, event.id))
+            rows.append(dict(webhook_id=h.id, event_id=event.id, event_type=event.type, body=body,
+                             status="pending", attempts=0, next_attempt_at=now, created_at=now))
+    if rows:
+        session.execute(insert(WebhookDelivery.__table__), rows)  # no ids wanted back: one executemany
+    return len(rows)
 
 
 @dataclass(frozen=True)
