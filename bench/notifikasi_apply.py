@@ -30,7 +30,6 @@ import cProfile
 import hashlib
 import io
 import json
-import os
 import pstats
 import statistics
 import sys
