@@ -89,7 +89,7 @@ def seed_reads(url: str, n_asn: int, with_days: bool) -> tuple[list[str], str]:
 
     from kinerja.config import load_settings
     from penilaian.adapters.orm import DayFactRow, Employee, ScoreRow
-    from penilaian.entrypoints.decoding import decode
+    from kinerja.events.envelope import decode_event as decode
     from penilaian.entrypoints.migrate import main as migrate
     from penilaian.entrypoints.runtime import make_runtime
     from penilaian.service_layer.scoring import apply_batch

@@ -20,7 +20,6 @@ bytes) and ``wants(type)`` after (a message that is decoded, so dead-lettered wh
 """
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
@@ -31,13 +30,12 @@ from typing import Callable, Iterable
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
-from marshmallow import ValidationError
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kinerja import metrics
-from kinerja.events.envelope import EnvelopeSchema, Event, InvalidEvent, data_schema
+from kinerja.events.envelope import Event, InvalidEvent, decode_event
 from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.topics import dlq
 
@@ -45,35 +43,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, list[Event]], None]
-
-_ENVELOPE = EnvelopeSchema()
-
-
-def decode_message(raw: bytes | str | None) -> Event:
-    """``kinerja.events.decode_event`` with one envelope schema for every message: the same
-    result and the same reasons (for the DLQ), without building a marshmallow schema (its
-    fields deep-copied) per message, which was half the time of a decode. Schemas keep no
-    per-load state."""
-    if raw is None:
-        raise InvalidEvent("empty message (tombstone)")
-    try:
-        obj = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvent(f"not JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise InvalidEvent("envelope is not a JSON object")
-    try:
-        env = _ENVELOPE.load(obj, unknown="exclude")
-    except ValidationError as exc:
-        raise InvalidEvent(f"bad envelope: {exc.messages}") from None
-    schema = data_schema(env["type"])  # one instance per type; InvalidEvent when unknown
-    try:
-        data = schema.load(env["data"], unknown="exclude")
-    except ValidationError as exc:
-        raise InvalidEvent(f"{env['type']}: bad data: {exc.messages}") from None
-    return Event(id=env["id"], type=env["type"], source=env["source"], time=env["time"], subject=env["subject"],
-                 agency=env["agency"], data=data)
-
 
 def stop_on_signals(stop: threading.Event, signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT)) -> None:
     """SIGTERM/SIGINT ask the loop to finish the message in hand, commit, and close."""
@@ -117,7 +86,7 @@ class IdempotentConsumer:
         apply_batch: BatchHandler | None = None,
         skip: Callable[[bytes | None], bool] | None = None,
         wants: Callable[[str], bool] | None = None,
-        decode: Callable[[bytes | None], Event] = decode_message,
+        decode: Callable[[bytes | None], Event] = decode_event,
     ):
         self.bootstrap = bootstrap
         self.topics = topics

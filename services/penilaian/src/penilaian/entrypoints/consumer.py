@@ -23,7 +23,6 @@ from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
-from penilaian.entrypoints.decoding import decode
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.scoring import apply_batch, apply_event
 
@@ -56,13 +55,11 @@ def skippable(raw: bytes | None) -> bool:
 class PenilaianConsumer(IdempotentConsumer):
     """The shared idempotent consumer (``kinerja.messaging.consumer``, batches included), plus:
     penilaian's own score updates and the other ``SKIPPED_TYPES`` are skipped before any
-    database work (``skippable``), messages are decoded with penilaian's cached schemas, and a
-    batch is applied by ``scoring.apply_batch`` (facts stored one by one, each affected ASN
+    database work (``skippable``), and a batch is applied by ``scoring.apply_batch`` (facts stored one by one, each affected ASN
     recomputed once)."""
 
     def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, **kw):
         kw.setdefault("skip", skippable)
-        kw.setdefault("decode", decode)
         super().__init__(*args, apply_batch=self._apply_batch, **kw)
         self.tz, self.outbox = tz, outbox
 

@@ -46,7 +46,7 @@ from penilaian.adapters.orm import (
     TrainingRow,
     metadata,
 )
-from penilaian.entrypoints.decoding import decode
+from kinerja.events.envelope import decode_event
 from penilaian.entrypoints.migrate import main as migrate
 from penilaian.service_layer.scoring import (
     INNOVATION_APPROVED,
@@ -224,7 +224,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
                     report.ignored += 1
                     continue
                 try:
-                    event = decode(msg.value)
+                    event = decode_event(msg.value)
                 except InvalidEvent as exc:
                     report.invalid.append(f"{msg.topic}[{msg.partition}]@{msg.offset}: {exc}"[:500])
                     continue
