@@ -78,6 +78,7 @@ bench: install
 	$(BIN)/python bench/bench_ingest.py --append BENCHMARKS.md
 	$(BIN)/python bench/stream_fanout.py --append BENCHMARKS.md
 	$(BIN)/python bench/penilaian_apply.py --db both --append BENCHMARKS.md
+	$(BIN)/python bench/notifikasi_apply.py --db both --batch 1,200 --append BENCHMARKS.md
 	$(BIN)/python bench/e2e_latency.py --append BENCHMARKS.md
 	$(BIN)/python bench/growth.py --append BENCHMARKS.md
 	$(BIN)/python bench/kafka_ceiling.py --append BENCHMARKS.md

@@ -176,6 +176,10 @@ def others() -> list[tuple[str, float, str]]:
     for r in (ingest or {}).get("rows", []):
         out.append((f"ingest {r['kind']}/s ({r['database']}, {r['batch']} per request)", r["median"],
                     "artifacts/bench/bench_ingest.json"))
+    notif = read_result("notifikasi_apply")
+    for r in (notif or {}).get("rows", []):
+        out.append((f"notifikasi score updates/s applied ({r['database']}, batch {r['batch']})",
+                    r["score_updates_per_s"]["median"], "artifacts/bench/notifikasi_apply.json"))
     section = latest_section(text, "## penilaian: events applied")
     if section:
         for line in section.splitlines():
