@@ -55,6 +55,13 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+def synthetic_nip(i: int) -> str:
+    """The i-th synthetic ASN's NIP: 18 digits for up to 990,000 ASN (a 1 M-event month has ~12,000)."""
+    if not 0 <= i < 990_000:
+        raise ValueError(f"no 18-digit synthetic NIP for ASN {i}")
+    return f"19{80 + i % 20:02d}0101201{i % 10}{10_000 + i:06d}"
+
+
 def generate_month(n_asn: int = 300, *, year: int = 2026, month: int = 11, agency: str = "dinkes",
                    seed: int = 1, punches: bool = True, duplicates: float = 0.01) -> Month:
     rng = random.Random(seed)
@@ -81,7 +88,7 @@ def generate_month(n_asn: int = 300, *, year: int = 2026, month: int = 11, agenc
     start = datetime.combine(first, datetime.min.time(), WIB)
 
     # roster: a kepala, a supervisor for each 10 ASN, six units
-    nips = [f"19{80 + i % 20:02d}0101201{i % 10}01{i:04d}" for i in range(n_asn)]
+    nips = [synthetic_nip(i) for i in range(n_asn)]
     out.nips = nips
     for i, nip in enumerate(nips):
         boss = None if i == 0 else nips[0] if i % 10 == 0 else nips[i - i % 10]
