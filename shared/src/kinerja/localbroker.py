@@ -148,7 +148,9 @@ class LocalBroker:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            # --cluster-id=: a base64url id starts with "-" one time in 64, which the tool's argument
+            # parser would take for an option (``-t <id>`` then fails with "expected one argument")
+            self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(config)),
             capture_output=True, text=True,
         )
         if result.returncode != 0:
