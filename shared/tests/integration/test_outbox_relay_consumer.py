@@ -4,7 +4,6 @@ Each test runs on SQLite and on PostgreSQL (the ``database_url`` fixture)."""
 import json
 import threading
 import uuid
-from types import SimpleNamespace
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -19,7 +18,7 @@ from kinerja.messaging.outbox import Outbox, add_plumbing_tables
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.relay import OutboxRelay
 from kinerja.messaging.topics import PEGAWAI, dlq, topic
-from kinerja.testing import wait_until
+from kinerja.testing import RecordingProducer, consumer_record, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -203,25 +202,14 @@ def test_relay_keeps_rows_while_kafka_is_unreachable_and_marks_nothing(sqlite_ur
 
 
 # -- the batched path without a broker -----------------------------------------------------------
-class FakeProducer:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, topic, key=None, value=None, headers=None):
-        self.sent.append((topic, value, dict(headers or [])))
-        return SimpleNamespace(get=lambda timeout=None: None)
-
-    def close(self, timeout=None):
-        pass
 
 
 def msg(event_or_raw, offset, partition=0):
-    raw = event_or_raw if isinstance(event_or_raw, bytes) else event_or_raw.to_bytes()
-    return SimpleNamespace(topic="t.pegawai.v1", partition=partition, offset=offset, key=b"k", value=raw)
+    return consumer_record(event_or_raw, offset, "t.pegawai.v1", partition)
 
 
-def offline_consumer(store: Store, batch_size: int = 100, handle=None, **kw) -> tuple[IdempotentConsumer, FakeProducer]:
-    dlq_producer = FakeProducer()
+def offline_consumer(store: Store, batch_size: int = 100, handle=None, **kw) -> tuple[IdempotentConsumer, RecordingProducer]:
+    dlq_producer = RecordingProducer()
     consumer = IdempotentConsumer(
         bootstrap="127.0.0.1:9", topics=["t.pegawai.v1"], group_id=f"g-{uuid.uuid4().hex[:6]}",
         session_factory=store.sessions, processed_table=store.processed, handle=handle or store.handle,

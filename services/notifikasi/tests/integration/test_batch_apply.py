@@ -5,7 +5,6 @@ ids, drops duplicates, dead-letters what it cannot decode and falls back to one 
 import json
 import threading
 from datetime import date, datetime, timezone
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event as sa_event, func, select
@@ -14,6 +13,7 @@ from kinerja.config import load_settings
 from kinerja.events import make_event
 from kinerja.events.kehadiran import DISCIPLINE_ALERT, PUNCH_RECORDED
 from kinerja.events.tugas import FEEDBACK_POSTED, TASK_SUBMITTED
+from kinerja.testing import RecordingProducer, consumer_record
 from notifikasi.adapters.orm import EmailMessage, Employee, Notification, WebhookDelivery
 from notifikasi.entrypoints import consumer as consumer_mod
 from notifikasi.entrypoints.consumer import make_consumer
@@ -142,27 +142,16 @@ def test_a_batch_costs_a_few_statements_whatever_its_size(sqlite_url):
     runtime.dispose()
 
 
-class FakeProducer:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, topic, key=None, value=None, headers=None):
-        self.sent.append((topic, value, dict(headers or [])))
-        return SimpleNamespace(get=lambda timeout=None: None)
-
-    def close(self, timeout=None):
-        pass
 
 
 def msg(event_or_raw, offset, topic="t.penilaian.v1"):
-    raw = event_or_raw if isinstance(event_or_raw, bytes) else event_or_raw.to_bytes()
-    return SimpleNamespace(topic=topic, partition=0, offset=offset, key=b"k", value=raw)
+    return consumer_record(event_or_raw, offset, topic)
 
 
 def test_the_batched_consumer_records_skips_dead_letters_and_falls_back(database_url, monkeypatch):
     runtime = fresh_runtime(database_url)
     consumer = make_consumer(runtime, batch_size=100)
-    dlq = FakeProducer()
+    dlq = RecordingProducer()
     consumer.producer_factory = lambda: dlq
     stop = threading.Event()
     at = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)

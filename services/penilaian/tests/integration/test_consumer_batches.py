@@ -3,38 +3,27 @@ dropped by id, undecodable ones dead-lettered, and a batch that fails falls back
 message so the good ones are applied and only the bad one goes to the DLQ (SQLite and PostgreSQL)."""
 import threading
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import penilaian.entrypoints.consumer as consumer_mod
 from penilaian.entrypoints.consumer import make_consumer
+from kinerja.testing import RecordingProducer, consumer_record
 from penilaian_testkit import PEG1, PEG2, day_event, make_penilaian, roster_event
 
 pytestmark = pytest.mark.integration
 
 
-class FakeProducer:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, topic, key=None, value=None, headers=None):
-        self.sent.append((topic, value, dict(headers or [])))
-        return SimpleNamespace(get=lambda timeout=None: None)
-
-    def close(self, timeout=None):
-        pass
 
 
 def msg(event_or_raw, offset, topic="t.kehadiran.v1"):
-    raw = event_or_raw if isinstance(event_or_raw, bytes) else event_or_raw.to_bytes()
-    return SimpleNamespace(topic=topic, partition=0, offset=offset, key=b"k", value=raw)
+    return consumer_record(event_or_raw, offset, topic)
 
 
 def test_a_batch_applies_once_and_a_failing_batch_falls_back(database_url, monkeypatch):
     p = make_penilaian(database_url)
-    dlq = FakeProducer()
+    dlq = RecordingProducer()
     c = make_consumer(p.runtime, batch_size=100)
     c.producer_factory = lambda: dlq
     stop = threading.Event()
