@@ -156,3 +156,36 @@ def test_a_phone_punches_for_its_own_user_only(app, client):
     r = client.post("/api/v1/punches", json={"punches": [{"nip": NIP, "time": t}, {"nip": OTHER, "time": t}]},
                     headers=me)
     assert r.json["accepted"] == 1 and r.json["rejected"][0]["index"] == 1
+
+
+def test_a_punch_quarantined_while_the_roster_event_commits_is_released_not_stranded(app, client, database_url):
+    """The race a full run caught on PostgreSQL: the request looks the PIN up before the roster
+    event commits, the roster's release runs before the request's quarantined row commits, and
+    the punch would wait for a roster change that may never come. Here the roster's transaction
+    is held open (its release done) while the punch is posted; the punch must end up applied."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises the two transactions (BEGIN IMMEDIATE); the race is PostgreSQL's")
+    import threading
+
+    register(client)
+    runtime = app.extensions["kinerja_runtime"]
+    event = make_event(EMPLOYEE_UPSERTED, subject=OTHER, agency=AGENCY, source="test",
+                       data={"nip": OTHER, "nama": "X", "agency": AGENCY, "unit": "Sekretariat", "pin": "98"})
+    roster_session = runtime.session()
+    roster_session.begin()
+    apply_roster_event(roster_session, runtime.outbox, event, agency_tz="Asia/Jakarta")  # not committed yet
+    _, t = recent_workday_0745()
+    answer = {}
+    post = threading.Thread(target=lambda: answer.update(r=client.post(
+        "/api/v1/punches", json={"punches": [{"pin": "98", "time": t}]}, headers=bearer(**DEVICE))))
+    post.start()
+    post.join(2)  # the request waits for the PIN's lock while the roster's transaction is open
+    assert post.is_alive(), "the request did not wait for the roster event's transaction"
+    roster_session.commit()
+    roster_session.close()
+    post.join(30)
+    assert answer["r"].status_code == 200
+    assert answer["r"].json["accepted"] + answer["r"].json["quarantined"] == 1
+    with runtime.session() as s:
+        assert s.execute(select(PunchRow.nip).where(PunchRow.person_key == "98")).scalar_one() == OTHER
+    assert [e["type"] for e in outbox(app)] == ["kehadiran.punch.recorded.v1", "kehadiran.day.summarized.v1"]

@@ -82,6 +82,7 @@ _SUMMARIES = select(DaySummaryRow).where(
 _LEAVES = select(Leave).where(Leave.nip.in_(_in("nips")), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi"))
 _PUNCHES = select(PunchRow).where(PunchRow.nip.in_(_in("nips")), PunchRow.time >= bindparam("start"),
                                   PunchRow.time < bindparam("end"))
+# one advisory lock per key, in the keys' order (days of ASN, PINs of an agency)
 _LOCK_DAYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
 _INSERT_PUNCHES = {
     name: insert(PunchRow.__table__).on_conflict_do_nothing(index_elements=["device_sn", "person_key", "device_time"])
@@ -289,7 +290,27 @@ def record_punches(
     touched = {(emp.nip, owning_day(local, contexts.around(emp, local.date()))) for emp, local in placed}
     _recompute_days(session, buffer, sorted(touched), by_nip, tz=tz, now=now, contexts=contexts)
     buffer.write(session)
+    unknown = sorted({row["person_key"] for row in stored if row["nip"] is None} - {it.person_key for it in fresh if it.by_nip})
+    if unknown and _lock_pins(session, device.agency, unknown):
+        # a roster event committed since the look-up above released what it saw, not these rows
+        # (uncommitted then): with the PIN's lock held, whoever comes second releases them
+        for pin in unknown:
+            emp = _find_employee(session, device.agency, PunchInput(pin, None))
+            if emp is not None and emp.active:
+                released = release_quarantine(session, outbox, emp, agency_tz=agency_tz)
+                result.quarantined -= released
+                result.accepted += released
     return result
+
+
+def _lock_pins(session: Session, agency: str, pins: list[str]) -> bool:
+    """On PostgreSQL, a transaction-scoped lock per (agency, PIN), taken by a request that
+    quarantines punches of that PIN and by the roster event that releases them, so the second
+    sees the first's committed rows; True when taken. SQLite serialises writers already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(_LOCK_DAYS, {"keys": [f"kehadiran.pin:{agency}:{pin}" for pin in sorted(pins)]}).all()
+    return True
 
 
 def _punch_event(row: dict[str, Any], emp: Employee) -> Event:
@@ -540,6 +561,7 @@ def apply_roster_event(session: Session, outbox: Outbox, event: Event, *, agency
     # workdays are closed (TK included) from the day the roster first named the ASN
     track_from(session, emp.nip, event.time.astimezone(ZoneInfo(agency_tz)).date())
     if emp.pin and emp.active:
+        _lock_pins(session, emp.agency, [emp.pin])
         release_quarantine(session, outbox, emp, agency_tz=agency_tz)
 
 
