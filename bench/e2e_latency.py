@@ -442,6 +442,16 @@ def caught_up(lagmon: "LagMonitor", timeout_s: float) -> bool:
         time.sleep(0.5)
 
 
+def stop_system(stack, streams: "Streams | None", lagmon: "LagMonitor | None") -> None:
+    """Stop what of one system is running (the lag monitor, the stream clients, the stack)."""
+    if lagmon is not None:
+        lagmon.close()
+    if streams is not None:
+        streams.stop()
+    if stack is not None:
+        stack.stop()
+
+
 def lat_spread(values: list[float | None]) -> dict:
     """median and spread of one percentile over the runs; None (not delivered within the drain) ranks
     above every figure, and the median of runs where most did not arrive is None."""
@@ -486,26 +496,17 @@ def main() -> None:
     print(f"machine: {machine_line(m)}; load average before {load_before}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     results = []
-    stack = streams = None
+    stack = streams = lagmon = None
     try:
         with own_broker(6) as bootstrap, own_postgres() as pg:
             token = [issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=device_sn(d))
                      for d in range(args.devices)]
             nips = [nip_of(i) for i in range(args.asn) if i % every == 3]
-            lagmon = plan = None
+            plan = None
             systems = 0
             for rate in rates:
                 runs = []
                 for k in range(args.runs):
-                    # a system that kept up with the last run is reused once its consumer groups are back
-                    # at lag 0; one that fell behind is replaced (new databases, new topics), so a backlog
-                    # never slows the next run
-                    if stack is not None and not caught_up(lagmon, 60):
-                        print("the last run's backlog has not drained: a fresh system for the next run", flush=True)
-                        lagmon.close()
-                        streams.stop()
-                        stack.stop()
-                        stack = streams = lagmon = None
                     if stack is None:
                         systems += 1
                         prefix = f"r{rate}n{k}"
@@ -533,21 +534,17 @@ def main() -> None:
                           f"{args.drain:.0f} s); kept up: {r['kept_up']}; last delivered "
                           f"{r['last_delivery_after_last_send_s']} s after the last send (load {r['load_after']}); "
                           f"consumer groups: {r['consumer_lag']}", flush=True)
-                    if not r["kept_up"]:
-                        lagmon.close()
-                        streams.stop()
-                        stack.stop()
+                    # a system that kept up is reused once its consumer groups are back at lag 0; one that
+                    # fell behind is replaced (new databases, new topics), so a backlog never slows the next run
+                    if not (r["kept_up"] and caught_up(lagmon, 60)):
+                        print("this run's backlog has not drained: a fresh system for the next run", flush=True)
+                        stop_system(stack, streams, lagmon)
                         stack = streams = lagmon = None
                 results.append({"offered_per_s": rate, "runs": runs,
                                 "achieved_accepted_per_s": spread([r["accepted_per_s"] for r in runs], 1),
                                 **{k: lat_spread([r["latency_ms"][k] for r in runs]) for k in ("p50", "p95", "p99")}})
-            if lagmon is not None:
-                lagmon.close()
     finally:
-        if streams is not None:
-            streams.stop()
-        if stack is not None:
-            stack.stop()
+        stop_system(stack, streams, lagmon)
         if not os.environ.get("KEEP_BENCH"):
             shutil.rmtree(tmp, ignore_errors=True)
     load_after = load()
