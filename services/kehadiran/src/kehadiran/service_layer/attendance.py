@@ -83,7 +83,7 @@ _LEAVES = select(Leave).where(Leave.nip.in_(_in("nips")), Leave.day >= bindparam
 _PUNCHES = select(PunchRow).where(PunchRow.nip.in_(_in("nips")), PunchRow.time >= bindparam("start"),
                                   PunchRow.time < bindparam("end"))
 # one advisory lock per key, in the keys' order (days of ASN, PINs of an agency)
-_LOCK_DAYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
+_LOCK_KEYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
 _INSERT_PUNCHES = {
     name: insert(PunchRow.__table__).on_conflict_do_nothing(index_elements=["device_sn", "person_key", "device_time"])
     .returning(PunchRow.__table__.c.id)
@@ -309,7 +309,7 @@ def _lock_pins(session: Session, agency: str, pins: list[str]) -> bool:
     sees the first's committed rows; True when taken. SQLite serialises writers already."""
     if session.get_bind().dialect.name != "postgresql":
         return False
-    session.execute(_LOCK_DAYS, {"keys": [f"kehadiran.pin:{agency}:{pin}" for pin in sorted(pins)]}).all()
+    session.execute(_LOCK_KEYS, {"keys": [f"kehadiran.pin:{agency}:{pin}" for pin in sorted(pins)]}).all()
     return True
 
 
@@ -469,7 +469,7 @@ def _lock_days(session: Session, keys: list[tuple[str, date]]) -> None:
     """``_lock_day``'s lock for each of ``keys`` (sorted), in that order, in one statement; the
     caller reads the days after this, with ``populate_existing``."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_DAYS, {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
+        session.execute(_LOCK_KEYS, {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
 
 
 def _is_tk(payload: dict) -> bool:
