@@ -55,8 +55,8 @@ def skippable(raw: bytes | None) -> bool:
 class PenilaianConsumer(IdempotentConsumer):
     """The shared idempotent consumer (``kinerja.messaging.consumer``, batches included), plus:
     penilaian's own score updates and the other ``SKIPPED_TYPES`` are skipped before any
-    database work (``skippable``), and a batch is applied by ``scoring.apply_batch`` (facts stored one by one, each affected ASN
-    recomputed once)."""
+    database work (``skippable``), and a batch is applied by ``scoring.apply_batch`` (facts stored
+    one by one, each affected ASN recomputed once)."""
 
     def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, **kw):
         kw.setdefault("skip", skippable)
