@@ -67,7 +67,9 @@ def roster() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="check the file, publish nothing")
 def roster_import(file: Path, dry_run: bool) -> None:
-    """Publish FILE.csv (nip,nama,agency,unit,jabatan,atasan_nip,pin); bad rows are reported and skipped."""
+    """Publish FILE.csv (nip,nama,agency,unit,jabatan,atasan_nip,pin[,tmt]); bad rows are reported and skipped.
+
+    tmt: the first day the ASN is expected at work (YYYY-MM-DD); days from it on are workdays."""
     from kinerja.cli.roster import parse_roster, publish
 
     parsed = parse_roster(file.read_text(encoding="utf-8-sig", errors="replace"))

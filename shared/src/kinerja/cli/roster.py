@@ -1,11 +1,17 @@
-"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin``) → ``pegawai.v1`` events.
+"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin`` and optionally ``tmt``) →
+``pegawai.v1`` events.
 
-Bad rows are reported by line number and skipped; the good ones are published.
+``tmt`` (terhitung mulai tanggal) is the first day the ASN is expected at work, as YYYY-MM-DD (or
+DD-MM-YYYY, DD/MM/YYYY as personnel systems export it); left empty, attendance counts from the
+day kehadiran first reads the ASN. Bad rows are reported by line number and skipped; the good
+ones are published.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -16,6 +22,8 @@ from kinerja.events.envelope import Event, InvalidEvent
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED, EmployeeUpserted
 
 COLUMNS = ("nip", "nama", "agency", "unit", "jabatan", "atasan_nip", "pin")
+OPTIONAL = ("tmt",)
+_DMY = re.compile(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$")
 SOURCE = "kinerja/cli"
 
 
@@ -46,11 +54,11 @@ def parse_roster(text: str) -> RosterParse:
             result.errors.append((reader.line_num, f"unreadable CSV line: {exc}"))
             continue
         line = reader.line_num
-        clean = {k: (row.get(k) or "").strip() for k in COLUMNS}
+        clean = {k: (row.get(k) or "").strip() for k in COLUMNS + OPTIONAL}
         data = {
             "nip": clean["nip"], "nama": clean["nama"], "agency": clean["agency"], "unit": clean["unit"],
             "jabatan": clean["jabatan"], "atasan_nip": clean["atasan_nip"] or None, "pin": clean["pin"] or None,
-            "active": True,
+            "active": True, "tmt": iso_date(clean["tmt"]) if clean["tmt"] else None,
         }
         try:
             loaded = EmployeeUpserted().load(data)
@@ -71,6 +79,18 @@ def parse_roster(text: str) -> RosterParse:
         except InvalidEvent as exc:
             result.errors.append((line, str(exc)))
     return result
+
+
+def iso_date(text: str) -> str:
+    """``2026-12-01``, ``01-12-2026`` or ``1/12/2026`` → ``2026-12-01``; anything else is left as
+    it is, for the schema to refuse with its reason."""
+    m = _DMY.match(text)
+    if m:
+        try:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+        except ValueError:
+            return text
+    return text
 
 
 def publish(events: Iterable[Event], bootstrap: str, prefix: str = "") -> int:

@@ -1,4 +1,5 @@
-"""Topic ``kehadiran.v1``: punches, daily attendance summaries, discipline alerts."""
+"""Topic ``kehadiran.v1``: punches, daily attendance summaries, discipline alerts and their
+withdrawals."""
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.common import nip_field
@@ -7,6 +8,7 @@ from kinerja.events.envelope import register
 PUNCH_RECORDED = "kehadiran.punch.recorded.v1"
 DAY_SUMMARIZED = "kehadiran.day.summarized.v1"
 DISCIPLINE_ALERT = "kehadiran.discipline.alert.v1"
+DISCIPLINE_ALERT_WITHDRAWN = "kehadiran.discipline.alert.withdrawn.v1"
 
 CODES = ("TL1", "TL2", "TL3", "TL4", "PSW1", "PSW2", "PSW3", "PSW4", "TK")
 
@@ -20,6 +22,8 @@ class PunchRecorded(Schema):
     time = fields.AwareDateTime(required=True)
     status = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(["in", "out"]))
     channel = fields.String(load_default="json", validate=validate.OneOf(["json", "adms", "hikvision"]))
+    # set when the punch is an approved correction (lupa absen): the request it came from
+    correction_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
 
 
 class Deduction(Schema):
@@ -43,6 +47,9 @@ class DaySummarized(Schema):
     deductions = fields.List(fields.Nested(Deduction), load_default=list)
     punch_event_ids = fields.List(fields.String(), load_default=list)
     unit = fields.String(allow_none=True, load_default=None)
+    # the day rests on punches from approved corrections (lupa absen); absent on the others
+    corrected = fields.Boolean(load_default=False)
+    correction_ids = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
 
 
 @register(DISCIPLINE_ALERT)
@@ -52,4 +59,19 @@ class DisciplineAlert(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["cumulative", "consecutive"]))
     days = fields.Integer(required=True)
     threshold = fields.Integer(required=True)
+    date = fields.Date(required=True)
+
+
+@register(DISCIPLINE_ALERT_WITHDRAWN)
+class DisciplineAlertWithdrawn(Schema):
+    """A PP 94/2021 alert raised before no longer holds: the facts changed (leave, a late punch,
+    an approved correction) and the count is below its threshold. ``days`` is the count now;
+    ``raised_on`` the date the alert named. Re-crossing the threshold raises it again."""
+
+    nip = nip_field(required=True)
+    year = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["cumulative", "consecutive"]))
+    days = fields.Integer(required=True)
+    threshold = fields.Integer(required=True)
+    raised_on = fields.Date(allow_none=True, load_default=None)
     date = fields.Date(required=True)

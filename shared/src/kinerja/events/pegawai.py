@@ -1,8 +1,13 @@
 """Topic ``pegawai.v1`` (compacted, keyed by NIP): the roster."""
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.common import agency_field, nip_field
 from kinerja.events.envelope import register
+
+# the dates a TMT may take
+TMT_WINDOW = (date(1950, 1, 1), date(2100, 12, 31))
 
 EMPLOYEE_UPSERTED = "pegawai.employee.upserted.v1"
 
@@ -17,3 +22,7 @@ class EmployeeUpserted(Schema):
     atasan_nip = nip_field(allow_none=True, load_default=None)
     pin = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^\d{1,20}$"))
     active = fields.Boolean(load_default=True, dump_default=True)
+    # TMT (terhitung mulai tanggal): the first day the ASN is expected at work here; days from it
+    # on are workdays for them (TK when nobody punched), days before it are not
+    tmt = fields.Date(allow_none=True, validate=validate.Range(
+        min=TMT_WINDOW[0], max=TMT_WINDOW[1], error="tmt must be between {min} and {max}"))
