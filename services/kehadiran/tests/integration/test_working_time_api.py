@@ -3,6 +3,7 @@ hours, leave by the supervisor (and refused to others), geofenced phone check-in
 alerts, and bad input refused with the reason."""
 import json
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -129,15 +130,16 @@ def test_phone_check_in_is_geofenced_unless_on_official_duty(app):
     assert client.put("/api/v1/units/Tata Usaha/location", headers=ADMIN,
                       json={"lat": -5.7256, "lon": 105.5939, "radius_m": 150}).status_code == 200
     phone = bearer(role="pegawai", agency=AGENCY, nip=CLERK)
-    near = {"nip": CLERK, "time": "2026-10-12T07:20:00+07:00", "lat": -5.7257, "lon": 105.5940}
-    far = {"nip": CLERK, "time": "2026-10-13T07:20:00+07:00", "lat": -5.7156, "lon": 105.5939}
-    nowhere = {"nip": CLERK, "time": "2026-10-14T07:20:00+07:00"}
+    near = {"nip": CLERK, "lat": -5.7257, "lon": 105.5940}
+    far = {"nip": CLERK, "lat": -5.7156, "lon": 105.5939}
+    nowhere = {"nip": CLERK}
     r = client.post("/api/v1/punches", json={"punches": [near, far, nowhere]}, headers=phone)
     assert r.json["accepted"] == 1
     reasons = {x["index"]: x["errors"]["location"][0] for x in r.json["rejected"]}
     assert "1112 m away, the radius is 150 m" in reasons[1] and "required" in reasons[2]
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
     client.post("/api/v1/leave", headers=BOSS_T,
-                json={"nip": CLERK, "start_date": "2026-10-13", "end_date": "2026-10-13", "kind": "dinas_luar"})
+                json={"nip": CLERK, "start_date": today, "end_date": today, "kind": "dinas_luar"})
     r = client.post("/api/v1/punches", json={"punches": [far]}, headers=phone)
     assert r.json["accepted"] == 1 and r.json["rejected"] == []
 

@@ -2,7 +2,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from kehadiran.domain.alerts import cumulative_crossed, longest_tail_run
+from kehadiran.domain.alerts import cumulative_crossed, longest_run
 from kehadiran.domain.geo import distance_m
 from kehadiran.domain.schedule import DEFAULT_WEEK, DayHours, ScheduleContext, close_time, owning_day, week
 
@@ -57,8 +57,9 @@ def test_pp_94_2021_thresholds():
     assert cumulative_crossed(7) == [3, 4, 7]
     assert cumulative_crossed(30) == [3, 4, 7, 11, 14, 17, 21, 25, 28]
     days = [(date(2026, 1, d), d > 3) for d in range(1, 15)]
-    assert longest_tail_run(days) == 11
-    assert longest_tail_run(days + [(date(2026, 1, 15), False)]) == 0
+    assert longest_run(days) == (11, date(2026, 1, 13))  # the tenth day of the run
+    assert longest_run(days + [(date(2026, 1, 15), False)]) == (11, date(2026, 1, 13))
+    assert longest_run([(d, tk and d != date(2026, 1, 9)) for d, tk in days]) == (5, date(2026, 1, 8))
 
 
 def test_distance_between_two_offices_in_kalianda():

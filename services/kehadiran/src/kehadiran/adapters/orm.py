@@ -29,6 +29,7 @@ class Employee(Base):
     atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
     pin: Mapped[str | None] = mapped_column(String(20), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
+    tmt: Mapped[date | None] = mapped_column(Date, nullable=True)  # no workday before it
     __table_args__ = (Index("ix_employees_agency_pin", "agency", "pin"),)
 
 
@@ -54,7 +55,9 @@ class Device(Base):
 
 
 class PunchRow(Base):
-    """A raw punch, identified by (device, PIN, device time). ``nip`` is NULL while quarantined."""
+    """A raw punch, identified by (device, PIN, device time). ``nip`` is NULL while quarantined.
+    A phone's ``time`` is when it arrived and its ``device_time`` the phone's own clock (within the
+    allowed skew), or the arrival when the phone sent none."""
 
     __tablename__ = "punches"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -68,6 +71,8 @@ class PunchRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # the approved correction (lupa absen) this punch stands for; NULL for every punch a device made
+    correction_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     __table_args__ = (
         UniqueConstraint("device_sn", "person_key", "device_time", name="uq_punch_identity"),
         Index("ix_punches_quarantine", "agency", "person_key", "nip"),

@@ -49,6 +49,7 @@ class Punch:
     local_time: datetime  # naive, agency-local wall clock
     status: str | None = None  # "in" / "out" when the device reports it
     event_id: str | None = None
+    correction_id: str | None = None  # an approved correction (lupa absen) made this punch
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class DayResult:
     minutes_early: int
     deductions: tuple[Deduction, ...] = field(default_factory=tuple)
     punch_event_ids: tuple[str, ...] = field(default_factory=tuple)
+    # the corrections (lupa absen) among the day's punches: the day rests partly on them
+    correction_ids: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def total_percent(self) -> Decimal:
@@ -135,13 +138,14 @@ def summarize_day(
     """The day's record. While the day is not over, only what is already known is deducted:
     a late arrival counts at once; a missing departure or a missing day counts only when it ends."""
     ids = tuple(p.event_id for p in sorted(punches, key=lambda p: p.local_time) if p.event_id)
+    corrections = tuple(sorted({p.correction_id for p in punches if p.correction_id}))
     if window is None or excused:
         arrival, departure = (split_arrival_departure(punches, window) if window else (None, None))
         if window is None and punches:
             ordered = sorted(punches, key=lambda p: p.local_time)
             arrival, departure = ordered[0], ordered[-1] if len(ordered) > 1 else None
         return DayResult(day, window is not None, excused, arrival and arrival.local_time,
-                         departure and departure.local_time, 0, 0, (), ids)
+                         departure and departure.local_time, 0, 0, (), ids, corrections)
     arrival, departure = split_arrival_departure(punches, window)
     deductions: list[Deduction] = []
     late = whole_minutes_late(arrival.local_time, window.start) if arrival else 0
@@ -165,5 +169,5 @@ def summarize_day(
         day, True, None,
         arrival.local_time if arrival else None,
         departure.local_time if departure else None,
-        late, early, tuple(deductions), ids,
+        late, early, tuple(deductions), ids, corrections,
     )

@@ -1,9 +1,10 @@
 """Working time: which window (if any) an ASN is expected to work on a date, and to which
 scheduled day a punch belongs (night shifts cross midnight). Pure: no I/O.
 
-Precedence for one ASN on one date: an explicit shift assignment, then a holiday or collective
-leave day (no work), then a Ramadan schedule in force for the unit, then the unit's week schedule,
-then the default week (Perpres 21/2023).
+Precedence for one ASN on one date: no work before the ASN's TMT (the first day they are
+expected here), then an explicit shift assignment, then a holiday or collective leave day (no
+work), then a Ramadan schedule in force for the unit, then the unit's week schedule, then the
+default week (Perpres 21/2023).
 """
 from __future__ import annotations
 
@@ -74,8 +75,11 @@ class ScheduleContext:
     ramadan: tuple[tuple[date, date, WeekSchedule], ...] = ()
     holidays: frozenset[date] = frozenset()
     shifts: dict[date, DayHours | None] = field(default_factory=dict)  # None: an assigned day off
+    starts: date | None = None  # the ASN's TMT: no workday before it
 
     def window(self, day: date) -> WorkWindow | None:
+        if self.starts is not None and day < self.starts:
+            return None
         if day in self.shifts:
             shift = self.shifts[day]
             return shift.window(day) if shift else None

@@ -11,7 +11,8 @@ from flask import Flask
 from kehadiran.entrypoints import (calendar_api, days_api, devices_api, leave_api, locations_api, punches_api,
                                     reports_api, schedules_api)
 from kehadiran.entrypoints import device_ops_api, iclock
-from kehadiran.entrypoints.runtime import SERVICE, make_runtime
+from kehadiran.entrypoints import corrections_api
+from kehadiran.entrypoints.runtime import SERVICE, correction_max_days, make_runtime, phone_skew
 from kinerja.config import load_settings
 from kinerja.logging import configure_logging
 from kinerja.web import configure_app, health_blueprint
@@ -21,13 +22,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(SERVICE, config)
     configure_logging(SERVICE)
     app = Flask(__name__)
+    app.config["KEHADIRAN_PHONE_SKEW"] = phone_skew(settings)
+    app.config["KEHADIRAN_CORRECTION_MAX_DAYS"] = correction_max_days(settings)
     api = configure_app(app, settings, title="Kinerja kehadiran API")
     runtime = make_runtime(settings)
     app.extensions["kinerja_runtime"] = runtime
     app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
     api.register_blueprint(punches_api.blp)
     api.register_blueprint(devices_api.blp)
-    for module in (calendar_api, schedules_api, leave_api, locations_api, days_api, reports_api):
+    for module in (calendar_api, schedules_api, leave_api, locations_api, days_api, reports_api, corrections_api):
         api.register_blueprint(module.blp)
     api.register_blueprint(device_ops_api.blp)
     app.register_blueprint(iclock.bp)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import UnprocessableEntity
 
 from kehadiran.adapters.orm import DaySummaryRow
-from kehadiran.entrypoints.wt_schemas import CloseIn, CountOut, DayOut, DaysQuery
+from kehadiran.entrypoints.wt_schemas import CloseIn, CloseOut, DayOut, DaysQuery
 from kehadiran.service_layer.access import agency_scope, employee_for
-from kehadiran.service_layer.attendance import close_days
+from kehadiran.service_layer.closing import close_range
 from kehadiran.service_layer.schedules import month_span
 from kinerja.auth import current_principal, require_auth
 
@@ -43,14 +43,17 @@ class CloseDays(MethodView):
     @require_auth("admin", "operator")
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(CloseIn)
-    @blp.response(200, CountOut)
+    @blp.response(200, CloseOut)
     def post(self, body):
         """Finalise every ASN's workdays in the range now (the consumer also does this daily):
-        a workday without any punch becomes TK. Returns the day records published."""
+        a workday without any punch becomes TK. Answers the day records published (``count``)
+        and what was not closed and why: per reason (before the ASN's TMT, before the roster
+        named them, holiday, day off, not over yet) and, for the reasons of one ASN, per ASN."""
         agency = agency_scope(current_principal(), body["agency"])
         if body["end_date"] < body["start_date"] or (body["end_date"] - body["start_date"]).days > 92:
             raise UnprocessableEntity("the range must run forwards and span at most 93 days")
         rt = _runtime()
         with rt.session() as s, s.begin():
-            n = close_days(s, rt.outbox, agency, body["start_date"], body["end_date"], agency_tz=rt.settings.timezone)
-        return {"count": n}
+            report = close_range(s, rt.outbox, agency, body["start_date"], body["end_date"],
+                                 agency_tz=rt.settings.timezone)
+        return report.as_dict()

@@ -1,4 +1,7 @@
-"""``POST /api/v1/punches``: JSON batches from phones and non-ADMS devices."""
+"""``POST /api/v1/punches``: JSON batches from phones and non-ADMS devices.
+
+A device's punch keeps the device's time (a backlog re-sent after days offline included); a
+phone's (any token of a person) is the moment it arrives, see ``domain.phone_time``."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -13,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from kehadiran.adapters.calendar_orm import UnitLocation
 from kehadiran.adapters.orm import Device, Employee
+from kehadiran.domain import phone_time
 from kehadiran.domain.geo import distance_m
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer.schedules import leave_on
@@ -40,7 +44,12 @@ class Punches(MethodView):
     @blp.arguments(PunchBatch)
     @blp.response(200, IngestResultSchema)
     def post(self, batch):
-        """Record a batch of punches; good items are kept and bad ones reported by index."""
+        """Record a batch of punches; good items are kept and bad ones reported by index.
+
+        A device sends each punch's time. A phone (a pegawai's or atasan's token) punches for
+        its own NIP, now: the server's receive time is the punch's time, a ``time`` sent is kept
+        beside it when within ``KEHADIRAN_PHONE_SKEW_S`` (5 minutes) and refused beyond that;
+        a forgotten punch of a past day is asked for at ``POST /api/v1/corrections``."""
         runtime = current_app.extensions["kinerja_runtime"]
         principal = current_principal()
         settings = runtime.settings
@@ -53,15 +62,23 @@ class Punches(MethodView):
             except ValidationError as exc:
                 rejected.append({"index": index, "errors": exc.messages})
                 continue
-            if item["time"] > now + MAX_FUTURE:
-                rejected.append({"index": index, "errors": {"time": ["time is in the future"]}})
-                continue
             if principal.role != "device":
-                # a phone punches for its own user only
+                # a phone punches for its own user only, and now
                 if item.get("nip") not in (None, principal.nip) or item.get("pin"):
                     rejected.append({"index": index, "errors": {"nip": ["a phone may punch only for its own NIP"]}})
                     continue
-                item["nip"] = principal.nip
+                refused = phone_time.refusal(item["time"], now, current_app.config["KEHADIRAN_PHONE_SKEW"])
+                if refused:
+                    rejected.append({"index": index, "errors": {"time": [refused]}})
+                    continue
+                item["nip"], item["instant"] = principal.nip, now
+                item["time"] = item["time"] or now
+            elif item["time"] is None:
+                rejected.append({"index": index, "errors": {"time": ["a device sends the time of each punch"]}})
+                continue
+            elif item["time"] > now + MAX_FUTURE:
+                rejected.append({"index": index, "errors": {"time": ["time is in the future"]}})
+                continue
             items.append((index, item))
         with runtime.session() as session, session.begin():
             if principal.role == "device":
@@ -96,7 +113,7 @@ def _inside_geofence(session, principal, items, rejected, agency_tz):
         return items
     kept = []
     for index, item in items:
-        day = item["time"].astimezone(ZoneInfo(agency_tz)).date()
+        day = item["instant"].astimezone(ZoneInfo(agency_tz)).date()
         leave = leave_on(session, principal.nip, day)
         if leave is not None and leave.kind == "dinas_luar":
             kept.append((index, item))
@@ -116,7 +133,8 @@ def _inside_geofence(session, principal, items, rejected, agency_tz):
 
 def _to_input(item: dict) -> PunchInput:
     if item.get("nip"):
-        return PunchInput(person_key=item["nip"], device_time=item["time"], status=item.get("status"), by_nip=True)
+        return PunchInput(person_key=item["nip"], device_time=item["time"], status=item.get("status"), by_nip=True,
+                          instant=item.get("instant"))
     return PunchInput(person_key=item["pin"], device_time=item["time"], status=item.get("status"))
 
 

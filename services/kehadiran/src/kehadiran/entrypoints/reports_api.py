@@ -20,8 +20,9 @@ class Recap(MethodView):
     @blp.arguments(RecapQuery, location="query")
     @blp.response(200)
     def get(self, args):
-        """Per ASN per day the codes (H on time, C/S/DL excused), totals per code and the total
-        deduction percent; ``format=csv`` or ``xlsx`` for payroll."""
+        """Per ASN per day the codes (H on time, C/S/DL excused; ``/K`` after a code: the day rests
+        on an approved correction, lupa absen), totals per code and the total deduction percent;
+        ``format=csv`` or ``xlsx`` for payroll."""
         agency = agency_scope(current_principal(), args["agency"])
         y, m = map(int, args["period"].split("-"))
         rt = current_app.extensions["kinerja_runtime"]
@@ -37,4 +38,5 @@ class Recap(MethodView):
                             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
         return {"period": args["period"], "agency": agency, "unit": args["unit"],
                 "rows": [{"nip": r.nip, "nama": r.nama, "unit": r.unit, "days": {str(k): v for k, v in r.days.items()},
-                          "totals": r.totals, "percent": float(r.percent)} for r in rows]}
+                          "totals": r.totals, "percent": float(r.percent), "corrected_days": sorted(r.corrected)}
+                         for r in rows]}

@@ -1,7 +1,13 @@
-"""The per-process runtime of kehadiran (settings, engine, outbox), created on first use."""
+"""The per-process runtime of kehadiran (settings, engine, outbox), created on first use, and the
+service's own settings."""
 from __future__ import annotations
 
+import os
+from datetime import timedelta
+
 from kehadiran.adapters.tables import metadata
+from kehadiran.domain.corrections import MAX_AGE_DAYS
+from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
 from kinerja.config import Settings, load_settings
 from kinerja.runtime import ServiceRuntime
 
@@ -10,3 +16,27 @@ SERVICE = "kehadiran"
 
 def make_runtime(settings: Settings | None = None) -> ServiceRuntime:
     return ServiceRuntime(SERVICE, metadata, settings or load_settings(SERVICE))
+
+
+def _setting(settings: Settings, key: str, default: int, low: int, high: int) -> int:
+    """``settings.extra[key]`` (tests), else ``KEHADIRAN_<KEY>``, else ``default``; a value out of
+    [low, high] stops the process at start rather than surprising anyone later."""
+    raw = settings.extra.get(key, os.environ.get(f"KEHADIRAN_{key.upper()}") or default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"KEHADIRAN_{key.upper()}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ValueError(f"KEHADIRAN_{key.upper()}={value} is outside {low}..{high}")
+    return value
+
+
+def phone_skew(settings: Settings) -> timedelta:
+    """How far a phone's clock may be from the server's for its punch to be recorded."""
+    return timedelta(seconds=_setting(settings, "phone_skew_s", int(DEFAULT_SKEW.total_seconds()), 0,
+                                      int(MAX_SKEW.total_seconds())))
+
+
+def correction_max_days(settings: Settings) -> int:
+    """How many days back a correction (lupa absen) may be asked for."""
+    return _setting(settings, "correction_max_days", MAX_AGE_DAYS, 0, 366)

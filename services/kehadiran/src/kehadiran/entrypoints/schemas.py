@@ -1,13 +1,22 @@
 """Request and response schemas of the HTTP API (they also make its OpenAPI document)."""
+from datetime import datetime, timezone
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
+
+# the instants a punch may carry
+TIME_WINDOW = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
 
 
 class PunchItem(Schema):
     pin = fields.String(validate=validate.Regexp(r"^\d{1,20}$", error="PIN must be 1-20 digits"))
     nip = fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
-    time = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset"})
+    time = fields.AwareDateTime(
+        load_default=None, validate=validate.Range(min=TIME_WINDOW[0], max=TIME_WINDOW[1]),
+        metadata={"description": "RFC 3339 with offset. A device sends it. A phone's punch is the moment it "
+                                 "arrives: a time sent is kept beside it if within a few minutes "
+                                 "(KEHADIRAN_PHONE_SKEW_S), and refused beyond that"})
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["in", "out"]))
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))

@@ -147,12 +147,43 @@ class DayOut(Schema):
     minutes_late = fields.Integer()
     minutes_early = fields.Integer()
     deductions = fields.List(fields.Dict())
+    corrected = fields.Boolean(dump_default=False,
+                               metadata={"description": "the day rests on an approved correction (lupa absen)"})
+    correction_ids = fields.List(fields.String(), dump_default=list)
 
 
 class CloseIn(Schema):
     agency = fields.String(load_default=None)
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
+
+
+class SkippedOut(Schema):
+    reason = fields.String(metadata={"description": "before_tmt | before_tracking | holiday | day_off | not_over"})
+    message = fields.String()
+    asn_days = fields.Integer(metadata={"description": "ASN-days skipped for this reason"})
+    asn = fields.Integer(metadata={"description": "how many ASN"})
+    dates = fields.List(fields.String())
+
+
+class SkippedAsnOut(Schema):
+    nip = fields.String()
+    nama = fields.String()
+    reason = fields.String(metadata={"description": "before_tmt | before_tracking"})
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    days = fields.Integer()
+    tmt = fields.Date(allow_none=True)
+    tracked_since = fields.Date(allow_none=True, metadata={"description": "the first day closed for this ASN"})
+
+
+class CloseOut(Schema):
+    count = fields.Integer(metadata={"description": "day records published"})
+    workdays = fields.Integer(metadata={"description": "ASN-days closed as workdays (worked, excused or TK)"})
+    skipped = fields.List(fields.Nested(SkippedOut))
+    by_asn = fields.List(fields.Nested(SkippedAsnOut))
+    by_asn_truncated = fields.Boolean()
+    inactive = fields.Integer(metadata={"description": "ASN of the agency not closed: inactive on the roster"})
 
 
 class RecapQuery(Schema):

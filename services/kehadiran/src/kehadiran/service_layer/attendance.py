@@ -13,15 +13,16 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kehadiran.adapters.calendar_orm import ClosingCursor, DisciplineAlertRow, Leave, Shift, Tracking
+from kehadiran.adapters.calendar_orm import ClosingCursor, Leave, Shift, Tracking
 from kehadiran.adapters.orm import DaySummaryRow, Device, Employee, PunchRow
-from kehadiran.domain.alerts import CONSECUTIVE_THRESHOLD, cumulative_crossed, longest_tail_run
 from kehadiran.domain.discipline import Punch, summarize_day
 from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
+from kehadiran.domain.tracking import tracking_start
+from kehadiran.service_layer.alerts import counts_as_tk, note_year
 from kehadiran.service_layer.schedules import (daterange, employees_of, leave_on, load_unit_context,
                                                shifts_applied, track_from, tracked_since, with_shifts)
 from kinerja.events import data_schema, make_event
-from kinerja.events.kehadiran import DAY_SUMMARIZED, DISCIPLINE_ALERT, PUNCH_RECORDED
+from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.envelope import Event
 from kinerja.messaging.outbox import Outbox
@@ -37,6 +38,8 @@ class PunchInput:
     device_time: datetime  # naive, the device's own clock
     status: str | None = None
     by_nip: bool = False
+    # the instant when it is not the device clock's: a phone's punch is the moment it arrived
+    instant: datetime | None = None
 
 
 @dataclass
@@ -164,7 +167,7 @@ class _Contexts:
         key = (emp.nip, day)
         if key not in self.cache:
             start, end = day - timedelta(days=2), day + timedelta(days=2)
-            self.cache[key] = with_shifts(self.session, self._unit(emp, day), emp.nip, start, end)
+            self.cache[key] = with_shifts(self.session, self._unit(emp, day), emp.nip, start, end, starts=emp.tmt)
         return self.cache[key]
 
     def preload(self, pairs: Iterable[tuple[Employee, date]]) -> None:
@@ -188,7 +191,7 @@ class _Contexts:
                     continue
                 start, end = day - timedelta(days=2), day + timedelta(days=2)
                 self.cache[(nip, day)] = shifts_applied(
-                    self._unit(emp, day), [s for s in shifts.get(nip, ()) if start <= s.day <= end])
+                    self._unit(emp, day), [s for s in shifts.get(nip, ()) if start <= s.day <= end], starts=emp.tmt)
 
 
 class _OutboxBuffer:
@@ -265,7 +268,8 @@ def record_punches(
         emp = employees[(item.person_key, item.by_nip)]
         row = dict(
             id=str(uuid.uuid4()), device_sn=device.sn, agency=device.agency, person_key=item.person_key,
-            device_time=item.device_time, time=item.device_time.replace(tzinfo=offset).astimezone(timezone.utc),
+            device_time=item.device_time,
+            time=item.instant or item.device_time.replace(tzinfo=offset).astimezone(timezone.utc),
             nip=emp.nip if emp else None, status=item.status, channel=channel, received_at=now, event_id=None,
         )
         if emp is not None:
@@ -340,7 +344,7 @@ def _owned(rows: Iterable[PunchRow], day: date, ctx: ScheduleContext, tz: ZoneIn
     for r in rows:
         local = _local(r.time, tz)
         if owning_day(local, ctx) == day:
-            punches.append(Punch(local, r.status, r.event_id))
+            punches.append(Punch(local, r.status, r.event_id, r.correction_id))
     return punches
 
 
@@ -427,6 +431,9 @@ def _summarize(session: Session, outbox: Outbox | _OutboxBuffer, emp: Employee, 
         "deductions": [{"code": d.code, "percent": d.percent, "minutes": d.minutes} for d in result.deductions],
         "punch_event_ids": list(result.punch_event_ids), "unit": emp.unit,
     }
+    if result.correction_ids:
+        # only on corrected days, so the records of the others compare equal to their stored ones
+        data.update(corrected=True, correction_ids=list(result.correction_ids))
     if current is not None:
         # (a first version has nothing to compare with: no need to dump the data twice)
         comparable = {k: v for k, v in data_schema(DAY_SUMMARIZED).dump({**data, "version": 1}).items()
@@ -434,6 +441,7 @@ def _summarize(session: Session, outbox: Outbox | _OutboxBuffer, emp: Employee, 
         if {k: v for k, v in current.payload.items() if k != "version"} == comparable:
             return current
     version = (current.version + 1) if current else 1
+    before = counts_as_tk(current.payload if current is not None else None)
     event = make_event(DAY_SUMMARIZED, subject=nip, agency=emp.agency, source=SOURCE, data={**data, "version": version})
     if current is None:
         current = DaySummaryRow(nip=nip, day=day, version=version, final=day_over, payload=event.data, updated_at=now)
@@ -443,8 +451,9 @@ def _summarize(session: Session, outbox: Outbox | _OutboxBuffer, emp: Employee, 
     outbox.add(session, event)
     if flush:
         session.flush()
-    if day_over and any(d.code == "TK" for d in result.deductions):
-        raise_absence_alerts(session, outbox, emp, day, now=now)
+    if counts_as_tk(event.data) != before:
+        # whether this closed workday is TK changed: the year's PP 94/2021 alerts follow at commit
+        note_year(session, getattr(outbox, "outbox", outbox), nip, day.year, agency_tz=tz.key)
     return current
 
 
@@ -470,36 +479,6 @@ def _lock_days(session: Session, keys: list[tuple[str, date]]) -> None:
     caller reads the days after this, with ``populate_existing``."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_LOCK_KEYS, {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
-
-
-def _is_tk(payload: dict) -> bool:
-    return any(d.get("code") == "TK" for d in payload.get("deductions", []))
-
-
-def raise_absence_alerts(session: Session, outbox: Outbox, emp: Employee, day: date, *, now: datetime) -> list[int]:
-    """PP 94/2021: raise each cumulative threshold (and 10 consecutive workdays) once per year."""
-    year_rows = session.execute(
-        select(DaySummaryRow).where(DaySummaryRow.nip == emp.nip, DaySummaryRow.day >= date(day.year, 1, 1),
-                                    DaySummaryRow.day <= date(day.year, 12, 31))
-    ).scalars().all()
-    workdays = [(r.day, _is_tk(r.payload)) for r in year_rows if r.payload.get("workday") and r.final]
-    tk_days = sum(1 for _, tk in workdays if tk)
-    raised = []
-    wanted = [("cumulative", t, tk_days) for t in cumulative_crossed(tk_days)]
-    run = longest_tail_run([w for w in workdays if w[0] <= day])
-    if run >= CONSECUTIVE_THRESHOLD:
-        wanted.append(("consecutive", CONSECUTIVE_THRESHOLD, run))
-    for kind, threshold, days in wanted:
-        key = (emp.nip, day.year, kind, threshold)
-        if session.get(DisciplineAlertRow, key) is not None:
-            continue
-        session.add(DisciplineAlertRow(nip=emp.nip, year=day.year, kind=kind, threshold=threshold, day=day,
-                                       raised_at=now))
-        outbox.add(session, make_event(
-            DISCIPLINE_ALERT, subject=emp.nip, agency=emp.agency, source=SOURCE,
-            data={"nip": emp.nip, "year": day.year, "kind": kind, "days": days, "threshold": threshold, "date": day}))
-        raised.append(threshold)
-    return raised
 
 
 def close_days(session: Session, outbox: Outbox, agency: str, start: date, end: date, *, agency_tz: str,
@@ -528,7 +507,8 @@ def close_due_days(session: Session, outbox: Outbox, *, agency_tz: str, now: dat
     published = 0
     agencies = session.execute(select(Employee.agency).distinct()).scalars().all()
     for agency in agencies:
-        cursor = session.get(ClosingCursor, agency)
+        # locked: a roster event may move it back meanwhile (an earlier TMT)
+        cursor = session.get(ClosingCursor, agency, with_for_update=True)
         if cursor is None:
             first = session.execute(
                 select(func.min(Tracking.since)).join(Employee, Employee.nip == Tracking.nip)
@@ -555,14 +535,42 @@ def apply_roster_event(session: Session, outbox: Outbox, event: Event, *, agency
     if emp is None:
         emp = Employee(nip=d["nip"])
         session.add(emp)
+    old_tmt = emp.tmt
     emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
     emp.atasan_nip, emp.pin, emp.active = d.get("atasan_nip"), d.get("pin"), d.get("active", True)
+    emp.tmt = _as_date(d.get("tmt"))
     session.flush()
-    # workdays are closed (TK included) from the day the roster first named the ASN
-    track_from(session, emp.nip, event.time.astimezone(ZoneInfo(agency_tz)).date())
+    follow_tmt(session, outbox, emp, old_tmt, event.time.astimezone(ZoneInfo(agency_tz)).date(), agency_tz=agency_tz)
     if emp.pin and emp.active:
         _lock_pins(session, emp.agency, [emp.pin])
         release_quarantine(session, outbox, emp, agency_tz=agency_tz)
+
+
+def _as_date(value) -> date | None:
+    # a decoded event gives a date, one built in-process its ISO text
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def follow_tmt(session: Session, outbox: Outbox, emp: Employee, old_tmt: date | None, seen_on: date, *,
+               agency_tz: str) -> None:
+    """Workdays are closed (TK included) from the ASN's TMT, else from the day the roster first
+    named them (``domain.tracking``). When that start moves earlier than the days the agency has
+    closed, its closing cursor goes back, so the day closer closes them; when the TMT moves, the
+    days already recorded between the old and the new one are recomputed."""
+    before = tracked_since(session, emp.nip)
+    track_from(session, emp.nip, tracking_start(seen_on, emp.tmt))
+    since = tracked_since(session, emp.nip)
+    if before is None or since < before:
+        cursor = session.get(ClosingCursor, emp.agency, with_for_update=True)
+        if cursor is not None and since <= cursor.closed_through:
+            cursor.closed_through = since - timedelta(days=1)
+    if old_tmt != emp.tmt and before is not None:
+        bounds = [d for d in (old_tmt, emp.tmt, before) if d is not None]
+        days = session.execute(select(DaySummaryRow.day).where(
+            DaySummaryRow.nip == emp.nip, DaySummaryRow.day >= min(bounds), DaySummaryRow.day < max(bounds)
+        ).order_by(DaySummaryRow.day)).scalars().all()
+        for day in days:
+            recompute_day(session, outbox, emp.nip, day, agency_tz=agency_tz)
 
 
 def release_quarantine(session: Session, outbox: Outbox, emp: Employee, *, agency_tz: str) -> int:

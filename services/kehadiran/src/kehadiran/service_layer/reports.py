@@ -23,9 +23,14 @@ class RecapRow:
     days: dict[int, str] = field(default_factory=dict)  # day of month → "TL1+PSW4", "C", "H", ...
     totals: dict[str, int] = field(default_factory=lambda: {c: 0 for c in CODES})
     percent: Decimal = Decimal("0")
+    corrected: list[int] = field(default_factory=list)  # days of month resting on a correction
 
 
 EXCUSE_MARK = {"cuti": "C", "sakit": "S", "dinas_luar": "DL"}
+# after a day's mark: the day rests on an approved correction (lupa absen), e.g. "H/K", "TL1/K"
+CORRECTED_MARK = "/K"
+LEGEND = ("Keterangan: H hadir tepat waktu, C cuti, S sakit, DL dinas luar, TL/PSW/TK potongan, "
+          "/K koreksi lupa absen yang disetujui atasan")
 
 
 def monthly_recap(session: Session, agency: str, year: int, month: int, unit: str | None = None) -> list[RecapRow]:
@@ -52,6 +57,9 @@ def monthly_recap(session: Session, agency: str, year: int, month: int, unit: st
             mark = "H"  # hadir, on time
         else:
             mark = "-"
+        if p.get("corrected"):
+            mark += CORRECTED_MARK
+            r.corrected.append(s.day.day)
         r.days[s.day.day] = mark
         for d in p.get("deductions", []):
             r.totals[d["code"]] += 1
@@ -79,6 +87,7 @@ def recap_xlsx(rows: list[RecapRow], year: int, month: int, title: str) -> bytes
     ws = wb.add_worksheet(f"Rekap {year}-{month:02d}")
     bold = wb.add_format({"bold": True})
     ws.write(0, 0, title, bold)
+    ws.write(1, 0, LEGEND)
     header = ["NIP", "Nama", "Unit", *[str(d) for d in range(1, ndays + 1)], *CODES, "Potongan (%)"]
     for c, h in enumerate(header):
         ws.write(2, c, h, bold)

@@ -44,24 +44,27 @@ def load_unit_context(session: Session, agency: str, unit: str, start: date, end
     )
 
 
-def with_shifts(session: Session, unit_ctx: ScheduleContext, nip: str, start: date, end: date) -> ScheduleContext:
+def with_shifts(session: Session, unit_ctx: ScheduleContext, nip: str, start: date, end: date, *,
+                starts: date | None = None) -> ScheduleContext:
     shifts = session.execute(
         select(Shift).where(Shift.nip == nip, Shift.day >= start, Shift.day <= end)
     ).scalars().all()
-    return shifts_applied(unit_ctx, shifts)
+    return shifts_applied(unit_ctx, shifts, starts=starts)
 
 
-def shifts_applied(unit_ctx: ScheduleContext, shifts: list[Shift]) -> ScheduleContext:
-    """The unit-wide context with one ASN's shifts (already loaded) on top."""
-    if not shifts:
+def shifts_applied(unit_ctx: ScheduleContext, shifts: list[Shift], *, starts: date | None = None) -> ScheduleContext:
+    """The unit-wide context with one ASN's shifts (already loaded) and TMT on top."""
+    if not shifts and starts is None:
         return unit_ctx
-    return replace(unit_ctx, shifts={s.day: (DayHours(time.fromisoformat(s.start), time.fromisoformat(s.end))
-                                             if s.start and s.end else None) for s in shifts})
+    return replace(unit_ctx, starts=starts,
+                   shifts={s.day: (DayHours(time.fromisoformat(s.start), time.fromisoformat(s.end))
+                                   if s.start and s.end else None) for s in shifts})
 
 
 def load_context(session: Session, emp: Employee, start: date, end: date) -> ScheduleContext:
     """Everything that decides ``emp``'s windows on the days ``start``..``end``."""
-    return with_shifts(session, load_unit_context(session, emp.agency, emp.unit, start, end), emp.nip, start, end)
+    return with_shifts(session, load_unit_context(session, emp.agency, emp.unit, start, end), emp.nip, start, end,
+                       starts=emp.tmt)
 
 
 def leave_on(session: Session, nip: str, day: date) -> Leave | None:

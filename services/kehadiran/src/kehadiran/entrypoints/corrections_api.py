@@ -1,0 +1,111 @@
+"""Corrections (lupa absen): an ASN asks for a forgotten punch on a past day, their supervisor or
+an admin of the agency approves or rejects; an approval becomes punches marked as corrections,
+and the day, the recap and the score's ledger say so."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import Forbidden
+
+from kehadiran.entrypoints.correction_schemas import (ApproveIn, CorrectionIn, CorrectionOut, CorrectionQuery,
+                                                      RejectIn)
+from kehadiran.service_layer import corrections
+from kehadiran.service_layer.access import agency_scope, employee_for
+from kehadiran.service_layer.schedules import month_span
+from kinerja.auth import current_principal, require_auth
+from kinerja.web import unprocessable
+
+blp = Blueprint("corrections", __name__, url_prefix="/api/v1/corrections",
+                description="Corrections of forgotten punches (lupa absen), approved by the supervisor")
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+@blp.route("")
+class Corrections(MethodView):
+    @require_auth("pegawai", "atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(CorrectionIn)
+    @blp.response(201, CorrectionOut)
+    def post(self, body):
+        """Ask for a forgotten punch: the day, the time(s) and the reason. Your own only; it waits
+        for your supervisor (or an admin of the agency)."""
+        p = current_principal()
+        nip = body["nip"] or p.nip
+        if not p.nip or nip != p.nip:
+            raise Forbidden("a correction is asked for by the ASN themselves")
+        rt = _runtime()
+        try:
+            with rt.session() as s, s.begin():
+                emp = employee_for(s, p, nip)
+                return corrections.ask(s, emp, body["date"], body["punches"], body["reason"], requested_by=p.nip,
+                                       agency_tz=rt.settings.timezone,
+                                       max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"])
+        except corrections.Refused as exc:
+            raise unprocessable("the correction cannot be asked for", **exc.errors) from None
+
+    @require_auth()
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(CorrectionQuery, location="query")
+    @blp.response(200, CorrectionOut(many=True))
+    def get(self, args):
+        """Corrections, newest first: an ASN's (``nip``), else yours (pegawai), your team's and
+        yours (atasan), your agency's (admin); ``status=pending`` for those waiting."""
+        p = current_principal()
+        start, end = month_span(args["period"]) if args["period"] else (None, None)
+        with _runtime().session() as s:
+            if args["nip"]:
+                emp = employee_for(s, p, args["nip"])
+                nips, agency = [emp.nip], emp.agency
+            elif p.role in ("admin", "operator"):
+                nips, agency = None, agency_scope(p, args["agency"])
+            elif p.role == "atasan":
+                nips, agency = [p.nip, *corrections.team_of(s, p.nip)], p.agency
+            else:
+                nips, agency = [p.nip] if p.nip else [], p.agency
+            return corrections.listed(s, p, nips=nips, agency=agency, status=args["status"], start=start, end=end,
+                                      limit=args["limit"])
+
+
+@blp.route("/<uuid:request_id>")
+class CorrectionView(MethodView):
+    @require_auth()
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, CorrectionOut)
+    def get(self, request_id):
+        """One correction: the ASN's own, their supervisor's team, the agency's for an admin."""
+        with _runtime().session() as s:
+            return corrections.get(s, current_principal(), str(request_id))
+
+
+def _decide(request_id: str, *, approve: bool, note: str):
+    rt = _runtime()
+    with rt.session() as s, s.begin():
+        return corrections.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
+                                  agency_tz=rt.settings.timezone)
+
+
+@blp.route("/<uuid:request_id>/approve")
+class CorrectionApprove(MethodView):
+    @require_auth("atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(ApproveIn)
+    @blp.response(200, CorrectionOut)
+    def post(self, body, request_id):
+        """Approve (the ASN's supervisor, or an admin of the agency): the times become punches
+        marked as corrections and the day is recomputed."""
+        return _decide(request_id, approve=True, note=body["note"])
+
+
+@blp.route("/<uuid:request_id>/reject")
+class CorrectionReject(MethodView):
+    @require_auth("atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(RejectIn)
+    @blp.response(200, CorrectionOut)
+    def post(self, body, request_id):
+        """Reject with the reason (the ASN's supervisor, or an admin of the agency)."""
+        return _decide(request_id, approve=False, note=body["note"])

@@ -1,0 +1,150 @@
+"""Correction requests (lupa absen): asked by the ASN, decided by their supervisor or an admin of
+the agency. An approval stores each asked time as a punch marked with the request's id and
+publishes it like any other punch, then recomputes the day, whose record then says it rests on a
+correction; all in the deciding transaction."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Conflict, Forbidden, NotFound
+
+from kehadiran.adapters.corrections_orm import CorrectionRequest
+from kehadiran.adapters.orm import Employee, PunchRow
+from kehadiran.domain.corrections import APPROVED, MAX_AGE_DAYS, PENDING, NotPending, decided, request_errors
+from kehadiran.service_layer.attendance import recompute_day
+from kehadiran.service_layer.schedules import load_context
+from kinerja.auth import Principal
+from kinerja.events import make_event
+from kinerja.events.kehadiran import PUNCH_RECORDED
+from kinerja.messaging.outbox import Outbox
+
+SOURCE = "kinerja/kehadiran"
+
+
+class Refused(ValueError):
+    """A request that cannot be made; ``errors`` maps each field to its reasons."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("the correction cannot be asked for")
+        self.errors = errors
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def device_sn_of(request_id: str) -> str:
+    """The punches of a correction name it as their source; ':' is never in a device's serial."""
+    return f"koreksi:{request_id}"
+
+
+def ask(session: Session, emp: Employee, day: date, punches: list[dict[str, Any]], reason: str, *,
+        requested_by: str, agency_tz: str, now: datetime | None = None,
+        max_age_days: int = MAX_AGE_DAYS) -> CorrectionRequest:
+    """A pending request for ``punches`` (``time`` aware, ``status`` in/out/None) on ``day``."""
+    now = now or utcnow()
+    tz = ZoneInfo(agency_tz)
+    local = [p["time"].astimezone(tz).replace(tzinfo=None) for p in punches]
+    ctx = load_context(session, emp, day - timedelta(days=2), day + timedelta(days=2))
+    errors = request_errors(day, local, ctx, today=now.astimezone(tz).date(),
+                            now_local=now.astimezone(tz).replace(tzinfo=None), max_age_days=max_age_days)
+    if errors:
+        raise Refused(errors)
+    waiting = session.execute(select(CorrectionRequest.id).where(
+        CorrectionRequest.nip == emp.nip, CorrectionRequest.day == day, CorrectionRequest.status == PENDING)).scalar()
+    if waiting is not None:
+        raise Conflict(f"a correction of {day} is waiting for a decision already ({waiting})")
+    row = CorrectionRequest(
+        id=str(uuid.uuid4()), nip=emp.nip, agency=emp.agency, day=day, reason=reason, status=PENDING,
+        punches=[{"time": t.replace(tzinfo=tz).isoformat(), "status": p.get("status")} for t, p in zip(local, punches)],
+        requested_by=requested_by, requested_at=now, note="", punch_ids=[])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def decide(session: Session, outbox: Outbox, principal: Principal, request_id: str, *, approve: bool, note: str,
+           agency_tz: str, now: datetime | None = None) -> CorrectionRequest:
+    """Approve or reject a pending request, as the ASN's supervisor or an admin of the agency."""
+    now = now or utcnow()
+    row, emp = _visible(session, principal, request_id)
+    if principal.nip == row.nip:
+        raise Forbidden("nobody decides on their own correction")
+    if not (principal.role == "admin" or (principal.role == "atasan" and emp.atasan_nip == principal.nip)):
+        raise Forbidden(f"only the supervisor of {row.nip} or an admin of the agency decides on this correction")
+    # the row's lock, so two deciders cannot both approve (SQLite serialises writers already)
+    session.refresh(row, with_for_update=True)
+    try:
+        row.status = decided(row.status, approve)
+    except NotPending as exc:
+        raise Conflict(str(exc)) from None
+    row.decided_by, row.decided_at, row.note = principal.nip or principal.sub, now, note
+    if row.status == APPROVED:
+        row.punch_ids = _punch(session, outbox, row, emp, now=now)
+        session.flush()
+        recompute_day(session, outbox, emp.nip, row.day, agency_tz=agency_tz, now=now)
+    session.flush()
+    return row
+
+
+def _punch(session: Session, outbox: Outbox, row: CorrectionRequest, emp: Employee, *, now: datetime) -> list[str]:
+    sn = device_sn_of(row.id)
+    ids, events = [], []
+    for p in row.punches:
+        instant = datetime.fromisoformat(p["time"])
+        punch = PunchRow(id=str(uuid.uuid4()), device_sn=sn, agency=emp.agency, person_key=emp.nip,
+                         device_time=instant.replace(tzinfo=None), time=instant.astimezone(timezone.utc), nip=emp.nip,
+                         status=p.get("status"), channel="json", received_at=now, correction_id=row.id)
+        event = make_event(PUNCH_RECORDED, subject=emp.nip, agency=emp.agency, source=SOURCE, data={
+            "punch_id": punch.id, "nip": emp.nip, "device_sn": sn, "pin": None, "time": punch.time,
+            "status": punch.status, "channel": "json", "correction_id": row.id})
+        punch.event_id = event.id
+        session.add(punch)
+        ids.append(punch.id)
+        events.append(event)
+    session.flush()
+    outbox.add_many(session, events)
+    return ids
+
+
+def _visible(session: Session, principal: Principal, request_id: str) -> tuple[CorrectionRequest, Employee]:
+    """The request and its ASN, if ``principal`` may see it: the ASN, their supervisor, an admin
+    of the agency, an operator; another agency's request is as good as unknown."""
+    row = session.get(CorrectionRequest, request_id) if len(request_id) <= 36 else None
+    emp = session.get(Employee, row.nip) if row is not None else None
+    if row is None or emp is None or (principal.role != "operator" and row.agency != principal.agency):
+        raise NotFound(f"no correction {request_id} in your agency")
+    if principal.role in ("operator", "admin") or principal.nip == row.nip:
+        return row, emp
+    if principal.role == "atasan" and emp.atasan_nip == principal.nip:
+        return row, emp
+    raise Forbidden(f"you may not see the corrections of {row.nip}")
+
+
+def get(session: Session, principal: Principal, request_id: str) -> CorrectionRequest:
+    return _visible(session, principal, request_id)[0]
+
+
+def listed(session: Session, principal: Principal, *, nips: Iterable[str] | None, agency: str | None,
+           status: str | None, start: date | None, end: date | None, limit: int) -> list[CorrectionRequest]:
+    """Requests of ``nips`` (or, when None, of the whole ``agency``), newest first."""
+    q = select(CorrectionRequest)
+    if nips is not None:
+        q = q.where(CorrectionRequest.nip.in_(sorted(set(nips))))
+    if agency is not None:
+        q = q.where(CorrectionRequest.agency == agency)
+    if status:
+        q = q.where(CorrectionRequest.status == status)
+    if start is not None:
+        q = q.where(CorrectionRequest.day >= start, CorrectionRequest.day < end)
+    q = q.order_by(CorrectionRequest.requested_at.desc(), CorrectionRequest.id).limit(limit)
+    return list(session.execute(q).scalars())
+
+
+def team_of(session: Session, atasan_nip: str) -> list[str]:
+    return list(session.execute(select(Employee.nip).where(Employee.atasan_nip == atasan_nip)).scalars())
