@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -69,6 +69,8 @@ class DayFactRow(Base):
     excused: Mapped[str | None] = mapped_column(String(64), nullable=True)
     deductions: Mapped[list] = mapped_column(JSON)  # [{code, percent (string), minutes}]
     punch_event_ids: Mapped[list] = mapped_column(JSON)
+    # the day rests on an approved correction (lupa absen): its ledger entries say so
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TaskFactRow(Base):

@@ -93,6 +93,7 @@ class DayFact:
     deductions: tuple[DayDeduction, ...] = ()
     punch_event_ids: tuple[str, ...] = ()
     excused: str | None = None
+    corrected: bool = False  # rests on an approved correction (lupa absen)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class LedgerEntry:
     rule: str
     event_ids: tuple[str, ...] = ()
     date: date | None = None
+    correction: bool = False  # the day behind it rests on an approved correction (lupa absen)
 
 
 @dataclass(frozen=True)
@@ -195,12 +197,18 @@ def disiplin(period: Period, days: Iterable[DayFact]) -> tuple[Decimal | None, l
     deductions = []
     total = ZERO
     for fact in facts:
+        ids = (fact.event_id, *fact.punch_event_ids)
+        mark = " (koreksi lupa absen)" if fact.corrected else ""
         for ded in sorted(fact.deductions, key=lambda x: x.code):
             deductions.append((fact.day, ded))
             total += ded.percent
             ledger.append(LedgerEntry(
-                DISIPLIN, -ded.percent, f"{ded.code} pada {fact.day.isoformat()}: −{fmt(ded.percent)} %",
-                (fact.event_id, *fact.punch_event_ids), fact.day))
+                DISIPLIN, -ded.percent, f"{ded.code} pada {fact.day.isoformat()}: −{fmt(ded.percent)} %{mark}",
+                ids, fact.day, fact.corrected))
+        if fact.corrected and not fact.deductions:
+            # a corrected day without deductions still shows in the ledger: what made it clean
+            ledger.append(LedgerEntry(DISIPLIN, ZERO, f"Koreksi lupa absen pada {fact.day.isoformat()} "
+                                                      "disetujui atasan: tanpa potongan", ids, fact.day, True))
     score = HUNDRED - total
     if score < 0:
         ledger.append(LedgerEntry(DISIPLIN, -score, "Nilai disiplin tidak di bawah 0"))

@@ -52,6 +52,8 @@ class LedgerEntryOut(Schema):
     rule = fields.String()
     event_ids = fields.List(fields.String())
     date = IsoDate(allow_none=True)
+    correction = fields.Boolean(dump_default=False, metadata={
+        "description": "the day behind the entry rests on an approved correction (lupa absen)"})
 
 
 class ScoreOut(Schema):

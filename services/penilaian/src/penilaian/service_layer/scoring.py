@@ -357,6 +357,7 @@ def store_day_fact(session: Session, event: Event, batch: Batch | None = None) -
     row.deductions = [{"code": x["code"], "percent": str(Decimal(x["percent"])), "minutes": x.get("minutes")}
                       for x in d.get("deductions") or []]
     row.punch_event_ids = list(d.get("punch_event_ids") or [])
+    row.corrected = bool(d.get("corrected"))
     return d["date"]
 
 
@@ -433,7 +434,7 @@ def load_facts(session: Session, nip: str, start: date, end: date):
         DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
                 deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
                                  for x in r.deductions),
-                punch_event_ids=tuple(r.punch_event_ids))
+                punch_event_ids=tuple(r.punch_event_ids), corrected=bool(r.corrected))
         for r in session.execute(select(DayFactRow).where(
             DayFactRow.nip == nip, DayFactRow.day >= start, DayFactRow.day <= end)).scalars()
     ]
@@ -456,12 +457,14 @@ def load_facts(session: Session, nip: str, start: date, end: date):
 
 
 def _day_fact(r) -> DayFact:
+    corrected = bool(r.corrected)
     if not r.deductions:
-        return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused)
+        return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused, corrected=corrected,
+                       punch_event_ids=tuple(r.punch_event_ids or ()))
     return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
                    deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
                                     for x in r.deductions),
-                   punch_event_ids=tuple(r.punch_event_ids))
+                   punch_event_ids=tuple(r.punch_event_ids), corrected=corrected)
 
 
 def _task_fact(r) -> TaskFact:
@@ -473,12 +476,14 @@ def _task_fact(r) -> TaskFact:
 
 
 # Most days have no deductions; for those the two JSON columns are not read (nor decoded): a day's
-# punch ids appear in a score only beside its deductions (the ledger), so a day without any is
-# loaded with none. The rows loaded give exactly the scores the full rows give.
+# punch ids appear in a score only beside its deductions or its correction (the ledger), so a day
+# with neither is loaded with none. The rows loaded give exactly the scores the full rows give.
 _DEDUCTED = func.json_array_length(DayFactRow.deductions) > 0
 _DAY_COLUMNS = (DayFactRow.nip, DayFactRow.day, DayFactRow.event_id, DayFactRow.workday, DayFactRow.excused,
+                DayFactRow.corrected,
                 type_coerce(case((_DEDUCTED, DayFactRow.deductions), else_=None), JSON).label("deductions"),
-                type_coerce(case((_DEDUCTED, DayFactRow.punch_event_ids), else_=None), JSON).label("punch_event_ids"))
+                type_coerce(case((_DEDUCTED | DayFactRow.corrected, DayFactRow.punch_event_ids), else_=None),
+                            JSON).label("punch_event_ids"))
 _TASK_COLUMNS = (TaskFactRow.nip, TaskFactRow.task_id, TaskFactRow.title, TaskFactRow.status, TaskFactRow.due_date,
                  TaskFactRow.target_quantity, TaskFactRow.event_id, TaskFactRow.realised_quantity,
                  TaskFactRow.quality, TaskFactRow.submitted_on, TaskFactRow.approved_on, TaskFactRow.last_open_on)
@@ -767,7 +772,8 @@ def score_detail(score: Score) -> dict[str, Any]:
                    "score": _num(t.score), "quantity": _num(t.quantity), "quality": _num(t.quality),
                    "timeliness": _num(t.timeliness), "event_id": t.event_id} for t in score.tasks],
         "ledger": [{"component": e.component, "points": _num(e.points), "rule": e.rule,
-                    "event_ids": list(e.event_ids), "date": e.date.isoformat() if e.date else None}
+                    "event_ids": list(e.event_ids), "date": e.date.isoformat() if e.date else None,
+                    **({"correction": True} if e.correction else {})}
                    for e in score.ledger],
     }
 
