@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from kinerja.events import make_event
-from kinerja.events.kehadiran import DISCIPLINE_ALERT, PUNCH_RECORDED
+from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN, PUNCH_RECORDED
 from kinerja.events.tugas import TASK_APPROVED, TASK_SUBMITTED
 from notifikasi.adapters.orm import Employee, Notification, metadata
 from notifikasi.entrypoints.consumer import TOPICS, handle
@@ -97,6 +97,20 @@ def test_discipline_alert_and_ignored_kehadiran_events(writer):
         recorded = session.execute(select(writer.runtime.processed_table.c.event_id)).scalars().all()
     assert punch.id not in recorded  # skipped: no transaction, no processed_events row
     assert count(writer.runtime) == 2
+
+
+def test_a_withdrawn_alert_is_told_to_the_asn_and_the_supervisor_once(writer):
+    writer.roster()
+    withdrawn = make_event(DISCIPLINE_ALERT_WITHDRAWN, subject=ASN, agency=AGENCY, source="test",
+                           data={"nip": ASN, "year": 2026, "kind": "cumulative", "days": 2, "threshold": 3,
+                                 "raised_on": date(2026, 11, 27), "date": date(2026, 12, 2)})
+    assert wants(withdrawn.type)
+    rows = writer.apply(withdrawn)
+    assert [(r["recipient_nip"], r["kind"]) for r in rows] == [(ASN, "discipline.withdrawn"),
+                                                               (ATASAN, "discipline.withdrawn")]
+    assert rows[0]["payload"]["raised_on"] == "2026-11-27"
+    assert writer.apply(withdrawn) == []  # once
+    assert count(writer.runtime, kind="discipline.withdrawn") == 2
 
 
 def test_a_score_before_the_roster_still_reaches_the_events_supervisor(writer):

@@ -103,6 +103,18 @@ def test_discipline_alert():
     assert "10 hari kerja berturut-turut" in only.body
 
 
+def test_discipline_alert_withdrawn():
+    data = {"nip": ASN.nip, "year": 2026, "kind": "cumulative", "days": 2, "threshold": 3,
+            "raised_on": "2026-11-27", "date": "2026-12-02"}
+    asn, atasan = m.discipline_withdrawn(data, ASN)
+    assert (asn.kind, asn.title) == ("discipline.withdrawn", "Peringatan disiplin dicabut")
+    assert asn.body.startswith("Peringatan disiplin Anda karena 3 hari tanpa keterangan sepanjang tahun 2026 "
+                               "(per 27 November 2026) dicabut: kini tercatat 2 hari")
+    assert atasan.recipient_nip == ASN.atasan_nip and "Tidak perlu ditindaklanjuti lagi" in atasan.body
+    [only] = m.discipline_withdrawn({**data, "kind": "consecutive", "threshold": 10, "days": 6}, NO_BOSS)
+    assert "10 hari kerja berturut-turut" in only.body and "rangkaian terpanjang kini 6 hari" in only.body
+
+
 def test_skp_and_innovation():
     assert m.skp_approved({"year": 2026, "revision": 2}, ASN)[0].body == "SKP Anda tahun 2026 (revisi 2) telah disetujui."
     assert m.innovation_approved({"title": "Antrian daring"}, ASN)[0].body == "Usulan inovasi Anda disetujui: Antrian daring."

@@ -5,9 +5,11 @@ no imports of the rest of the system. The service layer maps event types to thes
 
 Recipients:
 - the ASN the event concerns, for everything that happens to them (score, tasks assigned to them,
-  approved, returned, cancelled or overdue, SKP approved, innovation approved, discipline alerts);
+  approved, returned, cancelled or overdue, SKP approved, innovation approved, discipline alerts and
+  their withdrawal);
 - their supervisor (atasan) where it concerns the team: score updates, a task submitted for
-  approval, a task overdue, and discipline alerts (PP 94/2021 asks the atasan to act on them).
+  approval, a task overdue, and discipline alerts (PP 94/2021 asks the atasan to act on them) and
+  their withdrawal (the facts changed: there is no longer anything to act on).
   A supervisor is not told about what they did themselves (assigning, approving, returning,
   cancelling a task);
 - feedback goes to its named recipient only.
@@ -29,6 +31,7 @@ SKP_APPROVED = "skp.approved"
 FEEDBACK_POSTED = "feedback.posted"
 INNOVATION_APPROVED = "innovation.approved"
 DISCIPLINE_ALERT = "discipline.alert"
+DISCIPLINE_WITHDRAWN = "discipline.withdrawn"
 
 ASN = "asn"
 ATASAN = "atasan"
@@ -205,6 +208,26 @@ def discipline_alert(data: Mapping[str, Any], asn: Person) -> list[Draft]:
         drafts.append(Draft(atasan, ATASAN, DISCIPLINE_ALERT, "Peringatan disiplin tim",
                             f"{asn.label} tercatat tidak masuk kerja {what} "
                             f"(per {format_date(data.get('date'))}). Sesuai PP 94/2021 perlu ditindaklanjuti."))
+    return drafts
+
+
+def discipline_withdrawn(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    threshold, days = data.get("threshold"), data.get("days")
+    if data.get("kind") == "consecutive":
+        what = f"{threshold} hari kerja berturut-turut tanpa keterangan"
+        now = f"rangkaian terpanjang kini {days} hari"
+    else:
+        what = f"{threshold} hari tanpa keterangan sepanjang tahun {data.get('year')}"
+        now = f"kini tercatat {days} hari"
+    raised = f" (per {format_date(data['raised_on'])})" if data.get("raised_on") else ""
+    drafts = [Draft(asn.nip, ASN, DISCIPLINE_WITHDRAWN, "Peringatan disiplin dicabut",
+                    f"Peringatan disiplin Anda karena {what}{raised} dicabut: {now}, setelah data kehadiran "
+                    "diperbarui (cuti, sakit, dinas luar, absen terlambat masuk atau koreksi).")]
+    atasan = _supervisor(asn, data)
+    if atasan:
+        drafts.append(Draft(atasan, ATASAN, DISCIPLINE_WITHDRAWN, "Peringatan disiplin tim dicabut",
+                            f"Peringatan disiplin {asn.label} karena {what}{raised} dicabut: {now}. "
+                            "Tidak perlu ditindaklanjuti lagi."))
     return drafts
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
-from kinerja.events.kehadiran import DISCIPLINE_ALERT
+from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events import tugas
@@ -38,6 +38,7 @@ RULES: dict[str, Callable[..., list[Draft]]] = {
     tugas.INNOVATION_APPROVED: messages.innovation_approved,
     tugas.FEEDBACK_POSTED: messages.feedback_posted,
     DISCIPLINE_ALERT: messages.discipline_alert,
+    DISCIPLINE_ALERT_WITHDRAWN: messages.discipline_withdrawn,
 }
 
 #: every event type this service does something with; the consumer skips the rest without a
