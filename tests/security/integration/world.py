@@ -176,11 +176,14 @@ class World:
         return self.app.test_client()
 
     def url(self, route: Route, **override) -> str:
+        import re
+
         values = {**self.path, **self.path_by_rule.get(f"{route.method} {route.rule}", {}), **override}
         url = route.rule
         for arg in route.arguments:
             value = values.get(arg, "1" if "id" in arg else "x")
-            url = url.replace(f"<int:{arg}>", str(value)).replace(f"<path:{arg}>", str(value)).replace(f"<{arg}>", str(value))
+            # <arg>, <int:arg>, <path:arg>, <uuid:arg> ...
+            url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", lambda _: str(value), url)
         return url
 
     def call(self, route: Route, headers: dict | None = None, *, with_query: bool = True, body: Any = None, **kw):
@@ -279,11 +282,13 @@ def build_kehadiran(database_url: str, **config) -> World:
     _ok(c.post("/api/v1/calendar/holidays", json={"csv": f"{today().year}-12-30,Libur Rahasia Dinkes\n"},
                headers=_as("admin", ADMIN)))
     _ok(c.post(f"/api/v1/devices/{A_DEVICE}/commands", json={"kind": "check"}, headers=_as("admin", ADMIN)))
+    correction = _ok(c.post("/api/v1/corrections", headers=_as("pegawai", VICTIM), json={
+        "date": str(day), "reason": "lupa-absen-korban", "punches": [{"time": f"{day}T07:25:00+07:00", "status": "in"}]}))
     period = day.strftime("%Y-%m")
     d = str(today() + timedelta(days=30))
     hours = {"mon": {"start": "07:30", "end": "16:00"}}
     w = World("kehadiran", app, rt)
-    w.path = {"sn": A_DEVICE, "unit": UNIT}
+    w.path = {"sn": A_DEVICE, "unit": UNIT, "request_id": correction["id"]}
     w.query = {"nip": VICTIM, "period": period, "year": today().year, "agency": AGENCY}
     w.bodies = {
         ("POST", "/api/v1/punches"): lambda: {"punches": [{"nip": VICTIM, "time": f"{day}T16:30:00+07:00"}]},
@@ -297,6 +302,10 @@ def build_kehadiran(database_url: str, **config) -> World:
         ("PUT", "/api/v1/units/<unit>/location"): lambda: {"agency": AGENCY, "lat": -5.7, "lon": 105.6, "radius_m": 100},
         ("POST", "/api/v1/days/close"): lambda: {"agency": AGENCY, "start_date": str(day), "end_date": str(day)},
         ("POST", "/api/v1/devices/<sn>/commands"): lambda: {"kind": "info"},
+        ("POST", "/api/v1/corrections"): lambda: {"nip": VICTIM, "date": str(day), "reason": "diajukan orang lain",
+                                                  "punches": [{"time": f"{day}T16:05:00+07:00", "status": "out"}]},
+        ("POST", "/api/v1/corrections/<uuid:request_id>/approve"): lambda: {"note": "disetujui penyerang"},
+        ("POST", "/api/v1/corrections/<uuid:request_id>/reject"): lambda: {"note": "ditolak penyerang"},
     }
     w.agency_markers = {AGENCY, A_DEVICE, *(n for n, _, a, _, _ in ROSTER if a == AGENCY)}
     w.victim_markers = {VICTIM}

@@ -20,6 +20,9 @@ blp = Blueprint("corrections", __name__, url_prefix="/api/v1/corrections",
                 description="Corrections of forgotten punches (lupa absen), approved by the supervisor")
 
 
+READERS = ("pegawai", "atasan", "admin", "operator")
+
+
 def _runtime():
     return current_app.extensions["kinerja_runtime"]
 
@@ -47,7 +50,7 @@ class Corrections(MethodView):
         except corrections.Refused as exc:
             raise unprocessable("the correction cannot be asked for", **exc.errors) from None
 
-    @require_auth()
+    @require_auth(*READERS)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(CorrectionQuery, location="query")
     @blp.response(200, CorrectionOut(many=True))
@@ -72,7 +75,7 @@ class Corrections(MethodView):
 
 @blp.route("/<uuid:request_id>")
 class CorrectionView(MethodView):
-    @require_auth()
+    @require_auth(*READERS)
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, CorrectionOut)
     def get(self, request_id):
