@@ -1,16 +1,15 @@
 """Issue 19's rules, pure: PP 94/2021 alerts as a function of the year's days (both ways), a
 phone's punch is now, corrections belong to their workday, and why a closed day was skipped."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
 from kehadiran.domain.alerts import CONSECUTIVE, CUMULATIVE, reconcile, standing
 from kehadiran.domain.corrections import APPROVED, PENDING, REJECTED, NotPending, decided, request_errors
 from kehadiran.domain.phone_time import refusal, span
-from kehadiran.domain.schedule import ScheduleContext, DayHours
+from kehadiran.domain.schedule import DayHours, ScheduleContext
 from kehadiran.domain.tracking import (BEFORE_TMT, BEFORE_TRACKING, DAY_OFF, HOLIDAY, NOT_OVER, skip_reason,
                                        tracking_start)
-from datetime import time
 
 pytestmark = pytest.mark.unit
 MON = date(2026, 11, 2)
