@@ -138,6 +138,9 @@ def test_the_asn_page_follows_a_punch_live_without_reloading(stack, browser, tmp
     assert r.json()["accepted"] + r.json()["quarantined"] == 1
 
     expect(page.get_by_test_id("score-disiplin")).to_have_text("97,5", timeout=30_000)
+    # hasil kerja is unrated: the total is provisional and the page says so (DESIGN section 6)
+    expect(page.get_by_test_id("score-total")).to_have_text("97,5")
+    expect(page.get_by_test_id("score-provisional")).to_have_text("Total sementara")
     expect(page.get_by_test_id("ledger")).to_contain_text("TL1")
     expect(page.get_by_test_id("ledger")).to_contain_text("PSW4")
     assert page.get_by_test_id("ledger-row").count() >= 2
@@ -153,6 +156,7 @@ def test_the_asn_page_follows_a_punch_live_without_reloading(stack, browser, tmp
     sup = open_dashboard(browser, stack, token("atasan", ATASAN), period, errors)
     expect(sup.get_by_test_id("team-scores")).to_contain_text("Taufik Hidayat")
     expect(sup.get_by_test_id("team-scores")).to_contain_text("97,5")
+    expect(sup.get_by_test_id("team-scores").get_by_test_id("provisional")).to_have_text("sementara")
     expect(sup.locator("#live-text")).to_have_text("Langsung", timeout=15_000)
     sup.evaluate("window.__sameDocument = 'no reload'")
     r = requests.post(f"{stack.url('kehadiran')}/api/v1/punches", headers=auth(token("device", device_sn="UI01")),

@@ -51,6 +51,13 @@ def test_unrated_score():
     assert draft.body == "Skor kinerja Anda berubah: belum dinilai (Belum dinilai)."
 
 
+def test_a_provisional_total_is_said_to_be_so():
+    [draft] = m.score_updated(score(total=None, total_partial=99.5, predikat="Belum dinilai",
+                                    changes=[{"component": "total_partial", "before": 100.0, "after": 99.5}]), NO_BOSS)
+    assert draft.body == ("Skor kinerja Anda berubah: 99.5 (sementara) (Belum dinilai). "
+                          "Perubahan: Total sementara 100 → 99.5.")
+
+
 def test_the_events_supervisor_wins_over_the_roster_and_a_nip_stands_in_for_a_name():
     drafts = m.score_updated(score(atasan_nip="197001012000011001"), UNKNOWN)
     assert [d.recipient_nip for d in drafts] == [UNKNOWN.nip, "197001012000011001"]

@@ -107,10 +107,11 @@ class Penilaian:
             query = select(ScoreRow).order_by(ScoreRow.nip, ScoreRow.period)
             if nip:
                 query = query.where(ScoreRow.nip == nip)
-            return {(r.nip, r.period): (r.disiplin, r.produktivitas, r.perilaku, r.hasil_kerja, r.total, r.predikat,
-                                        json.dumps(r.detail, sort_keys=True))
+            return {(r.nip, r.period): (r.disiplin, r.produktivitas, r.perilaku, r.hasil_kerja, r.total,
+                                        r.total_partial, r.predikat, json.dumps(r.detail, sort_keys=True))
                     for r in session.execute(query).scalars()
-                    if r.detail["ledger"] or r.total is not None or r.disiplin is not None}
+                    if r.detail["ledger"] or r.total is not None or r.total_partial is not None
+                    or r.disiplin is not None}
 
     def outbox(self) -> list[dict]:
         t = self.runtime.outbox_table

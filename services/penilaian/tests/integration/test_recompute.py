@@ -34,8 +34,9 @@ def test_day_summaries_become_month_quarter_and_year_scores_with_an_event_each(p
     p.apply(first, second)
     for period in ("2026-11", "2026-Q4", "2026"):
         row = p.score(PEG1, period)
-        assert (row.disiplin, row.perilaku, row.total, row.predikat) == (D("95.00"), D("95.00"), D("95.00"),
-                                                                         "Belum dinilai")
+        # hasil kerja unrated: no final total, a provisional one of perilaku alone (DESIGN section 6)
+        assert (row.disiplin, row.perilaku, row.total, row.total_partial, row.predikat) == (
+            D("95.00"), D("95.00"), None, D("95.00"), "Belum dinilai")
         assert row.produktivitas is None and row.hasil_kerja is None
     row = p.score(PEG1, "2026-11")
     assert row.detail["deductions"] == [
@@ -51,7 +52,7 @@ def test_day_summaries_become_month_quarter_and_year_scores_with_an_event_each(p
     last = events[-1]
     assert last["atasan_nip"] == ATASAN and last["caused_by"] == [second.id] and last["predikat"] == "Belum dinilai"
     assert {c["component"]: (c["before"], c["after"]) for c in last["changes"]} == {
-        "disiplin": (99.0, 95.0), "perilaku": (99.0, 95.0), "total": (99.0, 95.0)}
+        "disiplin": (99.0, 95.0), "perilaku": (99.0, 95.0), "total_partial": (99.0, 95.0)}
     assert len(score_events(p)) == 6
 
 
@@ -100,7 +101,7 @@ def task_story(nip: str, prefix: str):
 
 
 def values(row):
-    return (row.disiplin, row.produktivitas, row.perilaku, row.hasil_kerja, row.total, row.predikat,
+    return (row.disiplin, row.produktivitas, row.perilaku, row.hasil_kerja, row.total, row.total_partial, row.predikat,
             [e["points"] for e in row.detail["ledger"]])
 
 
@@ -132,7 +133,7 @@ def test_task_outcomes_are_the_same_in_any_order_with_duplicates(penilaian):
     assert last["produktivitas"] == 73.34 and last["changes"] == [
         {"component": "produktivitas", "before": 68.34, "after": 73.34},
         {"component": "hasil_kerja", "before": 68.34, "after": 73.34},
-        {"component": "total", "before": 68.34, "after": 73.34}]
+        {"component": "total_partial", "before": 68.34, "after": 73.34}]
 
 
 def test_both_parts_give_the_total_and_the_predikat(penilaian):

@@ -76,6 +76,19 @@ def test_quarters_and_years_and_periods_without_facts(api):
     assert empty["total"] is None and empty["predikat"] == "Belum dinilai" and empty["ledger"] == []
 
 
+def test_a_total_with_a_part_unrated_is_not_final(api):
+    """DESIGN section 6: hasil kerja unrated (no task due) → ``total`` null, ``total_partial`` the
+    rated part alone, predikat "Belum dinilai"; once both parts are rated only ``total`` is given."""
+    body = api(f"/api/v1/scores/{PEG3}?period=2026-11", PEG3).json
+    assert (body["hasil_kerja"], body["perilaku"]) == (None, 100.0)
+    assert (body["total"], body["total_partial"], body["predikat"]) == (None, 100.0, "Belum dinilai")
+    final = api(f"/api/v1/scores/{PEG1}?period=2026-11", PEG1).json
+    assert (final["total"], final["total_partial"]) == (96.6, None)
+    # a period computed from the facts (no stored row) says the same
+    computed = api(f"/api/v1/scores/{PEG3}?period=2026-Q4", PEG3).json
+    assert (computed["total"], computed["total_partial"]) == (None, 100.0)
+
+
 @pytest.mark.parametrize("period", ["2026-13", "2026-Q5", "november", "2026-11-01", "26"])
 def test_a_malformed_period_is_400(api, period):
     r = api(f"/api/v1/scores/{PEG1}?period={period}", PEG1)
@@ -119,6 +132,7 @@ def test_a_supervisor_sees_the_team(api):
     members = {m["nip"]: m for m in r.json["members"]}
     assert set(members) == {PEG1, PEG2}
     assert members[PEG1]["total"] == 96.6 and members[PEG1]["predikat"] == "Sangat Baik"
+    assert members[PEG1]["total_partial"] is None
     assert members[PEG2]["total"] is None and members[PEG2]["predikat"] == "Belum dinilai"
     assert api(f"/api/v1/teams/{ATASAN}/scores?period=2026-11", OTHER_ATASAN, "atasan").status_code == 403
     assert api(f"/api/v1/teams/{ATASAN}/scores?period=2026-11", PEG1, "pegawai").status_code == 403

@@ -167,14 +167,18 @@ def test_total_weighs_60_40_and_predikat_needs_both_parts():
     s = compute_score(NOV, days=days, tasks=tasks, innovations=innovations)
     assert (s.disiplin, s.perilaku, s.hasil_kerja) == (D("94.00"), D("94.00"), D("71.11"))
     # 0.6 × 71.11 + 0.4 × 94 = 42.666 + 37.6 = 80.266 → 80.27; hasil kerja meets, perilaku above
-    assert s.total == D("80.27") and s.predikat == "Baik"
+    assert s.total == D("80.27") and s.predikat == "Baik" and s.total_partial is None
     assert s.ledger_sum("perilaku") == s.perilaku
     assert "BerAKHLAK belum dinilai" in [e for e in s.ledger if e.component == "perilaku"][0].rule
-    # only one part rated: the total is that part, the predikat waits
+    # only one part rated: the total is not final (None); the provisional one is that part alone,
+    # and the predikat waits (DESIGN section 6)
     only_days = compute_score(NOV, days=days)
-    assert only_days.total == D("94.00") and only_days.predikat == "Belum dinilai"
+    assert only_days.total is None and only_days.total_partial == D("94.00")
+    assert only_days.predikat == "Belum dinilai"
     only_tasks = compute_score(NOV, tasks=tasks)
-    assert only_tasks.total == D("61.11") and only_tasks.perilaku is None
+    assert only_tasks.total is None and only_tasks.total_partial == D("61.11") and only_tasks.perilaku is None
+    nothing = compute_score(NOV)
+    assert nothing.total is None and nothing.total_partial is None
 
 
 def test_berakhlak_joins_discipline_in_perilaku():

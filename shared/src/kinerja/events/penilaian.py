@@ -23,7 +23,9 @@ class ScoreUpdated(Schema):
     produktivitas = fields.Float(allow_none=True, load_default=None)
     perilaku = fields.Float(allow_none=True, load_default=None)
     hasil_kerja = fields.Float(allow_none=True, load_default=None)
-    total = fields.Float(allow_none=True, load_default=None)
+    total = fields.Float(allow_none=True, load_default=None)  # final: null while a part is unrated
+    # while a part is unrated, the rated part alone (not final); additive, absent from older events
+    total_partial = fields.Float(allow_none=True, load_default=None)
     predikat = fields.String(required=True, validate=validate.OneOf(PREDIKATS))
     changes = fields.List(fields.Nested(ComponentChange), load_default=list)
     caused_by = fields.List(fields.String(), load_default=list)

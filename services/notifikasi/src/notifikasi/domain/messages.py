@@ -42,6 +42,7 @@ COMPONENT_LABELS = {
     "perilaku": "Perilaku kerja",
     "hasil_kerja": "Hasil kerja",
     "total": "Total",
+    "total_partial": "Total sementara",
 }
 
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
@@ -113,8 +114,15 @@ def _changes(data: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def format_total(data: Mapping[str, Any]) -> str:
+    """The final total, or while a part is unrated the provisional one, said to be so."""
+    if data.get("total") is None and data.get("total_partial") is not None:
+        return f"{format_score(data['total_partial'])} (sementara)"
+    return format_score(data.get("total"))
+
+
 def score_updated(data: Mapping[str, Any], asn: Person) -> list[Draft]:
-    total = format_score(data.get("total"))
+    total = format_total(data)
     predikat = data.get("predikat") or "Belum dinilai"
     period = format_period(str(data.get("period", "")))
     changes = _changes(data)

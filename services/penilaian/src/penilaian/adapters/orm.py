@@ -120,7 +120,8 @@ class ScoreRow(Base):
     berakhlak: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
     perilaku: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
     hasil_kerja: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
-    total: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
+    total: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)  # final: both parts rated
+    total_partial: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)  # while one part is unrated
     predikat: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict] = mapped_column(JSON)  # deductions, tasks, ledger: JSON-ready
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -174,14 +174,17 @@ class Score:
     berakhlak: Decimal | None
     perilaku: Decimal | None
     hasil_kerja: Decimal | None
-    total: Decimal | None
+    total: Decimal | None  # final only: None while hasil kerja or perilaku kerja is unrated
     predikat: str
     ledger: tuple[LedgerEntry, ...]
     tasks: tuple[TaskScore, ...] = ()
+    # while one part is unrated: the rated part alone ("sementara"); None once the total is final
+    total_partial: Decimal | None = None
 
     def values(self) -> dict[str, Decimal | str | None]:
         return {"disiplin": self.disiplin, "produktivitas": self.produktivitas, "perilaku": self.perilaku,
-                "hasil_kerja": self.hasil_kerja, "total": self.total, "predikat": self.predikat}
+                "hasil_kerja": self.hasil_kerja, "total": self.total, "total_partial": self.total_partial,
+                "predikat": self.predikat}
 
     def ledger_sum(self, component: str) -> Decimal:
         return sum((e.points for e in self.ledger if e.component == component), ZERO)
@@ -303,7 +306,8 @@ def predikat(hasil_kerja: Decimal | None, perilaku: Decimal | None, policy: Poli
 
 def weighted_total(hasil_kerja: Decimal | None, perilaku: Decimal | None,
                    policy: Policy = DEFAULT_POLICY) -> Decimal | None:
-    """60 % hasil kerja + 40 % perilaku, weighing only the rated parts."""
+    """60 % hasil kerja + 40 % perilaku, weighing only the rated parts (the final total when both
+    are rated, a provisional one while one is not)."""
     parts = [(policy.weight_hasil_kerja, hasil_kerja), (policy.weight_perilaku, perilaku)]
     rated = [(w, v) for w, v in parts if v is not None]
     if not rated:
@@ -337,6 +341,8 @@ def compute_score(
         if rounding:
             b_ledger.append(LedgerEntry(PERILAKU, rounding, "Pembulatan perilaku kerja"))
     hasil_kerja = p_score
+    weighted = weighted_total(hasil_kerja, perilaku, policy)
+    final = hasil_kerja is not None and perilaku is not None
     return Score(
         period=period.name,
         disiplin=d_score,
@@ -345,7 +351,8 @@ def compute_score(
         berakhlak=b_score,
         perilaku=perilaku,
         hasil_kerja=hasil_kerja,
-        total=weighted_total(hasil_kerja, perilaku, policy),
+        total=weighted if final else None,
+        total_partial=None if final else weighted,
         predikat=predikat(hasil_kerja, perilaku, policy),
         ledger=tuple(d_ledger + p_ledger + b_ledger),
         tasks=tuple(task_scores),

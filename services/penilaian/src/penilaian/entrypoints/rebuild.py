@@ -63,7 +63,8 @@ from penilaian.service_layer.scoring import (
 TOPICS = (topics.PEGAWAI, topics.PENILAIAN, topics.KEHADIRAN, topics.TUGAS)
 APPLIED_TYPES = frozenset({EMPLOYEE_UPSERTED, DAY_SUMMARIZED, INNOVATION_APPROVED, RATING_RECORDED,
                            TRAINING_RECORDED, DIALOG_RECORDED, POLICY_SET, ORGANISATION_RATED, *TASK_TYPES})
-SCORE_FIELDS = ("agency", "disiplin", "produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "predikat")
+SCORE_FIELDS = ("agency", "disiplin", "produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial",
+                "predikat")
 
 
 @dataclass
@@ -288,7 +289,7 @@ def _score_rows(session) -> dict[tuple[str, str], dict[str, Any]]:
     API computes that from the facts alike), as comparable values."""
     out = {}
     for r in session.execute(select(ScoreRow)).scalars():
-        if not (r.detail.get("ledger") or r.total is not None or r.disiplin is not None):
+        if not (r.detail.get("ledger") or r.total is not None or r.total_partial is not None or r.disiplin is not None):
             continue
         out[(r.nip, r.period)] = {**{f: getattr(r, f) for f in SCORE_FIELDS},
                                   "detail": json.dumps(r.detail, sort_keys=True)}

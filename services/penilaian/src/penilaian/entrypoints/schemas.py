@@ -67,7 +67,11 @@ class ScoreOut(Schema):
     berakhlak = fields.Float(allow_none=True)
     perilaku = fields.Float(allow_none=True)
     hasil_kerja = fields.Float(allow_none=True)
-    total = fields.Float(allow_none=True)
+    total = fields.Float(allow_none=True, metadata={
+        "description": "final total (60 % hasil kerja + 40 % perilaku kerja); null while either part is unrated"})
+    total_partial = fields.Float(allow_none=True, metadata={
+        "description": "while one part is unrated: the rated part alone, not final (the page says \"sementara\"); "
+                       "null once the total is final or nothing is rated"})
     predikat = fields.String(validate=validate.OneOf(PREDIKATS))
     tasks = fields.List(fields.Nested(TaskOut))
     ledger = fields.List(fields.Nested(LedgerEntryOut))
@@ -82,7 +86,8 @@ class TeamMemberOut(Schema):
     produktivitas = fields.Float(allow_none=True)
     perilaku = fields.Float(allow_none=True)
     hasil_kerja = fields.Float(allow_none=True)
-    total = fields.Float(allow_none=True)
+    total = fields.Float(allow_none=True, metadata={"description": "null while either part is unrated"})
+    total_partial = fields.Float(allow_none=True, metadata={"description": "not final: the rated part alone"})
     predikat = fields.String()
 
 

@@ -68,7 +68,7 @@ from penilaian.domain.scoring import (
 
 SOURCE = "kinerja/penilaian"
 TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED})
-VALUE_FIELDS = ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total", "predikat")
+VALUE_FIELDS = ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
 
 def utcnow() -> datetime:
@@ -755,6 +755,7 @@ def write_score(row: ScoreRow, score: Score, *, agency: str, now: datetime) -> N
     row.agency = agency
     row.disiplin, row.produktivitas, row.berakhlak = score.disiplin, score.produktivitas, score.berakhlak
     row.perilaku, row.hasil_kerja, row.total, row.predikat = score.perilaku, score.hasil_kerja, score.total, score.predikat
+    row.total_partial = score.total_partial
     row.detail = score_detail(score)
     row.updated_at = now
 
@@ -792,6 +793,7 @@ def score_event(nip: str, agency: str, period: Period, score: Score, before: dic
         data={"nip": nip, "period": period.name, "disiplin": _float(score.disiplin),
               "produktivitas": _float(score.produktivitas), "perilaku": _float(score.perilaku),
               "hasil_kerja": _float(score.hasil_kerja), "total": _float(score.total),
+              "total_partial": _float(score.total_partial),
               "predikat": score.predikat, "changes": changes, "caused_by": [cause],
               "atasan_nip": emp.atasan_nip if emp is not None else None},
     )

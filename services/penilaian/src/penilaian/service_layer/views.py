@@ -13,7 +13,7 @@ from penilaian.domain.scoring import compare_ratings
 from penilaian.domain.periods import Period
 from penilaian.service_layer.scoring import Policies, score_detail, score_of
 
-VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "predikat")
+VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
 
 def score_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def team_view(session: Session, atasan_nip: str, period: Period) -> dict[str, An
         r = rows.get(m.nip)
         out.append({"nip": m.nip, "nama": m.nama, "unit": m.unit,
                     **{f: getattr(r, f) if r else None
-                       for f in ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total")},
+                       for f in ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total", "total_partial")},
                     "predikat": r.predikat if r else "Belum dinilai"})
     return {"atasan_nip": atasan_nip, "period": period.name, "members": out}
 

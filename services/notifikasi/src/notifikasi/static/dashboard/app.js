@@ -47,6 +47,14 @@ const na = (text) => el("span", { class: "na", text: text || "belum tersedia" })
 const belum = () => el("span", { class: "na", text: "belum dinilai" });
 const score = (v) => (v === null || v === undefined ? "belum dinilai" : NUM.format(v));
 const scoreNode = (v) => (v === null || v === undefined ? belum() : document.createTextNode(NUM.format(v)));
+const given = (v) => v !== null && v !== undefined;
+// the final total, else (a part still unrated) the provisional one, marked "sementara"
+const currentTotal = (s) => (given(s.total) ? s.total : given(s.total_partial) ? s.total_partial : null);
+function totalNode(s) {
+  if (given(s.total)) return document.createTextNode(NUM.format(s.total));
+  if (!given(s.total_partial)) return belum();
+  return el("span", {}, NUM.format(s.total_partial), " ", el("span", { class: "provisional", "data-testid": "provisional", text: "sementara" }));
+}
 function todayLocal() {  // YYYY-MM-DD in the agency's timezone
   return new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
 }
@@ -126,7 +134,11 @@ async function loadScore(fresh) {
   const previous = state.score;
   const s = (state.score = res.data);
   if (s.nama) $("who").textContent = `${s.nama} · NIP ${s.nip}${s.unit ? " · " + s.unit : ""} · ${ROLE_LABEL[state.me.role] || state.me.role}`;
-  $("score-total").textContent = score(s.total);
+  const provisional = !given(s.total) && given(s.total_partial);
+  $("score-total").textContent = provisional ? NUM.format(s.total_partial) : score(s.total);
+  $("score-total-label").replaceChildren(provisional
+    ? el("span", { class: "provisional", "data-testid": "score-provisional", title: "Hasil kerja atau perilaku kerja belum dinilai: total belum final" }, "Total sementara")
+    : "Total");
   const pred = $("score-predikat");
   pred.textContent = s.predikat || "Belum dinilai";
   pred.className = "predikat" + (!s.predikat || s.predikat === "Belum dinilai" ? " none" : /Kurang|Perbaikan/.test(s.predikat) ? " low" : "");
@@ -137,7 +149,7 @@ async function loadScore(fresh) {
   $("score-updated").textContent = s.updated_at ? `Diperbarui ${dateTime(s.updated_at)}` : "";
   renderDeductions(s);
   renderLedger(s, previous);
-  if (fresh && s.total !== null && s.total !== undefined) state.history.push({ at: new Date().toISOString(), total: s.total });
+  if (fresh && given(currentTotal(s))) state.history.push({ at: new Date().toISOString(), total: currentTotal(s) });
   drawChart();
 }
 
@@ -243,7 +255,7 @@ async function loadInbox() {
   if (!items.length) fill("inbox", el("li", { class: "muted", text: "Belum ada notifikasi." }));
   // the score history of this month for the chart: the score.updated notifications about me
   state.history = items.filter((n) => n.kind === "score.updated" && n.audience === "asn" && n.payload && n.payload.period === state.period
-    && n.payload.total !== null && n.payload.total !== undefined).map((n) => ({ at: n.created_at, total: n.payload.total })).reverse();
+    && given(currentTotal(n.payload))).map((n) => ({ at: n.created_at, total: currentTotal(n.payload) })).reverse();
   return items;
 }
 function inboxItem(n, fresh) {
@@ -277,8 +289,8 @@ function drawChart() {
     ["disiplin", disiplinSeries(state.score)],
     ["total", state.history.filter((h) => h.at && h.at.slice(0, 7) <= state.period).map((h) => ({ day: h.at.startsWith(state.period) ? dayOf(h.at) : days, value: h.total }))],
   ];
-  if (!series[1][1].length && state.score && state.score.total !== null && state.score.total !== undefined) {
-    series[1][1].push({ day: Math.min(days, dayOf(new Date().toISOString())), value: state.score.total });
+  if (!series[1][1].length && state.score && given(currentTotal(state.score))) {
+    series[1][1].push({ day: Math.min(days, dayOf(new Date().toISOString())), value: currentTotal(state.score) });
   }
   // the y axis runs from a round number below the lowest score to 100, so small changes show
   const lowest = Math.min(100, ...series.flatMap(([, pts]) => pts.map((p) => p.value)));
@@ -318,7 +330,8 @@ async function loadTeam() {
       ...["Disiplin", "Produktivitas", "Perilaku", "Hasil kerja", "Total"].map((h) => el("th", { class: "num", text: h })), el("th", { text: "Predikat" }))),
     el("tbody", {}, state.team.map((m) => el("tr", { "data-nip": m.nip },
       el("td", {}, m.nama || m.nip, el("div", { class: "ids", text: m.nip })), el("td", { text: m.unit || "" }),
-      ...["disiplin", "produktivitas", "perilaku", "hasil_kerja", "total"].map((k) => el("td", { class: "num" }, scoreNode(m[k]))),
+      ...["disiplin", "produktivitas", "perilaku", "hasil_kerja"].map((k) => el("td", { class: "num" }, scoreNode(m[k]))),
+      el("td", { class: "num" }, totalNode(m)),
       el("td", { text: m.predikat || "Belum dinilai" }))))));
 }
 function nameOf(nip) { const m = state.team.find((t) => t.nip === nip); return m ? m.nama : nip; }
@@ -453,7 +466,7 @@ function handle(n) {
   const aboutMe = n.audience === "asn" || n.subject_nip === state.me.nip;
   if (n.kind === "score.updated") {
     if (aboutMe && (!p.period || p.period === state.period)) {
-      if (p.total !== null && p.total !== undefined) state.history.push({ at: n.created_at || new Date().toISOString(), total: p.total });
+      if (given(currentTotal(p))) state.history.push({ at: n.created_at || new Date().toISOString(), total: currentTotal(p) });
       soon("score", () => loadScore(false));
       soon("today", loadToday);
     }
