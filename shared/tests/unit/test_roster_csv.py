@@ -36,3 +36,20 @@ def test_demo_roster_is_valid_and_has_a_hierarchy():
     assert len(nips) == 50
     assert all(r["atasan_nip"] in nips for r in rows[1:])
     assert len({r["unit"] for r in rows}) == 4
+
+
+def test_the_optional_tpp_column():
+    header = "nip,nama,agency,unit,jabatan,atasan_nip,pin,tpp\n"
+    parsed = parse_roster(header + "\n".join([
+        "198503122010011001,Budi,disdik,Sekretariat,Kepala,,1,7500000",   # line 2
+        "198601012011012002,Citra,disdik,Sekretariat,Staf,,2,",            # line 3: none given
+        "198701012012011003,Dewi,disdik,Sekretariat,Staf,,3,7.500.000",   # line 4: not whole rupiah digits
+        "198901012014012005,Fitri,disdik,Sekretariat,Staf,,5,2000000000",  # line 5: too much
+    ]) + "\n")
+    assert [line for line, _ in parsed.errors] == [4, 5]
+    assert "whole number of rupiah" in parsed.errors[0][1] and "tpp" in parsed.errors[1][1]
+    first, second = parsed.events
+    assert first.data["tpp"] == 7_500_000
+    assert second.data.get("tpp") is None
+    # the column stays optional: the seven-column file of before still parses
+    assert parse_roster(HEADER + "198503122010011001,Budi,disdik,Sekretariat,Kepala,,1\n").errors == []

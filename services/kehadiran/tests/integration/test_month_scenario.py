@@ -103,13 +103,14 @@ def bearer(**kw):
 ADMIN = bearer(role="admin", agency=AGENCY, nip=A)
 
 
-def setup_agency(app, client):
+def setup_agency(app, client, tpp=None, units=None, named=datetime(2026, 9, 30, 12)):
     runtime = app.extensions["kinerja_runtime"]
     for nip in (A, B, C):
+        extra = {"tpp": (tpp or {}).get(nip)} if tpp else {}
         event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
-                           time=datetime(2026, 9, 30, 12, tzinfo=runtime_tz()),
-                           data={"nip": nip, "nama": nip[-3:], "agency": AGENCY, "unit": "Sekretariat",
-                                 "pin": PINS[nip]})
+                           time=named.replace(tzinfo=runtime_tz()),
+                           data={"nip": nip, "nama": nip[-3:], "agency": AGENCY,
+                                 "unit": (units or {}).get(nip, "Sekretariat"), "pin": PINS[nip], **extra})
         with runtime.session() as s, s.begin():
             apply_roster_event(s, runtime.outbox, event, agency_tz="Asia/Jakarta")
     op = bearer(role="operator", agency="*")
@@ -233,11 +234,60 @@ def test_recap_as_csv_and_xlsx(app):
     close_month(client)
     csv_text = client.get(f"/api/v1/reports/recap?period={YEAR}-{MONTH:02d}&format=csv", headers=ADMIN).data.decode()
     header, *lines = csv_text.strip().split("\n")
-    assert header.startswith("nip,nama,unit,1,2,") and header.endswith("TK,potongan_persen")
+    assert header.startswith("nip,nama,unit,1,2,") and header.endswith("TK,potongan_persen,tpp_dasar,potongan_rupiah")
     assert len(lines) == 3
     xlsx = client.get(f"/api/v1/reports/recap?period={YEAR}-{MONTH:02d}&format=xlsx", headers=ADMIN)
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet.cell(3, 1).value == "NIP" and sheet.cell(4, 1).value in (A, B, C)
+    percent_col = sheet.max_column - 2  # then the TPP base and the rupiah, empty without a TPP base
+    csv_percent = {line.split(",")[0]: float(line.split(",")[-3]) for line in lines}
+    assert {sheet.cell(r, 1).value: sheet.cell(r, percent_col).value for r in range(4, 7)} == csv_percent
+
+
+def expected_percent(nip):
+    return sum((Decimal(PERCENT[c]) for (n, _), codes in expected_codes().items() if n == nip for c in codes),
+               Decimal(0))
+
+
+def test_tpp_deductions_in_rupiah_per_asn_and_per_unit(app):
+    """Issue 16: with the roster's TPP base, the recap gives each ASN's deduction in rupiah (base ×
+    percent, half up, never above the base) and the sum per unit; CSV and XLSX alike, the XLSX
+    with numbers in rupiah format, not text. C has no TPP base on the roster: no rupiah for them."""
+    import io
+
+    import openpyxl
+
+    client = app.test_client()
+    tpp = {A: 7_250_000, B: 5_333_333}
+    setup_agency(app, client, tpp=tpp, units={A: "Sekretariat", B: "Bidang GTK", C: "Bidang GTK"})
+    post(client, all_punches())
+    close_month(client)
+    want = {nip: int((Decimal(base) * expected_percent(nip) / 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+            for nip, base in tpp.items()}
+    assert all(0 < v < tpp[nip] for nip, v in want.items())  # the scenario does deduct something
+    body = client.get(f"/api/v1/reports/recap?period={YEAR}-{MONTH:02d}", headers=ADMIN).json
+    rows = {r["nip"]: r for r in body["rows"]}
+    assert {nip: (rows[nip]["tpp_base"], rows[nip]["deduction_rupiah"]) for nip in (A, B, C)} == {
+        A: (tpp[A], want[A]), B: (tpp[B], want[B]), C: (None, None)}
+    units = {u["unit"]: u for u in body["units"]}
+    assert units["Bidang GTK"] == {"unit": "Bidang GTK", "asn": 2, "with_tpp": 1, "tpp_base": tpp[B],
+                                   "deduction_rupiah": want[B]}
+    assert units["Sekretariat"]["deduction_rupiah"] == want[A]
+    assert body["deduction_rupiah"] == want[A] + want[B]
+    csv_text = client.get(f"/api/v1/reports/recap?period={YEAR}-{MONTH:02d}&format=csv", headers=ADMIN).data.decode()
+    csv_rows = {line.split(",")[0]: line.split(",")[-2:] for line in csv_text.strip().split("\n")[1:]}
+    assert csv_rows == {A: [str(tpp[A]), str(want[A])], B: [str(tpp[B]), str(want[B])], C: ["", ""]}
+    book = openpyxl.load_workbook(io.BytesIO(client.get(
+        f"/api/v1/reports/recap?period={YEAR}-{MONTH:02d}&format=xlsx", headers=ADMIN).data))
+    sheet = book.worksheets[0]
     last = sheet.max_column
-    csv_percent = {line.split(",")[0]: float(line.split(",")[-1]) for line in lines}
-    assert {sheet.cell(r, 1).value: sheet.cell(r, last).value for r in range(4, 7)} == csv_percent
+    by_nip = {sheet.cell(r, 1).value: (sheet.cell(r, last - 1), sheet.cell(r, last)) for r in range(4, 7)}
+    for nip in (A, B):
+        base, deduction = by_nip[nip]
+        assert (base.value, deduction.value) == (tpp[nip], want[nip])
+        assert isinstance(deduction.value, (int, float)) and "#,##0" in deduction.number_format
+    assert by_nip[C][1].value is None
+    per_unit = book["Per unit"]
+    cells = {per_unit.cell(r, 1).value: per_unit.cell(r, 5) for r in range(4, per_unit.max_row + 1)}
+    assert cells["Bidang GTK"].value == want[B] and cells["Jumlah"].value == want[A] + want[B]
+    assert isinstance(cells["Jumlah"].value, (int, float)) and "#,##0" in cells["Jumlah"].number_format

@@ -1,9 +1,10 @@
-"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin`` and optionally ``tmt``) →
-``pegawai.v1`` events.
+"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin`` and optionally ``tmt`` and ``tpp``)
+→ ``pegawai.v1`` events.
 
 ``tmt`` (terhitung mulai tanggal) is the first day the ASN is expected at work, as YYYY-MM-DD (or
 DD-MM-YYYY, DD/MM/YYYY as personnel systems export it); left empty, attendance counts from the
-day kehadiran first reads the ASN. Bad rows are reported by line number and skipped; the good
+day kehadiran first reads the ASN. ``tpp`` is the ASN's monthly TPP base in whole rupiah (the
+recap gives the deductions in rupiah with it). Bad rows are reported by line number and skipped; the good
 ones are published.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kinerja.events.envelope import Event, InvalidEvent
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED, EmployeeUpserted
 
 COLUMNS = ("nip", "nama", "agency", "unit", "jabatan", "atasan_nip", "pin")
-OPTIONAL = ("tmt",)
+OPTIONAL = ("tmt", "tpp")  # tpp: the monthly TPP base in whole rupiah
 _DMY = re.compile(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$")
 SOURCE = "kinerja/cli"
 
@@ -60,6 +61,11 @@ def parse_roster(text: str) -> RosterParse:
             "jabatan": clean["jabatan"], "atasan_nip": clean["atasan_nip"] or None, "pin": clean["pin"] or None,
             "active": True, "tmt": iso_date(clean["tmt"]) if clean["tmt"] else None,
         }
+        if clean["tpp"]:
+            if not clean["tpp"].isdigit() or len(clean["tpp"]) > 10:
+                result.errors.append((line, f"tpp: {clean['tpp'][:20]!r} is not a whole number of rupiah"))
+                continue
+            data["tpp"] = int(clean["tpp"])
         try:
             loaded = EmployeeUpserted().load(data)
         except ValidationError as exc:

@@ -26,3 +26,7 @@ class EmployeeUpserted(Schema):
     # on are workdays for them (TK when nobody punched), days before it are not
     tmt = fields.Date(allow_none=True, validate=validate.Range(
         min=TMT_WINDOW[0], max=TMT_WINDOW[1], error="tmt must be between {min} and {max}"))
+    # additive, optional: the ASN's monthly TPP base in whole rupiah (the recap turns deduction
+    # percents into rupiah with it)
+    tpp = fields.Integer(allow_none=True, strict=True,
+                         validate=validate.Range(0, 1_000_000_000, error="tpp must be 0 to 1,000,000,000 rupiah"))

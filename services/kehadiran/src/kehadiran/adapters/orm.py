@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.db import UtcDateTime
@@ -30,6 +30,7 @@ class Employee(Base):
     pin: Mapped[str | None] = mapped_column(String(20), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     tmt: Mapped[date | None] = mapped_column(Date, nullable=True)  # no workday before it
+    tpp_base: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # monthly TPP base, whole rupiah
     __table_args__ = (Index("ix_employees_agency_pin", "agency", "pin"),)
 
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from kehadiran.entrypoints.wt_schemas import RecapQuery
 from kehadiran.service_layer.access import agency_scope
-from kehadiran.service_layer.reports import monthly_recap, recap_csv, recap_xlsx
+from kehadiran.service_layer.reports import monthly_recap, recap_csv, recap_xlsx, unit_totals
 from kinerja.auth import current_principal, require_auth
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Attendance recaps for payroll")
@@ -21,8 +21,9 @@ class Recap(MethodView):
     @blp.response(200)
     def get(self, args):
         """Per ASN per day the codes (H on time, C/S/DL excused; ``/K`` after a code: the day rests
-        on an approved correction, lupa absen), totals per code and the total deduction percent;
-        ``format=csv`` or ``xlsx`` for payroll."""
+        on an approved correction, lupa absen), totals per code, the total deduction percent and,
+        where the roster gives the ASN's TPP base, the deduction in rupiah; per unit the rupiah
+        added up; ``format=csv`` or ``xlsx`` (numbers with formats) for payroll."""
         agency = agency_scope(current_principal(), args["agency"])
         y, m = map(int, args["period"].split("-"))
         rt = current_app.extensions["kinerja_runtime"]
@@ -36,7 +37,10 @@ class Recap(MethodView):
             data = recap_xlsx(rows, y, m, f"Rekap absensi {agency} {args['period']}")
             return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        units = unit_totals(rows)
         return {"period": args["period"], "agency": agency, "unit": args["unit"],
                 "rows": [{"nip": r.nip, "nama": r.nama, "unit": r.unit, "days": {str(k): v for k, v in r.days.items()},
-                          "totals": r.totals, "percent": float(r.percent), "corrected_days": sorted(r.corrected)}
-                         for r in rows]}
+                          "totals": r.totals, "percent": float(r.percent), "corrected_days": sorted(r.corrected),
+                          "tpp_base": r.tpp_base, "deduction_rupiah": r.deduction_rupiah} for r in rows],
+                "units": [u.__dict__ for u in units],
+                "deduction_rupiah": sum(u.deduction_rupiah for u in units)}

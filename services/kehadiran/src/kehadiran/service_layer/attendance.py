@@ -539,6 +539,7 @@ def apply_roster_event(session: Session, outbox: Outbox, event: Event, *, agency
     emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
     emp.atasan_nip, emp.pin, emp.active = d.get("atasan_nip"), d.get("pin"), d.get("active", True)
     emp.tmt = _as_date(d.get("tmt"))
+    emp.tpp_base = d.get("tpp")
     session.flush()
     follow_tmt(session, outbox, emp, old_tmt, event.time.astimezone(ZoneInfo(agency_tz)).date(), agency_tz=agency_tz)
     if emp.pin and emp.active:

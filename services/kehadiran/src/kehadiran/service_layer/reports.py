@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,37 @@ class RecapRow:
     totals: dict[str, int] = field(default_factory=lambda: {c: 0 for c in CODES})
     percent: Decimal = Decimal("0")
     corrected: list[int] = field(default_factory=list)  # days of month resting on a correction
+    tpp_base: int | None = None  # monthly, whole rupiah; None when the roster does not give it
+
+    @property
+    def deduction_rupiah(self) -> int | None:
+        """The month's deduction from the TPP base, whole rupiah (half up); never more than the base."""
+        if self.tpp_base is None:
+            return None
+        share = min(self.percent, Decimal("100")) / Decimal("100")
+        return int((Decimal(self.tpp_base) * share).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class UnitTotal:
+    unit: str
+    asn: int = 0
+    with_tpp: int = 0  # ASN whose TPP base the roster gives
+    tpp_base: int = 0
+    deduction_rupiah: int = 0
+
+
+def unit_totals(rows: list[RecapRow]) -> list[UnitTotal]:
+    """Per unit: the TPP bases and the deductions in rupiah added up, as payroll receives them."""
+    units: dict[str, UnitTotal] = {}
+    for r in rows:
+        u = units.setdefault(r.unit, UnitTotal(r.unit))
+        u.asn += 1
+        if r.tpp_base is not None:
+            u.with_tpp += 1
+            u.tpp_base += r.tpp_base
+            u.deduction_rupiah += r.deduction_rupiah or 0
+    return [units[k] for k in sorted(units)]
 
 
 EXCUSE_MARK = {"cuti": "C", "sakit": "S", "dinas_luar": "DL"}
@@ -38,7 +69,8 @@ def monthly_recap(session: Session, agency: str, year: int, month: int, unit: st
     q = select(Employee).where(Employee.agency == agency).order_by(Employee.unit, Employee.nama, Employee.nip)
     if unit:
         q = q.where(Employee.unit == unit)
-    rows: dict[str, RecapRow] = {e.nip: RecapRow(e.nip, e.nama, e.unit) for e in session.execute(q).scalars()}
+    rows: dict[str, RecapRow] = {e.nip: RecapRow(e.nip, e.nama, e.unit, tpp_base=e.tpp_base)
+                                 for e in session.execute(q).scalars()}
     if not rows:
         return []
     summaries = session.execute(
@@ -71,14 +103,18 @@ def recap_csv(rows: list[RecapRow], year: int, month: int) -> str:
     ndays = calendar.monthrange(year, month)[1]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["nip", "nama", "unit", *[str(d) for d in range(1, ndays + 1)], *CODES, "potongan_persen"])
+    w.writerow(["nip", "nama", "unit", *[str(d) for d in range(1, ndays + 1)], *CODES, "potongan_persen",
+                "tpp_dasar", "potongan_rupiah"])
     for r in rows:
         w.writerow([r.nip, r.nama, r.unit, *[r.days.get(d, "") for d in range(1, ndays + 1)],
-                    *[r.totals[c] for c in CODES], f"{r.percent:.2f}"])
+                    *[r.totals[c] for c in CODES], f"{r.percent:.2f}",
+                    "" if r.tpp_base is None else r.tpp_base, "" if r.tpp_base is None else r.deduction_rupiah])
     return out.getvalue()
 
 
 def recap_xlsx(rows: list[RecapRow], year: int, month: int, title: str) -> bytes:
+    """Two sheets: per ASN (days, codes, percent, TPP base and deduction in rupiah) and per unit
+    (the rupiah added up). Numbers are numbers with formats, never text, so payroll can sum them."""
     import xlsxwriter
 
     ndays = calendar.monthrange(year, month)[1]
@@ -86,19 +122,52 @@ def recap_xlsx(rows: list[RecapRow], year: int, month: int, title: str) -> bytes
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     ws = wb.add_worksheet(f"Rekap {year}-{month:02d}")
     bold = wb.add_format({"bold": True})
+    percent = wb.add_format({"num_format": "0.00"})
+    rupiah = wb.add_format({"num_format": RUPIAH_FORMAT})
+    rupiah_bold = wb.add_format({"num_format": RUPIAH_FORMAT, "bold": True})
     ws.write(0, 0, title, bold)
     ws.write(1, 0, LEGEND)
-    header = ["NIP", "Nama", "Unit", *[str(d) for d in range(1, ndays + 1)], *CODES, "Potongan (%)"]
+    header = ["NIP", "Nama", "Unit", *[str(d) for d in range(1, ndays + 1)], *CODES, "Potongan (%)",
+              "TPP dasar (Rp)", "Potongan (Rp)"]
     for c, h in enumerate(header):
         ws.write(2, c, h, bold)
     for i, r in enumerate(rows, start=3):
-        values = [r.nip, r.nama, r.unit, *[r.days.get(d, "") for d in range(1, ndays + 1)],
-                  *[r.totals[c] for c in CODES]]
+        values = [r.nip, r.nama, r.unit, *[r.days.get(d, "") for d in range(1, ndays + 1)]]
         for c, v in enumerate(values):
-            ws.write(i, c, v)
-        ws.write_number(i, len(values), float(r.percent))
+            ws.write_string(i, c, v)
+        for c, code in enumerate(CODES, start=len(values)):
+            ws.write_number(i, c, r.totals[code])
+        c = len(values) + len(CODES)
+        ws.write_number(i, c, float(r.percent), percent)
+        if r.tpp_base is not None:
+            ws.write_number(i, c + 1, r.tpp_base, rupiah)
+            ws.write_number(i, c + 2, r.deduction_rupiah, rupiah)
     ws.set_column(0, 0, 20)
     ws.set_column(1, 1, 28)
     ws.set_column(2, 2, 22)
+    ws.set_column(3 + ndays + len(CODES), 5 + ndays + len(CODES), 16)
+    us = wb.add_worksheet("Per unit")
+    us.write(0, 0, f"{title}: potongan TPP per unit", bold)
+    for c, h in enumerate(("Unit", "ASN", "ASN dengan TPP", "TPP dasar (Rp)", "Potongan (Rp)")):
+        us.write(2, c, h, bold)
+    totals = unit_totals(rows)
+    for i, u in enumerate(totals, start=3):
+        us.write_string(i, 0, u.unit)
+        us.write_number(i, 1, u.asn)
+        us.write_number(i, 2, u.with_tpp)
+        us.write_number(i, 3, u.tpp_base, rupiah)
+        us.write_number(i, 4, u.deduction_rupiah, rupiah)
+    last = 3 + len(totals)
+    us.write_string(last, 0, "Jumlah", bold)
+    us.write_number(last, 1, sum(u.asn for u in totals), bold)
+    us.write_number(last, 2, sum(u.with_tpp for u in totals), bold)
+    us.write_number(last, 3, sum(u.tpp_base for u in totals), rupiah_bold)
+    us.write_number(last, 4, sum(u.deduction_rupiah for u in totals), rupiah_bold)
+    us.set_column(0, 0, 28)
+    us.set_column(1, 2, 14)
+    us.set_column(3, 4, 18)
     wb.close()
     return buf.getvalue()
+
+
+RUPIAH_FORMAT = '"Rp" #,##0'

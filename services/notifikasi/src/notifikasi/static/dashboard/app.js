@@ -398,23 +398,39 @@ async function loadDistribution() {
     el("p", { class: "small muted" }, "Kurva distribusi yang diizinkan: ", na("belum tersedia")));
 }
 
+const RUPIAH = new Intl.NumberFormat("id-ID", { style: "currency", currency: "IDR", maximumFractionDigits: 0 });
+const rupiah = (v) => (given(v) ? RUPIAH.format(v) : "—");
+
 async function loadRecap() {
   const res = await api("kehadiran", `/api/v1/reports/recap?period=${state.period}`);
   if (!res.ok) { fill("admin-recap", failure(res)); return; }
   const rows = res.data.rows || [];
-  const codes = [...new Set(rows.flatMap((r) => Object.keys(r.totals || {})))].sort();
-  fill("admin-recap", rows.length ? el("table", {},
-    el("thead", {}, el("tr", {}, el("th", { text: "Nama" }), el("th", { text: "Unit" }), ...codes.map((c) => el("th", { class: "num", text: c })), el("th", { class: "num", text: "Potongan" }))),
-    el("tbody", {}, rows.map((r) => el("tr", {}, el("td", { text: r.nama || r.nip }), el("td", { text: r.unit || "" }),
-      ...codes.map((c) => el("td", { class: "num", text: (r.totals || {})[c] || 0 })), el("td", { class: "num neg", text: `${NUM.format(r.percent || 0)} %` })))))
-    : el("p", { class: "muted", text: "Belum ada data kehadiran pada periode ini." }));
+  if (!rows.length) { fill("admin-recap", el("p", { class: "muted", text: "Belum ada data kehadiran pada periode ini." })); return; }
+  const codes = [...new Set(rows.flatMap((r) => Object.entries(r.totals || {}).filter(([, n]) => n).map(([c]) => c)))].sort();
+  const units = res.data.units || [];
+  fill("admin-recap",
+    el("h3", { class: "sub", text: "Potongan TPP per unit" }),
+    el("table", { "data-testid": "recap-units" },
+      el("thead", {}, el("tr", {}, el("th", { text: "Unit" }), el("th", { class: "num", text: "ASN" }),
+        el("th", { class: "num", text: "TPP dasar" }), el("th", { class: "num", text: "Potongan (Rp)" }))),
+      el("tbody", {}, units.map((u) => el("tr", { "data-unit": u.unit }, el("td", { text: u.unit }), el("td", { class: "num", text: u.asn }),
+        el("td", { class: "num", text: u.with_tpp ? rupiah(u.tpp_base) : "—" }), el("td", { class: "num neg", text: u.with_tpp ? rupiah(u.deduction_rupiah) : "—" })))),
+      el("tfoot", {}, el("tr", {}, el("th", { text: "Jumlah" }), el("th", { class: "num", text: units.reduce((a, u) => a + u.asn, 0) }),
+        el("th", { class: "num", text: rupiah(units.reduce((a, u) => a + u.tpp_base, 0)) }), el("th", { class: "num neg", text: rupiah(res.data.deduction_rupiah) })))),
+    el("h3", { class: "sub", text: "Per ASN" }),
+    el("div", { class: "scroll" }, el("table", { "data-testid": "recap-rows" },
+      el("thead", {}, el("tr", {}, el("th", { text: "Nama" }), el("th", { text: "Unit" }), ...codes.map((c) => el("th", { class: "num", text: c })),
+        el("th", { class: "num", text: "Potongan" }), el("th", { class: "num", text: "TPP dasar" }), el("th", { class: "num", text: "Potongan (Rp)" }))),
+      el("tbody", {}, rows.map((r) => el("tr", { "data-nip": r.nip }, el("td", { text: r.nama || r.nip }), el("td", { text: r.unit || "" }),
+        ...codes.map((c) => el("td", { class: "num", text: (r.totals || {})[c] || 0 })), el("td", { class: "num neg", text: `${NUM.format(r.percent || 0)} %` }),
+        el("td", { class: "num", text: rupiah(r.tpp_base) }), el("td", { class: "num neg", text: rupiah(r.deduction_rupiah) })))))));
 }
 
-async function downloadRecap() {
-  const r = await fetch(`${CFG.kehadiran}/api/v1/reports/recap?period=${state.period}&format=csv`, { headers: { Authorization: `Bearer ${state.token}` } });
+async function downloadRecap(format) {
+  const r = await fetch(`${CFG.kehadiran}/api/v1/reports/recap?period=${state.period}&format=${format}`, { headers: { Authorization: `Bearer ${state.token}` } });
   if (!r.ok) return;
   const url = URL.createObjectURL(await r.blob());
-  const a = el("a", { href: url, download: `rekap-${state.period}.csv` });
+  const a = el("a", { href: url, download: `rekap-${state.period}.${format}` });
   document.body.append(a); a.click(); a.remove(); URL.revokeObjectURL(url);
 }
 
@@ -513,7 +529,8 @@ async function boot() {
     if (tok) { sessionStorage.setItem(TOKEN_KEY, tok); location.reload(); }
   });
   $("signout").addEventListener("click", () => signIn("Anda telah keluar."));
-  $("recap-csv").addEventListener("click", downloadRecap);
+  $("recap-csv").addEventListener("click", () => downloadRecap("csv"));
+  $("recap-xlsx").addEventListener("click", () => downloadRecap("xlsx"));
   state.token = sessionStorage.getItem(TOKEN_KEY);
   const claims = state.token && claimsOf(state.token);
   if (!claims) return signIn();
