@@ -64,7 +64,12 @@ def test_skp_drafted_returned_revised_approved_and_revised_again(tugas, cascade)
 
     events = [e for e in tugas.outbox() if e["type"] == "tugas.skp.approved.v1"]
     assert [e["data"]["revision"] for e in events] == [1, 2]
-    assert events[0]["data"] == {"skp_id": sid, "nip": PEG1, "atasan_nip": ATASAN, "year": YEAR, "revision": 1}
+    first = dict(events[0]["data"])
+    assert first.pop("approved_at")  # when it was approved, with the plan approved (additive fields)
+    assert first == {"skp_id": sid, "nip": PEG1, "atasan_nip": ATASAN, "year": YEAR, "revision": 1,
+                     "rhk": approved["revisions"][0]["rhk"]}
+    assert events[1]["data"]["rhk"][0]["text"] == "Laporan bulanan dan triwulan tersusun"
+    assert [r["kind"] for r in events[1]["data"]["rhk"]] == ["main", "additional"]
     assert events[0]["key"] == PEG1 and events[0]["topic"] == "tugas.v1"
 
 

@@ -41,6 +41,22 @@ for _type in (TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_
     register(_type)(TaskState)
 
 
+class SkpIndicator(Schema):
+    indicator = fields.String(required=True, validate=validate.Length(max=1000))
+    target_quantity = fields.Decimal(required=True, as_string=True)
+    unit = fields.String(required=True, validate=validate.Length(max=100))
+    quality_target = fields.Integer(load_default=100, validate=validate.Range(0, 100))
+    time_target = fields.String(load_default="12 bulan", validate=validate.Length(max=100))
+
+
+class SkpRhk(Schema):
+    id = fields.String(required=True, validate=validate.Length(max=64))
+    kind = fields.String(required=True, validate=validate.OneOf(["main", "additional"]))
+    text = fields.String(required=True, validate=validate.Length(max=2000))
+    parent_rhk_id = fields.String(allow_none=True, load_default=None)
+    indicators = fields.List(fields.Nested(SkpIndicator), load_default=list)
+
+
 @register(SKP_APPROVED)
 class SkpApproved(Schema):
     skp_id = fields.String(required=True)
@@ -48,6 +64,10 @@ class SkpApproved(Schema):
     atasan_nip = nip_field(allow_none=True, load_default=None)
     year = fields.Integer(required=True)
     revision = fields.Integer(load_default=1)
+    # additive: the approved plan (RHK with indicators and targets) and when it was approved, so
+    # penilaian can print the evaluation document without reading tugas's tables
+    approved_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    rhk = fields.List(fields.Nested(SkpRhk), load_default=list)
 
 
 @register(FEEDBACK_POSTED)
@@ -60,6 +80,7 @@ class FeedbackPosted(Schema):
     text = fields.String(required=True)
     task_id = fields.String(allow_none=True, load_default=None)
     rhk_id = fields.String(allow_none=True, load_default=None)
+    posted_at = fields.AwareDateTime(allow_none=True, load_default=None)  # additive
 
 
 @register(INNOVATION_APPROVED)

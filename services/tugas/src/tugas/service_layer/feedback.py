@@ -44,7 +44,9 @@ def _thread(session: Session, task_id: str | None, rhk_id: str | None) -> Feedba
 
 
 def post_message(session: Session, outbox: Outbox, actor: Actor, *, text: str, task_id: str | None = None,
-                 rhk_id: str | None = None, now: datetime | None = None) -> FeedbackMessageRow:
+                 rhk_id: str | None = None, now: datetime | None = None,
+                 message_id: str | None = None) -> FeedbackMessageRow:
+    """``message_id``: a caller-chosen id (a history loaded again finds its messages), else a new one."""
     now = now or utcnow()
     owner, agency = _subject(session, actor, task_id, rhk_id)
     to = rules.recipient(owner_nip=owner, supervisor_nip=supervisor_of(session, owner), author_nip=actor.nip or "")
@@ -59,13 +61,13 @@ def post_message(session: Session, outbox: Outbox, actor: Actor, *, text: str, t
                 session.flush()
         except IntegrityError:  # opened concurrently by the other participant
             thread = _thread(session, task_id, rhk_id)
-    message = FeedbackMessageRow(id=str(uuid.uuid4()), thread_id=thread.id, author_nip=actor.nip, recipient_nip=to,
+    message = FeedbackMessageRow(id=message_id or str(uuid.uuid4()), thread_id=thread.id, author_nip=actor.nip, recipient_nip=to,
                                  text=text, created_at=now)
     session.add(message)
     session.flush()
-    outbox.add(session, make_event(FEEDBACK_POSTED, subject=owner, agency=agency, source=SOURCE, data={
+    outbox.add(session, make_event(FEEDBACK_POSTED, subject=owner, agency=agency, source=SOURCE, time=now, data={
         "message_id": message.id, "thread_id": thread.id, "nip": owner, "author_nip": message.author_nip,
-        "recipient_nip": to, "text": text, "task_id": task_id, "rhk_id": rhk_id}))
+        "recipient_nip": to, "text": text, "task_id": task_id, "rhk_id": rhk_id, "posted_at": now}))
     return message
 
 

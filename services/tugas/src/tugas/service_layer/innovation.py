@@ -29,12 +29,13 @@ def to_domain(row: InnovationRow) -> Innovation:
 
 
 def propose(session: Session, actor: Actor, *, title: str, description: str, links: list[str],
-            now: datetime | None = None) -> InnovationRow:
+            now: datetime | None = None, innovation_id: str | None = None) -> InnovationRow:
+    """``innovation_id``: a caller-chosen id (a history loaded again finds it), else a new one."""
     now = now or utcnow()
     me = session.get(Employee, actor.nip or "")
     if me is None or not me.active or me.agency != actor.agency:
         raise NotAllowed("you are not on your agency's roster")
-    inn = rules.propose(innovation_id=str(uuid.uuid4()), actor_nip=me.nip, title=title, description=description,
+    inn = rules.propose(innovation_id=innovation_id or str(uuid.uuid4()), actor_nip=me.nip, title=title, description=description,
                         links=tuple(links))
     row = InnovationRow(id=inn.id, agency=me.agency, nip=inn.nip, title=inn.title, description=inn.description,
                         links=list(inn.links), status=inn.status, created_at=now, updated_at=now, version=inn.version)
@@ -69,7 +70,7 @@ def decide(session: Session, outbox: Outbox, actor: Actor, innovation_id: str, a
         raise ConcurrentUpdate("the innovation was decided by someone else at the same time")
     session.refresh(row)
     if new.status == rules.APPROVED:
-        outbox.add(session, make_event(INNOVATION_APPROVED, subject=new.nip, agency=row.agency, source=SOURCE,
+        outbox.add(session, make_event(INNOVATION_APPROVED, subject=new.nip, agency=row.agency, source=SOURCE, time=now,
                                        data={"innovation_id": new.id, "nip": new.nip, "title": new.title,
                                              "approved_at": now}))
     return row

@@ -173,9 +173,11 @@ def change_skp(session: Session, outbox: Outbox, actor: Actor, skp_id: str, acti
     if action == "approve":
         session.add(SkpRevisionRow(skp_id=row.id, revision=new.revision, approved_by=nip, approved_at=now,
                                    note=new.note, content=content(new)))
-        outbox.add(session, make_event(SKP_APPROVED, subject=new.nip, agency=row.agency, source=SOURCE,
+        # the plan itself travels with the approval: penilaian's evaluation document shows it
+        outbox.add(session, make_event(SKP_APPROVED, subject=new.nip, agency=row.agency, source=SOURCE, time=now,
                                        data={"skp_id": new.id, "nip": new.nip, "atasan_nip": new.atasan_nip,
-                                             "year": new.year, "revision": new.revision}))
+                                             "year": new.year, "revision": new.revision, "approved_at": now,
+                                             **content(new)}))
     return row
 
 

@@ -117,16 +117,19 @@ def task_state(task: Task) -> dict[str, Any]:
     }
 
 
-def _event(event_type: str, task: Task, agency: str) -> Event:
-    return make_event(event_type, subject=task.nip, agency=agency, source=SOURCE, data=task_state(task))
+def _event(event_type: str, task: Task, agency: str, at: datetime | None = None) -> Event:
+    # the event's time is when the change happened (penilaian dates a task's open states by it)
+    return make_event(event_type, subject=task.nip, agency=agency, source=SOURCE, data=task_state(task), time=at)
 
 
 # -- commands ---------------------------------------------------------------------------------
 def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip: str, title: str,
                 due_date: date, target_quantity: Decimal, today: date, rhk_id: str | None = None,
                 category: str | None = None, description: str | None = None,
-                now: datetime | None = None) -> TaskRow:
+                now: datetime | None = None, task_id: str | None = None) -> TaskRow:
+    """``task_id``: a caller-chosen id (a history loaded again finds its tasks), else a new one."""
     now = now or utcnow()
+    task_id = task_id or str(uuid.uuid4())
     assignee = session.get(Employee, assignee_nip)
     if assignee is None or not assignee.active or assignee.agency != actor.agency:
         raise rules.NotAllowed("the assignee is not in your team")
@@ -137,13 +140,13 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
         _check_rhk_year(session, rhk_id, due_date)
     if assignee_nip == actor.nip:
         # an ASN (or a supervisor for their own work) proposes; their supervisor accepts or rejects
-        task = rules.propose(task_id=str(uuid.uuid4()), actor_nip=assignee_nip, actor_atasan_nip=assignee.atasan_nip,
+        task = rules.propose(task_id=task_id, actor_nip=assignee_nip, actor_atasan_nip=assignee.atasan_nip,
                              title=title, due_date=due_date, target_quantity=target_quantity, today=today,
                              rhk_id=rhk_id, category=category)
     else:
         if actor.role != "atasan":
             raise rules.NotAllowed("only a supervisor assigns tasks to others; propose your own instead")
-        task = rules.assign(task_id=str(uuid.uuid4()), assignee_nip=assignee_nip,
+        task = rules.assign(task_id=task_id, assignee_nip=assignee_nip,
                             assignee_atasan_nip=assignee.atasan_nip, actor_nip=actor.nip or "",
                             title=title, due_date=due_date, target_quantity=target_quantity, today=today,
                             rhk_id=rhk_id, category=category)
@@ -156,7 +159,7 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
     session.add(row)
     session.flush()
     if task.status == rules.ASSIGNED:
-        outbox.add(session, _event(TASK_ASSIGNED, task, row.agency))
+        outbox.add(session, _event(TASK_ASSIGNED, task, row.agency, now))
     return row
 
 
@@ -222,7 +225,7 @@ def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, ac
     else:
         event_type = EVENT_OF_STATUS.get(new.status)
     if event_type:
-        outbox.add(session, _event(event_type, new, row.agency))
+        outbox.add(session, _event(event_type, new, row.agency, now))
     return row
 
 
@@ -271,7 +274,7 @@ def flag_overdue(session: Session, outbox: Outbox, *, today: date, now: datetime
         )
         if result.rowcount != 1:
             continue
-        outbox.add(session, _event(TASK_OVERDUE, task, row.agency))
+        outbox.add(session, _event(TASK_OVERDUE, task, row.agency, now))
         flagged += 1
     return flagged
 
