@@ -239,24 +239,48 @@ def scores_rebuild(target_url, live_url, batch_size, show) -> None:
 @cli.command()
 @click.option("--size", default=50, show_default=True)
 @click.option("--write-csv", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def demo(size, write_csv) -> None:
-    """Load the demo agency: roster, supervisors, devices; print demo tokens."""
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="the last three months and this month so far: punches, SKP and tasks, ratings, training")
+@click.option("--seed", default=7, show_default=True, help="the same seed (and day) gives the same history")
+def demo(size, write_csv, history, seed) -> None:
+    """Load the demo agency: roster, supervisors, devices and (by default) its history; print demo tokens.
+    Running it again adds nothing twice."""
+    import time as _time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     from kinerja.cli.demo import AGENCY, DEVICES, demo_roster, roster_csv
+    from kinerja.cli.demo_history import demo_people, make_plan
     from kinerja.cli.roster import parse_roster, publish
 
+    began = _time.monotonic()
+    s = _settings()
     rows = demo_roster(size)
-    text = roster_csv(rows)
+    plan = make_plan(rows, datetime.now(ZoneInfo(s.timezone)), seed=seed) if history else None
+    text = roster_csv(plan.roster if plan else rows)
     if write_csv:
         write_csv.write_text(text)
     parsed = parse_roster(text)
     if parsed.errors:
         raise click.ClickException(f"demo roster invalid: {parsed.errors[:3]}")
-    s = _settings()
     publish(parsed.events, s.kafka_bootstrap, s.topic_prefix)
     for sn, name in DEVICES:
         add_device(sn, AGENCY, 7, name)
-    staff = next(r for r in rows if r["jabatan"] not in ("Kepala Dinas",) and not r["jabatan"].startswith("Kepala"))
-    chief = next(r for r in rows if r["nip"] == staff["atasan_nip"])
+    click.echo(f"demo agency {AGENCY}: {len(rows)} ASN, {len(DEVICES)} devices")
+    if plan is not None:
+        from kinerja.cli.demo_load import DemoError, Services, load_plan
+        from kinerja.config import repo_var_dir
+
+        click.echo(f"loading its history {plan.first:%d %B %Y} – {plan.today:%d %B %Y} (seed {seed}) ...")
+        svc = Services(kehadiran=_service_url("kehadiran"), penilaian=_service_url("penilaian"),
+                       kafka_bootstrap=s.kafka_bootstrap, topic_prefix=s.topic_prefix, jwt_secret=s.jwt_secret,
+                       jwt_issuer=s.jwt_issuer, var_dir=repo_var_dir())
+        try:
+            load_plan(plan, svc, admin_nip=rows[0]["nip"], say=click.echo)
+        except DemoError as exc:
+            raise click.ClickException(f"the demo history did not load: {exc}") from None
+    people = demo_people(rows)
+    staff, chief = people["pegawai"], people["atasan"]
     tokens = {
         "pegawai": (staff, issue_token(s.jwt_secret, role="pegawai", agency=AGENCY, nip=staff["nip"], issuer=s.jwt_issuer)),
         "atasan": (chief, issue_token(s.jwt_secret, role="atasan", agency=AGENCY, nip=chief["nip"], issuer=s.jwt_issuer)),
@@ -264,13 +288,12 @@ def demo(size, write_csv) -> None:
         "device": ({"nip": "-", "nama": DEVICES[0][1], "pin": "-"},
                    issue_token(s.jwt_secret, role="device", agency=AGENCY, device_sn=DEVICES[0][0], issuer=s.jwt_issuer)),
     }
-    click.echo(f"demo agency {AGENCY}: {len(rows)} ASN, {len(DEVICES)} devices")
     out = {role: {"nip": who["nip"], "nama": who["nama"], "pin": who.get("pin"), "token": tok}
            for role, (who, tok) in tokens.items()}
     state = Path(os.environ.get("KINERJA_VAR_DIR", "var")) / "demo.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps(out, indent=2))
-    click.echo(f"demo tokens written to {state}")
+    click.echo(f"demo tokens written to {state} ({_time.monotonic() - began:.1f} s)")
 
 
 @cli.command()
@@ -293,8 +316,11 @@ def up(load_demo: bool, stop_after: float | None) -> None:
     missing = [svc for svc in SERVICES if svc not in services]
     if missing:
         click.echo(f"warning: not installed, not started: {', '.join(missing)}", err=True)
+    from kinerja.config import DEFAULT_PORTS
+
+    ports = {svc: int(os.environ.get(f"{svc.upper()}_PORT") or port) for svc, port in DEFAULT_PORTS.items()}
     stack = Stack(var_dir=repo_var_dir(), kafka_bootstrap=broker.bootstrap, topic_prefix=s.topic_prefix,
-                  services=services)
+                  services=services, ports=ports)
     stop = threading.Event()
     for sig in (_signal.SIGINT, _signal.SIGTERM):
         _signal.signal(sig, lambda *_: stop.set())
@@ -307,7 +333,7 @@ def up(load_demo: bool, stop_after: float | None) -> None:
                            if k == "KINERJA_KAFKA_BOOTSTRAP" or k.endswith("_URL")})
         if load_demo:
             ctx = click.get_current_context()
-            ctx.invoke(demo, size=50, write_csv=None)
+            ctx.invoke(demo, size=50, write_csv=None, history=True, seed=7)
         ready_s = _time.monotonic() - began
         click.echo(f"\nKinerja is ready in {ready_s:.1f} s (Ctrl-C stops everything)")
         for svc in stack.services:

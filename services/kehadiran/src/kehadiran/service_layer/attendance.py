@@ -481,20 +481,27 @@ def _lock_days(session: Session, keys: list[tuple[str, date]]) -> None:
         session.execute(_LOCK_KEYS, {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
 
 
+CLOSE_CHUNK = 100  # ASN whose days one round of ``close_days`` recomputes together
+
+
 def close_days(session: Session, outbox: Outbox, agency: str, start: date, end: date, *, agency_tz: str,
                now: datetime | None = None) -> int:
     """Finalise every active ASN's workdays from ``start`` to ``end``: a day nobody punched on
-    becomes TK. Returns how many day records were published."""
+    becomes TK. Returns how many day records were published. The days of a chunk of ASN are
+    recomputed together (their facts read in a few statements, as for a batch of punches)."""
     now = now or utcnow()
+    tz = ZoneInfo(agency_tz)
     contexts = _Contexts(session)
+    employees = employees_of(session, agency)
+    days = list(daterange(start, end))
     published = 0
-    for emp in employees_of(session, agency):
-        for day in daterange(start, end):
-            before = session.get(DaySummaryRow, (emp.nip, day))
-            version = before.version if before else 0
-            row = recompute_day(session, outbox, emp.nip, day, agency_tz=agency_tz, now=now, contexts=contexts)
-            if row is not None and row.version != version:
-                published += 1
+    for i in range(0, len(employees), CLOSE_CHUNK):
+        chunk = {e.nip: e for e in employees[i:i + CLOSE_CHUNK]}
+        buffer = _OutboxBuffer(outbox)
+        _recompute_days(session, buffer, [(nip, day) for nip in sorted(chunk) for day in days], chunk,
+                        tz=tz, now=now, contexts=contexts)
+        published += sum(1 for e in buffer.events if e.type == DAY_SUMMARIZED)
+        buffer.write(session)
     return published
 
 
