@@ -61,13 +61,13 @@ def day_event(nip: str, day: date, *deductions: tuple[str, str], version: int = 
 def task_event(event_type: str, nip: str, task_id: str, status: str, due: date, *, at: datetime,
                realised: str | None = None, quality: int | None = None, submitted_at: datetime | None = None,
                approved_at: datetime | None = None, target: str = "10", atasan: str | None = ATASAN,
-               category: str | None = None) -> Event:
+               category: str | None = None, rhk_id: str | None = None) -> Event:
     return make_event(event_type, subject=nip, agency=AGENCY, source="test/tugas", time=at,
                       data={"task_id": task_id, "nip": nip, "atasan_nip": atasan, "title": f"Laporan {task_id}",
                             "status": status, "due_date": due, "target_quantity": Decimal(target),
                             "realised_quantity": Decimal(realised) if realised is not None else None,
                             "quality": quality, "submitted_at": submitted_at, "approved_at": approved_at,
-                            "category": category})
+                            "category": category, "rhk_id": rhk_id})
 
 
 def innovation_event(nip: str, innovation_id: str, at: datetime) -> Event:

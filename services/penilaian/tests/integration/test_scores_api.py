@@ -159,3 +159,21 @@ def test_an_admin_sees_the_spread_of_predikat_per_unit(api):
     other = api("/api/v1/distribution?period=2026-11&agency=disdik", role="operator").json
     assert other["total"] == 1 and other["agency_counts"]["Belum dinilai"] == 1
     assert api("/api/v1/distribution?period=2026-11", ATASAN, "atasan").status_code == 403
+
+
+def test_a_month_day_by_day_for_the_chart(api):
+    """``/scores/<nip>/history``: per day the month counted up to it; the last day is the month's
+    score. PEG1's TL2 on 3 November lowers discipline from that day; the task due on the 10th
+    rates hasil kerja (and so makes the total final) from the 10th."""
+    r = api(f"/api/v1/scores/{PEG1}/history?period=2026-11", PEG1)
+    assert r.status_code == 200, r.json
+    days = {d["date"]: d for d in r.json["days"]}
+    assert len(days) == 30  # a past month: every day
+    assert days["2026-11-02"]["disiplin"] is None  # no workday known yet
+    assert (days["2026-11-03"]["disiplin"], days["2026-11-09"]["disiplin"]) == (99.0, 99.0)
+    assert (days["2026-11-09"]["total"], days["2026-11-09"]["total_partial"]) == (None, 99.0)
+    assert (days["2026-11-10"]["hasil_kerja"], days["2026-11-10"]["total"]) == (95.0, 96.6)
+    month = api(f"/api/v1/scores/{PEG1}?period=2026-11", PEG1).json
+    assert days["2026-11-30"]["total"] == month["total"] and days["2026-11-30"]["predikat"] == month["predikat"]
+    assert api(f"/api/v1/scores/{PEG1}/history?period=2026-Q4", PEG1).status_code == 400
+    assert api(f"/api/v1/scores/{PEG1}/history?period=2026-11", PEG2).status_code == 403

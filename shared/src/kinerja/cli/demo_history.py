@@ -181,13 +181,13 @@ def make_plan(rows: list[dict], now: datetime, seed: int = 7) -> Plan:
         plan.leaves.append((nip, span[0], span[-1], kind, note))
     excused = {(nip, d) for nip, s, e, _, _ in plan.leaves for d in wd if s <= d <= e}
 
-    # a handful of TK days, and today (a workday) a few who have not arrived yet
+    # a handful of TK days; and on the last workday (today, when today is one) a few who have not
+    # come: not arrived yet today, or TK on a workday already over
     for nip in rng.sample(others, 5):
         plan.absent_days.add((nip, rng.choice(wd[:-1])))
-    if today.weekday() < 5 and today not in {d for d, _ in plan.holidays}:
-        team = [r["nip"] for r in staff if r["atasan_nip"] == people["atasan"]["nip"] and r["nip"] != people["pegawai"]["nip"]]
-        for nip in rng.sample(team, 2) + rng.sample(others, 2):
-            plan.absent_days.add((nip, today))
+    team = [r["nip"] for r in staff if r["atasan_nip"] == people["atasan"]["nip"] and r["nip"] != people["pegawai"]["nip"]]
+    for nip in rng.sample(team, 2) + rng.sample(others, 2):
+        plan.absent_days.add((nip, plan.workdays[-1]))
 
     _punches(plan, rng, excused)
     _work(plan, rng, people)
@@ -302,7 +302,7 @@ def _work(plan: Plan, rng: random.Random, people: dict[str, dict]) -> None:
         overdue_of[unit] = rng.choice(members)
     last_month = plan.months[-2]
     team = [r["nip"] for r in plan.roster if r["atasan_nip"] == people["atasan"]["nip"]]
-    waiting = set(rng.sample(team, 2)) | {r["nip"] for r in plan.roster if r["atasan_nip"] and rng.random() < 0.3}
+    waiting = set(rng.sample(team, 2)) | {r["nip"] for r in plan.roster if r["atasan_nip"] and rng.random() < 0.2}
     for r in plan.roster:
         if not r["atasan_nip"]:
             continue
@@ -321,7 +321,7 @@ def _work(plan: Plan, rng: random.Random, people: dict[str, dict]) -> None:
                 due = _weekday_on_or_before(start + timedelta(days=day - 1))
                 early = current and k == 0
                 assigned = _at(start - timedelta(days=12) if early else start - timedelta(days=4) if k == 3
-                               else due - timedelta(days=14), 8, 15 + k * 7, zone)
+                               else due - timedelta(days=21), 8, 15 + k * 7, zone)
                 if assigned >= plan.now:
                     continue  # not assigned yet
                 service = k == 1 and (r["unit"] != "Sekretariat" or r["nip"] == people["pegawai"]["nip"])
@@ -330,7 +330,8 @@ def _work(plan: Plan, rng: random.Random, people: dict[str, dict]) -> None:
                                             waiting=k == 3,
                                             overdue=month == last_month and k == 1 and overdue_of[r["unit"]] == r["nip"])
                 steps = [s for s in steps if s["at"] < plan.now]
-                title = TASKS[(k + m) % len(TASKS)].format(what=what[(k + m) % len(what)]) + f" {_month_label(month)}"
+                pick = k + m + int(r["pin"])
+                title = TASKS[pick % len(TASKS)].format(what=what[pick % len(what)]) + f" {_month_label(month)}"
                 task_id = _sid("task", r["nip"], month, k)
                 tasks.append({"id": task_id, "nip": r["nip"], "assigned_by": r["atasan_nip"], "title": title,
                               "category": "pelayanan" if service else None, "due_date": due.isoformat(),

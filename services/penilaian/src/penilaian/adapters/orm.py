@@ -54,6 +54,7 @@ class Employee(Base):
     unit: Mapped[str] = mapped_column(String(200))
     atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    jabatan: Mapped[str] = mapped_column(String(200), default="")  # for the evaluation document
 
 
 class DayFactRow(Base):
@@ -96,6 +97,7 @@ class TaskFactRow(Base):
     # of events gives the same value; the task is past due when it is later than ``due_date``.
     last_open_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     category: Mapped[str | None] = mapped_column(String(64), nullable=True)  # e.g. "pelayanan"
+    rhk_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the RHK of the ASN's SKP it serves
     __table_args__ = (Index("ix_task_facts_nip_due", "nip", "due_date"),)
 
 
@@ -106,6 +108,34 @@ class InnovationFactRow(Base):
     title: Mapped[str] = mapped_column(String(500))
     approved_on: Mapped[date] = mapped_column(Date)
     event_id: Mapped[str] = mapped_column(String(200))
+
+
+class SkpFactRow(Base):
+    """An ASN's approved SKP of a year as ``tugas.skp.approved.v1`` stated it (the latest revision):
+    the RHK with indicators and targets the evaluation document shows."""
+
+    __tablename__ = "skp_facts"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    skp_id: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(String(200))
+    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rhk: Mapped[list] = mapped_column(JSON)  # [{id, kind, text, indicators: [...]}]
+
+
+class FeedbackFactRow(Base):
+    """A feedback message on one of the ASN's tasks or RHK (``tugas.feedback.posted.v1``)."""
+
+    __tablename__ = "feedback_facts"
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), index=True)  # whose task or RHK
+    author_nip: Mapped[str] = mapped_column(String(18))
+    task_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    rhk_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(String(5000))
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ScoreRow(Base):

@@ -17,7 +17,6 @@ from kinerja import metrics
 from kinerja.events.envelope import Event
 from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN, PUNCH_RECORDED
 from kinerja.events.penilaian import SCORE_UPDATED
-from kinerja.events.tugas import FEEDBACK_POSTED, SKP_APPROVED
 from kinerja.logging import configure_logging
 from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
@@ -30,9 +29,9 @@ log = logging.getLogger(__name__)
 
 TOPICS = (topics.KEHADIRAN, topics.TUGAS, topics.PEGAWAI, topics.PENILAIAN)
 # types on those topics that bear on nothing penilaian keeps: its own score updates, punches (the
-# day summaries carry their ids), discipline alerts and their withdrawals, SKP approvals, feedback
-SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN, SKP_APPROVED,
-                           FEEDBACK_POSTED})
+# day summaries carry their ids), discipline alerts and their withdrawals (SKP approvals and
+# feedback it keeps for the evaluation document)
+SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN})
 _TYPE = re.compile(rb'"type"\s*:\s*"([^"]{1,200})"')
 
 

@@ -39,17 +39,21 @@ from kinerja.messaging.topics import topic
 from penilaian.adapters.orm import (
     DialogRow,
     Employee,
+    FeedbackFactRow,
     OrganisationRatingRow,
     PolicyRow,
     RatingRow,
     ScoreRow,
+    SkpFactRow,
     TrainingRow,
     metadata,
 )
 from kinerja.events.envelope import decode_event
 from penilaian.entrypoints.migrate import main as migrate
 from penilaian.service_layer.scoring import (
+    FEEDBACK_POSTED,
     INNOVATION_APPROVED,
+    SKP_APPROVED,
     TASK_TYPES,
     Batch,
     Policies,
@@ -62,7 +66,8 @@ from penilaian.service_layer.scoring import (
 # the facts), then penilaian's own facts, then attendance and tasks. Any order gives the same result.
 TOPICS = (topics.PEGAWAI, topics.PENILAIAN, topics.KEHADIRAN, topics.TUGAS)
 APPLIED_TYPES = frozenset({EMPLOYEE_UPSERTED, DAY_SUMMARIZED, INNOVATION_APPROVED, RATING_RECORDED,
-                           TRAINING_RECORDED, DIALOG_RECORDED, POLICY_SET, ORGANISATION_RATED, *TASK_TYPES})
+                           TRAINING_RECORDED, DIALOG_RECORDED, POLICY_SET, ORGANISATION_RATED, SKP_APPROVED,
+                           FEEDBACK_POSTED, *TASK_TYPES})
 SCORE_FIELDS = ("agency", "disiplin", "produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial",
                 "predikat")
 
@@ -309,8 +314,12 @@ def _facts(session) -> dict[str, set]:
                             for r in session.execute(select(PolicyRow)).scalars()},
         "organisation predikat": {(r.agency, r.period, r.rating_id, r.predikat)
                                   for r in session.execute(select(OrganisationRatingRow)).scalars()},
-        "roster": {(r.nip, r.agency, r.unit, r.atasan_nip, r.active)
+        "roster": {(r.nip, r.agency, r.unit, r.atasan_nip, r.active, r.jabatan)
                    for r in session.execute(select(Employee)).scalars()},
+        "approved SKPs": {(r.nip, r.year, r.skp_id, r.revision, json.dumps(r.rhk, sort_keys=True))
+                          for r in session.execute(select(SkpFactRow)).scalars()},
+        "feedback": {(r.message_id, r.nip, r.author_nip, r.task_id, r.rhk_id, r.text)
+                     for r in session.execute(select(FeedbackFactRow)).scalars()},
     }
 
 

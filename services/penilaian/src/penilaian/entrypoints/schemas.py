@@ -78,6 +78,40 @@ class ScoreOut(Schema):
     updated_at = Instant(allow_none=True)
 
 
+MONTH_ARG = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+
+
+class MonthArgs(Schema):
+    period = fields.String(
+        validate=validate.Regexp(MONTH_ARG, error="period must be YYYY-MM"),
+        metadata={"description": "YYYY-MM; default: this month"},
+    )
+
+
+class DocumentArgs(Schema):
+    period = fields.String(
+        required=True, validate=validate.Regexp(r"^(19|20)\d{2}(-Q[1-4])?$", error="period must be YYYY-Qn or YYYY"),
+        metadata={"description": "the appraisal period: a quarter (YYYY-Qn) or a year (YYYY)"})
+
+
+class HistoryDayOut(Schema):
+    date = IsoDate()
+    disiplin = fields.Float(allow_none=True)
+    produktivitas = fields.Float(allow_none=True)
+    perilaku = fields.Float(allow_none=True)
+    hasil_kerja = fields.Float(allow_none=True)
+    total = fields.Float(allow_none=True)
+    total_partial = fields.Float(allow_none=True)
+    predikat = fields.String()
+
+
+class ScoreHistoryOut(Schema):
+    nip = fields.String()
+    period = fields.String()
+    days = fields.List(fields.Nested(HistoryDayOut), metadata={
+        "description": "per day up to today: the month's score counting the days and tasks due up to that day"})
+
+
 class TeamMemberOut(Schema):
     nip = fields.String()
     nama = fields.String()

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -16,8 +16,9 @@ from kinerja.auth import Principal, current_principal, require_auth
 from kinerja.events.envelope import NIP_PATTERN
 from penilaian.adapters.orm import Employee, ScoreRow
 from penilaian.domain.periods import BadPeriod, Period, parse_period
-from penilaian.entrypoints.schemas import DistributionArgs, DistributionCurveOut, PeriodArgs, ScoreOut, TeamOut
-from penilaian.service_layer.views import distribution_view, score_view, team_view
+from penilaian.entrypoints.schemas import (DistributionArgs, DistributionCurveOut, DocumentArgs, MonthArgs,
+                                           PeriodArgs, ScoreHistoryOut, ScoreOut, TeamOut)
+from penilaian.service_layer.views import distribution_view, history_view, score_view, team_view
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Live scores, ledger and predikat")
 
@@ -76,6 +77,53 @@ class Scores(MethodView):
         with runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return score_view(session, nip, period)
+
+
+@blp.route("/scores/<nip>/history")
+class ScoreHistory(MethodView):
+    @require_auth(*READERS)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(MonthArgs, location="query", error_status_code=400)
+    @blp.response(200, ScoreHistoryOut)
+    def get(self, args, nip):
+        """A month day by day (the dashboard's chart): each day's value of the month's score,
+        counting the days and the tasks due up to it."""
+        _check_nip(nip)
+        period = _period(args)
+        runtime = current_app.extensions["kinerja_runtime"]
+        today = datetime.now(ZoneInfo(runtime.settings.timezone)).date()
+        with runtime.session() as session:
+            authorize_read(session, current_principal(), nip)
+            return history_view(session, nip, period, today)
+
+
+@blp.route("/scores/<nip>/document")
+class EvaluationDocument(MethodView):
+    @require_auth("pegawai", "atasan", "admin")
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(DocumentArgs, location="query", error_status_code=400)
+    @blp.response(200, content_type="application/pdf",
+                  description="Dokumen Evaluasi Kinerja Pegawai (PDF, PermenPANRB 6/2022 layout)")
+    def get(self, args, nip):
+        """The evaluation document the ASN and their appraiser sign at the end of a quarter or a
+        year: identity of both, RHK with indicators, targets and realisation, the appraiser's
+        feedback, hasil kerja and perilaku kerja ratings, predikat. For the ASN, their supervisor
+        and their agency's admin."""
+        from penilaian.adapters.evaluation_pdf import render
+        from penilaian.service_layer.evaluation import document_view
+
+        _check_nip(nip)
+        period = _period(args)
+        runtime = current_app.extensions["kinerja_runtime"]
+        zone = ZoneInfo(runtime.settings.timezone)
+        with runtime.session() as session:
+            authorize_read(session, current_principal(), nip)
+            if session.get(Employee, nip) is None:
+                raise NotFound("no such ASN on the roster")
+            content = document_view(session, nip, period, datetime.now(zone).date(), zone)
+        pdf = render(content)
+        name = f"evaluasi-kinerja-{nip}-{period.name}.pdf"
+        return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @blp.route("/teams/<atasan_nip>/scores")

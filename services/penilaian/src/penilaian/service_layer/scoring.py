@@ -27,7 +27,9 @@ from kinerja.events.penilaian import (
     TRAINING_RECORDED,
 )
 from kinerja.events.tugas import (
+    FEEDBACK_POSTED,
     INNOVATION_APPROVED,
+    SKP_APPROVED,
     TASK_APPROVED,
     TASK_ASSIGNED,
     TASK_CANCELLED,
@@ -40,11 +42,13 @@ from penilaian.adapters.orm import (
     DayFactRow,
     DialogRow,
     Employee,
+    FeedbackFactRow,
     InnovationFactRow,
     OrganisationRatingRow,
     PolicyRow,
     RatingRow,
     ScoreRow,
+    SkpFactRow,
     TaskFactRow,
     TrainingRow,
 )
@@ -319,6 +323,10 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
                     touched.add(nip, [start], agency=row.agency, cause=row.policy_id)
     elif t == ORGANISATION_RATED:
         store_organisation_rating(session, event)
+    elif t == SKP_APPROVED:
+        store_skp(session, event)
+    elif t == FEEDBACK_POSTED:
+        store_feedback(session, event)
 
 
 # -- facts -------------------------------------------------------------------------------------
@@ -332,6 +340,7 @@ def apply_roster(session: Session, event: Event, batch: Batch | None = None) -> 
         batch.added(Employee, d["nip"], emp)
     emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
     emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
+    emp.jabatan = (d.get("jabatan") or "")[:200]
     # scores stored before the roster knew the ASN carry the agency of their events: follow the
     # roster (the batch does it for all its roster events at once, before any recompute)
     batch.roster_moves[emp.nip] = emp.agency
@@ -401,7 +410,7 @@ def store_task_fact(session: Session, event: Event, zone: ZoneInfo,
         row.target_quantity = str(Decimal(d["target_quantity"]))
         rq = d.get("realised_quantity")
         row.realised_quantity = str(Decimal(rq)) if rq is not None else None
-        row.quality, row.category = d.get("quality"), d.get("category")
+        row.quality, row.category, row.rhk_id = d.get("quality"), d.get("category"), d.get("rhk_id")
         row.submitted_on = local_date(d.get("submitted_at"), zone)
         row.approved_on = local_date(d.get("approved_at"), zone)
     if not wins and before == (row.last_open_on, row.event_id):
@@ -677,6 +686,38 @@ def store_organisation_rating(session: Session, event: Event) -> OrganisationRat
         row = OrganisationRatingRow(agency=d["agency"], period=d["period"])
         session.add(row)
     row.rating_id, row.predikat, row.set_by, row.set_at = d["rating_id"], d["predikat"], d["set_by"], as_utc(d["set_at"])
+    session.flush()
+    return row
+
+
+# -- facts of tugas the evaluation document shows (no score depends on them) ---------------------
+def store_skp(session: Session, event: Event) -> SkpFactRow | None:
+    """Keep the latest approved revision of an ASN's SKP of a year (ties: the greater event id)."""
+    d = event.data
+    row = session.get(SkpFactRow, (d["nip"], d["year"]))
+    if row is not None and (row.revision, row.event_id) >= (d.get("revision", 1), event.id):
+        return None
+    if row is None:
+        row = SkpFactRow(nip=d["nip"], year=d["year"])
+        session.add(row)
+    row.skp_id, row.revision, row.event_id = d["skp_id"], d.get("revision", 1), event.id
+    row.atasan_nip = d.get("atasan_nip")
+    row.approved_at = as_utc(d["approved_at"]) if d.get("approved_at") else None
+    row.rhk = [{"id": r["id"], "kind": r["kind"], "text": r["text"],
+                "indicators": [{k: str(v) if k == "target_quantity" else v for k, v in i.items()}
+                               for i in r.get("indicators") or []]} for r in d.get("rhk") or []]
+    session.flush()
+    return row
+
+
+def store_feedback(session: Session, event: Event) -> FeedbackFactRow | None:
+    d = event.data
+    if session.get(FeedbackFactRow, d["message_id"]) is not None:
+        return None
+    row = FeedbackFactRow(message_id=d["message_id"], nip=d["nip"], author_nip=d["author_nip"],
+                          task_id=d.get("task_id"), rhk_id=d.get("rhk_id"), text=d["text"][:5000],
+                          posted_at=as_utc(d.get("posted_at") or event.time))
+    session.add(row)
     session.flush()
     return row
 

@@ -2,6 +2,7 @@
 facts give it) and a supervisor's team."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from penilaian.adapters.orm import DialogRow, Employee, OrganisationRatingRow, P
 from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
 from penilaian.domain.scoring import compare_ratings
 from penilaian.domain.periods import Period
-from penilaian.service_layer.scoring import Policies, score_detail, score_of
+from penilaian.service_layer.scoring import Policies, load_facts, rating_for, score_detail, score_of
 
 VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
@@ -38,6 +39,31 @@ def score_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
         "ledger": detail["ledger"],
         "updated_at": updated_at,
     }
+
+
+def history_view(session: Session, nip: str, period: Period, today) -> dict[str, Any]:
+    """The month day by day: for each day up to ``today`` (or the month's end), the month's score
+    counting the days and the tasks due up to it, from the facts as they stand. The chart of a
+    month is drawn from it; the last day is the month's score."""
+    from dataclasses import replace
+
+    from penilaian.domain.scoring import compute_score
+
+    last = min(period.end, today)
+    days, tasks, innovations = load_facts(session, nip, period.start, period.end)
+    emp = session.get(Employee, nip)
+    policy = Policies(session).for_period(emp.agency if emp is not None else None, period)
+    rating = rating_for(session, nip, period)
+    out = []
+    day = period.start
+    while day <= last:
+        s = compute_score(replace(period, end=day), days=days, tasks=tasks, innovations=innovations,
+                          rating=rating, policy=policy)
+        out.append({"date": day.isoformat(), **{f: s.values()[f] for f in
+                                                ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total",
+                                                 "total_partial", "predikat")}})
+        day = date.fromordinal(day.toordinal() + 1)
+    return {"nip": nip, "period": period.name, "days": out}
 
 
 def team_view(session: Session, atasan_nip: str, period: Period) -> dict[str, Any]:

@@ -128,7 +128,7 @@ async function loadScore(fresh) {
     $("score-total").textContent = res.status === 404 ? "belum dinilai" : "—";
     $("score-predikat").textContent = "Belum dinilai";
     fill("ledger", failure(res)); fill("deductions", failure(res));
-    drawChart();
+    await loadHistory();
     return;
   }
   const previous = state.score;
@@ -149,8 +149,7 @@ async function loadScore(fresh) {
   $("score-updated").textContent = s.updated_at ? `Diperbarui ${dateTime(s.updated_at)}` : "";
   renderDeductions(s);
   renderLedger(s, previous);
-  if (fresh && given(currentTotal(s))) state.history.push({ at: new Date().toISOString(), total: currentTotal(s) });
-  drawChart();
+  await loadHistory();
 }
 
 function renderDeductions(s) {
@@ -253,9 +252,6 @@ async function loadInbox() {
   state.lastInboxId = items.reduce((m, n) => Math.max(m, n.id), 0) || null;
   fill("inbox", items.slice(0, 20).map((n) => inboxItem(n, false)));
   if (!items.length) fill("inbox", el("li", { class: "muted", text: "Belum ada notifikasi." }));
-  // the score history of this month for the chart: the score.updated notifications about me
-  state.history = items.filter((n) => n.kind === "score.updated" && n.audience === "asn" && n.payload && n.payload.period === state.period
-    && given(currentTotal(n.payload))).map((n) => ({ at: n.created_at, total: currentTotal(n.payload) })).reverse();
   return items;
 }
 function inboxItem(n, fresh) {
@@ -271,27 +267,19 @@ function svg(tag, attrs, text) {
   if (text !== undefined) node.textContent = text;
   return node;
 }
-function disiplinSeries(s) {  // the discipline score day by day, from the ledger's dated entries
-  if (!s || !s.ledger) return [];
-  const entries = s.ledger.filter((e) => e.component === "disiplin");
-  if (!entries.length) return [];
-  const base = entries.filter((e) => !e.date).reduce((a, e) => a + Number(e.points), 0) || 100;
-  const dated = entries.filter((e) => e.date && e.date.startsWith(state.period)).sort((a, b) => a.date.localeCompare(b.date));
-  const points = [{ day: 1, value: base }];
-  let value = base;
-  for (const e of dated) { value += Number(e.points); points.push({ day: Number(e.date.slice(8, 10)), value: Math.max(0, value) }); }
-  return points;
+async function loadHistory() {  // the month day by day, from penilaian's stored facts
+  const res = await api("penilaian", `/api/v1/scores/${state.me.nip}/history?period=${state.period}`);
+  state.history = res.ok ? res.data.days || [] : [];
+  drawChart();
 }
 function drawChart() {
   const W = 520, H = 200, L = 34, R = 10, T = 10, B = 24;
   const days = daysIn(state.period);
+  const point = (d, v) => (given(v) ? { day: Number(d.date.slice(8, 10)), value: v } : null);
   const series = [
-    ["disiplin", disiplinSeries(state.score)],
-    ["total", state.history.filter((h) => h.at && h.at.slice(0, 7) <= state.period).map((h) => ({ day: h.at.startsWith(state.period) ? dayOf(h.at) : days, value: h.total }))],
+    ["disiplin", state.history.map((d) => point(d, d.disiplin)).filter(Boolean)],
+    ["total", state.history.map((d) => point(d, currentTotal(d))).filter(Boolean)],
   ];
-  if (!series[1][1].length && state.score && given(currentTotal(state.score))) {
-    series[1][1].push({ day: Math.min(days, dayOf(new Date().toISOString())), value: currentTotal(state.score) });
-  }
   // the y axis runs from a round number below the lowest score to 100, so small changes show
   const lowest = Math.min(100, ...series.flatMap(([, pts]) => pts.map((p) => p.value)));
   const lo = Math.max(0, Math.floor((lowest - 5) / 10) * 10);
@@ -317,6 +305,19 @@ function drawChart() {
   }
   if (!drawn) root.append(svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "belum dinilai"));
   fill("chart", root);
+}
+
+function quarterOf(period) { const [y, m] = period.split("-").map(Number); return `${y}-Q${Math.floor((m - 1) / 3) + 1}`; }
+async function downloadDocument(kind) {  // the "Dokumen Evaluasi Kinerja Pegawai" of the quarter or the year
+  const period = kind === "year" ? state.period.slice(0, 4) : quarterOf(state.period);
+  $("doc-status").textContent = "menyiapkan…";
+  const r = await fetch(`${CFG.penilaian}/api/v1/scores/${state.me.nip}/document?period=${period}`,
+    { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!r.ok) { $("doc-status").textContent = `gagal (${r.status})`; return; }
+  const url = URL.createObjectURL(await r.blob());
+  const a = el("a", { href: url, download: `evaluasi-kinerja-${state.me.nip}-${period}.pdf` });
+  document.body.append(a); a.click(); a.remove(); URL.revokeObjectURL(url);
+  $("doc-status").textContent = `terunduh: ${period}`;
 }
 
 // -- supervisor view ----------------------------------------------------------------------------
@@ -375,6 +376,7 @@ async function loadGaps() {
       if (v.gap !== null && v.gap !== undefined && Math.abs(v.gap) >= 1) rows.push([m, v]);
     }
   }
+  rows.sort((a, b) => Number(b[1].dialog_needed) - Number(a[1].dialog_needed));  // those needing a dialog first
   fill("team-gaps", rows.length ? el("table", {},
     el("thead", {}, el("tr", {}, el("th", { text: "Pegawai" }), el("th", { text: "Nilai" }), el("th", { text: "Atasan" }), el("th", { text: "Diri sendiri" }), el("th", { text: "" }))),
     el("tbody", {}, rows.map(([m, v]) => el("tr", {}, el("td", { text: m.nama || m.nip }), el("td", { text: BERAKHLAK[v.value] || v.value }),
@@ -384,18 +386,41 @@ async function loadGaps() {
 }
 
 // -- admin view ---------------------------------------------------------------------------------
+const PCT = new Intl.NumberFormat("id-ID", { style: "percent", maximumFractionDigits: 0 });
+function curveText(allowed) {  // the PermenPANRB 6/2022 curve the organisation's predikat allows, in words
+  const parts = Object.entries(allowed.max || {}).map(([p, v]) => `${p} paling banyak ${PCT.format(v)}`);
+  for (const m of allowed.min || []) {
+    const names = m.predikat.join(" / ");
+    parts.push(m.share > 0 ? `${names} paling sedikit ${PCT.format(m.share)}` : m.required ? `harus ada ${names}` : null);
+  }
+  return parts.filter(Boolean).join("; ");
+}
+
 async function loadDistribution() {
   const res = await api("penilaian", `/api/v1/distribution?period=${state.period}`);
   if (!res.ok) { fill("admin-distribution", failure(res)); return; }
   const d = res.data;
-  const row = (label, counts, total) => el("tr", {}, el("td", { text: label }),
+  const verdict = (within, breaches, rated) => (!d.allowed || !rated ? el("td", { class: "muted", text: "—" })
+    : within ? el("td", { class: "ok", "data-testid": "within-curve", text: "sesuai kurva" })
+      : el("td", { class: "gap", "data-testid": "breaks-curve" }, "melampaui kurva", el("div", { class: "small" }, breaches.map((b) => el("div", { text: b.description })))));
+  const row = (label, counts, total, within, breaches, rated) => el("tr", { "data-unit": label }, el("td", { text: label }),
     el("td", {}, el("div", { class: "stack", title: PREDIKATS.map(([p]) => `${p}: ${counts[p] || 0}`).join("\n") },
       PREDIKATS.map(([p, cls]) => (counts[p] ? el("div", { class: cls, style: `width:${(100 * counts[p]) / Math.max(1, total)}%` }) : null)))),
-    ...PREDIKATS.map(([p]) => el("td", { class: "num", text: counts[p] || 0 })), el("td", { class: "num", text: total }));
-  fill("admin-distribution", el("table", {},
-    el("thead", {}, el("tr", {}, el("th", { text: "Unit" }), el("th", { text: "Sebaran" }), ...PREDIKATS.map(([p]) => el("th", { class: "num", text: p })), el("th", { class: "num", text: "Jumlah" }))),
-    el("tbody", {}, (d.units || []).map((u) => row(u.unit, u.counts || {}, u.total)), row("Seluruh instansi", d.agency_counts || {}, d.total))),
-    el("p", { class: "small muted" }, "Kurva distribusi yang diizinkan: ", na("belum tersedia")));
+    ...PREDIKATS.map(([p]) => el("td", { class: "num", text: counts[p] || 0 })), el("td", { class: "num", text: total }),
+    verdict(within, breaches, rated));
+  const agencyRated = PREDIKATS.slice(0, 5).reduce((a, [p]) => a + ((d.agency_counts || {})[p] || 0), 0);
+  fill("admin-distribution",
+    el("p", { "data-testid": "curve" }, d.organisation_predikat
+      ? [el("strong", { text: `Predikat organisasi: ${d.organisation_predikat}. ` }), `Kurva PermenPANRB 6/2022: ${curveText(d.allowed || {})}.`]
+      : [na("Predikat organisasi belum ditetapkan"), " — kurva distribusi belum dapat diterapkan."]),
+    el("table", {},
+      el("thead", {}, el("tr", {}, el("th", { text: "Unit" }), el("th", { text: "Sebaran" }), ...PREDIKATS.map(([p]) => el("th", { class: "num", text: p })),
+        el("th", { class: "num", text: "Jumlah" }), el("th", { text: "Kurva" }))),
+      el("tbody", {}, (d.units || []).map((u) => row(u.unit, u.counts || {}, u.total, u.within_curve, u.breaches || [], u.rated)),
+        row("Seluruh instansi", d.agency_counts || {}, d.total, d.agency_within_curve, d.agency_breaches || [], agencyRated))),
+    (d.units_breaking || []).length
+      ? el("p", { class: "gap", "data-testid": "units-breaking", text: `Unit yang melampaui kurva: ${d.units_breaking.join(", ")}.` })
+      : d.allowed ? el("p", { class: "ok", text: "Semua unit sesuai kurva distribusi." }) : null);
 }
 
 const RUPIAH = new Intl.NumberFormat("id-ID", { style: "currency", currency: "IDR", maximumFractionDigits: 0 });
@@ -423,7 +448,7 @@ async function loadRecap() {
         el("th", { class: "num", text: "Potongan" }), el("th", { class: "num", text: "TPP dasar" }), el("th", { class: "num", text: "Potongan (Rp)" }))),
       el("tbody", {}, rows.map((r) => el("tr", { "data-nip": r.nip }, el("td", { text: r.nama || r.nip }), el("td", { text: r.unit || "" }),
         ...codes.map((c) => el("td", { class: "num", text: (r.totals || {})[c] || 0 })), el("td", { class: "num neg", text: `${NUM.format(r.percent || 0)} %` }),
-        el("td", { class: "num", text: rupiah(r.tpp_base) }), el("td", { class: "num neg", text: rupiah(r.deduction_rupiah) })))))));
+        el("td", { class: "num", text: rupiah(r.tpp_base) }), el("td", { class: r.deduction_rupiah ? "num neg" : "num", text: rupiah(r.deduction_rupiah) })))))));
 }
 
 async function downloadRecap(format) {
@@ -482,7 +507,6 @@ function handle(n) {
   const aboutMe = n.audience === "asn" || n.subject_nip === state.me.nip;
   if (n.kind === "score.updated") {
     if (aboutMe && (!p.period || p.period === state.period)) {
-      if (given(currentTotal(p))) state.history.push({ at: n.created_at || new Date().toISOString(), total: currentTotal(p) });
       soon("score", () => loadScore(false));
       soon("today", loadToday);
     }
@@ -530,6 +554,8 @@ async function boot() {
   });
   $("signout").addEventListener("click", () => signIn("Anda telah keluar."));
   $("recap-csv").addEventListener("click", () => downloadRecap("csv"));
+  $("doc-quarter").addEventListener("click", () => downloadDocument("quarter"));
+  $("doc-year").addEventListener("click", () => downloadDocument("year"));
   $("recap-xlsx").addEventListener("click", () => downloadRecap("xlsx"));
   state.token = sessionStorage.getItem(TOKEN_KEY);
   const claims = state.token && claimsOf(state.token);
