@@ -83,7 +83,6 @@ def load_attendance(c: Client, plan: Plan, admin_nip: str) -> Counter:
     base = c.svc.kehadiran
     admin = c.token("admin", admin_nip, plan.agency)
     counts: Counter = Counter()
-    t0 = time.monotonic()
     last = plan.roster[-1]["nip"]
     wait_for("kehadiran to know the demo roster", lambda: c.http.get(
         f"{base}/api/v1/days", params={"nip": last, "period": plan.months[-1]},
@@ -113,7 +112,6 @@ def load_attendance(c: Client, plan: Plan, admin_nip: str) -> Counter:
                 raise DemoError(f"device {sn}: kehadiran answered {r.status_code}: {r.text[:200]}")
             counts["punches sent"] += len(chunk)
         c.http.get(f"{base}/iclock/getrequest", params={"SN": sn}, timeout=10)  # the terminal's poll
-    counts["upload s"] = round(time.monotonic() - t0, 1)
     # workdays without a punch or an excuse become TK (the day closer would, on its next round)
     yesterday = plan.today - timedelta(days=1)
     start = plan.first
