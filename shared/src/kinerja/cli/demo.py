@@ -48,14 +48,14 @@ def demo_roster(size: int = 50, seed: int = 7) -> list[dict]:
 
 
 def roster_csv(rows: list[dict]) -> str:
-    """The roster as the CSV ``kinerja roster import`` reads (with ``tpp`` and ``tracked_from``
-    when the rows have them)."""
+    """The roster as the CSV ``kinerja roster import`` reads (with ``tmt`` and ``tpp`` when the
+    rows have them)."""
     import csv
     import io
 
-    from kinerja.cli.roster import COLUMNS, OPTIONAL_COLUMNS
+    from kinerja.cli.roster import COLUMNS, OPTIONAL
 
-    columns = COLUMNS + tuple(c for c in OPTIONAL_COLUMNS if any(c in r for r in rows))
+    columns = COLUMNS + tuple(c for c in OPTIONAL if any(c in r for r in rows))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

@@ -31,6 +31,7 @@ from kinerja.cli.demo import AGENCY, DEVICES
 BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 LEVELS = ("below", "meets", "above")
 START, END_MON_THU, END_FRI = time(7, 30), time(16, 0), time(16, 30)
+TMT_LOOKBACK_DAYS = 92  # kehadiran closes the days of a TMT at most this far before the roster named the ASN
 NAMESPACE = uuid.UUID("6f1c2b8e-4d1a-4c47-9a55-0d6c1e9b7a10")  # ids: uuid5 of this and a story key
 
 # persona → (discipline weights, task quality range, submission offset days (min, max), supervisor level
@@ -81,7 +82,7 @@ class Plan:
     now: datetime  # aware, the agency's zone
     first: date  # the first day of the history
     months: list[str]  # YYYY-MM, oldest first, the current month last
-    roster: list[dict]  # the roster rows with tpp and tracked_from
+    roster: list[dict]  # the roster rows with tmt and tpp
     personas: dict[str, str]
     holidays: list[tuple[date, str]] = field(default_factory=list)
     leaves: list[tuple[str, date, date, str, str]] = field(default_factory=list)  # nip, start, end, kind, note
@@ -160,7 +161,8 @@ def make_plan(rows: list[dict], now: datetime, seed: int = 7) -> Plan:
         jabatan = r["jabatan"]
         base = 14_500_000 if jabatan == "Kepala Dinas" else 9_750_000 if jabatan.startswith("Kepala") else \
             rng.choice((4_250_000, 4_750_000, 5_200_000, 5_850_000))
-        roster.append({**r, "tpp": base, "tracked_from": first.isoformat()})
+        # TMT the history's first day: its workdays count (TK where nobody punched)
+        roster.append({**r, "tpp": base, "tmt": first.isoformat()})
     plan = Plan(AGENCY, today, now, first, months, roster, personas)
 
     # the agency's calendar: a day off in the middle month of the history
@@ -183,8 +185,9 @@ def make_plan(rows: list[dict], now: datetime, seed: int = 7) -> Plan:
 
     # a handful of TK days; and on the last workday (today, when today is one) a few who have not
     # come: not arrived yet today, or TK on a workday already over
+    recent = [d for d in wd[:-1] if d >= today - timedelta(days=TMT_LOOKBACK_DAYS - 1)]
     for nip in rng.sample(others, 5):
-        plan.absent_days.add((nip, rng.choice(wd[:-1])))
+        plan.absent_days.add((nip, rng.choice(recent)))
     team = [r["nip"] for r in staff if r["atasan_nip"] == people["atasan"]["nip"] and r["nip"] != people["pegawai"]["nip"]]
     for nip in rng.sample(team, 2) + rng.sample(others, 2):
         plan.absent_days.add((nip, plan.workdays[-1]))
