@@ -136,9 +136,12 @@ def test_a_year_document_and_who_may_read_it(api):
     assert api(f"/api/v1/scores/{PEG1}/document?period=2026-Q4", OTHER_ATASAN, "atasan").status_code == 403
     assert api(f"/api/v1/scores/{PEG1}/document?period=2026-Q4", KEPALA, "admin", FOREIGN).status_code == 403
     assert api(f"/api/v1/scores/{PEG1}/document?period=2026-Q4", None, "operator").status_code == 403
-    # a quarter or a year only
-    for bad in ("2026-11", "2026-Q5", "x", ""):
+    # a quarter or a year (a month for an agency that evaluates monthly); nothing else
+    month = api(f"/api/v1/scores/{PEG1}/document?period=2026-11", PEG1, "pegawai")
+    assert month.status_code == 200 and "BULANAN NOVEMBER 2026" in text_of(month.data)
+    for bad in ("2026-13", "2026-Q5", "x", "", "2026-11-01"):
         assert api(f"/api/v1/scores/{PEG1}/document?period={bad}", PEG1, "pegawai").status_code == 400
+    assert api(f"/api/v1/scores/{PEG1}/document", PEG1, "pegawai").status_code == 400  # the period is required
 
 
 def test_without_an_approved_skp_the_document_says_so(api):

@@ -90,8 +90,10 @@ class MonthArgs(Schema):
 
 class DocumentArgs(Schema):
     period = fields.String(
-        required=True, validate=validate.Regexp(r"^(19|20)\d{2}(-Q[1-4])?$", error="period must be YYYY-Qn or YYYY"),
-        metadata={"description": "the appraisal period: a quarter (YYYY-Qn) or a year (YYYY)"})
+        required=True, validate=validate.Regexp(PERIOD_PATTERN, error="period must be YYYY-Qn, YYYY or YYYY-MM"),
+        metadata={"description": "the appraisal period: a quarter (YYYY-Qn) or a year (YYYY); a month (YYYY-MM) "
+                                 "for an agency that evaluates monthly (PermenPANRB 6/2022 allows periodic "
+                                 "evaluation by month, quarter or semester)"})
 
 
 class HistoryDayOut(Schema):

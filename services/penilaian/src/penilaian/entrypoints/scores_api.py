@@ -106,7 +106,7 @@ class EvaluationDocument(MethodView):
                   description="Dokumen Evaluasi Kinerja Pegawai (PDF, PermenPANRB 6/2022 layout)")
     def get(self, args, nip):
         """The evaluation document the ASN and their appraiser sign at the end of a quarter or a
-        year: identity of both, RHK with indicators, targets and realisation, the appraiser's
+        year (or a month, where an agency evaluates monthly): identity of both, RHK with indicators, targets and realisation, the appraiser's
         feedback, hasil kerja and perilaku kerja ratings, predikat. For the ASN, their supervisor
         and their agency's admin."""
         from penilaian.adapters.evaluation_pdf import render

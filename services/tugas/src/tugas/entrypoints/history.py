@@ -72,8 +72,12 @@ def wait_for_roster(runtime: ServiceRuntime, nips: set[str], timeout_s: float) -
 
 
 def _role(session, nip: str) -> str:
-    """An ASN with someone reporting to them acts as a supervisor."""
-    return "atasan" if session.execute(select(Employee.nip).where(Employee.atasan_nip == nip).limit(1)).first() else "pegawai"
+    """An ASN with someone reporting to them acts as a supervisor (known once per session)."""
+    roles = session.info.setdefault("history.roles", {})
+    if nip not in roles:
+        boss = session.execute(select(Employee.nip).where(Employee.atasan_nip == nip).limit(1)).first()
+        roles[nip] = "atasan" if boss else "pegawai"
+    return roles[nip]
 
 
 def load_skp(runtime: ServiceRuntime, agency: str, item: dict[str, Any]) -> bool:
@@ -92,9 +96,12 @@ def load_skp(runtime: ServiceRuntime, agency: str, item: dict[str, Any]) -> bool
 
 
 def rhk_id(session, nip: str, year: int, position: int) -> str:
-    rows = session.execute(select(RhkRow.id).join(SkpRow, SkpRow.id == RhkRow.skp_id)
-                           .where(SkpRow.nip == nip, SkpRow.year == year)
-                           .order_by(RhkRow.position, RhkRow.id)).scalars().all()
+    known = session.info.setdefault("history.rhk", {})
+    if (nip, year) not in known:
+        known[(nip, year)] = session.execute(select(RhkRow.id).join(SkpRow, SkpRow.id == RhkRow.skp_id)
+                                             .where(SkpRow.nip == nip, SkpRow.year == year)
+                                             .order_by(RhkRow.position, RhkRow.id)).scalars().all()
+    rows = known[(nip, year)]
     if position >= len(rows):
         raise HistoryError(f"{nip} has no RHK {position} in the SKP of {year}")
     return rows[position]
