@@ -119,6 +119,18 @@ def page_clock() -> datetime:
     return datetime(day.year, day.month, day.day, 10, tzinfo=WIB)
 
 
+def page_period() -> str:
+    """The month the pages show: the clock's, unless it has not yet had three workdays (the 1st to
+    the 3rd of a month), then the month before, which the demo filled."""
+    clock = page_clock()
+    first = clock.date().replace(day=1)
+    done = sum(1 for d in range(1, clock.day) if first.replace(day=d).weekday() < 5)
+    if done >= 3:
+        return f"{first:%Y-%m}"
+    before = first - timedelta(days=1)
+    return f"{before:%Y-%m}"
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as pw:
@@ -137,7 +149,7 @@ def open_page(browser, demo, role, errors):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "favicon" not in m.text else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.url.split('?')[0]}") if r.status >= 400 else None)
-    page.goto(f"{demo['stack'].url('notifikasi')}/dashboard/#token={demo['info'][role]['token']}")
+    page.goto(f"{demo['stack'].url('notifikasi')}/dashboard/?period={page_period()}#token={demo['info'][role]['token']}")
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
     return page
 

@@ -100,10 +100,11 @@ class ScoreHistory(MethodView):
 @blp.route("/scores/<nip>/document")
 class EvaluationDocument(MethodView):
     @require_auth("pegawai", "atasan", "admin")
-    @blp.doc(security=[{"bearer": []}])
+    @blp.doc(security=[{"bearer": []}], responses={"200": {
+        "description": "Dokumen Evaluasi Kinerja Pegawai (PDF, PermenPANRB 6/2022 layout)",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     @blp.arguments(DocumentArgs, location="query", error_status_code=400)
-    @blp.response(200, content_type="application/pdf",
-                  description="Dokumen Evaluasi Kinerja Pegawai (PDF, PermenPANRB 6/2022 layout)")
+    @blp.response(200, content_type="application/pdf")
     def get(self, args, nip):
         """The evaluation document the ASN and their appraiser sign at the end of a quarter or a
         year (or a month, where an agency evaluates monthly): identity of both, RHK with indicators, targets and realisation, the appraiser's
