@@ -25,6 +25,7 @@ $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 
 $(KAFKA_LIB): deploy/kafka/pom.xml
 	scripts/ensure-system-deps.sh
+	rm -rf deploy/kafka/lib  # a changed pom must not leave an old jar beside the new one
 	mvn -q -B -f deploy/kafka/pom.xml package
 	touch $@
 
