@@ -13,6 +13,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, u
 from kinerja.db import make_engine, make_session_factory
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.heartbeat import Heartbeat, age_s
 from kinerja.messaging.consumer import IdempotentConsumer
 from kinerja.messaging.outbox import Outbox, add_plumbing_tables
 from kinerja.messaging.producer import make_producer
@@ -288,3 +289,23 @@ def test_with_the_database_away_the_fallback_retries_and_a_stop_leaves_the_rest_
     msgs = [msg(b"{not json", 10), msg(employee(7), 11), msg(employee(8), 12)]
     assert consumer._process_batch(msgs, stop) == 1
     assert nip(7) not in store.counts()
+
+
+def test_the_loop_beats_its_heartbeat_while_it_polls(sqlite_url, kafka_bootstrap, topic_prefix, tmp_path):
+    """The container health check of a consumer reads this file: it must keep being touched while
+    the loop goes round with nothing to do, and stop when the loop stops."""
+    store = Store(sqlite_url)
+    beat = tmp_path / "heartbeat"
+    hb = Heartbeat(beat, interval_s=0.2)
+    stop = threading.Event()
+    t = run_in_thread(consumer_for(store, kafka_bootstrap, topic_prefix, "hb-" + uuid.uuid4().hex[:6],
+                                   heartbeat=hb.beat).run, stop)
+    try:
+        wait_until(beat.exists, 30, message="a first beat")
+        first = beat.stat().st_mtime_ns
+        wait_until(lambda: beat.stat().st_mtime_ns > first, 30, message="a later beat")
+    finally:
+        stop.set()
+        t.join(30)
+    assert not t.is_alive()
+    assert age_s(beat) is not None

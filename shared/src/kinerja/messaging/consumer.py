@@ -87,6 +87,7 @@ class IdempotentConsumer:
         skip: Callable[[bytes | None], bool] | None = None,
         wants: Callable[[str], bool] | None = None,
         decode: Callable[[bytes | None], Event] = decode_event,
+        heartbeat: Callable[[], None] | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -104,6 +105,8 @@ class IdempotentConsumer:
         self.skip = skip
         self.wants = wants
         self.decode = decode
+        # called each time round the loop (kinerja.heartbeat: the container's liveness file)
+        self.heartbeat = heartbeat
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
         self.lag_interval_s = 5.0
@@ -366,6 +369,8 @@ class IdempotentConsumer:
         consumer = None
         backoff = 0.5
         while not stop.is_set():
+            if self.heartbeat:
+                self.heartbeat()
             try:
                 if consumer is None:
                     consumer = self._make_consumer(stop)
