@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from kinerja.config import Settings, load_settings
 from kinerja.db import make_engine, make_session_factory
 from kinerja.events.envelope import Event
-from kinerja.heartbeat import Heartbeat
 from kinerja.logging import configure_logging
 from kinerja.metrics import serve_process_metrics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
@@ -53,7 +52,6 @@ class ServiceRuntime:
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:
-        kw.setdefault("heartbeat", Heartbeat.from_env().beat)  # the container's liveness file, if set
         return IdempotentConsumer(
             bootstrap=self.settings.kafka_bootstrap,
             topics=[topic(t, self.settings.topic_prefix) for t in topics],

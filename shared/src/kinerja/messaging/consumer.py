@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kinerja import metrics
 from kinerja.events.envelope import Event, InvalidEvent, decode_event
+from kinerja.heartbeat import Heartbeat
 from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.topics import dlq
 
@@ -105,8 +106,9 @@ class IdempotentConsumer:
         self.skip = skip
         self.wants = wants
         self.decode = decode
-        # called each time round the loop (kinerja.heartbeat: the container's liveness file)
-        self.heartbeat = heartbeat
+        # called each time round the loop; by default the liveness file of KINERJA_HEARTBEAT_FILE
+        # (kinerja.heartbeat: a consumer container's health check), nothing when that is unset
+        self.heartbeat = heartbeat or Heartbeat.from_env().beat
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
         self.lag_interval_s = 5.0
@@ -369,8 +371,7 @@ class IdempotentConsumer:
         consumer = None
         backoff = 0.5
         while not stop.is_set():
-            if self.heartbeat:
-                self.heartbeat()
+            self.heartbeat()
             try:
                 if consumer is None:
                     consumer = self._make_consumer(stop)
