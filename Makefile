@@ -12,10 +12,10 @@ KUSTOMIZE_VERSION ?= v5.7.1
 KUSTOMIZE := $(BIN)/kustomize
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration test-e2e test-security test-faults test-deploy kustomize broker-start broker-stop clean
+.PHONY: help install run test test-unit test-integration test-e2e test-security test-faults test-deploy kustomize compose-plugin images broker-start broker-stop clean
 
 help:
-	@echo "make run | make test | make test-unit | make test-integration | make test-e2e | make test-security | make test-faults | make clean"
+	@echo "make run | make test | make test-unit | make test-integration | make test-e2e | make test-security | make test-faults | make test-deploy | make images | make clean"
 
 $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,12 +40,24 @@ $(KUSTOMIZE): | $(VENV)/.installed
 
 kustomize: $(KUSTOMIZE)
 
+# Compose v2 as a Docker CLI plugin (github.com/docker/compose/v5, built with the machine's Go and
+# cached in ~/.cache/kinerja); without Go the compose tests skip and say why
+compose-plugin:
+	scripts/install-compose-plugin.sh
+
+# every image of docker-compose.yml, without a registry (needs a Docker engine; see README)
+images: install
+	scripts/ensure-system-deps.sh --docker
+	deploy/docker/build-images.sh
+
 run: install
 	$(BIN)/kinerja up
 
-test: install $(KUSTOMIZE)
-	scripts/ensure-system-deps.sh --postgres --browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# with a Docker engine (started when none runs) and the images built first, the suite's Kafka and
+# PostgreSQL are containers of them and the compose stack is tested; without one, local processes
+test: install $(KUSTOMIZE) compose-plugin
+	scripts/ensure-system-deps.sh --postgres --browser --docker
+	scripts/with-docker.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: install $(KUSTOMIZE)
 	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
@@ -68,8 +80,9 @@ test-faults: install
 	scripts/ensure-system-deps.sh --postgres
 	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
 
-test-deploy: install $(KUSTOMIZE)
-	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
+test-deploy: install $(KUSTOMIZE) compose-plugin
+	scripts/ensure-system-deps.sh --postgres --docker
+	scripts/with-docker.sh $(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
 # issue 7's benchmarks, one after another (not part of `make test`); each prints its figures and
 # appends a section to BENCHMARKS.md; results as JSON in artifacts/bench/, kafka_ceiling.py last

@@ -12,11 +12,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def engine():
-    status = docker_engine.start()
-    if not status.available:
-        pytest.skip(f"no Docker engine: {status.reason}")
-    return status
+def engine(docker_engine_status):
+    if docker_engine_status is None or not docker_engine_status.available:
+        pytest.skip(f"no Docker engine: {docker_engine_status.reason if docker_engine_status else 'KINERJA_TEST_NO_DOCKER'}")
+    return docker_engine_status
 
 
 def test_an_image_that_is_not_built_gives_a_local_process(engine):

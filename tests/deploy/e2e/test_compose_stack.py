@@ -90,15 +90,15 @@ class Compose:
 
 
 @pytest.fixture(scope="module")
-def engine():
-    status = docker_engine.start()
-    if not status.available:
-        pytest.skip(f"no Docker engine: {status.reason}")
+def engine(docker_engine_status):
+    """The session's engine (kinerja.testing: started there when none answers, stopped at the end)."""
+    if docker_engine_status is None:
+        pytest.skip("KINERJA_TEST_NO_DOCKER is set: no containers")
+    if not docker_engine_status.available:
+        pytest.skip(f"no Docker engine: {docker_engine_status.reason}")
     if not docker_engine.compose_available():
         pytest.skip("the Compose v2 CLI plugin is not installed (`make compose-plugin` builds it with Go)")
-    yield status
-    if status.started_here:
-        docker_engine.stop(only_if_idle=True)
+    return docker_engine_status
 
 
 @pytest.fixture(scope="module")
