@@ -33,7 +33,8 @@ def world_of(worlds, tmp_path_factory, request):
             tmp = tmp_path_factory.mktemp(f"sec-{service}")
             url = (create_postgres_database(request.getfixturevalue("postgres_server")) if kind == "postgresql"
                    else f"sqlite:///{tmp / 'db.sqlite'}")
-            worlds[key] = build(service, url, tmp, max_body_bytes=MAX_BODY)
+            # a module may want room for larger bodies (``MAX_BODY`` of its own)
+            worlds[key] = build(service, url, tmp, max_body_bytes=getattr(request.module, "MAX_BODY", MAX_BODY))
         return worlds[key]
 
     return get
