@@ -207,14 +207,24 @@ def decode_any(token: str, secret: str, *, issuer: str = "kinerja", oidc: OidcCo
     return decode_token(token, secret, issuer=issuer)
 
 
+def query_token_allowed() -> bool:
+    """Whether the route being served takes its token from ``?access_token=``: only a view that
+    says so (``kinerja_query_token = True`` on its class), i.e. the event stream, since EventSource
+    cannot set headers. Anywhere else a token in a URL would end up in logs and histories."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return request.method == "GET" and bool(getattr(getattr(view, "view_class", view), "kinerja_query_token", False))
+
+
 def _bearer() -> str:
+    query_token = request.args.get("access_token")
+    if query_token is not None and not query_token_allowed():
+        raise Unauthorized("a token in the query string (access_token) is accepted only by the event stream; "
+                           "send it as 'Authorization: Bearer <token>'")
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    # EventSource cannot set headers: the stream accepts the token as a query parameter
-    token = request.args.get("access_token")
-    if token and request.method == "GET":
-        return token
+    if query_token:
+        return query_token
     raise Unauthorized("missing bearer token")
 
 
@@ -235,19 +245,25 @@ def authenticate() -> Principal:
     return principal
 
 
+# the roles of people; a device token is for the routes that name ``device`` explicitly
+PERSON_ROLES = ("pegawai", "atasan", "admin", "operator")
+
+
 def require_auth(*roles: str) -> Callable:
-    """Route decorator: a valid token, and one of ``roles`` if given. Put it outermost, so a caller
-    without the right token learns nothing from validation errors."""
+    """Route decorator: a valid token, and one of ``roles`` (every person's role when none are
+    given: a device is let in only where it is named). Put it outermost, so a caller without the
+    right token learns nothing from validation errors."""
+    allowed = roles or PERSON_ROLES
 
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)
         def inner(*args, **kwargs):
             principal = getattr(g, "principal", None) or authenticate()
-            if roles and principal.role not in roles:
+            if principal.role not in allowed:
                 raise Forbidden(f"role {principal.role!r} may not do this")
             return view(*args, **kwargs)
 
-        inner._kinerja_roles = roles or ROLES  # type: ignore[attr-defined]
+        inner._kinerja_roles = allowed  # type: ignore[attr-defined]
         return inner
 
     return wrap
