@@ -40,6 +40,14 @@ SSE_STREAMS_OPEN = Gauge(
     multiprocess_mode="livesum",
 )
 
+DEVICE_ADDRESS_CHANGES = Counter("kinerja_device_address_changes_total",
+                                 "attendance devices seen calling from another source address (kehadiran)", ["service"])
+DEVICE_REFUSED = Counter("kinerja_device_requests_refused_total",
+                         "device protocol requests refused for their address or communication key (kehadiran)",
+                         ["service", "reason"])
+WEBHOOK_DESTINATIONS_REFUSED = Counter("kinerja_webhook_destinations_refused_total",
+                                       "webhook deliveries refused because the destination is not allowed (notifikasi)",
+                                       ["service"])
 WEBHOOK_FAILURES = Counter("kinerja_webhook_failures_total", "webhook delivery attempts that failed (notifikasi)",
                            ["service"])
 

@@ -160,7 +160,7 @@ def test_a_devices_whole_conversation(app, client):
     assert (status["user_count"], status["fp_count"], status["log_count"]) == (12, 10, 1234)
     assert status["online"] is True and status["last_contact_at"]
     assert status["quarantined"] == 1 and status["attlog_stamp"] == "10000"
-    assert status["commands"] == {"pending": 0, "sent": 0, "done": 1, "failed": 0}
+    assert status["commands"] == {"pending": 0, "sent": 0, "done": 1, "failed": 0, "cancelled": 0}
     assert status["last_rejected"][0]["reason"].startswith("TIME must be")
 
 

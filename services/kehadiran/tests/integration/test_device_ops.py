@@ -62,7 +62,7 @@ def test_who_may_see_a_device(client):
     assert mine.status_code == 200
     body = mine.json
     assert body["sn"] == SN and body["last_contact_at"] is None and body["online"] is False
-    assert body["records_today"] == 0 and body["commands"] == {"pending": 0, "sent": 0, "done": 0, "failed": 0}
+    assert body["records_today"] == 0 and body["commands"] == {"pending": 0, "sent": 0, "done": 0, "failed": 0, "cancelled": 0}
 
 
 def test_fleet_status_per_agency(client):

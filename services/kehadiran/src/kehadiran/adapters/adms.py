@@ -78,15 +78,19 @@ def decode_line(raw: bytes, charset: str | None = None) -> str:
         return raw.decode("gb18030", errors="replace")
 
 
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def iter_lines(body: bytes | str, charset: str | None = None) -> Iterator[tuple[int, str]]:
-    """(line number, text) for every non-blank line; LF or CRLF (or a lone CR) end a line."""
+    """(line number, text) for every non-blank line; LF or CRLF (or a lone CR) end a line. Control
+    characters other than TAB become U+FFFD (PostgreSQL keeps no NUL; no field needs them)."""
     if isinstance(body, str):
         chunks: Iterable[str] = re.split(r"\r\n|\n|\r", body)
     else:
         charset = known_charset(charset)
         chunks = (decode_line(c, charset) for c in re.split(rb"\r\n|\n|\r", body))
     for number, text in enumerate(chunks, start=1):
-        text = text.lstrip("\ufeff")
+        text = _UNSTORABLE.sub("\ufffd", text.lstrip("\ufeff"))
         if text.strip():
             yield number, text
 
@@ -98,14 +102,28 @@ def parse_time(text: str) -> datetime | None:
         return None
 
 
+# every number the protocol carries (states, counts, command ids and return codes) fits 32 bits; a
+# longer one is a malformed field, never a value that overflows a column further on
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
 def _int_or_none(text: str) -> tuple[bool, int | None]:
+    """(True, the number) for ASCII digits with an optional sign within 32 bits, (True, None) for
+    nothing, (False, None) for anything else."""
     text = text.strip()
     if text == "":
         return True, None
-    try:
-        return True, int(text)
-    except ValueError:
+    digits = text[1:] if text[:1] in "+-" else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
         return False, None
+    value = int(text)
+    return (True, value) if INT_MIN <= value <= INT_MAX else (False, None)
+
+
+def int_field(text: str | None) -> int | None:
+    """A count or code a device reported, or None when it is missing or malformed."""
+    ok, value = _int_or_none(text or "")
+    return value if ok else None
 
 
 # -- ATTLOG -----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.db import UtcDateTime
@@ -53,6 +53,18 @@ class Device(Base):
     attlog_stamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
     operlog_stamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_rejected: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # a serial belongs to the agency that registered it until that agency (or an operator)
+    # releases it; a released device is refused and gets no commands
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # the terminal's communication key (what it sends as pushcommkey), kept as its SHA-256
+    comm_key_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # source networks the device may call from (CIDRs); empty: any, unless binding is on
+    addresses: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # the address of the latest handshake that carried the right communication key
+    keyed_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    last_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    address_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class PunchRow(Base):
@@ -99,6 +111,8 @@ class DeviceCommand(Base):
     __tablename__ = "device_commands"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_sn: Mapped[str] = mapped_column(String(64))
+    # the agency that queued it: after a serial moves, the new owner sees none of the old one's
+    agency: Mapped[str | None] = mapped_column(String(64), nullable=True)
     command: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, done, failed
     created_by: Mapped[str] = mapped_column(String(64))
@@ -137,3 +151,18 @@ class DeviceOperLog(Base):
     __table_args__ = (
         UniqueConstraint("device_sn", "op", "admin", "op_time", "objects", name="uq_device_oplog"),
     )
+
+
+class DeviceAudit(Base):
+    """What happened to a serial's registration and where it called from: registered, updated,
+    released, a takeover refused, its address bound, changed or refused, a wrong communication key."""
+
+    __tablename__ = "device_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_sn: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(64))  # the agency the entry concerns (who may read it)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))  # a token's subject, or "device" for the terminal
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    __table_args__ = (Index("ix_device_audit_sn", "device_sn", "id"),)

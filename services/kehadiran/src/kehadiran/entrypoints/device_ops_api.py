@@ -20,6 +20,7 @@ from kehadiran.adapters.orm import Device, Employee
 from kehadiran.service_layer import devices as device_service
 from kinerja.auth import current_principal, require_auth
 from kinerja.events.envelope import NIP_PATTERN
+from kinerja.fields import Agency, Text, WindowDateTime
 
 blp = Blueprint("device_ops", __name__, url_prefix="/api/v1/devices",
                 description="ADMS device status and command queue")
@@ -29,14 +30,13 @@ MAX_DEVICE_NAME = 24  # what ZKTeco firmware keeps of a name
 
 
 class CommandIn(Schema):
-    command = fields.String(validate=validate.Length(min=1, max=device_service.MAX_COMMAND_LENGTH),
-                            metadata={"description": "a raw ADMS command (operators only)"})
+    command = Text(device_service.MAX_COMMAND_LENGTH, 1, metadata={"description": "a raw ADMS command (operators only)"})
     kind = fields.String(validate=validate.OneOf(KINDS),
                          metadata={"description": "reupload (start, end), user (pin, name), check, info"})
-    start = fields.DateTime(metadata={"description": "reupload: from (device local time if no offset)"})
-    end = fields.DateTime(metadata={"description": "reupload: until"})
+    start = WindowDateTime(metadata={"description": "reupload: from (device local time if no offset)"})
+    end = WindowDateTime(metadata={"description": "reupload: until"})
     pin = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{1,20}$"))
-    name = fields.String(validate=validate.Length(max=MAX_DEVICE_NAME))
+    name = Text(MAX_DEVICE_NAME)
     nip = fields.String(validate=validate.Regexp(NIP_PATTERN),
                         metadata={"description": "user: take PIN and name from the roster"})
 
@@ -59,7 +59,7 @@ class CommandOut(Schema):
     id = fields.Integer()
     device_sn = fields.String()
     command = fields.String()
-    status = fields.String(metadata={"description": "pending, sent, done or failed"})
+    status = fields.String(metadata={"description": "pending, sent, done, failed or cancelled"})
     created_by = fields.String()
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
@@ -73,6 +73,7 @@ class CommandCounts(Schema):
     sent = fields.Integer()
     done = fields.Integer()
     failed = fields.Integer()
+    cancelled = fields.Integer(metadata={"description": "pending or sent when the device was released"})
 
 
 class DeviceStatusOut(Schema):
@@ -99,12 +100,20 @@ class DeviceStatusOut(Schema):
     users_reported = fields.Integer()
     commands = fields.Nested(CommandCounts)
     last_rejected = fields.List(fields.Dict())
+    active = fields.Boolean(metadata={"description": "false: released; the protocol refuses it"})
+    released_at = fields.DateTime(allow_none=True)
+    comm_key_set = fields.Boolean()
+    addresses = fields.List(fields.String(), allow_none=True,
+                            metadata={"description": "networks the device may call from; null: any"})
+    last_address = fields.String(allow_none=True, metadata={"description": "where its latest request came from"})
+    address_changed_at = fields.DateTime(allow_none=True)
 
 
 class DeviceSummaryOut(DeviceStatusOut):
     class Meta:
         fields = ("sn", "agency", "name", "last_contact_at", "online", "records_today", "received_today",
-                  "quarantined", "firmware", "user_count", "fp_count", "log_count", "commands")
+                  "quarantined", "firmware", "user_count", "fp_count", "log_count", "commands", "active",
+                  "last_address", "address_changed_at")
 
 
 class CommandQuery(Schema):
@@ -157,7 +166,7 @@ def build_command(session, body: dict, device: Device, role: str) -> str:
 
 
 class FleetQuery(Schema):
-    agency = fields.String(metadata={"description": "operators: one agency only"})
+    agency = Agency(metadata={"description": "operators: one agency only"})
 
 
 @blp.route("/status")

@@ -16,8 +16,9 @@ deduplicates on device, PIN and device time).
 from __future__ import annotations
 
 import logging
+import os
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 
 from flask import Blueprint, Response, current_app, request
@@ -27,6 +28,8 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 from kehadiran.adapters import adms
 from kehadiran.adapters.orm import Device
 from kehadiran.service_layer import devices as device_service
+from kehadiran.service_layer import registry
+from kinerja.metrics import DEVICE_REFUSED
 from kehadiran.service_layer.attendance import PunchInput, record_punches
 
 log = logging.getLogger(__name__)
@@ -66,13 +69,49 @@ def _sn() -> str:
     return sn
 
 
-def _device(session: Session, sn: str) -> Device:
+def _address_binding() -> bool:
+    """``KEHADIRAN_DEVICE_ADDRESS_BINDING`` (``address_binding`` in settings): on, a device is
+    bound to the address of its first contact (off by default: terminals behind DHCP or NAT)."""
+    settings = _runtime().settings
+    raw = settings.extra.get("device_address_binding", os.environ.get("KEHADIRAN_DEVICE_ADDRESS_BINDING", ""))
+    return str(raw).strip().lower() in ("1", "on", "true", "yes")
+
+
+def _device(session: Session, sn: str, *, handshake: bool = False) -> Device:
+    """The registered, active device ``sn``, if this request may speak for it (its source
+    address, its communication key); 403 with the reason otherwise, audited for its owner."""
     device = session.get(Device, sn)
-    if device is None:
+    if device is None or not device.active:
         log.warning("adms: unknown device refused", extra={"sn": sn, "path": request.path,
                                                            "remote": request.remote_addr})
         raise Forbidden(f"device {sn} is not registered with this server")
+    refusal = registry.check_caller(session, device, request.remote_addr, binding=_address_binding(),
+                                    handshake=handshake, comm_key=request.args.get("pushcommkey"))
+    if refusal is not None:
+        _refuse(device, refusal)
     return device
+
+
+def _refuse(device: Device, refusal: registry.Refusal) -> None:
+    """Audit the refusal in its own transaction (the request's rolls back) and answer 403. One
+    entry per address and reason a minute at most: a misplaced terminal retries every few seconds."""
+    address = (request.remote_addr or "")[:45]
+    DEVICE_REFUSED.labels("kehadiran", refusal.action).inc()
+    log.warning("adms: device request refused", extra={"sn": device.sn, "remote": address, "reason": refusal.reason})
+    key = (device.sn, address, refusal.action)
+    now = _now()
+    if now - _LAST_REFUSAL_AUDIT.get(key, datetime.min.replace(tzinfo=timezone.utc)) >= REFUSAL_AUDIT_EVERY:
+        if len(_LAST_REFUSAL_AUDIT) > 10_000:
+            _LAST_REFUSAL_AUDIT.clear()
+        _LAST_REFUSAL_AUDIT[key] = now
+        with _runtime().session() as session, session.begin():
+            registry.audit(session, device.sn, device.agency, refusal.action, "device",
+                           {"address": address, "reason": refusal.reason}, now)
+    raise Forbidden(refusal.reason)
+
+
+REFUSAL_AUDIT_EVERY = timedelta(minutes=1)
+_LAST_REFUSAL_AUDIT: dict[tuple[str, str, str], datetime] = {}
 
 
 def _now() -> datetime:
@@ -85,7 +124,7 @@ def handshake():
     sn, now = _sn(), _now()
     runtime = _runtime()
     with runtime.session() as session, session.begin():
-        device = _device(session, sn)
+        device = _device(session, sn, handshake=True)
         device_service.touch(device, now)
         reply = adms.options_reply(sn, tz_offset_minutes=device.tz_offset_minutes,
                                    attlog_stamp=device.attlog_stamp, operlog_stamp=device.operlog_stamp)

@@ -62,7 +62,10 @@ class LeaveCancel(MethodView):
     def post(self, body):
         """Withdraw the excused days from start_date to end_date; the days are recomputed."""
         rt = _runtime()
-        with rt.session() as s, s.begin():
-            emp = employee_for(s, current_principal(), body["nip"], write=True)
-            return {"count": cancel_leave(s, rt.outbox, emp, body["start_date"], body["end_date"],
-                                          agency_tz=rt.settings.timezone)}
+        try:
+            with rt.session() as s, s.begin():
+                emp = employee_for(s, current_principal(), body["nip"], write=True)
+                return {"count": cancel_leave(s, rt.outbox, emp, body["start_date"], body["end_date"],
+                                              agency_tz=rt.settings.timezone)}
+        except ValueError as exc:
+            raise UnprocessableEntity(str(exc)) from None

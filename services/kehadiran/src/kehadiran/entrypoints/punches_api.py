@@ -83,11 +83,14 @@ class Punches(MethodView):
         with runtime.session() as session, session.begin():
             if principal.role == "device":
                 device = session.get(Device, principal.device_sn)
-                if device is None or device.agency != principal.agency:
+                if device is None or device.agency != principal.agency or not device.active:
                     raise Forbidden("device is not registered")
             else:
-                device = _phone_device(session, principal, now)
                 items = _inside_geofence(session, principal, items, rejected, settings.timezone)
+                if not items:
+                    # refused before anything is written: no phone device row for a batch kept nowhere
+                    raise unprocessable("no valid punch in the batch", rejected=rejected)
+                device = _phone_device(session, principal, now)
             items = [_to_input(item) for _, item in items]
             offset = timedelta(minutes=device.tz_offset_minutes)
             for it in items:

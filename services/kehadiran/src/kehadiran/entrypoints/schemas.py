@@ -4,16 +4,17 @@ from datetime import datetime, timezone
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
+from kinerja.fields import Agency, Text, WindowAwareDateTime
 
-# the instants a punch may carry
+# the instants a punch may carry (kinerja.fields' window; the date as written is checked too)
 TIME_WINDOW = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
 
 
 class PunchItem(Schema):
     pin = fields.String(validate=validate.Regexp(r"^\d{1,20}$", error="PIN must be 1-20 digits"))
     nip = fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
-    time = fields.AwareDateTime(
-        load_default=None, validate=validate.Range(min=TIME_WINDOW[0], max=TIME_WINDOW[1]),
+    time = WindowAwareDateTime(
+        load_default=None,
         metadata={"description": "RFC 3339 with offset. A device sends it. A phone's punch is the moment it "
                                  "arrives: a time sent is kept beside it if within a few minutes "
                                  "(KEHADIRAN_PHONE_SKEW_S), and refused beyond that"})
@@ -45,10 +46,20 @@ class IngestResultSchema(Schema):
 
 class DeviceIn(Schema):
     sn = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{3,64}$"))
-    agency = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    agency = Agency(required=True)
     tz = fields.Float(load_default=7, validate=validate.Range(-12, 14),
                       metadata={"description": "hours from UTC (WIB 7, WITA 8, WIT 9)"})
-    name = fields.String(load_default="")
+    name = Text(200, load_default="")
+    comm_key = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Regexp(r"^[A-Za-z0-9]{0,128}$", error="1-128 letters or digits"),
+                             load_only=True,
+                             metadata={"description": "the communication key the terminal sends as pushcommkey in "
+                                                      "its handshake; the handshake must then carry it and the "
+                                                      "device's other requests come from the handshake's address. "
+                                                      "Empty removes it; never shown again"})
+    addresses = fields.List(Text(64, 1), load_default=None, allow_none=True, validate=validate.Length(max=16),
+                            metadata={"description": "IP addresses or networks (CIDR) the device may call from; "
+                                                     "empty: any (unless address binding is on)"})
 
 
 class DeviceOut(Schema):
@@ -58,3 +69,20 @@ class DeviceOut(Schema):
     name = fields.String()
     registered_at = fields.DateTime()
     last_contact_at = fields.DateTime(allow_none=True)
+    active = fields.Boolean(metadata={"description": "false: released; the protocol refuses it"})
+    released_at = fields.DateTime(allow_none=True)
+    comm_key_set = fields.Function(lambda d: bool(d.comm_key_sha256))
+    addresses = fields.List(fields.String(), allow_none=True)
+    last_address = fields.String(allow_none=True)
+    address_changed_at = fields.DateTime(allow_none=True)
+
+
+class DeviceAuditOut(Schema):
+    id = fields.Integer()
+    device_sn = fields.String()
+    agency = fields.String()
+    action = fields.String(metadata={"description": "registered, updated, released, takeover_refused, address_bound, "
+                                                    "address_changed, address_refused, comm_key_refused"})
+    actor = fields.String()
+    detail = fields.Dict(allow_none=True)
+    at = fields.DateTime()

@@ -2,8 +2,9 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
+from kinerja.fields import MONTH_PATTERN, Agency, NoControlCharacters, Text, WindowDate, Year
 
-PERIOD = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+PERIOD = MONTH_PATTERN
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
@@ -18,9 +19,10 @@ def week_field(**kw):
 
 
 class UnitScheduleIn(Schema):
-    agency = fields.String(load_default=None)
+    agency = Agency(load_default=None)
     days = week_field(required=True)
-    recompute_from = fields.Date(load_default=None, metadata={"description": "recompute days from this date"})
+    recompute_from = WindowDate(load_default=None, metadata={
+        "description": "recompute the unit's days from this date (at most a year back) to today"})
 
 
 class UnitScheduleOut(Schema):
@@ -30,10 +32,10 @@ class UnitScheduleOut(Schema):
 
 
 class RamadanIn(Schema):
-    agency = fields.String(load_default=None)
-    unit = fields.String(load_default=None, allow_none=True, metadata={"description": "null: every unit"})
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    agency = Agency(load_default=None)
+    unit = Text(200, 1, load_default=None, allow_none=True, metadata={"description": "null: every unit"})
+    start_date = WindowDate(required=True)
+    end_date = WindowDate(required=True, metadata={"description": "at most a year after start_date"})
     days = week_field(required=True)
 
 
@@ -53,9 +55,10 @@ class HolidayOut(Schema):
 
 
 class HolidayLoadIn(Schema):
-    agency = fields.String(load_default=None)
-    csv = fields.String(required=True, validate=validate.Length(min=1, max=200_000),
-                        metadata={"description": "lines date,name[,kind] with kind libur or cuti_bersama"})
+    agency = Agency(load_default=None)
+    csv = fields.String(required=True, validate=[validate.Length(min=1, max=200_000), NoControlCharacters(True)],
+                        metadata={"description": "lines date,name[,kind] with kind libur or cuti_bersama; "
+                                                 "at most 1,000 lines"})
 
 
 class HolidayLoadOut(Schema):
@@ -64,16 +67,16 @@ class HolidayLoadOut(Schema):
 
 
 class HolidayQuery(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-    agency = fields.String(load_default=None)
+    year = Year(required=True)
+    agency = Agency(load_default=None)
 
 
 class ShiftItem(Schema):
     nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
-    date = fields.Date(required=True)
+    date = WindowDate(required=True)
     start = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(HHMM, error="HH:MM"))
     end = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(HHMM, error="HH:MM"))
-    name = fields.String(load_default="", validate=validate.Length(max=50))
+    name = Text(50, load_default="")
 
     @validates_schema
     def both_or_neither(self, data, **_):
@@ -91,16 +94,16 @@ class CountOut(Schema):
 
 class LeaveIn(Schema):
     nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    start_date = WindowDate(required=True)
+    end_date = WindowDate(required=True, metadata={"description": "at most a year after start_date"})
     kind = fields.String(required=True, validate=validate.OneOf(["cuti", "sakit", "dinas_luar"]))
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = Text(500, load_default="", multi_line=True)
 
 
 class LeaveCancelIn(Schema):
     nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    start_date = WindowDate(required=True)
+    end_date = WindowDate(required=True, metadata={"description": "at most a year after start_date"})
 
 
 class LeaveOut(Schema):
@@ -117,7 +120,7 @@ class LeaveQuery(Schema):
 
 
 class LocationIn(Schema):
-    agency = fields.String(load_default=None)
+    agency = Agency(load_default=None)
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
     radius_m = fields.Float(required=True, validate=validate.Range(10, 50_000))
@@ -153,9 +156,9 @@ class DayOut(Schema):
 
 
 class CloseIn(Schema):
-    agency = fields.String(load_default=None)
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    agency = Agency(load_default=None)
+    start_date = WindowDate(required=True)
+    end_date = WindowDate(required=True, metadata={"description": "at most 93 days after start_date"})
 
 
 class SkippedOut(Schema):
@@ -188,6 +191,6 @@ class CloseOut(Schema):
 
 class RecapQuery(Schema):
     period = fields.String(required=True, validate=validate.Regexp(PERIOD, error="period must be YYYY-MM"))
-    unit = fields.String(load_default=None)
-    agency = fields.String(load_default=None)
+    unit = Text(200, 1, load_default=None)
+    agency = Agency(load_default=None)
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))

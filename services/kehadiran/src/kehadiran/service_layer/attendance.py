@@ -481,19 +481,19 @@ def _lock_days(session: Session, keys: list[tuple[str, date]]) -> None:
         session.execute(_LOCK_KEYS, {"keys": [_lock_key(nip, day) for nip, day in keys]}).all()
 
 
-CLOSE_CHUNK = 100  # ASN whose days one round of ``close_days`` recomputes together
+CLOSE_CHUNK = 100  # ASN whose days one round of ``recompute_days`` recomputes together
 
 
-def close_days(session: Session, outbox: Outbox, agency: str, start: date, end: date, *, agency_tz: str,
-               now: datetime | None = None) -> int:
-    """Finalise every active ASN's workdays from ``start`` to ``end``: a day nobody punched on
-    becomes TK. Returns how many day records were published. The days of a chunk of ASN are
-    recomputed together (their facts read in a few statements, as for a batch of punches)."""
+def recompute_days(session: Session, outbox: Outbox, employees: Iterable[Employee], days: Iterable[date], *,
+                   agency_tz: str, now: datetime | None = None) -> int:
+    """``recompute_day`` for every (ASN, day) pair; the days of a chunk of ASN are recomputed
+    together (their facts read in a few statements a week of days, as for a batch of punches).
+    Returns the day records published."""
     now = now or utcnow()
     tz = ZoneInfo(agency_tz)
     contexts = _Contexts(session)
-    employees = employees_of(session, agency)
-    days = list(daterange(start, end))
+    employees = sorted(employees, key=lambda e: e.nip)
+    days = sorted(set(days))
     published = 0
     for i in range(0, len(employees), CLOSE_CHUNK):
         chunk = {e.nip: e for e in employees[i:i + CLOSE_CHUNK]}
@@ -503,6 +503,14 @@ def close_days(session: Session, outbox: Outbox, agency: str, start: date, end: 
         published += sum(1 for e in buffer.events if e.type == DAY_SUMMARIZED)
         buffer.write(session)
     return published
+
+
+def close_days(session: Session, outbox: Outbox, agency: str, start: date, end: date, *, agency_tz: str,
+               now: datetime | None = None) -> int:
+    """Finalise every active ASN's workdays from ``start`` to ``end``: a day nobody punched on
+    becomes TK. Returns how many day records were published."""
+    return recompute_days(session, outbox, employees_of(session, agency), daterange(start, end),
+                          agency_tz=agency_tz, now=now)
 
 
 def close_due_days(session: Session, outbox: Outbox, *, agency_tz: str, now: datetime | None = None) -> int:
@@ -600,11 +608,10 @@ def release_quarantine(session: Session, outbox: Outbox, emp: Employee, *, agenc
     return len(rows)
 
 
-def register_device(session: Session, *, sn: str, agency: str, tz_offset_minutes: int, name: str = "") -> Device:
-    device = session.get(Device, sn)
-    if device is None:
-        device = Device(sn=sn, agency=agency, tz_offset_minutes=tz_offset_minutes, name=name, registered_at=utcnow())
-        session.add(device)
-    else:
-        device.agency, device.tz_offset_minutes, device.name = agency, tz_offset_minutes, name or device.name
-    return device
+def register_device(session: Session, *, sn: str, agency: str, tz_offset_minutes: int, name: str = "",
+                    actor: str = "kinerja") -> Device:
+    """Register ``sn`` for ``agency`` (see ``registry.register``: another agency's serial is refused)."""
+    from kehadiran.service_layer import registry
+
+    return registry.register(session, sn=sn, agency=agency, tz_offset_minutes=tz_offset_minutes, name=name,
+                             actor=actor)

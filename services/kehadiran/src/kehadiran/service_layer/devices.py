@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kehadiran.adapters.adms import BadLine, CommandResult, DeviceInfo, OperRecord, parse_time, user_of
+from kehadiran.adapters.adms import BadLine, CommandResult, DeviceInfo, OperRecord, int_field, parse_time, user_of
 from kehadiran.adapters.orm import Device, DeviceCommand, DeviceOperLog, DeviceUser, PunchRow
 
 MAX_COMMANDS_PER_POLL = 20
@@ -63,8 +63,9 @@ def store_options(device: Device, options: dict[str, str], now: datetime) -> Non
     if firmware:
         device.firmware = firmware[:100]
     for key, attr in (("UserCount", "user_count"), ("FPCount", "fp_count"), ("TransactionCount", "log_count")):
-        if options.get(key, "").strip().isdigit():
-            setattr(device, attr, int(options[key]))
+        value = int_field(options.get(key))
+        if value is not None and value >= 0:
+            setattr(device, attr, value)
 
 
 def note_stamp(device: Device, table: str, stamp: str | None) -> None:
@@ -134,8 +135,10 @@ def validate_command(command: str) -> str:
 
 def enqueue_command(session: Session, device: Device, command: str, *, created_by: str,
                     now: datetime | None = None) -> DeviceCommand:
-    row = DeviceCommand(device_sn=device.sn, command=validate_command(command), status="pending",
-                        created_by=created_by[:64], created_at=now or utcnow())
+    if not device.active:
+        raise ValueError(f"device {device.sn} is released: it gets no commands")
+    row = DeviceCommand(device_sn=device.sn, agency=device.agency, command=validate_command(command),
+                        status="pending", created_by=created_by[:64], created_at=now or utcnow())
     session.add(row)
     session.flush()
     return row
@@ -145,7 +148,10 @@ def take_pending(session: Session, device: Device, now: datetime,
                  limit: int = MAX_COMMANDS_PER_POLL) -> list[DeviceCommand]:
     """Commands for getrequest, oldest first, marked sent. A command whose reply was lost stays
     ``sent``; the operator sees no result and can queue it again."""
-    query = (select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.status == "pending")
+    if not device.active:
+        return []
+    query = (select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.agency == device.agency,
+                                         DeviceCommand.status == "pending")
              .order_by(DeviceCommand.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)  # two polls at once never get the same command
@@ -163,7 +169,7 @@ def store_results(session: Session, device: Device, results: Iterable[CommandRes
     stored, unknown = 0, []
     for res in results:
         row = session.get(DeviceCommand, res.id)
-        if row is None or row.device_sn != device.sn:
+        if row is None or row.device_sn != device.sn or row.agency != device.agency:
             unknown.append(res.id)
             continue
         row.status = "done" if res.return_code >= 0 else "failed"
@@ -176,7 +182,8 @@ def store_results(session: Session, device: Device, results: Iterable[CommandRes
 
 def list_commands(session: Session, device: Device, limit: int = 100) -> list[DeviceCommand]:
     return list(session.execute(
-        select(DeviceCommand).where(DeviceCommand.device_sn == device.sn).order_by(DeviceCommand.id.desc()).limit(limit)
+        select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.agency == device.agency)
+        .order_by(DeviceCommand.id.desc()).limit(limit)
     ).scalars().all())
 
 
@@ -190,17 +197,21 @@ def device_status(session: Session, device: Device, *, agency_tz: str, now: date
     end = start + timedelta(days=1)
     records_today = session.execute(
         select(func.count()).select_from(PunchRow)
-        .where(PunchRow.device_sn == device.sn, PunchRow.time >= start, PunchRow.time < end)
+        .where(PunchRow.device_sn == device.sn, PunchRow.agency == device.agency, PunchRow.time >= start,
+               PunchRow.time < end)
     ).scalar_one()
     received_today = session.execute(
         select(func.count()).select_from(PunchRow)
-        .where(PunchRow.device_sn == device.sn, PunchRow.received_at >= start, PunchRow.received_at < end)
+        .where(PunchRow.device_sn == device.sn, PunchRow.agency == device.agency, PunchRow.received_at >= start,
+               PunchRow.received_at < end)
     ).scalar_one()
     quarantined = session.execute(
-        select(func.count()).select_from(PunchRow).where(PunchRow.device_sn == device.sn, PunchRow.nip.is_(None))
+        select(func.count()).select_from(PunchRow).where(PunchRow.device_sn == device.sn,
+                                                         PunchRow.agency == device.agency, PunchRow.nip.is_(None))
     ).scalar_one()
     by_status = dict(session.execute(
-        select(DeviceCommand.status, func.count()).where(DeviceCommand.device_sn == device.sn)
+        select(DeviceCommand.status, func.count()).where(DeviceCommand.device_sn == device.sn,
+                                                         DeviceCommand.agency == device.agency)
         .group_by(DeviceCommand.status)
     ).all())
     users = session.execute(
@@ -217,6 +228,9 @@ def device_status(session: Session, device: Device, *, agency_tz: str, now: date
         "log_count": device.log_count, "info": device.info, "options": device.options,
         "options_at": device.options_at, "attlog_stamp": device.attlog_stamp,
         "operlog_stamp": device.operlog_stamp, "users_reported": users,
-        "commands": {s: by_status.get(s, 0) for s in ("pending", "sent", "done", "failed")},
+        "commands": {s: by_status.get(s, 0) for s in ("pending", "sent", "done", "failed", "cancelled")},
         "last_rejected": device.last_rejected or [],
+        "active": device.active, "released_at": device.released_at,
+        "comm_key_set": bool(device.comm_key_sha256), "addresses": device.addresses,
+        "last_address": device.last_address, "address_changed_at": device.address_changed_at,
     }

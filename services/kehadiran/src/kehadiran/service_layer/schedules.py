@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kehadiran.adapters.calendar_orm import Holiday, Leave, RamadanSchedule, Shift, Tracking, UnitSchedule
 from kehadiran.adapters.orm import Employee
 from kehadiran.domain.schedule import DEFAULT_WEEK, DayHours, ScheduleContext, WeekSchedule
+from kinerja.fields import WINDOW, in_window
 
 LEAVE_KINDS = ("cuti", "sakit", "dinas_luar")
 HOLIDAY_KINDS = ("libur", "cuti_bersama")
@@ -97,6 +98,11 @@ def daterange(start: date, end: date):
         d += timedelta(days=1)
 
 
+# a year's holidays and collective leave are a few dozen lines; each line's day is recomputed
+# for every ASN of the agency in the request
+MAX_HOLIDAY_LINES = 1000
+
+
 def parse_holiday_csv(text: str) -> tuple[list[dict], list[tuple[int, str]]]:
     """``date,name,kind`` (kind libur or cuti_bersama, default libur); header optional."""
     rows, errors = [], []
@@ -109,10 +115,18 @@ def parse_holiday_csv(text: str) -> tuple[list[dict], list[tuple[int, str]]]:
         if len(fields) < 2:
             errors.append((line_no, "expected date,name[,kind]"))
             continue
+        if len(rows) + len(errors) >= MAX_HOLIDAY_LINES:
+            errors.append((line_no, f"at most {MAX_HOLIDAY_LINES} lines in one load: load the rest separately"))
+            break
         try:
-            day = date.fromisoformat(fields[0].strip())
+            day = date.fromisoformat(fields[0].strip()[:10]) if len(fields[0].strip()) == 10 else None
         except ValueError:
-            errors.append((line_no, f"date: {fields[0].strip()!r} is not YYYY-MM-DD"))
+            day = None
+        if day is None:
+            errors.append((line_no, f"date: {fields[0].strip()[:40]!r} is not YYYY-MM-DD"))
+            continue
+        if not in_window(day):
+            errors.append((line_no, f"date: {day} is not {WINDOW}"))
             continue
         name = fields[1].strip()
         kind = (fields[2].strip() if len(fields) > 2 and fields[2].strip() else "libur").lower()

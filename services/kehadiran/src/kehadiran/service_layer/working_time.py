@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.calendar_orm import Holiday, Leave, RamadanSchedule, Shift, UnitLocation, UnitSchedule
-from kehadiran.adapters.orm import DaySummaryRow, Employee
-from kehadiran.service_layer.attendance import recompute_day
+from kehadiran.adapters.orm import Employee
+from kehadiran.service_layer.attendance import recompute_days
 from kehadiran.service_layer.schedules import daterange, employees_of, parse_hhmm, parse_holiday_csv, utcnow
 from kinerja.messaging.outbox import Outbox
 
@@ -20,20 +20,30 @@ def _today(agency_tz: str) -> date:
     return datetime.now(ZoneInfo(agency_tz)).date()
 
 
+# the longest span one request may change (leave, its cancellation, a Ramadan schedule, a unit
+# schedule recomputed from a past date): each day of it is recomputed for every ASN it concerns
+# in the request's transaction
+MAX_SPAN_DAYS = 366
+
+
+def check_span(start: date, end: date, what: str) -> None:
+    """ValueError (a 422 at the API) unless ``start`` .. ``end`` runs forwards over at most
+    ``MAX_SPAN_DAYS`` days."""
+    if end < start:
+        raise ValueError("end_date is before start_date")
+    if (end - start).days >= MAX_SPAN_DAYS:
+        raise ValueError(f"{what} spans at most {MAX_SPAN_DAYS} days")
+
+
 def recompute_many(session: Session, outbox: Outbox, nips: Iterable[str], days: Iterable[date], *,
                    agency_tz: str) -> int:
     """Recompute the given days (up to today) of the given ASN; returns versions published."""
     today = _today(agency_tz)
     days = sorted(d for d in set(days) if d <= today)
-    published = 0
-    for nip in sorted(set(nips)):
-        for day in days:
-            before = session.get(DaySummaryRow, (nip, day))
-            v = before.version if before else 0
-            row = recompute_day(session, outbox, nip, day, agency_tz=agency_tz)
-            if row is not None and row.version != v:
-                published += 1
-    return published
+    wanted = sorted(set(nips))
+    employees = [emp for i in range(0, len(wanted), 500)
+                 for emp in session.execute(select(Employee).where(Employee.nip.in_(wanted[i:i + 500]))).scalars()]
+    return recompute_days(session, outbox, employees, days, agency_tz=agency_tz)
 
 
 def hours_payload(days: dict[str, dict | None]) -> dict[str, list[str]]:
@@ -60,15 +70,18 @@ def set_unit_schedule(session: Session, outbox: Outbox, agency: str, unit: str, 
         row.hours, row.updated_at = hours, utcnow()
     session.flush()
     if recompute_from:
+        today = _today(agency_tz)
+        if recompute_from > today:
+            raise ValueError("recompute_from is in the future")
+        check_span(recompute_from, today, "recompute_from (to today)")
         nips = [e.nip for e in employees_of(session, agency, unit)]
-        recompute_many(session, outbox, nips, daterange(recompute_from, _today(agency_tz)), agency_tz=agency_tz)
+        recompute_many(session, outbox, nips, daterange(recompute_from, today), agency_tz=agency_tz)
     return row
 
 
 def add_ramadan(session: Session, outbox: Outbox, agency: str, unit: str | None, start: date, end: date,
                 days: dict, *, agency_tz: str) -> RamadanSchedule:
-    if end < start:
-        raise ValueError("end_date is before start_date")
+    check_span(start, end, "a Ramadan schedule")
     row = RamadanSchedule(agency=agency, unit=unit, start_date=start, end_date=end, hours=hours_payload(days))
     session.add(row)
     session.flush()
@@ -113,10 +126,7 @@ def assign_shifts(session: Session, outbox: Outbox, items: list[dict], *, agency
 
 def set_leave(session: Session, outbox: Outbox, emp: Employee, start: date, end: date, kind: str, note: str,
               entered_by: str, *, agency_tz: str) -> list[Leave]:
-    if end < start:
-        raise ValueError("end_date is before start_date")
-    if (end - start).days > 366:
-        raise ValueError("a leave record spans at most a year")
+    check_span(start, end, "a leave record")
     rows = []
     for day in daterange(start, end):
         row = session.get(Leave, (emp.nip, day))
@@ -132,6 +142,7 @@ def set_leave(session: Session, outbox: Outbox, emp: Employee, start: date, end:
 
 
 def cancel_leave(session: Session, outbox: Outbox, emp: Employee, start: date, end: date, *, agency_tz: str) -> int:
+    check_span(start, end, "a cancellation")
     rows = session.execute(select(Leave).where(Leave.nip == emp.nip, Leave.day >= start, Leave.day <= end)).scalars().all()
     for r in rows:
         session.delete(r)
