@@ -70,7 +70,7 @@ def test_a_new_version_scores_the_months_from_its_start_and_recomputes_them(api,
     assert values(p, PEG1, "2026-11") == (D("98.33"), D("96.00"), D("97.40"), "Sangat Baik")
     october, q4, foreign = p.score(PEG1, "2026-10").updated_at, p.score(PEG1, "2026-Q4"), p.score(FOREIGN_PEG, "2026-11")
     r = api("PUT", "/api/v1/policy", body={
-        "effective_from": "2026-11", "weight_hasil_kerja": "1", "weight_perilaku": "1", "above_from": "99",
+        "effective_from": "2026-11", "weight_hasil_kerja": "0.5", "weight_perilaku": "0.5", "above_from": "99",
         "meets_from": "75", "innovation_points": "3", "innovation_cap": "4", "timeliness_penalty_per_day": "5"})
     assert r.status_code == 200, r.json
     assert [(v["version"], v["effective_from"], v["innovation_points"]) for v in r.json["versions"]] == [
@@ -119,6 +119,11 @@ def test_a_new_version_scores_the_months_from_its_start_and_recomputes_them(api,
     {"effective_from": "2026-11", "timeliness_penalty_per_day": "abc"},
     {"effective_from": "2026-11", "distribution_curve": {"Luar Biasa": {"max": {"Baik": "0.5"}}}},
     {"effective_from": "2026-11", "distribution_curve": {"Baik": {"max": {"Baik": "1.5"}}}},
+    # issue 15 item 5: the probe's weight, weights past 1 or not adding up to 1
+    {"effective_from": "2026-11", "weight_perilaku": "1e999999"},
+    {"effective_from": "2026-11", "weight_hasil_kerja": "1", "weight_perilaku": "1"},
+    {"effective_from": "2026-11", "weight_hasil_kerja": "0.7", "weight_perilaku": "0.4"},
+    {"effective_from": "2026-11", "meets_from": "1e-999999"},
 ])
 def test_a_bad_policy_is_400_and_changes_nothing(api, body):
     before = api.p.scores()

@@ -26,9 +26,9 @@ def version(pid, start, n, **values):
 
 
 def test_the_version_in_force_is_the_latest_started_by_the_day():
-    v1 = version("a", date(2026, 3, 1), 1, weight_hasil_kerja="0.5")
-    v2 = version("b", date(2026, 7, 1), 2, weight_hasil_kerja="0.7")
-    v3 = version("c", date(2026, 3, 1), 3, weight_hasil_kerja="0.8")  # replaces v1 from March
+    v1 = version("a", date(2026, 3, 1), 1, weight_hasil_kerja="0.5", weight_perilaku="0.5")
+    v2 = version("b", date(2026, 7, 1), 2, weight_hasil_kerja="0.7", weight_perilaku="0.3")
+    v3 = version("c", date(2026, 3, 1), 3, weight_hasil_kerja="0.8", weight_perilaku="0.2")  # replaces v1 from March
     versions = [v2, v3, v1]
     assert policy_in_force(versions, date(2026, 2, 1)) is DEFAULT_POLICY
     assert policy_in_force(versions, date(2026, 3, 1)).weight_hasil_kerja == D("0.8")
@@ -49,6 +49,9 @@ def test_missing_numbers_keep_the_design_defaults_and_values_round_trip():
     {"weight_hasil_kerja": "0"}, {"weight_perilaku": "-1"}, {"above_from": "101"}, {"meets_from": "95"},
     {"innovation_points": "-5"}, {"timeliness_penalty_per_day": "NaN"}, {"innovation_cap": "x"},
     {"distribution_curve": {"Baik": {"max": {"Hebat": "0.5"}}}}, {"distribution_curve": {"Baik": {"max": {"Baik": "2"}}}},
+    # issue 15: a weight past 1, or weights that do not add up to 1, or a number with no end of digits
+    {"weight_hasil_kerja": "1e999999"}, {"weight_hasil_kerja": "1", "weight_perilaku": "1"},
+    {"weight_hasil_kerja": "0.7"}, {"above_from": "1e-999999"}, {"innovation_cap": "1e999999"},
 ])
 def test_nonsense_is_refused(values):
     with pytest.raises(BadPolicy):

@@ -1,11 +1,12 @@
 """Request and response schemas of the HTTP API (they also make its OpenAPI document)."""
 from marshmallow import Schema, fields, validate
 
+from kinerja.fields import Id
+
 
 class InboxQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    before_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
-                               metadata={"description": "the next page: ids below this one"})
+    before_id = Id(load_default=None, allow_none=True, metadata={"description": "the next page: ids below this one"})
     unread = fields.Boolean(load_default=False, metadata={"description": "only unread notifications"})
 
 

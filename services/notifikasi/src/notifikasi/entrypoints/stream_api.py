@@ -6,7 +6,8 @@ Each message has ``id:`` (the inbox row id), ``event:`` (the kind, e.g. ``score.
 the ``Last-Event-ID`` header (EventSource sends it on reconnect) or ``?last_event_id=``: it is sent
 every inbox row with a greater id, then the live ones. Without it the stream starts at "now"; a
 page that has just listed the inbox passes the newest id it saw to miss nothing in between.
-EventSource cannot set headers, so the token may come as ``?access_token=`` (see kinerja.auth).
+EventSource cannot set headers, so the token may come as ``?access_token=``: this route alone
+accepts that (``kinerja_query_token``, see kinerja.auth); access logs redact it.
 
 How the rows get here, and why this way
 ---------------------------------------
@@ -80,6 +81,7 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from kinerja.auth import Principal, current_principal, require_auth
+from kinerja.fields import MAX_ID
 from notifikasi.adapters import inbox
 from notifikasi.service_layer.fanout import CLOSED, Subscription, render_frame
 
@@ -98,29 +100,31 @@ def own_identity() -> Principal:
 
 
 def last_event_id() -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    if raw in (None, ""):
+    raw = (request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or "").strip()
+    if raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest("Last-Event-ID must be a notification id (an integer)") from None
-    if value < 0:
-        raise BadRequest("Last-Event-ID must not be negative")
-    return value
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
+        raise BadRequest(f"Last-Event-ID must be a notification id, a whole number from 0 to {MAX_ID}")
+    return int(raw)
 
 
 @blp.route("/stream")
 class Stream(MethodView):
+    # EventSource cannot set headers: this route alone takes the token as ?access_token=
+    kinerja_query_token = True
+
     @require_auth(*READER_ROLES)
     @blp.doc(
         security=[{"bearer": []}],
         parameters=[
-            {"in": "header", "name": "Last-Event-ID", "schema": {"type": "integer"}, "required": False,
+            {"in": "header", "name": "Last-Event-ID", "required": False,
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
              "description": "resume: every notification with a greater id is sent first"},
-            {"in": "query", "name": "last_event_id", "schema": {"type": "integer"}, "required": False,
+            {"in": "query", "name": "last_event_id", "required": False,
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
              "description": "the same as Last-Event-ID, for a first connection"},
-            {"in": "query", "name": "access_token", "schema": {"type": "string"}, "required": False,
+            {"in": "query", "name": "access_token", "schema": {"type": "string", "maxLength": 8192},
+             "required": False,
              "description": "the bearer token, for EventSource which cannot set headers"},
         ],
         responses={"200": {"description": "text/event-stream: id, event (the kind) and data (JSON) per notification",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from kinerja.auth import Principal, current_principal, require_auth
+from kinerja.fields import Agency, Text
 from notifikasi.adapters.orm import Webhook, WebhookDelivery
 from notifikasi.service_layer.notifications import RULES
 from notifikasi.service_layer.webhooks import aware, enable_webhook, register_webhook
@@ -20,12 +21,12 @@ blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description
 class WebhookIn(Schema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                      validate=validate.Length(max=2000))
-    secret = fields.String(load_default=None, validate=validate.Length(min=16, max=200),
-                           metadata={"description": "generated when absent; shown only in this answer"})
+    secret = Text(200, 16, load_default=None,
+                  metadata={"description": "generated when absent; shown only in this answer"})
     event_types = fields.List(fields.String(validate=validate.OneOf(sorted(RULES))), load_default=list,
+                              validate=validate.Length(max=len(RULES)),
                               metadata={"description": "empty: every type notifikasi handles"})
-    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
-                           metadata={"description": "operators only; an admin registers for their own agency"})
+    agency = Agency(load_default=None, metadata={"description": "operators only; an admin registers for their own agency"})
 
 
 class WebhookOut(Schema):

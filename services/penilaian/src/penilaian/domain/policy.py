@@ -14,6 +14,11 @@ NUMBERS = ("weight_hasil_kerja", "weight_perilaku", "above_from", "meets_from", 
            "innovation_cap", "timeliness_penalty_per_day")
 
 
+# a policy's numbers: weights within (0, 1] adding up to 1, thresholds and points within 0-100,
+# at most this many digits after the point
+MAX_PLACES = 6
+
+
 class BadPolicy(ValueError):
     pass
 
@@ -51,8 +56,14 @@ def make_policy(values: Mapping[str, Any]) -> Policy:
         raise BadPolicy(f"not a number: {exc}") from None
     if any(not v.is_finite() for v in nums.values()):
         raise BadPolicy("numbers must be finite")
-    if nums["weight_hasil_kerja"] <= 0 or nums["weight_perilaku"] <= 0:
-        raise BadPolicy("weights must be positive")
+    if any(-v.as_tuple().exponent > MAX_PLACES for v in nums.values()):
+        raise BadPolicy(f"numbers have at most {MAX_PLACES} digits after the decimal point")
+    for k in ("weight_hasil_kerja", "weight_perilaku"):
+        if not Decimal(0) < nums[k] <= Decimal(1):
+            raise BadPolicy(f"{k} must be above 0 and at most 1")
+    if nums["weight_hasil_kerja"] + nums["weight_perilaku"] != Decimal(1):
+        # the total is hasil kerja and perilaku weighed against each other (DESIGN: 60 % and 40 %)
+        raise BadPolicy("weight_hasil_kerja and weight_perilaku must add up to 1 (e.g. 0.6 and 0.4)")
     if not Decimal(0) <= nums["meets_from"] <= nums["above_from"] <= Decimal(100):
         raise BadPolicy("0 ≤ meets_from ≤ above_from ≤ 100")
     for k in ("innovation_points", "innovation_cap", "timeliness_penalty_per_day"):

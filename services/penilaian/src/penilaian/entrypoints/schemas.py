@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.penilaian import PREDIKATS
-from kinerja.fields import Instant
+from kinerja.fields import MONTH_PATTERN as _MONTH, Agency, BoundedDecimal, Instant, Text, WindowDate, Year
 from penilaian.domain.scoring import BERAKHLAK_VALUES, LEVELS
 
 
@@ -12,7 +12,8 @@ def IsoDate(**kw) -> fields.String:  # noqa: N802 - reads like a field class
     return fields.String(metadata={"format": "date"}, **kw)
 
 
-PERIOD_PATTERN = r"^(19|20)\d{2}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+# a month, a quarter or a year within the window (kinerja.fields)
+PERIOD_PATTERN = r"^(20\d{2}|2100)(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 
 
 class PeriodArgs(Schema):
@@ -167,7 +168,7 @@ class RatingsOut(Schema):
 
 
 class DistributionArgs(PeriodArgs):
-    agency = fields.String(metadata={"description": "operators only; an admin always gets their own agency"})
+    agency = Agency(metadata={"description": "operators only; an admin always gets their own agency"})
 
 
 class UnitDistributionOut(Schema):
@@ -185,14 +186,14 @@ class DistributionOut(Schema):
 
 
 class TrainingIn(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    title = Text(300, 1, required=True)
     jp = fields.Integer(required=True, validate=validate.Range(1, 500), metadata={"description": "jam pelajaran"})
-    date = fields.Date(required=True)
-    provider = fields.String(load_default="", validate=validate.Length(max=200))
+    date = WindowDate(required=True)
+    provider = Text(200, load_default="")
 
 
 class YearArgs(Schema):
-    year = fields.Integer(validate=validate.Range(2000, 2100), metadata={"description": "default: this year"})
+    year = Year(metadata={"description": "default: this year"})
 
 
 class TrainingRecordOut(Schema):
@@ -220,11 +221,11 @@ class TrainingOut(Schema):
 
 
 class DialogIn(Schema):
-    date = fields.Date(required=True, metadata={"description": "the day the dialogue was held"})
-    notes = fields.String(required=True, validate=validate.Length(min=1, max=4000))
-    follow_up = fields.String(required=True, validate=validate.Length(min=1, max=4000),
-                              metadata={"description": "the follow-up both agreed"})
+    date = WindowDate(required=True, metadata={"description": "the day the dialogue was held"})
+    notes = Text(4000, 1, required=True, multi_line=True)
+    follow_up = Text(4000, 1, required=True, multi_line=True, metadata={"description": "the follow-up both agreed"})
     values = fields.List(fields.String(validate=validate.OneOf(BERAKHLAK_VALUES)), load_default=list,
+                         validate=validate.Length(max=len(BERAKHLAK_VALUES)),
                          metadata={"description": "the BerAKHLAK values discussed"})
 
 
@@ -295,25 +296,27 @@ class DistributionCurveOut(Schema):
     units_breaking = fields.List(fields.String())
 
 
-MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = _MONTH
 
 
 class PolicyIn(Schema):
     effective_from = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="YYYY-MM"),
                                    metadata={"description": "the first month the version is in force (YYYY-MM)"})
-    weight_hasil_kerja = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    weight_perilaku = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    above_from = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    meets_from = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    innovation_points = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    innovation_cap = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    timeliness_penalty_per_day = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    weight_hasil_kerja = BoundedDecimal(0, 1, places=None, min_inclusive=False, load_default=None, allow_none=True,
+                                        as_string=True, metadata={"description": "0 < w ≤ 1; with weight_perilaku, 1"})
+    weight_perilaku = BoundedDecimal(0, 1, places=None, min_inclusive=False, load_default=None, allow_none=True,
+                                     as_string=True, metadata={"description": "0 < w ≤ 1; with weight_hasil_kerja, 1"})
+    above_from = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
+    meets_from = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
+    innovation_points = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
+    innovation_cap = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
+    timeliness_penalty_per_day = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
     distribution_curve = fields.Dict(load_default=None, allow_none=True,
                                      metadata={"description": "organisation predikat → {max, min}; null: PermenPANRB 6/2022"})
 
 
 class AgencyArgs(Schema):
-    agency = fields.String(metadata={"description": "operators only; an admin always gets their own agency"})
+    agency = Agency(metadata={"description": "operators only; an admin always gets their own agency"})
 
 
 class PolicyVersionOut(Schema):

@@ -2,9 +2,27 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
+from kinerja.fields import MAX_ID, MONTH_PATTERN, BoundedDecimal, Count, Offset, Text, WindowDate, Year
 from tugas.domain.tasks import STATUSES as TASK_STATUSES
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = MONTH_PATTERN
+# a quantity fits its column (NUMERIC(14, 2)) with room to spare
+MAX_QUANTITY = 1_000_000_000
+MAX_LIMIT = 500
+
+
+def quantity(**kw):
+    return BoundedDecimal(0, MAX_QUANTITY, min_inclusive=False, **kw)
+
+
+def object_id(**kw):
+    """A task, RHK or other row id (a UUID; a little room for longer ones)."""
+    return Text(64, 1, **kw)
+
+
+def link_list(**kw):
+    return fields.List(fields.Url(validate=validate.Length(max=2000)), load_default=list,
+                       validate=validate.Length(max=50), **kw)
 
 
 def nip(**kw):
@@ -14,13 +32,12 @@ def nip(**kw):
 class TaskIn(Schema):
     nip = nip(required=True, metadata={"description": "the assignee: a direct subordinate of the caller (assigned), "
                                                        "or the caller (a proposal their supervisor accepts)"})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    description = fields.String(load_default=None, allow_none=True)
-    due_date = fields.Date(required=True)
-    target_quantity = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, min_inclusive=False),
-                                     metadata={"description": "greater than 0"})
-    rhk_id = fields.String(load_default=None, allow_none=True)
-    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    title = Text(500, 1, required=True)
+    description = Text(20000, load_default=None, allow_none=True, multi_line=True)
+    due_date = WindowDate(required=True)
+    target_quantity = quantity(required=True, metadata={"description": "greater than 0"})
+    rhk_id = object_id(load_default=None, allow_none=True)
+    category = Text(100, load_default=None, allow_none=True)
 
 
 class TaskQuery(Schema):
@@ -28,15 +45,16 @@ class TaskQuery(Schema):
     status = fields.String(validate=validate.OneOf(TASK_STATUSES))
     period = fields.String(validate=validate.Regexp(PERIOD_PATTERN, error="period must be YYYY-MM"),
                            metadata={"description": "tasks due in this month"})
-    rhk = fields.String()
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    page = fields.Integer(validate=validate.Range(min=1), metadata={"description": "1-based; overrides offset"})
+    rhk = object_id()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+    offset = Offset(load_default=0)
+    page = fields.Integer(validate=validate.Range(1, MAX_ID // MAX_LIMIT),
+                          metadata={"description": "1-based; overrides offset"})
 
 
 class VersionMixin(Schema):
-    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
-                             metadata={"description": "the version you read; a stale one gives 409"})
+    version = Count(1, load_default=None, allow_none=True,
+                    metadata={"description": "the version you read; a stale one gives 409"})
 
 
 class StartIn(VersionMixin):
@@ -44,19 +62,19 @@ class StartIn(VersionMixin):
 
 
 class SubmitIn(VersionMixin):
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
-    links = fields.List(fields.Url(), load_default=list, validate=validate.Length(max=50))
+    note = Text(5000, load_default=None, allow_none=True, multi_line=True)
+    links = link_list()
 
 
 class ApproveIn(VersionMixin):
-    realised_quantity = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    realised_quantity = BoundedDecimal(0, MAX_QUANTITY, required=True)
     quality = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100),
                              metadata={"description": "a whole number from 0 to 100"})
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    note = Text(5000, load_default=None, allow_none=True, multi_line=True)
 
 
 class ReturnIn(VersionMixin):
-    feedback = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    feedback = Text(5000, 1, required=True, multi_line=True)
 
     @validates_schema
     def not_blank(self, data, **_):
@@ -65,19 +83,16 @@ class ReturnIn(VersionMixin):
 
 
 class AcceptIn(VersionMixin):
-    due_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "change the proposed due date"})
-    target_quantity = fields.Decimal(load_default=None, allow_none=True, places=2,
-                                     validate=validate.Range(min=0, min_inclusive=False))
+    due_date = WindowDate(load_default=None, allow_none=True, metadata={"description": "change the proposed due date"})
+    target_quantity = quantity(load_default=None, allow_none=True)
 
 
 class RescheduleIn(VersionMixin):
-    due_date = fields.Date(load_default=None, allow_none=True,
-                           metadata={"description": "the new due date; a date in the past is allowed (a deadline "
-                                                    "that has already passed: the task is then late or overdue)"})
-    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500))
-    target_quantity = fields.Decimal(load_default=None, allow_none=True, places=2,
-                                     validate=validate.Range(min=0, min_inclusive=False),
-                                     metadata={"description": "greater than 0"})
+    due_date = WindowDate(load_default=None, allow_none=True,
+                          metadata={"description": "the new due date; a date in the past is allowed (a deadline "
+                                                   "that has already passed: the task is then late or overdue)"})
+    title = Text(500, 1, load_default=None, allow_none=True)
+    target_quantity = quantity(load_default=None, allow_none=True, metadata={"description": "greater than 0"})
 
     @validates_schema
     def something_to_change(self, data, **_):
@@ -88,11 +103,11 @@ class RescheduleIn(VersionMixin):
 
 
 class RejectIn(VersionMixin):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    reason = Text(5000, 1, required=True, multi_line=True)
 
 
 class CancelIn(VersionMixin):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    reason = Text(5000, load_default=None, allow_none=True, multi_line=True)
 
 
 class TaskOut(Schema):
@@ -129,27 +144,25 @@ class TaskPage(Schema):
 
 # -- SKP ----------------------------------------------------------------------------------------
 class IndicatorSchema(Schema):
-    indicator = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    target_quantity = fields.Decimal(required=True, places=2, as_string=True,
-                                     validate=validate.Range(min=0, min_inclusive=False))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                         metadata={"description": "e.g. dokumen, laporan, kegiatan"})
+    indicator = Text(1000, 1, required=True, multi_line=True)
+    target_quantity = quantity(required=True, as_string=True)
+    unit = Text(100, 1, required=True, metadata={"description": "e.g. dokumen, laporan, kegiatan"})
     quality_target = fields.Integer(load_default=100, strict=True, validate=validate.Range(0, 100))
-    time_target = fields.String(load_default="12 bulan", validate=validate.Length(min=1, max=100))
+    time_target = Text(100, 1, load_default="12 bulan")
 
 
 class RhkSchema(Schema):
-    id = fields.String(load_default=None, allow_none=True,
-                       metadata={"description": "keep it to change an RHK; leave it out for a new one"})
+    id = object_id(load_default=None, allow_none=True,
+                   metadata={"description": "keep it to change an RHK; leave it out for a new one"})
     kind = fields.String(required=True, validate=validate.OneOf(["main", "additional"]))
-    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    parent_rhk_id = fields.String(load_default=None, allow_none=True,
-                                  metadata={"description": "the supervisor's RHK this one supports (cascading)"})
+    text = Text(2000, 1, required=True, multi_line=True)
+    parent_rhk_id = object_id(load_default=None, allow_none=True,
+                              metadata={"description": "the supervisor's RHK this one supports (cascading)"})
     indicators = fields.List(fields.Nested(IndicatorSchema), required=True, validate=validate.Length(min=1, max=20))
 
 
 class SkpIn(Schema):
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    year = Year(required=True, strict=True)
     rhk = fields.List(fields.Nested(RhkSchema), load_default=list, validate=validate.Length(max=50))
 
 
@@ -162,11 +175,11 @@ class SkpSubmitIn(VersionMixin):
 
 
 class SkpApproveIn(VersionMixin):
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    note = Text(5000, load_default=None, allow_none=True, multi_line=True)
 
 
 class SkpReturnIn(VersionMixin):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    note = Text(5000, 1, required=True, multi_line=True)
 
     @validates_schema
     def not_blank(self, data, **_):
@@ -176,9 +189,9 @@ class SkpReturnIn(VersionMixin):
 
 class SkpQuery(Schema):
     nip = nip()
-    year = fields.Integer(validate=validate.Range(2000, 2100))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    year = Year()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+    offset = Offset(load_default=0)
 
 
 class SkpRevisionOut(Schema):
@@ -218,9 +231,9 @@ class SkpPage(Schema):
 
 # -- feedback -----------------------------------------------------------------------------------
 class FeedbackIn(Schema):
-    task_id = fields.String(load_default=None, allow_none=True)
-    rhk_id = fields.String(load_default=None, allow_none=True)
-    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    task_id = object_id(load_default=None, allow_none=True)
+    rhk_id = object_id(load_default=None, allow_none=True)
+    text = Text(5000, 1, required=True, multi_line=True)
 
     @validates_schema
     def one_subject(self, data, **_):
@@ -229,8 +242,8 @@ class FeedbackIn(Schema):
 
 
 class FeedbackQuery(Schema):
-    task_id = fields.String()
-    rhk_id = fields.String()
+    task_id = object_id()
+    rhk_id = object_id()
 
     @validates_schema
     def one_subject(self, data, **_):
@@ -257,25 +270,24 @@ class FeedbackThreadOut(Schema):
 
 # -- innovation ---------------------------------------------------------------------------------
 class InnovationIn(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    links = fields.List(fields.Url(), load_default=list, validate=validate.Length(max=50),
-                        metadata={"description": "evidence: documents, photos, a demo"})
+    title = Text(500, 1, required=True)
+    description = Text(20000, 1, required=True, multi_line=True)
+    links = link_list(metadata={"description": "evidence: documents, photos, a demo"})
 
 
 class InnovationApproveIn(Schema):
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    note = Text(5000, load_default=None, allow_none=True, multi_line=True)
 
 
 class InnovationRejectIn(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    note = Text(5000, 1, required=True, multi_line=True)
 
 
 class InnovationQuery(Schema):
     nip = nip()
     status = fields.String(validate=validate.OneOf(["proposed", "approved", "rejected"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+    offset = Offset(load_default=0)
 
 
 class InnovationOut(Schema):
