@@ -114,7 +114,7 @@ def seed(runtime, asn: int, events) -> None:
             if base == PEGAWAI:
                 handle_event(s, ev)
         register_webhook(s, agency=AGENCY, url="http://127.0.0.1:9/hook", secret="bench-secret", created_by_nip=nip_of(0),
-                         now=T0)
+                         box=runtime.secret_box, now=T0)
         for i in range(0, asn, 4):
             set_preference(s, nip=nip_of(i), agency=AGENCY, email=f"asn{i}@bench.local", mode="immediate", now=T0)
 

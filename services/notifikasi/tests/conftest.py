@@ -33,8 +33,10 @@ def writer(migrated: str) -> Iterator["Writer"]:
 
 @pytest.fixture
 def server(migrated: str) -> Iterator[Server]:
+    # the webhook receivers of these tests listen on 127.0.0.1: allowed as an operator allows an
+    # on-premise receiver (NOTIFIKASI_WEBHOOK_ALLOW), since loopback is refused by default
     app = create_app({"database_url": migrated, "kafka_bootstrap": "127.0.0.1:9",
-                      "sse_heartbeat_s": 0.2, "sse_poll_s": 0.05})
+                      "sse_heartbeat_s": 0.2, "sse_poll_s": 0.05, "webhook_allow": "127.0.0.1/32"})
     srv, thread = serve(app)
     yield Server(f"http://127.0.0.1:{srv.server_port}", app)
     app.extensions["kinerja_runtime"].tailer.stop()

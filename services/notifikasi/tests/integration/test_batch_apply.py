@@ -60,10 +60,11 @@ def fresh_runtime(url):
     migrate(url)
     runtime = make_runtime(load_settings("notifikasi", {"database_url": url}))
     with runtime.session() as s, s.begin():
-        register_webhook(s, agency=AGENCY, url="http://127.0.0.1:9/all", secret="s1", now=NOW)
-        register_webhook(s, agency=AGENCY, url="http://127.0.0.1:9/scores", secret="s2",
+        box = runtime.secret_box
+        register_webhook(s, agency=AGENCY, url="http://127.0.0.1:9/all", secret="s1", box=box, now=NOW)
+        register_webhook(s, agency=AGENCY, url="http://127.0.0.1:9/scores", secret="s2", box=box,
                          event_types=["penilaian.score.updated.v1"], now=NOW)
-        register_webhook(s, agency="lainnya", url="http://127.0.0.1:9/other", secret="s3", now=NOW)
+        register_webhook(s, agency="lainnya", url="http://127.0.0.1:9/other", secret="s3", box=box, now=NOW)
         set_preference(s, nip=ASN, agency=AGENCY, email="siti@example.go.id", mode="immediate", now=NOW)
         set_preference(s, nip=ATASAN, agency=AGENCY, email="budi@example.go.id", mode="digest", now=NOW)
     return runtime

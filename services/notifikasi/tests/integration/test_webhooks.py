@@ -70,7 +70,8 @@ def receiver():
 def dispatcher_runtime(migrated):
     runtime = make_runtime(load_settings("notifikasi", {
         "database_url": migrated, "webhook_base_delay_s": 0.05, "webhook_max_delay_s": 1,
-        "webhook_max_attempts": 5, "webhook_disable_after": 3, "webhook_timeout_s": 5}))
+        "webhook_max_attempts": 5, "webhook_disable_after": 3, "webhook_timeout_s": 5,
+        "webhook_allow": "127.0.0.1/32"}))  # the local receivers, allowed as an on-premise one would be
     yield runtime
     runtime.dispose()
 

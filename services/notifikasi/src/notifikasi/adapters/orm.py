@@ -67,7 +67,7 @@ class Webhook(Base):
     id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
     agency: Mapped[str] = mapped_column(String(64), index=True)
     url: Mapped[str] = mapped_column(String(2000))
-    secret: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(500))  # sealed (adapters.secret_box), never in clear
     event_types: Mapped[list] = mapped_column(JSON, default=list)  # empty: every type
     active: Mapped[bool] = mapped_column(default=True)
     created_by_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)

@@ -36,6 +36,8 @@ keepalive = 5
 accesslog = os.environ.get("NOTIFIKASI_ACCESS_LOG") or "-"
 # EventSource sends its token as ?access_token=...: log the path without the query string
 access_log_format = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"'
+# and whatever a format prints, a token in a query string or the Authorization header is redacted
+logger_class = "kinerja.accesslog.RedactingLogger"
 
 
 def post_worker_init(worker):

@@ -14,6 +14,8 @@ from kinerja.messaging.consumer import IdempotentConsumer
 from kinerja.runtime import ServiceRuntime
 from notifikasi.adapters.orm import metadata
 from notifikasi.service_layer.fanout import InboxTailer
+from notifikasi.adapters.egress import EgressPolicy
+from notifikasi.adapters.secret_box import SecretBox
 from notifikasi.adapters.webhook_client import WebhookClient
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.notifications import wants
@@ -62,13 +64,25 @@ class NotifikasiRuntime(ServiceRuntime):
         return stream_options(self.settings)
 
     @cached_property
+    def egress(self) -> EgressPolicy:
+        """Where webhooks may go: public addresses, and what ``NOTIFIKASI_WEBHOOK_ALLOW``
+        (``webhook_allow``) adds for on-premise receivers (addresses, CIDRs, host names)."""
+        return EgressPolicy.from_config(_text(self.settings, "webhook_allow", ""))
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        """Webhook secrets at rest: ``NOTIFIKASI_SECRET_KEYS`` (``secret_keys``; Fernet keys, the first
+        encrypts), else a key derived from the JWT secret."""
+        return SecretBox.from_config(_text(self.settings, "secret_keys", ""), self.settings.jwt_secret)
+
+    @cached_property
     def tailer(self) -> InboxTailer:
         """This process's one inbox tailer (its thread starts with the first stream)."""
         opts = self.stream_options
         return InboxTailer(self.session_factory, poll_interval_s=opts.poll_interval_s, queue_size=opts.queue_size)
 
     def webhook_dispatcher(self) -> WebhookDispatcher:
-        """Settings: ``webhook_base_delay_s`` (5), ``webhook_max_delay_s`` (3600),
+        """Settings: ``webhook_base_delay_s`` (5), ``webhook_max_delay_s`` (3600), ``webhook_allow`` (see egress),
         ``webhook_max_attempts`` (10), ``webhook_disable_after`` (20 consecutive failed attempts),
         ``webhook_timeout_s`` (10), ``webhook_poll_s`` (1); env ``NOTIFIKASI_<NAME>``."""
         s = self.settings
@@ -78,8 +92,9 @@ class NotifikasiRuntime(ServiceRuntime):
             max_attempts=int(_option(s, "webhook_max_attempts", 10)),
             disable_after=int(_option(s, "webhook_disable_after", 20)),
         )
-        return WebhookDispatcher(self.session_factory, policy=policy,
-                                 client=WebhookClient(timeout_s=_option(s, "webhook_timeout_s", 10.0)),
+        return WebhookDispatcher(self.session_factory, policy=policy, box=self.secret_box,
+                                 client=WebhookClient(timeout_s=_option(s, "webhook_timeout_s", 10.0),
+                                                      egress=self.egress),
                                  poll_interval_s=_option(s, "webhook_poll_s", 1.0))
 
     def mailer(self) -> Mailer:

@@ -11,16 +11,19 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from kinerja.auth import Principal, current_principal, require_auth
 from kinerja.fields import Agency, Text
+from kinerja.web import unprocessable
 from notifikasi.adapters.orm import Webhook, WebhookDelivery
 from notifikasi.service_layer.notifications import RULES
-from notifikasi.service_layer.webhooks import aware, enable_webhook, register_webhook
+from notifikasi.service_layer.webhooks import DestinationNotAllowed, aware, enable_webhook, register_webhook
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Webhooks for agency integrations")
 
 
 class WebhookIn(Schema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=2000))
+                     validate=validate.Length(max=2000),
+                     metadata={"description": "a public http(s) address; loopback, private and link-local ones are "
+                                              "refused unless the operator allows them (NOTIFIKASI_WEBHOOK_ALLOW)"})
     secret = Text(200, 16, load_default=None,
                   metadata={"description": "generated when absent; shown only in this answer"})
     event_types = fields.List(fields.String(validate=validate.OneOf(sorted(RULES))), load_default=list,
@@ -45,7 +48,7 @@ class WebhookOut(Schema):
 
 
 class WebhookCreated(WebhookOut):
-    secret = fields.String()
+    secret = fields.String(attribute="plain_secret", metadata={"description": "shown only in this answer"})
 
 
 class DeliveryOut(Schema):
@@ -91,9 +94,13 @@ class Webhooks(MethodView):
         if principal.role == "admin" and agency != principal.agency:
             raise Forbidden("an admin registers webhooks of their own agency only")
         runtime = current_app.extensions["kinerja_runtime"]
-        with runtime.session() as session, session.begin():
-            return register_webhook(session, agency=agency, url=body["url"], secret=body["secret"],
-                                    event_types=body["event_types"], created_by_nip=principal.nip)
+        try:
+            with runtime.session() as session, session.begin():
+                return register_webhook(session, agency=agency, url=body["url"], secret=body["secret"],
+                                        event_types=body["event_types"], created_by_nip=principal.nip,
+                                        box=runtime.secret_box, egress=runtime.egress)
+        except DestinationNotAllowed as exc:
+            raise unprocessable(str(exc), url=[str(exc)]) from None
 
 
 @blp.route("/<int:hook_id>/deliveries")

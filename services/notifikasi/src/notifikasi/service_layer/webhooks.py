@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from kinerja.events.envelope import Event
 from kinerja.metrics import WEBHOOK_FAILURES
 from notifikasi.adapters.orm import Notification, Webhook, WebhookAttempt, WebhookDelivery
+from notifikasi.adapters.egress import EgressPolicy
+from notifikasi.adapters.secret_box import SecretBox, SecretUnreadable
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
 from notifikasi.domain import webhooks as rules
 from notifikasi.domain.webhooks import RetryPolicy
@@ -46,13 +48,26 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def register_webhook(session: Session, *, agency: str, url: str, secret: str | None = None,
+class DestinationNotAllowed(ValueError):
+    pass
+
+
+def register_webhook(session: Session, *, agency: str, url: str, box: SecretBox, secret: str | None = None,
                      event_types: list[str] | None = None, created_by_nip: str | None = None,
-                     now: datetime | None = None) -> Webhook:
-    hook = Webhook(agency=agency, url=url, secret=secret or new_secret(), event_types=list(event_types or []),
+                     egress: EgressPolicy | None = None, now: datetime | None = None) -> Webhook:
+    """A new endpoint; its secret is stored sealed by ``box`` and handed back once as
+    ``hook.plain_secret``. With ``egress``, a URL pointing inwards raises DestinationNotAllowed."""
+    if egress is not None:
+        reason = egress.refusal(url)
+        if reason:
+            raise DestinationNotAllowed(f"{reason}; an operator allows on-premise receivers with "
+                                        "NOTIFIKASI_WEBHOOK_ALLOW")
+    plain = secret or new_secret()
+    hook = Webhook(agency=agency, url=url, secret=box.seal(plain), event_types=list(event_types or []),
                    active=True, created_by_nip=created_by_nip, created_at=now or utcnow(), consecutive_failures=0)
     session.add(hook)
     session.flush()
+    hook.plain_secret = plain  # not a column: the registration's answer shows it once
     return hook
 
 
@@ -118,17 +133,18 @@ class Claimed:
     delivery_id: int
     webhook_id: int
     url: str
-    secret: str
+    secret: str  # as stored (sealed): opened only to sign, right before sending
     body: str
     event_id: str
     attempts: int
 
 
 class WebhookDispatcher:
-    def __init__(self, session_factory: Callable[[], Session], *, policy: RetryPolicy | None = None,
-                 client: WebhookClient | None = None, lease_s: float = 120.0, batch_size: int = 20,
-                 poll_interval_s: float = 1.0, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, session_factory: Callable[[], Session], *, box: SecretBox,
+                 policy: RetryPolicy | None = None, client: WebhookClient | None = None, lease_s: float = 120.0,
+                 batch_size: int = 20, poll_interval_s: float = 1.0, clock: Callable[[], datetime] = utcnow):
         self.session_factory = session_factory
+        self.box = box
         self.policy = policy or RetryPolicy()
         self.client = client or WebhookClient()
         self.lease_s = lease_s
@@ -158,9 +174,13 @@ class WebhookDispatcher:
     def send(self, item: Claimed) -> PostResult:
         body = item.body.encode()
         timestamp = int(time.time())
+        try:
+            secret = self.box.open(item.secret)
+        except SecretUnreadable as exc:
+            return PostResult(None, str(exc), 0)
         headers = {
             rules.TIMESTAMP_HEADER: str(timestamp),
-            rules.SIGNATURE_HEADER: rules.sign(item.secret, timestamp, body),
+            rules.SIGNATURE_HEADER: rules.sign(secret, timestamp, body),
             rules.EVENT_ID_HEADER: item.event_id,
             rules.DELIVERY_HEADER: str(item.delivery_id),
         }
