@@ -25,6 +25,8 @@ keepalive = 5
 accesslog = "-"
 # query strings may hold a token (EventSource): log the path only
 access_log_format = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"'
+# whatever the format, a token in a query string or the Authorization header is redacted
+logger_class = "kinerja.accesslog.RedactingLogger"
 post_worker_init = None
 
 try:  # the service's own settings first (e.g. notifikasi's thread count and SIGTERM handling)
@@ -33,7 +35,7 @@ except ModuleNotFoundError:
     _own = None
 if _own is not None:
     for _name in ("worker_class", "workers", "threads", "worker_connections", "graceful_timeout", "keepalive",
-                  "accesslog", "access_log_format", "post_worker_init"):
+                  "accesslog", "access_log_format", "logger_class", "post_worker_init"):
         if hasattr(_own, _name):
             globals()[_name] = getattr(_own, _name)
 if post_worker_init is None:

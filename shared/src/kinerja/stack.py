@@ -90,6 +90,8 @@ class Stack:
             return [py, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
                     "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", str(threads),
                     "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-",
+                    # a token in a query string (?access_token=) never reaches the log
+                    "--logger-class", "kinerja.accesslog.RedactingLogger",
                     f"{service}.entrypoints.app:create_app()"]
         return [py, "-m", f"{service}.entrypoints.{role}"]
 
