@@ -45,6 +45,7 @@ def parse_roster(text: str) -> RosterParse:
         return result
     reader.fieldnames = header
     seen: dict[str, int] = {}
+    kept: list[tuple[int, Event]] = []
     while True:
         try:
             row = next(reader)
@@ -80,10 +81,20 @@ def parse_roster(text: str) -> RosterParse:
             continue
         seen[loaded["nip"]] = line
         try:
-            result.events.append(make_event(EMPLOYEE_UPSERTED, subject=loaded["nip"], agency=loaded["agency"],
-                                            data=loaded, source=SOURCE))
+            kept.append((line, make_event(EMPLOYEE_UPSERTED, subject=loaded["nip"], agency=loaded["agency"],
+                                          data=loaded, source=SOURCE)))
         except InvalidEvent as exc:
             result.errors.append((line, str(exc)))
+    # supervision never crosses agencies: a row naming a supervisor the file puts in another agency
+    agency_of = {event.data["nip"]: event.data["agency"] for _, event in kept}
+    for line, event in kept:
+        boss = event.data.get("atasan_nip")
+        if boss in agency_of and agency_of[boss] != event.data["agency"]:
+            result.errors.append((line, f"atasan_nip: {boss} is in agency {agency_of[boss]}, not "
+                                        f"{event.data['agency']}: a supervisor is of the ASN's own agency"))
+        else:
+            result.events.append(event)
+    result.errors.sort()
     return result
 
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import Forbidden
 from kinerja.auth import current_principal, require_auth
 from penilaian.adapters.orm import Employee
 from penilaian.entrypoints.schemas import DialogIn, DialogsOut, PeriodArgs, RatingIn, RatingsOut
-from penilaian.entrypoints.scores_api import READERS, _check_nip, _period, authorize_read
+from penilaian.entrypoints.scores_api import READERS, _check_nip, _period, authorize_read, supervises
 from penilaian.service_layer.scoring import record_dialog, record_rating
 from penilaian.service_layer.views import dialogs_view, ratings_view
 
@@ -49,9 +49,8 @@ class Ratings(MethodView):
             if principal.nip == nip:
                 rater = "self"
             else:
-                emp = session.get(Employee, nip)
-                if principal.role != "atasan" or emp is None or emp.atasan_nip != principal.nip:
-                    raise Forbidden("only the ASN and their direct supervisor rate them")
+                if not supervises(principal, session.get(Employee, nip)):
+                    raise Forbidden("only the ASN and their direct supervisor (of the same agency) rate them")
                 rater = "atasan"
             record_rating(session, runtime.outbox, nip=nip, period=period, rater=rater, rated_by=principal.nip,
                           levels=body["levels"], zone=ZoneInfo(runtime.settings.timezone), agency=principal.agency)
@@ -93,8 +92,8 @@ class Dialogs(MethodView):
             emp = session.get(Employee, nip)
             if emp is None or not emp.atasan_nip:
                 raise Forbidden("the ASN has no direct supervisor on the roster")
-            if principal.nip not in (nip, emp.atasan_nip):
-                raise Forbidden("only the ASN and their direct supervisor record their dialogue")
+            if emp.agency != principal.agency or not (principal.nip == nip or supervises(principal, emp)):
+                raise Forbidden("only the ASN and their direct supervisor (of the same agency) record their dialogue")
             record_dialog(session, runtime.outbox, nip=nip, atasan_nip=emp.atasan_nip, period=period,
                           day=body["date"], notes=body["notes"], follow_up=body["follow_up"],
                           values=body["values"], recorded_by=principal.nip,

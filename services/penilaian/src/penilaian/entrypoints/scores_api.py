@@ -41,6 +41,13 @@ def _check_nip(nip: str) -> None:
         raise BadRequest("NIP must be 18 digits")
 
 
+def supervises(principal: Principal, emp: Employee | None) -> bool:
+    """The caller is the ASN's direct supervisor on the roster, in the same agency: supervision
+    never crosses agencies, whatever the roster says."""
+    return (principal.role == "atasan" and emp is not None and emp.atasan_nip == principal.nip
+            and emp.agency == principal.agency)
+
+
 def authorize_read(session, principal: Principal, nip: str) -> None:
     """pegawai: themselves; atasan: themselves and their direct team; admin: their agency;
     operator: anyone. Unknown NIPs are 404 to those who could otherwise read them."""
@@ -50,8 +57,8 @@ def authorize_read(session, principal: Principal, nip: str) -> None:
         raise Forbidden("a pegawai reads only their own scores")
     emp = session.get(Employee, nip)
     if principal.role == "atasan":
-        if emp is None or emp.atasan_nip != principal.nip:
-            raise Forbidden("an atasan reads only their own team")
+        if not supervises(principal, emp):
+            raise Forbidden("an atasan reads only their own team (in their own agency)")
         return
     if principal.role == "admin":
         agency = emp.agency if emp is not None else session.execute(select(ScoreRow.agency).where(ScoreRow.nip == nip).limit(1)).scalar()
@@ -142,13 +149,16 @@ class TeamScores(MethodView):
         with runtime.session() as session:
             if principal.role == "atasan" and principal.nip != atasan_nip:
                 raise Forbidden("an atasan reads only their own team")
+            boss = session.get(Employee, atasan_nip)
             if principal.role == "admin":
-                boss = session.get(Employee, atasan_nip)
                 if boss is None:
                     raise NotFound("no such ASN")
                 if boss.agency != principal.agency:
                     raise Forbidden("an admin reads only their own agency")
-            return team_view(session, atasan_nip, period)
+            # the team is the supervisor's agency's ASN only: a roster naming a supervisor of
+            # another agency does not put its ASN in this team
+            agency = principal.agency if principal.role != "operator" else (boss.agency if boss else None)
+            return team_view(session, atasan_nip, period, agency=agency)
 
 
 @blp.route("/distribution")

@@ -66,10 +66,12 @@ def history_view(session: Session, nip: str, period: Period, today) -> dict[str,
     return {"nip": nip, "period": period.name, "days": out}
 
 
-def team_view(session: Session, atasan_nip: str, period: Period) -> dict[str, Any]:
-    members = session.execute(
-        select(Employee).where(Employee.atasan_nip == atasan_nip, Employee.active.is_(True)).order_by(Employee.nip)
-    ).scalars().all()
+def team_view(session: Session, atasan_nip: str, period: Period, *, agency: str | None = None) -> dict[str, Any]:
+    """The direct team's scores; with ``agency``, only the team members of that agency."""
+    query = select(Employee).where(Employee.atasan_nip == atasan_nip, Employee.active.is_(True))
+    if agency is not None:
+        query = query.where(Employee.agency == agency)
+    members = session.execute(query.order_by(Employee.nip)).scalars().all()
     rows = {r.nip: r for r in session.execute(
         select(ScoreRow).where(ScoreRow.period == period.name, ScoreRow.nip.in_([m.nip for m in members]))
     ).scalars()} if members else {}
