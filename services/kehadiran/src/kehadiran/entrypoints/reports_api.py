@@ -1,6 +1,8 @@
 """The monthly attendance recap (rekap absensi) as JSON, CSV or XLSX."""
 from __future__ import annotations
 
+import re
+
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -9,6 +11,11 @@ from kehadiran.entrypoints.wt_schemas import RecapQuery
 from kehadiran.service_layer.access import agency_scope
 from kehadiran.service_layer.reports import monthly_recap, recap_csv, recap_xlsx, unit_totals
 from kinerja.auth import current_principal, require_auth
+
+def download_name(text: str) -> str:
+    """A file name safe in a Content-Disposition header: letters, digits, ``.``, ``_`` and ``-``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:150] or "rekap"
+
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Attendance recaps for payroll")
 
@@ -29,7 +36,7 @@ class Recap(MethodView):
         rt = current_app.extensions["kinerja_runtime"]
         with rt.session() as s:
             rows = monthly_recap(s, agency, y, m, args["unit"])
-        name = f"rekap-{agency}-{args['period']}" + (f"-{args['unit']}" if args["unit"] else "")
+        name = download_name(f"rekap-{agency}-{args['period']}" + (f"-{args['unit']}" if args["unit"] else ""))
         if args["format"] == "csv":
             return Response(recap_csv(rows, y, m), mimetype="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

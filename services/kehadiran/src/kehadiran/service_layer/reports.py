@@ -4,6 +4,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -99,6 +100,19 @@ def monthly_recap(session: Session, agency: str, year: int, month: int, unit: st
     return list(rows.values())
 
 
+# a cell a spreadsheet would run as a formula (OWASP, CSV injection): =, +, -, @, and TAB or CR
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def spreadsheet_text(value):
+    """A text cell as text: one that starts like a formula gets a leading ``'`` (a number, and the
+    recap's own ``-`` for a day off, stay as they are)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and value != "-" and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def recap_csv(rows: list[RecapRow], year: int, month: int) -> str:
     ndays = calendar.monthrange(year, month)[1]
     out = io.StringIO()
@@ -106,9 +120,10 @@ def recap_csv(rows: list[RecapRow], year: int, month: int) -> str:
     w.writerow(["nip", "nama", "unit", *[str(d) for d in range(1, ndays + 1)], *CODES, "potongan_persen",
                 "tpp_dasar", "potongan_rupiah"])
     for r in rows:
-        w.writerow([r.nip, r.nama, r.unit, *[r.days.get(d, "") for d in range(1, ndays + 1)],
-                    *[r.totals[c] for c in CODES], f"{r.percent:.2f}",
-                    "" if r.tpp_base is None else r.tpp_base, "" if r.tpp_base is None else r.deduction_rupiah])
+        w.writerow([spreadsheet_text(v) for v in
+                    [r.nip, r.nama, r.unit, *[r.days.get(d, "") for d in range(1, ndays + 1)],
+                     *[r.totals[c] for c in CODES], f"{r.percent:.2f}",
+                     "" if r.tpp_base is None else r.tpp_base, "" if r.tpp_base is None else r.deduction_rupiah]])
     return out.getvalue()
 
 
@@ -119,18 +134,20 @@ def recap_xlsx(rows: list[RecapRow], year: int, month: int, title: str) -> bytes
 
     ndays = calendar.monthrange(year, month)[1]
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    # text is text: never a formula, a link or a number xlsxwriter guessed from a string
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
     ws = wb.add_worksheet(f"Rekap {year}-{month:02d}")
     bold = wb.add_format({"bold": True})
     percent = wb.add_format({"num_format": "0.00"})
     rupiah = wb.add_format({"num_format": RUPIAH_FORMAT})
     rupiah_bold = wb.add_format({"num_format": RUPIAH_FORMAT, "bold": True})
-    ws.write(0, 0, title, bold)
-    ws.write(1, 0, LEGEND)
+    ws.write_string(0, 0, title, bold)
+    ws.write_string(1, 0, LEGEND)
     header = ["NIP", "Nama", "Unit", *[str(d) for d in range(1, ndays + 1)], *CODES, "Potongan (%)",
               "TPP dasar (Rp)", "Potongan (Rp)"]
     for c, h in enumerate(header):
-        ws.write(2, c, h, bold)
+        ws.write_string(2, c, h, bold)
     for i, r in enumerate(rows, start=3):
         values = [r.nip, r.nama, r.unit, *[r.days.get(d, "") for d in range(1, ndays + 1)]]
         for c, v in enumerate(values):
@@ -147,9 +164,9 @@ def recap_xlsx(rows: list[RecapRow], year: int, month: int, title: str) -> bytes
     ws.set_column(2, 2, 22)
     ws.set_column(3 + ndays + len(CODES), 5 + ndays + len(CODES), 16)
     us = wb.add_worksheet("Per unit")
-    us.write(0, 0, f"{title}: potongan TPP per unit", bold)
+    us.write_string(0, 0, f"{title}: potongan TPP per unit", bold)
     for c, h in enumerate(("Unit", "ASN", "ASN dengan TPP", "TPP dasar (Rp)", "Potongan (Rp)")):
-        us.write(2, c, h, bold)
+        us.write_string(2, c, h, bold)
     totals = unit_totals(rows)
     for i, u in enumerate(totals, start=3):
         us.write_string(i, 0, u.unit)
