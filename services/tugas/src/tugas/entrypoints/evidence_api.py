@@ -80,4 +80,6 @@ class EvidenceFile(MethodView):
         with rules_as_http(), runtime.session() as session:
             row = service.get_evidence(session, _actor(), task_id, evidence_id)
             path = evidence_dir(runtime.settings) / row.path
-            return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename)
+            # the uploader's type only when it is on the safe list (no HTML or SVG served from our origin)
+            return send_file(path, mimetype=service.served_type(row.content_type), as_attachment=True,
+                             download_name=row.filename)
