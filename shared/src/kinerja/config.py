@@ -11,7 +11,65 @@ from pathlib import Path
 from typing import Any, Mapping
 
 DEFAULT_PORTS = {"kehadiran": 8001, "tugas": 8002, "penilaian": 8003, "notifikasi": 8004}
+# the signing secret of development and the tests, never of production (see jwt_secret_from_env)
 DEV_JWT_SECRET = "kinerja-dev-secret-change-me-in-production-0123456789"
+PRODUCTION = "production"
+MIN_SECRET_LENGTH = 32
+INSTALLATION_SECRET_FILE = "jwt-secret"
+
+
+class ConfigError(RuntimeError):
+    """A configuration a process must not start with."""
+
+
+def environment() -> str:
+    """``KINERJA_ENV``: ``production`` makes a missing or weak signing secret fatal; anything else
+    (the default, ``development``) lets a process start with the development secret."""
+    return (os.environ.get("KINERJA_ENV") or "development").strip().lower()
+
+
+def jwt_secret_from_env() -> str:
+    """``KINERJA_JWT_SECRET``, else the contents of ``KINERJA_JWT_SECRET_FILE``. In production
+    (``KINERJA_ENV=production``) there must be one, of at least 32 characters, and not the
+    development secret or a ``CHANGE-ME`` placeholder: a process refuses to start otherwise.
+    Elsewhere the development secret stands in (``kinerja up`` generates one per installation
+    under ``var/`` and hands it to every process it starts)."""
+    secret = os.environ.get("KINERJA_JWT_SECRET") or ""
+    path = os.environ.get("KINERJA_JWT_SECRET_FILE")
+    if not secret and path:
+        try:
+            secret = Path(path).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"KINERJA_JWT_SECRET_FILE {path}: {exc}") from None
+    if environment() == PRODUCTION:
+        if not secret:
+            raise ConfigError("KINERJA_ENV=production and no KINERJA_JWT_SECRET (or KINERJA_JWT_SECRET_FILE): "
+                              "refusing to start with the development signing secret")
+        if secret == DEV_JWT_SECRET or secret.upper().startswith("CHANGE-ME") or len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"KINERJA_ENV=production: KINERJA_JWT_SECRET must be at least {MIN_SECRET_LENGTH} "
+                              "characters of random data, not the development secret or a placeholder")
+    return secret or DEV_JWT_SECRET
+
+
+def installation_secret(var_dir: Path, *, create: bool = True) -> str | None:
+    """This installation's signing secret, kept in ``<var>/jwt-secret`` (mode 0600): made once by
+    ``kinerja up`` and read by the ``kinerja`` command, so tokens it issues match the services it
+    started. None when the file is missing and ``create`` is false."""
+    path = Path(var_dir) / INSTALLATION_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    if not create:
+        return None
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value + "\n")
+    os.replace(tmp, path)
+    return value
 
 
 def repo_var_dir() -> Path:
@@ -50,7 +108,7 @@ def load_settings(service: str, overrides: Mapping[str, Any] | None = None) -> S
         database_url=_env(f"{upper}_DATABASE_URL", default_db),
         kafka_bootstrap=_env("KINERJA_KAFKA_BOOTSTRAP", f"127.0.0.1:{_env('KINERJA_KAFKA_PORT', '9092')}"),
         topic_prefix=_env("KINERJA_TOPIC_PREFIX", ""),
-        jwt_secret=_env("KINERJA_JWT_SECRET", DEV_JWT_SECRET),
+        jwt_secret=jwt_secret_from_env(),
         jwt_issuer=_env("KINERJA_JWT_ISSUER", "kinerja"),
         port=int(_env(f"{upper}_PORT", str(DEFAULT_PORTS.get(service, 8000)))),
         timezone=_env("KINERJA_TIMEZONE", "Asia/Jakarta"),

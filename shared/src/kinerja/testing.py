@@ -367,6 +367,18 @@ def postgres_url(postgres_server) -> str:
     return create_postgres_database(postgres_server)
 
 
+def pytest_configure(config):
+    """The tests sign their tokens with the development secret and keep their files in temporary
+    folders: a checkout's own ``var/`` (where ``make run`` keeps this installation's signing
+    secret, SQLite files and broker data) is never read, and a shell's KINERJA_ENV=production does
+    not make every in-process app refuse to start."""
+    if not os.environ.get("KINERJA_VAR_DIR"):
+        var_dir = os.environ["KINERJA_VAR_DIR"] = tempfile.mkdtemp(prefix="kinerja-test-var-")
+        config.add_cleanup(lambda: shutil.rmtree(var_dir, ignore_errors=True))
+    if os.environ.get("KINERJA_ENV", "").strip().lower() == "production":
+        os.environ["KINERJA_ENV"] = "test"
+
+
 # -- markers from the folder a test lives in (tests/unit, tests/integration, tests/e2e) --------
 def pytest_collection_modifyitems(config, items):
     for item in items:

@@ -22,8 +22,14 @@ from kinerja.auth import ROLES, issue_token
 
 
 def _settings():
-    from kinerja.config import load_settings
+    """The command's settings; without KINERJA_JWT_SECRET, the installation's secret that
+    ``kinerja up`` keeps under var/ (so a token it prints is one the running services accept)."""
+    from kinerja.config import installation_secret, load_settings, repo_var_dir
 
+    if not os.environ.get("KINERJA_JWT_SECRET") and not os.environ.get("KINERJA_JWT_SECRET_FILE"):
+        secret = installation_secret(repo_var_dir(), create=False)
+        if secret:
+            return load_settings("cli", {"jwt_secret": secret})
     return load_settings("cli")
 
 
@@ -309,7 +315,14 @@ def up(load_demo: bool, stop_after: float | None) -> None:
     from kinerja.localbroker import LocalBroker
     from kinerja.stack import SERVICES, Stack, service_installed
 
+    from kinerja.config import installation_secret
+
     began = _time.monotonic()
+    if not os.environ.get("KINERJA_JWT_SECRET") and not os.environ.get("KINERJA_JWT_SECRET_FILE"):
+        # this installation's own signing secret, made once and kept under var/: every process
+        # started below (and the demo tokens) use it, never the development secret in the source
+        os.environ["KINERJA_JWT_SECRET"] = installation_secret(repo_var_dir())
+        click.echo(f"signing secret: {repo_var_dir() / 'jwt-secret'}")
     s = _settings()
     broker = LocalBroker.default()
     services = tuple(svc for svc in SERVICES if service_installed(svc))
