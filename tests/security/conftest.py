@@ -14,12 +14,15 @@ class SecurityReport:
     routes: set = field(default_factory=set)          # (service, METHOD, rule)
     attempts: Counter = field(default_factory=Counter)  # kind -> count
     through: list = field(default_factory=list)        # (kind, service, METHOD, url, status, why)
+    server_errors: int = 0                              # attempts answered with a 5xx
 
     def attempt(self, kind: str, service: str, method: str, rule: str, *, got_through: str | None = None,
                 url: str = "", status: int | None = None) -> None:
         # one name per route whether it came from the url_map (<nip>) or the OpenAPI document ({nip})
         self.routes.add((service, method.upper(), re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)))
         self.attempts[kind] += 1
+        if status is not None and status >= 500:
+            self.server_errors += 1
         if got_through:
             self.through.append((kind, service, method.upper(), url or rule, status, got_through))
 
@@ -52,6 +55,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(f"  {kind}: {n}")
     known = [t for t in report.through if str(t[5]).startswith("KNOWN BUG")]
     unexpected = [t for t in report.through if not str(t[5]).startswith("KNOWN BUG")]
+    tr.write_line(f"answers 5xx: {report.server_errors}")
     tr.write_line(f"attempts that got through: {len(report.through)} "
                   f"(unexpected: {len(unexpected)}; known bugs, marked xfail(strict): {len(known)})")
     for kind, service, method, url, status, why in unexpected[:50]:

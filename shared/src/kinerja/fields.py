@@ -161,3 +161,22 @@ def BoundedDecimal(minimum: Decimal | int | str, maximum: Decimal | int | str, *
     if places is None:
         validators.append(MaxPlaces(max_places))
     return fields.Decimal(places=places, allow_nan=False, validate=validators, **kw)
+
+
+class Entries(validate.Validator):
+    """A map of ``minimum`` to ``maximum`` entries."""
+
+    def __init__(self, minimum: int = 0, maximum: int = 100):
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, value):
+        if isinstance(value, dict) and not self.minimum <= len(value) <= self.maximum:
+            raise ValidationError(f"between {self.minimum} and {self.maximum} entries")
+        return value
+
+
+def Map(maximum: int, minimum: int = 0, **kw) -> fields.Dict:  # noqa: N802
+    """A ``fields.Dict`` of at most ``maximum`` entries (``maxProperties`` in the document)."""
+    metadata = {"maxProperties": maximum, **({"minProperties": minimum} if minimum else {}), **kw.pop("metadata", {})}
+    return fields.Dict(validate=Entries(minimum, maximum), metadata=metadata, **kw)
+

@@ -130,3 +130,22 @@ def test_a_good_token_is_not_refused_as_unauthenticated(route, world_of):
     assert resp.status_code != 401, resp.get_data(as_text=True)[:300]
     assert resp.status_code < 500, resp.get_data(as_text=True)[:300]
     resp.close()
+
+
+QUERY_TOKEN_ROUTES = {("notifikasi", "/api/v1/stream")}  # EventSource cannot set headers
+
+
+@params([r for r in PROTECTED if r.method == "GET"])
+def test_a_valid_token_in_the_query_string_is_refused_except_by_the_stream(route, world_of, security_report):
+    """Issue 15, item 3: a token in a URL ends up in logs, histories and Referers; only the event
+    stream takes one there."""
+    w = world_of(route.service)
+    resp = w.client.get(w.url(route), query_string={**w.query, "access_token": allowed_token(route)}, buffered=False)
+    allowed = (route.service, route.rule) in QUERY_TOKEN_ROUTES
+    ok = resp.status_code != 401 if allowed else resp.status_code == 401
+    security_report.attempt("token in the query string", route.service, route.method, route.rule,
+                            status=resp.status_code, got_through=None if ok else f"{resp.status_code}")
+    if not allowed:
+        _assert_401(resp, "access_token in the query")
+    assert ok, resp.status_code
+    resp.close()

@@ -9,11 +9,11 @@ import json
 import pytest
 
 from .routes import PROTECTED, params
-from .world import ATTACKERS, OWN_AGENCY, ROLES, bearer, read_body, token
+from .world import AGENCY, ATTACKERS, OWN_AGENCY, ROLES, bearer, read_body, retarget, token
 
 pytestmark = pytest.mark.integration
 
-REFUSED = (403, 404)
+REFUSED = (403, 404, 409)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -76,6 +76,25 @@ def test_another_agency_team_or_person_is_refused(route, attacker, db_kind, worl
     security_report.attempt(f"cross-{scope}", route.service, route.method, route.rule, status=status,
                             url=w.url(route), got_through="; ".join(problems) or None)
     assert not problems, f"{attacker} {route.method} {w.url(route)} -> {status}: {problems}\n{body[:500]}"
+    # the same body naming the attacker's own agency: acting on their own agency is fine, but
+    # never on an object of agency A that a client-chosen key names (a device's serial)
+    make = w.bodies.get((route.method, route.rule))
+    own = retarget(make(), agency) if make and scope == "agency" else None
+    if own is None or own == make():
+        return
+    before = w.digest(markers)
+    resp = w.call(route, bearer(token(role, agency, nip)), body=own)
+    status, text = resp.status_code, read_body(resp).decode("utf-8", "replace")
+    problems = []
+    if status >= 500:
+        problems.append(f"server error {status}")
+    if 200 <= status < 300 and any(m in text for m in markers - {AGENCY}):
+        problems.append(f"answer carries agency data: {sorted(m for m in markers - {AGENCY} if m in text)[:3]}")
+    if w.digest(markers) != before:
+        problems.append("agency A's rows changed (an object moved to the attacker's agency?)")
+    security_report.attempt("cross-agency (own agency in the body)", route.service, route.method, route.rule,
+                            status=status, got_through="; ".join(problems) or None)
+    assert not problems, f"{attacker} with their own agency {route.method} {w.url(route)} -> {status}: {problems}"
 
 
 def test_every_route_taking_a_body_has_an_attack_body(world_of):  # sqlite only: it reads no data

@@ -20,7 +20,7 @@ from kinerja.cli.main import cli
 
 from .boundaries import EXTREMES, HUGE, Param, Raw, as_text, body_params, query_and_header_params, with_leaf
 from .routes import ROUTES, allowed_token, params
-from .world import A_DEVICE, ATASAN, VICTIM, bearer, last_workday, read_body, token
+from .world import A_DEVICE, ADMIN, ATASAN, SERVICES, VICTIM, bearer, last_workday, read_body, token
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -187,23 +187,61 @@ def db_kind(request) -> str:
     return request.param
 
 
+# tables a refusal may write to by design: the device audit log records refused device requests
+WRITTEN_ON_REFUSAL = {"device_audit"}
+
+
+def _counts(w) -> dict:
+    return {t: n for t, n in w.row_counts().items() if t not in WRITTEN_ON_REFUSAL}
+
+
 @params(ROUTES)
 def test_extreme_values_in_every_parameter_are_never_a_5xx(route, db_kind, world_of, security_report):
+    """...and, on SQLite (counting rows is cheap there), a write refused with a 4xx writes no row
+    (issue 15, item 9: a rejected phone punch left a device row behind)."""
     w = world_of(route.service)
+    check_rows = db_kind == "sqlite" and route.method in ("POST", "PUT", "PATCH")
     failures = []
     for where, label, send in _variants(route, w):
+        before = _counts(w) if check_rows else None
         try:
             status, text = send()
         except ValueError as exc:  # the test client itself refuses (e.g. a line break in a header)
             if "newline" in str(exc) or "header" in str(exc).lower():
                 continue
             raise
-        bad = status >= 500
+        problem = f"{status} {text[:120]!r}" if status >= 500 else None
+        if check_rows and 400 <= status < 500 and _counts(w) != before:
+            after = _counts(w)
+            problem = f"refused with {status} but wrote rows: {[t for t in after if after[t] != before.get(t)]}"
         security_report.attempt("boundary value", route.service, route.method, route.rule, status=status,
-                                got_through=f"{where} = {label}: {status} {text[:120]!r}" if bad else None)
-        if bad:
-            failures.append(f"{where} = {label}: {status} {text[:300]!r}")
-    assert not failures, f"{len(failures)} answer(s) 5xx:\n" + "\n".join(failures[:40])
+                                got_through=f"{where} = {label}: {problem}" if problem else None)
+        if problem:
+            failures.append(f"{where} = {label}: {problem} {text[:300]!r}")
+    assert not failures, f"{len(failures)} answer(s) 5xx or refused writes:\n" + "\n".join(failures[:40])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_after_the_sweep_every_read_still_answers(service, db_kind, world_of, security_report):
+    """Issue 15, item 5 as a class: whatever the sweep's writes got accepted (a policy, a schedule,
+    a name) poisons no later read. Runs after the sweep, on the same worlds: every GET route of the
+    service, by the most privileged reader and by the ASN, answers below 500."""
+    w = world_of(service)
+    failures = []
+    for route in [r for r in ROUTES if r.service == service and r.method == "GET" and r.roles]:
+        for role in {r for r in ("admin", "atasan", "pegawai", "operator") if r in route.roles}:
+            resp = w.call(route, bearer(token(role, nip={"admin": ADMIN, "atasan": ATASAN, "pegawai": VICTIM}.get(role))))
+            status = resp.status_code
+            try:
+                read_body(resp, limit_s=1.0)
+            except Exception as exc:  # noqa: BLE001 - a stream broken off is a server error
+                status = 500
+                failures.append(f"{route.id} as {role}: broke off {exc!r}")
+            security_report.attempt("read after the sweep", service, "GET", route.rule, status=status,
+                                    got_through=f"{role}: {status}" if status >= 500 else None)
+            if status >= 500:
+                failures.append(f"{route.id} as {role}: {status}")
+    assert not failures, failures
 
 
 # -- the command line: the roster import -----------------------------------------------------------

@@ -92,6 +92,15 @@ def bearer(tok: str) -> dict:
     return {"Authorization": f"Bearer {tok}"}
 
 
+def retarget(body: Any, agency: str) -> Any:
+    """``body`` with every ``agency`` field naming agency A naming ``agency`` instead."""
+    if isinstance(body, dict):
+        return {k: (agency if k == "agency" and v == AGENCY else retarget(v, agency)) for k, v in body.items()}
+    if isinstance(body, list):
+        return [retarget(v, agency) for v in body]
+    return body
+
+
 # -- routes ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Route:
@@ -240,11 +249,34 @@ def read_body(response, limit_s: float = 2.0) -> bytes:
     return b"".join(chunks)
 
 
-def roster_events():
+def roster_events(roster=ROSTER):
     return [make_event(EMPLOYEE_UPSERTED, subject=nip, agency=agency, source="test/security",
                        data={"nip": nip, "nama": nama, "agency": agency, "unit": UNIT, "jabatan": "Analis",
                              "atasan_nip": atasan, "pin": pin, "active": True})
-            for nip, nama, agency, atasan, pin in ROSTER]
+            for nip, nama, agency, atasan, pin in roster]
+
+
+def apply_roster(w: "World", roster) -> None:
+    """Roster rows applied to a built world as its consumer applies ``pegawai.v1``."""
+    rt = w.runtime
+    for ev in roster_events(roster):
+        with rt.session() as s, s.begin():
+            if w.service == "kehadiran":
+                from kehadiran.service_layer.attendance import apply_roster_event
+
+                apply_roster_event(s, rt.outbox, _wire(ev), agency_tz="Asia/Jakarta")
+            elif w.service == "tugas":
+                from tugas.entrypoints import consumer
+
+                consumer.handle(s, _wire(ev))
+            elif w.service == "penilaian":
+                from penilaian.service_layer.scoring import apply_event
+
+                apply_event(s, rt.outbox, _wire(ev), tz=rt.settings.timezone)
+            else:
+                from notifikasi.service_layer.notifications import handle_event
+
+                handle_event(s, _wire(ev))
 
 
 def _ok(resp, *codes):
@@ -310,7 +342,9 @@ def build_kehadiran(database_url: str, **config) -> World:
     w.agency_markers = {AGENCY, A_DEVICE, *(n for n, _, a, _, _ in ROSTER if a == AGENCY)}
     w.victim_markers = {VICTIM}
     # another agency's device naming VICTIM's NIP: kept in quarantine in that agency, never VICTIM's
-    w.ignore_row = lambda table, row: table == "punches" and row["nip"] is None and row["agency"] != AGENCY
+    # and the device audit log records attempts on agency A's devices for A to see: an entry, not a change
+    w.ignore_row = lambda table, row: ((table == "punches" and row["nip"] is None and row["agency"] != AGENCY)
+                                       or table == "device_audit")
     return w
 
 

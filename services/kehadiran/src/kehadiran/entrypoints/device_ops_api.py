@@ -18,6 +18,7 @@ from werkzeug.exceptions import Forbidden, NotFound, UnprocessableEntity
 from kehadiran.adapters import adms
 from kehadiran.adapters.orm import Device, Employee
 from kehadiran.service_layer import devices as device_service
+from kehadiran.service_layer.working_time import MAX_SPAN_DAYS
 from kinerja.auth import current_principal, require_auth
 from kinerja.events.envelope import NIP_PATTERN
 from kinerja.fields import Agency, Text, WindowDateTime
@@ -156,7 +157,10 @@ def build_command(session, body: dict, device: Device, role: str) -> str:
             raise Forbidden("only operators queue raw commands; use a typed kind")
         return body["command"]
     if kind == "reupload":
-        return adms.query_attlog_command(_device_local(body["start"], device), _device_local(body["end"], device))
+        start, end = _device_local(body["start"], device), _device_local(body["end"], device)
+        if end - start > timedelta(days=MAX_SPAN_DAYS):
+            raise ValueError(f"a re-upload spans at most {MAX_SPAN_DAYS} days")
+        return adms.query_attlog_command(start, end)
     if kind == "user":
         pin, name = _roster_user(session, body["nip"], device) if "nip" in body else (body["pin"], body["name"])
         return adms.update_user_command(pin, name)

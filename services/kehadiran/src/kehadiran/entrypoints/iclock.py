@@ -88,30 +88,40 @@ def _device(session: Session, sn: str, *, handshake: bool = False) -> Device:
     refusal = registry.check_caller(session, device, request.remote_addr, binding=_address_binding(),
                                     handshake=handshake, comm_key=request.args.get("pushcommkey"))
     if refusal is not None:
-        _refuse(device, refusal)
+        raise DeviceRefused(device.sn, device.agency, refusal)
     return device
 
 
-def _refuse(device: Device, refusal: registry.Refusal) -> None:
-    """Audit the refusal in its own transaction (the request's rolls back) and answer 403. One
-    entry per address and reason a minute at most: a misplaced terminal retries every few seconds."""
+class DeviceRefused(Forbidden):
+    """A registered device's request that may not speak for it (address, communication key)."""
+
+    def __init__(self, sn: str, agency: str, refusal: registry.Refusal):
+        super().__init__(refusal.reason)
+        self.sn, self.agency, self.refusal = sn, agency, refusal
+
+
+@bp.errorhandler(DeviceRefused)
+def _refused(exc: DeviceRefused) -> Response:
+    """403, audited in a transaction of its own once the request's has rolled back; one entry per
+    address and reason a minute at most (a misplaced terminal retries every few seconds)."""
     address = (request.remote_addr or "")[:45]
-    DEVICE_REFUSED.labels("kehadiran", refusal.action).inc()
-    log.warning("adms: device request refused", extra={"sn": device.sn, "remote": address, "reason": refusal.reason})
-    key = (device.sn, address, refusal.action)
+    DEVICE_REFUSED.labels("kehadiran", exc.refusal.action).inc()
+    log.warning("adms: device request refused", extra={"sn": exc.sn, "remote": address,
+                                                        "reason": exc.refusal.reason})
+    key = (exc.sn, address, exc.refusal.action)
     now = _now()
-    if now - _LAST_REFUSAL_AUDIT.get(key, datetime.min.replace(tzinfo=timezone.utc)) >= REFUSAL_AUDIT_EVERY:
-        if len(_LAST_REFUSAL_AUDIT) > 10_000:
-            _LAST_REFUSAL_AUDIT.clear()
-        _LAST_REFUSAL_AUDIT[key] = now
+    audited = current_app.extensions.setdefault("kehadiran_adms_refusals", {})
+    if now - audited.get(key, datetime.min.replace(tzinfo=timezone.utc)) >= REFUSAL_AUDIT_EVERY:
+        if len(audited) > 10_000:
+            audited.clear()
+        audited[key] = now
         with _runtime().session() as session, session.begin():
-            registry.audit(session, device.sn, device.agency, refusal.action, "device",
-                           {"address": address, "reason": refusal.reason}, now)
-    raise Forbidden(refusal.reason)
+            registry.audit(session, exc.sn, exc.agency, exc.refusal.action, "device",
+                           {"address": address, "reason": exc.refusal.reason}, now)
+    return _text(f"ERROR: {exc.description}\n", 403)
 
 
 REFUSAL_AUDIT_EVERY = timedelta(minutes=1)
-_LAST_REFUSAL_AUDIT: dict[tuple[str, str, str], datetime] = {}
 
 
 def _now() -> datetime:

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
-from kinerja.fields import Agency, Text, WindowAwareDateTime
+from kinerja.fields import Agency, Map, Text, WindowAwareDateTime
 
 # the instants a punch may carry (kinerja.fields' window; the date as written is checked too)
 TIME_WINDOW = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
@@ -29,7 +29,8 @@ class PunchItem(Schema):
 
 
 class PunchBatch(Schema):
-    punches = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=5000))
+    # items are loaded one by one (PunchItem), so a bad one is reported by its index
+    punches = fields.List(Map(len(PunchItem._declared_fields)), required=True, validate=validate.Length(min=1, max=5000))
 
 
 class Rejected(Schema):

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
-from kinerja.fields import MONTH_PATTERN, Agency, NoControlCharacters, Text, WindowDate, Year
+from kinerja.fields import MONTH_PATTERN, Agency, Map, NoControlCharacters, Text, WindowDate, Year
 
 PERIOD = MONTH_PATTERN
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -14,8 +14,8 @@ class Span(Schema):
 
 
 def week_field(**kw):
-    return fields.Dict(keys=fields.String(validate=validate.OneOf(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
-                       values=fields.Nested(Span, allow_none=True), **kw)
+    return Map(7, keys=fields.String(validate=validate.OneOf(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
+               values=fields.Nested(Span, allow_none=True), **kw)
 
 
 class UnitScheduleIn(Schema):

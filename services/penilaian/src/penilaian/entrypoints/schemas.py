@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.penilaian import PREDIKATS
-from kinerja.fields import MONTH_PATTERN as _MONTH, Agency, BoundedDecimal, Instant, Text, WindowDate, Year
+from kinerja.fields import MONTH_PATTERN as _MONTH, Agency, BoundedDecimal, Instant, Map, Text, WindowDate, Year
 from penilaian.domain.scoring import BERAKHLAK_VALUES, LEVELS
 
 
@@ -135,11 +135,11 @@ class TeamOut(Schema):
 
 
 class RatingIn(Schema):
-    levels = fields.Dict(
+    levels = Map(
+        len(BERAKHLAK_VALUES), 1,
         keys=fields.String(validate=validate.OneOf(BERAKHLAK_VALUES)),
         values=fields.String(validate=validate.OneOf(LEVELS)),
-        required=True, validate=validate.Length(min=1),
-        metadata={"description": "BerAKHLAK value → below / meets / above"},
+        required=True, metadata={"description": "BerAKHLAK value → below / meets / above"},
     )
 
 
@@ -311,8 +311,8 @@ class PolicyIn(Schema):
     innovation_points = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
     innovation_cap = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
     timeliness_penalty_per_day = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
-    distribution_curve = fields.Dict(load_default=None, allow_none=True,
-                                     metadata={"description": "organisation predikat → {max, min}; null: PermenPANRB 6/2022"})
+    distribution_curve = Map(5, load_default=None, allow_none=True,
+                             metadata={"description": "organisation predikat → {max, min}; null: PermenPANRB 6/2022"})
 
 
 class AgencyArgs(Schema):
