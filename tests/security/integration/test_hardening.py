@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from kinerja.cli.main import cli
-from kinerja.config import DEV_JWT_SECRET, ConfigError, installation_secret
+from kinerja.config import DEV_JWT_SECRET
 
 from .routes import PROTECTED, ROUTES, allowed_token, params
 from .world import SERVICES, VICTIM, bearer, read_body, token
@@ -43,6 +43,8 @@ def test_production_refuses_to_start_without_a_real_signing_secret(service, secr
     else:
         monkeypatch.setenv("KINERJA_JWT_SECRET", secret)
     monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    from kinerja.config import ConfigError
+
     started = []
     for make in (lambda: importlib.import_module(f"{service}.entrypoints.app").create_app(),
                  lambda: importlib.import_module(f"{service}.entrypoints.runtime").make_runtime()):
@@ -66,6 +68,8 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
 
 
 def test_an_installation_keeps_its_own_secret_and_the_command_signs_with_it(tmp_path, monkeypatch):
+    from kinerja.config import installation_secret
+
     monkeypatch.setenv("KINERJA_VAR_DIR", str(tmp_path))
     monkeypatch.delenv("KINERJA_JWT_SECRET", raising=False)
     first = installation_secret(tmp_path)

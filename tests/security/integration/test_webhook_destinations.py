@@ -13,9 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select, update
 
-from notifikasi.adapters.egress import EgressPolicy
 from notifikasi.adapters.orm import Webhook, WebhookDelivery
-from notifikasi.adapters.webhook_client import WebhookClient
 from notifikasi.domain.webhooks import verify
 
 from .routes import PROTECTED
@@ -93,6 +91,9 @@ def test_an_inward_url_is_refused_at_registration(url, notifikasi, security_repo
 def test_a_name_resolving_inwards_is_refused_at_registration_and_at_delivery():
     """DNS decides at the moment of use: a name public at registration and private at delivery
     (rebinding) is refused when it is sent, before any connection."""
+    from notifikasi.adapters.egress import EgressPolicy
+    from notifikasi.adapters.webhook_client import WebhookClient
+
     answers = {"hook.example": ["93.184.216.34"]}
     policy = EgressPolicy(resolve=lambda host, port: answers[host])
     assert policy.refusal("https://hook.example/x") is None
