@@ -35,6 +35,20 @@ EXTREMES: list[tuple[str, Any]] = [
     ("empty", ""), ("emoji", "\U0001F600"), ("formula", "=1+1"), ("path", "../../etc/passwd"),
 ]
 
+# where a value travels as text (a path, a query, a header, a line of the device protocol, a CSV
+# cell), values that read the same are one value
+TEXT_EXTREMES = list({str(v): (label, v) for label, v in reversed(EXTREMES)}.values())[::-1]
+
+# what PostgreSQL and SQLite keep differently (integers past 32 and 64 bits, NUL, strings longer
+# than their column, dates): the sweep's values on the second database
+DATABASE_LABELS = {"2^31-1", "2^31", "2^63-1", "2^63", "2^64", "-2^63-1", "-1", "5000 digits", "5000 chars", "NUL",
+                   "date 0001-01-01", "date 9999-12-31", "time 0001-01-01T00:00:00+14:00",
+                   "time 9999-12-31T23:59:59-12:00", "year 0", "year 10000", "emoji"}
+
+
+def for_database(values: list, db_kind: str) -> list:
+    return values if db_kind == "sqlite" else [(label, v) for label, v in values if label in DATABASE_LABELS]
+
 
 @dataclass(frozen=True)
 class Param:
