@@ -1,20 +1,14 @@
 """Schemas of the correction (lupa absen) endpoints."""
-from datetime import date
-
 from marshmallow import Schema, fields, validate
 
 from kehadiran.domain.corrections import MAX_PUNCHES, STATUSES
-from kehadiran.entrypoints.schemas import TIME_WINDOW
 from kehadiran.entrypoints.wt_schemas import PERIOD
 from kinerja.events.envelope import NIP_PATTERN
-from kinerja.fields import Instant
-
-DATE_WINDOW = (date(2000, 1, 1), date(2100, 12, 31))
+from kinerja.fields import Agency, Instant, Text, WindowAwareDateTime, WindowDate
 
 
 class CorrectionPunchIn(Schema):
-    time = fields.AwareDateTime(required=True, validate=validate.Range(min=TIME_WINDOW[0], max=TIME_WINDOW[1]),
-                                metadata={"description": "when the ASN arrived or left, RFC 3339 with offset"})
+    time = WindowAwareDateTime(required=True, metadata={"description": "when the ASN arrived or left, RFC 3339 with offset"})
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["in", "out"]),
                            metadata={"description": "in (arrival) or out (departure); else by the time"})
 
@@ -22,23 +16,22 @@ class CorrectionPunchIn(Schema):
 class CorrectionIn(Schema):
     nip = fields.String(load_default=None, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"),
                         metadata={"description": "the caller's own NIP (the token's when left out)"})
-    date = fields.Date(required=True, validate=validate.Range(min=DATE_WINDOW[0], max=DATE_WINDOW[1]),
-                       metadata={"description": "the workday to correct: today or up to "
+    date = WindowDate(required=True, metadata={"description": "the workday to correct: today or up to "
                                                 "KEHADIRAN_CORRECTION_MAX_DAYS (31) days ago"})
     punches = fields.List(fields.Nested(CorrectionPunchIn), required=True,
                           validate=validate.Length(min=1, max=MAX_PUNCHES),
                           metadata={"description": "the forgotten punch(es), each belonging to that workday"})
-    reason = fields.String(required=True, validate=validate.Length(min=5, max=500),
-                           metadata={"description": "why the punch is missing (for the supervisor)"})
+    reason = Text(500, 5, required=True, multi_line=True,
+                  metadata={"description": "why the punch is missing (for the supervisor)"})
 
 
 class ApproveIn(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = Text(500, load_default="", multi_line=True)
 
 
 class RejectIn(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=500),
-                         metadata={"description": "why the correction is refused (the ASN reads it)"})
+    note = Text(500, 1, required=True, multi_line=True,
+                metadata={"description": "why the correction is refused (the ASN reads it)"})
 
 
 class CorrectionPunchOut(Schema):
@@ -68,6 +61,5 @@ class CorrectionQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     period = fields.String(load_default=None, validate=validate.Regexp(PERIOD, error="period must be YYYY-MM"),
                            metadata={"description": "the month of the corrected days"})
-    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
-                           metadata={"description": "an operator names the agency"})
+    agency = Agency(load_default=None, metadata={"description": "an operator names the agency"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))

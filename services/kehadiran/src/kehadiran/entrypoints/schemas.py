@@ -1,13 +1,8 @@
 """Request and response schemas of the HTTP API (they also make its OpenAPI document)."""
-from datetime import datetime, timezone
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
 from kinerja.fields import Agency, Map, Text, WindowAwareDateTime
-
-# the instants a punch may carry (kinerja.fields' window; the date as written is checked too)
-TIME_WINDOW = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
 
 
 class PunchItem(Schema):

@@ -107,8 +107,9 @@ _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 def spreadsheet_text(value):
     """A text cell as text: one that starts like a formula gets a leading ``'`` (a number, and the
-    recap's own ``-`` for a day off, stay as they are)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and value != "-" and not _NUMBER.match(value):
+    recap's own marks for a day off, ``-`` or ``-/K``, stay as they are)."""
+    if (isinstance(value, str) and value.startswith(FORMULA_START) and value not in ("-", "-" + CORRECTED_MARK)
+            and not _NUMBER.match(value)):
         return "'" + value
     return value
 
