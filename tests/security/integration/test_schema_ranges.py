@@ -1,8 +1,8 @@
 """Issue 15, item 4, in the documents: every value a request carries has a range in the OpenAPI
 document of its service, so the range is the schema's and not the luck of the code behind it.
 
-Integers and numbers have a minimum and a maximum; strings a maximum length (or an enum, or a
-pattern that can only match a bounded string, or for dates the window ``x-earliest`` /
+Integers and numbers have a minimum and a maximum; strings a maximum length (or an enum, a UUID,
+a pattern that can only match a bounded string, or for dates the window ``x-earliest`` /
 ``x-latest``); lists a maximum number of items; maps a set of properties or a maximum of them.
 Checked on every query, header and path parameter and every field of every request body,
 nested ones included. Responses are what the services write, not what they accept: not checked."""
@@ -50,7 +50,8 @@ def unbounded(spec: dict, schema: dict, where: str, seen: set) -> list[str]:
         if fmt in ("date", "date-time"):
             if schema.get("x-earliest", "")[:10] != EARLIEST or schema.get("x-latest", "")[:10] != LATEST:
                 out.append(f"{where}: a {fmt} without the window x-earliest/x-latest")
-        elif not ("maxLength" in schema or "enum" in schema or _pattern_bounded(schema.get("pattern", ""))):
+        elif not ("maxLength" in schema or "enum" in schema or fmt == "uuid"
+                  or _pattern_bounded(schema.get("pattern", ""))):
             out.append(f"{where}: a string without maxLength (or enum, or a bounded pattern)")
     elif kind == "array":
         if "maxItems" not in schema:
