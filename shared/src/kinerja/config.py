@@ -89,6 +89,10 @@ class Settings:
     timezone: str = "Asia/Jakarta"
     max_body_bytes: int = 1024 * 1024
     consumer_group: str = ""
+    outbox_retention_s: float = 600.0
+    processed_retention_s: float = 7 * 24 * 3600.0
+    relay_batch: int = 500
+    relay_max_in_flight: int = 5000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **kw: Any) -> "Settings":
@@ -114,6 +118,10 @@ def load_settings(service: str, overrides: Mapping[str, Any] | None = None) -> S
         timezone=_env("KINERJA_TIMEZONE", "Asia/Jakarta"),
         max_body_bytes=int(_env("KINERJA_MAX_BODY_BYTES", str(1024 * 1024))),
         consumer_group=_env(f"{upper}_CONSUMER_GROUP", f"{service}"),
+        outbox_retention_s=float(_env("KINERJA_OUTBOX_RETENTION_S", "600")),
+        processed_retention_s=float(_env("KINERJA_PROCESSED_RETENTION_S", str(7 * 24 * 3600))),
+        relay_batch=int(_env("KINERJA_RELAY_BATCH", "500")),
+        relay_max_in_flight=int(_env("KINERJA_RELAY_MAX_IN_FLIGHT", "5000")),
     )
     if overrides:
         known = {k: v for k, v in overrides.items() if k in Settings.__dataclass_fields__}

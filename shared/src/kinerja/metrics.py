@@ -67,6 +67,13 @@ CONSUMER_LAG = Gauge("kinerja_consumer_lag", "log end offset minus the consumer'
 RELAY_PUBLISHED = Counter("kinerja_relay_published_total", "outbox rows published and marked sent", ["service"])
 OUTBOX_PENDING = Gauge("kinerja_outbox_pending", "outbox rows not yet published", ["service"],
                        multiprocess_mode="liveall")
+RELAY_IN_FLIGHT = Gauge("kinerja_relay_in_flight", "outbox rows sent and not yet acknowledged", ["service"],
+                        multiprocess_mode="liveall")
+RELAY_BUCKETS = Gauge("kinerja_relay_buckets", "outbox key buckets this relay holds (of 64)", ["service"],
+                      multiprocess_mode="liveall")
+OUTBOX_TRIMMED = Counter("kinerja_outbox_trimmed_total", "sent outbox rows deleted after the retention", ["service"])
+PROCESSED_TRIMMED = Counter("kinerja_processed_events_trimmed_total",
+                            "processed_events records deleted after the retention", ["group"])
 OUTBOX_OLDEST_AGE = Gauge("kinerja_outbox_oldest_age_seconds", "age of the oldest unpublished outbox row (0 when empty)",
                           ["service"], multiprocess_mode="liveall")
 

@@ -18,7 +18,7 @@ from kinerja.metrics import serve_process_metrics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
 from kinerja.messaging.outbox import Outbox, add_plumbing_tables
 from kinerja.messaging.producer import make_producer
-from kinerja.messaging.relay import OutboxRelay
+from kinerja.messaging.relay import RELAY_PRODUCER, OutboxRelay
 from kinerja.messaging.topics import topic
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,16 @@ class ServiceRuntime:
     def session(self) -> Session:
         return self.session_factory()
 
-    def producer(self, role: str):
-        return make_producer(self.settings.kafka_bootstrap, client_id=f"{self.service}-{role}")
+    def producer(self, role: str, **overrides):
+        return make_producer(self.settings.kafka_bootstrap, client_id=f"{self.service}-{role}", **overrides)
 
-    def relay(self) -> OutboxRelay:
-        return OutboxRelay(self.engine, self.outbox_table, lambda: self.producer("relay"),
-                           prefix=self.settings.topic_prefix, service=self.service)
+    def relay(self, **kw) -> OutboxRelay:
+        s = self.settings
+        options = dict(prefix=s.topic_prefix, service=self.service, batch_size=s.relay_batch,
+                       max_in_flight=s.relay_max_in_flight, retention_s=s.outbox_retention_s)
+        options.update(kw)
+        return OutboxRelay(self.engine, self.outbox_table, lambda: self.producer("relay", **RELAY_PRODUCER),
+                           **options)
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:
@@ -61,7 +65,7 @@ class ServiceRuntime:
             handle=handle,
             producer_factory=lambda: self.producer("dlq"),
             client_id=f"{self.service}-consumer",
-            **kw,
+            **{"processed_retention_s": self.settings.processed_retention_s, **kw},
         )
 
     def dispose(self) -> None:

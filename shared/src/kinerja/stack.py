@@ -1,5 +1,6 @@
 """The whole system on one machine as real processes: per service its migrations, its web app
-under gunicorn, its consumer and its relay. ``make run`` and the end-to-end tests both use it.
+under gunicorn, its consumer and its relay (``relays`` of them: they share the outbox, see
+``kinerja.messaging.relay``). ``make run`` and the end-to-end tests both use it.
 
 This is orchestration only: it knows each service's commands, none of its code.
 """
@@ -35,6 +36,14 @@ class Proc:
     name: str
     popen: subprocess.Popen
     log: Path
+    service: str = ""
+    role: str = ""
+    instance: int = 1
+
+
+def process_name(service: str, role: str, instance: int = 1) -> str:
+    """``kehadiran-relay`` for the first of a role, ``kehadiran-relay-2`` for the second."""
+    return f"{service}-{role}" if instance == 1 else f"{service}-{role}-{instance}"
 
 
 @dataclass
@@ -47,6 +56,7 @@ class Stack:
     services: tuple[str, ...] = SERVICES
     web_workers: int = 1
     web_threads: int = 16
+    relays: int = 1  # relay processes per publishing service
     extra_env: dict[str, str] = field(default_factory=dict)
     procs: list[Proc] = field(default_factory=list)
 
@@ -101,21 +111,29 @@ class Stack:
             subprocess.run([sys.executable, "-m", f"{svc}.entrypoints.migrate"], env=self.env(), check=True,
                            capture_output=True)
 
-    def start_process(self, service: str, role: str) -> Proc:
-        name = f"{service}-{role}"
+    def start_process(self, service: str, role: str, instance: int = 1) -> Proc:
+        name = process_name(service, role, instance)
         log = self.var_dir / "logs" / f"{name}.log"
         out = open(log, "ab")
-        popen = subprocess.Popen(self.command(service, role), env=self.env(), stdout=out, stderr=subprocess.STDOUT,
+        env = self.env()
+        if instance > 1:
+            # one metrics port per role and host: the first instance serves it
+            env[f"{service.upper()}_{role.upper()}_METRICS_PORT"] = "0"
+        popen = subprocess.Popen(self.command(service, role), env=env, stdout=out, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
-        proc = Proc(name, popen, log)
+        proc = Proc(name, popen, log, service, role, instance)
         self.procs = [p for p in self.procs if p.name != name] + [proc]
         return proc
+
+    def instances(self, role: str) -> int:
+        return self.relays if role == "relay" else 1
 
     def start(self) -> None:
         self.migrate()
         for svc in self.services:
             for role in ROLES[svc]:
-                self.start_process(svc, role)
+                for instance in range(1, self.instances(role) + 1):
+                    self.start_process(svc, role, instance)
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s

@@ -305,7 +305,9 @@ def demo(size, write_csv, history, seed) -> None:
 @cli.command()
 @click.option("--demo/--no-demo", "load_demo", default=True, show_default=True, help="load the demo agency")
 @click.option("--stop-after", type=float, default=None, help="stop after this many seconds (for checks)")
-def up(load_demo: bool, stop_after: float | None) -> None:
+@click.option("--relays", type=click.IntRange(1, 64), default=1, show_default=True, envvar="KINERJA_RELAYS",
+              help="outbox relays per publishing service (they share the work, each key's events stay in order)")
+def up(load_demo: bool, stop_after: float | None, relays: int) -> None:
     """Start the broker, every service with its consumer and relay, load the demo, wait for Ctrl-C."""
     import signal as _signal
     import threading
@@ -333,7 +335,7 @@ def up(load_demo: bool, stop_after: float | None) -> None:
 
     ports = {svc: int(os.environ.get(f"{svc.upper()}_PORT") or port) for svc, port in DEFAULT_PORTS.items()}
     stack = Stack(var_dir=repo_var_dir(), kafka_bootstrap=broker.bootstrap, topic_prefix=s.topic_prefix,
-                  services=services, ports=ports)
+                  services=services, ports=ports, relays=relays)
     stop = threading.Event()
     for sig in (_signal.SIGINT, _signal.SIGTERM):
         _signal.signal(sig, lambda *_: stop.set())
@@ -374,8 +376,7 @@ def up(load_demo: bool, stop_after: float | None) -> None:
                 if proc.popen.poll() is not None:
                     click.echo(f"{proc.name} exited ({proc.popen.returncode}); restarting. Log tail:\n{stack.tail(proc, 10)}",
                                err=True)
-                    svc, role = proc.name.split("-", 1)
-                    stack.start_process(svc, role)
+                    stack.start_process(proc.service, proc.role, proc.instance)
             stop.wait(1.0)
     finally:
         click.echo("stopping ...")

@@ -14,6 +14,10 @@ in that transaction rolls it back and the same events go through the message-by-
 above (retries, duplicates, DLQ), so a batch never loses or double-counts anything; it only
 saves the per-message transaction when all is well.
 
+Bounded: every ``trim_interval_s`` the loop deletes ``processed_events`` records older than
+``processed_retention_s`` (7 days; why that is long enough: ``kinerja.messaging.outbox``), a
+bounded amount at a time.
+
 Two filters let a service pass over what it does not keep, neither applying nor recording it
 (so it costs no transaction): ``skip(raw)`` before decoding (a message it is sure about from the
 bytes) and ``wants(type)`` after (a message that is decoded, so dead-lettered when invalid).
@@ -37,7 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from kinerja import metrics
 from kinerja.events.envelope import Event, InvalidEvent, decode_event
 from kinerja.heartbeat import Heartbeat
-from kinerja.messaging.outbox import utcnow
+from kinerja.messaging.outbox import PROCESSED_RETENTION_S, trim_processed, utcnow
+from kinerja.messaging.producer import check_native_codecs
 from kinerja.messaging.topics import dlq
 
 log = logging.getLogger(__name__)
@@ -89,6 +94,8 @@ class IdempotentConsumer:
         wants: Callable[[str], bool] | None = None,
         decode: Callable[[bytes | None], Event] = decode_event,
         heartbeat: Callable[[], None] | None = None,
+        processed_retention_s: float = PROCESSED_RETENTION_S,
+        trim_interval_s: float = 60.0,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -109,6 +116,10 @@ class IdempotentConsumer:
         # called each time round the loop; by default the liveness file of KINERJA_HEARTBEAT_FILE
         # (kinerja.heartbeat: a consumer container's health check), nothing when that is unset
         self.heartbeat = heartbeat or Heartbeat.from_env().beat
+        self.processed_retention_s = processed_retention_s
+        self.trim_interval_s = trim_interval_s
+        self._trim_at = time.monotonic()  # the first trim a while after start, not during it
+        self.trimmed = 0
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
         self.lag_interval_s = 5.0
@@ -334,8 +345,27 @@ class IdempotentConsumer:
         except Exception as exc:  # noqa: BLE001
             log.debug("consumer lag not measured", extra={"error": repr(exc)[:300]})
 
+    def trim(self, force: bool = False) -> int:
+        """At most every ``trim_interval_s``: delete records processed more than
+        ``processed_retention_s`` ago (a bounded amount per call; never raises)."""
+        now = time.monotonic()
+        if not force and now - self._trim_at < self.trim_interval_s:
+            return 0
+        self._trim_at = now
+        try:
+            n = trim_processed(self.session_factory.kw["bind"], self.processed, self.processed_retention_s)
+        except Exception as exc:  # noqa: BLE001 - trimming is housekeeping; the next round tries again
+            log.warning("processed_events not trimmed", extra={"error": repr(exc)[:300]})
+            return 0
+        if n:
+            self.trimmed += n
+            metrics.PROCESSED_TRIMMED.labels(self.group_id).inc(n)
+            log.info("old processed_events deleted", extra={"rows": n, "retention_s": self.processed_retention_s})
+        return n
+
     # -- the loop ----------------------------------------------------------------------------
     def _make_consumer(self, stop: threading.Event) -> KafkaConsumer:
+        check_native_codecs()
         config = dict(
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
@@ -381,6 +411,7 @@ class IdempotentConsumer:
                 else:
                     records = consumer.poll(timeout_ms=200)
                 self.report_lag(consumer)
+                self.trim()
                 if not records:
                     if on_idle:
                         on_idle()

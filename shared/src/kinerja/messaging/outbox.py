@@ -1,15 +1,43 @@
 """The transactional outbox: a service writes its rows and the events about them in one
 transaction; the relay publishes the events later. Also the ``processed_events`` table that makes
-consumers idempotent.
+consumers idempotent, and the trimming that keeps both bounded.
 
 Both tables are added to each service's own metadata, so each service's Alembic history owns them.
+
+Writing: :meth:`Outbox.add_many` takes :class:`Event` objects; a hot path that builds its events
+as plain dicts and encodes each once passes finished rows to :meth:`Outbox.add_rows` (see
+:func:`outbox_row`), one multi-row INSERT either way. On PostgreSQL a statement trigger sends
+``NOTIFY kinerja_outbox`` with each insert (delivered when the transaction commits), which wakes
+the relays at once instead of their poll.
+
+Trimming (DESIGN §4, bounded storage):
+
+- sent outbox rows: deleted once they have been sent for longer than the relay's retention
+  (``KINERJA_OUTBOX_RETENTION_S``). A sent row is already on the topic; keeping it a while only
+  serves people and checks that read the table.
+- ``processed_events``: deleted once processed longer ago than ``KINERJA_PROCESSED_RETENTION_S``
+  (7 days). A record only has to outlive every way the same event can come back:
+  a consumer that dies before committing its offsets gets the messages since its last commit
+  again (it commits after every poll: seconds); a relay that dies between publishing and marking
+  sent has those rows published again by the next relay to own them (another running relay:
+  about a second; all relays of a service down: when one is started again); Kafka only forgets
+  a group's committed offsets after the group has been empty for ``offsets.retention.minutes``
+  (7 days by default; the local broker and the cluster manifests set 30 days), so a service
+  whose consumers are all down for longer than that must be rebuilt rather than restarted (see
+  the README). Re-sent device punches are no such case: kehadiran deduplicates them on
+  (device, PIN, time) in its own table, and gives them the same event id. So the window has to
+  exceed the longest time a service's relays or consumers may all stay down; 7 days does with a
+  wide margin, and costs one row per event of those 7 days.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Column,
     Index,
@@ -18,8 +46,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     insert,
+    select,
 )
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from kinerja.db import UtcDateTime
@@ -27,6 +58,16 @@ from kinerja.events.envelope import Event
 from kinerja.messaging import topics
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
+NOTIFY_CHANNEL = "kinerja_outbox"
+# the same statements are in each publishing service's migration "outbox notify trigger"
+NOTIFY_FUNCTION_SQL = (
+    "CREATE OR REPLACE FUNCTION kinerja_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$"
+)
+NOTIFY_TRIGGER_SQL = ("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+                      "FOR EACH STATEMENT EXECUTE FUNCTION kinerja_outbox_notify()")
+PROCESSED_RETENTION_S = 7 * 24 * 3600.0
+OUTBOX_RETENTION_S = 600.0
 
 
 def utcnow() -> datetime:
@@ -36,7 +77,7 @@ def utcnow() -> datetime:
 def outbox_table(metadata: MetaData) -> Table:
     if "outbox" in metadata.tables:
         return metadata.tables["outbox"]
-    return Table(
+    table = Table(
         "outbox",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
@@ -48,6 +89,10 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("sent_at", UtcDateTime(), nullable=True),
         Index("ix_outbox_unsent", "sent_at", "id"),
     )
+    # tables made with create_all (tests, tools) wake relays like migrated ones
+    event.listen(table, "after_create", DDL(NOTIFY_FUNCTION_SQL).execute_if(dialect="postgresql"))
+    event.listen(table, "after_create", DDL(NOTIFY_TRIGGER_SQL).execute_if(dialect="postgresql"))
+    return table
 
 
 def processed_events_table(metadata: MetaData) -> Table:
@@ -61,6 +106,7 @@ def processed_events_table(metadata: MetaData) -> Table:
         Column("partition", Integer, nullable=False),
         Column("offset", BigInteger, nullable=False),
         Column("processed_at", UtcDateTime(), nullable=False, default=utcnow),
+        Index("ix_processed_events_processed_at", "processed_at"),
     )
 
 
@@ -68,8 +114,20 @@ def add_plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox_table(metadata), processed_events_table(metadata)
 
 
+def outbox_row(event_id: str, event_type: str, subject: str, value: str | bytes,
+               created_at: datetime | None = None) -> dict:
+    """One outbox row from an event already encoded (``value``: its JSON envelope)."""
+    return {
+        "event_id": event_id,
+        "topic": topics.topic_for_event_type(event_type),
+        "key": subject,
+        "value": value.decode() if isinstance(value, (bytes, bytearray)) else value,
+        "created_at": created_at or utcnow(),
+    }
+
+
 class Outbox:
-    """Adds events to the current transaction of a session."""
+    """Adds events to the current transaction of a session (or a Core connection)."""
 
     def __init__(self, metadata: MetaData):
         self.table = outbox_table(metadata)
@@ -77,20 +135,53 @@ class Outbox:
     def add(self, session: Session, event: Event) -> None:
         self.add_many(session, [event])
 
-    def add_many(self, session: Session, events: list[Event]) -> None:
+    def add_many(self, session: Session | Connection, events: list[Event]) -> None:
         if not events:
             return
         now = utcnow()
-        session.execute(
-            insert(self.table),
-            [
-                {
-                    "event_id": e.id,
-                    "topic": topics.topic_for_event_type(e.type),
-                    "key": e.subject,
-                    "value": json.dumps(e.to_dict(), separators=(",", ":"), default=str),
-                    "created_at": now,
-                }
-                for e in events
-            ],
-        )
+        self.add_rows(session, [
+            outbox_row(e.id, e.type, e.subject, json.dumps(e.to_dict(), separators=(",", ":"), default=str), now)
+            for e in events
+        ])
+
+    def add_rows(self, session: Session | Connection, rows: list[dict]) -> None:
+        """Rows as :func:`outbox_row` makes them, in one INSERT (executemany)."""
+        if rows:
+            session.execute(insert(self.table), rows)
+
+
+# -- trimming ---------------------------------------------------------------------------------
+def delete_in_chunks(engine: Engine, table: Table, key: Column, condition, *, chunk: int = 5000,
+                     budget_s: float = 0.5) -> int:
+    """Delete the rows matching ``condition``, ``chunk`` at a time, each chunk its own short
+    transaction (no long lock on a hot table), until none is left or ``budget_s`` has passed;
+    returns how many were deleted. What is left is deleted by the next call."""
+    deleted = 0
+    deadline = time.monotonic() + budget_s
+    while True:
+        with engine.begin() as conn:
+            ids = select(key).where(condition).limit(chunk).scalar_subquery()
+            n = conn.execute(table.delete().where(key.in_(ids))).rowcount
+        deleted += n
+        if n < chunk or time.monotonic() >= deadline:
+            return deleted
+
+
+def trim_sent(engine: Engine, table: Table, retention_s: float, *, now: datetime | None = None, **kw) -> int:
+    """Delete outbox rows sent more than ``retention_s`` ago."""
+    cutoff = (now or utcnow()) - timedelta(seconds=retention_s)
+    return delete_in_chunks(engine, table, table.c.id, table.c.sent_at < cutoff, **kw)
+
+
+def trim_processed(engine: Engine, table: Table, retention_s: float, *, now: datetime | None = None, **kw) -> int:
+    """Delete ``processed_events`` records older than ``retention_s`` (see the module's doc for
+    why the default window is safe)."""
+    cutoff = (now or utcnow()) - timedelta(seconds=retention_s)
+    return delete_in_chunks(engine, table, table.c.event_id, table.c.processed_at < cutoff, **kw)
+
+
+def table_sizes(engine: Engine, tables: Iterable[Table]) -> dict[str, int]:
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}

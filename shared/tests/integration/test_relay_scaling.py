@@ -1,0 +1,243 @@
+"""Relays that stream and scale, against a real broker and real databases.
+
+Two relays on one outbox while writers keep adding events: every event is on the topic exactly
+once, and each key's events are in the order they were written (the writers number them). On
+PostgreSQL both relays publish (each its half of the key buckets, rebalanced as they come and
+go); on SQLite one claims the outbox and the other stands by until the first stops."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import defaultdict
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import MetaData, func, select
+
+from kinerja.db import make_engine
+from kinerja.messaging.outbox import Outbox, add_plumbing_tables, outbox_row
+from kinerja.messaging.producer import make_producer
+from kinerja.messaging.relay import RELAY_PRODUCER, OutboxRelay
+from kinerja.messaging.topics import KEHADIRAN, topic
+from kinerja.testing import wait_until
+
+pytestmark = pytest.mark.integration
+
+EVENT_TYPE = "kehadiran.punch.recorded.v1"  # a kehadiran.v1 event: the relay only forwards it
+KEYS = 24
+WRITERS = 3
+
+
+class Outboxed:
+    def __init__(self, url: str):
+        self.metadata = MetaData()
+        self.table, self.processed = add_plumbing_tables(self.metadata)
+        self.engine = make_engine(url)
+        self.metadata.create_all(self.engine)
+        self.outbox = Outbox(self.metadata)
+
+    def count(self, *where) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(self.table).where(*where)).scalar_one()
+
+    def unsent(self) -> int:
+        return self.count(self.table.c.sent_at.is_(None))
+
+
+def nip(k: int) -> str:
+    return f"19900101201501{k:04d}"
+
+
+class Writers:
+    """``WRITERS`` threads, each the only writer of its keys (so a key's commit order is its
+    numbering), each committing small transactions of several keys' next events; the threads'
+    transactions interleave, so ids commit out of order across keys, as in a service."""
+
+    def __init__(self, box: Outboxed, per_key: int, events_per_tx: int = 8):
+        self.box = box
+        self.per_key = per_key
+        self.events_per_tx = events_per_tx
+        self.written: list[str] = []
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._run, args=(w,), daemon=True) for w in range(WRITERS)]
+
+    def _run(self, w: int) -> None:
+        try:
+            keys = [k for k in range(KEYS) if k % WRITERS == w]
+            queue = [(k, seq) for seq in range(self.per_key) for k in keys]
+            for start in range(0, len(queue), self.events_per_tx):
+                rows = []
+                for k, seq in queue[start:start + self.events_per_tx]:
+                    event_id = str(uuid.uuid4())
+                    value = json.dumps({"id": event_id, "type": EVENT_TYPE, "subject": nip(k), "data": {"seq": seq}})
+                    rows.append(outbox_row(event_id, EVENT_TYPE, nip(k), value))
+                with self.box.engine.begin() as conn:
+                    self.box.outbox.add_rows(conn, rows)
+                self.written.extend(r["event_id"] for r in rows)
+                time.sleep(0.002)  # a steady stream rather than one burst
+        except BaseException as exc:  # noqa: BLE001 - reported by join()
+            self.errors.append(exc)
+
+    def start(self) -> "Writers":
+        for t in self.threads:
+            t.start()
+        return self
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join(300)
+        assert not self.errors, self.errors
+
+
+def read_topic(bootstrap: str, name: str, expected: int, timeout_s: float = 60) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        parts = wait_until(lambda: consumer.partitions_for_topic(name), 20, message=f"metadata of {name}")
+        tps = [TopicPartition(name, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records = []
+        deadline = time.monotonic() + timeout_s
+        ends = wait_until(lambda: (e := consumer.end_offsets(tps)) and sum(e.values()) >= expected and e,
+                          timeout_s, message=f"{expected} records on {name}")
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            assert time.monotonic() < deadline, f"could not read {name} to its end"
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def check_exactly_once_in_key_order(records: list, written: list[str]) -> None:
+    ids = [json.loads(r.value)["id"] for r in records]
+    assert sorted(ids) == sorted(written), (
+        f"{len(ids)} on the topic for {len(written)} written; {len(ids) - len(set(ids))} twice, "
+        f"{len(set(written) - set(ids))} missing")
+    by_key: dict[str, list[int]] = defaultdict(list)
+    partition_of: dict[str, set[int]] = defaultdict(set)
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        event = json.loads(r.value)
+        assert r.key.decode() == event["subject"]
+        by_key[event["subject"]].append(event["data"]["seq"])
+        partition_of[event["subject"]].add(r.partition)
+    assert all(len(p) == 1 for p in partition_of.values())
+    out_of_order = {k: seqs for k, seqs in by_key.items() if seqs != sorted(seqs)}
+    assert not out_of_order, f"keys out of order: {list(out_of_order)[:3]}"
+
+
+def relay_for(box: Outboxed, bootstrap: str, prefix: str, **kw) -> OutboxRelay:
+    return OutboxRelay(box.engine, box.table, lambda: make_producer(bootstrap, **RELAY_PRODUCER), prefix=prefix,
+                       batch_size=kw.pop("batch_size", 100), claim_refresh_s=kw.pop("claim_refresh_s", 0.3), **kw)
+
+
+def claims_of(relay: OutboxRelay):
+    """The claims a running relay made for itself (read from the test's thread)."""
+    return wait_until(lambda: relay._claims, 30, message="the relay's claims")
+
+
+def start(relay: OutboxRelay) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    t = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    t.start()
+    return t, stop
+
+
+def halt(*running: tuple[threading.Thread, threading.Event]) -> None:
+    for _, stop in running:
+        stop.set()
+    for t, _ in running:
+        t.join(30)
+        assert not t.is_alive()
+
+
+def test_two_relays_on_postgresql_publish_every_event_once_in_key_order(postgres_url, kafka_bootstrap, topic_prefix):
+    box = Outboxed(postgres_url)
+    a, b = relay_for(box, kafka_bootstrap, topic_prefix), relay_for(box, kafka_bootstrap, topic_prefix)
+    writers = Writers(box, per_key=60).start()
+    first = start(a)
+    wait_until(lambda: a.published > 100, 60, message="relay a publishing")
+    second = start(b)  # joins under load: a gives half the buckets up, b takes them
+    wait_until(lambda: b.published > 100, 60, message="relay b publishing its half")
+    assert claims_of(a).members == claims_of(b).members and len(claims_of(a).members) == 2
+    halt(first)  # leaves under load: b takes a's buckets over
+    before = b.published
+    wait_until(lambda: b.published > before + 100 or not any(t.is_alive() for t in writers.threads), 60,
+               message="relay b publishing every bucket")
+    writers.join()
+    wait_until(lambda: box.unsent() == 0, 60, message="the outbox drained")
+    halt(second)
+    written = writers.written
+    assert len(written) == KEYS * 60
+    assert a.published + b.published == len(written)
+    check_exactly_once_in_key_order(read_topic(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), len(written)),
+                                    written)
+
+
+def test_two_relays_on_sqlite_one_claims_the_other_takes_over(sqlite_url, kafka_bootstrap, topic_prefix):
+    box = Outboxed(sqlite_url)
+    a, b = relay_for(box, kafka_bootstrap, topic_prefix), relay_for(box, kafka_bootstrap, topic_prefix)
+    writers = Writers(box, per_key=40).start()
+    first = start(a)
+    wait_until(lambda: a.published > 100, 60, message="relay a publishing")
+    second = start(b)
+    wait_until(lambda: a.published > 300, 60, message="relay a still publishing")
+    assert b.published == 0 and claims_of(b).buckets == frozenset()  # standing by
+    halt(first)
+    wait_until(lambda: b.published > 0, 60, message="relay b taking over")
+    writers.join()
+    wait_until(lambda: box.unsent() == 0, 60, message="the outbox drained")
+    halt(second)
+    written = writers.written
+    assert a.published + b.published == len(written)
+    check_exactly_once_in_key_order(read_topic(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), len(written)),
+                                    written)
+
+
+def test_a_relay_keeps_sending_while_acks_are_outstanding(sqlite_url, kafka_bootstrap, topic_prefix):
+    """The pipeline: the next batches are sent before the first batch's acks are in, and the acks
+    are marked sent in bulk when they arrive."""
+    box = Outboxed(sqlite_url)
+    rows = []
+    for i in range(600):
+        event_id = str(uuid.uuid4())
+        rows.append(outbox_row(event_id, EVENT_TYPE, nip(i % KEYS),
+                               json.dumps({"id": event_id, "type": EVENT_TYPE, "subject": nip(i % KEYS),
+                                           "data": {"seq": i // KEYS}})))
+    with box.engine.begin() as conn:
+        box.outbox.add_rows(conn, rows)
+    # the producer holds its batches (far from full) for a minute, so no ack comes before flush()
+    relay = OutboxRelay(box.engine, box.table,
+                        lambda: make_producer(kafka_bootstrap, linger_ms=60_000, **RELAY_PRODUCER),
+                        prefix=topic_prefix, batch_size=100, max_in_flight=1000)
+    try:
+        assert [relay.step() for _ in range(6)] == [100] * 6
+        assert len(relay._inflight) == 600 and relay.published == 0 and box.unsent() == 600
+        relay._get_producer().flush(30)
+        assert relay.step() == 0  # collects the 600 acks and marks them in one go
+        assert relay.published == 600 and not relay._inflight and box.unsent() == 0
+    finally:
+        relay._finish()
+    check_exactly_once_in_key_order(read_topic(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), 600),
+                                    [r["event_id"] for r in rows])
+
+
+def test_a_relay_on_postgresql_is_woken_by_notify_not_by_its_poll(postgres_url, kafka_bootstrap, topic_prefix):
+    box = Outboxed(postgres_url)
+    relay = relay_for(box, kafka_bootstrap, topic_prefix, notify_poll_s=60, idle_interval_s=60)
+    running = start(relay)
+    try:
+        wait_until(lambda: relay._listener is not None and relay._listener.connected.is_set(), 30,
+                   message="the relay listening")
+        # it has found nothing to send since, and waits: only a notification (or 60 s) wakes it
+        wait_until(lambda: relay.waits >= 2, 30, message="the relay waiting")
+        event_id = str(uuid.uuid4())
+        began = time.monotonic()
+        with box.engine.begin() as conn:
+            box.outbox.add_rows(conn, [outbox_row(event_id, EVENT_TYPE, nip(1), json.dumps({"id": event_id}))])
+        wait_until(lambda: box.unsent() == 0, 20, interval_s=0.01, message="the row published")
+        assert time.monotonic() - began < 10
+    finally:
+        halt(running)
