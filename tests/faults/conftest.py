@@ -113,11 +113,13 @@ def own_postgres() -> Iterator[tuple[ThrowawayPostgres, str]]:
 
 @pytest.fixture
 def make_stack(tmp_path, request) -> Iterator[Callable[..., Stack]]:
-    """Start kehadiran and penilaian (web, consumer, relay each) as processes; logs of a failed
-    test are printed; every process is stopped after."""
+    """Start kehadiran and penilaian (web, consumer, relay each; ``relays=2`` for two relays per
+    service) as processes; logs of a failed test are printed; every process is stopped after."""
     stacks: list[Stack] = []
 
     def make(bootstrap: str, prefix: str, database_urls: dict[str, str], **kw) -> Stack:
+        # the checks read every outbox row back (punch rows ⇔ punch events): keep sent rows a day
+        kw["extra_env"] = {"KINERJA_OUTBOX_RETENTION_S": "86400", **kw.get("extra_env", {})}
         stack = Stack(var_dir=tmp_path / f"var{len(stacks)}", kafka_bootstrap=bootstrap, topic_prefix=prefix,
                       ports={svc: free_port() for svc in ALL_SERVICES}, database_urls=database_urls,
                       services=kw.pop("services", ("kehadiran", "penilaian")), **kw)

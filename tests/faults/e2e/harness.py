@@ -281,6 +281,20 @@ def ingest_ledger(plan: Plan, kehadiran: Db, penilaian: Db) -> Ledger:
                   losses=lost, detail=detail)
 
 
+def relay_buckets(db: Db) -> dict[int, int]:
+    """OS process id of each relay on this database → key buckets it holds (its advisory locks,
+    named by the application_name of its claims connection)."""
+    from kinerja.messaging.claims import lock_namespace
+
+    rows = db.rows(
+        "SELECT a.application_name AS app, count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+        "AND l.classid = CAST(:ns AS integer)::oid "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY 1",
+        ns=lock_namespace("bucket", "outbox"))
+    return {int(r.app.rsplit(" ", 1)[1]): r.n for r in rows}
+
+
 def wait_outbox_drained(db: Db, timeout_s: float) -> None:
     wait_until(lambda: db.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, timeout_s,
                message="the outbox drained")

@@ -1,7 +1,8 @@
 """The broker stopped for a minute (OUTAGE_S) in the middle of an upload storm: several hundred
 ADMS lines from three terminals in parallel, a third before the broker stops and the rest spread
 over the minute it is away. Every upload is answered ``OK:<n>`` throughout; after the restart every punch is scored exactly
-as the clean replay (DESIGN's rules, written out in ``harness``) says, once."""
+as the clean replay (DESIGN's rules, written out in ``harness``) says, once. Each service runs two
+relays on its outbox, as in production."""
 from __future__ import annotations
 
 import threading
@@ -13,7 +14,7 @@ import requests
 from kinerja.testing import create_postgres_database, wait_until
 
 from .harness import (PUNCH_TYPE, Db, assert_clean, event_ids, ingest_ledger, load_roster, make_plan, post_adms,
-                      read_topic, record, register_devices, run_threads, wait_for_expected_scores,
+                      read_topic, record, register_devices, relay_buckets, run_threads, wait_for_expected_scores,
                       wait_outbox_drained)
 
 pytestmark = pytest.mark.slow
@@ -23,7 +24,7 @@ BATCH = 12
 
 def test_broker_stopped_during_an_adms_upload_storm(own_broker, postgres_server, make_stack, fault_report, request):
     urls = {"kehadiran": create_postgres_database(postgres_server), "penilaian": create_postgres_database(postgres_server)}
-    stack = make_stack(own_broker.bootstrap, "", urls)
+    stack = make_stack(own_broker.bootstrap, "", urls, relays=2)
     keh, pen = Db(urls["kehadiran"]), Db(urls["penilaian"])
     plan = make_plan("faults-storm", 1, staff=36, devices=3, days=5, seed=1)
     register_devices(stack, plan)
@@ -80,10 +81,14 @@ def test_broker_stopped_during_an_adms_upload_storm(own_broker, postgres_server,
     punch_ids = event_ids(r for r in read_topic(own_broker.bootstrap, "kehadiran.v1") if PUNCH_TYPE.encode() in r.value)
     topic_dups = sum(c - 1 for c in punch_ids.values())
     record(fault_report, request, f"broker stopped {OUTAGE_S:.0f} s during ADMS storm", ledger, duplicates=topic_dups,
-           note=f"{len(plan.punches)} lines in {len(answers)} uploads from {len(plan.devices)} devices in parallel, "
+           note=f"two relays per service; {len(plan.punches)} lines in {len(answers)} uploads from "
+                f"{len(plan.devices)} devices in parallel, "
                 f"{during} answered OK:n while the broker was down; dups = punch events on the topic twice")
     if failure is not None:
         raise failure
     assert_clean(ledger)
+    # both of kehadiran's relays were serving: each holds half of the outbox's key buckets
+    pids = {stack.process(name).popen.pid for name in ("kehadiran-relay", "kehadiran-relay-2")}
+    wait_until(lambda: relay_buckets(keh) == {pid: 32 for pid in pids}, 30, message="two relays holding 32 buckets each")
     keh.close()
     pen.close()

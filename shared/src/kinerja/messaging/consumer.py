@@ -95,7 +95,7 @@ class IdempotentConsumer:
         decode: Callable[[bytes | None], Event] = decode_event,
         heartbeat: Callable[[], None] | None = None,
         processed_retention_s: float = PROCESSED_RETENTION_S,
-        trim_interval_s: float = 60.0,
+        trim_interval_s: float | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -117,7 +117,9 @@ class IdempotentConsumer:
         # (kinerja.heartbeat: a consumer container's health check), nothing when that is unset
         self.heartbeat = heartbeat or Heartbeat.from_env().beat
         self.processed_retention_s = processed_retention_s
-        self.trim_interval_s = trim_interval_s
+        # every minute, or a quarter of a short retention (soaks, tests)
+        self.trim_interval_s = (trim_interval_s if trim_interval_s is not None
+                                else min(60.0, max(1.0, processed_retention_s / 4)))
         self._trim_at = time.monotonic()  # the first trim a while after start, not during it
         self.trimmed = 0
         self.stats = ConsumerStats()

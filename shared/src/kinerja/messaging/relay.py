@@ -142,7 +142,7 @@ class OutboxRelay:
         service: str = "",
         depth_interval_s: float = 2.0,
         retention_s: float = OUTBOX_RETENTION_S,
-        trim_interval_s: float = 10.0,
+        trim_interval_s: float | None = None,
         claim_refresh_s: float = 1.0,
         stop_drain_s: float = 10.0,
         listen: bool = True,
@@ -160,7 +160,8 @@ class OutboxRelay:
         self.service = service or table.name
         self.depth_interval_s = depth_interval_s
         self.retention_s = retention_s
-        self.trim_interval_s = trim_interval_s
+        # every 10 s, or a quarter of a short retention (soaks, tests)
+        self.trim_interval_s = trim_interval_s if trim_interval_s is not None else min(10.0, max(1.0, retention_s / 4))
         self.claim_refresh_s = claim_refresh_s
         self.stop_drain_s = stop_drain_s
         self.listen = listen and engine.dialect.name == "postgresql"

@@ -76,6 +76,7 @@ def make_handler(runtime: ServiceRuntime) -> Callable[[Session, Event], None]:
 
 def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) -> PenilaianConsumer:
     settings = runtime.settings
+    kw.setdefault("processed_retention_s", settings.processed_retention_s)
     return PenilaianConsumer(
         bootstrap=settings.kafka_bootstrap,
         topics=[topic(t, settings.topic_prefix) for t in TOPICS],
