@@ -5,8 +5,13 @@ Payloads are real event envelopes (``kehadiran.punch.recorded.v1`` and ``kehadir
 from ``penilaian.synthetic``), keyed by NIP, on a fresh 6-partition topic. Measured:
 
 - produce msgs/s: one producer from ``kinerja.messaging.producer.make_producer`` (idempotent,
-  ``acks=all``, linger 5 ms: exactly the services' settings), send everything, flush;
-- consume msgs/s: one KafkaConsumer reading the topic from offset 0 to its end;
+  ``acks=all``, 128 KiB batches, linger 5 ms, zstd: exactly the services' settings, printed at
+  the start), send everything, flush;
+- consume msgs/s: one KafkaConsumer with the consumer loop's settings
+  (``kinerja.messaging.consumer.consumer_config``, no group) reading the topic from offset 0 to its end;
+
+It refuses to run when kafka-python would checksum in pure Python (the ``crc32c`` package missing):
+that would measure the missing package, not the client.
 - produce → consume latency at a steady offered rate (100, 500, 1,000 msgs/s; open loop: each send
   is scheduled at its time whatever happened before), the consumer in its own process; latency =
   consumer's receipt − the send time carried in a header.
@@ -79,8 +84,9 @@ def produce_all(bootstrap: str, name: str, data: list, n: int) -> float:
 def consume_all(bootstrap: str, name: str, n: int, partitions: int) -> float:
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             client_id="bench-ceiling-consumer", max_poll_records=500)
+    from kinerja.messaging.consumer import consumer_config
+
+    consumer = KafkaConsumer(**consumer_config(bootstrap, group_id=None, client_id="bench-ceiling-consumer"))
     tps = [TopicPartition(name, p) for p in range(partitions)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
@@ -101,8 +107,9 @@ def consume_all(bootstrap: str, name: str, n: int, partitions: int) -> float:
 def latency_consumer(bootstrap: str, name: str, partitions: int, expected: int, conn) -> None:
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             client_id="bench-ceiling-latency", max_poll_records=500)
+    from kinerja.messaging.consumer import consumer_config
+
+    consumer = KafkaConsumer(**consumer_config(bootstrap, group_id=None, client_id="bench-ceiling-latency"))
     tps = [TopicPartition(name, p) for p in range(partitions)]
     consumer.assign(tps)
     consumer.seek_to_end(*tps)
@@ -211,6 +218,15 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=6)
     ap.add_argument("--append", type=Path, default=None)
     args = ap.parse_args()
+    from kinerja.messaging.producer import check_native_codecs, producer_config
+
+    problems = check_native_codecs()
+    if problems:
+        sys.exit("not measuring: " + "; ".join(problems))
+    settings = {k: v for k, v in producer_config("-").items()
+                if k in ("acks", "enable_idempotence", "batch_size", "linger_ms", "compression_type",
+                         "max_in_flight_requests_per_connection")}
+    print(f"producer settings (make_producer): {settings}; crc32c in C", flush=True)
     m = machine()
     load_before = load()
     print(f"machine: {machine_line(m)}; load average before {load_before}", flush=True)
@@ -239,6 +255,7 @@ def main() -> None:
     load_after = load()
     ceiling = min(spread(produce)["median"], spread(consume)["median"])
     result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load_after,
+              "producer_settings": settings,
               "payload_bytes_mean": round(size), "messages_per_run": args.messages, "partitions": args.partitions,
               "produce_msgs_per_s": spread(produce), "consume_msgs_per_s": spread(consume),
               "ceiling_msgs_per_s": ceiling, "latency": rates}
@@ -272,8 +289,8 @@ def main() -> None:
             f"- command: `.venv/bin/python {cmd}`",
             f"- one Kafka 4.3 broker (LocalBroker, KRaft, 512 MiB heap) on free ports, fresh topic of {args.partitions} "
             f"partitions per run; payloads: real `kehadiran.punch.recorded.v1` / `day.summarized.v1` envelopes keyed by "
-            f"NIP, mean {size:.0f} bytes; producer = `make_producer` (idempotent, acks=all, linger 5 ms); consumer = one "
-            f"KafkaConsumer, manual assignment. Median (min–max) of {args.runs} runs.\n",
+            f"NIP, mean {size:.0f} bytes; producer = `make_producer` ({settings}; crc32c in C); consumer = one "
+            f"KafkaConsumer with `consumer_config`, manual assignment. Median (min–max) of {args.runs} runs.\n",
             f"- produce: {fmt_spread(result['produce_msgs_per_s'])} msgs/s ({args.messages:,} per run, send all then flush)",
             f"- consume: {fmt_spread(result['consume_msgs_per_s'])} msgs/s (offset 0 to the end, first poll to last)",
             f"- the ceiling below = the smaller median: **{ceiling:,} msgs/s**\n",

@@ -50,6 +50,30 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, list[Event]], None]
 
+def consumer_config(bootstrap: str, *, group_id: str | None, client_id: str = "kinerja-consumer",
+                    max_poll_records: int = 500, **overrides) -> dict:
+    """The KafkaConsumer settings of every consumer loop (``bench/kafka_ceiling.py`` reads with
+    them too); ``overrides`` win."""
+    config = dict(
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=3000,
+        fetch_max_wait_ms=100,
+        # notice new partitions (and topics created after start) within seconds, not minutes
+        metadata_max_age_ms=10000,
+        # as the producers: back within seconds of the broker's return (kafka-python's default
+        # lets the reconnect backoff grow to 30 s, so scores stalled that long after an outage)
+        reconnect_backoff_max_ms=2000,
+    )
+    config.update(overrides)
+    return config
+
+
 def stop_on_signals(stop: threading.Event, signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT)) -> None:
     """SIGTERM/SIGINT ask the loop to finish the message in hand, commit, and close."""
 
@@ -368,22 +392,8 @@ class IdempotentConsumer:
     # -- the loop ----------------------------------------------------------------------------
     def _make_consumer(self, stop: threading.Event) -> KafkaConsumer:
         check_native_codecs()
-        config = dict(
-            bootstrap_servers=self.bootstrap,
-            group_id=self.group_id,
-            client_id=self.client_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.max_poll_records,
-            session_timeout_ms=10000,
-            heartbeat_interval_ms=3000,
-            fetch_max_wait_ms=100,
-            # notice new partitions (and topics created after start) within seconds, not minutes
-            metadata_max_age_ms=10000,
-            # as the producers: back within seconds of the broker's return (kafka-python's default
-            # lets the reconnect backoff grow to 30 s, so scores stalled that long after an outage)
-            reconnect_backoff_max_ms=2000,
-        )
+        config = consumer_config(self.bootstrap, group_id=self.group_id, client_id=self.client_id,
+                                 max_poll_records=self.max_poll_records)
         config.update(self.consumer_overrides)
         consumer = KafkaConsumer(**config)
         # Join the group only once the metadata of every topic is known: a member that joins
