@@ -242,3 +242,42 @@ def test_a_relay_on_postgresql_is_woken_by_notify_not_by_its_poll(postgres_url, 
         assert time.monotonic() - began < 10
     finally:
         halt(running)
+
+
+def test_a_row_committed_late_below_rows_in_flight_goes_before_its_keys_next_row(postgres_url, kafka_bootstrap,
+                                                                               topic_prefix):
+    """The case a cursor ("ids above the last one sent") or a SKIP LOCKED claim gets wrong: a
+    transaction takes an id, commits late, below rows already in flight; its key's next row must
+    still follow it onto the topic."""
+    box = Outboxed(postgres_url)
+
+    def row(key: int, seq: int) -> dict:
+        event_id = str(uuid.uuid4())
+        return outbox_row(event_id, EVENT_TYPE, nip(key),
+                          json.dumps({"id": event_id, "type": EVENT_TYPE, "subject": nip(key), "data": {"seq": seq}}))
+
+    relay = OutboxRelay(box.engine, box.table, lambda: make_producer(kafka_bootstrap, linger_ms=60_000, **RELAY_PRODUCER),
+                        prefix=topic_prefix, batch_size=100, listen=False)
+    late, other, following = row(1, 0), row(2, 0), row(1, 1)
+    slow = box.engine.connect()
+    try:
+        tx = slow.begin()
+        box.outbox.add_rows(slow, [late])  # takes the lower id, commits later
+        with box.engine.begin() as conn:
+            box.outbox.add_rows(conn, [other])
+        assert relay.step() == 1 and len(relay._inflight) == 1  # `other` is in flight, `late` not yet visible
+        tx.commit()
+        with box.engine.begin() as conn:
+            box.outbox.add_rows(conn, [following])
+        assert relay.step() == 2  # `late` and `following`, in that order
+        relay._get_producer().flush(30)
+        relay.step()
+        assert box.unsent() == 0
+    finally:
+        slow.close()
+        relay._finish()
+    records = read_topic(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), 3)
+    check_exactly_once_in_key_order(records, [late["event_id"], other["event_id"], following["event_id"]])
+    with box.engine.connect() as conn:
+        ids = dict(conn.execute(select(box.table.c.event_id, box.table.c.id)).all())
+    assert ids[late["event_id"]] < ids[other["event_id"]] < ids[following["event_id"]]
