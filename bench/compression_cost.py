@@ -11,10 +11,14 @@ For each codec and batch fill (records per batch) it prints:
 - bytes per record on the wire and on the broker's disk (topics keep everything: retention -1);
 - instructions per record to build the batch, and to read it back, as callgrind counts them:
   each child runs the same loop twice (R and 2R batches) and the difference is divided by R's
-  records, so start-up and imports cancel out.
+  records, so start-up and imports cancel out;
+- with ``--bootstrap`` (a broker): instructions per record of the whole client path,
+  ``make_producer(...).send()`` to the acknowledgement (the sender thread included), per codec,
+  so the codec's cost can be read as a share of what a record costs the producer anyway.
 
     .venv/bin/python bench/compression_cost.py            # needs valgrind (apt-get install valgrind)
     .venv/bin/python bench/compression_cost.py --no-instructions   # bytes only
+    .venv/bin/python bench/compression_cost.py --bootstrap 127.0.0.1:9092 --fills 100   # and the send path
 """
 from __future__ import annotations
 
@@ -69,10 +73,24 @@ def read_batches(raw: list) -> int:
     return n
 
 
+def send_all(data: list, codec: str, records: int, bootstrap: str, topic: str) -> None:
+    from kinerja.messaging.producer import make_producer
+
+    producer = make_producer(bootstrap, client_id="compression-cost", compression_type=None if codec == "none" else codec)
+    producer.send(topic, key=b"warm", value=b"{}").get(60)
+    for i in range(records):
+        key, value = data[i % len(data)]
+        producer.send(topic, key=key, value=value)
+    producer.flush(600)
+    producer.close(10)
+
+
 def child(args) -> None:
     """One measured loop (run under callgrind by the parent)."""
     data = [(bytes.fromhex(k), bytes.fromhex(v)) for k, v in json.loads(Path(args.data).read_text())]
-    if args.phase == "build":
+    if args.phase == "send":
+        send_all(data, args.codec, args.batches, args.bootstrap, args.topic)
+    elif args.phase == "build":
         build_batches(data, args.codec, args.fill, args.batches)
     else:
         raw = [bytes.fromhex(b) for b in json.loads(Path(args.built).read_text())]
@@ -97,7 +115,9 @@ def main() -> None:
     ap.add_argument("--codecs", default="none,lz4,zstd,gzip")
     ap.add_argument("--fills", default=",".join(map(str, FILLS)), help="records per batch, comma-separated")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--phase", choices=("build", "read"), help=argparse.SUPPRESS)
+    ap.add_argument("--bootstrap", help="a broker: also count the whole send path per record")
+    ap.add_argument("--topic", help=argparse.SUPPRESS)
+    ap.add_argument("--phase", choices=("build", "read", "send"), help=argparse.SUPPRESS)
     ap.add_argument("--codec", help=argparse.SUPPRESS)
     ap.add_argument("--fill", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--batches", type=int, help=argparse.SUPPRESS)
@@ -142,7 +162,28 @@ def main() -> None:
                         row[f"{phase}_instructions_per_record"] = round((twice - once) / (batches * fill))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+        if counting and args.bootstrap:
+            from kafka import KafkaAdminClient
+            from kafka.admin import NewTopic
+
+            topic = "compression-cost-" + os.urandom(4).hex()
+            admin = KafkaAdminClient(bootstrap_servers=args.bootstrap)
+            admin.create_topics([NewTopic(topic, 6, 1)])
+            admin.close()
+            sends = {}
+            for codec in codecs:
+                common = [*me, "--phase", "send", "--codec", codec, "--bootstrap", args.bootstrap, "--topic", topic]
+                once = instructions([*common, "--batches", str(args.records)], tmp_dir)
+                twice = instructions([*common, "--batches", str(2 * args.records)], tmp_dir)
+                sends[codec] = round((twice - once) / args.records)
+                print(json.dumps({"codec": codec, "send_instructions_per_record": sends[codec]}), flush=True)
     print()
+    if counting and args.bootstrap:
+        print("| codec | whole send path, instructions per record | vs none |")
+        print("|---|---:|---:|")
+        for codec, n in sends.items():
+            print(f"| {codec} | {n:,} | {n / sends['none']:.2f} |")
+        print()
     head = "| records per batch | codec | bytes per record | vs none |"
     sep = "|---:|---|---:|---:|"
     if counting:
