@@ -13,8 +13,11 @@ For each codec and batch fill (records per batch) it prints:
   each child runs the same loop twice (R and 2R batches) and the difference is divided by R's
   records, so start-up and imports cancel out;
 - with ``--bootstrap`` (a broker): instructions per record of the whole client path,
-  ``make_producer(...).send()`` to the acknowledgement (the sender thread included), per codec,
-  so the codec's cost can be read as a share of what a record costs the producer anyway.
+  ``make_producer(...).send()`` to the acknowledgement (the sender thread included), the
+  denominator for the codec's cost. A rough figure only (one run gave 187k, 216k and 193k for
+  none, lz4 and zstd): under valgrind the client runs some 50 times slower, and its sender
+  thread's wake-ups, counted too, follow the wall clock. The codecs' own cost is the build and
+  read columns above.
 
     .venv/bin/python bench/compression_cost.py            # needs valgrind (apt-get install valgrind)
     .venv/bin/python bench/compression_cost.py --no-instructions   # bytes only
@@ -179,6 +182,7 @@ def main() -> None:
                 print(json.dumps({"codec": codec, "send_instructions_per_record": sends[codec]}), flush=True)
     print()
     if counting and args.bootstrap:
+        print("whole send path (rough: includes the sender thread's wake-ups, which follow the wall clock)")
         print("| codec | whole send path, instructions per record | vs none |")
         print("|---|---:|---:|")
         for codec, n in sends.items():

@@ -5,7 +5,7 @@ Payloads are real event envelopes (``kehadiran.punch.recorded.v1`` and ``kehadir
 from ``penilaian.synthetic``), keyed by NIP, on a fresh 6-partition topic. Measured:
 
 - produce msgs/s: one producer from ``kinerja.messaging.producer.make_producer`` (idempotent,
-  ``acks=all``, 128 KiB batches, linger 5 ms, zstd: exactly the services' settings, printed at
+  ``acks=all``, 128 KiB batches, linger 5 ms, lz4: exactly the services' settings, printed at
   the start), send everything, flush;
 - consume msgs/s: one KafkaConsumer with the consumer loop's settings
   (``kinerja.messaging.consumer.consumer_config``, no group) reading the topic from offset 0 to its end;
