@@ -52,22 +52,25 @@ def nip(k: int) -> str:
 
 class Writers:
     """``WRITERS`` threads, each the only writer of its keys (so a key's commit order is its
-    numbering), each committing small transactions of several keys' next events; the threads'
-    transactions interleave, so ids commit out of order across keys, as in a service."""
+    numbering), each committing small transactions of several keys' next events, until stopped;
+    the threads' transactions interleave, so ids commit out of order across keys, as in a service."""
 
-    def __init__(self, box: Outboxed, per_key: int, events_per_tx: int = 8):
+    def __init__(self, box: Outboxed, events_per_tx: int = 8, max_per_key: int = 10_000):
         self.box = box
-        self.per_key = per_key
         self.events_per_tx = events_per_tx
+        self.max_per_key = max_per_key
         self.written: list[str] = []
         self.errors: list[BaseException] = []
+        self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._run, args=(w,), daemon=True) for w in range(WRITERS)]
 
     def _run(self, w: int) -> None:
         try:
             keys = [k for k in range(KEYS) if k % WRITERS == w]
-            queue = [(k, seq) for seq in range(self.per_key) for k in keys]
+            queue = [(k, seq) for seq in range(self.max_per_key) for k in keys]
             for start in range(0, len(queue), self.events_per_tx):
+                if self.stop.is_set():
+                    return
                 rows = []
                 for k, seq in queue[start:start + self.events_per_tx]:
                     event_id = str(uuid.uuid4())
@@ -76,8 +79,8 @@ class Writers:
                 with self.box.engine.begin() as conn:
                     self.box.outbox.add_rows(conn, rows)
                 self.written.extend(r["event_id"] for r in rows)
-                time.sleep(0.002)  # a steady stream rather than one burst
-        except BaseException as exc:  # noqa: BLE001 - reported by join()
+                time.sleep(0.01)  # a steady stream, not one burst, for as long as the test needs
+        except BaseException as exc:  # noqa: BLE001 - reported by finish()
             self.errors.append(exc)
 
     def start(self) -> "Writers":
@@ -85,10 +88,12 @@ class Writers:
             t.start()
         return self
 
-    def join(self) -> None:
+    def finish(self) -> list[str]:
+        self.stop.set()
         for t in self.threads:
-            t.join(300)
+            t.join(60)
         assert not self.errors, self.errors
+        return self.written
 
 
 def read_topic(bootstrap: str, name: str, expected: int, timeout_s: float = 60) -> list:
@@ -156,22 +161,21 @@ def halt(*running: tuple[threading.Thread, threading.Event]) -> None:
 def test_two_relays_on_postgresql_publish_every_event_once_in_key_order(postgres_url, kafka_bootstrap, topic_prefix):
     box = Outboxed(postgres_url)
     a, b = relay_for(box, kafka_bootstrap, topic_prefix), relay_for(box, kafka_bootstrap, topic_prefix)
-    writers = Writers(box, per_key=60).start()
+    writers = Writers(box).start()
     first = start(a)
     wait_until(lambda: a.published > 100, 60, message="relay a publishing")
     second = start(b)  # joins under load: a gives half the buckets up, b takes them
     wait_until(lambda: b.published > 100, 60, message="relay b publishing its half")
     assert claims_of(a).members == claims_of(b).members and len(claims_of(a).members) == 2
     assert claims_of(a).leader != claims_of(b).leader  # one of them trims the outbox
+    before = a.published
+    wait_until(lambda: a.published > before + 100, 60, message="relay a publishing the other half")
     halt(first)  # leaves under load: b takes a's buckets over
     before = b.published
-    wait_until(lambda: b.published > before + 100 or not any(t.is_alive() for t in writers.threads), 60,
-               message="relay b publishing every bucket")
-    writers.join()
+    wait_until(lambda: b.published > before + 300, 60, message="relay b publishing every bucket")
+    written = writers.finish()
     wait_until(lambda: box.unsent() == 0, 60, message="the outbox drained")
     halt(second)
-    written = writers.written
-    assert len(written) == KEYS * 60
     assert a.published + b.published == len(written)
     check_exactly_once_in_key_order(read_topic(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), len(written)),
                                     written)
@@ -180,18 +184,19 @@ def test_two_relays_on_postgresql_publish_every_event_once_in_key_order(postgres
 def test_two_relays_on_sqlite_one_claims_the_other_takes_over(sqlite_url, kafka_bootstrap, topic_prefix):
     box = Outboxed(sqlite_url)
     a, b = relay_for(box, kafka_bootstrap, topic_prefix), relay_for(box, kafka_bootstrap, topic_prefix)
-    writers = Writers(box, per_key=40).start()
+    writers = Writers(box).start()
     first = start(a)
     wait_until(lambda: a.published > 100, 60, message="relay a publishing")
     second = start(b)
-    wait_until(lambda: a.published > 300, 60, message="relay a still publishing")
+    claims_of(b)
+    before = a.published
+    wait_until(lambda: a.published > before + 300, 60, message="relay a still publishing")
     assert b.published == 0 and claims_of(b).buckets == frozenset()  # standing by
     halt(first)
-    wait_until(lambda: b.published > 0, 60, message="relay b taking over")
-    writers.join()
+    wait_until(lambda: b.published > 300, 60, message="relay b taking over")
+    written = writers.finish()
     wait_until(lambda: box.unsent() == 0, 60, message="the outbox drained")
     halt(second)
-    written = writers.written
     assert a.published + b.published == len(written)
     check_exactly_once_in_key_order(read_topic(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), len(written)),
                                     written)

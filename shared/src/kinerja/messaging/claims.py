@@ -12,7 +12,12 @@ most one relay at a time, so in steady operation every row is published once.
   rows as sent. A relay that dies, or whose connection breaks, loses its locks with its session:
   the others take its buckets over at their next refresh (``refresh_s``).
 - SQLite (:class:`FileLockClaims`): one claimer at a time, by an exclusive ``flock`` on a file
-  beside the database; the others stand by and take over when its process ends.
+  beside the database (``<db>.outbox.lock``); the others stand by and take over when its
+  process ends.
+
+Nothing here is particular to the outbox but the names: another table whose rows are keyed by
+NIP (a worker's queue) can be shared the same way with ``claims_for(engine, "<table>")``, its
+rows filtered with :func:`bucket_of` (same buckets, other locks).
 
 Holding a bucket is what avoids duplicates; it is not what keeps one key's events in order. Order
 comes from how every relay reads (see ``relay.py``): should two relays ever publish one bucket at
@@ -39,8 +44,16 @@ MAX_MEMBERS = 64
 ALL = frozenset(range(BUCKETS))
 
 
-def application_name(service: str) -> str:
-    return f"kinerja-relay {service or 'outbox'} {os.getpid()}"[:63]
+def application_name(table: str, service: str) -> str:
+    """Names the claims connection in ``pg_stat_activity``: table, service, then the process id."""
+    return f"kinerja-claims {table} {service or '-'} {os.getpid()}"[-63:]
+
+
+def bucket_of(column):
+    """The SQL expression of a key column's bucket (PostgreSQL: ``hashtext(key) & 63``)."""
+    from sqlalchemy import func
+
+    return func.hashtext(column).op("&")(BUCKETS - 1)
 
 
 def lock_namespace(kind: str, table: str) -> int:
@@ -66,10 +79,11 @@ class Claims:
 
 
 class FileLockClaims(Claims):
-    """One claimer per SQLite file: an exclusive, non-blocking ``flock`` on ``<db>.relay.lock``."""
+    """One claimer per SQLite file and table: an exclusive, non-blocking ``flock`` on
+    ``<db>.<table>.lock``."""
 
-    def __init__(self, path: Path, refresh_s: float = 0.5, service: str = ""):
-        self.path = Path(str(path) + ".relay.lock")
+    def __init__(self, path: Path, table: str = "outbox", refresh_s: float = 0.5, service: str = ""):
+        self.path = Path(f"{path}.{table}.lock")
         self.refresh_s = refresh_s
         self.service = service
         self._fd: int | None = None
@@ -92,7 +106,7 @@ class FileLockClaims(Claims):
         self.buckets = None
         self.leader = True
         metrics.RELAY_BUCKETS.labels(self.service).set(BUCKETS)
-        log.info("relay is the outbox's claimer", extra={"lock": str(self.path)})
+        log.info("this process is the claimer", extra={"lock": str(self.path)})
 
     def close(self) -> None:
         if self._fd is not None:
@@ -107,7 +121,8 @@ class AdvisoryLockClaims(Claims):
         # a connection of its own, outside the pool: the locks live and die with its session;
         # its application_name says which process holds them (pg_stat_activity)
         self._engine = create_engine(engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
-                                     connect_args={"application_name": application_name(service)})
+                                     connect_args={"application_name": application_name(table, service)})
+        self.table = table
         self.member_ns = lock_namespace("member", table)
         self.bucket_ns = lock_namespace("bucket", table)
         self.refresh_s = refresh_s
@@ -130,7 +145,7 @@ class AdvisoryLockClaims(Claims):
         metrics.RELAY_BUCKETS.labels(self.service).set(len(self.held))
 
     def _lost(self, exc: Exception) -> None:
-        log.warning("relay lost its claims connection; its buckets are free for others",
+        log.warning("claims connection lost; its buckets are free for others",
                     extra={"error": repr(exc)[:300]})
         self._drop_connection()
 
@@ -152,9 +167,9 @@ class AdvisoryLockClaims(Claims):
             if self._conn.execute(text("SELECT pg_try_advisory_lock(:ns, :slot)"),
                                   {"ns": self.member_ns, "slot": slot}).scalar_one():
                 self.slot = slot
-                log.info("relay joined", extra={"slot": slot})
+                log.info("claims joined", extra={"slot": slot, "table": self.table})
                 return
-        log.error("no free relay slot: more than %d relays on one outbox; this one stands by", MAX_MEMBERS)
+        log.error("no free slot: more than %d claimers on %s; this one stands by", MAX_MEMBERS, self.table)
 
     def _member_slots(self) -> list[int]:
         rows = self._conn.execute(text(
@@ -190,7 +205,7 @@ class AdvisoryLockClaims(Claims):
                                    {"ns": self.bucket_ns, "bs": released})
                 self.held -= self._release
                 self._release = set()
-                log.info("relay gave buckets up", extra={"buckets": len(released), "members": n})
+                log.info("buckets given up", extra={"buckets": len(released), "members": n, "table": self.table})
             missing = sorted(wanted - self.held)
             if missing:
                 got = self._conn.execute(text(
@@ -198,8 +213,8 @@ class AdvisoryLockClaims(Claims):
                     {"ns": self.bucket_ns, "bs": missing}).scalars().all()
                 if got:
                     self.held |= set(got)
-                    log.info("relay took buckets", extra={"buckets": len(got), "held": len(self.held),
-                                                          "members": n, "rank": rank})
+                    log.info("buckets taken", extra={"buckets": len(got), "held": len(self.held), "members": n,
+                                                     "rank": rank, "table": self.table})
         except Exception as exc:  # noqa: BLE001 - the relay goes on with what it safely can: nothing
             self._lost(exc)
         self._publish_state()
@@ -214,5 +229,5 @@ def claims_for(engine: Engine, table: str, *, service: str = "", refresh_s: floa
         return AdvisoryLockClaims(engine, table, refresh_s=refresh_s, service=service)
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        return FileLockClaims(Path(database), refresh_s=min(refresh_s, 0.5), service=service)
+        return FileLockClaims(Path(database), table, refresh_s=min(refresh_s, 0.5), service=service)
     return Claims()

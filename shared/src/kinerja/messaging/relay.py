@@ -52,7 +52,7 @@ from kafka.errors import KafkaError
 from sqlalchemy import Engine, Table, func, select, update
 
 from kinerja import metrics
-from kinerja.messaging.claims import BUCKETS, Claims, claims_for
+from kinerja.messaging.claims import Claims, bucket_of, claims_for
 from kinerja.messaging.outbox import NOTIFY_CHANNEL, OUTBOX_RETENTION_S, trim_sent, utcnow
 from kinerja.messaging.topics import topic
 
@@ -206,16 +206,13 @@ class OutboxRelay:
         self._wake.set()
 
     # -- reading, sending, marking ---------------------------------------------------------
-    def _bucket_expr(self):
-        return func.hashtext(self.table.c.key).op("&")(BUCKETS - 1)
-
     def _next_rows(self, limit: int, buckets: frozenset[int] | None, skip: set[int]) -> list:
         """The lowest unsent rows (of ``buckets``) that are not in ``skip``, at most ``limit``,
         in id order: never a row above one of its key's unsent rows that is not in flight."""
         t = self.table
         ids_q = select(t.c.id).where(t.c.sent_at.is_(None))
         if buckets is not None:
-            ids_q = ids_q.where(self._bucket_expr().in_(sorted(buckets)))
+            ids_q = ids_q.where(bucket_of(t.c.key).in_(sorted(buckets)))
         ids_q = ids_q.order_by(t.c.id).limit(limit + len(skip))
         with self.engine.connect() as conn:
             ids = [i for i in conn.execute(ids_q).scalars() if i not in skip][:limit]
