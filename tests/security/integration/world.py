@@ -262,9 +262,9 @@ def apply_roster(w: "World", roster) -> None:
     for ev in roster_events(roster):
         with rt.session() as s, s.begin():
             if w.service == "kehadiran":
-                from kehadiran.service_layer.attendance import apply_roster_event
+                from kehadiran.service_layer.roster import apply_roster_event
 
-                apply_roster_event(s, rt.outbox, _wire(ev), agency_tz="Asia/Jakarta")
+                apply_roster_event(s, _wire(ev), agency_tz="Asia/Jakarta")
             elif w.service == "tugas":
                 from tugas.entrypoints import consumer
 
@@ -294,13 +294,13 @@ def _as(role, nip=None, agency=AGENCY):
 
 # -- per service -------------------------------------------------------------------------------
 def build_kehadiran(database_url: str, **config) -> World:
-    from kehadiran.service_layer.attendance import apply_roster_event
+    from kehadiran.service_layer.roster import apply_roster_event
 
     app = build_app("kehadiran", database_url, **config)
     rt = app.extensions["kinerja_runtime"]
     for ev in roster_events():
         with rt.session() as s, s.begin():
-            apply_roster_event(s, rt.outbox, _wire(ev), agency_tz="Asia/Jakarta")
+            apply_roster_event(s, _wire(ev), agency_tz="Asia/Jakarta")
     c = app.test_client()
     op = _as("operator")
     _ok(c.post("/api/v1/devices", json={"sn": A_DEVICE, "agency": AGENCY, "tz": 7, "name": "Pintu A"}, headers=op))

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from kehadiran.adapters.orm import Device, DeviceCommand, DeviceOperLog, DeviceUser, PunchRow
 from kehadiran.entrypoints.app import create_app
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer import devices as device_service
+from kehadiran.entrypoints.runtime import settle_days
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -46,7 +48,7 @@ def roster(app, nip, pin):
     event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
                        data={"nip": nip, "nama": "X", "agency": AGENCY, "unit": "Sekretariat", "pin": pin})
     with runtime.session() as s, s.begin():
-        apply_roster_event(s, runtime.outbox, event, agency_tz="Asia/Jakarta")
+        apply_roster_event(s, event, agency_tz="Asia/Jakarta")
 
 
 def register(client, sn=SN, tz=7):
@@ -56,9 +58,18 @@ def register(client, sn=SN, tz=7):
 
 def outbox(app):
     runtime = app.extensions["kinerja_runtime"]
+    settle_days(runtime)  # what the day worker does as markers commit
     with runtime.engine.connect() as c:
         rows = c.execute(select(runtime.outbox_table.c.value).order_by(runtime.outbox_table.c.id)).scalars().all()
     return [json.loads(v) for v in rows]
+
+
+def age_contact(app, by, sn=SN):
+    """The device's last contact ``by`` earlier, as if that much time had passed."""
+    runtime = app.extensions["kinerja_runtime"]
+    with runtime.session() as s, s.begin():
+        device = s.get(Device, sn)
+        device.last_contact_at -= by
 
 
 def count(app, model, *where):
@@ -123,6 +134,11 @@ def test_a_devices_whole_conversation(app, client):
     late = [e["data"] for e in events if e["type"] == "kehadiran.day.summarized.v1" and e["subject"] == OTHER]
     assert late[-1]["minutes_late"] == 10
 
+    # the device's row is written at most every few seconds (contact and stamps): the handshake
+    # just did, so this upload's stamp waits for the next upload that many seconds later
+    assert "ATTLOGStamp=None" in assert_protocol_reply(iclock(client, "GET", "cdata", options="all")).splitlines()
+    age_contact(app, device_service.CONTACT_EVERY)
+
     # 3. the same batch again (lost reply): accepted, nothing doubles
     r = iclock(client, "POST", "cdata", batch, table="ATTLOG", Stamp="9999")
     assert assert_protocol_reply(r) == "OK:3"
@@ -149,6 +165,7 @@ def test_a_devices_whole_conversation(app, client):
     assert listed["sent_at"] and listed["result_at"]
 
     # the device re-uploads the day it was asked for: still nothing doubles
+    age_contact(app, device_service.CONTACT_EVERY)
     r = iclock(client, "POST", "cdata", batch.replace("\n", "\r\n"), table="ATTLOG", Stamp="10000")
     assert assert_protocol_reply(r) == "OK:3"
     assert count(app, PunchRow) == 3 and outbox(app) == events
@@ -438,6 +455,7 @@ def test_with_the_broker_down_the_device_gets_ok_and_the_relay_publishes_each_pu
     batch = f"100\t{day} 07:25:00\t0\t1\t0\t0\t0\n100\t{day} 16:10:00\t1\t1\t0\t0\t0\n"
     for _ in range(3):  # re-sent twice
         assert assert_protocol_reply(iclock(client, "POST", "cdata", batch, table="ATTLOG")) == "OK:2"
+    settle_days(app.extensions["kinerja_runtime"])  # the day worker, whose events wait in the outbox too
     app.extensions["kinerja_runtime"].dispose()
 
     # the broker is back: the relay drains the outbox

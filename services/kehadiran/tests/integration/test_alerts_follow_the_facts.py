@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from kehadiran.adapters.calendar_orm import DisciplineAlertRow
 from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import decode_event, make_event
@@ -52,7 +53,7 @@ def app(database_url):
                         data={"nip": nip, "nama": nip[-4:], "agency": AGENCY, "unit": "Sekretariat",
                               "atasan_nip": atasan, "pin": PINS.get(nip)})
         with rt.session() as s, s.begin():
-            apply_roster_event(s, rt.outbox, ev, agency_tz="Asia/Jakarta")
+            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
     op = bearer("operator", agency="*")
     assert app.test_client().post("/api/v1/devices", json={"sn": "LMS0001", "agency": AGENCY, "tz": 7},
                                   headers=op).status_code == 201
@@ -63,6 +64,7 @@ def app(database_url):
 def alert_events(app, nip):
     """The alert and withdrawal events of ``nip``, as consumers decode them, in order."""
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         raw = c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id)).scalars().all()
     out = []
@@ -76,6 +78,7 @@ def alert_events(app, nip):
 
 def standing(app, nip):
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         return sorted((r.kind, r.threshold) for r in s.execute(
             select(DisciplineAlertRow).where(DisciplineAlertRow.nip == nip)).scalars())

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from kehadiran.adapters.corrections_orm import CorrectionRequest
 from kehadiran.adapters.orm import DaySummaryRow, PunchRow
 from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -55,19 +56,21 @@ def app(database_url):
                         data={"nip": nip, "nama": f"N{nip[-2:]}", "agency": AGENCY, "unit": "Sekretariat",
                               "atasan_nip": atasan})
         with rt.session() as s, s.begin():
-            apply_roster_event(s, rt.outbox, ev, agency_tz="Asia/Jakarta")
+            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
     yield app
     rt.dispose()
 
 
 def outbox(app):
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return [json.loads(v) for v in c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id)).scalars()]
 
 
 def counts(app):
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return tuple(c.execute(select(func.count()).select_from(t)).scalar_one()
                      for t in (CorrectionRequest.__table__, PunchRow.__table__, rt.outbox_table))

@@ -9,7 +9,7 @@ from sqlalchemy import Table
 
 from kehadiran.adapters.orm import metadata
 from kehadiran.entrypoints.app import create_app
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -107,7 +107,7 @@ def test_push_an_asn_from_the_roster_by_nip(app, client):
                            data={"nip": nip, "nama": "Dr. Budi Santoso Wicaksono, M.Pd.", "agency": agency,
                                  "unit": "Sekretariat", "pin": pin})
         with runtime.session() as s, s.begin():
-            apply_roster_event(s, runtime.outbox, event, agency_tz="Asia/Jakarta")
+            apply_roster_event(s, event, agency_tz="Asia/Jakarta")
     url = f"/api/v1/devices/{SN}/commands"
     r = client.post(url, headers=ADMIN, json={"kind": "user", "nip": NIP})
     assert r.status_code == 201, r.json

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from kehadiran.adapters.orm import DaySummaryRow
 from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -112,7 +113,7 @@ def setup_agency(app, client, tpp=None, units=None, named=datetime(2026, 9, 30, 
                            data={"nip": nip, "nama": nip[-3:], "agency": AGENCY,
                                  "unit": (units or {}).get(nip, "Sekretariat"), "pin": PINS[nip], **extra})
         with runtime.session() as s, s.begin():
-            apply_roster_event(s, runtime.outbox, event, agency_tz="Asia/Jakarta")
+            apply_roster_event(s, event, agency_tz="Asia/Jakarta")
     op = bearer(role="operator", agency="*")
     assert client.post("/api/v1/devices", json={"sn": "WIB01", "agency": AGENCY, "tz": 7}, headers=op).status_code == 201
     assert client.post("/api/v1/devices", json={"sn": "WITA01", "agency": AGENCY, "tz": 8}, headers=op).status_code == 201
@@ -164,6 +165,7 @@ def close_month(client):
 
 def actual(app):
     runtime = app.extensions["kinerja_runtime"]
+    settle_days(runtime)  # what the day worker does as markers commit
     with runtime.session() as s:
         rows = s.execute(select(DaySummaryRow)).scalars().all()
     return {(r.nip, r.day): r.payload for r in rows}

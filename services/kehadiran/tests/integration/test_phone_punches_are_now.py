@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from kehadiran.adapters.orm import PunchRow
 from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -30,7 +31,7 @@ def make_app(database_url, **config):
                        time=datetime.now(timezone.utc) - timedelta(days=60),
                        data={"nip": NIP, "nama": "Budi", "agency": AGENCY, "unit": "Sekretariat", "pin": "7"})
     with rt.session() as s, s.begin():
-        apply_roster_event(s, rt.outbox, event, agency_tz="Asia/Jakarta")
+        apply_roster_event(s, event, agency_tz="Asia/Jakarta")
     return app
 
 
@@ -51,12 +52,14 @@ PHONE = bearer(role="pegawai", agency=AGENCY, nip=NIP)
 
 def punches(app):
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         return s.execute(select(PunchRow).order_by(PunchRow.received_at, PunchRow.device_time)).scalars().all()
 
 
 def outbox(app):
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return [json.loads(v) for v in c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id)).scalars()]
 

@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from kehadiran.adapters.orm import DaySummaryRow
 from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event, close_due_days
+from kehadiran.service_layer.day_closing import close_due_days
+from kehadiran.service_layer.day_worker import fixed_zone
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import decode_event, make_event
@@ -33,7 +36,7 @@ def roster(app, nip, *, at, tmt=None):
     event = decode_event(make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test", time=at,
                                     data=data).to_bytes())  # as the consumer gets it from pegawai.v1
     with rt.session() as s, s.begin():
-        apply_roster_event(s, rt.outbox, event, agency_tz="Asia/Jakarta")
+        apply_roster_event(s, event, agency_tz="Asia/Jakarta")
 
 
 @pytest.fixture
@@ -47,6 +50,7 @@ def app(database_url):
 def codes(app, nip):
     """October's workday records of ``nip``: day of month → codes."""
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         rows = s.execute(select(DaySummaryRow).where(DaySummaryRow.nip == nip)).scalars()
         return {r.day.day: [d["code"] for d in r.payload["deductions"]] for r in rows
@@ -95,11 +99,11 @@ def test_the_day_closer_goes_back_for_days_an_earlier_tmt_opened(app):
     rt = app.extensions["kinerja_runtime"]
     roster(app, D, at=datetime(2026, 9, 1, 9, tzinfo=WIB))
     with rt.session() as s, s.begin():
-        close_due_days(s, rt.outbox, agency_tz="Asia/Jakarta", now=datetime(2026, 10, 15, 1, tzinfo=timezone.utc))
+        close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=datetime(2026, 10, 15, 1, tzinfo=timezone.utc))
     assert 14 in codes(app, D)
     roster(app, A, at=IMPORTED, tmt="2026-10-01")
     with rt.session() as s, s.begin():
-        close_due_days(s, rt.outbox, agency_tz="Asia/Jakarta", now=datetime(2026, 10, 16, 1, tzinfo=timezone.utc))
+        close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=datetime(2026, 10, 16, 1, tzinfo=timezone.utc))
     assert codes(app, A) == {d: ["TK"] for d in WEEKDAYS_1_14 + [13, 15]}  # no holiday loaded here
     assert max(codes(app, D)) == 15
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from kehadiran.adapters.orm import DaySummaryRow, PunchRow
 from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -36,7 +37,7 @@ def app(database_url):
                         data={"nip": nip, "nama": nip[-4:], "agency": AGENCY, "unit": unit, "pin": PINS[nip],
                               "atasan_nip": atasan})
         with rt.session() as s, s.begin():
-            apply_roster_event(s, rt.outbox, ev, agency_tz="Asia/Jakarta")
+            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
     client = app.test_client()
     op = bearer(role="operator", agency="*")
     assert client.post("/api/v1/devices", json={"sn": "RS01", "agency": AGENCY, "tz": 7}, headers=op).status_code == 201
@@ -64,6 +65,7 @@ def punch(client, nip, when, status=None):
 
 def day(app, nip, d):
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         row = s.get(DaySummaryRow, (nip, d))
         return row.payload if row else None
@@ -71,6 +73,7 @@ def day(app, nip, d):
 
 def outbox_types(app):
     rt = app.extensions["kinerja_runtime"]
+    settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return [json.loads(v)["type"] for v in c.execute(select(rt.outbox_table.c.value)).scalars()]
 

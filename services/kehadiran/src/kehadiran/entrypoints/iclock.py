@@ -30,7 +30,7 @@ from kehadiran.adapters.orm import Device
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer import registry
 from kinerja.metrics import DEVICE_REFUSED
-from kehadiran.service_layer.attendance import PunchInput, record_punches
+from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
 
 log = logging.getLogger(__name__)
 
@@ -155,18 +155,19 @@ def upload():
     runtime = _runtime()
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
-        device_service.touch(device, now)
         if kind == "OPERLOG":
             parsed = adms.parse_operlog(body, request.mimetype_params.get("charset"))
             accepted = device_service.record_operlog(session, device, parsed.records, now)
             device_service.note_rejected(device, parsed.errors, "OPERLOG", now)
-            device_service.note_stamp(device, "OPERLOG", adms.stamp_of(request.args, "OPERLOG"))
+            device_service.touch(device, now, stamps={"OPERLOG": adms.stamp_of(request.args, "OPERLOG")})
             _log_rejected(sn, "OPERLOG", parsed.errors)
             return _text(adms.format_ok(accepted))
         if kind == "OPTIONS":
             options = adms.parse_options(body, request.mimetype_params.get("charset"))
             device_service.store_options(device, options, now)
+            device_service.touch(device, now)
             return _text("OK")
+        device_service.touch(device, now)
     return _text("OK")  # a table we did not ask for: acknowledged, not stored
 
 
@@ -176,12 +177,12 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
         device = _device(session, sn)
         parsed = adms.parse_attlog(body, now_local=device_service.device_now(device, now))
         items = [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in parsed.records]
-        result = record_punches(session, runtime.outbox, device, items, channel="adms",
+        result = record_punches(session.connection(), DeviceRef.of(device), items, channel="adms",
                                 agency_tz=runtime.settings.timezone, now=now)
-        # the device's row last, so it is locked only from the flush at the commit
-        device_service.touch(device, now)
+        # the device's row last, so it is locked only from the flush at the commit, and only
+        # every few seconds: one device's concurrent uploads do not queue on it
         device_service.note_rejected(device, parsed.errors, "ATTLOG", now)
-        device_service.note_stamp(device, "ATTLOG", adms.stamp_of(request.args, "ATTLOG"))
+        device_service.touch(device, now, stamps={"ATTLOG": adms.stamp_of(request.args, "ATTLOG")})
     _log_rejected(sn, "ATTLOG", parsed.errors)
     accepted = result.accepted + result.duplicates + result.quarantined
     log.info("adms: attlog", extra={"sn": sn, "new": result.accepted, "duplicates": result.duplicates,

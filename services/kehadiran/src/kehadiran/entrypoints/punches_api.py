@@ -21,7 +21,7 @@ from kehadiran.domain.geo import distance_m
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer.schedules import leave_on
 from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem
-from kehadiran.service_layer.attendance import PunchInput, record_punches
+from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
 from kinerja.auth import current_principal, require_auth
 from kinerja.web import unprocessable
 
@@ -96,7 +96,7 @@ class Punches(MethodView):
             for it in items:
                 # JSON times carry their offset; the device clock is that instant in the device's zone
                 it.device_time = (it.device_time.astimezone(timezone(offset))).replace(tzinfo=None)
-            result = record_punches(session, runtime.outbox, device, items, channel="json",
+            result = record_punches(session.connection(), DeviceRef.of(device), items, channel="json",
                                     agency_tz=settings.timezone, now=now)
             # the device's row last (and at most every few seconds): it is locked from this
             # UPDATE to the commit, so one device's concurrent batches do not queue on it

@@ -8,6 +8,7 @@ from datetime import timedelta
 from kehadiran.adapters.tables import metadata
 from kehadiran.domain.corrections import MAX_AGE_DAYS
 from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
+from kehadiran.service_layer.day_worker import CHUNK, DayWorker, fixed_zone
 from kinerja.config import Settings, load_settings
 from kinerja.runtime import ServiceRuntime
 
@@ -16,6 +17,19 @@ SERVICE = "kehadiran"
 
 def make_runtime(settings: Settings | None = None) -> ServiceRuntime:
     return ServiceRuntime(SERVICE, metadata, settings or load_settings(SERVICE))
+
+
+def day_worker(runtime: ServiceRuntime, **kw) -> DayWorker:
+    """A day worker on the runtime's database (``KEHADIRAN_DAY_WORKER_CHUNK`` markers a round)."""
+    chunk = _setting(runtime.settings, "day_worker_chunk", CHUNK, 1, 10_000)
+    return DayWorker(runtime.session_factory, runtime.outbox, zone_of=fixed_zone(runtime.settings.timezone),
+                     chunk=chunk, **kw)
+
+
+def settle_days(runtime: ServiceRuntime, **kw):
+    """Every dirty marker worked through now, in this process (tests, tools): what the worker
+    processes do as markers commit. Returns the totals (``day_worker.Round``)."""
+    return day_worker(runtime, **kw).run_until_idle()
 
 
 def _setting(settings: Settings, key: str, default: int, low: int, high: int) -> int:

@@ -1,20 +1,20 @@
 """PP 94/2021 alerts kept in step with the day records, both ways.
 
-A transaction that changes whether a closed workday is TK (closing it, a late punch, leave, a
-holiday, an approved correction) notes the ASN's year (``note_year``); when it commits, each noted
-year's standing alerts are recomputed from the stored day records and compared with those raised
-before: new ones are raised (``kehadiran.discipline.alert.v1``), ones that no longer hold are
-withdrawn (``kehadiran.discipline.alert.withdrawn.v1``). The work is done once per (ASN, year) per
-transaction, after every day of it, under a lock per (ASN, year) on PostgreSQL taken in sorted
-order after the day locks, so two transactions cannot each miss the other's day.
+The day worker notes, per round, each (ASN, year) where whether a closed workday is TK changed
+(closing it, a late punch, leave, a holiday, an approved correction), and reconciles them at the
+end of the round, in its transaction: the year's standing alerts are recomputed from the stored
+day records and compared with those raised before; new ones are raised
+(``kehadiran.discipline.alert.v1``), ones that no longer hold are withdrawn
+(``kehadiran.discipline.alert.withdrawn.v1``). The worker holds the ASN's lock (``day_store``),
+so two workers never reconcile one ASN at once, and each reads the days the other committed.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.calendar_orm import DisciplineAlertRow
@@ -25,9 +25,6 @@ from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAW
 from kinerja.messaging.outbox import Outbox
 
 SOURCE = "kinerja/kehadiran"
-_PENDING = "kehadiran.alert_years"
-_HOOKED = "kehadiran.alert_hook"
-_LOCK_KEYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
 
 
 def counts_as_tk(payload: dict | None) -> tuple[bool, bool]:
@@ -38,39 +35,17 @@ def counts_as_tk(payload: dict | None) -> tuple[bool, bool]:
     return closed, closed and any(d.get("code") == "TK" for d in payload.get("deductions") or [])
 
 
-def note_year(session: Session, outbox: Outbox, nip: str, year: int, *, agency_tz: str) -> None:
-    """Reconcile ``nip``'s alerts of ``year`` when this transaction commits."""
-    pending = session.info.setdefault(_PENDING, {"outbox": outbox, "tz": agency_tz, "keys": set()})
-    pending["keys"].add((nip, year))
-    if not session.info.get(_HOOKED):
-        session.info[_HOOKED] = True
-        sa_event.listen(session, "before_commit", _before_commit)
-        sa_event.listen(session, "after_rollback", _after_rollback)
-
-
-def _before_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending and pending["keys"]:
-        reconcile_alerts(session, pending["outbox"], sorted(pending["keys"]), agency_tz=pending["tz"])
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def reconcile_alerts(session: Session, outbox: Outbox, keys: list[tuple[str, int]], *, agency_tz: str,
-                     now: datetime | None = None) -> dict[str, int]:
+def reconcile_alerts(session: Session, outbox: Outbox, keys: list[tuple[str, int]], *,
+                     zone_of: Callable[[str], ZoneInfo], now: datetime | None = None) -> dict[str, int]:
     """Raise and withdraw each (NIP, year)'s alerts so they match its day records; returns how
-    many were raised and withdrawn."""
+    many were raised and withdrawn. The caller holds each ASN's lock."""
     now = now or datetime.now(timezone.utc)
-    today = now.astimezone(ZoneInfo(agency_tz)).date()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_KEYS, {"keys": [f"kehadiran.alerts:{nip}:{year}" for nip, year in keys]}).all()
     done = {"raised": 0, "withdrawn": 0}
     for nip, year in keys:
         emp = session.get(Employee, nip)
         if emp is None:
             continue
+        today = now.astimezone(zone_of(emp.agency)).date()
         payloads = session.execute(
             select(DaySummaryRow.day, DaySummaryRow.payload).where(
                 DaySummaryRow.nip == nip, DaySummaryRow.day >= date(year, 1, 1), DaySummaryRow.day <= date(year, 12, 31))

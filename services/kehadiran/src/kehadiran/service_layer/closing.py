@@ -1,5 +1,9 @@
 """Closing a range of days on demand, with the account of what it did not close and why: the
-days before an ASN's TMT or before the roster named them, holidays, days off, days not over."""
+days before an ASN's TMT or before the roster named them, holidays, days off, days not over.
+
+The range is queued for the day worker (``day_closing``) and the request then works through it
+like a worker, a bounded chunk a transaction (other workers may take chunks too), so it can
+answer how many day records were published without holding a lock ingest waits for."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -9,15 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from kehadiran.adapters.orm import Employee
+from kehadiran.adapters import markers
+from kehadiran.adapters.orm import DaySummaryRow, Employee
 from kehadiran.domain.schedule import ScheduleContext, close_time
 from kehadiran.domain.tracking import BEFORE_TMT, BEFORE_TRACKING, REASONS, skip_reason
-from kehadiran.service_layer.attendance import close_days, utcnow
-from kehadiran.service_layer.schedules import (daterange, employees_of, load_unit_context, tracked_since,
+from kehadiran.service_layer.day_closing import queue_range
+from kehadiran.service_layer.day_worker import DayWorker
+from kehadiran.service_layer.schedules import (daterange, employees_of, load_unit_context, tracked_since, utcnow,
                                                with_shifts)
-from kinerja.messaging.outbox import Outbox
 
 # the reasons that belong to one ASN rather than to the calendar: listed per ASN
 PER_ASN = (BEFORE_TMT, BEFORE_TRACKING)
@@ -40,10 +45,33 @@ class CloseReport:
                 "inactive": self.inactive}
 
 
-def close_range(session: Session, outbox: Outbox, agency: str, start: date, end: date, *, agency_tz: str,
-                now: datetime | None = None) -> CloseReport:
-    """``close_days`` over the range, and per active ASN and day the reason it left no workday
-    record, by the same rules (TMT, roster, calendar, schedule, the day's end)."""
+def close_range(session_factory: sessionmaker[Session], worker: DayWorker, agency: str, start: date, end: date, *,
+                agency_tz: str, now: datetime | None = None) -> CloseReport:
+    """Every active ASN's workdays from ``start`` to ``end`` closed (worked through by
+    ``worker``), and per active ASN and day the reason it left no workday record, by the same
+    rules (TMT, roster, calendar, schedule, the day's end)."""
+    with session_factory() as session, session.begin():
+        report = skip_report(session, agency, start, end, agency_tz=agency_tz, now=now)
+        before = _versions(session, agency, start, end)
+        queue_range(session, agency, start, end)
+        upto = markers.last_day_marker(session.connection())
+    worker.drive(upto)
+    with session_factory() as session, session.begin():
+        after = _versions(session, agency, start, end)
+    report.count = sum(1 for key, version in after.items() if version > before.get(key, 0))
+    return report
+
+
+def _versions(session: Session, agency: str, start: date, end: date) -> dict[tuple[str, date], int]:
+    return {(nip, day): version for nip, day, version in session.execute(
+        select(DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version)
+        .join(Employee, Employee.nip == DaySummaryRow.nip)
+        .where(Employee.agency == agency, DaySummaryRow.day >= start, DaySummaryRow.day <= end))}
+
+
+def skip_report(session: Session, agency: str, start: date, end: date, *, agency_tz: str,
+            now: datetime | None = None) -> CloseReport:
+    """Per active ASN and day of the range, the reason it is no workday record (if any)."""
     now = now or utcnow()
     tz = ZoneInfo(agency_tz)
     report = CloseReport()
@@ -77,5 +105,4 @@ def close_range(session: Session, outbox: Outbox, agency: str, start: date, end:
     report.skipped = dict(sorted(skipped.items()))
     report.inactive = session.execute(select(func.count()).select_from(Employee).where(
         Employee.agency == agency, Employee.active.is_(False))).scalar_one()
-    report.count = close_days(session, outbox, agency, start, end, agency_tz=agency_tz, now=now)
     return report

@@ -1,7 +1,7 @@
 """Correction requests (lupa absen): asked by the ASN, decided by their supervisor or an admin of
 the agency. An approval stores each asked time as a punch marked with the request's id and
-publishes it like any other punch, then recomputes the day, whose record then says it rests on a
-correction; all in the deciding transaction."""
+publishes it like any other punch, and marks the day for the day worker, whose record then says
+it rests on a correction; all in the deciding transaction."""
 from __future__ import annotations
 
 import uuid
@@ -13,17 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
+from kehadiran.adapters import markers, outbox_events, punch_store
 from kehadiran.adapters.corrections_orm import CorrectionRequest
-from kehadiran.adapters.orm import Employee, PunchRow
+from kehadiran.adapters.orm import Employee
 from kehadiran.domain.corrections import APPROVED, MAX_AGE_DAYS, PENDING, NotPending, decided, request_errors
-from kehadiran.service_layer.attendance import recompute_day
 from kehadiran.service_layer.schedules import load_context
 from kinerja.auth import Principal
-from kinerja.events import make_event
-from kinerja.events.kehadiran import PUNCH_RECORDED
 from kinerja.messaging.outbox import Outbox
-
-SOURCE = "kinerja/kehadiran"
 
 
 class Refused(ValueError):
@@ -85,31 +81,36 @@ def decide(session: Session, outbox: Outbox, principal: Principal, request_id: s
         raise Conflict(str(exc)) from None
     row.decided_by, row.decided_at, row.note = principal.nip or principal.sub, now, note
     if row.status == APPROVED:
-        row.punch_ids = _punch(session, outbox, row, emp, now=now)
-        session.flush()
-        recompute_day(session, outbox, emp.nip, row.day, agency_tz=agency_tz, now=now)
+        row.punch_ids = _punch(session, row, emp, now=now)
+        # the day the request names, and the dates of its times (a night shift's departure)
+        tz = ZoneInfo(agency_tz)
+        markers.mark_days(session, [(emp.nip, row.day)] + [
+            (emp.nip, datetime.fromisoformat(p["time"]).astimezone(tz).date()) for p in row.punches])
     session.flush()
     return row
 
 
-def _punch(session: Session, outbox: Outbox, row: CorrectionRequest, emp: Employee, *, now: datetime) -> list[str]:
+def _punch(session: Session, row: CorrectionRequest, emp: Employee, *, now: datetime) -> list[str]:
     sn = device_sn_of(row.id)
-    ids, events = [], []
+    punches, events = [], []
     for p in row.punches:
         instant = datetime.fromisoformat(p["time"])
-        punch = PunchRow(id=str(uuid.uuid4()), device_sn=sn, agency=emp.agency, person_key=emp.nip,
-                         device_time=instant.replace(tzinfo=None), time=instant.astimezone(timezone.utc), nip=emp.nip,
-                         status=p.get("status"), channel="json", received_at=now, correction_id=row.id)
-        event = make_event(PUNCH_RECORDED, subject=emp.nip, agency=emp.agency, source=SOURCE, data={
-            "punch_id": punch.id, "nip": emp.nip, "device_sn": sn, "pin": None, "time": punch.time,
-            "status": punch.status, "channel": "json", "correction_id": row.id})
-        punch.event_id = event.id
-        session.add(punch)
-        ids.append(punch.id)
-        events.append(event)
-    session.flush()
-    outbox.add_many(session, events)
-    return ids
+        device_time = instant.replace(tzinfo=None)
+        if any(q["device_time"] == device_time for q in punches):
+            continue  # the same time twice is one punch
+        punch_id, event_id = outbox_events.punch_ids(sn, emp.nip, device_time)
+        punches.append({"id": punch_id, "device_sn": sn, "agency": emp.agency, "person_key": emp.nip,
+                        "device_time": device_time, "time": instant.astimezone(timezone.utc), "nip": emp.nip,
+                        "status": p.get("status"), "channel": "json", "received_at": now, "event_id": event_id,
+                        "correction_id": row.id})
+        events.append(outbox_events.punch_recorded(
+            event_id, punch_id=punch_id, nip=emp.nip, agency=emp.agency, device_sn=sn, pin=None,
+            time=instant.astimezone(timezone.utc), status=p.get("status"), channel="json", correction_id=row.id,
+            at=now))
+    conn = session.connection()
+    punch_store.insert_new(conn, punches)
+    outbox_events.write(conn, events, at=now)
+    return [p["id"] for p in punches]
 
 
 def _visible(session: Session, principal: Principal, request_id: str) -> tuple[CorrectionRequest, Employee]:

@@ -37,12 +37,16 @@ def contact_due(device: Device, now: datetime) -> bool:
     return last is None or abs(now - last) >= CONTACT_EVERY
 
 
-def touch(device: Device, now: datetime) -> None:
-    """Note that the device was in contact at ``now``, unless that was noted less than
-    ``CONTACT_EVERY`` ago. Call it last in the transaction: the row stays locked from its UPDATE
-    (at the flush) until the commit."""
+def touch(device: Device, now: datetime, stamps: dict[str, str | None] | None = None) -> None:
+    """Note that the device was in contact at ``now`` and the upload stamps it sent, unless that
+    was noted less than ``CONTACT_EVERY`` ago. Call it last in the transaction: the row stays
+    locked from its UPDATE (at the flush) until the commit. A stamp kept a few seconds behind
+    only makes the device upload those seconds again at its next handshake, which the ingest
+    counts as duplicates."""
     if contact_due(device, now):
         device.last_contact_at = now
+        for table, stamp in (stamps or {}).items():
+            note_stamp(device, table, stamp)
 
 
 def apply_info(device: Device, info: DeviceInfo | None) -> None:
@@ -234,3 +238,12 @@ def device_status(session: Session, device: Device, *, agency_tz: str, now: date
         "comm_key_set": bool(device.comm_key_sha256), "addresses": device.addresses,
         "last_address": device.last_address, "address_changed_at": device.address_changed_at,
     }
+
+
+def register_device(session: Session, *, sn: str, agency: str, tz_offset_minutes: int, name: str = "",
+                    actor: str = "kinerja") -> Device:
+    """Register ``sn`` for ``agency`` (see ``registry.register``: another agency's serial is refused)."""
+    from kehadiran.service_layer import registry
+
+    return registry.register(session, sn=sn, agency=agency, tz_offset_minutes=tz_offset_minutes, name=name,
+                             actor=actor)

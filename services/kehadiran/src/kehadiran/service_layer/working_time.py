@@ -1,5 +1,6 @@
-"""Admin and supervisor commands that change working time, each recomputing the days it touches
-so scores follow: unit schedules, Ramadan schedules, the holiday calendar, shifts, leave."""
+"""Admin and supervisor commands that change working time, each marking the days it touches for
+the day worker, so scores follow: unit schedules, Ramadan schedules, the holiday calendar, shifts,
+leave. No request recomputes a day itself: a marker per (ASN, day) is all it writes."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -9,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kehadiran.adapters import markers
 from kehadiran.adapters.calendar_orm import Holiday, Leave, RamadanSchedule, Shift, UnitLocation, UnitSchedule
 from kehadiran.adapters.orm import Employee
-from kehadiran.service_layer.attendance import recompute_days
 from kehadiran.service_layer.schedules import daterange, employees_of, parse_hhmm, parse_holiday_csv, utcnow
 from kinerja.messaging.outbox import Outbox
 
@@ -21,8 +22,8 @@ def _today(agency_tz: str) -> date:
 
 
 # the longest span one request may change (leave, its cancellation, a Ramadan schedule, a unit
-# schedule recomputed from a past date): each day of it is recomputed for every ASN it concerns
-# in the request's transaction
+# schedule recomputed from a past date): each day of it is marked for every ASN it concerns, and
+# the day worker recomputes them in bounded rounds
 MAX_SPAN_DAYS = 366
 
 
@@ -37,13 +38,10 @@ def check_span(start: date, end: date, what: str) -> None:
 
 def recompute_many(session: Session, outbox: Outbox, nips: Iterable[str], days: Iterable[date], *,
                    agency_tz: str) -> int:
-    """Recompute the given days (up to today) of the given ASN; returns versions published."""
+    """Mark the given days (up to today) of the given ASN for the day worker; returns how many."""
     today = _today(agency_tz)
     days = sorted(d for d in set(days) if d <= today)
-    wanted = sorted(set(nips))
-    employees = [emp for i in range(0, len(wanted), 500)
-                 for emp in session.execute(select(Employee).where(Employee.nip.in_(wanted[i:i + 500]))).scalars()]
-    return recompute_days(session, outbox, employees, days, agency_tz=agency_tz)
+    return markers.mark_days(session, [(nip, day) for nip in sorted(set(nips)) for day in days])
 
 
 def hours_payload(days: dict[str, dict | None]) -> dict[str, list[str]]:

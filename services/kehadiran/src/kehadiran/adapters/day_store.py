@@ -1,0 +1,111 @@
+"""The day worker's statements: an ASN's lock, the facts of many (ASN, day) keys read a few
+statements at a time, and the day records written in bulk. Core, built once."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterable, NamedTuple
+
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.engine import Connection
+
+from kehadiran.adapters.calendar_orm import Leave, Tracking
+from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
+from kehadiran.adapters.punch_store import chunks
+
+SUMMARIES = DaySummaryRow.__table__
+
+
+def _in(name: str):
+    return bindparam(name, expanding=True)
+
+
+class Asn(NamedTuple):
+    """What the recompute needs of an ASN (the attributes schedules' context loading reads)."""
+
+    nip: str
+    agency: str
+    unit: str
+    tmt: date | None
+    active: bool
+
+
+class StoredPunch(NamedTuple):
+    nip: str
+    id: str
+    time: datetime  # aware, UTC
+    status: str | None
+    event_id: str | None
+    correction_id: str | None
+
+
+class StoredDay(NamedTuple):
+    version: int
+    payload: dict
+
+
+_ASN = select(Employee.nip, Employee.agency, Employee.unit, Employee.tmt, Employee.active).where(
+    Employee.nip.in_(_in("nips")))
+_TRACKING = select(Tracking.nip, Tracking.since).where(Tracking.nip.in_(_in("nips")))
+_SUMMARIES = select(DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload).where(
+    DaySummaryRow.nip.in_(_in("nips")), DaySummaryRow.day >= bindparam("lo"), DaySummaryRow.day <= bindparam("hi"))
+_LEAVES = select(Leave.nip, Leave.day, Leave.kind).where(
+    Leave.nip.in_(_in("nips")), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi"))
+_PUNCHES = select(PunchRow.nip, PunchRow.id, PunchRow.time, PunchRow.status, PunchRow.event_id,
+                  PunchRow.correction_id).where(
+    PunchRow.nip.in_(_in("nips")), PunchRow.time >= bindparam("start"), PunchRow.time < bindparam("end"))
+_INSERT_DAY = SUMMARIES.insert()
+_UPDATE_DAY = update(SUMMARIES).where(SUMMARIES.c.nip == bindparam("k_nip"), SUMMARIES.c.day == bindparam("k_day")) \
+    .values(version=bindparam("version"), final=bindparam("final"), payload=bindparam("payload"),
+            updated_at=bindparam("updated_at"))
+# one advisory lock per key, in the keys' order
+_LOCK_KEYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
+
+
+def lock_asn(conn: Connection, nips: list[str]) -> None:
+    """On PostgreSQL, a transaction-scoped lock per ASN, taken in NIP order (two workers cannot
+    deadlock): every write of an ASN's day records and alerts happens under it, so a worker
+    reads the records another worker committed for that ASN, never a version it is still
+    writing. SQLite serialises writers already."""
+    if conn.dialect.name == "postgresql" and nips:
+        conn.execute(_LOCK_KEYS, {"keys": [f"kehadiran.asn:{nip}" for nip in sorted(set(nips))]}).all()
+
+
+def asns(conn: Connection, nips: Iterable[str]) -> dict[str, Asn]:
+    out: dict[str, Asn] = {}
+    for chunk in chunks(sorted(set(nips))):
+        out.update((row.nip, Asn(*row)) for row in conn.execute(_ASN, {"nips": chunk}))
+    return out
+
+
+def tracked_since(conn: Connection, nips: Iterable[str]) -> dict[str, date]:
+    out: dict[str, date] = {}
+    for chunk in chunks(sorted(set(nips))):
+        out.update(conn.execute(_TRACKING, {"nips": chunk}).all())
+    return out
+
+
+def facts(conn: Connection, nips: list[str], lo: date, hi: date, start: datetime, end: datetime
+          ) -> tuple[dict[tuple[str, date], StoredDay], dict[tuple[str, date], str], list[StoredPunch]]:
+    """Day records and leave of ``nips`` from ``lo`` to ``hi``, and their punches from ``start``
+    to ``end`` (instants)."""
+    days: dict[tuple[str, date], StoredDay] = {}
+    leaves: dict[tuple[str, date], str] = {}
+    punches: list[StoredPunch] = []
+    for chunk in chunks(nips):
+        for nip, day, version, payload in conn.execute(_SUMMARIES, {"nips": chunk, "lo": lo, "hi": hi}):
+            days[(nip, day)] = StoredDay(version, payload)
+        for nip, day, kind in conn.execute(_LEAVES, {"nips": chunk, "lo": lo, "hi": hi}):
+            leaves[(nip, day)] = kind
+        punches.extend(StoredPunch(*row) for row in conn.execute(_PUNCHES, {"nips": chunk, "start": start,
+                                                                            "end": end}))
+    return days, leaves, punches
+
+
+def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+    """``new``: rows to insert (nip, day, version, final, payload, updated_at); ``changed``: the
+    same keys for rows that exist. The caller holds the ASN's lock, so nobody else writes them."""
+    if new:
+        conn.execute(_INSERT_DAY, new)
+    if changed:
+        conn.execute(_UPDATE_DAY, [{"k_nip": r["nip"], "k_day": r["day"], "version": r["version"], "final": r["final"],
+                                    "payload": r["payload"], "updated_at": r["updated_at"]} for r in changed])

@@ -1,0 +1,120 @@
+"""Dirty markers: what a transaction changed that the day worker must recompute, and the worker's
+claims on them.
+
+- ``dirty_days(nip, day)``: something dated ``day`` changed for ``nip`` (a punch whose local date
+  it is, leave, a schedule, the roster's TMT, a correction, the closer reaching the day). The
+  worker recomputes ``day`` and the days that own the punches dated ``day`` (a night shift's).
+- ``dirty_pins(agency, pin)``: a punch of this PIN waits in quarantine, or the roster just named
+  the PIN; the worker releases what it can.
+
+A marker is a row, not a flag: writers only ever INSERT (no unique key, so a request never waits
+for a worker holding the same key), and a worker DELETEs the rows it claims in the transaction
+that acts on them (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so N workers claim disjoint rows; SQLite
+serialises writers). A marker inserted while its key is being worked on is a new row the worker
+did not claim, so the key is worked on again: nothing is lost, whatever the order.
+
+On PostgreSQL a statement trigger sends ``NOTIFY kehadiran_dirty`` with every insert, delivered
+at commit, which wakes the workers at once.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable
+
+from sqlalchemy import DDL, BigInteger, Column, Date, Integer, MetaData, String, Table, event, insert, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from kehadiran.adapters.orm import metadata
+
+ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
+NOTIFY_CHANNEL = "kehadiran_dirty"
+# the same statements are in the migration "day worker markers"
+NOTIFY_FUNCTION_SQL = (
+    "CREATE OR REPLACE FUNCTION kehadiran_dirty_notify() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$"
+)
+
+
+def trigger_sql(table: str) -> str:
+    return (f"CREATE TRIGGER {table}_notify AFTER INSERT ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION kehadiran_dirty_notify()")
+
+
+def add_marker_tables(metadata: MetaData) -> tuple[Table, Table]:
+    days = Table("dirty_days", metadata,
+                 Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+                 Column("nip", String(18), nullable=False),
+                 Column("day", Date, nullable=False))
+    pins = Table("dirty_pins", metadata,
+                 Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+                 Column("agency", String(64), nullable=False),
+                 Column("pin", String(20), nullable=False))
+    for table in (days, pins):
+        # tables made with create_all (tests, tools) wake workers like migrated ones
+        event.listen(table, "after_create", DDL(NOTIFY_FUNCTION_SQL).execute_if(dialect="postgresql"))
+        event.listen(table, "after_create", DDL(trigger_sql(table.name)).execute_if(dialect="postgresql"))
+    return days, pins
+
+
+DIRTY_DAYS, DIRTY_PINS = add_marker_tables(metadata)
+_MARK_DAY = insert(DIRTY_DAYS)
+_MARK_PIN = insert(DIRTY_PINS)
+_CLAIM_DAYS = {
+    dialect: text("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= :upto "
+                  f"ORDER BY id LIMIT :n{lock}) RETURNING nip, day").columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
+    for dialect, lock in (("postgresql", " FOR UPDATE SKIP LOCKED"), ("sqlite", ""))
+}
+_CLAIM_PINS = {
+    "postgresql": text("DELETE FROM dirty_pins WHERE id IN (SELECT id FROM dirty_pins "
+                       "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING agency, pin"),
+    "sqlite": text("DELETE FROM dirty_pins WHERE id IN (SELECT id FROM dirty_pins ORDER BY id LIMIT :n) "
+                   "RETURNING agency, pin"),
+}
+_ANY_DAYS_UPTO = text("SELECT 1 FROM dirty_days WHERE id <= :upto LIMIT 1")
+_ANY = text("SELECT (SELECT 1 FROM dirty_days LIMIT 1), (SELECT 1 FROM dirty_pins LIMIT 1)")
+_MAX_DAY_ID = text("SELECT max(id) FROM dirty_days")
+EVERY_ID = 2**62
+
+
+def _dialect(conn: Session | Connection) -> str:
+    return conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
+
+
+def mark_days(conn: Session | Connection, keys: Iterable[tuple[str, date]]) -> int:
+    """One marker per distinct (NIP, date), in one executemany."""
+    rows = [{"nip": nip, "day": day} for nip, day in sorted(set(keys))]
+    if rows:
+        conn.execute(_MARK_DAY, rows)
+    return len(rows)
+
+
+def mark_pins(conn: Session | Connection, agency: str, pins: Iterable[str]) -> None:
+    rows = [{"agency": agency, "pin": pin} for pin in sorted(set(pins))]
+    if rows:
+        conn.execute(_MARK_PIN, rows)
+
+
+def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID) -> list[tuple[str, date]]:
+    """Take up to ``limit`` day markers (the oldest, of ids at most ``upto``), deleted with this
+    transaction; the distinct keys, sorted."""
+    rows = conn.execute(_CLAIM_DAYS[_dialect(conn)], {"n": limit, "upto": upto}).all()
+    return sorted({(nip, day) for nip, day in rows})
+
+
+def claim_pins(conn: Session | Connection, limit: int) -> list[tuple[str, str]]:
+    rows = conn.execute(_CLAIM_PINS[_dialect(conn)], {"n": limit}).all()
+    return sorted({(agency, pin) for agency, pin in rows})
+
+
+def any_pending(conn: Session | Connection) -> bool:
+    days, pins = conn.execute(_ANY).one()
+    return bool(days or pins)
+
+
+def days_pending_upto(conn: Session | Connection, upto: int) -> bool:
+    return conn.execute(_ANY_DAYS_UPTO, {"upto": upto}).first() is not None
+
+
+def last_day_marker(conn: Session | Connection) -> int:
+    return conn.execute(_MAX_DAY_ID).scalar() or 0

@@ -1,0 +1,57 @@
+"""kehadiran's day worker process: recomputes the days the requests and the roster mark dirty,
+releases quarantined punches, reconciles PP 94/2021 alerts, and closes finished days (every
+``KEHADIRAN_CLOSE_INTERVAL_S``, 300 s). Run as many as you like: ``kehadiran-worker``."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from kehadiran.adapters.wakeup import waker_for
+from kehadiran.entrypoints.runtime import SERVICE, day_worker, make_runtime
+from kehadiran.service_layer.day_closing import close_due_days
+from kinerja.logging import configure_logging
+from kinerja.messaging.consumer import stop_on_signals
+from kinerja.metrics import serve_process_metrics
+from kinerja.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+
+def day_closer(runtime: ServiceRuntime, zone_of, stop: threading.Event, wake: threading.Event,
+               interval_s: float) -> None:
+    """Every ``interval_s``: queue the days that ended (a workday with no punch becomes TK)."""
+    while not stop.is_set():
+        try:
+            with runtime.session() as session, session.begin():
+                n = close_due_days(session, zone_of=zone_of)
+            if n:
+                log.info("days queued for closing", extra={"asn_days": n})
+                wake.set()
+        except Exception:  # noqa: BLE001 - try again next round; the database may be away
+            log.exception("closing days failed")
+        stop.wait(interval_s)
+
+
+def main() -> None:
+    configure_logging(f"{SERVICE}-worker")
+    runtime = make_runtime()
+    stop, wake = threading.Event(), threading.Event()
+    stop_on_signals(stop)
+    serve_process_metrics(SERVICE, "worker")
+    worker = day_worker(runtime)
+    waker = waker_for(runtime.engine, wake)
+    interval = float(os.environ.get("KEHADIRAN_CLOSE_INTERVAL_S", "300"))
+    threading.Thread(target=day_closer, args=(runtime, worker.zone_of, stop, wake, interval), daemon=True,
+                     name="day-closer").start()
+    log.info("day worker starting", extra={"chunk": worker.chunk, "dialect": runtime.engine.dialect.name})
+    try:
+        worker.run(stop, wake)
+    finally:
+        if waker is not None:
+            waker.close()
+        runtime.dispose()
+
+
+if __name__ == "__main__":
+    main()

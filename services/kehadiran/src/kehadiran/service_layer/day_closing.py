@@ -1,0 +1,54 @@
+"""Closing days: a workday that is over becomes final, one nobody punched on TK. The closer does
+not recompute anything itself: it queues the (ASN, day)s as markers and the day worker works
+through them in bounded chunks, so closing a big agency's day never holds ingest up."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kehadiran.adapters import markers
+from kehadiran.adapters.calendar_orm import ClosingCursor, Tracking
+from kehadiran.adapters.orm import Employee
+from kehadiran.service_layer.schedules import daterange, utcnow
+
+
+def queue_range(session: Session, agency: str, start: date, end: date) -> int:
+    """A marker for every active ASN of ``agency`` and every day from ``start`` to ``end``;
+    returns how many."""
+    nips = session.execute(select(Employee.nip).where(Employee.agency == agency, Employee.active.is_(True))
+                           .order_by(Employee.nip)).scalars().all()
+    days = list(daterange(start, end))
+    return markers.mark_days(session, [(nip, day) for nip in nips for day in days])
+
+
+def close_due_days(session: Session, *, zone_of: Callable[[str], ZoneInfo], now: datetime | None = None) -> int:
+    """Queue, per agency, the days from its cursor up to yesterday (in the agency's zone);
+    yesterday is queued again next time, since a night shift that began then may still be
+    running. Returns the ASN-days queued."""
+    now = now or utcnow()
+    queued = 0
+    agencies = session.execute(select(Employee.agency).distinct().order_by(Employee.agency)).scalars().all()
+    for agency in agencies:
+        yesterday = now.astimezone(zone_of(agency)).date() - timedelta(days=1)
+        # locked: a roster event may move it back meanwhile (an earlier TMT), another worker
+        # may be closing too
+        cursor = session.get(ClosingCursor, agency, with_for_update=True)
+        if cursor is None:
+            first = session.execute(
+                select(func.min(Tracking.since)).join(Employee, Employee.nip == Tracking.nip)
+                .where(Employee.agency == agency)
+            ).scalar()
+            if first is None:
+                continue
+            cursor = ClosingCursor(agency=agency, closed_through=first - timedelta(days=1))
+            session.add(cursor)
+        start = min(cursor.closed_through + timedelta(days=1), yesterday)
+        if start > yesterday:
+            continue
+        queued += queue_range(session, agency, start, yesterday)
+        cursor.closed_through = max(cursor.closed_through, yesterday - timedelta(days=1))
+    return queued

@@ -1,0 +1,133 @@
+"""Recomputing days from the stored facts: the day worker's one idea.
+
+A dirty marker (NIP, date) says something dated that date changed for the ASN. The recompute
+takes the ASN's lock, reads every fact of the marked dates and their neighbours (punches,
+schedule, calendar, leave, TMT, the stored day records) a few statements for the whole batch, and
+recomputes the marked date and the days owning the punches dated it (a night shift's departure
+after midnight belongs to the day before). A day whose record changed gets a new version and a
+``kehadiran.day.summarized.v1`` event; an unchanged one gets nothing. Which (ASN, year)'s PP
+94/2021 alerts need reconciling (a closed workday became TK or stopped being) is returned.
+
+Everything is a function of the stored facts, read under the ASN's lock, so recomputing the same
+key twice, or keys in any order, gives the same records.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from kehadiran.adapters import day_store, outbox_events
+from kehadiran.adapters.day_store import Asn, StoredDay, StoredPunch
+from kehadiran.domain.discipline import Punch, summarize_day
+from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
+from kehadiran.service_layer.alerts import counts_as_tk
+from kehadiran.service_layer.schedules import Contexts, day_windows
+
+ZoneOf = Callable[[str], ZoneInfo]
+_NEIGHBOURS = (-1, 0, 1)
+
+
+@dataclass
+class Outcome:
+    published: int = 0  # day records with a new version
+    alert_years: set[tuple[str, int]] = field(default_factory=set)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: ZoneOf, now: datetime) -> Outcome:
+    """Recompute what the markers name; the day records and their outbox rows are written in
+    ``session``'s transaction."""
+    conn = session.connection()
+    nips = sorted({nip for nip, _ in marked})
+    day_store.lock_asn(conn, nips)  # before any fact is read
+    people = day_store.asns(conn, nips)
+    marked = [(nip, day) for nip, day in marked if nip in people]
+    candidates = {(nip, day + timedelta(days=k)) for nip, day in marked for k in _NEIGHBOURS}
+    contexts = Contexts(session)
+    contexts.preload((people[nip], day) for nip, day in candidates)
+    since = day_store.tracked_since(conn, people)
+    stored: dict[tuple[str, date], StoredDay] = {}
+    leaves: dict[tuple[str, date], str] = {}
+    by_nip: dict[str, dict[str, StoredPunch]] = defaultdict(dict)  # windows' spans overlap
+    for lo, hi in day_windows(day for _, day in candidates):
+        window_nips = sorted({nip for nip, day in candidates if lo <= day <= hi})
+        # the instants whose punches may belong to these days, in any zone (a night shift's
+        # departure is on the next date)
+        start = datetime.combine(lo - timedelta(days=2), time(0), tzinfo=timezone.utc)
+        end = datetime.combine(hi + timedelta(days=3), time(0), tzinfo=timezone.utc)
+        days, leave, punches = day_store.facts(conn, window_nips, lo, hi, start, end)
+        stored.update(days)
+        leaves.update(leave)
+        for p in punches:
+            by_nip[p.nip][p.id] = p
+    local: dict[str, list[tuple[datetime, StoredPunch]]] = {}
+    for nip, punches in by_nip.items():
+        tz = zone_of(people[nip].agency)
+        local[nip] = sorted((p.time.astimezone(tz).replace(tzinfo=None), p) for p in punches.values())
+    targets = set(marked)
+    for nip, day in marked:
+        for moment, _ in local.get(nip, ()):
+            if moment.date() == day:
+                targets.add((nip, owning_day(moment, contexts.around(people[nip], day))))
+    out = Outcome()
+    new, changed = [], []
+    for nip, day in sorted(targets):
+        emp = people[nip]
+        ctx = contexts.around(emp, day)
+        owned = [Punch(moment, p.status, p.event_id, p.correction_id) for moment, p in local.get(nip, ())
+                 if abs((moment.date() - day).days) <= 1 and owning_day(moment, ctx) == day]
+        current = stored.get((nip, day))
+        record = day_record(emp, day, ctx, owned, leaves.get((nip, day)), current, since.get(nip),
+                            tz=zone_of(emp.agency), now=now)
+        if record is None:
+            continue
+        row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record,
+               "updated_at": now}
+        (changed if current is not None else new).append(row)
+        out.events.append(outbox_events.day_summarized(nip=nip, agency=emp.agency, data=record, at=now))
+        if counts_as_tk(current.payload if current else None) != counts_as_tk(record):
+            out.alert_years.add((nip, day.year))
+    day_store.write_days(conn, new, changed)
+    outbox_events.write(conn, out.events, at=now)
+    out.published = len(out.events)
+    return out
+
+
+def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], leave: str | None,
+               current: StoredDay | None, since: date | None, *, tz: ZoneInfo, now: datetime) -> dict[str, Any] | None:
+    """The day's record (the ``kehadiran.day.summarized.v1`` data, JSON-ready) when it is new or
+    differs from ``current``; None when there is nothing (new) to say."""
+    window = ctx.window(day)
+    day_over = now >= close_time(day, ctx).replace(tzinfo=tz)
+    if current is None and not punches:
+        # nothing to say about a day off, a day before the ASN was tracked, or a day still
+        # running with no punch; an excused workday is recorded, so the recap shows it
+        if window is None or (since is not None and day < since) or (not day_over and leave is None):
+            return None
+    result = summarize_day(day, window, punches, excused=leave, day_over=day_over)
+
+    def aware(t: datetime | None) -> str | None:
+        return t.replace(tzinfo=tz).isoformat() if t else None
+
+    data = {
+        "nip": emp.nip, "date": day.isoformat(), "version": 0, "final": day_over, "workday": result.workday,
+        "excused": result.excused, "arrival": aware(result.arrival), "departure": aware(result.departure),
+        "minutes_late": result.minutes_late, "minutes_early": result.minutes_early,
+        "deductions": [{"code": d.code, "percent": f"{d.percent:.2f}", "minutes": d.minutes}
+                       for d in result.deductions],
+        "punch_event_ids": list(result.punch_event_ids), "unit": emp.unit,
+    }
+    if result.correction_ids:
+        # only on corrected days, so the records of the others compare equal to their stored ones
+        data.update(corrected=True, correction_ids=list(result.correction_ids))
+    if current is not None:
+        data["version"] = current.version
+        if current.payload == data:
+            return None
+    data["version"] = current.version + 1 if current is not None else 1
+    return data

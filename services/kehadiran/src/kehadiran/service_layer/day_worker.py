@@ -1,0 +1,166 @@
+"""The day worker: claims dirty markers in bulk and acts on each key once per round.
+
+A round is one transaction: release the quarantined punches of claimed PINs the roster now
+knows (their events, and markers for their days), recompute the claimed days
+(``day_recompute``), reconcile the PP 94/2021 alerts of the (ASN, year)s whose TK days changed
+(``alerts``), and delete the claimed markers. A crash rolls the round back, markers included, so
+the next worker does it again. Any number of workers may run (claims are ``SKIP LOCKED``, the
+ASN's lock orders two workers on one ASN); the day closer queues its days as markers, which the
+rounds work through in bounded chunks.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from kehadiran.adapters import markers, outbox_events, punch_store
+from kehadiran.service_layer.alerts import reconcile_alerts
+from kehadiran.service_layer.day_recompute import ZoneOf, recompute
+from kinerja.messaging.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500  # day markers a round claims
+PIN_CHUNK = 50
+
+
+@dataclass
+class Round:
+    days: int = 0  # distinct (ASN, date) markers claimed
+    published: int = 0  # day records with a new version
+    pins: int = 0
+    released: int = 0  # punches out of quarantine
+
+    @property
+    def worked(self) -> bool:
+        return bool(self.days or self.pins)
+
+    def add(self, other: "Round") -> None:
+        self.days += other.days
+        self.published += other.published
+        self.pins += other.pins
+        self.released += other.released
+
+
+def fixed_zone(name: str) -> ZoneOf:
+    """Every agency in one zone (``KINERJA_TIMEZONE``) until zones are per agency."""
+    zone = ZoneInfo(name)
+    return lambda agency: zone
+
+
+class DayWorker:
+    def __init__(self, session_factory: sessionmaker[Session], outbox: Outbox, *, zone_of: ZoneOf,
+                 chunk: int = CHUNK, pin_chunk: int = PIN_CHUNK, clock: Callable[[], datetime] | None = None):
+        self.session_factory = session_factory
+        self.outbox = outbox
+        self.zone_of = zone_of
+        self.chunk = chunk
+        self.pin_chunk = pin_chunk
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    def run_round(self, *, upto: int = markers.EVERY_ID, pins: bool = True) -> Round:
+        """One transaction: the claimed PINs released, the claimed days recomputed."""
+        done = Round()
+        now = self.clock()
+        with self.session_factory() as session, session.begin():
+            conn = session.connection()
+            if pins:
+                claimed = markers.claim_pins(conn, self.pin_chunk)
+                done.pins = len(claimed)
+                for agency, pin in claimed:
+                    done.released += release_quarantine(session, agency, pin, zone_of=self.zone_of, now=now)
+            keys = markers.claim_days(conn, self.chunk, upto=upto)
+            done.days = len(keys)
+            if keys:
+                outcome = recompute(session, keys, zone_of=self.zone_of, now=now)
+                done.published = outcome.published
+                if outcome.alert_years:
+                    reconcile_alerts(session, self.outbox, sorted(outcome.alert_years), zone_of=self.zone_of,
+                                     now=now)
+        return done
+
+    def run_until_idle(self, max_rounds: int = 10_000) -> Round:
+        """Rounds until no marker is left (a test's or a command's way to settle the days)."""
+        total = Round()
+        for _ in range(max_rounds):
+            done = self.run_round()
+            total.add(done)
+            if not done.worked:
+                return total
+        raise RuntimeError(f"markers still left after {max_rounds} rounds")
+
+    def drive(self, upto: int, *, timeout_s: float = 300.0) -> Round:
+        """Work until every day marker up to id ``upto`` is done, by this worker or another (a
+        request that queued them and waits for them: the day closing on demand). Each chunk is
+        its own transaction, so ingest goes on meanwhile."""
+        total = Round()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done = self.run_round(upto=upto, pins=False)
+            total.add(done)
+            if done.days:
+                continue
+            with self.session_factory() as session, session.begin():
+                left = markers.days_pending_upto(session.connection(), upto)
+            if not left:
+                return total
+            if time.monotonic() > deadline:
+                raise TimeoutError("the days queued were not worked through in time")
+            time.sleep(0.02)  # another worker holds them: its round ends soon
+
+    def run(self, stop: threading.Event, wake: threading.Event, *, idle_poll_s: float = 1.0,
+            on_idle: Callable[[], None] | None = None) -> None:
+        """Rounds while there is work; when idle, until ``wake`` is set (a notification, a poll)
+        or ``idle_poll_s`` passes."""
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                wake.clear()
+                done = self.run_round()
+                backoff = 0.2
+                if done.worked:
+                    if done.published or done.released:
+                        log.debug("days worked", extra={"days": done.days, "published": done.published,
+                                                        "released": done.released})
+                    continue
+                if on_idle is not None:
+                    on_idle()
+            except Exception as exc:  # noqa: BLE001 - the database may be away; the markers wait
+                log.warning("day worker round failed; will retry", extra={"error": repr(exc)[:500],
+                                                                          "backoff_s": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            wake.wait(idle_poll_s)
+
+
+def release_quarantine(session: Session, agency: str, pin: str, *, zone_of: ZoneOf, now: datetime) -> int:
+    """The punches kept from ``pin`` become the ASN's the roster now names for it (with their
+    events, the ids they would have had, and markers for their days); none while it names nobody."""
+    conn = session.connection()
+    nip = punch_store.nips_by_pin(conn, agency, [pin]).get(pin)
+    if nip is None:
+        return 0
+    rows = punch_store.quarantined(conn, agency, pin, for_update=conn.dialect.name == "postgresql")
+    if not rows:
+        return 0
+    tz = zone_of(agency)
+    events, updates, days = [], [], set()
+    for r in rows:
+        _, event_id = outbox_events.punch_ids(r.device_sn, r.person_key, r.device_time)
+        updates.append({"pid": r.id, "to_nip": nip, "eid": event_id})
+        events.append(outbox_events.punch_recorded(
+            event_id, punch_id=r.id, nip=nip, agency=agency, device_sn=r.device_sn, pin=r.person_key, time=r.time,
+            status=r.status, channel=r.channel, at=now))
+        days.add((nip, r.time.astimezone(tz).date()))
+    punch_store.release(conn, updates)
+    outbox_events.write(conn, events, at=now)
+    markers.mark_days(conn, days)
+    return len(rows)

@@ -1,0 +1,126 @@
+"""Punch ingest: what a device's or phone's request does, and only what must be atomic.
+
+One transaction per request: the new punches (one multi-row ``INSERT ... ON CONFLICT DO NOTHING
+RETURNING``), their ``kehadiran.punch.recorded.v1`` outbox rows (plain dicts, encoded once, one
+INSERT), and a dirty marker per touched (ASN, local date) for the day worker (one INSERT). No
+day is recomputed here, no lock is taken beyond the rows inserted, nothing goes through the ORM.
+
+A punch from a PIN the roster does not know is stored without a NIP (quarantine) and its PIN
+marked dirty; the day worker releases it once the roster names the PIN (``day_worker``). The
+roster event marks the PIN too, so whichever of the two commits second leaves a marker that the
+worker claims after both committed, and finds both: no punch waits for a roster change that
+already happened, whatever the interleaving.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Connection
+
+from kehadiran.adapters import markers, outbox_events, punch_store
+
+
+@dataclass
+class PunchInput:
+    """One punch as a device reported it, already validated for shape."""
+
+    person_key: str  # PIN, or NIP when the caller names the person directly
+    device_time: datetime  # naive, the device's own clock
+    status: str | None = None
+    by_nip: bool = False
+    # the instant when it is not the device clock's: a phone's punch is the moment it arrived
+    instant: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeviceRef:
+    """What the ingest needs of a device."""
+
+    sn: str
+    agency: str
+    tz_offset_minutes: int
+
+    @classmethod
+    def of(cls, device) -> "DeviceRef":
+        return cls(device.sn, device.agency, device.tz_offset_minutes)
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "quarantined": self.quarantined, "rejected": self.rejected}
+
+
+# up to this many punches, a batch is not checked for stored ones before the INSERT
+SMALL_BATCH = 4
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInput], *, channel: str,
+                   agency_tz: str, now: datetime | None = None) -> IngestResult:
+    """Store new punches with their events and dirty markers; a re-sent punch is counted as a
+    duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch."""
+    now = now or utcnow()
+    items = list(items)
+    result = IngestResult()
+    # a few punches (a phone's one, a terminal pushing as it goes) skip the look-up: the INSERT
+    # skips those stored already; for a re-sent batch the look-up spares building their events
+    seen = (punch_store.stored_keys(conn, device.sn, [(it.person_key, it.device_time) for it in items])
+            if len(items) > SMALL_BATCH else set())
+    fresh: list[PunchInput] = []
+    for item in items:
+        key = (item.person_key, item.device_time)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        fresh.append(item)
+    if not fresh:
+        return result
+    by_pin = punch_store.nips_by_pin(conn, device.agency, [it.person_key for it in fresh if not it.by_nip])
+    by_nip = punch_store.known_nips(conn, device.agency, [it.person_key for it in fresh if it.by_nip])
+    offset = timezone(timedelta(minutes=device.tz_offset_minutes))
+    rows: list[dict[str, Any]] = []
+    for item in fresh:
+        nip = (item.person_key if item.person_key in by_nip else None) if item.by_nip else by_pin.get(item.person_key)
+        punch_id, event_id = outbox_events.punch_ids(device.sn, item.person_key, item.device_time)
+        rows.append({
+            "id": punch_id, "device_sn": device.sn, "agency": device.agency, "person_key": item.person_key,
+            "device_time": item.device_time,
+            "time": item.instant or item.device_time.replace(tzinfo=offset).astimezone(timezone.utc),
+            "nip": nip, "status": item.status, "channel": channel, "received_at": now,
+            "event_id": event_id if nip else None, "correction_id": None,
+        })
+    stored_ids = punch_store.insert_new(conn, rows)
+    stored = [row for row in rows if row["id"] in stored_ids]
+    # rows a concurrent request stored first are duplicates
+    result.duplicates += len(rows) - len(stored)
+    tz = ZoneInfo(agency_tz)
+    events, days, unknown_pins = [], set(), set()
+    for row in stored:
+        if row["nip"] is None:
+            result.quarantined += 1
+            unknown_pins.add(row["person_key"])
+            continue
+        result.accepted += 1
+        events.append(outbox_events.punch_recorded(
+            row["event_id"], punch_id=row["id"], nip=row["nip"], agency=row["agency"], device_sn=row["device_sn"],
+            pin=row["person_key"], time=row["time"], status=row["status"], channel=channel, at=now))
+        days.add((row["nip"], row["time"].astimezone(tz).date()))
+    outbox_events.write(conn, events, at=now)
+    markers.mark_days(conn, days)
+    # a phone's NIP the roster does not know waits like an unknown PIN, but is never released
+    markers.mark_pins(conn, device.agency, unknown_pins - {it.person_key for it in fresh if it.by_nip})
+    return result
