@@ -20,7 +20,8 @@ from kinerja.config import DEFAULT_PORTS
 
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
 # notifikasi publishes nothing, so it has no relay; it delivers webhooks and e-mail instead
-ROLES = {"kehadiran": ("web", "consumer", "relay"), "tugas": ("web", "consumer", "relay"),
+# kehadiran's day worker recomputes the days its requests mark (kehadiran.entrypoints.worker)
+ROLES = {"kehadiran": ("web", "consumer", "worker", "relay"), "tugas": ("web", "consumer", "relay"),
          "penilaian": ("web", "consumer", "relay"),
          "notifikasi": ("web", "consumer", "webhooks", "mailer")}
 

@@ -15,7 +15,7 @@ import yaml
 
 pytestmark = pytest.mark.unit
 
-LONG_RUNNING_ROLES = {"web", "consumer", "relay", "webhooks", "mailer"}
+LONG_RUNNING_ROLES = {"web", "consumer", "worker", "relay", "webhooks", "mailer"}
 
 
 @pytest.fixture(scope="module")
