@@ -24,7 +24,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, Iterable, Iterator, TypeVar
+from typing import Generic, Iterable, Iterator, NamedTuple, TypeVar
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MIN_FIELDS, MAX_FIELDS = 5, 12
@@ -84,10 +84,17 @@ _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def iter_lines(body: bytes | str, charset: str | None = None) -> Iterator[tuple[int, str]]:
     """(line number, text) for every non-blank line; LF or CRLF (or a lone CR) end a line. Control
     characters other than TAB become U+FFFD (PostgreSQL keeps no NUL; no field needs them)."""
-    if isinstance(body, str):
-        chunks: Iterable[str] = re.split(r"\r\n|\n|\r", body)
-    else:
+    if isinstance(body, bytes):
         charset = known_charset(charset)
+        if charset in (None, "utf-8"):
+            try:
+                # the usual body (ASCII, UTF-8): decoded at once rather than line by line
+                body = body.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+    if isinstance(body, str):
+        chunks: Iterable[str] = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    else:
         chunks = (decode_line(c, charset) for c in re.split(rb"\r\n|\n|\r", body))
     for number, text in enumerate(chunks, start=1):
         text = _UNSTORABLE.sub("\ufffd", text.lstrip("\ufeff"))
@@ -96,8 +103,14 @@ def iter_lines(body: bytes | str, charset: str | None = None) -> Iterator[tuple[
 
 
 def parse_time(text: str) -> datetime | None:
+    """``YYYY-MM-DD HH:MM:SS`` exactly (``fromisoformat`` would take other shapes too, so the
+    shape is checked first; ``strptime`` costs twenty times as much)."""
+    text = text.strip()
+    if len(text) != 19 or text[10] != " " or text[4] != "-" or text[7] != "-" or text[13] != ":" \
+            or text[16] != ":" or not text.isascii():
+        return None
     try:
-        return datetime.strptime(text.strip(), TIME_FORMAT)
+        return datetime.fromisoformat(text)
     except ValueError:
         return None
 
@@ -105,6 +118,11 @@ def parse_time(text: str) -> datetime | None:
 # every number the protocol carries (states, counts, command ids and return codes) fits 32 bits; a
 # longer one is a malformed field, never a value that overflows a column further on
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def valid_pin(pin: str) -> bool:
+    """1-``MAX_PIN_LENGTH`` ASCII letters or digits (``PIN_RE``, without the regex engine)."""
+    return 0 < len(pin) <= MAX_PIN_LENGTH and pin.isascii() and pin.isalnum()
 
 
 def _int_or_none(text: str) -> tuple[bool, int | None]:
@@ -127,8 +145,9 @@ def int_field(text: str | None) -> int | None:
 
 
 # -- ATTLOG -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class AttRecord:
+class AttRecord(NamedTuple):
+    """One ATTLOG line (a tuple: a frozen dataclass costs more to build than parsing the line)."""
+
     line_no: int
     pin: str
     time: datetime  # naive, device wall clock
@@ -158,7 +177,7 @@ def parse_attlog(body: bytes | str, *, now_local: datetime | None = None,
             when = parse_time(fields_[1])
             ok_status, status_code = _int_or_none(fields_[2])
             ok_verify, verify = _int_or_none(fields_[3])
-            if not PIN_RE.match(pin):
+            if not valid_pin(pin):
                 reason = f"PIN must be 1-{MAX_PIN_LENGTH} letters or digits"
             elif when is None:
                 reason = "TIME must be YYYY-MM-DD HH:MM:SS"
