@@ -22,6 +22,7 @@ def make_runtime(settings: Settings | None = None) -> ServiceRuntime:
 def day_worker(runtime: ServiceRuntime, **kw) -> DayWorker:
     """A day worker on the runtime's database (``KEHADIRAN_DAY_WORKER_CHUNK`` markers a round)."""
     kw.setdefault("chunk", _setting(runtime.settings, "day_worker_chunk", CHUNK, 1, 10_000))
+    kw.setdefault("hold_s", _setting(runtime.settings, "day_worker_hold_ms", 0, 0, 10_000) / 1000)
     return DayWorker(runtime.session_factory, runtime.outbox, zone_of=fixed_zone(runtime.settings.timezone), **kw)
 
 

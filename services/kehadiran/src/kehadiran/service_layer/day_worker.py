@@ -57,13 +57,17 @@ def fixed_zone(name: str) -> ZoneOf:
 
 class DayWorker:
     def __init__(self, session_factory: sessionmaker[Session], outbox: Outbox, *, zone_of: ZoneOf,
-                 chunk: int = CHUNK, pin_chunk: int = PIN_CHUNK, clock: Callable[[], datetime] | None = None):
+                 chunk: int = CHUNK, pin_chunk: int = PIN_CHUNK, clock: Callable[[], datetime] | None = None,
+                 hold_s: float = 0.0):
         self.session_factory = session_factory
         self.outbox = outbox
         self.zone_of = zone_of
         self.chunk = chunk
         self.pin_chunk = pin_chunk
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        # fault tests: each round's transaction held open this long after its work (a slow
+        # database), so punches for the days it has in hand commit meanwhile
+        self.hold_s = hold_s
 
     def run_round(self, *, upto: int = markers.EVERY_ID, pins: bool = True) -> Round:
         """One transaction: the claimed PINs released, the claimed days recomputed."""
@@ -84,6 +88,8 @@ class DayWorker:
                 if outcome.alert_years:
                     reconcile_alerts(session, self.outbox, sorted(outcome.alert_years), zone_of=self.zone_of,
                                      now=now)
+            if self.hold_s and done.worked:
+                time.sleep(self.hold_s)
         return done
 
     def run_until_idle(self, max_rounds: int = 10_000) -> Round:
