@@ -1,27 +1,35 @@
-"""How fast kehadiran accepts punches: ADMS ``ATTLOG`` lines/s and JSON punches/s, against a real
-gunicorn process, on SQLite and on PostgreSQL. Not part of the test suite.
+"""How fast kehadiran accepts punches, and how soon what follows is done: ADMS ``ATTLOG`` lines/s
+(20 devices x 100-line batches), JSON punches/s (200 a request) and single-punch requests/s (50
+devices, one line a request, as ``Realtime=1`` terminals push), on SQLite and on PostgreSQL,
+against the real processes (``kinerja.stack``: kehadiran's gunicorn, day worker, consumer and
+relay; penilaian's consumer; a local broker). Not part of the test suite.
 
-A punch counts once it is accepted: stored with its outbox event and the recomputed day summary
-(in the same transaction), and acknowledged to the client. Kafka is deliberately unreachable, so
-the outbox only fills (the relay is another process and another benchmark).
+A punch counts once it is accepted: stored with its outbox event and its day's dirty marker in
+one transaction, and acknowledged to the client. After each run two more figures, from the last
+answer on:
 
-Each run is a Monday-morning rush on a fresh day: ``--people`` ASN with one punch each, sent by
-``--clients`` devices in parallel in batches of ``--batch`` lines. Prints median and spread of
-``--runs`` runs, and checks that every accepted punch was stored exactly once with its event.
+- day summaries in the outbox: every ASN-day of the run has its ``kehadiran.day.summarized.v1``
+  row (the day worker's work), the issue's "after the last punch of a 20,000-line upload" for
+  the ADMS run;
+- applied by penilaian: penilaian's ``day_facts`` hold every one of those days (relay, broker,
+  penilaian's consumer), so the pipeline behind the ingest is held to account too.
 
-    .venv/bin/python bench/bench_ingest.py --db both --runs 5 --append BENCHMARKS.md
+Each run is a Monday-morning rush on a fresh day: ``--people`` ASN with one punch each (the
+single-punch run ``--single`` of them). Prints median and spread of ``--runs`` runs, and checks
+that every accepted punch was stored exactly once with its event.
+
+    .venv/bin/python bench/bench_ingest.py --db both --runs 3 --append BENCHMARKS.md
+    .venv/bin/python bench/bench_ingest.py --db sqlite --runs 1 --people 400 --single 200   # a smoke run
 
 PostgreSQL: ``KINERJA_TEST_POSTGRES_URL`` (a maintenance database URL), else a throwaway cluster
-from Debian's binaries, as the test harness does.
+from Debian's binaries; the broker: ``KINERJA_BENCH_KAFKA_BOOTSTRAP``, else a local one.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,79 +38,85 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, text
 
-from kehadiran.adapters.orm import Employee, PunchRow
-from kehadiran.entrypoints.runtime import make_runtime
-from kehadiran.service_layer.attendance import register_device
 from kinerja.auth import issue_token
-from kinerja.config import DEV_JWT_SECRET, load_settings
+from kinerja.cli.roster import parse_roster, publish
+from kinerja.config import DEV_JWT_SECRET
+from kinerja.db import normalise_url
 from kinerja.localbroker import free_port
-from kinerja.migrations import upgrade
-from kinerja.testing import ThrowawayPostgres, create_postgres_database
+from kinerja.messaging.topics import ensure_topics
+from kinerja.stack import Stack
+from kinerja.testing import create_postgres_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import append_markdown, fmt_spread, load, machine, machine_line, now_utc, spread, write_result  # noqa: E402
+from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
+                      own_postgres, spread, write_result)
 
-ROOT = Path(__file__).resolve().parents[1]
-MIGRATIONS = ROOT / "services" / "kehadiran" / "migrations"
 AGENCY = "bench"
 WIB = timezone(timedelta(hours=7))
+SERVICES = ("kehadiran", "penilaian")
+OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
 
 
-def seed(database_url: str, people: int, clients: int) -> None:
-    upgrade(MIGRATIONS, database_url, "heads")
-    runtime = make_runtime(load_settings("kehadiran", {"database_url": database_url}))
-    with runtime.session() as s, s.begin():
-        for i in range(1, people + 1):
-            s.add(Employee(nip=f"19900101{i:010d}", nama=f"ASN {i}", agency=AGENCY, unit="Sekretariat",
-                           pin=str(i), active=True))
-        for c in range(clients):
-            register_device(s, sn=f"BENCH{c:04d}", agency=AGENCY, tz_offset_minutes=420)
-    runtime.dispose()
+def nip_of(i: int) -> str:
+    return f"19900101{i:010d}"
 
 
-def counts(database_url: str) -> tuple[int, int]:
-    runtime = make_runtime(load_settings("kehadiran", {"database_url": database_url}))
-    with runtime.session() as s:
-        punches = s.execute(select(func.count()).select_from(PunchRow)).scalar_one()
-        events = s.execute(select(func.count()).select_from(runtime.outbox_table)
-                           .where(runtime.outbox_table.c.value.like('%kehadiran.punch.recorded.v1%'))).scalar_one()
-    runtime.dispose()
-    return punches, events
+def sn(c: int) -> str:
+    return f"BENCH{c:04d}"
 
 
-class Gunicorn:
-    def __init__(self, database_url: str, workers: int, threads: int, log: Path):
-        self.port = free_port()
-        env = {**os.environ, "KEHADIRAN_DATABASE_URL": database_url, "KINERJA_KAFKA_BOOTSTRAP": "127.0.0.1:1",
-               "KINERJA_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-        self.log = open(log, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--worker-class", "gthread", "--threads", str(threads), "--timeout", "120",
-             "kehadiran.entrypoints.app:create_app()"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start; see {log}")
-            time.sleep(0.1)
+class Db:
+    def __init__(self, url: str):
+        self.engine = create_engine(normalise_url(url), pool_size=2)
 
-    def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.log.close()
+    def scalar(self, sql: str, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> Stack:
+    prefix = f"bench{kind.lower()}{int(time.time())}"
+    ensure_topics(bootstrap, prefix=prefix, partitions=6)
+    stack = Stack(var_dir=workdir / kind, kafka_bootstrap=bootstrap, topic_prefix=prefix, services=SERVICES,
+                  ports={svc: free_port() for svc in ("kehadiran", "tugas", "penilaian", "notifikasi")},
+                  database_urls=database_urls, web_workers=args.workers, web_threads=args.threads,
+                  extra_env={"KINERJA_LOG_LEVEL": "WARNING"})
+    stack.start()
+    stack.wait_ready(120)
+    for c in range(max(args.adms_devices, args.single_devices, args.json_clients)):
+        r = requests.post(f"{stack.url('kehadiran')}/api/v1/devices", json={"sn": sn(c), "agency": AGENCY, "tz": 7},
+                          headers=OPERATOR, timeout=30)
+        assert r.status_code == 201, r.text
+    rows = ["nip,nama,agency,unit,jabatan,atasan_nip,pin"]
+    rows += [f"{nip_of(i)},ASN {i},{AGENCY},Unit {i // 500},Analis,,{i}" for i in range(1, args.people + 1)]
+    parsed = parse_roster("\n".join(rows) + "\n")
+    assert not parsed.errors, parsed.errors[:3]
+    publish(parsed.events, bootstrap, prefix)
+    dbs = {svc: Db(url) for svc, url in database_urls.items()}
+    try:
+        wait_for(lambda: all(dbs[s].scalar("SELECT count(*) FROM employees") >= args.people for s in SERVICES), 600,
+                 "the roster reached kehadiran and penilaian")
+        wait_for(lambda: dbs["kehadiran"].scalar("SELECT count(*) FROM dirty_pins") == 0, 600,
+                 "kehadiran's worker went through the roster's PINs")
+    finally:
+        for db in dbs.values():
+            db.close()
+    return stack
+
+
+def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.01) -> float:
+    """Seconds until ``predicate`` holds, polled every ``poll_s``."""
+    started = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - started > timeout_s:
+            raise SystemExit(f"timed out after {timeout_s}s waiting until {what}")
+        time.sleep(poll_s)
+    return time.perf_counter() - started
 
 
 def chunks(seq: list, size: int):
@@ -110,33 +124,31 @@ def chunks(seq: list, size: int):
         yield seq[i:i + size]
 
 
-def adms_run(url: str, day: date, people: int, clients: int, batch: int) -> tuple[int, float]:
-    def client(c: int) -> int:
-        pins = range(c + 1, people + 1, clients)
-        lines = [f"{pin}\t{day.isoformat()} 07:{pin % 30 + 10:02d}:{pin % 60:02d}\t0\t1\t0\t0\t0" for pin in pins]
+def arrival(pin: int, day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time()) + timedelta(hours=7, minutes=10 + pin % 40, seconds=pin % 60)
+
+
+def adms_run(url: str, day: date, people: range, devices: int, batch: int) -> int:
+    def device(c: int) -> int:
+        lines = [f"{pin}\t{arrival(pin, day):%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0" for pin in people[c::devices]]
         accepted = 0
         with requests.Session() as http:
             http.headers["User-Agent"] = "iClock Proxy/1.09"
             for part in chunks(lines, batch):
-                r = http.post(f"{url}/iclock/cdata?SN=BENCH{c:04d}&table=ATTLOG&Stamp=1",
+                r = http.post(f"{url}/iclock/cdata?SN={sn(c)}&table=ATTLOG&Stamp=1",
                               data=("\n".join(part) + "\n").encode(), timeout=120)
                 assert r.status_code == 200 and r.text.startswith("OK:"), r.text
-                assert len(r.raw.headers.getlist("Date")) == 1, r.raw.headers  # one Date, gunicorn's
                 accepted += int(r.text[3:])
         return accepted
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        accepted = sum(pool.map(client, range(clients)))
-    return accepted, time.perf_counter() - start
+    with ThreadPoolExecutor(devices) as pool:
+        return sum(pool.map(device, range(devices)))
 
 
-def json_run(url: str, day: date, people: int, clients: int, batch: int) -> tuple[int, float]:
+def json_run(url: str, day: date, people: range, clients: int, batch: int) -> int:
     def client(c: int) -> int:
-        token = issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=f"BENCH{c:04d}")
-        pins = range(c + 1, people + 1, clients)
-        items = [{"pin": str(pin), "time": f"{day.isoformat()}T07:{pin % 30 + 10:02d}:{pin % 60:02d}+07:00"}
-                 for pin in pins]
+        token = issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=sn(c))
+        items = [{"pin": str(pin), "time": arrival(pin, day).isoformat() + "+07:00"} for pin in people[c::clients]]
         accepted = 0
         with requests.Session() as http:
             http.headers["Authorization"] = f"Bearer {token}"
@@ -147,100 +159,122 @@ def json_run(url: str, day: date, people: int, clients: int, batch: int) -> tupl
                 accepted += body["accepted"] + body["duplicates"] + body["quarantined"]
         return accepted
 
-    start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        accepted = sum(pool.map(client, range(clients)))
-    return accepted, time.perf_counter() - start
+        return sum(pool.map(client, range(clients)))
 
 
-def summary(rates: list[float]) -> str:
-    return (f"median {statistics.median(rates):7.0f}/s   min {min(rates):7.0f}/s   max {max(rates):7.0f}/s   "
-            f"runs {', '.join(f'{r:.0f}' for r in rates)}")
+MODES = {
+    # name: (run, devices or clients argument, punches a request argument, people argument)
+    "ADMS lines": (adms_run, "adms_devices", "adms_batch", "people"),
+    "JSON punches": (json_run, "json_clients", "json_batch", "people"),
+    "single-punch requests": (adms_run, "single_devices", None, "single"),
+}
 
 
-def bench(kind: str, database_url: str, args, workdir: Path) -> list[dict]:
-    """Every batch size of ``--batches``, ``--runs`` times each; a row per (batch size, kind)."""
-    seed(database_url, args.people, args.clients)
-    server = Gunicorn(database_url, args.workers, args.threads, workdir / f"gunicorn-{kind}.log")
+def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args) -> dict:
+    run, parallel, batch, people = MODES[name]
+    n = getattr(args, people)
+    who = range(1, n + 1)
+    started = time.perf_counter()
+    accepted = run(stack.url("kehadiran"), day, who, getattr(args, parallel), getattr(args, batch) if batch else 1)
+    ingest_s = time.perf_counter() - started
+    # from the last answer: every ASN-day of the run summarised in the outbox, then applied by penilaian
+    summaries_s = wait_for(lambda: dbs["kehadiran"].scalar(
+        "SELECT count(*) FROM day_summaries WHERE day = :d", d=day) >= n
+        and dbs["kehadiran"].scalar("SELECT count(*) FROM dirty_days") == 0, 600, f"{name}: day summaries")
+    applied_s = summaries_s + wait_for(lambda: dbs["penilaian"].scalar(
+        "SELECT count(*) FROM day_facts WHERE day = :d", d=day) >= n, 600, f"{name}: applied by penilaian")
+    # each stored punch has its event id (its outbox row was written in the same transaction)
+    stored = dbs["kehadiran"].scalar(
+        "SELECT count(*) FROM punches WHERE event_id IS NOT NULL AND device_time >= :a AND device_time < :b",
+        a=datetime.combine(day, datetime.min.time()), b=datetime.combine(day + timedelta(days=1), datetime.min.time()))
+    assert accepted == n and stored == n, (accepted, stored, n)
+    return {"rate": n / ingest_s, "summaries_s": summaries_s, "applied_s": applied_s}
+
+
+def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> list[dict]:
+    stack = start(kind, database_urls, bootstrap, args, workdir)
+    dbs = {svc: Db(url) for svc, url in database_urls.items()}
     today = datetime.now(WIB).date()
     rows = []
     try:
-        for b, batch in enumerate(args.batches):
-            results: dict[str, list[float]] = {"ADMS lines": [], "JSON punches": []}
+        for m, name in enumerate(MODES):
+            results = []
             for run in range(args.runs):
-                back = 1 + 2 * (run + b * args.runs)  # a fresh day for every run
-                for name, fn, day in (("ADMS lines", adms_run, today - timedelta(days=back)),
-                                      ("JSON punches", json_run, today - timedelta(days=back + 1))):
-                    before = counts(database_url)
-                    accepted, elapsed = fn(server.url, day, args.people, args.clients, batch)
-                    after = counts(database_url)
-                    stored = (after[0] - before[0], after[1] - before[1])
-                    assert accepted == args.people and stored == (args.people, args.people), (accepted, stored)
-                    results[name].append(accepted / elapsed)
-            print(f"\n{kind}: {args.people} punches a run, {args.clients} devices in parallel, batches of {batch}, "
-                  f"gunicorn {args.workers} workers x {args.threads} threads, load average after {os.getloadavg()[0]:.1f}")
-            for name, rates in results.items():
-                print(f"  {name:13s} accepted  {summary(rates)}", flush=True)
-                rows.append({"database": kind, "kind": name, "batch": batch, **spread(rates), "load_after": load()})
+                day = today - timedelta(days=1 + run + m * args.runs)  # a fresh day for every run
+                results.append(one_run(stack, dbs, name, day, args))
+            rates = [r["rate"] for r in results]
+            _, parallel, batch, people = MODES[name]
+            per_request = getattr(args, batch) if batch else 1
+            print(f"\n{kind}: {name}, {getattr(args, people):,} punches a run, {getattr(args, parallel)} in parallel, "
+                  f"{per_request} a request, gunicorn {args.workers} workers x {args.threads} threads, "
+                  f"load average after {os.getloadavg()[0]:.1f}")
+            print(f"  accepted/s  median {statistics.median(rates):7.0f}  runs {', '.join(f'{r:.0f}' for r in rates)}")
+            summaries = ", ".join(f"{r['summaries_s']:.2f}" for r in results)
+            applied = ", ".join(f"{r['applied_s']:.2f}" for r in results)
+            print(f"  day summaries in the outbox after the last answer (s)  {summaries}")
+            print(f"  applied by penilaian after the last answer (s)         {applied}", flush=True)
+            rows.append({"database": kind, "kind": name, "batch": per_request, "parallel": getattr(args, parallel),
+                         "punches": getattr(args, people), **spread(rates),
+                         "summaries_s": spread([r["summaries_s"] for r in results], 2),
+                         "applied_s": spread([r["applied_s"] for r in results], 2), "load_after": load()})
     finally:
-        server.stop()
+        for db in dbs.values():
+            db.close()
+        stack.stop()
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--people", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--batches", default="200,1",
-                        help="punches per request, comma-separated (200: a device's backlog; 1: a phone or a live push)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--people", type=int, default=20000, help="ASN, one punch each, in the ADMS and JSON runs")
+    parser.add_argument("--single", type=int, default=5000, help="punches of the single-punch run")
+    parser.add_argument("--adms-devices", type=int, default=20)
+    parser.add_argument("--adms-batch", type=int, default=100)
+    parser.add_argument("--json-clients", type=int, default=8)
+    parser.add_argument("--json-batch", type=int, default=200)
+    parser.add_argument("--single-devices", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=16, help="gunicorn threads per worker")
     parser.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
     args = parser.parse_args()
-    args.batches = [int(b) for b in args.batches.split(",")]
     m, load_before = machine(), load()
     rows: list[dict] = []
     workdir = Path(tempfile.mkdtemp(prefix="kinerja-bench-"))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average before {os.getloadavg()[0]:.1f}, "
           f"logs in {workdir}")
-    pg: ThrowawayPostgres | None = None
-    try:
+    with own_broker(6) as bootstrap:
         if args.db in ("sqlite", "both"):
-            rows += bench("SQLite", f"sqlite:///{workdir / 'kehadiran.db'}", args, workdir)
+            urls = {svc: f"sqlite:///{workdir / 'sqlite' / svc}.db" for svc in SERVICES}
+            rows += bench("SQLite", urls, bootstrap, args, workdir)
         if args.db in ("postgresql", "both"):
-            server_url = os.environ.get("KINERJA_TEST_POSTGRES_URL")
-            if not server_url:
-                pg = ThrowawayPostgres()
-                server_url = pg.start()
-            rows += bench("PostgreSQL", create_postgres_database(server_url), args, workdir)
-    finally:
-        if pg is not None:
-            pg.stop()
+            with own_postgres() as server:
+                urls = {svc: create_postgres_database(server) for svc in SERVICES}
+                rows += bench("PostgreSQL", urls, bootstrap, args, workdir)
     if not os.environ.get("KEEP_BENCH"):
         shutil.rmtree(workdir, ignore_errors=True)
-    result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load(),
-              "people": args.people, "clients": args.clients, "workers": args.workers, "threads": args.threads,
-              "runs": args.runs, "rows": rows}
+    result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load(), "runs": args.runs,
+              "workers": args.workers, "threads": args.threads, "rows": rows}
     write_result("bench_ingest", result)
-    table = ["| database | punches per request | ADMS lines/s | JSON punches/s |", "|---|---:|---|---|"]
-    for db in dict.fromkeys(r["database"] for r in rows):
-        for batch in args.batches:
-            cell = {r["kind"]: fmt_spread(r) for r in rows if r["database"] == db and r["batch"] == batch}
-            table.append(f"| {db} | {batch} | {cell.get('ADMS lines', '–')} | {cell.get('JSON punches', '–')} |")
+    table = ["| database | what | punches a request × in parallel | accepted/s | day summaries in the outbox after "
+             "the last answer, s | applied by penilaian, s |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        table.append(f"| {r['database']} | {r['kind']} ({r['punches']:,}) | {r['batch']} × {r['parallel']} | "
+                     f"{fmt_spread(r)} | {fmt_spread(r['summaries_s'])} | {fmt_spread(r['applied_s'])} |")
     print("\n" + "\n".join(table))
     if args.append:
         cmd = " ".join(["bench/bench_ingest.py", *sys.argv[1:]])
         append_markdown(args.append, "\n".join([
             f"\n## kehadiran ingest: punches accepted per second ({result['when']})\n",
-            f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {result['load_after']} "
-            "(other engineers' test suites share this 2-core machine)",
+            f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {result['load_after']}",
             f"- command: `.venv/bin/python {cmd}`",
-            f"- one gunicorn ({args.workers} workers x {args.threads} threads), {args.clients} devices posting in parallel, "
-            f"{args.people:,} ASN with one punch each per run on a fresh day; accepted = stored with its outbox event and "
-            "the recomputed day summary in one transaction, checked by counting rows after each run; Kafka unreachable "
-            f"(the outbox only fills). Median (min–max) of {args.runs} runs.\n",
+            f"- the real processes (kehadiran: gunicorn {args.workers} workers x {args.threads} threads, day worker, "
+            "consumer, relay; penilaian: consumer; a local broker); accepted = stored with its outbox event and its "
+            "day's marker in one transaction, checked by counting rows after each run; then the seconds from the "
+            "last answer until every ASN-day of the run is summarised in the outbox, and until penilaian has "
+            f"applied them all. Median (min–max) of {args.runs} runs, a fresh day each.\n",
             *table, ""]))
 
 

@@ -50,3 +50,22 @@ def test_alg_none_is_refused():
 def test_unknown_role_cannot_be_issued():
     with pytest.raises(ValueError):
         issue_token(SECRET, role="root", agency="a", nip=NIP)
+
+
+def test_a_verified_token_is_remembered_for_its_secret_only_and_still_expires():
+    from kinerja.testing import wait_until
+
+    tok = issue_token(SECRET, role="device", agency="disdik", device_sn="LMS1", ttl_s=2, now=time.time() - 1)
+    first = decode_token(tok, SECRET)
+    assert decode_token(tok, SECRET) is first  # not verified again
+    with pytest.raises(TokenError):
+        decode_token(tok, "another secret of forty characters, at least")
+
+    def refused():
+        try:
+            decode_token(tok, SECRET)
+        except TokenError as exc:
+            return "expired" in str(exc)
+        return False
+
+    assert wait_until(refused, 10, message="the remembered token expired")

@@ -1,0 +1,106 @@
+"""What one punch request costs kehadiran's web process, without a network or a quiet machine:
+a single-punch JSON request and a one-line ADMS upload through the Flask app in-process (the
+WSGI app gunicorn serves), on SQLite or PostgreSQL, with the SQL statements counted and the
+time split by cProfile. The day worker is not part of the request and not counted.
+
+    .venv/bin/python bench/request_cost.py --db sqlite --requests 2000 [--profile 25]
+
+Prints CPU time per request (process time: the machine's other load lengthens it less than wall
+time) and statements per request. Under ``valgrind --tool=callgrind`` with ``--requests 0`` and
+``--requests N`` the difference of the instruction counts over N is a per-request figure that
+does not depend on the machine being quiet at all.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import event
+
+from kehadiran.adapters.orm import Employee
+from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.migrate import main as migrate
+from kehadiran.service_layer.devices import register_device
+from kinerja.auth import issue_token
+from kinerja.config import DEV_JWT_SECRET
+
+AGENCY = "bench"
+PEOPLE = 5000
+
+
+def setup(database_url: str, devices: int):
+    migrate(database_url)
+    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
+    runtime = app.extensions["kinerja_runtime"]
+    with runtime.session() as s, s.begin():
+        s.add_all(Employee(nip=f"19900101{i:010d}", nama=f"ASN {i}", agency=AGENCY, unit="Sekretariat", pin=str(i),
+                           active=True) for i in range(1, PEOPLE + 1))
+        for c in range(devices):
+            register_device(s, sn=f"BENCH{c:04d}", agency=AGENCY, tz_offset_minutes=420)
+    return app
+
+
+def requests(kind: str, n: int, devices: int):
+    """(path, kwargs) of n one-punch requests, devices taking turns, each punch new."""
+    base = datetime.now(timezone(timedelta(hours=7))).replace(microsecond=0, tzinfo=None) - timedelta(days=1)
+    tokens = [issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=f"BENCH{c:04d}")
+              for c in range(devices)]
+    out = []
+    for i in range(n):
+        c, pin, when = i % devices, 1 + i % PEOPLE, base + timedelta(seconds=i)
+        if kind == "json":
+            out.append(("/api/v1/punches", {"json": {"punches": [{"pin": str(pin), "time": when.isoformat() + "+07:00"}]},
+                                            "headers": {"Authorization": f"Bearer {tokens[c]}"}}))
+        else:
+            out.append((f"/iclock/cdata?SN=BENCH{c:04d}&table=ATTLOG&Stamp={i}",
+                        {"data": f"{pin}\t{when:%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n".encode(),
+                         "content_type": "text/plain"}))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL URL of an empty database")
+    parser.add_argument("--kind", choices=["json", "adms"], default="json")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--profile", type=int, default=0, help="print the top N functions by own time")
+    args = parser.parse_args()
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='kinerja-cost-')}/kehadiran.db" if args.db == "sqlite" else args.db
+    app = setup(url, args.devices)
+    client = app.test_client()
+    warm = requests(args.kind, 50, args.devices)
+    for path, kw in warm:  # first requests build caches (statements, schemas)
+        client.post(path, **{**kw, **({"data": kw["data"].replace(b"\t0\t1", b"\t0\t1", 1)} if "data" in kw else {})})
+    todo = requests(args.kind, args.requests + 50, args.devices)[50:]
+    statements: Counter = Counter()
+    engine = app.extensions["kinerja_runtime"].engine
+    event.listen(engine, "before_cursor_execute", lambda c, cur, stmt, *a: statements.update([stmt.split(None, 1)[0]]))
+    profiler = cProfile.Profile() if args.profile else None
+    cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for path, kw in todo:
+        r = client.post(path, **kw)
+        assert r.status_code == 200, r.text
+    if profiler:
+        profiler.disable()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    n = max(1, len(todo))
+    print(f"{args.kind} on {engine.dialect.name}: {len(todo)} one-punch requests, {cpu / n * 1e6:.0f} us CPU and "
+          f"{wall / n * 1e6:.0f} us wall a request (this process; the database server's share is not in it)")
+    print("statements a request: " + ", ".join(f"{k} {v / n:.2f}" for k, v in statements.most_common()))
+    if profiler:
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(args.profile)
+    app.extensions["kinerja_runtime"].dispose()
+
+
+if __name__ == "__main__":
+    main()
