@@ -65,6 +65,15 @@ def requests(kind: str, n: int, devices: int):
     return out
 
 
+def package_of(filename: str) -> str:
+    """``sqlalchemy``, ``flask``, ``kehadiran`` ... of a profiled function's file."""
+    parts = Path(filename).parts
+    for marker in ("site-packages", "src"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            return parts[parts.index(marker) + 1].removesuffix(".py")
+    return "python" if filename.startswith("/") else filename[:30]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL URL of an empty database")
@@ -98,7 +107,13 @@ def main() -> None:
           f"{wall / n * 1e6:.0f} us wall a request (this process; the database server's share is not in it)")
     print("statements a request: " + ", ".join(f"{k} {v / n:.2f}" for k, v in statements.most_common()))
     if profiler:
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(args.profile)
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        by_package: Counter = Counter()
+        for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():
+            by_package[package_of(filename)] += tottime
+        total = sum(by_package.values())
+        print("own time by package: " + ", ".join(f"{k} {v / total:.0%}" for k, v in by_package.most_common(14)))
+        stats.sort_stats("tottime").print_stats(args.profile)
     app.extensions["kinerja_runtime"].dispose()
 
 

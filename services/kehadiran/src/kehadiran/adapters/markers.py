@@ -21,11 +21,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import DDL, BigInteger, Column, Date, Integer, MetaData, String, Table, event, insert, text
+from sqlalchemy import DDL, BigInteger, Column, Date, Integer, MetaData, String, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.orm import metadata
+from kehadiran.adapters.raw_sql import Raw
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 NOTIFY_CHANNEL = "kehadiran_dirty"
@@ -58,8 +59,6 @@ def add_marker_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 
 DIRTY_DAYS, DIRTY_PINS = add_marker_tables(metadata)
-_MARK_DAY = insert(DIRTY_DAYS)
-_MARK_PIN = insert(DIRTY_PINS)
 _CLAIM_DAYS = {
     dialect: text("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= :upto "
                   f"ORDER BY id LIMIT :n{lock}) RETURNING nip, day").columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
@@ -82,17 +81,18 @@ def _dialect(conn: Session | Connection) -> str:
 
 
 def mark_days(conn: Session | Connection, keys: Iterable[tuple[str, date]]) -> int:
-    """One marker per distinct (NIP, date), in one executemany."""
-    rows = [{"nip": nip, "day": day} for nip, day in sorted(set(keys))]
-    if rows:
-        conn.execute(_MARK_DAY, rows)
-    return len(rows)
+    """One marker per distinct (NIP, date), in one multi-row INSERT."""
+    keys = sorted(set(keys))
+    if keys:
+        raw = Raw(conn)
+        raw.insert_rows("dirty_days", ("nip", "day"), [(nip, raw.day(day)) for nip, day in keys])
+    return len(keys)
 
 
 def mark_pins(conn: Session | Connection, agency: str, pins: Iterable[str]) -> None:
-    rows = [{"agency": agency, "pin": pin} for pin in sorted(set(pins))]
-    if rows:
-        conn.execute(_MARK_PIN, rows)
+    pins = sorted(set(pins))
+    if pins:
+        Raw(conn).insert_rows("dirty_pins", ("agency", "pin"), [(agency, pin) for pin in pins])
 
 
 def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID) -> list[tuple[str, date]]:

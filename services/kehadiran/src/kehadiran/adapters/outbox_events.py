@@ -1,5 +1,6 @@
 """kehadiran's own events, built as plain dicts and encoded once, written to the outbox in one
-INSERT: the hot path's way out (the day worker's too).
+INSERT: the hot path's way out (the day worker's too). The outbox table is ``kinerja``'s
+(``kinerja.messaging.outbox``); its rows are written here as that module's ``Outbox`` writes them.
 
 The data is kehadiran's own, already checked where it entered (the ADMS parser, the request
 schemas), so it is not validated again per event; ``tests/unit/test_event_dicts.py`` holds every
@@ -17,20 +18,16 @@ from datetime import datetime
 from typing import Any, Iterable
 
 import orjson
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kehadiran.adapters.orm import metadata
+from kehadiran.adapters.raw_sql import Raw
 from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
 from kinerja.messaging import topics
-from kinerja.messaging.outbox import outbox_table
 
 SOURCE = "kinerja/kehadiran"
 PUNCH_NAMESPACE = uuid.UUID("6d2f2b1e-2f4e-5a7c-9b61-0c4f6a2e8d11")
 PUNCH_EVENT_NAMESPACE = uuid.UUID("b0a6f5c3-8e1d-5f2a-a4c7-3d9e1b7f6a20")
-OUTBOX = outbox_table(metadata)
-_INSERT = insert(OUTBOX)
 _TOPIC = {t: topics.topic_for_event_type(t) for t in (PUNCH_RECORDED, DAY_SUMMARIZED)}
 
 
@@ -71,10 +68,17 @@ def encode(event: dict[str, Any]) -> str:
     return orjson.dumps(event).decode()
 
 
+OUTBOX_COLUMNS = ("event_id", "topic", "key", "value", "created_at")
+
+
 def write(conn: Session | Connection, events: Iterable[dict[str, Any]], *, at: datetime) -> int:
-    """The events as outbox rows, in order, in one INSERT (executemany)."""
-    rows = [{"event_id": e["id"], "topic": _TOPIC.get(e["type"]) or topics.topic_for_event_type(e["type"]),
-             "key": e["subject"], "value": encode(e), "created_at": at} for e in events]
-    if rows:
-        conn.execute(_INSERT, rows)
-    return len(rows)
+    """The events as outbox rows, in order, in one multi-row INSERT (hand-written SQL)."""
+    events = list(events)
+    if not events:
+        return 0
+    raw = Raw(conn)
+    created = raw.instant(at)
+    raw.insert_rows("outbox", OUTBOX_COLUMNS, [
+        (e["id"], _TOPIC.get(e["type"]) or topics.topic_for_event_type(e["type"]), e["subject"], encode(e), created)
+        for e in events])
+    return len(events)

@@ -1,41 +1,22 @@
-"""The punch ingest's statements, built once (building one costs more CPU than running it on
-SQLite), Core only: the request reads and writes tuples, never ORM objects."""
+"""The punch ingest's statements: the request's own hand-written SQL on the DBAPI cursor
+(``raw_sql``), reading and writing tuples, never ORM objects; the quarantine's (the day worker's)
+as Core statements built once."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from kehadiran.adapters.orm import Employee, PunchRow
+from kehadiran.adapters.orm import PunchRow
+from kehadiran.adapters.raw_sql import Raw
 
 # at most this many values in one IN (...) list, rows in one INSERT
 CHUNK = 500
 PUNCHES = PunchRow.__table__
 
 
-def _in(name: str):
-    return bindparam(name, expanding=True)
-
-
-_EMPLOYEES_BY_NIP = select(Employee.nip, Employee.agency).where(Employee.nip.in_(_in("nips")))
-_EMPLOYEES_BY_PIN = select(Employee.pin, Employee.nip).where(
-    Employee.agency == bindparam("agency"), Employee.pin.in_(_in("pins")), Employee.active.is_(True)
-).order_by(Employee.pin, Employee.nip)
-_STORED_KEYS = select(PunchRow.person_key, PunchRow.device_time).where(
-    PunchRow.device_sn == bindparam("sn"), PunchRow.person_key.in_(_in("keys")),
-    PunchRow.device_time.in_(_in("times")))
-# ON CONFLICT DO NOTHING: a punch a concurrent request stored first is skipped (after waiting for
-# that request's commit), and RETURNING says which rows this statement stored; SQLAlchemy sends
-# the executemany as multi-row INSERT ... VALUES (...), (...) ... RETURNING on both databases
-_INSERT_PUNCHES = {
-    name: insert(PUNCHES).on_conflict_do_nothing(index_elements=["device_sn", "person_key", "device_time"])
-    .returning(PUNCHES.c.id)
-    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
 _QUARANTINED = select(PunchRow.id, PunchRow.device_sn, PunchRow.person_key, PunchRow.device_time, PunchRow.time,
                       PunchRow.status, PunchRow.channel).where(
     PunchRow.agency == bindparam("agency"), PunchRow.person_key == bindparam("pin"), PunchRow.nip.is_(None)
@@ -49,11 +30,19 @@ def chunks(seq: list, size: int = CHUNK):
         yield seq[i:i + size]
 
 
+PUNCH_COLUMNS = ("id", "device_sn", "agency", "person_key", "device_time", "time", "nip", "status", "channel",
+                 "received_at", "event_id", "correction_id")
+
+
 def nips_by_pin(conn: Connection, agency: str, pins: Iterable[str]) -> dict[str, str]:
     """The active ASN of ``agency`` each PIN names; a PIN two active ASN share goes to the lower NIP."""
     found: dict[str, str] = {}
+    raw = Raw(conn)
     for chunk in chunks(sorted(set(pins))):
-        for pin, nip in conn.execute(_EMPLOYEES_BY_PIN, {"agency": agency, "pins": chunk}):
+        where, params = raw.in_list("pin", chunk)
+        rows = raw.query(f"SELECT pin, nip FROM employees WHERE agency = ? AND active AND {where} ORDER BY pin, nip",
+                         [agency, *params])
+        for pin, nip in rows:
             found.setdefault(pin, nip)
     return found
 
@@ -61,29 +50,40 @@ def nips_by_pin(conn: Connection, agency: str, pins: Iterable[str]) -> dict[str,
 def known_nips(conn: Connection, agency: str, nips: Iterable[str]) -> set[str]:
     """The NIPs of ``nips`` the roster has in ``agency``."""
     found: set[str] = set()
+    raw = Raw(conn)
     for chunk in chunks(sorted(set(nips))):
-        found.update(nip for nip, emp_agency in conn.execute(_EMPLOYEES_BY_NIP, {"nips": chunk})
-                     if emp_agency == agency)
+        where, params = raw.in_list("nip", chunk)
+        found.update(nip for (nip,) in raw.query(f"SELECT nip FROM employees WHERE agency = ? AND {where}",
+                                                 [agency, *params]))
     return found
 
 
 def stored_keys(conn: Connection, device_sn: str, keys: list[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
     """The (PIN, device time) pairs of ``keys`` this device stored already, a statement per chunk."""
     found: set[tuple[str, datetime]] = set()
+    raw = Raw(conn)
     for chunk in chunks(keys):
-        rows = conn.execute(_STORED_KEYS, {"sn": device_sn, "keys": list({k for k, _ in chunk}),
-                                           "times": list({t for _, t in chunk})})
-        found.update((k, t) for k, t in rows)
+        by_text = {raw.wall(t): t for _, t in chunk}
+        key_in, key_params = raw.in_list("person_key", list({k for k, _ in chunk}))
+        time_in, time_params = raw.in_list("device_time", list(by_text))
+        rows = raw.query(f"SELECT person_key, device_time FROM punches WHERE device_sn = ? AND {key_in} AND {time_in}",
+                         [device_sn, *key_params, *time_params])
+        # SQLite gives the stored text back, PostgreSQL the datetime
+        found.update((k, by_text.get(t, t)) for k, t in rows)
     return found
 
 
 def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert the punches, skipping those stored already; the ids of the rows stored."""
-    stmt = _INSERT_PUNCHES[conn.dialect.name]
-    stored: set[str] = set()
-    for chunk in chunks(rows):
-        stored.update(conn.execute(stmt, chunk).scalars())
-    return stored
+    """Insert the punches, skipping those stored already (``ON CONFLICT DO NOTHING``: a punch a
+    concurrent request stored first, after waiting for that request's commit); the ids of the
+    rows stored. One multi-row INSERT ... RETURNING a chunk of rows."""
+    raw = Raw(conn)
+    values = [(r["id"], r["device_sn"], r["agency"], r["person_key"], raw.wall(r["device_time"]), raw.instant(r["time"]),
+               r["nip"], r["status"], r["channel"], raw.instant(r["received_at"]), r["event_id"], r["correction_id"])
+              for r in rows]
+    return {row_id for (row_id,) in raw.insert_rows(
+        "punches", PUNCH_COLUMNS, values,
+        suffix="ON CONFLICT (device_sn, person_key, device_time) DO NOTHING RETURNING id")}
 
 
 def quarantined(conn: Connection, agency: str, pin: str, *, for_update: bool) -> list:
