@@ -8,7 +8,7 @@ from datetime import timedelta
 from kehadiran.adapters.tables import metadata
 from kehadiran.domain.corrections import MAX_AGE_DAYS
 from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
-from kehadiran.service_layer.day_worker import CHUNK, DayWorker, fixed_zone
+from kehadiran.service_layer.day_worker import CHUNK, SQLITE_CHUNK, DayWorker, fixed_zone
 from kinerja.config import Settings, load_settings
 from kinerja.runtime import ServiceRuntime
 
@@ -21,7 +21,9 @@ def make_runtime(settings: Settings | None = None) -> ServiceRuntime:
 
 def day_worker(runtime: ServiceRuntime, **kw) -> DayWorker:
     """A day worker on the runtime's database (``KEHADIRAN_DAY_WORKER_CHUNK`` markers a round)."""
-    kw.setdefault("chunk", _setting(runtime.settings, "day_worker_chunk", CHUNK, 1, 10_000))
+    # SQLite has one writer at a time: a smaller round holds ingest up for less
+    default = CHUNK if runtime.engine.dialect.name == "postgresql" else SQLITE_CHUNK
+    kw.setdefault("chunk", _setting(runtime.settings, "day_worker_chunk", default, 1, 10_000))
     kw.setdefault("hold_s", _setting(runtime.settings, "day_worker_hold_ms", 0, 0, 10_000) / 1000)
     return DayWorker(runtime.session_factory, runtime.outbox, zone_of=fixed_zone(runtime.settings.timezone), **kw)
 

@@ -28,6 +28,7 @@ from kinerja.messaging.outbox import Outbox
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # day markers a round claims
+SQLITE_CHUNK = 100
 PIN_CHUNK = 50
 
 
