@@ -1,15 +1,15 @@
 """day worker markers: dirty_days, dirty_pins, and the trigger that wakes the workers
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0014
+Revises: 0012
 Create Date: 2026-12-06 09:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
