@@ -184,12 +184,31 @@ def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args) -> dic
         and dbs["kehadiran"].scalar("SELECT count(*) FROM dirty_days") == 0, 600, f"{name}: day summaries")
     applied_s = summaries_s + wait_for(lambda: dbs["penilaian"].scalar(
         "SELECT count(*) FROM day_facts WHERE day = :d", d=day) >= n, 600, f"{name}: applied by penilaian")
+    latency = punch_to_summary(dbs["kehadiran"], day)
     # each stored punch has its event id (its outbox row was written in the same transaction)
     stored = dbs["kehadiran"].scalar(
         "SELECT count(*) FROM punches WHERE event_id IS NOT NULL AND device_time >= :a AND device_time < :b",
         a=datetime.combine(day, datetime.min.time()), b=datetime.combine(day + timedelta(days=1), datetime.min.time()))
     assert accepted == n and stored == n, (accepted, stored, n)
-    return {"rate": n / ingest_s, "summaries_s": summaries_s, "applied_s": applied_s}
+    return {"rate": n / ingest_s, "summaries_s": summaries_s, "applied_s": applied_s, "latency_ms": latency}
+
+
+def punch_to_summary(db: Db, day: date) -> dict:
+    """Per punch, from its arrival (``received_at``) to its day's record being written (the day
+    worker's round, just before it commits): percentiles in ms, over the ASN-days of ``day``."""
+    def instant(v):
+        v = datetime.fromisoformat(v) if isinstance(v, str) else v
+        return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT s.updated_at, max(p.received_at) FROM day_summaries s JOIN punches p ON p.nip = s.nip "
+            "WHERE s.day = :d AND p.device_time >= :a AND p.device_time < :b GROUP BY s.nip, s.updated_at"),
+            {"d": day, "a": datetime.combine(day, datetime.min.time()),
+             "b": datetime.combine(day + timedelta(days=1), datetime.min.time())}).all()
+    ms = sorted((instant(s) - instant(p)).total_seconds() * 1000 for s, p in rows)
+    return {k: round(ms[min(len(ms) - 1, int(q * len(ms)))], 1) if ms else None
+            for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
 
 
 def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> list[dict]:
@@ -213,11 +232,14 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdi
             summaries = ", ".join(f"{r['summaries_s']:.2f}" for r in results)
             applied = ", ".join(f"{r['applied_s']:.2f}" for r in results)
             print(f"  day summaries in the outbox after the last answer (s)  {summaries}")
-            print(f"  applied by penilaian after the last answer (s)         {applied}", flush=True)
+            print(f"  applied by penilaian after the last answer (s)         {applied}")
+            print("  a punch's arrival to its day record (ms)               " + "; ".join(
+                " ".join(f"{k} {v}" for k, v in r["latency_ms"].items()) for r in results), flush=True)
             rows.append({"database": kind, "kind": name, "batch": per_request, "parallel": getattr(args, parallel),
                          "punches": getattr(args, people), **spread(rates),
                          "summaries_s": spread([r["summaries_s"] for r in results], 2),
-                         "applied_s": spread([r["applied_s"] for r in results], 2), "load_after": load()})
+                         "applied_s": spread([r["applied_s"] for r in results], 2),
+                         "latency_ms": [r["latency_ms"] for r in results], "load_after": load()})
     finally:
         for db in dbs.values():
             db.close()
@@ -259,10 +281,13 @@ def main() -> None:
               "workers": args.workers, "threads": args.threads, "rows": rows}
     write_result("bench_ingest", result)
     table = ["| database | what | punches a request × in parallel | accepted/s | day summaries in the outbox after "
-             "the last answer, s | applied by penilaian, s |", "|---|---|---|---|---|---|"]
+             "the last answer, s | applied by penilaian, s | arrival → day record, p50 / p99 ms (median run) |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
+        mid = sorted(r["latency_ms"], key=lambda x: x["p50"] or 0)[len(r["latency_ms"]) // 2]
         table.append(f"| {r['database']} | {r['kind']} ({r['punches']:,}) | {r['batch']} × {r['parallel']} | "
-                     f"{fmt_spread(r)} | {fmt_spread(r['summaries_s'])} | {fmt_spread(r['applied_s'])} |")
+                     f"{fmt_spread(r)} | {fmt_spread(r['summaries_s'])} | {fmt_spread(r['applied_s'])} | "
+                     f"{mid['p50']} / {mid['p99']} |")
     print("\n" + "\n".join(table))
     if args.append:
         cmd = " ".join(["bench/bench_ingest.py", *sys.argv[1:]])

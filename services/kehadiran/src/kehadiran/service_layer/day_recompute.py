@@ -86,14 +86,17 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
                             tz=zone_of(emp.agency), now=now)
         if record is None:
             continue
-        row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record,
-               "updated_at": now}
+        row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record}
         (changed if current is not None else new).append(row)
         out.events.append(outbox_events.day_summarized(nip=nip, agency=emp.agency, data=record, at=now))
         if counts_as_tk(current.payload if current else None) != counts_as_tk(record):
             out.alert_years.add((nip, day.year))
+    # written at: when the records went in (the round's clock, ``now``, decides what is over)
+    written = datetime.now(timezone.utc)
+    for row in new + changed:
+        row["updated_at"] = written
     day_store.write_days(conn, new, changed)
-    outbox_events.write(conn, out.events, at=now)
+    outbox_events.write(conn, out.events, at=written)
     out.published = len(out.events)
     return out
 
