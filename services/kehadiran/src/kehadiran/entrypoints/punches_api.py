@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden
 
 from zoneinfo import ZoneInfo
 
+from kehadiran.adapters import device_store
 from kehadiran.adapters.calendar_orm import UnitLocation
 from kehadiran.adapters.orm import Device, Employee
 from kehadiran.domain import phone_time
@@ -80,27 +81,29 @@ class Punches(MethodView):
                 rejected.append({"index": index, "errors": {"time": ["time is in the future"]}})
                 continue
             items.append((index, item))
-        with runtime.session() as session, session.begin():
-            if principal.role == "device":
-                device = session.get(Device, principal.device_sn)
+        if principal.role == "device":
+            # a device's batch: a Core connection and hand-written SQL, no ORM object
+            with runtime.engine.begin() as conn:
+                device = device_store.get(conn, principal.device_sn)
                 if device is None or device.agency != principal.agency or not device.active:
                     raise Forbidden("device is not registered")
-            else:
+                items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
+                result = record_punches(conn, DeviceRef.of(device), items, channel="json",
+                                        agency_tz=settings.timezone, now=now)
+                # the device's row last (and at most every few seconds): it is locked from this
+                # UPDATE to the commit, so one device's concurrent batches do not queue on it
+                device_store.touch(conn, device, now)
+        else:
+            with runtime.session() as session, session.begin():
                 items = _inside_geofence(session, principal, items, rejected, settings.timezone)
                 if not items:
                     # refused before anything is written: no phone device row for a batch kept nowhere
                     raise unprocessable("no valid punch in the batch", rejected=rejected)
                 device = _phone_device(session, principal, now)
-            items = [_to_input(item) for _, item in items]
-            offset = timedelta(minutes=device.tz_offset_minutes)
-            for it in items:
-                # JSON times carry their offset; the device clock is that instant in the device's zone
-                it.device_time = (it.device_time.astimezone(timezone(offset))).replace(tzinfo=None)
-            result = record_punches(session.connection(), DeviceRef.of(device), items, channel="json",
-                                    agency_tz=settings.timezone, now=now)
-            # the device's row last (and at most every few seconds): it is locked from this
-            # UPDATE to the commit, so one device's concurrent batches do not queue on it
-            device_service.touch(device, now)
+                items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
+                result = record_punches(session.connection(), DeviceRef.of(device), items, channel="json",
+                                        agency_tz=settings.timezone, now=now)
+                device_service.touch(device, now)
         result.rejected = rejected
         if not items and rejected:
             raise unprocessable("no valid punch in the batch", rejected=rejected)
@@ -132,6 +135,14 @@ def _inside_geofence(session, principal, items, rejected, agency_tz):
             continue
         kept.append((index, item))
     return kept
+
+
+def _device_clock(items: list[PunchInput], offset_minutes: int) -> list[PunchInput]:
+    """JSON times carry their offset; the device clock is that instant in the device's zone."""
+    zone = timezone(timedelta(minutes=offset_minutes))
+    for it in items:
+        it.device_time = it.device_time.astimezone(zone).replace(tzinfo=None)
+    return items
 
 
 def _to_input(item: dict) -> PunchInput:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kehadiran.adapters import device_store
 from kehadiran.adapters.adms import BadLine, CommandResult, DeviceInfo, OperRecord, int_field, parse_time, user_of
 from kehadiran.adapters.orm import Device, DeviceCommand, DeviceOperLog, DeviceUser, PunchRow
 
@@ -20,7 +21,7 @@ KEEP_REJECTED = 20
 ONLINE_WITHIN = timedelta(minutes=5)
 # last_contact_at is written at most this often (ONLINE_WITHIN is what it is read against): an
 # UPDATE on every request made one device's concurrent requests queue behind each other's row lock
-CONTACT_EVERY = timedelta(seconds=5)
+CONTACT_EVERY = device_store.CONTACT_EVERY
 
 
 def utcnow() -> datetime:

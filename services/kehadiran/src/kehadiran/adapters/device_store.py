@@ -1,0 +1,66 @@
+"""A device as the punch requests need it (its agency, clock offset, last contact), read and
+touched with hand-written SQL (``raw_sql``): one small SELECT, and an UPDATE at most every
+``CONTACT_EVERY`` per device, so one device's concurrent uploads never queue on its row."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
+
+from sqlalchemy.engine import Connection
+
+from kehadiran.adapters.raw_sql import Raw
+
+CONTACT_EVERY = timedelta(seconds=5)
+
+
+class DeviceRow(NamedTuple):
+    sn: str
+    agency: str
+    tz_offset_minutes: int
+    last_contact_at: datetime | None
+    active: bool  # a released serial is refused
+    comm_key_sha256: str | None
+    addresses: list | None
+    last_address: str | None
+
+
+def get(conn: Connection, sn: str) -> DeviceRow | None:
+    rows = Raw(conn).query("SELECT sn, agency, tz_offset_minutes, last_contact_at, active, comm_key_sha256, addresses, "
+                           "last_address FROM devices WHERE sn = ?", [sn])
+    if not rows:
+        return None
+    sn, agency, offset, last, active, comm_key, addresses, last_address = rows[0]
+    if isinstance(addresses, str):  # SQLite keeps JSON text
+        addresses = json.loads(addresses)
+    if isinstance(last, str):  # SQLite keeps UTC text
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=timezone.utc)
+    return DeviceRow(sn, agency, offset, last, bool(active), comm_key, addresses, last_address)
+
+
+def plain_caller(device: DeviceRow, address: str | None, *, binding: bool) -> bool:
+    """Nothing for the registry to check or note (``registry.check_caller``): no communication
+    key, no registered addresses, no binding, and the address it called from last time."""
+    return (not device.comm_key_sha256 and not device.addresses and not binding
+            and device.last_address == (address or "")[:45])
+
+
+def contact_due(device: DeviceRow, now: datetime) -> bool:
+    return device.last_contact_at is None or abs(now - device.last_contact_at) >= CONTACT_EVERY
+
+
+def touch(conn: Connection, device: DeviceRow, now: datetime, *, attlog_stamp: str | None = None) -> bool:
+    """The contact (and the upload stamp the device sent) noted, unless noted less than
+    ``CONTACT_EVERY`` ago; True when written. Call it last in the transaction: the row stays
+    locked from this UPDATE to the commit."""
+    if not contact_due(device, now):
+        return False
+    raw = Raw(conn)
+    if attlog_stamp is None:
+        raw.cursor.execute(raw.sql("UPDATE devices SET last_contact_at = ? WHERE sn = ?"), [raw.instant(now), device.sn])
+    else:
+        raw.cursor.execute(raw.sql("UPDATE devices SET last_contact_at = ?, attlog_stamp = ? WHERE sn = ?"),
+                           [raw.instant(now), attlog_stamp, device.sn])
+    return True
