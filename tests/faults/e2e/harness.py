@@ -295,6 +295,13 @@ def relay_buckets(db: Db) -> dict[int, int]:
     return {int(r.app.rsplit(" ", 1)[1]): r.n for r in rows}
 
 
+def wait_days_worked(db: Db, timeout_s: float) -> None:
+    """kehadiran's day worker has nothing left to do (a round in hand still shows its markers
+    until it commits): every day summary the punches call for is in the outbox."""
+    wait_until(lambda: db.scalar("SELECT (SELECT count(*) FROM dirty_days) + (SELECT count(*) FROM dirty_pins)") == 0,
+               timeout_s, message="the day worker went through every marker")
+
+
 def wait_outbox_drained(db: Db, timeout_s: float) -> None:
     wait_until(lambda: db.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, timeout_s,
                message="the outbox drained")

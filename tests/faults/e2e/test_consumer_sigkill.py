@@ -12,7 +12,7 @@ import requests
 from kinerja.testing import create_postgres_database, wait_until
 
 from .harness import (Db, assert_clean, device_token, ingest_ledger, load_roster, make_plan, record,
-                      register_devices, wait_for_expected_scores, wait_outbox_drained)
+                      register_devices, wait_days_worked, wait_for_expected_scores, wait_outbox_drained)
 
 pytestmark = pytest.mark.slow
 KILLS = 3
@@ -53,6 +53,7 @@ def test_penilaian_consumer_killed_mid_batch_several_times(kafka_bootstrap, topi
         r = requests.post(f"{stack.url('kehadiran')}/api/v1/punches", json={"punches": items[i:i + BATCH]},
                           headers=device_token(plan.agency, plan.devices[0]), timeout=30)
         assert r.status_code == 200 and r.json()["accepted"] == len(items[i:i + BATCH]), r.text
+    wait_days_worked(keh, 60)
     wait_outbox_drained(keh, 60)
     backlog = keh.scalar("SELECT count(*) FROM outbox")
 
