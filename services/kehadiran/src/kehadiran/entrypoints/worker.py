@@ -10,6 +10,7 @@ import threading
 from kehadiran.adapters.wakeup import waker_for
 from kehadiran.entrypoints.runtime import SERVICE, day_worker, make_runtime
 from kehadiran.service_layer.day_closing import close_due_days
+from kinerja.heartbeat import Heartbeat
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals
 from kinerja.metrics import serve_process_metrics
@@ -46,7 +47,7 @@ def main() -> None:
                      name="day-closer").start()
     log.info("day worker starting", extra={"chunk": worker.chunk, "dialect": runtime.engine.dialect.name})
     try:
-        worker.run(stop, wake)
+        worker.run(stop, wake, beat=Heartbeat.from_env().beat)
     finally:
         if waker is not None:
             waker.close()

@@ -123,11 +123,13 @@ class DayWorker:
             time.sleep(0.02)  # another worker holds them: its round ends soon
 
     def run(self, stop: threading.Event, wake: threading.Event, *, idle_poll_s: float = 1.0,
-            on_idle: Callable[[], None] | None = None) -> None:
+            on_idle: Callable[[], None] | None = None, beat: Callable[[], None] | None = None) -> None:
         """Rounds while there is work; when idle, until ``wake`` is set (a notification, a poll)
-        or ``idle_poll_s`` passes."""
+        or ``idle_poll_s`` passes. ``beat`` is called every time round (a liveness file)."""
         backoff = 0.2
         while not stop.is_set():
+            if beat is not None:
+                beat()
             try:
                 wake.clear()
                 done = self.run_round()
