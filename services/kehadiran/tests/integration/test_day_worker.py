@@ -100,6 +100,7 @@ def test_a_request_writes_punches_events_and_markers_in_a_few_statements_and_rec
     day = past_workdays(1)[0]
     lines = [line(pin, day, 7, 20 + k % 30) for k, (_, pin) in enumerate(STAFF)]
     lines += [line(pin, day, 16, 5 + k % 30) for k, (_, pin) in enumerate(STAFF)]
+    post(app.test_client(), [])  # the device's first call: the registry notes the address it calls from
     statements = []
     if database_url.startswith("sqlite"):
         # every statement SQLite runs, the request's hand-written ones included
