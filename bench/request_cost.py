@@ -32,7 +32,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 
 AGENCY = "bench"
-PEOPLE = 5000
+PEOPLE = 5000  # --people
 
 
 def setup(database_url: str, devices: int):
@@ -81,7 +81,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions by own time")
+    parser.add_argument("--people", type=int, default=PEOPLE, help="ASN on the roster (fewer: a faster set-up)")
     args = parser.parse_args()
+    globals()["PEOPLE"] = args.people
     url = f"sqlite:///{tempfile.mkdtemp(prefix='kinerja-cost-')}/kehadiran.db" if args.db == "sqlite" else args.db
     app = setup(url, args.devices)
     client = app.test_client()
