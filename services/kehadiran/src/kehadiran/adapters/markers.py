@@ -60,9 +60,11 @@ def add_marker_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 DIRTY_DAYS, DIRTY_PINS = add_marker_tables(metadata)
 _CLAIM_DAYS = {
-    dialect: text("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= :upto "
-                  f"ORDER BY id LIMIT :n{lock}) RETURNING nip, day").columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
-    for dialect, lock in (("postgresql", " FOR UPDATE SKIP LOCKED"), ("sqlite", ""))
+    (dialect, scoped): text(
+        "DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= :upto"
+        + (" AND nip IN (SELECT nip FROM employees WHERE agency = :agency)" if scoped else "")
+        + f" ORDER BY id LIMIT :n{lock}) RETURNING nip, day").columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
+    for dialect, lock in (("postgresql", " FOR UPDATE SKIP LOCKED"), ("sqlite", "")) for scoped in (False, True)
 }
 _CLAIM_PINS = {
     "postgresql": text("DELETE FROM dirty_pins WHERE id IN (SELECT id FROM dirty_pins "
@@ -70,7 +72,11 @@ _CLAIM_PINS = {
     "sqlite": text("DELETE FROM dirty_pins WHERE id IN (SELECT id FROM dirty_pins ORDER BY id LIMIT :n) "
                    "RETURNING agency, pin"),
 }
-_ANY_DAYS_UPTO = text("SELECT 1 FROM dirty_days WHERE id <= :upto LIMIT 1")
+_ANY_DAYS_UPTO = {
+    False: text("SELECT 1 FROM dirty_days WHERE id <= :upto LIMIT 1"),
+    True: text("SELECT 1 FROM dirty_days WHERE id <= :upto AND nip IN (SELECT nip FROM employees "
+               "WHERE agency = :agency) LIMIT 1"),
+}
 _ANY = text("SELECT (SELECT 1 FROM dirty_days LIMIT 1), (SELECT 1 FROM dirty_pins LIMIT 1)")
 _MAX_DAY_ID = text("SELECT max(id) FROM dirty_days")
 EVERY_ID = 2**62
@@ -95,10 +101,12 @@ def mark_pins(conn: Session | Connection, agency: str, pins: Iterable[str]) -> N
         Raw(conn).insert_rows("dirty_pins", ("agency", "pin"), [(agency, pin) for pin in pins])
 
 
-def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID) -> list[tuple[str, date]]:
-    """Take up to ``limit`` day markers (the oldest, of ids at most ``upto``), deleted with this
-    transaction; the distinct keys, sorted."""
-    rows = conn.execute(_CLAIM_DAYS[_dialect(conn)], {"n": limit, "upto": upto}).all()
+def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID,
+               agency: str | None = None) -> list[tuple[str, date]]:
+    """Take up to ``limit`` day markers (the oldest, of ids at most ``upto``, of ``agency``'s ASN
+    when given), deleted with this transaction; the distinct keys, sorted."""
+    rows = conn.execute(_CLAIM_DAYS[(_dialect(conn), agency is not None)],
+                        {"n": limit, "upto": upto, "agency": agency}).all()
     return sorted({(nip, day) for nip, day in rows})
 
 
@@ -112,8 +120,8 @@ def any_pending(conn: Session | Connection) -> bool:
     return bool(days or pins)
 
 
-def days_pending_upto(conn: Session | Connection, upto: int) -> bool:
-    return conn.execute(_ANY_DAYS_UPTO, {"upto": upto}).first() is not None
+def days_pending_upto(conn: Session | Connection, upto: int, *, agency: str | None = None) -> bool:
+    return conn.execute(_ANY_DAYS_UPTO[agency is not None], {"upto": upto, "agency": agency}).first() is not None
 
 
 def last_day_marker(conn: Session | Connection) -> int:

@@ -55,7 +55,7 @@ def close_range(session_factory: sessionmaker[Session], worker: DayWorker, agenc
         before = _versions(session, agency, start, end)
         queue_range(session, agency, start, end)
         upto = markers.last_day_marker(session.connection())
-    worker.drive(upto)
+    worker.drive(upto, agency=agency)
     with session_factory() as session, session.begin():
         after = _versions(session, agency, start, end)
     report.count = sum(1 for key, version in after.items() if version > before.get(key, 0))

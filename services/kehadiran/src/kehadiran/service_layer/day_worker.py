@@ -70,7 +70,7 @@ class DayWorker:
         # database), so punches for the days it has in hand commit meanwhile
         self.hold_s = hold_s
 
-    def run_round(self, *, upto: int = markers.EVERY_ID, pins: bool = True) -> Round:
+    def run_round(self, *, upto: int = markers.EVERY_ID, pins: bool = True, agency: str | None = None) -> Round:
         """One transaction: the claimed PINs released, the claimed days recomputed."""
         done = Round()
         now = self.clock()
@@ -81,7 +81,7 @@ class DayWorker:
                 done.pins = len(claimed)
                 for agency, pin in claimed:
                     done.released += release_quarantine(session, agency, pin, zone_of=self.zone_of, now=now)
-            keys = markers.claim_days(conn, self.chunk, upto=upto)
+            keys = markers.claim_days(conn, self.chunk, upto=upto, agency=agency)
             done.days = len(keys)
             if keys:
                 outcome = recompute(session, keys, zone_of=self.zone_of, now=now)
@@ -103,19 +103,20 @@ class DayWorker:
                 return total
         raise RuntimeError(f"markers still left after {max_rounds} rounds")
 
-    def drive(self, upto: int, *, timeout_s: float = 300.0) -> Round:
-        """Work until every day marker up to id ``upto`` is done, by this worker or another (a
-        request that queued them and waits for them: the day closing on demand). Each chunk is
-        its own transaction, so ingest goes on meanwhile."""
+    def drive(self, upto: int, *, agency: str, timeout_s: float = 300.0) -> Round:
+        """Work until every day marker of ``agency``'s ASN up to id ``upto`` is done, by this
+        worker or another (a request that queued them and waits for them: the day closing on
+        demand; it never works on another agency's days). Each chunk is its own transaction, so
+        ingest goes on meanwhile."""
         total = Round()
         deadline = time.monotonic() + timeout_s
         while True:
-            done = self.run_round(upto=upto, pins=False)
+            done = self.run_round(upto=upto, pins=False, agency=agency)
             total.add(done)
             if done.days:
                 continue
             with self.session_factory() as session, session.begin():
-                left = markers.days_pending_upto(session.connection(), upto)
+                left = markers.days_pending_upto(session.connection(), upto, agency=agency)
             if not left:
                 return total
             if time.monotonic() > deadline:
