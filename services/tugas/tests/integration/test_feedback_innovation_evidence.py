@@ -124,9 +124,21 @@ def test_evidence_uploaded_listed_downloaded_then_submitted(tugas):
     assert [e["id"] for e in listed] == [ev["id"]]
     download = tugas.call("GET", f"/api/v1/tasks/{task['id']}/evidence/{ev['id']}", SUPERVISOR)
     assert download.status_code == 200 and download.data == content
+    second = upload(tugas, task["id"], b"a,b\n1,2\n", name="data.csv").get_json()
     assert tugas.call("POST", f"/api/v1/tasks/{task['id']}/submit", ASSIGNEE, {"note": "lihat lampiran"}).status_code == 200
+    # the submitted event lists the files handed in: name, size, hash
+    submitted = tugas.outbox()[-1]
+    assert submitted["type"] == "tugas.task.submitted.v1"
+    assert submitted["data"]["evidence"] == [
+        {"evidence_id": ev["id"], "name": "etc_Laporan_Q1.pdf", "size": len(content),
+         "sha256": hashlib.sha256(content).hexdigest(), "content_type": "application/pdf"},
+        {"evidence_id": second["id"], "name": "data.csv", "size": 8,
+         "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest(), "content_type": "application/pdf"}]
     # submitted: no more files until it is returned
     assert upload(tugas, task["id"], b"late").status_code == 409
+    # other task events do not list files
+    approve = tugas.call("POST", f"/api/v1/tasks/{task['id']}/approve", SUPERVISOR, {"realised_quantity": 1, "quality": 90})
+    assert approve.status_code == 200 and "evidence" not in tugas.outbox()[-1]["data"]
 
 
 def test_evidence_refusals_store_nothing(tugas):

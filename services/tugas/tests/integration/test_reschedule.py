@@ -1,6 +1,7 @@
 """Rescheduling a task (PATCH /api/v1/tasks/<id>) on SQLite and PostgreSQL: the assignee's supervisor
 changes due date, title or target of an open task; a due date in the past is allowed (a deadline
-that has already passed); the state is published again; refusals change nothing."""
+that has already passed); the change is published as ``tugas.task.rescheduled.v1`` with the terms
+before it; refusals change nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -37,11 +38,15 @@ def test_supervisor_reschedules_into_the_past_and_the_task_is_late_by_the_new_da
     assert moved["status"] == "in_progress" and moved["version"] == 3 and moved["overdue_at"] is None
 
     event = tugas.outbox()[-1]
-    assert event["type"] == "tugas.task.assigned.v1" and event["subject"] == PEG1
+    assert event["type"] == "tugas.task.rescheduled.v1" and event["subject"] == PEG1
     data = event["data"]
     assert data["task_id"] == task["id"] and data["status"] == "in_progress"
     assert data["due_date"] == past.isoformat() and data["title"] == "Laporan triwulan"
     assert Decimal(data["target_quantity"]) == 6
+    # the terms before the change, and who changed them
+    assert data["previous_due_date"] == task["due_date"] and data["previous_title"] == task["title"]
+    assert Decimal(data["previous_target_quantity"]) == Decimal(task["target_quantity"])
+    assert data["rescheduled_by"] == ATASAN
 
     # the overdue sweep judges the new date
     assert check_overdue(tugas.runtime) == 1
@@ -66,7 +71,7 @@ def test_a_new_due_date_is_judged_afresh_by_the_overdue_sweep(tugas):
     assert check_overdue(tugas.runtime) == 1
     assert check_overdue(tugas.runtime) == 0
     types = [e["type"].split(".")[2] for e in tugas.outbox()]
-    assert types == ["assigned", "assigned", "overdue", "assigned", "assigned", "assigned", "overdue"]
+    assert types == ["assigned", "rescheduled", "overdue", "rescheduled", "rescheduled", "rescheduled", "overdue"]
 
 
 def test_a_submitted_task_may_be_rescheduled_and_its_approval_keeps_the_new_terms(tugas):
@@ -76,6 +81,7 @@ def test_a_submitted_task_may_be_rescheduled_and_its_approval_keeps_the_new_term
     past = today_wib() - timedelta(days=3)
     moved = patch(tugas, task["id"], {"due_date": past.isoformat(), "target_quantity": 8}).get_json()
     assert moved["status"] == "submitted" and moved["note"] == "selesai"
+    assert tugas.outbox()[-1]["type"] == "tugas.task.rescheduled.v1"
     assert tugas.outbox()[-1]["data"]["status"] == "submitted"
     approved = tugas.call("POST", f"/api/v1/tasks/{task['id']}/approve", SUPERVISOR,
                           {"realised_quantity": 6, "quality": 80}).get_json()

@@ -1,7 +1,11 @@
-"""Through the real broker: the roster arrives on pegawai.v1 through the consumer, a task is approved
-over HTTP, the relay publishes it, and the approved event is read back from tugas.v1."""
+"""Through the real broker: the roster arrives on pegawai.v1 through the consumer, a task is
+rescheduled, handed in with an evidence file and approved over HTTP, the relay publishes it, and
+the events are read back from tugas.v1: the reschedule as ``tugas.task.rescheduled.v1`` with the
+terms before it, the submission listing the file (name, size, SHA-256)."""
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import threading
 from datetime import timedelta
@@ -20,9 +24,10 @@ from tugas.entrypoints.migrate import main as migrate
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_roster_in_task_approved_out(database_url, kafka_bootstrap, topic_prefix):
+def test_roster_in_task_approved_out(database_url, kafka_bootstrap, topic_prefix, tmp_path):
     migrate(database_url)
-    app = create_app({"database_url": database_url, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix})
+    app = create_app({"database_url": database_url, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix,
+                      "evidence_dir": str(tmp_path / "evidence")})
     runtime = app.extensions["kinerja_runtime"]
     t = Tugas(app=app, client=app.test_client(), runtime=runtime)
     stop = threading.Event()
@@ -45,8 +50,17 @@ def test_roster_in_task_approved_out(database_url, kafka_bootstrap, topic_prefix
         wait_until(lambda: t.call("POST", "/api/v1/tasks", (ATASAN, "atasan"), {
             "nip": PEG1, "title": "Rekap layanan", "due_date": (today_wib() + timedelta(days=2)).isoformat(),
             "target_quantity": 10}).status_code == 201, timeout_s=60, message="the roster to arrive through pegawai.v1")
-        task_id = t.call("GET", "/api/v1/tasks", (PEG1, "pegawai")).get_json()["items"][0]["id"]
+        task = t.call("GET", "/api/v1/tasks", (PEG1, "pegawai")).get_json()["items"][0]
+        task_id = task["id"]
+        new_due = today_wib() + timedelta(days=9)
+        assert t.call("PATCH", f"/api/v1/tasks/{task_id}", (ATASAN, "atasan"),
+                      {"due_date": new_due.isoformat()}).status_code == 200
         assert t.call("POST", f"/api/v1/tasks/{task_id}/start", (PEG1, "pegawai"), {}).status_code == 200
+        content = b"rekap layanan minggu ini\n" * 40
+        upload = t.client.post(f"/api/v1/tasks/{task_id}/evidence", headers=t.headers(PEG1, "pegawai"),
+                               data={"file": (io.BytesIO(content), "rekap.txt", "text/plain")},
+                               content_type="multipart/form-data")
+        assert upload.status_code == 201, upload.get_json()
         assert t.call("POST", f"/api/v1/tasks/{task_id}/submit", (PEG1, "pegawai"), {"note": "ok"}).status_code == 200
         resp = t.call("POST", f"/api/v1/tasks/{task_id}/approve", (ATASAN, "atasan"),
                       {"realised_quantity": 8, "quality": 88})
@@ -63,8 +77,15 @@ def test_roster_in_task_approved_out(database_url, kafka_bootstrap, topic_prefix
         assert approved["key"] == PEG1 and approved["subject"] == PEG1 and approved["agency"] == AGENCY
         assert approved["data"]["task_id"] == task_id and approved["data"]["quality"] == 88
         assert approved["data"]["realised_quantity"] in ("8", "8.00") and approved["data"]["atasan_nip"] == ATASAN
-        assert [m["type"] for m in seen if m["data"]["task_id"] == task_id] == [
-            "tugas.task.assigned.v1", "tugas.task.submitted.v1", "tugas.task.approved.v1"]
+        mine = [m for m in seen if m["data"]["task_id"] == task_id]
+        assert [m["type"] for m in mine] == [
+            "tugas.task.assigned.v1", "tugas.task.rescheduled.v1", "tugas.task.submitted.v1", "tugas.task.approved.v1"]
+        rescheduled, submitted = mine[1]["data"], mine[2]["data"]
+        assert (rescheduled["previous_due_date"], rescheduled["due_date"]) == (task["due_date"], new_due.isoformat())
+        assert rescheduled["status"] == "assigned" and rescheduled["rescheduled_by"] == ATASAN
+        assert submitted["evidence"] == [{"evidence_id": upload.get_json()["id"], "name": "rekap.txt",
+                                          "size": len(content), "sha256": hashlib.sha256(content).hexdigest(),
+                                          "content_type": "text/plain"}]
         wait_until(lambda: runtime.relay().pending() == 0, timeout_s=10, message="outbox drained")
     finally:
         stop.set()

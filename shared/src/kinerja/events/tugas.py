@@ -13,11 +13,23 @@ TASK_APPROVED = "tugas.task.approved.v1"
 TASK_RETURNED = "tugas.task.returned.v1"
 TASK_OVERDUE = "tugas.task.overdue.v1"
 TASK_CANCELLED = "tugas.task.cancelled.v1"
+TASK_RESCHEDULED = "tugas.task.rescheduled.v1"
 SKP_APPROVED = "tugas.skp.approved.v1"
 FEEDBACK_POSTED = "tugas.feedback.posted.v1"
 INNOVATION_APPROVED = "tugas.innovation.approved.v1"
 
 TASK_STATUSES = ("assigned", "in_progress", "submitted", "approved", "returned", "cancelled")
+
+
+class EvidenceFile(Schema):
+    """One evidence file of a task as uploaded: its name, size in bytes and SHA-256, so a reader of
+    the event knows what was handed in without fetching the files."""
+
+    evidence_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="a SHA-256 in hex"))
+    content_type = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
 
 
 class TaskState(Schema):
@@ -35,10 +47,24 @@ class TaskState(Schema):
     approved_at = fields.AwareDateTime(allow_none=True, load_default=None)
     note = fields.String(allow_none=True, load_default=None)
     category = fields.String(allow_none=True, load_default=None)
+    # additive: on submitted events, the evidence files handed in with the submission
+    evidence = fields.List(fields.Nested(EvidenceFile), load_default=list, validate=validate.Length(max=1000))
 
 
 for _type in (TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED):
     register(_type)(TaskState)
+
+
+@register(TASK_RESCHEDULED)
+class TaskRescheduled(TaskState):
+    """The supervisor changed an open task's terms: its state after the change (the due date,
+    title and target now in force, its status unchanged) and the terms before it. A new due date
+    moves the task to the period it now falls in and is what its timeliness is judged by."""
+
+    previous_due_date = fields.Date(required=True)
+    previous_title = fields.String(required=True)
+    previous_target_quantity = fields.Decimal(required=True, as_string=True)
+    rescheduled_by = nip_field(allow_none=True, load_default=None)
 
 
 class SkpIndicator(Schema):

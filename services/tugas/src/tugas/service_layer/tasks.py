@@ -24,11 +24,12 @@ from kinerja.events.tugas import (
     TASK_ASSIGNED,
     TASK_CANCELLED,
     TASK_OVERDUE,
+    TASK_RESCHEDULED,
     TASK_RETURNED,
     TASK_SUBMITTED,
 )
 from kinerja.messaging.outbox import Outbox
-from tugas.adapters.orm import Employee, RhkRow, SkpRow, TaskRow
+from tugas.adapters.orm import Employee, EvidenceRow, RhkRow, SkpRow, TaskRow
 from tugas.domain import tasks as rules
 from tugas.domain.errors import RuleError
 from tugas.domain.tasks import FINISHED, Task
@@ -117,9 +118,18 @@ def task_state(task: Task) -> dict[str, Any]:
     }
 
 
-def _event(event_type: str, task: Task, agency: str, at: datetime | None = None) -> Event:
+def _event(event_type: str, task: Task, agency: str, at: datetime | None = None, **extra: Any) -> Event:
     # the event's time is when the change happened (penilaian dates a task's open states by it)
-    return make_event(event_type, subject=task.nip, agency=agency, source=SOURCE, data=task_state(task), time=at)
+    return make_event(event_type, subject=task.nip, agency=agency, source=SOURCE, data={**task_state(task), **extra},
+                      time=at)
+
+
+def evidence_listed(session: Session, task_id: str) -> list[dict[str, Any]]:
+    """The task's evidence files as a submitted event lists them (oldest first)."""
+    rows = session.execute(select(EvidenceRow).where(EvidenceRow.task_id == task_id)
+                           .order_by(EvidenceRow.uploaded_at, EvidenceRow.id)).scalars()
+    return [{"evidence_id": r.id, "name": r.filename, "size": r.size, "sha256": r.sha256,
+             "content_type": r.content_type} for r in rows]
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -219,13 +229,18 @@ def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, ac
         raise ValueError(action)
     # a new due date is judged afresh by the overdue sweep (flagged again if it has passed too)
     _save(session, row, task.version, new, now, reset_overdue=new.due_date != task.due_date)
+    extra: dict[str, Any] = {}
     if action == "reschedule":
-        # the task's current state under its new terms; penilaian keeps the latest open state per task
-        event_type = TASK_ASSIGNED
+        # what happened, said as such: the task's state under its new terms, and the terms before
+        event_type = TASK_RESCHEDULED
+        extra = {"previous_due_date": task.due_date, "previous_title": task.title,
+                 "previous_target_quantity": task.target_quantity, "rescheduled_by": actor.nip}
     else:
         event_type = EVENT_OF_STATUS.get(new.status)
+        if event_type == TASK_SUBMITTED:
+            extra = {"evidence": evidence_listed(session, row.id)}
     if event_type:
-        outbox.add(session, _event(event_type, new, row.agency, now))
+        outbox.add(session, _event(event_type, new, row.agency, now, **extra))
     return row
 
 
