@@ -91,6 +91,23 @@ def test_task_events_reach_the_right_people():
     assert [d.recipient_nip for d in m.task_cancelled(task(), ASN)] == [ASN.nip]
 
 
+def test_a_submission_names_its_evidence_files_and_a_reschedule_says_what_changed():
+    files = [{"evidence_id": "e1", "name": "a.pdf", "size": 10, "sha256": "0" * 64},
+             {"evidence_id": "e2", "name": "b.csv", "size": 5, "sha256": "1" * 64}]
+    [sub] = m.task_submitted(task(status="submitted", evidence=files), ASN)
+    assert sub.body == "Siti Aminah mengirim hasil tugas: Laporan bulanan (2 berkas bukti). Mohon diperiksa."
+    moved = task(due_date="2026-12-20", target_quantity="3.00", previous_due_date="2026-12-01",
+                 previous_target_quantity="1", previous_title="Laporan bulanan")
+    [d] = m.task_rescheduled(moved, ASN)
+    assert (d.recipient_nip, d.audience, d.kind, d.title) == (ASN.nip, m.ASN, m.TASK_RESCHEDULED, "Jadwal tugas diubah")
+    assert d.body == ("Atasan mengubah tugas Anda: Laporan bulanan (tenggat 1 Desember 2026 → 20 Desember 2026; "
+                      "target 1 → 3).")
+    renamed = task(title="Laporan akhir", previous_due_date="2026-12-01", previous_target_quantity="1",
+                   previous_title="Laporan bulanan")
+    assert m.task_rescheduled(renamed, ASN)[0].body == (
+        "Atasan mengubah tugas Anda: Laporan akhir (judul semula \"Laporan bulanan\").")
+
+
 def test_feedback_goes_to_its_recipient_only():
     data = {"message_id": "m1", "thread_id": "th", "nip": ASN.nip, "author_nip": ASN.atasan_nip,
             "recipient_nip": ASN.nip, "text": "Bagus, lanjutkan."}

@@ -4,6 +4,7 @@ modules as ``penilaian_testkit`` (conftest puts this folder on sys.path)."""
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -130,3 +131,34 @@ def make_penilaian(database_url: str, **overrides) -> Penilaian:
 
 def at(day: date, hh: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hh, tzinfo=WIB)
+
+
+class RunningConsumer:
+    """penilaian's consumer process as a thread of the test, on the real broker."""
+
+    def __init__(self, runtime, group_id=None, **kw):
+        from penilaian.entrypoints.consumer import make_consumer
+
+        self.stop = threading.Event()
+        self.consumer = make_consumer(runtime, group_id=group_id, **kw)
+        self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "consumer did not stop"
+
+
+def publish(kafka_bootstrap: str, prefix: str, events) -> None:
+    """(topic name, event) pairs onto the broker, keyed as the services key them."""
+    from kinerja.messaging.producer import make_producer
+    from kinerja.messaging.topics import topic
+
+    producer = make_producer(kafka_bootstrap, client_id="penilaian-test")
+    try:
+        for name, event in events:
+            producer.send(topic(name, prefix), key=event.key, value=event.to_bytes())
+        producer.flush(timeout=30)
+    finally:
+        producer.close(timeout=5)

@@ -1,6 +1,5 @@
 """Through the real broker: events on ``pegawai.v1``, ``kehadiran.v1`` and ``tugas.v1`` become a
 score; a restarted consumer given the same events again counts nothing twice."""
-import threading
 from datetime import date
 from decimal import Decimal as D
 
@@ -12,23 +11,9 @@ from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, TUGAS, topic
 from kinerja.testing import wait_until
 from penilaian.adapters.orm import Employee
-from penilaian.entrypoints.consumer import make_consumer
-from penilaian_testkit import ATASAN, PEG1, at, day_event, make_penilaian, roster_event, task_event
+from penilaian_testkit import ATASAN, PEG1, RunningConsumer, at, day_event, make_penilaian, roster_event, task_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-class RunningConsumer:
-    def __init__(self, runtime, group_id=None):
-        self.stop = threading.Event()
-        self.consumer = make_consumer(runtime, group_id=group_id)
-        self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.stop.set()
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive(), "consumer did not stop"
 
 
 def test_events_through_the_broker_score_once_even_when_delivered_twice(database_url, kafka_bootstrap,

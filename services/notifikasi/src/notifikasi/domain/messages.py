@@ -17,6 +17,7 @@ Recipients:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 # kinds (also the SSE ``event:`` name)
@@ -27,6 +28,7 @@ TASK_APPROVED = "task.approved"
 TASK_RETURNED = "task.returned"
 TASK_OVERDUE = "task.overdue"
 TASK_CANCELLED = "task.cancelled"
+TASK_RESCHEDULED = "task.rescheduled"
 SKP_APPROVED = "skp.approved"
 FEEDBACK_POSTED = "feedback.posted"
 INNOVATION_APPROVED = "innovation.approved"
@@ -149,8 +151,30 @@ def task_submitted(data: Mapping[str, Any], asn: Person) -> list[Draft]:
     atasan = _supervisor(asn, data)
     if not atasan:
         return []
+    files = len(data.get("evidence") or ())
+    attached = f" ({files} berkas bukti)" if files else ""
     return [Draft(atasan, ATASAN, TASK_SUBMITTED, "Tugas menunggu persetujuan",
-                  f"{asn.label} mengirim hasil tugas: {data.get('title')}. Mohon diperiksa.")]
+                  f"{asn.label} mengirim hasil tugas: {data.get('title')}{attached}. Mohon diperiksa.")]
+
+
+def _quantity(value: Any) -> str:
+    text = str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def task_rescheduled(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    """The ASN is told what their supervisor changed: the due date, the target, the title."""
+    changes = []
+    if data.get("previous_due_date") and str(data["previous_due_date"]) != str(data.get("due_date")):
+        changes.append(f"tenggat {format_date(data['previous_due_date'])} → {_due(data)}")
+    before, after = data.get("previous_target_quantity"), data.get("target_quantity")
+    if before is not None and after is not None and Decimal(str(before)) != Decimal(str(after)):
+        changes.append(f"target {_quantity(before)} → {_quantity(after)}")
+    if data.get("previous_title") and data["previous_title"] != data.get("title"):
+        changes.append(f"judul semula \"{data['previous_title']}\"")
+    what = "; ".join(changes) or f"tenggat {_due(data)}"
+    return [Draft(asn.nip, ASN, TASK_RESCHEDULED, "Jadwal tugas diubah",
+                  f"Atasan mengubah tugas Anda: {data.get('title')} ({what}).")]
 
 
 def task_approved(data: Mapping[str, Any], asn: Person) -> list[Draft]:

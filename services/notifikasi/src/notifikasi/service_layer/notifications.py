@@ -34,6 +34,7 @@ RULES: dict[str, Callable[..., list[Draft]]] = {
     tugas.TASK_RETURNED: messages.task_returned,
     tugas.TASK_OVERDUE: messages.task_overdue,
     tugas.TASK_CANCELLED: messages.task_cancelled,
+    tugas.TASK_RESCHEDULED: messages.task_rescheduled,
     tugas.SKP_APPROVED: messages.skp_approved,
     tugas.INNOVATION_APPROVED: messages.innovation_approved,
     tugas.FEEDBACK_POSTED: messages.feedback_posted,

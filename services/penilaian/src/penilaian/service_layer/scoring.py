@@ -34,6 +34,7 @@ from kinerja.events.tugas import (
     TASK_ASSIGNED,
     TASK_CANCELLED,
     TASK_OVERDUE,
+    TASK_RESCHEDULED,
     TASK_RETURNED,
     TASK_SUBMITTED,
 )
@@ -71,7 +72,11 @@ from penilaian.domain.scoring import (
 )
 
 SOURCE = "kinerja/penilaian"
-TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED})
+# a reschedule states the task's open state under its new terms: like any open state the latest
+# wins, its due date decides the period the task counts in and its timeliness, and the period it
+# left is recomputed too (``store_task_fact``)
+TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED,
+                        TASK_RESCHEDULED})
 VALUE_FIELDS = ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
 

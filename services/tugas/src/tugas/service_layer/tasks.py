@@ -280,10 +280,12 @@ def flag_overdue(session: Session, outbox: Outbox, *, today: date, now: datetime
         task = to_domain(row)
         if not rules.is_overdue(task, today=today):
             continue
-        # conditional: an approval or a second flagger committing meanwhile makes this a no-op
+        # conditional: an approval, a reschedule or a second flagger committing meanwhile makes this
+        # a no-op (the event carries the task as read: a stale due date must never be published)
         result = session.execute(
             update(TaskRow)
-            .where(TaskRow.id == row.id, TaskRow.overdue_at.is_(None), TaskRow.status.not_in(NOT_DUE))
+            .where(TaskRow.id == row.id, TaskRow.version == row.version, TaskRow.overdue_at.is_(None),
+                   TaskRow.status.not_in(NOT_DUE))
             .values(overdue_at=now)
             .execution_options(synchronize_session=False)
         )

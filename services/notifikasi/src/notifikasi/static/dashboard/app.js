@@ -494,7 +494,7 @@ function connectStream() {
     handle(n);
   };
   for (const kind of ["score.updated", "task.assigned", "task.submitted", "task.approved", "task.returned", "task.overdue",
-    "task.cancelled", "skp.approved", "feedback.posted", "innovation.approved", "discipline.alert", "discipline.withdrawn"]) es.addEventListener(kind, onEvent);
+    "task.cancelled", "task.rescheduled", "skp.approved", "feedback.posted", "innovation.approved", "discipline.alert", "discipline.withdrawn"]) es.addEventListener(kind, onEvent);
   es.onmessage = onEvent;
 }
 const pending = new Map();
