@@ -94,6 +94,22 @@ class Penilaian:
             with self.runtime.session() as session, session.begin():
                 apply_event(session, self.runtime.outbox, wire(event), tz=self.runtime.settings.timezone)
 
+    def settle(self, batch_size: int = 200) -> int:
+        """Work through the queued policy recomputes as the consumer does between polls (one
+        transaction per batch of ASN); returns the batches it took."""
+        from zoneinfo import ZoneInfo
+
+        from penilaian.service_layer.policy_recompute import step
+
+        batches = 0
+        while True:
+            with self.runtime.session() as session, session.begin():
+                done = step(session, self.runtime.outbox, zone=ZoneInfo(self.runtime.settings.timezone),
+                            batch_size=batch_size)
+            if done is None:
+                return batches
+            batches += 1
+
     def seed_roster(self) -> None:
         self.apply(*[roster_event(nip, nama, agency, atasan) for nip, nama, agency, atasan in ROSTER])
 

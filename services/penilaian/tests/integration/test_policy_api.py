@@ -1,7 +1,7 @@
 """Policy per agency, versioned: ``PUT /api/v1/policy`` makes a new version from a month on, a
 period is scored by the version in force on its first day, the agency's affected periods are
-recomputed (and only those), and the versions are events a fresh database restores (SQLite and
-PostgreSQL)."""
+recomputed (and only those) by the consumer's batches, not by the request, and the versions are
+events a fresh database restores (SQLite and PostgreSQL)."""
 import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
@@ -75,6 +75,12 @@ def test_a_new_version_scores_the_months_from_its_start_and_recomputes_them(api,
     assert r.status_code == 200, r.json
     assert [(v["version"], v["effective_from"], v["innovation_points"]) for v in r.json["versions"]] == [
         (1, "2026-11-01", "3")]
+    # the request stored the version and queued its recompute; the scores are the consumer's to move
+    assert r.json["versions"][0]["recompute"] == {"status": "pending", "asn": 0, "batches": 0}
+    assert values(p, PEG1, "2026-11") == (D("98.33"), D("96.00"), D("97.40"), "Sangat Baik")
+    assert p.settle(batch_size=2) >= 2  # the agency's ASN two at a time
+    recompute = api("GET", "/api/v1/policy").json["versions"][0]["recompute"]
+    assert recompute["status"] == "done" and recompute["asn"] >= 1
     # timeliness 90 → task (100 + 85 + 90) / 3 = 91.67; + 3 + 1 (cap 4) = 95.67; total (95.67 + 96) / 2 = 95.84;
     # both under 99 and over 75: meets × meets = Baik
     assert values(p, PEG1, "2026-11") == (D("95.67"), D("96.00"), D("95.84"), "Baik")
@@ -89,9 +95,11 @@ def test_a_new_version_scores_the_months_from_its_start_and_recomputes_them(api,
 
     # version 2 from December changes nothing in November; version 3 from November again replaces version 1
     assert api("PUT", "/api/v1/policy", body={"effective_from": "2026-12"}).status_code == 200
+    p.settle()
     assert values(p, PEG1, "2026-11") == (D("95.67"), D("96.00"), D("95.84"), "Baik")
     r = api("PUT", "/api/v1/policy", body={"effective_from": "2026-11", "above_from": "95"})
     assert [v["version"] for v in r.json["versions"]] == [1, 3, 2]
+    p.settle()
     # defaults but above from 95: 98.33 and 96 both above → Sangat Baik
     assert values(p, PEG1, "2026-11") == (D("98.33"), D("96.00"), D("97.40"), "Sangat Baik")
     # a score read for a period no event touched is computed by the policy in force too
@@ -103,9 +111,10 @@ def test_a_new_version_scores_the_months_from_its_start_and_recomputes_them(api,
     fresh = make_penilaian(f"sqlite:///{tmp_path / 'fresh.db'}")
     try:
         fresh.apply(policies[2], *UPSTREAM[:8], policies[0], *UPSTREAM[8:], policies[1])
+        fresh.settle()
         assert fresh.scores() == p.scores()
         fresh.apply(*policies)  # again: nothing moves
-        assert fresh.scores() == p.scores()
+        assert fresh.settle() == 0 and fresh.scores() == p.scores()
     finally:
         fresh.runtime.dispose()
 
@@ -124,6 +133,10 @@ def test_a_new_version_scores_the_months_from_its_start_and_recomputes_them(api,
     {"effective_from": "2026-11", "weight_hasil_kerja": "1", "weight_perilaku": "1"},
     {"effective_from": "2026-11", "weight_hasil_kerja": "0.7", "weight_perilaku": "0.4"},
     {"effective_from": "2026-11", "meets_from": "1e-999999"},
+    {"effective_from": "2026-11", "berakhlak_points": {"below": "90"}},  # worth more than meets
+    {"effective_from": "2026-11", "berakhlak_points": {"meets": "150"}},
+    {"effective_from": "2026-11", "berakhlak_points": {"hebat": "100"}},
+    {"effective_from": "2026-11", "berakhlak_points": "80"},
 ])
 def test_a_bad_policy_is_400_and_changes_nothing(api, body):
     before = api.p.scores()
@@ -143,5 +156,6 @@ def test_an_admin_reads_only_their_agency_policy(api):
     assert api("GET", f"/api/v1/policy?agency={FOREIGN}").status_code == 403
     body = api("GET", "/api/v1/policy").json
     assert body["agency"] == AGENCY and body["default"]["weight_hasil_kerja"] == "0.6"
+    assert body["default"]["berakhlak_points"] == {"below": "60", "meets": "80", "above": "100"}
     assert body["default"]["distribution_curve"]["Baik"]["max"] == {"Baik": "0.7"}
     assert api("GET", f"/api/v1/policy?agency={FOREIGN}", None, "operator").json["agency"] == FOREIGN

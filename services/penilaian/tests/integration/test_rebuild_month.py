@@ -78,6 +78,7 @@ def record_through_the_service(p, month) -> None:
         set_policy(s, p.runtime.outbox, agency=month.agency, effective_from=date(2026, 11, 1),
                    values={"weight_hasil_kerja": "0.6", "weight_perilaku": "0.4", "above_from": "90",
                            "innovation_points": "5"}, set_by="admin", zone=ZONE)
+    assert p.settle(batch_size=50) >= N_ASN // 50  # its recompute, as the consumer's between-polls steps do it
     relay = p.runtime.relay()
     try:
         while relay.publish_batch():

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kinerja.events import decode_event
-from kinerja.events.penilaian import DIALOG_RECORDED, RATING_RECORDED, SCORE_UPDATED, TRAINING_RECORDED
+from kinerja.events.penilaian import (DIALOG_RECORDED, MEMBERSHIP_RECORDED, RATING_RECORDED, SCORE_UPDATED,
+                                      TRAINING_RECORDED)
 from kinerja.events.tugas import TASK_APPROVED
 from penilaian.adapters.orm import DialogRow, RatingRow, TrainingRow
 from penilaian.entrypoints.app import create_app
@@ -92,6 +93,10 @@ def test_recorded_facts_are_published_and_a_fresh_database_restores_them(api, da
     p = api.p
     record_everything(api)
     published = [decode_event(__import__("json").dumps(v).encode()) for v in p.outbox()]
+    # the roster's first word on each ASN's agency is kept and published too
+    stated = [e for e in published if e.type == MEMBERSHIP_RECORDED]
+    assert sorted(e.subject for e in stated) == sorted(nip for nip, *_ in ROSTER)
+    published = [e for e in published if e.type != MEMBERSHIP_RECORDED]
     mine = [e for e in published if e.type != SCORE_UPDATED]
     assert sorted(e.type for e in mine) == sorted([RATING_RECORDED] * 3 + [DIALOG_RECORDED, TRAINING_RECORDED])
     assert all(e.subject == PEG1 and e.agency == AGENCY for e in mine)
@@ -101,8 +106,8 @@ def test_recorded_facts_are_published_and_a_fresh_database_restores_them(api, da
     assert before_scores[(PEG1, "2026-11")][2] == __import__("decimal").Decimal("88.00")  # (96 + 80) / 2
 
     # the consumer later receives the API's own events: nothing changes, nothing is published
-    outbox_len = len(mine) + len(published) - len(mine)
-    p.apply(*mine)
+    outbox_len = len(p.outbox())
+    p.apply(*mine, *stated)
     assert facts(p) == before_facts and p.scores() == before_scores and len(p.outbox()) == outbox_len
 
     # a fresh database fed the topics (upstream + penilaian.v1, in any order) has the same facts and scores

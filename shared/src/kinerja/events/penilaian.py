@@ -40,6 +40,7 @@ TRAINING_RECORDED = "penilaian.training.recorded.v1"
 DIALOG_RECORDED = "penilaian.dialog.recorded.v1"
 POLICY_SET = "penilaian.policy.set.v1"
 ORGANISATION_RATED = "penilaian.organisation.rated.v1"
+MEMBERSHIP_RECORDED = "penilaian.membership.recorded.v1"
 
 RATING_LEVELS = ("below", "meets", "above")
 ORGANISATION_PREDIKATS = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
@@ -104,6 +105,9 @@ class PolicySet(Schema):
     innovation_points = fields.Decimal(required=True, as_string=True)
     innovation_cap = fields.Decimal(required=True, as_string=True)
     timeliness_penalty_per_day = fields.Decimal(required=True, as_string=True)
+    # additive: the points of each BerAKHLAK level ({below, meets, above}; absent: 60, 80, 100)
+    berakhlak_points = fields.Dict(keys=fields.String(validate=validate.OneOf(RATING_LEVELS)),
+                                   values=fields.Decimal(as_string=True), allow_none=True, load_default=None)
     distribution_curve = fields.Dict(allow_none=True, load_default=None)
     set_by = fields.String(required=True)
     set_at = fields.AwareDateTime(required=True)
@@ -120,3 +124,17 @@ class OrganisationRated(Schema):
     predikat = fields.String(required=True, validate=validate.OneOf(ORGANISATION_PREDIKATS))
     set_by = fields.String(required=True)
     set_at = fields.AwareDateTime(required=True)
+
+
+@register(MEMBERSHIP_RECORDED)
+class MembershipRecorded(Schema):
+    """The roster's word on an ASN's agency as penilaian keeps it: in ``agency`` from ``since`` (a
+    month's first day) on, stated by the roster event ``roster_event_id`` at ``stated_at``; a later
+    statement wins from its month on. Published when it changed the agency of some month, so a
+    rebuild knows the moves a compacted roster topic no longer holds. Subject: the NIP."""
+
+    nip = nip_field(required=True)
+    agency = agency_field(required=True)
+    since = fields.Date(required=True)
+    stated_at = fields.AwareDateTime(required=True)
+    roster_event_id = fields.String(required=True, validate=validate.Length(min=1, max=200))

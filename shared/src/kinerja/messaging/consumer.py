@@ -17,6 +17,9 @@ saves the per-message transaction when all is well.
 Bounded: every ``trim_interval_s`` the loop deletes ``processed_events`` records older than
 ``processed_retention_s`` (7 days; why that is long enough: ``kinerja.messaging.outbox``), a
 bounded amount at a time.
+``between_polls`` (optional): work of the service's own that the loop does after each poll, once
+its offsets are committed (or it found nothing): small bounded steps, e.g. penilaian's batches of a
+policy recompute. It must not raise.
 
 Two filters let a service pass over what it does not keep, neither applying nor recording it
 (so it costs no transaction): ``skip(raw)`` before decoding (a message it is sure about from the
@@ -120,6 +123,7 @@ class IdempotentConsumer:
         heartbeat: Callable[[], None] | None = None,
         processed_retention_s: float = PROCESSED_RETENTION_S,
         trim_interval_s: float | None = None,
+        between_polls: Callable[[], None] | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -146,6 +150,7 @@ class IdempotentConsumer:
                                 else min(60.0, max(1.0, processed_retention_s / 4)))
         self._trim_at = time.monotonic()  # the first trim a while after start, not during it
         self.trimmed = 0
+        self.between_polls = between_polls
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
         self.lag_interval_s = 5.0
@@ -427,6 +432,8 @@ class IdempotentConsumer:
                 if not records:
                     if on_idle:
                         on_idle()
+                    if self.between_polls:
+                        self.between_polls()
                     continue
                 msgs = [msg for messages in records.values() for msg in messages]
                 if batched:
@@ -445,6 +452,8 @@ class IdempotentConsumer:
                     consumer.commit(done)
                 if done_with < len(msgs):
                     break
+                if self.between_polls:
+                    self.between_polls()
             except KafkaError as exc:
                 log.warning("kafka unavailable; reconnecting", extra={"error": repr(exc), "backoff_s": backoff})
                 if consumer is not None:

@@ -227,3 +227,32 @@ class OrganisationRatingRow(Base):
     predikat: Mapped[str] = mapped_column(String(32))
     set_by: Mapped[str] = mapped_column(String(64))
     set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PolicyRecomputeRow(Base):
+    """A policy version's recompute of its agency's ASN, worked through by the consumer in bounded
+    batches (``service_layer.policy_recompute``): the last NIP done, how far it got, when it ended."""
+
+    __tablename__ = "policy_recomputes"
+    policy_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    effective_from: Mapped[date] = mapped_column(Date)
+    cursor_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)  # the last NIP recomputed
+    asn: Mapped[int] = mapped_column(Integer, default=0)  # ASN recomputed so far
+    batches: Mapped[int] = mapped_column(Integer, default=0)  # transactions it took so far
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (Index("ix_policy_recomputes_pending", "done_at", "queued_at"),)
+
+
+class MembershipRow(Base):
+    """The roster's word on an ASN's agency: ``agency`` from ``since`` (a month's first day) on, as
+    stated at ``stated_at`` (``service_layer.memberships``). A period is scored by the policy of the
+    agency the ASN belonged to on its first day."""
+
+    __tablename__ = "agency_memberships"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    since: Mapped[date] = mapped_column(Date, primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    stated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_id: Mapped[str] = mapped_column(String(200))  # the roster event that stated it

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
 from penilaian.domain.distribution import curves_from_json
-from penilaian.domain.scoring import DEFAULT_POLICY, Policy
+from penilaian.domain.scoring import DEFAULT_POLICY, LEVELS, Policy
 
 NUMBERS = ("weight_hasil_kerja", "weight_perilaku", "above_from", "meets_from", "innovation_points",
            "innovation_cap", "timeliness_penalty_per_day")
@@ -44,7 +44,37 @@ def policy_in_force(versions: Iterable[PolicyVersion], day: date) -> Policy:
 
 
 def policy_values(policy: Policy) -> dict[str, Any]:
-    return {**{k: str(getattr(policy, k)) for k in NUMBERS}, "distribution_curve": policy.distribution_curve}
+    return {**{k: str(getattr(policy, k)) for k in NUMBERS},
+            "berakhlak_points": {level: str(policy.berakhlak_points[level]) for level in LEVELS},
+            "distribution_curve": policy.distribution_curve}
+
+
+def berakhlak_points(given: Any) -> dict[str, Decimal]:
+    """The points of each BerAKHLAK level (below, meets, above; DESIGN: 60, 80, 100), levels left
+    out keeping the default: each within 0–100, and a higher level never worth less."""
+    points = dict(DEFAULT_POLICY.berakhlak_points)
+    if given is None:
+        return points
+    if not isinstance(given, Mapping):
+        raise BadPolicy("berakhlak_points: an object with below, meets and above")
+    unknown = sorted(str(k) for k in given if k not in LEVELS)
+    if unknown:
+        raise BadPolicy(f"berakhlak_points: unknown level(s) {', '.join(unknown)}; the levels are below, meets, above")
+    for level in LEVELS:
+        if given.get(level) is None:
+            continue
+        try:
+            value = Decimal(str(given[level]))
+        except (InvalidOperation, ValueError):
+            raise BadPolicy(f"berakhlak_points.{level}: not a number") from None
+        if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
+            raise BadPolicy(f"berakhlak_points.{level} must be between 0 and 100")
+        if -value.as_tuple().exponent > MAX_PLACES:
+            raise BadPolicy(f"berakhlak_points.{level} has at most {MAX_PLACES} digits after the decimal point")
+        points[level] = value
+    if not points["below"] <= points["meets"] <= points["above"]:
+        raise BadPolicy("berakhlak_points: below ≤ meets ≤ above")
+    return points
 
 
 def make_policy(values: Mapping[str, Any]) -> Policy:
@@ -75,4 +105,4 @@ def make_policy(values: Mapping[str, Any]) -> Policy:
             curves_from_json(curve)
         except (ValueError, TypeError, AttributeError, KeyError, InvalidOperation) as exc:
             raise BadPolicy(f"distribution_curve: {exc}") from None
-    return Policy(**nums, distribution_curve=curve)
+    return Policy(**nums, berakhlak_points=berakhlak_points(values.get("berakhlak_points")), distribution_curve=curve)

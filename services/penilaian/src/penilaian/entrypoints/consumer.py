@@ -22,7 +22,9 @@ from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
+from kinerja.events.penilaian import POLICY_SET
 from penilaian.entrypoints.runtime import make_runtime
+from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, PolicyRecomputer
 from penilaian.service_layer.scoring import apply_batch, apply_event
 
 log = logging.getLogger(__name__)
@@ -55,29 +57,42 @@ def skippable(raw: bytes | None) -> bool:
 class PenilaianConsumer(IdempotentConsumer):
     """The shared idempotent consumer (``kinerja.messaging.consumer``, batches included), plus:
     penilaian's own score updates and the other ``SKIPPED_TYPES`` are skipped before any
-    database work (``skippable``), and a batch is applied by ``scoring.apply_batch`` (facts stored
-    one by one, each affected ASN recomputed once)."""
+    database work (``skippable``), a batch is applied by ``scoring.apply_batch`` (facts stored
+    one by one, each affected ASN recomputed once), and between polls a queued policy version's
+    recompute goes on by one batch of ASN (``policy_recompute``)."""
 
-    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, **kw):
+    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH, **kw):
         kw.setdefault("skip", skippable)
         super().__init__(*args, apply_batch=self._apply_batch, **kw)
         self.tz, self.outbox = tz, outbox
+        self.recomputer = PolicyRecomputer(self.session_factory, outbox, tz=tz, batch_size=recompute_batch)
+        self.between_polls = self.recomputer
 
     def _apply_batch(self, session: Session, events: list[Event]) -> None:
         apply_batch(session, self.outbox, events, tz=self.tz)
+        if any(e.type == POLICY_SET for e in events):
+            self.recomputer.wake()
 
 
-def make_handler(runtime: ServiceRuntime) -> Callable[[Session, Event], None]:
+def make_handler(runtime: ServiceRuntime, wake: Callable[[], None] | None = None) -> Callable[[Session, Event], None]:
     def handle(session: Session, event: Event) -> None:
         apply_event(session, runtime.outbox, event, tz=runtime.settings.timezone)
+        if wake is not None and event.type == POLICY_SET:
+            wake()
 
     return handle
+
+
+def recompute_batch_size() -> int:
+    """``PENILAIAN_POLICY_RECOMPUTE_BATCH``: ASN per transaction of a policy version's recompute."""
+    return max(1, int(os.environ.get("PENILAIAN_POLICY_RECOMPUTE_BATCH", str(DEFAULT_BATCH))))
 
 
 def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) -> PenilaianConsumer:
     settings = runtime.settings
     kw.setdefault("processed_retention_s", settings.processed_retention_s)
-    return PenilaianConsumer(
+    kw.setdefault("recompute_batch", recompute_batch_size())
+    consumer = PenilaianConsumer(
         bootstrap=settings.kafka_bootstrap,
         topics=[topic(t, settings.topic_prefix) for t in TOPICS],
         group_id=group_id or topic(settings.consumer_group, settings.topic_prefix),
@@ -90,6 +105,8 @@ def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) ->
         outbox=runtime.outbox,
         **kw,
     )
+    consumer.handle = make_handler(runtime, consumer.recomputer.wake)  # the message-by-message path wakes it too
+    return consumer
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.penilaian import (
     DIALOG_RECORDED,
+    MEMBERSHIP_RECORDED,
     ORGANISATION_RATED,
     POLICY_SET,
     RATING_RECORDED,
@@ -50,6 +51,7 @@ from penilaian.adapters.orm import (
 )
 from kinerja.events.envelope import decode_event
 from penilaian.entrypoints.migrate import main as migrate
+from penilaian.service_layer import policy_recompute
 from penilaian.service_layer.scoring import (
     FEEDBACK_POSTED,
     INNOVATION_APPROVED,
@@ -67,7 +69,7 @@ from penilaian.service_layer.scoring import (
 TOPICS = (topics.PEGAWAI, topics.PENILAIAN, topics.KEHADIRAN, topics.TUGAS)
 APPLIED_TYPES = frozenset({EMPLOYEE_UPSERTED, DAY_SUMMARIZED, INNOVATION_APPROVED, RATING_RECORDED,
                            TRAINING_RECORDED, DIALOG_RECORDED, POLICY_SET, ORGANISATION_RATED, SKP_APPROVED,
-                           FEEDBACK_POSTED, *TASK_TYPES})
+                           FEEDBACK_POSTED, MEMBERSHIP_RECORDED, *TASK_TYPES})
 SCORE_FIELDS = ("agency", "disiplin", "produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial",
                 "predikat")
 
@@ -256,6 +258,8 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
                 part.days[nip], part.agency[nip], part.cause[nip] = touched.days[nip], touched.agency[nip], touched.cause[nip]
             with sessions() as s, s.begin():
                 recompute_many(s, None, part, zone=zone, policies=Policies(s))
+        with sessions() as s, s.begin():
+            policy_recompute.finish_all(s)  # every ASN was just recomputed under every version
         report.asn_recomputed = len(nips)
         report.seconds_recompute = time.monotonic() - began
         say(f"recomputed {len(nips)} ASN")
@@ -285,6 +289,7 @@ def _store(session, pending, zone, touched: Touched, processed) -> None:
         rows.append({"event_id": event.id, "topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
                      "processed_at": utcnow()})
     batch.follow_roster()
+    batch.touch_moved(touched, {})
     session.execute(insert(processed), rows)
 
 

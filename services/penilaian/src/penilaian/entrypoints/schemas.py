@@ -299,6 +299,15 @@ class DistributionCurveOut(Schema):
 MONTH_PATTERN = _MONTH
 
 
+class BerakhlakPointsIn(Schema):
+    below = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True,
+                           metadata={"description": "below expectation (default 60)"})
+    meets = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True,
+                           metadata={"description": "meets expectation (default 80)"})
+    above = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True,
+                           metadata={"description": "above expectation (default 100)"})
+
+
 class PolicyIn(Schema):
     effective_from = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="YYYY-MM"),
                                    metadata={"description": "the first month the version is in force (YYYY-MM)"})
@@ -311,6 +320,8 @@ class PolicyIn(Schema):
     innovation_points = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
     innovation_cap = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
     timeliness_penalty_per_day = BoundedDecimal(0, 100, places=None, load_default=None, allow_none=True, as_string=True)
+    berakhlak_points = fields.Nested(BerakhlakPointsIn, load_default=None, allow_none=True,
+                                     metadata={"description": "points of each BerAKHLAK level; below ≤ meets ≤ above"})
     distribution_curve = Map(5, load_default=None, allow_none=True,
                              metadata={"description": "organisation predikat → {max, min}; null: PermenPANRB 6/2022"})
 
@@ -330,9 +341,12 @@ class PolicyVersionOut(Schema):
     innovation_points = fields.String()
     innovation_cap = fields.String()
     timeliness_penalty_per_day = fields.String()
+    berakhlak_points = fields.Dict(keys=fields.String(), values=fields.String())
     distribution_curve = fields.Dict(allow_none=True)
     set_by = fields.String()
     set_at = Instant()
+    recompute = fields.Dict(metadata={"description": "the consumer's recompute of the agency's ASN under this "
+                                                     "version: status (pending, done), asn, batches"})
 
 
 class PolicyOut(Schema):

@@ -20,6 +20,7 @@ from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.penilaian import (
     DIALOG_RECORDED,
+    MEMBERSHIP_RECORDED,
     ORGANISATION_RATED,
     POLICY_SET,
     RATING_RECORDED,
@@ -53,6 +54,9 @@ from penilaian.adapters.orm import (
     TaskFactRow,
     TrainingRow,
 )
+from penilaian.service_layer import memberships, policy_recompute
+from penilaian.domain import membership
+from penilaian.domain.membership import Statement
 from penilaian.domain.periods import Period, parse_period, periods_containing
 from penilaian.domain.policy import PolicyVersion, make_policy, policy_in_force, policy_values
 from penilaian.domain.scoring import (
@@ -113,6 +117,42 @@ class Batch:
         self.locked: set[str] = set()
         self.rows: dict[type, dict[Any, Any]] = {}
         self.roster_moves: dict[str, str] = {}  # nip -> agency its score rows must follow
+        self.statements: dict[str, list[Statement]] = {}  # nip -> its agency statements (read once)
+        self.moved: dict[str, str] = {}  # nip -> the event whose statement changed its agency somewhere
+        self.stated: list[tuple[str, Statement]] = []  # roster statements kept: published as recorded
+
+    def statements_of(self, nip: str) -> list[Statement]:
+        if nip not in self.statements:
+            self.statements.update({nip: []} | memberships.statements_of(self.session, [nip]))
+        return self.statements[nip]
+
+    def note_statement(self, nip: str, statement: Statement, *, cause: str, from_roster: bool) -> None:
+        """Keep a statement of the ASN's agency if it is news: a roster event's when it changes
+        the agency of some month, a recorded one's whenever it is newer for its month."""
+        known = self.statements_of(nip)
+        if from_roster and not membership.changes_anything(known, statement):
+            return
+        after = membership.kept(known, statement)
+        if after == known:
+            return
+        memberships.store(self.session, nip, statement)
+        self.statements[nip] = after
+        self.moved[nip] = cause
+        if from_roster:
+            self.stated.append((nip, statement))
+
+    def touch_moved(self, touched: "Touched", agency_of: dict[str, str]) -> None:
+        """Every stored period of the ASN whose agency changed somewhere is recomputed (each by the
+        policy of its agency on its first day); one query per 500 ASN."""
+        nips = sorted(self.moved)
+        periods: dict[str, list[date]] = {}
+        for i in range(0, len(nips), 500):
+            for nip, name in self.session.execute(select(ScoreRow.nip, ScoreRow.period).where(
+                    ScoreRow.nip.in_(nips[i:i + 500]))):
+                periods.setdefault(nip, []).append(parse_period(name).start)
+        for nip in nips:
+            touched.add(nip, periods.get(nip, []), agency=agency_of.get(nip, "-"), cause=self.moved[nip])
+        self.moved.clear()
 
     def lock(self, nip: str) -> None:
         if nip not in self.locked:
@@ -191,9 +231,12 @@ class Batch:
                 innovations.add(d["innovation_id"])
             elif t == EMPLOYEE_UPSERTED:
                 employees.add(d["nip"])
-            elif t == RATING_RECORDED:
+                nips.add(d["nip"])  # its statement of the agency may call for a recompute
+            elif t in (RATING_RECORDED, MEMBERSHIP_RECORDED):
                 nips.add(d["nip"])
         self.lock_all(nips)
+        stated = employees | {e.data["nip"] for e in events if e.type == MEMBERSHIP_RECORDED}
+        self.statements.update({nip: [] for nip in stated} | memberships.statements_of(self.session, stated))
         self.prefetch(DayFactRow, days)
         self.prefetch(TaskFactRow, tasks)
         self.prefetch(InnovationFactRow, innovations)
@@ -277,9 +320,16 @@ def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event]
     events = list(events)
     batch = Batch(session)
     batch.prepare(events)
+    agencies: dict[str, str] = {}
     for event in events:
         store_event(session, event, zone, touched, policies, batch)
+        if event.type in (EMPLOYEE_UPSERTED, MEMBERSHIP_RECORDED):
+            agencies[event.data["nip"]] = event.data["agency"]
     batch.follow_roster()
+    batch.touch_moved(touched, agencies)
+    if outbox is not None and batch.stated:
+        outbox.add_many(session, [memberships.recorded_event(nip, st) for nip, st in batch.stated])
+    batch.stated.clear()
     return recompute_many(session, outbox, touched, zone=zone, policies=policies, batch=batch)
 
 
@@ -292,10 +342,17 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
         batch = Batch(session)
         store_event(session, event, zone, touched, policies, batch)
         batch.follow_roster()
+        batch.touch_moved(touched, {event.data["nip"]: event.data["agency"]} if event.type in (
+            EMPLOYEE_UPSERTED, MEMBERSHIP_RECORDED) else {})
         return
     t = event.type
     if t == EMPLOYEE_UPSERTED:
         apply_roster(session, event, batch)
+        batch.note_statement(event.data["nip"], memberships.from_roster(event, zone), cause=event.id,
+                             from_roster=True)
+    elif t == MEMBERSHIP_RECORDED:
+        batch.note_statement(event.data["nip"], memberships.from_recorded(event), cause=event.id,
+                             from_roster=False)
     elif t == DAY_SUMMARIZED:
         nip = event.data["nip"]
         batch.lock(nip)
@@ -317,15 +374,13 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
     elif t == DIALOG_RECORDED:
         store_dialog(session, event)
     elif t == POLICY_SET:
+        # the version is stored; its agency's ASN are recomputed by the consumer in bounded batches
+        # (``policy_recompute``), not in this transaction
         row = store_policy(session, event)
         if row is not None:
             policies.forget(row.agency)
-            batch.follow_roster()  # the score rows' agencies as the roster events before it left them
-            for nip, period_name in session.execute(select(ScoreRow.nip, ScoreRow.period).where(
-                    ScoreRow.agency == row.agency)).all():
-                start = parse_period(period_name).start
-                if start >= row.effective_from:
-                    touched.add(nip, [start], agency=row.agency, cause=row.policy_id)
+        policy_recompute.queue(session, event.data["policy_id"], event.data["agency"],
+                               event.data["effective_from"].replace(day=1))
     elif t == ORGANISATION_RATED:
         store_organisation_rating(session, event)
     elif t == SKP_APPROVED:
@@ -548,12 +603,20 @@ def score_of(session: Session, nip: str, period: Period, policy: Policy | None =
     policy in force for it in the ASN's agency."""
     days, tasks, innovations = load_facts(session, nip, period.start, period.end)
     if policy is None:
+        policy = Policies(session).for_period(policy_agency(session, nip, period), period)
+    return compute_score(period, days=days, tasks=tasks, innovations=innovations,
+                         rating=rating_for(session, nip, period), policy=policy)
+
+
+def policy_agency(session: Session, nip: str, period: Period) -> str | None:
+    """The agency whose policy scores the ASN's period: the one they belonged to on its first day
+    (``domain.membership``), else the roster's, else the one their scores are filed under."""
+    agency = membership.agency_at(memberships.statements_of(session, [nip]).get(nip, ()), period.start)
+    if agency is None:
         emp = session.get(Employee, nip)
         agency = emp.agency if emp is not None else session.execute(
             select(ScoreRow.agency).where(ScoreRow.nip == nip).limit(1)).scalar()
-        policy = Policies(session).for_period(agency, period)
-    return compute_score(period, days=days, tasks=tasks, innovations=innovations,
-                         rating=rating_for(session, nip, period), policy=policy)
+    return agency
 
 
 def recompute(session: Session, outbox: Outbox | None, nip: str, days: Iterable[date], *, cause: str, agency: str,
@@ -587,6 +650,7 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
         ranges = {nip: (min(p.start for p in ps), max(p.end for p in ps)) for nip, ps in wanted.items()}
         facts = load_facts_many(session, ranges)
         employees = {e.nip: e for e in session.execute(select(Employee).where(Employee.nip.in_(chunk))).scalars()}
+        stated = memberships.statements_of(session, chunk)
         ratings = {(r.nip, r.period): Rating(r.levels, r.rating_id) for r in session.execute(
             select(RatingRow.nip, RatingRow.period, RatingRow.levels, RatingRow.rating_id).where(
                 RatingRow.nip.in_(chunk), RatingRow.rater == "atasan"))}
@@ -601,9 +665,11 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
             agency = emp.agency if emp is not None else touched.agency[nip]
             days_f, tasks_f, innovations_f = facts[nip]
             for period in wanted[nip]:
+                # the policy of the agency the ASN belonged to on the period's first day
+                policy_agency = membership.agency_at(stated.get(nip, ()), period.start) or agency
                 score = compute_score(period, days=days_f, tasks=tasks_f, innovations=innovations_f,
                                       rating=ratings.get((nip, period.name)),
-                                      policy=policies.for_period(agency, period))
+                                      policy=policies.for_period(policy_agency, period))
                 row = scores.get((nip, period.name))
                 before = {f: getattr(row, f) for f in VALUE_FIELDS} if row is not None else None
                 if row is None:
@@ -774,8 +840,10 @@ def record_dialog(session: Session, outbox: Outbox, *, nip: str, atasan_nip: str
 
 def set_policy(session: Session, outbox: Outbox, *, agency: str, effective_from: date, values: dict[str, Any],
                set_by: str, zone: ZoneInfo, now: datetime | None = None) -> PolicyRow:
-    """A new version of the agency's policy from ``effective_from``'s month; the agency's periods
-    from then on are recomputed (raises BadPolicy for numbers that make no sense)."""
+    """A new version of the agency's policy from ``effective_from``'s month (raises BadPolicy for
+    numbers that make no sense): stored and published, and its recompute queued. The agency's
+    periods from then on are recomputed by the consumer in bounded batches, not in this request
+    (``policy_recompute``), so the request costs the same for 10 ASN or 100,000."""
     policy = make_policy(values)
     if session.get_bind().dialect.name == "postgresql":  # serialise version numbers per agency
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "penilaian-policy:" + agency})

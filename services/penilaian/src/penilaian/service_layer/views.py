@@ -12,7 +12,7 @@ from penilaian.adapters.orm import DialogRow, Employee, OrganisationRatingRow, P
 from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
 from penilaian.domain.scoring import compare_ratings
 from penilaian.domain.periods import Period
-from penilaian.service_layer.scoring import Policies, load_facts, rating_for, score_detail, score_of
+from penilaian.service_layer.scoring import Policies, load_facts, policy_agency, rating_for, score_detail, score_of
 
 VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
@@ -51,8 +51,7 @@ def history_view(session: Session, nip: str, period: Period, today) -> dict[str,
 
     last = min(period.end, today)
     days, tasks, innovations = load_facts(session, nip, period.start, period.end)
-    emp = session.get(Employee, nip)
-    policy = Policies(session).for_period(emp.agency if emp is not None else None, period)
+    policy = Policies(session).for_period(policy_agency(session, nip, period), period)
     rating = rating_for(session, nip, period)
     out = []
     day = period.start
@@ -162,13 +161,26 @@ def dialogs_view(session: Session, nip: str, period: Period | None = None) -> di
 
 
 def policy_view(session: Session, agency: str) -> dict[str, Any]:
-    from penilaian.domain.policy import policy_values
+    """The agency's versions (each with the numbers in force, the BerAKHLAK points included, and
+    how far the consumer's recompute under it has come) and the DESIGN defaults."""
+    from penilaian.adapters.orm import PolicyRecomputeRow
+    from penilaian.domain.policy import make_policy, policy_values
     from penilaian.domain.scoring import DEFAULT_POLICY
 
     rows = session.execute(select(PolicyRow).where(PolicyRow.agency == agency)
                            .order_by(PolicyRow.effective_from, PolicyRow.version, PolicyRow.policy_id)).scalars().all()
+    jobs = {j.policy_id: j for j in session.execute(select(PolicyRecomputeRow).where(
+        PolicyRecomputeRow.agency == agency)).scalars()}
+
+    def recompute(policy_id: str) -> dict[str, Any]:
+        job = jobs.get(policy_id)
+        if job is None:
+            return {"status": "pending", "asn": 0, "batches": 0}
+        return {"status": "done" if job.done_at is not None else "pending", "asn": job.asn, "batches": job.batches}
+
     return {"agency": agency, "default": {**policy_values(DEFAULT_POLICY),
                                           "distribution_curve": curves_to_json(DEFAULT_CURVES)},
             "versions": [{"policy_id": r.policy_id, "version": r.version,
-                          "effective_from": r.effective_from.isoformat(), **r.values, "set_by": r.set_by,
-                          "set_at": r.set_at} for r in rows]}
+                          "effective_from": r.effective_from.isoformat(), **policy_values(make_policy(r.values)),
+                          "distribution_curve": r.values.get("distribution_curve"), "set_by": r.set_by,
+                          "set_at": r.set_at, "recompute": recompute(r.policy_id)} for r in rows]}

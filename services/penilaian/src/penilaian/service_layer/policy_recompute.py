@@ -1,0 +1,132 @@
+"""A policy version's recompute, done by the consumer, not by the request that set it.
+
+``PUT /api/v1/policy`` stores the version, publishes ``penilaian.policy.set.v1`` and queues the
+recompute (one row per version, in the same transaction; applying the event queues it too, so a
+database restored from the topics does the same). The consumer process then works through the
+agency's ASN between polls (``PolicyRecomputer``), in batches of at most ``batch_size`` ASN in NIP
+order, each batch one transaction that recomputes every stored period of theirs starting on or
+after the version's month and moves the row's cursor past them: a crash loses at most the batch
+in hand, which the next step does again (a recompute is idempotent). With several consumer
+processes a queued row is taken by one at a time (``SKIP LOCKED`` on PostgreSQL; SQLite has one
+writer), and each batch takes its ASN's locks like any event does.
+
+Which ASN: those whose scores are filed under the agency, and those the roster ever placed in it
+(``agency_memberships``): a period is scored by the policy of the agency on its first day.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import date, datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, union
+from sqlalchemy.orm import Session
+
+from penilaian.adapters.orm import MembershipRow, PolicyRecomputeRow, ScoreRow
+from penilaian.domain.periods import parse_period
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 200
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def queue(session: Session, policy_id: str, agency: str, effective_from: date, now: datetime | None = None) -> bool:
+    """Queue the recompute of a version once (a version queued before, done or not, is left as
+    it is); True when queued now."""
+    if session.get(PolicyRecomputeRow, policy_id) is not None:
+        return False
+    session.add(PolicyRecomputeRow(policy_id=policy_id, agency=agency, effective_from=effective_from,
+                                   cursor_nip=None, asn=0, batches=0, queued_at=now or utcnow(), done_at=None))
+    session.flush()
+    return True
+
+
+def pending(session: Session) -> int:
+    return len(session.execute(select(PolicyRecomputeRow.policy_id).where(
+        PolicyRecomputeRow.done_at.is_(None))).all())
+
+
+def finish_all(session: Session, now: datetime | None = None) -> None:
+    """Mark every queued recompute done (a rebuild recomputes everything itself)."""
+    for row in session.execute(select(PolicyRecomputeRow).where(PolicyRecomputeRow.done_at.is_(None))).scalars():
+        row.done_at = now or utcnow()
+
+
+def affected_nips(session: Session, agency: str, after: str | None, limit: int) -> list[str]:
+    filed = select(ScoreRow.nip.label("nip")).where(ScoreRow.agency == agency)
+    placed = select(MembershipRow.nip.label("nip")).where(MembershipRow.agency == agency)
+    if after is not None:
+        filed, placed = filed.where(ScoreRow.nip > after), placed.where(MembershipRow.nip > after)
+    both = union(filed, placed).subquery()
+    return list(session.execute(select(both.c.nip).order_by(both.c.nip).limit(limit)).scalars())
+
+
+def step(session: Session, outbox, *, zone: ZoneInfo, batch_size: int = DEFAULT_BATCH,
+         now: datetime | None = None) -> int | None:
+    """One batch of the oldest queued recompute, in the caller's transaction: how many ASN it
+    recomputed, or None when nothing is queued (or every queued row is another process's now)."""
+    from penilaian.service_layer.scoring import Touched, recompute_many  # scoring imports this module
+
+    query = (select(PolicyRecomputeRow).where(PolicyRecomputeRow.done_at.is_(None))
+             .order_by(PolicyRecomputeRow.queued_at, PolicyRecomputeRow.policy_id).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    job = session.execute(query).scalar_one_or_none()
+    if job is None:
+        return None
+    nips = affected_nips(session, job.agency, job.cursor_nip, batch_size)
+    touched = Touched()
+    if nips:
+        for nip, name in session.execute(select(ScoreRow.nip, ScoreRow.period).where(ScoreRow.nip.in_(nips))):
+            start = parse_period(name).start
+            if start >= job.effective_from:
+                touched.add(nip, [start], agency=job.agency, cause=job.policy_id)
+        recompute_many(session, outbox, touched, zone=zone)
+        job.cursor_nip = nips[-1]
+    job.asn += len(nips)
+    job.batches += 1
+    if len(nips) < batch_size:
+        job.done_at = now or utcnow()
+    return len(nips)
+
+
+class PolicyRecomputer:
+    """The consumer's between-polls work: one batch per call while a recompute is queued (each its
+    own transaction), and a look at the queue at most every ``idle_check_s`` otherwise (or at once
+    after ``wake``: the consumer applied a policy event). Never raises: an error is logged and the
+    next call tries again, a little later each time."""
+
+    def __init__(self, session_factory: Callable[[], Session], outbox, *, tz: str,
+                 batch_size: int = DEFAULT_BATCH, idle_check_s: float = 2.0):
+        self.session_factory, self.outbox, self.zone = session_factory, outbox, ZoneInfo(tz)
+        self.batch_size, self.idle_check_s = batch_size, idle_check_s
+        self._next_check = 0.0  # look at once: a recompute may be left from before a restart
+        self._lock = threading.Lock()
+        self.batches = 0
+
+    def wake(self) -> None:
+        self._next_check = 0.0
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now < self._next_check or not self._lock.acquire(blocking=False):
+            return
+        try:
+            with self.session_factory() as session, session.begin():
+                done = step(session, self.outbox, zone=self.zone, batch_size=self.batch_size)
+            if done is None:
+                self._next_check = now + self.idle_check_s
+            else:
+                self.batches += 1
+        except Exception:  # noqa: BLE001 - the database may be away; the consumer loop goes on
+            log.warning("policy recompute step failed; trying again later", exc_info=True)
+            self._next_check = now + self.idle_check_s
+        finally:
+            self._lock.release()
