@@ -53,3 +53,20 @@ def test_the_optional_tpp_column():
     assert second.data.get("tpp") is None
     # the column stays optional: the seven-column file of before still parses
     assert parse_roster(HEADER + "198503122010011001,Budi,disdik,Sekretariat,Kepala,,1\n").errors == []
+
+
+def test_the_optional_email_column():
+    header = "nip,nama,agency,unit,jabatan,atasan_nip,pin,email\n"
+    parsed = parse_roster(header + "\n".join([
+        "198503122010011001,Budi,disdik,Sekretariat,Kepala,,1,budi@disdik.lampungselatankab.go.id",  # line 2
+        "198601012011012002,Citra,disdik,Sekretariat,Staf,,2,",                  # line 3: none given
+        "198701012012011003,Dewi,disdik,Sekretariat,Staf,,3,dewi at disdik",     # line 4: not an address
+        "198901012014012005,Fitri,disdik,Sekretariat,Staf,,5," + "f" * 250 + "@x.id",  # line 5: too long
+    ]) + "\n")
+    assert [line for line, _ in parsed.errors] == [4, 5]
+    assert all(msg.startswith("email:") for _, msg in parsed.errors)
+    first, second = parsed.events
+    assert first.data["email"] == "budi@disdik.lampungselatankab.go.id"
+    assert second.data.get("email") is None
+    # still optional: the seven-column file of before parses, and carries no address
+    assert parse_roster(HEADER + "198503122010011001,Budi,disdik,Sekretariat,Kepala,,1\n").events[0].data.get("email") is None

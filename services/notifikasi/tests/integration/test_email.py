@@ -125,3 +125,120 @@ def test_smtp_away_is_retried_later(server, writer, mail_runtime):
         assert len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+# -- the roster's addresses ---------------------------------------------------------------------
+ROSTER_ASN = "siti.aminah@disdik.lampungselatankab.go.id"
+ROSTER_BOSS = "budi.santoso@disdik.lampungselatankab.go.id"
+
+
+def roster_with_addresses(writer, now):
+    from notifikasi_testkit import roster_event as plain
+
+    for nip, nama, atasan, address in ((ATASAN, "Ir. Budi Santoso", None, ROSTER_BOSS),
+                                       (ASN, "Siti Aminah", ATASAN, ROSTER_ASN)):
+        event = plain(nip, nama, atasan_nip=atasan)
+        event.data["email"] = address
+        with writer.runtime.session() as session, session.begin():
+            handle_event(session, event, now=now)
+
+
+def get_preference(server, nip, role="pegawai"):
+    return requests.get(server.url + "/api/v1/notifications/email",
+                        headers={"Authorization": "Bearer " + token(nip, role=role)}, timeout=10)
+
+
+def test_the_roster_address_gets_the_digest_until_a_preference_says_otherwise(server, writer, smtp, mail_runtime):
+    day = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)  # 08:00 WIB
+    roster_with_addresses(writer, now=day - timedelta(days=1))
+    assert get_preference(server, ASN).json() == {"email": ROSTER_ASN, "mode": "digest", "digest_hour": 16,
+                                                  "source": "roster"}
+    with mail_runtime.session() as session, session.begin():
+        handle_event(session, score_event(ASN, total=90.0), now=day)
+    mailer = mail_runtime.mailer()
+    mailer.clock = lambda: day + timedelta(hours=8, minutes=30)  # 16:30 WIB
+    assert mailer.queue_digests() == 2 and mailer.queue_digests() == 0  # the ASN and their supervisor, once
+    assert mailer.send_due() == 2
+    sent = {tuple(to): msg for to, msg in smtp.messages}
+    assert set(sent) == {(ROSTER_ASN,), (ROSTER_BOSS,)}
+    assert "Skor kinerja Anda berubah: 90 (Baik)" in sent[(ROSTER_ASN,)].get_content()
+    assert "Skor kinerja Siti Aminah berubah: 90 (Baik)" in sent[(ROSTER_BOSS,)].get_content()
+
+    # preferences override: the ASN wants them at once to the roster's address, the supervisor none
+    r = requests.put(server.url + "/api/v1/notifications/email", headers={"Authorization": "Bearer " + token(ASN)},
+                     json={"mode": "immediate"}, timeout=10)
+    assert r.status_code == 200 and r.json() == {"email": ROSTER_ASN, "mode": "immediate", "digest_hour": 16,
+                                                 "source": "preference"}
+    prefer(server, ATASAN, "off", role="atasan")
+    next_day = day + timedelta(days=1)
+    with mail_runtime.session() as session, session.begin():
+        handle_event(session, score_event(ASN, total=91.0), now=next_day)
+    mailer.clock = lambda: next_day + timedelta(hours=8, minutes=30)
+    assert mailer.queue_digests() == 0  # nobody is on the roster's digest any more
+    assert mailer.send_due() == 1
+    to, msg = smtp.messages[-1]
+    assert to == [ROSTER_ASN] and msg["Subject"] == "[Kinerja] Skor kinerja November 2026"
+    # and another address of one's own wins over the roster's
+    prefer(server, ASN, "immediate")
+    with mail_runtime.session() as session, session.begin():
+        handle_event(session, score_event(ASN, total=92.0), now=next_day + timedelta(hours=1))
+    assert mailer.send_due() == 1 and smtp.messages[-1][0] == [f"{ASN}@lampungselatankab.go.id"]
+
+
+def test_a_preference_without_an_address_needs_one_from_the_roster(server, writer):
+    writer.roster()  # no addresses on this roster
+    assert get_preference(server, ASN).status_code == 404
+    put = lambda body: requests.put(server.url + "/api/v1/notifications/email",  # noqa: E731
+                                    headers={"Authorization": "Bearer " + token(ASN)}, json=body, timeout=10)
+    r = put({"mode": "digest"})
+    assert r.status_code == 400 and "roster" in r.json()["message"]
+    assert get_preference(server, ASN).status_code == 404  # nothing stored
+    assert put({"mode": "off"}).status_code == 200  # off needs no address
+    assert put({"mode": "digest", "email": "bukan alamat"}).status_code == 422
+
+
+@pytest.mark.slow
+def test_a_roster_address_through_the_broker_gets_the_digest(migrated, smtp, smtp_port, kafka_bootstrap,
+                                                             topic_prefix):
+    """The roster CSV's email column → pegawai.v1 → notifikasi's consumer; a score update on
+    penilaian.v1 → the inbox; at the digest hour the mailer sends the digest to the roster's address."""
+    import threading
+
+    from kinerja.cli.roster import parse_roster, publish
+    from kinerja.messaging.producer import make_producer
+    from kinerja.messaging.topics import PENILAIAN, topic
+    from kinerja.testing import wait_until
+    from notifikasi.entrypoints.consumer import make_consumer
+
+    runtime = make_runtime(load_settings("notifikasi", {
+        "database_url": migrated, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix,
+        "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "digest_hour": 7}))
+    consumer = make_consumer(runtime, batch_size=50)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    csv = ("nip,nama,agency,unit,jabatan,atasan_nip,pin,email\n"
+           f"{ATASAN},Ir. Budi Santoso,lamsel,Sekretariat,Kepala,,1,{ROSTER_BOSS}\n"
+           f"{ASN},Siti Aminah,lamsel,Sekretariat,Analis,{ATASAN},2,{ROSTER_ASN}\n")
+    parsed = parse_roster(csv)
+    assert parsed.errors == []
+    producer = make_producer(kafka_bootstrap, client_id="notifikasi-test")
+    try:
+        publish(parsed.events, kafka_bootstrap, topic_prefix)
+        wait_until(lambda: consumer.stats.by_type.get("pegawai.employee.upserted.v1") == 2, 60, message="roster")
+        score = score_event(ASN, total=88.0)
+        producer.send(topic(PENILAIAN, topic_prefix), key=score.key, value=score.to_bytes()).get(timeout=30)
+        wait_until(lambda: consumer.stats.by_type.get("penilaian.score.updated.v1") == 1, 60, message="score")
+    finally:
+        stop.set()
+        thread.join(30)
+        producer.close(timeout=5)
+    mailer = runtime.mailer()
+    # the next 07:00 WIB after now has passed (the roster's digest hour here is 7)
+    mailer.clock = lambda: datetime.now(timezone.utc) + timedelta(days=1)
+    try:
+        assert mailer.queue_digests() == 2 and mailer.send_due() == 2
+    finally:
+        runtime.dispose()
+    assert sorted(to[0] for to, _ in smtp.messages) == sorted([ROSTER_ASN, ROSTER_BOSS])
+    assert all(msg["Subject"].startswith("[Kinerja] Ringkasan harian") for _, msg in smtp.messages)

@@ -1,10 +1,11 @@
-"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin`` and optionally ``tmt`` and ``tpp``)
-→ ``pegawai.v1`` events.
+"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin`` and optionally ``tmt``, ``tpp`` and
+``email``) → ``pegawai.v1`` events.
 
 ``tmt`` (terhitung mulai tanggal) is the first day the ASN is expected at work, as YYYY-MM-DD (or
 DD-MM-YYYY, DD/MM/YYYY as personnel systems export it); left empty, attendance counts from the
 day kehadiran first reads the ASN. ``tpp`` is the ASN's monthly TPP base in whole rupiah (the
-recap gives the deductions in rupiah with it). Bad rows are reported by line number and skipped; the good
+recap gives the deductions in rupiah with it). ``email`` is the ASN's work address: notifikasi sends
+their daily digest there unless their own preference says otherwise. Bad rows are reported by line number and skipped; the good
 ones are published.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from kinerja.events.envelope import Event, InvalidEvent
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED, EmployeeUpserted
 
 COLUMNS = ("nip", "nama", "agency", "unit", "jabatan", "atasan_nip", "pin")
-OPTIONAL = ("tmt", "tpp")  # tpp: the monthly TPP base in whole rupiah
+OPTIONAL = ("tmt", "tpp", "email")  # tpp: the monthly TPP base in whole rupiah
 _DMY = re.compile(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$")
 SOURCE = "kinerja/cli"
 
@@ -67,6 +68,8 @@ def parse_roster(text: str) -> RosterParse:
                 result.errors.append((line, f"tpp: {clean['tpp'][:20]!r} is not a whole number of rupiah"))
                 continue
             data["tpp"] = int(clean["tpp"])
+        if clean["email"]:
+            data["email"] = clean["email"]
         try:
             loaded = EmployeeUpserted().load(data)
         except ValidationError as exc:

@@ -30,3 +30,6 @@ class EmployeeUpserted(Schema):
     # percents into rupiah with it)
     tpp = fields.Integer(allow_none=True, strict=True,
                          validate=validate.Range(0, 1_000_000_000, error="tpp must be 0 to 1,000,000,000 rupiah"))
+    # additive, optional: the ASN's work e-mail address, where notifikasi sends their digests unless
+    # their own preference says otherwise
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254, error="email is longer than 254 characters"))

@@ -21,7 +21,8 @@ add_plumbing_tables(metadata)
 
 
 class Employee(Base):
-    """This service's slice of the roster (from ``pegawai.v1``): names and supervisors."""
+    """This service's slice of the roster (from ``pegawai.v1``): names, supervisors and the work
+    e-mail address (the daily digest goes there for whoever has set no preference of their own)."""
 
     __tablename__ = "employees"
     nip: Mapped[str] = mapped_column(String(18), primary_key=True)
@@ -30,6 +31,9 @@ class Employee(Base):
     unit: Mapped[str] = mapped_column(String(200))
     atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # the roster-address digest's cursor (a preference keeps its own)
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Notification(Base):
@@ -114,12 +118,13 @@ class WebhookAttempt(Base):
 
 
 class EmailPreference(Base):
-    """How one person wants e-mail: at once, a daily digest, or none (the default is none)."""
+    """How one person wants e-mail: at once, a daily digest, or none. Without a preference, a
+    person the roster gives an address gets the daily digest there; ``email`` None: the roster's."""
 
     __tablename__ = "email_preferences"
     nip: Mapped[str] = mapped_column(String(18), primary_key=True)
     agency: Mapped[str] = mapped_column(String(64))
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     mode: Mapped[str] = mapped_column(String(16))  # immediate / digest / off
     digest_hour: Mapped[int] = mapped_column(Integer, default=16)  # agency-local hour
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

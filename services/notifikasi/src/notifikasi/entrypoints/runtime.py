@@ -100,7 +100,8 @@ class NotifikasiRuntime(ServiceRuntime):
     def mailer(self) -> Mailer:
         """SMTP from the environment: ``NOTIFIKASI_SMTP_HOST`` (127.0.0.1), ``NOTIFIKASI_SMTP_PORT`` (25),
         ``NOTIFIKASI_SMTP_SENDER``, ``NOTIFIKASI_SMTP_STARTTLS`` (0/1), ``NOTIFIKASI_SMTP_USERNAME``,
-        ``NOTIFIKASI_SMTP_PASSWORD``; ``mail_poll_s`` (5). Digests use ``KINERJA_TIMEZONE``."""
+        ``NOTIFIKASI_SMTP_PASSWORD``; ``mail_poll_s`` (5). Digests use ``KINERJA_TIMEZONE``; those to
+        the roster's addresses go at ``NOTIFIKASI_DIGEST_HOUR`` (16, agency-local)."""
         s = self.settings
         config = SmtpConfig(
             host=_text(s, "smtp_host", "127.0.0.1"), port=int(_option(s, "smtp_port", 25)),
@@ -108,7 +109,11 @@ class NotifikasiRuntime(ServiceRuntime):
             starttls=bool(int(_option(s, "smtp_starttls", 0))),
             username=_text(s, "smtp_username", "") or None, password=_text(s, "smtp_password", "") or None,
         )
-        return Mailer(self.session_factory, config, tz=s.timezone, poll_interval_s=_option(s, "mail_poll_s", 5.0))
+        hour = int(_option(s, "digest_hour", 16))
+        if not 0 <= hour <= 23:
+            raise ValueError(f"NOTIFIKASI_DIGEST_HOUR must be 0-23, not {hour}")
+        return Mailer(self.session_factory, config, tz=s.timezone, poll_interval_s=_option(s, "mail_poll_s", 5.0),
+                      default_digest_hour=hour)
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:

@@ -71,7 +71,7 @@ def handle_batch(session: Session, events: Sequence[Event], *, now: datetime | N
     planned: list[tuple[Event, str, list[Draft], dict]] = []  # event, its ASN, drafts, payload
     for event in events:
         if event.type == EMPLOYEE_UPSERTED:
-            roster.upsert(event.data)
+            roster.upsert(event.data, now)
             continue
         rule = RULES.get(event.type)
         if rule is None:
@@ -179,13 +179,16 @@ class _Roster:
                     select(Employee).where(Employee.nip.in_(ordered[start:start + 500]))).scalars():
                 self.employees[emp.nip] = emp
 
-    def upsert(self, d: dict) -> None:
+    def upsert(self, d: dict, now: datetime) -> None:
         emp = self.employees.get(d["nip"])
         if emp is None:
             emp = self.employees[d["nip"]] = Employee(nip=d["nip"])
             self.session.add(emp)
         emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
         emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
+        emp.email = d.get("email") or None
+        if emp.email and emp.last_digest_at is None:
+            emp.last_digest_at = now  # a first digest to the roster's address covers from now on
 
     def person(self, nip: str) -> Person:
         emp = self.employees.get(nip)
