@@ -136,7 +136,8 @@ class OidcConfig:
     """``KINERJA_OIDC_ISSUER``, ``KINERJA_OIDC_JWKS_URL``, ``KINERJA_OIDC_AUDIENCE`` (checked when
     set), ``KINERJA_OIDC_ALGORITHMS`` (default RS256; only asymmetric ones are kept), and the claim
     names ``KINERJA_OIDC_NIP_CLAIM`` (nip), ``KINERJA_OIDC_ROLE_CLAIM`` (role; a string or a list,
-    the first of pegawai/atasan/admin/operator in it wins), ``KINERJA_OIDC_AGENCY_CLAIM`` (agency)."""
+    the first of pegawai/atasan/admin/operator in it wins), ``KINERJA_OIDC_AGENCY_CLAIM`` (agency).
+    A claim name may be a dotted path into nested claims, e.g. Keycloak's ``realm_access.roles``."""
 
     issuer: str
     jwks_url: str
@@ -173,6 +174,19 @@ def _jwks_client(url: str) -> "jwt.PyJWKClient":
         return client
 
 
+def claim(claims: dict[str, Any], name: str) -> Any:
+    """A claim by name, or by a dotted path into nested objects (``realm_access.roles``); a claim
+    whose own name has dots (``https://example.org/agency``) is taken as it is when present."""
+    if name in claims:
+        return claims[name]
+    value: Any = claims
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 def _oidc_role(value: Any) -> str | None:
     candidates = value if isinstance(value, (list, tuple)) else [value]
     for candidate in candidates:
@@ -199,9 +213,11 @@ def decode_oidc_token(token: str, config: OidcConfig) -> Principal:
         raise TokenError("token expired") from None
     except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
         raise TokenError(f"invalid token: {exc}") from None
-    role = _oidc_role(claims.get(config.role_claim))
-    agency = claims.get(config.agency_claim)
-    nip = claims.get(config.nip_claim)
+    role = _oidc_role(claim(claims, config.role_claim))
+    agency = claim(claims, config.agency_claim)
+    nip = claim(claims, config.nip_claim)
+    if not isinstance(agency, (str, type(None))) or not isinstance(nip, (str, int, type(None))):
+        raise TokenError("invalid token: the agency and NIP claims must be plain values")
     if role is None:
         raise TokenError(f"invalid token: no known role in claim {config.role_claim!r}")
     if not agency:

@@ -81,6 +81,21 @@ def test_claim_names_are_configurable_and_a_role_list_picks_a_known_role(idp):
     assert (p.role, p.agency, p.nip) == ("atasan", "dinkes", NIP)
 
 
+def test_a_claim_may_be_a_path_into_nested_claims(idp):
+    """Keycloak puts realm roles under ``realm_access.roles``; an agency maps that path."""
+    cfg = OidcConfig.from_env({"KINERJA_OIDC_ISSUER": ISSUER, "KINERJA_OIDC_JWKS_URL": idp["url"],
+                               "KINERJA_OIDC_AUDIENCE": AUDIENCE, "KINERJA_OIDC_ROLE_CLAIM": "realm_access.roles",
+                               "KINERJA_OIDC_AGENCY_CLAIM": "kinerja.opd"})
+    tok = idp_token(idp, role=None, agency=None, realm_access={"roles": ["default-roles-asn", "admin"]},
+                    kinerja={"opd": "disdik"})
+    p = decode_any(tok, SECRET, oidc=cfg)
+    assert (p.role, p.agency, p.nip) == ("admin", "disdik", NIP)
+    with pytest.raises(TokenError, match="role"):  # the path leads nowhere
+        decode_any(idp_token(idp, role=None, realm_access=["admin"]), SECRET, oidc=cfg)
+    with pytest.raises(TokenError, match="plain values"):  # an object where the agency should be
+        decode_any(idp_token(idp, agency=None, kinerja={"opd": {"id": "disdik"}}), SECRET, oidc=cfg)
+
+
 def test_our_own_tokens_still_work_when_oidc_is_configured(config):
     p = decode_any(issue_token(SECRET, role="admin", agency="disdik", nip=NIP), SECRET, oidc=config)
     assert p.role == "admin"

@@ -12,7 +12,7 @@ from flask import Flask
 from kinerja.config import load_settings
 from kinerja.logging import configure_logging
 from kinerja.web import configure_app, health_blueprint
-from notifikasi.entrypoints import dashboard, inbox_api, preferences_api, stream_api, webhooks_api
+from notifikasi.entrypoints import dashboard, inbox_api, me_api, preferences_api, stream_api, webhooks_api
 from notifikasi.entrypoints.runtime import SERVICE, make_runtime
 
 
@@ -28,5 +28,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(inbox_api.blp)
     api.register_blueprint(webhooks_api.blp)
     api.register_blueprint(preferences_api.blp)
+    api.register_blueprint(me_api.blp)
     app.register_blueprint(dashboard.bp)  # public: static files; the data comes with the token
     return app

@@ -6,10 +6,16 @@
 APIs directly from the browser (every service allows the dashboard's origin, see
 ``kinerja.web.enable_cors``); services still never call each other.
 
-Sign-in: the page takes a token from ``#token=<jwt>`` (``kinerja up`` prints such links for the demo
-ASN, a supervisor and an admin, and an agency's OIDC provider can redirect there), moves it to
-``sessionStorage`` and clears the fragment. The blueprint is public (``kinerja.auth.PUBLIC_BLUEPRINTS``):
-the files hold no data; every API call carries the token.
+Sign-in, the way agencies sign in: with ``KINERJA_OIDC_ISSUER`` and ``KINERJA_OIDC_CLIENT_ID`` (a
+public client of the agency's OpenID provider, e.g. Keycloak, whose redirect URIs include this
+``/dashboard/``), ``config.js`` carries the provider's endpoints (from its discovery document) and
+the page signs in with the authorization code flow and PKCE (S256): the provider's own login page,
+then the code exchanged for tokens in the browser; the access token is what every API checks
+(RS256 against the provider's JWKS, role, agency and NIP from the claims ``KINERJA_OIDC_*_CLAIM``
+name; the page learns them from ``GET /api/v1/me``). It is refreshed before it expires while the
+provider allows. The demo's links (``#token=<jwt>``, printed by ``kinerja up``) and a pasted token
+still work: the page moves the token to ``sessionStorage`` and clears the fragment. The blueprint
+is public (``kinerja.auth.PUBLIC_BLUEPRINTS``): the files hold no data; every API call carries the token.
 """
 from __future__ import annotations
 
@@ -17,7 +23,11 @@ import json
 import os
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, current_app, redirect, send_from_directory
+
+from notifikasi.adapters.oidc_discovery import discover
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
 FILES = {"index.html", "app.js", "style.css"}
@@ -31,8 +41,29 @@ def service_urls() -> dict[str, str]:
     return {svc: (os.environ.get(f"{svc.upper()}_URL") or default).rstrip("/") for svc, default in DEFAULT_URLS.items()}
 
 
+def oidc_config() -> dict | None:
+    """What the page needs to sign in with the agency's OpenID provider, or None when the
+    dashboard has no client there (or the provider does not answer)."""
+    issuer, client_id = os.environ.get("KINERJA_OIDC_ISSUER"), os.environ.get("KINERJA_OIDC_CLIENT_ID")
+    if not issuer or not client_id:
+        return None
+    endpoints = discover(issuer)
+    if endpoints is None:
+        return None
+    return {**endpoints, "client_id": client_id, "scope": os.environ.get("KINERJA_OIDC_SCOPE") or "openid"}
+
+
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 def _headers(response: Response) -> Response:
-    urls = " ".join(sorted(set(service_urls().values())))
+    origins = set(service_urls().values())
+    oidc = oidc_config()
+    if oidc and _origin(oidc["token_endpoint"]):
+        origins.add(_origin(oidc["token_endpoint"]))  # the code is exchanged for tokens from the page
+    urls = " ".join(sorted(origins))
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; connect-src 'self' {urls}; img-src 'self' data:; style-src 'self'; "
         "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
@@ -60,7 +91,7 @@ def index():
 @bp.get("/dashboard/config.js")
 def config_js():
     settings = current_app.config["KINERJA_SETTINGS"]
-    config = {**service_urls(), "notifikasi": "", "timezone": settings.timezone}
+    config = {**service_urls(), "notifikasi": "", "timezone": settings.timezone, "oidc": oidc_config()}
     body = f"window.KINERJA_CONFIG = {json.dumps(config)};\n"
     return _headers(Response(body, mimetype="text/javascript"))
 
