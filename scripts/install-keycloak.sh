@@ -24,5 +24,28 @@ python3 -m zipfile -e "$ZIP" deploy/keycloak/
 chmod +x "$DEST"/bin/*.sh
 echo "building Keycloak $VERSION for a local H2 database (once) ..."
 "$DEST/bin/kc.sh" build --db=dev-file --health-enabled=true >/dev/null
+# a seed database with Keycloak's schema and master realm, so a start copies it instead of creating
+# the schema (most of a first start's time); a start imports the realm it is given on top
+echo "creating the seed database (once) ..."
+SEED="$PWD/$DEST/seed"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$DEST/bin/kc.sh" start --optimized --http-enabled=true --http-host=127.0.0.1 --http-port="$PORT" \
+  --http-management-port="$MPORT" --hostname-strict=false --cache=local \
+  --db-url="jdbc:h2:file:$SEED/keycloakdb;NON_KEYWORDS=VALUE" >"$DEST/seed.log" 2>&1 &
+KC=$!
+python3 - "$PORT" <<'PY'
+import sys, time, urllib.request
+deadline = time.monotonic() + 900
+while time.monotonic() < deadline:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/realms/master", timeout=2)
+        sys.exit(0)
+    except OSError:
+        time.sleep(1)
+sys.exit("Keycloak did not answer while seeding")
+PY
+kill "$KC"
+wait "$KC" || true
 touch "$DEST/.built"
 echo "Keycloak $VERSION ready in $DEST"

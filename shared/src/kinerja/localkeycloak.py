@@ -63,6 +63,10 @@ class LocalKeycloak:
 
     def start(self, timeout_s: float = 300.0) -> "LocalKeycloak":
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        seed = self.home / "seed" / "keycloakdb.mv.db"
+        if seed.exists():  # Keycloak's schema made once at install: the start skips creating it
+            (self.work_dir / "h2").mkdir(exist_ok=True)
+            shutil.copyfile(seed, self.work_dir / "h2" / "keycloakdb.mv.db")
         imports = self.home / "data" / "import"
         imports.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.realm_file, imports / self.realm_file.name)
