@@ -17,6 +17,7 @@ saves the per-message transaction when all is well.
 Bounded: every ``trim_interval_s`` the loop deletes ``processed_events`` records older than
 ``processed_retention_s`` (7 days; why that is long enough: ``kinerja.messaging.outbox``), a
 bounded amount at a time.
+
 ``between_polls`` (optional): work of the service's own that the loop does after each poll, once
 its offsets are committed (or it found nothing): small bounded steps, e.g. penilaian's batches of a
 policy recompute. It must not raise.
