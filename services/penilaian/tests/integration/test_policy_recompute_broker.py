@@ -33,6 +33,11 @@ def jobs(p):
         return [(j.asn, j.batches, j.done_at is not None) for j in s.execute(select(PolicyRecomputeRow)).scalars()]
 
 
+def processed(p) -> set[str]:
+    with p.runtime.session() as s:
+        return set(s.execute(select(p.runtime.processed_table.c.event_id)).scalars())
+
+
 def test_the_consumer_recomputes_a_new_policy_in_batches(database_url, kafka_bootstrap, topic_prefix, tmp_path):
     p = make_penilaian(database_url, kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix)
     app = create_app({"database_url": database_url, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix})
@@ -48,8 +53,10 @@ def test_the_consumer_recomputes_a_new_policy_in_batches(database_url, kafka_boo
                           levels=ALL_MEETS, zone=ZoneInfo("Asia/Jakarta"))
     consumer = RunningConsumer(p.runtime, recompute_batch=2)
     try:
-        wait_until(lambda: all(p.score(nip, "2026-11") is not None for nip, *_ in ROSTER), timeout_s=60,
-                   message="the upstream facts scored")
+        # every upstream event applied (a score existing is not enough: a day event applied after the
+        # new version would rescore its month itself, leaving the recompute nothing to change)
+        wait_until(lambda: processed(p) >= {event.id for _, event in upstream}, timeout_s=60,
+                   message="the upstream facts applied")
     finally:
         consumer.close()
     # (99.5 + 80) / 2 = 89.75 with meets worth 80
