@@ -33,6 +33,7 @@ def client(penilaian):
         return c.open(f"/api/v1/ratings/{target}?period={period}", method=method, headers=headers, json=body)
 
     call.p = penilaian
+    call.app_client = c
     yield call
     app.extensions["kinerja_runtime"].dispose()
 
@@ -60,13 +61,48 @@ def test_self_rating_side_by_side_flags_two_levels_apart(client):
     assert r.status_code == 200, r.json
     values = {v["value"]: v for v in r.json["values"]}
     assert values["akuntabel"] == {"value": "akuntabel", "supervisor": "below", "self": "above", "gap": 2,
-                                   "dialog_needed": True}
+                                   "dialog_needed": True, "dialog_id": None}
     assert values["loyal"]["gap"] == 1 and not values["loyal"]["dialog_needed"]
     assert r.json["dialog_needed"] is True
     # the ASN's own rating does not change the score
     assert client.p.score(PEG1, "2026-11").berakhlak == D("77.14")  # (6 × 80 + 60) / 7
     seen = client("GET", ATASAN, "atasan", PEG1)
     assert seen.status_code == 200 and seen.json["self"]["levels"] == {"akuntabel": "above", "loyal": "above"}
+
+
+def test_a_dialog_kinerja_answers_the_gap_and_is_named(client):
+    """Issue 19 item 4: once the dialog is recorded the rating no longer asks for one and points at it;
+    a dialog about another value does not answer this one, and a later rating asks again."""
+    assert client("PUT", ATASAN, "atasan", PEG1, {"levels": {**ALL_MEETS, "akuntabel": "below", "loyal": "below"}}
+                  ).status_code == 200
+    assert client("PUT", PEG1, "pegawai", PEG1, {"levels": {"akuntabel": "above", "loyal": "above"}}).status_code == 200
+
+    def dialog(values):
+        r = client.app_client.post(f"/api/v1/dialogs/{PEG1}?period=2026-11", json={
+            "date": "2026-11-20", "notes": "Membahas akuntabilitas laporan", "follow_up": "Pelatihan SAKIP",
+            "values": values}, headers={"Authorization": f"Bearer {client.p.token(ATASAN, 'atasan')}"})
+        assert r.status_code == 201, r.json
+        return r.json["dialogs"][-1]["id"]
+
+    first = dialog(["loyal"])
+    r = client("GET", PEG1, "pegawai", PEG1)
+    values = {v["value"]: v for v in r.json["values"]}
+    assert (values["loyal"]["dialog_needed"], values["loyal"]["dialog_id"]) == (False, first)
+    assert (values["akuntabel"]["dialog_needed"], values["akuntabel"]["dialog_id"]) == (True, None)
+    assert r.json["dialog_needed"] is True
+    second = dialog(["akuntabel"])
+    r = client("GET", ATASAN, "atasan", PEG1)
+    values = {v["value"]: v for v in r.json["values"]}
+    assert values["akuntabel"]["dialog_id"] == second and not values["akuntabel"]["dialog_needed"]
+    assert r.json["dialog_needed"] is False
+    assert [d["id"] for d in r.json["dialogs_held"]] == sorted([first, second])
+    assert {d["follow_up"] for d in r.json["dialogs_held"]} == {"Pelatihan SAKIP"}
+    # the ASN rates again, still two levels apart: the dialogs came before it, so one is asked for again
+    assert client("PUT", PEG1, "pegawai", PEG1, {"levels": {"akuntabel": "above", "loyal": "meets"}}).status_code == 200
+    r = client("GET", PEG1, "pegawai", PEG1)
+    values = {v["value"]: v for v in r.json["values"]}
+    assert (values["akuntabel"]["dialog_needed"], values["akuntabel"]["dialog_id"]) == (True, None)
+    assert values["loyal"]["gap"] == 1 and values["loyal"]["dialog_id"] is None
 
 
 @pytest.mark.parametrize("nip,role,target,expected", [

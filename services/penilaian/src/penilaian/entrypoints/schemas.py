@@ -155,7 +155,17 @@ class ValueComparisonOut(Schema):
     supervisor = fields.String(allow_none=True)
     self = fields.String(allow_none=True)
     gap = fields.Integer(allow_none=True)
-    dialog_needed = fields.Boolean()
+    dialog_needed = fields.Boolean(metadata={
+        "description": "two levels apart and no dialog kinerja about it recorded since the later rating"})
+    dialog_id = fields.String(allow_none=True, metadata={
+        "description": "the dialog kinerja that answered this gap (GET /api/v1/dialogs/<nip>)"})
+
+
+class DialogHeldOut(Schema):
+    id = fields.String()
+    date = IsoDate()
+    follow_up = fields.String()
+    recorded_at = Instant()
 
 
 class RatingsOut(Schema):
@@ -164,7 +174,10 @@ class RatingsOut(Schema):
     supervisor = fields.Nested(RatingSideOut, allow_none=True)
     self = fields.Nested(RatingSideOut, allow_none=True)
     values = fields.List(fields.Nested(ValueComparisonOut))
-    dialog_needed = fields.Boolean(metadata={"description": "some value is two levels apart: dialog kinerja"})
+    dialog_needed = fields.Boolean(metadata={
+        "description": "some value is two levels apart and no dialog kinerja has answered it yet"})
+    dialogs_held = fields.List(fields.Nested(DialogHeldOut), metadata={
+        "description": "the dialogs kinerja that answered the gaps of this period"})
 
 
 class DistributionArgs(PeriodArgs):

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import DialogRow, Employee, OrganisationRatingRow, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
-from penilaian.domain.scoring import compare_ratings
+from penilaian.domain.scoring import DialogHeld, compare_ratings
 from penilaian.domain.periods import Period
-from penilaian.service_layer.scoring import Policies, load_facts, policy_agency, rating_for, score_detail, score_of
+from penilaian.service_layer.scoring import Policies, as_utc, load_facts, policy_agency, rating_for, score_detail, score_of
 
 VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
@@ -85,14 +85,24 @@ def team_view(session: Session, atasan_nip: str, period: Period, *, agency: str 
 
 
 def ratings_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
-    sides = {}
+    sides, rows = {}, {}
     for rater in ("atasan", "self"):
-        row = session.get(RatingRow, (nip, period.name, rater))
+        row = rows[rater] = session.get(RatingRow, (nip, period.name, rater))
         sides[rater] = None if row is None else {"levels": row.levels, "rated_by": row.rated_by,
                                                  "rated_at": row.rated_at, "rating_id": row.rating_id}
-    values = compare_ratings(sides["atasan"] and sides["atasan"]["levels"], sides["self"] and sides["self"]["levels"])
+    rated = [as_utc(r.rated_at) for r in rows.values() if r is not None]
+    dialogs = session.execute(select(DialogRow).where(DialogRow.nip == nip, DialogRow.period == period.name)
+                              ).scalars().all()
+    held = [DialogHeld(d.id, d.day, as_utc(d.recorded_at), tuple(d.values or ())) for d in dialogs]
+    values = compare_ratings(sides["atasan"] and sides["atasan"]["levels"], sides["self"] and sides["self"]["levels"],
+                             held, max(rated) if rated else None)
+    answered = {v.dialog_id for v in values if v.dialog_id}
+    by_id = {d.id: d for d in dialogs}
     return {"nip": nip, "period": period.name, "supervisor": sides["atasan"], "self": sides["self"],
-            "values": [v.__dict__ for v in values], "dialog_needed": any(v.dialog_needed for v in values)}
+            "values": [v.__dict__ for v in values], "dialog_needed": any(v.dialog_needed for v in values),
+            "dialogs_held": [{"id": d.id, "date": d.day.isoformat(), "follow_up": d.follow_up,
+                              "recorded_at": d.recorded_at}
+                             for d in sorted((by_id[i] for i in answered), key=lambda d: (d.day, d.id))]}
 
 
 def organisation_rating(session: Session, agency: str, period: Period) -> OrganisationRatingRow | None:

@@ -302,8 +302,10 @@ async function loadRatings() {
     el("tbody", {}, (r.values || []).map((v) => el("tr", {},
       el("td", { text: BERAKHLAK[v.value] || v.value }),
       el("td", {}, v.supervisor ? LEVEL[v.supervisor] || v.supervisor : belum()),
-      el("td", { class: v.dialog_needed ? "gap" : "" }, v.self ? LEVEL[v.self] || v.self : belum(), v.dialog_needed ? " ⚠" : ""))))),
-    r.dialog_needed ? el("p", { class: "gap", text: "Ada nilai yang berbeda dua tingkat: dialog kinerja dengan atasan diperlukan." }) : null);
+      el("td", { class: v.dialog_needed ? "gap" : "" }, v.self ? LEVEL[v.self] || v.self : belum(), v.dialog_needed ? " ⚠" : v.dialog_id ? " ✓" : ""))))),
+    r.dialog_needed ? el("p", { class: "gap", text: "Ada nilai yang berbeda dua tingkat: dialog kinerja dengan atasan diperlukan." }) : null,
+    (r.dialogs_held || []).map((d) => el("p", { class: "small", "data-testid": "dialog-held" },
+      `Dialog kinerja ${dateName(d.date)} telah dilakukan. Tindak lanjut: ${d.follow_up}`)));
 }
 
 async function loadTraining() {
@@ -453,7 +455,7 @@ async function loadGaps() {
     el("thead", {}, el("tr", {}, el("th", { text: "Pegawai" }), el("th", { text: "Nilai" }), el("th", { text: "Atasan" }), el("th", { text: "Diri sendiri" }), el("th", { text: "" }))),
     el("tbody", {}, rows.map(([m, v]) => el("tr", {}, el("td", { text: m.nama || m.nip }), el("td", { text: BERAKHLAK[v.value] || v.value }),
       el("td", { text: LEVEL[v.supervisor] || "—" }), el("td", { text: LEVEL[v.self] || "—" }),
-      el("td", { class: v.dialog_needed ? "gap" : "muted", text: v.dialog_needed ? "perlu dialog kinerja" : "beda 1 tingkat" })))))
+      el("td", { class: v.dialog_needed ? "gap" : "muted", text: v.dialog_needed ? "perlu dialog kinerja" : v.dialog_id ? "dialog kinerja sudah dilakukan" : "beda 1 tingkat" })))))
     : el("p", { class: "muted", text: "Tidak ada perbedaan persepsi (atau belum dinilai)." }));
 }
 
