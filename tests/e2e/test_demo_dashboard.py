@@ -172,6 +172,9 @@ def test_the_asn_page_holds_every_panel(demo, browser, tmp_path):
     expect = sync_api.expect
     expect(page.get_by_test_id("score-total")).to_have_text(re.compile(r"^\d+(,\d+)?$"))
     expect(page.get_by_test_id("score-predikat")).not_to_have_text("…")
+    # issue 19 item 5: the matrix cell behind the predikat and the cut-offs
+    expect(page.get_by_test_id("score-basis")).to_contain_text("matriks PermenPANRB 6/2022")
+    expect(page.get_by_test_id("score-basis")).to_contain_text(re.compile(r"Hasil kerja \d+(,\d+)? \((di atas|sesuai|di bawah) ekspektasi\)"))
     for component in ("disiplin", "produktivitas", "berakhlak", "perilaku", "hasil_kerja"):
         expect(page.get_by_test_id(f"score-{component}")).to_have_text(re.compile(r"^\d+(,\d+)?$"))
     # the month day by day from penilaian's facts: both lines drawn

@@ -55,6 +55,22 @@ def test_the_supervisor_rating_moves_perilaku_and_the_predikat(client):
     assert p.score(PEG1, "2026-Q4").berakhlak is None
 
 
+def test_the_score_names_the_predikat_matrix_cell_and_cut_offs(client):
+    """Issue 19 item 5: a higher total with a lower predikat says why, in the API and the ledger."""
+    assert client("PUT", ATASAN, "atasan", PEG1, {"levels": ALL_MEETS}).status_code == 200
+    r = client.app_client.get(f"/api/v1/scores/{PEG1}?period=2026-11",
+                              headers={"Authorization": f"Bearer {client.p.token(PEG1, 'pegawai')}"})
+    assert r.status_code == 200, r.json
+    assert (r.json["total"], r.json["predikat"]) == (92.2, "Baik")
+    assert r.json["predikat_basis"] == {
+        "hasil_kerja": 95.0, "hasil_kerja_level": "above", "perilaku": 88.0, "perilaku_level": "meets",
+        "above_from": 90.0, "meets_from": 70.0, "predikat": "Baik",
+        "rule": "Predikat Baik menurut matriks PermenPANRB 6/2022: hasil kerja 95 di atas ekspektasi (≥ 90) × "
+                "perilaku kerja 88 sesuai ekspektasi (≥ 70 dan < 90)"}
+    last = r.json["ledger"][-1]
+    assert (last["component"], last["points"], last["rule"]) == ("predikat", 0.0, r.json["predikat_basis"]["rule"])
+
+
 def test_self_rating_side_by_side_flags_two_levels_apart(client):
     assert client("PUT", ATASAN, "atasan", PEG1, {"levels": {**ALL_MEETS, "akuntabel": "below"}}).status_code == 200
     r = client("PUT", PEG1, "pegawai", PEG1, {"levels": {"akuntabel": "above", "loyal": "above"}})

@@ -142,6 +142,7 @@ def test_produktivitas_is_capped_at_100_and_not_rated_without_tasks():
     s = compute_score(NOV, tasks=tasks, innovations=innovations)
     assert s.produktivitas == D("100.00")
     assert s.ledger[-1].rule == "Produktivitas paling tinggi 100" and s.ledger[-1].points == D("-5")
+    assert s.predikat == "Belum dinilai"  # no predikat entry closes the ledger: perilaku is unrated
     assert s.ledger_sum("produktivitas") == 100
     only_innovation = compute_score(NOV, innovations=innovations)
     assert only_innovation.produktivitas is None and only_innovation.ledger == ()
@@ -200,6 +201,27 @@ def test_berakhlak_joins_discipline_in_perilaku():
 ])
 def test_predikat_matrix(hk, pk, expected):
     assert predikat(D(hk), D(pk)) == expected
+
+
+def test_the_predikat_names_its_matrix_cell_and_the_cut_offs():
+    """Issue 19 item 5: 94.03 is "Baik" (perilaku under 90) and 93.2 "Sangat Baik": the ledger says why."""
+    tasks = [task("a", date(2026, 11, 3), quality=94)]  # (100 + 94 + 100) / 3 = 98
+    baik = compute_score(NOV, days=[day(date(2026, 11, 2), ("TK", "4"), ("TL3", "1.5"), ("TL4", "2"), ("PSW4", "2"),
+                                             ("TL2", "1"), ("PSW2", "1"), ("TL1", "0.5"))],
+                         tasks=tasks, rating=Rating({v: "meets" for v in BERAKHLAK_VALUES}))
+    assert (baik.hasil_kerja, baik.perilaku, baik.predikat) == (D("98.00"), D("84.00"), "Baik")
+    entry = baik.ledger[-1]
+    assert (entry.component, entry.points) == ("predikat", D("0"))
+    assert entry.rule == ("Predikat Baik menurut matriks PermenPANRB 6/2022: hasil kerja 98 di atas ekspektasi (≥ 90) "
+                          "× perilaku kerja 84 sesuai ekspektasi (≥ 70 dan < 90)")
+    assert baik.ledger_sum("perilaku") == baik.perilaku and baik.ledger_sum("produktivitas") == baik.produktivitas
+    sangat = compute_score(NOV, days=[day(date(2026, 11, 2))], tasks=[task("b", date(2026, 11, 3), quality=70)])
+    assert (sangat.total, sangat.predikat) == (D("94.00"), "Sangat Baik")
+    assert "hasil kerja 90 di atas ekspektasi (≥ 90) × perilaku kerja 100 di atas ekspektasi (≥ 90)" in sangat.ledger[-1].rule
+    from penilaian.domain.scoring import Policy, predikat_basis
+    basis = predikat_basis(D("88.5"), D("69.99"), Policy(above_from=D("85"), meets_from=D("65")))
+    assert (basis["hasil_kerja_level"], basis["perilaku_level"], basis["predikat"]) == ("above", "meets", "Baik")
+    assert (basis["above_from"], basis["meets_from"]) == (85.0, 65.0)
 
 
 def test_predikat_waits_for_both_parts():

@@ -36,6 +36,8 @@ BERAKHLAK_VALUES = (
 APPROVED, CANCELLED = "approved", "cancelled"
 
 DISIPLIN, PRODUKTIVITAS, PERILAKU = "disiplin", "produktivitas", "perilaku"
+PREDIKAT_ENTRY = "predikat"  # the ledger's entry saying which matrix cell gave the predikat (0 points)
+LEVEL_LABELS = {ABOVE: "di atas ekspektasi", MEETS: "sesuai ekspektasi", BELOW: "di bawah ekspektasi"}
 
 
 def q2(x: Decimal) -> Decimal:
@@ -304,6 +306,35 @@ def predikat(hasil_kerja: Decimal | None, perilaku: Decimal | None, policy: Poli
     return PREDIKAT[level(hasil_kerja, policy)][level(perilaku, policy)]
 
 
+def _level_text(name: str, value: Decimal | None, policy: Policy) -> str:
+    if value is None:
+        return f"{name} belum dinilai"
+    lvl = level(value, policy)
+    bounds = {ABOVE: f"≥ {fmt(policy.above_from)}",
+              MEETS: f"≥ {fmt(policy.meets_from)} dan < {fmt(policy.above_from)}",
+              BELOW: f"< {fmt(policy.meets_from)}"}[lvl]
+    return f"{name} {fmt(value)} {LEVEL_LABELS[lvl]} ({bounds})"
+
+
+def predikat_basis(hasil_kerja: Decimal | None, perilaku: Decimal | None,
+                   policy: Policy = DEFAULT_POLICY) -> dict:
+    """Why the predikat is what it is: the level of each part against the cut-offs, the matrix
+    cell (PermenPANRB 6/2022: hasil kerja's row, perilaku kerja's column) and the sentence saying
+    so. JSON-ready (numbers as floats)."""
+    hk = level(hasil_kerja, policy) if hasil_kerja is not None else None
+    pk = level(perilaku, policy) if perilaku is not None else None
+    result = predikat(hasil_kerja, perilaku, policy)
+    parts = f"{_level_text('hasil kerja', hasil_kerja, policy)} × {_level_text('perilaku kerja', perilaku, policy)}"
+    if hk and pk:
+        rule = f"Predikat {result} menurut matriks PermenPANRB 6/2022: {parts}"
+    else:
+        rule = f"Predikat belum dinilai (matriks PermenPANRB 6/2022 butuh kedua bagian): {parts}"
+    return {"hasil_kerja": None if hasil_kerja is None else float(hasil_kerja), "hasil_kerja_level": hk,
+            "perilaku": None if perilaku is None else float(perilaku), "perilaku_level": pk,
+            "above_from": float(policy.above_from), "meets_from": float(policy.meets_from),
+            "predikat": result, "rule": rule}
+
+
 def weighted_total(hasil_kerja: Decimal | None, perilaku: Decimal | None,
                    policy: Policy = DEFAULT_POLICY) -> Decimal | None:
     """60 % hasil kerja + 40 % perilaku, weighing only the rated parts (the final total when both
@@ -343,6 +374,10 @@ def compute_score(
     hasil_kerja = p_score
     weighted = weighted_total(hasil_kerja, perilaku, policy)
     final = hasil_kerja is not None and perilaku is not None
+    basis = predikat_basis(hasil_kerja, perilaku, policy)
+    # the predikat's matrix cell closes the ledger, worth no points: the reason for the word (while
+    # a part is unrated there is no cell; the API's predikat_basis says which part is missing)
+    why = [LedgerEntry(PREDIKAT_ENTRY, ZERO, basis["rule"])] if final else []
     return Score(
         period=period.name,
         disiplin=d_score,
@@ -354,7 +389,7 @@ def compute_score(
         total=weighted if final else None,
         total_partial=None if final else weighted,
         predikat=predikat(hasil_kerja, perilaku, policy),
-        ledger=tuple(d_ledger + p_ledger + b_ledger),
+        ledger=tuple(d_ledger + p_ledger + b_ledger + why),
         tasks=tuple(task_scores),
     )
 

@@ -48,13 +48,28 @@ class TaskOut(Schema):
 
 
 class LedgerEntryOut(Schema):
-    component = fields.String(metadata={"description": "disiplin, produktivitas or perilaku"})
+    component = fields.String(validate=validate.OneOf(["disiplin", "produktivitas", "perilaku", "predikat"]), metadata={
+        "description": "disiplin, produktivitas or perilaku; predikat: the matrix cell that gave the predikat "
+                       "(0 points)"})
     points = fields.Float(metadata={"description": "the entries of a component sum to its score"})
     rule = fields.String()
     event_ids = fields.List(fields.String())
     date = IsoDate(allow_none=True)
     correction = fields.Boolean(dump_default=False, metadata={
         "description": "the day behind the entry rests on an approved correction (lupa absen)"})
+
+
+class PredikatBasisOut(Schema):
+    hasil_kerja = fields.Float(allow_none=True)
+    hasil_kerja_level = fields.String(allow_none=True, validate=validate.OneOf(LEVELS), metadata={
+        "description": "the matrix row: above (≥ above_from), meets (≥ meets_from), below; null: belum dinilai"})
+    perilaku = fields.Float(allow_none=True)
+    perilaku_level = fields.String(allow_none=True, validate=validate.OneOf(LEVELS), metadata={
+        "description": "the matrix column, by the same cut-offs"})
+    above_from = fields.Float(metadata={"description": "cut-off of 'above expectation' (the agency's policy)"})
+    meets_from = fields.Float(metadata={"description": "cut-off of 'meets expectation'"})
+    predikat = fields.String(validate=validate.OneOf(PREDIKATS))
+    rule = fields.String(metadata={"description": "the same in a sentence (also the ledger's predikat entry)"})
 
 
 class ScoreOut(Schema):
@@ -74,6 +89,8 @@ class ScoreOut(Schema):
         "description": "while one part is unrated: the rated part alone, not final (the page says \"sementara\"); "
                        "null once the total is final or nothing is rated"})
     predikat = fields.String(validate=validate.OneOf(PREDIKATS))
+    predikat_basis = fields.Nested(PredikatBasisOut, metadata={
+        "description": "the PermenPANRB 6/2022 matrix cell behind the predikat and the cut-offs"})
     tasks = fields.List(fields.Nested(TaskOut))
     ledger = fields.List(fields.Nested(LedgerEntryOut))
     updated_at = Instant(allow_none=True)

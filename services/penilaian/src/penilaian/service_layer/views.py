@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import DialogRow, Employee, OrganisationRatingRow, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
-from penilaian.domain.scoring import DialogHeld, compare_ratings
+from penilaian.domain.scoring import DialogHeld, compare_ratings, predikat_basis
 from penilaian.domain.periods import Period
 from penilaian.service_layer.scoring import Policies, as_utc, load_facts, policy_agency, rating_for, score_detail, score_of
 
@@ -23,10 +23,12 @@ def score_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
     if row is not None:
         values = {f: getattr(row, f) for f in VALUES}
         disiplin, detail, updated_at = row.disiplin, row.detail, row.updated_at
+        policy = Policies(session).for_period(row.agency, period)
     else:
         score = score_of(session, nip, period)
         values = {f: getattr(score, f) for f in VALUES}
         disiplin, detail, updated_at = score.disiplin, score_detail(score), None
+        policy = Policies(session).for_period(emp.agency if emp else None, period)
     return {
         "nip": nip,
         "nama": emp.nama if emp else None,
@@ -35,6 +37,7 @@ def score_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
         "period": period.name,
         "disiplin": {"score": disiplin, "deductions": detail["deductions"]},
         **values,
+        "predikat_basis": predikat_basis(values["hasil_kerja"], values["perilaku"], policy),
         "tasks": detail["tasks"],
         "ledger": detail["ledger"],
         "updated_at": updated_at,

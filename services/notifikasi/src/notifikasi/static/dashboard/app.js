@@ -20,7 +20,7 @@ const TASK_STATUS = [["assigned", "Ditugaskan"], ["in_progress", "Dikerjakan"], 
 const COMPONENTS = [["disiplin", "Disiplin"], ["produktivitas", "Produktivitas"], ["berakhlak", "BerAKHLAK (atasan)"],
   ["perilaku", "Perilaku kerja"], ["hasil_kerja", "Hasil kerja"]];
 const COMPONENT_LABEL = { disiplin: "Disiplin", produktivitas: "Produktivitas", perilaku: "Perilaku kerja",
-  berakhlak: "BerAKHLAK", hasil_kerja: "Hasil kerja" };
+  berakhlak: "BerAKHLAK", hasil_kerja: "Hasil kerja", predikat: "Predikat" };
 const BERAKHLAK = { berorientasi_pelayanan: "Berorientasi Pelayanan", akuntabel: "Akuntabel", kompeten: "Kompeten",
   harmonis: "Harmonis", loyal: "Loyal", adaptif: "Adaptif", kolaboratif: "Kolaboratif" };
 const LEVEL = { below: "Di bawah ekspektasi", meets: "Sesuai ekspektasi", above: "Di atas ekspektasi" };
@@ -219,9 +219,19 @@ async function loadScore(fresh) {
     return [el("dt", { text: label }), el("dd", { "data-testid": `score-${key}` }, scoreNode(v))];
   }));
   $("score-updated").textContent = s.updated_at ? `Diperbarui ${dateTime(s.updated_at)}` : "";
+  renderBasis(s.predikat_basis);
   renderDeductions(s);
   renderLedger(s, previous);
   await loadHistory();
+}
+
+function renderBasis(b) {  // the matrix cell behind the predikat, and the cut-offs
+  if (!b) { fill("score-basis"); return; }
+  const part = (label, v, lvl) => given(v) ? `${label} ${NUM.format(v)} (${(LEVEL[lvl] || lvl).toLowerCase()})` : `${label} belum dinilai`;
+  fill("score-basis", el("strong", { text: "Mengapa predikat ini? " }),
+    `${part("Hasil kerja", b.hasil_kerja, b.hasil_kerja_level)} × ${part("perilaku kerja", b.perilaku, b.perilaku_level)}`,
+    given(b.hasil_kerja_level) && given(b.perilaku_level) ? ` → ${b.predikat}` : " → belum dinilai",
+    el("span", { class: "muted" }, ` (matriks PermenPANRB 6/2022; di atas ekspektasi ≥ ${NUM.format(b.above_from)}, sesuai ekspektasi ≥ ${NUM.format(b.meets_from)})`));
 }
 
 function renderDeductions(s) {
