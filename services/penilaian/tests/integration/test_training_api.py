@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from kinerja.events.tugas import TASK_APPROVED
+from kinerja.events.tugas import TASK_APPROVED, TASK_OVERDUE
 from penilaian.entrypoints.app import create_app
 from penilaian_testkit import AGENCY, FOREIGN, KEPALA, PEG1, PEG2, at, day_event, task_event
 
@@ -26,6 +26,7 @@ def call(penilaian):
         return c.open(path, method=method, json=body,
                       headers={"Authorization": f"Bearer {penilaian.token(nip, role, agency)}"})
 
+    _call.penilaian = penilaian
     yield _call
     app.extensions["kinerja_runtime"].dispose()
 
@@ -43,6 +44,39 @@ def test_training_counts_towards_20_jp_and_weak_components_suggest_more(call):
         ("Pelatihan Excel", 8, "2026-04-10"), ("Latsar", 6, "2026-06-01")]
     assert (body["jp_total"], body["jp_remaining"], body["met"]) == (14, 6, False)
     assert [s["topic"] for s in body["suggestions"]] == ["Manajemen waktu", "Pelayanan publik"]
+
+
+def test_a_below_rating_a_dialog_follow_up_and_late_tasks_suggest_training(call):
+    """Issue 19 item 6, through the API: the supervisor's "below", the dialog's follow-up, a task
+    handed in five days late (timeliness 50) and one overdue without approval."""
+    from penilaian_testkit import ATASAN
+
+    levels = {v: "meets" for v in ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal",
+                                   "adaptif", "kolaboratif")}
+    r = call("PUT", f"/api/v1/ratings/{PEG1}?period=2026-05", ATASAN, "atasan",
+             {"levels": {**levels, "kompeten": "below"}})
+    assert r.status_code == 200, r.json
+    r = call("POST", f"/api/v1/dialogs/{PEG1}?period=2026-05", ATASAN, "atasan",
+             {"date": "2026-05-20", "notes": "Laporan sering terlambat", "follow_up": "Ikut bimtek e-Kinerja",
+              "values": ["adaptif"]})
+    assert r.status_code == 201, r.json
+    body = call("GET", f"/api/v1/training/{PEG1}?year=2026", PEG1, "pegawai").json
+    topics = [s["topic"] for s in body["suggestions"]]
+    assert "Perencanaan dan manajemen pekerjaan" not in topics  # every task so far on time
+    assert topics == ["Manajemen waktu", "Pelayanan publik", "Pengembangan kompetensi teknis jabatan",
+                      "Tindak lanjut dialog kinerja: Ikut bimtek e-Kinerja", "Manajemen perubahan dan inovasi"]
+    assert body["suggestions"][2]["reason"] == "nilai Kompeten di bawah ekspektasi menurut atasan (2026-05)"
+    due = date(2026, 6, 1)
+    late = date(2026, 6, 6)
+    call.penilaian.apply(
+        task_event(TASK_APPROVED, PEG1, "telat", "approved", due, at=at(late), realised="10", quality=90,
+                   submitted_at=at(late), approved_at=at(late)),
+        task_event(TASK_OVERDUE, PEG1, "lupa", "assigned", date(2026, 6, 10), at=at(date(2026, 6, 11))))
+    body = call("GET", f"/api/v1/training/{PEG1}?year=2026", PEG1, "pegawai").json
+    [slow] = [s for s in body["suggestions"] if s["topic"] == "Perencanaan dan manajemen pekerjaan"]
+    assert slow["reason"] == "2 tugas dengan ketepatan waktu di bawah 70"
+    # the supervisor reads the same
+    assert call("GET", f"/api/v1/training/{PEG1}?year=2026", ATASAN, "atasan").json["suggestions"] == body["suggestions"]
 
 
 @pytest.mark.parametrize("nip,role,agency,expected", [

@@ -17,3 +17,23 @@ def test_weak_components_suggest_training():
     assert [(s.topic, s.reason) for s in topics] == [
         ("Manajemen waktu", "terlambat masuk 3 kali"),
         ("Pelayanan publik", "1 tugas pelayanan dengan kualitas di bawah 70")]
+
+
+def test_below_values_dialog_follow_ups_and_late_tasks_suggest_training_too():
+    """Issue 19 item 6: a supervisor's "below", a dialog's follow-up and low timeliness suggest training."""
+    from datetime import date
+    from decimal import Decimal
+
+    from penilaian.domain.competency import FollowUp
+
+    out = suggest_training(
+        [], [], below_values=[("akuntabel", "2026-05"), ("akuntabel", "2026-Q2"), ("unknown", "2026-05")],
+        follow_ups=[FollowUp(date(2026, 6, 3), "  Ikut pelatihan\npenyusunan SAKIP ", ("kolaboratif",)),
+                    FollowUp(date(2026, 6, 4), "", ())],
+        timeliness=[Decimal(100), Decimal(60), Decimal(0), Decimal(70)])
+    assert [(s.topic, s.reason) for s in out] == [
+        ("Perencanaan dan manajemen pekerjaan", "2 tugas dengan ketepatan waktu di bawah 70"),
+        ("Akuntabilitas dan integritas ASN", "nilai Akuntabel di bawah ekspektasi menurut atasan (2026-05, 2026-Q2)"),
+        ("Tindak lanjut dialog kinerja: Ikut pelatihan penyusunan SAKIP", "disepakati dalam dialog kinerja 2026-06-03"),
+        ("Kerja sama tim dan kolaborasi", "Kolaboratif dibahas dalam dialog kinerja 2026-06-03")]
+    assert suggest_training([], [], timeliness=[Decimal(70), Decimal(100)]) == []

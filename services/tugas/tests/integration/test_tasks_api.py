@@ -383,3 +383,17 @@ def test_proposals_are_never_overdue(tugas):
                             due_date=date(2026, 1, 5), target_quantity=Decimal(1), today=date(2026, 1, 1))
     with tugas.runtime.session() as session, session.begin():
         assert service.flag_overdue(session, tugas.runtime.outbox, today=date(2026, 2, 1)) == 0
+
+
+def test_the_task_category_is_an_enumeration_in_the_api_and_its_document(tugas):
+    """Issue 19 item 6: "pelayanan" (what suggests public-service training) is one of a documented
+    list, not a free text that a typo silently leaves out."""
+    resp = tugas.call("POST", "/api/v1/tasks", SUPERVISOR, {"nip": PEG1, "title": "Loket", "due_date": "2030-01-31",
+                                                          "target_quantity": 1, "category": "service"})
+    assert resp.status_code == 422 and "category" in str(resp.get_json())
+    assert tugas.outbox() == []
+    spec = tugas.client.get("/openapi.json").get_json()
+    prop = spec["components"]["schemas"]["TaskIn"]["properties"]["category"]
+    assert prop["enum"][:2] == ["pelayanan", "administrasi"] and "lainnya" in prop["enum"]
+    assert "public service" in prop["description"]
+    assert tugas.assign(category="teknis")["category"] == "teknis"

@@ -19,6 +19,14 @@ FEEDBACK_POSTED = "tugas.feedback.posted.v1"
 INNOVATION_APPROVED = "tugas.innovation.approved.v1"
 
 TASK_STATUSES = ("assigned", "in_progress", "submitted", "approved", "returned", "cancelled")
+# what kind of work a task is (tugas's API takes only these; penilaian suggests public-service
+# training from ``pelayanan`` tasks of low quality). Events keep the field a free string, so
+# tasks stored before the list existed still decode.
+TASK_CATEGORIES = ("pelayanan", "administrasi", "teknis", "perencanaan", "pengawasan", "lainnya")
+TASK_CATEGORY_DESCRIPTION = (
+    "pelayanan: public service to citizens or other agencies (low quality suggests public-service training); "
+    "administrasi: correspondence, records, finance; teknis: the technical work of the position; "
+    "perencanaan: plans, budgets, reports; pengawasan: supervision, inspection, audit; lainnya: anything else")
 
 
 class EvidenceFile(Schema):

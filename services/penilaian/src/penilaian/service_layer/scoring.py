@@ -536,7 +536,7 @@ def _day_fact(r) -> DayFact:
                    punch_event_ids=tuple(r.punch_event_ids), corrected=corrected)
 
 
-def _task_fact(r) -> TaskFact:
+def task_fact(r) -> TaskFact:
     return TaskFact(task_id=r.task_id, title=r.title, status=r.status, due_date=r.due_date,
                     target_quantity=Decimal(r.target_quantity), event_id=r.event_id,
                     realised_quantity=Decimal(r.realised_quantity) if r.realised_quantity is not None else None,
@@ -583,7 +583,7 @@ def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
     for r in session.execute(_TASKS_OF, bound):
         start, end = ranges[r.nip]
         if start <= r.due_date <= end:
-            out[r.nip][1].append(_task_fact(r))
+            out[r.nip][1].append(task_fact(r))
     for r in session.execute(_INNOVATIONS_OF, bound):
         start, end = ranges[r.nip]
         if start <= r.approved_on <= end:

@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.tugas import TASK_CATEGORIES, TASK_CATEGORY_DESCRIPTION
 from kinerja.fields import MAX_ID, MONTH_PATTERN, BoundedDecimal, Count, Offset, Text, WindowDate, Year
 from tugas.domain.tasks import STATUSES as TASK_STATUSES
 
@@ -37,7 +38,8 @@ class TaskIn(Schema):
     due_date = WindowDate(required=True)
     target_quantity = quantity(required=True, metadata={"description": "greater than 0"})
     rhk_id = object_id(load_default=None, allow_none=True)
-    category = Text(100, load_default=None, allow_none=True)
+    category = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TASK_CATEGORIES),
+                             metadata={"description": TASK_CATEGORY_DESCRIPTION})
 
 
 class TaskQuery(Schema):
@@ -118,7 +120,8 @@ class TaskOut(Schema):
     assigned_by = fields.String()
     title = fields.String()
     description = fields.String(allow_none=True)
-    category = fields.String(allow_none=True)
+    category = fields.String(allow_none=True, validate=validate.OneOf(TASK_CATEGORIES),
+                             metadata={"description": TASK_CATEGORY_DESCRIPTION})
     rhk_id = fields.String(allow_none=True)
     status = fields.String()
     due_date = fields.Date()

@@ -326,7 +326,8 @@ async function loadTraining() {
   fill("training", el("p", {}, el("strong", { text: `${t.jp_total} dari ${t.jp_target} JP` }), ` tahun ${t.year}`, t.met ? " — terpenuhi" : ` — kurang ${t.jp_remaining} JP`),
     el("div", { class: "bar" }, el("div", { style: `width:${pct}%` })),
     (t.records || []).length ? el("ul", { class: "small" }, t.records.map((r) => el("li", { text: `${r.title} (${r.jp} JP)` }))) : null,
-    (t.suggestions || []).length ? el("p", { class: "small" }, el("strong", { text: "Saran pelatihan: " }), t.suggestions.map((s) => s.topic).join(", ")) : null);
+    (t.suggestions || []).length ? el("p", { class: "small", "data-testid": "training-suggestions" }, el("strong", { text: "Saran pelatihan: " }), t.suggestions.map((s) => s.topic).join(", ")) : null,
+    (t.suggestions || []).length ? el("ul", { class: "small muted" }, t.suggestions.map((s) => el("li", { text: `${s.topic}: ${s.reason}` }))) : null);
 }
 
 async function loadInbox() {
