@@ -25,6 +25,12 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 ROLES = ("pegawai", "atasan", "admin", "operator", "device")
 ALGORITHM = "HS256"
+# Roles compose (issue 19): every person is an ASN for their own affairs, and a holder of
+# ``atasan`` or ``admin`` is the supervisor of whoever the roster puts under them, so the head of
+# an agency (admin) approves their own team's work with the one token. Supervision itself always
+# comes from the roster's atasan_nip, never from the role alone.
+PEOPLE = ("pegawai", "atasan", "admin")
+SUPERVISING_ROLES = ("atasan", "admin")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,11 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role in ("admin", "operator")
+
+    def supervises(self, atasan_nip: str | None) -> bool:
+        """Whether this person is the supervisor the roster names (``atasan_nip``) and their role
+        lets them act as one."""
+        return bool(self.nip) and self.role in SUPERVISING_ROLES and atasan_nip == self.nip
 
 
 def issue_token(

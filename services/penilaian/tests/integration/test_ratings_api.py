@@ -8,7 +8,7 @@ import pytest
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events.tugas import TASK_APPROVED
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import ATASAN, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
+from penilaian_testkit import ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
 
 pytestmark = pytest.mark.integration
 
@@ -124,7 +124,7 @@ def test_a_dialog_kinerja_answers_the_gap_and_is_named(client):
 @pytest.mark.parametrize("nip,role,target,expected", [
     (PEG2, "pegawai", PEG1, 403),  # a colleague
     (OTHER_ATASAN, "atasan", PEG1, 403),  # not the direct supervisor
-    (ATASAN, "admin", PEG1, 403),  # admins do not rate
+    (KEPALA, "admin", PEG1, 403),  # an admin who is not the direct supervisor does not rate
 ])
 def test_only_the_asn_and_the_direct_supervisor_rate(client, nip, role, target, expected):
     assert client("PUT", nip, role, target, {"levels": ALL_MEETS}).status_code == expected
@@ -136,3 +136,15 @@ def test_bad_ratings_are_400_and_change_nothing(client, body):
     r = client("PUT", ATASAN, "atasan", PEG1, body)
     assert r.status_code == 400, r.json
     assert client("GET", PEG1, "pegawai", PEG1).json["supervisor"] is None
+
+
+def test_an_admin_who_supervises_rates_and_reads_the_team_with_one_token(client):
+    """Issue 19 item 7: roles compose. ATASAN holds an admin token and supervises PEG1 on the
+    roster: the rating counts as the supervisor's, and the team view is theirs to read."""
+    r = client("PUT", ATASAN, "admin", PEG1, {"levels": ALL_MEETS})
+    assert r.status_code == 200, r.json
+    assert r.json["supervisor"]["rated_by"] == ATASAN and r.json["self"] is None
+    assert client.p.score(PEG1, "2026-11").berakhlak == D("80.00")
+    team = client.app_client.get(f"/api/v1/teams/{ATASAN}/scores?period=2026-11",
+                                 headers={"Authorization": f"Bearer {client.p.token(ATASAN, 'admin')}"})
+    assert team.status_code == 200 and {m["nip"] for m in team.json["members"]} == {PEG1, PEG2}

@@ -75,7 +75,11 @@ def test_innovation_proposed_and_approved(tugas):
                       "description": "Pendaftaran lewat WhatsApp", "links": ["https://docs.test/inovasi.pdf"]})
     assert resp.status_code == 201, resp.get_json()
     inn = resp.get_json()
-    assert inn["status"] == "proposed" and tugas.outbox() == []
+    assert inn["status"] == "proposed"
+    [proposed] = tugas.outbox()  # it waits for the supervisor: they are told (issue 19 item 8)
+    assert proposed["type"] == "tugas.innovation.proposed.v1" and proposed["key"] == PEG1
+    assert {k: proposed["data"][k] for k in ("innovation_id", "nip", "atasan_nip", "title")} == {
+        "innovation_id": inn["id"], "nip": PEG1, "atasan_nip": ATASAN, "title": "Antrian daring puskesmas"}
     for who, status in (((PEG1, "pegawai"), 403), ((OTHER_ATASAN, "atasan"), 403), ((ADMIN, "admin"), 403),
                         ((FOREIGN_ATASAN, "atasan", FOREIGN), 404)):
         assert tugas.call("POST", f"/api/v1/innovations/{inn['id']}/approve", who, {}).status_code == status
@@ -84,7 +88,7 @@ def test_innovation_proposed_and_approved(tugas):
     assert ok.status_code == 200 and ok.get_json()["status"] == "approved" and ok.get_json()["decided_by"] == ATASAN
     again = tugas.call("POST", f"/api/v1/innovations/{inn['id']}/reject", SUPERVISOR, {"note": "x"})
     assert again.status_code == 409
-    events = tugas.outbox()
+    events = tugas.outbox()[1:]
     assert [e["type"] for e in events] == ["tugas.innovation.approved.v1"]
     assert events[0]["data"]["nip"] == PEG1 and events[0]["data"]["innovation_id"] == inn["id"]
     assert events[0]["data"]["title"] == "Antrian daring puskesmas" and events[0]["data"]["approved_at"]
@@ -99,7 +103,7 @@ def test_rejected_innovation_publishes_nothing(tugas):
     assert tugas.call("POST", "/api/v1/innovations", ASSIGNEE, {"title": "x"}).status_code == 422
     resp = tugas.call("POST", f"/api/v1/innovations/{inn['id']}/reject", SUPERVISOR, {"note": "sudah ada"})
     assert resp.status_code == 200 and resp.get_json()["status"] == "rejected"
-    assert tugas.outbox() == []
+    assert [e["type"] for e in tugas.outbox()] == ["tugas.innovation.proposed.v1"]
 
 
 # -- evidence -----------------------------------------------------------------------------------

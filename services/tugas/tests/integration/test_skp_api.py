@@ -154,3 +154,27 @@ def test_skp_visibility(tugas, cascade):
     assert tugas.call("GET", f"/api/v1/skp?year={YEAR}", (ADMIN, "admin")).get_json()["total"] == 3
     assert tugas.call("GET", "/api/v1/skp", (PEG2, "pegawai")).get_json()["total"] == 0
     assert tugas.call("GET", "/api/v1/skp", (FOREIGN_ATASAN, "admin", FOREIGN)).get_json()["total"] == 0
+
+
+def test_the_head_of_the_agency_acts_as_supervisor_and_asn_with_one_admin_token(tugas, cascade):
+    """Issue 19 item 7: roles compose. KEPALA holds an admin token and is ATASAN's supervisor on the
+    roster: they approve ATASAN's SKP, assign ATASAN a task and approve it, and draft their own SKP,
+    all with that one token; an admin who supervises nobody still approves nothing."""
+    kepala_admin = (KEPALA, "admin")
+    _, atasan = cascade
+    sid = atasan["id"]
+    assert tugas.call("POST", f"/api/v1/skp/{sid}/submit", (ATASAN, "atasan"), {}).status_code == 200
+    assert tugas.call("POST", f"/api/v1/skp/{sid}/approve", (ADMIN, "admin"), {}).status_code == 403
+    approved = tugas.call("POST", f"/api/v1/skp/{sid}/approve", kepala_admin, {"note": "setuju"})
+    assert approved.status_code == 200, approved.get_json()
+    assert approved.get_json()["revisions"][0]["approved_by"] == KEPALA
+    task = tugas.assign(nip=ATASAN, who=kepala_admin)
+    assert task["atasan_nip"] == KEPALA
+    assert tugas.call("POST", f"/api/v1/tasks/{task['id']}/start", (ATASAN, "atasan"), {}).status_code == 200
+    assert tugas.call("POST", f"/api/v1/tasks/{task['id']}/submit", (ATASAN, "atasan"), {"note": "ok"}).status_code == 200
+    done = tugas.call("POST", f"/api/v1/tasks/{task['id']}/approve", kepala_admin, {"realised_quantity": 4, "quality": 90})
+    assert done.status_code == 200 and done.get_json()["status"] == "approved"
+    # an admin's own affairs as an ASN: KEPALA's SKP already exists (drafted with an atasan token)
+    kepala_skp = tugas.call("GET", "/api/v1/skp?nip=" + KEPALA, kepala_admin).get_json()["items"][0]
+    assert tugas.call("POST", f"/api/v1/skp/{kepala_skp['id']}/submit", kepala_admin, {}).status_code == 200
+    assert tugas.call("POST", "/api/v1/skp", (ADMIN, "admin"), {"year": YEAR, "rhk": [rhk("Administrasi")]}).status_code == 201

@@ -351,7 +351,10 @@ def test_asn_proposes_supervisor_accepts_or_rejects(tugas):
     assert resp.status_code == 201, resp.get_json()
     proposal = resp.get_json()
     assert proposal["status"] == "proposed" and proposal["atasan_nip"] == ATASAN
-    assert tugas.outbox() == []  # nothing to score until it is accepted
+    # nothing to score until it is accepted, but the supervisor is told it waits (issue 19 item 8)
+    [waiting] = tugas.outbox()
+    assert waiting["type"] == "tugas.task.proposed.v1" and waiting["data"]["status"] == "proposed"
+    assert waiting["data"]["atasan_nip"] == ATASAN and waiting["data"]["task_id"] == proposal["id"]
     assert [i["id"] for i in tugas.call("GET", "/api/v1/tasks?status=proposed", SUPERVISOR).get_json()["items"]] == [proposal["id"]]
     for who, status in (((PEG1, "pegawai"), 403), ((PEG1, "atasan"), 403), ((OTHER_ATASAN, "atasan"), 403),
                         ((FOREIGN_ATASAN, "atasan", FOREIGN), 404)):
@@ -364,7 +367,7 @@ def test_asn_proposes_supervisor_accepts_or_rejects(tugas):
                           {"due_date": later, "target_quantity": 3})
     assert accepted.status_code == 200, accepted.get_json()
     assert (accepted.get_json()["status"], accepted.get_json()["due_date"]) == ("assigned", later)
-    events = tugas.outbox()
+    events = tugas.outbox()[1:]
     assert [e["type"] for e in events] == ["tugas.task.assigned.v1"]
     assert events[0]["data"]["due_date"] == later and Decimal(events[0]["data"]["target_quantity"]) == 3
 

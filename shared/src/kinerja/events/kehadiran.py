@@ -9,6 +9,13 @@ PUNCH_RECORDED = "kehadiran.punch.recorded.v1"
 DAY_SUMMARIZED = "kehadiran.day.summarized.v1"
 DISCIPLINE_ALERT = "kehadiran.discipline.alert.v1"
 DISCIPLINE_ALERT_WITHDRAWN = "kehadiran.discipline.alert.withdrawn.v1"
+# requests that wait for the supervisor (issue 19): asked by the ASN, decided by the supervisor or
+# an admin of the agency; notifikasi tells whoever must act, then the ASN the decision
+CORRECTION_REQUESTED = "kehadiran.correction.requested.v1"
+CORRECTION_DECIDED = "kehadiran.correction.decided.v1"
+LEAVE_REQUESTED = "kehadiran.leave.requested.v1"
+LEAVE_DECIDED = "kehadiran.leave.decided.v1"
+LEAVE_KINDS = ("cuti", "sakit", "dinas_luar")
 
 CODES = ("TL1", "TL2", "TL3", "TL4", "PSW1", "PSW2", "PSW3", "PSW4", "TK")
 
@@ -75,3 +82,51 @@ class DisciplineAlertWithdrawn(Schema):
     threshold = fields.Integer(required=True)
     raised_on = fields.Date(allow_none=True, load_default=None)
     date = fields.Date(required=True)
+
+
+class _Request(Schema):
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    nip = nip_field(required=True)
+    atasan_nip = nip_field(allow_none=True, load_default=None)  # who the roster says decides
+
+
+@register(CORRECTION_REQUESTED)
+class CorrectionRequested(_Request):
+    """An ASN asks for a forgotten punch (lupa absen) on ``date``; it waits for a decision."""
+
+    date = fields.Date(required=True)
+    times = fields.List(fields.AwareDateTime(), load_default=list)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    requested_at = fields.AwareDateTime(required=True)
+
+
+@register(CORRECTION_DECIDED)
+class CorrectionDecided(_Request):
+    date = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["approved", "rejected"]))
+    decided_by = fields.String(required=True, validate=validate.Length(max=64))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    decided_at = fields.AwareDateTime(required=True)
+
+
+@register(LEAVE_REQUESTED)
+class LeaveRequested(_Request):
+    """An ASN asks for leave (cuti), sick leave (sakit) or official duty (dinas luar) over a span
+    of days; it waits for a decision."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(LEAVE_KINDS))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    requested_at = fields.AwareDateTime(required=True)
+
+
+@register(LEAVE_DECIDED)
+class LeaveDecided(_Request):
+    kind = fields.String(required=True, validate=validate.OneOf(LEAVE_KINDS))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["approved", "rejected", "cancelled"]))
+    decided_by = fields.String(required=True, validate=validate.Length(max=64))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    decided_at = fields.AwareDateTime(required=True)

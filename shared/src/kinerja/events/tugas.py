@@ -17,8 +17,12 @@ TASK_RESCHEDULED = "tugas.task.rescheduled.v1"
 SKP_APPROVED = "tugas.skp.approved.v1"
 FEEDBACK_POSTED = "tugas.feedback.posted.v1"
 INNOVATION_APPROVED = "tugas.innovation.approved.v1"
+# submissions that wait for the supervisor (issue 19): notifikasi tells them
+SKP_SUBMITTED = "tugas.skp.submitted.v1"
+TASK_PROPOSED = "tugas.task.proposed.v1"
+INNOVATION_PROPOSED = "tugas.innovation.proposed.v1"
 
-TASK_STATUSES = ("assigned", "in_progress", "submitted", "approved", "returned", "cancelled")
+TASK_STATUSES = ("assigned", "in_progress", "submitted", "approved", "returned", "cancelled", "proposed")
 # what kind of work a task is (tugas's API takes only these; penilaian suggests public-service
 # training from ``pelayanan`` tasks of low quality). Events keep the field a free string, so
 # tasks stored before the list existed still decode.
@@ -59,7 +63,10 @@ class TaskState(Schema):
     evidence = fields.List(fields.Nested(EvidenceFile), load_default=list, validate=validate.Length(max=1000))
 
 
-for _type in (TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED):
+# a proposal (status "proposed") is an ASN's own task waiting for the supervisor to accept it;
+# penilaian scores no proposal (it counts once accepted, as tugas.task.assigned.v1)
+for _type in (TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED,
+              TASK_PROPOSED):
     register(_type)(TaskState)
 
 
@@ -123,3 +130,24 @@ class InnovationApproved(Schema):
     nip = nip_field(required=True)
     title = fields.String(required=True)
     approved_at = fields.AwareDateTime(required=True)
+
+
+@register(SKP_SUBMITTED)
+class SkpSubmitted(Schema):
+    """The ASN submitted their SKP draft (a first plan or a revision) to their supervisor."""
+
+    skp_id = fields.String(required=True, validate=validate.Length(max=64))
+    nip = nip_field(required=True)
+    atasan_nip = nip_field(allow_none=True, load_default=None)
+    year = fields.Integer(required=True)
+    revision = fields.Integer(load_default=1, metadata={"description": "the revision approval would make"})
+    submitted_at = fields.AwareDateTime(required=True)
+
+
+@register(INNOVATION_PROPOSED)
+class InnovationProposed(Schema):
+    innovation_id = fields.String(required=True, validate=validate.Length(max=64))
+    nip = nip_field(required=True)
+    atasan_nip = nip_field(allow_none=True, load_default=None)
+    title = fields.String(required=True)
+    proposed_at = fields.AwareDateTime(required=True)

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kehadiran.entrypoints.wt_schemas import RecapQuery
-from kehadiran.service_layer.access import agency_scope
+from kehadiran.service_layer.access import agency_scope, own_unit
 from kehadiran.service_layer.reports import monthly_recap, recap_csv, recap_xlsx, unit_totals
 from kinerja.auth import current_principal, require_auth
 
@@ -22,7 +22,7 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="
 
 @blp.route("/recap")
 class Recap(MethodView):
-    @require_auth("admin", "operator")
+    @require_auth("admin", "operator", "atasan")
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(RecapQuery, location="query")
     @blp.response(200)
@@ -30,11 +30,17 @@ class Recap(MethodView):
         """Per ASN per day the codes (H on time, C/S/DL excused; ``/K`` after a code: the day rests
         on an approved correction, lupa absen), totals per code, the total deduction percent and,
         where the roster gives the ASN's TPP base, the deduction in rupiah; per unit the rupiah
-        added up; ``format=csv`` or ``xlsx`` (numbers with formats) for payroll."""
-        agency = agency_scope(current_principal(), args["agency"])
+        added up; ``format=csv`` or ``xlsx`` (numbers with formats) for payroll. An admin reads
+        their agency's (any unit), a supervisor their own unit's (the roster's unit of the supervisor)."""
+        p = current_principal()
         y, m = map(int, args["period"].split("-"))
         rt = current_app.extensions["kinerja_runtime"]
         with rt.session() as s:
+            if p.role == "atasan":
+                args["unit"] = own_unit(s, p, args["unit"], args["agency"])
+                agency = p.agency
+            else:
+                agency = agency_scope(p, args["agency"])
             rows = monthly_recap(s, agency, y, m, args["unit"])
         name = download_name(f"rekap-{agency}-{args['period']}" + (f"-{args['unit']}" if args["unit"] else ""))
         if args["format"] == "csv":

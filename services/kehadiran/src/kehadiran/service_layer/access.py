@@ -32,3 +32,13 @@ def agency_scope(principal: Principal, agency: str | None) -> str:
     if agency and agency != principal.agency:
         raise Forbidden("an admin acts on their own agency only")
     return principal.agency
+
+
+def own_unit(session: Session, principal: Principal, unit: str | None, agency: str | None) -> str:
+    """The unit a supervisor reads reports of: their own, as the roster has it."""
+    me = session.get(Employee, principal.nip) if principal.nip else None
+    if me is None or me.agency != principal.agency or not me.unit:
+        raise Forbidden("a supervisor reads the recap of their own unit, and the roster does not name yours")
+    if (unit and unit != me.unit) or (agency and agency != principal.agency):
+        raise Forbidden(f"a supervisor reads the recap of their own unit ({me.unit}) only")
+    return me.unit

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kinerja.auth import current_principal, require_auth
+from kinerja.auth import PEOPLE, current_principal, require_auth
 from penilaian.adapters.orm import Employee
 from penilaian.entrypoints.schemas import DialogIn, DialogsOut, PeriodArgs, RatingIn, RatingsOut
 from penilaian.entrypoints.scores_api import READERS, _check_nip, _period, authorize_read, supervises
@@ -33,14 +33,15 @@ class Ratings(MethodView):
             authorize_read(session, current_principal(), nip)
             return ratings_view(session, nip, period)
 
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(PeriodArgs, location="query", error_status_code=400)
     @blp.arguments(RatingIn, error_status_code=400)
     @blp.response(200, RatingsOut)
     def put(self, args, body, nip):
         """Rate the seven values for a period: an ASN rates themselves, the direct supervisor rates
-        their team member (that rating counts in perilaku kerja)."""
+        their team member (that rating counts in perilaku kerja); an admin who is the roster's
+        supervisor of the ASN rates as their supervisor."""
         _check_nip(nip)
         period = _period(args)
         principal = current_principal()
@@ -76,7 +77,7 @@ class Dialogs(MethodView):
             authorize_read(session, current_principal(), nip)
             return dialogs_view(session, nip, period)
 
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @dlg.doc(security=[{"bearer": []}])
     @dlg.arguments(PeriodArgs, location="query", error_status_code=400)
     @dlg.arguments(DialogIn, error_status_code=400)

@@ -43,9 +43,9 @@ def _check_nip(nip: str) -> None:
 
 def supervises(principal: Principal, emp: Employee | None) -> bool:
     """The caller is the ASN's direct supervisor on the roster, in the same agency: supervision
-    never crosses agencies, whatever the roster says."""
-    return (principal.role == "atasan" and emp is not None and emp.atasan_nip == principal.nip
-            and emp.agency == principal.agency)
+    never crosses agencies, whatever the roster says. An admin supervises as an atasan does (roles
+    compose: ``Principal.supervises``)."""
+    return emp is not None and emp.agency == principal.agency and principal.supervises(emp.atasan_nip)
 
 
 def authorize_read(session, principal: Principal, nip: str) -> None:

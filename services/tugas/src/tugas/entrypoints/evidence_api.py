@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import UnprocessableEntity
 
-from kinerja.auth import current_principal, require_auth
+from kinerja.auth import PEOPLE, current_principal, require_auth
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.runtime import evidence_dir, max_evidence_bytes
 from tugas.entrypoints.schemas import EvidenceOut
@@ -37,7 +37,7 @@ def _out(row) -> dict:
 class Evidence(MethodView):
     kinerja_large_body = True  # uploads have their own limit (max_evidence_bytes), set in post()
 
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, EvidenceOut(many=True))
     def get(self, task_id):
@@ -45,7 +45,7 @@ class Evidence(MethodView):
         with rules_as_http(), current_app.extensions["kinerja_runtime"].session() as session:
             return [_out(r) for r in service.list_evidence(session, _actor(), task_id)]
 
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}], **UPLOAD_BODY)
     @blp.response(201, EvidenceOut)
     def post(self, task_id):
@@ -72,7 +72,7 @@ class Evidence(MethodView):
 
 @blp.route("/<evidence_id>")
 class EvidenceFile(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}], responses={"200": {"description": "the file"}})
     def get(self, task_id, evidence_id):
         """Download one evidence file."""

@@ -5,7 +5,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kinerja.auth import current_principal, require_auth
+from kinerja.auth import PEOPLE, current_principal, require_auth
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.schemas import FeedbackIn, FeedbackMessageOut, FeedbackQuery, FeedbackThreadOut
 from tugas.service_layer import feedback as service
@@ -27,7 +27,7 @@ def _message(m) -> dict:
 
 @blp.route("")
 class Feedback(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(FeedbackQuery, location="query")
     @blp.response(200, FeedbackThreadOut)
@@ -40,7 +40,7 @@ class Feedback(MethodView):
                     "task_id": args.get("task_id"), "rhk_id": args.get("rhk_id"),
                     "messages": [_message(m) for m in messages]}
 
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(FeedbackIn)
     @blp.response(201, FeedbackMessageOut)

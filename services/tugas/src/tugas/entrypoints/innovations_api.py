@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kinerja.auth import current_principal, require_auth
+from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.schemas import (InnovationApproveIn, InnovationIn, InnovationOut, InnovationPage,
                                        InnovationQuery, InnovationRejectIn)
@@ -27,7 +27,7 @@ def _actor() -> Actor:
 
 @blp.route("")
 class Innovations(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(InnovationQuery, location="query")
     @blp.response(200, InnovationPage)
@@ -39,20 +39,22 @@ class Innovations(MethodView):
             return {"items": [service.as_dict(r) for r in rows], "total": total, "limit": args["limit"],
                     "offset": args["offset"]}
 
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(InnovationIn)
     @blp.response(201, InnovationOut)
     def post(self, body):
         """The ASN proposes an innovation with a description and evidence links."""
-        with rules_as_http(), _runtime().session() as session, session.begin():
+        runtime = _runtime()
+        with rules_as_http(), runtime.session() as session, session.begin():
             return service.as_dict(service.propose(session, _actor(), title=body["title"],
-                                                   description=body["description"], links=body["links"]))
+                                                   description=body["description"], links=body["links"],
+                                                   outbox=runtime.outbox))
 
 
 @blp.route("/<innovation_id>")
 class InnovationItem(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, InnovationOut)
     def get(self, innovation_id):
@@ -73,7 +75,7 @@ def _decide(innovation_id: str, action: str, body: dict) -> dict:
 
 @blp.route("/<innovation_id>/approve")
 class ApproveInnovation(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(InnovationApproveIn)
     @blp.response(200, InnovationOut)
@@ -84,7 +86,7 @@ class ApproveInnovation(MethodView):
 
 @blp.route("/<innovation_id>/reject")
 class RejectInnovation(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(InnovationRejectIn)
     @blp.response(200, InnovationOut)

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kinerja.auth import current_principal, require_auth
+from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
 from tugas.adapters.orm import SkpRow
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.schemas import (RhkListIn, SkpApproveIn, SkpIn, SkpOut, SkpPage, SkpQuery, SkpReturnIn,
@@ -41,7 +41,7 @@ def _out(session, row: SkpRow, *, with_revisions: bool = True) -> dict:
 
 @blp.route("")
 class Skps(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(SkpQuery, location="query")
     @blp.response(200, SkpPage)
@@ -53,7 +53,7 @@ class Skps(MethodView):
             return {"items": [_out(session, r, with_revisions=False) for r in rows], "total": total,
                     "limit": args["limit"], "offset": args["offset"]}
 
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(SkpIn)
     @blp.response(201, SkpOut)
@@ -67,7 +67,7 @@ class Skps(MethodView):
 
 @blp.route("/<skp_id>")
 class SkpItem(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, SkpOut)
     def get(self, skp_id):
@@ -93,7 +93,7 @@ def _change(skp_id: str, action: str, body: dict) -> dict:
 
 @blp.route("/<skp_id>/rhk")
 class SkpRhk(MethodView):
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(RhkListIn)
     @blp.response(200, SkpOut)
@@ -104,7 +104,7 @@ class SkpRhk(MethodView):
 
 @blp.route("/<skp_id>/submit")
 class SubmitSkp(MethodView):
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(SkpSubmitIn)
     @blp.response(200, SkpOut)
@@ -115,7 +115,7 @@ class SubmitSkp(MethodView):
 
 @blp.route("/<skp_id>/approve")
 class ApproveSkp(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(SkpApproveIn)
     @blp.response(200, SkpOut)
@@ -126,7 +126,7 @@ class ApproveSkp(MethodView):
 
 @blp.route("/<skp_id>/return")
 class ReturnSkp(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(SkpReturnIn)
     @blp.response(200, SkpOut)

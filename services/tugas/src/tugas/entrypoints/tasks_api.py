@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kinerja.auth import current_principal, require_auth
+from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
 from tugas.adapters.orm import TaskRow
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.schemas import (AcceptIn, ApproveIn, CancelIn, RejectIn, RescheduleIn, ReturnIn, StartIn,
@@ -40,7 +40,7 @@ def _out(row: TaskRow) -> dict:
 
 @blp.route("")
 class Tasks(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(TaskQuery, location="query")
     @blp.response(200, TaskPage)
@@ -54,7 +54,7 @@ class Tasks(MethodView):
                                              rhk_id=args.get("rhk"), limit=limit, offset=offset)
             return {"items": [_out(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(TaskIn)
     @blp.response(201, TaskOut)
@@ -75,7 +75,7 @@ class Tasks(MethodView):
 
 @blp.route("/<task_id>")
 class TaskItem(MethodView):
-    @require_auth("pegawai", "atasan", "admin")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, TaskOut)
     def get(self, task_id):
@@ -87,7 +87,7 @@ class TaskItem(MethodView):
                 raise Forbidden("this task is neither yours nor your team's")
             return _out(row)
 
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(RescheduleIn)
     @blp.response(200, TaskOut)
@@ -117,7 +117,7 @@ def _change(task_id: str, action: str, body: dict) -> dict:
 
 @blp.route("/<task_id>/start")
 class StartTask(MethodView):
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(StartIn)
     @blp.response(200, TaskOut)
@@ -128,7 +128,7 @@ class StartTask(MethodView):
 
 @blp.route("/<task_id>/submit")
 class SubmitTask(MethodView):
-    @require_auth("pegawai", "atasan")
+    @require_auth(*PEOPLE)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(SubmitIn)
     @blp.response(200, TaskOut)
@@ -139,7 +139,7 @@ class SubmitTask(MethodView):
 
 @blp.route("/<task_id>/approve")
 class ApproveTask(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(ApproveIn)
     @blp.response(200, TaskOut)
@@ -150,7 +150,7 @@ class ApproveTask(MethodView):
 
 @blp.route("/<task_id>/return")
 class ReturnTask(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(ReturnIn)
     @blp.response(200, TaskOut)
@@ -161,7 +161,7 @@ class ReturnTask(MethodView):
 
 @blp.route("/<task_id>/cancel")
 class CancelTask(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(CancelIn)
     @blp.response(200, TaskOut)
@@ -172,7 +172,7 @@ class CancelTask(MethodView):
 
 @blp.route("/<task_id>/accept")
 class AcceptTask(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(AcceptIn)
     @blp.response(200, TaskOut)
@@ -183,7 +183,7 @@ class AcceptTask(MethodView):
 
 @blp.route("/<task_id>/reject")
 class RejectTask(MethodView):
-    @require_auth("atasan")
+    @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(RejectIn)
     @blp.response(200, TaskOut)

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kinerja.events import make_event
-from kinerja.events.tugas import INNOVATION_APPROVED
+from kinerja.events.tugas import INNOVATION_APPROVED, INNOVATION_PROPOSED
 from kinerja.messaging.outbox import Outbox
 from tugas.adapters.orm import Employee, InnovationRow
 from tugas.domain import innovation as rules
@@ -29,8 +29,10 @@ def to_domain(row: InnovationRow) -> Innovation:
 
 
 def propose(session: Session, actor: Actor, *, title: str, description: str, links: list[str],
-            now: datetime | None = None, innovation_id: str | None = None) -> InnovationRow:
-    """``innovation_id``: a caller-chosen id (a history loaded again finds it), else a new one."""
+            now: datetime | None = None, innovation_id: str | None = None,
+            outbox: Outbox | None = None) -> InnovationRow:
+    """``innovation_id``: a caller-chosen id (a history loaded again finds it), else a new one.
+    With ``outbox``, ``tugas.innovation.proposed.v1`` tells the supervisor it waits for them."""
     now = now or utcnow()
     me = session.get(Employee, actor.nip or "")
     if me is None or not me.active or me.agency != actor.agency:
@@ -41,6 +43,10 @@ def propose(session: Session, actor: Actor, *, title: str, description: str, lin
                         links=list(inn.links), status=inn.status, created_at=now, updated_at=now, version=inn.version)
     session.add(row)
     session.flush()
+    if outbox is not None:
+        outbox.add(session, make_event(INNOVATION_PROPOSED, subject=me.nip, agency=me.agency, source=SOURCE, time=now,
+                                       data={"innovation_id": row.id, "nip": me.nip, "atasan_nip": me.atasan_nip,
+                                             "title": row.title, "proposed_at": now}))
     return row
 
 
@@ -79,7 +85,7 @@ def decide(session: Session, outbox: Outbox, actor: Actor, innovation_id: str, a
 def list_innovations(session: Session, actor: Actor, *, nip: str | None = None, status: str | None = None,
                      limit: int = 50, offset: int = 0) -> tuple[list[InnovationRow], int]:
     query = select(InnovationRow).where(InnovationRow.agency == actor.agency)
-    if actor.role == "atasan":
+    if actor.role == "atasan":  # an admin sees the agency's
         team = select(Employee.nip).where(Employee.atasan_nip == actor.nip)
         query = query.where(or_(InnovationRow.nip == actor.nip, InnovationRow.nip.in_(team)))
     elif actor.role != "admin":

@@ -12,8 +12,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kinerja.auth import SUPERVISING_ROLES
 from kinerja.events import make_event
-from kinerja.events.tugas import SKP_APPROVED
+from kinerja.events.tugas import SKP_APPROVED, SKP_SUBMITTED
 from kinerja.messaging.outbox import Outbox
 from tugas.adapters.orm import Employee, RhkRow, SkpRevisionRow, SkpRow, TaskRow
 from tugas.domain import skp as rules
@@ -170,6 +171,11 @@ def change_skp(session: Session, outbox: Outbox, actor: Actor, skp_id: str, acti
     _save(session, row, skp.version, new, now)
     if action == "edit":
         _write_rhks(session, row, new.rhks, old=rhk_rows(session, row.id))
+    if action == "submit":  # it waits for the supervisor now: tell them
+        outbox.add(session, make_event(SKP_SUBMITTED, subject=new.nip, agency=row.agency, source=SOURCE, time=now,
+                                       data={"skp_id": new.id, "nip": new.nip,
+                                             "atasan_nip": supervisor_of(session, new.nip) or new.atasan_nip,
+                                             "year": new.year, "revision": new.revision + 1, "submitted_at": now}))
     if action == "approve":
         session.add(SkpRevisionRow(skp_id=row.id, revision=new.revision, approved_by=nip, approved_at=now,
                                    note=new.note, content=content(new)))
@@ -186,7 +192,7 @@ def visible_skps(actor: Actor):
     query = select(SkpRow).where(SkpRow.agency == actor.agency)
     if actor.role == "admin":
         return query
-    if actor.role == "atasan":
+    if actor.role in SUPERVISING_ROLES:
         team = select(Employee.nip).where(Employee.atasan_nip == actor.nip)
         return query.where(or_(SkpRow.nip == actor.nip, SkpRow.nip.in_(team)))
     return query.where(SkpRow.nip == actor.nip)
@@ -197,7 +203,7 @@ def can_see(session: Session, actor: Actor, row: SkpRow) -> bool:
         return False
     if actor.role == "admin" or row.nip == actor.nip:
         return True
-    return actor.role == "atasan" and supervisor_of(session, row.nip) == actor.nip
+    return actor.role in SUPERVISING_ROLES and supervisor_of(session, row.nip) == actor.nip
 
 
 def can_see_for_cascade(session: Session, actor: Actor, row: SkpRow) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from kinerja.auth import SUPERVISING_ROLES
 from kinerja.events import make_event
 from kinerja.events.envelope import Event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
@@ -25,6 +26,7 @@ from kinerja.events.tugas import (
     TASK_CANCELLED,
     TASK_OVERDUE,
     TASK_RESCHEDULED,
+    TASK_PROPOSED,
     TASK_RETURNED,
     TASK_SUBMITTED,
 )
@@ -154,7 +156,7 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
                              title=title, due_date=due_date, target_quantity=target_quantity, today=today,
                              rhk_id=rhk_id, category=category)
     else:
-        if actor.role != "atasan":
+        if actor.role not in SUPERVISING_ROLES:
             raise rules.NotAllowed("only a supervisor assigns tasks to others; propose your own instead")
         task = rules.assign(task_id=task_id, assignee_nip=assignee_nip,
                             assignee_atasan_nip=assignee.atasan_nip, actor_nip=actor.nip or "",
@@ -170,6 +172,8 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
     session.flush()
     if task.status == rules.ASSIGNED:
         outbox.add(session, _event(TASK_ASSIGNED, task, row.agency, now))
+    elif task.status == rules.PROPOSED:  # the ASN's own: it waits for the supervisor to accept it
+        outbox.add(session, _event(TASK_PROPOSED, task, row.agency, now))
     return row
 
 
@@ -302,7 +306,7 @@ def visible_tasks(actor: Actor):
     query = select(TaskRow).where(TaskRow.agency == actor.agency)
     if actor.role == "admin":
         return query
-    if actor.role == "atasan":
+    if actor.role in SUPERVISING_ROLES:
         team = select(Employee.nip).where(Employee.atasan_nip == actor.nip)
         return query.where(or_(TaskRow.nip == actor.nip, TaskRow.atasan_nip == actor.nip, TaskRow.nip.in_(team)))
     return query.where(TaskRow.nip == actor.nip)
@@ -313,7 +317,7 @@ def can_see(session: Session, actor: Actor, row: TaskRow) -> bool:
         return False
     if actor.role == "admin" or row.nip == actor.nip:
         return True
-    if actor.role == "atasan":
+    if actor.role in SUPERVISING_ROLES:
         return row.atasan_nip == actor.nip or supervisor_of(session, row.nip) == actor.nip
     return False
 

@@ -620,7 +620,7 @@ const VIEWS = {
 };
 function viewsFor(role) {
   if (role === "atasan") return ["team", "asn"];
-  if (role === "admin") return ["admin", "asn"];
+  if (role === "admin") return ["admin", "team", "asn"];  // roles compose: the head of an agency supervises too
   if (role === "operator") return ["admin"];
   return ["asn"];
 }
@@ -664,7 +664,7 @@ async function boot() {
   $("period-bar").hidden = false;
   $("period-label").textContent = periodName(state.period);
   $("score-period").textContent = periodName(state.period);
-  const views = viewsFor(state.me.role).filter((v) => v !== "asn" || state.me.nip);
+  const views = viewsFor(state.me.role).filter((v) => (v !== "asn" && v !== "team") || state.me.nip);
   const tabs = $("tabs");
   tabs.replaceChildren(...views.map((v) => {
     const b = el("button", { "data-view": v, role: "tab", text: VIEWS[v].label });
