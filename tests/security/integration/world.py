@@ -316,11 +316,16 @@ def build_kehadiran(database_url: str, **config) -> World:
     _ok(c.post(f"/api/v1/devices/{A_DEVICE}/commands", json={"kind": "check"}, headers=_as("admin", ADMIN)))
     correction = _ok(c.post("/api/v1/corrections", headers=_as("pegawai", VICTIM), json={
         "date": str(day), "reason": "lupa-absen-korban", "punches": [{"time": f"{day}T07:25:00+07:00", "status": "in"}]}))
+    leave_request = _ok(c.post("/api/v1/leave-requests", headers=_as("pegawai", VICTIM), json={
+        "kind": "cuti", "start_date": str(today() + timedelta(days=14)), "end_date": str(today() + timedelta(days=14)),
+        "reason": "cuti-korban"}))
     period = day.strftime("%Y-%m")
     d = str(today() + timedelta(days=30))
     hours = {"mon": {"start": "07:30", "end": "16:00"}}
     w = World("kehadiran", app, rt)
     w.path = {"sn": A_DEVICE, "unit": UNIT, "request_id": correction["id"]}
+    w.path_by_rule = {f"{m} /api/v1/leave-requests/<uuid:request_id>{tail}": {"request_id": leave_request["id"]}
+                      for m, tail in (("GET", ""), ("POST", "/approve"), ("POST", "/reject"), ("POST", "/withdraw"))}
     w.query = {"nip": VICTIM, "period": period, "year": today().year, "agency": AGENCY}
     w.bodies = {
         ("POST", "/api/v1/punches"): lambda: {"punches": [{"nip": VICTIM, "time": f"{day}T16:30:00+07:00"}]},
@@ -338,6 +343,10 @@ def build_kehadiran(database_url: str, **config) -> World:
                                                   "punches": [{"time": f"{day}T16:05:00+07:00", "status": "out"}]},
         ("POST", "/api/v1/corrections/<uuid:request_id>/approve"): lambda: {"note": "disetujui penyerang"},
         ("POST", "/api/v1/corrections/<uuid:request_id>/reject"): lambda: {"note": "ditolak penyerang"},
+        ("POST", "/api/v1/leave-requests"): lambda: {"nip": VICTIM, "kind": "sakit", "start_date": d, "end_date": d,
+                                                     "reason": "diajukan orang lain"},
+        ("POST", "/api/v1/leave-requests/<uuid:request_id>/approve"): lambda: {"note": "disetujui penyerang"},
+        ("POST", "/api/v1/leave-requests/<uuid:request_id>/reject"): lambda: {"note": "ditolak penyerang"},
     }
     w.agency_markers = {AGENCY, A_DEVICE, *(n for n, _, a, _, _ in ROSTER if a == AGENCY)}
     w.victim_markers = {VICTIM}

@@ -46,7 +46,8 @@ class Corrections(MethodView):
                 emp = employee_for(s, p, nip)
                 return corrections.ask(s, emp, body["date"], body["punches"], body["reason"], requested_by=p.nip,
                                        agency_tz=rt.settings.timezone,
-                                       max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"])
+                                       max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"],
+                                       outbox=rt.outbox)
         except corrections.Refused as exc:
             raise unprocessable("the correction cannot be asked for", **exc.errors) from None
 
@@ -65,7 +66,7 @@ class Corrections(MethodView):
                 nips, agency = [emp.nip], emp.agency
             elif p.role in ("admin", "operator"):
                 nips, agency = None, agency_scope(p, args["agency"])
-            elif p.role == "atasan":
+            elif p.role == "atasan":  # (an admin, supervising or not, lists the agency's above)
                 nips, agency = [p.nip, *corrections.team_of(s, p.nip)], p.agency
             else:
                 nips, agency = [p.nip] if p.nip else [], p.agency

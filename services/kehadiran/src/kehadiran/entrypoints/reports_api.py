@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kehadiran.entrypoints.wt_schemas import RecapQuery
-from kehadiran.service_layer.access import agency_scope, own_unit
+from kehadiran.service_layer.access import agency_scope, own_unit, supervised_by
 from kehadiran.service_layer.reports import monthly_recap, recap_csv, recap_xlsx, unit_totals
 from kinerja.auth import current_principal, require_auth
 
@@ -31,7 +31,8 @@ class Recap(MethodView):
         on an approved correction, lupa absen), totals per code, the total deduction percent and,
         where the roster gives the ASN's TPP base, the deduction in rupiah; per unit the rupiah
         added up; ``format=csv`` or ``xlsx`` (numbers with formats) for payroll. An admin reads
-        their agency's (any unit), a supervisor their own unit's (the roster's unit of the supervisor)."""
+        their agency's (any unit), a supervisor their own unit's (the roster's unit of the supervisor:
+        the people of it they lead, directly or through the supervisors under them, and themselves)."""
         p = current_principal()
         y, m = map(int, args["period"].split("-"))
         rt = current_app.extensions["kinerja_runtime"]
@@ -39,9 +40,11 @@ class Recap(MethodView):
             if p.role == "atasan":
                 args["unit"] = own_unit(s, p, args["unit"], args["agency"])
                 agency = p.agency
+                led = supervised_by(s, agency, p.nip) | {p.nip}
+                rows = [r for r in monthly_recap(s, agency, y, m, args["unit"]) if r.nip in led]
             else:
                 agency = agency_scope(p, args["agency"])
-            rows = monthly_recap(s, agency, y, m, args["unit"])
+                rows = monthly_recap(s, agency, y, m, args["unit"])
         name = download_name(f"rekap-{agency}-{args['period']}" + (f"-{args['unit']}" if args["unit"] else ""))
         if args["format"] == "csv":
             return Response(recap_csv(rows, y, m), mimetype="text/csv",

@@ -34,8 +34,26 @@ def agency_scope(principal: Principal, agency: str | None) -> str:
     return principal.agency
 
 
+def supervised_by(session: Session, agency: str, nip: str) -> set[str]:
+    """Everyone under ``nip`` on the agency's roster, directly or through their supervisors."""
+    from sqlalchemy import select
+
+    under: dict[str, list[str]] = {}
+    for who, boss in session.execute(select(Employee.nip, Employee.atasan_nip).where(Employee.agency == agency)):
+        if boss:
+            under.setdefault(boss, []).append(who)
+    seen, todo = set(), [nip]
+    while todo:
+        for who in under.get(todo.pop(), ()):
+            if who not in seen:
+                seen.add(who)
+                todo.append(who)
+    return seen
+
+
 def own_unit(session: Session, principal: Principal, unit: str | None, agency: str | None) -> str:
-    """The unit a supervisor reads reports of: their own, as the roster has it."""
+    """The unit a supervisor reads reports of: their own, as the roster has it (of which they read
+    the people they lead, directly or through the supervisors under them, and themselves)."""
     me = session.get(Employee, principal.nip) if principal.nip else None
     if me is None or me.agency != principal.agency or not me.unit:
         raise Forbidden("a supervisor reads the recap of their own unit, and the roster does not name yours")

@@ -19,7 +19,11 @@ from kehadiran.adapters.orm import Employee
 from kehadiran.domain.corrections import APPROVED, MAX_AGE_DAYS, PENDING, NotPending, decided, request_errors
 from kehadiran.service_layer.schedules import load_context
 from kinerja.auth import Principal
+from kinerja.events import make_event
+from kinerja.events.kehadiran import CORRECTION_DECIDED, CORRECTION_REQUESTED
 from kinerja.messaging.outbox import Outbox
+
+SOURCE = outbox_events.SOURCE
 
 
 class Refused(ValueError):
@@ -41,8 +45,9 @@ def device_sn_of(request_id: str) -> str:
 
 def ask(session: Session, emp: Employee, day: date, punches: list[dict[str, Any]], reason: str, *,
         requested_by: str, agency_tz: str, now: datetime | None = None,
-        max_age_days: int = MAX_AGE_DAYS) -> CorrectionRequest:
-    """A pending request for ``punches`` (``time`` aware, ``status`` in/out/None) on ``day``."""
+        max_age_days: int = MAX_AGE_DAYS, outbox: Outbox | None = None) -> CorrectionRequest:
+    """A pending request for ``punches`` (``time`` aware, ``status`` in/out/None) on ``day``; with
+    ``outbox``, ``kehadiran.correction.requested.v1`` tells the supervisor it waits for them."""
     now = now or utcnow()
     tz = ZoneInfo(agency_tz)
     local = [p["time"].astimezone(tz).replace(tzinfo=None) for p in punches]
@@ -61,6 +66,12 @@ def ask(session: Session, emp: Employee, day: date, punches: list[dict[str, Any]
         requested_by=requested_by, requested_at=now, note="", punch_ids=[])
     session.add(row)
     session.flush()
+    if outbox is not None:
+        outbox.add(session, make_event(CORRECTION_REQUESTED, subject=emp.nip, agency=emp.agency, source=SOURCE,
+                                       time=now, data={
+            "request_id": row.id, "nip": emp.nip, "atasan_nip": emp.atasan_nip, "date": day,
+            "times": [datetime.fromisoformat(p["time"]) for p in row.punches], "reason": reason,
+            "requested_at": now}))
     return row
 
 
@@ -71,7 +82,7 @@ def decide(session: Session, outbox: Outbox, principal: Principal, request_id: s
     row, emp = _visible(session, principal, request_id)
     if principal.nip == row.nip:
         raise Forbidden("nobody decides on their own correction")
-    if not (principal.role == "admin" or (principal.role == "atasan" and emp.atasan_nip == principal.nip)):
+    if not (principal.role == "admin" or principal.supervises(emp.atasan_nip)):
         raise Forbidden(f"only the supervisor of {row.nip} or an admin of the agency decides on this correction")
     # the row's lock, so two deciders cannot both approve (SQLite serialises writers already)
     session.refresh(row, with_for_update=True)
@@ -87,6 +98,10 @@ def decide(session: Session, outbox: Outbox, principal: Principal, request_id: s
         markers.mark_days(session, [(emp.nip, row.day)] + [
             (emp.nip, datetime.fromisoformat(p["time"]).astimezone(tz).date()) for p in row.punches])
     session.flush()
+    outbox.add(session, make_event(CORRECTION_DECIDED, subject=row.nip, agency=row.agency, source=SOURCE, time=now,
+                                   data={"request_id": row.id, "nip": row.nip, "atasan_nip": emp.atasan_nip,
+                                         "date": row.day, "status": row.status, "decided_by": row.decided_by,
+                                         "note": row.note, "decided_at": now}))
     return row
 
 
@@ -122,7 +137,7 @@ def _visible(session: Session, principal: Principal, request_id: str) -> tuple[C
         raise NotFound(f"no correction {request_id} in your agency")
     if principal.role in ("operator", "admin") or principal.nip == row.nip:
         return row, emp
-    if principal.role == "atasan" and emp.atasan_nip == principal.nip:
+    if principal.supervises(emp.atasan_nip):
         return row, emp
     raise Forbidden(f"you may not see the corrections of {row.nip}")
 

@@ -1,0 +1,123 @@
+"""Leave requests: the ASN asks for cuti, sakit or dinas luar; their supervisor (or an admin of
+the agency) approves or rejects; an approval excuses the days. The supervisor is told a request
+waits, the ASN how it was decided (notifikasi, from the events)."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import Forbidden
+
+from kehadiran.entrypoints.leave_request_schemas import (DecisionIn, LeaveRequestIn, LeaveRequestOut,
+                                                         LeaveRequestQuery, RejectionIn)
+from kehadiran.service_layer import leave_requests
+from kehadiran.service_layer.access import agency_scope, employee_for
+from kehadiran.service_layer.corrections import team_of
+from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
+from kinerja.web import unprocessable
+
+blp = Blueprint("leave_requests", __name__, url_prefix="/api/v1/leave-requests",
+                description="Leave requests (cuti, sakit, dinas luar), approved by the supervisor")
+
+READERS = (*PEOPLE, "operator")
+
+
+def _runtime():
+    return current_app.extensions["kinerja_runtime"]
+
+
+@blp.route("")
+class LeaveRequests(MethodView):
+    @require_auth(*PEOPLE)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(LeaveRequestIn)
+    @blp.response(201, LeaveRequestOut)
+    def post(self, body):
+        """Ask for leave, sick leave or official duty over a span of days. Your own only; it waits
+        for your supervisor (or an admin of the agency), who is told."""
+        p = current_principal()
+        nip = body["nip"] or p.nip
+        if not p.nip or nip != p.nip:
+            raise Forbidden("a leave request is made by the ASN themselves")
+        rt = _runtime()
+        try:
+            with rt.session() as s, s.begin():
+                emp = employee_for(s, p, nip)
+                return leave_requests.ask(s, rt.outbox, emp, kind=body["kind"], start=body["start_date"],
+                                          end=body["end_date"], reason=body["reason"], requested_by=p.nip,
+                                          agency_tz=rt.settings.timezone,
+                                          max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"])
+        except leave_requests.Refused as exc:
+            raise unprocessable("the leave request cannot be made", **exc.errors) from None
+
+    @require_auth(*READERS)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(LeaveRequestQuery, location="query")
+    @blp.response(200, LeaveRequestOut(many=True))
+    def get(self, args):
+        """Leave requests, newest first: an ASN's (``nip``), else yours (pegawai), your team's and
+        yours (atasan), your agency's (admin); ``status=pending`` for those waiting."""
+        p = current_principal()
+        with _runtime().session() as s:
+            if args["nip"]:
+                emp = employee_for(s, p, args["nip"])
+                nips, agency = [emp.nip], emp.agency
+            elif p.role in ("admin", "operator"):
+                nips, agency = None, agency_scope(p, args["agency"])
+            elif p.role in SUPERVISING_ROLES:
+                nips, agency = [p.nip, *team_of(s, p.nip)], p.agency
+            else:
+                nips, agency = [p.nip] if p.nip else [], p.agency
+            return leave_requests.listed(s, nips=nips, agency=agency, status=args["status"], limit=args["limit"])
+
+
+@blp.route("/<uuid:request_id>")
+class LeaveRequestView(MethodView):
+    @require_auth(*READERS)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, LeaveRequestOut)
+    def get(self, request_id):
+        """One request: the ASN's own, their supervisor's team, the agency's for an admin."""
+        with _runtime().session() as s:
+            return leave_requests.get(s, current_principal(), str(request_id))
+
+
+def _decide(request_id, *, approve: bool, note: str):
+    rt = _runtime()
+    with rt.session() as s, s.begin():
+        return leave_requests.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
+                                     agency_tz=rt.settings.timezone)
+
+
+@blp.route("/<uuid:request_id>/approve")
+class LeaveRequestApprove(MethodView):
+    @require_auth(*SUPERVISING_ROLES)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(DecisionIn)
+    @blp.response(200, LeaveRequestOut)
+    def post(self, body, request_id):
+        """Approve (the ASN's supervisor, or an admin of the agency): the days are excused and recomputed."""
+        return _decide(request_id, approve=True, note=body["note"])
+
+
+@blp.route("/<uuid:request_id>/reject")
+class LeaveRequestReject(MethodView):
+    @require_auth(*SUPERVISING_ROLES)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(RejectionIn)
+    @blp.response(200, LeaveRequestOut)
+    def post(self, body, request_id):
+        """Reject with the reason (the ASN's supervisor, or an admin of the agency)."""
+        return _decide(request_id, approve=False, note=body["note"])
+
+
+@blp.route("/<uuid:request_id>/withdraw")
+class LeaveRequestWithdraw(MethodView):
+    @require_auth(*PEOPLE)
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, LeaveRequestOut)
+    def post(self, request_id):
+        """The ASN takes back their request while it waits."""
+        rt = _runtime()
+        with rt.session() as s, s.begin():
+            return leave_requests.withdraw(s, rt.outbox, current_principal(), str(request_id))
