@@ -307,8 +307,13 @@ def kafka_reachable(bootstrap: str, timeout_s: float = 1.0) -> str | None:
     return last
 
 
-def health_blueprint(engine_getter: Callable, settings: Settings, *, needs_kafka: bool = True) -> Blueprint:
+def health_blueprint(engine_getter: Callable, settings: Settings, *, needs_kafka: bool = True,
+                     lines: dict[str, Callable[[], tuple[dict, str | None]]] | None = None) -> Blueprint:
     """``/healthz``: the process answers. ``/readyz``: its database is reachable, and Kafka too.
+
+    ``lines``: more parts to report, each a function giving its line (a dict) and a problem (or
+    None); a problem makes the answer ``degraded`` like Kafka's (503 with ``strict=1``). A line that
+    cannot be read (the database away) is left out: the database's own problem says why.
 
     A web process never talks to Kafka itself (it writes the outbox), so Kafka being away makes it
     ``degraded`` (200, named in ``problems``), not unready: taking it out of a load balancer then
@@ -336,10 +341,21 @@ def health_blueprint(engine_getter: Callable, settings: Settings, *, needs_kafka
         database = db_check()
         kafka = kafka_check() if needs_kafka else None
         problems = {k: v for k, v in {"database": database, "kafka": kafka}.items() if v}
+        extra = {}
+        for name, line in (lines or {}).items():
+            if database:
+                break
+            try:
+                extra[name], problem = line()
+            except Exception as exc:  # noqa: BLE001 - a report line never fails the probe
+                extra[name], problem = {"status": "unknown"}, f"cannot be read: {exc!r}"[:300]
+            if problem:
+                problems[name] = problem
         strict = request.args.get("strict") in ("1", "true")
-        if database or (strict and kafka):
-            return jsonify(status="not ready", service=settings.service, problems=problems), 503
-        return jsonify(status="degraded" if problems else "ready", service=settings.service, problems=problems), 200
+        if database or (strict and problems):
+            return jsonify(status="not ready", service=settings.service, problems=problems, **extra), 503
+        return jsonify(status="degraded" if problems else "ready", service=settings.service, problems=problems,
+                       **extra), 200
 
     return bp
 

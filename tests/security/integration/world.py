@@ -492,12 +492,13 @@ def build_notifikasi(database_url: str, **config) -> World:
     victim_row = _ok(c.get("/api/v1/notifications", headers=_as("pegawai", VICTIM)))["items"][0]
     w = World("notifikasi", app, rt)
     w.path = {"notification_id": victim_row["id"], "hook_id": hook["id"]}
-    w.query = {"last_event_id": 0}
     w.bodies = {
         ("POST", "/api/v1/webhooks"): lambda: {"url": "https://penyerang.example/hook", "agency": AGENCY},
         ("PUT", "/api/v1/notifications/email"): lambda: {"email": "penyerang@example.org", "mode": "immediate"},
+        ("POST", "/api/v1/notifications/read-all"): lambda: {},  # the caller's own inbox
     }
-    w.self_service = {("PUT", "/api/v1/notifications/email")}
+    w.query = {"last_event_id": 0, "nip": VICTIM}
+    w.self_service = {("PUT", "/api/v1/notifications/email"), ("POST", "/api/v1/notifications/read-all")}
     w.agency_markers = {AGENCY, "rahasia-dinkes", "korban.rahasia", "sebab-rahasia-korban",
                         *(n for n, _, a, _, _ in ROSTER if a == AGENCY)}
     w.victim_markers = {VICTIM, "korban.rahasia", "sebab-rahasia-korban"}

@@ -48,7 +48,7 @@ def smtp(smtp_port):
 def mail_runtime(migrated, smtp_port):
     runtime = make_runtime(load_settings("notifikasi", {
         "database_url": migrated, "smtp_host": "127.0.0.1", "smtp_port": smtp_port,
-        "smtp_sender": "Kinerja Lampung Selatan <kinerja@lampungselatankab.go.id>"}))
+        "smtp_sender": "Kinerja Lampung Selatan <kinerja@lampungselatankab.go.id>", "mail_batch_s": 0}))
     yield runtime
     runtime.dispose()
 

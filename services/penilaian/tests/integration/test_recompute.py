@@ -26,6 +26,37 @@ def score_events(p, nip=None, period=None):
             and (nip is None or e["data"]["nip"] == nip) and (period is None or e["data"]["period"] == period)]
 
 
+def test_one_change_says_its_periods_belong_together(penilaian):
+    """Issue 19 item 11: the month, quarter and year one event moved still have an event each, and
+    the month's carries the others (``also``) while theirs name it (``part_of``), so notifikasi
+    tells people once per change, not once per period. A change reaching into two months is one too."""
+    p = penilaian
+    p.seed_roster()
+    p.apply(day_event(PEG1, date(2026, 11, 3), ("TL2", "1")))
+    out = [e for e in p.outbox() if e["type"] == SCORE_UPDATED]
+    assert [e["data"]["period"] for e in out] == ["2026-11", "2026-Q4", "2026"]
+    lead, *rest = out
+    assert lead["data"].get("part_of") is None
+    assert [(a["period"], a["total_partial"], a["predikat"]) for a in lead["data"]["also"]] == [
+        ("2026-Q4", 99.0, "Belum dinilai"), ("2026", 99.0, "Belum dinilai")]
+    assert lead["data"]["also"][0]["changes"] == [{"component": "disiplin", "before": None, "after": 99.0},
+                                                  {"component": "perilaku", "before": None, "after": 99.0},
+                                                  {"component": "total_partial", "before": None, "after": 99.0}]
+    assert {e["data"]["part_of"] for e in rest} == {lead["id"]} and all(not e["data"].get("also") for e in rest)
+    # a batch touching October and November of one ASN: the latest month leads, the rest follow it
+    from penilaian.service_layer.scoring import apply_batch
+    from penilaian_testkit import wire
+    before = len(out)
+    with p.runtime.session() as session, session.begin():
+        apply_batch(session, p.runtime.outbox, [wire(day_event(PEG1, date(2026, 10, 5), ("TK", "4"))),
+                                                wire(day_event(PEG1, date(2026, 11, 4), ("TL1", "0.5")))],
+                    tz=p.runtime.settings.timezone)
+    out = [e for e in p.outbox() if e["type"] == SCORE_UPDATED][before:]
+    assert [e["data"]["period"] for e in out] == ["2026-11", "2026-10", "2026-Q4", "2026"]
+    assert [a["period"] for a in out[0]["data"]["also"]] == ["2026-10", "2026-Q4", "2026"]
+    assert {e["data"]["part_of"] for e in out[1:]} == {out[0]["id"]}
+
+
 def test_day_summaries_become_month_quarter_and_year_scores_with_an_event_each(penilaian):
     p = penilaian
     p.seed_roster()

@@ -15,6 +15,20 @@ class ComponentChange(Schema):
     after = fields.Float(allow_none=True, load_default=None)
 
 
+class PeriodScore(Schema):
+    """Another period the same change moved (``ScoreUpdated.also``)."""
+
+    period = fields.String(required=True)
+    disiplin = fields.Float(allow_none=True, load_default=None)
+    produktivitas = fields.Float(allow_none=True, load_default=None)
+    perilaku = fields.Float(allow_none=True, load_default=None)
+    hasil_kerja = fields.Float(allow_none=True, load_default=None)
+    total = fields.Float(allow_none=True, load_default=None)
+    total_partial = fields.Float(allow_none=True, load_default=None)
+    predikat = fields.String(required=True, validate=validate.OneOf(PREDIKATS))
+    changes = fields.List(fields.Nested(ComponentChange), load_default=list)
+
+
 @register(SCORE_UPDATED)
 class ScoreUpdated(Schema):
     nip = nip_field(required=True)
@@ -30,6 +44,11 @@ class ScoreUpdated(Schema):
     changes = fields.List(fields.Nested(ComponentChange), load_default=list)
     caused_by = fields.List(fields.String(), load_default=list)
     atasan_nip = nip_field(allow_none=True, load_default=None)
+    # one change moves a month, its quarter and its year (issue 19): the event of the latest month
+    # moved carries the other periods in ``also``; each of those names it in ``part_of``. Additive:
+    # absent from older events, where each period stands alone
+    also = fields.List(fields.Nested(PeriodScore), load_default=list)
+    part_of = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
 
 
 # -- facts penilaian itself records (its API writes the row and one of these in one transaction),

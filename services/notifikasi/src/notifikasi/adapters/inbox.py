@@ -9,6 +9,15 @@ from sqlalchemy.orm import Session
 
 from notifikasi.adapters.orm import Notification
 
+# the recipient of what an agency's admins are told (mail that cannot be delivered): every admin of
+# the agency reads these rows beside their own (not a NIP, so never a person's inbox)
+ADMINS = "admin"
+
+
+def recipients_of(nip: str, role: str) -> list[str]:
+    """The recipients whose rows a person reads: their own NIP, and an admin the agency's admin rows."""
+    return [nip, ADMINS] if role == "admin" else [nip]
+
 
 def max_id(session: Session) -> int:
     return session.execute(select(func.max(Notification.id))).scalar() or 0
@@ -27,19 +36,26 @@ def rows_by_ids(session: Session, ids: list[int]) -> Sequence[Notification]:
     ).scalars().all()
 
 
-def own_rows_after(session: Session, *, nip: str, agency: str, after_id: int, limit: int) -> Sequence[Notification]:
-    """One recipient's rows with id > ``after_id``, oldest first (a stream resume)."""
+def _mine(nips: Sequence[str] | str, agency: str):
+    nips = [nips] if isinstance(nips, str) else list(nips)
+    who = Notification.recipient_nip == nips[0] if len(nips) == 1 else Notification.recipient_nip.in_(nips)
+    return (who, Notification.agency == agency)
+
+
+def own_rows_after(session: Session, *, nip: Sequence[str] | str, agency: str, after_id: int,
+                   limit: int) -> Sequence[Notification]:
+    """One recipient's rows (or several's: ``recipients_of``) with id > ``after_id``, oldest first
+    (a stream resume)."""
     return session.execute(
-        select(Notification)
-        .where(Notification.recipient_nip == nip, Notification.agency == agency, Notification.id > after_id)
+        select(Notification).where(*_mine(nip, agency), Notification.id > after_id)
         .order_by(Notification.id).limit(limit)
     ).scalars().all()
 
 
-def inbox_page(session: Session, *, nip: str, agency: str, limit: int, before_id: int | None = None,
+def inbox_page(session: Session, *, nip: Sequence[str] | str, agency: str, limit: int, before_id: int | None = None,
                unread_only: bool = False) -> Sequence[Notification]:
     """One recipient's rows, newest first; the next page starts before the last id of this one."""
-    query = select(Notification).where(Notification.recipient_nip == nip, Notification.agency == agency)
+    query = select(Notification).where(*_mine(nip, agency))
     if before_id is not None:
         query = query.where(Notification.id < before_id)
     if unread_only:
@@ -47,25 +63,33 @@ def inbox_page(session: Session, *, nip: str, agency: str, limit: int, before_id
     return session.execute(query.order_by(Notification.id.desc()).limit(limit)).scalars().all()
 
 
-def unread_count(session: Session, *, nip: str, agency: str) -> int:
+def unread_count(session: Session, *, nip: Sequence[str] | str, agency: str) -> int:
     return session.execute(
-        select(func.count()).select_from(Notification).where(
-            Notification.recipient_nip == nip, Notification.agency == agency, Notification.read_at.is_(None))
+        select(func.count()).select_from(Notification).where(*_mine(nip, agency), Notification.read_at.is_(None))
     ).scalar_one()
 
 
-def mark_read(session: Session, *, notification_id: int, nip: str, agency: str, now: datetime) -> Notification | None:
+def mark_read(session: Session, *, notification_id: int, nip: Sequence[str] | str, agency: str,
+              now: datetime) -> Notification | None:
     """Mark one of the caller's own rows read (the first time only). None if it is not theirs."""
     session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.recipient_nip == nip,
-               Notification.agency == agency, Notification.read_at.is_(None))
+        .where(Notification.id == notification_id, *_mine(nip, agency), Notification.read_at.is_(None))
         .values(read_at=now)
     )
     return session.execute(
-        select(Notification).where(Notification.id == notification_id, Notification.recipient_nip == nip,
-                                   Notification.agency == agency)
+        select(Notification).where(Notification.id == notification_id, *_mine(nip, agency))
     ).scalars().first()
+
+
+def mark_all_read(session: Session, *, nip: Sequence[str] | str, agency: str, now: datetime,
+                  up_to_id: int | None = None) -> int:
+    """Mark every unread row of the caller read (up to ``up_to_id``, the newest the caller has seen,
+    when given, so what arrived meanwhile stays unread); how many."""
+    query = update(Notification).where(*_mine(nip, agency), Notification.read_at.is_(None))
+    if up_to_id is not None:
+        query = query.where(Notification.id <= up_to_id)
+    return session.execute(query.values(read_at=now).execution_options(synchronize_session=False)).rowcount or 0
 
 
 def as_dict(row: Notification) -> dict[str, Any]:

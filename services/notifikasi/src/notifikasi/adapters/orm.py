@@ -137,6 +137,7 @@ class EmailMessage(Base):
     __tablename__ = "emails"
     id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
     recipient_nip: Mapped[str] = mapped_column(String(18), index=True)
+    agency: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # the recipient's
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
@@ -149,3 +150,18 @@ class EmailMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (Index("ix_emails_due", "status", "next_attempt_at"),)
+
+
+class MailerState(Base):
+    """How the mailer fared last (one row): what ``/readyz`` shows, and whether the agencies'
+    admins were told that mail stopped going out."""
+
+    __tablename__ = "mailer_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    endpoint: Mapped[str | None] = mapped_column(String(300), nullable=True)  # host:port last used
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

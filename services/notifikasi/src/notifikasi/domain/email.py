@@ -27,6 +27,36 @@ def immediate(title: str, body: str) -> tuple[str, str]:
     return f"[Kinerja] {title}", body + FOOTER
 
 
+def batched(items: list[Item]) -> tuple[str, str]:
+    """Subject and text of what arrived for one person within the batch window (oldest first): one
+    notification reads as it would alone."""
+    if len(items) == 1:
+        return immediate(items[0].title, items[0].body)
+    lines = [f"{len(items)} notifikasi baru untuk Anda:", ""]
+    for item in items:
+        lines.append(f"- {item.created_at:%d/%m %H:%M} {item.title}: {item.body}")
+    return f"[Kinerja] {len(items)} notifikasi baru: {items[-1].title}", "\n".join(lines) + FOOTER
+
+
+def mail_failing(endpoint: str, error: str, waiting: int) -> tuple[str, str]:
+    """What an agency's admins are told when e-mail stops going out."""
+    return ("E-mail tidak dapat dikirim",
+            f"Server e-mail {endpoint} tidak menerima pesan: {error}. {waiting} e-mail menunggu dan akan dicoba "
+            "lagi. Periksa pengaturan SMTP (NOTIFIKASI_SMTP_HOST, NOTIFIKASI_SMTP_PORT, atau berkas "
+            "NOTIFIKASI_SMTP_CONFIG_FILE); perubahan berlaku tanpa memulai ulang layanan.")
+
+
+def mail_given_up(count: int, to: str, attempts: int, error: str) -> tuple[str, str]:
+    return ("E-mail gagal terkirim",
+            f"{count} e-mail untuk {to} tidak terkirim setelah {attempts} percobaan: {error}. "
+            "Penerimanya tetap dapat membaca notifikasi di dasbor.")
+
+
+def mail_recovered(endpoint: str, waiting: int) -> tuple[str, str]:
+    return ("Pengiriman e-mail pulih",
+            f"Server e-mail {endpoint} kembali menerima pesan; {waiting} e-mail yang menunggu sedang dikirim.")
+
+
 def digest(day: date, items: list[Item]) -> tuple[str, str]:
     """Subject and text of the daily digest of ``items`` (oldest first)."""
     lines = [f"Ringkasan notifikasi Anda per {format_date(day)} ({len(items)} notifikasi):", ""]

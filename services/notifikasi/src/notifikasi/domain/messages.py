@@ -7,8 +7,10 @@ Recipients:
 - the ASN the event concerns, for everything that happens to them (score, tasks assigned to them,
   approved, returned, cancelled or overdue, SKP approved, innovation approved, discipline alerts and
   their withdrawal);
-- their supervisor (atasan) where it concerns the team: score updates, a task submitted for
-  approval, a task overdue, and discipline alerts (PP 94/2021 asks the atasan to act on them) and
+- their supervisor (atasan) where it concerns the team: score updates, and every submission that
+  waits for them (a task submitted for approval, a task or an innovation proposed, an SKP
+  submitted, a correction of a forgotten punch or a leave request asked for), a task overdue,
+  and discipline alerts (PP 94/2021 asks the atasan to act on them) and
   their withdrawal (the facts changed: there is no longer anything to act on).
   A supervisor is not told about what they did themselves (assigning, approving, returning,
   cancelling a task);
@@ -34,6 +36,14 @@ FEEDBACK_POSTED = "feedback.posted"
 INNOVATION_APPROVED = "innovation.approved"
 DISCIPLINE_ALERT = "discipline.alert"
 DISCIPLINE_WITHDRAWN = "discipline.withdrawn"
+# what waits for the supervisor, and how it was decided (issue 19)
+SKP_SUBMITTED = "skp.submitted"
+TASK_PROPOSED = "task.proposed"
+INNOVATION_PROPOSED = "innovation.proposed"
+CORRECTION_REQUESTED = "correction.requested"
+CORRECTION_DECIDED = "correction.decided"
+LEAVE_REQUESTED = "leave.requested"
+LEAVE_DECIDED = "leave.decided"
 
 ASN = "asn"
 ATASAN = "atasan"
@@ -83,11 +93,19 @@ def format_score(value: float | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+QUARTERS = ("I", "II", "III", "IV")
+
+
 def format_period(period: str) -> str:
-    """"2026-11" → "November 2026"; anything else is shown as it is."""
+    """"2026-11" → "November 2026", "2026-Q4" → "Triwulan IV 2026", "2026" → "Tahun 2026";
+    anything else is shown as it is."""
     try:
-        year, month = period.split("-")
-        return f"{MONTHS[int(month) - 1]} {int(year)}"
+        if len(period) == 4 and period.isdigit():
+            return f"Tahun {int(period)}"
+        year, rest = period.split("-")
+        if rest.startswith("Q"):
+            return f"Triwulan {QUARTERS[int(rest[1:]) - 1]} {int(year)}"
+        return f"{MONTHS[int(rest) - 1]} {int(year)}"
     except (ValueError, IndexError):
         return period
 
@@ -124,11 +142,19 @@ def format_total(data: Mapping[str, Any]) -> str:
 
 
 def score_updated(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    """One notification per change: the event of a change's latest month carries the quarter and
+    the year it moved too (``also``); the events of those (``part_of``) tell nobody again."""
+    if data.get("part_of"):
+        return []
     total = format_total(data)
     predikat = data.get("predikat") or "Belum dinilai"
     period = format_period(str(data.get("period", "")))
     changes = _changes(data)
     tail = f" Perubahan: {changes}." if changes else ""
+    also = [f"{format_period(str(a.get('period', '')))} {format_total(a)} ({a.get('predikat') or 'Belum dinilai'})"
+            for a in data.get("also") or []]
+    if also:
+        tail += f" Juga: {'; '.join(also)}."
     drafts = [Draft(asn.nip, ASN, SCORE_UPDATED, f"Skor kinerja {period}",
                     f"Skor kinerja Anda berubah: {total} ({predikat}).{tail}")]
     atasan = _supervisor(asn, data)
@@ -261,6 +287,80 @@ def discipline_withdrawn(data: Mapping[str, Any], asn: Person) -> list[Draft]:
                             f"Peringatan disiplin {asn.label} karena {what}{raised} dicabut: {now}. "
                             "Tidak perlu ditindaklanjuti lagi."))
     return drafts
+
+
+def _waiting(data: Mapping[str, Any], asn: Person, kind: str, title: str, what: str) -> list[Draft]:
+    atasan = _supervisor(asn, data)
+    if not atasan:
+        return []
+    return [Draft(atasan, ATASAN, kind, title, f"{asn.label} {what} Mohon diperiksa dan diputuskan.")]
+
+
+def _quoted(text: Any, limit: int = 140) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def skp_submitted(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    return _waiting(data, asn, SKP_SUBMITTED, "SKP menunggu persetujuan",
+                    f"mengajukan SKP tahun {data.get('year')} (revisi {data.get('revision', 1)}).")
+
+
+def task_proposed(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    return _waiting(data, asn, TASK_PROPOSED, "Usulan tugas menunggu persetujuan",
+                    f"mengusulkan tugas: {data.get('title')} (tenggat {_due(data)}).")
+
+
+def innovation_proposed(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    return _waiting(data, asn, INNOVATION_PROPOSED, "Usulan inovasi menunggu persetujuan",
+                    f"mengusulkan inovasi: {data.get('title')}.")
+
+
+def correction_requested(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    reason = _quoted(data.get("reason"))
+    return _waiting(data, asn, CORRECTION_REQUESTED, "Koreksi absen menunggu persetujuan",
+                    f"mengajukan koreksi lupa absen untuk {format_date(data.get('date'))}"
+                    + (f" (alasan: {reason})." if reason else "."))
+
+
+LEAVE_KINDS = {"cuti": "cuti", "sakit": "izin sakit", "dinas_luar": "dinas luar"}
+DECISIONS = {"approved": "disetujui", "rejected": "ditolak", "cancelled": "dibatalkan"}
+
+
+def _span(data: Mapping[str, Any]) -> str:
+    start, end = data.get("start_date"), data.get("end_date")
+    return format_date(start) if not end or str(end)[:10] == str(start)[:10] else \
+        f"{format_date(start)} s.d. {format_date(end)}"
+
+
+def leave_requested(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    kind = LEAVE_KINDS.get(str(data.get("kind")), str(data.get("kind")))
+    reason = _quoted(data.get("reason"))
+    return _waiting(data, asn, LEAVE_REQUESTED, f"Permohonan {kind} menunggu persetujuan",
+                    f"mengajukan {kind} {_span(data)}" + (f" (alasan: {reason})." if reason else "."))
+
+
+def _decision(data: Mapping[str, Any]) -> tuple[str, str]:
+    verdict = DECISIONS.get(str(data.get("status")), str(data.get("status")))
+    note = _quoted(data.get("note"))
+    return verdict, (f" Catatan: {note}" if note else "")
+
+
+def correction_decided(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    verdict, note = _decision(data)
+    return [Draft(asn.nip, ASN, CORRECTION_DECIDED, f"Koreksi absen {verdict}",
+                  f"Koreksi lupa absen Anda untuk {format_date(data.get('date'))} {verdict}.{note}")]
+
+
+def leave_decided(data: Mapping[str, Any], asn: Person) -> list[Draft]:
+    kind = LEAVE_KINDS.get(str(data.get("kind")), str(data.get("kind")))
+    verdict, note = _decision(data)
+    if data.get("status") == "cancelled":  # the ASN withdrew it: the supervisor has nothing left to decide
+        atasan = _supervisor(asn, data)
+        return [Draft(atasan, ATASAN, LEAVE_DECIDED, f"Permohonan {kind} dibatalkan",
+                      f"{asn.label} membatalkan permohonan {kind} {_span(data)}.")] if atasan else []
+    return [Draft(asn.nip, ASN, LEAVE_DECIDED, f"Permohonan {kind} {verdict}",
+                  f"Permohonan {kind} Anda {_span(data)} {verdict}.{note}")]
 
 
 Rule = Callable[..., list[Draft]]

@@ -23,7 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = configure_app(app, settings, title="Kinerja notifikasi API")
     runtime = make_runtime(settings)
     app.extensions["kinerja_runtime"] = runtime
-    app.register_blueprint(health_blueprint(lambda: runtime.engine, settings, needs_kafka=False))
+    app.register_blueprint(health_blueprint(lambda: runtime.engine, settings, needs_kafka=False,
+                                            lines={"mailer": runtime.mailer_line}))
     api.register_blueprint(stream_api.blp)
     api.register_blueprint(inbox_api.blp)
     api.register_blueprint(webhooks_api.blp)

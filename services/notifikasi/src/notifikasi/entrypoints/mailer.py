@@ -18,7 +18,8 @@ def main() -> None:
     stop = threading.Event()
     stop_on_signals(stop)
     mailer = runtime.mailer()
-    log.info("mailer starting", extra={"smtp_host": mailer.config.host, "smtp_port": mailer.config.port})
+    config = mailer.config  # read again on every round: a corrected setting applies without a restart
+    log.info("mailer starting", extra={"smtp_host": config.host, "smtp_port": config.port})
     mailer.run(stop)
 
 

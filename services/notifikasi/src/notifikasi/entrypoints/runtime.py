@@ -49,6 +49,36 @@ def _text(settings: Settings, key: str, default: str) -> str:
     return env if env not in (None, "") else default
 
 
+_FILES: dict[str, tuple[tuple, dict[str, str]]] = {}
+
+
+def _settings_file(path: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a settings file (``#`` comments, optional quotes), read again only
+    when the file changes; a file that cannot be read counts as empty (the mailer says so in its
+    error when the settings it falls back to do not work)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    cached = _FILES.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    values: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh.read(65536).splitlines():
+                line = line.strip()
+                if not line or line.startswith("#") or "=" not in line:
+                    continue
+                key, _, val = line.partition("=")
+                values[key.strip().removeprefix("export ").strip()] = val.strip().strip("\"'")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    _FILES[path] = (stamp, values)
+    return values
+
+
 def stream_options(settings: Settings) -> StreamOptions:
     return StreamOptions(
         heartbeat_s=_option(settings, "sse_heartbeat_s", 15.0),
@@ -97,23 +127,62 @@ class NotifikasiRuntime(ServiceRuntime):
                                                       egress=self.egress),
                                  poll_interval_s=_option(s, "webhook_poll_s", 1.0))
 
-    def mailer(self) -> Mailer:
-        """SMTP from the environment: ``NOTIFIKASI_SMTP_HOST`` (127.0.0.1), ``NOTIFIKASI_SMTP_PORT`` (25),
-        ``NOTIFIKASI_SMTP_SENDER``, ``NOTIFIKASI_SMTP_STARTTLS`` (0/1), ``NOTIFIKASI_SMTP_USERNAME``,
-        ``NOTIFIKASI_SMTP_PASSWORD``; ``mail_poll_s`` (5). Digests use ``KINERJA_TIMEZONE``; those to
-        the roster's addresses go at ``NOTIFIKASI_DIGEST_HOUR`` (16, agency-local)."""
+    def smtp_config(self) -> SmtpConfig:
+        """The SMTP settings as they are now; the mailer asks on every round, so a corrected
+        setting applies without a restart. Each of ``smtp_host`` (127.0.0.1), ``smtp_port`` (25),
+        ``smtp_sender``, ``smtp_starttls`` (0/1), ``smtp_username``, ``smtp_password`` comes from
+        the settings, else the file ``NOTIFIKASI_SMTP_CONFIG_FILE`` names (``NOTIFIKASI_SMTP_HOST=…``
+        lines, as a mounted Secret or ConfigMap keeps them; read again when it changes), else the
+        environment (``NOTIFIKASI_SMTP_HOST``, …), else the default."""
         s = self.settings
-        config = SmtpConfig(
-            host=_text(s, "smtp_host", "127.0.0.1"), port=int(_option(s, "smtp_port", 25)),
-            sender=_text(s, "smtp_sender", "Kinerja <noreply@kinerja.local>"),
-            starttls=bool(int(_option(s, "smtp_starttls", 0))),
-            username=_text(s, "smtp_username", "") or None, password=_text(s, "smtp_password", "") or None,
+        path = str(s.extra.get("smtp_config_file") or os.environ.get("NOTIFIKASI_SMTP_CONFIG_FILE") or "")
+        from_file = _settings_file(path) if path else {}
+
+        def value(key: str, default: str) -> str:
+            if key in s.extra:
+                return str(s.extra[key])
+            found = from_file.get(f"NOTIFIKASI_{key.upper()}")
+            if found not in (None, ""):
+                return found
+            env = os.environ.get(f"NOTIFIKASI_{key.upper()}")
+            return env if env not in (None, "") else default
+
+        return SmtpConfig(
+            host=value("smtp_host", "127.0.0.1"), port=int(value("smtp_port", "25")),
+            sender=value("smtp_sender", "Kinerja <noreply@kinerja.local>"),
+            starttls=value("smtp_starttls", "0").strip().lower() in ("1", "true", "yes"),
+            username=value("smtp_username", "") or None, password=value("smtp_password", "") or None,
+            timeout_s=float(value("smtp_timeout_s", "15")),
         )
+
+    def mailer(self) -> Mailer:
+        """The mailer: SMTP per ``smtp_config`` on every round; ``mail_poll_s`` (5); ``mail_batch_s``
+        (180: a person's immediate e-mails within that many seconds of the first go out as one,
+        read on every round too). Digests use ``KINERJA_TIMEZONE``; those to the roster's addresses
+        go at ``NOTIFIKASI_DIGEST_HOUR`` (16, agency-local)."""
+        s = self.settings
         hour = int(_option(s, "digest_hour", 16))
         if not 0 <= hour <= 23:
             raise ValueError(f"NOTIFIKASI_DIGEST_HOUR must be 0-23, not {hour}")
-        return Mailer(self.session_factory, config, tz=s.timezone, poll_interval_s=_option(s, "mail_poll_s", 5.0),
+        return Mailer(self.session_factory, self.smtp_config, tz=s.timezone,
+                      poll_interval_s=_option(s, "mail_poll_s", 5.0),
+                      batch_s=lambda: max(0.0, min(3600.0, _option(s, "mail_batch_s", 180.0))),
                       default_digest_hour=hour)
+
+    def mailer_line(self) -> tuple[dict, str | None]:
+        """``/readyz``'s mailer line: its state, what waits, what was given up; a problem while
+        mail does not go out (or has waited far longer than the batch window)."""
+        from notifikasi.service_layer.email import mailer_health
+
+        with self.session() as session:
+            line = mailer_health(session)
+        problem = None
+        if line["status"] == "failing":
+            problem = f"e-mail is not going out since {line['failing_since']}: {line['last_error']}"
+        elif line["oldest_pending_s"] is not None and line["oldest_pending_s"] > 3600 + _option(
+                self.settings, "mail_batch_s", 180.0):
+            problem = f"{line['pending']} e-mail waiting, the oldest for {line['oldest_pending_s']} s: is the mailer running?"
+        return line, problem
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:

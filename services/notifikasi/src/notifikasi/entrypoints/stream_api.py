@@ -137,7 +137,7 @@ class Stream(MethodView):
         runtime = current_app.extensions["kinerja_runtime"]
         tailer = runtime.tailer
         # subscribe before reading any backlog, so nothing committed in between is lost
-        sub = tailer.subscribe(principal.nip, principal.agency)
+        sub = tailer.subscribe(principal.nip, principal.agency, tuple(inbox.recipients_of(principal.nip, principal.role)))
         response = Response(
             _events(runtime, sub, after),
             mimetype="text/event-stream",
@@ -153,7 +153,8 @@ def _backlog(runtime, sub: Subscription, after: int) -> Iterator:
     while the client reads)."""
     while True:
         with runtime.session() as session:
-            rows = inbox.own_rows_after(session, nip=sub.nip, agency=sub.agency, after_id=after, limit=BACKLOG_PAGE)
+            rows = inbox.own_rows_after(session, nip=sub.recipients or sub.nip, agency=sub.agency, after_id=after,
+                                        limit=BACKLOG_PAGE)
             frames = [render_frame(row) for row in rows]
         yield from frames
         if len(frames) < BACKLOG_PAGE:

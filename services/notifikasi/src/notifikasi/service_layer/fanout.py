@@ -53,6 +53,13 @@ class Subscription:
     queue: "queue.Queue[Frame | None]"
     overflowed: bool = False
     closed: bool = False
+    # every recipient whose rows this stream carries (``inbox.recipients_of``: an admin's own and
+    # the agency's admin rows); the NIP alone when empty
+    recipients: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> list[tuple[str, str]]:
+        return [(self.agency, r) for r in (self.recipients or (self.nip,))]
 
 
 @dataclass
@@ -109,7 +116,7 @@ class InboxTailer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
         with self._lock:
-            subs = [s for group in self._subs.values() for s in group]
+            subs = list({id(s): s for group in self._subs.values() for s in group}.values())
             self._subs.clear()
         for sub in subs:
             self._close(sub)
@@ -119,25 +126,28 @@ class InboxTailer:
         return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     # -- subscribers -------------------------------------------------------------------------
-    def subscribe(self, nip: str, agency: str) -> Subscription:
-        sub = Subscription(nip=nip, agency=agency, queue=queue.Queue(maxsize=self.queue_size))
+    def subscribe(self, nip: str, agency: str, recipients: tuple[str, ...] = ()) -> Subscription:
+        sub = Subscription(nip=nip, agency=agency, queue=queue.Queue(maxsize=self.queue_size),
+                           recipients=tuple(recipients))
         with self._lock:
-            self._subs.setdefault((agency, nip), set()).add(sub)
+            for key in sub.keys:
+                self._subs.setdefault(key, set()).add(sub)
         self.ensure_started()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
-            group = self._subs.get((sub.agency, sub.nip))
-            if group is not None:
-                group.discard(sub)
-                if not group:
-                    del self._subs[(sub.agency, sub.nip)]
+            for key in sub.keys:
+                group = self._subs.get(key)
+                if group is not None:
+                    group.discard(sub)
+                    if not group:
+                        del self._subs[key]
         sub.closed = True
 
     def subscriber_count(self) -> int:
         with self._lock:
-            return sum(len(g) for g in self._subs.values())
+            return len({id(s) for g in self._subs.values() for s in g})
 
     # -- the loop ----------------------------------------------------------------------------
     def _run(self) -> None:

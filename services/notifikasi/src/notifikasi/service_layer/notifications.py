@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
+from kinerja.events import kehadiran
 from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.penilaian import SCORE_UPDATED
@@ -40,6 +41,14 @@ RULES: dict[str, Callable[..., list[Draft]]] = {
     tugas.FEEDBACK_POSTED: messages.feedback_posted,
     DISCIPLINE_ALERT: messages.discipline_alert,
     DISCIPLINE_ALERT_WITHDRAWN: messages.discipline_withdrawn,
+    # what waits for someone, and its decision
+    tugas.SKP_SUBMITTED: messages.skp_submitted,
+    tugas.TASK_PROPOSED: messages.task_proposed,
+    tugas.INNOVATION_PROPOSED: messages.innovation_proposed,
+    kehadiran.CORRECTION_REQUESTED: messages.correction_requested,
+    kehadiran.CORRECTION_DECIDED: messages.correction_decided,
+    kehadiran.LEAVE_REQUESTED: messages.leave_requested,
+    kehadiran.LEAVE_DECIDED: messages.leave_decided,
 }
 
 #: every event type this service does something with; the consumer skips the rest without a

@@ -661,6 +661,7 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
                 select(ScoreRow).where(tuple_(ScoreRow.nip, ScoreRow.period).in_(keys[j:j + 500]))).scalars()})
         now = utcnow()
         for nip in chunk:
+            mine: list[Event] = []
             emp = employees.get(nip)
             agency = emp.agency if emp is not None else touched.agency[nip]
             days_f, tasks_f, innovations_f = facts[nip]
@@ -684,7 +685,8 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
                     moved = before != after
                 if moved:
                     changed.append(row)
-                    events.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))
+                    mine.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))
+            events.extend(as_one_change(mine))
     session.flush()
     if outbox is not None:
         outbox.add_many(session, events)
@@ -895,6 +897,30 @@ def score_detail(score: Score) -> dict[str, Any]:
 
 def _float(x: Decimal | None) -> float | None:
     return None if x is None else float(x)
+
+
+_KIND_RANK = {"month": 0, "quarter": 1, "year": 2}
+
+
+def _period_rank(name: str) -> tuple:
+    kind = "year" if len(name) == 4 else "quarter" if "-Q" in name else "month"
+    return (_KIND_RANK[kind], [-ord(c) for c in name])  # months first, the latest first
+
+
+def as_one_change(events: list[Event]) -> list[Event]:
+    """The score updates one change made to one ASN (its month, quarter and year, or more when it
+    reached back into another month) say they belong together: the first (the latest month moved)
+    carries the others' values in ``also``, each of the others names it in ``part_of``, so whoever
+    tells people about it tells them once. Additive fields; every period still has its event."""
+    if len(events) < 2:
+        return events
+    events = sorted(events, key=lambda e: _period_rank(e.data["period"]))
+    lead, rest = events[0], events[1:]
+    lead.data["also"] = [{k: e.data[k] for k in ("period", "disiplin", "produktivitas", "perilaku", "hasil_kerja",
+                                                   "total", "total_partial", "predikat", "changes")} for e in rest]
+    for e in rest:
+        e.data["part_of"] = lead.id
+    return events
 
 
 def score_event(nip: str, agency: str, period: Period, score: Score, before: dict, emp: Employee | None,
