@@ -149,3 +149,46 @@ def test_one_notification_per_recipient():
     b = Draft("1", m.ATASAN, "k", "t2", "b2")
     c = Draft("2", m.ATASAN, "k", "t", "b")
     assert m.unique_recipients([a, b, c]) == [a, c]
+
+
+def test_one_change_is_told_once_with_its_other_periods():
+    """Issue 19 item 11: the events of a change's quarter and year (part_of) tell nobody; the
+    month's names them."""
+    from notifikasi.domain.messages import format_period, score_updated
+
+    asn = Person("199001012015031001", "Siti Aminah", atasan_nip="198001012005011002")
+    lead = {"period": "2026-11", "total": 97.5, "predikat": "Baik", "changes": [],
+            "also": [{"period": "2026-Q4", "total": 98.0, "predikat": "Sangat Baik"},
+                     {"period": "2026", "total": None, "total_partial": 96.25, "predikat": "Belum dinilai"}]}
+    drafts = score_updated(lead, asn)
+    assert [d.recipient_nip for d in drafts] == [asn.nip, asn.atasan_nip]
+    assert drafts[0].body == ("Skor kinerja Anda berubah: 97.5 (Baik). Juga: Triwulan IV 2026 98 (Sangat Baik); "
+                              "Tahun 2026 96.25 (sementara) (Belum dinilai).")
+    assert score_updated({"period": "2026-Q4", "total": 98.0, "predikat": "Baik", "part_of": "e-1"}, asn) == []
+    assert [format_period(p) for p in ("2026-01", "2026-Q1", "2026", "x")] == [
+        "Januari 2026", "Triwulan I 2026", "Tahun 2026", "x"]
+
+
+def test_what_waits_goes_to_the_supervisor_and_the_decision_to_the_asn():
+    """Issue 19 item 8."""
+    from notifikasi.domain import messages as m
+
+    asn = Person("199001012015031001", "Siti Aminah", atasan_nip="198001012005011002")
+    [d] = m.leave_requested({"kind": "sakit", "start_date": "2026-12-01", "end_date": "2026-12-01",
+                             "reason": "demam"}, asn)
+    assert (d.recipient_nip, d.audience, d.kind, d.title) == (asn.atasan_nip, "atasan", "leave.requested",
+                                                              "Permohonan izin sakit menunggu persetujuan")
+    assert d.body == "Siti Aminah mengajukan izin sakit 1 Desember 2026 (alasan: demam). Mohon diperiksa dan diputuskan."
+    [d] = m.leave_decided({"kind": "cuti", "start_date": "2026-12-01", "end_date": "2026-12-02", "status": "approved",
+                           "note": ""}, asn)
+    assert (d.recipient_nip, d.title, d.body) == (asn.nip, "Permohonan cuti disetujui",
+                                                  "Permohonan cuti Anda 1 Desember 2026 s.d. 2 Desember 2026 disetujui.")
+    [d] = m.leave_decided({"kind": "cuti", "start_date": "2026-12-01", "status": "cancelled"}, asn)
+    assert d.recipient_nip == asn.atasan_nip and d.body == "Siti Aminah membatalkan permohonan cuti 1 Desember 2026."
+    for rule, data in ((m.skp_submitted, {"year": 2027}), (m.task_proposed, {"title": "x", "due_date": "2026-12-01"}),
+                       (m.innovation_proposed, {"title": "x"}), (m.correction_requested, {"date": "2026-11-26"})):
+        [d] = rule(data, asn)
+        assert d.recipient_nip == asn.atasan_nip and d.audience == "atasan" and "Mohon diperiksa" in d.body
+        assert rule(data, Person(asn.nip)) == []  # nobody to tell without a supervisor
+    [d] = m.correction_decided({"date": "2026-11-26", "status": "rejected", "note": "tidak ada bukti"}, asn)
+    assert (d.recipient_nip, d.title) == (asn.nip, "Koreksi absen ditolak") and d.body.endswith("Catatan: tidak ada bukti")

@@ -335,13 +335,23 @@ async function loadInbox() {
   if (!res.ok) { fill("inbox", el("li", {}, failure(res))); return []; }
   const items = Array.isArray(res.data) ? res.data : res.data.items || [];
   state.lastInboxId = items.reduce((m, n) => Math.max(m, n.id), 0) || null;
+  $("inbox-unread").textContent = res.data.unread ? `(${res.data.unread} belum dibaca)` : "";
   fill("inbox", items.slice(0, 20).map((n) => inboxItem(n, false)));
   if (!items.length) fill("inbox", el("li", { class: "muted", text: "Belum ada notifikasi." }));
   return items;
 }
+const EMAIL_STATUS = { sent: "e-mail terkirim", failed: "e-mail gagal terkirim", pending: "e-mail menunggu" };
 function inboxItem(n, fresh) {
-  return el("li", { class: fresh ? "fresh" : null }, el("div", { class: "t", text: n.title }), el("div", { text: n.body }),
-    el("div", { class: "muted small", text: dateTime(n.created_at) }));
+  const mail = n.email ? EMAIL_STATUS[n.email.status] + (n.email.status === "pending" && n.email.attempts ? ` (percobaan ${n.email.attempts}: ${n.email.last_error || "gagal"})` : "") : "";
+  return el("li", { class: (fresh ? "fresh" : "") + (n.read_at ? " read" : "") || null, "data-id": n.id },
+    el("div", { class: "t", text: n.title }), el("div", { text: n.body }),
+    el("div", { class: "muted small", text: dateTime(n.created_at) + (mail ? ` · ${mail}` : "") }));
+}
+async function markAllRead() {  // everything up to the newest shown; what arrives meanwhile stays unread
+  const r = await fetch("/api/v1/notifications/read-all", { method: "POST",
+    headers: { Authorization: `Bearer ${state.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(state.lastInboxId ? { up_to_id: state.lastInboxId } : {}) });
+  if (r.ok) { const d = await r.json(); $("inbox-unread").textContent = d.unread ? `(${d.unread} belum dibaca)` : ""; for (const li of $("inbox").children) li.classList.add("read"); }
 }
 
 // -- the chart (inline SVG) --------------------------------------------------------------------
@@ -579,7 +589,9 @@ function connectStream() {
     handle(n);
   };
   for (const kind of ["score.updated", "task.assigned", "task.submitted", "task.approved", "task.returned", "task.overdue",
-    "task.cancelled", "task.rescheduled", "skp.approved", "feedback.posted", "innovation.approved", "discipline.alert", "discipline.withdrawn"]) es.addEventListener(kind, onEvent);
+    "task.cancelled", "task.rescheduled", "skp.approved", "feedback.posted", "innovation.approved", "discipline.alert", "discipline.withdrawn",
+    "skp.submitted", "task.proposed", "innovation.proposed", "correction.requested", "correction.decided", "leave.requested",
+    "leave.decided", "mail.failing", "mail.failed", "mail.recovered"]) es.addEventListener(kind, onEvent);
   es.onmessage = onEvent;
 }
 const pending = new Map();
@@ -647,6 +659,7 @@ async function boot() {
   $("recap-csv").addEventListener("click", () => downloadRecap("csv"));
   $("doc-quarter").addEventListener("click", () => downloadDocument("quarter"));
   $("doc-year").addEventListener("click", () => downloadDocument("year"));
+  $("inbox-read-all").addEventListener("click", markAllRead);
   $("recap-xlsx").addEventListener("click", () => downloadRecap("xlsx"));
   state.token = sessionStorage.getItem(TOKEN_KEY);
   const claims = state.token && claimsOf(state.token);
