@@ -158,13 +158,18 @@ class NotifikasiRuntime(ServiceRuntime):
     def mailer(self) -> Mailer:
         """The mailer: SMTP per ``smtp_config`` on every round; ``mail_poll_s`` (5); ``mail_batch_s``
         (180: a person's immediate e-mails within that many seconds of the first go out as one,
-        read on every round too). Digests use ``KINERJA_TIMEZONE``; those to the roster's addresses
-        go at ``NOTIFIKASI_DIGEST_HOUR`` (16, agency-local)."""
+        read on every round too); retries after ``mail_retry_base_s`` (30), doubling up to
+        ``mail_retry_max_s`` (3600), given up after ``mail_max_attempts`` (8). Digests use
+        ``KINERJA_TIMEZONE``; those to the roster's addresses go at ``NOTIFIKASI_DIGEST_HOUR``
+        (16, agency-local)."""
         s = self.settings
         hour = int(_option(s, "digest_hour", 16))
         if not 0 <= hour <= 23:
             raise ValueError(f"NOTIFIKASI_DIGEST_HOUR must be 0-23, not {hour}")
-        return Mailer(self.session_factory, self.smtp_config, tz=s.timezone,
+        policy = RetryPolicy(base_delay_s=_option(s, "mail_retry_base_s", 30.0),
+                             max_delay_s=_option(s, "mail_retry_max_s", 3600.0),
+                             max_attempts=int(_option(s, "mail_max_attempts", 8)))
+        return Mailer(self.session_factory, self.smtp_config, tz=s.timezone, policy=policy,
                       poll_interval_s=_option(s, "mail_poll_s", 5.0),
                       batch_s=lambda: max(0.0, min(3600.0, _option(s, "mail_batch_s", 180.0))),
                       default_digest_hour=hour)
