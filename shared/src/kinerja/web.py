@@ -67,6 +67,7 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
     instrument_app(app, settings.service)  # request latency by route, and GET /metrics
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.ma_plugin.converter.add_attribute_function(_decimal_properties)
+    api.ma_plugin.converter.add_attribute_function(_nullable_nested)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     @app.errorhandler(HTTPException)
@@ -281,6 +282,19 @@ def _decimal_properties(self, field, ret, **kwargs) -> dict:
                                                                   "exclusiveMaximum") if bound in ret}
         return {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "maxLength": 32, **bounds}
     return {k: float(ret[k]) for k in ("minimum", "maximum") if isinstance(ret.get(k), (str, Decimal))}
+
+
+def _nullable_nested(self, field, ret, **kwargs) -> dict:
+    """A nested schema that may be null, as OpenAPI 3.0 says it (``allOf`` + ``nullable``), not
+    apispec's ``anyOf`` with an empty object beside it (which reads as "any object")."""
+    any_of = ret.get("anyOf")
+    if isinstance(any_of, list) and len(any_of) == 2:
+        stub = {"type": "object", "nullable": True}
+        refs = [x for x in any_of if x != stub]
+        if len(refs) == 1 and stub in any_of:
+            ret.pop("anyOf")
+            return {"allOf": refs, "nullable": True}
+    return {}
 
 
 class _Cached:

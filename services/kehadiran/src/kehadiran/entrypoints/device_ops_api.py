@@ -66,7 +66,21 @@ class CommandOut(Schema):
     sent_at = fields.DateTime(allow_none=True)
     result_at = fields.DateTime(allow_none=True)
     return_code = fields.Integer(allow_none=True)
-    result = fields.Dict(allow_none=True)
+    result = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True,
+                         metadata={"description": "the key=value pairs the device answered with"})
+
+
+class DeviceInfoOut(Schema):
+    raw = fields.String(allow_none=True, metadata={"description": "the INFO line as sent"})
+    ip = fields.String(allow_none=True)
+
+
+class RejectedLineOut(Schema):
+    line = fields.Integer(metadata={"description": "1-based line of the upload"})
+    text = fields.String(metadata={"description": "the line as sent (first 200 characters)"})
+    reason = fields.String()
+    table = fields.String(metadata={"description": "ATTLOG or OPERLOG"})
+    at = fields.String(metadata={"description": "when it came"})
 
 
 class CommandCounts(Schema):
@@ -93,14 +107,16 @@ class DeviceStatusOut(Schema):
     user_count = fields.Integer(allow_none=True)
     fp_count = fields.Integer(allow_none=True)
     log_count = fields.Integer(allow_none=True)
-    info = fields.Dict(allow_none=True)
-    options = fields.Dict(allow_none=True)
+    info = fields.Nested(DeviceInfoOut, allow_none=True, metadata={"description": "the last INFO the device sent"})
+    options = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True,
+                          metadata={"description": "the device's options as it reported them (name → value)"})
     options_at = fields.DateTime(allow_none=True)
     attlog_stamp = fields.String(allow_none=True)
     operlog_stamp = fields.String(allow_none=True)
     users_reported = fields.Integer()
     commands = fields.Nested(CommandCounts)
-    last_rejected = fields.List(fields.Dict())
+    last_rejected = fields.List(fields.Nested(RejectedLineOut), metadata={
+        "description": "the latest malformed lines the device uploaded, newest first"})
     active = fields.Boolean(metadata={"description": "false: released; the protocol refuses it"})
     released_at = fields.DateTime(allow_none=True)
     comm_key_set = fields.Boolean()

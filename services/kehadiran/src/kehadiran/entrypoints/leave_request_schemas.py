@@ -2,9 +2,8 @@
 from marshmallow import Schema, fields, validate
 
 from kehadiran.domain.leave_requests import KINDS, STATUSES
-from kehadiran.entrypoints.correction_schemas import DATE_WINDOW
 from kinerja.events.envelope import NIP_PATTERN
-from kinerja.fields import Instant
+from kinerja.fields import Agency, Instant, Text, WindowDate
 
 KIND_DESCRIPTION = "cuti (leave), sakit (sick leave) or dinas_luar (official duty)"
 
@@ -13,22 +12,19 @@ class LeaveRequestIn(Schema):
     nip = fields.String(load_default=None, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"),
                         metadata={"description": "the caller's own NIP (the token's when left out)"})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={"description": KIND_DESCRIPTION})
-    start_date = fields.Date(required=True, validate=validate.Range(min=DATE_WINDOW[0], max=DATE_WINDOW[1]),
-                             metadata={"description": "the first day; at most KEHADIRAN_CORRECTION_MAX_DAYS (31) "
+    start_date = WindowDate(required=True, metadata={"description": "the first day; at most KEHADIRAN_CORRECTION_MAX_DAYS (31) "
                                                       "days ago (sick leave is often asked for afterwards)"})
-    end_date = fields.Date(required=True, validate=validate.Range(min=DATE_WINDOW[0], max=DATE_WINDOW[1]),
-                           metadata={"description": "the last day (the same day for one day); at most 366 days"})
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=500),
-                           metadata={"description": "what for (for the supervisor)"})
+    end_date = WindowDate(required=True, metadata={"description": "the last day (the same day for one day); at most 366 days"})
+    reason = Text(500, 3, required=True, multi_line=True, metadata={"description": "what for (for the supervisor)"})
 
 
 class DecisionIn(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = Text(500, load_default="", multi_line=True)
 
 
 class RejectionIn(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=500),
-                         metadata={"description": "why the request is refused (the ASN reads it)"})
+    note = Text(500, 1, required=True, multi_line=True,
+                metadata={"description": "why the request is refused (the ASN reads it)"})
 
 
 class LeaveRequestOut(Schema):
@@ -52,6 +48,5 @@ class LeaveRequestQuery(Schema):
                                                  "own (atasan), the agency's (admin)"})
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES),
                            metadata={"description": "pending: what waits for a decision"})
-    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
-                           metadata={"description": "an operator names the agency"})
+    agency = Agency(load_default=None, metadata={"description": "an operator names the agency"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))

@@ -47,8 +47,8 @@ class Punches(MethodView):
     def post(self, batch):
         """Record a batch of punches; good items are kept and bad ones reported by index.
 
-        A device sends each punch's time. A phone (a pegawai's or atasan's token) punches for
-        its own NIP, now: the server's receive time is the punch's time, a ``time`` sent is kept
+        A device sends each punch's time and the person (pin or nip). A phone (a pegawai's or
+        atasan's token) punches for its own NIP (the token names it: ``nip`` may be left out), now: the server's receive time is the punch's time, a ``time`` sent is kept
         beside it when within ``KEHADIRAN_PHONE_SKEW_S`` (5 minutes) and refused beyond that;
         a forgotten punch of a past day is asked for at ``POST /api/v1/corrections``."""
         runtime = current_app.extensions["kinerja_runtime"]
@@ -74,6 +74,9 @@ class Punches(MethodView):
                     continue
                 item["nip"], item["instant"] = principal.nip, now
                 item["time"] = item["time"] or now
+            elif not item.get("pin") and not item.get("nip"):
+                rejected.append({"index": index, "errors": {"pin": ["a device names the person: pin or nip"]}})
+                continue
             elif item["time"] is None:
                 rejected.append({"index": index, "errors": {"time": ["a device sends the time of each punch"]}})
                 continue

@@ -6,9 +6,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound, UnprocessableEntity
 
-from kehadiran.adapters.calendar_orm import UnitSchedule
+from sqlalchemy import select
+
+from kehadiran.adapters.calendar_orm import Shift, UnitSchedule
 from kehadiran.domain.schedule import DEFAULT_WEEK
-from kehadiran.entrypoints.wt_schemas import CountOut, ShiftBatch, UnitScheduleIn, UnitScheduleOut
+from kehadiran.entrypoints.wt_schemas import (CountOut, ShiftBatch, ShiftOut, ShiftQuery, UnitScheduleIn,
+                                              UnitScheduleOut)
+from kehadiran.service_layer.schedules import month_span
 from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.working_time import assign_shifts, set_unit_schedule
 from kinerja.auth import current_principal, require_auth
@@ -30,7 +34,8 @@ class UnitSchedules(MethodView):
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, UnitScheduleOut)
     def get(self, unit):
-        """A unit's week (the default Perpres 21/2023 week when none is set); keys are weekdays 0 = Monday."""
+        """A unit's week (the default Perpres 21/2023 week when none is set), as ``days`` in the shape
+        PUT takes (mon…sun → {start, end}, null for a day off)."""
         p = current_principal()
         with _runtime().session() as s:
             row = s.get(UnitSchedule, (p.agency, unit))
@@ -55,6 +60,19 @@ class UnitSchedules(MethodView):
 
 @blp.route("/shifts")
 class Shifts(MethodView):
+    @require_auth()
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(ShiftQuery, location="query")
+    @blp.response(200, ShiftOut(many=True))
+    def get(self, args):
+        """An ASN's shifts in a month, as they were assigned: the ASN's own, a supervisor's team's,
+        an admin's agency's."""
+        start, end = month_span(args["period"])
+        with _runtime().session() as s:
+            employee_for(s, current_principal(), args["nip"])
+            return s.execute(select(Shift).where(Shift.nip == args["nip"], Shift.day >= start, Shift.day < end)
+                             .order_by(Shift.day)).scalars().all()
+
     @require_auth("admin", "operator", "atasan")
     @blp.doc(security=[{"bearer": []}])
     @blp.arguments(ShiftBatch)

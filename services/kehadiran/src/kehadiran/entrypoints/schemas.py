@@ -2,12 +2,15 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
-from kinerja.fields import Agency, Map, Text, WindowAwareDateTime
+from kinerja.fields import Agency, Text, WindowAwareDateTime
 
 
 class PunchItem(Schema):
-    pin = fields.String(validate=validate.Regexp(r"^\d{1,20}$", error="PIN must be 1-20 digits"))
-    nip = fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    pin = fields.String(validate=validate.Regexp(r"^\d{1,20}$", error="PIN must be 1-20 digits"),
+                        metadata={"description": "a device: the person's PIN on the device (or their nip)"})
+    nip = fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"),
+                        metadata={"description": "a device: the person's NIP (or their pin); a phone: optional, "
+                                                 "the token's NIP (another is refused)"})
     time = WindowAwareDateTime(
         load_default=None,
         metadata={"description": "RFC 3339 with offset. A device sends it. A phone's punch is the moment it "
@@ -19,18 +22,31 @@ class PunchItem(Schema):
 
     @validates_schema
     def one_person(self, data, **_):
-        if bool(data.get("pin")) == bool(data.get("nip")):
-            raise ValidationError("give exactly one of pin or nip", "pin")
+        if data.get("pin") and data.get("nip"):
+            raise ValidationError("give one of pin or nip, not both", "pin")
+
+
+class ItemsAsSent(fields.Nested):
+    """A batch's items documented as ``PunchItem`` but taken as sent: each is checked on its own,
+    so the good ones are kept and the bad ones reported by index (DESIGN section 4)."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("each punch is an object")
+        if len(value) > len(PunchItem._declared_fields):
+            raise ValidationError(f"a punch has at most {len(PunchItem._declared_fields)} fields")
+        return value
 
 
 class PunchBatch(Schema):
-    # items are loaded one by one (PunchItem), so a bad one is reported by its index
-    punches = fields.List(Map(len(PunchItem._declared_fields)), required=True, validate=validate.Length(min=1, max=5000))
+    punches = fields.List(ItemsAsSent(PunchItem), required=True, validate=validate.Length(min=1, max=5000),
+                          metadata={"description": "each checked on its own: good ones kept, bad ones in rejected"})
 
 
 class Rejected(Schema):
-    index = fields.Integer()
-    errors = fields.Dict()
+    index = fields.Integer(metadata={"description": "0-based position of the punch in the batch"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "field → the reasons it was refused"})
 
 
 class IngestResultSchema(Schema):

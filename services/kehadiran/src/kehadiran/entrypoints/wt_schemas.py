@@ -1,8 +1,8 @@
 """Schemas of the working-time endpoints (schedules, calendar, shifts, leave, days, recap)."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
 from kinerja.events.envelope import NIP_PATTERN
-from kinerja.fields import MONTH_PATTERN, Agency, Map, NoControlCharacters, Text, WindowDate, Year
+from kinerja.fields import MONTH_PATTERN, Agency, NoControlCharacters, Text, WindowDate, Year
 
 PERIOD = MONTH_PATTERN
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -13,14 +13,49 @@ class Span(Schema):
     end = fields.String(required=True, validate=validate.Regexp(HHMM, error="HH:MM"))
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Week(Schema):
+    """A week by weekday name: each day's span, or null (or left out) for a day off."""
+
+    mon = fields.Nested(Span, allow_none=True)
+    tue = fields.Nested(Span, allow_none=True)
+    wed = fields.Nested(Span, allow_none=True)
+    thu = fields.Nested(Span, allow_none=True)
+    fri = fields.Nested(Span, allow_none=True)
+    sat = fields.Nested(Span, allow_none=True)
+    sun = fields.Nested(Span, allow_none=True)
+
+
 def week_field(**kw):
-    return Map(7, keys=fields.String(validate=validate.OneOf(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
-               values=fields.Nested(Span, allow_none=True), **kw)
+    return fields.Nested(Week, **kw)
+
+
+def week_of(hours: dict) -> dict:
+    """The stored week (``{"0": ["07:30", "16:00"], ...}``, 0 = Monday) in the shape it is sent
+    in: every weekday by name, its span or null for a day off."""
+    hours = hours or {}
+    return {name: ({"start": hours[str(i)][0], "end": hours[str(i)][1]} if str(i) in hours else None)
+            for i, name in enumerate(WEEKDAYS)}
+
+
+def _with_days(obj) -> dict:
+    data = dict(obj) if isinstance(obj, dict) else {k: getattr(obj, k) for k in
+                                                      ("id", "agency", "unit", "start_date", "end_date", "hours")
+                                                      if hasattr(obj, k)}
+    data["days"] = week_of(data.get("hours"))
+    return data
+
+
+HOURS_DESCRIPTION = ("the same week as stored, weekday number (0 = Monday) → [start, end]; kept for older clients, "
+                     "read days instead")
 
 
 class UnitScheduleIn(Schema):
     agency = Agency(load_default=None)
-    days = week_field(required=True)
+    days = week_field(required=True, metadata={"description": "weekday (mon…sun) → {start, end}; a weekday left out "
+                                                              "or null is a day off"})
     recompute_from = WindowDate(load_default=None, metadata={
         "description": "recompute the unit's days from this date (at most a year back) to today"})
 
@@ -28,7 +63,15 @@ class UnitScheduleIn(Schema):
 class UnitScheduleOut(Schema):
     agency = fields.String()
     unit = fields.String()
-    hours = fields.Dict()
+    days = week_field(metadata={"description": "every weekday (mon…sun) → {start, end}, or null for a day off: "
+                                               "the shape PUT takes"})
+    hours = fields.Dict(keys=fields.String(validate=validate.OneOf([str(i) for i in range(7)])),
+                        values=fields.List(fields.String(), validate=validate.Length(equal=2)),
+                        metadata={"description": HOURS_DESCRIPTION})
+
+    @pre_dump
+    def _days(self, obj, **_):
+        return _with_days(obj)
 
 
 class RamadanIn(Schema):
@@ -45,7 +88,14 @@ class RamadanOut(Schema):
     unit = fields.String(allow_none=True)
     start_date = fields.Date()
     end_date = fields.Date()
-    hours = fields.Dict()
+    days = week_field(metadata={"description": "every weekday (mon…sun) → {start, end}, or null: the shape POST takes"})
+    hours = fields.Dict(keys=fields.String(validate=validate.OneOf([str(i) for i in range(7)])),
+                        values=fields.List(fields.String(), validate=validate.Length(equal=2)),
+                        metadata={"description": HOURS_DESCRIPTION})
+
+    @pre_dump
+    def _days(self, obj, **_):
+        return _with_days(obj)
 
 
 class HolidayOut(Schema):
@@ -61,9 +111,14 @@ class HolidayLoadIn(Schema):
                                                  "at most 1,000 lines"})
 
 
+class HolidayLineRejected(Schema):
+    line = fields.Integer(metadata={"description": "1-based line number in the CSV"})
+    error = fields.String(metadata={"description": "why the line was not loaded"})
+
+
 class HolidayLoadOut(Schema):
     loaded = fields.Integer()
-    rejected = fields.List(fields.Dict())
+    rejected = fields.List(fields.Nested(HolidayLineRejected))
 
 
 class HolidayQuery(Schema):
@@ -86,6 +141,21 @@ class ShiftItem(Schema):
 
 class ShiftBatch(Schema):
     shifts = fields.List(fields.Nested(ShiftItem), required=True, validate=validate.Length(min=1, max=5000))
+
+
+class ShiftQuery(Schema):
+    nip = fields.String(required=True, validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"))
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD, error="period must be YYYY-MM"))
+
+
+class ShiftOut(Schema):
+    """A shift as it was assigned (the shape ``POST /api/v1/shifts`` takes)."""
+
+    nip = fields.String()
+    day = fields.Date(data_key="date")
+    start = fields.String(allow_none=True, metadata={"description": "null with end: an assigned day off"})
+    end = fields.String(allow_none=True, metadata={"description": "before start: the shift ends the next day"})
+    name = fields.String()
 
 
 class CountOut(Schema):
@@ -126,6 +196,10 @@ class LocationIn(Schema):
     radius_m = fields.Float(required=True, validate=validate.Range(10, 50_000))
 
 
+class AgencyQuery(Schema):
+    agency = Agency(load_default=None, metadata={"description": "an operator names the agency"})
+
+
 class LocationOut(Schema):
     agency = fields.String()
     unit = fields.String()
@@ -139,6 +213,12 @@ class DaysQuery(Schema):
     period = fields.String(required=True, validate=validate.Regexp(PERIOD, error="period must be YYYY-MM"))
 
 
+class DeductionOut(Schema):
+    code = fields.String(validate=validate.OneOf(["TL1", "TL2", "TL3", "TL4", "PSW1", "PSW2", "PSW3", "PSW4", "TK"]))
+    percent = fields.Float(metadata={"description": "of the TPP"})
+    minutes = fields.Integer(allow_none=True, metadata={"description": "late or early, when that is the reason"})
+
+
 class DayOut(Schema):
     date = fields.String()
     version = fields.Integer()
@@ -149,7 +229,7 @@ class DayOut(Schema):
     departure = fields.String(allow_none=True)
     minutes_late = fields.Integer()
     minutes_early = fields.Integer()
-    deductions = fields.List(fields.Dict())
+    deductions = fields.List(fields.Nested(DeductionOut))
     corrected = fields.Boolean(dump_default=False,
                                metadata={"description": "the day rests on an approved correction (lupa absen)"})
     correction_ids = fields.List(fields.String(), dump_default=list)

@@ -14,6 +14,7 @@ from kinerja.logging import configure_logging
 from kinerja.web import configure_app, health_blueprint
 from notifikasi.entrypoints import dashboard, inbox_api, me_api, preferences_api, stream_api, webhooks_api
 from notifikasi.entrypoints.runtime import SERVICE, make_runtime
+from notifikasi.entrypoints.schemas import MailerNoticePayload, payload_schemas
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -21,6 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(SERVICE)
     app = Flask(__name__)
     api = configure_app(app, settings, title="Kinerja notifikasi API")
+    for name, schema in {**payload_schemas(), "MailerNoticePayload": MailerNoticePayload}.items():
+        api.spec.components.schema(name, schema=schema)  # what a notification's payload can be
     runtime = make_runtime(settings)
     app.extensions["kinerja_runtime"] = runtime
     app.register_blueprint(health_blueprint(lambda: runtime.engine, settings, needs_kafka=False,

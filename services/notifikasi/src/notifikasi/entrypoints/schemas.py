@@ -58,6 +58,19 @@ class MarkAllReadOut(Schema):
     unread = fields.Integer(metadata={"description": "unread notifications left"})
 
 
+def payload_schemas() -> dict[str, type[Schema]]:
+    """The data schema of each event type the inbox tells of, by component name (the OpenAPI
+    document describes a notification's payload with them)."""
+    from kinerja.events.envelope import data_schema
+    from notifikasi.service_layer.notifications import RULES
+
+    return {f"Event{type(data_schema(t)).__name__}": type(data_schema(t)) for t in sorted(RULES)}
+
+
+class MailerNoticePayload(Schema):
+    """What the agency's admins are told of the mailer carries no event data."""
+
+
 class NotificationOut(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -69,7 +82,11 @@ class NotificationOut(Schema):
     agency = fields.String()
     event_id = fields.String()
     event_type = fields.String()
-    payload = fields.Dict()
+    payload = fields.Dict(metadata={
+        "description": "the data of the event the notification is about (its type in event_type), as published; "
+                       "empty for the mailer's notices to the admins (event_type notifikasi.mailer)",
+        "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in sorted(payload_schemas())]
+        + [{"$ref": "#/components/schemas/MailerNoticePayload"}]})
     created_at = fields.String()
     read_at = fields.String(allow_none=True)
     email = fields.Nested(EmailStatusOut, allow_none=True, metadata={
