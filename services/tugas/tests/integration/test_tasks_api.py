@@ -379,6 +379,15 @@ def test_asn_proposes_supervisor_accepts_or_rejects(tugas):
     assert tugas.outbox()[-1]["type"] == "tugas.task.cancelled.v1"
 
 
+def test_a_proposal_need_not_repeat_the_callers_nip(tugas):
+    """Issue 19 item 9: what the token implies is optional in the body."""
+    due = (today_wib() + timedelta(days=5)).isoformat()
+    resp = tugas.call("POST", "/api/v1/tasks", ASSIGNEE, {"title": "Usulan tanpa NIP", "due_date": due,
+                                                         "target_quantity": 1})
+    assert resp.status_code == 201, resp.get_json()
+    assert (resp.get_json()["nip"], resp.get_json()["status"]) == (PEG1, "proposed")
+
+
 def test_proposals_are_never_overdue(tugas):
     actor = service.Actor(nip=PEG1, role="pegawai", agency=AGENCY)
     with tugas.runtime.session() as session, session.begin():

@@ -31,8 +31,9 @@ def nip(**kw):
 
 
 class TaskIn(Schema):
-    nip = nip(required=True, metadata={"description": "the assignee: a direct subordinate of the caller (assigned), "
-                                                       "or the caller (a proposal their supervisor accepts)"})
+    nip = nip(load_default=None, metadata={"description": "the assignee: a direct subordinate of the caller "
+                                                           "(assigned), or the caller (a proposal their supervisor "
+                                                           "accepts); left out: the caller, as the token names them"})
     title = Text(500, 1, required=True)
     description = Text(20000, load_default=None, allow_none=True, multi_line=True)
     due_date = WindowDate(required=True)

@@ -60,13 +60,14 @@ class Tasks(MethodView):
     @blp.response(201, TaskOut)
     def post(self, body):
         """A supervisor assigns a task to a direct subordinate (due today or later); an ASN naming
-        themselves proposes one, which their supervisor accepts or rejects."""
+        themselves (or no one: the token's NIP) proposes one, which their supervisor accepts or rejects."""
         runtime = _runtime()
         now = datetime.now(timezone.utc)
         today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
         with rules_as_http(), runtime.session() as session, session.begin():
             row = service.assign_task(
-                session, runtime.outbox, _actor(), assignee_nip=body["nip"], title=body["title"],
+                session, runtime.outbox, _actor(), assignee_nip=body["nip"] or current_principal().nip or "",
+                title=body["title"],
                 due_date=body["due_date"], target_quantity=body["target_quantity"], today=today,
                 rhk_id=body.get("rhk_id"), category=body.get("category"), description=body.get("description"),
                 now=now)
