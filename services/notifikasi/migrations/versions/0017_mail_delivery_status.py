@@ -1,15 +1,15 @@
 """e-mail delivery status: the recipient's agency on each e-mail, and the mailer's state (issue 19)
 
-Revision ID: 0016
-Revises: 0003
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-05 15:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016'
-down_revision = '0003'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
