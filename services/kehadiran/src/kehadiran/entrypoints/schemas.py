@@ -89,6 +89,20 @@ class DeviceOut(Schema):
     address_changed_at = fields.DateTime(allow_none=True)
 
 
+class AuditDetailOut(Schema):
+    """What an audit entry records, by action (each key present where it applies)."""
+
+    tz_offset_minutes = fields.Integer(metadata={"description": "registered, updated"})
+    released_by_agency = fields.String(metadata={"description": "registered: the agency that had released it"})
+    comm_key = fields.String(metadata={"description": "updated: set or removed (never the key)"})
+    addresses = fields.List(fields.String(), metadata={"description": "registered, updated: the networks allowed"})
+    by_agency = fields.String(metadata={"description": "takeover_refused: the agency that tried"})
+    address = fields.String(metadata={"description": "address_bound, address_refused, comm_key_refused"})
+    reason = fields.String(metadata={"description": "a refusal's reason"})
+    from_ = fields.String(attribute="from", data_key="from", metadata={"description": "address_changed: the former address"})
+    to = fields.String(metadata={"description": "address_changed: the new one"})
+
+
 class DeviceAuditOut(Schema):
     id = fields.Integer()
     device_sn = fields.String()
@@ -96,5 +110,5 @@ class DeviceAuditOut(Schema):
     action = fields.String(metadata={"description": "registered, updated, released, takeover_refused, address_bound, "
                                                     "address_changed, address_refused, comm_key_refused"})
     actor = fields.String()
-    detail = fields.Dict(allow_none=True)
+    detail = fields.Nested(AuditDetailOut, allow_none=True)
     at = fields.DateTime()
