@@ -50,7 +50,8 @@ class Holidays(MethodView):
         with rt.session() as s, s.begin():
             rows, errors = load_holidays(s, rt.outbox, agency, body["csv"], agency_tz=rt.settings.timezone)
         if not rows and errors:
-            raise unprocessable("no valid line in the CSV", rejected=[{"line": n, "error": e} for n, e in errors])
+            raise unprocessable("no valid line in the CSV", detail={"rejected": [{"line": n, "error": e} for n, e in errors]},
+                                csv={n: [e] for n, e in errors})
         return {"loaded": len(rows), "rejected": [{"line": n, "error": e} for n, e in errors]}
 
 

@@ -101,7 +101,7 @@ class Punches(MethodView):
                 items = _inside_geofence(session, principal, items, rejected, settings.timezone)
                 if not items:
                     # refused before anything is written: no phone device row for a batch kept nowhere
-                    raise unprocessable("no valid punch in the batch", rejected=rejected)
+                    raise refused_batch(rejected)
                 device = _phone_device(session, principal, now)
                 items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
                 result = record_punches(session.connection(), DeviceRef.of(device), items, channel="json",
@@ -109,8 +109,15 @@ class Punches(MethodView):
                 device_service.touch(device, now)
         result.rejected = rejected
         if not items and rejected:
-            raise unprocessable("no valid punch in the batch", rejected=rejected)
+            raise refused_batch(rejected)
         return result.as_dict()
+
+
+def refused_batch(rejected: list[dict]):
+    """No punch of the batch was kept: each item's field and reason (``punches.<index>.<field>``),
+    and the items as the 200 answer would have listed them (``detail.rejected``)."""
+    return unprocessable("no valid punch in the batch", detail={"rejected": rejected},
+                         punches={r["index"]: r["errors"] for r in rejected})
 
 
 def _inside_geofence(session, principal, items, rejected, agency_tz):

@@ -175,12 +175,12 @@ async function api(service, path) {
   const base = service === "notifikasi" ? "" : CFG[service];
   if (base === undefined || base === null) return { ok: false, status: 0, missing: true };
   try {
-    const r = await fetch(base + path, { headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json" } });
+    const r = await fetch(base + path, { headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json", "Accept-Language": "id" } });
     let data = null;
     try { data = await r.json(); } catch (e) { /* not JSON */ }
     if (r.status === 401) signIn("Sesi berakhir atau token tidak sah; silakan masuk lagi.");
     // a route the service does not have (yet) answers Flask's plain 404/405
-    const missing = (r.status === 404 && !(data && data.message && !/requested URL was not found/.test(data.message))) || r.status === 405;
+    const missing = (r.status === 404 && !(data && data.message && !/requested URL was not found|Alamat yang diminta tidak ditemukan/.test(data.message))) || r.status === 405;
     return { ok: r.ok, status: r.status, data, missing };
   } catch (e) {
     return { ok: false, status: 0, missing: true, error: String(e) };
