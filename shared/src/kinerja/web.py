@@ -208,6 +208,12 @@ def request_language() -> str:
     return preferred(request.headers.get("Accept-Language")) if has_request_context() else "id"
 
 
+def _sentence(text: str | None, lang: str) -> str | None:
+    """The catalogue's Indonesian phrases start lower-case; as a message they start a sentence
+    (English is left as the code wrote it)."""
+    return text[:1].upper() + text[1:] if text and lang == "id" else text
+
+
 def error_response(code: int, status: str, description: str | None, messages=None, *, located: bool = True,
                    detail=None):
     """Every error the APIs give, in one shape and in the client's language: ``message`` a sentence
@@ -228,10 +234,10 @@ def error_response(code: int, status: str, description: str | None, messages=Non
         more = len(errors) - 1
         if more:
             said += f" (dan {more} kesalahan lain)" if lang == "id" else f" (and {more} more)"
-        message = said if generic else f"{message[:1].upper()}{message[1:]}: {said}"
+        message = said if generic else f"{_sentence(message, lang)}: {said}"
         body.update(message=message, field=first["field"], reason=first["reason"])
     else:
-        body["message"] = message[:1].upper() + message[1:] if message else message
+        body["message"] = _sentence(message, lang)
     body["errors"] = errors
     if detail:
         body["detail"] = _translated(detail, lang)

@@ -40,7 +40,7 @@ def test_a_database_away_answers_503_with_retry_after_and_the_reason(client, pat
     r = client.post(path)
     assert r.status_code == 503
     assert r.headers["Retry-After"] == "2"
-    assert r.get_json()["code"] == 503 and "database unavailable" in r.get_json()["message"]
+    assert r.get_json()["code"] == 503 and "Basis data tidak tersedia" in r.get_json()["message"]
 
 
 def test_other_database_errors_stay_500(client):

@@ -137,7 +137,7 @@ def test_malformed_holiday_csv_is_reported_never_5xx(world_of, security_report):
             csv_text = text + ("2026-08-17,Hari Kemerdekaan\n" if with_good else "")
             resp = w.client.post("/api/v1/calendar/holidays", json={"csv": csv_text}, headers=admin)
             body = resp.get_json(silent=True) or {}
-            rejected = body.get("rejected") or (body.get("errors") or {}).get("json", {}).get("rejected") or []
+            rejected = body.get("rejected") or (body.get("detail") or {}).get("rejected") or []
             problems = []
             if resp.status_code >= 500:
                 problems.append("server error")

@@ -55,7 +55,7 @@ def test_a_registered_serial_moves_only_after_its_owner_or_an_operator_releases_
         security_report.attempt("device takeover", "kehadiran", "POST", "/api/v1/devices", status=resp.status_code,
                                 got_through=f"{label}: {resp.status_code}, device now {_device_row(w, SN)}"
                                 if moved or resp.status_code != 409 else None)
-        assert resp.status_code == 409 and "release" in resp.get_json()["message"], resp.get_json()
+        assert resp.status_code == 409 and "melepasnya" in resp.get_json()["message"], resp.get_json()
         assert not moved
     # the owner sees the attempts; the other agency sees nothing of the device
     assert _audit(w, SN, a_admin).count("takeover_refused") == 2
@@ -72,7 +72,7 @@ def test_a_registered_serial_moves_only_after_its_owner_or_an_operator_releases_
 def test_a_serial_kept_for_phone_check_ins_cannot_be_registered(kehadiran):
     w = kehadiran
     resp = _register(w, bearer(token("admin", AGENCY, ADMIN)), f"phone-{VICTIM}", AGENCY)
-    assert resp.status_code == 422 and "phone" in resp.get_json()["message"]
+    assert resp.status_code == 422 and "absen ponsel" in resp.get_json()["message"]
 
 
 def test_a_released_device_is_refused_and_gets_no_queued_command(kehadiran, security_report):

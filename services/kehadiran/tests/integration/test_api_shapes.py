@@ -47,8 +47,8 @@ def test_a_phone_need_not_repeat_its_own_nip_and_reads_its_punches_back(client):
     r = client.post("/api/v1/punches", headers=PHONE, json={"punches": [{}]})
     assert r.status_code == 200 and r.json["accepted"] == 1, r.json
     r = client.post("/api/v1/punches", headers=PHONE, json={"punches": [{"nip": PEER}]})
-    assert r.status_code == 422 and r.json["errors"]["rejected"][0]["errors"] == {
-        "nip": ["a phone may punch only for its own NIP"]}
+    assert r.status_code == 422 and r.json["detail"]["rejected"][0]["errors"] == {
+        "nip": ["ponsel hanya boleh absen untuk NIP pemiliknya"]}
     today = datetime.now(WIB).date()
     mine = client.get(f"/api/v1/punches?date={today}", headers=PHONE)
     assert mine.status_code == 200, mine.json
@@ -68,8 +68,8 @@ def test_a_device_still_names_the_person(client):
         {"time": "2026-11-02T07:25:00+07:00"}, {"pin": "7", "nip": NIP, "time": "2026-11-02T07:25:00+07:00"},
         {"pin": "7", "time": "2026-11-02T07:26:00+07:00"}]})
     assert r.status_code == 200 and r.json["accepted"] == 1, r.json
-    assert r.json["rejected"] == [{"index": 0, "errors": {"pin": ["a device names the person: pin or nip"]}},
-                                  {"index": 1, "errors": {"pin": ["give one of pin or nip, not both"]}}]
+    assert r.json["rejected"] == [{"index": 0, "errors": {"pin": ["mesin absen harus menyebut orangnya: pin atau nip"]}},
+                                  {"index": 1, "errors": {"pin": ["isi salah satu, pin atau nip, bukan keduanya"]}}]
 
 
 def test_a_units_week_and_ramadan_hours_come_back_as_they_went_in(client):

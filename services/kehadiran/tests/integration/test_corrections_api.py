@@ -135,7 +135,7 @@ def test_an_approved_correction_becomes_marked_punches_in_the_day_and_the_recap(
 
     # decided once
     again = client.post(f"/api/v1/corrections/{req['id']}/reject", headers=BOSS_T, json={"note": "tidak jadi"})
-    assert again.status_code == 409 and "approved already" in again.json["message"]
+    assert again.status_code == 409 and "sudah disetujui" in again.json["message"]
 
 
 def test_only_the_supervisor_or_an_admin_decides_and_never_their_own(app):
@@ -175,20 +175,20 @@ def test_a_bad_request_is_refused_with_the_reason_and_changes_nothing(app):
     today = datetime.now(WIB).date()
     before = counts(app)
     cases = [
-        (ask(client, day, ("07:25", "in"), headers=PEER_T, nip=CLERK), 403, "themselves"),
-        (ask(client, today + timedelta(days=1), ("07:25", "in")), 422, "has not begun"),
-        (ask(client, today - timedelta(days=45), ("07:25", "in")), 422, "31 days"),
+        (ask(client, day, ("07:25", "in"), headers=PEER_T, nip=CLERK), 403, "ASN sendiri"),
+        (ask(client, today + timedelta(days=1), ("07:25", "in")), 422, "belum tiba"),
+        (ask(client, today - timedelta(days=45), ("07:25", "in")), 422, "31 hari"),
         (client.post("/api/v1/corrections", headers=ME, json={"date": str(day), "reason": "lupa absen", "punches": [
-            {"time": f"{day + timedelta(days=1)}T07:25:00+07:00"}]}), 422, "does not belong"),
+            {"time": f"{day + timedelta(days=1)}T07:25:00+07:00"}]}), 422, "bukan bagian dari hari kerja"),
         (ask(client, day, ("07:25", "in"), reason="x"), 422, "reason"),
         (ask(client, day), 422, "punches"),
         (client.post("/api/v1/corrections", headers=ME, json={"date": "9999-01-01", "reason": "lupa absen",
                                                                "punches": [{"time": "9999-01-01T07:25:00+14:00"}]}),
          422, "date"),
         (client.post("/api/v1/corrections", json={}, headers={"Authorization": "Bearer " + issue_token(
-            DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn="LMS0001")}), 403, "role"),
-        (client.get("/api/v1/corrections/" + "x" * 5000, headers=ME), 404, "not found"),
-        (client.get(f"/api/v1/corrections/{uuid.uuid4()}", headers=ME), 404, "no correction"),
+            DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn="LMS0001")}), 403, "Peran"),
+        (client.get("/api/v1/corrections/" + "x" * 5000, headers=ME), 404, "tidak ditemukan"),
+        (client.get(f"/api/v1/corrections/{uuid.uuid4()}", headers=ME), 404, "tidak ada koreksi"),
     ]
     for response, status, words in cases:
         text = response.get_data(as_text=True)
@@ -196,7 +196,7 @@ def test_a_bad_request_is_refused_with_the_reason_and_changes_nothing(app):
     assert counts(app) == before
     assert ask(client, day, ("07:25", "in")).status_code == 201
     waiting = ask(client, day, ("07:26", "in"))
-    assert waiting.status_code == 409 and "waiting for a decision" in waiting.json["message"]
+    assert waiting.status_code == 409 and "menunggu keputusan" in waiting.json["message"]
 
 
 def test_the_api_documents_the_corrections(app):

@@ -112,8 +112,8 @@ def test_push_an_asn_from_the_roster_by_nip(app, client):
     r = client.post(url, headers=ADMIN, json={"kind": "user", "nip": NIP})
     assert r.status_code == 201, r.json
     assert r.json["command"] == "DATA UPDATE USERINFO PIN=100\tName=Dr. Budi Santoso Wicakso"
-    for nip, why in (("198601012011012002", "roster of agency disdik"), ("198701012012012003", "no device PIN"),
-                     ("199901012020012001", "roster")):
+    for nip, why in (("198601012011012002", "daftar pegawai instansi disdik"),
+                     ("198701012012012003", "tidak punya PIN mesin absen"), ("199901012020012001", "daftar pegawai")):
         r = client.post(url, headers=ADMIN, json={"kind": "user", "nip": nip})
         assert r.status_code == 422 and why in r.json["message"], r.json
     assert len(client.get(url, headers=ADMIN).json) == 1

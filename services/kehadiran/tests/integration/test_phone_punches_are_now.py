@@ -73,9 +73,10 @@ def test_a_backdated_phone_punch_is_refused_with_the_reason_and_stores_nothing(a
     weeks_ago = (datetime.now(WIB) - timedelta(days=21)).replace(hour=7, minute=25, second=0, microsecond=0)
     r = client.post("/api/v1/punches", headers=PHONE, json={"punches": [{"nip": NIP, "time": weeks_ago.isoformat()}]})
     assert r.status_code == 422, r.json
-    [item] = r.json["errors"]["rejected"]
+    [item] = r.json["detail"]["rejected"]  # in Bahasa Indonesia unless asked otherwise (issue 19 item 10)
     reason = item["errors"]["time"][0]
-    assert item["index"] == 0 and "recorded at the moment it arrives" in reason and "21 days" in reason
+    assert r.json["field"] == "punches.0.time" and r.json["reason"] == reason
+    assert item["index"] == 0 and "dicatat saat diterima" in reason and "21 hari" in reason
     assert "/api/v1/corrections" in reason
     assert punches(app) == [] and outbox(app) == []
 
@@ -95,8 +96,8 @@ def test_a_phone_batch_keeps_its_good_items_at_the_servers_time(app):
     after = datetime.now(timezone.utc)
     assert r.status_code == 200, r.json
     assert r.json["accepted"] == 2 and [x["index"] for x in r.json["rejected"]] == [0, 3]
-    assert "3 hours before" in r.json["rejected"][0]["errors"]["time"][0]
-    assert "10 minutes after" in r.json["rejected"][1]["errors"]["time"][0]
+    assert "3 jam sebelum" in r.json["rejected"][0]["errors"]["time"][0]
+    assert "10 menit sesudah" in r.json["rejected"][1]["errors"]["time"][0]
     rows = punches(app)
     assert len(rows) == 2
     for row in rows:
@@ -117,7 +118,7 @@ def test_the_skew_is_configurable(database_url):
         now = datetime.now(timezone.utc)
         r = app.test_client().post("/api/v1/punches", headers=PHONE, json={"punches": [
             {"nip": NIP, "time": (now - timedelta(minutes=2)).isoformat()}]})
-        assert r.status_code == 422 and "30 seconds allowed" in r.json["errors"]["rejected"][0]["errors"]["time"][0]
+        assert r.status_code == 422 and "30 detik yang diizinkan" in r.json["detail"]["rejected"][0]["errors"]["time"][0]
     finally:
         app.extensions["kinerja_runtime"].dispose()
     with pytest.raises(ValueError, match="outside"):
@@ -138,4 +139,4 @@ def test_a_device_keeps_its_own_times_for_a_backlog(app):
     assert aware(row.time) == datetime.fromisoformat(f"{day}T07:45:00+07:00")
     # a device must say when; the item alone is refused
     r = client.post("/api/v1/punches", headers=device, json={"punches": [{"pin": "7"}]})
-    assert r.status_code == 422 and "time" in r.json["errors"]["rejected"][0]["errors"]
+    assert r.status_code == 422 and r.json["field"] == "punches.0.time"

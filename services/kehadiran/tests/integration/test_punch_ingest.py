@@ -139,7 +139,7 @@ def test_bad_items_are_reported_and_good_ones_kept(app, client):
     assert r.status_code == 200
     assert r.json["accepted"] == 1
     assert [x["index"] for x in r.json["rejected"]] == [1, 2, 3, 4]
-    assert "future" in r.json["rejected"][1]["errors"]["time"][0]
+    assert "masa depan" in r.json["rejected"][1]["errors"]["time"][0]  # Bahasa Indonesia by default
 
 
 def test_unregistered_device_and_missing_token_store_nothing(app, client):

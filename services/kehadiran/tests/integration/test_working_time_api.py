@@ -125,7 +125,7 @@ def test_leave_excuses_a_day_and_only_the_supervisor_or_admin_may_enter_it(app):
     assert got["excused"] == "dinas_luar" and got["deductions"] == [] and got["version"] == 2
     bad = dict(body, end_date="2026-10-01")
     r = client.post("/api/v1/leave", json=bad, headers=BOSS_T)
-    assert r.status_code == 422 and "before" in r.json["message"]
+    assert r.status_code == 422 and "sebelum" in r.json["message"]
 
 
 def test_phone_check_in_is_geofenced_unless_on_official_duty(app):
@@ -139,7 +139,7 @@ def test_phone_check_in_is_geofenced_unless_on_official_duty(app):
     r = client.post("/api/v1/punches", json={"punches": [near, far, nowhere]}, headers=phone)
     assert r.json["accepted"] == 1
     reasons = {x["index"]: x["errors"]["location"][0] for x in r.json["rejected"]}
-    assert "1112 m away, the radius is 150 m" in reasons[1] and "required" in reasons[2]
+    assert "berjarak 1112 m, radiusnya 150 m" in reasons[1] and "wajib diisi" in reasons[2]
     today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
     client.post("/api/v1/leave", headers=BOSS_T,
                 json={"nip": CLERK, "start_date": today, "end_date": today, "kind": "dinas_luar"})

@@ -63,7 +63,10 @@ class Tugas:
         return {"Authorization": f"Bearer {self.token(nip, role, agency)}"}
 
     def call(self, method: str, path: str, who: tuple, json_body=None, **kw):
-        return self.client.open(path, method=method, json=json_body, headers=self.headers(*who), **kw)
+        # the rules' reasons as they are written (English); the APIs answer in Bahasa Indonesia unless
+        # a client asks like this (issue 19 item 10: tests/security/integration/test_error_language.py)
+        headers = {**self.headers(*who), "Accept-Language": "en", **kw.pop("headers", {})}
+        return self.client.open(path, method=method, json=json_body, headers=headers, **kw)
 
     def apply(self, event) -> None:
         """Through the consumer's handler, as the consumer loop would (one transaction)."""
