@@ -210,8 +210,11 @@ def request_language() -> str:
 
 def _sentence(text: str | None, lang: str) -> str | None:
     """The catalogue's Indonesian phrases start lower-case; as a message they start a sentence
-    (English is left as the code wrote it)."""
-    return text[:1].upper() + text[1:] if text and lang == "id" else text
+    (English is left as the code wrote it), unless they start with a field's name as the API
+    spells it (``berakhlak_points: ...``, ``punches.0.nip: ...``)."""
+    if not text or lang != "id" or any(c in text.split(" ", 1)[0] for c in "_."):
+        return text
+    return text[:1].upper() + text[1:]
 
 
 def error_response(code: int, status: str, description: str | None, messages=None, *, located: bool = True,

@@ -33,7 +33,7 @@ def test_errors_speak_indonesian_unless_english_is_asked_for(service, client):
     assert r.status_code == 401 and r.json["message"] == "Token bearer tidak ada" and r.json["errors"] == []
     assert r.headers["Content-Language"] == "id"
     r = client.get(path.split("?")[0], headers=EN)
-    assert r.status_code == 401 and r.json["message"] == "Missing bearer token" and r.headers["Content-Language"] == "en"
+    assert r.status_code == 401 and r.json["message"] == "missing bearer token" and r.headers["Content-Language"] == "en"
 
     who = bearer(token("admin", AGENCY, "198001012005011009"))
     r = client.get(path, headers=who)
@@ -64,5 +64,34 @@ def test_a_domain_refusal_and_a_partly_refused_batch_speak_indonesian(tmp_path):
         assert r.json["detail"]["rejected"] == [{"index": 0, "errors": {"nip": [r.json["reason"]]}}]
         r = c.post("/api/v1/punches", headers={**phone, **EN}, json={"punches": [{"nip": "199601012020011004"}]})
         assert r.json["reason"] == "a phone may punch only for its own NIP"
+    finally:
+        app.extensions["kinerja_runtime"].dispose()
+
+
+def test_the_refusals_of_routes_added_since_speak_indonesian(tmp_path):
+    """Routes the base grew meanwhile answer in the same shape and language: a policy's BerAKHLAK
+    points out of order (penilaian) and an e-mail preference with no address anywhere (notifikasi)."""
+    admin = bearer(token("admin", AGENCY, "198001012005011009"))
+    app = build_app("penilaian", f"sqlite:///{tmp_path}/policy.db")
+    try:
+        c = app.test_client()
+        body = {"effective_from": "2026-11", "berakhlak_points": {"below": "90"}}
+        r = c.put("/api/v1/policy", headers=admin, json=body)
+        assert r.status_code == 400 and r.json["message"] == "berakhlak_points: harus below ≤ meets ≤ above", r.json
+        r = c.put("/api/v1/policy", headers={**admin, **EN}, json=body)
+        assert r.json["message"] == "berakhlak_points: below ≤ meets ≤ above"
+    finally:
+        app.extensions["kinerja_runtime"].dispose()
+    app = build_app("notifikasi", f"sqlite:///{tmp_path}/inbox.db")
+    try:
+        c = app.test_client()
+        asn = bearer(token("pegawai", AGENCY, VICTIM))
+        r = c.get("/api/v1/notifications/email", headers=asn)
+        assert r.status_code == 404
+        assert r.json["message"] == "Pengaturan e-mail belum diisi, dan daftar pegawai tidak memuat alamat", r.json
+        r = c.put("/api/v1/notifications/email", headers=asn, json={"mode": "immediate"})
+        assert r.status_code == 400 and r.json["message"].startswith("Tidak ada alamat e-mail: isikan satu"), r.json
+        r = c.put("/api/v1/notifications/email", headers={**asn, **EN}, json={"mode": "immediate"})
+        assert r.json["message"].startswith("no e-mail address: give one")
     finally:
         app.extensions["kinerja_runtime"].dispose()
