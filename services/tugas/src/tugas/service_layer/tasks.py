@@ -25,8 +25,8 @@ from kinerja.events.tugas import (
     TASK_ASSIGNED,
     TASK_CANCELLED,
     TASK_OVERDUE,
-    TASK_RESCHEDULED,
     TASK_PROPOSED,
+    TASK_RESCHEDULED,
     TASK_RETURNED,
     TASK_SUBMITTED,
 )
