@@ -8,7 +8,7 @@ import pytest
 
 from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -38,7 +38,7 @@ def client(database_url):
                            data={"nip": nip, "nama": "Budi", "agency": AGENCY, "unit": "Sekretariat", "pin": pin,
                                  "atasan_nip": boss})
         with rt.session() as s, s.begin():
-            apply_roster_event(s, rt.outbox, event, agency_tz="Asia/Jakarta")
+            apply_roster_event(s, event, agency_tz="Asia/Jakarta")
     yield app.test_client()
     rt.dispose()
 

@@ -12,7 +12,7 @@ from kehadiran.adapters.calendar_orm import Leave
 from kehadiran.adapters.leave_requests_orm import LeaveRequest
 from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.attendance import apply_roster_event
+from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
@@ -45,7 +45,7 @@ def app(database_url):
                         time=datetime.now(timezone.utc) - timedelta(days=60),
                         data={"nip": nip, "nama": f"N{nip[-2:]}", "agency": AGENCY, "unit": unit, "atasan_nip": atasan})
         with rt.session() as s, s.begin():
-            apply_roster_event(s, rt.outbox, ev, agency_tz="Asia/Jakarta")
+            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
     yield app
     rt.dispose()
 

@@ -191,7 +191,7 @@ def test_a_preference_without_an_address_needs_one_from_the_roster(server, write
     put = lambda body: requests.put(server.url + "/api/v1/notifications/email",  # noqa: E731
                                     headers={"Authorization": "Bearer " + token(ASN)}, json=body, timeout=10)
     r = put({"mode": "digest"})
-    assert r.status_code == 400 and "roster" in r.json()["message"]
+    assert r.status_code == 400 and "daftar pegawai" in r.json()["message"]
     assert get_preference(server, ASN).status_code == 404  # nothing stored
     assert put({"mode": "off"}).status_code == 200  # off needs no address
     assert put({"mode": "digest", "email": "bukan alamat"}).status_code == 422
