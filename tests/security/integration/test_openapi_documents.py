@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 # the last segment of a path that acts on a resource rather than being one
 ACTIONS = {"approve", "reject", "return", "submit", "start", "cancel", "accept", "withdraw", "close", "enable",
-           "read", "read-all", "commands"}
+           "read", "read-all", "commands", "release"}
 
 
 def document(service: str) -> dict:

@@ -316,6 +316,9 @@ def build_kehadiran(database_url: str, **config) -> World:
     _ok(c.post(f"/api/v1/devices/{A_DEVICE}/commands", json={"kind": "check"}, headers=_as("admin", ADMIN)))
     correction = _ok(c.post("/api/v1/corrections", headers=_as("pegawai", VICTIM), json={
         "date": str(day), "reason": "lupa-absen-korban", "punches": [{"time": f"{day}T07:25:00+07:00", "status": "in"}]}))
+    # the victim's unit has an office location: phones check in within it (the body below does)
+    _ok(c.put(f"/api/v1/units/{UNIT}/location", json={"lat": -6.2, "lon": 106.8, "radius_m": 200},
+              headers=_as("admin", ADMIN)))
     leave_request = _ok(c.post("/api/v1/leave-requests", headers=_as("pegawai", VICTIM), json={
         "kind": "cuti", "start_date": str(today() + timedelta(days=14)), "end_date": str(today() + timedelta(days=14)),
         "reason": "cuti-korban"}))
@@ -326,9 +329,10 @@ def build_kehadiran(database_url: str, **config) -> World:
     w.path = {"sn": A_DEVICE, "unit": UNIT, "request_id": correction["id"]}
     w.path_by_rule = {f"{m} /api/v1/leave-requests/<uuid:request_id>{tail}": {"request_id": leave_request["id"]}
                       for m, tail in (("GET", ""), ("POST", "/approve"), ("POST", "/reject"), ("POST", "/withdraw"))}
-    w.query = {"nip": VICTIM, "period": period, "year": today().year, "agency": AGENCY}
+    w.query = {"nip": VICTIM, "period": period, "year": today().year, "agency": AGENCY, "date": str(day)}
     w.bodies = {
-        ("POST", "/api/v1/punches"): lambda: {"punches": [{"nip": VICTIM, "time": f"{day}T16:30:00+07:00"}]},
+        ("POST", "/api/v1/punches"): lambda: {"punches": [{"nip": VICTIM, "time": f"{day}T16:30:00+07:00",
+                                                           "lat": -6.2, "lon": 106.8}]},
         ("POST", "/api/v1/devices"): lambda: {"sn": A_DEVICE, "agency": AGENCY, "tz": 9, "name": "diambil"},
         ("POST", "/api/v1/calendar/holidays"): lambda: {"agency": AGENCY, "csv": f"{d},Libur Palsu\n"},
         ("POST", "/api/v1/calendar/ramadan"): lambda: {"agency": AGENCY, "start_date": d, "end_date": d, "days": hours},
@@ -350,6 +354,7 @@ def build_kehadiran(database_url: str, **config) -> World:
     }
     w.agency_markers = {AGENCY, A_DEVICE, *(n for n, _, a, _, _ in ROSTER if a == AGENCY)}
     w.victim_markers = {VICTIM}
+    w.self_service = {("POST", "/api/v1/leave-requests")}  # the caller's own (another's nip is refused)
     # another agency's device naming VICTIM's NIP: kept in quarantine in that agency, never VICTIM's
     # and the device audit log records attempts on agency A's devices for A to see: an entry, not a change
     w.ignore_row = lambda table, row: ((table == "punches" and row["nip"] is None and row["agency"] != AGENCY)
