@@ -188,7 +188,7 @@ def test_a_bad_request_is_refused_with_the_reason_and_changes_nothing(app):
         (client.post("/api/v1/corrections", json={}, headers={"Authorization": "Bearer " + issue_token(
             DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn="LMS0001")}), 403, "Peran"),
         (client.get("/api/v1/corrections/" + "x" * 5000, headers=ME), 404, "tidak ditemukan"),
-        (client.get(f"/api/v1/corrections/{uuid.uuid4()}", headers=ME), 404, "tidak ada koreksi"),
+        (client.get(f"/api/v1/corrections/{uuid.uuid4()}", headers=ME), 404, "Tidak ada koreksi"),
     ]
     for response, status, words in cases:
         text = response.get_data(as_text=True)
