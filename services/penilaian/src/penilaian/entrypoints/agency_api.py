@@ -21,7 +21,7 @@ from penilaian.entrypoints.schemas import (
     PolicyOut,
 )
 from penilaian.entrypoints.scores_api import _period
-from penilaian.service_layer.scoring import rate_organisation, set_policy
+from penilaian.service_layer.commands import rate_organisation, set_policy
 from penilaian.service_layer.views import organisation_rating, policy_view
 
 blp = Blueprint("agency", __name__, url_prefix="/api/v1", description="Agency policy and organisation predikat")

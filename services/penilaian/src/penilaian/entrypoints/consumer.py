@@ -25,7 +25,7 @@ from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, PolicyRecomputer
-from penilaian.service_layer.scoring import apply_batch, apply_event
+from penilaian.service_layer.intake import apply_batch, apply_event
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from kinerja.auth import PEOPLE, current_principal, require_auth
 from penilaian.adapters.orm import Employee
 from penilaian.entrypoints.schemas import DialogIn, DialogsOut, PeriodArgs, RatingIn, RatingsOut
 from penilaian.entrypoints.scores_api import READERS, _check_nip, _period, authorize_read, supervises
-from penilaian.service_layer.scoring import record_dialog, record_rating
+from penilaian.service_layer.commands import record_dialog, record_rating
 from penilaian.service_layer.views import dialogs_view, ratings_view
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1/ratings", description="BerAKHLAK ratings")

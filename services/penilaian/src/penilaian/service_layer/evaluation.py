@@ -16,7 +16,8 @@ from penilaian.adapters.orm import DialogRow, Employee, FeedbackFactRow, RatingR
 from penilaian.domain import evaluation as doc
 from penilaian.domain.periods import Period
 from penilaian.domain.scoring import BERAKHLAK_VALUES, level
-from penilaian.service_layer.scoring import Policies, as_utc
+from penilaian.service_layer.recompute import Policies
+from penilaian.service_layer.times import as_utc
 from penilaian.service_layer.views import organisation_rating, score_view
 
 FEEDBACK_PER_RHK = 3

@@ -7,8 +7,9 @@ agency's ASN between polls (``PolicyRecomputer``), in batches of at most ``batch
 order, each batch one transaction that recomputes every stored period of theirs starting on or
 after the version's month and moves the row's cursor past them: a crash loses at most the batch
 in hand, which the next step does again (a recompute is idempotent). With several consumer
-processes a queued row is taken by one at a time (``SKIP LOCKED`` on PostgreSQL; SQLite has one
-writer), and each batch takes its ASN's locks like any event does.
+processes a queued row is taken by one at a time (``SKIP LOCKED`` on PostgreSQL, which never waits;
+SQLite has one writer), and each batch takes its ASN's locks in one pass, in the order every
+transaction takes them (``locks``).
 
 Which ASN: those whose scores are filed under the agency, and those the roster ever placed in it
 (``agency_memberships``): a period is scored by the policy of the agency on its first day.
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import MembershipRow, PolicyRecomputeRow, ScoreRow
 from penilaian.domain.periods import parse_period
+from penilaian.service_layer.batch import Touched
+from penilaian.service_layer.recompute import recompute_many
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +75,6 @@ def step(session: Session, outbox, *, zone: ZoneInfo, batch_size: int = DEFAULT_
          now: datetime | None = None) -> int | None:
     """One batch of the oldest queued recompute, in the caller's transaction: how many ASN it
     recomputed, or None when nothing is queued (or every queued row is another process's now)."""
-    from penilaian.service_layer.scoring import Touched, recompute_many  # scoring imports this module
-
     query = (select(PolicyRecomputeRow).where(PolicyRecomputeRow.done_at.is_(None))
              .order_by(PolicyRecomputeRow.queued_at, PolicyRecomputeRow.policy_id).limit(1))
     if session.get_bind().dialect.name == "postgresql":

@@ -13,11 +13,12 @@ from penilaian.adapters.orm import DayFactRow, DialogRow, Employee, RatingRow, T
 from penilaian.domain.competency import FollowUp, jp_progress, suggest_training
 from penilaian.domain.periods import parse_period
 from penilaian.domain.scoring import APPROVED, BELOW, CANCELLED, score_task
-from penilaian.service_layer.scoring import Policies, task_fact
+from penilaian.adapters.fact_queries import task_fact
+from penilaian.service_layer.recompute import Policies
 
 
-# recording a training: ``service_layer.scoring.record_training`` (row + event, one transaction)
-from penilaian.service_layer.scoring import record_training  # noqa: E402,F401
+# recording a training: ``service_layer.commands.record_training`` (row + event, one transaction)
+from penilaian.service_layer.commands import record_training  # noqa: E402,F401
 
 
 def month_of(day: date):

@@ -12,7 +12,10 @@ from penilaian.adapters.orm import DialogRow, Employee, OrganisationRatingRow, P
 from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
 from penilaian.domain.scoring import DialogHeld, compare_ratings, predikat_basis
 from penilaian.domain.periods import Period
-from penilaian.service_layer.scoring import Policies, as_utc, load_facts, policy_agency, rating_for, score_detail, score_of
+from penilaian.adapters.fact_queries import load_facts
+from penilaian.service_layer.recompute import Policies, policy_agency, rating_for, score_of
+from penilaian.service_layer.score_rows import score_detail
+from penilaian.service_layer.times import as_utc
 
 VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 

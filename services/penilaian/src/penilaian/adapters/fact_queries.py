@@ -1,0 +1,106 @@
+"""Hand-written queries of the facts a score is computed from: an ASN's days, tasks and innovations
+over a date range, as the domain's fact types, for one ASN or many at once."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import JSON, bindparam, case, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from penilaian.adapters.orm import DayFactRow, InnovationFactRow, TaskFactRow
+from penilaian.domain.scoring import DayDeduction, DayFact, InnovationFact, TaskFact
+
+
+def load_facts(session: Session, nip: str, start: date, end: date):
+    days = [
+        DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
+                deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
+                                 for x in r.deductions),
+                punch_event_ids=tuple(r.punch_event_ids), corrected=bool(r.corrected))
+        for r in session.execute(select(DayFactRow).where(
+            DayFactRow.nip == nip, DayFactRow.day >= start, DayFactRow.day <= end)).scalars()
+    ]
+    tasks = [
+        TaskFact(task_id=r.task_id, title=r.title, status=r.status, due_date=r.due_date,
+                 target_quantity=Decimal(r.target_quantity), event_id=r.event_id,
+                 realised_quantity=Decimal(r.realised_quantity) if r.realised_quantity is not None else None,
+                 quality=r.quality, submitted_on=r.submitted_on, approved_on=r.approved_on,
+                 overdue=r.last_open_on is not None and r.last_open_on > r.due_date)
+        for r in session.execute(select(TaskFactRow).where(
+            TaskFactRow.nip == nip, TaskFactRow.due_date >= start, TaskFactRow.due_date <= end)).scalars()
+    ]
+    innovations = [
+        InnovationFact(r.innovation_id, r.title, r.approved_on, r.event_id)
+        for r in session.execute(select(InnovationFactRow).where(
+            InnovationFactRow.nip == nip, InnovationFactRow.approved_on >= start,
+            InnovationFactRow.approved_on <= end)).scalars()
+    ]
+    return days, tasks, innovations
+
+
+def _day_fact(r) -> DayFact:
+    corrected = bool(r.corrected)
+    if not r.deductions:
+        return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused, corrected=corrected,
+                       punch_event_ids=tuple(r.punch_event_ids or ()))
+    return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
+                   deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
+                                    for x in r.deductions),
+                   punch_event_ids=tuple(r.punch_event_ids), corrected=corrected)
+
+
+def task_fact(r) -> TaskFact:
+    return TaskFact(task_id=r.task_id, title=r.title, status=r.status, due_date=r.due_date,
+                    target_quantity=Decimal(r.target_quantity), event_id=r.event_id,
+                    realised_quantity=Decimal(r.realised_quantity) if r.realised_quantity is not None else None,
+                    quality=r.quality, submitted_on=r.submitted_on, approved_on=r.approved_on,
+                    overdue=r.last_open_on is not None and r.last_open_on > r.due_date)
+
+
+# Most days have no deductions; for those the two JSON columns are not read (nor decoded): a day's
+# punch ids appear in a score only beside its deductions or its correction (the ledger), so a day
+# with neither is loaded with none. The rows loaded give exactly the scores the full rows give.
+_DEDUCTED = func.json_array_length(DayFactRow.deductions) > 0
+_DAY_COLUMNS = (DayFactRow.nip, DayFactRow.day, DayFactRow.event_id, DayFactRow.workday, DayFactRow.excused,
+                DayFactRow.corrected,
+                type_coerce(case((_DEDUCTED, DayFactRow.deductions), else_=None), JSON).label("deductions"),
+                type_coerce(case((_DEDUCTED | DayFactRow.corrected, DayFactRow.punch_event_ids), else_=None),
+                            JSON).label("punch_event_ids"))
+_TASK_COLUMNS = (TaskFactRow.nip, TaskFactRow.task_id, TaskFactRow.title, TaskFactRow.status, TaskFactRow.due_date,
+                 TaskFactRow.target_quantity, TaskFactRow.event_id, TaskFactRow.realised_quantity,
+                 TaskFactRow.quality, TaskFactRow.submitted_on, TaskFactRow.approved_on, TaskFactRow.last_open_on)
+_INNOVATION_COLUMNS = (InnovationFactRow.nip, InnovationFactRow.innovation_id, InnovationFactRow.title,
+                       InnovationFactRow.approved_on, InnovationFactRow.event_id)
+# built once (a statement costs about as much to build as to run): the NIPs and the date range bound
+_NIPS, _LO, _HI = bindparam("nips", expanding=True), bindparam("lo"), bindparam("hi")
+_DAYS_OF = select(*_DAY_COLUMNS).where(DayFactRow.nip.in_(_NIPS), DayFactRow.day >= _LO, DayFactRow.day <= _HI)
+_TASKS_OF = select(*_TASK_COLUMNS).where(TaskFactRow.nip.in_(_NIPS), TaskFactRow.due_date >= _LO,
+                                         TaskFactRow.due_date <= _HI)
+_INNOVATIONS_OF = select(*_INNOVATION_COLUMNS).where(InnovationFactRow.nip.in_(_NIPS), InnovationFactRow.approved_on >= _LO,
+                                                     InnovationFactRow.approved_on <= _HI)
+
+
+def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
+    """``load_facts`` for several ASN, each over its own [start, end], with one query per table
+    (the union of the ranges, then each ASN's own kept). Their order does not matter:
+    ``compute_score`` sorts what it reads."""
+    out: dict[str, tuple[list, list, list]] = {nip: ([], [], []) for nip in ranges}
+    if not ranges:
+        return out
+    nips = sorted(ranges)
+    bound = {"nips": nips, "lo": min(a for a, _ in ranges.values()), "hi": max(b for _, b in ranges.values())}
+    for r in session.execute(_DAYS_OF, bound):
+        start, end = ranges[r.nip]
+        if start <= r.day <= end:
+            out[r.nip][0].append(_day_fact(r))
+    for r in session.execute(_TASKS_OF, bound):
+        start, end = ranges[r.nip]
+        if start <= r.due_date <= end:
+            out[r.nip][1].append(task_fact(r))
+    for r in session.execute(_INNOVATIONS_OF, bound):
+        start, end = ranges[r.nip]
+        if start <= r.approved_on <= end:
+            out[r.nip][2].append(InnovationFact(r.innovation_id, r.title, r.approved_on, r.event_id))
+    return out
+

@@ -1,0 +1,202 @@
+"""One transaction's intake of a batch of events: every lock it needs taken up front in the one
+order (``locks``), the fact rows the events name read in bulk, the roster's statements of agency
+kept, and what the events made stale (``Touched``)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session
+
+from kinerja.events.envelope import Event
+from kinerja.events.kehadiran import DAY_SUMMARIZED
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.events.penilaian import (
+    DIALOG_RECORDED,
+    MEMBERSHIP_RECORDED,
+    ORGANISATION_RATED,
+    POLICY_SET,
+    RATING_RECORDED,
+    TRAINING_RECORDED,
+)
+from kinerja.events.tugas import (
+    FEEDBACK_POSTED,
+    INNOVATION_APPROVED,
+    SKP_APPROVED,
+    TASK_APPROVED,
+    TASK_ASSIGNED,
+    TASK_CANCELLED,
+    TASK_OVERDUE,
+    TASK_RESCHEDULED,
+    TASK_RETURNED,
+    TASK_SUBMITTED,
+)
+from penilaian.adapters.orm import DayFactRow, Employee, InnovationFactRow, ScoreRow, TaskFactRow
+from penilaian.domain import membership
+from penilaian.domain.membership import Statement
+from penilaian.domain.periods import parse_period
+from penilaian.service_layer import memberships
+from penilaian.service_layer.locks import Locks, agency_key, asn_key, innovation_key, task_key
+
+# a reschedule states the task's open state under its new terms: like any open state the latest
+# wins, its due date decides the period the task counts in and its timeliness, and the period it
+# left is recomputed too (``facts.store_task_fact``)
+TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED,
+                        TASK_RESCHEDULED})
+# the types whose facts are stored under the ASN the event names (its ``nip``)
+_ASN_TYPES = frozenset({DAY_SUMMARIZED, INNOVATION_APPROVED, EMPLOYEE_UPSERTED, MEMBERSHIP_RECORDED, RATING_RECORDED,
+                        TRAINING_RECORDED, DIALOG_RECORDED, SKP_APPROVED, FEEDBACK_POSTED, *TASK_TYPES})
+_AGENCY_TYPES = frozenset({POLICY_SET, ORGANISATION_RATED})
+
+
+class Touched:
+    """What a batch of events made stale: per NIP the days whose month, quarter and year must be
+    recomputed, the agency to file them under if the roster does not know the ASN, and the event
+    that last made us look (named as ``caused_by`` in the score updates)."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, set[date]] = {}
+        self.agency: dict[str, str] = {}
+        self.cause: dict[str, str] = {}
+
+    def add(self, nip: str, days: Iterable[date], *, agency: str, cause: str) -> None:
+        days = [d for d in days if d is not None]
+        if not days:
+            return
+        self.days.setdefault(nip, set()).update(days)
+        self.agency[nip], self.cause[nip] = agency, cause
+
+
+class Batch:
+    """What one transaction has already read or locked: its locks (``locks.Locks``, all taken by
+    ``prepare``), and fact rows by primary key, fetched for a whole batch of events in one query
+    per table (``prefetch``) instead of one ``session.get`` per event; a key fetched and not found
+    is known to be absent until the batch adds it. Rows stay in the session, so changes to them are
+    flushed together (autoflush before the next query) rather than one statement per event."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.locks = Locks(session)
+        self.rows: dict[type, dict[Any, Any]] = {}
+        self.roster_moves: dict[str, str] = {}  # nip -> agency its score rows must follow
+        self.statements: dict[str, list[Statement]] = {}  # nip -> its agency statements (read once)
+        self.moved: dict[str, str] = {}  # nip -> the event whose statement changed its agency somewhere
+        self.stated: list[tuple[str, Statement]] = []  # roster statements kept: published as recorded
+
+    # -- locks -----------------------------------------------------------------------------------
+    def prepare(self, events: list[Event]) -> None:
+        """Take every lock the events call for, in the one order, then read their fact rows in
+        bulk. First the FACT keys of the tasks and innovations named, then their rows (which name
+        the ASN each belonged to until now: stable under its key), then in one pass the ASN keys
+        of every NIP named and every previous owner, and the AGENCY keys of policy versions and the
+        organisation's predikat. The set is then sealed (``locks``)."""
+        nips, agencies, days, tasks, innovations, employees = set(), set(), set(), set(), set(), set()
+        for e in events:
+            t, d = e.type, e.data
+            if t in _ASN_TYPES:
+                nips.add(d["nip"])
+            elif t in _AGENCY_TYPES:
+                agencies.add(d["agency"])
+            if t == DAY_SUMMARIZED:
+                days.add((d["nip"], d["date"]))
+            elif t in TASK_TYPES:
+                tasks.add(d["task_id"])
+            elif t == INNOVATION_APPROVED:
+                innovations.add(d["innovation_id"])
+            elif t == EMPLOYEE_UPSERTED:
+                employees.add(d["nip"])
+        self.locks.take([task_key(t) for t in tasks] + [innovation_key(i) for i in innovations])
+        self.prefetch(TaskFactRow, tasks)
+        self.prefetch(InnovationFactRow, innovations)
+        owners = {row.nip for model in (TaskFactRow, InnovationFactRow) for row in self.rows[model].values()
+                  if row is not None}
+        self.locks.take([asn_key(n) for n in nips | owners] + [agency_key(a) for a in agencies])
+        self.locks.seal()
+        stated = employees | {e.data["nip"] for e in events if e.type == MEMBERSHIP_RECORDED}
+        self.statements.update({nip: [] for nip in stated} | memberships.statements_of(self.session, stated))
+        self.prefetch(DayFactRow, days)
+        self.prefetch(Employee, employees)
+
+    def lock_all(self, nips: Iterable[str]) -> None:
+        """The ASN keys of ``nips`` in one pass (a recompute on its own); in a prepared batch
+        they are held already, and one that is not raises ``locks.LockOrderError``."""
+        self.locks.take(asn_key(n) for n in nips)
+
+    # -- rows ------------------------------------------------------------------------------------
+    def prefetch(self, model: type, keys: Iterable[Any]) -> None:
+        known = self.rows.setdefault(model, {})
+        todo = sorted({k for k in keys if k not in known})
+        if not todo:
+            return
+        pk = model.__mapper__.primary_key
+        for i in range(0, len(todo), 500):
+            chunk = todo[i:i + 500]
+            if len(pk) == 1:
+                where = pk[0].in_(chunk)
+                key_of = lambda r: getattr(r, pk[0].key)  # noqa: E731
+            else:
+                where = tuple_(*pk).in_(chunk)
+                key_of = lambda r: tuple(getattr(r, c.key) for c in pk)  # noqa: E731
+            for row in self.session.execute(select(model).where(where)).scalars():
+                known[key_of(row)] = row
+            for k in chunk:
+                known.setdefault(k, None)
+
+    def get(self, model: type, key: Any):
+        known = self.rows.setdefault(model, {})
+        if key in known:
+            return known[key]
+        row = known[key] = self.session.get(model, key)
+        return row
+
+    def added(self, model: type, key: Any, row: Any) -> None:
+        self.session.add(row)
+        self.rows.setdefault(model, {})[key] = row
+
+    # -- the roster ------------------------------------------------------------------------------
+    def statements_of(self, nip: str) -> list[Statement]:
+        if nip not in self.statements:
+            self.statements.update({nip: []} | memberships.statements_of(self.session, [nip]))
+        return self.statements[nip]
+
+    def note_statement(self, nip: str, statement: Statement, *, cause: str, from_roster: bool) -> None:
+        """Keep a statement of the ASN's agency if it is news: a roster event's when it changes
+        the agency of some month, a recorded one's whenever it is newer for its month."""
+        known = self.statements_of(nip)
+        if from_roster and not membership.changes_anything(known, statement):
+            return
+        after = membership.kept(known, statement)
+        if after == known:
+            return
+        memberships.store(self.session, nip, statement)
+        self.statements[nip] = after
+        self.moved[nip] = cause
+        if from_roster:
+            self.stated.append((nip, statement))
+
+    def touch_moved(self, touched: Touched, agency_of: dict[str, str]) -> None:
+        """Every stored period of the ASN whose agency changed somewhere is recomputed (each by the
+        policy of its agency on its first day); one query per 500 ASN."""
+        nips = sorted(self.moved)
+        periods: dict[str, list[date]] = {}
+        for i in range(0, len(nips), 500):
+            for nip, name in self.session.execute(select(ScoreRow.nip, ScoreRow.period).where(
+                    ScoreRow.nip.in_(nips[i:i + 500]))):
+                periods.setdefault(nip, []).append(parse_period(name).start)
+        for nip in nips:
+            touched.add(nip, periods.get(nip, []), agency=agency_of.get(nip, "-"), cause=self.moved[nip])
+        self.moved.clear()
+
+    def follow_roster(self) -> None:
+        """Score rows stored before the roster knew the ASN (or under its former agency) follow
+        the roster's agency: one UPDATE per agency for the roster events of the batch so far."""
+        by_agency: dict[str, list[str]] = {}
+        for nip, agency in self.roster_moves.items():
+            by_agency.setdefault(agency, []).append(nip)
+        self.roster_moves.clear()
+        for agency, nips in sorted(by_agency.items()):
+            nips.sort()
+            for i in range(0, len(nips), 500):
+                self.session.execute(update(ScoreRow).where(ScoreRow.nip.in_(nips[i:i + 500]),
+                                                            ScoreRow.agency != agency).values(agency=agency))

@@ -1,0 +1,166 @@
+"""Recomputing scores from the stored facts: each touched ASN's month, quarter and year, each by
+the policy in force on its first day in the agency the ASN then belonged to; the rows written and
+their ``penilaian.score.updated.v1`` events (outbox) only when a value moved."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from kinerja.events.envelope import Event
+from kinerja.messaging.outbox import Outbox
+from penilaian.adapters.fact_queries import load_facts, load_facts_many
+from penilaian.adapters.orm import Employee, PolicyRow, RatingRow, ScoreRow
+from penilaian.domain import membership
+from penilaian.domain.periods import Period, periods_containing
+from penilaian.domain.policy import PolicyVersion, make_policy, policy_in_force
+from penilaian.domain.scoring import DEFAULT_POLICY, Policy, Rating, Score, compute_score
+from penilaian.service_layer import memberships
+from penilaian.service_layer.batch import Batch, Touched
+from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, score_event, write_score
+from penilaian.service_layer.times import utcnow
+
+_POLICY_CACHE: dict[tuple[str, str], Policy] = {}
+
+
+def _policy_of(policy_id: str, values: dict) -> Policy:
+    """``make_policy`` of a stored version, built once per process (a version is never changed
+    once stored; the key holds its numbers too, so another database's same id cannot mix in)."""
+    key = (policy_id, json.dumps(values, sort_keys=True, default=str))
+    policy = _POLICY_CACHE.get(key)
+    if policy is None:
+        if len(_POLICY_CACHE) > 10_000:
+            _POLICY_CACHE.clear()
+        policy = _POLICY_CACHE[key] = make_policy(values)
+    return policy
+
+
+class Policies:
+    """The policy versions of each agency, read once per transaction (and again after a change)."""
+
+    def __init__(self, session: Session, override: Policy | None = None) -> None:
+        self.session, self.override, self._by_agency = session, override, {}
+
+    def versions(self, agency: str) -> list[PolicyVersion]:
+        if agency not in self._by_agency:
+            self._by_agency[agency] = [
+                PolicyVersion(r.policy_id, r.agency, r.version, r.effective_from, _policy_of(r.policy_id, r.values))
+                for r in self.session.execute(select(
+                    PolicyRow.policy_id, PolicyRow.agency, PolicyRow.version, PolicyRow.effective_from,
+                    PolicyRow.values).where(PolicyRow.agency == agency))]
+        return self._by_agency[agency]
+
+    def forget(self, agency: str) -> None:
+        self._by_agency.pop(agency, None)
+
+    def for_period(self, agency: str | None, period: Period) -> Policy:
+        if self.override is not None:
+            return self.override
+        return policy_in_force(self.versions(agency), period.start) if agency else DEFAULT_POLICY
+
+
+def rating_for(session: Session, nip: str, period: Period) -> Rating | None:
+    """The supervisor's BerAKHLAK rating given for exactly this period (a month's rating does
+    not carry into its quarter or year: those are rated on their own)."""
+    row = session.get(RatingRow, (nip, period.name, "atasan"))
+    return Rating(row.levels, row.rating_id) if row is not None else None
+
+
+def score_of(session: Session, nip: str, period: Period, policy: Policy | None = None) -> Score:
+    """The score of a period, straight from the facts (what the stored row must equal), by the
+    policy in force for it in the ASN's agency."""
+    days, tasks, innovations = load_facts(session, nip, period.start, period.end)
+    if policy is None:
+        policy = Policies(session).for_period(policy_agency(session, nip, period), period)
+    return compute_score(period, days=days, tasks=tasks, innovations=innovations,
+                         rating=rating_for(session, nip, period), policy=policy)
+
+
+def policy_agency(session: Session, nip: str, period: Period) -> str | None:
+    """The agency whose policy scores the ASN's period: the one they belonged to on its first day
+    (``domain.membership``), else the roster's, else the one their scores are filed under."""
+    agency = membership.agency_at(memberships.statements_of(session, [nip]).get(nip, ()), period.start)
+    if agency is None:
+        emp = session.get(Employee, nip)
+        agency = emp.agency if emp is not None else session.execute(
+            select(ScoreRow.agency).where(ScoreRow.nip == nip).limit(1)).scalar()
+    return agency
+
+
+def recompute(session: Session, outbox: Outbox | None, nip: str, days: Iterable[date], *, cause: str, agency: str,
+              zone: ZoneInfo, policies: Policies | None = None) -> list[ScoreRow]:
+    """Recompute the month, quarter and year of each day from the stored facts, each by the policy
+    in force on its first day; store the rows and publish ``penilaian.score.updated.v1`` for each
+    whose values moved. ``cause`` names the event (or rating) that made us look; ``agency`` is used
+    when the roster does not know the ASN yet."""
+    touched = Touched()
+    touched.add(nip, days, agency=agency, cause=cause)
+    return recompute_many(session, outbox, touched, zone=zone, policies=policies)
+
+
+RECOMPUTE_CHUNK = 200  # ASN whose facts are read in one query per table
+
+
+def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *, zone: ZoneInfo,
+                   policies: Policies | None = None, batch: Batch | None = None) -> list[ScoreRow]:
+    """``recompute`` for every ASN in ``touched``, in NIP order, with the same rows and events
+    as one call each: the facts, ratings, roster entries and score rows of a chunk of ASN are read
+    with one query per table instead of several per ASN, and the events go to the outbox together."""
+    policies = policies or Policies(session)
+    batch = batch or Batch(session)
+    nips = sorted(nip for nip, days in touched.days.items() if days)
+    batch.lock_all(nips)
+    changed: list[ScoreRow] = []
+    events: list[Event] = []
+    for i in range(0, len(nips), RECOMPUTE_CHUNK):
+        chunk = nips[i:i + RECOMPUTE_CHUNK]
+        wanted = {nip: sorted({p for day in touched.days[nip] for p in periods_containing(day)}) for nip in chunk}
+        ranges = {nip: (min(p.start for p in ps), max(p.end for p in ps)) for nip, ps in wanted.items()}
+        facts = load_facts_many(session, ranges)
+        employees = {e.nip: e for e in session.execute(select(Employee).where(Employee.nip.in_(chunk))).scalars()}
+        stated = memberships.statements_of(session, chunk)
+        ratings = {(r.nip, r.period): Rating(r.levels, r.rating_id) for r in session.execute(
+            select(RatingRow.nip, RatingRow.period, RatingRow.levels, RatingRow.rating_id).where(
+                RatingRow.nip.in_(chunk), RatingRow.rater == "atasan"))}
+        keys = [(nip, p.name) for nip in chunk for p in wanted[nip]]
+        scores = {}
+        for j in range(0, len(keys), 500):
+            scores.update({(r.nip, r.period): r for r in session.execute(
+                select(ScoreRow).where(tuple_(ScoreRow.nip, ScoreRow.period).in_(keys[j:j + 500]))).scalars()})
+        now = utcnow()
+        for nip in chunk:
+            mine: list[Event] = []
+            emp = employees.get(nip)
+            agency = emp.agency if emp is not None else touched.agency[nip]
+            days_f, tasks_f, innovations_f = facts[nip]
+            for period in wanted[nip]:
+                # the policy of the agency the ASN belonged to on the period's first day
+                policy_agency = membership.agency_at(stated.get(nip, ()), period.start) or agency
+                score = compute_score(period, days=days_f, tasks=tasks_f, innovations=innovations_f,
+                                      rating=ratings.get((nip, period.name)),
+                                      policy=policies.for_period(policy_agency, period))
+                row = scores.get((nip, period.name))
+                before = {f: getattr(row, f) for f in VALUE_FIELDS} if row is not None else None
+                if row is None:
+                    row = ScoreRow(nip=nip, period=period.name)
+                    session.add(row)
+                write_score(row, score, agency=agency, now=now)
+                after = score.values()
+                if before is None:
+                    before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
+                    moved = any(after[f] is not None for f in VALUE_FIELDS if f != "predikat")
+                else:
+                    moved = before != after
+                if moved:
+                    changed.append(row)
+                    mine.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))
+            events.extend(as_one_change(mine))
+    session.flush()
+    if outbox is not None:
+        outbox.add_many(session, events)
+    return changed
+

@@ -1,0 +1,90 @@
+"""A score as stored and as published: the row's values and its explaining detail (exact decimal
+strings), and the ``penilaian.score.updated.v1`` events of one change to one ASN."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kinerja.events import make_event
+from kinerja.events.envelope import Event
+from kinerja.events.penilaian import SCORE_UPDATED
+from penilaian.adapters.orm import Employee, ScoreRow
+from penilaian.domain.periods import Period
+from penilaian.domain.scoring import Score
+
+SOURCE = "kinerja/penilaian"
+VALUE_FIELDS = ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
+
+
+def write_score(row: ScoreRow, score: Score, *, agency: str, now: datetime) -> None:
+    row.agency = agency
+    row.disiplin, row.produktivitas, row.berakhlak = score.disiplin, score.produktivitas, score.berakhlak
+    row.perilaku, row.hasil_kerja, row.total, row.predikat = score.perilaku, score.hasil_kerja, score.total, score.predikat
+    row.total_partial = score.total_partial
+    row.detail = score_detail(score)
+    row.updated_at = now
+
+
+def _num(x: Decimal | None) -> str | None:
+    return None if x is None else str(x)
+
+
+def score_detail(score: Score) -> dict[str, Any]:
+    """The explaining parts of a score, JSON-ready (numbers as exact decimal strings)."""
+    return {
+        "deductions": [{"date": day.isoformat(), "code": d.code, "percent": _num(d.percent), "minutes": d.minutes}
+                       for day, d in score.deductions],
+        "tasks": [{"task_id": t.task_id, "title": t.title, "due_date": t.due_date.isoformat(), "status": t.status,
+                   "score": _num(t.score), "quantity": _num(t.quantity), "quality": _num(t.quality),
+                   "timeliness": _num(t.timeliness), "event_id": t.event_id} for t in score.tasks],
+        "ledger": [{"component": e.component, "points": _num(e.points), "rule": e.rule,
+                    "event_ids": list(e.event_ids), "date": e.date.isoformat() if e.date else None,
+                    **({"correction": True} if e.correction else {})}
+                   for e in score.ledger],
+    }
+
+
+def _float(x: Decimal | None) -> float | None:
+    return None if x is None else float(x)
+
+
+_KIND_RANK = {"month": 0, "quarter": 1, "year": 2}
+
+
+def _period_rank(name: str) -> tuple:
+    kind = "year" if len(name) == 4 else "quarter" if "-Q" in name else "month"
+    return (_KIND_RANK[kind], [-ord(c) for c in name])  # months first, the latest first
+
+
+def as_one_change(events: list[Event]) -> list[Event]:
+    """The score updates one change made to one ASN (its month, quarter and year, or more when it
+    reached back into another month) say they belong together: the first (the latest month moved)
+    carries the others' values in ``also``, each of the others names it in ``part_of``, so whoever
+    tells people about it tells them once. Additive fields; every period still has its event."""
+    if len(events) < 2:
+        return events
+    events = sorted(events, key=lambda e: _period_rank(e.data["period"]))
+    lead, rest = events[0], events[1:]
+    lead.data["also"] = [{k: e.data[k] for k in ("period", "disiplin", "produktivitas", "perilaku", "hasil_kerja",
+                                                   "total", "total_partial", "predikat", "changes")} for e in rest]
+    for e in rest:
+        e.data["part_of"] = lead.id
+    return events
+
+
+def score_event(nip: str, agency: str, period: Period, score: Score, before: dict, emp: Employee | None,
+                cause: str) -> Event:
+    after = score.values()
+    changes = [{"component": f, "before": _float(before[f]), "after": _float(after[f])}
+               for f in VALUE_FIELDS if f != "predikat" and before[f] != after[f]]
+    return make_event(
+        SCORE_UPDATED, subject=nip, agency=agency, source=SOURCE,
+        data={"nip": nip, "period": period.name, "disiplin": _float(score.disiplin),
+              "produktivitas": _float(score.produktivitas), "perilaku": _float(score.perilaku),
+              "hasil_kerja": _float(score.hasil_kerja), "total": _float(score.total),
+              "total_partial": _float(score.total_partial),
+              "predikat": score.predikat, "changes": changes, "caused_by": [cause],
+              "atasan_nip": emp.atasan_nip if emp is not None else None},
+    )
+
