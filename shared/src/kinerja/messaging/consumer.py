@@ -344,7 +344,9 @@ class IdempotentConsumer:
                 else:
                     for event, _ in fresh:
                         self.handle(session, event)
-                session.execute(insert(self.processed), rows)
+                # in id order: two consumers handed the same events (a rebalance) wait on each
+                # other's records in one order, never in a cycle
+                session.execute(insert(self.processed), sorted(rows, key=lambda r: r["event_id"]))
         return fresh, duplicates
 
     def _already_processed(self, event_id: str) -> bool:
