@@ -53,17 +53,18 @@ def storm() -> list:
     month = generate_month(N_ASN, agency=AGENCY, punches=False, seed=13, duplicates=0.03)
     nips, events = month.nips, list(month.events)
     late = datetime(2026, 11, 29, 10, tzinfo=WIB)
-    # tasks cross: each ASN's tasks t1 and t2 are approved (later, so the approval wins) for its
-    # neighbours, in both directions, so batches on different partitions name each other's ASN
-    for step, k in ((1, 1), (3, 2)):
-        for i, nip in enumerate(nips):
-            to = nips[(i + step) % len(nips)]
-            events.append((TUGAS, make_event(
-                TASK_APPROVED, subject=to, agency=AGENCY, source="storm", time=late + timedelta(minutes=i),
-                data={"task_id": f"{nip}-t{k}", "nip": to, "atasan_nip": nips[0], "title": f"Dialihkan {k}",
-                      "status": "approved", "due_date": date(2026, 11, 20), "target_quantity": Decimal("5"),
-                      "realised_quantity": Decimal("5"), "quality": 80, "submitted_at": late - timedelta(days=1),
-                      "approved_at": late + timedelta(minutes=i)})))
+    # tasks cross: in pairs of ASN each one's task is approved (later, so the approval wins) for the
+    # other, so two batches on different partitions each name one ASN and must lock the other
+    moves = []
+    for gap, k in ((1, 1), (3, 2), (5, 3)):
+        for i in range(0, len(nips) - gap, 2 * gap):
+            for a, b in ((nips[i], nips[i + gap]), (nips[i + gap], nips[i])):
+                moves.append((TUGAS, make_event(
+                    TASK_APPROVED, subject=b, agency=AGENCY, source="storm", time=late + timedelta(minutes=i),
+                    data={"task_id": f"{a}-t{k}", "nip": b, "atasan_nip": nips[0], "title": f"Dialihkan {k}",
+                          "status": "approved", "due_date": date(2026, 11, 20), "target_quantity": Decimal("5"),
+                          "realised_quantity": Decimal("5"), "quality": 80, "submitted_at": late - timedelta(days=1),
+                          "approved_at": late + timedelta(minutes=i)})))
     events.append((PENILAIAN, policy_event(AGENCY, 2, date(2026, 11, 1), late, "0.6")))
     events.append((PENILAIAN, policy_event(OTHER, 1, date(2026, 10, 1), late, "0.8")))
     for nip in nips[5:8]:  # moved to the other agency from November
@@ -74,7 +75,7 @@ def storm() -> list:
     roster = [e for e in events if e[0] == PEGAWAI and e[1].source != "storm"]
     rest = [e for e in events if e not in roster]
     random.Random(5).shuffle(rest)
-    return roster + rest
+    return roster + rest + moves  # the moves last, in a burst the whole group takes at once
 
 
 class Consumers:
