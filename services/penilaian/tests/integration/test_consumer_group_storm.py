@@ -126,8 +126,8 @@ def test_three_consumers_through_a_storm_with_rebalances_equal_one_rebuild(postg
 
     env = {**os.environ, "PENILAIAN_DATABASE_URL": postgres_url, "KINERJA_KAFKA_BOOTSTRAP": kafka_bootstrap,
            "KINERJA_TOPIC_PREFIX": topic_prefix, "PENILAIAN_APPLY_BATCH": "15",
-           "PENILAIAN_POLICY_RECOMPUTE_BATCH": "4", "KINERJA_LOG_LEVEL": "INFO"}
-    env.pop("KINERJA_METRICS_PORT", None)
+           "PENILAIAN_POLICY_RECOMPUTE_BATCH": "4", "KINERJA_LOG_LEVEL": "INFO",
+           "PENILAIAN_CONSUMER_METRICS_PORT": "0"}  # several processes on one host: no metrics port
     group = Consumers(env, tmp_path)
     try:
         roster = [e for e in events if e[0] == PEGAWAI and e[1].source != "storm"]
