@@ -80,3 +80,31 @@ def test_two_transactions_crossing_on_a_moved_task_do_not_deadlock(postgres_url)
         assert s.get(TaskFactRow, "T1").nip == B
     assert p.score(A, "2026-11").disiplin is not None and p.score(B, "2026-11").produktivitas is not None
     p.runtime.dispose()
+
+
+def test_an_innovation_stated_for_another_asn_leaves_the_first_one(database_url):
+    """Its previous owner is locked with the rest, and recomputed: the innovation no longer counts
+    for them (before, their month was left as it was)."""
+    from kinerja.events import make_event
+    from kinerja.events.tugas import INNOVATION_APPROVED
+
+    p = make_penilaian(database_url)
+    at = datetime(2026, 11, 10, 11, tzinfo=WIB)
+
+    def approved(nip: str, event_id: str):
+        return make_event(INNOVATION_APPROVED, subject=nip, agency="dinkes", source="test/tugas", time=at,
+                          event_id=event_id, data={"innovation_id": "INO-1", "nip": nip, "title": "Inovasi",
+                                                   "approved_at": at})
+
+    first, second = "00000000-0000-4000-8000-000000000001", "ffffffff-ffff-4fff-bfff-ffffffffffff"
+
+    def in_ledger(nip: str) -> set[str]:
+        return {i for e in p.score(nip, "2026-11").detail["ledger"] for i in e["event_ids"]}
+
+    p.apply(_move("TA", A), _move("TB", B))  # a task each: innovation points add to its score
+    p.apply(approved(A, first))
+    assert first in in_ledger(A)
+    p.apply(approved(B, second))
+    assert first not in in_ledger(A) and second not in in_ledger(A)
+    assert second in in_ledger(B)
+    p.runtime.dispose()
