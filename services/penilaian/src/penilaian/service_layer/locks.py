@@ -16,8 +16,8 @@ sealed: asking for a key not held is a bug and raises ``LockOrderError`` rather 
 of order. Taking a key lower than one already held raises too.
 
 On PostgreSQL a key is ``pg_advisory_xact_lock(class, number)`` (the two-key form, its own key
-space; the class numbers are far from the relay's claims) with the number a stable 32-bit hash of
-the name computed here, so the order is the order of the locks themselves: two names with one
+space; the class numbers come from a name of their own, as the relay's claims' do) with the number
+a stable 32-bit hash of the name computed here, so the order is the order of the locks themselves: two names with one
 number are one lock, never a broken order. SQLite serialises writers already (BEGIN IMMEDIATE);
 the keys are still ordered and checked there.
 """
