@@ -7,6 +7,9 @@
     kinerja topics create                          create missing topics
     kinerja demo                                   load the demo agency
     kinerja scores rebuild [--into URL]            replay the topics into fresh tables, compare with live
+
+Commands of an installed service join through the ``kinerja.commands`` entry point group (e.g.
+penilaian's ``scores``): this library imports no service.
 """
 from __future__ import annotations
 
@@ -40,7 +43,41 @@ def _service_url(service: str) -> str:
     return env or f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
 
 
-@click.group()
+COMMAND_GROUP = "kinerja.commands"
+
+
+def _installed_commands() -> dict:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+
+
+class _KinerjaGroup(click.Group):
+    """Its own commands plus those installed services register under ``kinerja.commands``
+    (loaded only when named or listed)."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(_installed_commands()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is None:
+            ep = _installed_commands().get(name)
+            if ep is not None:
+                command = ep.load()
+        return command
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            if args and args[0] == "scores":
+                raise click.UsageError("'kinerja scores' comes with penilaian, which is not installed here "
+                                       "(pip install -e services/penilaian)") from None
+            raise
+
+
+@click.group(cls=_KinerjaGroup)
 def cli() -> None:
     """Kinerja operator tool."""
 
@@ -209,36 +246,6 @@ def topics_create(partitions) -> None:
     s = _settings()
     created = ensure_topics(s.kafka_bootstrap, s.topic_prefix, partitions)
     click.echo(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
-
-
-# -- scores -----------------------------------------------------------------------------------
-@cli.group()
-def scores() -> None:
-    """penilaian's scores."""
-
-
-@scores.command("rebuild")
-@click.option("--into", "target_url", default=None,
-              help="database URL to rebuild into (must hold no scores); default: a new SQLite file under var/")
-@click.option("--live-url", default=None, help="penilaian's live database (default: PENILAIAN_DATABASE_URL)")
-@click.option("--batch-size", default=2000, show_default=True, help="events stored per transaction")
-@click.option("--show", default=20, show_default=True, help="differences to print")
-def scores_rebuild(target_url, live_url, batch_size, show) -> None:
-    """Replay kehadiran.v1, tugas.v1, pegawai.v1 and penilaian.v1 from offset 0 into a fresh
-    database and report every difference from the live tables (exit status 1 if any)."""
-    try:
-        from penilaian.entrypoints.rebuild import fresh_sqlite_url, rebuild
-    except ImportError:
-        raise click.ClickException("penilaian is not installed here (pip install -e services/penilaian): "
-                                   "the rebuild runs penilaian's own rules") from None
-    from kinerja.config import load_settings, repo_var_dir
-
-    s = load_settings("penilaian")
-    report = rebuild(bootstrap=s.kafka_bootstrap, prefix=s.topic_prefix, live_url=live_url or s.database_url,
-                     target_url=target_url or fresh_sqlite_url(repo_var_dir() / "rebuild"), tz=s.timezone,
-                     batch_size=batch_size, progress=lambda m: click.echo(m, err=True))
-    click.echo(report.summary(show))
-    sys.exit(1 if report.differences or report.failed else 0)
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Rebuild penilaian from the topics into a fresh database and compare it with the live tables.
 
-``kinerja scores rebuild`` calls :func:`rebuild`. It reads ``pegawai.v1``, ``penilaian.v1`` (the
+``penilaian-rebuild`` and ``kinerja scores rebuild`` (``rebuild_cli``) call :func:`rebuild`. It reads ``pegawai.v1``, ``penilaian.v1`` (the
 facts penilaian recorded itself: ratings, training, dialogs, policy versions, the organisation's
 predikat; its score updates are skipped), ``kehadiran.v1`` and ``tugas.v1`` from offset 0 up to the
 end offsets captured when it starts, with manual partition assignment (no consumer group, nothing
@@ -36,6 +36,7 @@ from kinerja.events.penilaian import (
 )
 from kinerja.messaging import topics
 from kinerja.messaging.outbox import add_plumbing_tables, utcnow
+from kinerja.messaging.replay import read_to_end
 from kinerja.messaging.topics import topic
 from penilaian.adapters.orm import (
     DialogRow,
@@ -119,53 +120,6 @@ class Report:
         return "\n".join(lines)
 
 
-def read_to_end(bootstrap: str, names: list[str], *, timeout_s: float = 600.0,
-                consumer_factory: Callable[..., Any] | None = None) -> Iterator[tuple[str, list]]:
-    """Every message of ``names`` from offset 0 to the end offsets captured now, topic by topic
-    (yielded in poll-sized lists), by manual assignment: no group, nothing committed."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = (consumer_factory or KafkaConsumer)(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, client_id="penilaian-rebuild",
-        max_poll_records=2000, fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024)
-    try:
-        deadline = time.monotonic() + timeout_s
-        plan = []
-        for name in names:
-            parts = None
-            while not parts and time.monotonic() < deadline:
-                parts = consumer.partitions_for_topic(name)
-                if not parts:
-                    time.sleep(0.2)
-            if not parts:
-                raise RuntimeError(f"topic {name} not found")
-            tps = [TopicPartition(name, p) for p in sorted(parts)]
-            plan.append((name, tps))
-        all_tps = [tp for _, tps in plan for tp in tps]
-        ends = consumer.end_offsets(all_tps)
-        for name, tps in plan:
-            todo = {tp for tp in tps if ends[tp] > 0}
-            if not todo:
-                continue
-            consumer.assign(list(todo))
-            consumer.seek_to_beginning(*todo)
-            while todo:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{name}: not read to its end offsets in {timeout_s:.0f} s")
-                records = consumer.poll(timeout_ms=500)
-                for tp, msgs in records.items():
-                    if tp not in todo:
-                        continue
-                    msgs = [m for m in msgs if m.offset < ends[tp]]
-                    if msgs:
-                        yield name, msgs
-                    if msgs and msgs[-1].offset + 1 >= ends[tp] or consumer.position(tp) >= ends[tp]:
-                        todo.discard(tp)
-                        consumer.pause(tp)
-    finally:
-        consumer.close(autocommit=False)
-
-
 def event_type_of(raw: bytes | None) -> str | None:
     try:
         return json.loads(raw).get("type") if raw else None
@@ -224,7 +178,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             pending.clear()
 
         names = [topic(t, prefix) for t in TOPICS]
-        for name, msgs in read_to_end(bootstrap, names, timeout_s=timeout_s):
+        for name, msgs in read_to_end(bootstrap, names, timeout_s=timeout_s, client_id="penilaian-rebuild"):
             report.read[name] = report.read.get(name, 0) + len(msgs)
             for msg in msgs:
                 kind = event_type_of(msg.value)
