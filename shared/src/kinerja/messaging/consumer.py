@@ -22,6 +22,12 @@ bounded amount at a time.
 its offsets are committed (or it found nothing): small bounded steps, e.g. penilaian's batches of a
 policy recompute. It must not raise.
 
+After a rebuild (``kinerja.messaging.replay``): ``replayed_table`` names the table in which a replay
+recorded, per (topic, partition), the offset it applied up to. Every message below it is already in
+the database's facts, so it counts as a duplicate before any decoding or transaction (read once,
+when the loop meets its first message: a rebuild writes it before any consumer runs on its
+database).
+
 Two filters let a service pass over what it does not keep, neither applying nor recording it
 (so it costs no transaction): ``skip(raw)`` before decoding (a message it is sure about from the
 bytes) and ``wants(type)`` after (a message that is decoded, so dead-lettered when invalid).
@@ -125,6 +131,7 @@ class IdempotentConsumer:
         processed_retention_s: float = PROCESSED_RETENTION_S,
         trim_interval_s: float | None = None,
         between_polls: Callable[[], None] | None = None,
+        replayed_table: Table | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -152,6 +159,8 @@ class IdempotentConsumer:
         self._trim_at = time.monotonic()  # the first trim a while after start, not during it
         self.trimmed = 0
         self.between_polls = between_polls
+        self.replayed_table = replayed_table
+        self._replayed: dict[tuple[str, int], int] | None = None
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
         self.lag_interval_s = 5.0
@@ -210,6 +219,10 @@ class IdempotentConsumer:
     def _decoded(self, msg) -> Event | None:
         """The message's event, or None when it is done with already: skipped (``skip`` or
         ``wants``) or dead-lettered (undecodable, invalid)."""
+        if self.replayed_table is not None and msg.offset < self._replayed_below().get((msg.topic, msg.partition), 0):
+            self.stats.duplicates += 1
+            metrics.DUPLICATES.labels(self.group_id, msg.topic).inc()
+            return None
         if self.skip is not None and self.skip(msg.value):
             self.stats.skipped += 1
             return None
@@ -222,6 +235,14 @@ class IdempotentConsumer:
             self.stats.skipped += 1
             return None
         return event
+
+    def _replayed_below(self) -> dict[tuple[str, int], int]:
+        if self._replayed is None:
+            from kinerja.messaging.replay import replayed_below
+
+            with self.session_factory() as session:
+                self._replayed = replayed_below(session, self.replayed_table)
+        return self._replayed
 
     def _count_applied(self, event: Event, msg_topic: str) -> None:
         self.stats.applied += 1

@@ -11,6 +11,7 @@ never applies one of them twice.
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, select
@@ -91,3 +92,39 @@ def read_to_end(bootstrap: str, names: list[str], *, timeout_s: float = 600.0, c
     finally:
         consumer.close(autocommit=False)
 
+
+
+class RecentIds:
+    """The ids of the last ``size`` records of each partition: a replay's duplicate check that
+    does not grow with the topic (a re-send lands soon after its original, in its partition)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._order: dict[int, deque[str]] = {}
+        self._ids: dict[int, set[str]] = {}
+
+    def seen(self, partition: int, event_id: str) -> bool:
+        """True when ``event_id`` is among the partition's recent ids; else it becomes one."""
+        ids = self._ids.get(partition)
+        if ids is None:
+            ids, order = self._ids[partition], self._order[partition] = set(), deque()
+        else:
+            order = self._order[partition]
+        if event_id in ids:
+            return True
+        if len(order) >= self.size:
+            ids.discard(order.popleft())
+        order.append(event_id)
+        ids.add(event_id)
+        return False
+
+    def partitions(self) -> list[int]:
+        return sorted(self._order)
+
+    def last(self, partition: int, n: int) -> list[str]:
+        order = self._order.get(partition, ())
+        return list(order)[-n:] if n > 0 else []
+
+    def clear(self) -> None:
+        self._order.clear()
+        self._ids.clear()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from kinerja.messaging.outbox import add_plumbing_tables
+from kinerja.messaging.replay import replayed_offsets_table
 
 
 class Cents(TypeDecorator):
@@ -42,6 +43,8 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 add_plumbing_tables(metadata)
+# how far a rebuild applied each partition (``penilaian.entrypoints.rebuild``; the consumer skips below)
+replayed_offsets_table(metadata)
 
 
 class Employee(Base):

@@ -23,6 +23,8 @@ from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
+from kinerja.messaging.replay import replayed_offsets_table
+from penilaian.adapters.orm import metadata
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, PolicyRecomputer
 from penilaian.service_layer.intake import apply_batch, apply_event
@@ -92,6 +94,7 @@ def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) ->
     settings = runtime.settings
     kw.setdefault("processed_retention_s", settings.processed_retention_s)
     kw.setdefault("recompute_batch", recompute_batch_size())
+    kw.setdefault("replayed_table", replayed_offsets_table(metadata))  # what a rebuild applied
     consumer = PenilaianConsumer(
         bootstrap=settings.kafka_bootstrap,
         topics=[topic(t, settings.topic_prefix) for t in TOPICS],

@@ -1,0 +1,114 @@
+"""The replay's fast decoder gives exactly what ``decode_event`` gives, and refuses exactly what it
+refuses: valid events of every hand-checked type, then each field of them broken in turn."""
+import copy
+import json
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from kinerja.events import make_event
+from kinerja.events.envelope import InvalidEvent, decode_event
+from kinerja.events.kehadiran import DAY_SUMMARIZED
+from kinerja.events.tugas import INNOVATION_APPROVED, TASK_APPROVED, TASK_OVERDUE, TASK_RESCHEDULED, TASK_SUBMITTED
+from penilaian.adapters import trusted_decode
+from penilaian.adapters.trusted_decode import decode_record
+
+pytestmark = pytest.mark.unit
+WIB = timezone(timedelta(hours=7))
+NIP = "199501012020011003"
+
+
+def samples():
+    day = make_event(DAY_SUMMARIZED, subject=NIP, agency="dinkes", source="t", data={
+        "nip": NIP, "date": date(2026, 11, 3), "version": 2, "final": True, "workday": True, "excused": None,
+        "arrival": datetime(2026, 11, 3, 7, 45, tzinfo=WIB), "minutes_late": 15,
+        "deductions": [{"code": "TL1", "percent": Decimal("0.5"), "minutes": 15}], "punch_event_ids": ["p1", "p2"],
+        "corrected": True, "correction_ids": ["c1"]})
+    plain_day = make_event(DAY_SUMMARIZED, subject=NIP, agency="dinkes", source="t", data={
+        "nip": NIP, "date": date(2026, 11, 4), "version": 1, "final": False, "workday": False})
+    task = make_event(TASK_APPROVED, subject=NIP, agency="dinkes", source="t", data={
+        "task_id": "t1", "nip": NIP, "atasan_nip": None, "title": "Laporan", "status": "approved",
+        "due_date": date(2026, 11, 20), "target_quantity": Decimal("10"), "realised_quantity": Decimal("9.5"),
+        "quality": 90, "submitted_at": datetime(2026, 11, 19, 9, tzinfo=WIB),
+        "approved_at": datetime(2026, 11, 21, 9, tzinfo=timezone.utc), "category": "pelayanan", "rhk_id": "r1"})
+    overdue = make_event(TASK_OVERDUE, subject=NIP, agency="dinkes", source="t", data={
+        "task_id": "t2", "nip": NIP, "title": "Rekap", "status": "assigned", "due_date": date(2026, 11, 2),
+        "target_quantity": Decimal("3")})
+    submitted = make_event(TASK_SUBMITTED, subject=NIP, agency="dinkes", source="t", data={
+        "task_id": "t3", "nip": NIP, "title": "Bukti", "status": "submitted", "due_date": date(2026, 11, 2),
+        "target_quantity": Decimal("3"), "evidence": [{"evidence_id": "e1", "name": "a.pdf", "size": 10,
+                                                       "sha256": "a" * 64}]})
+    moved = make_event(TASK_RESCHEDULED, subject=NIP, agency="dinkes", source="t", data={
+        "task_id": "t2", "nip": NIP, "title": "Rekap", "status": "assigned", "due_date": date(2026, 12, 2),
+        "target_quantity": Decimal("3"), "previous_due_date": date(2026, 11, 2), "previous_title": "Rekap",
+        "previous_target_quantity": Decimal("3")})
+    innovation = make_event(INNOVATION_APPROVED, subject=NIP, agency="dinkes", source="t", data={
+        "innovation_id": "i1", "nip": NIP, "title": "Aplikasi", "approved_at": datetime(2026, 11, 5, tzinfo=WIB)})
+    return [json.loads(e.to_bytes()) for e in (day, plain_day, task, overdue, submitted, moved, innovation)]
+
+
+BROKEN_VALUES = [None, "", "x" * 300, 7, 7.0, True, "7", [], {}, "2026-11-03", "2026-11-03T07:00:00",
+                 "20261103", "2026-11-03T07:00:00+07:00", "1e3", "NaN", "-1", "1.005", "199501012020011003\n"]
+
+
+def same(obj):
+    raw = json.dumps(obj).encode()
+    try:
+        want = decode_event(raw)
+    except InvalidEvent:
+        with pytest.raises(InvalidEvent):
+            decode_record(raw)
+        return "refused"
+    assert decode_record(raw) == want
+    assert decode_record(raw, json.loads(raw)) == want
+    return "accepted"
+
+
+def test_valid_events_decode_as_the_schema_decodes_them_and_most_take_the_fast_path(monkeypatch):
+    fast = 0
+    for obj in samples():
+        assert same(obj) == "accepted"
+        try:
+            trusted_decode._fast(obj)
+            fast += 1
+        except trusted_decode._Unsure:
+            pass
+    assert fast == 5  # the submission with evidence files and the reschedule go through the schema
+
+
+def test_every_field_broken_in_turn_is_refused_or_accepted_exactly_as_the_schema_does():
+    outcomes = {"accepted": 0, "refused": 0}
+    for obj in samples():
+        for key in [k for k in obj if k != "data"]:
+            for value in BROKEN_VALUES + ["<missing>"]:
+                bad = copy.deepcopy(obj)
+                if value == "<missing>":
+                    bad.pop(key)
+                else:
+                    bad[key] = value
+                outcomes[same(bad)] += 1
+        for key in obj["data"]:
+            for value in BROKEN_VALUES + ["<missing>"]:
+                bad = copy.deepcopy(obj)
+                if value == "<missing>":
+                    bad["data"].pop(key)
+                else:
+                    bad["data"][key] = value
+                outcomes[same(bad)] += 1
+        if obj["data"].get("deductions"):
+            for field in ("code", "percent", "minutes"):
+                for value in BROKEN_VALUES + ["TK", "3.5"]:
+                    bad = copy.deepcopy(obj)
+                    bad["data"]["deductions"][0][field] = value
+                    outcomes[same(bad)] += 1
+        bad = copy.deepcopy(obj)
+        bad["data"]["unexpected"] = {"x": 1}
+        outcomes[same(bad)] += 1
+    assert outcomes["refused"] > 300 and outcomes["accepted"] > 100  # both sides exercised
+
+
+def test_what_is_not_an_envelope_is_refused():
+    for raw in (None, b"", b"not json", b"[1]", b'"x"', b"\xff\xfe"):
+        with pytest.raises(InvalidEvent):
+            decode_record(raw)
