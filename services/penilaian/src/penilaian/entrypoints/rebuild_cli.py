@@ -3,7 +3,9 @@ the ``kinerja.commands`` entry point): replay the topics into a fresh database a
 difference from the live tables."""
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import asdict
 
 import click
 
@@ -14,17 +16,25 @@ import click
 @click.option("--live-url", default=None, help="penilaian's live database (default: PENILAIAN_DATABASE_URL)")
 @click.option("--batch-size", default=2000, show_default=True, help="events stored per transaction")
 @click.option("--show", default=20, show_default=True, help="differences to print")
-def rebuild_command(target_url, live_url, batch_size, show) -> None:
+@click.option("--compare/--no-compare", default=True, show_default=True, help="compare with the live tables")
+@click.option("--dedup-window", default=10_000, show_default=True,
+              help="records per partition whose ids a duplicate is recognised among")
+@click.option("--json", "as_json", is_flag=True, help="print the report as one JSON object")
+def rebuild_command(target_url, live_url, batch_size, show, compare, dedup_window, as_json) -> None:
     """Replay kehadiran.v1, tugas.v1, pegawai.v1 and penilaian.v1 from offset 0 into a fresh
     database and report every difference from the live tables (exit status 1 if any)."""
     from kinerja.config import load_settings, repo_var_dir
     from penilaian.entrypoints.rebuild import fresh_sqlite_url, rebuild
 
     s = load_settings("penilaian")
-    report = rebuild(bootstrap=s.kafka_bootstrap, prefix=s.topic_prefix, live_url=live_url or s.database_url,
+    report = rebuild(bootstrap=s.kafka_bootstrap, prefix=s.topic_prefix,
+                     live_url=(live_url or s.database_url) if compare else None,
                      target_url=target_url or fresh_sqlite_url(repo_var_dir() / "rebuild"), tz=s.timezone,
-                     batch_size=batch_size, progress=lambda m: click.echo(m, err=True))
-    click.echo(report.summary(show))
+                     batch_size=batch_size, dedup_window=dedup_window, progress=lambda m: click.echo(m, err=True))
+    if as_json:
+        click.echo(json.dumps({**asdict(report), "messages": report.messages, "events_per_s": report.events_per_s}))
+    else:
+        click.echo(report.summary(show))
     sys.exit(1 if report.differences or report.failed else 0)
 
 

@@ -1,0 +1,100 @@
+"""``kinerja scores rebuild`` at size: N events (a synthetic month, ``penilaian.synthetic``: roster,
+punches, day summaries in several versions, task lifecycles, innovations, ratings, training,
+dialogs, a policy version) published onto fresh topics of a broker, then ``penilaian-rebuild
+--no-compare --json`` run as its own process into a fresh database (SQLite or PostgreSQL), timed:
+events/s over read + store + recompute, and the rebuild process's peak RSS (so the generator's
+memory is not counted). Not part of the test suite; run it on a quiet machine.
+
+    .venv/bin/python bench/rebuild.py --events 1000000 --db postgresql --append BENCHMARKS.md
+    .venv/bin/python bench/rebuild.py --events 2000            # a smoke run
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+from benchlib import append_markdown, load, machine_line, now_utc, own_broker, own_postgres, write_result
+
+PER_ASN = 84  # messages per ASN in generate_month
+
+
+def publish_month(bootstrap: str, prefix: str, events: int, partitions: int) -> tuple[int, float]:
+    from kinerja.messaging.producer import make_producer
+    from kinerja.messaging.topics import ensure_topics, topic
+    from penilaian.synthetic import generate_month
+
+    month = generate_month(max(1, round(events / PER_ASN)), agency="bench", seed=11)
+    ensure_topics(bootstrap, prefix=prefix, partitions=partitions)
+    began = time.monotonic()
+    producer = make_producer(bootstrap, client_id="bench-rebuild", linger_ms=20, batch_size=256 * 1024)
+    for name, event in month.events:
+        producer.send(topic(name, prefix), key=event.key, value=event.to_bytes())
+    producer.flush(timeout=3600)
+    producer.close(timeout=10)
+    return len(month.events), time.monotonic() - began
+
+
+def run_rebuild(bootstrap: str, prefix: str, target: str) -> dict:
+    env = {**os.environ, "KINERJA_KAFKA_BOOTSTRAP": bootstrap, "KINERJA_TOPIC_PREFIX": prefix}
+    exe = Path(sys.executable).with_name("penilaian-rebuild")
+    began = time.monotonic()
+    out = subprocess.run([str(exe), "--into", target, "--no-compare", "--json"], env=env, capture_output=True,
+                         text=True, timeout=7200)
+    wall = time.monotonic() - began
+    if out.returncode != 0:
+        raise SystemExit(f"the rebuild failed ({out.returncode}):\n{out.stderr[-3000:]}\n{out.stdout[-3000:]}")
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report["wall_s"] = wall
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    ap.add_argument("--partitions", type=int, default=int(os.environ.get("KINERJA_PARTITIONS", "12")))
+    ap.add_argument("--append", type=Path, default=None, help="append the result to this markdown file")
+    args = ap.parse_args()
+    with ExitStack() as stack:
+        bootstrap = stack.enter_context(own_broker(args.partitions))
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-rebuild-")))
+        if args.db == "sqlite":
+            target = f"sqlite:///{tmp / 'rebuilt.db'}"
+        else:
+            from kinerja.testing import create_postgres_database
+
+            target = create_postgres_database(stack.enter_context(own_postgres()))
+        prefix = "r" + uuid.uuid4().hex[:10]
+        load_before = load()
+        total, publish_s = publish_month(bootstrap, prefix, args.events, args.partitions)
+        r = run_rebuild(bootstrap, prefix, target)
+    busy = r["seconds_read_apply"] + r["seconds_recompute"]
+    result = {"when": now_utc(), "database": args.db, "events": total, "partitions": args.partitions,
+              "publish_s": round(publish_s, 1), "read_apply_s": round(r["seconds_read_apply"], 1),
+              "recompute_s": round(r["seconds_recompute"], 1), "seconds": round(busy, 1),
+              "events_per_s": round(total / busy) if busy else None, "peak_rss_mb": round(r["peak_rss_mb"]),
+              "applied": r["applied"], "duplicates": r["duplicates"], "invalid": len(r["invalid"]),
+              "folded": r["folded"], "asn_recomputed": r["asn_recomputed"], "wall_s": round(r["wall_s"], 1),
+              "load_before": load_before, "load_after": load()}
+    print(json.dumps(result, indent=2))
+    if args.append:  # a smoke run records nothing
+        write_result("rebuild", result)
+        append_markdown(args.append, (
+            f"\n## penilaian rebuild of {total:,} events ({result['when']})\n\n"
+            f"- {machine_line()}; load before {load_before}, after {result['load_after']}\n"
+            f"- command: `.venv/bin/python bench/rebuild.py --events {args.events} --db {args.db}`\n\n"
+            "| database | events | read + store | recompute | events/s | peak RSS |\n|---|---:|---:|---:|---:|---:|\n"
+            f"| {args.db} | {total:,} | {result['read_apply_s']} s | {result['recompute_s']} s | "
+            f"{result['events_per_s']:,} | {result['peak_rss_mb']} MB |\n"))
+
+
+if __name__ == "__main__":
+    main()
