@@ -81,7 +81,7 @@ def main() -> None:
               "publish_s": round(publish_s, 1), "read_apply_s": round(r["seconds_read_apply"], 1),
               "recompute_s": round(r["seconds_recompute"], 1), "seconds": round(busy, 1),
               "events_per_s": round(total / busy) if busy else None, "peak_rss_mb": round(r["peak_rss_mb"]),
-              "applied": r["applied"], "duplicates": r["duplicates"], "invalid": len(r["invalid"]),
+              "applied": r["applied"], "duplicates": r["duplicates"], "invalid": r["invalid_count"],
               "folded": r["folded"], "asn_recomputed": r["asn_recomputed"], "wall_s": round(r["wall_s"], 1),
               "load_before": load_before, "load_after": load()}
     print(json.dumps(result, indent=2))

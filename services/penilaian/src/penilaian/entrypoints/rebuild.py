@@ -62,7 +62,7 @@ from kinerja.messaging.topics import topic
 from penilaian.adapters.orm import ScoreRow, metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.migrate import main as migrate
-from penilaian.entrypoints.rebuild_compare import SCORE_FIELDS, Report, _facts, _score_rows, compare  # noqa: F401
+from penilaian.entrypoints.rebuild_compare import NAMED, SCORE_FIELDS, Report, _facts, _score_rows, compare  # noqa: F401
 from penilaian.service_layer import policy_recompute
 from penilaian.service_layer.replay import FOLDED_TYPES, FactFold
 from penilaian.service_layer.scoring import (
@@ -177,7 +177,9 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
                 try:
                     event = decode_record(raw, obj)
                 except InvalidEvent as exc:
-                    report.invalid.append(f"{msg.topic}[{msg.partition}]@{msg.offset}: {exc}"[:500])
+                    report.invalid_count += 1
+                    if len(report.invalid) < NAMED:
+                        report.invalid.append(f"{msg.topic}[{msg.partition}]@{msg.offset}: {exc}"[:500])
                     continue
                 if recent.seen(msg.partition, event.id):
                     report.duplicates += 1

@@ -24,6 +24,7 @@ from penilaian.adapters.orm import (
     metadata,
 )
 
+NAMED = 1000  # malformed records named in the report; all are counted
 SCORE_FIELDS = ("agency", "disiplin", "produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial",
                 "predikat")
 
@@ -35,7 +36,8 @@ class Report:
     applied: int = 0
     duplicates: int = 0
     ignored: int = 0  # types penilaian does not apply (punches, its own score updates, ...)
-    invalid: list[str] = field(default_factory=list)  # malformed records: counted, named, never applied
+    invalid: list[str] = field(default_factory=list)  # malformed records named (the first NAMED), never applied
+    invalid_count: int = 0  # every malformed record
     failed: list[str] = field(default_factory=list)
     folded: dict[str, int] = field(default_factory=dict)  # final fact rows written in bulk, per table
     partitions: int = 0  # (topic, partition) offsets recorded in replayed_offsets
@@ -62,7 +64,7 @@ class Report:
             f"rebuilt into {self.target_url}",
             "read " + ", ".join(f"{t}: {n}" for t, n in self.read.items()) + f" ({self.messages} messages)",
             f"applied {self.applied}, duplicates {self.duplicates}, not for penilaian {self.ignored}, "
-            f"invalid {len(self.invalid)}, failed {len(self.failed)}",
+            f"invalid {self.invalid_count}, failed {len(self.failed)}",
             "folded into final rows: " + ", ".join(f"{t} {n}" for t, n in self.folded.items())
             + f"; offsets of {self.partitions} partitions recorded; peak memory {self.peak_rss_mb:.0f} MB",
             f"recomputed {self.asn_recomputed} ASN; read+apply {self.seconds_read_apply:.1f} s, recompute "
