@@ -1,8 +1,10 @@
 """Folding replayed facts in memory: the facts a rebuild meets by the hundred thousand (day
-summaries, task states, innovations) are merged per fact key by the live path's own rules
-(``scoring.store_day_fact``, ``store_task_fact``, ``store_innovation``: the same comparisons in the
-same order, the same days noted in ``Touched``), and only each key's final row is written, in bulk,
-once its topic has been read. Everything else a rebuild applies goes through the live path.
+summaries, task states, innovations) are merged per fact key by the live path's rules, and only
+each key's final row is written, in bulk, once its topic has been read. Day summaries, the bulk,
+are kept as plain rows by ``scoring.store_day_fact``'s rule (highest (version, event id); the day
+noted in ``Touched`` when the fact changed); tasks and innovations go through the live
+``store_event`` itself on in-memory rows. Everything else a rebuild applies goes through the live
+path against the database.
 
 Memory holds one row per fact key of the table being folded (the fact table itself, never a
 record per event), plus the days to recompute per ASN.
@@ -21,8 +23,7 @@ from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.tugas import INNOVATION_APPROVED
 from penilaian.adapters.bulk_facts import bulk_insert
 from penilaian.adapters.orm import DayFactRow, InnovationFactRow, TaskFactRow
-from penilaian.domain.scoring import STATUS_RANK, task_state_key
-from penilaian.service_layer.scoring import TASK_TYPES, Touched, _open_on, as_utc, local_date
+from penilaian.service_layer.scoring import TASK_TYPES, Batch, Touched, store_event
 
 FOLDED_TYPES = frozenset({DAY_SUMMARIZED, INNOVATION_APPROVED, *TASK_TYPES})
 
@@ -39,50 +40,42 @@ class _Day:
     corrected: bool
 
 
-@dataclass(slots=True)
-class _Task:
-    nip: str = ""
-    agency: str = ""
-    title: str = ""
-    status: str = ""
-    status_rank: int = 1
-    event_time: object = None
-    event_id: str = ""
-    due_date: date | None = None
-    target_quantity: str = ""
-    realised_quantity: str | None = None
-    quality: int | None = None
-    category: str | None = None
-    rhk_id: str | None = None
-    submitted_on: date | None = None
-    approved_on: date | None = None
-    last_open_on: date | None = None
+class _MemoryBatch(Batch):
+    """A ``Batch`` whose rows live in memory only: ``store_event`` merges task and innovation
+    events into transient rows by its own rules (no lock, no query, nothing added to a session)."""
 
+    def __init__(self) -> None:  # noqa: D107 - no session: nothing here touches the database
+        self.session = None
+        self.rows: dict[type, dict] = {TaskFactRow: {}, InnovationFactRow: {}}
+        self.roster_moves, self.statements, self.moved, self.stated = {}, {}, {}, []
+        self.locked, self.postgres = set(), False
 
-@dataclass(slots=True)
-class _Innovation:
-    nip: str
-    title: str
-    event_id: str
-    approved_on: date
+    def get(self, model: type, key):
+        return self.rows[model].get(key)
+
+    def added(self, model: type, key, row) -> None:
+        self.rows[model][key] = row
+
+    def lock(self, nip: str) -> None:
+        pass
+
+    def lock_all(self, nips) -> None:
+        pass
 
 
 class FactFold:
     def __init__(self, zone: ZoneInfo, touched: Touched) -> None:
         self.zone, self.touched = zone, touched
         self.days: dict[tuple[str, date], _Day] = {}
-        self.tasks: dict[str, _Task] = {}
-        self.innovations: dict[str, _Innovation] = {}
+        self._batch = _MemoryBatch()
         self.written = {"day_facts": 0, "task_facts": 0, "innovation_facts": 0}
 
     def add(self, event: Event) -> None:
         t = event.type
         if t == DAY_SUMMARIZED:
             self._day(event)
-        elif t in TASK_TYPES:
-            self._task(event)
-        elif t == INNOVATION_APPROVED:
-            self._innovation(event)
+        elif t in TASK_TYPES or t == INNOVATION_APPROVED:
+            self._by_live_rules(event)
         else:
             raise ValueError(f"{t} is not folded")
 
@@ -100,48 +93,10 @@ class FactFold:
             list(d.get("punch_event_ids") or []), bool(d.get("corrected")))
         self.touched.add(d["nip"], [d["date"]], agency=event.agency, cause=event.id)
 
-    # the rules of scoring.store_task_fact (and store_event's notes of what it returns)
-    def _task(self, event: Event) -> None:
-        d, zone = event.data, self.zone
-        row = self.tasks.get(d["task_id"])
-        open_on = _open_on(event, zone)
-        key = task_state_key(d["status"], as_utc(event.time), event.id)
-        touched: dict[str, list[date]] = {}
-        if row is None:
-            row = self.tasks[d["task_id"]] = _Task()
-            wins = True
-        else:
-            touched.setdefault(row.nip, []).append(row.due_date)
-            wins = key > task_state_key(row.status, row.event_time, row.event_id)
-        before = (row.last_open_on, row.event_id)
-        if open_on is not None and (row.last_open_on is None or open_on > row.last_open_on):
-            row.last_open_on = open_on
-        if wins:
-            row.nip, row.agency, row.title = d["nip"], event.agency, d["title"]
-            row.status, row.status_rank = d["status"], STATUS_RANK.get(d["status"], 1)
-            row.event_time, row.event_id, row.due_date = as_utc(event.time), event.id, d["due_date"]
-            row.target_quantity = str(Decimal(d["target_quantity"]))
-            rq = d.get("realised_quantity")
-            row.realised_quantity = str(Decimal(rq)) if rq is not None else None
-            row.quality, row.category, row.rhk_id = d.get("quality"), d.get("category"), d.get("rhk_id")
-            row.submitted_on = local_date(d.get("submitted_at"), zone)
-            row.approved_on = local_date(d.get("approved_at"), zone)
-        if not wins and before == (row.last_open_on, row.event_id):
-            return
-        touched.setdefault(row.nip, []).append(row.due_date)
-        for nip, days in sorted(touched.items()):
-            self.touched.add(nip, days, agency=event.agency, cause=event.id)
-
-    # the rules of scoring.store_innovation
-    def _innovation(self, event: Event) -> None:
-        d = event.data
-        row = self.innovations.get(d["innovation_id"])
-        if row is not None and row.event_id >= event.id:
-            return
-        days = [] if row is None else [row.approved_on]
-        approved_on = local_date(d["approved_at"], self.zone)
-        self.innovations[d["innovation_id"]] = _Innovation(d["nip"], d["title"], event.id, approved_on)
-        self.touched.add(d["nip"], days + [approved_on], agency=event.agency, cause=event.id)
+    def _by_live_rules(self, event: Event) -> None:
+        """Tasks and innovations: the live path's own ``store_event`` on in-memory rows (rare
+        enough that their ORM rows cost little; the rules are then the live ones by construction)."""
+        store_event(None, event, self.zone, self.touched, None, self._batch)
 
     # -- writing the final rows ------------------------------------------------------------------
     def write(self, session: Session) -> None:
@@ -153,16 +108,8 @@ class FactFold:
              "punch_event_ids": r.punch_event_ids, "corrected": r.corrected}
             for (nip, day), r in days.items()))
         del days
-        tasks, self.tasks = self.tasks, {}
-        self.written["task_facts"] += bulk_insert(session, TaskFactRow.__table__, (
-            {"task_id": task_id, "nip": r.nip, "agency": r.agency, "title": r.title, "status": r.status,
-             "status_rank": r.status_rank, "event_time": r.event_time, "event_id": r.event_id,
-             "due_date": r.due_date, "target_quantity": r.target_quantity, "realised_quantity": r.realised_quantity,
-             "quality": r.quality, "submitted_on": r.submitted_on, "approved_on": r.approved_on,
-             "last_open_on": r.last_open_on, "category": r.category, "rhk_id": r.rhk_id}
-            for task_id, r in tasks.items()))
-        del tasks
-        innovations, self.innovations = self.innovations, {}
-        self.written["innovation_facts"] += bulk_insert(session, InnovationFactRow.__table__, (
-            {"innovation_id": key, "nip": r.nip, "title": r.title, "approved_on": r.approved_on,
-             "event_id": r.event_id} for key, r in innovations.items()))
+        for model, name in ((TaskFactRow, "task_facts"), (InnovationFactRow, "innovation_facts")):
+            rows, self._batch.rows[model] = self._batch.rows[model], {}
+            columns = [c.key for c in model.__table__.columns]
+            self.written[name] += bulk_insert(session, model.__table__, (
+                {c: getattr(r, c) for c in columns} for r in rows.values()))
