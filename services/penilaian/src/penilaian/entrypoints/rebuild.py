@@ -29,14 +29,15 @@ as well, for a re-send that straddles the end offset.
 """
 from __future__ import annotations
 
-import json
-import re
+import multiprocessing
 import resource
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,6 @@ from sqlalchemy import func, insert, select
 
 from kinerja.config import load_settings
 from kinerja.db import make_engine, make_session_factory
-from kinerja.events.envelope import InvalidEvent, known_types
 from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.penilaian import (
@@ -62,9 +62,10 @@ from kinerja.messaging.topics import topic
 from penilaian.adapters.orm import ScoreRow, metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.migrate import main as migrate
-from penilaian.entrypoints.rebuild_compare import NAMED, SCORE_FIELDS, Report, _facts, _score_rows, compare  # noqa: F401
+from penilaian.entrypoints.rebuild_compare import SCORE_FIELDS, Report, _facts, _score_rows, compare  # noqa: F401
+from penilaian.entrypoints.rebuild_read import Sorter, fold_share, merge_share
 from penilaian.service_layer import policy_recompute
-from penilaian.service_layer.replay import FOLDED_TYPES, FactFold
+from penilaian.service_layer.replay import FactFold
 from penilaian.service_layer.scoring import (
     FEEDBACK_POSTED,
     INNOVATION_APPROVED,
@@ -83,7 +84,6 @@ TOPICS = (topics.PEGAWAI, topics.PENILAIAN, topics.KEHADIRAN, topics.TUGAS)
 APPLIED_TYPES = frozenset({EMPLOYEE_UPSERTED, DAY_SUMMARIZED, INNOVATION_APPROVED, RATING_RECORDED,
                            TRAINING_RECORDED, DIALOG_RECORDED, POLICY_SET, ORGANISATION_RATED, SKP_APPROVED,
                            FEEDBACK_POSTED, MEMBERSHIP_RECORDED, *TASK_TYPES})
-_TYPE = re.compile(rb'"type"\s*:\s*"([^"\\]{1,200})"')
 
 
 def fresh_sqlite_url(var_dir: Path | None = None) -> str:
@@ -101,11 +101,13 @@ def peak_rss_mb() -> float:
 
 def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_url: str | None = None,
             tz: str = "Asia/Jakarta", batch_size: int = 2000, recompute_batch: int = 200,
-            dedup_window: int = 10_000, tail_ids: int = 1_000,
+            dedup_window: int = 10_000, tail_ids: int = 1_000, workers: int = 1,
             progress: Callable[[str], None] | None = None, timeout_s: float = 1800.0) -> Report:
     """Replay the topics into ``target_url`` (a new SQLite file when None; it must hold no scores
     yet) and compare with ``live_url`` (skipped when None). Returns the report; ``differences``
-    empty means the live tables are exactly what the events give."""
+    empty means the live tables are exactly what the events give. ``workers`` > 1 reads
+    ``kehadiran.v1`` (most of the records) in that many processes, each a share of its partitions,
+    while this one reads ``tugas.v1``; the result is the same."""
     say = progress or (lambda _msg: None)
     target_url = target_url or fresh_sqlite_url()
     migrate(target_url)
@@ -121,84 +123,90 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
         zone = ZoneInfo(tz)
         touched = Touched()
         fold = FactFold(zone, touched)
-        recent = RecentIds(dedup_window)
-        passed_over = frozenset(known_types()) - APPLIED_TYPES
         pending: list = []
         tails: dict[tuple[str, int], list[str]] = {}
+        ends: dict[tuple[str, int], int] = {}
         began = time.monotonic()
 
-        def flush() -> None:
+        def flush(into: Touched) -> None:
             if not pending:
                 return
             try:
                 with sessions() as s, s.begin():
-                    _store(s, [event for event, _ in pending], zone, touched)
+                    _store(s, [event for event, _ in pending], zone, into)
                 report.applied += len(pending)
             except Exception:  # noqa: BLE001 - find the one that fails, keep the rest
                 for event, msg in pending:
                     try:
                         with sessions() as s, s.begin():
-                            _store(s, [event], zone, touched)
+                            _store(s, [event], zone, into)
                         report.applied += 1
                     except Exception as exc:  # noqa: BLE001
                         report.failed.append(f"{msg.topic}[{msg.partition}]@{msg.offset} {event.type} {event.id}: {exc!r}"[:500])
             pending.clear()
 
-        def topic_done(name: str) -> None:
-            flush()
-            with sessions() as s, s.begin():
-                fold.write(s)
-            for part in recent.partitions():
-                tails[(name, part)] = recent.last(part, tail_ids)
-            recent.clear()
-            say(f"read {report.messages} messages ({name})")
+        def read(names: list[str], fold: FactFold, into: Touched) -> None:
+            """Read ``names`` in this process, topic by topic, folding into ``fold``."""
+            recent = RecentIds(dedup_window)
 
-        ends: dict[tuple[str, int], int] = {}
-        names = [topic(t, prefix) for t in TOPICS]
-        current = None
-        for name, msgs in read_to_end(bootstrap, names, timeout_s=timeout_s, client_id="penilaian-rebuild",
-                                      ends_out=ends):
-            if name != current:
-                if current is not None:
-                    topic_done(current)
-                current = name
-            report.read[name] = report.read.get(name, 0) + len(msgs)
-            for msg in msgs:
-                raw, obj = msg.value, None
-                m = _TYPE.search(raw) if raw else None
-                if m is not None and m.group(1).decode() in passed_over:
-                    try:  # the envelope's type, as the JSON says (a "type" key inside data is not it)
-                        obj = json.loads(raw)
-                    except (UnicodeDecodeError, ValueError):
-                        obj = None
-                    if isinstance(obj, dict) and obj.get("type") in passed_over:
-                        report.ignored += 1
-                        continue
-                try:
-                    event = decode_record(raw, obj)
-                except InvalidEvent as exc:
-                    report.invalid_count += 1
-                    if len(report.invalid) < NAMED:
-                        report.invalid.append(f"{msg.topic}[{msg.partition}]@{msg.offset}: {exc}"[:500])
-                    continue
-                if recent.seen(msg.partition, event.id):
-                    report.duplicates += 1
-                    continue
-                if event.type not in APPLIED_TYPES:
-                    report.ignored += 1
-                    continue
-                if event.type in FOLDED_TYPES:
-                    try:
-                        fold.add(event)
-                        report.applied += 1
-                    except Exception as exc:  # noqa: BLE001 - named in the report, the rest goes on
-                        report.failed.append(f"{msg.topic}[{msg.partition}]@{msg.offset} {event.type} {event.id}: {exc!r}"[:500])
-                    continue
+            def store(event, msg) -> None:
                 pending.append((event, msg))
                 if len(pending) >= batch_size:
-                    flush()
-        if current is not None:
-            topic_done(current)
+                    flush(into)
+
+            sorter = Sorter(report, fold, recent, APPLIED_TYPES, store)
+            current = None
+
+            def topic_done(name: str) -> None:
+                flush(into)
+                with sessions() as s, s.begin():
+                    fold.write(s)
+                for part in recent.partitions():
+                    tails[(name, part)] = recent.last(part, tail_ids)
+                recent.clear()
+                say(f"read {report.messages} messages ({name})")
+
+            for name, msgs in read_to_end(bootstrap, names, timeout_s=timeout_s, client_id="penilaian-rebuild",
+                                          ends_out=ends):
+                if name != current:
+                    if current is not None:
+                        topic_done(current)
+                    current = name
+                report.read[name] = report.read.get(name, 0) + len(msgs)
+                for msg in msgs:
+                    sorter.take(msg)
+            if current is not None:
+                topic_done(current)
+            for name in names:
+                report.read.setdefault(name, 0)
+
+        names = [topic(t, prefix) for t in TOPICS]
+        if workers <= 1:
+            read(names, fold, touched)
+        else:
+            split = topic(topics.KEHADIRAN, prefix)
+            read([n for n in names if n in (topic(topics.PEGAWAI, prefix), topic(topics.PENILAIAN, prefix))],
+                 fold, touched)
+            later = Touched()  # tugas.v1's days, noted after kehadiran.v1's as in one process
+            later_fold = FactFold(zone, later)
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                shares = [pool.submit(fold_share, bootstrap, split, i, workers, tz=tz, applied_types=APPLIED_TYPES,
+                                      dedup_window=dedup_window, tail_ids=tail_ids, timeout_s=timeout_s)
+                          for i in range(workers)]
+                read([topic(topics.TUGAS, prefix)], later_fold, later)
+                for future in shares:
+                    for t, part, off, raw in merge_share(future.result(), report, fold, touched, tails, ends):
+                        pending.append((decode_record(raw), SimpleNamespace(topic=t, partition=part, offset=off)))
+            flush(touched)
+            with sessions() as s, s.begin():
+                fold.write(s)
+            for nip in sorted(later.days):
+                touched.add(nip, later.days[nip], agency=later.agency[nip], cause=later.cause[nip])
+            for name, n in fold.written.items():
+                later_fold.written[name] += n
+            fold = later_fold
+            say(f"read {report.messages} messages ({split} in {workers} processes)")
         report.folded = dict(fold.written)
         report.seconds_read_apply = time.monotonic() - began
 

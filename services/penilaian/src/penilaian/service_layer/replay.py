@@ -98,6 +98,18 @@ class FactFold:
         enough that their ORM rows cost little; the rules are then the live ones by construction)."""
         store_event(None, event, self.zone, self.touched, None, self._batch)
 
+    def has_tasks_or_innovations(self) -> bool:
+        return any(self._batch.rows[m] for m in (TaskFactRow, InnovationFactRow))
+
+    def merge_days(self, days: dict) -> None:
+        """Day facts folded elsewhere (another process's partitions): per key the greater
+        (version, event id), as ``store_day_fact`` keeps."""
+        mine = self.days
+        for key, row in days.items():
+            have = mine.get(key)
+            if have is None or (row.version, row.event_id) > (have.version, have.event_id):
+                mine[key] = row
+
     # -- writing the final rows ------------------------------------------------------------------
     def write(self, session: Session) -> None:
         """Insert every folded row (the tables must not hold those keys yet) and forget them."""
