@@ -2,8 +2,8 @@
 punches, day summaries in several versions, task lifecycles, innovations, ratings, training,
 dialogs, a policy version) published onto fresh topics of a broker, then ``penilaian-rebuild
 --no-compare --json`` run as its own process into a fresh database (SQLite or PostgreSQL), timed:
-events/s over read + store + recompute, and the rebuild process's peak RSS (so the generator's
-memory is not counted). Not part of the test suite; run it on a quiet machine.
+events/s over read + store + recompute, and the peak RSS of the rebuild process and of its largest
+worker (the generator's memory is not counted). Not part of the test suite; run it on a quiet machine.
 
     .venv/bin/python bench/rebuild.py --events 1000000 --db postgresql --append BENCHMARKS.md
     .venv/bin/python bench/rebuild.py --events 2000            # a smoke run
@@ -81,6 +81,7 @@ def main() -> None:
               "publish_s": round(publish_s, 1), "read_apply_s": round(r["seconds_read_apply"], 1),
               "recompute_s": round(r["seconds_recompute"], 1), "seconds": round(busy, 1),
               "events_per_s": round(total / busy) if busy else None, "peak_rss_mb": round(r["peak_rss_mb"]),
+              "worker_peak_rss_mb": round(r["worker_peak_rss_mb"]),
               "applied": r["applied"], "duplicates": r["duplicates"], "invalid": r["invalid_count"],
               "folded": r["folded"], "asn_recomputed": r["asn_recomputed"], "wall_s": round(r["wall_s"], 1),
               "load_before": load_before, "load_after": load()}
@@ -91,9 +92,10 @@ def main() -> None:
             f"\n## penilaian rebuild of {total:,} events ({result['when']})\n\n"
             f"- {machine_line()}; load before {load_before}, after {result['load_after']}\n"
             f"- command: `.venv/bin/python bench/rebuild.py --events {args.events} --db {args.db}`\n\n"
-            "| database | events | read + store | recompute | events/s | peak RSS |\n|---|---:|---:|---:|---:|---:|\n"
+            "| database | events | read + store | recompute | events/s | peak RSS (rebuild, largest worker) |\n"
+            "|---|---:|---:|---:|---:|---:|\n"
             f"| {args.db} | {total:,} | {result['read_apply_s']} s | {result['recompute_s']} s | "
-            f"{result['events_per_s']:,} | {result['peak_rss_mb']} MB |\n"))
+            f"{result['events_per_s']:,} | {result['peak_rss_mb']} MB, {result['worker_peak_rss_mb']} MB |\n"))
 
 
 if __name__ == "__main__":

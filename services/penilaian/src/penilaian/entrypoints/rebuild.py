@@ -94,8 +94,9 @@ def fresh_sqlite_url(var_dir: Path | None = None) -> str:
     return f"sqlite:///{path}"
 
 
-def peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """This process's peak resident memory (``RUSAGE_CHILDREN``: the largest of its finished workers)."""
+    peak = resource.getrusage(who).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
@@ -225,6 +226,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
         report.asn_recomputed = len(nips)
         report.seconds_recompute = time.monotonic() - began
         report.peak_rss_mb = peak_rss_mb()
+        report.worker_peak_rss_mb = peak_rss_mb(resource.RUSAGE_CHILDREN) if workers > 1 else 0.0
         say(f"recomputed {len(nips)} ASN")
 
         if live_url:

@@ -42,6 +42,7 @@ class Report:
     folded: dict[str, int] = field(default_factory=dict)  # final fact rows written in bulk, per table
     partitions: int = 0  # (topic, partition) offsets recorded in replayed_offsets
     peak_rss_mb: float = 0.0
+    worker_peak_rss_mb: float = 0.0  # the largest worker process's, when kehadiran.v1 was read by several
     asn_recomputed: int = 0
     rows_compared: int = 0
     differences: list[str] = field(default_factory=list)
@@ -66,7 +67,8 @@ class Report:
             f"applied {self.applied}, duplicates {self.duplicates}, not for penilaian {self.ignored}, "
             f"invalid {self.invalid_count}, failed {len(self.failed)}",
             "folded into final rows: " + ", ".join(f"{t} {n}" for t, n in self.folded.items())
-            + f"; offsets of {self.partitions} partitions recorded; peak memory {self.peak_rss_mb:.0f} MB",
+            + f"; offsets of {self.partitions} partitions recorded; peak memory {self.peak_rss_mb:.0f} MB"
+            + (f" (largest worker {self.worker_peak_rss_mb:.0f} MB)" if self.worker_peak_rss_mb else ""),
             f"recomputed {self.asn_recomputed} ASN; read+apply {self.seconds_read_apply:.1f} s, recompute "
             f"{self.seconds_recompute:.1f} s ({self.events_per_s:.0f} messages/s), compare {self.seconds_compare:.1f} s",
             f"compared {self.rows_compared} score rows: "
