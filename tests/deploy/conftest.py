@@ -14,8 +14,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
-OVERLAYS = ("single-agency", "regency")
-PARTITIONS = 6  # kinerja.messaging.topics.topic_specs' default, and the KafkaTopic resources'
+OVERLAYS = ("single-agency", "regency", "province", "nation")
+# agencies (topic prefixes, namespaces of services) each overlay deploys
+AGENCIES = {"single-agency": 1, "regency": 2, "province": 1, "nation": 1}
 
 
 @pytest.fixture(scope="session")

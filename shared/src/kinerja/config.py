@@ -72,6 +72,24 @@ def installation_secret(var_dir: Path, *, create: bool = True) -> str | None:
     return value
 
 
+DEFAULT_PARTITIONS = 12
+MAX_PARTITIONS = 10_000
+
+
+def default_partitions() -> int:
+    """``KINERJA_PARTITIONS``: partitions of each event topic this installation creates (the local
+    broker, ``kinerja topics create``, compose), read when asked, never at import. 12 by default: a
+    consumer group uses at most one consumer per partition, so this is also the most consumers of a
+    service that can share its work (the KEDA caps in deploy/k8s follow it). Sizing for a province
+    or the nation, and how to add partitions to a running topic: deploy/README.md."""
+    raw = (os.environ.get("KINERJA_PARTITIONS") or "").strip()
+    if not raw:
+        return DEFAULT_PARTITIONS
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PARTITIONS:
+        raise ConfigError(f"KINERJA_PARTITIONS must be a whole number from 1 to {MAX_PARTITIONS}, not {raw!r}")
+    return int(raw)
+
+
 def repo_var_dir() -> Path:
     """Where embedded SQLite files and local broker data live (``KINERJA_VAR_DIR``, else ./var)."""
     return Path(os.environ.get("KINERJA_VAR_DIR", "var")).resolve()

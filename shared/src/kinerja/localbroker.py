@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from kinerja.config import repo_var_dir
+from kinerja.config import default_partitions, repo_var_dir
 
 
 class BrokerError(RuntimeError):
@@ -58,7 +58,7 @@ class LocalBroker:
     data_dir: Path
     port: int = 9092
     controller_port: int = 9093
-    partitions: int = 6
+    partitions: int | None = None  # of the topics it creates; None: KINERJA_PARTITIONS when started
     heap: str = "512m"
 
     @classmethod
@@ -116,13 +116,16 @@ class LocalBroker:
     def running(self) -> bool:
         return self.pid() is not None
 
+    def topic_partitions(self) -> int:
+        return self.partitions if self.partitions is not None else default_partitions()
+
     def _render_config(self) -> Path:
         template = Template((self.home / "server.properties.template").read_text())
         config = template.substitute(
             port=self.port,
             controller_port=self.controller_port,
             data_dir=str(self.data_dir / "data"),
-            partitions=self.partitions,
+            partitions=self.topic_partitions(),
         )
         path = self.data_dir / "server.properties"
         path.write_text(config)
@@ -176,7 +179,7 @@ class LocalBroker:
         if create_topics:
             from kinerja.messaging.topics import ensure_topics
 
-            ensure_topics(self.bootstrap, prefix=prefix, partitions=self.partitions)
+            ensure_topics(self.bootstrap, prefix=prefix, partitions=self.topic_partitions())
         return self.bootstrap
 
     def wait_ready(self, timeout_s: float = 90.0) -> None:

@@ -27,6 +27,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from kinerja.config import default_partitions
 from kinerja.localbroker import LocalBroker, find_kafka_home, free_port, port_open
 
 
@@ -155,7 +156,7 @@ def kafka_container(image: str = KAFKA_IMAGE, timeout_s: float = 120.0):
         "KAFKA_LISTENERS": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
         "KAFKA_ADVERTISED_LISTENERS": f"PLAINTEXT://127.0.0.1:{port}",
         "KAFKA_CONTROLLER_QUORUM_VOTERS": f"1@127.0.0.1:{controller}",
-        "KAFKA_NUM_PARTITIONS": "6",
+        "KAFKA_NUM_PARTITIONS": str(default_partitions()),
         "KAFKA_LOG_RETENTION_HOURS": "-1",
         "KAFKA_HEAP_OPTS": "-Xms512m -Xmx512m",
     })
@@ -233,8 +234,7 @@ def kafka_bootstrap(docker_engine_status) -> Iterator[str]:
         return
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="kinerja-kafka-"))
-    broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=port, controller_port=free_port(),
-                         partitions=6)
+    broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=port, controller_port=free_port())
     broker.start(create_topics=False)
     try:
         yield broker.bootstrap
@@ -247,7 +247,10 @@ def kafka_bootstrap(docker_engine_status) -> Iterator[str]:
 
 @pytest.fixture
 def topic_prefix(kafka_bootstrap: str) -> str:
-    """A fresh set of topics for one test (``t<hex>.kehadiran.v1`` ...)."""
+    """A fresh set of topics for one test (``t<hex>.kehadiran.v1`` ...), with
+    ``KINERJA_TEST_PARTITIONS`` (3) partitions each rather than the installation's 12: a session
+    makes thousands of topics on one broker, and three partitions already spread keys over
+    several consumers of a group."""
     from kinerja.messaging.topics import ensure_topics
 
     prefix = "t" + uuid.uuid4().hex[:10]

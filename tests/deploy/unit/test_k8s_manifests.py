@@ -2,14 +2,15 @@
 OpenAPI schemas (kubernetes-validate, strict: unknown fields are errors), the custom resources
 (Strimzi, KEDA) against the fields their operators document, and the promises between them:
 KEDA never scales a consumer past its topics' partitions, every reference points at something
-that exists, every command is in the image. Both overlays are rendered with kustomize.
+that exists, every command is in the image. Every overlay is rendered with kustomize.
 
 Why the custom resources are not checked against their CRDs' OpenAPI schemas: those schemas ship
 with the operators (Strimzi's and KEDA's install manifests), not with kubernetes-validate or any
 package this project installs, and this machine has no network beyond the package registries. So
 the tests hold them to the fields the operators document (spec keys, listener and storage types,
 node-pool roles, trigger metadata) and to the promises that matter here (RF 3, min ISR 2, KRaft,
-maxReplicaCount <= partitions, groups and topics that match what the services use)."""
+maxReplicaCount = the partitions of what a consumer reads, KINERJA_PARTITIONS = the topics' count,
+groups and topics that match what the services use)."""
 from __future__ import annotations
 
 import re
@@ -69,7 +70,7 @@ def test_every_source_manifest_of_a_builtin_kind_matches_the_kubernetes_schema(r
     assert checked["Deployment"] >= 10 and checked["HorizontalPodAutoscaler"] == 4, checked
 
 
-def test_the_overlays_render_and_every_document_is_valid(rendered):
+def test_the_overlays_render_and_every_document_is_valid(rendered, deploy_helpers):
     for overlay, docs in rendered.items():
         kinds = Counter(d["kind"] for d in docs)
         for doc in docs:
@@ -81,12 +82,13 @@ def test_the_overlays_render_and_every_document_is_valid(rendered):
                 validate_builtin(doc)
             except kubernetes_validate.ValidationError as exc:
                 pytest.fail(f"{overlay}: {doc['kind']} {doc['metadata']['name']}: {exc}")
-        agencies = 1 if overlay == "single-agency" else 2
+        agencies = deploy_helpers.AGENCIES[overlay]
         assert kinds["Kafka"] == 1, overlay
         assert kinds["ScaledObject"] == 4 * agencies and kinds["HorizontalPodAutoscaler"] == 4 * agencies
         assert kinds["KafkaTopic"] == 8 * agencies
-        # the local-config ConfigMap that feeds the agency prefix is not applied
-        assert not [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "kinerja-agency"]
+        # the local-config ConfigMaps that feed the agency prefix and the partitions are not applied
+        assert not [d for d in docs if d["kind"] == "ConfigMap"
+                    and d["metadata"]["name"] in ("kinerja-agency", "kinerja-partitions")]
 
 
 def _by(docs, kind):
@@ -132,14 +134,22 @@ def _topics(docs):
     return {t["spec"]["topicName"]: t for t in _by(docs, "KafkaTopic")}
 
 
+def _configs(docs):
+    """{namespace: data} of the services' kinerja-config in each agency's namespace."""
+    return {_ns(c): c["data"] for c in _by(docs, "ConfigMap") if c["metadata"]["name"].startswith("kinerja-config")}
+
+
 def test_kafka_topics_match_what_the_services_create(rendered):
+    """The KafkaTopics of each agency are the set ``kinerja topics create`` makes with that agency's
+    KINERJA_PARTITIONS (the services read it from their ConfigMap)."""
     from kinerja.messaging.topics import topic_specs
 
     for overlay, docs in rendered.items():
         (kafka,) = _by(docs, "Kafka")
         topics = _topics(docs)
-        prefixes = {""} if overlay == "single-agency" else {"disdik", "dinkes"}
-        expected = {s.name: s for p in prefixes for s in topic_specs(p, 6)}
+        partitions = {cfg["KINERJA_TOPIC_PREFIX"]: int(cfg["KINERJA_PARTITIONS"]) for cfg in _configs(docs).values()}
+        assert set(partitions) == ({""} if overlay != "regency" else {"disdik", "dinkes"})
+        expected = {s.name: s for p, n in partitions.items() for s in topic_specs(p, n)}
         assert set(topics) == set(expected), set(topics) ^ set(expected)
         for name, resource in topics.items():
             spec, want = resource["spec"], expected[name]
@@ -153,11 +163,14 @@ def test_kafka_topics_match_what_the_services_create(rendered):
                    if n.endswith("pegawai.v1"))
 
 
-def test_keda_never_scales_a_consumer_past_its_partitions(rendered):
+def test_keda_scales_a_consumer_up_to_the_partitions_it_reads_and_no_further(rendered):
+    """The KEDA cap follows the partitions: a group uses at most one consumer per partition, so the
+    cap is the largest partition count among the topics the consumer reads (more would sit idle,
+    fewer would leave partitions a replica could take)."""
     for overlay, docs in rendered.items():
         topics = _topics(docs)
         deployments = {(_ns(d), d["metadata"]["name"]) for d in _by(docs, "Deployment")}
-        configs = {_ns(c): c["data"] for c in _by(docs, "ConfigMap") if c["metadata"]["name"].startswith("kinerja-config")}
+        configs = _configs(docs)
         for so in _by(docs, "ScaledObject"):
             spec = so["spec"]
             assert set(spec) <= {"scaleTargetRef", "pollingInterval", "cooldownPeriod", "initialCooldownPeriod",
@@ -176,12 +189,54 @@ def test_keda_never_scales_a_consumer_past_its_partitions(rendered):
                 assert meta["bootstrapServers"] == configs[_ns(so)]["KINERJA_KAFKA_BOOTSTRAP"]
                 assert meta["consumerGroup"] == full(service), "the group the consumer joins (prefixed)"
                 assert meta["topic"] in topics, f"{meta['topic']} is no KafkaTopic"
-                assert spec["maxReplicaCount"] <= topics[meta["topic"]]["spec"]["partitions"], \
-                    f"{so['metadata']['name']}: more replicas than {meta['topic']} has partitions"
                 assert meta.get("allowIdleConsumers", "false") == "false"
                 assert int(meta["lagThreshold"]) > 0
                 seen.add(meta["topic"])
             assert seen == {full(t) for t in CONSUMES[service]}, "one trigger per topic it consumes"
+            most = max(topics[t]["spec"]["partitions"] for t in seen)
+            assert spec["maxReplicaCount"] == most, \
+                f"{overlay}: {so['metadata']['name']} may scale to {spec['maxReplicaCount']}, its topics have {most} partitions"
+
+
+def test_partitions_grow_with_the_overlay_and_only_the_event_topics_follow(rendered):
+    """A province and the nation get more partitions than an agency (components/partitions); the
+    roster and the dead-letter topics keep theirs, and so do the consumers that read only the roster."""
+    counts = {}
+    for overlay, docs in rendered.items():
+        by_kind = {}
+        for t in _by(docs, "KafkaTopic"):
+            by_kind.setdefault(t["metadata"]["labels"]["kinerja.go.id/topic"], set()).add(t["spec"]["partitions"])
+        assert by_kind["dead-letter"] == {1} and by_kind["roster"] == {12}, (overlay, by_kind)
+        (events,) = by_kind["events"]
+        counts[overlay] = events
+        caps = {so["metadata"]["name"]: so["spec"]["maxReplicaCount"] for so in _by(docs, "ScaledObject")}
+        assert {caps[n] for n in caps if n.endswith(("kehadiran-consumer", "tugas-consumer"))} == {12}
+        assert {caps[n] for n in caps if n.endswith(("penilaian-consumer", "notifikasi-consumer"))} == {events}
+    assert counts["single-agency"] == counts["regency"] == 12
+    assert 12 < counts["province"] < counts["nation"], counts
+    assert all(n % 12 == 0 for n in counts.values()), "1, 2, 3, 4, 6 or 12 replicas share them evenly"
+
+
+def test_the_base_agrees_with_the_code_and_compose_on_the_default(repo):
+    """Without kustomize too: the base's event topics, ConfigMap, KEDA caps and Kafka default all say
+    what kinerja.config says (12), and compose passes the same default to the topics job."""
+    from kinerja.config import DEFAULT_PARTITIONS
+
+    docs = [d for _, d in source_documents(repo)]
+    base = repo / "deploy" / "k8s" / "base"
+    events = [d for _, d in source_documents(repo) if d.get("kind") == "KafkaTopic"
+              and d["metadata"]["labels"].get("kinerja.go.id/topic") == "events"]
+    assert len(events) == 3 and {d["spec"]["partitions"] for d in events} == {DEFAULT_PARTITIONS}
+    assert {d["spec"]["maxReplicaCount"] for d in docs if d.get("kind") == "ScaledObject"} == {DEFAULT_PARTITIONS}
+    literals = yaml.safe_load((base / "services" / "kustomization.yaml").read_text())["configMapGenerator"][0]["literals"]
+    assert f"KINERJA_PARTITIONS={DEFAULT_PARTITIONS}" in literals
+    (kafka,) = [d for d in docs if d.get("kind") == "Kafka"]
+    assert kafka["spec"]["kafka"]["config"]["num.partitions"] == DEFAULT_PARTITIONS
+    compose = yaml.safe_load((repo / "docker-compose.yml").read_text())
+    assert compose["x-common-env"]["KINERJA_PARTITIONS"] == f"${{KINERJA_PARTITIONS:-{DEFAULT_PARTITIONS}}}"
+    assert compose["services"]["topics"]["command"] == ["kinerja", "topics", "create"], \
+        "the job takes KINERJA_PARTITIONS from the environment, not a number of its own"
+    assert compose["services"]["kafka"]["environment"]["KAFKA_NUM_PARTITIONS"] == f"${{KINERJA_PARTITIONS:-{DEFAULT_PARTITIONS}}}"
 
 
 def test_hpa_pdb_and_services_point_at_real_pods(rendered):
@@ -240,7 +295,7 @@ def test_pods_probe_health_read_config_and_run_commands_of_their_image(rendered,
         # each service's consumer is in every agency; relays only where a service publishes
         consumers = [d for d in _by(docs, "Deployment") if d["metadata"]["name"].endswith("-consumer")]
         relays = [d["metadata"]["name"] for d in _by(docs, "Deployment") if d["metadata"]["name"].endswith("-relay")]
-        assert len(consumers) == 4 * (1 if overlay == "single-agency" else 2)
+        assert len(consumers) == 4 * deploy_helpers.AGENCIES[overlay]
         assert "notifikasi-relay" not in relays
         # relays share an outbox safely (key buckets held by one relay each), so they run as two and roll
         for relay in _by(docs, "Deployment"):

@@ -4,7 +4,8 @@
     kinerja roster import FILE.csv                 publish the roster to pegawai.v1
     kinerja device add --sn SN --agency A --tz 7   register an attendance device with kehadiran
     kinerja broker start|stop|status               the local Kafka broker
-    kinerja topics create                          create missing topics
+    kinerja topics create                          create missing topics (KINERJA_PARTITIONS each)
+    kinerja topics grow --partitions N             add partitions once every group has drained
     kinerja demo                                   load the demo agency
     kinerja scores rebuild [--into URL]            replay the topics into fresh tables, compare with live
 
@@ -239,13 +240,43 @@ def topics() -> None:
 
 
 @topics.command("create")
-@click.option("--partitions", default=6, show_default=True)
+@click.option("--partitions", type=click.IntRange(1, 10_000), default=None,
+              help="partitions of each event topic [default: KINERJA_PARTITIONS, else 12]")
 def topics_create(partitions) -> None:
+    """Create the topics that are missing (existing ones are left as they are)."""
+    from kinerja.config import ConfigError, default_partitions
     from kinerja.messaging.topics import ensure_topics
 
     s = _settings()
+    try:
+        partitions = partitions or default_partitions()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     created = ensure_topics(s.kafka_bootstrap, s.topic_prefix, partitions)
-    click.echo(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
+    click.echo(f"created: {', '.join(created) if created else 'nothing (all exist)'} ({partitions} partitions each)")
+
+
+@topics.command("grow")
+@click.option("--partitions", type=click.IntRange(1, 10_000), required=True, help="the new partition count")
+@click.option("--topic", "bases", multiple=True, type=click.Choice(["kehadiran.v1", "tugas.v1", "penilaian.v1"]),
+              help="the topics to grow (repeatable) [default: all three]")
+@click.option("--quiet", "quiet_s", type=float, default=5.0, show_default=True,
+              help="seconds the topics' ends must stay still (nothing publishing) before the change")
+def topics_grow(partitions, bases, quiet_s) -> None:
+    """Add partitions to running topics, only once it is safe for per-NIP order: every consumer
+    group read to the end and nothing publishing (stop the relays first; deploy/README.md,
+    "Adding partitions to a running topic"). pegawai.v1 (compacted) is never grown."""
+    from kinerja.messaging.repartition import GROWABLE, NotDrained, grow
+
+    s = _settings()
+    try:
+        report = grow(s.kafka_bootstrap, s.topic_prefix, partitions, tuple(bases) or GROWABLE, quiet_s=quiet_s)
+    except NotDrained as exc:
+        raise click.ClickException(f"not grown: {exc}") from None
+    for name, count in report.before.items():
+        click.echo(f"{name}: {count} → {report.after.get(name, count)} partitions")
+    if report.grown:
+        click.echo("now: raise KINERJA_PARTITIONS (and the KEDA maxReplicaCount) to match, then start the relays")
 
 
 # -- demo -------------------------------------------------------------------------------------
@@ -312,8 +343,9 @@ def demo(size, write_csv, history, seed) -> None:
 @cli.command()
 @click.option("--demo/--no-demo", "load_demo", default=True, show_default=True, help="load the demo agency")
 @click.option("--stop-after", type=float, default=None, help="stop after this many seconds (for checks)")
-@click.option("--relays", type=click.IntRange(1, 64), default=1, show_default=True, envvar="KINERJA_RELAYS",
-              help="outbox relays per publishing service (they share the work, each key's events stay in order)")
+@click.option("--relays", type=click.IntRange(0, 64), default=1, show_default=True, envvar="KINERJA_RELAYS",
+              help="outbox relays per publishing service (they share the work, each key's events stay in order); "
+                   "0: none, events wait in the outboxes (adding partitions: deploy/README.md)")
 def up(load_demo: bool, stop_after: float | None, relays: int) -> None:
     """Start the broker, every service with its consumer and relay, load the demo, wait for Ctrl-C."""
     import signal as _signal

@@ -9,6 +9,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from kinerja.config import default_partitions
+
 log = logging.getLogger(__name__)
 
 KEHADIRAN = "kehadiran.v1"
@@ -42,22 +44,37 @@ class TopicSpec:
     config: dict[str, str]
 
 
-def topic_specs(prefix: str = "", partitions: int = 6) -> list[TopicSpec]:
+# the roster topic never needs more: a record per roster change, and it is never grown later
+# (compacted: see kinerja.messaging.repartition)
+ROSTER_MAX_PARTITIONS = 12
+
+
+def topic_specs(prefix: str = "", partitions: int | None = None) -> list[TopicSpec]:
+    """Every topic of one installation; ``partitions`` None: ``KINERJA_PARTITIONS`` (12) for the
+    event topics, as many but at most ``ROSTER_MAX_PARTITIONS`` for the roster. A ``.dlq`` topic
+    has one partition: it is read by people, not by a group."""
+    if partitions is None:
+        partitions = default_partitions()
     specs: list[TopicSpec] = []
     for base in ALL:
         name = topic(base, prefix)
         if base == PEGAWAI:
             # the roster: latest record per NIP is all anyone needs
             cfg = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+            specs.append(TopicSpec(name, min(partitions, ROSTER_MAX_PARTITIONS), cfg))
         else:
             cfg = {"cleanup.policy": "delete", "retention.ms": "-1"}
-        specs.append(TopicSpec(name, partitions, cfg))
+            specs.append(TopicSpec(name, partitions, cfg))
         specs.append(TopicSpec(dlq(name), 1, {"cleanup.policy": "delete"}))
     return specs
 
 
-def ensure_topics(bootstrap: str, prefix: str = "", partitions: int = 6, timeout_s: float = 60.0) -> list[str]:
-    """Create any missing topic; existing ones are left as they are. Returns the names created."""
+def ensure_topics(bootstrap: str, prefix: str = "", partitions: int | None = None,
+                  timeout_s: float = 60.0) -> list[str]:
+    """Create any missing topic; existing ones are left as they are (never re-partitioned here:
+    that moves keys to other partitions, see deploy/README.md). Returns the names created.
+    ``partitions`` None: ``KINERJA_PARTITIONS``."""
+    specs = topic_specs(prefix, partitions)
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -71,7 +88,7 @@ def ensure_topics(bootstrap: str, prefix: str = "", partitions: int = 6, timeout
     created: list[str] = []
     try:
         existing = set(admin.list_topics())
-        missing = [s for s in topic_specs(prefix, partitions) if s.name not in existing]
+        missing = [s for s in specs if s.name not in existing]
         for spec in missing:
             try:
                 admin.create_topics(
@@ -82,7 +99,7 @@ def ensure_topics(bootstrap: str, prefix: str = "", partitions: int = 6, timeout
             except TopicAlreadyExistsError:
                 pass
         # wait for every topic's metadata to show leaders, so the first produce does not fail
-        names = [s.name for s in topic_specs(prefix, partitions)]
+        names = [s.name for s in specs]
         while time.monotonic() < deadline:
             described = admin.describe_topics(names)
             if all(t.get("error_code", 0) == 0 and t.get("partitions")
