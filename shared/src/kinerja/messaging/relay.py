@@ -55,6 +55,7 @@ from kinerja import metrics
 from kinerja.messaging.claims import Claims, bucket_of, claims_for
 from kinerja.messaging.outbox import NOTIFY_CHANNEL, OUTBOX_RETENTION_S, trim_sent, utcnow
 from kinerja.messaging.topics import topic
+from kinerja.wakeup import PgListener
 
 log = logging.getLogger(__name__)
 
@@ -83,47 +84,6 @@ def close_producer_now(producer: KafkaProducer) -> None:
             producer.close(timeout=0)
         except Exception:  # noqa: BLE001 - nothing is sending any more; that is what counts
             pass
-
-
-class PgListener:
-    """``LISTEN kinerja_outbox`` on a connection of its own, in a thread that sets ``wake``."""
-
-    def __init__(self, engine: Engine, wake: threading.Event):
-        self.url = engine.url
-        self.wake = wake
-        self.stop = threading.Event()
-        self.connected = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="outbox-listener", daemon=True)
-
-    def start(self) -> "PgListener":
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        import psycopg
-
-        dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        backoff = 0.5
-        while not self.stop.is_set():
-            try:
-                with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    self.connected.set()
-                    self.wake.set()  # anything committed before LISTEN is found by the next read
-                    backoff = 0.5
-                    while not self.stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.wake.set()
-            except Exception as exc:  # noqa: BLE001 - the loop's poll covers until we are back
-                self.connected.clear()
-                log.debug("outbox listener reconnecting", extra={"error": repr(exc)[:300]})
-                self.stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-        self.connected.clear()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
 
 
 class OutboxRelay:
@@ -375,7 +335,7 @@ class OutboxRelay:
 
     def run(self, stop: threading.Event) -> None:
         if self.listen:
-            self._listener = PgListener(self.engine, self._wake).start()
+            self._listener = PgListener(self.engine, self._wake, NOTIFY_CHANNEL).start()
         backoff = 0.2
         try:
             while not stop.is_set():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DDL, JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.messaging.outbox import add_plumbing_tables
@@ -61,6 +61,21 @@ class Notification(Base):
         # SQLite: AUTOINCREMENT, so an id is never reused (SSE ids must only grow)
         {"sqlite_autoincrement": True},
     )
+
+
+# PostgreSQL wakes the web processes' inbox tailers when inbox rows commit (LISTEN notifikasi_inbox):
+# one notification per transaction that inserted any, delivered at its commit. The same statements
+# are in migration 0017; SQLite writers signal the tailers themselves (adapters.inbox_wakeup).
+INBOX_CHANNEL = "notifikasi_inbox"
+INBOX_NOTIFY_FUNCTION_SQL = (
+    "CREATE OR REPLACE FUNCTION notifikasi_inbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{INBOX_CHANNEL}', ''); RETURN NULL; END $$"
+)
+INBOX_NOTIFY_TRIGGER_SQL = ("CREATE TRIGGER notifications_notify AFTER INSERT ON notifications "
+                            "FOR EACH STATEMENT EXECUTE FUNCTION notifikasi_inbox_notify()")
+# tables made with create_all (tests, tools) wake the tailers like migrated ones
+event.listen(Notification.__table__, "after_create", DDL(INBOX_NOTIFY_FUNCTION_SQL).execute_if(dialect="postgresql"))
+event.listen(Notification.__table__, "after_create", DDL(INBOX_NOTIFY_TRIGGER_SQL).execute_if(dialect="postgresql"))
 
 
 class Webhook(Base):

@@ -12,6 +12,8 @@ from kinerja.config import Settings, load_settings
 from kinerja.events.envelope import Event
 from kinerja.messaging.consumer import IdempotentConsumer
 from kinerja.runtime import ServiceRuntime
+from notifikasi.adapters import inbox_wakeup
+from notifikasi.adapters.inbox_wakeup import announce_inbox_writes
 from notifikasi.adapters.orm import metadata
 from notifikasi.service_layer.fanout import InboxTailer
 from notifikasi.adapters.egress import EgressPolicy
@@ -29,7 +31,7 @@ SERVICE = "notifikasi"
 @dataclass(frozen=True)
 class StreamOptions:
     heartbeat_s: float = 15.0  # a comment line this often keeps proxies open and finds gone clients
-    poll_interval_s: float = 0.1  # the tailer's query interval
+    poll_interval_s: float = 2.0  # how often the tailer looks without being woken (a wake-up lost)
     queue_size: int = 1000  # frames buffered per client before a slow one is cut off
     retry_ms: int = 2000  # the reconnect delay suggested to EventSource
 
@@ -82,13 +84,21 @@ def _settings_file(path: str) -> dict[str, str]:
 def stream_options(settings: Settings) -> StreamOptions:
     return StreamOptions(
         heartbeat_s=_option(settings, "sse_heartbeat_s", 15.0),
-        poll_interval_s=_option(settings, "sse_poll_s", 0.1),
+        poll_interval_s=_option(settings, "sse_poll_s", 2.0),
         queue_size=int(_option(settings, "sse_queue_size", 1000)),
         retry_ms=int(_option(settings, "sse_retry_ms", 2000)),
     )
 
 
 class NotifikasiRuntime(ServiceRuntime):
+    @cached_property
+    def session_factory(self):
+        """The runtime's sessions; on SQLite a commit that added inbox rows wakes the stream
+        tailers of the web processes (on PostgreSQL a trigger does: ``adapters.inbox_wakeup``)."""
+        factory = super().session_factory
+        announce_inbox_writes(factory, self.engine)
+        return factory
+
     @cached_property
     def stream_options(self) -> StreamOptions:
         return stream_options(self.settings)
@@ -109,7 +119,8 @@ class NotifikasiRuntime(ServiceRuntime):
     def tailer(self) -> InboxTailer:
         """This process's one inbox tailer (its thread starts with the first stream)."""
         opts = self.stream_options
-        return InboxTailer(self.session_factory, poll_interval_s=opts.poll_interval_s, queue_size=opts.queue_size)
+        return InboxTailer(self.session_factory, poll_interval_s=opts.poll_interval_s, queue_size=opts.queue_size,
+                           wake_source=lambda wake: inbox_wakeup.listen(self.engine, wake))
 
     def webhook_dispatcher(self) -> WebhookDispatcher:
         """Settings: ``webhook_base_delay_s`` (5), ``webhook_max_delay_s`` (3600), ``webhook_allow`` (see egress),

@@ -1,8 +1,18 @@
-"""One inbox tailer per web worker process: a thread that polls the inbox table for rows newer
-than the last one it saw and hands each to the queues of the connected clients it is for.
+"""One inbox tailer per web worker process: a thread that reads the inbox rows newer than the last
+one it saw and hands each to the queues of the connected clients it is for.
 
-N open streams cost one query per tick, not N. Why the web process tails the database instead of
-reading Kafka is explained in :mod:`notifikasi.entrypoints.stream_api`.
+It reads when it is woken: on PostgreSQL by ``NOTIFY notifikasi_inbox``, which a trigger sends when
+a transaction that inserted inbox rows commits; on SQLite by a datagram the writing process sends
+after its commit (``adapters.inbox_wakeup``). A consumer writes the inbox rows of one poll in one
+transaction, so one wake-up brings the tailer the whole batch in one query, and it pushes it to
+the streams at once. Without a wake-up it still looks every ``poll_interval_s`` (2 s: a wake-up
+lost while its listener reconnected), and every ``fallback_poll_s`` (0.1 s) while nothing can wake
+it (the listener is down, or the database has no way). Idle, a worker's tailer costs one indexed
+query every two seconds: measured on SQLite over 10 s, 5 reads and 0.08 % of a core, where the
+0.1 s poll it replaces took 99 reads and 1.2 %; a wake-up costs the writer ~70 µs per commit.
+
+N open streams cost one query per wake-up, not N. Why the web process tails the database instead
+of reading Kafka is explained in :mod:`notifikasi.entrypoints.stream_api`.
 
 Ids and commit order: ids are taken when a row is inserted but become visible when its
 transaction commits, so with several consumer processes writing the inbox (PostgreSQL) a row with
@@ -24,6 +34,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from kinerja.metrics import SSE_STREAMS_OPEN
+from kinerja.wakeup import Listener
 from notifikasi.adapters import inbox
 from notifikasi.adapters.orm import Notification
 
@@ -65,6 +76,7 @@ class Subscription:
 @dataclass
 class TailerStats:
     ticks: int = 0
+    woken: int = 0  # waits ended by a wake-up rather than the poll interval
     rows: int = 0
     delivered: int = 0
     overflows: int = 0
@@ -73,11 +85,17 @@ class TailerStats:
 
 
 class InboxTailer:
-    def __init__(self, session_factory: Callable[[], Session], *, poll_interval_s: float = 0.1,
+    def __init__(self, session_factory: Callable[[], Session], *, poll_interval_s: float = 2.0,
                  batch_size: int = 500, queue_size: int = 1000, gap_grace_s: float = 30.0,
-                 max_gaps: int = 10_000):
+                 max_gaps: int = 10_000,
+                 wake_source: Callable[[threading.Event], Listener | None] | None = None,
+                 fallback_poll_s: float = 0.1):
         self.session_factory = session_factory
         self.poll_interval_s = poll_interval_s
+        self.fallback_poll_s = min(fallback_poll_s, poll_interval_s)
+        self.wake_source = wake_source
+        self._wake = threading.Event()
+        self._listener: Listener | None = None
         self.batch_size = batch_size
         self.queue_size = queue_size
         self.gap_grace_s = gap_grace_s
@@ -106,15 +124,24 @@ class InboxTailer:
                 self.last_id = inbox.max_id(session)
             self._gaps.clear()
             self._pid = os.getpid()
+            # a listener inherited over a fork belongs to the parent: start this process's own
+            self._listener = self.wake_source(self._wake) if self.wake_source is not None else None
             self._thread = threading.Thread(target=self._run, name="notifikasi-inbox-tailer", daemon=True)
             self._thread.start()
-            log.info("inbox tailer started", extra={"last_id": self.last_id})
+            log.info("inbox tailer started", extra={"last_id": self.last_id, "woken": self._listener is not None})
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            if timeout_s > 0:
+                listener.close()
+            else:  # from a signal handler: never block; the thread is a daemon
+                listener.stop.set()
         with self._lock:
             subs = list({id(s): s for group in self._subs.values() for s in group}.values())
             self._subs.clear()
@@ -152,15 +179,23 @@ class InboxTailer:
     # -- the loop ----------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # a wake-up from now on is for rows this tick may not see
             try:
                 more = self.tick()
             except Exception:  # noqa: BLE001 - the database may be away; keep tailing when it returns
                 self.stats.errors += 1
                 log.exception("inbox tailer tick failed")
-                self._stop.wait(min(5.0, self.poll_interval_s * 10))
+                self._stop.wait(1.0)
                 continue
             if not more:
-                self._stop.wait(self.poll_interval_s)
+                self._wait()
+
+    def _wait(self) -> None:
+        """Until woken, or the poll interval (short while nothing can wake us)."""
+        listener = self._listener
+        woken_possible = listener is not None and listener.connected.is_set()
+        if self._wake.wait(self.poll_interval_s if woken_possible else self.fallback_poll_s):
+            self.stats.woken += 1
 
     def tick(self) -> bool:
         """One poll: deliver new rows (and late ones that filled a gap). True if a full batch came."""

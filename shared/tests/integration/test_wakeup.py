@@ -1,0 +1,53 @@
+"""kinerja.wakeup.LocalWakeup: the SQLite stand-in for NOTIFY between processes on one machine.
+Every waiter of a name is woken by one signal, waiters of other names are not, and the socket a
+dead waiter left behind is removed by the next signal."""
+import socket
+import threading
+import uuid
+
+import pytest
+
+from kinerja.db import make_engine
+from kinerja.testing import wait_until
+from kinerja.wakeup import LocalWakeup, local_wakeup, sqlite_file
+
+pytestmark = pytest.mark.integration
+
+
+def test_one_signal_wakes_every_waiter_of_the_name_and_no_other():
+    name = f"/tmp/{uuid.uuid4().hex}.db#inbox"
+    wakeup, other = LocalWakeup(name), LocalWakeup(name + "-other")
+    assert wakeup.available and wakeup.directory != other.directory
+    events = [threading.Event() for _ in range(3)]
+    listeners = [wakeup.listen(e) for e in events] + [other.listen(stranger := threading.Event())]
+    try:
+        for e in events + [stranger]:
+            e.clear()  # listen() sets it once, for what was committed before it bound
+        assert wakeup.signal() == 3
+        wait_until(lambda: all(e.is_set() for e in events), 10, message="every waiter woken")
+        assert not stranger.is_set()
+    finally:
+        for listener in listeners:
+            listener.close()
+    assert wakeup.signal() == 0 and not wakeup.directory.exists(), "closed waiters leave nothing"
+    other.listen(again := threading.Event()).close()  # a later waiter makes the directory again
+
+
+def test_a_dead_waiters_socket_is_removed_by_the_next_signal():
+    wakeup = LocalWakeup(f"/tmp/{uuid.uuid4().hex}.db#inbox")
+    path = wakeup.directory / "999999-dead.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.close()  # as a killed process leaves it: the file stays, nobody reads
+    assert path.exists()
+    assert wakeup.signal() == 0
+    assert not path.exists()
+
+
+def test_only_a_sqlite_file_has_a_local_wakeup(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert sqlite_file(engine) == str((tmp_path / "x.db").resolve())
+    a, b = local_wakeup(engine, "inbox"), local_wakeup(engine, "outbox")
+    assert a.directory != b.directory, "one directory per channel of a file"
+    engine.dispose()
+    assert local_wakeup(make_engine("sqlite://"), "inbox") is None
