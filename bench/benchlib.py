@@ -97,8 +97,9 @@ def append_markdown(path: Path, text: str) -> None:
 
 
 @contextmanager
-def own_broker(partitions: int = 6) -> Iterator[str]:
-    """``KINERJA_KAFKA_BOOTSTRAP`` if set, else a LocalBroker on free ports with a temp data dir."""
+def own_broker(partitions: int | None = None) -> Iterator[str]:
+    """``KINERJA_BENCH_KAFKA_BOOTSTRAP`` if set, else a LocalBroker on free ports with a temp data
+    dir (its default partitions: ``partitions``, else ``KINERJA_PARTITIONS``)."""
     env = os.environ.get("KINERJA_BENCH_KAFKA_BOOTSTRAP")
     if env:
         yield env

@@ -1,23 +1,30 @@
 """End-to-end latency: punch → kehadiran → Kafka → penilaian score updated → notifikasi stream client,
-at a steady offered rate (100, 500, 1,000 punches/s). Not part of the test suite.
+at a steady offered rate (issue 13's figures: 100 and 1,000 punches/s sustained for 60 s with 1,000
+open streams, on SQLite and on PostgreSQL). Not part of the test suite.
 
-The whole system runs as real processes (``kinerja.stack.Stack``: per service gunicorn, consumer,
-relay; notifikasi's webhooks and mailer) on its own Kafka broker (LocalBroker, free ports, temp
-data dir) and its own PostgreSQL cluster (``ThrowawayPostgres``; one database per service). A
-roster of ``--asn`` ASN (blocks of 20 under one atasan) is imported through ``pegawai.v1``;
-``--streams`` of them hold a live SSE stream (asyncio raw sockets in a separate process).
+The whole system runs as real processes as ``make run`` starts it (``kinerja.stack.Stack`` with
+``kinerja up``'s settings: per service gunicorn, consumer, relay; notifikasi's webhooks and mailer;
+the topics with ``KINERJA_PARTITIONS`` partitions) on its own Kafka broker (LocalBroker, free
+ports, temp data dir) and, per ``--databases``, on SQLite files (``make run``'s default) or its own
+PostgreSQL cluster (``ThrowawayPostgres``; one database per service). A roster of ``--asn`` ASN
+(blocks of 20 under one atasan) is imported through ``pegawai.v1``; ``--streams`` of them hold a
+live SSE stream (asyncio raw sockets in a separate process).
 
-Each run sends ``rate × seconds`` punches, one per ``POST /api/v1/punches`` from a registered
-device, open loop: punch i is sent at t0 + i/rate whatever the earlier ones are doing (asyncio,
-aiohttp, up to ``--connections`` in flight). Every punch is a new ASN-day: a past workday at 07:45
-WIB, an arrival with no departure, so each adds TL1 0.5 % + PSW4 2 % = 2.5 % to that ASN's month.
-For a streamed ASN's j-th punch in a month, its latency = arrival of the first ``score.updated``
-frame for that ASN and month with disiplin ≤ 100 − 2.5·j, minus the time its POST was sent (a
-frame that carries two punches at once counts for both). Also printed: the rate actually sent and
-accepted, how far the sender fell behind its schedule, and how long after the last send the last
-streamed punch arrived (the backlog).
+Each run sends ``rate × seconds`` punches, ``--batch`` per ``POST /api/v1/punches`` (1: single JSON
+punches, as a phone sends them) from registered devices in turn, open loop: POST j is sent at
+t0 + j·batch/rate whatever the earlier ones are doing (asyncio + aiohttp in ``--senders``
+processes, up to ``--connections`` in flight each). Every punch is a new ASN-day: a past workday at
+07:45 WIB, an arrival with no departure, so each adds TL1 0.5 % + PSW4 2 % = 2.5 % to that ASN's
+month. For a streamed ASN's j-th punch in a month, its latency = arrival of the first
+``score.updated`` frame for that ASN and month with disiplin ≤ 100 − 2.5·j, minus the time its POST
+was sent (a frame that carries two punches at once counts for both). Every percentile counts every
+accepted streamed punch: one not delivered within ``--drain`` ranks above all delivered ones. Also
+printed: the rate actually sent and accepted, how far the senders fell behind their schedule, the
+load average before and after each run, each consumer group's lag, and how long after the last
+send the last streamed punch arrived.
 
-    .venv/bin/python bench/e2e_latency.py --runs 3 --append BENCHMARKS.md
+    .venv/bin/python bench/e2e_latency.py --runs 3 --append BENCHMARKS.md     # the issue's figures
+    .venv/bin/python bench/e2e_latency.py --databases sqlite --rates 5 --seconds 3 --runs 1 --streams 20 --asn 200   # a smoke run
 """
 from __future__ import annotations
 
@@ -29,6 +36,8 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -178,7 +187,11 @@ def device_sn(d: int) -> str:
     return f"BENCHE2E{d:04d}"
 
 
-def start_system(bootstrap: str, pg_server: str, tmp: Path, n_asn: int, web_workers: int, devices: int, prefix: str):
+def start_system(bootstrap: str, database: str, pg_server: str | None, tmp: Path, n_asn: int,
+                 web_workers: int | None, relays: int, devices: int, prefix: str):
+    """The system as ``kinerja up`` starts it (``Stack`` with its defaults: gunicorn workers and
+    threads, ``relays`` relays per service), on ``database`` (sqlite: each service's default file
+    under the var dir, as ``make run``; postgresql: a database per service on ``pg_server``)."""
     import requests
 
     from kinerja.auth import issue_token
@@ -189,11 +202,18 @@ def start_system(bootstrap: str, pg_server: str, tmp: Path, n_asn: int, web_work
     from kinerja.stack import SERVICES, Stack
     from kinerja.testing import create_postgres_database
 
-    ensure_topics(bootstrap, prefix=prefix, partitions=6)
-    urls = {svc: create_postgres_database(pg_server) for svc in SERVICES}
-    stack = Stack(var_dir=tmp / prefix, kafka_bootstrap=bootstrap, topic_prefix=prefix,
-                  ports={svc: free_port() for svc in SERVICES}, database_urls=urls, web_workers=web_workers,
-                  extra_env={"NOTIFIKASI_SSE_HEARTBEAT_S": "5", "KINERJA_LOG_LEVEL": "WARNING"})
+    ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each, as the local broker makes them
+    var_dir = (tmp / prefix).resolve()
+    if database == "postgresql":
+        urls = {svc: create_postgres_database(pg_server) for svc in SERVICES}
+        given = urls
+    else:
+        urls = {svc: f"sqlite:///{var_dir / (svc + '.db')}" for svc in SERVICES}
+        given = {}  # the services' own default (KINERJA_VAR_DIR/<service>.db), as make run
+    sizing = {} if web_workers is None else {"web_workers": web_workers}
+    stack = Stack(var_dir=var_dir, kafka_bootstrap=bootstrap, topic_prefix=prefix,
+                  ports={svc: free_port() for svc in SERVICES}, database_urls=given, relays=relays,
+                  extra_env={"KINERJA_JWT_SECRET": DEV_JWT_SECRET}, **sizing)
     stack.start()
     stack.wait_ready(120)
     op = issue_token(DEV_JWT_SECRET, role="operator", agency=AGENCY)
@@ -208,7 +228,7 @@ def start_system(bootstrap: str, pg_server: str, tmp: Path, n_asn: int, web_work
     parsed = parse_roster("\n".join(rows) + "\n")
     assert not parsed.errors, parsed.errors[:3]
     publish(parsed.events, bootstrap, prefix)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         counts = {svc: db_count(urls[svc], "employees") for svc in ("kehadiran", "penilaian", "notifikasi")}
         if all(c >= n_asn for c in counts.values()):
@@ -324,54 +344,92 @@ class Plan:
         return out
 
 
-async def send_open_loop(url: str, tokens: list[str], punches: list, rate: float, connections: int, batch: int,
-                         http_timeout: float = 900) -> dict:
-    """POST ``batch`` punches at a time, POST j at t0 + j·batch/rate; per punch (sent, answered, ok, status)."""
+async def send_share(url: str, tokens: list[str], posts: list, rate: float, connections: int,
+                     http_timeout: float, t0: float) -> dict:
+    """One sender process's POSTs: ``posts`` = [(j, first punch index, [punches])], POST j sent at
+    wall-clock t0 + first/rate. Per punch index: (sent, answered, ok, status)."""
     import aiohttp
 
-    results: list = [None] * len(punches)
+    results: dict[int, tuple] = {}
     connector = aiohttp.TCPConnector(limit=connections)
     timeout = aiohttp.ClientTimeout(total=http_timeout)
     max_lag = 0.0
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        async def one(idx: list[int], token: str):
-            body = {"punches": [{"pin": str(punches[i][0]), "time": f"{punches[i][2].isoformat()}T07:45:00+07:00"}
-                                for i in idx]}
+        async def one(j: int, first: int, items: list):
+            body = {"punches": [{"pin": str(p[0]), "time": f"{p[2].isoformat()}T07:45:00+07:00"} for p in items]}
             sent = time.time()
             try:
                 async with http.post(f"{url}/api/v1/punches", json=body,
-                                     headers={"Authorization": f"Bearer {token}"}) as r:
-                    ok = r.status == 200 and ((await r.json()).get("accepted", 0) == len(idx))
+                                     headers={"Authorization": f"Bearer {tokens[j % len(tokens)]}"}) as r:
+                    ok = r.status == 200 and ((await r.json()).get("accepted", 0) == len(items))
                     status = r.status
             except Exception as exc:  # noqa: BLE001 - count it as failed
                 ok, status = False, repr(exc)[:80]
             done = time.time()
-            for i in idx:
-                results[i] = (sent, done, ok, status)
+            for k in range(len(items)):
+                results[first + k] = (sent, done, ok, status)
 
-        loop = asyncio.get_running_loop()
-        t0 = loop.time() + 0.05
         tasks = []
-        for j, start in enumerate(range(0, len(punches), batch)):
-            due = t0 + start / rate
-            delay = due - loop.time()
+        for j, first, items in posts:
+            delay = t0 + first / rate - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             else:
                 max_lag = max(max_lag, -delay)
-            tasks.append(asyncio.create_task(one(list(range(start, min(start + batch, len(punches)))), tokens[j % len(tokens)])))
-        sent_done = loop.time()
+            tasks.append(asyncio.create_task(one(j, first, items)))
         await asyncio.gather(*tasks)
-    return {"results": results, "send_seconds": sent_done - t0, "max_sender_lag_s": max_lag}
+    return {"results": results, "max_sender_lag_s": max_lag}
 
 
-def one_run(stack, streams: Streams, plan: Plan, token: list[str], rate: int, seconds: float, connections: int,
-            drain_s: float, batch: int, lagmon: LagMonitor | None = None, http_timeout: float = 900) -> dict:
+@dataclass
+class Senders:
+    pool: "ProcessPoolExecutor"
+    count: int
+
+
+def sender_main(url: str, tokens: list[str], posts: list, rate: float, connections: int, http_timeout: float,
+                t0: float) -> dict:
+    return asyncio.run(send_share(url, tokens, posts, rate, connections, http_timeout, t0))
+
+
+def send_open_loop(senders, url: str, tokens: list[str], punches: list, rate: float, connections: int, batch: int,
+                   http_timeout: float, while_waiting=None) -> dict:
+    """POST ``batch`` punches at a time, POST j at t0 + j·batch/rate, the POSTs dealt round-robin
+    to the sender processes; per punch (sent, answered, ok, status). ``while_waiting`` is called
+    every 0.2 s meanwhile (the stream clients' frames are read as they come, so their pipe never
+    fills and holds the clients up)."""
+    from concurrent.futures import FIRST_EXCEPTION, wait
+
+    posts = [(j, first, punches[first:first + batch]) for j, first in enumerate(range(0, len(punches), batch))]
+    k = senders.count
+    t0 = time.time() + 0.5
+    futures = [senders.pool.submit(sender_main, url, tokens, posts[m::k], rate, connections, http_timeout, t0)
+               for m in range(k)]
+    while True:
+        done, running = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
+        if while_waiting is not None:
+            while_waiting()
+        if not running or any(f.exception() for f in done):
+            break
+    results: list = [None] * len(punches)
+    max_lag = 0.0
+    for f in futures:
+        out = f.result()
+        max_lag = max(max_lag, out["max_sender_lag_s"])
+        for i, r in out["results"].items():
+            results[i] = r
+    return {"results": results, "send_seconds": (len(punches) - 1) / rate, "max_sender_lag_s": max_lag}
+
+
+def one_run(stack, streams: Streams, senders, plan: Plan, token: list[str], rate: int, seconds: float,
+            connections: int, drain_s: float, batch: int, lagmon: LagMonitor | None = None,
+            http_timeout: float = 900) -> dict:
     n = int(rate * seconds)
     run_began = time.time()
     punches = plan.take(n)
     load_before = load()
-    out = asyncio.run(send_open_loop(stack.url("kehadiran"), token, punches, rate, connections, batch, http_timeout))
+    out = send_open_loop(senders, stack.url("kehadiran"), token, punches, rate, connections, batch, http_timeout,
+                         while_waiting=streams.drain)
     results = out["results"]
     sends = [r[0] for r in results]
     first, last_sent = min(sends), max(sends)
@@ -468,128 +526,159 @@ def fmt_lat(s: dict, drain: float) -> str:
     return f"{f(s['median'])} ({f(s['min'])}–{f(s['max'])})"
 
 
+def run_database(database: str, args, bootstrap: str, pg: str | None, tmp: Path, senders, days, nips, every,
+                 rates, token) -> tuple[list[dict], int]:
+    """Every rate's runs on one database; a system is reused while it keeps up."""
+    results, systems = [], 0
+    stack = streams = lagmon = plan = None
+    try:
+        for rate in rates:
+            runs = []
+            for k in range(args.runs):
+                if stack is None:
+                    systems += 1
+                    prefix = f"{database[:2]}{rate}n{k}"
+                    began = time.monotonic()
+                    stack, _urls = start_system(bootstrap, database, pg, tmp, args.asn, args.web_workers, args.relays,
+                                                args.devices, prefix)
+                    streams = Streams(stack.ports["notifikasi"], nips, args.stream_processes)
+                    streams.wait_ready(300)
+                    lagmon = LagMonitor(bootstrap, prefix)
+                    plan = Plan(args.asn, every, days)
+                    warm = one_run(stack, streams, senders, plan, token, 20, 2.0, args.connections, 60, 1)
+                    if warm["delivered"] == 0:
+                        raise SystemExit("no streamed punch reached its stream in the warm-up; logs in " + str(tmp))
+                    print(f"[{database} {prefix}] system up, roster of {args.asn} in every service, {len(nips)} streams, "
+                          f"warm-up {warm['delivered']}/{warm['streamed']} delivered: {time.monotonic() - began:.0f} s",
+                          flush=True)
+                    caught_up(lagmon, 60)
+                r = one_run(stack, streams, senders, plan, token, rate, args.seconds, args.connections, args.drain,
+                            args.batch, lagmon, args.http_timeout)
+                r["system"] = systems
+                runs.append(r)
+                print(f"{database} {rate}/s run {k + 1} (system {systems}): sent {r['sent_per_s']}/s (sender max lag "
+                      f"{r['max_sender_lag_s']} s), accepted {r['accepted']}/{r['punches']} = {r['accepted_per_s']}/s "
+                      f"{r['failures'] or ''}; HTTP p50/p99 {r['http_response_ms']['p50']}/{r['http_response_ms']['p99']} ms; "
+                      f"e2e {r['delivered']}/{r['streamed']} streamed p50/p95/p99 {r['latency_ms']['p50']}/"
+                      f"{r['latency_ms']['p95']}/{r['latency_ms']['p99']} ms (None: not delivered within "
+                      f"{args.drain:.0f} s); kept up: {r['kept_up']}; last delivered "
+                      f"{r['last_delivery_after_last_send_s']} s after the last send (load {r['load_before']} → "
+                      f"{r['load_after']}); consumer groups: {r['consumer_lag']}", flush=True)
+                # a system that kept up is reused once its consumer groups are back at lag 0; one that
+                # fell behind is replaced (new databases, new topics), so a backlog never slows the next run
+                if not (r["kept_up"] and caught_up(lagmon, 60)):
+                    print("this run's backlog has not drained: a fresh system for the next run", flush=True)
+                    stop_system(stack, streams, lagmon)
+                    stack = streams = lagmon = None
+            results.append({"database": database, "offered_per_s": rate, "runs": runs,
+                            "achieved_accepted_per_s": spread([r["accepted_per_s"] for r in runs], 1),
+                            **{q: lat_spread([r["latency_ms"][q] for r in runs]) for q in ("p50", "p95", "p99")}})
+    finally:
+        stop_system(stack, streams, lagmon)
+    return results, systems
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rates", default="100,500,1000")
-    ap.add_argument("--seconds", type=float, default=20.0, help="sending time per run")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--asn", type=int, default=4000)
-    ap.add_argument("--streams", type=int, default=200)
-    ap.add_argument("--web-workers", type=int, default=2, help="gunicorn workers per service")
+    ap.add_argument("--databases", default="sqlite,postgresql", help="sqlite (make run's default), postgresql, or both")
+    ap.add_argument("--rates", default="100,1000", help="offered punches per second, one set of runs each")
+    ap.add_argument("--seconds", type=float, default=60.0, help="sending time per run (sustained)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per database and rate; the median is reported")
+    ap.add_argument("--asn", type=int, default=10_000)
+    ap.add_argument("--streams", type=int, default=1000, help="ASN holding an open SSE stream")
+    ap.add_argument("--stream-processes", type=int, default=1, help="processes holding the streams")
+    ap.add_argument("--web-workers", type=int, default=None,
+                    help="gunicorn workers per service (default: as make run, kinerja.stack.Stack's)")
+    ap.add_argument("--relays", type=int, default=int(os.environ.get("KINERJA_RELAYS") or 1),
+                    help="outbox relays per publishing service (default: as make run, KINERJA_RELAYS or 1)")
     ap.add_argument("--devices", type=int, default=50, help="registered devices the POSTs come from, in turn")
-    ap.add_argument("--batch", type=int, default=10, help="punches per POST (1: a phone; more: a device's batch)")
-    ap.add_argument("--connections", type=int, default=500, help="client connections in flight at most")
+    ap.add_argument("--batch", type=int, default=1, help="punches per POST (1: single JSON punches, as a phone)")
+    ap.add_argument("--senders", type=int, default=2, help="sender processes sharing the POSTs")
+    ap.add_argument("--connections", type=int, default=500, help="client connections in flight at most, per sender")
     ap.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the streamed punches after a run")
     ap.add_argument("--http-timeout", type=float, default=120.0,
                     help="a POST not answered in this many seconds counts as not accepted")
     ap.add_argument("--append", type=Path, default=None)
     args = ap.parse_args()
     from kinerja.auth import issue_token
-    from kinerja.config import DEV_JWT_SECRET
+    from kinerja.config import DEV_JWT_SECRET, default_partitions
 
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    assert set(databases) <= {"sqlite", "postgresql"}, databases
     every = max(1, args.asn // args.streams)
     rates = [int(r) for r in args.rates.split(",")]
-    need = sum(rates) * args.runs * args.seconds / args.asn + 5  # one system may serve every run
+    # every punch a new ASN-day; one system may serve every run of a database
+    need = sum(rates) * args.runs * args.seconds / args.asn + 5
     days = workdays_back(int(need) + 5)
     m = machine()
     load_before = load()
     print(f"machine: {machine_line(m)}; load average before {load_before}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
-    results = []
-    stack = streams = lagmon = None
+    results: list[dict] = []
+    systems = 0
+    token = [issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=device_sn(d))
+             for d in range(args.devices)]
+    nips = [nip_of(i) for i in range(args.asn) if i % every == 3]
     try:
-        with own_broker(6) as bootstrap, own_postgres() as pg:
-            token = [issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=device_sn(d))
-                     for d in range(args.devices)]
-            nips = [nip_of(i) for i in range(args.asn) if i % every == 3]
-            plan = None
-            systems = 0
-            for rate in rates:
-                runs = []
-                for k in range(args.runs):
-                    if stack is None:
-                        systems += 1
-                        prefix = f"r{rate}n{k}"
-                        began = time.monotonic()
-                        stack, _urls = start_system(bootstrap, pg, tmp, args.asn, args.web_workers, args.devices, prefix)
-                        streams = Streams(stack.ports["notifikasi"], nips)
-                        streams.wait_ready(300)
-                        lagmon = LagMonitor(bootstrap, prefix)
-                        plan = Plan(args.asn, every, days)
-                        warm = one_run(stack, streams, plan, token, 20, 2.0, args.connections, 60, 1)
-                        if warm["delivered"] == 0:
-                            raise SystemExit("no streamed punch reached its stream in the warm-up; logs in " + str(tmp))
-                        print(f"[{prefix}] system up, roster of {args.asn} in every service, {len(nips)} streams, warm-up "
-                              f"{warm['delivered']}/{warm['streamed']} delivered: {time.monotonic() - began:.0f} s", flush=True)
-                        caught_up(lagmon, 60)
-                    r = one_run(stack, streams, plan, token, rate, args.seconds, args.connections, args.drain,
-                                args.batch, lagmon, args.http_timeout)
-                    r["system"] = systems
-                    runs.append(r)
-                    print(f"{rate}/s run {k + 1} (system {systems}): sent {r['sent_per_s']}/s (sender max lag {r['max_sender_lag_s']} s), "
-                          f"accepted {r['accepted']}/{r['punches']} = {r['accepted_per_s']}/s {r['failures'] or ''}; "
-                          f"HTTP p50/p99 {r['http_response_ms']['p50']}/{r['http_response_ms']['p99']} ms; "
-                          f"e2e {r['delivered']}/{r['streamed']} streamed p50/p95/p99 {r['latency_ms']['p50']}/"
-                          f"{r['latency_ms']['p95']}/{r['latency_ms']['p99']} ms (None: not delivered within "
-                          f"{args.drain:.0f} s); kept up: {r['kept_up']}; last delivered "
-                          f"{r['last_delivery_after_last_send_s']} s after the last send (load {r['load_after']}); "
-                          f"consumer groups: {r['consumer_lag']}", flush=True)
-                    # a system that kept up is reused once its consumer groups are back at lag 0; one that
-                    # fell behind is replaced (new databases, new topics), so a backlog never slows the next run
-                    if not (r["kept_up"] and caught_up(lagmon, 60)):
-                        print("this run's backlog has not drained: a fresh system for the next run", flush=True)
-                        stop_system(stack, streams, lagmon)
-                        stack = streams = lagmon = None
-                results.append({"offered_per_s": rate, "runs": runs,
-                                "achieved_accepted_per_s": spread([r["accepted_per_s"] for r in runs], 1),
-                                **{k: lat_spread([r["latency_ms"][k] for r in runs]) for k in ("p50", "p95", "p99")}})
+        with own_broker() as bootstrap, \
+                ProcessPoolExecutor(args.senders, mp_context=mp.get_context("spawn")) as pool:
+            senders = Senders(pool, args.senders)
+            for database in databases:
+                if database == "postgresql":
+                    with own_postgres() as pg:
+                        out, n = run_database(database, args, bootstrap, pg, tmp, senders, days, nips, every, rates, token)
+                else:
+                    out, n = run_database(database, args, bootstrap, None, tmp, senders, days, nips, every, rates, token)
+                results += out
+                systems += n
     finally:
-        stop_system(stack, streams, lagmon)
         if not os.environ.get("KEEP_BENCH"):
             shutil.rmtree(tmp, ignore_errors=True)
     load_after = load()
+    from kinerja.stack import Stack
+
+    web_workers = args.web_workers or Stack.__dataclass_fields__["web_workers"].default
     result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load_after,
-              "database": "postgresql", "batch": args.batch, "devices": args.devices, "asn": args.asn, "streams": len(nips), "seconds": args.seconds,
-              "web_workers": args.web_workers, "rates": results}
+              "databases": databases, "batch": args.batch, "devices": args.devices, "asn": args.asn,
+              "streams": len(nips), "seconds": args.seconds, "web_workers": web_workers, "relays": args.relays,
+              "partitions": default_partitions(), "rates": results}
     write_result("e2e_latency", result)
-    table = ["| offered punches/s | sent /s | accepted /s | e2e p50 ms | e2e p95 ms | e2e p99 ms | streamed delivered | kept up | last delivery after last send | HTTP p50 / p99 ms |",
-             "|---:|---|---|---|---|---|---|---|---|---|"]
+    table = ["| database | offered punches/s | sent /s | accepted /s | e2e p50 ms | e2e p95 ms | e2e p99 ms | streamed delivered | kept up | last delivery after last send | HTTP p50 / p99 ms | load before → after |",
+             "|---|---:|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         runs = r["runs"]
         table.append(
-            f"| {r['offered_per_s']:,} | {', '.join(str(x['sent_per_s']) for x in runs)} | "
+            f"| {r['database']} | {r['offered_per_s']:,} | {', '.join(str(x['sent_per_s']) for x in runs)} | "
             f"{fmt_spread(r['achieved_accepted_per_s'])} | {fmt_lat(r['p50'], args.drain)} | {fmt_lat(r['p95'], args.drain)} | "
             f"{fmt_lat(r['p99'], args.drain)} | {', '.join(str(x['delivered']) + '/' + str(x['streamed']) for x in runs)} | "
             f"{', '.join('yes' if x['kept_up'] else 'no' for x in runs)} | "
             f"{', '.join(str(x['last_delivery_after_last_send_s']) + ' s' for x in runs)} | "
-            f"{', '.join(str(x['http_response_ms']['p50']) + ' / ' + str(x['http_response_ms']['p99']) for x in runs)} |")
+            f"{', '.join(str(x['http_response_ms']['p50']) + ' / ' + str(x['http_response_ms']['p99']) for x in runs)} | "
+            f"{', '.join(x['load_before'] + ' → ' + x['load_after'] for x in runs)} |")
     print("\n" + "\n".join(table))
     if args.append:
         cmd = " ".join(["bench/e2e_latency.py", *sys.argv[1:]])
-        loads = "; ".join(f"{r['offered_per_s']}/s: " + ", ".join(f"{x['load_before']} → {x['load_after']}" for x in r["runs"])
-                          for r in results)
         text = "\n".join([
             f"\n## End to end: punch → kehadiran → Kafka → penilaian → notifikasi stream ({result['when']})\n",
-            f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {load_after}; per run "
-            f"(before → after) {loads}. Other engineers' test suites share this 2-core machine, and the senders, "
-            "the stream clients, the broker and PostgreSQL run on it too.",
+            f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {load_after} "
+            "(per run in the table). The senders, the stream clients, the broker and PostgreSQL run on this machine too.",
             f"- command: `.venv/bin/python {cmd}`",
-            f"- the whole system as real processes (`kinerja.stack.Stack`: gunicorn {args.web_workers} workers per "
-            "service, each service's consumer and relay, notifikasi's webhooks and mailer) on PostgreSQL "
-            "(ThrowawayPostgres, fsync off, one database per service) and its own Kafka 4.3 broker (6 partitions); "
-            f"roster of {args.asn:,} ASN (blocks of 20 under one atasan) through `pegawai.v1`; {len(nips)} of them hold a "
-            f"live SSE stream. Open loop: {args.batch} punch(es) per `POST /api/v1/punches`, from {args.devices} registered devices in turn "
-            f"(JSON batch API), POST j sent at t0 + j·{args.batch}/rate by asyncio/aiohttp (≤ {args.connections} in flight), {args.seconds:.0f} s per run, every punch a "
-            "new ASN-day (past workday 07:45, no departure: −2.5 %); latency = first `score.updated` frame on that "
-            "ASN's stream whose month disiplin includes the punch − the time its POST was sent. Each punch also "
-            "moves the quarter and year scores (three score events, each a notification for the ASN and the atasan). "
-            f"Median (min–max) of {args.runs} runs per rate; 'sent' shows whether the sender kept the offered rate. "
-            "Percentiles are over every accepted streamed punch: one not delivered within the drain "
+            f"- the whole system as real processes as `make run` starts it (`kinerja.stack.Stack`: gunicorn {web_workers} "
+            f"worker(s) per service, each service's consumer and {args.relays} relay(s), notifikasi's webhooks and mailer; "
+            f"topics with {default_partitions()} partitions) on its own Kafka 4.3 broker; SQLite: each service's file under the "
+            "var dir (make run's default); PostgreSQL: ThrowawayPostgres, fsync off, one database per service. Roster of "
+            f"{args.asn:,} ASN (blocks of 20 under one atasan) through `pegawai.v1`; {len(nips):,} of them hold a live SSE "
+            f"stream. Open loop: {args.batch} punch(es) per `POST /api/v1/punches`, from {args.devices} registered devices "
+            f"in turn, POST j sent at t0 + j·{args.batch}/rate by {args.senders} asyncio/aiohttp sender processes "
+            f"(≤ {args.connections} connections each), {args.seconds:.0f} s per run, every punch a new ASN-day (past "
+            "workday 07:45, no departure: −2.5 %); latency = first `score.updated` frame on that ASN's stream whose month "
+            "disiplin includes the punch − the time its POST was sent. "
+            f"Median (min–max) of {args.runs} runs per database and rate; 'sent' shows whether the senders kept the "
+            "offered rate. Every percentile is over every accepted streamed punch: one not delivered within the drain "
             f"({args.drain:.0f} s after the run's last send) ranks above all delivered ones, so 'not delivered' means that "
             "share had not arrived by then. 'kept up': every punch accepted and every streamed one delivered within the "
-            "drain (a backlog that drained counts; its latencies show it); a system that "
-            "kept up serves the next run once its consumer groups are back at lag 0, one that did not is replaced "
-            f"by a fresh one ({systems} system(s) started in all).\n",
+            "drain; a system that kept up serves the next run once its consumer groups are back at lag 0, one that did "
+            f"not is replaced by a fresh one ({systems} system(s) started in all).\n",
             *table, ""])
         append_markdown(args.append, text)
 

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
                       own_postgres, pcts_ms, spread, write_result)
+from kinerja.config import default_partitions  # noqa: E402
 
 PER_ASN = 84  # messages per ASN in generate_month (measured: 838 for 10 ASN)
 
@@ -62,7 +63,7 @@ def rebuild_once(bootstrap: str, kind: str, pg_server: str | None, tmp: Path, ev
     month = generate_month(n_asn, agency="growth", seed=11)
     gen_s = time.monotonic() - t
     prefix = "g" + uuid.uuid4().hex[:10]
-    ensure_topics(bootstrap, prefix=prefix, partitions=6)
+    ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
     t = time.monotonic()
     producer = make_producer(bootstrap, client_id="bench-growth", linger_ms=20, batch_size=256 * 1024)
     for name, event in month.events:
@@ -262,7 +263,7 @@ def main() -> None:
             f"- command: `.venv/bin/python {cmd}`",
             f"- database: {args.db} ({'ThrowawayPostgres, fsync off' if args.db == 'postgresql' else 'a SQLite file'}); "
             "rebuild = `penilaian.entrypoints.rebuild.rebuild` (what `kinerja scores rebuild` runs) from offset 0 of "
-            "fresh topics (6 partitions, own LocalBroker) into a fresh database, synthetic month "
+            f"fresh topics ({default_partitions()} partitions, own LocalBroker) into a fresh database, synthetic month "
             f"(`penilaian.synthetic`, ~{PER_ASN} messages per ASN); time = read + store + recompute, no comparison.\n",
             *t1, "",
             f"Score reads: `GET /api/v1/scores/<nip>?period=` on one gunicorn (gthread 1 x 16), one client, one request "

@@ -191,14 +191,20 @@ def others() -> list[tuple[str, float, str]]:
     if section:
         for line in section.splitlines():
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) == 5 and cells[0] in ("sqlite", "postgresql"):
-                num = lambda c: float(c.split(" ")[0].replace(",", ""))  # noqa: E731
+            num = lambda c: float(c.split(" ")[0].replace(",", ""))  # noqa: E731
+            if len(cells) == 5 and cells[0] in ("sqlite", "postgresql"):  # one consumer (before issue 13)
                 out.append((f"penilaian live events applied/s ({cells[0]})", num(cells[2]), "BENCHMARKS.md"))
                 out.append((f"penilaian rebuild events applied/s ({cells[0]})", num(cells[4]), "BENCHMARKS.md"))
+            elif len(cells) == 10 and cells[0] in ("sqlite", "postgresql"):  # database, consumers, ...
+                out.append((f"penilaian live events applied/s ({cells[0]}, {cells[1]} consumer(s))", num(cells[2]),
+                            "BENCHMARKS.md"))
+                if cells[9] not in ("–", ""):
+                    out.append((f"penilaian rebuild events applied/s ({cells[0]})", num(cells[9]), "BENCHMARKS.md"))
     e2e = read_result("e2e_latency")
     if e2e:
         best = max(e2e["rates"], key=lambda r: r["achieved_accepted_per_s"]["median"])
-        out.append((f"end-to-end punches/s accepted at {best['offered_per_s']}/s offered",
+        out.append((f"end-to-end punches/s accepted at {best['offered_per_s']}/s offered"
+                    + (f" ({best['database']})" if "database" in best else ""),
                     best["achieved_accepted_per_s"]["median"], "artifacts/bench/e2e_latency.json"))
     growth = read_result("growth")
     if growth:
@@ -275,7 +281,7 @@ def main() -> None:
         for r in e2e["rates"]:
             k = next((x for x in rates if x["offered_per_s"] == r["offered_per_s"]), None)
             if k and r["p50"]["median"] is not None and k["p50"]["median"]:
-                lat_ratio.append(f"- at {r['offered_per_s']:,}/s offered: end-to-end p50 {r['p50']['median']:,} ms vs Kafka "
+                lat_ratio.append(f"- at {r['offered_per_s']:,}/s offered{' (' + r['database'] + ')' if 'database' in r else ''}: end-to-end p50 {r['p50']['median']:,} ms vs Kafka "
                                  f"{k['p50']['median']} ms ({r['p50']['median'] / k['p50']['median']:.0f}×); p99 "
                                  f"{r['p99']['median']:,} ms vs {k['p99']['median']} ms "
                                  f"({r['p99']['median'] / max(k['p99']['median'], 0.1):.0f}×)")

@@ -47,7 +47,7 @@ from sqlalchemy import event as sa_event, select  # noqa: E402
 
 from benchlib import (append_markdown, load, machine, machine_line, now_utc, own_broker, own_postgres,  # noqa: E402
                       spread, write_result)
-from kinerja.config import load_settings  # noqa: E402
+from kinerja.config import default_partitions, load_settings  # noqa: E402
 from kinerja.events import make_event  # noqa: E402
 from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED  # noqa: E402
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED  # noqa: E402
@@ -149,7 +149,7 @@ def make(runtime, batch: int):
 
 def one_run(bootstrap: str, url: str, events, asn: int, batch: int, profile: cProfile.Profile | None) -> dict:
     prefix = "bn" + uuid.uuid4().hex[:10]
-    ensure_topics(bootstrap, prefix=prefix, partitions=6)
+    ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
     producer = make_producer(bootstrap, client_id="bench-notifikasi", linger_ms=20, batch_size=256 * 1024)
     for base, ev in events:
         producer.send(topic(base, prefix), key=ev.key, value=ev.to_bytes())
@@ -239,7 +239,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-notifikasi-"))
     print(f"machine: {machine_line()}")
     print(f"{len(events):,} messages per run: {args.asn} roster, {2 * args.punches:,} kehadiran.v1 (skipped), "
-          f"{3 * args.punches:,} score updates; 6 partitions", flush=True)
+          f"{3 * args.punches:,} score updates; {default_partitions()} partitions", flush=True)
     table = []
     with own_broker() as bootstrap:
         pg_cm = own_postgres() if "postgresql" in kinds else None

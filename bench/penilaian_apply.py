@@ -1,15 +1,26 @@
-"""How many events one penilaian consumer process applies per second, live (through the broker,
-the consumer group's way: poll, apply in one transaction per batch, commit offsets) and in a
+"""How many events penilaian applies per second: live, as ``make run`` runs it (the
+``penilaian.entrypoints.consumer`` process; one, or several in one consumer group), and in a
 rebuild (``kinerja scores rebuild``'s path: manual assignment from offset 0, facts stored in
 batches, each ASN recomputed once). Not part of the test suite.
 
 Each run publishes a synthetic month (``penilaian.synthetic.generate_month``: ``--asn`` ASN, two
 punches and one to three versions of a day summary per workday, tasks with lifecycles,
-innovations, ratings, training, dialogs, a policy version) to fresh topics, then times the live
-consumer from its first message to its last, then the rebuild of the same topics into another
-fresh database, and checks that the rebuild equals the live tables. Prints median and spread.
+innovations, ratings, training, dialogs, a policy version) to fresh topics with
+``KINERJA_PARTITIONS`` partitions (12), starts ``--consumers`` consumer processes in one group on a
+fresh database, and times the group from its first batch applied (the earliest ``processed_at``)
+until its lag is 0 on every partition. Then:
 
-    .venv/bin/python bench/penilaian_apply.py --asn 100 --runs 3 --db sqlite --append BENCHMARKS.md
+- nothing lost, nothing applied twice: the events each process applied (its own
+  ``kinerja_consumer_events_applied_total``, read from its metrics port) add up to the events
+  recorded once in ``processed_events``, and the rebuild of the same topics by one process into
+  another fresh database equals the live tables, every score and ledger (``--no-rebuild`` skips it);
+- re-deliveries the group dropped after a rebalance (``kinerja_consumer_duplicates_total``) are
+  reported: they are no-ops, not double counts.
+
+Median and spread over ``--runs`` per database and consumer count; with several counts, the ratio
+of each to one consumer.
+
+    .venv/bin/python bench/penilaian_apply.py --asn 1000 --consumers 1,3 --db both --runs 3 --append BENCHMARKS.md
 
 Kafka: ``KINERJA_KAFKA_BOOTSTRAP`` (e.g. the dev broker), else a broker from ``deploy/kafka`` on a
 free port. PostgreSQL: ``KINERJA_TEST_POSTGRES_URL``, else a throwaway cluster (as the tests do).
@@ -18,39 +29,33 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
+import re
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kinerja.config import load_settings
-from kinerja.messaging.producer import make_producer
-from kinerja.messaging.topics import ensure_topics, topic
-from penilaian.entrypoints.consumer import make_consumer
-from penilaian.entrypoints.migrate import main as migrate
-from penilaian.entrypoints.rebuild import rebuild
-from penilaian.entrypoints.runtime import make_runtime
-from penilaian.synthetic import generate_month
+import requests
+from sqlalchemy import func, select
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def machine() -> str:
-    cpu = platform.processor() or "cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
-    except OSError:
-        mem = 0
-    return (f"{cpu}, {os.cpu_count()} CPUs, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+from benchlib import append_markdown, load, machine_line, now_utc  # noqa: E402
+from kinerja.config import default_partitions, load_settings  # noqa: E402
+from kinerja.localbroker import free_port  # noqa: E402
+from kinerja.messaging.producer import make_producer  # noqa: E402
+from kinerja.messaging.topics import ensure_topics, topic  # noqa: E402
+from penilaian.entrypoints.consumer import TOPICS  # noqa: E402
+from penilaian.entrypoints.migrate import main as migrate  # noqa: E402
+from penilaian.entrypoints.rebuild import rebuild  # noqa: E402
+from penilaian.entrypoints.runtime import make_runtime  # noqa: E402
+from penilaian.synthetic import generate_month  # noqa: E402
 
 
 def database(kind: str, tmp: Path, pg: list) -> str:
@@ -68,50 +73,137 @@ def database(kind: str, tmp: Path, pg: list) -> str:
     return create_postgres_database(pg[0])
 
 
-def one_run(bootstrap: str, kind: str, asn: int, batch: int, tmp: Path, pg: list, month) -> dict:
-    prefix = "b" + uuid.uuid4().hex[:10]
-    ensure_topics(bootstrap, prefix=prefix, partitions=6)
+def publish(bootstrap: str, prefix: str, month) -> int:
+    ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
     producer = make_producer(bootstrap, client_id="bench-penilaian", linger_ms=20, batch_size=256 * 1024)
     for name, event in month.events:
         producer.send(topic(name, prefix), key=event.key, value=event.to_bytes())
     producer.flush(timeout=300)
     producer.close(timeout=10)
-    total = len(month.events)
+    return len(month.events)
 
+
+class GroupLag:
+    """The group's lag (end offset − committed, a partition it never committed counting from 0)
+    over every partition of penilaian's topics."""
+
+    def __init__(self, bootstrap: str, prefix: str, group: str):
+        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+        self.group = group
+        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-lag")
+        probe = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, client_id="bench-lag-ends")
+        try:
+            tps = [TopicPartition(topic(t, prefix), p) for t in TOPICS
+                   for p in sorted(probe.partitions_for_topic(topic(t, prefix)) or ())]
+            self.ends = probe.end_offsets(tps)  # nothing is published during the run
+        finally:
+            probe.close()
+
+    def __call__(self) -> int | None:
+        """The lag, or None while the broker cannot say (its group coordinator is starting)."""
+        from kafka.errors import KafkaError
+
+        try:
+            committed = self.admin.list_group_offsets({self.group: None}).get(self.group, {})
+        except KafkaError:
+            return None
+        lag = 0
+        for tp, end in self.ends.items():
+            at = committed.get(tp)
+            lag += max(0, end - (at.offset if at is not None and at.offset >= 0 else 0))
+        return lag
+
+    def close(self) -> None:
+        self.admin.close()
+
+
+def scrape(port: int) -> dict[str, float]:
+    """applied / duplicates / dead_lettered totals from one consumer's /metrics."""
+    out = {"applied": 0.0, "duplicates": 0.0, "dead_lettered": 0.0}
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    for name, key in (("kinerja_consumer_events_applied_total", "applied"),
+                      ("kinerja_consumer_duplicates_total", "duplicates"),
+                      ("kinerja_consumer_dead_lettered_total", "dead_lettered")):
+        for m in re.finditer(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M):
+            out[key] += float(m.group(1))
+    return out
+
+
+def start_consumers(n: int, url: str, bootstrap: str, prefix: str, batch: int, logs: Path) -> list:
+    procs = []
+    for k in range(n):
+        port = free_port()
+        env = {**os.environ, "PENILAIAN_DATABASE_URL": url, "KINERJA_KAFKA_BOOTSTRAP": bootstrap,
+               "KINERJA_TOPIC_PREFIX": prefix, "PENILAIAN_APPLY_BATCH": str(batch),
+               "PENILAIAN_CONSUMER_METRICS_PORT": str(port), "KINERJA_LOG_LEVEL": "WARNING"}
+        log = open(logs / f"{prefix}-consumer-{k + 1}.log", "ab")
+        p = subprocess.Popen([sys.executable, "-m", "penilaian.entrypoints.consumer"], env=env, stdout=log,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        procs.append((p, port, log))
+    return procs
+
+
+def stop_consumers(procs) -> None:
+    for p, _, _ in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p, _, log in procs:
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
+        log.close()
+
+
+def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg: list, month, check: bool,
+            timeout_s: float) -> dict:
+    prefix = "b" + uuid.uuid4().hex[:10]
+    total = publish(bootstrap, prefix, month)
     url = database(kind, tmp, pg)
     migrate(url)
-    runtime = make_runtime(load_settings("penilaian", {"database_url": url, "kafka_bootstrap": bootstrap,
-                                                       "topic_prefix": prefix}))
-    consumer = make_consumer(runtime, batch_size=batch, max_poll_records=max(batch, 500))
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-    thread.start()
-
-    def handled() -> int:
-        s = consumer.stats
-        return s.applied + s.duplicates + s.dead_lettered + consumer.skipped
-
-    deadline = time.monotonic() + 1800
-    while handled() == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    first = time.monotonic()
-    while handled() < total and time.monotonic() < deadline:
-        time.sleep(0.05)
-    live_s = time.monotonic() - first
-    stop.set()
-    thread.join(timeout=60)
-    applied = consumer.stats.applied
+    runtime = make_runtime(load_settings("penilaian", {"database_url": url}))
+    processed = runtime.processed_table
+    lag = GroupLag(bootstrap, prefix, topic(load_settings("penilaian").consumer_group, prefix))
+    load_before = load()
+    procs = start_consumers(consumers, url, bootstrap, prefix, batch, tmp)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            dead = [p for p, _, _ in procs if p.poll() is not None]
+            if dead:
+                raise SystemExit(f"a consumer exited ({dead[0].returncode}); logs in {tmp}")
+            if lag() == 0:
+                ended = datetime.now(timezone.utc)
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the group did not drain within {timeout_s:.0f} s (lag {lag()}); logs in {tmp}")
+            time.sleep(0.2)
+        per_process = [scrape(port) for _, port, _ in procs]
+    finally:
+        stop_consumers(procs)
+        lag.close()
+    load_after = load()
+    with runtime.session() as s:
+        recorded, first = s.execute(select(func.count(), func.min(processed.c.processed_at))).one()
     runtime.dispose()
-
-    target = database(kind, tmp, pg)
-    began = time.monotonic()
-    report = rebuild(bootstrap=bootstrap, prefix=prefix, live_url=url, target_url=target)
-    rebuild_s = report.seconds_read_apply + report.seconds_recompute
-    assert not report.differences and not report.failed, report.summary()
-    return {"messages": total, "applied": applied, "live_s": live_s, "live_msg_s": total / live_s,
-            "live_applied_s": applied / live_s, "rebuild_s": rebuild_s, "rebuild_msg_s": report.messages / rebuild_s,
-            "rebuild_applied_s": report.applied / rebuild_s, "rebuild_wall_s": time.monotonic() - began,
-            "rebuild_messages": report.messages}
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=timezone.utc)
+    live_s = max((ended - first).total_seconds(), 1e-3)
+    applied = [int(p["applied"]) for p in per_process]
+    r = {"consumers": consumers, "messages": total, "recorded": recorded, "applied_per_process": applied,
+         "duplicates": int(sum(p["duplicates"] for p in per_process)),
+         "dead_lettered": int(sum(p["dead_lettered"] for p in per_process)),
+         "applied_once": sum(applied) == recorded, "live_s": live_s, "live_applied_s": recorded / live_s,
+         "live_msg_s": total / live_s, "load_before": load_before, "load_after": load_after}
+    if check:
+        target = database(kind, tmp, pg)
+        report = rebuild(bootstrap=bootstrap, prefix=prefix, live_url=url, target_url=target)
+        busy = report.seconds_read_apply + report.seconds_recompute
+        r.update(identical=not report.differences and not report.failed, differences=len(report.differences),
+                 rebuild_applied_s=report.applied / busy if busy else 0.0)
+    return r
 
 
 def fmt(values: list[float]) -> str:
@@ -121,41 +213,49 @@ def fmt(values: list[float]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--asn", type=int, default=100)
+    ap.add_argument("--asn", type=int, default=1000, help="ASN in the synthetic month (~84 messages each)")
+    ap.add_argument("--consumers", default="1,3", help="consumer processes in the group, e.g. 1,3")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
-    ap.add_argument("--batch", type=int, default=500, help="live consumer: messages applied per transaction")
+    ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--batch", type=int, default=int(os.environ.get("PENILAIAN_APPLY_BATCH", "200")),
+                    help="events applied per transaction (PENILAIAN_APPLY_BATCH, as make run)")
+    ap.add_argument("--no-rebuild", action="store_true", help="skip the rebuild and the comparison")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds a group may take to drain")
     ap.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
     args = ap.parse_args()
+    counts = [int(c) for c in args.consumers.split(",")]
 
-    broker = None
-    data_dir = None
+    broker = data_dir = None
     bootstrap = os.environ.get("KINERJA_KAFKA_BOOTSTRAP")
     if not bootstrap:
-        from kinerja.localbroker import LocalBroker, find_kafka_home, free_port
+        from kinerja.localbroker import LocalBroker, find_kafka_home
 
         data_dir = Path(tempfile.mkdtemp(prefix="bench-kafka-"))
-        broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(),
-                             controller_port=free_port(), partitions=6)
+        broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(), controller_port=free_port())
         broker.start(create_topics=False)
         bootstrap = broker.bootstrap
     tmp = Path(tempfile.mkdtemp(prefix="bench-penilaian-"))
     pg: list = []
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    load_before = os.getloadavg()[0]
+    load_before = load()
+    began = time.monotonic()
     month = generate_month(args.asn, agency="bench")
+    print(f"{len(month.events):,} messages generated in {time.monotonic() - began:.1f} s", flush=True)
     rows = []
     try:
         for kind in kinds:
-            runs = []
-            for i in range(args.runs):
-                r = one_run(bootstrap, kind, args.asn, args.batch, tmp, pg, month)
-                runs.append(r)
-                print(f"{kind} run {i + 1}: {r['messages']} messages, live {r['live_s']:.1f} s "
-                      f"({r['live_msg_s']:.0f} msg/s, {r['live_applied_s']:.0f} applied/s), rebuild "
-                      f"{r['rebuild_s']:.1f} s ({r['rebuild_msg_s']:.0f} msg/s, {r['rebuild_applied_s']:.0f} applied/s)",
-                      flush=True)
-            rows.append((kind, runs))
+            for n in counts:
+                runs = []
+                for i in range(args.runs):
+                    r = one_run(bootstrap, kind, n, args.batch, tmp, pg, month, not args.no_rebuild, args.timeout)
+                    runs.append(r)
+                    print(f"{kind}, {n} consumer(s), run {i + 1}: {r['recorded']:,} events applied in {r['live_s']:.1f} s "
+                          f"= {r['live_applied_s']:,.0f}/s ({r['live_msg_s']:,.0f} messages/s); per process "
+                          f"{r['applied_per_process']}, applied once: {r['applied_once']}, re-deliveries dropped "
+                          f"{r['duplicates']}, dead-lettered {r['dead_lettered']}"
+                          + (f"; rebuild identical: {r['identical']} ({r['rebuild_applied_s']:,.0f} applied/s)"
+                             if 'identical' in r else "") + f"; load {r['load_before']} → {r['load_after']}", flush=True)
+                rows.append((kind, n, runs))
     finally:
         for x in pg:
             if not isinstance(x, str):
@@ -163,32 +263,45 @@ def main() -> None:
         if broker is not None:
             broker.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not os.environ.get("KEEP_BENCH"):
+            shutil.rmtree(tmp, ignore_errors=True)
 
     by_topic = month.by_topic()
     desc = (f"{len(month.events):,} messages per run ({', '.join(f'{t} {n:,}' for t, n in by_topic.items())}); "
-            f"{args.asn} ASN; 6 partitions; live batch {args.batch}")
-    head = f"machine: {machine()}; load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f}"
-    table = ["| database | live messages/s | live events applied/s | rebuild messages/s | rebuild events applied/s |",
-             "|---|---:|---:|---:|---:|"]
-    for kind, runs in rows:
-        table.append(f"| {kind} | {fmt([r['live_msg_s'] for r in runs])} | {fmt([r['live_applied_s'] for r in runs])} | "
-                     f"{fmt([r['rebuild_msg_s'] for r in runs])} | {fmt([r['rebuild_applied_s'] for r in runs])} |")
+            f"{args.asn:,} ASN; {default_partitions()} partitions; `PENILAIAN_APPLY_BATCH={args.batch}`")
+    head = f"machine: {machine_line()}; load average (1/5/15 min) before {load_before}, after {load()}"
+    table = ["| database | consumers | live events applied/s | × one consumer | live messages/s | applied per process (last run) "
+             "| re-deliveries dropped | applied once | rebuild identical | rebuild events applied/s |",
+             "|---|---:|---:|---:|---:|---|---:|---|---|---:|"]
+    one = {kind: statistics.median([r["live_applied_s"] for r in runs]) for kind, n, runs in rows if n == 1}
+    for kind, n, runs in rows:
+        med = statistics.median([r["live_applied_s"] for r in runs])
+        ratio = f"{med / one[kind]:.2f}" if kind in one else "–"
+        checked = [r for r in runs if "identical" in r]
+        table.append(
+            f"| {kind} | {n} | {fmt([r['live_applied_s'] for r in runs])} | {ratio} | {fmt([r['live_msg_s'] for r in runs])} | "
+            f"{' / '.join(f'{a:,}' for a in runs[-1]['applied_per_process'])} | "
+            f"{', '.join(str(r['duplicates']) for r in runs)} | {'yes' if all(r['applied_once'] for r in runs) else 'NO'} | "
+            f"{('yes' if all(r['identical'] for r in checked) else 'NO') if checked else 'not checked'} | "
+            f"{fmt([r['rebuild_applied_s'] for r in checked]) if checked else '–'} |")
     print("\n" + head + "\n" + desc + f"\nmedian (min–max) of {args.runs} runs\n" + "\n".join(table))
     if args.append:
         cmd = " ".join(["bench/penilaian_apply.py", *sys.argv[1:]])
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        text = (f"\n## penilaian: events applied per second by one consumer process, live and rebuild ({stamp})\n\n"
-                f"- {head}\n- command: `{('KINERJA_KAFKA_BOOTSTRAP=' + bootstrap + ' ') if broker is None else ''}"
+        loads = "; ".join(f"{kind} × {n}: " + ", ".join(f"{r['load_before']} → {r['load_after']}" for r in runs)
+                          for kind, n, runs in rows)
+        text = (f"\n## penilaian: events applied per second, live with {args.consumers} consumer process(es) in one group, "
+                f"and rebuild ({now_utc()})\n\n"
+                f"- {head}; per run (before → after) {loads}\n- command: `{('KINERJA_KAFKA_BOOTSTRAP=' + bootstrap + ' ') if broker is None else ''}"
                 f".venv/bin/python {cmd}`\n"
-                f"- {desc}; a message is any record on the four topics (punches and penilaian's own score updates "
-                f"are skipped without a transaction); an applied event is one whose fact was stored. Live: from the "
-                f"consumer's first message to its last (group join excluded). Rebuild: read + store + recompute "
-                f"(compare excluded); every run's rebuild matched the live tables. Median (min–max) of {args.runs} runs.\n\n"
-                + "\n".join(table) + "\n")
-        with args.append.open("a") as f:
-            f.write(text)
-        print(f"appended to {args.append}")
+                f"- {desc}. Live: `python -m penilaian.entrypoints.consumer` processes in one consumer group on a fresh "
+                "database, from the group's first batch applied (earliest `processed_at`) until its lag is 0 on every "
+                "partition (group join before the first batch excluded). An applied event is one recorded in "
+                "`processed_events` (punches and penilaian's own score updates are skipped without a transaction). "
+                "'applied once': the processes' own applied counts (their metrics) add up to the events recorded; "
+                "'rebuild identical': one process's rebuild of the same topics into a fresh database equals the live "
+                "tables, every score and ledger. Re-deliveries after a rebalance are dropped by event id. "
+                f"Median (min–max) of {args.runs} runs.\n\n" + "\n".join(table) + "\n")
+        append_markdown(args.append, text)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def start_system(args, bootstrap: str, pg_server: str | None, tmp: Path, prefix:
     from kinerja.stack import SERVICES, Stack
     from kinerja.testing import create_postgres_database
 
-    ensure_topics(bootstrap, prefix=prefix, partitions=6)
+    ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
     var = tmp / prefix
     if pg_server:
         urls = {svc: create_postgres_database(pg_server) for svc in SERVICES}
