@@ -189,3 +189,22 @@ def test_the_batched_consumer_records_skips_dead_letters_and_falls_back(database
         assert session.execute(select(func.count()).select_from(Notification)
                                .where(Notification.event_id == poison.id)).scalar_one() == 0
     runtime.dispose()
+
+
+def test_punches_are_passed_over_from_their_bytes_without_the_schema(database_url):
+    """notifikasi keeps nothing of punches and day summaries, most of kehadiran.v1: it never
+    decodes them (no marshmallow), it reads their type from the bytes."""
+    runtime = fresh_runtime(database_url)
+    consumer = make_consumer(runtime, batch_size=100)
+    decoded: list[bytes] = []
+    real = consumer.decode
+    consumer.decode = lambda raw: decoded.append(raw) or real(raw)
+    at = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+    punches = [make_event(PUNCH_RECORDED, subject=ASN, agency=AGENCY, source="test",
+                          data={"punch_id": f"p{i}", "nip": ASN, "device_sn": "SN1", "time": at}) for i in range(5)]
+    good = [roster_event(ASN, "Siti"), score_event(ASN)]
+    batch = [msg(e, i, "t.kehadiran.v1") for i, e in enumerate(punches)] + [msg(e, 5 + i) for i, e in enumerate(good)]
+    assert consumer.process_batch(batch, threading.Event())
+    assert consumer.stats.skipped == 5 and consumer.stats.applied == 2
+    assert decoded == [e.to_bytes() for e in good], "only the wanted events went through the schema"
+    runtime.dispose()

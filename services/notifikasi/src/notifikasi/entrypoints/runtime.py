@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kinerja.config import Settings, load_settings
 from kinerja.events.envelope import Event
 from kinerja.messaging.consumer import IdempotentConsumer
+from kinerja.messaging.skipping import skip_unwanted
 from kinerja.runtime import ServiceRuntime
 from notifikasi.adapters import inbox_wakeup
 from notifikasi.adapters.inbox_wakeup import announce_inbox_writes
@@ -20,7 +21,7 @@ from notifikasi.adapters.egress import EgressPolicy
 from notifikasi.adapters.secret_box import SecretBox
 from notifikasi.adapters.webhook_client import WebhookClient
 from notifikasi.domain.webhooks import RetryPolicy
-from notifikasi.service_layer.notifications import wants
+from notifikasi.service_layer.notifications import HANDLED_TYPES, wants
 from notifikasi.service_layer.webhooks import WebhookDispatcher
 from notifikasi.service_layer.email import Mailer
 from notifikasi.adapters.smtp import SmtpConfig
@@ -202,9 +203,11 @@ class NotifikasiRuntime(ServiceRuntime):
 
     def consumer(self, topics: Iterable[str], handle: Callable[[Session, Event], None],
                  group_id: str | None = None, **kw) -> IdempotentConsumer:
-        """The shared consumer, minus the transaction for event types this service ignores
-        (punches and day summaries): they are decoded (so dead-lettered when invalid) but neither
-        applied nor recorded (``consumer.skipped`` counts them)."""
+        """The shared consumer, minus the work for event types this service ignores (punches and
+        day summaries): passed over from their bytes, without the schema or a transaction
+        (``skip_unwanted``; ``consumer.skipped`` counts them), and ``wants`` checks the decoded
+        type again."""
+        kw.setdefault("skip", skip_unwanted(HANDLED_TYPES))
         kw.setdefault("wants", wants)
         return super().consumer(topics, handle, group_id, **kw)
 

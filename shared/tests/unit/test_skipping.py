@@ -1,0 +1,43 @@
+"""skip_unwanted: a consumer passes over event types it does not keep from their bytes, and never
+skips a wanted type or hides a broken message."""
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from kinerja.events import make_event
+from kinerja.events.kehadiran import PUNCH_RECORDED
+from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.messaging.skipping import skip_unwanted
+
+pytestmark = pytest.mark.unit
+
+NIP = "199001012015031001"
+skip = skip_unwanted({SCORE_UPDATED})
+
+
+def punch_bytes() -> bytes:
+    return make_event(PUNCH_RECORDED, subject=NIP, agency="x", source="t",
+                      data={"punch_id": "p1", "nip": NIP, "device_sn": "SN1",
+                            "time": datetime(2026, 11, 2, tzinfo=timezone.utc)}).to_bytes()
+
+
+def test_an_unwanted_type_is_skipped_and_a_wanted_one_is_not():
+    assert skip(punch_bytes())
+    score = {"id": "e1", "type": SCORE_UPDATED, "data": {"nip": NIP}}
+    assert not skip(json.dumps(score).encode())
+
+
+def test_the_envelope_decides_not_a_type_inside_the_data():
+    # a "type" in the data that comes first: the envelope's own type is the wanted one
+    raw = json.dumps({"data": {"type": "something.else.v1"}, "id": "e1", "type": SCORE_UPDATED}).encode()
+    assert not skip(raw)
+    # the first "type" looks wanted: not skipped here (the decoded type is checked by ``wants``)
+    raw = json.dumps({"data": {"type": SCORE_UPDATED}, "id": "e1", "type": PUNCH_RECORDED}).encode()
+    assert not skip(raw)
+
+
+@pytest.mark.parametrize("raw", [None, b"", b"not json", b'{"type": "x.v1"', b'["type", "x"]',
+                                 b'{"id": "e1"}', b'{"type": 7, "x": {"type": "a.b"}}'])
+def test_anything_not_plainly_an_unwanted_event_takes_the_usual_path(raw):
+    assert not skip(raw)  # decoded, and dead-lettered if invalid
