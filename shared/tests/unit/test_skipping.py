@@ -1,5 +1,5 @@
-"""skip_unwanted: a consumer passes over event types it does not keep from their bytes, and never
-skips a wanted type or hides a broken message."""
+"""skip_unwanted and skip_types: a consumer passes over event types it does not keep from their
+bytes, and never skips a kept type or hides a broken message."""
 import json
 from datetime import datetime, timezone
 
@@ -8,12 +8,13 @@ import pytest
 from kinerja.events import make_event
 from kinerja.events.kehadiran import PUNCH_RECORDED
 from kinerja.events.penilaian import SCORE_UPDATED
-from kinerja.messaging.skipping import skip_unwanted
+from kinerja.messaging.skipping import skip_types, skip_unwanted
 
 pytestmark = pytest.mark.unit
 
 NIP = "199001012015031001"
 skip = skip_unwanted({SCORE_UPDATED})
+passed_over = skip_types({PUNCH_RECORDED})
 
 
 def punch_bytes() -> bytes:
@@ -41,3 +42,26 @@ def test_the_envelope_decides_not_a_type_inside_the_data():
                                  b'{"id": "e1"}', b'{"type": 7, "x": {"type": "a.b"}}'])
 def test_anything_not_plainly_an_unwanted_event_takes_the_usual_path(raw):
     assert not skip(raw)  # decoded, and dead-lettered if invalid
+    assert not passed_over(raw)
+
+
+def test_a_listed_type_is_passed_over_and_every_other_type_is_kept():
+    assert passed_over(punch_bytes())
+    for other in (SCORE_UPDATED, "kehadiran.something.new.v1"):  # a type added later is kept
+        assert not passed_over(json.dumps({"id": "e1", "type": other, "data": {}}).encode())
+    # a listed type inside the data does not make the event a listed one, first or not
+    assert not passed_over(json.dumps({"data": {"type": PUNCH_RECORDED}, "id": "e1", "type": SCORE_UPDATED}).encode())
+    assert not passed_over(json.dumps({"id": "e1", "type": SCORE_UPDATED, "data": {"type": PUNCH_RECORDED}}).encode())
+
+
+@pytest.mark.parametrize("raw", [
+    # the bytes look like a passed-over type, the JSON says otherwise: a second "type" key wins
+    b'{"type": "kehadiran.punch.recorded.v1", "type": ["x"]}',
+    b'{"type": "kehadiran.punch.recorded.v1", "type": {"a": 1}}',
+    b'{"type": "kehadiran.punch.recorded.v1", "type": null}',
+    b'{"type": "kehadiran.punch.recorded.v1", "x": "\xff"}',  # not UTF-8
+    b'["x", {"type": "kehadiran.punch.recorded.v1"}]',
+])
+def test_json_that_is_no_envelope_is_never_passed_over(raw):
+    """decoded (and dead-lettered) instead: never skipped, and never an exception in the loop"""
+    assert not passed_over(raw) and not skip(raw)

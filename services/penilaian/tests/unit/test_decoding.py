@@ -49,3 +49,12 @@ def test_only_types_penilaian_keeps_nothing_of_are_skipped():
     # a "type" inside data does not fool it
     sneaky = day.replace(b'"punch_event_ids":["p"]', b'"punch_event_ids":["p"],"x":{"type":"kehadiran.punch.recorded.v1"}')
     assert not skippable(sneaky)
+
+
+def test_json_that_only_looks_like_a_skipped_type_takes_the_usual_path():
+    """a second ``type`` key that is no string (the bytes' first one looks skipped) is decoded and
+    dead-lettered, not an exception in the consumer loop"""
+    for raw in (b'{"type": "kehadiran.punch.recorded.v1", "type": ["x"]}',
+                b'{"type": "penilaian.score.updated.v1", "type": {"a": 1}}',
+                b'["x", {"type": "kehadiran.punch.recorded.v1"}]'):
+        assert not skippable(raw)

@@ -4,10 +4,8 @@ the organisation's predikat), so that a consumer starting from an empty database
 Its own score updates on ``penilaian.v1`` are skipped before any database work."""
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 import threading
 from typing import Callable
 
@@ -20,6 +18,7 @@ from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.logging import configure_logging
 from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
+from kinerja.messaging.skipping import skip_types
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
@@ -36,24 +35,10 @@ TOPICS = (topics.KEHADIRAN, topics.TUGAS, topics.PEGAWAI, topics.PENILAIAN)
 # day summaries carry their ids), discipline alerts and their withdrawals (SKP approvals and
 # feedback it keeps for the evaluation document)
 SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN})
-_TYPE = re.compile(rb'"type"\s*:\s*"([^"]{1,200})"')
-
-
-def skippable(raw: bytes | None) -> bool:
-    """A message penilaian need not apply (see ``SKIPPED_TYPES``), decided from the envelope's
-    ``type`` alone, without the schema or a transaction; skipping one changes nothing penilaian
-    keeps, so it is idempotent without recording its id. Anything else, undecodable messages
-    included, takes the usual path (and the DLQ when invalid). The envelope's first ``"type"`` is
-    the event's: a producer writes ``id``, ``type`` ... before ``data``; when in doubt, the JSON decides."""
-    if not raw:
-        return False
-    m = _TYPE.search(raw)
-    if m is None or m.group(1).decode(errors="replace") not in SKIPPED_TYPES:
-        return False
-    try:
-        return json.loads(raw).get("type") in SKIPPED_TYPES
-    except (ValueError, AttributeError):
-        return False
+# decided from the envelope's ``type`` alone, without the schema or a transaction (the shared
+# ``skip_types``: undecodable messages take the usual path, and the DLQ); skipping one changes
+# nothing penilaian keeps, so it is idempotent without recording its id
+skippable = skip_types(SKIPPED_TYPES)
 
 
 class PenilaianConsumer(IdempotentConsumer):
