@@ -1,13 +1,16 @@
 """Through the real broker: roster and score events published to Kafka, notifikasi's consumer in a
-thread writes the inbox, and the notification arrives on the ASN's SSE stream."""
+thread writes the inbox, and the notification arrives on the ASN's SSE stream; what it keeps
+nothing of is passed over from its bytes."""
 import threading
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 
 from kinerja.config import load_settings
 from kinerja.events import make_event
-from kinerja.events.kehadiran import PUNCH_RECORDED
+from kinerja.events.kehadiran import DAY_SUMMARIZED, DISCIPLINE_ALERT, PUNCH_RECORDED
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, topic
 from kinerja.testing import wait_until
@@ -52,6 +55,55 @@ def test_score_update_from_kafka_reaches_the_stream(server, migrated, kafka_boot
             wait_until(lambda: consumer.skipped == 1, 30, message="punch skipped")
             assert consumer.stats.dead_lettered == 0 and consumer.stats.fallbacks == 0
             assert (consumer.stats.batches > 0) == (batch_size > 1)
+    finally:
+        stop.set()
+        thread.join(30)
+        producer.close(timeout=5)
+        runtime.dispose()
+    assert not thread.is_alive()
+
+
+def test_what_notifikasi_keeps_nothing_of_is_passed_over_from_its_bytes(server, migrated, kafka_bootstrap,
+                                                                         topic_prefix):
+    """Through the broker, as the relay's bytes arrive: on ``kehadiran.v1`` the punch and the day
+    summary never reach the schema, the discipline alert beside them (a wanted type on the same
+    topic) reaches the stream, and bytes that are no event are dead-lettered, not skipped."""
+    runtime = make_runtime(load_settings("notifikasi", {
+        "database_url": migrated, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix}))
+    consumer = make_consumer(runtime, batch_size=200)
+    decoded: list[str] = []
+    real_decode = consumer.decode
+
+    def recording_decode(raw):
+        event = real_decode(raw)  # raises InvalidEvent for the broken bytes, as before
+        decoded.append(event.type)
+        return event
+
+    consumer.decode = recording_decode
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), name="notifikasi-consumer", daemon=True)
+    thread.start()
+    producer = make_producer(kafka_bootstrap, client_id="notifikasi-test")
+    at = datetime.now(timezone.utc)
+    punch = make_event(PUNCH_RECORDED, subject=ASN, agency="lamsel", source="test",
+                       data={"punch_id": "p1", "nip": ASN, "device_sn": "SN1", "time": at})
+    day = make_event(DAY_SUMMARIZED, subject=ASN, agency="lamsel", source="test", data={
+        "nip": ASN, "date": at.date(), "version": 1, "final": True, "workday": True,
+        "deductions": [{"code": "TL2", "percent": Decimal("1"), "minutes": 40}], "punch_event_ids": ["p1"]})
+    alert = make_event(DISCIPLINE_ALERT, subject=ASN, agency="lamsel", source="test", data={
+        "nip": ASN, "year": at.year, "kind": "cumulative", "days": 3, "threshold": 3, "date": at.date()})
+    try:
+        with SseClient(server.url + "/api/v1/stream", token=token(ASN)) as mine:
+            roster = roster_event(ASN, "Siti Aminah")
+            producer.send(topic(PEGAWAI, topic_prefix), key=roster.key, value=roster.to_bytes()).get(timeout=30)
+            wait_until(lambda: consumer.stats.applied == 1, 60, message="roster applied")
+            for raw in (punch.to_bytes(), day.to_bytes(), b'{"type": "kehadiran.punch.recorded.v1"', alert.to_bytes()):
+                producer.send(topic(KEHADIRAN, topic_prefix), key=ASN.encode(), value=raw).get(timeout=30)
+            got = mine.next_event(timeout_s=60)
+            assert got["event"] == "discipline.alert" and got["data"]["event_id"] == alert.id
+            wait_until(lambda: consumer.stats.dead_lettered == 1, 30, message="the broken bytes dead-lettered")
+        assert consumer.skipped == 2 and consumer.stats.applied == 2
+        assert decoded == [EMPLOYEE_UPSERTED, DISCIPLINE_ALERT], "only kept types went through the schema"
     finally:
         stop.set()
         thread.join(30)
