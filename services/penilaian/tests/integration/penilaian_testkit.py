@@ -157,8 +157,15 @@ class RunningConsumer:
 
         self.stop = threading.Event()
         self.consumer = make_consumer(runtime, group_id=group_id, **kw)
+        self.decoded: list[str] = []  # the types that went through the schema
+        real_decode = self.consumer.decode
+        self.consumer.decode = lambda raw: self._noted(real_decode(raw))
         self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
         self.thread.start()
+
+    def _noted(self, event):
+        self.decoded.append(event.type)
+        return event
 
     def close(self):
         self.stop.set()

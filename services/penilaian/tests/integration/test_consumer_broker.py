@@ -1,14 +1,18 @@
 """Through the real broker: events on ``pegawai.v1``, ``kehadiran.v1`` and ``tugas.v1`` become a
-score; a restarted consumer given the same events again counts nothing twice."""
-from datetime import date
+score; a restarted consumer given the same events again counts nothing twice; punches and
+penilaian's own score updates are passed over from their bytes, never decoded nor recorded."""
+from datetime import date, datetime, timezone
 from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, select
 
+from kinerja.events import make_event
+from kinerja.events.kehadiran import PUNCH_RECORDED
+from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events.tugas import TASK_APPROVED
 from kinerja.messaging.producer import make_producer
-from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, TUGAS, topic
+from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, TUGAS, topic
 from kinerja.testing import wait_until
 from penilaian.adapters.orm import Employee
 from penilaian_testkit import ATASAN, PEG1, RunningConsumer, at, day_event, make_penilaian, roster_event, task_event
@@ -26,6 +30,13 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
         (KEHADIRAN, day_event(PEG1, date(2026, 11, 4), ("TK", "4"))),
         (TUGAS, task_event(TASK_APPROVED, PEG1, "t-1", "approved", due, at=at(due), realised="10", quality=70,
                            submitted_at=at(due), approved_at=at(due))),
+    ]
+    # what penilaian keeps nothing of, beside them on the same topics
+    passed_over = [
+        (KEHADIRAN, make_event(PUNCH_RECORDED, subject=PEG1, agency="lamsel", source="test", data={
+            "punch_id": "punch-1", "nip": PEG1, "device_sn": "SN1", "time": datetime(2026, 11, 3, 1, tzinfo=timezone.utc)})),
+        (PENILAIAN, make_event(SCORE_UPDATED, subject=PEG1, agency="lamsel", source="test", data={
+            "nip": PEG1, "period": "2026-11", "predikat": "Baik", "total": 80.5})),
     ]
     producer = make_producer(kafka_bootstrap, client_id="penilaian-test")
 
@@ -51,8 +62,9 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
         # the roster first (topics are not ordered with each other), so score events name the atasan
         publish(sent[:1])
         wait_until(lambda: known(PEG1), timeout_s=60, message="the roster")
-        publish(sent[1:])
+        publish(sent[1:] + passed_over)
         row = wait_until(november, timeout_s=60, message="the November score")
+        wait_until(lambda: first.consumer.skipped == len(passed_over), timeout_s=60, message="the skipped types")
     finally:
         first.close()
     # task (100 + 70 + 100) / 3 = 90; perilaku 95; total 0.6 × 90 + 0.4 × 95 = 92
@@ -60,6 +72,7 @@ def test_events_through_the_broker_score_once_even_when_delivered_twice(database
                                                                           "Sangat Baik")
     before_scores, before_outbox = p.scores(), len(p.outbox())
     assert processed() == len(sent) and first.consumer.stats.applied == len(sent)
+    assert sorted(first.decoded) == sorted(e.type for _, e in sent), "only kept types went through the schema"
     assert p.outbox()[-1]["data"]["atasan_nip"] == ATASAN
 
     second = RunningConsumer(p.runtime)  # same group: resumes after the committed offsets
