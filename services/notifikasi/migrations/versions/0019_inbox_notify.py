@@ -1,15 +1,15 @@
 """inbox notify trigger: inbox rows wake the stream tailers at commit (LISTEN notifikasi_inbox)
 instead of the tailers polling the table
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-08 10:00:00.000000
 """
 from alembic import op
 
 
-revision = '0017'
-down_revision = '0016'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
