@@ -70,3 +70,18 @@ def test_the_optional_email_column():
     assert second.data.get("email") is None
     # still optional: the seven-column file of before parses, and carries no address
     assert parse_roster(HEADER + "198503122010011001,Budi,disdik,Sekretariat,Kepala,,1\n").events[0].data.get("email") is None
+
+
+def test_an_agencys_time_zone_by_its_label_or_iana_name():
+    text = ("nip,nama,agency,unit,jabatan,atasan_nip,pin,timezone\n"
+            "198503122010011001,Budi,dinkes-sorong,Umum,Staf,,1,WIT\n"
+            "198503122010011002,Sari,dinkes-sorong,Umum,Staf,,2,asia/jayapura\n"
+            "198503122010011003,Ani,dinkes-sorong,Umum,Staf,,3,\n"
+            "198503122010011004,Eko,disdik-makassar,Umum,Staf,,4,wita\n"
+            "198503122010011005,Dedi,disdik-makassar,Umum,Staf,,5,WIB\n"
+            "198503122010011006,Rina,disdik-x,Umum,Staf,,6,PST\n")
+    parsed = parse_roster(text)
+    zones = {e.data["nip"][-1]: e.data.get("timezone") for e in parsed.events}
+    assert zones == {"1": "Asia/Jayapura", "2": "Asia/Jayapura", "3": None, "4": "Asia/Makassar"}
+    assert [line for line, _ in parsed.errors] == [6, 7]
+    assert "one time zone" in parsed.errors[0][1] and "not WIB, WITA or WIT" in parsed.errors[1][1]

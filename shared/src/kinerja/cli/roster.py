@@ -1,11 +1,14 @@
-"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin`` and optionally ``tmt``, ``tpp`` and
-``email``) → ``pegawai.v1`` events.
+"""Roster CSV (``nip,nama,agency,unit,jabatan,atasan_nip,pin`` and optionally ``tmt``, ``tpp``,
+``email`` and ``timezone``) → ``pegawai.v1`` events.
 
 ``tmt`` (terhitung mulai tanggal) is the first day the ASN is expected at work, as YYYY-MM-DD (or
 DD-MM-YYYY, DD/MM/YYYY as personnel systems export it); left empty, attendance counts from the
 day kehadiran first reads the ASN. ``tpp`` is the ASN's monthly TPP base in whole rupiah (the
 recap gives the deductions in rupiah with it). ``email`` is the ASN's work address: notifikasi sends
-their daily digest there unless their own preference says otherwise. Bad rows are reported by line number and skipped; the good
+their daily digest there unless their own preference says otherwise. ``timezone`` is the zone of the
+ASN's agency: WIB, WITA or WIT (or Asia/Jakarta, Asia/Makassar, Asia/Jayapura); every service cuts
+that agency's days, periods and "today" in it (left empty, the deployment's ``KINERJA_TIMEZONE``).
+Bad rows are reported by line number and skipped; the good
 ones are published.
 """
 from __future__ import annotations
@@ -22,9 +25,10 @@ from marshmallow import ValidationError
 from kinerja.events import make_event
 from kinerja.events.envelope import Event, InvalidEvent
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED, EmployeeUpserted
+from kinerja.zones import zone_name
 
 COLUMNS = ("nip", "nama", "agency", "unit", "jabatan", "atasan_nip", "pin")
-OPTIONAL = ("tmt", "tpp", "email")  # tpp: the monthly TPP base in whole rupiah
+OPTIONAL = ("tmt", "tpp", "email", "timezone")  # tpp: the monthly TPP base in whole rupiah
 _DMY = re.compile(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$")
 SOURCE = "kinerja/cli"
 
@@ -70,6 +74,12 @@ def parse_roster(text: str) -> RosterParse:
             data["tpp"] = int(clean["tpp"])
         if clean["email"]:
             data["email"] = clean["email"]
+        if clean["timezone"]:
+            zone = zone_name(clean["timezone"])
+            if zone is None:
+                result.errors.append((line, f"timezone: {clean['timezone'][:40]!r} is not WIB, WITA or WIT"))
+                continue
+            data["timezone"] = zone
         try:
             loaded = EmployeeUpserted().load(data)
         except ValidationError as exc:
@@ -90,9 +100,18 @@ def parse_roster(text: str) -> RosterParse:
             result.errors.append((line, str(exc)))
     # supervision never crosses agencies: a row naming a supervisor the file puts in another agency
     agency_of = {event.data["nip"]: event.data["agency"] for _, event in kept}
+    # an agency is in one zone: the first row that names it decides, a row naming another is refused
+    zone_of: dict[str, tuple[str, int]] = {}
+    for line, event in kept:
+        if event.data.get("timezone"):
+            zone_of.setdefault(event.data["agency"], (event.data["timezone"], line))
     for line, event in kept:
         boss = event.data.get("atasan_nip")
-        if boss in agency_of and agency_of[boss] != event.data["agency"]:
+        first = zone_of.get(event.data["agency"])
+        if event.data.get("timezone") and first and first[0] != event.data["timezone"]:
+            result.errors.append((line, f"timezone: agency {event.data['agency']} is in {first[0]} (line {first[1]}); "
+                                        "an agency has one time zone"))
+        elif boss in agency_of and agency_of[boss] != event.data["agency"]:
             result.errors.append((line, f"atasan_nip: {boss} is in agency {agency_of[boss]}, not "
                                         f"{event.data['agency']}: a supervisor is of the ASN's own agency"))
         else:

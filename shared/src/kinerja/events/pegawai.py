@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from kinerja.events.common import agency_field, nip_field
 from kinerja.events.envelope import register
+from kinerja.zones import ZONES
 
 # the dates a TMT may take
 TMT_WINDOW = (date(1950, 1, 1), date(2100, 12, 31))
@@ -33,3 +34,7 @@ class EmployeeUpserted(Schema):
     # additive, optional: the ASN's work e-mail address, where notifikasi sends their digests unless
     # their own preference says otherwise
     email = fields.Email(allow_none=True, validate=validate.Length(max=254, error="email is longer than 254 characters"))
+    # additive, optional: the time zone of the ASN's agency (Asia/Jakarta WIB, Asia/Makassar WITA,
+    # Asia/Jayapura WIT); absent, the services keep what they knew, else ``KINERJA_TIMEZONE``
+    timezone = fields.String(allow_none=True, validate=validate.OneOf(
+        ZONES, error="timezone must be one of Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)"))
