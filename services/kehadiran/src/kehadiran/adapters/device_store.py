@@ -1,4 +1,5 @@
-"""A device as the punch requests need it (its agency, clock offset, last contact), read and
+"""A device as the punch requests need it (its agency and that agency's zone and PIN rule, clock
+offset, last contact), read and
 touched with hand-written SQL (``raw_sql``): one small SELECT, and an UPDATE at most every
 ``CONTACT_EVERY`` per device, so one device's concurrent uploads never queue on its row."""
 from __future__ import annotations
@@ -23,21 +24,25 @@ class DeviceRow(NamedTuple):
     comm_key_sha256: str | None
     addresses: list | None
     last_address: str | None
+    # the agency's settings the ingest needs, in the same statement
+    agency_zone: str | None = None  # from the roster; None: the deployment's KINERJA_TIMEZONE
+    ignore_pin_zeros: bool = False
 
 
 def get(conn: Connection, sn: str) -> DeviceRow | None:
-    rows = Raw(conn).query("SELECT sn, agency, tz_offset_minutes, last_contact_at, active, comm_key_sha256, addresses, "
-                           "last_address FROM devices WHERE sn = ?", [sn])
+    rows = Raw(conn).query("SELECT d.sn, d.agency, d.tz_offset_minutes, d.last_contact_at, d.active, d.comm_key_sha256, "
+                           "d.addresses, d.last_address, a.timezone, a.ignore_pin_zeros FROM devices d "
+                           "LEFT JOIN agency_settings a ON a.agency = d.agency WHERE d.sn = ?", [sn])
     if not rows:
         return None
-    sn, agency, offset, last, active, comm_key, addresses, last_address = rows[0]
+    sn, agency, offset, last, active, comm_key, addresses, last_address, zone, zeros = rows[0]
     if isinstance(addresses, str):  # SQLite keeps JSON text
         addresses = json.loads(addresses)
     if isinstance(last, str):  # SQLite keeps UTC text
         last = datetime.fromisoformat(last)
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=timezone.utc)
-    return DeviceRow(sn, agency, offset, last, bool(active), comm_key, addresses, last_address)
+    return DeviceRow(sn, agency, offset, last, bool(active), comm_key, addresses, last_address, zone, bool(zeros))
 
 
 def plain_caller(device: DeviceRow, address: str | None, *, binding: bool) -> bool:

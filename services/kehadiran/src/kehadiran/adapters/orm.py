@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, false, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.db import UtcDateTime
@@ -28,10 +29,37 @@ class Employee(Base):
     unit: Mapped[str] = mapped_column(String(200))
     atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
     pin: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # the PIN without leading zeros ('007' → '7'), what a PIN is matched on where the agency
+    # says terminals' leading zeros do not tell people apart (``AgencySettings.ignore_pin_zeros``)
+    pin_key: Mapped[str | None] = mapped_column(String(20), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     tmt: Mapped[date | None] = mapped_column(Date, nullable=True)  # no workday before it
     tpp_base: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # monthly TPP base, whole rupiah
-    __table_args__ = (Index("ix_employees_agency_pin", "agency", "pin"),)
+    __table_args__ = (Index("ix_employees_agency_pin", "agency", "pin"),
+                      Index("ix_employees_agency_pin_key", "agency", "pin_key"))
+
+
+def pin_key(pin: str | None) -> str | None:
+    """``'007'`` → ``'7'``, ``'000'`` → ``'0'``."""
+    if pin is None:
+        return None
+    return pin.lstrip("0") or "0"
+
+
+class AgencySettings(Base):
+    """What an agency decides about its days and terminals. ``timezone`` comes from the roster
+    (``pegawai.v1``), the rest from the agency's admin (``/api/v1/agencies/<agency>/settings``);
+    NULL means the deployment's default (``KINERJA_TIMEZONE``, ``KEHADIRAN_BURST_WINDOW_S``)."""
+
+    __tablename__ = "agency_settings"
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    timezone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # '007' and '7' on a terminal are the same person
+    ignore_pin_zeros: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # punches of one person closer than this (on any terminals) are one punch for the day's rules
+    burst_window_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Device(Base):
@@ -115,6 +143,9 @@ class DeviceCommand(Base):
     agency: Mapped[str | None] = mapped_column(String(64), nullable=True)
     command: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, done, failed
+    # how many times it was handed out; a command whose reply never came is handed out again, up
+    # to a bound, then failed (``devices.expire_unanswered``)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -166,3 +197,24 @@ class DeviceAudit(Base):
     detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     __table_args__ = (Index("ix_device_audit_sn", "device_sn", "id"),)
+
+
+class DeviceUpload(Base):
+    """A photo (ATTPHOTO) or biometric template (BIODATA, FP, FACE) a terminal pushed, kept only
+    where the deployment says so (``KEHADIRAN_DEVICE_PHOTOS`` / ``KEHADIRAN_DEVICE_TEMPLATES``),
+    each bounded in size and in number per device."""
+
+    __tablename__ = "device_uploads"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    device_sn: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # photo, template
+    pin: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    label: Mapped[str] = mapped_column(String(100))  # the file name or template type the device gave
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    __table_args__ = (UniqueConstraint("device_sn", "kind", "sha256", name="uq_device_upload"),
+                      Index("ix_device_uploads_sn", "device_sn", "kind", "id"))

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from kehadiran.adapters.orm import PunchRow
+from kehadiran.adapters.orm import PunchRow, pin_key
 from kehadiran.adapters.raw_sql import Raw
 
 # at most this many values in one IN (...) list, rows in one INSERT
@@ -19,7 +19,8 @@ PUNCHES = PunchRow.__table__
 
 _QUARANTINED = select(PunchRow.id, PunchRow.device_sn, PunchRow.person_key, PunchRow.device_time, PunchRow.time,
                       PunchRow.status, PunchRow.channel).where(
-    PunchRow.agency == bindparam("agency"), PunchRow.person_key == bindparam("pin"), PunchRow.nip.is_(None)
+    PunchRow.agency == bindparam("agency"), PunchRow.person_key.in_(bindparam("pins", expanding=True)),
+    PunchRow.nip.is_(None)
 ).order_by(PunchRow.time, PunchRow.id)
 _RELEASE = update(PUNCHES).where(PUNCHES.c.id == bindparam("pid"), PUNCHES.c.nip.is_(None)).values(
     nip=bindparam("to_nip"), event_id=bindparam("eid"))
@@ -34,17 +35,33 @@ PUNCH_COLUMNS = ("id", "device_sn", "agency", "person_key", "device_time", "time
                  "received_at", "event_id", "correction_id")
 
 
-def nips_by_pin(conn: Connection, agency: str, pins: Iterable[str]) -> dict[str, str]:
-    """The active ASN of ``agency`` each PIN names; a PIN two active ASN share goes to the lower NIP."""
+def nips_by_pin(conn: Connection, agency: str, pins: Iterable[str], *, ignore_zeros: bool = False) -> dict[str, str]:
+    """The active ASN of ``agency`` each PIN names; a PIN two active ASN share goes to the lower NIP.
+    ``ignore_zeros`` (the agency's setting): PINs are matched without their leading zeros, so a
+    terminal's ``007`` names the roster's ``7`` (and ``07``)."""
     found: dict[str, str] = {}
     raw = Raw(conn)
-    for chunk in chunks(sorted(set(pins))):
-        where, params = raw.in_list("pin", chunk)
-        rows = raw.query(f"SELECT pin, nip FROM employees WHERE agency = ? AND active AND {where} ORDER BY pin, nip",
-                         [agency, *params])
-        for pin, nip in rows:
-            found.setdefault(pin, nip)
+    pins = set(pins)
+    column = "pin_key" if ignore_zeros else "pin"
+    keys = {pin: pin_key(pin) if ignore_zeros else pin for pin in pins}
+    by_key: dict[str, str] = {}
+    for chunk in chunks(sorted(set(keys.values()))):
+        where, params = raw.in_list(column, chunk)
+        rows = raw.query(f"SELECT {column}, nip FROM employees WHERE agency = ? AND active AND {where} "
+                         f"ORDER BY {column}, nip", [agency, *params])
+        for key, nip in rows:
+            by_key.setdefault(key, nip)
+    for pin, key in keys.items():
+        if key in by_key:
+            found[pin] = by_key[key]
     return found
+
+
+def zero_forms(pin: str) -> list[str]:
+    """Every PIN that is ``pin`` but for leading zeros, up to the column's width: ``7`` →
+    ``7``, ``07``, ``007`` ... (what a quarantined punch of that person may carry)."""
+    key = pin_key(pin)
+    return ["0" * k + key for k in range(0, 20 - len(key) + 1)]
 
 
 def known_nips(conn: Connection, agency: str, nips: Iterable[str]) -> set[str]:
@@ -86,11 +103,12 @@ def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         suffix="ON CONFLICT (device_sn, person_key, device_time) DO NOTHING RETURNING id")}
 
 
-def quarantined(conn: Connection, agency: str, pin: str, *, for_update: bool) -> list:
-    """The punches of ``pin`` waiting in quarantine, locked on PostgreSQL (``for_update``): a
-    second worker releasing the same PIN waits, then finds them released."""
+def quarantined(conn: Connection, agency: str, pin: str, *, for_update: bool, ignore_zeros: bool = False) -> list:
+    """The punches of ``pin`` (and, with ``ignore_zeros``, of its forms with leading zeros)
+    waiting in quarantine, locked on PostgreSQL (``for_update``): a second worker releasing the
+    same PIN waits, then finds them released."""
     stmt = _QUARANTINED.with_for_update() if for_update else _QUARANTINED
-    return conn.execute(stmt, {"agency": agency, "pin": pin}).all()
+    return conn.execute(stmt, {"agency": agency, "pins": zero_forms(pin) if ignore_zeros else [pin]}).all()
 
 
 def release(conn: Connection, rows: list[dict[str, str]]) -> None:

@@ -4,7 +4,7 @@ Pure functions over local (agency-timezone) wall-clock times; no I/O.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -101,6 +101,25 @@ def band(minutes: int, table: DeductionTable = DEFAULT_TABLE) -> int:
     return 4
 
 
+def collapse_bursts(punches: list[Punch], window: timedelta) -> list[Punch]:
+    """One person's punches at most ``window`` after the first of their burst are one punch (the
+    lobby terminal, then the floor's a minute later; a finger read twice): the burst's first,
+    carrying the in/out a later one of them reported if it reported none. Sorted by time."""
+    ordered = sorted(punches, key=lambda p: p.local_time)
+    if window <= timedelta(0) or len(ordered) < 2:
+        return ordered
+    out: list[Punch] = []
+    began: datetime | None = None
+    for p in ordered:
+        if out and began is not None and p.local_time - began <= window:
+            if out[-1].status is None and p.status is not None:
+                out[-1] = replace(out[-1], status=p.status)
+            continue
+        out.append(p)
+        began = p.local_time
+    return out
+
+
 def split_arrival_departure(punches: list[Punch], window: WorkWindow) -> tuple[Punch | None, Punch | None]:
     """First punch arrives, last departs; a lone punch is whichever side of the midpoint it falls
     on, unless the device said in or out."""
@@ -134,11 +153,15 @@ def summarize_day(
     excused: str | None = None,
     day_over: bool,
     table: DeductionTable = DEFAULT_TABLE,
+    burst: timedelta = timedelta(0),
 ) -> DayResult:
     """The day's record. While the day is not over, only what is already known is deducted:
-    a late arrival counts at once; a missing departure or a missing day counts only when it ends."""
+    a late arrival counts at once; a missing departure or a missing day counts only when it ends.
+    Punches within ``burst`` of each other count as one for arrival and departure (every one of
+    them is still named in ``punch_event_ids``)."""
     ids = tuple(p.event_id for p in sorted(punches, key=lambda p: p.local_time) if p.event_id)
     corrections = tuple(sorted({p.correction_id for p in punches if p.correction_id}))
+    punches = collapse_bursts(punches, burst)
     if window is None or excused:
         arrival, departure = (split_arrival_departure(punches, window) if window else (None, None))
         if window is None and punches:

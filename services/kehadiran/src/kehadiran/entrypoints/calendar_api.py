@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from werkzeug.exceptions import UnprocessableEntity
 
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters.calendar_orm import Holiday, RamadanSchedule
 from kehadiran.entrypoints.wt_schemas import HolidayLoadIn, HolidayLoadOut, HolidayOut, HolidayQuery, RamadanIn, RamadanOut
 from kehadiran.service_layer.access import agency_scope
@@ -48,7 +49,7 @@ class Holidays(MethodView):
         agency = agency_scope(current_principal(), body["agency"])
         rt = _runtime()
         with rt.session() as s, s.begin():
-            rows, errors = load_holidays(s, rt.outbox, agency, body["csv"], agency_tz=rt.settings.timezone)
+            rows, errors = load_holidays(s, rt.outbox, agency, body["csv"], agency_tz=agency_tz(rt, agency, s))
         if not rows and errors:
             raise unprocessable("no valid line in the CSV", detail={"rejected": [{"line": n, "error": e} for n, e in errors]},
                                 csv={n: [e] for n, e in errors})
@@ -77,6 +78,6 @@ class Ramadan(MethodView):
         try:
             with rt.session() as s, s.begin():
                 return add_ramadan(s, rt.outbox, agency, body["unit"], body["start_date"], body["end_date"],
-                                   body["days"], agency_tz=rt.settings.timezone)
+                                   body["days"], agency_tz=agency_tz(rt, agency, s))
         except ValueError as exc:
             raise UnprocessableEntity(str(exc)) from None

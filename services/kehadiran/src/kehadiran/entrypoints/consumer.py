@@ -13,6 +13,7 @@ def main() -> None:
     runtime = make_runtime()
 
     def handle(session, event):
+        # the deployment's zone for an agency whose roster names none (the roster's otherwise)
         apply_roster_event(session, event, agency_tz=runtime.settings.timezone)
 
     consumer_main(runtime, [topics.PEGAWAI], handle)

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.entrypoints.correction_schemas import (ApproveIn, CorrectionIn, CorrectionOut, CorrectionQuery,
                                                       RejectIn)
 from kehadiran.service_layer import corrections
@@ -45,7 +46,7 @@ class Corrections(MethodView):
             with rt.session() as s, s.begin():
                 emp = employee_for(s, p, nip)
                 return corrections.ask(s, emp, body["date"], body["punches"], body["reason"], requested_by=p.nip,
-                                       agency_tz=rt.settings.timezone,
+                                       agency_tz=agency_tz(rt, emp.agency, s),
                                        max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"],
                                        outbox=rt.outbox)
         except corrections.Refused as exc:
@@ -89,7 +90,7 @@ def _decide(request_id: str, *, approve: bool, note: str):
     rt = _runtime()
     with rt.session() as s, s.begin():
         return corrections.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
-                                  agency_tz=rt.settings.timezone)
+                                  agency_tz=agency_tz(rt, current_principal().agency, s))
 
 
 @blp.route("/<uuid:request_id>/approve")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import UnprocessableEntity
 
 from kehadiran.adapters.orm import DaySummaryRow
-from kehadiran.entrypoints.runtime import day_worker
+from kehadiran.entrypoints.runtime import agency_tz, day_worker
 from kehadiran.entrypoints.wt_schemas import CloseIn, CloseOut, DayOut, DaysQuery
 from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.closing import close_range
@@ -54,6 +54,8 @@ class CloseDays(MethodView):
         if body["end_date"] < body["start_date"] or (body["end_date"] - body["start_date"]).days > 92:
             raise UnprocessableEntity("the range must run forwards and span at most 93 days")
         rt = _runtime()
+        with rt.session() as s:
+            zone = agency_tz(rt, agency, s)
         report = close_range(rt.session_factory, day_worker(rt), agency, body["start_date"], body["end_date"],
-                             agency_tz=rt.settings.timezone)
+                             agency_tz=zone)
         return report.as_dict()

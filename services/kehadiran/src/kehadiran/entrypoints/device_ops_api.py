@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound, UnprocessableEntity
 
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters import adms
 from kehadiran.adapters.orm import Device, Employee
 from kehadiran.service_layer import devices as device_service
@@ -204,8 +205,8 @@ class FleetStatus(MethodView):
             stmt = select(Device).order_by(Device.agency, Device.sn)
             if agency:
                 stmt = stmt.where(Device.agency == agency)
-            return [device_service.device_status(session, d, agency_tz=runtime.settings.timezone)
-                    for d in session.execute(stmt).scalars()]
+            return [device_service.device_status(session, d, agency_tz=agency_tz(runtime, d.agency, session))
+                    for d in session.execute(stmt).scalars().all()]
 
 
 @blp.route("/<sn>/status")
@@ -218,7 +219,8 @@ class DeviceStatus(MethodView):
         runtime = _runtime()
         with runtime.session() as session:
             device = _device(session, sn)
-            return device_service.device_status(session, device, agency_tz=runtime.settings.timezone)
+            zone = agency_tz(runtime, device.agency, session)
+            return device_service.device_status(session, device, agency_tz=zone)
 
 
 @blp.route("/<sn>/commands")

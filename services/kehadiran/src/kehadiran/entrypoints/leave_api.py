@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from werkzeug.exceptions import UnprocessableEntity
 
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters.calendar_orm import Leave
 from kehadiran.entrypoints.wt_schemas import CountOut, LeaveCancelIn, LeaveIn, LeaveOut, LeaveQuery
 from kehadiran.service_layer.access import employee_for
@@ -48,7 +49,7 @@ class LeaveCollection(MethodView):
             with rt.session() as s, s.begin():
                 emp = employee_for(s, p, body["nip"], write=True)
                 return set_leave(s, rt.outbox, emp, body["start_date"], body["end_date"], body["kind"], body["note"],
-                                 p.nip or p.sub, agency_tz=rt.settings.timezone)
+                                 p.nip or p.sub, agency_tz=agency_tz(rt, emp.agency, s))
         except ValueError as exc:
             raise UnprocessableEntity(str(exc)) from None
 
@@ -66,6 +67,6 @@ class LeaveCancel(MethodView):
             with rt.session() as s, s.begin():
                 emp = employee_for(s, current_principal(), body["nip"], write=True)
                 return {"count": cancel_leave(s, rt.outbox, emp, body["start_date"], body["end_date"],
-                                              agency_tz=rt.settings.timezone)}
+                                              agency_tz=agency_tz(rt, emp.agency, s))}
         except ValueError as exc:
             raise UnprocessableEntity(str(exc)) from None

@@ -10,6 +10,7 @@ from werkzeug.exceptions import Forbidden
 
 from kehadiran.entrypoints.leave_request_schemas import (DecisionIn, LeaveRequestIn, LeaveRequestOut,
                                                          LeaveRequestQuery, RejectionIn)
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.service_layer import leave_requests
 from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.corrections import team_of
@@ -45,7 +46,7 @@ class LeaveRequests(MethodView):
                 emp = employee_for(s, p, nip)
                 return leave_requests.ask(s, rt.outbox, emp, kind=body["kind"], start=body["start_date"],
                                           end=body["end_date"], reason=body["reason"], requested_by=p.nip,
-                                          agency_tz=rt.settings.timezone,
+                                          agency_tz=agency_tz(rt, emp.agency, s),
                                           max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"])
         except leave_requests.Refused as exc:
             raise unprocessable("the leave request cannot be made", **exc.errors) from None
@@ -86,7 +87,7 @@ def _decide(request_id, *, approve: bool, note: str):
     rt = _runtime()
     with rt.session() as s, s.begin():
         return leave_requests.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
-                                     agency_tz=rt.settings.timezone)
+                                     agency_tz=agency_tz(rt, current_principal().agency, s))
 
 
 @blp.route("/<uuid:request_id>/approve")

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from kehadiran.adapters.orm import PunchRow
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.service_layer.access import employee_for
 from kinerja.auth import current_principal, require_auth
 from kinerja.events.envelope import NIP_PATTERN
@@ -48,10 +49,10 @@ class PunchReads(MethodView):
         p = current_principal()
         nip = args["nip"] or p.nip
         rt = current_app.extensions["kinerja_runtime"]
-        tz = ZoneInfo(rt.settings.timezone)
-        start = datetime.combine(args["date"], time(), tzinfo=tz)
         with rt.session() as s:
-            employee_for(s, p, nip or "")
+            emp = employee_for(s, p, nip or "")
+            # the day in the ASN's agency's own zone
+            start = datetime.combine(args["date"], time(), tzinfo=ZoneInfo(agency_tz(rt, emp.agency, s)))
             rows = s.execute(select(PunchRow).where(PunchRow.nip == nip, PunchRow.time >= start,
                                                     PunchRow.time < start + timedelta(days=1))
                              .order_by(PunchRow.time, PunchRow.id)).scalars().all()

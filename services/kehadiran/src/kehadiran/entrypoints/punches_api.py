@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden
 
 from zoneinfo import ZoneInfo
 
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters import device_store
 from kehadiran.adapters.calendar_orm import UnitLocation
 from kehadiran.adapters.orm import Device, Employee
@@ -98,14 +99,15 @@ class Punches(MethodView):
                 device_store.touch(conn, device, now)
         else:
             with runtime.session() as session, session.begin():
-                items = _inside_geofence(session, principal, items, rejected, settings.timezone)
+                zone = agency_tz(runtime, principal.agency, session)
+                items = _inside_geofence(session, principal, items, rejected, zone)
                 if not items:
                     # refused before anything is written: no phone device row for a batch kept nowhere
                     raise refused_batch(rejected)
                 device = _phone_device(session, principal, now)
                 items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
                 result = record_punches(session.connection(), DeviceRef.of(device), items, channel="json",
-                                        agency_tz=settings.timezone, now=now)
+                                        agency_tz=zone, now=now)
                 device_service.touch(device, now)
         result.rejected = rejected
         if not items and rejected:

@@ -8,7 +8,8 @@ from datetime import timedelta
 from kehadiran.adapters.tables import metadata
 from kehadiran.domain.corrections import MAX_AGE_DAYS
 from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
-from kehadiran.service_layer.day_worker import CHUNK, SQLITE_CHUNK, DayWorker, fixed_zone
+from kehadiran.service_layer.agencies import DEFAULT_BURST_S, MAX_BURST_S, AgencyDirectory
+from kehadiran.service_layer.day_worker import CHUNK, SQLITE_CHUNK, DayWorker
 from kinerja.config import Settings, load_settings
 from kinerja.runtime import ServiceRuntime
 
@@ -25,7 +26,24 @@ def day_worker(runtime: ServiceRuntime, **kw) -> DayWorker:
     default = CHUNK if runtime.engine.dialect.name == "postgresql" else SQLITE_CHUNK
     kw.setdefault("chunk", _setting(runtime.settings, "day_worker_chunk", default, 1, 10_000))
     kw.setdefault("hold_s", _setting(runtime.settings, "day_worker_hold_ms", 0, 0, 10_000) / 1000)
-    return DayWorker(runtime.session_factory, runtime.outbox, zone_of=fixed_zone(runtime.settings.timezone), **kw)
+    directory = agencies(runtime)
+    return DayWorker(runtime.session_factory, runtime.outbox, zone_of=directory, burst_of=directory.burst, **kw)
+
+
+def agencies(runtime: ServiceRuntime) -> AgencyDirectory:
+    """The process's ``AgencyDirectory`` (each agency's zone, PIN rule and burst window), made once."""
+    found = getattr(runtime, "kehadiran_agencies", None)
+    if found is None:
+        found = AgencyDirectory(runtime.engine, runtime.settings.timezone,
+                                _setting(runtime.settings, "burst_window_s", DEFAULT_BURST_S, 0, MAX_BURST_S))
+        runtime.kehadiran_agencies = found
+    return found
+
+
+def agency_tz(runtime: ServiceRuntime, agency: str, session=None) -> str:
+    """``agency``'s zone name (the roster's, else ``KINERJA_TIMEZONE``), read on ``session``'s
+    connection when the request has one open (see ``AgencyDirectory.rules``)."""
+    return agencies(runtime).rules(agency, session).zone.key
 
 
 def settle_days(runtime: ServiceRuntime, **kw):

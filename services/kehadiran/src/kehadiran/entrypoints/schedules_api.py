@@ -8,6 +8,7 @@ from werkzeug.exceptions import NotFound, UnprocessableEntity
 
 from sqlalchemy import select
 
+from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters.calendar_orm import Shift, UnitSchedule
 from kehadiran.domain.schedule import DEFAULT_WEEK
 from kehadiran.entrypoints.wt_schemas import (CountOut, ShiftBatch, ShiftOut, ShiftQuery, UnitScheduleIn,
@@ -52,7 +53,7 @@ class UnitSchedules(MethodView):
         rt = _runtime()
         try:
             with rt.session() as s, s.begin():
-                return set_unit_schedule(s, rt.outbox, agency, unit, body["days"], agency_tz=rt.settings.timezone,
+                return set_unit_schedule(s, rt.outbox, agency, unit, body["days"], agency_tz=agency_tz(rt, agency, s),
                                          recompute_from=body["recompute_from"])
         except ValueError as exc:
             raise UnprocessableEntity(str(exc)) from None
@@ -83,12 +84,16 @@ class Shifts(MethodView):
         p = current_principal()
         rt = _runtime()
         with rt.session() as s, s.begin():
+            agencies = set()
             for item in body["shifts"]:
                 try:
-                    employee_for(s, p, item["nip"], write=True)
+                    agencies.add(employee_for(s, p, item["nip"], write=True).agency)
                 except NotFound:
                     raise NotFound(f"no ASN {item['nip']} in your agency") from None
-            count = assign_shifts(s, rt.outbox, body["shifts"], agency_tz=rt.settings.timezone)
+            # "today" (what is marked for recomputing) in the agency's zone; an operator's batch
+            # across agencies in the deployment's
+            zone = agency_tz(rt, agencies.pop(), s) if len(agencies) == 1 else rt.settings.timezone
+            count = assign_shifts(s, rt.outbox, body["shifts"], agency_tz=zone)
         return {"count": count}
 
 

@@ -25,6 +25,9 @@ def day_closer(runtime: ServiceRuntime, zone_of, stop: threading.Event, wake: th
     while not stop.is_set():
         try:
             with runtime.session() as session, session.begin():
+                refresh = getattr(zone_of, "refresh", None)
+                if refresh is not None:
+                    refresh(session.connection())  # each agency's zone, read in this transaction
                 n = close_due_days(session, zone_of=zone_of)
             if n:
                 log.info("days queued for closing", extra={"asn_days": n})

@@ -29,6 +29,11 @@ from kehadiran.service_layer.alerts import counts_as_tk
 from kehadiran.service_layer.schedules import Contexts, day_windows
 
 ZoneOf = Callable[[str], ZoneInfo]
+BurstOf = Callable[[str], timedelta]
+
+
+def no_burst(agency: str) -> timedelta:
+    return timedelta(0)
 _NEIGHBOURS = (-1, 0, 1)
 
 
@@ -39,7 +44,8 @@ class Outcome:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: ZoneOf, now: datetime) -> Outcome:
+def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: ZoneOf, now: datetime,
+              burst_of: BurstOf = no_burst) -> Outcome:
     """Recompute what the markers name; the day records and their outbox rows are written in
     ``session``'s transaction."""
     conn = session.connection()
@@ -83,7 +89,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
                  if abs((moment.date() - day).days) <= 1 and owning_day(moment, ctx) == day]
         current = stored.get((nip, day))
         record = day_record(emp, day, ctx, owned, leaves.get((nip, day)), current, since.get(nip),
-                            tz=zone_of(emp.agency), now=now)
+                            tz=zone_of(emp.agency), now=now, burst=burst_of(emp.agency))
         if record is None:
             continue
         row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record}
@@ -102,7 +108,8 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
 
 
 def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], leave: str | None,
-               current: StoredDay | None, since: date | None, *, tz: ZoneInfo, now: datetime) -> dict[str, Any] | None:
+               current: StoredDay | None, since: date | None, *, tz: ZoneInfo, now: datetime,
+               burst: timedelta = timedelta(0)) -> dict[str, Any] | None:
     """The day's record (the ``kehadiran.day.summarized.v1`` data, JSON-ready) when it is new or
     differs from ``current``; None when there is nothing (new) to say."""
     window = ctx.window(day)
@@ -112,7 +119,7 @@ def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], 
         # running with no punch; an excused workday is recorded, so the recap shows it
         if window is None or (since is not None and day < since) or (not day_over and leave is None):
             return None
-    result = summarize_day(day, window, punches, excused=leave, day_over=day_over)
+    result = summarize_day(day, window, punches, excused=leave, day_over=day_over, burst=burst)
 
     def aware(t: datetime | None) -> str | None:
         return t.replace(tzinfo=tz).isoformat() if t else None

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kehadiran.adapters import markers, outbox_events, punch_store
 from kehadiran.service_layer.alerts import reconcile_alerts
-from kehadiran.service_layer.day_recompute import ZoneOf, recompute
+from kehadiran.service_layer.day_recompute import BurstOf, ZoneOf, no_burst, recompute
 from kinerja.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Round:
 
 
 def fixed_zone(name: str) -> ZoneOf:
-    """Every agency in one zone (``KINERJA_TIMEZONE``) until zones are per agency."""
+    """Every agency in one zone (tests of one agency; the services use ``agencies.AgencyDirectory``)."""
     zone = ZoneInfo(name)
     return lambda agency: zone
 
@@ -59,10 +59,13 @@ def fixed_zone(name: str) -> ZoneOf:
 class DayWorker:
     def __init__(self, session_factory: sessionmaker[Session], outbox: Outbox, *, zone_of: ZoneOf,
                  chunk: int = CHUNK, pin_chunk: int = PIN_CHUNK, clock: Callable[[], datetime] | None = None,
-                 hold_s: float = 0.0):
+                 hold_s: float = 0.0, burst_of: BurstOf = no_burst):
         self.session_factory = session_factory
         self.outbox = outbox
+        # each agency's zone and burst window (``agencies.AgencyDirectory``: read again every few
+        # seconds, in the round's transaction when it is due)
         self.zone_of = zone_of
+        self.burst_of = burst_of
         self.chunk = chunk
         self.pin_chunk = pin_chunk
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -76,6 +79,9 @@ class DayWorker:
         now = self.clock()
         with self.session_factory() as session, session.begin():
             conn = session.connection()
+            refresh = getattr(self.zone_of, "refresh", None)
+            if refresh is not None:
+                refresh(conn)
             if pins:
                 claimed = markers.claim_pins(conn, self.pin_chunk)
                 done.pins = len(claimed)
@@ -84,7 +90,7 @@ class DayWorker:
             keys = markers.claim_days(conn, self.chunk, upto=upto, agency=agency)
             done.days = len(keys)
             if keys:
-                outcome = recompute(session, keys, zone_of=self.zone_of, now=now)
+                outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of)
                 done.published = outcome.published
                 if outcome.alert_years:
                     reconcile_alerts(session, self.outbox, sorted(outcome.alert_years), zone_of=self.zone_of,
@@ -153,12 +159,16 @@ class DayWorker:
 
 def release_quarantine(session: Session, agency: str, pin: str, *, zone_of: ZoneOf, now: datetime) -> int:
     """The punches kept from ``pin`` become the ASN's the roster now names for it (with their
-    events, the ids they would have had, and markers for their days); none while it names nobody."""
+    events, the ids they would have had, and markers for their days); none while it names nobody.
+    Where the agency ignores PIN leading zeros, the punches of ``007`` are ``7``'s too."""
     conn = session.connection()
-    nip = punch_store.nips_by_pin(conn, agency, [pin]).get(pin)
+    rules = getattr(zone_of, "rules", None)
+    zeros = rules(agency, conn).ignore_pin_zeros if rules is not None else False
+    nip = punch_store.nips_by_pin(conn, agency, [pin], ignore_zeros=zeros).get(pin)
     if nip is None:
         return 0
-    rows = punch_store.quarantined(conn, agency, pin, for_update=conn.dialect.name == "postgresql")
+    rows = punch_store.quarantined(conn, agency, pin, for_update=conn.dialect.name == "postgresql",
+                                   ignore_zeros=zeros)
     if not rows:
         return 0
     tz = zone_of(agency)

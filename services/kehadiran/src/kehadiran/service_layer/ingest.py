@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters import markers, outbox_events, punch_store
+from kinerja.zones import zone
 
 
 @dataclass
@@ -42,10 +42,13 @@ class DeviceRef:
     sn: str
     agency: str
     tz_offset_minutes: int
+    agency_zone: str | None = None  # the agency's zone from the roster; None: the caller's default
+    ignore_pin_zeros: bool = False  # the agency's rule: '007' and '7' are one person
 
     @classmethod
     def of(cls, device) -> "DeviceRef":
-        return cls(device.sn, device.agency, device.tz_offset_minutes)
+        return cls(device.sn, device.agency, device.tz_offset_minutes, getattr(device, "agency_zone", None),
+                   bool(getattr(device, "ignore_pin_zeros", False)))
 
 
 @dataclass
@@ -89,7 +92,8 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
         fresh.append(item)
     if not fresh:
         return result
-    by_pin = punch_store.nips_by_pin(conn, device.agency, [it.person_key for it in fresh if not it.by_nip])
+    by_pin = punch_store.nips_by_pin(conn, device.agency, [it.person_key for it in fresh if not it.by_nip],
+                                     ignore_zeros=device.ignore_pin_zeros)
     by_nip = punch_store.known_nips(conn, device.agency, [it.person_key for it in fresh if it.by_nip])
     offset = timezone(timedelta(minutes=device.tz_offset_minutes))
     rows: list[dict[str, Any]] = []
@@ -107,7 +111,8 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     stored = [row for row in rows if row["id"] in stored_ids]
     # rows a concurrent request stored first are duplicates
     result.duplicates += len(rows) - len(stored)
-    tz = ZoneInfo(agency_tz)
+    # the agency's own zone decides which day a punch marks (``agency_tz``: the deployment's default)
+    tz = zone(device.agency_zone or agency_tz)
     events, days, unknown_pins = [], set(), set()
     for row in stored:
         if row["nip"] is None:

@@ -1,5 +1,5 @@
 """kehadiran's slice of the roster (``pegawai.v1``): who the ASN are, their unit, supervisor,
-device PIN and TMT. Applying a roster event changes no day itself: the days its TMT opens or moves
+device PIN and TMT, and their agency's time zone. Applying a roster event changes no day itself: the days its TMT opens or moves
 are marked for the day worker, and so is the PIN, whose quarantined punches the worker releases."""
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from kehadiran.adapters import markers
 from kehadiran.adapters.calendar_orm import ClosingCursor
-from kehadiran.adapters.orm import DaySummaryRow, Employee
+from kehadiran.adapters.orm import AgencySettings, DaySummaryRow, Employee, pin_key
 from kehadiran.domain.tracking import tracking_start
+from kehadiran.service_layer.agencies import note_roster_zone
 from kehadiran.service_layer.schedules import track_from, tracked_since
 from kinerja.events.envelope import Event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
@@ -29,10 +30,15 @@ def apply_roster_event(session: Session, event: Event, *, agency_tz: str) -> Non
     old_tmt = emp.tmt
     emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
     emp.atasan_nip, emp.pin, emp.active = d.get("atasan_nip"), d.get("pin"), d.get("active", True)
+    emp.pin_key = pin_key(emp.pin)
     emp.tmt = _as_date(d.get("tmt"))
     emp.tpp_base = d.get("tpp")
+    # the agency's zone, when the roster names it (``agency_tz``: the deployment's default)
+    note_roster_zone(session, emp.agency, d.get("timezone"))
     session.flush()
-    follow_tmt(session, emp, old_tmt, event.time.astimezone(ZoneInfo(agency_tz)).date())
+    known = session.get(AgencySettings, emp.agency)
+    tz = d.get("timezone") or (known.timezone if known is not None else None) or agency_tz
+    follow_tmt(session, emp, old_tmt, event.time.astimezone(ZoneInfo(tz)).date())
     if emp.pin and emp.active:
         # punches of this PIN waiting in quarantine are the worker's to release, whichever of
         # this event and their request commits first (see ``ingest``)
