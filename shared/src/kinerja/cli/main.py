@@ -198,6 +198,25 @@ def device_command(sn, reupload, push_nip, raw, url) -> None:
     click.echo(json.dumps(resp.json()))
 
 
+@device.command("commands")
+@click.option("--sn", required=True)
+@click.option("--status", type=click.Choice(("pending", "sent", "done", "failed", "cancelled")), default=None,
+              help="only these (failed: never answered after every attempt, or refused by the device)")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--url", default=None)
+def device_commands(sn, status, limit, url) -> None:
+    """A device's commands, newest first: state, attempts, the device's reply or why it failed."""
+    params = {"limit": limit, **({"status": status} if status else {})}
+    resp = requests.get(f"{url or _service_url('kehadiran')}/api/v1/devices/{sn}/commands", params=params,
+                        headers=_operator_headers(), timeout=10)
+    if resp.status_code >= 400:
+        raise click.ClickException(f"kehadiran answered {resp.status_code}: {resp.text}")
+    for c in resp.json():
+        why = (c.get("result") or {}).get("error") or ""
+        click.echo(f"{c['id']}\t{c['status']}\t{c.get('attempts', 0)}\t{c['command']}"
+                   + (f"\t{why}" if why else ""))
+
+
 # -- broker -----------------------------------------------------------------------------------
 @cli.group()
 def broker() -> None:

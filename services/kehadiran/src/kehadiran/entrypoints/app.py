@@ -11,7 +11,7 @@ from flask import Flask
 from kehadiran.entrypoints import (calendar_api, days_api, devices_api, leave_api, locations_api, punches_api,
                                     reports_api, schedules_api)
 from kehadiran.entrypoints import device_ops_api, iclock
-from kehadiran.entrypoints import corrections_api, leave_requests_api, punch_reads_api
+from kehadiran.entrypoints import agency_api, corrections_api, leave_requests_api, punch_reads_api
 from kehadiran.entrypoints.runtime import SERVICE, correction_max_days, make_runtime, phone_skew
 from kinerja.config import load_settings
 from kinerja.logging import configure_logging
@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(punch_reads_api.blp)  # the same path, GET
     api.register_blueprint(devices_api.blp)
     for module in (calendar_api, schedules_api, leave_api, locations_api, days_api, reports_api, corrections_api,
-                   leave_requests_api):
+                   leave_requests_api, agency_api):
         api.register_blueprint(module.blp)
     api.register_blueprint(device_ops_api.blp)
     app.register_blueprint(iclock.bp)

@@ -62,6 +62,8 @@ class CommandOut(Schema):
     device_sn = fields.String()
     command = fields.String()
     status = fields.String(metadata={"description": "pending, sent, done, failed or cancelled"})
+    attempts = fields.Integer(metadata={"description": "times handed out; a reply that never came makes it go "
+                                                       "out again, up to KEHADIRAN_COMMAND_ATTEMPTS, then failed"})
     created_by = fields.String()
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
@@ -136,6 +138,9 @@ class DeviceSummaryOut(DeviceStatusOut):
 
 class CommandQuery(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    status = fields.String(validate=validate.OneOf(("pending", "sent", "done", "failed", "cancelled")),
+                           metadata={"description": "only the commands in this state (failed: the operator's to "
+                                                    "look at)"})
 
 
 def _runtime():
@@ -233,7 +238,8 @@ class DeviceCommands(MethodView):
         """The device's commands, newest first, with the results the device reported."""
         runtime = _runtime()
         with runtime.session() as session:
-            return device_service.list_commands(session, _device(session, sn), limit=query["limit"])
+            return device_service.list_commands(session, _device(session, sn), limit=query["limit"],
+                                                status=query.get("status"))
 
     @require_auth("admin", "operator")
     @blp.doc(security=[{"bearer": []}])

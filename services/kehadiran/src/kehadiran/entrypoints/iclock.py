@@ -29,6 +29,7 @@ from kehadiran.adapters import adms, device_store
 from kehadiran.adapters.orm import Device
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer import registry
+from kehadiran.entrypoints.runtime import command_retry
 from kinerja.metrics import DEVICE_REFUSED
 from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
 
@@ -220,7 +221,8 @@ def getrequest():
         device = _device(session, sn)
         device_service.touch(device, now)
         device_service.apply_info(device, info)
-        commands = [(c.id, c.command) for c in device_service.take_pending(session, device, now)]
+        commands = [(c.id, c.command) for c in device_service.take_pending(session, device, now,
+                                                                             retry=command_retry(runtime.settings))]
     return _text(adms.command_lines(commands))
 
 

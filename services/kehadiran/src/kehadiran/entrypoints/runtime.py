@@ -74,3 +74,13 @@ def phone_skew(settings: Settings) -> timedelta:
 def correction_max_days(settings: Settings) -> int:
     """How many days back a correction (lupa absen) may be asked for."""
     return _setting(settings, "correction_max_days", MAX_AGE_DAYS, 0, 366)
+
+
+def command_retry(settings: Settings):
+    """How long a command's reply is waited for before it is handed out again, and how many times
+    it is handed out before it is failed."""
+    from kehadiran.service_layer.devices import COMMAND_ATTEMPTS, COMMAND_REPLY_TIMEOUT, CommandRetry
+
+    return CommandRetry(timedelta(seconds=_setting(settings, "command_reply_s", int(COMMAND_REPLY_TIMEOUT.total_seconds()),
+                                                   1, 7 * 24 * 3600)),
+                        _setting(settings, "command_attempts", COMMAND_ATTEMPTS, 1, 20))

@@ -1,15 +1,17 @@
 """kehadiran's day worker process: recomputes the days the requests and the roster mark dirty,
 releases quarantined punches, reconciles PP 94/2021 alerts, and closes finished days (every
-``KEHADIRAN_CLOSE_INTERVAL_S``, 300 s). Run as many as you like: ``kehadiran-worker``."""
+``KEHADIRAN_CLOSE_INTERVAL_S``, 300 s, when it also fails device commands never answered). Run as many as you like: ``kehadiran-worker``."""
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from datetime import datetime, timezone
 
 from kehadiran.adapters.wakeup import waker_for
-from kehadiran.entrypoints.runtime import SERVICE, day_worker, make_runtime
+from kehadiran.entrypoints.runtime import SERVICE, command_retry, day_worker, make_runtime
 from kehadiran.service_layer.day_closing import close_due_days
+from kehadiran.service_layer.devices import expire_unanswered
 from kinerja.heartbeat import Heartbeat
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals
@@ -29,6 +31,10 @@ def day_closer(runtime: ServiceRuntime, zone_of, stop: threading.Event, wake: th
                 if refresh is not None:
                     refresh(session.connection())  # each agency's zone, read in this transaction
                 n = close_due_days(session, zone_of=zone_of)
+                # commands whose last attempt went unanswered, of terminals that stopped polling too
+                expired = expire_unanswered(session, datetime.now(timezone.utc), command_retry(runtime.settings))
+            if expired:
+                log.warning("device commands failed: no reply", extra={"commands": expired})
             if n:
                 log.info("days queued for closing", extra={"asn_days": n})
                 wake.set()

@@ -3,6 +3,7 @@ queue, and their status for operators. The caller owns the transaction; these fu
 commit."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -149,22 +150,66 @@ def enqueue_command(session: Session, device: Device, command: str, *, created_b
     return row
 
 
-def take_pending(session: Session, device: Device, now: datetime,
-                 limit: int = MAX_COMMANDS_PER_POLL) -> list[DeviceCommand]:
-    """Commands for getrequest, oldest first, marked sent. A command whose reply was lost stays
-    ``sent``; the operator sees no result and can queue it again."""
+# a command handed out whose reply has not come in this long is handed out again, at most
+# ``COMMAND_ATTEMPTS`` times in all, then failed (``KEHADIRAN_COMMAND_REPLY_S``, ``..._ATTEMPTS``)
+COMMAND_REPLY_TIMEOUT = timedelta(minutes=5)
+COMMAND_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class CommandRetry:
+    reply_timeout: timedelta = COMMAND_REPLY_TIMEOUT
+    attempts: int = COMMAND_ATTEMPTS
+
+
+def _no_reply(row: DeviceCommand, now: datetime) -> None:
+    row.status, row.result_at = "failed", now
+    row.result = {"error": f"no reply from the device after {row.attempts} attempt(s)"}
+
+
+def take_pending(session: Session, device: Device, now: datetime, limit: int = MAX_COMMANDS_PER_POLL,
+                 retry: CommandRetry = CommandRetry()) -> list[DeviceCommand]:
+    """Commands for getrequest, oldest first, marked sent: the ones handed out before whose reply
+    never came (again, while attempts remain; failed after the last), then the pending ones. A
+    reply that comes late for a command handed out again still counts (``store_results``)."""
     if not device.active:
         return []
+    lock = session.get_bind().dialect.name == "postgresql"  # two polls at once never get the same command
+    overdue = (select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.agency == device.agency,
+                                           DeviceCommand.status == "sent",
+                                           DeviceCommand.sent_at <= now - retry.reply_timeout)
+               .order_by(DeviceCommand.id).limit(limit))
+    again = []
+    for row in session.execute(overdue.with_for_update(skip_locked=True) if lock else overdue).scalars():
+        if row.attempts >= retry.attempts:
+            _no_reply(row, now)
+        else:
+            again.append(row)
     query = (select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.agency == device.agency,
                                          DeviceCommand.status == "pending")
-             .order_by(DeviceCommand.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # two polls at once never get the same command
-    rows = session.execute(query).scalars().all()
+             .order_by(DeviceCommand.id).limit(max(0, limit - len(again))))
+    rows = again + (list(session.execute(query.with_for_update(skip_locked=True) if lock else query).scalars())
+                    if len(again) < limit else [])
     for row in rows:
         row.status, row.sent_at = "sent", now
+        row.attempts = (row.attempts or 0) + 1
     session.flush()
-    return list(rows)
+    return rows
+
+
+def expire_unanswered(session: Session, now: datetime, retry: CommandRetry = CommandRetry(), limit: int = 1000) -> int:
+    """Fail the commands whose last attempt went unanswered, also of devices that stopped polling
+    (the day closer runs it); returns how many."""
+    query = (select(DeviceCommand).where(DeviceCommand.status == "sent", DeviceCommand.attempts >= retry.attempts,
+                                         DeviceCommand.sent_at <= now - retry.reply_timeout)
+             .order_by(DeviceCommand.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = session.execute(query).scalars().all()
+    for row in rows:
+        _no_reply(row, now)
+    session.flush()
+    return len(rows)
 
 
 def store_results(session: Session, device: Device, results: Iterable[CommandResult],
@@ -185,11 +230,11 @@ def store_results(session: Session, device: Device, results: Iterable[CommandRes
     return stored, unknown
 
 
-def list_commands(session: Session, device: Device, limit: int = 100) -> list[DeviceCommand]:
-    return list(session.execute(
-        select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.agency == device.agency)
-        .order_by(DeviceCommand.id.desc()).limit(limit)
-    ).scalars().all())
+def list_commands(session: Session, device: Device, limit: int = 100, status: str | None = None) -> list[DeviceCommand]:
+    query = select(DeviceCommand).where(DeviceCommand.device_sn == device.sn, DeviceCommand.agency == device.agency)
+    if status is not None:
+        query = query.where(DeviceCommand.status == status)
+    return list(session.execute(query.order_by(DeviceCommand.id.desc()).limit(limit)).scalars().all())
 
 
 # -- status -----------------------------------------------------------------------------------
