@@ -20,6 +20,8 @@ Choices worth knowing:
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import re
 from dataclasses import dataclass, field
@@ -246,13 +248,21 @@ def parse_operlog(body: bytes | str, charset: str | None = None) -> Parsed[OperR
                 continue
             values = {name: value.strip() for name, value in zip(OPLOG_FIELDS, parts)}
         else:
-            values = parse_kv_fields(rest)
+            values = _pin_upper(parse_kv_fields(rest))
             if "PIN" not in values or not PIN_RE.match(values["PIN"].strip()):
                 out.errors.append(BadLine(number, line, f"{kind} needs PIN=<1-{MAX_PIN_LENGTH} letters or digits>"))
                 continue
             values["PIN"] = values["PIN"].strip()
         out.records.append(OperRecord(number, kind, values))
     return out
+
+
+def _pin_upper(values: dict[str, str]) -> dict[str, str]:
+    """Firmware spells it ``PIN``, ``Pin`` (BIODATA) or ``pin`` (query results): one key, ``PIN``."""
+    for key in ("Pin", "pin"):
+        if key in values and "PIN" not in values:
+            values["PIN"] = values.pop(key)
+    return values
 
 
 def user_of(record: OperRecord) -> UserRecord | None:
@@ -439,3 +449,113 @@ INFO_COMMAND = "INFO"
 
 def format_ok(count: int) -> str:
     return f"OK:{count}"
+
+
+# -- push protocol 3.x: time sync, query results, photos, biometric templates -----------------
+# Newer firmware (push 3.x) asks the server for the time, answers DATA QUERY commands on
+# /iclock/querydata, and pushes attendance photos and biometric templates. Shapes from ZKTeco's
+# PUSH protocol (3.x) as open-source servers that run against such terminals implement it.
+
+def encode_time(t: datetime) -> int:
+    """ZKTeco's packed time (``SET OPTIONS DateTime=`` and ``/iclock/rtdata``): every month 31
+    days, every year 12 x 31, from 2000; not a duration, a packed field the device unpacks the
+    same way. 2018-02-22 14:54:54 is 583080894."""
+    return (((t.year - 2000) * 12 * 31 + (t.month - 1) * 31 + t.day - 1) * 86400
+            + (t.hour * 60 + t.minute) * 60 + t.second)
+
+
+def server_tz(offset_minutes: int) -> str:
+    """``+0700``, ``+0800``, ``+0900``."""
+    sign = "-" if offset_minutes < 0 else "+"
+    m = abs(offset_minutes)
+    return f"{sign}{m // 60:02d}{m % 60:02d}"
+
+
+def rtdata_time_reply(device_now: datetime, offset_minutes: int) -> str:
+    """``GET /iclock/rtdata?type=time``: the device's wall clock now, and its zone."""
+    return f"DateTime={encode_time(device_now)},ServerTZ={server_tz(offset_minutes)}\n"
+
+
+MAX_TABLE_NAME = 32
+TABLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,%d}$" % (MAX_TABLE_NAME - 1))
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    line_no: int
+    table: str  # lower case: user, biodata, ...
+    values: dict[str, str]
+
+
+def parse_querydata(body: bytes | str, charset: str | None = None) -> Parsed[QueryRecord]:
+    """``POST /iclock/querydata`` (the answer to ``DATA QUERY tablename=..``): one record a line,
+    ``<table> key=value<TAB>key=value``; a line without fields is reported."""
+    out: Parsed[QueryRecord] = Parsed()
+    for number, line in iter_lines(body, charset):
+        table, _, rest = line.strip().partition(" ")
+        values = _pin_upper(parse_kv_fields(rest))
+        if not TABLE_RE.match(table) or not values:
+            out.errors.append(BadLine(number, line, "expected '<table> key=value<TAB>key=value...'"))
+            continue
+        out.records.append(QueryRecord(number, table.lower(), values))
+    return out
+
+
+def parse_biodata(body: bytes | str, charset: str | None = None) -> Parsed[OperRecord]:
+    """``table=BIODATA`` (push 3.x's unified templates), one a line with or without the
+    ``BIODATA`` prefix: ``Pin=1<TAB>No=0<TAB>Index=0<TAB>Valid=1<TAB>Type=9<TAB>...<TAB>Tmp=<base64>``."""
+    out: Parsed[OperRecord] = Parsed()
+    for number, line in iter_lines(body, charset):
+        head, _, rest = line.partition(" ")
+        text = rest if head.strip().upper() in ("BIODATA", "FP", "FACE") else line
+        values = _pin_upper(parse_kv_fields(text))
+        if "PIN" not in values or not PIN_RE.match(values["PIN"].strip()):
+            out.errors.append(BadLine(number, line, f"BIODATA needs Pin=<1-{MAX_PIN_LENGTH} letters or digits>"))
+            continue
+        values["PIN"] = values["PIN"].strip()
+        out.records.append(OperRecord(number, "BIODATA", values))
+    return out
+
+
+def template_bytes(values: dict[str, str], limit: int) -> bytes | None:
+    """A template's ``Tmp``/``TMP`` field decoded (base64), None when absent, malformed or
+    larger than ``limit`` bytes."""
+    text = (values.get("Tmp") or values.get("TMP") or "").strip()
+    if not text or len(text) > (limit * 4) // 3 + 4:
+        return None
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+MAX_PHOTO_HEADER = 1024
+_PHOTO_NAME = re.compile(r"^(?:\d{14})-([A-Za-z0-9]{1,%d})\.jpg$" % MAX_PIN_LENGTH)
+
+
+@dataclass(frozen=True)
+class Photo:
+    label: str  # the file name the device gave (``20261201073000-7.jpg``)
+    pin: str | None  # the person, when the name carries one
+    data: bytes
+    declared_size: int | None
+
+
+def parse_attphoto(body: bytes) -> Photo | BadLine:
+    """``table=ATTPHOTO``: a text header (``PIN=<file name>``, ``SN=``, ``size=``,
+    ``CMD=uploadphoto``, a line each) ended by a NUL, then the JPEG bytes."""
+    cut = body.find(b"\x00", 0, MAX_PHOTO_HEADER)
+    if cut < 0:
+        return BadLine(1, body[:80].decode("latin-1"), "a photo upload starts with its header and a NUL")
+    header = {}
+    for line in body[:cut].decode("latin-1").replace("\r", "\n").split("\n"):
+        key, sep, value = line.partition("=")
+        if sep:
+            header[key.strip().lower()] = value.strip()
+    name = header.get("pin", "")[:100]
+    data = body[cut + 1:]
+    if not name or not data:
+        return BadLine(1, body[:cut][:80].decode("latin-1"), "a photo upload names its file (PIN=) and carries it")
+    m = _PHOTO_NAME.match(name)
+    return Photo(label=name, pin=m.group(1) if m else None, data=data,
+                 declared_size=int_field(header.get("size")))

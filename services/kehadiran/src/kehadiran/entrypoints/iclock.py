@@ -12,6 +12,11 @@ of nothing but malformed lines still gets ``200 OK:0``: a 4xx would make the dev
 same lines every ``ErrorDelay`` seconds, forever. A non-200 reply (unknown device, oversized body,
 a database failure) makes the device re-send the whole batch, which the ingest absorbs (it
 deduplicates on device, PIN and device time).
+
+Newer firmware (push protocol 3.x) also asks for the time (``/iclock/rtdata?type=time``), answers
+``DATA QUERY`` commands on ``/iclock/querydata``, and pushes photos (``table=ATTPHOTO``) and
+biometric templates (``table=BIODATA``, OPERLOG's ``FP``/``FACE``): all acknowledged, the photos
+and templates kept only where the deployment says so (off by default), each bounded in size.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from kehadiran.adapters import adms, device_store
 from kehadiran.adapters.orm import Device
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer import registry
-from kehadiran.entrypoints.runtime import command_retry
+from kehadiran.entrypoints.runtime import command_retry, upload_policy
 from kinerja.metrics import DEVICE_REFUSED
 from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
 
@@ -39,7 +44,10 @@ bp = Blueprint("iclock", __name__, url_prefix="/iclock")
 
 SN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # tables a device may push that we do not ask for (TransFlag): acknowledged so it does not retry forever
-IGNORED_TABLES = frozenset({"ATTPHOTO", "BIODATA", "ERRORLOG", "RTSTATE", "RTLOG"})
+IGNORED_TABLES = frozenset({"ERRORLOG", "RTSTATE", "RTLOG"})
+# photos and biometric templates (push 3.x): acknowledged, and stored only where configured
+UPLOAD_TABLES = frozenset({"ATTPHOTO", "BIODATA", "FP", "FACE", "FINGERTMP"})
+TEMPLATE_KINDS = frozenset({"FP", "FACE", "BIODATA"})
 
 
 def _text(body: str, status: int = 200) -> Response:
@@ -151,6 +159,8 @@ def upload():
     body = request.get_data(cache=False)  # 413 beyond MAX_CONTENT_LENGTH
     if kind == "ATTLOG":
         return _attlog(sn, body, now)
+    if kind in UPLOAD_TABLES:
+        return _photo_or_templates(sn, kind, body, now)
     if kind not in ("OPERLOG", "OPTIONS") and kind not in IGNORED_TABLES:
         raise BadRequest(f"unknown table {table[:40]!r}")
     runtime = _runtime()
@@ -159,6 +169,11 @@ def upload():
         if kind == "OPERLOG":
             parsed = adms.parse_operlog(body, request.mimetype_params.get("charset"))
             accepted = device_service.record_operlog(session, device, parsed.records, now)
+            policy = upload_policy(runtime.settings)
+            for record in parsed.records:
+                if record.kind in TEMPLATE_KINDS and policy.templates:
+                    device_service.store_upload(session, device, "template", record.values["PIN"], record.kind,
+                                                adms.template_bytes(record.values, policy.max_bytes), now, policy)
             device_service.note_rejected(device, parsed.errors, "OPERLOG", now)
             device_service.touch(device, now, stamps={"OPERLOG": adms.stamp_of(request.args, "OPERLOG")})
             _log_rejected(sn, "OPERLOG", parsed.errors)
@@ -170,6 +185,37 @@ def upload():
             return _text("OK")
         device_service.touch(device, now)
     return _text("OK")  # a table we did not ask for: acknowledged, not stored
+
+
+def _photo_or_templates(sn: str, kind: str, body: bytes, now: datetime) -> Response:
+    """``table=ATTPHOTO`` (one photo) or ``table=BIODATA`` (templates, one a line): acknowledged
+    whatever the configuration (``OK``, ``OK:<n>``), kept only where it says so
+    (``KEHADIRAN_DEVICE_PHOTOS`` / ``KEHADIRAN_DEVICE_TEMPLATES``), each bounded in size; a
+    malformed one is noted on the device's status like a malformed punch line."""
+    runtime = _runtime()
+    policy = upload_policy(runtime.settings)
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        if kind == "ATTPHOTO":
+            photo = adms.parse_attphoto(body)
+            if isinstance(photo, adms.BadLine):
+                device_service.note_rejected(device, [photo], kind, now)
+                stored = False
+            else:
+                stored = device_service.store_upload(session, device, "photo", photo.pin, photo.label, photo.data,
+                                                     now, policy)
+            device_service.touch(device, now)
+            log.debug("adms: photo", extra={"sn": sn, "stored": stored, "bytes": len(body)})
+            return _text("OK")
+        parsed = adms.parse_biodata(body, request.mimetype_params.get("charset"))
+        for record in parsed.records:
+            device_service.store_upload(session, device, "template", record.values["PIN"],
+                                        f"{kind} type={record.values.get('Type', '')[:8]} no={record.values.get('No', '')[:8]}",
+                                        adms.template_bytes(record.values, policy.max_bytes), now, policy)
+        device_service.note_rejected(device, parsed.errors, kind, now)
+        device_service.touch(device, now)
+    _log_rejected(sn, kind, parsed.errors)
+    return _text(adms.format_ok(len(parsed.records)))
 
 
 def _attlog(sn: str, body: bytes, now: datetime) -> Response:
@@ -242,6 +288,55 @@ def devicecmd():
         log.warning("adms: results for unknown commands", extra={"sn": sn, "ids": unknown[:50]})
     _log_rejected(sn, "devicecmd", parsed.errors)
     return _text("OK")
+
+
+@bp.get("/rtdata")
+def rtdata():
+    """``GET /iclock/rtdata?SN=..&type=time`` (push 3.x): the time, as the device's wall clock in
+    its registered zone (``DateTime=<packed>,ServerTZ=+0700``); other types are acknowledged."""
+    sn, now = _sn(), _now()
+    kind = (request.args.get("type") or "").strip().lower()
+    runtime = _runtime()
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        device_service.touch(device, now)
+        offset = device.tz_offset_minutes
+    if kind != "time":
+        return _text("OK")
+    return _text(adms.rtdata_time_reply(device_service.device_now(device, now), offset))
+
+
+QUERY_ARGS_MAX = 32  # characters of tablename, type
+
+
+@bp.post("/querydata")
+def querydata():
+    """``POST /iclock/querydata?SN=..&type=tabledata&cmdid=..&tablename=..&count=..&packcnt=..&packidx=..``
+    (push 3.x): the records a ``DATA QUERY`` command asked for, one a line. Users are kept like the
+    operation log's; templates as ``table=BIODATA``'s (where configured); anything else is
+    acknowledged. The reply names the table and how many records were received, ``user=2``."""
+    sn, now = _sn(), _now()
+    table = (request.args.get("tablename") or "").strip()[:QUERY_ARGS_MAX]
+    cmd_id = adms.int_field(request.args.get("cmdid"))
+    body = request.get_data(cache=False)
+    parsed = adms.parse_querydata(body, request.mimetype_params.get("charset"))
+    runtime = _runtime()
+    policy = upload_policy(runtime.settings)
+    with runtime.session() as session, session.begin():
+        device = _device(session, sn)
+        device_service.touch(device, now)
+        device_service.record_query_users(session, device, parsed.records, now)
+        for record in parsed.records:
+            if record.table in ("biodata", "fingertmp", "face", "fp"):
+                device_service.store_upload(session, device, "template", record.values.get("PIN"),
+                                            f"query {record.table}", adms.template_bytes(record.values,
+                                                                                       policy.max_bytes), now, policy)
+        device_service.note_query_result(session, device, cmd_id if cmd_id and cmd_id > 0 else None,
+                                         table or "unknown", len(parsed.records), now)
+        device_service.note_rejected(device, parsed.errors, "querydata", now)
+    _log_rejected(sn, "querydata", parsed.errors)
+    name = table if adms.TABLE_RE.match(table) else "tabledata"
+    return _text(f"{name}={len(parsed.records)}\n")
 
 
 @bp.get("/ping")

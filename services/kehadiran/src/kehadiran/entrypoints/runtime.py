@@ -84,3 +84,23 @@ def command_retry(settings: Settings):
     return CommandRetry(timedelta(seconds=_setting(settings, "command_reply_s", int(COMMAND_REPLY_TIMEOUT.total_seconds()),
                                                    1, 7 * 24 * 3600)),
                         _setting(settings, "command_attempts", COMMAND_ATTEMPTS, 1, 20))
+
+
+def _stored(settings: Settings, key: str) -> bool:
+    """``KEHADIRAN_<KEY>``: ``store`` (or on, 1, true) keeps what terminals push; ``off`` (the default)
+    acknowledges it and keeps nothing."""
+    raw = str(settings.extra.get(key, os.environ.get(f"KEHADIRAN_{key.upper()}", "off"))).strip().lower()
+    if raw in ("store", "on", "1", "true", "yes"):
+        return True
+    if raw in ("off", "0", "false", "no", ""):
+        return False
+    raise ValueError(f"KEHADIRAN_{key.upper()}={raw!r} is neither store nor off")
+
+
+def upload_policy(settings: Settings):
+    """What becomes of the photos and biometric templates terminals push (off unless configured)."""
+    from kehadiran.service_layer.devices import UploadPolicy
+
+    return UploadPolicy(photos=_stored(settings, "device_photos"), templates=_stored(settings, "device_templates"),
+                        max_bytes=_setting(settings, "device_upload_max_bytes", 256 * 1024, 1024, 4 * 1024 * 1024),
+                        keep=_setting(settings, "device_uploads_keep", 500, 1, 100_000))

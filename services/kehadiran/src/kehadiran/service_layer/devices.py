@@ -3,18 +3,20 @@ queue, and their status for operators. The caller owns the transaction; these fu
 commit."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters import device_store
-from kehadiran.adapters.adms import BadLine, CommandResult, DeviceInfo, OperRecord, int_field, parse_time, user_of
-from kehadiran.adapters.orm import Device, DeviceCommand, DeviceOperLog, DeviceUser, PunchRow
+from kehadiran.adapters.adms import (PIN_RE, BadLine, CommandResult, DeviceInfo, OperRecord, QueryRecord, int_field,
+                                     parse_time, user_of)
+from kehadiran.adapters.orm import Device, DeviceCommand, DeviceOperLog, DeviceUpload, DeviceUser, PunchRow
 
 MAX_COMMANDS_PER_POLL = 20
 MAX_COMMAND_LENGTH = 2000
@@ -293,3 +295,71 @@ def register_device(session: Session, *, sn: str, agency: str, tz_offset_minutes
 
     return registry.register(session, sn=sn, agency=agency, tz_offset_minutes=tz_offset_minutes, name=name,
                              actor=actor)
+
+
+# -- photos and biometric templates (push 3.x) ------------------------------------------------
+@dataclass(frozen=True)
+class UploadPolicy:
+    """What becomes of a photo or template a terminal pushes: acknowledged always (an error reply
+    would make it push again forever), stored only when the deployment says so, each at most
+    ``max_bytes``, the newest ``keep`` per device and kind."""
+
+    photos: bool = False  # KEHADIRAN_DEVICE_PHOTOS=store
+    templates: bool = False  # KEHADIRAN_DEVICE_TEMPLATES=store (biometric data: off unless needed)
+    max_bytes: int = 256 * 1024  # KEHADIRAN_DEVICE_UPLOAD_MAX_BYTES
+    keep: int = 500  # KEHADIRAN_DEVICE_UPLOADS_KEEP
+
+
+def store_upload(session: Session, device: Device, kind: str, pin: str | None, label: str, content: bytes | None,
+                 now: datetime, policy: UploadPolicy) -> bool:
+    """Keep one photo (``kind`` photo) or template (template) if the policy allows it; True when it
+    is stored (now or before). Beyond ``keep`` per device and kind, the oldest go."""
+    allowed = policy.photos if kind == "photo" else policy.templates
+    if not allowed or not content or len(content) > policy.max_bytes:
+        return False
+    digest = hashlib.sha256(content).hexdigest()
+    found = session.execute(select(DeviceUpload.id).where(DeviceUpload.device_sn == device.sn,
+                                                          DeviceUpload.kind == kind,
+                                                          DeviceUpload.sha256 == digest)).first()
+    if found:
+        return True
+    try:
+        with session.begin_nested():
+            session.add(DeviceUpload(device_sn=device.sn, agency=device.agency, kind=kind, pin=pin, label=label[:100],
+                                     size=len(content), sha256=digest, content=content, received_at=now))
+            session.flush()
+    except IntegrityError:
+        return True  # the same upload, stored by a concurrent request
+    stale = session.execute(select(DeviceUpload.id).where(DeviceUpload.device_sn == device.sn,
+                                                          DeviceUpload.kind == kind)
+                            .order_by(DeviceUpload.id.desc()).offset(policy.keep).limit(1000)).scalars().all()
+    if stale:
+        session.execute(delete(DeviceUpload).where(DeviceUpload.id.in_(stale)))
+    return True
+
+
+def record_query_users(session: Session, device: Device, records: Iterable[QueryRecord], now: datetime) -> int:
+    """The ``user`` records of a ``DATA QUERY`` answer (keys in lower case), kept like OPERLOG's."""
+    def field(values: dict[str, str], name: str) -> str:
+        return values.get(name.lower(), values.get(name, ""))
+
+    users = [OperRecord(r.line_no, "USER", {"PIN": r.values["PIN"].strip(), "Name": field(r.values, "Name"),
+                                            "Pri": field(r.values, "Pri"), "Card": field(r.values, "Card"),
+                                            "Grp": field(r.values, "Grp")})
+             for r in records if r.table in ("user", "userinfo") and PIN_RE.match(r.values.get("PIN", "").strip())]
+    return record_operlog(session, device, users, now)
+
+
+def note_query_result(session: Session, device: Device, cmd_id: int | None, table: str, count: int,
+                      now: datetime) -> None:
+    """What a ``DATA QUERY`` answer brought, on its command (the device still sends its return code
+    to devicecmd)."""
+    if cmd_id is None:
+        return
+    row = session.get(DeviceCommand, cmd_id)
+    if row is None or row.device_sn != device.sn or row.agency != device.agency:
+        return
+    received = dict((row.result or {}).get("query") or {})
+    received[table[:32]] = received.get(table[:32], 0) + count
+    row.result = {**(row.result or {}), "query": dict(list(received.items())[:20])}
+    row.result_at = row.result_at or now
