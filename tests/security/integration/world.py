@@ -343,6 +343,7 @@ def build_kehadiran(database_url: str, **config) -> World:
         ("PUT", "/api/v1/units/<unit>/location"): lambda: {"agency": AGENCY, "lat": -5.7, "lon": 105.6, "radius_m": 100},
         ("POST", "/api/v1/days/close"): lambda: {"agency": AGENCY, "start_date": str(day), "end_date": str(day)},
         ("POST", "/api/v1/devices/<sn>/commands"): lambda: {"kind": "info"},
+        ("PUT", "/api/v1/agency-settings"): lambda: {"agency": AGENCY, "ignore_pin_zeros": True, "burst_window_s": 0},
         ("POST", "/api/v1/corrections"): lambda: {"nip": VICTIM, "date": str(day), "reason": "diajukan orang lain",
                                                   "punches": [{"time": f"{day}T16:05:00+07:00", "status": "out"}]},
         ("POST", "/api/v1/corrections/<uuid:request_id>/approve"): lambda: {"note": "disetujui penyerang"},
