@@ -133,7 +133,13 @@ def _adms_variants(route, db_kind="sqlite"):
     queries = {("GET", "/iclock/cdata"): {"SN": A_DEVICE, "options": "all", "pushver": "2.4.1", "language": "69"},
                ("POST", "/iclock/cdata"): {"SN": A_DEVICE, "table": "ATTLOG", "Stamp": "100"},
                ("GET", "/iclock/getrequest"): {"SN": A_DEVICE, "INFO": ",".join(info)},
-               ("POST", "/iclock/devicecmd"): {"SN": A_DEVICE}, ("GET", "/iclock/ping"): {"SN": A_DEVICE}}
+               ("POST", "/iclock/devicecmd"): {"SN": A_DEVICE}, ("GET", "/iclock/ping"): {"SN": A_DEVICE},
+               # push 3.x: time sync, DATA QUERY answers
+               ("GET", "/iclock/rtdata"): {"SN": A_DEVICE, "type": "time"},
+               ("POST", "/iclock/querydata"): {"SN": A_DEVICE, "type": "tabledata", "cmdid": "1", "tablename": "user",
+                                               "count": "1", "packcnt": "1", "packidx": "1"}}
+    queried = [("uid", "1"), ("pin", "3"), ("name", "Budi"), ("pri", "0"), ("card", "123")]
+    biodata = [("Pin", "3"), ("No", "0"), ("Index", "0"), ("Valid", "1"), ("Type", "9"), ("Tmp", "AAAA")]
     base = queries[(route.method, route.rule)]
     for name in [*base, "pushcommkey"] if route.rule == "/iclock/cdata" and route.method == "GET" else base:
         for label, value in values:
@@ -164,6 +170,19 @@ def _adms_variants(route, db_kind="sqlite"):
             for label, value in values:
                 pairs = [f"{k}={as_text(value) if j == i else v}" for j, (k, v) in enumerate(options)]
                 yield f"options {key}", label, ({**base, "table": "options"}, ",".join(pairs) + "\n")
+    if (route.method, route.rule) == ("POST", "/iclock/querydata"):
+        for i, (key, _) in enumerate(queried):
+            for label, value in values:
+                fields = [f"{k}={as_text(value) if j == i else v}" for j, (k, v) in enumerate(queried)]
+                yield f"querydata user {key}", label, (base, "user " + "\t".join(fields) + "\n")
+    if (route.method, route.rule) == ("POST", "/iclock/cdata"):
+        for i, (key, _) in enumerate(biodata):
+            for label, value in values:
+                fields = [f"{k}={as_text(value) if j == i else v}" for j, (k, v) in enumerate(biodata)]
+                yield f"BIODATA {key}", label, ({**base, "table": "BIODATA"}, "BIODATA " + "\t".join(fields) + "\n")
+        for label, value in values:
+            header = f"PIN={as_text(value)}\nSN={A_DEVICE}\nsize=4\nCMD=uploadphoto\x00"
+            yield "ATTPHOTO PIN", label, ({**base, "table": "ATTPHOTO"}, header + "JPEG")
     if (route.method, route.rule) == ("POST", "/iclock/devicecmd"):
         for i, (key, _) in enumerate(cmd):
             for label, value in values:
