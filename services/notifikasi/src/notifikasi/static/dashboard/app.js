@@ -671,10 +671,12 @@ async function boot() {
   const me = await api("notifikasi", "/api/v1/me");
   if (!me.ok) return signIn(me.status === 401 ? "Token tidak sah; silakan masuk lagi." : "Token ini tidak dapat membuka dasbor.");
   state.me = { nip: me.data.nip || null, role: me.data.role, agency: me.data.agency };
-  // "today", the period and every clock shown in the agency's own zone (an operator of all
-  // agencies keeps the deployment's)
-  const zone = await api("kehadiran", "/api/v1/agency-settings");
-  if (zone.ok && zone.data && zone.data.timezone) TZ = zone.data.timezone;
+  // "today", the period and every clock shown in the agency's own zone (an operator, who works
+  // across agencies, keeps the deployment's)
+  if (state.me.role !== "operator") {
+    const zone = await api("kehadiran", "/api/v1/agency-settings");
+    if (zone.ok && zone.data && zone.data.timezone) TZ = zone.data.timezone;
+  }
   const requested = new URLSearchParams(location.search).get("period");
   state.period = /^\d{4}-\d{2}$/.test(requested || "") ? requested : todayLocal().slice(0, 7);
   $("who").textContent = `${state.me.nip ? "NIP " + state.me.nip : me.data.sub} · ${ROLE_LABEL[state.me.role] || state.me.role} · ${state.me.agency}`;
