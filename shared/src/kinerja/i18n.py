@@ -189,6 +189,7 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
     ("{} spans at most {} days", "{0} paling lama {1} hari"),
     ("{} is not a weekday ({})", "{0} bukan nama hari ({1})"),
     ("recompute_from is in the future", "recompute_from di masa depan"),
+    ("recompute_from must be within the last {} days", "recompute_from harus dalam {0} hari terakhir"),
     ("no office location set for {}", "lokasi kantor {0} belum diatur"),
     ("no ASN {} in your agency", "tidak ada ASN {0} di instansi Anda"),
     ("you may not {} the attendance of {}", "Anda tidak boleh {0} kehadiran {1}"),
