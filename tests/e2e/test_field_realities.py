@@ -319,7 +319,7 @@ def test_push_3x_endpoints_are_acknowledged_kept_or_refused_as_configured(deploy
     reply = t.answer_query(cid, "user", [{"uid": "1", "pin": "1", "name": "ASN WIT", "pri": "0"},
                                          {"uid": "2", "pin": "7", "name": "Tujuh", "pri": "0"}])
     assert reply.status == 200 and reply.text.strip() == "user=2"
-    assert command(s, "PUSH3", cid)["result"]["query"] == {"user": 2}
+    assert command(s, "PUSH3", cid)["result"]["query_user"] == "2"
     # a photo (kept: KEHADIRAN_DEVICE_PHOTOS=store), templates (refused: _TEMPLATES=off)
     jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4 + b"\xff\xd9"
     assert t.push_photo("1", at(DAY_B, 7, 31), jpeg).text == "OK"

@@ -70,7 +70,8 @@ class CommandOut(Schema):
     result_at = fields.DateTime(allow_none=True)
     return_code = fields.Integer(allow_none=True)
     result = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True,
-                         metadata={"description": "the key=value pairs the device answered with"})
+                         metadata={"description": "the key=value pairs the device answered with; query_<table>: the "
+                                                  "records a DATA QUERY answer brought (push 3.x)"})
 
 
 class DeviceInfoOut(Schema):

@@ -226,7 +226,9 @@ def store_results(session: Session, device: Device, results: Iterable[CommandRes
             continue
         row.status = "done" if res.return_code >= 0 else "failed"
         row.return_code, row.result_at = res.return_code, now
-        row.result = {k[:64]: v[:500] for k, v in list(res.values.items())[:50]}
+        # what a DATA QUERY answer brought (``note_query_result``) stays beside the reply's pairs
+        kept = {k: v for k, v in (row.result or {}).items() if k.startswith("query_")}
+        row.result = {**kept, **{k[:64]: v[:500] for k, v in list(res.values.items())[:50]}}
         stored += 1
     session.flush()
     return stored, unknown
@@ -350,16 +352,24 @@ def record_query_users(session: Session, device: Device, records: Iterable[Query
     return record_operlog(session, device, users, now)
 
 
+MAX_QUERY_TABLES = 20
+
+
 def note_query_result(session: Session, device: Device, cmd_id: int | None, table: str, count: int,
                       now: datetime) -> None:
-    """What a ``DATA QUERY`` answer brought, on its command (the device still sends its return code
-    to devicecmd)."""
+    """What a ``DATA QUERY`` answer brought, on its command as ``query_<table>``: the records
+    received, as text like every value of a command's result (the device still sends its return
+    code to devicecmd); at most ``MAX_QUERY_TABLES`` tables."""
     if cmd_id is None:
         return
     row = session.get(DeviceCommand, cmd_id)
     if row is None or row.device_sn != device.sn or row.agency != device.agency:
         return
-    received = dict((row.result or {}).get("query") or {})
-    received[table[:32]] = received.get(table[:32], 0) + count
-    row.result = {**(row.result or {}), "query": dict(list(received.items())[:20])}
+    result = dict(row.result or {})
+    key = f"query_{table[:32]}"
+    if key not in result and sum(k.startswith("query_") for k in result) >= MAX_QUERY_TABLES:
+        return
+    before = int(result[key]) if str(result.get(key, "")).isdigit() else 0
+    result[key] = str(before + count)
+    row.result = result
     row.result_at = row.result_at or now
