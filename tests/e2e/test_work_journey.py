@@ -146,7 +146,7 @@ def test_skp_tasks_evidence_late_returned_overdue_give_the_hand_computed_product
         return moved
 
     # assignment refuses a past due date; a reschedule is how a passed deadline is recorded
-    r = requests.post(f"{stack.url('tugas')}/api/v1/tasks", headers=BOSS, timeout=10, json={
+    r = requests.post(f"{stack.url('tugas')}/api/v1/tasks", headers={**BOSS, "Accept-Language": "en"}, timeout=10, json={
         "nip": ASN, "title": "Terlambat", "due_date": due_late.isoformat(), "target_quantity": 1})
     assert r.status_code == 422 and "in the past" in r.text
 
