@@ -1,7 +1,8 @@
 """Field types shared by the topic schemas."""
 from marshmallow import fields, validate
 
-from kinerja.events.envelope import NIP_PATTERN
+# an ASN's NIP (Nomor Induk Pegawai): 18 digits
+NIP_PATTERN = r"^\d{18}$"
 
 
 def nip_field(**kw):

@@ -13,11 +13,9 @@ from typing import Any, Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-NIP_PATTERN = r"^\d{18}$"
-
-
-class InvalidEvent(ValueError):
-    """A message that cannot be applied: undecodable, unknown type, or breaking its schema."""
+# data_schema, known_types and InvalidEvent are re-exported: callers import them from here
+from kinerja.events.catalogue import data_schema, known_types  # noqa: F401
+from kinerja.events.registry import InvalidEvent
 
 
 class EnvelopeSchema(Schema):
@@ -60,46 +58,6 @@ class Event:
     @property
     def key(self) -> bytes:
         return self.subject.encode()
-
-
-_REGISTRY: dict[str, type[Schema]] = {}
-
-
-def register(event_type: str):
-    """Class decorator: the data schema of ``event_type``."""
-
-    def wrap(schema_cls: type[Schema]) -> type[Schema]:
-        _REGISTRY[event_type] = schema_cls
-        return schema_cls
-
-    return wrap
-
-
-def known_types() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
-
-
-_INSTANCES: dict[str, Schema] = {}
-
-
-def data_schema(event_type: str) -> Schema:
-    """The data schema of a type; one instance each, reused (building one per message was most of
-    the cost of decoding)."""
-    schema = _INSTANCES.get(event_type)
-    if schema is not None:
-        return schema
-    _load_all()
-    try:
-        schema = _INSTANCES[event_type] = _REGISTRY[event_type]()
-    except KeyError:
-        raise InvalidEvent(f"unknown event type {event_type!r}") from None
-    return schema
-
-
-def _load_all() -> None:
-    # import for the side effect of @register; late so envelope has no import cycle
-    from kinerja.events import kehadiran, pegawai, penilaian, tugas  # noqa: F401
 
 
 def make_event(

@@ -3,7 +3,7 @@ withdrawals."""
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.common import nip_field
-from kinerja.events.envelope import register
+from kinerja.events.registry import register
 
 PUNCH_RECORDED = "kehadiran.punch.recorded.v1"
 DAY_SUMMARIZED = "kehadiran.day.summarized.v1"

@@ -4,7 +4,7 @@ from datetime import date
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.common import agency_field, nip_field
-from kinerja.events.envelope import register
+from kinerja.events.registry import register
 from kinerja.zones import ZONES
 
 # the dates a TMT may take

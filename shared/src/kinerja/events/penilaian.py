@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.common import agency_field, nip_field
-from kinerja.events.envelope import register
+from kinerja.events.registry import register
 
 SCORE_UPDATED = "penilaian.score.updated.v1"
 

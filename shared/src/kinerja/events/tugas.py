@@ -5,7 +5,7 @@ Task events carry what penilaian needs to score without calling back.
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.common import nip_field
-from kinerja.events.envelope import register
+from kinerja.events.registry import register
 
 TASK_ASSIGNED = "tugas.task.assigned.v1"
 TASK_SUBMITTED = "tugas.task.submitted.v1"

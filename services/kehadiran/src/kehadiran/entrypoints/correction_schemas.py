@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from kehadiran.domain.corrections import MAX_PUNCHES, STATUSES
 from kehadiran.entrypoints.wt_schemas import PERIOD
-from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Agency, Instant, Text, WindowAwareDateTime, WindowDate
 
 

@@ -21,7 +21,7 @@ from kehadiran.adapters.orm import Device, Employee
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer.working_time import MAX_SPAN_DAYS
 from kinerja.auth import current_principal, require_auth
-from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Agency, Text, WindowDateTime
 
 blp = Blueprint("device_ops", __name__, url_prefix="/api/v1/devices",

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kehadiran.domain.leave_requests import KINDS, STATUSES
-from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Agency, Instant, Text, WindowDate
 
 KIND_DESCRIPTION = "cuti (leave), sakit (sick leave) or dinas_luar (official duty)"

@@ -15,7 +15,7 @@ from kehadiran.adapters.orm import PunchRow
 from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.service_layer.access import employee_for
 from kinerja.auth import current_principal, require_auth
-from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Instant, WindowDate
 
 blp = Blueprint("punch_reads", __name__, url_prefix="/api/v1/punches", description="Punches from phones and devices")

@@ -1,7 +1,7 @@
 """Schemas of the working-time endpoints (schedules, calendar, shifts, leave, days, recap)."""
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
-from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import MONTH_PATTERN, Agency, NoControlCharacters, Text, WindowDate, Year
 
 PERIOD = MONTH_PATTERN

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from kinerja.auth import Principal, current_principal, require_auth
-from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.common import NIP_PATTERN
 from penilaian.adapters.orm import Employee, ScoreRow
 from penilaian.domain.periods import BadPeriod, Period, parse_period
 from penilaian.entrypoints.schemas import (DistributionArgs, DistributionCurveOut, DocumentArgs, MonthArgs,

@@ -1,7 +1,7 @@
 """Request and response schemas of the HTTP API (they also make its OpenAPI document)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from kinerja.events.envelope import NIP_PATTERN
+from kinerja.events.common import NIP_PATTERN
 from kinerja.events.tugas import TASK_CATEGORIES, TASK_CATEGORY_DESCRIPTION
 from kinerja.fields import MAX_ID, MONTH_PATTERN, BoundedDecimal, Count, Offset, Text, WindowDate, Year
 from tugas.domain.tasks import STATUSES as TASK_STATUSES
