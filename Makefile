@@ -5,7 +5,7 @@ PYTHON   ?= python3
 VENV     ?= .venv
 BIN      := $(VENV)/bin
 SERVICES := $(patsubst services/%/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
-PYPROJECTS := shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+PYPROJECTS := shared/pyproject.toml $(wildcard services/*/pyproject.toml) tests/support/pyproject.toml
 KAFKA_LIB := deploy/kafka/lib/.resolved
 # kustomize renders deploy/k8s/overlays in the tests (tests/deploy); a Go module, built with the machine's Go
 KUSTOMIZE_VERSION ?= v5.7.1
@@ -23,7 +23,7 @@ help:
 $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e 'shared[postgres]' $(addprefix -e services/,$(SERVICES)) -r requirements-dev.txt
+	$(BIN)/python -m pip install -q -e 'shared[postgres,testing]' $(addprefix -e services/,$(SERVICES)) -e tests/support -r requirements-dev.txt
 	touch $@
 
 $(KAFKA_LIB): deploy/kafka/pom.xml

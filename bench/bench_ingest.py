@@ -49,7 +49,6 @@ from kinerja.messaging.topics import ensure_topics
 from kinerja.stack import Stack
 from kinerja.testing import create_postgres_database
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
                       own_postgres, spread, write_result)
 

@@ -35,7 +35,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CODECS = {"none": 0, "gzip": 1, "lz4": 3, "zstd": 4}
 FILLS = (10, 50, 200)

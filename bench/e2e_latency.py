@@ -41,9 +41,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "services" / "notifikasi" / "tests"))
 
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
                       own_postgres, pct, pcts_ms, spread, write_result)
@@ -71,7 +69,7 @@ def workdays_back(n: int) -> list[date]:
 def streams_main(port: int, nips: list[str], conn) -> None:
     from kinerja.auth import issue_token
     from kinerja.config import DEV_JWT_SECRET
-    from sse_async import AsyncStream, raise_fd_limit
+    from kinerja_testkit.sse import AsyncStream, raise_fd_limit
 
     raise_fd_limit(len(nips) + 200)
 

@@ -4,7 +4,7 @@ its tables. Not part of the test suite.
 
 Rebuild: ``penilaian.entrypoints.rebuild.rebuild`` (what ``kinerja scores rebuild`` runs) from
 offset 0 of fresh topics on a local broker into a fresh database. The events are a synthetic
-month (``penilaian.synthetic.generate_month``: roster, punches, day summaries in several versions,
+month (``kinerja_testkit.synthetic.generate_month``: roster, punches, day summaries in several versions,
 task lifecycles, innovations, ratings, training, dialogs, a policy version), about 84 messages per
 ASN, with as many ASN as the size needs. Timed: read + store + recompute (publishing and the
 comparison with a live database are not part of it; no live database is given). A size whose
@@ -34,8 +34,6 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
                       own_postgres, pcts_ms, spread, write_result)
 from kinerja.config import default_partitions  # noqa: E402
@@ -56,7 +54,7 @@ def rebuild_once(bootstrap: str, kind: str, pg_server: str | None, tmp: Path, ev
     from kinerja.messaging.producer import make_producer
     from kinerja.messaging.topics import ensure_topics, topic
     from penilaian.entrypoints.rebuild import rebuild
-    from penilaian.synthetic import generate_month
+    from kinerja_testkit.synthetic import generate_month
 
     n_asn = max(1, round(events / PER_ASN))
     t = time.monotonic()
@@ -94,7 +92,7 @@ def seed_reads(url: str, n_asn: int, with_days: bool) -> tuple[list[str], str]:
     from penilaian.entrypoints.migrate import main as migrate
     from penilaian.entrypoints.runtime import make_runtime
     from penilaian.service_layer.scoring import apply_batch
-    from penilaian.synthetic import generate_month
+    from kinerja_testkit.synthetic import generate_month
 
     migrate(url)
     runtime = make_runtime(load_settings("penilaian", {"database_url": url}))
@@ -264,7 +262,7 @@ def main() -> None:
             f"- database: {args.db} ({'ThrowawayPostgres, fsync off' if args.db == 'postgresql' else 'a SQLite file'}); "
             "rebuild = `penilaian.entrypoints.rebuild.rebuild` (what `kinerja scores rebuild` runs) from offset 0 of "
             f"fresh topics ({default_partitions()} partitions, own LocalBroker) into a fresh database, synthetic month "
-            f"(`penilaian.synthetic`, ~{PER_ASN} messages per ASN); time = read + store + recompute, no comparison.\n",
+            f"(`kinerja_testkit.synthetic`, ~{PER_ASN} messages per ASN); time = read + store + recompute, no comparison.\n",
             *t1, "",
             f"Score reads: `GET /api/v1/scores/<nip>?period=` on one gunicorn (gthread 1 x 16), one client, one request "
             f"at a time, {args.reads} random ASN per run, median (min–max) of {args.runs} runs. Tables seeded with one "

@@ -2,7 +2,7 @@
 and every other benchmark's latest figure as a ratio to it. Not part of the test suite.
 
 Payloads are real event envelopes (``kehadiran.punch.recorded.v1`` and ``kehadiran.day.summarized.v1``
-from ``penilaian.synthetic``), keyed by NIP, on a fresh 6-partition topic. Measured:
+from ``kinerja_testkit.synthetic``), keyed by NIP, on a fresh 6-partition topic. Measured:
 
 - produce msgs/s: one producer from ``kinerja.messaging.producer.make_producer`` (idempotent,
   ``acks=all``, 128 KiB batches, linger 5 ms, lz4: exactly the services' settings, printed at
@@ -31,15 +31,13 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from benchlib import (ROOT, append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
                       pcts_ms, read_result, spread, write_result)
 
 
 def payloads(n: int = 2000) -> list[tuple[bytes, bytes]]:
     from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
-    from penilaian.synthetic import generate_month
+    from kinerja_testkit.synthetic import generate_month
 
     month = generate_month(60, agency="bench", seed=7)
     out = [(e.key.encode() if isinstance(e.key, str) else e.key, e.to_bytes())

@@ -41,7 +41,6 @@ from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
 
 from sqlalchemy import event as sa_event, select  # noqa: E402
 

@@ -3,7 +3,7 @@
 rebuild (``kinerja scores rebuild``'s path: manual assignment from offset 0, facts stored in
 batches, each ASN recomputed once). Not part of the test suite.
 
-Each run publishes a synthetic month (``penilaian.synthetic.generate_month``: ``--asn`` ASN, two
+Each run publishes a synthetic month (``kinerja_testkit.synthetic.generate_month``: ``--asn`` ASN, two
 punches and one to three versions of a day summary per workday, tasks with lifecycles,
 innovations, ratings, training, dialogs, a policy version) to fresh topics with
 ``KINERJA_PARTITIONS`` partitions (12), starts ``--consumers`` consumer processes in one group on a
@@ -44,8 +44,6 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from benchlib import append_markdown, load, machine_line, now_utc  # noqa: E402
 from kinerja.config import default_partitions, load_settings  # noqa: E402
 from kinerja.localbroker import free_port  # noqa: E402
@@ -55,7 +53,7 @@ from penilaian.entrypoints.consumer import TOPICS  # noqa: E402
 from penilaian.entrypoints.migrate import main as migrate  # noqa: E402
 from penilaian.entrypoints.rebuild import rebuild  # noqa: E402
 from penilaian.entrypoints.runtime import make_runtime  # noqa: E402
-from penilaian.synthetic import generate_month  # noqa: E402
+from kinerja_testkit.synthetic import generate_month  # noqa: E402
 
 
 def database(kind: str, tmp: Path, pg: list) -> str:

@@ -1,4 +1,4 @@
-"""``kinerja scores rebuild`` at size: N events (a synthetic month, ``penilaian.synthetic``: roster,
+"""``kinerja scores rebuild`` at size: N events (a synthetic month, ``kinerja_testkit.synthetic``: roster,
 punches, day summaries in several versions, task lifecycles, innovations, ratings, training,
 dialogs, a policy version) published onto fresh topics of a broker, then ``penilaian-rebuild
 --no-compare --json`` run as its own process into a fresh database (SQLite or PostgreSQL), timed:
@@ -29,7 +29,7 @@ PER_ASN = 84  # messages per ASN in generate_month
 def publish_month(bootstrap: str, prefix: str, events: int, partitions: int) -> tuple[int, float]:
     from kinerja.messaging.producer import make_producer
     from kinerja.messaging.topics import ensure_topics, topic
-    from penilaian.synthetic import generate_month
+    from kinerja_testkit.synthetic import generate_month
 
     month = generate_month(max(1, round(events / PER_ASN)), agency="bench", seed=11)
     ensure_topics(bootstrap, prefix=prefix, partitions=partitions)

@@ -28,8 +28,6 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from benchlib import (append_markdown, load, machine, machine_line, now_utc, own_broker, own_postgres,  # noqa: E402
                       write_result)
 

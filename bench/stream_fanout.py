@@ -33,7 +33,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "services" / "notifikasi" / "tests"))
 
 import requests  # noqa: E402
 
@@ -43,8 +42,8 @@ from notifikasi.adapters.inbox import as_dict  # noqa: E402
 from notifikasi.entrypoints import migrate  # noqa: E402
 from notifikasi.entrypoints.runtime import make_runtime  # noqa: E402
 from notifikasi.service_layer.notifications import handle_event  # noqa: E402
-from notifikasi_testkit import score_event, token  # noqa: E402
-from sse_async import AsyncStream, raise_fd_limit  # noqa: E402
+from kinerja_testkit.notifikasi import score_event, token  # noqa: E402
+from kinerja_testkit.sse import AsyncStream, raise_fd_limit  # noqa: E402
 
 
 def nip_of(i: int) -> str:

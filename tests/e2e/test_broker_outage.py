@@ -14,8 +14,7 @@ from kinerja.auth import issue_token
 from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.localbroker import LocalBroker, find_kafka_home, free_port
-from kinerja.stack import Stack
-from kinerja.testing import test_failed, wait_until
+from kinerja.testing import wait_until
 
 pytestmark = pytest.mark.e2e
 AGENCY = "disdik-outage"
@@ -46,19 +45,8 @@ def own_broker():
 
 
 @pytest.fixture
-def stack(own_broker, tmp_path, request):
-    s = Stack(var_dir=tmp_path / "var", kafka_bootstrap=own_broker.bootstrap,
-              ports={svc: free_port() for svc in ("kehadiran", "tugas", "penilaian", "notifikasi")},
-              services=("kehadiran", "penilaian"))
-    s.start()
-    try:
-        s.wait_ready(90)
-        yield s
-    finally:
-        if test_failed(request):
-            for p in s.procs:
-                print(f"--- {p.name}\n{s.tail(p, 40)}")
-        s.stop()
+def stack(own_broker, running_stack):
+    return running_stack(kafka_bootstrap=own_broker.bootstrap, services=("kehadiran", "penilaian"))
 
 
 def test_devices_get_ok_while_kafka_is_down_and_every_punch_is_scored_once(own_broker, stack):

@@ -26,8 +26,7 @@ from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.localbroker import free_port
 from kinerja.messaging import topics
-from kinerja.stack import Stack
-from kinerja.testing import create_postgres_database, test_failed, wait_until
+from kinerja.testing import create_postgres_database, wait_until
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is not installed")
 pytestmark = pytest.mark.e2e
@@ -65,14 +64,10 @@ def smtp():
 
 
 @pytest.fixture
-def stack(kafka_bootstrap, topic_prefix, postgres_server, tmp_path, request):
+def stack(postgres_server, running_stack, tmp_path):
     settings = tmp_path / "smtp.env"
     settings.write_text(f"NOTIFIKASI_SMTP_HOST=127.0.0.1\nNOTIFIKASI_SMTP_PORT={free_port()}\n")  # nobody listens
-    s = Stack(
-        var_dir=tmp_path / "var",
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix,
-        ports={svc: free_port() for svc in ("kehadiran", "tugas", "penilaian", "notifikasi")},
+    s = running_stack(
         database_urls={"notifikasi": create_postgres_database(postgres_server),
                        "penilaian": create_postgres_database(postgres_server)},
         extra_env={"NOTIFIKASI_SMTP_CONFIG_FILE": str(settings), "NOTIFIKASI_MAIL_POLL_S": "0.2",
@@ -80,15 +75,7 @@ def stack(kafka_bootstrap, topic_prefix, postgres_server, tmp_path, request):
                    "NOTIFIKASI_MAIL_RETRY_MAX_S": "1", "NOTIFIKASI_MAIL_MAX_ATTEMPTS": "10000"},
     )
     s.settings_file = settings
-    s.start()
-    try:
-        s.wait_ready(90)
-        yield s
-    finally:
-        if test_failed(request):
-            for p in s.procs:
-                print(f"--- {p.name}\n{s.tail(p, 60)}")
-        s.stop()
+    return s
 
 
 def inbox(stack, headers, kind=None):

@@ -18,9 +18,7 @@ import requests
 from kinerja.auth import issue_token
 from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.localbroker import free_port
-from kinerja.stack import Stack
-from kinerja.testing import test_failed, wait_until
+from kinerja.testing import wait_until
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 CHROMIUM = os.environ.get("KINERJA_CHROMIUM", "/usr/bin/chromium")
@@ -53,19 +51,8 @@ def last_workday():
 
 
 @pytest.fixture
-def stack(kafka_bootstrap, topic_prefix, tmp_path, request):
-    s = Stack(var_dir=tmp_path / "var", kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix,
-              ports={svc: free_port() for svc in ("kehadiran", "tugas", "penilaian", "notifikasi")},
-              extra_env={"NOTIFIKASI_SSE_HEARTBEAT_S": "2"})
-    s.start()
-    try:
-        s.wait_ready(90)
-        yield s
-    finally:
-        if test_failed(request):
-            for p in s.procs:
-                print(f"--- {p.name}\n{s.tail(p, 40)}")
-        s.stop()
+def stack(running_stack):
+    return running_stack(extra_env={"NOTIFIKASI_SSE_HEARTBEAT_S": "2"})
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ import requests
 from kinerja.auth import issue_token
 from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.localbroker import free_port
-from kinerja.stack import Stack
-from kinerja.testing import create_postgres_database, test_failed, wait_until
+from kinerja.testing import create_postgres_database, wait_until
 
 from .sse import SseClient
 
@@ -56,25 +54,12 @@ def three_workdays() -> list[date]:
 
 
 @pytest.fixture
-def stack(kafka_bootstrap, topic_prefix, postgres_server, tmp_path, request):
-    s = Stack(
-        var_dir=tmp_path / "var",
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix,
-        ports={svc: free_port() for svc in ("kehadiran", "tugas", "penilaian", "notifikasi")},
+def stack(postgres_server, running_stack):
+    return running_stack(
         database_urls={"kehadiran": create_postgres_database(postgres_server),
                        "penilaian": create_postgres_database(postgres_server)},
         extra_env={"NOTIFIKASI_SSE_HEARTBEAT_S": "1"},
     )
-    s.start()
-    try:
-        s.wait_ready(90)
-        yield s
-    finally:
-        if test_failed(request):
-            for p in s.procs:
-                print(f"--- {p.name}\n{s.tail(p, 60)}")
-        s.stop()
 
 
 def inbox(stack, nip, role, kind):

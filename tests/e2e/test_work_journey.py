@@ -20,10 +20,9 @@ from kafka import KafkaConsumer
 from kinerja.auth import issue_token
 from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.localbroker import free_port
 from kinerja.messaging import topics
 from kinerja.stack import Stack
-from kinerja.testing import create_postgres_database, test_failed, wait_until
+from kinerja.testing import create_postgres_database, wait_until
 
 pytestmark = pytest.mark.e2e
 AGENCY = "disdik-kerja"
@@ -42,25 +41,12 @@ BOSS = auth("atasan", ATASAN)
 
 
 @pytest.fixture
-def stack(kafka_bootstrap, topic_prefix, postgres_server, tmp_path, request):
-    s = Stack(
-        var_dir=tmp_path / "var",
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix,
+def stack(postgres_server, running_stack):
+    return running_stack(
         services=("tugas", "penilaian"),
-        ports={svc: free_port() for svc in ("tugas", "penilaian")},
         database_urls={svc: create_postgres_database(postgres_server) for svc in ("tugas", "penilaian")},
         extra_env={"TUGAS_OVERDUE_INTERVAL_S": "1"},  # the sweep runs once a minute by default
     )
-    s.start()
-    try:
-        s.wait_ready(90)
-        yield s
-    finally:
-        if test_failed(request):
-            for p in s.procs:
-                print(f"--- {p.name}\n{s.tail(p, 60)}")
-        s.stop()
 
 
 def load_roster(stack: Stack) -> None:

@@ -1,20 +1,15 @@
 """Fixtures of notifikasi's tests: a migrated database, a writer, the app on a real HTTP server."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-# --import-mode=importlib does not put test folders on sys.path; our helpers live next to us
-sys.path.insert(0, str(Path(__file__).parent))
-
-from kinerja.config import load_settings  # noqa: E402
-from notifikasi.entrypoints import migrate  # noqa: E402
-from notifikasi.entrypoints.app import create_app  # noqa: E402
-from notifikasi.entrypoints.runtime import make_runtime  # noqa: E402
-from notifikasi_testkit import Server, Writer, serve  # noqa: E402
+from kinerja.config import load_settings
+from kinerja_testkit.notifikasi import Server, Writer, serve
+from notifikasi.entrypoints import migrate
+from notifikasi.entrypoints.app import create_app
+from notifikasi.entrypoints.runtime import make_runtime
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from notifikasi.entrypoints.runtime import make_runtime
 from notifikasi.service_layer.email import set_preference
 from notifikasi.service_layer.notifications import handle_batch, handle_event
 from notifikasi.service_layer.webhooks import register_webhook
-from notifikasi_testkit import AGENCY, ASN, ATASAN, OTHER, roster_event, score_event
+from kinerja_testkit.notifikasi import AGENCY, ASN, ATASAN, OTHER, roster_event, score_event
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)

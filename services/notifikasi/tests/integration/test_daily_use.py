@@ -25,7 +25,7 @@ from kinerja.events import tugas as tg
 from kinerja.localbroker import free_port
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.entrypoints.runtime import make_runtime
-from notifikasi_testkit import AGENCY, ASN, ATASAN, OTHER, score_event, token
+from kinerja_testkit.notifikasi import AGENCY, ASN, ATASAN, OTHER, score_event, token
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is not installed")
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from notifikasi.adapters.orm import EmailMessage
 from notifikasi.entrypoints.runtime import make_runtime
 from notifikasi.service_layer.email import set_preference
 from notifikasi.service_layer.notifications import handle_event
-from notifikasi_testkit import ASN, ATASAN, score_event, token
+from kinerja_testkit.notifikasi import ASN, ATASAN, score_event, token
 
 aiosmtpd_controller = pytest.importorskip(
     "aiosmtpd.controller", reason="aiosmtpd is not installed: pip install -e 'services/notifikasi[test]'")
@@ -133,7 +133,7 @@ ROSTER_BOSS = "budi.santoso@disdik.lampungselatankab.go.id"
 
 
 def roster_with_addresses(writer, now):
-    from notifikasi_testkit import roster_event as plain
+    from kinerja_testkit.notifikasi import roster_event as plain
 
     for nip, nama, atasan, address in ((ATASAN, "Ir. Budi Santoso", None, ROSTER_BOSS),
                                        (ASN, "Siti Aminah", ATASAN, ROSTER_ASN)):

@@ -10,7 +10,7 @@ import requests
 
 from kinerja.localbroker import free_port
 from kinerja.testing import wait_until
-from notifikasi_testkit import ASN, ATASAN, SseClient, score_event, token
+from kinerja_testkit.notifikasi import ASN, ATASAN, SseClient, score_event, token
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

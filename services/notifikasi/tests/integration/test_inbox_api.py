@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from notifikasi_testkit import ASN, ATASAN, OTHER, score_event, token
+from kinerja_testkit.notifikasi import ASN, ATASAN, OTHER, score_event, token
 
 pytestmark = pytest.mark.integration
 

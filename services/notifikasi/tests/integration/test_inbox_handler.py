@@ -14,7 +14,7 @@ from notifikasi.adapters.orm import Employee, Notification, metadata
 from notifikasi.entrypoints.consumer import TOPICS, handle
 from notifikasi.service_layer.notifications import store, wants
 from notifikasi.domain.messages import Draft
-from notifikasi_testkit import AGENCY, ASN, ATASAN, OTHER, score_event
+from kinerja_testkit.notifikasi import AGENCY, ASN, ATASAN, OTHER, score_event
 
 pytestmark = pytest.mark.integration
 

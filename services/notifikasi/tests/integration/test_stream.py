@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from kinerja.testing import wait_until
-from notifikasi_testkit import ASN, ATASAN, OTHER, SseClient, score_event, token
+from kinerja_testkit.notifikasi import ASN, ATASAN, OTHER, SseClient, score_event, token
 
 pytestmark = pytest.mark.integration
 

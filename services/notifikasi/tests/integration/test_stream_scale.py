@@ -2,7 +2,7 @@
 its production settings, on PostgreSQL): every stream receives the update published for it, and
 streams that went away and come back with ``Last-Event-ID`` receive exactly what they missed.
 
-The client side is asyncio over raw sockets (``sse_async``), so one test process holds 1,000
+The client side is asyncio over raw sockets (``kinerja_testkit.sse``), so one test process holds 1,000
 connections cheaply; the open-file limit is raised for it and for gunicorn."""
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from notifikasi.entrypoints.runtime import make_runtime
 from notifikasi.service_layer.notifications import handle_event
 from notifikasi.adapters.inbox import as_dict
 from kinerja.config import load_settings
-from notifikasi_testkit import score_event, token
-from sse_async import AsyncStream, raise_fd_limit
+from kinerja_testkit.notifikasi import score_event, token
+from kinerja_testkit.sse import AsyncStream, raise_fd_limit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 STREAMS = int(os.environ.get("NOTIFIKASI_SCALE_STREAMS", "1000"))

@@ -10,7 +10,7 @@ from notifikasi.entrypoints import migrate
 from notifikasi.entrypoints.runtime import make_runtime
 from notifikasi.service_layer.fanout import CLOSED, InboxTailer
 from notifikasi.service_layer.notifications import handle_event
-from notifikasi_testkit import AGENCY, ASN, score_event
+from kinerja_testkit.notifikasi import AGENCY, ASN, score_event
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from kinerja.testing import wait_until
 from notifikasi.entrypoints import migrate
 from notifikasi.entrypoints.runtime import make_runtime
 from notifikasi.service_layer.notifications import handle_batch
-from notifikasi_testkit import AGENCY, ASN, ATASAN, roster_event, score_event
+from kinerja_testkit.notifikasi import AGENCY, ASN, ATASAN, roster_event, score_event
 
 pytestmark = pytest.mark.integration
 
@@ -89,12 +89,10 @@ def test_a_rolled_back_transaction_wakes_nobody_for_nothing_and_a_later_commit_d
 
 
 WRITER = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {tests!r})
     from kinerja.config import load_settings
     from notifikasi.entrypoints.runtime import make_runtime
     from notifikasi.service_layer.notifications import handle_batch
-    from notifikasi_testkit import score_event
+    from kinerja_testkit.notifikasi import score_event
     runtime = make_runtime(load_settings("notifikasi", {{"database_url": {url!r}}}))
     with runtime.session() as s, s.begin():
         rows = handle_batch(s, [score_event(total=float(i)) for i in range(3)])
@@ -110,8 +108,7 @@ def test_sqlite_a_writer_in_another_process_wakes_a_web_process(sqlite_url):
     try:
         sub = listening(web.tailer)
         wait_until(lambda: not web.tailer._wake.is_set(), 30, message="the tailer idle")
-        tests = str(Path(__file__).resolve().parents[1])
-        out = subprocess.run([sys.executable, "-c", WRITER.format(tests=tests, url=sqlite_url)],
+        out = subprocess.run([sys.executable, "-c", WRITER.format(url=sqlite_url)],
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         ids = [int(x) for x in out.stdout.strip().split(",")]

@@ -15,7 +15,7 @@ from kinerja.messaging.topics import PEGAWAI, TUGAS, topic
 from kinerja.testing import wait_until
 from notifikasi.entrypoints.consumer import make_consumer
 from notifikasi.entrypoints.runtime import make_runtime
-from notifikasi_testkit import AGENCY, ASN, ATASAN, SseClient, roster_event, token
+from kinerja_testkit.notifikasi import AGENCY, ASN, ATASAN, SseClient, roster_event, token
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, topic
 from kinerja.testing import wait_until
 from notifikasi.entrypoints.consumer import TOPICS, handle, make_consumer
 from notifikasi.entrypoints.runtime import make_runtime
-from notifikasi_testkit import ASN, ATASAN, SseClient, roster_event, score_event, token
+from kinerja_testkit.notifikasi import ASN, ATASAN, SseClient, roster_event, score_event, token
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from notifikasi.adapters.orm import WebhookAttempt
 from notifikasi.domain.webhooks import verify
 from notifikasi.entrypoints.runtime import make_runtime
 from notifikasi.service_layer.webhooks import aware
-from notifikasi_testkit import AGENCY, ASN, score_event, token
+from kinerja_testkit.notifikasi import AGENCY, ASN, score_event, token
 
 pytestmark = pytest.mark.integration
 ADMIN = "197501011999031001"

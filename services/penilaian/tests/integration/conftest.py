@@ -1,12 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-# --import-mode=importlib does not put test folders on sys.path; our helpers live next to us
-sys.path.insert(0, str(Path(__file__).parent))
-
-from penilaian_testkit import make_penilaian  # noqa: E402
+from kinerja_testkit.penilaian import make_penilaian
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from kinerja.messaging.topics import KEHADIRAN, PEGAWAI
 from kinerja.testing import wait_until
 from penilaian.domain.periods import parse_period
 from penilaian.service_layer.scoring import record_rating, set_policy
-from penilaian_testkit import (AGENCY, ATASAN, FOREIGN, PEG1, WIB, RunningConsumer, day_event, make_penilaian,
+from kinerja_testkit.penilaian import (AGENCY, ATASAN, FOREIGN, PEG1, WIB, RunningConsumer, day_event, make_penilaian,
                                publish)
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ from kinerja.events.penilaian import POLICY_SET
 from penilaian.adapters.orm import ScoreRow
 from penilaian.domain.periods import parse_period
 from penilaian.service_layer.scoring import apply_batch, score_detail, score_of
-from penilaian.synthetic import generate_month
-from penilaian_testkit import AGENCY, FOREIGN, PEG1, PEG2, WIB, day_event, make_penilaian, roster_event, wire
+from kinerja_testkit.synthetic import generate_month
+from kinerja_testkit.penilaian import AGENCY, FOREIGN, PEG1, PEG2, WIB, day_event, make_penilaian, roster_event, wire
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 import penilaian.entrypoints.consumer as consumer_mod
 from penilaian.entrypoints.consumer import make_consumer
 from kinerja.testing import RecordingProducer, consumer_record
-from penilaian_testkit import PEG1, PEG2, day_event, make_penilaian, roster_event
+from kinerja_testkit.penilaian import PEG1, PEG2, day_event, make_penilaian, roster_event
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, TUGAS, topic
 from kinerja.testing import wait_until
 from penilaian.adapters.orm import Employee
-from penilaian_testkit import ATASAN, PEG1, RunningConsumer, at, day_event, make_penilaian, roster_event, task_event
+from kinerja_testkit.penilaian import ATASAN, PEG1, RunningConsumer, at, day_event, make_penilaian, roster_event, task_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -29,8 +29,8 @@ from kinerja.messaging.topics import PEGAWAI, PENILAIAN, TUGAS
 from kinerja.testing import wait_until
 from penilaian.entrypoints.consumer import SKIPPED_TYPES
 from penilaian.entrypoints.rebuild import rebuild
-from penilaian.synthetic import generate_month
-from penilaian_testkit import make_penilaian, publish
+from kinerja_testkit.synthetic import generate_month
+from kinerja_testkit.penilaian import make_penilaian, publish
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ import pytest
 from kinerja.events import make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import AGENCY, PEG1, day_event, wire
+from kinerja_testkit.penilaian import AGENCY, PEG1, day_event, wire
 
 pytestmark = pytest.mark.integration
 MON, TUE, WED = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)
@@ -48,7 +48,7 @@ def test_the_ledger_marks_the_corrected_days(penilaian):
 
 
 def test_a_rebuild_gives_the_same_marked_ledger(penilaian, tmp_path):
-    from penilaian_testkit import make_penilaian
+    from kinerja_testkit.penilaian import make_penilaian
 
     events = [day_event(PEG1, MON, ("TK", "4")), corrected_day(MON), corrected_day(TUE, ("TL1", "0.5"))]
     penilaian.seed_roster()

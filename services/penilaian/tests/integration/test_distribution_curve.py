@@ -7,7 +7,7 @@ import pytest
 from kinerja.events.penilaian import ORGANISATION_RATED
 from kinerja.events.tugas import TASK_APPROVED
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import AGENCY, FOREIGN, KEPALA, PEG1, at, day_event, roster_event, task_event
+from kinerja_testkit.penilaian import AGENCY, FOREIGN, KEPALA, PEG1, at, day_event, roster_event, task_event
 
 pytestmark = pytest.mark.integration
 

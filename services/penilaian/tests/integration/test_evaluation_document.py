@@ -12,7 +12,7 @@ from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.tugas import FEEDBACK_POSTED, SKP_APPROVED, TASK_APPROVED, TASK_ASSIGNED
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import AGENCY, ATASAN, FOREIGN, KEPALA, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
+from kinerja_testkit.penilaian import AGENCY, ATASAN, FOREIGN, KEPALA, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.integration

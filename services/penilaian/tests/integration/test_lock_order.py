@@ -17,7 +17,7 @@ from penilaian.adapters.orm import TaskFactRow
 from penilaian.service_layer.batch import Batch
 from penilaian.service_layer.intake import apply_batch
 from penilaian.service_layer.locks import FACT, LockOrderError, asn_key, task_key
-from penilaian_testkit import day_event, make_penilaian, task_event, wire
+from kinerja_testkit.penilaian import day_event, make_penilaian, task_event, wire
 
 pytestmark = pytest.mark.integration
 

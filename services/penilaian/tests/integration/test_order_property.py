@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kinerja.events.tugas import TASK_APPROVED, TASK_ASSIGNED, TASK_CANCELLED, TASK_OVERDUE, TASK_RETURNED, TASK_SUBMITTED
 from penilaian.adapters.orm import metadata
-from penilaian_testkit import PEG1, WIB, day_event, innovation_event, make_penilaian, roster_event, task_event
+from kinerja_testkit.penilaian import PEG1, WIB, day_event, innovation_event, make_penilaian, roster_event, task_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from kinerja.events import decode_event
 from kinerja.events.penilaian import POLICY_SET, SCORE_UPDATED
 from kinerja.events.tugas import TASK_APPROVED
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import (
+from kinerja_testkit.penilaian import (
     AGENCY,
     FOREIGN,
     FOREIGN_PEG,

@@ -18,7 +18,7 @@ from penilaian.adapters.orm import PolicyRecomputeRow
 from penilaian.domain.periods import parse_period
 from penilaian.entrypoints.app import create_app
 from penilaian.service_layer.scoring import record_rating
-from penilaian_testkit import (AGENCY, ATASAN, FOREIGN_PEG, KEPALA, PEG1, PEG2, ROSTER, RunningConsumer, day_event,
+from kinerja_testkit.penilaian import (AGENCY, ATASAN, FOREIGN_PEG, KEPALA, PEG1, PEG2, ROSTER, RunningConsumer, day_event,
                                make_penilaian, publish, roster_event)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -8,7 +8,7 @@ import pytest
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events.tugas import TASK_APPROVED
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
+from kinerja_testkit.penilaian import ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
 
 pytestmark = pytest.mark.integration
 

@@ -30,7 +30,7 @@ from penilaian.adapters.orm import DayFactRow, TaskFactRow, metadata
 from penilaian.domain.periods import parse_period
 from penilaian.entrypoints.rebuild import rebuild
 from penilaian.service_layer.scoring import record_rating, set_policy
-from penilaian_testkit import (AGENCY, ATASAN, FOREIGN, KEPALA, PEG1, PEG2, PEG3, WIB, RunningConsumer, day_event,
+from kinerja_testkit.penilaian import (AGENCY, ATASAN, FOREIGN, KEPALA, PEG1, PEG2, PEG3, WIB, RunningConsumer, day_event,
                                make_penilaian, publish, task_event)
 from zoneinfo import ZoneInfo
 

@@ -21,8 +21,8 @@ from penilaian.domain.periods import parse_period
 from penilaian.entrypoints.consumer import SKIPPED_TYPES, make_consumer
 from penilaian.entrypoints.rebuild import Report, compare, rebuild
 from penilaian.service_layer.scoring import record_dialog, record_rating, record_training, set_policy
-from penilaian.synthetic import generate_month
-from penilaian_testkit import make_penilaian
+from kinerja_testkit.synthetic import generate_month
+from kinerja_testkit.penilaian import make_penilaian
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

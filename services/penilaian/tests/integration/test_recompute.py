@@ -7,7 +7,7 @@ import pytest
 
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events.tugas import TASK_APPROVED, TASK_ASSIGNED, TASK_OVERDUE, TASK_RETURNED, TASK_SUBMITTED
-from penilaian_testkit import (
+from kinerja_testkit.penilaian import (
     ATASAN,
     PEG1,
     PEG2,
@@ -45,7 +45,7 @@ def test_one_change_says_its_periods_belong_together(penilaian):
     assert {e["data"]["part_of"] for e in rest} == {lead["id"]} and all(not e["data"].get("also") for e in rest)
     # a batch touching October and November of one ASN: the latest month leads, the rest follow it
     from penilaian.service_layer.scoring import apply_batch
-    from penilaian_testkit import wire
+    from kinerja_testkit.penilaian import wire
     before = len(out)
     with p.runtime.session() as session, session.begin():
         apply_batch(session, p.runtime.outbox, [wire(day_event(PEG1, date(2026, 10, 5), ("TK", "4"))),
@@ -206,7 +206,7 @@ def test_a_rebuild_in_another_order_into_another_database_gives_identical_scores
 
 
 def test_scores_before_the_roster_follow_it_when_it_arrives(penilaian):
-    from penilaian_testkit import AGENCY, roster_event
+    from kinerja_testkit.penilaian import AGENCY, roster_event
 
     p = penilaian
     p.apply(day_event(PEG1, date(2026, 11, 3), ("TL1", "0.5"), agency="dari-event"))

@@ -13,7 +13,7 @@ from kinerja.events.tugas import TASK_APPROVED
 from penilaian.adapters.orm import DialogRow, RatingRow, TrainingRow
 from penilaian.entrypoints.app import create_app
 from penilaian.entrypoints.consumer import skippable
-from penilaian_testkit import (
+from kinerja_testkit.penilaian import (
     AGENCY,
     ATASAN,
     KEPALA,

@@ -6,7 +6,7 @@ import pytest
 
 from kinerja.events.tugas import TASK_APPROVED
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import (
+from kinerja_testkit.penilaian import (
     AGENCY,
     ATASAN,
     FOREIGN,

@@ -13,7 +13,7 @@ from kinerja.events import make_event
 from kinerja.events.tugas import TASK_APPROVED, TASK_ASSIGNED, TASK_OVERDUE, TASK_RESCHEDULED, TASK_SUBMITTED
 from kinerja.messaging.topics import PEGAWAI, TUGAS
 from kinerja.testing import wait_until
-from penilaian_testkit import (AGENCY, ATASAN, PEG1, RunningConsumer, at, make_penilaian, publish, roster_event,
+from kinerja_testkit.penilaian import (AGENCY, ATASAN, PEG1, RunningConsumer, at, make_penilaian, publish, roster_event,
                                task_event)
 
 pytestmark = pytest.mark.integration

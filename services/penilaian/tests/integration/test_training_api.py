@@ -5,7 +5,7 @@ import pytest
 
 from kinerja.events.tugas import TASK_APPROVED, TASK_OVERDUE
 from penilaian.entrypoints.app import create_app
-from penilaian_testkit import AGENCY, FOREIGN, KEPALA, PEG1, PEG2, at, day_event, task_event
+from kinerja_testkit.penilaian import AGENCY, FOREIGN, KEPALA, PEG1, PEG2, at, day_event, task_event
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def test_training_counts_towards_20_jp_and_weak_components_suggest_more(call):
 def test_a_below_rating_a_dialog_follow_up_and_late_tasks_suggest_training(call):
     """Issue 19 item 6, through the API: the supervisor's "below", the dialog's follow-up, a task
     handed in five days late (timeliness 50) and one overdue without approval."""
-    from penilaian_testkit import ATASAN
+    from kinerja_testkit.penilaian import ATASAN
 
     levels = {v: "meets" for v in ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal",
                                    "adaptif", "kolaboratif")}

@@ -4,7 +4,7 @@ import pytest
 
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
-from penilaian.synthetic import synthetic_nip
+from kinerja_testkit.synthetic import synthetic_nip
 
 
 def test_eighteen_digits_and_distinct_well_past_ten_thousand():

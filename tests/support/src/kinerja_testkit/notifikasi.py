@@ -1,6 +1,5 @@
 """Helpers of notifikasi's tests: tokens, events, a writer standing in for the consumer process, the app
-on a real HTTP server, and an SSE client that reads in a thread. Imported as ``notifikasi_testkit``
-(conftest puts this folder on sys.path)."""
+on a real HTTP server, and an SSE client that reads in a thread."""
 from __future__ import annotations
 
 import json

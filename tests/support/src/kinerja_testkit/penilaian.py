@@ -1,6 +1,5 @@
 """Helpers of penilaian's integration tests: a migrated database, event builders, a handler that
-applies events the way the consumer does (one transaction per event), tokens. Imported by the test
-modules as ``penilaian_testkit`` (conftest puts this folder on sys.path)."""
+applies events the way the consumer does (one transaction per event), tokens."""
 from __future__ import annotations
 
 import json
