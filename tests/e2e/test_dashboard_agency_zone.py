@@ -13,9 +13,7 @@ import requests
 from kinerja.auth import issue_token
 from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.localbroker import free_port
-from kinerja.stack import Stack
-from kinerja.testing import test_failed, wait_until
+from kinerja.testing import wait_until
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 CHROMIUM = os.environ.get("KINERJA_CHROMIUM", "/usr/bin/chromium")
@@ -27,19 +25,8 @@ ASN = "198001012005011021"
 
 
 @pytest.fixture
-def stack(kafka_bootstrap, topic_prefix, tmp_path, request):
-    s = Stack(var_dir=tmp_path / "var", kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix,
-              ports={svc: free_port() for svc in ("kehadiran", "notifikasi")}, services=("kehadiran", "notifikasi"),
-              extra_env={"KINERJA_TIMEZONE": "Asia/Jakarta"})
-    s.start()
-    try:
-        s.wait_ready(90)
-        yield s
-    finally:
-        if test_failed(request):
-            for p in s.procs:
-                print(f"--- {p.name}\n{s.tail(p, 40)}")
-        s.stop()
+def stack(running_stack):
+    return running_stack(services=("kehadiran", "notifikasi"), extra_env={"KINERJA_TIMEZONE": "Asia/Jakarta"})
 
 
 def test_today_on_the_dashboard_is_the_agencys_today(stack):
