@@ -18,7 +18,7 @@ from kinerja.config import DEV_JWT_SECRET
 from kinerja.stack import Stack
 from kinerja.testing import create_postgres_database, wait_until
 
-from .sse import SseClient
+from kinerja_testkit.sse_journey import SseClient
 
 pytestmark = pytest.mark.e2e
 AGENCY = "disdik-e2e"

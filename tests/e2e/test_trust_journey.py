@@ -21,7 +21,7 @@ from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.testing import create_postgres_database, wait_until
 
-from .sse import SseClient
+from kinerja_testkit.sse_journey import SseClient
 
 pytestmark = pytest.mark.e2e
 AGENCY = "disdik-trust"

@@ -12,12 +12,10 @@ Needs a Docker engine (started here when the machine has docker.io and none runs
 v2 CLI plugin (`make compose-plugin`); without them the tests skip and say why."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,6 +29,7 @@ from kinerja.auth import issue_token
 from kinerja.cli.roster import parse_roster, publish
 from kinerja.localbroker import free_port
 from kinerja.testing import wait_until
+from kinerja_testkit.sse_journey import SseClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[3]
@@ -42,16 +41,6 @@ KADIS, ATASAN = "197803132000011901", "197910022009031902"
 BURST = 12  # ASN in the scaled-consumer burst
 WIB = timezone(timedelta(hours=7))
 
-
-def _load_sse():
-    spec = importlib.util.spec_from_file_location("kinerja_e2e_sse", REPO / "tests" / "e2e" / "sse.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.SseClient
-
-
-SseClient = _load_sse()
 
 
 def asn_nip(i: int) -> str:

@@ -1,4 +1,5 @@
-"""A small Server-Sent Events reader for tests: a thread fills a queue with parsed events."""
+"""A small Server-Sent Events reader for the journeys across services (tests/e2e, the compose stack):
+a thread fills a queue with parsed events; ``wait_for`` finds the first one that matches."""
 from __future__ import annotations
 
 import json
