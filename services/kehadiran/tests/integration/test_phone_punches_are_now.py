@@ -70,7 +70,7 @@ def aware(t: datetime) -> datetime:
 
 def test_a_backdated_phone_punch_is_refused_with_the_reason_and_stores_nothing(app):
     client = app.test_client()
-    weeks_ago = (datetime.now(WIB) - timedelta(days=21)).replace(hour=7, minute=25, second=0, microsecond=0)
+    weeks_ago = (datetime.now(WIB) - timedelta(days=21, minutes=5)).replace(second=0, microsecond=0)  # "21 hari" at any hour
     r = client.post("/api/v1/punches", headers=PHONE, json={"punches": [{"nip": NIP, "time": weeks_ago.isoformat()}]})
     assert r.status_code == 422, r.json
     [item] = r.json["detail"]["rejected"]  # in Bahasa Indonesia unless asked otherwise (issue 19 item 10)
