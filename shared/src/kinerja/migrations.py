@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from alembic import command
 from alembic.config import Config
 
+from kinerja.config import load_settings
 from kinerja.db import normalise_url
 
 
@@ -48,3 +50,13 @@ def run_env(target_metadata) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def migrate_main(service: str, default_dir: Path) -> Callable[[str | None], None]:
+    """The ``<service>-migrate`` console script: upgrade to head the database given, else the one
+    the service's settings name (read when it runs)."""
+    def main(database_url: str | None = None) -> None:
+        upgrade(default_dir, database_url or load_settings(service).database_url)
+
+    main.__doc__ = f"Bring {service}'s database to the newest Alembic revision."
+    return main

@@ -82,6 +82,14 @@ def relay_main(runtime: ServiceRuntime) -> None:
     runtime.relay().run(stop)
 
 
+def relay_entrypoint(make_runtime: Callable[[], ServiceRuntime]) -> Callable[[], None]:
+    """The ``<service>-relay`` console script: the runtime is made (settings read) when it runs."""
+    def main() -> None:
+        relay_main(make_runtime())
+
+    return main
+
+
 def consumer_main(runtime: ServiceRuntime, topics: Iterable[str], handle: Callable[[Session, Event], None],
                   on_idle: Callable[[], None] | None = None, **consumer_kw) -> None:
     """A consumer process: logging, SIGTERM/SIGINT stop, metrics, then the loop. ``consumer_kw``

@@ -1,28 +1,24 @@
-"""Flask plumbing shared by the four apps: settings, errors as JSON, OpenAPI, health checks."""
+"""Flask plumbing shared by the four apps: settings, errors as JSON, OpenAPI. The guards before
+every view live in ``kinerja.request_guards``, the health checks in ``kinerja.health``, the app
+factory and ``current_runtime`` in ``kinerja.webapp``."""
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
-import socket
-import time
 from decimal import Decimal
-from typing import Callable
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify
 from flask_smorest import Api
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from kinerja.auth import PUBLIC_BLUEPRINTS, guard_app
 from kinerja.config import Settings
-from kinerja.fields import MAX_ID
+from kinerja.health import health_blueprint  # noqa: F401 - where the apps have always found it
 from kinerja.metrics import instrument_app
+from kinerja.request_guards import bounded_url_integers, enforce_body_limit, refuse_unusable_input, secure_headers
 
 OPENAPI_VERSION = "3.0.3"
 log = logging.getLogger(__name__)
@@ -280,162 +276,6 @@ def localize_reports(app: Flask) -> None:
         return response
 
 
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def enforce_body_limit(app: Flask) -> None:
-    """Refuse a body over ``MAX_CONTENT_LENGTH`` with 413 before any view runs, whether or not the
-    view reads it. A chunked body (no Content-Length) is read up to the limit plus one byte, so a
-    larger one is refused rather than cut short silently: a device told ``OK`` must have had every
-    line stored. A view that takes larger uploads says so with ``kinerja_large_body = True`` on
-    its class (or function) and sets ``request.max_content_length`` itself."""
-    from io import BytesIO
-
-    from flask import request
-    from werkzeug.exceptions import RequestEntityTooLarge
-
-    @app.before_request
-    def _body_limit():
-        if request.method not in BODY_METHODS or request.endpoint is None:  # no route: Flask answers 404/405
-            return None
-        view = app.view_functions.get(request.endpoint)
-        if view is not None and getattr(getattr(view, "view_class", view), "kinerja_large_body", False):
-            return None
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        length = request.content_length
-        if length is not None:
-            if length > limit:
-                raise RequestEntityTooLarge(f"request body of {length} bytes is over the limit of {limit}")
-            return None
-        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-            raw = request.environ["wsgi.input"].read(limit + 1)
-            if len(raw) > limit:
-                raise RequestEntityTooLarge(f"chunked request body is over the limit of {limit} bytes")
-            # the body now has a known length: hand werkzeug a plain stream of it
-            request.environ.update({"wsgi.input": BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
-            request.environ.pop("HTTP_TRANSFER_ENCODING", None)
-        return None
-
-
-class BoundedIntegerConverter(IntegerConverter):
-    """``<int:...>`` in a route: at most 2^63 - 1 (a larger id cannot exist, and SQLite cannot
-    even bind it), so a bigger one is a 404 like any id that does not exist."""
-
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,  # noqa: A002
-                 signed: bool = False):
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-
-# the longest text one segment of a path may carry (a unit's name, the longest, has 200)
-MAX_PATH_SEGMENT = 200
-
-
-class BoundedStringConverter(UnicodeConverter):
-    """``<name>`` in a route: one segment of at most ``MAX_PATH_SEGMENT`` characters; a longer
-    one matches no route (404) instead of reaching a column it does not fit."""
-
-    def __init__(self, map, minlength: int = 1, maxlength: int | None = MAX_PATH_SEGMENT,  # noqa: A002
-                 length: int | None = None):
-        super().__init__(map, minlength=minlength, maxlength=maxlength, length=length)
-
-
-def bounded_url_integers(app: Flask) -> None:
-    """Path parameters with a range, for every route of the app (set before any is added)."""
-    app.url_map.converters["int"] = BoundedIntegerConverter
-    app.url_map.converters["default"] = app.url_map.converters["string"] = BoundedStringConverter
-
-
-# a JSON integer needs at most 19 digits to reach 2^63 - 1; Python refuses past 4,300 with a
-# ValueError no JSON parser turns into a 400, so every longer one is refused here with the reason
-MAX_JSON_INT_DIGITS = 20
-
-
-def _json_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
-        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits is out of range")
-    return int(text)
-
-
-def _json_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
-
-
-def _json_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def strict_json(raw: bytes):
-    """``raw`` parsed as JSON, or ValueError with the reason: numbers must fit (integers of at most
-    20 digits, floats finite, no NaN), and no string may hold a NUL (no database keeps it)."""
-    text = raw.decode("utf-8")
-    value = json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
-    if "\\u0000" in text and _has_nul(value):
-        raise ValueError("a string contains a NUL character")
-    return value
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def refuse_unusable_input(app: Flask) -> None:
-    """Before any view: 400 with the reason for a path or query value holding a control character
-    (a line break in a file name header, a NUL no database keeps), and for a JSON body a strict
-    parser refuses (see :func:`strict_json`). Schemas then give each value its range."""
-    from flask import request
-    from werkzeug.exceptions import BadRequest
-
-    @app.before_request
-    def _refuse_unusable_input():
-        if request.endpoint is None:  # no route: Flask answers 404/405
-            return None
-        for key, value in [*request.args.items(multi=True), *(request.view_args or {}).items()]:
-            if _CONTROL.search(key) or (isinstance(value, str) and _CONTROL.search(value)):
-                raise BadRequest(f"parameter {key[:40]!r} contains a control character")
-        if request.method not in BODY_METHODS or not request.is_json:
-            return None
-        view = app.view_functions.get(request.endpoint) if request.endpoint else None
-        if view is not None and getattr(getattr(view, "view_class", view), "kinerja_large_body", False):
-            return None
-        raw = request.get_data(cache=True)
-        if not raw.strip():
-            return None  # no body: the view's schema says what is missing
-        try:
-            strict_json(raw)
-        except RecursionError:
-            raise BadRequest("request body is nested too deeply") from None
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors too
-            raise BadRequest(f"invalid JSON body: {str(exc)[:200]}") from None
-        return None
-
-
-# a response the browser must neither sniff into another type nor keep: API answers name people
-CACHEABLE_BLUEPRINTS = frozenset({"dashboard", "static", "api-docs"})
-
-
-def secure_headers(app: Flask) -> None:
-    from flask import request
-
-    @app.after_request
-    def _secure_headers(response):
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        if request.blueprint not in CACHEABLE_BLUEPRINTS and request.endpoint != "static":
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-
 def _decimal_properties(self, field, ret, **kwargs) -> dict:
     """Decimal fields in the OpenAPI document: a ``string`` (format decimal) when they travel as
     strings, else a ``number`` whose bounds are numbers, not the strings apispec renders."""
@@ -461,83 +301,6 @@ def _nullable_nested(self, field, ret, **kwargs) -> dict:
             ret.pop("anyOf")
             return {"allOf": refs, "nullable": True}
     return {}
-
-
-class _Cached:
-    def __init__(self, fn: Callable[[], str | None], ttl_s: float = 2.0):
-        self.fn, self.ttl_s, self.at, self.value = fn, ttl_s, 0.0, None
-
-    def __call__(self) -> str | None:
-        now = time.monotonic()
-        if now - self.at > self.ttl_s:
-            self.value, self.at = self.fn(), now
-        return self.value
-
-
-def kafka_reachable(bootstrap: str, timeout_s: float = 1.0) -> str | None:
-    """None when some bootstrap broker accepts a TCP connection, else the reason."""
-    last = "no bootstrap servers configured"
-    for hostport in bootstrap.split(","):
-        host, _, port = hostport.strip().rpartition(":")
-        try:
-            with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
-                return None
-        except OSError as exc:
-            last = f"{hostport}: {exc}"
-    return last
-
-
-def health_blueprint(engine_getter: Callable, settings: Settings, *, needs_kafka: bool = True,
-                     lines: dict[str, Callable[[], tuple[dict, str | None]]] | None = None) -> Blueprint:
-    """``/healthz``: the process answers. ``/readyz``: its database is reachable, and Kafka too.
-
-    ``lines``: more parts to report, each a function giving its line (a dict) and a problem (or
-    None); a problem makes the answer ``degraded`` like Kafka's (503 with ``strict=1``). A line that
-    cannot be read (the database away) is left out: the database's own problem says why.
-
-    A web process never talks to Kafka itself (it writes the outbox), so Kafka being away makes it
-    ``degraded`` (200, named in ``problems``), not unready: taking it out of a load balancer then
-    would turn away the punches the outbox exists to keep. ``/readyz?strict=1`` answers 503 for
-    Kafka too, for whoever wants that. ``needs_kafka=False`` leaves Kafka out altogether."""
-    bp = Blueprint("health", __name__)
-    kafka_check = _Cached(lambda: kafka_reachable(settings.kafka_bootstrap))
-
-    def db_check() -> str | None:
-        try:
-            with engine_getter().connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return None
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            return repr(exc)[:300]
-
-    @bp.get("/healthz")
-    def healthz():
-        return jsonify(status="ok", service=settings.service)
-
-    @bp.get("/readyz")
-    def readyz():
-        from flask import request
-
-        database = db_check()
-        kafka = kafka_check() if needs_kafka else None
-        problems = {k: v for k, v in {"database": database, "kafka": kafka}.items() if v}
-        extra = {}
-        for name, line in (lines or {}).items():
-            if database:
-                break
-            try:
-                extra[name], problem = line()
-            except Exception as exc:  # noqa: BLE001 - a report line never fails the probe
-                extra[name], problem = {"status": "unknown"}, f"cannot be read: {exc!r}"[:300]
-            if problem:
-                problems[name] = problem
-        strict = request.args.get("strict") in ("1", "true")
-        if database or (strict and problems):
-            return jsonify(status="not ready", service=settings.service, problems=problems, **extra), 503
-        return jsonify(status="degraded" if problems else "ready", service=settings.service, problems=problems,
-                       **extra), 200
-
-    return bp
 
 
 def settings_of_app() -> Settings:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.db import UtcDateTime
 from kinerja.messaging.outbox import add_plumbing_tables
+from kinerja.roster_slice import RosterColumns
 
 
 class Base(DeclarativeBase):
@@ -19,20 +20,16 @@ metadata = Base.metadata
 add_plumbing_tables(metadata)
 
 
-class Employee(Base):
-    """This service's slice of the roster (from ``pegawai.v1``)."""
+class Employee(RosterColumns, Base):
+    """This service's slice of the roster (from ``pegawai.v1``): the shared columns, and the
+    device PIN, TMT and TPP base."""
 
     __tablename__ = "employees"
-    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
-    nama: Mapped[str] = mapped_column(String(200))
-    agency: Mapped[str] = mapped_column(String(64), index=True)
-    unit: Mapped[str] = mapped_column(String(200))
-    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)  # not indexed here
     pin: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # the PIN without leading zeros ('007' → '7'), what a PIN is matched on where the agency
     # says terminals' leading zeros do not tell people apart (``AgencySettings.ignore_pin_zeros``)
     pin_key: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    active: Mapped[bool] = mapped_column(default=True)
     tmt: Mapped[date | None] = mapped_column(Date, nullable=True)  # no workday before it
     tpp_base: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # monthly TPP base, whole rupiah
     __table_args__ = (Index("ix_employees_agency_pin", "agency", "pin"),

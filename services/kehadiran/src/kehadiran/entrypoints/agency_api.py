@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -19,6 +18,7 @@ from kehadiran.service_layer.agencies import MAX_BURST_S, describe, update_setti
 from kehadiran.service_layer.working_time import MAX_SPAN_DAYS
 from kinerja.auth import current_principal, require_auth
 from kinerja.fields import Agency, WindowDate
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("agency_settings", __name__, url_prefix="/api/v1/agency-settings",
                 description="An agency's time zone, PIN rule and punch burst window")
@@ -52,9 +52,6 @@ class SettingsOut(Schema):
     days_marked = fields.Integer(metadata={"description": "days queued for recomputing (PUT)"})
 
 
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
-
 
 @blp.route("")
 class AgencySettingsView(MethodView):
@@ -65,7 +62,7 @@ class AgencySettingsView(MethodView):
     def get(self, query):
         """The caller's agency's settings (an operator names the agency)."""
         agency = agency_scope(current_principal(), query.get("agency"))
-        rt = _runtime()
+        rt = current_runtime()
         directory = agencies(rt)
         with rt.session() as s:
             return describe(directory.rules(agency, s), agency, s.get(AgencySettings, agency), directory.default_burst)
@@ -78,7 +75,7 @@ class AgencySettingsView(MethodView):
         """Change the PIN rule or the burst window; ``recompute_from`` applies them to past days."""
         p = current_principal()
         agency = agency_scope(p, body.get("agency"))
-        rt = _runtime()
+        rt = current_runtime()
         directory = agencies(rt)
         now = datetime.now(timezone.utc)
         changes = {k: body[k] for k in ("ignore_pin_zeros", "burst_window_s") if k in body}

@@ -7,33 +7,26 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import Flask
+from flask_smorest import Api
 
-from kehadiran.entrypoints import (calendar_api, days_api, devices_api, leave_api, locations_api, punches_api,
-                                    reports_api, schedules_api)
-from kehadiran.entrypoints import device_ops_api, iclock
-from kehadiran.entrypoints import agency_api, corrections_api, leave_requests_api, punch_reads_api
+from kehadiran.entrypoints import (agency_api, calendar_api, corrections_api, days_api, device_ops_api, devices_api,
+                                    iclock, leave_api, leave_requests_api, locations_api, punch_reads_api,
+                                    punches_api, reports_api, schedules_api)
 from kehadiran.entrypoints.runtime import SERVICE, correction_max_days, make_runtime, phone_skew
-from kinerja.config import load_settings
-from kinerja.logging import configure_logging
-from kinerja.web import configure_app, health_blueprint
+from kinerja.config import Settings
+from kinerja.webapp import create_service_app
+
+
+def _limits(app: Flask, api: Api, settings: Settings) -> None:
+    app.config["KEHADIRAN_PHONE_SKEW"] = phone_skew(settings)
+    app.config["KEHADIRAN_CORRECTION_MAX_DAYS"] = correction_max_days(settings)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    settings = load_settings(SERVICE, config)
-    configure_logging(SERVICE)
-    app = Flask(__name__)
-    app.config["KEHADIRAN_PHONE_SKEW"] = phone_skew(settings)
-    app.config["KEHADIRAN_CORRECTION_MAX_DAYS"] = correction_max_days(settings)
-    api = configure_app(app, settings, title="Kinerja kehadiran API")
-    runtime = make_runtime(settings)
-    app.extensions["kinerja_runtime"] = runtime
-    app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
-    api.register_blueprint(punches_api.blp)
-    api.register_blueprint(punch_reads_api.blp)  # the same path, GET
-    api.register_blueprint(devices_api.blp)
-    for module in (calendar_api, schedules_api, leave_api, locations_api, days_api, reports_api, corrections_api,
-                   leave_requests_api, agency_api):
-        api.register_blueprint(module.blp)
-    api.register_blueprint(device_ops_api.blp)
-    app.register_blueprint(iclock.bp)
-    return app
+    return create_service_app(
+        SERVICE, __name__, title="Kinerja kehadiran API", make_runtime=make_runtime, config=config, prepare=_limits,
+        blueprints=[punches_api.blp, punch_reads_api.blp,  # the same path: POST, then GET
+                    devices_api.blp, calendar_api.blp, schedules_api.blp, leave_api.blp, locations_api.blp,
+                    days_api.blp, reports_api.blp, corrections_api.blp, leave_requests_api.blp, agency_api.blp,
+                    device_ops_api.blp],
+        public_blueprints=[iclock.bp])  # the device protocol: devices carry no JWT

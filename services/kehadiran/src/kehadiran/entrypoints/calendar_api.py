@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -16,12 +15,10 @@ from kehadiran.service_layer.access import agency_scope
 from kehadiran.service_layer.working_time import add_ramadan, load_holidays
 from kinerja.auth import current_principal, require_auth
 from kinerja.web import unprocessable
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar", description="Holidays and Ramadan schedules")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
 
 
 @blp.route("/holidays")
@@ -34,7 +31,7 @@ class Holidays(MethodView):
         """The agency's holidays and collective leave days of a year."""
         p = current_principal()
         agency = args["agency"] if p.role == "operator" and args["agency"] else p.agency
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             return s.execute(select(Holiday).where(
                 Holiday.agency == agency, Holiday.day >= date(args["year"], 1, 1),
                 Holiday.day <= date(args["year"], 12, 31)).order_by(Holiday.day)).scalars().all()
@@ -47,7 +44,7 @@ class Holidays(MethodView):
         """Load holidays from CSV (``date,name[,kind]``); bad lines are reported, good ones kept,
         and days already recorded are recomputed."""
         agency = agency_scope(current_principal(), body["agency"])
-        rt = _runtime()
+        rt = current_runtime()
         with rt.session() as s, s.begin():
             rows, errors = load_holidays(s, rt.outbox, agency, body["csv"], agency_tz=agency_tz(rt, agency, s))
         if not rows and errors:
@@ -63,7 +60,7 @@ class Ramadan(MethodView):
     @blp.response(200, RamadanOut(many=True))
     def get(self):
         """Ramadan schedules of the caller's agency."""
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             return s.execute(select(RamadanSchedule).where(RamadanSchedule.agency == current_principal().agency)
                              .order_by(RamadanSchedule.start_date)).scalars().all()
 
@@ -74,7 +71,7 @@ class Ramadan(MethodView):
     def post(self, body):
         """A schedule in force from start_date to end_date for a unit (or every unit)."""
         agency = agency_scope(current_principal(), body["agency"])
-        rt = _runtime()
+        rt = current_runtime()
         try:
             with rt.session() as s, s.begin():
                 return add_ramadan(s, rt.outbox, agency, body["unit"], body["start_date"], body["end_date"],

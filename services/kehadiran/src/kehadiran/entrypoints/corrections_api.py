@@ -16,6 +16,7 @@ from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.schedules import month_span
 from kinerja.auth import current_principal, require_auth
 from kinerja.web import unprocessable
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("corrections", __name__, url_prefix="/api/v1/corrections",
                 description="Corrections of forgotten punches (lupa absen), approved by the supervisor")
@@ -23,9 +24,6 @@ blp = Blueprint("corrections", __name__, url_prefix="/api/v1/corrections",
 
 READERS = ("pegawai", "atasan", "admin", "operator")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
 
 
 @blp.route("")
@@ -41,7 +39,7 @@ class Corrections(MethodView):
         nip = body["nip"] or p.nip
         if not p.nip or nip != p.nip:
             raise Forbidden("a correction is asked for by the ASN themselves")
-        rt = _runtime()
+        rt = current_runtime()
         try:
             with rt.session() as s, s.begin():
                 emp = employee_for(s, p, nip)
@@ -61,7 +59,7 @@ class Corrections(MethodView):
         yours (atasan), your agency's (admin); ``status=pending`` for those waiting."""
         p = current_principal()
         start, end = month_span(args["period"]) if args["period"] else (None, None)
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             if args["nip"]:
                 emp = employee_for(s, p, args["nip"])
                 nips, agency = [emp.nip], emp.agency
@@ -82,12 +80,12 @@ class CorrectionView(MethodView):
     @blp.response(200, CorrectionOut)
     def get(self, request_id):
         """One correction: the ASN's own, their supervisor's team, the agency's for an admin."""
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             return corrections.get(s, current_principal(), str(request_id))
 
 
 def _decide(request_id: str, *, approve: bool, note: str):
-    rt = _runtime()
+    rt = current_runtime()
     with rt.session() as s, s.begin():
         return corrections.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
                                   agency_tz=agency_tz(rt, current_principal().agency, s))

@@ -1,7 +1,6 @@
 """Daily attendance records, and closing days on demand (back-fill, or before a payroll run)."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -14,12 +13,10 @@ from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.closing import close_range
 from kehadiran.service_layer.schedules import month_span
 from kinerja.auth import current_principal, require_auth
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("days", __name__, url_prefix="/api/v1/days", description="Daily attendance (TL / PSW / TK)")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
 
 
 @blp.route("")
@@ -31,7 +28,7 @@ class Days(MethodView):
     def get(self, args):
         """An ASN's days of a month: arrival, departure, minutes late/early, codes and deductions."""
         start, end = month_span(args["period"])
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             employee_for(s, current_principal(), args["nip"])
             rows = s.execute(select(DaySummaryRow).where(
                 DaySummaryRow.nip == args["nip"], DaySummaryRow.day >= start,
@@ -53,7 +50,7 @@ class CloseDays(MethodView):
         agency = agency_scope(current_principal(), body["agency"])
         if body["end_date"] < body["start_date"] or (body["end_date"] - body["start_date"]).days > 92:
             raise UnprocessableEntity("the range must run forwards and span at most 93 days")
-        rt = _runtime()
+        rt = current_runtime()
         with rt.session() as s:
             zone = agency_tz(rt, agency, s)
         report = close_range(rt.session_factory, day_worker(rt), agency, body["start_date"], body["end_date"],

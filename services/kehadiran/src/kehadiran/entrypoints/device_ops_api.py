@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -23,6 +22,7 @@ from kehadiran.service_layer.working_time import MAX_SPAN_DAYS
 from kinerja.auth import current_principal, require_auth
 from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Agency, Text, WindowDateTime
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("device_ops", __name__, url_prefix="/api/v1/devices",
                 description="ADMS device status and command queue")
@@ -144,9 +144,6 @@ class CommandQuery(Schema):
                                                     "look at)"})
 
 
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
-
 
 def _device(session, sn: str) -> Device:
     device = session.get(Device, sn)
@@ -206,7 +203,7 @@ class FleetStatus(MethodView):
         """Every device of the caller's agency (an operator: every agency) at a glance."""
         principal = current_principal()
         agency = principal.agency if principal.role != "operator" else query.get("agency")
-        runtime = _runtime()
+        runtime = current_runtime()
         with runtime.session() as session:
             stmt = select(Device).order_by(Device.agency, Device.sn)
             if agency:
@@ -222,7 +219,7 @@ class DeviceStatus(MethodView):
     @blp.response(200, DeviceStatusOut)
     def get(self, sn):
         """Last contact, records today, firmware and counts from INFO, options, command counts."""
-        runtime = _runtime()
+        runtime = current_runtime()
         with runtime.session() as session:
             device = _device(session, sn)
             zone = agency_tz(runtime, device.agency, session)
@@ -237,7 +234,7 @@ class DeviceCommands(MethodView):
     @blp.response(200, CommandOut(many=True))
     def get(self, query, sn):
         """The device's commands, newest first, with the results the device reported."""
-        runtime = _runtime()
+        runtime = current_runtime()
         with runtime.session() as session:
             return device_service.list_commands(session, _device(session, sn), limit=query["limit"],
                                                 status=query.get("status"))
@@ -249,7 +246,7 @@ class DeviceCommands(MethodView):
     def post(self, body, sn):
         """Queue a command; the device fetches it on its next getrequest."""
         principal = current_principal()
-        runtime = _runtime()
+        runtime = current_runtime()
         with runtime.session() as session, session.begin():
             device = _device(session, sn)
             try:

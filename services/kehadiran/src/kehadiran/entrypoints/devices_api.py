@@ -5,7 +5,6 @@ A serial belongs to the agency that registered it: registering it for another ag
 registration, change, release and refused takeover is in the device's audit log."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -15,12 +14,10 @@ from kehadiran.adapters.orm import Device, DeviceAudit
 from kehadiran.entrypoints.schemas import DeviceAuditOut, DeviceIn, DeviceOut
 from kehadiran.service_layer import registry
 from kinerja.auth import current_principal, require_auth
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1/devices", description="Attendance devices")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
 
 
 def owned_device(session, sn: str) -> Device:
@@ -40,7 +37,7 @@ class Devices(MethodView):
     def get(self):
         """Devices of the caller's agency (all agencies for an operator), released ones included."""
         principal = current_principal()
-        with _runtime().session() as session:
+        with current_runtime().session() as session:
             query = select(Device).where(~Device.sn.startswith(registry.RESERVED_PREFIX)).order_by(Device.sn)
             if principal.role != "operator":
                 query = query.where(Device.agency == principal.agency)
@@ -56,7 +53,7 @@ class Devices(MethodView):
         principal = current_principal()
         if principal.role == "admin" and body["agency"] != principal.agency:
             raise Forbidden("an admin registers devices of their own agency only")
-        runtime = _runtime()
+        runtime = current_runtime()
         try:
             with runtime.session() as session, session.begin():
                 return registry.register(
@@ -81,7 +78,7 @@ class Release(MethodView):
         """Let a device of your agency go: the protocol refuses it from now on, its queued commands
         are cancelled, and another agency may register the serial."""
         principal = current_principal()
-        with _runtime().session() as session, session.begin():
+        with current_runtime().session() as session, session.begin():
             device = owned_device(session, sn)
             if not device.active:
                 raise Conflict(f"device {sn} is released already")
@@ -96,7 +93,7 @@ class Audit(MethodView):
     def get(self, sn):
         """The device's audit log, newest first (an admin: the entries of their own agency)."""
         principal = current_principal()
-        with _runtime().session() as session:
+        with current_runtime().session() as session:
             query = select(DeviceAudit).where(DeviceAudit.device_sn == sn).order_by(DeviceAudit.id.desc()).limit(200)
             if principal.role != "operator":
                 query = query.where(DeviceAudit.agency == principal.agency)

@@ -36,6 +36,7 @@ from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer import registry
 from kehadiran.entrypoints.runtime import command_retry, upload_policy
 from kinerja.metrics import DEVICE_REFUSED
+from kinerja.webapp import current_runtime
 from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,6 @@ def _error(exc: HTTPException) -> Response:
     return _text(f"ERROR: {exc.description}\n", exc.code or 500)
 
 
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
-
 
 def _sn() -> str:
     sn = (request.args.get("SN") or request.args.get("sn") or "").strip()
@@ -81,7 +79,7 @@ def _sn() -> str:
 def _address_binding() -> bool:
     """``KEHADIRAN_DEVICE_ADDRESS_BINDING`` (``address_binding`` in settings): on, a device is
     bound to the address of its first contact (off by default: terminals behind DHCP or NAT)."""
-    settings = _runtime().settings
+    settings = current_runtime().settings
     raw = settings.extra.get("device_address_binding", os.environ.get("KEHADIRAN_DEVICE_ADDRESS_BINDING", ""))
     return str(raw).strip().lower() in ("1", "on", "true", "yes")
 
@@ -124,7 +122,7 @@ def _refused(exc: DeviceRefused) -> Response:
         if len(audited) > 10_000:
             audited.clear()
         audited[key] = now
-        with _runtime().session() as session, session.begin():
+        with current_runtime().session() as session, session.begin():
             registry.audit(session, exc.sn, exc.agency, exc.refusal.action, "device",
                            {"address": address, "reason": exc.refusal.reason}, now)
     return _text(f"ERROR: {exc.description}\n", 403)
@@ -141,7 +139,7 @@ def _now() -> datetime:
 def handshake():
     """``GET /iclock/cdata?SN=..&options=all``: the options the device runs with."""
     sn, now = _sn(), _now()
-    runtime = _runtime()
+    runtime = current_runtime()
     with runtime.session() as session, session.begin():
         device = _device(session, sn, handshake=True)
         device_service.touch(device, now)
@@ -163,7 +161,7 @@ def upload():
         return _photo_or_templates(sn, kind, body, now)
     if kind not in ("OPERLOG", "OPTIONS") and kind not in IGNORED_TABLES:
         raise BadRequest(f"unknown table {table[:40]!r}")
-    runtime = _runtime()
+    runtime = current_runtime()
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
         if kind == "OPERLOG":
@@ -192,7 +190,7 @@ def _photo_or_templates(sn: str, kind: str, body: bytes, now: datetime) -> Respo
     whatever the configuration (``OK``, ``OK:<n>``), kept only where it says so
     (``KEHADIRAN_DEVICE_PHOTOS`` / ``KEHADIRAN_DEVICE_TEMPLATES``), each bounded in size; a
     malformed one is noted on the device's status like a malformed punch line."""
-    runtime = _runtime()
+    runtime = current_runtime()
     policy = upload_policy(runtime.settings)
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
@@ -221,7 +219,7 @@ def _photo_or_templates(sn: str, kind: str, body: bytes, now: datetime) -> Respo
 def _attlog(sn: str, body: bytes, now: datetime) -> Response:
     """The hot path of a terminal (one line a request when it pushes as it goes): a Core
     connection and hand-written SQL, no ORM object."""
-    runtime = _runtime()
+    runtime = current_runtime()
     with runtime.engine.begin() as conn:
         device = device_store.get(conn, sn)
         if device is None or not device.active:
@@ -262,7 +260,7 @@ def getrequest():
     """``GET /iclock/getrequest?SN=..[&INFO=..]``: queued commands, or ``OK``."""
     sn, now = _sn(), _now()
     info = adms.parse_info(request.args.get("INFO"))
-    runtime = _runtime()
+    runtime = current_runtime()
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
         device_service.touch(device, now)
@@ -278,7 +276,7 @@ def devicecmd():
     sn, now = _sn(), _now()
     body = request.get_data(cache=False)
     parsed = adms.parse_devicecmd(body)
-    runtime = _runtime()
+    runtime = current_runtime()
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
         device_service.touch(device, now)
@@ -296,7 +294,7 @@ def rtdata():
     its registered zone (``DateTime=<packed>,ServerTZ=+0700``); other types are acknowledged."""
     sn, now = _sn(), _now()
     kind = (request.args.get("type") or "").strip().lower()
-    runtime = _runtime()
+    runtime = current_runtime()
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
         device_service.touch(device, now)
@@ -320,7 +318,7 @@ def querydata():
     cmd_id = adms.int_field(request.args.get("cmdid"))
     body = request.get_data(cache=False)
     parsed = adms.parse_querydata(body, request.mimetype_params.get("charset"))
-    runtime = _runtime()
+    runtime = current_runtime()
     policy = upload_policy(runtime.settings)
     with runtime.session() as session, session.begin():
         device = _device(session, sn)
@@ -342,7 +340,7 @@ def querydata():
 @bp.get("/ping")
 def ping():
     sn, now = _sn(), _now()
-    runtime = _runtime()
+    runtime = current_runtime()
     with runtime.session() as session, session.begin():
         device_service.touch(_device(session, sn), now)
     return _text("OK")

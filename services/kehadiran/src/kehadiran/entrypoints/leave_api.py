@@ -2,7 +2,6 @@
 admin or the ASN's supervisor; each excuses the day and recomputes it."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -15,12 +14,10 @@ from kehadiran.service_layer.access import employee_for
 from kehadiran.service_layer.schedules import month_span
 from kehadiran.service_layer.working_time import cancel_leave, set_leave
 from kinerja.auth import current_principal, require_auth
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("leave", __name__, url_prefix="/api/v1/leave", description="Leave, sick leave, official duty")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
 
 
 @blp.route("")
@@ -32,7 +29,7 @@ class LeaveCollection(MethodView):
     def get(self, args):
         """An ASN's excused days in a month."""
         start, end = month_span(args["period"])
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             employee_for(s, current_principal(), args["nip"])
             return s.execute(select(Leave).where(Leave.nip == args["nip"], Leave.day >= start, Leave.day < end)
                              .order_by(Leave.day)).scalars().all()
@@ -44,7 +41,7 @@ class LeaveCollection(MethodView):
     def post(self, body):
         """Record leave / sick leave / official duty for each day from start_date to end_date."""
         p = current_principal()
-        rt = _runtime()
+        rt = current_runtime()
         try:
             with rt.session() as s, s.begin():
                 emp = employee_for(s, p, body["nip"], write=True)
@@ -62,7 +59,7 @@ class LeaveCancel(MethodView):
     @blp.response(200, CountOut)
     def post(self, body):
         """Withdraw the excused days from start_date to end_date; the days are recomputed."""
-        rt = _runtime()
+        rt = current_runtime()
         try:
             with rt.session() as s, s.begin():
                 emp = employee_for(s, current_principal(), body["nip"], write=True)

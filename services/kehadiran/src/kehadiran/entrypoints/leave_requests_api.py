@@ -16,15 +16,13 @@ from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.corrections import team_of
 from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
 from kinerja.web import unprocessable
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("leave_requests", __name__, url_prefix="/api/v1/leave-requests",
                 description="Leave requests (cuti, sakit, dinas luar), approved by the supervisor")
 
 READERS = (*PEOPLE, "operator")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
 
 
 @blp.route("")
@@ -40,7 +38,7 @@ class LeaveRequests(MethodView):
         nip = body["nip"] or p.nip
         if not p.nip or nip != p.nip:
             raise Forbidden("a leave request is made by the ASN themselves")
-        rt = _runtime()
+        rt = current_runtime()
         try:
             with rt.session() as s, s.begin():
                 emp = employee_for(s, p, nip)
@@ -59,7 +57,7 @@ class LeaveRequests(MethodView):
         """Leave requests, newest first: an ASN's (``nip``), else yours (pegawai), your team's and
         yours (atasan), your agency's (admin); ``status=pending`` for those waiting."""
         p = current_principal()
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             if args["nip"]:
                 emp = employee_for(s, p, args["nip"])
                 nips, agency = [emp.nip], emp.agency
@@ -79,12 +77,12 @@ class LeaveRequestView(MethodView):
     @blp.response(200, LeaveRequestOut)
     def get(self, request_id):
         """One request: the ASN's own, their supervisor's team, the agency's for an admin."""
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             return leave_requests.get(s, current_principal(), str(request_id))
 
 
 def _decide(request_id, *, approve: bool, note: str):
-    rt = _runtime()
+    rt = current_runtime()
     with rt.session() as s, s.begin():
         return leave_requests.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
                                      agency_tz=agency_tz(rt, current_principal().agency, s))
@@ -119,6 +117,6 @@ class LeaveRequestWithdraw(MethodView):
     @blp.response(200, LeaveRequestOut)
     def post(self, request_id):
         """The ASN takes back their request while it waits."""
-        rt = _runtime()
+        rt = current_runtime()
         with rt.session() as s, s.begin():
             return leave_requests.withdraw(s, rt.outbox, current_principal(), str(request_id))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -17,6 +16,7 @@ from kehadiran.service_layer.access import employee_for
 from kinerja.auth import current_principal, require_auth
 from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Instant, WindowDate
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("punch_reads", __name__, url_prefix="/api/v1/punches", description="Punches from phones and devices")
 
@@ -48,7 +48,7 @@ class PunchReads(MethodView):
         """An ASN's punches of a day, oldest first: one's own, a supervisor's team's, an admin's agency's."""
         p = current_principal()
         nip = args["nip"] or p.nip
-        rt = current_app.extensions["kinerja_runtime"]
+        rt = current_runtime()
         with rt.session() as s:
             emp = employee_for(s, p, nip or "")
             # the day in the ASN's agency's own zone

@@ -26,6 +26,7 @@ from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchI
 from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
 from kinerja.auth import current_principal, require_auth
 from kinerja.web import unprocessable
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("punches", __name__, url_prefix="/api/v1/punches", description="Punches from phones and devices")
 
@@ -52,7 +53,7 @@ class Punches(MethodView):
         atasan's token) punches for its own NIP (the token names it: ``nip`` may be left out), now: the server's receive time is the punch's time, a ``time`` sent is kept
         beside it when within ``KEHADIRAN_PHONE_SKEW_S`` (5 minutes) and refused beyond that;
         a forgotten punch of a past day is asked for at ``POST /api/v1/corrections``."""
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         principal = current_principal()
         settings = runtime.settings
         now = datetime.now(timezone.utc)

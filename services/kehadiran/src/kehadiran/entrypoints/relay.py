@@ -1,11 +1,8 @@
-"""kehadiran's outbox relay process."""
+"""``kehadiran-relay``: kehadiran's outbox relay process (``kinerja.runtime.relay_main``)."""
 from kehadiran.entrypoints.runtime import make_runtime
-from kinerja.runtime import relay_main
+from kinerja.runtime import relay_entrypoint
 
-
-def main() -> None:
-    relay_main(make_runtime())
-
+main = relay_entrypoint(make_runtime)
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,6 +11,7 @@ from kehadiran.entrypoints.wt_schemas import RecapQuery
 from kehadiran.service_layer.access import agency_scope, own_unit, supervised_by
 from kehadiran.service_layer.reports import monthly_recap, recap_csv, recap_xlsx, unit_totals
 from kinerja.auth import current_principal, require_auth
+from kinerja.webapp import current_runtime
 
 def download_name(text: str) -> str:
     """A file name safe in a Content-Disposition header: letters, digits, ``.``, ``_`` and ``-``."""
@@ -35,7 +36,7 @@ class Recap(MethodView):
         the people of it they lead, directly or through the supervisors under them, and themselves)."""
         p = current_principal()
         y, m = map(int, args["period"].split("-"))
-        rt = current_app.extensions["kinerja_runtime"]
+        rt = current_runtime()
         with rt.session() as s:
             if p.role == "atasan":
                 args["unit"] = own_unit(s, p, args["unit"], args["agency"])

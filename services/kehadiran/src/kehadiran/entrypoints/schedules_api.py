@@ -1,7 +1,6 @@
 """Per-unit week schedules (admins) and per-ASN shifts (admins, or supervisors for their team)."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound, UnprocessableEntity
@@ -17,12 +16,10 @@ from kehadiran.service_layer.schedules import month_span
 from kehadiran.service_layer.access import agency_scope, employee_for
 from kehadiran.service_layer.working_time import assign_shifts, set_unit_schedule
 from kinerja.auth import current_principal, require_auth
+from kinerja.webapp import current_runtime
 
 blp = Blueprint("schedules", __name__, url_prefix="/api/v1", description="Working-time schedules and shifts")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
 
 
 def _default_hours() -> dict:
@@ -38,7 +35,7 @@ class UnitSchedules(MethodView):
         """A unit's week (the default Perpres 21/2023 week when none is set), as ``days`` in the shape
         PUT takes (mon…sun → {start, end}, null for a day off)."""
         p = current_principal()
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             row = s.get(UnitSchedule, (p.agency, unit))
             return row or {"agency": p.agency, "unit": unit, "hours": _default_hours()}
 
@@ -50,7 +47,7 @@ class UnitSchedules(MethodView):
         """Set a unit's week, e.g. ``{"days": {"mon": {"start": "07:00", "end": "15:30"}, ...}}``;
         a weekday left out is a day off."""
         agency = agency_scope(current_principal(), body["agency"])
-        rt = _runtime()
+        rt = current_runtime()
         try:
             with rt.session() as s, s.begin():
                 return set_unit_schedule(s, rt.outbox, agency, unit, body["days"], agency_tz=agency_tz(rt, agency, s),
@@ -69,7 +66,7 @@ class Shifts(MethodView):
         """An ASN's shifts in a month, as they were assigned: the ASN's own, a supervisor's team's,
         an admin's agency's."""
         start, end = month_span(args["period"])
-        with _runtime().session() as s:
+        with current_runtime().session() as s:
             employee_for(s, current_principal(), args["nip"])
             return s.execute(select(Shift).where(Shift.nip == args["nip"], Shift.day >= start, Shift.day < end)
                              .order_by(Shift.day)).scalars().all()
@@ -82,7 +79,7 @@ class Shifts(MethodView):
         """Assign shifts (night shifts may end the next day: start 22:00, end 07:00); a shift
         without hours is an assigned day off. A supervisor assigns their own team only."""
         p = current_principal()
-        rt = _runtime()
+        rt = current_runtime()
         with rt.session() as s, s.begin():
             agencies = set()
             for item in body["shifts"]:

@@ -17,19 +17,17 @@ from kehadiran.service_layer.agencies import note_roster_zone
 from kehadiran.service_layer.schedules import track_from, tracked_since
 from kinerja.events.envelope import Event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.roster_slice import upsert_employee
 
 
 def apply_roster_event(session: Session, event: Event, *, agency_tz: str) -> None:
     if event.type != EMPLOYEE_UPSERTED:
         return
     d = event.data
-    emp = session.get(Employee, d["nip"])
-    if emp is None:
-        emp = Employee(nip=d["nip"])
-        session.add(emp)
-    old_tmt = emp.tmt
-    emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
-    emp.atasan_nip, emp.pin, emp.active = d.get("atasan_nip"), d.get("pin"), d.get("active", True)
+    old = session.get(Employee, d["nip"])
+    old_tmt = old.tmt if old is not None else None
+    emp = upsert_employee(session, Employee, d)
+    emp.pin = d.get("pin")
     emp.pin_key = pin_key(emp.pin)
     emp.tmt = _as_date(d.get("tmt"))
     emp.tpp_base = d.get("tpp")

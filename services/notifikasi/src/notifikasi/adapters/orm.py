@@ -7,6 +7,7 @@ from sqlalchemy import DDL, JSON, BigInteger, DateTime, ForeignKey, Index, Integ
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.messaging.outbox import add_plumbing_tables
+from kinerja.roster_slice import RosterColumns
 
 # BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the rowid alias that autoincrements
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
@@ -20,17 +21,11 @@ metadata = Base.metadata
 add_plumbing_tables(metadata)
 
 
-class Employee(Base):
+class Employee(RosterColumns, Base):
     """This service's slice of the roster (from ``pegawai.v1``): names, supervisors and the work
     e-mail address (the daily digest goes there for whoever has set no preference of their own)."""
 
     __tablename__ = "employees"
-    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
-    nama: Mapped[str] = mapped_column(String(200))
-    agency: Mapped[str] = mapped_column(String(64), index=True)
-    unit: Mapped[str] = mapped_column(String(200))
-    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
-    active: Mapped[bool] = mapped_column(default=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     # the roster-address digest's cursor (a preference keeps its own)
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

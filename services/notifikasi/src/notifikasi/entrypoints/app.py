@@ -7,31 +7,31 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Blueprint, Flask
+from flask_smorest import Api
 
-from kinerja.config import load_settings
-from kinerja.logging import configure_logging
-from kinerja.web import configure_app, health_blueprint
+from kinerja.config import Settings
+from kinerja.health import health_blueprint
+from kinerja.webapp import create_service_app
 from notifikasi.entrypoints import dashboard, inbox_api, me_api, preferences_api, stream_api, webhooks_api
-from notifikasi.entrypoints.runtime import SERVICE, make_runtime
+from notifikasi.entrypoints.runtime import SERVICE, NotifikasiRuntime, make_runtime
 from notifikasi.entrypoints.schemas import MailerNoticePayload, payload_schemas
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    settings = load_settings(SERVICE, config)
-    configure_logging(SERVICE)
-    app = Flask(__name__)
-    api = configure_app(app, settings, title="Kinerja notifikasi API")
+def _payload_components(app: Flask, api: Api, settings: Settings) -> None:
     for name, schema in {**payload_schemas(), "MailerNoticePayload": MailerNoticePayload}.items():
         api.spec.components.schema(name, schema=schema)  # what a notification's payload can be
-    runtime = make_runtime(settings)
-    app.extensions["kinerja_runtime"] = runtime
-    app.register_blueprint(health_blueprint(lambda: runtime.engine, settings, needs_kafka=False,
-                                            lines={"mailer": runtime.mailer_line}))
-    api.register_blueprint(stream_api.blp)
-    api.register_blueprint(inbox_api.blp)
-    api.register_blueprint(webhooks_api.blp)
-    api.register_blueprint(preferences_api.blp)
-    api.register_blueprint(me_api.blp)
-    app.register_blueprint(dashboard.bp)  # public: static files; the data comes with the token
-    return app
+
+
+def _health(runtime: NotifikasiRuntime, settings: Settings) -> Blueprint:
+    # the web app never talks to Kafka (the consumer does); the mailer's line is its own
+    return health_blueprint(lambda: runtime.engine, settings, needs_kafka=False,
+                            lines={"mailer": runtime.mailer_line})
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    return create_service_app(
+        SERVICE, __name__, title="Kinerja notifikasi API", make_runtime=make_runtime, config=config,
+        prepare=_payload_components, health=_health,
+        blueprints=[stream_api.blp, inbox_api.blp, webhooks_api.blp, preferences_api.blp, me_api.blp],
+        public_blueprints=[dashboard.bp])  # static files; the data comes with the token

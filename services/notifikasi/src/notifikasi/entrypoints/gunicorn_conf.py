@@ -45,10 +45,12 @@ def post_worker_init(worker):
     worker does not sit out the graceful timeout; clients reconnect elsewhere with Last-Event-ID."""
     import signal
 
+    from kinerja.webapp import RUNTIME_EXTENSION
+
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_term(signum, frame):
-        runtime = getattr(worker.wsgi, "extensions", {}).get("kinerja_runtime")
+        runtime = getattr(worker.wsgi, "extensions", {}).get(RUNTIME_EXTENSION)
         if runtime is not None and "tailer" in runtime.__dict__:
             runtime.tailer.stop(timeout_s=0)  # never block in a signal handler
         if callable(previous):

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden, NotFound
 
 from kinerja.auth import require_auth
+from kinerja.webapp import current_runtime
 from notifikasi.adapters import inbox
 from notifikasi.entrypoints.schemas import (EmailMessagesPage, EmailMessagesQuery, InboxPage, InboxQuery,
                                             MarkAllReadIn, MarkAllReadOut, NotificationOut)
-from notifikasi.entrypoints.stream_api import READER_ROLES, own_identity
+from notifikasi.entrypoints.params import READER_ROLES, own_identity
+from notifikasi.entrypoints.runtime import NotifikasiRuntime
 from notifikasi.service_layer import email as mail
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Inbox")
@@ -27,7 +28,7 @@ class Inbox(MethodView):
     def get(self, args):
         """The caller's notifications, newest first; page with ``before_id``."""
         principal = own_identity()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         mine = inbox.recipients_of(principal.nip, principal.role)
         with runtime.session() as session:
             rows = inbox.inbox_page(session, nip=mine, agency=principal.agency, limit=args["limit"],
@@ -47,7 +48,7 @@ class MarkRead(MethodView):
     def post(self, notification_id: int):
         """Mark one of the caller's notifications read (again is harmless). 404 if it is not theirs."""
         principal = own_identity()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session, session.begin():
             row = inbox.mark_read(session, notification_id=notification_id,
                                   nip=inbox.recipients_of(principal.nip, principal.role),
@@ -67,7 +68,7 @@ class MarkAllRead(MethodView):
         """Mark all of the caller's notifications read (up to ``up_to_id``, the newest they have seen)."""
         principal = own_identity()
         mine = inbox.recipients_of(principal.nip, principal.role)
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session, session.begin():
             marked = inbox.mark_all_read(session, nip=mine, agency=principal.agency, up_to_id=body["up_to_id"],
                                          now=datetime.now(timezone.utc))
@@ -89,7 +90,7 @@ class EmailMessages(MethodView):
             if nip not in (None, principal.nip):
                 raise Forbidden("you read the delivery status of your own e-mail only")
             nip = principal.nip
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session:
             items = mail.messages_page(session, agency=principal.agency, nip=nip, status=args["status"],
                                        limit=args["limit"], before_id=args["before_id"])

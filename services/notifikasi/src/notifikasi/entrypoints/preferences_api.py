@@ -3,16 +3,17 @@ person the roster gives an address gets the daily digest there (``GET`` says so,
 roster``); a preference overrides it (another address, another mode, or off)."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest, NotFound
 
 from kinerja.auth import require_auth
+from kinerja.webapp import current_runtime
 from notifikasi.adapters.orm import EmailPreference
 from notifikasi.domain.email import DIGEST, MODES
-from notifikasi.entrypoints.stream_api import READER_ROLES, own_identity
+from notifikasi.entrypoints.params import READER_ROLES, own_identity
+from notifikasi.entrypoints.runtime import NotifikasiRuntime
 from notifikasi.service_layer.email import NoAddress, roster_address, set_preference
 
 blp = Blueprint("email-preference", __name__, url_prefix="/api/v1/notifications/email",
@@ -43,7 +44,7 @@ class Preference(MethodView):
     @blp.response(200, PreferenceOut)
     def get(self):
         principal = own_identity()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session:
             pref = session.get(EmailPreference, principal.nip)
             roster = roster_address(session, principal.nip, principal.agency)
@@ -61,7 +62,7 @@ class Preference(MethodView):
     @blp.response(200, PreferenceOut)
     def put(self, body):
         principal = own_identity()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         try:
             with runtime.session() as session, session.begin():
                 pref = set_preference(session, nip=principal.nip, agency=principal.agency, email=body["email"],

@@ -77,30 +77,22 @@ from __future__ import annotations
 import queue
 from typing import Iterator
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import BadRequest, Forbidden
+from werkzeug.exceptions import BadRequest
 
-from kinerja.auth import Principal, current_principal, require_auth
+from kinerja.auth import require_auth
 from kinerja.fields import MAX_ID
+from kinerja.webapp import current_runtime
 from notifikasi.adapters import inbox
+from notifikasi.entrypoints.params import READER_ROLES, own_identity
+from notifikasi.entrypoints.runtime import NotifikasiRuntime
 from notifikasi.service_layer.fanout import CLOSED, Subscription, render_frame
 
 blp = Blueprint("stream", __name__, url_prefix="/api/v1", description="Live notifications (Server-Sent Events)")
 
 BACKLOG_PAGE = 500
-READER_ROLES = ("pegawai", "atasan", "admin", "operator")
-
-
-def own_identity() -> Principal:
-    """The caller, who must be a person (a NIP), not a device: everyone reads only their own inbox."""
-    principal = current_principal()
-    if not principal.nip:
-        raise Forbidden("this token names no NIP, so it has no inbox")
-    return principal
-
-
 def last_event_id() -> int | None:
     raw = (request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or "").strip()
     if raw == "":
@@ -136,7 +128,7 @@ class Stream(MethodView):
         """The caller's own notifications, live, resumable with Last-Event-ID."""
         principal = own_identity()
         after = last_event_id()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         tailer = runtime.tailer
         # subscribe before reading any backlog, so nothing committed in between is lost
         sub = tailer.subscribe(principal.nip, principal.agency, tuple(inbox.recipients_of(principal.nip, principal.role)))

@@ -2,7 +2,6 @@
 (operators any), see them and their deliveries, and enable one again after fixing it."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -12,7 +11,9 @@ from werkzeug.exceptions import Forbidden, NotFound
 from kinerja.auth import Principal, current_principal, require_auth
 from kinerja.fields import Agency, Text
 from kinerja.web import unprocessable
+from kinerja.webapp import current_runtime
 from notifikasi.adapters.orm import Webhook, WebhookDelivery
+from notifikasi.entrypoints.runtime import NotifikasiRuntime
 from notifikasi.service_layer.notifications import RULES
 from notifikasi.service_layer.webhooks import DestinationNotAllowed, aware, enable_webhook, register_webhook
 
@@ -76,7 +77,7 @@ class Webhooks(MethodView):
     def get(self):
         """The webhooks of the caller's agency (all for an operator); secrets are never shown again."""
         principal = current_principal()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session:
             query = select(Webhook).order_by(Webhook.id)
             if principal.role != "operator":
@@ -93,7 +94,7 @@ class Webhooks(MethodView):
         agency = body["agency"] or principal.agency
         if principal.role == "admin" and agency != principal.agency:
             raise Forbidden("an admin registers webhooks of their own agency only")
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         try:
             with runtime.session() as session, session.begin():
                 return register_webhook(session, agency=agency, url=body["url"], secret=body["secret"],
@@ -110,7 +111,7 @@ class Deliveries(MethodView):
     @blp.response(200, DeliveryOut(many=True))
     def get(self, hook_id: int):
         """The latest 100 deliveries of one webhook, newest first."""
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session:
             _own_hook(session, hook_id, current_principal())
             return session.execute(
@@ -126,6 +127,6 @@ class Enable(MethodView):
     @blp.response(200, WebhookOut)
     def post(self, hook_id: int):
         """Enable a disabled webhook again; its pending deliveries resume."""
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session, session.begin():
             return enable_webhook(session, _own_hook(session, hook_id, current_principal()))

@@ -22,6 +22,7 @@ from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAW
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events import tugas
+from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
@@ -189,15 +190,14 @@ class _Roster:
                 self.employees[emp.nip] = emp
 
     def upsert(self, d: dict, now: datetime) -> None:
-        emp = self.employees.get(d["nip"])
-        if emp is None:
-            emp = self.employees[d["nip"]] = Employee(nip=d["nip"])
-            self.session.add(emp)
-        emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
-        emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
+        emp = upsert_roster_row(Employee, d, find=self.employees.get, add=self._add)
         emp.email = d.get("email") or None
         if emp.email and emp.last_digest_at is None:
             emp.last_digest_at = now  # a first digest to the roster's address covers from now on
+
+    def _add(self, emp: Employee) -> None:
+        self.employees[emp.nip] = emp
+        self.session.add(emp)
 
     def person(self, nip: str) -> Person:
         emp = self.employees.get(nip)

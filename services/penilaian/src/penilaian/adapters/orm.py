@@ -14,6 +14,7 @@ from sqlalchemy.types import TypeDecorator
 
 from kinerja.messaging.outbox import add_plumbing_tables
 from kinerja.messaging.replay import replayed_offsets_table
+from kinerja.roster_slice import RosterColumns
 
 
 class Cents(TypeDecorator):
@@ -47,16 +48,10 @@ add_plumbing_tables(metadata)
 replayed_offsets_table(metadata)
 
 
-class Employee(Base):
-    """This service's slice of the roster (from ``pegawai.v1``)."""
+class Employee(RosterColumns, Base):
+    """This service's slice of the roster (from ``pegawai.v1``), and the position title."""
 
     __tablename__ = "employees"
-    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
-    nama: Mapped[str] = mapped_column(String(200))
-    agency: Mapped[str] = mapped_column(String(64), index=True)
-    unit: Mapped[str] = mapped_column(String(200))
-    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
     jabatan: Mapped[str] = mapped_column(String(200), default="")  # for the evaluation document
 
 

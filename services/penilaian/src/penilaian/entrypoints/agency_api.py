@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from kinerja.auth import current_principal, require_auth
+from kinerja.webapp import current_runtime
 from penilaian.domain.policy import BadPolicy
+from penilaian.entrypoints.params import period_arg
 from penilaian.entrypoints.schemas import (
     AgencyArgs,
     OrganisationRatingIn,
@@ -20,7 +21,6 @@ from penilaian.entrypoints.schemas import (
     PolicyIn,
     PolicyOut,
 )
-from penilaian.entrypoints.scores_api import _period
 from penilaian.service_layer.commands import rate_organisation, set_policy
 from penilaian.service_layer.views import organisation_rating, policy_view
 
@@ -44,7 +44,7 @@ class Policy(MethodView):
     @blp.response(200, PolicyOut)
     def get(self, args):
         """The agency's policy versions (and the DESIGN defaults in force before the first)."""
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session:
             return policy_view(session, _agency(args))
 
@@ -57,7 +57,7 @@ class Policy(MethodView):
         numbers left out keep the DESIGN default. The agency's periods from then on are recomputed."""
         principal = current_principal()
         year, month = map(int, body.pop("effective_from").split("-"))
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         try:
             with runtime.session() as session, session.begin():
                 set_policy(session, runtime.outbox, agency=principal.agency, effective_from=date(year, month, 1),
@@ -81,9 +81,9 @@ class OrganisationRating(MethodView):
     @blp.response(200, OrganisationRatingOut)
     def get(self, args):
         """The organisation's predikat for the period (else the one set for its year)."""
-        period = _period(args)
+        period = period_arg(args)
         agency = current_principal().agency
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session:
             return _org_view(organisation_rating(session, agency, period), agency, period)
 
@@ -94,9 +94,9 @@ class OrganisationRating(MethodView):
     @blp.response(200, OrganisationRatingOut)
     def put(self, args, body):
         """Set the organisation's own predikat (Istimewa, Baik, Butuh Perbaikan, Kurang, Sangat Kurang)."""
-        period = _period(args)
+        period = period_arg(args)
         principal = current_principal()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session, session.begin():
             row = rate_organisation(session, runtime.outbox, agency=principal.agency, period=period,
                                     predikat=body["predikat"], set_by=principal.sub[:64],

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import PEOPLE, current_principal, require_auth
+from kinerja.webapp import current_runtime
 from penilaian.adapters.orm import Employee
+from penilaian.entrypoints.params import check_nip, period_arg
 from penilaian.entrypoints.schemas import DialogIn, DialogsOut, PeriodArgs, RatingIn, RatingsOut
-from penilaian.entrypoints.scores_api import READERS, _check_nip, _period, authorize_read, supervises
+from penilaian.entrypoints.scores_api import READERS, authorize_read, supervises
 from penilaian.service_layer.commands import record_dialog, record_rating
 from penilaian.service_layer.views import dialogs_view, ratings_view
 
@@ -26,9 +27,9 @@ class Ratings(MethodView):
     @blp.response(200, RatingsOut)
     def get(self, args, nip):
         """The supervisor's and the ASN's own rating side by side; two levels apart asks for a dialogue."""
-        _check_nip(nip)
-        period = _period(args)
-        runtime = current_app.extensions["kinerja_runtime"]
+        check_nip(nip)
+        period = period_arg(args)
+        runtime = current_runtime()
         with runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return ratings_view(session, nip, period)
@@ -42,10 +43,10 @@ class Ratings(MethodView):
         """Rate the seven values for a period: an ASN rates themselves, the direct supervisor rates
         their team member (that rating counts in perilaku kerja); an admin who is the roster's
         supervisor of the ASN rates as their supervisor."""
-        _check_nip(nip)
-        period = _period(args)
+        check_nip(nip)
+        period = period_arg(args)
         principal = current_principal()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session, session.begin():
             if principal.nip == nip:
                 rater = "self"
@@ -70,9 +71,9 @@ class Dialogs(MethodView):
     @dlg.response(200, DialogsOut)
     def get(self, args, nip):
         """The performance dialogues recorded for the ASN (for a period, if given)."""
-        _check_nip(nip)
-        period = _period(args) if args.get("period") else None
-        runtime = current_app.extensions["kinerja_runtime"]
+        check_nip(nip)
+        period = period_arg(args) if args.get("period") else None
+        runtime = current_runtime()
         with runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return dialogs_view(session, nip, period)
@@ -85,10 +86,10 @@ class Dialogs(MethodView):
     def post(self, args, body, nip):
         """Record a dialog kinerja between the ASN and their direct supervisor (either of the two
         records it): the date, the notes and the follow-up both agreed."""
-        _check_nip(nip)
-        period = _period(args)
+        check_nip(nip)
+        period = period_arg(args)
         principal = current_principal()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session, session.begin():
             emp = session.get(Employee, nip)
             if emp is None or not emp.atasan_nip:

@@ -2,20 +2,19 @@
 ``GET /api/v1/teams/<atasan_nip>/scores``: a supervisor's team at a glance."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest, Forbidden, NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 
 from kinerja.auth import Principal, current_principal, require_auth
-from kinerja.events.common import NIP_PATTERN
+from kinerja.webapp import current_runtime
 from penilaian.adapters.orm import Employee, ScoreRow
-from penilaian.domain.periods import BadPeriod, Period, parse_period
+from penilaian.entrypoints.params import check_nip, period_arg
 from penilaian.entrypoints.schemas import (DistributionArgs, DistributionCurveOut, DocumentArgs, MonthArgs,
                                            PeriodArgs, ScoreHistoryOut, ScoreOut, TeamOut)
 from penilaian.service_layer.views import distribution_view, history_view, score_view, team_view
@@ -23,22 +22,6 @@ from penilaian.service_layer.views import distribution_view, history_view, score
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Live scores, ledger and predikat")
 
 READERS = ("pegawai", "atasan", "admin", "operator")
-
-
-def _period(args: dict) -> Period:
-    text = args.get("period")
-    if not text:
-        tz = ZoneInfo(current_app.extensions["kinerja_runtime"].settings.timezone)
-        text = datetime.now(tz).strftime("%Y-%m")
-    try:
-        return parse_period(text)
-    except BadPeriod as exc:
-        raise BadRequest(str(exc)) from None
-
-
-def _check_nip(nip: str) -> None:
-    if not re.match(NIP_PATTERN, nip):
-        raise BadRequest("NIP must be 18 digits")
 
 
 def supervises(principal: Principal, emp: Employee | None) -> bool:
@@ -78,9 +61,9 @@ class Scores(MethodView):
     @blp.response(200, ScoreOut)
     def get(self, args, nip):
         """One ASN's score for a month, quarter or year, with the ledger of what made it."""
-        _check_nip(nip)
-        period = _period(args)
-        runtime = current_app.extensions["kinerja_runtime"]
+        check_nip(nip)
+        period = period_arg(args)
+        runtime = current_runtime()
         with runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return score_view(session, nip, period)
@@ -95,9 +78,9 @@ class ScoreHistory(MethodView):
     def get(self, args, nip):
         """A month day by day (the dashboard's chart): each day's value of the month's score,
         counting the days and the tasks due up to it."""
-        _check_nip(nip)
-        period = _period(args)
-        runtime = current_app.extensions["kinerja_runtime"]
+        check_nip(nip)
+        period = period_arg(args)
+        runtime = current_runtime()
         today = datetime.now(ZoneInfo(runtime.settings.timezone)).date()
         with runtime.session() as session:
             authorize_read(session, current_principal(), nip)
@@ -120,9 +103,9 @@ class EvaluationDocument(MethodView):
         from penilaian.adapters.evaluation_pdf import render
         from penilaian.service_layer.evaluation import document_view
 
-        _check_nip(nip)
-        period = _period(args)
-        runtime = current_app.extensions["kinerja_runtime"]
+        check_nip(nip)
+        period = period_arg(args)
+        runtime = current_runtime()
         zone = ZoneInfo(runtime.settings.timezone)
         with runtime.session() as session:
             authorize_read(session, current_principal(), nip)
@@ -142,10 +125,10 @@ class TeamScores(MethodView):
     @blp.response(200, TeamOut)
     def get(self, args, atasan_nip):
         """The scores of a supervisor's direct team (the roster's atasan_nip)."""
-        _check_nip(atasan_nip)
-        period = _period(args)
+        check_nip(atasan_nip)
+        period = period_arg(args)
         principal = current_principal()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session:
             if principal.role == "atasan" and principal.nip != atasan_nip:
                 raise Forbidden("an atasan reads only their own team")
@@ -170,11 +153,11 @@ class Distribution(MethodView):
     def get(self, args):
         """The spread of predikat per unit and for the agency (an admin: their own agency), held against
         the spread the organisation's own predikat allows, with the units that break it."""
-        period = _period(args)
+        period = period_arg(args)
         principal = current_principal()
         agency = principal.agency if principal.role == "admin" else args.get("agency") or principal.agency
         if principal.role == "admin" and args.get("agency") not in (None, principal.agency):
             raise Forbidden("an admin sees only their own agency")
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session:
             return distribution_view(session, agency, period)

@@ -4,22 +4,23 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import current_principal, require_auth
+from kinerja.webapp import current_runtime
 from penilaian.adapters.orm import Employee
+from penilaian.entrypoints.params import check_nip
 from penilaian.entrypoints.schemas import TrainingIn, TrainingOut, YearArgs
-from penilaian.entrypoints.scores_api import READERS, _check_nip, authorize_read
+from penilaian.entrypoints.scores_api import READERS, authorize_read
 from penilaian.service_layer.training import record_training, training_view
 
 blp = Blueprint("training", __name__, url_prefix="/api/v1/training", description="Competency development")
 
 
 def _this_year() -> int:
-    return datetime.now(ZoneInfo(current_app.extensions["kinerja_runtime"].settings.timezone)).year
+    return datetime.now(ZoneInfo(current_runtime().settings.timezone)).year
 
 
 @blp.route("/<nip>")
@@ -30,8 +31,8 @@ class Training(MethodView):
     @blp.response(200, TrainingOut)
     def get(self, args, nip):
         """A year's training, the JP still missing to 20, and what to train next."""
-        _check_nip(nip)
-        runtime = current_app.extensions["kinerja_runtime"]
+        check_nip(nip)
+        runtime = current_runtime()
         with runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return training_view(session, nip, args.get("year") or _this_year())
@@ -42,9 +43,9 @@ class Training(MethodView):
     @blp.response(201, TrainingOut)
     def post(self, body, nip):
         """Record a training: the ASN themselves, an admin of their agency, or an operator."""
-        _check_nip(nip)
+        check_nip(nip)
         principal = current_principal()
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with runtime.session() as session, session.begin():
             if principal.nip != nip and principal.role != "operator":
                 emp = session.get(Employee, nip)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from kinerja.events.envelope import Event
 from kinerja.events.tugas import TASK_OVERDUE
+from kinerja.roster_slice import upsert_roster_row
 from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import (
@@ -34,12 +35,8 @@ from penilaian.service_layer.times import as_utc, local_date
 # -- facts of the roster, attendance and tasks --------------------------------------------------
 def apply_roster(session: Session, event: Event, batch: Batch) -> Employee:
     d = event.data
-    emp = batch.get(Employee, d["nip"])
-    if emp is None:
-        emp = Employee(nip=d["nip"])
-        batch.added(Employee, d["nip"], emp)
-    emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
-    emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
+    emp = upsert_roster_row(Employee, d, find=lambda nip: batch.get(Employee, nip),
+                            add=lambda row: batch.added(Employee, row.nip, row))
     emp.jabatan = (d.get("jabatan") or "")[:200]
     # scores stored before the roster knew the ASN carry the agency of their events: follow the
     # roster (the batch does it for all its roster events at once, before any recompute)

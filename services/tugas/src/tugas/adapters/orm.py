@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, Numeric
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kinerja.messaging.outbox import add_plumbing_tables
+from kinerja.roster_slice import RosterColumns
 
 QUANTITY = Numeric(14, 2)
 
@@ -20,16 +21,10 @@ metadata = Base.metadata
 add_plumbing_tables(metadata)
 
 
-class Employee(Base):
+class Employee(RosterColumns, Base):
     """This service's slice of the roster (from ``pegawai.v1``): who supervises whom."""
 
     __tablename__ = "employees"
-    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
-    nama: Mapped[str] = mapped_column(String(200))
-    agency: Mapped[str] = mapped_column(String(64), index=True)
-    unit: Mapped[str] = mapped_column(String(200))
-    atasan_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class SkpRow(Base):

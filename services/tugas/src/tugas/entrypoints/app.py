@@ -8,24 +8,12 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from kinerja.config import load_settings
-from kinerja.logging import configure_logging
-from kinerja.web import configure_app, health_blueprint
+from kinerja.webapp import create_service_app
 from tugas.entrypoints import evidence_api, feedback_api, innovations_api, skp_api, tasks_api
 from tugas.entrypoints.runtime import SERVICE, make_runtime
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    settings = load_settings(SERVICE, config)
-    configure_logging(SERVICE)
-    app = Flask(__name__)
-    api = configure_app(app, settings, title="Kinerja tugas API")
-    runtime = make_runtime(settings)
-    app.extensions["kinerja_runtime"] = runtime
-    app.register_blueprint(health_blueprint(lambda: runtime.engine, settings))
-    api.register_blueprint(tasks_api.blp)
-    api.register_blueprint(evidence_api.blp)
-    api.register_blueprint(skp_api.blp)
-    api.register_blueprint(feedback_api.blp)
-    api.register_blueprint(innovations_api.blp)
-    return app
+    return create_service_app(
+        SERVICE, __name__, title="Kinerja tugas API", make_runtime=make_runtime, config=config,
+        blueprints=[tasks_api.blp, evidence_api.blp, skp_api.blp, feedback_api.blp, innovations_api.blp])

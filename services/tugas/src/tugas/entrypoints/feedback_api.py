@@ -1,23 +1,19 @@
 """``/api/v1/feedback``: continuous feedback threads on a task or an RHK."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kinerja.auth import PEOPLE, current_principal, require_auth
+from kinerja.auth import PEOPLE, require_auth
+from kinerja.webapp import current_runtime
 from tugas.entrypoints.errors import rules_as_http
+from tugas.entrypoints.params import actor
 from tugas.entrypoints.schemas import FeedbackIn, FeedbackMessageOut, FeedbackQuery, FeedbackThreadOut
 from tugas.service_layer import feedback as service
-from tugas.service_layer.tasks import Actor, as_utc
+from tugas.service_layer.tasks import as_utc
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1/feedback",
                 description="Continuous feedback (umpan balik berkelanjutan)")
-
-
-def _actor() -> Actor:
-    p = current_principal()
-    return Actor(nip=p.nip, role=p.role, agency=p.agency)
 
 
 def _message(m) -> dict:
@@ -33,8 +29,8 @@ class Feedback(MethodView):
     @blp.response(200, FeedbackThreadOut)
     def get(self, args):
         """The thread on a task or an RHK (the ASN, their supervisor, the agency admin)."""
-        with rules_as_http(), current_app.extensions["kinerja_runtime"].session() as session:
-            thread, messages = service.read_thread(session, _actor(), task_id=args.get("task_id"),
+        with rules_as_http(), current_runtime().session() as session:
+            thread, messages = service.read_thread(session, actor(), task_id=args.get("task_id"),
                                                    rhk_id=args.get("rhk_id"))
             return {"thread_id": thread.id if thread else None, "nip": thread.nip if thread else None,
                     "task_id": args.get("task_id"), "rhk_id": args.get("rhk_id"),
@@ -46,8 +42,8 @@ class Feedback(MethodView):
     @blp.response(201, FeedbackMessageOut)
     def post(self, body):
         """Post a message: the ASN to their supervisor, or the supervisor to the ASN."""
-        runtime = current_app.extensions["kinerja_runtime"]
+        runtime = current_runtime()
         with rules_as_http(), runtime.session() as session, session.begin():
-            message = service.post_message(session, runtime.outbox, _actor(), text=body["text"],
+            message = service.post_message(session, runtime.outbox, actor(), text=body["text"],
                                            task_id=body.get("task_id"), rhk_id=body.get("rhk_id"))
             return _message(message)

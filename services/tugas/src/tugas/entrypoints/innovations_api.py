@@ -1,28 +1,20 @@
 """``/api/v1/innovations``: innovation proposals, approved or rejected by the supervisor."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
+from kinerja.auth import PEOPLE, SUPERVISING_ROLES, require_auth
+from kinerja.webapp import current_runtime
 from tugas.entrypoints.errors import rules_as_http
+from tugas.entrypoints.params import actor
 from tugas.entrypoints.schemas import (InnovationApproveIn, InnovationIn, InnovationOut, InnovationPage,
                                        InnovationQuery, InnovationRejectIn)
 from tugas.service_layer import innovation as service
-from tugas.service_layer.tasks import Actor
 
 blp = Blueprint("innovations", __name__, url_prefix="/api/v1/innovations", description="Innovation proposals (inovasi)")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
-
-
-def _actor() -> Actor:
-    p = current_principal()
-    return Actor(nip=p.nip, role=p.role, agency=p.agency)
 
 
 @blp.route("")
@@ -33,8 +25,8 @@ class Innovations(MethodView):
     @blp.response(200, InnovationPage)
     def get(self, args):
         """Proposals the caller may see (own; an atasan's team; an admin's agency)."""
-        with _runtime().session() as session:
-            rows, total = service.list_innovations(session, _actor(), nip=args.get("nip"), status=args.get("status"),
+        with current_runtime().session() as session:
+            rows, total = service.list_innovations(session, actor(), nip=args.get("nip"), status=args.get("status"),
                                                    limit=args["limit"], offset=args["offset"])
             return {"items": [service.as_dict(r) for r in rows], "total": total, "limit": args["limit"],
                     "offset": args["offset"]}
@@ -45,9 +37,9 @@ class Innovations(MethodView):
     @blp.response(201, InnovationOut)
     def post(self, body):
         """The ASN proposes an innovation with a description and evidence links."""
-        runtime = _runtime()
+        runtime = current_runtime()
         with rules_as_http(), runtime.session() as session, session.begin():
-            return service.as_dict(service.propose(session, _actor(), title=body["title"],
+            return service.as_dict(service.propose(session, actor(), title=body["title"],
                                                    description=body["description"], links=body["links"],
                                                    outbox=runtime.outbox))
 
@@ -58,18 +50,18 @@ class InnovationItem(MethodView):
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, InnovationOut)
     def get(self, innovation_id):
-        actor = _actor()
-        with rules_as_http(), _runtime().session() as session:
-            row = service.load(session, actor, innovation_id)
-            if not service.can_see(session, actor, row):
+        caller = actor()
+        with rules_as_http(), current_runtime().session() as session:
+            row = service.load(session, caller, innovation_id)
+            if not service.can_see(session, caller, row):
                 raise Forbidden("this proposal is neither yours nor your team's")
             return service.as_dict(row)
 
 
 def _decide(innovation_id: str, action: str, body: dict) -> dict:
-    runtime = _runtime()
+    runtime = current_runtime()
     with rules_as_http(), runtime.session() as session, session.begin():
-        return service.as_dict(service.decide(session, runtime.outbox, _actor(), innovation_id, action,
+        return service.as_dict(service.decide(session, runtime.outbox, actor(), innovation_id, action,
                                               note=body.get("note")))
 
 

@@ -1,15 +1,10 @@
-"""Bring tugas's database to the newest Alembic revision."""
+"""``tugas-migrate``: bring tugas's database to the newest Alembic revision (``kinerja.migrations``)."""
 from pathlib import Path
 
-from kinerja.config import load_settings
-from kinerja.migrations import upgrade
+from kinerja.migrations import migrate_main
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
-
-
-def main(database_url: str | None = None) -> None:
-    upgrade(MIGRATIONS, database_url or load_settings("tugas").database_url)
-
+main = migrate_main("tugas", MIGRATIONS)
 
 if __name__ == "__main__":
     main()

@@ -2,29 +2,22 @@
 or returned by their supervisor."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
+from kinerja.auth import PEOPLE, SUPERVISING_ROLES, require_auth
+from kinerja.webapp import current_runtime
 from tugas.adapters.orm import SkpRow
 from tugas.entrypoints.errors import rules_as_http
+from tugas.entrypoints.params import actor
 from tugas.entrypoints.schemas import (RhkListIn, SkpApproveIn, SkpIn, SkpOut, SkpPage, SkpQuery, SkpReturnIn,
                                        SkpSubmitIn)
 from tugas.service_layer import skp as service
-from tugas.service_layer.tasks import Actor, as_utc
+from tugas.service_layer.tasks import as_utc
 
 blp = Blueprint("skp", __name__, url_prefix="/api/v1/skp", description="SKP plans with their RHK")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
-
-
-def _actor() -> Actor:
-    p = current_principal()
-    return Actor(nip=p.nip, role=p.role, agency=p.agency)
 
 
 def _out(session, row: SkpRow, *, with_revisions: bool = True) -> dict:
@@ -47,8 +40,8 @@ class Skps(MethodView):
     @blp.response(200, SkpPage)
     def get(self, args):
         """SKPs the caller may see (own; an atasan's team; an admin's agency)."""
-        with _runtime().session() as session:
-            rows, total = service.list_skps(session, _actor(), nip=args.get("nip"), year=args.get("year"),
+        with current_runtime().session() as session:
+            rows, total = service.list_skps(session, actor(), nip=args.get("nip"), year=args.get("year"),
                                             limit=args["limit"], offset=args["offset"])
             return {"items": [_out(session, r, with_revisions=False) for r in rows], "total": total,
                     "limit": args["limit"], "offset": args["offset"]}
@@ -59,9 +52,9 @@ class Skps(MethodView):
     @blp.response(201, SkpOut)
     def post(self, body):
         """The ASN drafts their SKP for a year."""
-        runtime = _runtime()
+        runtime = current_runtime()
         with rules_as_http(), runtime.session() as session, session.begin():
-            row = service.create_skp(session, _actor(), year=body["year"], rhks=body["rhk"])
+            row = service.create_skp(session, actor(), year=body["year"], rhks=body["rhk"])
             return _out(session, row)
 
 
@@ -72,22 +65,22 @@ class SkpItem(MethodView):
     @blp.response(200, SkpOut)
     def get(self, skp_id):
         """One SKP with its RHK and approved revisions (a subordinate may read their supervisor's, to cascade)."""
-        actor = _actor()
-        with rules_as_http(), _runtime().session() as session:
-            row = service.load_skp(session, actor, skp_id)
-            if not (service.can_see(session, actor, row) or service.can_see_for_cascade(session, actor, row)):
+        caller = actor()
+        with rules_as_http(), current_runtime().session() as session:
+            row = service.load_skp(session, caller, skp_id)
+            if not (service.can_see(session, caller, row) or service.can_see_for_cascade(session, caller, row)):
                 raise Forbidden("this SKP is neither yours, your team's nor your supervisor's")
             return _out(session, row)
 
 
 def _change(skp_id: str, action: str, body: dict) -> dict:
-    runtime = _runtime()
+    runtime = current_runtime()
     args = dict(body)
     version = args.pop("version", None)
     if "rhk" in args:
         args["rhks"] = args.pop("rhk")
     with rules_as_http(), runtime.session() as session, session.begin():
-        row = service.change_skp(session, runtime.outbox, _actor(), skp_id, action, expected_version=version, **args)
+        row = service.change_skp(session, runtime.outbox, actor(), skp_id, action, expected_version=version, **args)
         return _out(session, row)
 
 

@@ -4,31 +4,24 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
+from kinerja.webapp import current_runtime
 from tugas.adapters.orm import TaskRow
 from tugas.entrypoints.errors import rules_as_http
+from tugas.entrypoints.params import actor
 from tugas.entrypoints.schemas import (AcceptIn, ApproveIn, CancelIn, RejectIn, RescheduleIn, ReturnIn, StartIn,
                                        SubmitIn, TaskIn, TaskOut, TaskPage, TaskQuery)
 from tugas.service_layer import tasks as service
-from tugas.service_layer.tasks import Actor, as_utc
+from tugas.service_layer.tasks import as_utc
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks (tugas) and their approval")
 
 TIME_FIELDS = ("submitted_at", "approved_at", "overdue_at", "created_at", "updated_at")
 
-
-def _runtime():
-    return current_app.extensions["kinerja_runtime"]
-
-
-def _actor() -> Actor:
-    p = current_principal()
-    return Actor(nip=p.nip, role=p.role, agency=p.agency)
 
 
 def _out(row: TaskRow) -> dict:
@@ -48,8 +41,8 @@ class Tasks(MethodView):
         """Tasks the caller may see (own; an atasan's team; an admin's agency), filtered and paged."""
         limit = args["limit"]
         offset = (args["page"] - 1) * limit if args.get("page") else args["offset"]
-        with _runtime().session() as session:
-            rows, total = service.list_tasks(session, _actor(), assignee=args.get("assignee"),
+        with current_runtime().session() as session:
+            rows, total = service.list_tasks(session, actor(), assignee=args.get("assignee"),
                                              status=args.get("status"), period=args.get("period"),
                                              rhk_id=args.get("rhk"), limit=limit, offset=offset)
             return {"items": [_out(r) for r in rows], "total": total, "limit": limit, "offset": offset}
@@ -61,12 +54,12 @@ class Tasks(MethodView):
     def post(self, body):
         """A supervisor assigns a task to a direct subordinate (due today or later); an ASN naming
         themselves (or no one: the token's NIP) proposes one, which their supervisor accepts or rejects."""
-        runtime = _runtime()
+        runtime = current_runtime()
         now = datetime.now(timezone.utc)
         today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
         with rules_as_http(), runtime.session() as session, session.begin():
             row = service.assign_task(
-                session, runtime.outbox, _actor(), assignee_nip=body["nip"] or current_principal().nip or "",
+                session, runtime.outbox, actor(), assignee_nip=body["nip"] or current_principal().nip or "",
                 title=body["title"],
                 due_date=body["due_date"], target_quantity=body["target_quantity"], today=today,
                 rhk_id=body.get("rhk_id"), category=body.get("category"), description=body.get("description"),
@@ -81,10 +74,10 @@ class TaskItem(MethodView):
     @blp.response(200, TaskOut)
     def get(self, task_id):
         """One task, if the caller may see it."""
-        actor = _actor()
-        with rules_as_http(), _runtime().session() as session:
-            row = service.load_task(session, actor, task_id)
-            if not service.can_see(session, actor, row):
+        caller = actor()
+        with rules_as_http(), current_runtime().session() as session:
+            row = service.load_task(session, caller, task_id)
+            if not service.can_see(session, caller, row):
                 raise Forbidden("this task is neither yours nor your team's")
             return _out(row)
 
@@ -105,13 +98,13 @@ def _today(runtime):
 
 
 def _change(task_id: str, action: str, body: dict) -> dict:
-    runtime = _runtime()
+    runtime = current_runtime()
     args = dict(body)
     version = args.pop("version", None)
     if action == "accept":
         args["today"] = _today(runtime)
     with rules_as_http(), runtime.session() as session, session.begin():
-        row = service.change_task(session, runtime.outbox, _actor(), task_id, action,
+        row = service.change_task(session, runtime.outbox, actor(), task_id, action,
                                   expected_version=version, **args)
         return _out(row)
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from kinerja.auth import SUPERVISING_ROLES
 from kinerja.events import make_event
 from kinerja.events.envelope import Event
-from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.tugas import (
     TASK_APPROVED,
     TASK_ASSIGNED,
@@ -31,6 +30,7 @@ from kinerja.events.tugas import (
     TASK_SUBMITTED,
 )
 from kinerja.messaging.outbox import Outbox
+from kinerja import roster_slice
 from tugas.adapters.orm import Employee, EvidenceRow, RhkRow, SkpRow, TaskRow
 from tugas.domain import tasks as rules
 from tugas.domain.errors import RuleError
@@ -81,15 +81,7 @@ def as_utc(t: datetime | None) -> datetime | None:
 
 # -- roster -----------------------------------------------------------------------------------
 def apply_roster_event(session: Session, event: Event) -> None:
-    if event.type != EMPLOYEE_UPSERTED:
-        return
-    d = event.data
-    emp = session.get(Employee, d["nip"])
-    if emp is None:
-        emp = Employee(nip=d["nip"])
-        session.add(emp)
-    emp.nama, emp.agency, emp.unit = d["nama"], d["agency"], d["unit"]
-    emp.atasan_nip, emp.active = d.get("atasan_nip"), d.get("active", True)
+    roster_slice.apply_roster_event(session, Employee, event)  # tugas keeps no column of its own
 
 
 def supervisor_of(session: Session, nip: str) -> str | None:
