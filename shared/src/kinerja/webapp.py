@@ -43,7 +43,7 @@ def create_service_app(service: str, import_name: str, *, title: str, make_runti
                        config: Mapping[str, Any] | None = None,
                        prepare: Callable[[Flask, Api, Settings], None] | None = None,
                        health: Callable[[ServiceRuntime, Settings], Blueprint] | None = None) -> Flask:
-    """``import_name`` is the caller's ``__name__`` (Flask's root path). Settings read now (environment over ``config``), logging, the shared plumbing of
+    """``import_name`` is the caller's ``__name__`` (Flask's root path). Settings read now (``config`` over the environment), logging, the shared plumbing of
     :func:`kinerja.web.configure_app`, the runtime bound to the app, ``/healthz`` + ``/readyz``,
     then ``blueprints`` (documented in OpenAPI) and ``public_blueprints`` (plain Flask: device
     protocol, static files) in the order given. ``prepare`` sets service-specific config and
