@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .world import AGENCY, SERVICES, VICTIM, bearer, build_app, token
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ BAD_QUERY = {
 def client(service, tmp_path):
     app = build_app(service, f"sqlite:///{tmp_path}/errors.db")
     yield app.test_client()
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -65,7 +66,7 @@ def test_a_domain_refusal_and_a_partly_refused_batch_speak_indonesian(tmp_path):
         r = c.post("/api/v1/punches", headers={**phone, **EN}, json={"punches": [{"nip": "199601012020011004"}]})
         assert r.json["reason"] == "a phone may punch only for its own NIP"
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
 
 
 def test_the_refusals_of_routes_added_since_speak_indonesian(tmp_path):
@@ -81,7 +82,7 @@ def test_the_refusals_of_routes_added_since_speak_indonesian(tmp_path):
         r = c.put("/api/v1/policy", headers={**admin, **EN}, json=body)
         assert r.json["message"] == "berakhlak_points: below ≤ meets ≤ above"
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
     app = build_app("notifikasi", f"sqlite:///{tmp_path}/inbox.db")
     try:
         c = app.test_client()
@@ -94,4 +95,4 @@ def test_the_refusals_of_routes_added_since_speak_indonesian(tmp_path):
         r = c.put("/api/v1/notifications/email", headers={**asn, **EN}, json={"mode": "immediate"})
         assert r.json["message"].startswith("no e-mail address: give one")
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()

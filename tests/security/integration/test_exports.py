@@ -16,6 +16,7 @@ import pytest
 from .boundaries import openapi_path
 from .routes import PROTECTED, allowed_token
 from .world import AGENCY, ROSTER, UNIT, apply_roster, bearer, build_app
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def _export_routes():
     for route in [r for r in PROTECTED if r.method == "GET"]:
         app = build_app(route.service, f"sqlite:///{tempfile.mkdtemp(prefix='kinerja-sec-')}/s.db", migrate=False)
         spec = app.test_client().get("/openapi.json").get_json()
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
         params = spec["paths"].get(openapi_path(route.rule), {}).get("get", {}).get("parameters", [])
         formats = next((p["schema"].get("enum", []) for p in params if p["name"] == "format"), [])
         if {"csv", "xlsx"} & set(formats):

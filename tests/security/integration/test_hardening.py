@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from kinerja.cli.main import cli
 from kinerja.config import DEV_JWT_SECRET
+from kinerja.webapp import runtime_of
 
 from .routes import PROTECTED, ROUTES, allowed_token, params
 from .world import SERVICES, VICTIM, bearer, read_body, token
@@ -64,7 +65,7 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("KEHADIRAN_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     app = importlib.import_module("kehadiran.entrypoints.app").create_app()
     assert app.config["KINERJA_SETTINGS"].jwt_secret != DEV_JWT_SECRET
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_an_installation_keeps_its_own_secret_and_the_command_signs_with_it(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ import tempfile
 import pytest
 
 from .world import SERVICES, build_app
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +21,7 @@ def document(service: str) -> dict:
     try:
         return app.test_client().get("/openapi.json").get_json()
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
 
 
 def open_objects(node, where="", out=None) -> list[str]:

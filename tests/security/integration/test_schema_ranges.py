@@ -15,6 +15,7 @@ import pytest
 from .boundaries import resolve
 from .routes import ROUTES
 from .world import SERVICES, build_app
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +76,7 @@ def _specs() -> dict:
     for service in SERVICES:
         app = build_app(service, f"sqlite:///{tempfile.mkdtemp(prefix='kinerja-sec-')}/s.db", migrate=False)
         specs[service] = app.test_client().get("/openapi.json").get_json()
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
     return specs
 
 

@@ -12,6 +12,7 @@ import pytest
 from .boundaries import body_schema, openapi_path
 from .routes import WITH_BODY, allowed_token
 from .world import bearer, today
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,7 @@ def _routes_with_spans():
     for route in WITH_BODY:
         app = build_app(route.service, f"sqlite:///{tempfile.mkdtemp(prefix='kinerja-sec-')}/s.db", migrate=False)
         spec = app.test_client().get("/openapi.json").get_json()
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
         pairs, since = span_fields(spec, route)
         if pairs or since:
             found.append(route)

@@ -24,6 +24,7 @@ from kinerja.auth import PUBLIC_BLUEPRINTS, ROLES, issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import decode_event, make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
 AGENCY, OTHER_AGENCY = "dinkes", "disdik"
@@ -152,7 +153,7 @@ def route_params(service: str) -> list[Route]:
     try:
         return routes_of(service, app)
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
 
 
 def build_app(service: str, database_url: str, *, migrate: bool = True, **config):
@@ -297,7 +298,7 @@ def build_kehadiran(database_url: str, **config) -> World:
     from kehadiran.service_layer.roster import apply_roster_event
 
     app = build_app("kehadiran", database_url, **config)
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     for ev in roster_events():
         with rt.session() as s, s.begin():
             apply_roster_event(s, _wire(ev), agency_tz="Asia/Jakarta")
@@ -367,7 +368,7 @@ def build_tugas(database_url: str, tmp_dir, **config) -> World:
     from tugas.entrypoints import consumer
 
     app = build_app("tugas", database_url, evidence_dir=str(tmp_dir / "evidence"), max_evidence_bytes=2000, **config)
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     for ev in roster_events():
         with rt.session() as s, s.begin():
             consumer.handle(s, _wire(ev))
@@ -445,7 +446,7 @@ def build_penilaian(database_url: str, **config) -> World:
     from penilaian.service_layer.scoring import apply_event
 
     app = build_app("penilaian", database_url, **config)
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     day = last_workday()
     day_ev = make_event(DAY_SUMMARIZED, subject=VICTIM, agency=AGENCY, source="test/security",
                         data={"nip": VICTIM, "date": day, "version": 1, "final": True, "workday": True,
@@ -480,7 +481,7 @@ def build_notifikasi(database_url: str, **config) -> World:
     from notifikasi.service_layer.notifications import handle_event
 
     app = build_app("notifikasi", database_url, sse_heartbeat_s=0.2, sse_poll_s=0.05, **config)
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     score = make_event(SCORE_UPDATED, subject=VICTIM, agency=AGENCY, source="test/security",
                        data={"nip": VICTIM, "period": today().strftime("%Y-%m"), "disiplin": 99.5,
                              "produktivitas": 96.0, "perilaku": 99.5, "hasil_kerja": 96.0, "total": 97.5,

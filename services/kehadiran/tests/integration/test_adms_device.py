@@ -19,6 +19,7 @@ from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.migrations import upgrade
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -35,7 +36,7 @@ def app(database_url):
     upgrade(MIGRATIONS, database_url, "heads")
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1", "max_body_bytes": 64 * 1024})
     yield app
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def client(app):
 
 
 def roster(app, nip, pin):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
                        data={"nip": nip, "nama": "X", "agency": AGENCY, "unit": "Sekretariat", "pin": pin})
     with runtime.session() as s, s.begin():
@@ -57,7 +58,7 @@ def register(client, sn=SN, tz=7):
 
 
 def outbox(app):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     settle_days(runtime)  # what the day worker does as markers commit
     with runtime.engine.connect() as c:
         rows = c.execute(select(runtime.outbox_table.c.value).order_by(runtime.outbox_table.c.id)).scalars().all()
@@ -66,14 +67,14 @@ def outbox(app):
 
 def age_contact(app, by, sn=SN):
     """The device's last contact ``by`` earlier, as if that much time had passed."""
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s, s.begin():
         device = s.get(Device, sn)
         device.last_contact_at -= by
 
 
 def count(app, model, *where):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s:
         return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
@@ -217,7 +218,7 @@ def test_crlf_and_5_to_12_field_lines(app, client):
     r = client.post(f"/iclock/cdata?SN={SN}&table=ATTLOG", data=batch.encode(),
                     content_type="application/x-www-form-urlencoded")
     assert assert_protocol_reply(r) == "OK:3" and count(app, PunchRow) == 3
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s:
         statuses = s.execute(select(PunchRow.status).order_by(PunchRow.device_time)).scalars().all()
     assert statuses == [None, None, "out"]
@@ -261,7 +262,7 @@ def test_operlog_users_in_gb2312_and_oplog_kept_once(app, client):
     for _ in range(2):
         r = iclock(client, "POST", "cdata", body, table="OPERLOG", OpStamp="777")
         assert assert_protocol_reply(r) == "OK:4"
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s:
         users = s.execute(select(DeviceUser).order_by(DeviceUser.pin)).scalars().all()
         assert [(u.device_sn, u.pin, u.name, u.privilege, u.card) for u in users] == [
@@ -455,8 +456,8 @@ def test_with_the_broker_down_the_device_gets_ok_and_the_relay_publishes_each_pu
     batch = f"100\t{day} 07:25:00\t0\t1\t0\t0\t0\n100\t{day} 16:10:00\t1\t1\t0\t0\t0\n"
     for _ in range(3):  # re-sent twice
         assert assert_protocol_reply(iclock(client, "POST", "cdata", batch, table="ATTLOG")) == "OK:2"
-    settle_days(app.extensions["kinerja_runtime"])  # the day worker, whose events wait in the outbox too
-    app.extensions["kinerja_runtime"].dispose()
+    settle_days(runtime_of(app))  # the day worker, whose events wait in the outbox too
+    runtime_of(app).dispose()
 
     # the broker is back: the relay drains the outbox
     runtime = make_runtime(load_settings("kehadiran", {"database_url": sqlite_url, "kafka_bootstrap": kafka_bootstrap,

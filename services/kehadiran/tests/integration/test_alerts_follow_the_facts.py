@@ -17,6 +17,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import decode_event, make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -46,7 +47,7 @@ def last_weeks_monday_to_thursday():
 def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     for nip, atasan in ((BOSS, None), (A, BOSS), (B, BOSS)):
         ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
                         time=datetime.now(timezone.utc) - timedelta(days=60),
@@ -63,7 +64,7 @@ def app(database_url):
 
 def alert_events(app, nip):
     """The alert and withdrawal events of ``nip``, as consumers decode them, in order."""
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         raw = c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id)).scalars().all()
@@ -77,7 +78,7 @@ def alert_events(app, nip):
 
 
 def standing(app, nip):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         return sorted((r.kind, r.threshold) for r in s.execute(
@@ -106,7 +107,7 @@ def test_a_cuti_withdraws_the_alert_and_crossing_again_raises_it_again(app):
 
     leave(client, A, tue)  # a cuti entered late for Tuesday: 2 TK days
     assert alert_events(app, A)[1:] == [(WITHDRAWN, 3, 2)] and standing(app, A) == []
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     with rt.engine.connect() as c:
         last = json.loads(c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id.desc())
                                     .limit(1)).scalar_one())

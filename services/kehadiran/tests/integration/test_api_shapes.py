@@ -13,6 +13,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -31,7 +32,7 @@ PHONE, BOSS_T, ADMIN = bearer("pegawai", NIP), bearer("atasan", BOSS), bearer("a
 def client(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     for nip, boss, pin in ((BOSS, None, "1"), (NIP, BOSS, "7"), (PEER, BOSS, "8")):
         event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
                            time=datetime.now(timezone.utc) - timedelta(days=60),

@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
 from kinerja.cli.main import cli
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +23,7 @@ def kehadiran_url(sqlite_url):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def run(*args):

@@ -20,6 +20,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -49,7 +50,7 @@ def recent_workdays(n):
 def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     for nip, atasan in ((BOSS, None), (CLERK, BOSS), (PEER, BOSS), (OTHER_BOSS, None), (ADMIN, None)):
         ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
                         time=datetime.now(timezone.utc) - timedelta(days=60),
@@ -62,14 +63,14 @@ def app(database_url):
 
 
 def outbox(app):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return [json.loads(v) for v in c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id)).scalars()]
 
 
 def counts(app):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return tuple(c.execute(select(func.count()).select_from(t)).scalar_one()
@@ -89,7 +90,7 @@ def test_an_approved_correction_becomes_marked_punches_in_the_day_and_the_recap(
     day = recent_workdays(1)[0]
     admin = bearer("admin", ADMIN)
     assert client.post("/api/v1/days/close", headers=admin, json={"start_date": str(day), "end_date": str(day)}).status_code == 200
-    with app.extensions["kinerja_runtime"].session() as s:
+    with runtime_of(app).session() as s:
         assert [d["code"] for d in s.get(DaySummaryRow, (CLERK, day)).payload["deductions"]] == ["TK"]
 
     r = ask(client, day, ("07:25", "in"), ("16:05", "out"))
@@ -165,7 +166,7 @@ def test_only_the_supervisor_or_an_admin_decides_and_never_their_own(app):
     # an admin of the agency approves the supervisor's
     r = client.post(f"/api/v1/corrections/{own['id']}/approve", headers=bearer("admin", ADMIN), json={})
     assert r.status_code == 200 and r.json["status"] == "approved"
-    with app.extensions["kinerja_runtime"].session() as s:
+    with runtime_of(app).session() as s:
         assert s.execute(select(PunchRow.nip, PunchRow.correction_id)).all() == [(BOSS, own["id"])]
 
 

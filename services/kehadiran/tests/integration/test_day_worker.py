@@ -24,6 +24,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -38,7 +39,7 @@ STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(12)]
 def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     assert app.test_client().post("/api/v1/devices", json={"sn": SN, "agency": AGENCY, "tz": 7},
                                   headers=OPERATOR).status_code == 201
     for nip, pin in STAFF:
@@ -96,7 +97,7 @@ def assert_a_fixed_point(runtime):
 
 
 def test_a_request_writes_punches_events_and_markers_in_a_few_statements_and_recomputes_nothing(app, database_url):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     day = past_workdays(1)[0]
     lines = [line(pin, day, 7, 20 + k % 30) for k, (_, pin) in enumerate(STAFF)]
     lines += [line(pin, day, 16, 5 + k % 30) for k, (_, pin) in enumerate(STAFF)]
@@ -133,7 +134,7 @@ def test_a_punch_committing_while_its_day_is_recomputed_marks_it_again(app, data
     its marker brings the day back, so the record ends with both punches."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite serialises the request behind the worker's transaction (BEGIN IMMEDIATE)")
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     client = app.test_client()
     day = past_workdays(1)[0]
     nip, pin = STAFF[0]
@@ -168,7 +169,7 @@ def test_several_workers_at_once_while_punches_keep_coming(app):
     (arrivals and departures split over batches, each batch sent twice): every punch is in its
     day's record, every version of a day is published once and in order, and recomputing
     everything again changes nothing."""
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     days = past_workdays(5)
     batches = []
     for day in days:

@@ -15,6 +15,7 @@ from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.migrations import upgrade
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -38,7 +39,7 @@ def app(database_url):
     upgrade(MIGRATIONS, database_url, "heads")
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
     yield app
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_typed_commands(client):
 
 
 def test_push_an_asn_from_the_roster_by_nip(app, client):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     for nip, agency, pin in ((NIP, "disdik", "100"), ("198601012011012002", "dinkes", "7"),
                              ("198701012012012003", "disdik", None)):
         event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=agency, source="test",
@@ -159,7 +160,7 @@ def test_openapi_documents_the_operator_api_not_the_device_protocol(client):
 def test_migration_0002_matches_the_device_models(app):
     """Only the device tables: the other tables of kehadiran have their own migrations."""
     ours = {"devices", "device_commands", "device_users", "device_oplog"}
-    engine = app.extensions["kinerja_runtime"].engine
+    engine = runtime_of(app).engine
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
 

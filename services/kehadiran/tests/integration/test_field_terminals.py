@@ -27,6 +27,7 @@ from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.migrations import upgrade
 from kinerja.terminal_sim import FlaskTransport, Terminal
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -40,14 +41,14 @@ def app(database_url):
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1", "timezone": "Asia/Jakarta",
                       "device_photos": "off", "device_templates": "store", "device_upload_max_bytes": 1024})
     yield app
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def roster(app, nip, agency, pin, tz=None, tmt=None):
     data = {"nip": nip, "nama": "X", "agency": agency, "unit": "Umum", "pin": pin}
     data.update({k: v for k, v in (("timezone", tz), ("tmt", tmt)) if v})
     event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=agency, source="test", data=data)
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s, s.begin():
         apply_roster_event(s, event, agency_tz="Asia/Jakarta")
 
@@ -66,7 +67,7 @@ def test_templates_kept_photos_refused_all_acknowledged(app):
     fp = base64.b64encode(b"p" * 200).decode()
     r = t.call("POST", "cdata", f"FP PIN=7\tFID=6\tSize={len(fp)}\tValid=1\tTMP={fp}\n".encode(), table="OPERLOG")
     assert r.status == 200
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s:
         kept = s.execute(select(DeviceUpload.kind, DeviceUpload.pin, DeviceUpload.size)
                          .order_by(DeviceUpload.id)).all()
@@ -78,7 +79,7 @@ def test_each_agency_closes_up_to_its_own_yesterday_and_names_its_zone(app):
     now = datetime(2026, 12, 3, 16, 30, tzinfo=timezone.utc)
     for k, (agency, tz) in enumerate(ZONED.items()):
         roster(app, f"19800101200501100{k}", agency, "1", tz=tz, tmt=date(2026, 11, 30))
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     directory = agencies(runtime)
     with runtime.session() as s, s.begin():
         s.execute(text("DELETE FROM dirty_days"))

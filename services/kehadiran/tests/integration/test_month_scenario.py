@@ -21,6 +21,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -94,7 +95,7 @@ def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
     yield app
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def bearer(**kw):
@@ -105,7 +106,7 @@ ADMIN = bearer(role="admin", agency=AGENCY, nip=A)
 
 
 def setup_agency(app, client, tpp=None, units=None, named=datetime(2026, 9, 30, 12)):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     for nip in (A, B, C):
         extra = {"tpp": (tpp or {}).get(nip)} if tpp else {}
         event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
@@ -164,7 +165,7 @@ def close_month(client):
 
 
 def actual(app):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     settle_days(runtime)  # what the day worker does as markers commit
     with runtime.session() as s:
         rows = s.execute(select(DaySummaryRow)).scalars().all()

@@ -17,6 +17,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -26,7 +27,7 @@ WIB = timezone(timedelta(hours=7))
 
 def make_app(database_url, **config):
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1", **config})
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     event = make_event(EMPLOYEE_UPSERTED, subject=NIP, agency=AGENCY, source="test",
                        time=datetime.now(timezone.utc) - timedelta(days=60),
                        data={"nip": NIP, "nama": "Budi", "agency": AGENCY, "unit": "Sekretariat", "pin": "7"})
@@ -40,7 +41,7 @@ def app(database_url):
     migrate(database_url)
     app = make_app(database_url)
     yield app
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def bearer(**kw):
@@ -51,14 +52,14 @@ PHONE = bearer(role="pegawai", agency=AGENCY, nip=NIP)
 
 
 def punches(app):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         return s.execute(select(PunchRow).order_by(PunchRow.received_at, PunchRow.device_time)).scalars().all()
 
 
 def outbox(app):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return [json.loads(v) for v in c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id)).scalars()]
@@ -120,7 +121,7 @@ def test_the_skew_is_configurable(database_url):
             {"nip": NIP, "time": (now - timedelta(minutes=2)).isoformat()}]})
         assert r.status_code == 422 and "30 detik yang diizinkan" in r.json["detail"]["rejected"][0]["errors"]["time"][0]
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
     with pytest.raises(ValueError, match="outside"):
         create_app({"database_url": database_url, "phone_skew_s": 86400})
 

@@ -15,6 +15,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -27,7 +28,7 @@ def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
     yield app
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ DEVICE = dict(role="device", agency=AGENCY, device_sn="LMS0001")
 
 
 def roster(app, nip, pin, unit="Sekretariat"):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     event = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
                        data={"nip": nip, "nama": "X", "agency": AGENCY, "unit": unit, "pin": pin})
     with runtime.session() as s, s.begin():
@@ -52,7 +53,7 @@ def roster(app, nip, pin, unit="Sekretariat"):
 
 
 def outbox(app):
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     settle_days(runtime)  # what the day worker does as markers commit
     with runtime.engine.connect() as c:
         rows = c.execute(select(runtime.outbox_table.c.value).order_by(runtime.outbox_table.c.id)).scalars().all()
@@ -97,7 +98,7 @@ def test_a_later_departure_publishes_a_new_version(app, client):
     roster(app, NIP, "7")
     day, t = recent_workday_0745()
     client.post("/api/v1/punches", json={"punches": [{"pin": "7", "time": t}]}, headers=bearer(**DEVICE))
-    settle_days(app.extensions["kinerja_runtime"])  # the worker summarised the arrival before the departure came
+    settle_days(runtime_of(app))  # the worker summarised the arrival before the departure came
     out = f"{day.isoformat()}T16:05:00+07:00"
     r = client.post("/api/v1/punches", json={"punches": [{"pin": "7", "time": out, "status": "out"}]},
                     headers=bearer(**DEVICE))
@@ -105,7 +106,7 @@ def test_a_later_departure_publishes_a_new_version(app, client):
     summaries = [e["data"] for e in outbox(app) if e["type"] == "kehadiran.day.summarized.v1"]
     assert [s["version"] for s in summaries] == [1, 2]
     assert [d["code"] for d in summaries[1]["deductions"]] == ["TL1"]
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s:
         assert s.get(DaySummaryRow, (NIP, day)).version == 2
 
@@ -119,7 +120,7 @@ def test_unknown_pin_is_quarantined_then_released_by_the_roster(app, client):
     roster(app, OTHER, "99")
     types = [e["type"] for e in outbox(app)]
     assert types == ["kehadiran.punch.recorded.v1", "kehadiran.day.summarized.v1"]
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     with runtime.session() as s:
         assert s.execute(select(PunchRow.nip)).scalar_one() == OTHER
 
@@ -169,7 +170,7 @@ def test_a_punch_quarantined_while_the_roster_event_commits_is_released_not_stra
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite serialises the two transactions (BEGIN IMMEDIATE); the race is PostgreSQL's")
     register(client)
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     event = make_event(EMPLOYEE_UPSERTED, subject=OTHER, agency=AGENCY, source="test",
                        data={"nip": OTHER, "nama": "X", "agency": AGENCY, "unit": "Sekretariat", "pin": "98"})
     roster_session = runtime.session()

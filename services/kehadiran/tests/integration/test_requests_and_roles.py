@@ -17,6 +17,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -39,7 +40,7 @@ ME, BOSS_T = bearer("pegawai", CLERK), bearer("atasan", BOSS)
 def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     for nip, atasan, unit in ROSTER:
         ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
                         time=datetime.now(timezone.utc) - timedelta(days=60),
@@ -51,7 +52,7 @@ def app(database_url):
 
 
 def events(app, *types):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     with rt.engine.connect() as c:
         out = [json.loads(v) for v in c.execute(select(rt.outbox_table.c.value).order_by(rt.outbox_table.c.id)).scalars()]
     return [e for e in out if not types or e["type"] in types]
@@ -87,7 +88,7 @@ def test_a_pegawai_asks_for_leave_and_the_supervisor_approves_it(app):
     ok = client.post(f"/api/v1/leave-requests/{req['id']}/approve", headers=BOSS_T, json={"note": "selamat"})
     assert ok.status_code == 200 and ok.json["status"] == "approved" and ok.json["decided_by"] == BOSS
     assert client.post(f"/api/v1/leave-requests/{req['id']}/reject", headers=BOSS_T, json={"note": "x"}).status_code == 409
-    with app.extensions["kinerja_runtime"].session() as s:
+    with runtime_of(app).session() as s:
         days = s.execute(select(Leave.day, Leave.kind).where(Leave.nip == CLERK).order_by(Leave.day)).all()
     assert [(d, k) for d, k in days] == [(start, "cuti"), (start + timedelta(days=1), "cuti")]
     listed = client.get(f"/api/v1/leave?nip={CLERK}&period={start:%Y-%m}", headers=ME).json
@@ -119,7 +120,7 @@ def test_a_rejected_or_withdrawn_request_excuses_nothing_and_bad_ones_change_not
         r = client.post("/api/v1/leave-requests", headers=ME, json=bad)
         assert r.status_code in (400, 422) and r.json["message"], (bad, r.json)
     assert len(events(app)) == before
-    with app.extensions["kinerja_runtime"].session() as s:
+    with runtime_of(app).session() as s:
         assert s.execute(select(func.count()).select_from(Leave)).scalar_one() == 0
         assert s.execute(select(func.count()).select_from(LeaveRequest)).scalar_one() == 2
 

@@ -19,6 +19,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import decode_event, make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -29,7 +30,7 @@ ADMIN = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="admin", 
 
 
 def roster(app, nip, *, at, tmt=None):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     data = {"nip": nip, "nama": f"ASN {nip[-1]}", "agency": AGENCY, "unit": "Sekretariat", "pin": nip[-1]}
     if tmt:
         data["tmt"] = date.fromisoformat(tmt)
@@ -44,12 +45,12 @@ def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
     yield app
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def codes(app, nip):
     """October's workday records of ``nip``: day of month → codes."""
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         rows = s.execute(select(DaySummaryRow).where(DaySummaryRow.nip == nip)).scalars()
@@ -96,7 +97,7 @@ def test_an_import_on_the_15th_with_tmt_the_1st_closes_the_1st_to_the_14th_and_s
 
 
 def test_the_day_closer_goes_back_for_days_an_earlier_tmt_opened(app):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     roster(app, D, at=datetime(2026, 9, 1, 9, tzinfo=WIB))
     with rt.session() as s, s.begin():
         close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=datetime(2026, 10, 15, 1, tzinfo=timezone.utc))

@@ -17,6 +17,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 AGENCY = "rsud"
@@ -29,7 +30,7 @@ PINS = {BOSS: "1", NURSE: "2", CLERK: "3", OTHER_BOSS: "4"}
 def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1", "max_body_bytes": 64 * 1024})
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     for nip, unit, atasan in ((BOSS, "IGD", None), (NURSE, "IGD", BOSS), (CLERK, "Tata Usaha", BOSS),
                               (OTHER_BOSS, "Farmasi", None)):
         ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
@@ -64,7 +65,7 @@ def punch(client, nip, when, status=None):
 
 
 def day(app, nip, d):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.session() as s:
         row = s.get(DaySummaryRow, (nip, d))
@@ -72,7 +73,7 @@ def day(app, nip, d):
 
 
 def outbox_types(app):
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
     settle_days(rt)  # what the day worker does as markers commit
     with rt.engine.connect() as c:
         return [json.loads(v)["type"] for v in c.execute(select(rt.outbox_table.c.value)).scalars()]
@@ -161,7 +162,7 @@ def test_three_tk_days_raise_the_first_discipline_alert_once(app):
 
 def test_bad_input_is_refused_with_the_reason_and_changes_nothing(app):
     client = app.test_client()
-    rt = app.extensions["kinerja_runtime"]
+    rt = runtime_of(app)
 
     def counts():
         with rt.engine.connect() as c:

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from notifikasi.entrypoints.app import create_app
+from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +17,7 @@ def client(sqlite_url, monkeypatch):
     monkeypatch.setenv("PENILAIAN_URL", "https://penilaian.kinerja.lampungselatankab.go.id")
     app = create_app({"database_url": sqlite_url, "kafka_bootstrap": "127.0.0.1:9"})
     yield app.test_client()
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_the_pages_need_no_token_and_carry_a_strict_csp(client):
@@ -100,7 +101,7 @@ def test_with_an_oidc_client_config_js_carries_the_providers_endpoints(sqlite_ur
         client.get("/dashboard/config.js")
         assert hits.count("/realms/asn/.well-known/openid-configuration") == 1  # read once, then kept
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
 
 
 def test_a_provider_naming_another_issuer_is_not_offered(sqlite_url, monkeypatch, provider):
@@ -113,7 +114,7 @@ def test_a_provider_naming_another_issuer_is_not_offered(sqlite_url, monkeypatch
         body = app.test_client().get("/dashboard/config.js").get_data(as_text=True)
         assert json.loads(body.split("=", 1)[1].strip().rstrip(";"))["oidc"] is None
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
 
 
 def test_me_says_who_the_token_is(client):

@@ -8,6 +8,7 @@ import pytest
 
 from kinerja.events import make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
+from kinerja.webapp import runtime_of
 from penilaian.entrypoints.app import create_app
 from kinerja_testkit.penilaian import AGENCY, PEG1, day_event, wire
 
@@ -34,7 +35,7 @@ def test_the_ledger_marks_the_corrected_days(penilaian):
         r = app.test_client().get(f"/api/v1/scores/{PEG1}?period=2026-11",
                                   headers={"Authorization": f"Bearer {penilaian.token(PEG1, 'pegawai')}"})
     finally:
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
     assert r.status_code == 200, r.json
     body = r.json
     assert body["disiplin"]["score"] == 98.5

@@ -6,6 +6,7 @@ import pytest
 
 from kinerja.events.penilaian import ORGANISATION_RATED
 from kinerja.events.tugas import TASK_APPROVED
+from kinerja.webapp import runtime_of
 from penilaian.entrypoints.app import create_app
 from kinerja_testkit.penilaian import AGENCY, FOREIGN, KEPALA, PEG1, at, day_event, roster_event, task_event
 
@@ -43,7 +44,7 @@ def api(penilaian):
 
     call.p = penilaian
     yield call
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_the_spread_is_held_against_the_organisation_predikat(api):

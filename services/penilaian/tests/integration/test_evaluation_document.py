@@ -11,6 +11,7 @@ import pytest
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.tugas import FEEDBACK_POSTED, SKP_APPROVED, TASK_APPROVED, TASK_ASSIGNED
+from kinerja.webapp import runtime_of
 from penilaian.entrypoints.app import create_app
 from kinerja_testkit.penilaian import AGENCY, ATASAN, FOREIGN, KEPALA, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
 
@@ -84,7 +85,7 @@ def api(penilaian):
     r = get(f"/api/v1/organisation-rating?period=2026", KEPALA, "admin", method="PUT", json={"predikat": "Baik"})
     assert r.status_code == 200, r.json
     yield get
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def text_of(pdf: bytes) -> str:

@@ -11,6 +11,7 @@ import pytest
 from kinerja.events import decode_event
 from kinerja.events.penilaian import POLICY_SET, SCORE_UPDATED
 from kinerja.events.tugas import TASK_APPROVED
+from kinerja.webapp import runtime_of
 from penilaian.entrypoints.app import create_app
 from kinerja_testkit.penilaian import (
     AGENCY,
@@ -56,7 +57,7 @@ def api(penilaian):
 
     call.p = penilaian
     yield call
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def values(p, nip, period):

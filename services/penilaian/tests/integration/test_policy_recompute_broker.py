@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI
 from kinerja.testing import wait_until
+from kinerja.webapp import runtime_of
 from penilaian.adapters.orm import PolicyRecomputeRow
 from penilaian.domain.periods import parse_period
 from penilaian.entrypoints.app import create_app
@@ -113,6 +114,6 @@ def test_the_consumer_recomputes_a_new_policy_in_batches(database_url, kafka_boo
     finally:
         restored.close()
         fresh.runtime.dispose()
-        app.extensions["kinerja_runtime"].dispose()
+        runtime_of(app).dispose()
         p.runtime.dispose()
 

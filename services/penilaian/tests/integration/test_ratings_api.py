@@ -7,6 +7,7 @@ import pytest
 
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events.tugas import TASK_APPROVED
+from kinerja.webapp import runtime_of
 from penilaian.entrypoints.app import create_app
 from kinerja_testkit.penilaian import ATASAN, KEPALA, OTHER_ATASAN, PEG1, PEG2, at, day_event, task_event
 
@@ -35,7 +36,7 @@ def client(penilaian):
     call.p = penilaian
     call.app_client = c
     yield call
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_the_supervisor_rating_moves_perilaku_and_the_predikat(client):

@@ -10,6 +10,7 @@ from kinerja.events import decode_event
 from kinerja.events.penilaian import (DIALOG_RECORDED, MEMBERSHIP_RECORDED, RATING_RECORDED, SCORE_UPDATED,
                                       TRAINING_RECORDED)
 from kinerja.events.tugas import TASK_APPROVED
+from kinerja.webapp import runtime_of
 from penilaian.adapters.orm import DialogRow, RatingRow, TrainingRow
 from penilaian.entrypoints.app import create_app
 from penilaian.entrypoints.consumer import skippable
@@ -61,7 +62,7 @@ def api(penilaian):
 
     call.p = penilaian
     yield call
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def facts(p):

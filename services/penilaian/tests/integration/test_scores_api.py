@@ -5,6 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from kinerja.events.tugas import TASK_APPROVED
+from kinerja.webapp import runtime_of
 from penilaian.entrypoints.app import create_app
 from kinerja_testkit.penilaian import (
     AGENCY,
@@ -46,7 +47,7 @@ def api(penilaian):
 
     get.client, get.secret = client, penilaian.runtime.settings.jwt_secret
     yield get
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_a_pegawai_reads_their_month_with_components_predikat_and_ledger(api):

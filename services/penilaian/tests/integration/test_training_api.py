@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from kinerja.events.tugas import TASK_APPROVED, TASK_OVERDUE
+from kinerja.webapp import runtime_of
 from penilaian.entrypoints.app import create_app
 from kinerja_testkit.penilaian import AGENCY, FOREIGN, KEPALA, PEG1, PEG2, at, day_event, task_event
 
@@ -28,7 +29,7 @@ def call(penilaian):
 
     _call.penilaian = penilaian
     yield _call
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_training_counts_towards_20_jp_and_weak_components_suggest_more(call):

@@ -16,6 +16,7 @@ from kafka import KafkaConsumer
 from kinerja.messaging import topics
 from kinerja.messaging.producer import make_producer
 from kinerja.testing import wait_until
+from kinerja.webapp import runtime_of
 from .tugas_testkit import AGENCY, ATASAN, PEG1, ROSTER, Tugas, roster_event, today_wib
 from tugas.entrypoints import consumer as consumer_entry
 from tugas.entrypoints.app import create_app
@@ -28,7 +29,7 @@ def test_roster_in_task_approved_out(database_url, kafka_bootstrap, topic_prefix
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix,
                       "evidence_dir": str(tmp_path / "evidence")})
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     t = Tugas(app=app, client=app.test_client(), runtime=runtime)
     stop = threading.Event()
     producer = make_producer(kafka_bootstrap, client_id="test-roster")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kinerja.auth import issue_token
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
 from tugas.entrypoints import consumer
 from tugas.entrypoints.app import create_app
 from tugas.entrypoints.migrate import main as migrate
@@ -91,7 +92,7 @@ class Tugas:
 def make_tugas(database_url: str, **config) -> Tugas:
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1", **config})
-    runtime = app.extensions["kinerja_runtime"]
+    runtime = runtime_of(app)
     t = Tugas(app=app, client=app.test_client(), runtime=runtime)
     for row in ROSTER:
         t.apply(roster_event(*row))

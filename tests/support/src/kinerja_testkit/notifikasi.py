@@ -18,6 +18,7 @@ from kinerja.events import make_event
 from kinerja.events.envelope import Event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.webapp import runtime_of
 from notifikasi.adapters.inbox import as_dict
 from notifikasi.entrypoints.runtime import NotifikasiRuntime
 from notifikasi.service_layer.notifications import handle_event
@@ -68,7 +69,7 @@ class Server:
 
     @property
     def runtime(self) -> NotifikasiRuntime:
-        return self.app.extensions["kinerja_runtime"]
+        return runtime_of(self.app)
 
 
 def serve(app: Flask) -> tuple[Any, threading.Thread]:
