@@ -8,11 +8,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
+from kehadiran.entrypoints.request_review_api import decision, listing_scope
 from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.entrypoints.correction_schemas import (ApproveIn, CorrectionIn, CorrectionOut, CorrectionQuery,
                                                       RejectIn)
 from kehadiran.service_layer import corrections
-from kehadiran.service_layer.access import agency_scope, employee_for
+from kehadiran.service_layer.access import employee_for
 from kehadiran.service_layer.schedules import month_span
 from kinerja.auth import current_principal, require_auth
 from kinerja.web import unprocessable
@@ -60,15 +61,7 @@ class Corrections(MethodView):
         p = current_principal()
         start, end = month_span(args["period"]) if args["period"] else (None, None)
         with current_runtime().session() as s:
-            if args["nip"]:
-                emp = employee_for(s, p, args["nip"])
-                nips, agency = [emp.nip], emp.agency
-            elif p.role in ("admin", "operator"):
-                nips, agency = None, agency_scope(p, args["agency"])
-            elif p.role == "atasan":  # (an admin, supervising or not, lists the agency's above)
-                nips, agency = [p.nip, *corrections.team_of(s, p.nip)], p.agency
-            else:
-                nips, agency = [p.nip] if p.nip else [], p.agency
+            nips, agency = listing_scope(s, p, args)
             return corrections.listed(s, p, nips=nips, agency=agency, status=args["status"], start=start, end=end,
                                       limit=args["limit"])
 
@@ -84,13 +77,6 @@ class CorrectionView(MethodView):
             return corrections.get(s, current_principal(), str(request_id))
 
 
-def _decide(request_id: str, *, approve: bool, note: str):
-    rt = current_runtime()
-    with rt.session() as s, s.begin():
-        return corrections.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
-                                  agency_tz=agency_tz(rt, current_principal().agency, s))
-
-
 @blp.route("/<uuid:request_id>/approve")
 class CorrectionApprove(MethodView):
     @require_auth("atasan", "admin")
@@ -100,7 +86,7 @@ class CorrectionApprove(MethodView):
     def post(self, body, request_id):
         """Approve (the ASN's supervisor, or an admin of the agency): the times become punches
         marked as corrections and the day is recomputed."""
-        return _decide(request_id, approve=True, note=body["note"])
+        return decision(corrections.decide, request_id, approve=True, note=body["note"])
 
 
 @blp.route("/<uuid:request_id>/reject")
@@ -111,4 +97,4 @@ class CorrectionReject(MethodView):
     @blp.response(200, CorrectionOut)
     def post(self, body, request_id):
         """Reject with the reason (the ASN's supervisor, or an admin of the agency)."""
-        return _decide(request_id, approve=False, note=body["note"])
+        return decision(corrections.decide, request_id, approve=False, note=body["note"])

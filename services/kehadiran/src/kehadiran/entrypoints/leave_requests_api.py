@@ -10,10 +10,10 @@ from werkzeug.exceptions import Forbidden
 
 from kehadiran.entrypoints.leave_request_schemas import (DecisionIn, LeaveRequestIn, LeaveRequestOut,
                                                          LeaveRequestQuery, RejectionIn)
+from kehadiran.entrypoints.request_review_api import decision, listing_scope
 from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.service_layer import leave_requests
-from kehadiran.service_layer.access import agency_scope, employee_for
-from kehadiran.service_layer.corrections import team_of
+from kehadiran.service_layer.access import employee_for
 from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
 from kinerja.web import unprocessable
 from kinerja.webapp import current_runtime
@@ -58,15 +58,7 @@ class LeaveRequests(MethodView):
         yours (atasan), your agency's (admin); ``status=pending`` for those waiting."""
         p = current_principal()
         with current_runtime().session() as s:
-            if args["nip"]:
-                emp = employee_for(s, p, args["nip"])
-                nips, agency = [emp.nip], emp.agency
-            elif p.role in ("admin", "operator"):
-                nips, agency = None, agency_scope(p, args["agency"])
-            elif p.role in SUPERVISING_ROLES:
-                nips, agency = [p.nip, *team_of(s, p.nip)], p.agency
-            else:
-                nips, agency = [p.nip] if p.nip else [], p.agency
+            nips, agency = listing_scope(s, p, args)
             return leave_requests.listed(s, nips=nips, agency=agency, status=args["status"], limit=args["limit"])
 
 
@@ -81,13 +73,6 @@ class LeaveRequestView(MethodView):
             return leave_requests.get(s, current_principal(), str(request_id))
 
 
-def _decide(request_id, *, approve: bool, note: str):
-    rt = current_runtime()
-    with rt.session() as s, s.begin():
-        return leave_requests.decide(s, rt.outbox, current_principal(), str(request_id), approve=approve, note=note,
-                                     agency_tz=agency_tz(rt, current_principal().agency, s))
-
-
 @blp.route("/<uuid:request_id>/approve")
 class LeaveRequestApprove(MethodView):
     @require_auth(*SUPERVISING_ROLES)
@@ -96,7 +81,7 @@ class LeaveRequestApprove(MethodView):
     @blp.response(200, LeaveRequestOut)
     def post(self, body, request_id):
         """Approve (the ASN's supervisor, or an admin of the agency): the days are excused and recomputed."""
-        return _decide(request_id, approve=True, note=body["note"])
+        return decision(leave_requests.decide, request_id, approve=True, note=body["note"])
 
 
 @blp.route("/<uuid:request_id>/reject")
@@ -107,7 +92,7 @@ class LeaveRequestReject(MethodView):
     @blp.response(200, LeaveRequestOut)
     def post(self, body, request_id):
         """Reject with the reason (the ASN's supervisor, or an admin of the agency)."""
-        return _decide(request_id, approve=False, note=body["note"])
+        return decision(leave_requests.decide, request_id, approve=False, note=body["note"])
 
 
 @blp.route("/<uuid:request_id>/withdraw")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import NotFound, UnprocessableEntity
+from werkzeug.exceptions import UnprocessableEntity
 
 from sqlalchemy import select
 
@@ -83,10 +83,7 @@ class Shifts(MethodView):
         with rt.session() as s, s.begin():
             agencies = set()
             for item in body["shifts"]:
-                try:
-                    agencies.add(employee_for(s, p, item["nip"], write=True).agency)
-                except NotFound:
-                    raise NotFound(f"no ASN {item['nip']} in your agency") from None
+                agencies.add(employee_for(s, p, item["nip"], write=True).agency)
             # "today" (what is marked for recomputing) in the agency's zone; an operator's batch
             # across agencies in the deployment's
             zone = agency_tz(rt, agencies.pop(), s) if len(agencies) == 1 else rt.settings.timezone

@@ -3,9 +3,9 @@ an admin their agency, an operator everything."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import Forbidden, NotFound
 
 from kehadiran.adapters.orm import Employee
+from kehadiran.domain.errors import NotAllowed, Unknown
 from kinerja.auth import Principal
 
 
@@ -13,24 +13,24 @@ def employee_for(session: Session, principal: Principal, nip: str, *, write: boo
     emp = session.get(Employee, nip)
     if emp is None or (principal.role != "operator" and emp.agency != principal.agency):
         # another agency's ASN is as good as unknown
-        raise NotFound(f"no ASN {nip} in your agency")
+        raise Unknown(f"no ASN {nip} in your agency")
     if principal.role in ("operator", "admin"):
         return emp
     if principal.role == "atasan" and (emp.atasan_nip == principal.nip or (not write and emp.nip == principal.nip)):
         return emp
     if principal.role == "pegawai" and not write and emp.nip == principal.nip:
         return emp
-    raise Forbidden("you may not " + ("change" if write else "see") + f" the attendance of {nip}")
+    raise NotAllowed("you may not " + ("change" if write else "see") + f" the attendance of {nip}")
 
 
 def agency_scope(principal: Principal, agency: str | None) -> str:
     """The agency an admin acts on is their own; an operator names one."""
     if principal.role == "operator":
         if not agency:
-            raise Forbidden("an operator names the agency")
+            raise NotAllowed("an operator names the agency")
         return agency
     if agency and agency != principal.agency:
-        raise Forbidden("an admin acts on their own agency only")
+        raise NotAllowed("an admin acts on their own agency only")
     return principal.agency
 
 
@@ -56,7 +56,7 @@ def own_unit(session: Session, principal: Principal, unit: str | None, agency: s
     the people they lead, directly or through the supervisors under them, and themselves)."""
     me = session.get(Employee, principal.nip) if principal.nip else None
     if me is None or me.agency != principal.agency or not me.unit:
-        raise Forbidden("a supervisor reads the recap of their own unit, and the roster does not name yours")
+        raise NotAllowed("a supervisor reads the recap of their own unit, and the roster does not name yours")
     if (unit and unit != me.unit) or (agency and agency != principal.agency):
-        raise Forbidden(f"a supervisor reads the recap of their own unit ({me.unit}) only")
+        raise NotAllowed(f"a supervisor reads the recap of their own unit ({me.unit}) only")
     return me.unit

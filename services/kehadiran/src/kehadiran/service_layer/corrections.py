@@ -11,27 +11,28 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from kehadiran.adapters import markers, outbox_events, punch_store
 from kehadiran.adapters.corrections_orm import CorrectionRequest
 from kehadiran.adapters.orm import Employee
+from kehadiran.domain.errors import Conflicting, NotAllowed, Unknown
 from kehadiran.domain.corrections import APPROVED, MAX_AGE_DAYS, PENDING, NotPending, decided, request_errors
+from kehadiran.service_layer import request_review
+from kehadiran.service_layer.request_review import Refused
 from kehadiran.service_layer.schedules import load_context
 from kinerja.auth import Principal
 from kinerja.events import make_event
 from kinerja.events.kehadiran import CORRECTION_DECIDED, CORRECTION_REQUESTED
 from kinerja.messaging.outbox import Outbox
 
+# who sees and decides one, and the refusals in its words
+REVIEW = request_review.Review(
+    CorrectionRequest, NotPending, unknown=lambda request_id: Unknown(f"no correction {request_id} in your agency"),
+    hidden=lambda nip: NotAllowed(f"you may not see the corrections of {nip}"),
+    own=lambda: NotAllowed("nobody decides on their own correction"),
+    not_decider=lambda nip: NotAllowed(f"only the supervisor of {nip} or an admin of the agency decides on this correction"))
+
 SOURCE = outbox_events.SOURCE
-
-
-class Refused(ValueError):
-    """A request that cannot be made; ``errors`` maps each field to its reasons."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("the correction cannot be asked for")
-        self.errors = errors
 
 
 def utcnow() -> datetime:
@@ -55,11 +56,11 @@ def ask(session: Session, emp: Employee, day: date, punches: list[dict[str, Any]
     errors = request_errors(day, local, ctx, today=now.astimezone(tz).date(),
                             now_local=now.astimezone(tz).replace(tzinfo=None), max_age_days=max_age_days)
     if errors:
-        raise Refused(errors)
+        raise Refused("the correction cannot be asked for", errors)
     waiting = session.execute(select(CorrectionRequest.id).where(
         CorrectionRequest.nip == emp.nip, CorrectionRequest.day == day, CorrectionRequest.status == PENDING)).scalar()
     if waiting is not None:
-        raise Conflict(f"a correction of {day} is waiting for a decision already ({waiting})")
+        raise Conflicting(f"a correction of {day} is waiting for a decision already ({waiting})")
     row = CorrectionRequest(
         id=str(uuid.uuid4()), nip=emp.nip, agency=emp.agency, day=day, reason=reason, status=PENDING,
         punches=[{"time": t.replace(tzinfo=tz).isoformat(), "status": p.get("status")} for t, p in zip(local, punches)],
@@ -79,18 +80,8 @@ def decide(session: Session, outbox: Outbox, principal: Principal, request_id: s
            agency_tz: str, now: datetime | None = None) -> CorrectionRequest:
     """Approve or reject a pending request, as the ASN's supervisor or an admin of the agency."""
     now = now or utcnow()
-    row, emp = _visible(session, principal, request_id)
-    if principal.nip == row.nip:
-        raise Forbidden("nobody decides on their own correction")
-    if not (principal.role == "admin" or principal.supervises(emp.atasan_nip)):
-        raise Forbidden(f"only the supervisor of {row.nip} or an admin of the agency decides on this correction")
-    # the row's lock, so two deciders cannot both approve (SQLite serialises writers already)
-    session.refresh(row, with_for_update=True)
-    try:
-        row.status = decided(row.status, approve)
-    except NotPending as exc:
-        raise Conflict(str(exc)) from None
-    row.decided_by, row.decided_at, row.note = principal.nip or principal.sub, now, note
+    row, emp = REVIEW.decide(session, principal, request_id, lambda status: decided(status, approve), note=note,
+                             now=now)
     if row.status == APPROVED:
         row.punch_ids = _punch(session, row, emp, now=now)
         # the day the request names, and the dates of its times (a night shift's departure)
@@ -128,39 +119,16 @@ def _punch(session: Session, row: CorrectionRequest, emp: Employee, *, now: date
     return [p["id"] for p in punches]
 
 
-def _visible(session: Session, principal: Principal, request_id: str) -> tuple[CorrectionRequest, Employee]:
-    """The request and its ASN, if ``principal`` may see it: the ASN, their supervisor, an admin
-    of the agency, an operator; another agency's request is as good as unknown."""
-    row = session.get(CorrectionRequest, request_id) if len(request_id) <= 36 else None
-    emp = session.get(Employee, row.nip) if row is not None else None
-    if row is None or emp is None or (principal.role != "operator" and row.agency != principal.agency):
-        raise NotFound(f"no correction {request_id} in your agency")
-    if principal.role in ("operator", "admin") or principal.nip == row.nip:
-        return row, emp
-    if principal.supervises(emp.atasan_nip):
-        return row, emp
-    raise Forbidden(f"you may not see the corrections of {row.nip}")
-
-
 def get(session: Session, principal: Principal, request_id: str) -> CorrectionRequest:
-    return _visible(session, principal, request_id)[0]
+    return REVIEW.visible(session, principal, request_id)[0]
 
 
 def listed(session: Session, principal: Principal, *, nips: Iterable[str] | None, agency: str | None,
            status: str | None, start: date | None, end: date | None, limit: int) -> list[CorrectionRequest]:
     """Requests of ``nips`` (or, when None, of the whole ``agency``), newest first."""
-    q = select(CorrectionRequest)
-    if nips is not None:
-        q = q.where(CorrectionRequest.nip.in_(sorted(set(nips))))
-    if agency is not None:
-        q = q.where(CorrectionRequest.agency == agency)
-    if status:
-        q = q.where(CorrectionRequest.status == status)
-    if start is not None:
-        q = q.where(CorrectionRequest.day >= start, CorrectionRequest.day < end)
-    q = q.order_by(CorrectionRequest.requested_at.desc(), CorrectionRequest.id).limit(limit)
-    return list(session.execute(q).scalars())
+    between = (CorrectionRequest.day >= start, CorrectionRequest.day < end) if start is not None else ()
+    return list(session.execute(REVIEW.listing(nips=nips, agency=agency, status=status, limit=limit,
+                                               where=between)).scalars())
 
 
-def team_of(session: Session, atasan_nip: str) -> list[str]:
-    return list(session.execute(select(Employee.nip).where(Employee.atasan_nip == atasan_nip)).scalars())
+team_of = request_review.team_of
