@@ -131,7 +131,7 @@ def test_a_devices_whole_conversation(app, client):
     punches = [e for e in events if e["type"] == "kehadiran.punch.recorded.v1"]
     assert sorted(e["data"]["pin"] for e in punches) == ["100", "101"]
     assert {e["data"]["channel"] for e in punches} == {"adms"}
-    assert {e["data"]["status"] for e in punches} == {None}  # STATUS 0 says nothing (see adms.py)
+    assert {e["data"]["status"] for e in punches} == {None}  # STATUS 0 says nothing (see adapters/adms)
     late = [e["data"] for e in events if e["type"] == "kehadiran.day.summarized.v1" and e["subject"] == OTHER]
     assert late[-1]["minutes_late"] == 10
 

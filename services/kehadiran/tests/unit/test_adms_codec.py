@@ -160,15 +160,6 @@ def test_devicecmd_info_reply_keeps_its_data():
 def test_commands_formatting():
     assert adms.command_lines([]) == "OK"
     assert adms.command_lines([(12, "CHECK"), (13, "INFO")]) == "C:12:CHECK\nC:13:INFO\n"
-    assert adms.query_attlog_command(datetime(2026, 11, 1), datetime(2026, 11, 2)) == (
-        "DATA QUERY ATTLOG StartTime=2026-11-01 00:00:00\tEndTime=2026-11-02 00:00:00")
-    assert adms.update_user_command("100", "Budi") == "DATA UPDATE USERINFO PIN=100\tName=Budi"
-    with pytest.raises(ValueError):
-        adms.update_user_command("100", "Budi\tPri=14")
-    with pytest.raises(ValueError):
-        adms.update_user_command("1 0", "Budi")
-    with pytest.raises(ValueError):
-        adms.query_attlog_command(datetime(2026, 11, 2), datetime(2026, 11, 1))
     assert adms.format_ok(3) == "OK:3"
 
 

@@ -6,19 +6,18 @@ command (``{"command": "..."}``, which can also be ``CLEAR DATA``) only to opera
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
-from werkzeug.exceptions import Forbidden, NotFound, UnprocessableEntity
+from werkzeug.exceptions import UnprocessableEntity
 
 from kehadiran.entrypoints.runtime import agency_tz
-from kehadiran.adapters import adms
-from kehadiran.adapters.orm import Device, Employee
+from kehadiran.adapters.orm import Device
+from kehadiran.domain.device_commands import KINDS, MAX_COMMAND_LENGTH, MAX_DEVICE_NAME
+from kehadiran.service_layer import device_command_queue
 from kehadiran.service_layer import devices as device_service
-from kehadiran.service_layer.working_time import MAX_SPAN_DAYS
+from kehadiran.service_layer.access import managed_device
 from kinerja.auth import current_principal, require_auth
 from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Agency, Text, WindowDateTime
@@ -27,12 +26,9 @@ from kinerja.webapp import current_runtime
 blp = Blueprint("device_ops", __name__, url_prefix="/api/v1/devices",
                 description="ADMS device status and command queue")
 
-KINDS = ("reupload", "user", "check", "info")
-MAX_DEVICE_NAME = 24  # what ZKTeco firmware keeps of a name
-
 
 class CommandIn(Schema):
-    command = Text(device_service.MAX_COMMAND_LENGTH, 1, metadata={"description": "a raw ADMS command (operators only)"})
+    command = Text(MAX_COMMAND_LENGTH, 1, metadata={"description": "a raw ADMS command (operators only)"})
     kind = fields.String(validate=validate.OneOf(KINDS),
                          metadata={"description": "reupload (start, end), user (pin, name), check, info"})
     start = WindowDateTime(metadata={"description": "reupload: from (device local time if no offset)"})
@@ -145,50 +141,6 @@ class CommandQuery(Schema):
 
 
 
-def _device(session, sn: str) -> Device:
-    device = session.get(Device, sn)
-    if device is None:
-        raise NotFound(f"device {sn} is not registered")
-    principal = current_principal()
-    if principal.role != "operator" and device.agency != principal.agency:
-        raise Forbidden("an admin manages the devices of their own agency only")
-    return device
-
-
-def _device_local(value: datetime, device: Device) -> datetime:
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(timezone(timedelta(minutes=device.tz_offset_minutes))).replace(tzinfo=None)
-
-
-def _roster_user(session, nip: str, device: Device) -> tuple[str, str]:
-    emp = session.get(Employee, nip)
-    if emp is None or emp.agency != device.agency:
-        raise UnprocessableEntity(f"NIP {nip} is not on the roster of agency {device.agency}")
-    if not emp.pin:
-        raise UnprocessableEntity(f"NIP {nip} has no device PIN on the roster")
-    return emp.pin, emp.nama[:MAX_DEVICE_NAME].strip()
-
-
-def build_command(session, body: dict, device: Device, role: str) -> str:
-    kind = body.get("kind")
-    if kind is None:
-        if role != "operator":
-            raise Forbidden("only operators queue raw commands; use a typed kind")
-        return body["command"]
-    if kind == "reupload":
-        start, end = _device_local(body["start"], device), _device_local(body["end"], device)
-        if end - start > timedelta(days=MAX_SPAN_DAYS):
-            raise ValueError(f"a re-upload spans at most {MAX_SPAN_DAYS} days")
-        return adms.query_attlog_command(start, end)
-    if kind == "user":
-        pin, name = _roster_user(session, body["nip"], device) if "nip" in body else (body["pin"], body["name"])
-        return adms.update_user_command(pin, name)
-    if kind == "check":
-        return adms.CHECK_COMMAND
-    return adms.INFO_COMMAND
-
-
 class FleetQuery(Schema):
     agency = Agency(metadata={"description": "operators: one agency only"})
 
@@ -221,7 +173,7 @@ class DeviceStatus(MethodView):
         """Last contact, records today, firmware and counts from INFO, options, command counts."""
         runtime = current_runtime()
         with runtime.session() as session:
-            device = _device(session, sn)
+            device = managed_device(session, current_principal(), sn)
             zone = agency_tz(runtime, device.agency, session)
             return device_service.device_status(session, device, agency_tz=zone)
 
@@ -236,8 +188,8 @@ class DeviceCommands(MethodView):
         """The device's commands, newest first, with the results the device reported."""
         runtime = current_runtime()
         with runtime.session() as session:
-            return device_service.list_commands(session, _device(session, sn), limit=query["limit"],
-                                                status=query.get("status"))
+            return device_command_queue.list_commands(session, managed_device(session, current_principal(), sn),
+                                                      limit=query["limit"], status=query.get("status"))
 
     @require_auth("admin", "operator")
     @blp.doc(security=[{"bearer": []}])
@@ -248,9 +200,8 @@ class DeviceCommands(MethodView):
         principal = current_principal()
         runtime = current_runtime()
         with runtime.session() as session, session.begin():
-            device = _device(session, sn)
+            device = managed_device(session, principal, sn)
             try:
-                command = build_command(session, body, device, principal.role)
-                return device_service.enqueue_command(session, device, command, created_by=principal.sub)
+                return device_command_queue.queue(session, device, body, principal)
             except ValueError as exc:
                 raise UnprocessableEntity(str(exc)) from None

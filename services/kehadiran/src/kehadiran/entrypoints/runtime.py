@@ -79,7 +79,7 @@ def correction_max_days(settings: Settings) -> int:
 def command_retry(settings: Settings):
     """How long a command's reply is waited for before it is handed out again, and how many times
     it is handed out before it is failed."""
-    from kehadiran.service_layer.devices import COMMAND_ATTEMPTS, COMMAND_REPLY_TIMEOUT, CommandRetry
+    from kehadiran.service_layer.device_command_queue import COMMAND_ATTEMPTS, COMMAND_REPLY_TIMEOUT, CommandRetry
 
     return CommandRetry(timedelta(seconds=_setting(settings, "command_reply_s", int(COMMAND_REPLY_TIMEOUT.total_seconds()),
                                                    1, 7 * 24 * 3600)),
@@ -99,7 +99,7 @@ def _stored(settings: Settings, key: str) -> bool:
 
 def upload_policy(settings: Settings):
     """What becomes of the photos and biometric templates terminals push (off unless configured)."""
-    from kehadiran.service_layer.devices import UploadPolicy
+    from kehadiran.service_layer.device_records import UploadPolicy
 
     return UploadPolicy(photos=_stored(settings, "device_photos"), templates=_stored(settings, "device_templates"),
                         max_bytes=_setting(settings, "device_upload_max_bytes", 256 * 1024, 1024, 4 * 1024 * 1024),

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from kehadiran.adapters.wakeup import waker_for
 from kehadiran.entrypoints.runtime import SERVICE, command_retry, day_worker, make_runtime
 from kehadiran.service_layer.day_closing import close_due_days
-from kehadiran.service_layer.devices import expire_unanswered
+from kehadiran.service_layer.device_command_queue import expire_unanswered
 from kinerja.heartbeat import Heartbeat
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from kehadiran.adapters.orm import Employee
+from kehadiran.adapters.orm import Device, Employee
 from kehadiran.domain.errors import NotAllowed, Unknown
 from kinerja.auth import Principal
 
@@ -21,6 +21,17 @@ def employee_for(session: Session, principal: Principal, nip: str, *, write: boo
     if principal.role == "pegawai" and not write and emp.nip == principal.nip:
         return emp
     raise NotAllowed("you may not " + ("change" if write else "see") + f" the attendance of {nip}")
+
+
+def managed_device(session: Session, principal: Principal, sn: str) -> Device:
+    """A registered device, if ``principal`` manages it: an operator every device, an admin their
+    agency's."""
+    device = session.get(Device, sn)
+    if device is None:
+        raise Unknown(f"device {sn} is not registered")
+    if principal.role != "operator" and device.agency != principal.agency:
+        raise NotAllowed("an admin manages the devices of their own agency only")
+    return device
 
 
 def agency_scope(principal: Principal, agency: str | None) -> str:

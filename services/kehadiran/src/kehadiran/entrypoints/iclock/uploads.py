@@ -1,0 +1,128 @@
+"""``POST /iclock/cdata``: what a device uploads, by ``table``: punches (ATTLOG, the hot path),
+the operation log and users (OPERLOG), its options, photos and biometric templates (push 3.x,
+kept only where configured); tables we did not ask for are acknowledged and not stored."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest, Forbidden
+
+from kehadiran.adapters import adms, device_store
+from kehadiran.adapters.orm import Device
+from kehadiran.entrypoints.iclock.blueprint import bp, log, log_rejected, serial, text_reply, utcnow
+from kehadiran.entrypoints.iclock.callers import address_binding, caller_device
+from kehadiran.entrypoints.runtime import upload_policy
+from kehadiran.service_layer import device_records
+from kehadiran.service_layer import devices as device_service
+from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
+from kinerja.webapp import current_runtime
+
+# tables a device may push that we do not ask for (TransFlag): acknowledged so it does not retry forever
+IGNORED_TABLES = frozenset({"ERRORLOG", "RTSTATE", "RTLOG"})
+# photos and biometric templates (push 3.x): acknowledged, and stored only where configured
+UPLOAD_TABLES = frozenset({"ATTPHOTO", "BIODATA", "FP", "FACE", "FINGERTMP"})
+TEMPLATE_KINDS = frozenset({"FP", "FACE", "BIODATA"})
+
+
+@bp.post("/cdata")
+def upload():
+    """``POST /iclock/cdata?SN=..&table=ATTLOG|OPERLOG|options``."""
+    sn, now = serial(), utcnow()
+    table = (request.args.get("table") or "").strip()
+    kind = table.upper()
+    body = request.get_data(cache=False)  # 413 beyond MAX_CONTENT_LENGTH
+    if kind == "ATTLOG":
+        return _attlog(sn, body, now)
+    if kind in UPLOAD_TABLES:
+        return _photo_or_templates(sn, kind, body, now)
+    if kind not in ("OPERLOG", "OPTIONS") and kind not in IGNORED_TABLES:
+        raise BadRequest(f"unknown table {table[:40]!r}")
+    runtime = current_runtime()
+    with runtime.session() as session, session.begin():
+        device = caller_device(session, sn)
+        if kind == "OPERLOG":
+            parsed = adms.parse_operlog(body, request.mimetype_params.get("charset"))
+            accepted = device_records.record_operlog(session, device, parsed.records, now)
+            policy = upload_policy(runtime.settings)
+            for record in parsed.records:
+                if record.kind in TEMPLATE_KINDS and policy.templates:
+                    device_records.store_upload(session, device, "template", record.values["PIN"], record.kind,
+                                                adms.template_bytes(record.values, policy.max_bytes), now, policy)
+            device_service.note_rejected(device, parsed.errors, "OPERLOG", now)
+            device_service.touch(device, now, stamps={"OPERLOG": adms.stamp_of(request.args, "OPERLOG")})
+            log_rejected(sn, "OPERLOG", parsed.errors)
+            return text_reply(adms.format_ok(accepted))
+        if kind == "OPTIONS":
+            options = adms.parse_options(body, request.mimetype_params.get("charset"))
+            device_service.store_options(device, options, now)
+            device_service.touch(device, now)
+            return text_reply("OK")
+        device_service.touch(device, now)
+    return text_reply("OK")  # a table we did not ask for: acknowledged, not stored
+
+
+def _photo_or_templates(sn: str, kind: str, body: bytes, now: datetime) -> Response:
+    """``table=ATTPHOTO`` (one photo) or ``table=BIODATA`` (templates, one a line): acknowledged
+    whatever the configuration (``OK``, ``OK:<n>``), kept only where it says so
+    (``KEHADIRAN_DEVICE_PHOTOS`` / ``KEHADIRAN_DEVICE_TEMPLATES``), each bounded in size; a
+    malformed one is noted on the device's status like a malformed punch line."""
+    runtime = current_runtime()
+    policy = upload_policy(runtime.settings)
+    with runtime.session() as session, session.begin():
+        device = caller_device(session, sn)
+        if kind == "ATTPHOTO":
+            photo = adms.parse_attphoto(body)
+            if isinstance(photo, adms.BadLine):
+                device_service.note_rejected(device, [photo], kind, now)
+                stored = False
+            else:
+                stored = device_records.store_upload(session, device, "photo", photo.pin, photo.label, photo.data,
+                                                     now, policy)
+            device_service.touch(device, now)
+            log.debug("adms: photo", extra={"sn": sn, "stored": stored, "bytes": len(body)})
+            return text_reply("OK")
+        parsed = adms.parse_biodata(body, request.mimetype_params.get("charset"))
+        for record in parsed.records:
+            device_records.store_upload(session, device, "template", record.values["PIN"],
+                                        f"{kind} type={record.values.get('Type', '')[:8]} no={record.values.get('No', '')[:8]}",
+                                        adms.template_bytes(record.values, policy.max_bytes), now, policy)
+        device_service.note_rejected(device, parsed.errors, kind, now)
+        device_service.touch(device, now)
+    log_rejected(sn, kind, parsed.errors)
+    return text_reply(adms.format_ok(len(parsed.records)))
+
+
+def _attlog(sn: str, body: bytes, now: datetime) -> Response:
+    """The hot path of a terminal (one line a request when it pushes as it goes): a Core
+    connection and hand-written SQL, no ORM object."""
+    runtime = current_runtime()
+    with runtime.engine.begin() as conn:
+        device = device_store.get(conn, sn)
+        if device is None or not device.active:
+            log.warning("adms: unknown device refused", extra={"sn": sn, "path": request.path,
+                                                               "remote": request.remote_addr})
+            raise Forbidden(f"device {sn} is not registered with this server")
+        if not device_store.plain_caller(device, request.remote_addr, binding=address_binding()):
+            # a communication key, registered addresses, address binding or a new address: the
+            # registry's checks, and what they note, as for every other device request
+            with Session(bind=conn) as session:
+                caller_device(session, sn)
+                session.flush()
+        parsed = adms.parse_attlog(body, now_local=device_service.device_now(device, now))
+        items = [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in parsed.records]
+        result = record_punches(conn, DeviceRef.of(device), items, channel="adms", agency_tz=runtime.settings.timezone,
+                                now=now)
+        if parsed.errors:
+            with Session(bind=conn) as session:  # rare: the malformed lines kept on the device for operators
+                device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)
+                session.flush()
+        # the device's row last, and only every few seconds: one device's uploads do not queue on it
+        device_store.touch(conn, device, now, attlog_stamp=adms.stamp_of(request.args, "ATTLOG"))
+    log_rejected(sn, "ATTLOG", parsed.errors)
+    accepted = result.accepted + result.duplicates + result.quarantined
+    # debug: a line of JSON log per upload costs a tenth of a one-line upload (gunicorn's access log has it)
+    log.debug("adms: attlog", extra={"sn": sn, "new": result.accepted, "duplicates": result.duplicates,
+                                     "quarantined": result.quarantined, "malformed": len(parsed.errors)})
+    return text_reply(adms.format_ok(accepted))
