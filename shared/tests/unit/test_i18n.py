@@ -45,7 +45,7 @@ RAISED = {"Forbidden", "NotFound", "BadRequest", "Conflict", "UnprocessableEntit
           "RequestEntityTooLarge", "ValidationError", "TokenError", "InvalidInput", "NotAllowed", "IllegalTransition",
           "ConcurrentUpdate", "SkpExists", "UnknownRhk", "FileTooLarge", "NotPending", "BadPolicy", "BadPeriod",
           "DestinationNotAllowed", "DestinationRefused", "unprocessable", "ReservedSerial", "NoAddress",
-          "Unknown", "Conflicting"}
+          "Unknown", "Conflicting", "Refused"}
 VALIDATORS = {"Regexp", "Range", "Length", "OneOf"}
 # modules whose ValueErrors (and appended reasons) a route answers with (422 with the text)
 REASON_MODULES = ("kehadiran/service_layer/working_time.py", "kehadiran/service_layer/device_command_queue.py",

@@ -18,4 +18,11 @@ def test_each_kind_becomes_its_status_with_the_reason(kind, status):
 def test_every_kind_the_domain_declares_has_a_status():
     kinds = [k for k in vars(errors).values() if isinstance(k, type) and issubclass(k, errors.RuleError)
              and k is not errors.RuleError]
-    assert kinds and all(as_http(k("x")).code in (403, 404, 409) for k in kinds)
+    made = [k("x", {"day": ["y"]}) if k is errors.Refused else k("x") for k in kinds]
+    assert made and all(as_http(e).code in (403, 404, 409, 422) for e in made)
+
+
+def test_a_refused_request_names_each_field_at_fault():
+    http = as_http(errors.Refused("the correction cannot be asked for", {"date": ["2026-10-01 is too long ago"]}))
+    assert http.code == 422 and http.description == "the correction cannot be asked for"
+    assert http.data["messages"] == {"date": ["2026-10-01 is too long ago"]}

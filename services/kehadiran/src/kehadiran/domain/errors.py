@@ -21,3 +21,12 @@ class Unknown(RuleError):
 
 class Conflicting(RuleError):
     """The stored state forbids it (decided already, a request over the same days waits): 409."""
+
+
+class Refused(RuleError):
+    """The request cannot be made as asked: 422, ``errors`` naming each field at fault with its
+    reasons."""
+
+    def __init__(self, reason: str, errors: dict[str, list[str]]):
+        super().__init__(reason)
+        self.errors = errors

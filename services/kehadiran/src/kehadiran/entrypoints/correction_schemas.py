@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kehadiran.domain.corrections import MAX_PUNCHES, STATUSES
+from kehadiran.entrypoints.request_review_schemas import decision_schemas
 from kehadiran.entrypoints.wt_schemas import PERIOD
 from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Agency, Instant, Text, WindowAwareDateTime, WindowDate
@@ -25,13 +26,7 @@ class CorrectionIn(Schema):
                   metadata={"description": "why the punch is missing (for the supervisor)"})
 
 
-class ApproveIn(Schema):
-    note = Text(500, load_default="", multi_line=True)
-
-
-class RejectIn(Schema):
-    note = Text(500, 1, required=True, multi_line=True,
-                metadata={"description": "why the correction is refused (the ASN reads it)"})
+ApproveIn, RejectIn = decision_schemas("correction", approve="ApproveIn", reject="RejectIn")
 
 
 class CorrectionPunchOut(Schema):

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kehadiran.entrypoints.request_review_api import decision, listing_scope
+from kehadiran.entrypoints.request_review_api import READERS, asker, listing_scope, review_routes
 from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.entrypoints.correction_schemas import (ApproveIn, CorrectionIn, CorrectionOut, CorrectionQuery,
                                                       RejectIn)
@@ -16,15 +16,10 @@ from kehadiran.service_layer import corrections
 from kehadiran.service_layer.access import employee_for
 from kehadiran.service_layer.schedules import month_span
 from kinerja.auth import current_principal, require_auth
-from kinerja.web import unprocessable
 from kinerja.webapp import current_runtime
 
 blp = Blueprint("corrections", __name__, url_prefix="/api/v1/corrections",
                 description="Corrections of forgotten punches (lupa absen), approved by the supervisor")
-
-
-READERS = ("pegawai", "atasan", "admin", "operator")
-
 
 
 @blp.route("")
@@ -37,19 +32,14 @@ class Corrections(MethodView):
         """Ask for a forgotten punch: the day, the time(s) and the reason. Your own only; it waits
         for your supervisor (or an admin of the agency)."""
         p = current_principal()
-        nip = body["nip"] or p.nip
-        if not p.nip or nip != p.nip:
-            raise Forbidden("a correction is asked for by the ASN themselves")
+        nip = asker(p, body["nip"], lambda: Forbidden("a correction is asked for by the ASN themselves"))
         rt = current_runtime()
-        try:
-            with rt.session() as s, s.begin():
-                emp = employee_for(s, p, nip)
-                return corrections.ask(s, emp, body["date"], body["punches"], body["reason"], requested_by=p.nip,
-                                       agency_tz=agency_tz(rt, emp.agency, s),
-                                       max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"],
-                                       outbox=rt.outbox)
-        except corrections.Refused as exc:
-            raise unprocessable("the correction cannot be asked for", **exc.errors) from None
+        with rt.session() as s, s.begin():
+            emp = employee_for(s, p, nip)
+            return corrections.ask(s, emp, body["date"], body["punches"], body["reason"], requested_by=p.nip,
+                                   agency_tz=agency_tz(rt, emp.agency, s),
+                                   max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"],
+                                   outbox=rt.outbox)
 
     @require_auth(*READERS)
     @blp.doc(security=[{"bearer": []}])
@@ -66,35 +56,9 @@ class Corrections(MethodView):
                                       limit=args["limit"])
 
 
-@blp.route("/<uuid:request_id>")
-class CorrectionView(MethodView):
-    @require_auth(*READERS)
-    @blp.doc(security=[{"bearer": []}])
-    @blp.response(200, CorrectionOut)
-    def get(self, request_id):
-        """One correction: the ASN's own, their supervisor's team, the agency's for an admin."""
-        with current_runtime().session() as s:
-            return corrections.get(s, current_principal(), str(request_id))
-
-
-@blp.route("/<uuid:request_id>/approve")
-class CorrectionApprove(MethodView):
-    @require_auth("atasan", "admin")
-    @blp.doc(security=[{"bearer": []}])
-    @blp.arguments(ApproveIn)
-    @blp.response(200, CorrectionOut)
-    def post(self, body, request_id):
-        """Approve (the ASN's supervisor, or an admin of the agency): the times become punches
-        marked as corrections and the day is recomputed."""
-        return decision(corrections.decide, request_id, approve=True, note=body["note"])
-
-
-@blp.route("/<uuid:request_id>/reject")
-class CorrectionReject(MethodView):
-    @require_auth("atasan", "admin")
-    @blp.doc(security=[{"bearer": []}])
-    @blp.arguments(RejectIn)
-    @blp.response(200, CorrectionOut)
-    def post(self, body, request_id):
-        """Reject with the reason (the ASN's supervisor, or an admin of the agency)."""
-        return decision(corrections.decide, request_id, approve=False, note=body["note"])
+review_routes(blp, corrections, out=CorrectionOut, approve_in=ApproveIn, reject_in=RejectIn,
+              views=("CorrectionView", "CorrectionApprove", "CorrectionReject"), docs=(
+                  "One correction: the ASN's own, their supervisor's team, the agency's for an admin.",
+                  "Approve (the ASN's supervisor, or an admin of the agency): the times become punches\n"
+                  "marked as corrections and the day is recomputed.",
+                  "Reject with the reason (the ASN's supervisor, or an admin of the agency)."))

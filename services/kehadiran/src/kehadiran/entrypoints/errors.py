@@ -6,12 +6,15 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import Conflict, Forbidden, HTTPException, NotFound
 
-from kehadiran.domain.errors import Conflicting, NotAllowed, RuleError, Unknown
+from kehadiran.domain.errors import Conflicting, NotAllowed, Refused, RuleError, Unknown
+from kinerja.web import unprocessable
 
 STATUS_OF = ((NotAllowed, Forbidden), (Unknown, NotFound), (Conflicting, Conflict))
 
 
 def as_http(exc: RuleError) -> HTTPException:
+    if isinstance(exc, Refused):
+        return unprocessable(exc.reason, **exc.errors)
     for kind, http in STATUS_OF:
         if isinstance(exc, kind):
             return http(exc.reason)

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kehadiran.domain.leave_requests import KINDS, STATUSES
+from kehadiran.entrypoints.request_review_schemas import decision_schemas
 from kinerja.events.common import NIP_PATTERN
 from kinerja.fields import Agency, Instant, Text, WindowDate
 
@@ -18,13 +19,7 @@ class LeaveRequestIn(Schema):
     reason = Text(500, 3, required=True, multi_line=True, metadata={"description": "what for (for the supervisor)"})
 
 
-class DecisionIn(Schema):
-    note = Text(500, load_default="", multi_line=True)
-
-
-class RejectionIn(Schema):
-    note = Text(500, 1, required=True, multi_line=True,
-                metadata={"description": "why the request is refused (the ASN reads it)"})
+DecisionIn, RejectionIn = decision_schemas("request", approve="DecisionIn", reject="RejectionIn")
 
 
 class LeaveRequestOut(Schema):

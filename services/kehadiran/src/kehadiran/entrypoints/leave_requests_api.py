@@ -10,18 +10,15 @@ from werkzeug.exceptions import Forbidden
 
 from kehadiran.entrypoints.leave_request_schemas import (DecisionIn, LeaveRequestIn, LeaveRequestOut,
                                                          LeaveRequestQuery, RejectionIn)
-from kehadiran.entrypoints.request_review_api import decision, listing_scope
+from kehadiran.entrypoints.request_review_api import READERS, asker, listing_scope, review_routes
 from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.service_layer import leave_requests
 from kehadiran.service_layer.access import employee_for
-from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
-from kinerja.web import unprocessable
+from kinerja.auth import PEOPLE, current_principal, require_auth
 from kinerja.webapp import current_runtime
 
 blp = Blueprint("leave_requests", __name__, url_prefix="/api/v1/leave-requests",
                 description="Leave requests (cuti, sakit, dinas luar), approved by the supervisor")
-
-READERS = (*PEOPLE, "operator")
 
 
 
@@ -35,19 +32,14 @@ class LeaveRequests(MethodView):
         """Ask for leave, sick leave or official duty over a span of days. Your own only; it waits
         for your supervisor (or an admin of the agency), who is told."""
         p = current_principal()
-        nip = body["nip"] or p.nip
-        if not p.nip or nip != p.nip:
-            raise Forbidden("a leave request is made by the ASN themselves")
+        nip = asker(p, body["nip"], lambda: Forbidden("a leave request is made by the ASN themselves"))
         rt = current_runtime()
-        try:
-            with rt.session() as s, s.begin():
-                emp = employee_for(s, p, nip)
-                return leave_requests.ask(s, rt.outbox, emp, kind=body["kind"], start=body["start_date"],
-                                          end=body["end_date"], reason=body["reason"], requested_by=p.nip,
-                                          agency_tz=agency_tz(rt, emp.agency, s),
-                                          max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"])
-        except leave_requests.Refused as exc:
-            raise unprocessable("the leave request cannot be made", **exc.errors) from None
+        with rt.session() as s, s.begin():
+            emp = employee_for(s, p, nip)
+            return leave_requests.ask(s, rt.outbox, emp, kind=body["kind"], start=body["start_date"],
+                                      end=body["end_date"], reason=body["reason"], requested_by=p.nip,
+                                      agency_tz=agency_tz(rt, emp.agency, s),
+                                      max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"])
 
     @require_auth(*READERS)
     @blp.doc(security=[{"bearer": []}])
@@ -62,37 +54,11 @@ class LeaveRequests(MethodView):
             return leave_requests.listed(s, nips=nips, agency=agency, status=args["status"], limit=args["limit"])
 
 
-@blp.route("/<uuid:request_id>")
-class LeaveRequestView(MethodView):
-    @require_auth(*READERS)
-    @blp.doc(security=[{"bearer": []}])
-    @blp.response(200, LeaveRequestOut)
-    def get(self, request_id):
-        """One request: the ASN's own, their supervisor's team, the agency's for an admin."""
-        with current_runtime().session() as s:
-            return leave_requests.get(s, current_principal(), str(request_id))
-
-
-@blp.route("/<uuid:request_id>/approve")
-class LeaveRequestApprove(MethodView):
-    @require_auth(*SUPERVISING_ROLES)
-    @blp.doc(security=[{"bearer": []}])
-    @blp.arguments(DecisionIn)
-    @blp.response(200, LeaveRequestOut)
-    def post(self, body, request_id):
-        """Approve (the ASN's supervisor, or an admin of the agency): the days are excused and recomputed."""
-        return decision(leave_requests.decide, request_id, approve=True, note=body["note"])
-
-
-@blp.route("/<uuid:request_id>/reject")
-class LeaveRequestReject(MethodView):
-    @require_auth(*SUPERVISING_ROLES)
-    @blp.doc(security=[{"bearer": []}])
-    @blp.arguments(RejectionIn)
-    @blp.response(200, LeaveRequestOut)
-    def post(self, body, request_id):
-        """Reject with the reason (the ASN's supervisor, or an admin of the agency)."""
-        return decision(leave_requests.decide, request_id, approve=False, note=body["note"])
+review_routes(blp, leave_requests, out=LeaveRequestOut, approve_in=DecisionIn, reject_in=RejectionIn,
+              views=("LeaveRequestView", "LeaveRequestApprove", "LeaveRequestReject"), docs=(
+                  "One request: the ASN's own, their supervisor's team, the agency's for an admin.",
+                  "Approve (the ASN's supervisor, or an admin of the agency): the days are excused and recomputed.",
+                  "Reject with the reason (the ASN's supervisor, or an admin of the agency)."))
 
 
 @blp.route("/<uuid:request_id>/withdraw")

@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 from kehadiran.adapters import markers, outbox_events, punch_store
 from kehadiran.adapters.corrections_orm import CorrectionRequest
 from kehadiran.adapters.orm import Employee
-from kehadiran.domain.errors import Conflicting, NotAllowed, Unknown
+from kehadiran.domain.errors import Conflicting, NotAllowed, Refused, Unknown
 from kehadiran.domain.corrections import APPROVED, MAX_AGE_DAYS, PENDING, NotPending, decided, request_errors
 from kehadiran.service_layer import request_review
-from kehadiran.service_layer.request_review import Refused
 from kehadiran.service_layer.schedules import load_context
 from kinerja.auth import Principal
 from kinerja.events import make_event

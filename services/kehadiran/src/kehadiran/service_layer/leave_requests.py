@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from kehadiran.adapters.leave_requests_orm import LeaveRequest
 from kehadiran.adapters.orm import Employee
-from kehadiran.domain.errors import Conflicting, NotAllowed, Unknown
+from kehadiran.domain.errors import Conflicting, NotAllowed, Refused, Unknown
 from kehadiran.domain.leave_requests import APPROVED, PENDING, NotPending, decided, request_errors, withdrawn
 from kehadiran.service_layer import request_review
-from kehadiran.service_layer.request_review import Refused
 from kehadiran.service_layer.working_time import set_leave
 from kinerja.auth import Principal
 from kinerja.events import make_event

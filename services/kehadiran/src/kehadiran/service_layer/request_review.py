@@ -19,14 +19,6 @@ from kinerja.auth import Principal
 MAX_ID_LENGTH = 36  # a uuid; anything longer is no request of ours
 
 
-class Refused(ValueError):
-    """A request that cannot be made; ``errors`` maps each field to its reasons."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]]):
-        super().__init__(message)
-        self.errors = errors
-
-
 @dataclass(frozen=True)
 class Review:
     """One kind of request: its table (``id``, ``nip``, ``agency``, ``status``, ``requested_at``,
