@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden
 
-from kehadiran.entrypoints.request_review_api import READERS, asker, listing_scope, review_routes
+from kehadiran.entrypoints.request_review_api import RouteDocs, asker, request_routes
 from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.entrypoints.correction_schemas import (ApproveIn, CorrectionIn, CorrectionOut, CorrectionQuery,
                                                       RejectIn)
@@ -20,6 +20,23 @@ from kinerja.webapp import current_runtime
 
 blp = Blueprint("corrections", __name__, url_prefix="/api/v1/corrections",
                 description="Corrections of forgotten punches (lupa absen), approved by the supervisor")
+
+
+def _listed(s, p, nips, agency, args):
+    start, end = month_span(args["period"]) if args["period"] else (None, None)
+    return corrections.listed(s, p, nips=nips, agency=agency, status=args["status"], start=start, end=end,
+                              limit=args["limit"])
+
+
+# the listing first, so the OpenAPI document keeps GET before POST on the same path
+request_routes(blp, corrections, name="Correction", query=CorrectionQuery, out=CorrectionOut, approve_in=ApproveIn,
+               reject_in=RejectIn, listed=_listed, docs=RouteDocs(
+                   listing="Corrections, newest first: an ASN's (``nip``), else yours (pegawai), your team's and\n"
+                           "yours (atasan), your agency's (admin); ``status=pending`` for those waiting.",
+                   one="One correction: the ASN's own, their supervisor's team, the agency's for an admin.",
+                   approve="Approve (the ASN's supervisor, or an admin of the agency): the times become punches\n"
+                           "marked as corrections and the day is recomputed.",
+                   reject="Reject with the reason (the ASN's supervisor, or an admin of the agency)."))
 
 
 @blp.route("")
@@ -40,25 +57,3 @@ class Corrections(MethodView):
                                    agency_tz=agency_tz(rt, emp.agency, s),
                                    max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"],
                                    outbox=rt.outbox)
-
-    @require_auth(*READERS)
-    @blp.doc(security=[{"bearer": []}])
-    @blp.arguments(CorrectionQuery, location="query")
-    @blp.response(200, CorrectionOut(many=True))
-    def get(self, args):
-        """Corrections, newest first: an ASN's (``nip``), else yours (pegawai), your team's and
-        yours (atasan), your agency's (admin); ``status=pending`` for those waiting."""
-        p = current_principal()
-        start, end = month_span(args["period"]) if args["period"] else (None, None)
-        with current_runtime().session() as s:
-            nips, agency = listing_scope(s, p, args)
-            return corrections.listed(s, p, nips=nips, agency=agency, status=args["status"], start=start, end=end,
-                                      limit=args["limit"])
-
-
-review_routes(blp, corrections, out=CorrectionOut, approve_in=ApproveIn, reject_in=RejectIn,
-              views=("CorrectionView", "CorrectionApprove", "CorrectionReject"), docs=(
-                  "One correction: the ASN's own, their supervisor's team, the agency's for an admin.",
-                  "Approve (the ASN's supervisor, or an admin of the agency): the times become punches\n"
-                  "marked as corrections and the day is recomputed.",
-                  "Reject with the reason (the ASN's supervisor, or an admin of the agency)."))

@@ -10,7 +10,7 @@ from werkzeug.exceptions import Forbidden
 
 from kehadiran.entrypoints.leave_request_schemas import (DecisionIn, LeaveRequestIn, LeaveRequestOut,
                                                          LeaveRequestQuery, RejectionIn)
-from kehadiran.entrypoints.request_review_api import READERS, asker, listing_scope, review_routes
+from kehadiran.entrypoints.request_review_api import RouteDocs, asker, request_routes
 from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.service_layer import leave_requests
 from kehadiran.service_layer.access import employee_for
@@ -20,6 +20,20 @@ from kinerja.webapp import current_runtime
 blp = Blueprint("leave_requests", __name__, url_prefix="/api/v1/leave-requests",
                 description="Leave requests (cuti, sakit, dinas luar), approved by the supervisor")
 
+
+def _listed(s, p, nips, agency, args):
+    return leave_requests.listed(s, nips=nips, agency=agency, status=args["status"], limit=args["limit"])
+
+
+# the listing first, so the OpenAPI document keeps GET before POST on the same path
+request_routes(blp, leave_requests, name="LeaveRequest", query=LeaveRequestQuery, out=LeaveRequestOut,
+               approve_in=DecisionIn, reject_in=RejectionIn, listed=_listed, docs=RouteDocs(
+                   listing="Leave requests, newest first: an ASN's (``nip``), else yours (pegawai), your team's and\n"
+                           "yours (atasan), your agency's (admin); ``status=pending`` for those waiting.",
+                   one="One request: the ASN's own, their supervisor's team, the agency's for an admin.",
+                   approve="Approve (the ASN's supervisor, or an admin of the agency): the days are excused and "
+                           "recomputed.",
+                   reject="Reject with the reason (the ASN's supervisor, or an admin of the agency)."))
 
 
 @blp.route("")
@@ -40,25 +54,6 @@ class LeaveRequests(MethodView):
                                       end=body["end_date"], reason=body["reason"], requested_by=p.nip,
                                       agency_tz=agency_tz(rt, emp.agency, s),
                                       max_age_days=current_app.config["KEHADIRAN_CORRECTION_MAX_DAYS"])
-
-    @require_auth(*READERS)
-    @blp.doc(security=[{"bearer": []}])
-    @blp.arguments(LeaveRequestQuery, location="query")
-    @blp.response(200, LeaveRequestOut(many=True))
-    def get(self, args):
-        """Leave requests, newest first: an ASN's (``nip``), else yours (pegawai), your team's and
-        yours (atasan), your agency's (admin); ``status=pending`` for those waiting."""
-        p = current_principal()
-        with current_runtime().session() as s:
-            nips, agency = listing_scope(s, p, args)
-            return leave_requests.listed(s, nips=nips, agency=agency, status=args["status"], limit=args["limit"])
-
-
-review_routes(blp, leave_requests, out=LeaveRequestOut, approve_in=DecisionIn, reject_in=RejectionIn,
-              views=("LeaveRequestView", "LeaveRequestApprove", "LeaveRequestReject"), docs=(
-                  "One request: the ASN's own, their supervisor's team, the agency's for an admin.",
-                  "Approve (the ASN's supervisor, or an admin of the agency): the days are excused and recomputed.",
-                  "Reject with the reason (the ASN's supervisor, or an admin of the agency)."))
 
 
 @blp.route("/<uuid:request_id>/withdraw")

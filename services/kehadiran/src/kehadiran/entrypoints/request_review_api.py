@@ -1,9 +1,10 @@
-"""What the leave request and correction endpoints share: who asks, whose requests a listing shows, and the
-three routes a request has once asked: ``GET /<id>`` (for whoever may see it), ``POST
-/<id>/approve`` and ``POST /<id>/reject`` (its ASN's supervisor or an admin of the agency). Each
-blueprint keeps its own asking, listing, schemas and words."""
+"""What the leave request and correction endpoints share: who asks, and the routes a request has
+once asked: the listing (whose requests, by the caller's role), ``GET /<id>`` (for whoever may see
+it), ``POST /<id>/approve`` and ``POST /<id>/reject`` (its ASN's supervisor or an admin of the
+agency). Each blueprint keeps its asking, its schemas and its words."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
@@ -44,12 +45,37 @@ def listing_scope(s: Session, p: Principal, args: Mapping[str, Any]) -> tuple[li
     return ([p.nip] if p.nip else []), p.agency
 
 
-def review_routes(blp: Blueprint, service: ModuleType, *, out: type[Schema], approve_in: type[Schema],
-                  reject_in: type[Schema], views: tuple[str, str, str], docs: tuple[str, str, str]) -> None:
-    """The three routes on ``blp`` for the kind whose service module is ``service`` (its ``get``
-    and ``decide``): ``views`` names them (one, approve, reject), ``docs`` documents them."""
+@dataclass(frozen=True)
+class RouteDocs:
+    """What the OpenAPI document says of each route (summary, a blank line, the description)."""
+    listing: str
+    one: str
+    approve: str
+    reject: str
 
-    class One(MethodView):
+
+Listed = Callable[[Session, Principal, "list[str] | None", str, Mapping[str, Any]], list]
+
+
+def request_routes(blp: Blueprint, service: ModuleType, *, name: str, query: type[Schema], out: type[Schema],
+                   approve_in: type[Schema], reject_in: type[Schema], listed: Listed, docs: RouteDocs) -> None:
+    """The routes on ``blp`` of a kind of request once asked, whose service module is ``service``
+    (its ``get`` and ``decide``): ``GET`` (``listed`` in the caller's scope, ``query`` its
+    arguments), ``GET /<id>``, ``POST /<id>/approve``, ``POST /<id>/reject``; their views are
+    ``name`` + List, View, Approve, Reject."""
+
+    class List(MethodView):
+        @require_auth(*READERS)
+        @blp.doc(security=[{"bearer": []}])
+        @blp.arguments(query, location="query")
+        @blp.response(200, out(many=True))
+        def get(self, args):
+            p = current_principal()
+            with current_runtime().session() as s:
+                nips, agency = listing_scope(s, p, args)
+                return listed(s, p, nips, agency, args)
+
+    class View(MethodView):
         @require_auth(*READERS)
         @blp.doc(security=[{"bearer": []}])
         @blp.response(200, out)
@@ -73,12 +99,13 @@ def review_routes(blp: Blueprint, service: ModuleType, *, out: type[Schema], app
         def post(self, body, request_id):
             return _decision(service, request_id, approve=False, note=body["note"])
 
-    routes = (("/<uuid:request_id>", One, One.get), ("/<uuid:request_id>/approve", Approve, Approve.post),
-              ("/<uuid:request_id>/reject", Reject, Reject.post))
-    for (rule, view, method), name, doc in zip(routes, views, docs):
-        method.__doc__ = doc  # the operation's summary and description in the OpenAPI document
-        view.__name__ = view.__qualname__ = name
-        blp.route(rule, endpoint=name)(view)
+    for rule, view, method, doc in (("", List, List.get, docs.listing),
+                                    ("/<uuid:request_id>", View, View.get, docs.one),
+                                    ("/<uuid:request_id>/approve", Approve, Approve.post, docs.approve),
+                                    ("/<uuid:request_id>/reject", Reject, Reject.post, docs.reject)):
+        method.__doc__ = doc
+        view.__name__ = view.__qualname__ = name + view.__name__
+        blp.route(rule, endpoint=view.__name__)(view)
 
 
 def _decision(service: ModuleType, request_id, *, approve: bool, note: str) -> Any:
