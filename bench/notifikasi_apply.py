@@ -57,7 +57,7 @@ from notifikasi.adapters.orm import EmailMessage, Notification, Webhook, Webhook
 from notifikasi.entrypoints import consumer as consumer_mod  # noqa: E402
 from notifikasi.entrypoints.migrate import main as migrate  # noqa: E402
 from notifikasi.entrypoints.runtime import make_runtime  # noqa: E402
-from notifikasi.service_layer.email import set_preference  # noqa: E402
+from notifikasi.service_layer.email_preferences import set_preference  # noqa: E402
 from notifikasi.service_layer.notifications import handle_event  # noqa: E402
 from notifikasi.service_layer.webhooks import register_webhook  # noqa: E402
 

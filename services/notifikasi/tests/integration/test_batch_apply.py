@@ -19,7 +19,7 @@ from notifikasi.entrypoints import consumer as consumer_mod
 from notifikasi.entrypoints.consumer import make_consumer
 from notifikasi.entrypoints.migrate import main as migrate
 from notifikasi.entrypoints.runtime import make_runtime
-from notifikasi.service_layer.email import set_preference
+from notifikasi.service_layer.email_preferences import set_preference
 from notifikasi.service_layer.notifications import handle_batch, handle_event
 from notifikasi.service_layer.webhooks import register_webhook
 from kinerja_testkit.notifikasi import AGENCY, ASN, ATASAN, OTHER, roster_event, score_event

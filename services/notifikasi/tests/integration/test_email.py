@@ -12,7 +12,7 @@ from kinerja.config import load_settings
 from kinerja.localbroker import free_port
 from notifikasi.adapters.orm import EmailMessage
 from notifikasi.entrypoints.runtime import make_runtime
-from notifikasi.service_layer.email import set_preference
+from notifikasi.service_layer.email_preferences import set_preference
 from notifikasi.service_layer.notifications import handle_event
 from kinerja_testkit.notifikasi import ASN, ATASAN, score_event, token
 

@@ -14,7 +14,7 @@ from notifikasi.entrypoints.schemas import (EmailMessagesPage, EmailMessagesQuer
                                             MarkAllReadIn, MarkAllReadOut, NotificationOut)
 from notifikasi.entrypoints.params import READER_ROLES, own_identity
 from notifikasi.entrypoints.runtime import NotifikasiRuntime
-from notifikasi.service_layer import email as mail
+from notifikasi.service_layer.email_status import messages_page, status_of_notifications
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Inbox")
 
@@ -34,7 +34,7 @@ class Inbox(MethodView):
             rows = inbox.inbox_page(session, nip=mine, agency=principal.agency, limit=args["limit"],
                                     before_id=args["before_id"], unread_only=args["unread"])
             unread = inbox.unread_count(session, nip=mine, agency=principal.agency)
-            status = mail.status_of_notifications(session, [r.id for r in rows])
+            status = status_of_notifications(session, [r.id for r in rows])
             items = [{**inbox.as_dict(r), "email": status.get(r.id)} for r in rows]
         next_before = items[-1]["id"] if len(items) == args["limit"] else None
         return {"items": items, "unread": unread, "next_before_id": next_before}
@@ -92,6 +92,6 @@ class EmailMessages(MethodView):
             nip = principal.nip
         runtime = current_runtime(NotifikasiRuntime)
         with runtime.session() as session:
-            items = mail.messages_page(session, agency=principal.agency, nip=nip, status=args["status"],
+            items = messages_page(session, agency=principal.agency, nip=nip, status=args["status"],
                                        limit=args["limit"], before_id=args["before_id"])
         return {"items": items, "next_before_id": items[-1]["id"] if len(items) == args["limit"] else None}

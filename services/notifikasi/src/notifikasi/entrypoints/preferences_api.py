@@ -14,7 +14,7 @@ from notifikasi.adapters.orm import EmailPreference
 from notifikasi.domain.email import DIGEST, MODES
 from notifikasi.entrypoints.params import READER_ROLES, own_identity
 from notifikasi.entrypoints.runtime import NotifikasiRuntime
-from notifikasi.service_layer.email import NoAddress, roster_address, set_preference
+from notifikasi.service_layer.email_preferences import NoAddress, roster_address, set_preference
 
 blp = Blueprint("email-preference", __name__, url_prefix="/api/v1/notifications/email",
                 description="E-mail preference")

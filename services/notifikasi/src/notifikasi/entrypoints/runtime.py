@@ -23,7 +23,7 @@ from notifikasi.adapters.webhook_client import WebhookClient
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.notifications import HANDLED_TYPES, wants
 from notifikasi.service_layer.webhooks import WebhookDispatcher
-from notifikasi.service_layer.email import Mailer
+from notifikasi.service_layer.mailer import Mailer
 from notifikasi.adapters.smtp import SmtpConfig
 
 SERVICE = "notifikasi"
@@ -189,7 +189,7 @@ class NotifikasiRuntime(ServiceRuntime):
     def mailer_line(self) -> tuple[dict, str | None]:
         """``/readyz``'s mailer line: its state, what waits, what was given up; a problem while
         mail does not go out (or has waited far longer than the batch window)."""
-        from notifikasi.service_layer.email import mailer_health
+        from notifikasi.service_layer.email_status import mailer_health
 
         with self.session() as session:
             line = mailer_health(session)

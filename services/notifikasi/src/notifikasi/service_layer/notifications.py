@@ -10,7 +10,7 @@ go); ``handle_event`` is the same for one event, so the two give the same rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import insert, select
@@ -26,7 +26,9 @@ from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
-from notifikasi.service_layer import email, webhooks
+from notifikasi.service_layer import webhooks
+from notifikasi.service_layer.clock import utcnow
+from notifikasi.service_layer.email_queue import queue_immediate
 
 RULES: dict[str, Callable[..., list[Draft]]] = {
     SCORE_UPDATED: messages.score_updated,
@@ -59,10 +61,6 @@ HANDLED_TYPES = frozenset(RULES) | {EMPLOYEE_UPSERTED}
 
 def wants(event_type: str) -> bool:
     return event_type in HANDLED_TYPES
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def handle_event(session: Session, event: Event, *, now: datetime | None = None) -> list[InboxRow]:
@@ -98,7 +96,7 @@ def handle_batch(session: Session, events: Sequence[Event], *, now: datetime | N
         session.flush()
         return []
     rows = _store_many(session, planned, now)
-    email.queue_immediate(session, rows, now=now)
+    queue_immediate(session, rows, now=now)
     # the agency's integrations get the event itself, in this same transaction
     webhooks.enqueue_many(session, [(event, payload) for event, _, _, payload in planned], now=now)
     return rows

@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 from sqlalchemy import insert, select, update
@@ -29,19 +29,11 @@ from notifikasi.adapters.secret_box import SecretBox, SecretUnreadable
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
 from notifikasi.domain import webhooks as rules
 from notifikasi.domain.webhooks import RetryPolicy
+from notifikasi.service_layer.clock import aware, utcnow
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_DISABLED = "webhook.disabled"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def new_secret() -> str:
