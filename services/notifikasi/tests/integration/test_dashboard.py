@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -26,9 +27,12 @@ def test_the_pages_need_no_token_and_carry_a_strict_csp(client):
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "http://10.0.0.5:8001" in csp and "unsafe-inline" not in csp
     assert r.headers["Referrer-Policy"] == "no-referrer"
-    for name, kind in (("app.js", "javascript"), ("style.css", "css")):
+    page = client.get("/dashboard/").get_data(as_text=True)
+    scripts = re.findall(r'<script src="/dashboard/([^"]+)"', page)
+    assert "app.js" in scripts and "config.js" in scripts
+    for name, kind in [(s, "javascript") for s in scripts] + [("style.css", "css")]:
         r = client.get(f"/dashboard/{name}")
-        assert r.status_code == 200 and kind in r.headers["Content-Type"]
+        assert r.status_code == 200 and kind in r.headers["Content-Type"], name
     assert client.get("/dashboard/../entrypoints/app.py").status_code == 404
     assert client.get("/dashboard/secrets.txt").status_code == 404
     assert client.get("/").headers["Location"].endswith("/dashboard/")

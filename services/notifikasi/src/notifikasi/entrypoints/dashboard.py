@@ -1,6 +1,6 @@
 """The web dashboard: static HTML + vanilla JS served by notifikasi, no build step.
 
-``/dashboard/`` (``index.html``, ``app.js``, ``style.css`` from ``notifikasi/static/dashboard``) and
+``/dashboard/`` (``index.html``, its scripts and ``style.css`` from ``notifikasi/static/dashboard``) and
 ``/dashboard/config.js``, which tells the page where the other services answer (``KEHADIRAN_URL``,
 ``TUGAS_URL``, ``PENILAIAN_URL``; the stream is this service, same origin). The page reads those
 APIs directly from the browser (every service allows the dashboard's origin, see
@@ -30,7 +30,8 @@ from flask import Blueprint, Response, current_app, redirect, send_from_director
 from notifikasi.adapters.oidc_discovery import discover
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
-FILES = {"index.html", "app.js", "style.css"}
+# what the page loads (index.html, its scripts, style.css); nothing else in the folder is served by name
+FILES = frozenset(p.name for p in STATIC_DIR.iterdir() if p.suffix in (".html", ".js", ".css"))
 DEFAULT_URLS = {"kehadiran": "http://127.0.0.1:8001", "tugas": "http://127.0.0.1:8002",
                 "penilaian": "http://127.0.0.1:8003"}
 
