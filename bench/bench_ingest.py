@@ -38,24 +38,20 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from kinerja.auth import issue_token
-from kinerja.cli.roster import parse_roster, publish
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.db import normalise_url
-from kinerja.localbroker import free_port
-from kinerja.messaging.topics import ensure_topics
 from kinerja.stack import Stack
 from kinerja.testing import create_postgres_database
 
-from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
-                      own_postgres, spread, write_result)
+from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, own_postgres,
+                      spread, write_result)
+from benchlib.db import Db
+from benchlib.system import WIB, publish_roster, register_devices, start_stack, wait_for
 
 AGENCY = "bench"
-WIB = timezone(timedelta(hours=7))
 SERVICES = ("kehadiran", "penilaian")
-OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
 
 
 def nip_of(i: int) -> str:
@@ -66,37 +62,16 @@ def sn(c: int) -> str:
     return f"BENCH{c:04d}"
 
 
-class Db:
-    def __init__(self, url: str):
-        self.engine = create_engine(normalise_url(url), pool_size=2)
-
-    def scalar(self, sql: str, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
 def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> Stack:
     prefix = f"bench{kind.lower()}{int(time.time())}"
-    ensure_topics(bootstrap, prefix=prefix, partitions=6)
-    stack = Stack(var_dir=workdir / kind, kafka_bootstrap=bootstrap, topic_prefix=prefix, services=SERVICES,
-                  ports={svc: free_port() for svc in ("kehadiran", "tugas", "penilaian", "notifikasi")},
-                  database_urls=database_urls, web_workers=args.workers, web_threads=args.threads,
-                  extra_env={"KINERJA_LOG_LEVEL": "WARNING"})
-    stack.start()
-    stack.wait_ready(120)
-    for c in range(max(args.adms_devices, args.single_devices, args.json_clients)):
-        r = requests.post(f"{stack.url('kehadiran')}/api/v1/devices", json={"sn": sn(c), "agency": AGENCY, "tz": 7},
-                          headers=OPERATOR, timeout=30)
-        assert r.status_code == 201, r.text
-    rows = ["nip,nama,agency,unit,jabatan,atasan_nip,pin"]
-    rows += [f"{nip_of(i)},ASN {i},{AGENCY},Unit {i // 500},Analis,,{i}" for i in range(1, args.people + 1)]
-    parsed = parse_roster("\n".join(rows) + "\n")
-    assert not parsed.errors, parsed.errors[:3]
-    publish(parsed.events, bootstrap, prefix)
-    dbs = {svc: Db(url) for svc, url in database_urls.items()}
+    stack = start_stack(bootstrap, prefix, partitions=6, var_dir=workdir / kind, services=SERVICES,
+                        database_urls=database_urls, web_workers=args.workers, web_threads=args.threads,
+                        extra_env={"KINERJA_LOG_LEVEL": "WARNING"})
+    register_devices(stack, [sn(c) for c in range(max(args.adms_devices, args.single_devices, args.json_clients))],
+                     AGENCY, operator_agency="*")
+    publish_roster([f"{nip_of(i)},ASN {i},{AGENCY},Unit {i // 500},Analis,,{i}" for i in range(1, args.people + 1)],
+                   bootstrap, prefix)
+    dbs = {svc: Db(url, pool_size=2) for svc, url in database_urls.items()}
     try:
         wait_for(lambda: all(dbs[s].scalar("SELECT count(*) FROM employees") >= args.people for s in SERVICES), 600,
                  "the roster reached kehadiran and penilaian")
@@ -106,16 +81,6 @@ def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdi
         for db in dbs.values():
             db.close()
     return stack
-
-
-def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.01) -> float:
-    """Seconds until ``predicate`` holds, polled every ``poll_s``."""
-    started = time.perf_counter()
-    while not predicate():
-        if time.perf_counter() - started > timeout_s:
-            raise SystemExit(f"timed out after {timeout_s}s waiting until {what}")
-        time.sleep(poll_s)
-    return time.perf_counter() - started
 
 
 def chunks(seq: list, size: int):
@@ -212,7 +177,7 @@ def punch_to_summary(db: Db, day: date) -> dict:
 
 def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> list[dict]:
     stack = start(kind, database_urls, bootstrap, args, workdir)
-    dbs = {svc: Db(url) for svc, url in database_urls.items()}
+    dbs = {svc: Db(url, pool_size=2) for svc, url in database_urls.items()}
     today = datetime.now(WIB).date()
     rows = []
     try:

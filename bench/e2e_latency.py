@@ -29,7 +29,6 @@ send the last streamed punch arrived.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing as mp
 import os
 import shutil
@@ -37,148 +36,15 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
-                      own_postgres, pct, pcts_ms, spread, write_result)
-
-AGENCY = "bench-e2e"
-WIB = timezone(timedelta(hours=7))
-STEP = 2.5  # TL1 0.5 + PSW4 2: a 07:45 arrival on a day that is over, with no departure
-
-
-def nip_of(i: int) -> str:
-    return f"19900101{i:010d}"
-
-
-def workdays_back(n: int) -> list[date]:
-    """The n most recent Monday–Friday dates before today (WIB), newest first."""
-    day, out = datetime.now(WIB).date() - timedelta(days=1), []
-    while len(out) < n:
-        if day.weekday() <= 4:
-            out.append(day)
-        day -= timedelta(days=1)
-    return out
-
-
-# -- stream clients (their own process) ------------------------------------------------------------
-def streams_main(port: int, nips: list[str], conn) -> None:
-    from kinerja.auth import issue_token
-    from kinerja.config import DEV_JWT_SECRET
-    from kinerja_testkit.sse import AsyncStream, raise_fd_limit
-
-    raise_fd_limit(len(nips) + 200)
-
-    async def run():
-        sem = asyncio.Semaphore(50)
-
-        async def open_one(nip):
-            async with sem:
-                tok = issue_token(DEV_JWT_SECRET, role="pegawai", agency=AGENCY, nip=nip)
-                return nip, await AsyncStream("127.0.0.1", port, tok).open(timeout_s=120)
-
-        streams = await asyncio.gather(*(open_one(n) for n in nips))
-        out: asyncio.Queue = asyncio.Queue()
-
-        async def pump(nip, s):
-            while True:
-                msg = await s.messages.get()
-                if msg.event == "score.updated" and msg.data:
-                    p = msg.data.get("payload") or {}
-                    if p.get("nip") == nip and p.get("disiplin") is not None and len(str(p.get("period", ""))) == 7:
-                        out.put_nowait((nip, p["period"], float(p["disiplin"]), time.time()))
-
-        tasks = [asyncio.create_task(pump(n, s)) for n, s in streams]
-        conn.send(("ready", len(streams)))
-        loop = asyncio.get_running_loop()
-        stop = loop.run_in_executor(None, conn.recv)
-        while not stop.done():
-            batch = []
-            try:
-                batch.append(await asyncio.wait_for(out.get(), 0.2))
-                while not out.empty():
-                    batch.append(out.get_nowait())
-            except asyncio.TimeoutError:
-                pass
-            if batch:
-                conn.send(("frames", batch))
-            dead = sum(1 for _, s in streams if s.ended)
-            if dead:
-                conn.send(("ended", dead))
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*(s.close() for _, s in streams), return_exceptions=True)
-
-    asyncio.run(run())
-
-
-class Streams:
-    def __init__(self, port: int, nips: list[str], processes: int = 1):
-        ctx = mp.get_context("spawn")
-        self.pipes, self.procs = [], []
-        for k in range(processes):
-            parent, child = ctx.Pipe()
-            p = ctx.Process(target=streams_main, args=(port, nips[k::processes], child), daemon=True)
-            p.start()
-            self.pipes.append(parent)
-            self.procs.append(p)
-        # (nip, period) -> list of (disiplin, arrival time), in arrival order
-        self.frames: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        self.ended = 0
-
-    def wait_ready(self, timeout_s: float) -> None:
-        for pipe in self.pipes:
-            if not pipe.poll(timeout_s):
-                raise SystemExit("stream clients did not connect in time")
-            kind, _ = pipe.recv()
-            assert kind == "ready", kind
-
-    def drain(self) -> None:
-        for pipe in self.pipes:
-            while pipe.poll(0):
-                kind, payload = pipe.recv()
-                if kind == "frames":
-                    for nip, period, disiplin, at in payload:
-                        self.frames.setdefault((nip, period), []).append((disiplin, at))
-                elif kind == "ended":
-                    self.ended = max(self.ended, payload)
-
-    def arrival(self, nip: str, period: str, threshold: float) -> float | None:
-        for disiplin, at in self.frames.get((nip, period), ()):
-            if disiplin <= threshold + 1e-6:
-                return at
-        return None
-
-    def stop(self) -> None:
-        for pipe in self.pipes:
-            try:
-                pipe.send("stop")
-            except (BrokenPipeError, OSError):
-                pass
-        for p in self.procs:
-            p.join(15)
-            if p.is_alive():
-                p.kill()
-
-
-# -- the system ---------------------------------------------------------------------------------
-def db_count(url: str, table: str) -> int:
-    from sqlalchemy import create_engine, text
-
-    from kinerja.db import normalise_url
-
-    engine = create_engine(normalise_url(url))
-    try:
-        with engine.connect() as c:
-            return c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-    except Exception:  # noqa: BLE001 - table not there yet
-        return -1
-    finally:
-        engine.dispose()
+from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, own_postgres,
+                      spread, write_result)
+from benchlib.figures import fmt_lat, lat_spread
+from benchlib.lag import LagMonitor, caught_up
+from benchlib.senders import Senders
+from benchlib.system import publish_roster, register_devices, start_stack, team_roster, wait_for_roster, workdays_back
+from e2e_run import AGENCY, Plan, Streams, nip_of, one_run
 
 
 def device_sn(d: int) -> str:
@@ -190,17 +56,10 @@ def start_system(bootstrap: str, database: str, pg_server: str | None, tmp: Path
     """The system as ``kinerja up`` starts it (``Stack`` with its defaults: gunicorn workers and
     threads, ``relays`` relays per service), on ``database`` (sqlite: each service's default file
     under the var dir, as ``make run``; postgresql: a database per service on ``pg_server``)."""
-    import requests
-
-    from kinerja.auth import issue_token
-    from kinerja.cli.roster import parse_roster, publish
     from kinerja.config import DEV_JWT_SECRET
-    from kinerja.localbroker import free_port
-    from kinerja.messaging.topics import ensure_topics
-    from kinerja.stack import SERVICES, Stack
+    from kinerja.stack import SERVICES
     from kinerja.testing import create_postgres_database
 
-    ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each, as the local broker makes them
     var_dir = (tmp / prefix).resolve()
     if database == "postgresql":
         urls = {svc: create_postgres_database(pg_server) for svc in SERVICES}
@@ -209,296 +68,23 @@ def start_system(bootstrap: str, database: str, pg_server: str | None, tmp: Path
         urls = {svc: f"sqlite:///{var_dir / (svc + '.db')}" for svc in SERVICES}
         given = {}  # the services' own default (KINERJA_VAR_DIR/<service>.db), as make run
     sizing = {} if web_workers is None else {"web_workers": web_workers}
-    stack = Stack(var_dir=var_dir, kafka_bootstrap=bootstrap, topic_prefix=prefix,
-                  ports={svc: free_port() for svc in SERVICES}, database_urls=given, relays=relays,
-                  extra_env={"KINERJA_JWT_SECRET": DEV_JWT_SECRET}, **sizing)
-    stack.start()
-    stack.wait_ready(120)
-    op = issue_token(DEV_JWT_SECRET, role="operator", agency=AGENCY)
-    for d in range(devices):
-        r = requests.post(f"{stack.url('kehadiran')}/api/v1/devices", json={"sn": device_sn(d), "agency": AGENCY, "tz": 7},
-                          headers={"Authorization": f"Bearer {op}"}, timeout=30)
-        assert r.status_code == 201, r.text
-    rows = ["nip,nama,agency,unit,jabatan,atasan_nip,pin"]
-    for i in range(n_asn):
-        boss = nip_of(i - i % 20) if i % 20 else ""
-        rows.append(f"{nip_of(i)},ASN {i},{AGENCY},Unit {i // 200},{'Kepala' if not boss else 'Analis'},{boss},{i + 1}")
-    parsed = parse_roster("\n".join(rows) + "\n")
-    assert not parsed.errors, parsed.errors[:3]
-    publish(parsed.events, bootstrap, prefix)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        counts = {svc: db_count(urls[svc], "employees") for svc in ("kehadiran", "penilaian", "notifikasi")}
-        if all(c >= n_asn for c in counts.values()):
-            break
-        time.sleep(1)
-    else:
+    stack = start_stack(bootstrap, prefix, var_dir=var_dir, database_urls=given, relays=relays,
+                        extra_env={"KINERJA_JWT_SECRET": DEV_JWT_SECRET}, **sizing)
+    register_devices(stack, [device_sn(d) for d in range(devices)], AGENCY)
+    publish_roster(team_roster(n_asn, nip_of, AGENCY), bootstrap, prefix)
+    try:
+        wait_for_roster(urls, n_asn)
+    except SystemExit:
         for p in stack.procs:
             print(f"--- {p.name}\n{stack.tail(p, 40)}")
         stack.stop()
-        raise SystemExit(f"the roster did not reach every service: {counts}")
+        raise
     return stack, urls
 
 
-# -- where the backlog sits: each consumer group's lag, sampled once a second ---------------------
-class LagMonitor:
-    """Polls every consumer group's lag (end offset − committed) on the service topics; after a run
-    says when each group had caught up (lag 0) and its greatest lag."""
-
-    def __init__(self, bootstrap: str, prefix: str):
-        import threading
-
-        from kafka import KafkaAdminClient, KafkaConsumer
-
-        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-lag")
-        self.offsets = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, client_id="bench-lag-ends")
-        self.samples: list[tuple[float, dict[str, int]]] = []
-        self.prefix = prefix + "."
-        self.stop_flag = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def lags(self) -> dict[str, int]:
-        out = {}
-        groups = [g.get("group_id") or g.get("groupId") for g in self.admin.list_groups()]
-        groups = [g[len(self.prefix):] for g in groups if g and g.startswith(self.prefix)]
-        if not groups:
-            return out
-        for group, committed in self.admin.list_group_offsets([self.prefix + g for g in groups]).items():
-            group = group[len(self.prefix):]
-            tps = [tp for tp in committed if not tp.topic.endswith(".dlq")]
-            if not tps:
-                continue
-            ends = self.offsets.end_offsets(tps)
-            out[group] = sum(max(0, ends[tp] - committed[tp].offset) for tp in tps)
-        return out
-
-    def _run(self) -> None:
-        while not self.stop_flag.is_set():
-            try:
-                self.samples.append((time.time(), self.lags()))
-            except Exception:  # noqa: BLE001 - a sample missed is fine
-                pass
-            self.stop_flag.wait(1.0)
-
-    def summary(self, since: float, last_send: float) -> dict[str, dict]:
-        out: dict[str, dict] = {}
-        for at, lags in self.samples:
-            if at < since:
-                continue
-            for g, lag in lags.items():
-                d = out.setdefault(g, {"max_lag": 0, "caught_up_after_last_send_s": None})
-                d["max_lag"] = max(d["max_lag"], lag)
-                if at >= last_send and "lag_at_last_send" not in d:
-                    d["lag_at_last_send"], d["_t0"] = lag, at
-                d["lag_at_end"], d["_t1"] = lag, at
-                if lag > 0:
-                    d["caught_up_after_last_send_s"] = None
-                elif d["caught_up_after_last_send_s"] is None and at >= last_send:
-                    d["caught_up_after_last_send_s"] = round(at - last_send, 1)
-        for d in out.values():
-            t0, t1 = d.pop("_t0", None), d.pop("_t1", None)
-            if d.get("lag_at_end") and t0 is not None and t1 > t0 and d["lag_at_last_send"] > d["lag_at_end"]:
-                rate = (d["lag_at_last_send"] - d["lag_at_end"]) / (t1 - t0)
-                d["drain_msgs_per_s"] = round(rate, 1)
-                d["projected_caught_up_after_last_send_s"] = round(t1 - last_send + d["lag_at_end"] / rate)
-        return out
-
-    def close(self) -> None:
-        self.stop_flag.set()
-        self.thread.join(5)
-        self.admin.close()
-        self.offsets.close()
 
 
-# -- sending ------------------------------------------------------------------------------------
-class Plan:
-    """Which ASN-day each punch hits: ASN round-robin, each ASN's next unused past workday."""
-
-    def __init__(self, n_asn: int, sampled_every: int, days: list[date]):
-        self.n_asn, self.every, self.days = n_asn, sampled_every, days
-        self.next_day = [0] * n_asn
-        self.cursor = 0
-        self.count: dict[tuple[str, str], int] = {}  # (nip, month) -> punches so far
-
-    def take(self, n: int) -> list[tuple[int, str, date, float | None]]:
-        """n punches: (pin, nip, day, disiplin threshold for a streamed ASN else None)."""
-        out = []
-        for _ in range(n):
-            i = self.cursor % self.n_asn
-            self.cursor += 1
-            k = self.next_day[i]
-            if k >= len(self.days):
-                raise SystemExit("out of distinct workdays: raise --asn")
-            self.next_day[i] += 1
-            day = self.days[k]
-            nip = nip_of(i)
-            threshold = None
-            if i % self.every == 3:  # streamed (not an atasan: i % 20 != 0)
-                key = (nip, day.strftime("%Y-%m"))
-                self.count[key] = self.count.get(key, 0) + 1
-                threshold = 100 - STEP * self.count[key]
-            out.append((i + 1, nip, day, threshold))
-        return out
-
-
-async def send_share(url: str, tokens: list[str], posts: list, rate: float, connections: int,
-                     http_timeout: float, t0: float) -> dict:
-    """One sender process's POSTs: ``posts`` = [(j, first punch index, [punches])], POST j sent at
-    wall-clock t0 + first/rate. Per punch index: (sent, answered, ok, status)."""
-    import aiohttp
-
-    results: dict[int, tuple] = {}
-    connector = aiohttp.TCPConnector(limit=connections)
-    timeout = aiohttp.ClientTimeout(total=http_timeout)
-    max_lag = 0.0
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        async def one(j: int, first: int, items: list):
-            body = {"punches": [{"pin": str(p[0]), "time": f"{p[2].isoformat()}T07:45:00+07:00"} for p in items]}
-            sent = time.time()
-            try:
-                async with http.post(f"{url}/api/v1/punches", json=body,
-                                     headers={"Authorization": f"Bearer {tokens[j % len(tokens)]}"}) as r:
-                    ok = r.status == 200 and ((await r.json()).get("accepted", 0) == len(items))
-                    status = r.status
-            except Exception as exc:  # noqa: BLE001 - count it as failed
-                ok, status = False, repr(exc)[:80]
-            done = time.time()
-            for k in range(len(items)):
-                results[first + k] = (sent, done, ok, status)
-
-        tasks = []
-        for j, first, items in posts:
-            delay = t0 + first / rate - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            else:
-                max_lag = max(max_lag, -delay)
-            tasks.append(asyncio.create_task(one(j, first, items)))
-        await asyncio.gather(*tasks)
-    return {"results": results, "max_sender_lag_s": max_lag}
-
-
-@dataclass
-class Senders:
-    pool: "ProcessPoolExecutor"
-    count: int
-
-
-def sender_main(url: str, tokens: list[str], posts: list, rate: float, connections: int, http_timeout: float,
-                t0: float) -> dict:
-    return asyncio.run(send_share(url, tokens, posts, rate, connections, http_timeout, t0))
-
-
-def send_open_loop(senders, url: str, tokens: list[str], punches: list, rate: float, connections: int, batch: int,
-                   http_timeout: float, while_waiting=None) -> dict:
-    """POST ``batch`` punches at a time, POST j at t0 + j·batch/rate, the POSTs dealt round-robin
-    to the sender processes; per punch (sent, answered, ok, status). ``while_waiting`` is called
-    every 0.2 s meanwhile (the stream clients' frames are read as they come, so their pipe never
-    fills and holds the clients up)."""
-    from concurrent.futures import FIRST_EXCEPTION, wait
-
-    posts = [(j, first, punches[first:first + batch]) for j, first in enumerate(range(0, len(punches), batch))]
-    k = senders.count
-    t0 = time.time() + 0.5
-    futures = [senders.pool.submit(sender_main, url, tokens, posts[m::k], rate, connections, http_timeout, t0)
-               for m in range(k)]
-    while True:
-        done, running = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
-        if while_waiting is not None:
-            while_waiting()
-        if not running or any(f.exception() for f in done):
-            break
-    results: list = [None] * len(punches)
-    max_lag = 0.0
-    for f in futures:
-        out = f.result()
-        max_lag = max(max_lag, out["max_sender_lag_s"])
-        for i, r in out["results"].items():
-            results[i] = r
-    return {"results": results, "send_seconds": (len(punches) - 1) / rate, "max_sender_lag_s": max_lag}
-
-
-def one_run(stack, streams: Streams, senders, plan: Plan, token: list[str], rate: int, seconds: float,
-            connections: int, drain_s: float, batch: int, lagmon: LagMonitor | None = None,
-            http_timeout: float = 900) -> dict:
-    n = int(rate * seconds)
-    run_began = time.time()
-    punches = plan.take(n)
-    load_before = load()
-    out = send_open_loop(senders, stack.url("kehadiran"), token, punches, rate, connections, batch, http_timeout,
-                         while_waiting=streams.drain)
-    results = out["results"]
-    sends = [r[0] for r in results]
-    first, last_sent = min(sends), max(sends)
-    last_response = max(r[1] for r in results)
-    ok = sum(1 for r in results if r[2])
-    failures = {}
-    for r in results:
-        if not r[2]:
-            failures[str(r[3])] = failures.get(str(r[3]), 0) + 1
-    sampled = [(i, p) for i, p in enumerate(punches) if p[3] is not None and results[i][2]]
-    deadline = time.monotonic() + drain_s
-    latencies: dict[int, float] = {}
-    while time.monotonic() < deadline:
-        streams.drain()
-        for i, (_pin, nip, day, thr) in sampled:
-            if i not in latencies:
-                at = streams.arrival(nip, day.strftime("%Y-%m"), thr)
-                if at is not None:
-                    latencies[i] = at - results[i][0]
-        if len(latencies) == len(sampled):
-            break
-        time.sleep(0.2)
-    # let the little that is left (unstreamed ASN behind the last streamed one) settle: no frame for 3 s
-    quiet_until = time.monotonic() + 3
-    seen = sum(len(v) for v in streams.frames.values())
-    while time.monotonic() < min(quiet_until, deadline + 30):
-        time.sleep(0.5)
-        streams.drain()
-        now_seen = sum(len(v) for v in streams.frames.values())
-        if now_seen != seen:
-            seen, quiet_until = now_seen, time.monotonic() + 3
-    lat = list(latencies.values())
-    # percentiles over every streamed punch that was accepted: one not delivered within the drain
-    # counts as slower than all that were, so a saturated run cannot report the fast few as its p50
-    lat_all = lat + [float("inf")] * (len(sampled) - len(lat))
-    latency_ms = {k: (None if v is None or v == float("inf") else round(1000 * v, 1))
-                  for k, v in ((k, pct(lat_all, q)) for k, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1.)))}
-    last_arrival = max((results[i][0] + v for i, v in latencies.items()), default=None)
-    response_s = [r[1] - r[0] for r in results if r[2]]
-    return {
-        "offered_per_s": rate, "batch": batch, "punches": n, "accepted": ok, "failures": failures,
-        "sent_per_s": round(n / max(last_sent - first, 1e-9), 1),
-        "accepted_per_s": round(ok / max(last_response - first, 1e-9), 1),
-        "max_sender_lag_s": round(out["max_sender_lag_s"], 3),
-        "last_response_after_last_send_s": round(last_response - last_sent, 2),
-        "http_response_ms": pcts_ms(response_s),
-        "streamed": len(sampled), "delivered": len(lat),
-        "latency_ms": latency_ms, "latency_delivered_ms": pcts_ms(lat), "drain_s": drain_s,
-        "kept_up": len(lat) == len(sampled) and ok == n,
-        "last_delivery_after_last_send_s": round(last_arrival - last_sent, 2) if last_arrival else None,
-        "load_before": load_before, "load_after": load(),
-        "consumer_lag": lagmon.summary(run_began, last_sent) if lagmon else {},
-    }
-
-
-def caught_up(lagmon: "LagMonitor", timeout_s: float) -> bool:
-    """True once every consumer group of the system is at lag 0 (polled, up to ``timeout_s``)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            lags = lagmon.lags()
-            if lags and not any(lags.values()):
-                return True
-        except Exception:  # noqa: BLE001 - the broker is busy; ask again
-            pass
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.5)
-
-
-def stop_system(stack, streams: "Streams | None", lagmon: "LagMonitor | None") -> None:
+def stop_system(stack, streams: Streams | None, lagmon: LagMonitor | None) -> None:
     """Stop what of one system is running (the lag monitor, the stream clients, the stack)."""
     if lagmon is not None:
         lagmon.close()
@@ -507,21 +93,6 @@ def stop_system(stack, streams: "Streams | None", lagmon: "LagMonitor | None") -
     if stack is not None:
         stack.stop()
 
-
-def lat_spread(values: list[float | None]) -> dict:
-    """median and spread of one percentile over the runs; None (not delivered within the drain) ranks
-    above every figure, and the median of runs where most did not arrive is None."""
-    ranked = sorted(values, key=lambda v: (v is None, v or 0))
-    median = ranked[(len(ranked) - 1) // 2] if len(ranked) % 2 else None
-    if len(ranked) % 2 == 0:
-        a, b = ranked[len(ranked) // 2 - 1], ranked[len(ranked) // 2]
-        median = None if a is None or b is None else round((a + b) / 2, 1)
-    return {"median": median, "min": ranked[0], "max": ranked[-1], "runs": values}
-
-
-def fmt_lat(s: dict, drain: float) -> str:
-    f = lambda v: "not delivered" if v is None else f"{v:,}"  # noqa: E731
-    return f"{f(s['median'])} ({f(s['min'])}–{f(s['max'])})"
 
 
 def run_database(database: str, args, bootstrap: str, pg: str | None, tmp: Path, senders, days, nips, every,
@@ -647,8 +218,8 @@ def main() -> None:
         runs = r["runs"]
         table.append(
             f"| {r['database']} | {r['offered_per_s']:,} | {', '.join(str(x['sent_per_s']) for x in runs)} | "
-            f"{fmt_spread(r['achieved_accepted_per_s'])} | {fmt_lat(r['p50'], args.drain)} | {fmt_lat(r['p95'], args.drain)} | "
-            f"{fmt_lat(r['p99'], args.drain)} | {', '.join(str(x['delivered']) + '/' + str(x['streamed']) for x in runs)} | "
+            f"{fmt_spread(r['achieved_accepted_per_s'])} | {fmt_lat(r['p50'])} | {fmt_lat(r['p95'])} | "
+            f"{fmt_lat(r['p99'])} | {', '.join(str(x['delivered']) + '/' + str(x['streamed']) for x in runs)} | "
             f"{', '.join('yes' if x['kept_up'] else 'no' for x in runs)} | "
             f"{', '.join(str(x['last_delivery_after_last_send_s']) + ' s' for x in runs)} | "
             f"{', '.join(str(x['http_response_ms']['p50']) + ' / ' + str(x['http_response_ms']['p99']) for x in runs)} | "

@@ -34,9 +34,9 @@ import time
 import uuid
 from pathlib import Path
 
-from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
+from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,
                       own_postgres, pcts_ms, spread, write_result)
-from kinerja.config import default_partitions  # noqa: E402
+from kinerja.config import default_partitions
 
 PER_ASN = 84  # messages per ASN in generate_month (measured: 838 for 10 ASN)
 
@@ -51,8 +51,8 @@ def database(kind: str, pg_server: str | None, tmp: Path) -> str:
 
 # -- rebuild --------------------------------------------------------------------------------------
 def rebuild_once(bootstrap: str, kind: str, pg_server: str | None, tmp: Path, events: int) -> dict:
-    from kinerja.messaging.producer import make_producer
-    from kinerja.messaging.topics import ensure_topics, topic
+    from benchlib.publishing import publish_events
+    from kinerja.messaging.topics import ensure_topics
     from penilaian.entrypoints.rebuild import rebuild
     from kinerja_testkit.synthetic import generate_month
 
@@ -63,11 +63,7 @@ def rebuild_once(bootstrap: str, kind: str, pg_server: str | None, tmp: Path, ev
     prefix = "g" + uuid.uuid4().hex[:10]
     ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
     t = time.monotonic()
-    producer = make_producer(bootstrap, client_id="bench-growth", linger_ms=20, batch_size=256 * 1024)
-    for name, event in month.events:
-        producer.send(topic(name, prefix), key=event.key, value=event.to_bytes())
-    producer.flush(timeout=3600)
-    producer.close(timeout=10)
+    publish_events(month.events, bootstrap, prefix, "bench-growth", flush_timeout_s=3600)
     publish_s = time.monotonic() - t
     total = len(month.events)
     del month

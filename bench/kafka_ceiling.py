@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import re
 import sys
 import time
 import uuid
 from pathlib import Path
 
-from benchlib import (ROOT, append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker,  # noqa: E402
-                      pcts_ms, read_result, spread, write_result)
+from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, pcts_ms,
+                      read_result, spread, write_result)
+from benchlib.results import latest_throughputs
 
 
 def payloads(n: int = 2000) -> list[tuple[bytes, bytes]]:
@@ -165,54 +165,6 @@ def latency_at(bootstrap: str, data: list, rate: int, seconds: float, partitions
             "received": len(lat), "latency_ms": pcts_ms(lat)}
 
 
-# -- the other benchmarks' latest figures ---------------------------------------------------------
-def latest_section(text: str, heading_start: str) -> str | None:
-    parts = re.split(r"\n(?=## )", text)
-    found = [p for p in parts if p.startswith(heading_start)]
-    return found[-1] if found else None
-
-
-def others() -> list[tuple[str, float, str]]:
-    """(what, figure per second, where it came from) of the throughput figures found."""
-    out: list[tuple[str, float, str]] = []
-    bench_md = ROOT / "BENCHMARKS.md"
-    text = bench_md.read_text() if bench_md.exists() else ""
-    ingest = read_result("bench_ingest")
-    for r in (ingest or {}).get("rows", []):
-        out.append((f"ingest {r['kind']}/s ({r['database']}, {r['batch']} per request)", r["median"],
-                    "artifacts/bench/bench_ingest.json"))
-    notif = read_result("notifikasi_apply")
-    for r in (notif or {}).get("rows", []):
-        out.append((f"notifikasi score updates/s applied ({r['database']}, batch {r['batch']})",
-                    r["score_updates_per_s"]["median"], "artifacts/bench/notifikasi_apply.json"))
-    section = latest_section(text, "## penilaian: events applied")
-    if section:
-        for line in section.splitlines():
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            num = lambda c: float(c.split(" ")[0].replace(",", ""))  # noqa: E731
-            if len(cells) == 5 and cells[0] in ("sqlite", "postgresql"):  # one consumer (before issue 13)
-                out.append((f"penilaian live events applied/s ({cells[0]})", num(cells[2]), "BENCHMARKS.md"))
-                out.append((f"penilaian rebuild events applied/s ({cells[0]})", num(cells[4]), "BENCHMARKS.md"))
-            elif len(cells) == 10 and cells[0] in ("sqlite", "postgresql"):  # database, consumers, ...
-                out.append((f"penilaian live events applied/s ({cells[0]}, {cells[1]} consumer(s))", num(cells[2]),
-                            "BENCHMARKS.md"))
-                if cells[9] not in ("–", ""):
-                    out.append((f"penilaian rebuild events applied/s ({cells[0]})", num(cells[9]), "BENCHMARKS.md"))
-    e2e = read_result("e2e_latency")
-    if e2e:
-        best = max(e2e["rates"], key=lambda r: r["achieved_accepted_per_s"]["median"])
-        out.append((f"end-to-end punches/s accepted at {best['offered_per_s']}/s offered"
-                    + (f" ({best['database']})" if "database" in best else ""),
-                    best["achieved_accepted_per_s"]["median"], "artifacts/bench/e2e_latency.json"))
-    growth = read_result("growth")
-    if growth:
-        for r in growth.get("rebuild", []):
-            if r.get("measured"):
-                out.append((f"rebuild of {r['events']:,} events (events/s)", r["events_per_s"],
-                            "artifacts/bench/growth.json"))
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
@@ -271,7 +223,7 @@ def main() -> None:
                      f"{', '.join(str(x['achieved_per_s']) for x in r['runs'])} | "
                      f"{', '.join(str(x['received']) + '/' + str(x['sent']) for x in r['runs'])} |")
     ratios = ["| figure | per s | ratio to the ceiling | source |", "|---|---:|---:|---|"]
-    for what, value, src in others():
+    for what, value, src in latest_throughputs():
         ratios.append(f"| {what} | {value:,.0f} | {value / ceiling:.3f} ({100 * value / ceiling:.1f} %) | {src} |")
     e2e = read_result("e2e_latency")
     lat_ratio = []

@@ -37,29 +37,28 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from sqlalchemy import event as sa_event, select
 
-from sqlalchemy import event as sa_event, select  # noqa: E402
-
-from benchlib import (append_markdown, load, machine, machine_line, now_utc, own_broker, own_postgres,  # noqa: E402
-                      spread, write_result)
-from kinerja.config import default_partitions, load_settings  # noqa: E402
-from kinerja.events import make_event  # noqa: E402
-from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED  # noqa: E402
-from kinerja.events.pegawai import EMPLOYEE_UPSERTED  # noqa: E402
-from kinerja.events.penilaian import SCORE_UPDATED  # noqa: E402
-from kinerja.messaging.producer import make_producer  # noqa: E402
-from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, ensure_topics, topic  # noqa: E402
-from notifikasi.adapters.orm import EmailMessage, Notification, Webhook, WebhookDelivery  # noqa: E402
-from notifikasi.entrypoints import consumer as consumer_mod  # noqa: E402
-from notifikasi.entrypoints.migrate import main as migrate  # noqa: E402
-from notifikasi.entrypoints.runtime import make_runtime  # noqa: E402
-from notifikasi.service_layer.email_preferences import set_preference  # noqa: E402
-from notifikasi.service_layer.notifications import handle_event  # noqa: E402
-from notifikasi.service_layer.webhooks import register_webhook  # noqa: E402
+from benchlib import (append_markdown, fmt_median, fresh_database, load, machine, machine_line, now_utc, own_broker,
+                      own_postgres, spread, write_result)
+from benchlib.publishing import publish_events
+from kinerja.config import default_partitions, load_settings
+from kinerja.events import make_event
+from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, ensure_topics
+from notifikasi.adapters.orm import EmailMessage, Notification, Webhook, WebhookDelivery
+from notifikasi.entrypoints import consumer as consumer_mod
+from notifikasi.entrypoints.migrate import main as migrate
+from notifikasi.entrypoints.runtime import make_runtime
+from notifikasi.service_layer.email_preferences import set_preference
+from notifikasi.service_layer.notifications import handle_event
+from notifikasi.service_layer.webhooks import register_webhook
 
 AGENCY = "bench"
 WIB = timezone(timedelta(hours=7))
@@ -149,11 +148,7 @@ def make(runtime, batch: int):
 def one_run(bootstrap: str, url: str, events, asn: int, batch: int, profile: cProfile.Profile | None) -> dict:
     prefix = "bn" + uuid.uuid4().hex[:10]
     ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
-    producer = make_producer(bootstrap, client_id="bench-notifikasi", linger_ms=20, batch_size=256 * 1024)
-    for base, ev in events:
-        producer.send(topic(base, prefix), key=ev.key, value=ev.to_bytes())
-    producer.flush(timeout=300)
-    producer.close(timeout=10)
+    publish_events(events, bootstrap, prefix, "bench-notifikasi")
 
     migrate(url)
     runtime = make_runtime(load_settings("notifikasi", {"database_url": url, "kafka_bootstrap": bootstrap,
@@ -212,14 +207,6 @@ def one_run(bootstrap: str, url: str, events, asn: int, batch: int, profile: cPr
             "batches": getattr(consumer.stats, "batches", 0), "fallbacks": getattr(consumer.stats, "fallbacks", 0)}
 
 
-def database(kind: str, tmp: Path, pg: str | None) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / (uuid.uuid4().hex[:8] + '.db')}"
-    from kinerja.testing import create_postgres_database
-
-    return create_postgres_database(pg)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--asn", type=int, default=200)
@@ -241,16 +228,14 @@ def main() -> None:
           f"{3 * args.punches:,} score updates; {default_partitions()} partitions", flush=True)
     table = []
     with own_broker() as bootstrap:
-        pg_cm = own_postgres() if "postgresql" in kinds else None
-        pg = pg_cm.__enter__() if pg_cm else None
-        try:
+        with own_postgres() if "postgresql" in kinds else nullcontext() as pg:
             for kind in kinds:
                 for batch in batches:
                     runs = []
                     for i in range(args.runs):
                         prof = cProfile.Profile() if args.profile else None
                         before = load()
-                        r = one_run(bootstrap, database(kind, tmp, pg), events, args.asn, batch, prof)
+                        r = one_run(bootstrap, fresh_database(kind, tmp, pg), events, args.asn, batch, prof)
                         r["load_before"], r["load_after"] = before, load()
                         runs.append(r)
                         print(f"{kind} batch {batch} run {i + 1}: {r['seconds']:.2f} s, {r['msg_s']:,.0f} msg/s, "
@@ -263,9 +248,6 @@ def main() -> None:
                             pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(35)
                             print(out.getvalue())
                     table.append((kind, batch, runs))
-        finally:
-            if pg_cm:
-                pg_cm.__exit__(None, None, None)
     lines = ["| database | batch | score updates/s | messages/s | SQL statements / score update | digest |",
              "|---|---:|---:|---:|---:|---|"]
     rows = []
@@ -276,8 +258,7 @@ def main() -> None:
         digests = ",".join(sorted({r["digest"] for r in runs}))
         rows.append({"database": kind, "batch": batch, "score_updates_per_s": spread(s), "msgs_per_s": spread(m),
                      "statements_per_score_update": round(q, 2), "digests": digests})
-        lines.append(f"| {kind} | {batch} | {statistics.median(s):,.0f} ({min(s):,.0f}–{max(s):,.0f}) | "
-                     f"{statistics.median(m):,.0f} ({min(m):,.0f}–{max(m):,.0f}) | {q:.2f} | {digests} |")
+        lines.append(f"| {kind} | {batch} | {fmt_median(s)} | {fmt_median(m)} | {q:.2f} | {digests} |")
     load_after = load()
     print(f"\nmedian (min–max) of {args.runs} runs; load avg 1/5/15 min at the end {load_after}")
     print("\n".join(lines))

@@ -38,46 +38,28 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
 from sqlalchemy import func, select
 
-from benchlib import append_markdown, load, machine_line, now_utc  # noqa: E402
-from kinerja.config import default_partitions, load_settings  # noqa: E402
-from kinerja.localbroker import free_port  # noqa: E402
-from kinerja.messaging.producer import make_producer  # noqa: E402
-from kinerja.messaging.topics import ensure_topics, topic  # noqa: E402
-from penilaian.entrypoints.consumer import TOPICS  # noqa: E402
-from penilaian.entrypoints.migrate import main as migrate  # noqa: E402
-from penilaian.entrypoints.rebuild import rebuild  # noqa: E402
-from penilaian.entrypoints.runtime import make_runtime  # noqa: E402
-from kinerja_testkit.synthetic import generate_month  # noqa: E402
-
-
-def database(kind: str, tmp: Path, pg: list) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / (uuid.uuid4().hex[:8] + '.db')}"
-    from kinerja.testing import ThrowawayPostgres, create_postgres_database
-
-    if not pg:
-        server = os.environ.get("KINERJA_TEST_POSTGRES_URL")
-        if not server:
-            cluster = ThrowawayPostgres()
-            server = cluster.start()
-            pg.append(cluster)
-        pg.insert(0, server)
-    return create_postgres_database(pg[0])
+from benchlib import append_markdown, fmt_median, fresh_database, load, machine_line, now_utc, own_broker, own_postgres
+from benchlib.publishing import publish_events
+from kinerja.config import default_partitions, load_settings
+from kinerja.localbroker import free_port
+from kinerja.messaging.topics import ensure_topics, topic
+from penilaian.entrypoints.consumer import TOPICS
+from penilaian.entrypoints.migrate import main as migrate
+from penilaian.entrypoints.rebuild import rebuild
+from penilaian.entrypoints.runtime import make_runtime
+from kinerja_testkit.synthetic import generate_month
 
 
 def publish(bootstrap: str, prefix: str, month) -> int:
     ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
-    producer = make_producer(bootstrap, client_id="bench-penilaian", linger_ms=20, batch_size=256 * 1024)
-    for name, event in month.events:
-        producer.send(topic(name, prefix), key=event.key, value=event.to_bytes())
-    producer.flush(timeout=300)
-    producer.close(timeout=10)
+    publish_events(month.events, bootstrap, prefix, "bench-penilaian")
     return len(month.events)
 
 
@@ -155,11 +137,11 @@ def stop_consumers(procs) -> None:
         log.close()
 
 
-def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg: list, month, check: bool,
+def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg: str | None, month, check: bool,
             timeout_s: float) -> dict:
     prefix = "b" + uuid.uuid4().hex[:10]
     total = publish(bootstrap, prefix, month)
-    url = database(kind, tmp, pg)
+    url = fresh_database(kind, tmp, pg)
     migrate(url)
     runtime = make_runtime(load_settings("penilaian", {"database_url": url}))
     processed = runtime.processed_table
@@ -196,17 +178,12 @@ def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg
          "applied_once": sum(applied) == recorded, "live_s": live_s, "live_applied_s": recorded / live_s,
          "live_msg_s": total / live_s, "load_before": load_before, "load_after": load_after}
     if check:
-        target = database(kind, tmp, pg)
+        target = fresh_database(kind, tmp, pg)
         report = rebuild(bootstrap=bootstrap, prefix=prefix, live_url=url, target_url=target)
         busy = report.seconds_read_apply + report.seconds_recompute
         r.update(identical=not report.differences and not report.failed, differences=len(report.differences),
                  rebuild_applied_s=report.applied / busy if busy else 0.0)
     return r
-
-
-def fmt(values: list[float]) -> str:
-    med = statistics.median(values)
-    return f"{med:,.0f} ({min(values):,.0f}–{max(values):,.0f})"
 
 
 def main() -> None:
@@ -223,17 +200,8 @@ def main() -> None:
     args = ap.parse_args()
     counts = [int(c) for c in args.consumers.split(",")]
 
-    broker = data_dir = None
-    bootstrap = os.environ.get("KINERJA_KAFKA_BOOTSTRAP")
-    if not bootstrap:
-        from kinerja.localbroker import LocalBroker, find_kafka_home
-
-        data_dir = Path(tempfile.mkdtemp(prefix="bench-kafka-"))
-        broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(), controller_port=free_port())
-        broker.start(create_topics=False)
-        bootstrap = broker.bootstrap
+    given_broker = os.environ.get("KINERJA_KAFKA_BOOTSTRAP")
     tmp = Path(tempfile.mkdtemp(prefix="bench-penilaian-"))
-    pg: list = []
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     load_before = load()
     began = time.monotonic()
@@ -241,26 +209,23 @@ def main() -> None:
     print(f"{len(month.events):,} messages generated in {time.monotonic() - began:.1f} s", flush=True)
     rows = []
     try:
-        for kind in kinds:
-            for n in counts:
-                runs = []
-                for i in range(args.runs):
-                    r = one_run(bootstrap, kind, n, args.batch, tmp, pg, month, not args.no_rebuild, args.timeout)
-                    runs.append(r)
-                    print(f"{kind}, {n} consumer(s), run {i + 1}: {r['recorded']:,} events applied in {r['live_s']:.1f} s "
-                          f"= {r['live_applied_s']:,.0f}/s ({r['live_msg_s']:,.0f} messages/s); per process "
-                          f"{r['applied_per_process']}, applied once: {r['applied_once']}, re-deliveries dropped "
-                          f"{r['duplicates']}, dead-lettered {r['dead_lettered']}"
-                          + (f"; rebuild identical: {r['identical']} ({r['rebuild_applied_s']:,.0f} applied/s)"
-                             if 'identical' in r else "") + f"; load {r['load_before']} → {r['load_after']}", flush=True)
-                rows.append((kind, n, runs))
+        with ExitStack() as servers:
+            bootstrap = servers.enter_context(own_broker(env="KINERJA_KAFKA_BOOTSTRAP"))
+            pg = servers.enter_context(own_postgres()) if "postgresql" in kinds else None
+            for kind in kinds:
+                for n in counts:
+                    runs = []
+                    for i in range(args.runs):
+                        r = one_run(bootstrap, kind, n, args.batch, tmp, pg, month, not args.no_rebuild, args.timeout)
+                        runs.append(r)
+                        print(f"{kind}, {n} consumer(s), run {i + 1}: {r['recorded']:,} events applied in {r['live_s']:.1f} s "
+                              f"= {r['live_applied_s']:,.0f}/s ({r['live_msg_s']:,.0f} messages/s); per process "
+                              f"{r['applied_per_process']}, applied once: {r['applied_once']}, re-deliveries dropped "
+                              f"{r['duplicates']}, dead-lettered {r['dead_lettered']}"
+                              + (f"; rebuild identical: {r['identical']} ({r['rebuild_applied_s']:,.0f} applied/s)"
+                                 if 'identical' in r else "") + f"; load {r['load_before']} → {r['load_after']}", flush=True)
+                    rows.append((kind, n, runs))
     finally:
-        for x in pg:
-            if not isinstance(x, str):
-                x.stop()
-        if broker is not None:
-            broker.stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
         if not os.environ.get("KEEP_BENCH"):
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -277,11 +242,11 @@ def main() -> None:
         ratio = f"{med / one[kind]:.2f}" if kind in one else "–"
         checked = [r for r in runs if "identical" in r]
         table.append(
-            f"| {kind} | {n} | {fmt([r['live_applied_s'] for r in runs])} | {ratio} | {fmt([r['live_msg_s'] for r in runs])} | "
+            f"| {kind} | {n} | {fmt_median([r['live_applied_s'] for r in runs])} | {ratio} | {fmt_median([r['live_msg_s'] for r in runs])} | "
             f"{' / '.join(f'{a:,}' for a in runs[-1]['applied_per_process'])} | "
             f"{', '.join(str(r['duplicates']) for r in runs)} | {'yes' if all(r['applied_once'] for r in runs) else 'NO'} | "
             f"{('yes' if all(r['identical'] for r in checked) else 'NO') if checked else 'not checked'} | "
-            f"{fmt([r['rebuild_applied_s'] for r in checked]) if checked else '–'} |")
+            f"{fmt_median([r['rebuild_applied_s'] for r in checked]) if checked else '–'} |")
     print("\n" + head + "\n" + desc + f"\nmedian (min–max) of {args.runs} runs\n" + "\n".join(table))
     if args.append:
         cmd = " ".join(["bench/penilaian_apply.py", *sys.argv[1:]])
@@ -289,7 +254,7 @@ def main() -> None:
                           for kind, n, runs in rows)
         text = (f"\n## penilaian: events applied per second, live with {args.consumers} consumer process(es) in one group, "
                 f"and rebuild ({now_utc()})\n\n"
-                f"- {head}; per run (before → after) {loads}\n- command: `{('KINERJA_KAFKA_BOOTSTRAP=' + bootstrap + ' ') if broker is None else ''}"
+                f"- {head}; per run (before → after) {loads}\n- command: `{('KINERJA_KAFKA_BOOTSTRAP=' + given_broker + ' ') if given_broker else ''}"
                 f".venv/bin/python {cmd}`\n"
                 f"- {desc}. Live: `python -m penilaian.entrypoints.consumer` processes in one consumer group on a fresh "
                 "database, from the group's first batch applied (earliest `processed_at`) until its lag is 0 on every "

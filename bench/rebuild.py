@@ -27,18 +27,14 @@ PER_ASN = 84  # messages per ASN in generate_month
 
 
 def publish_month(bootstrap: str, prefix: str, events: int, partitions: int) -> tuple[int, float]:
-    from kinerja.messaging.producer import make_producer
-    from kinerja.messaging.topics import ensure_topics, topic
+    from benchlib.publishing import publish_events
+    from kinerja.messaging.topics import ensure_topics
     from kinerja_testkit.synthetic import generate_month
 
     month = generate_month(max(1, round(events / PER_ASN)), agency="bench", seed=11)
     ensure_topics(bootstrap, prefix=prefix, partitions=partitions)
     began = time.monotonic()
-    producer = make_producer(bootstrap, client_id="bench-rebuild", linger_ms=20, batch_size=256 * 1024)
-    for name, event in month.events:
-        producer.send(topic(name, prefix), key=event.key, value=event.to_bytes())
-    producer.flush(timeout=3600)
-    producer.close(timeout=10)
+    publish_events(month.events, bootstrap, prefix, "bench-rebuild", flush_timeout_s=3600)
     return len(month.events), time.monotonic() - began
 
 

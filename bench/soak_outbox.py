@@ -25,14 +25,17 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from contextlib import nullcontext
+from datetime import timedelta
 from pathlib import Path
 
-from benchlib import (append_markdown, load, machine, machine_line, now_utc, own_broker, own_postgres,  # noqa: E402
+from benchlib import (append_markdown, load, machine, machine_line, now_utc, own_broker, own_postgres,
                       write_result)
+from benchlib.db import Db
+from benchlib.lag import LagMonitor
+from benchlib.system import publish_roster, register_devices, start_stack, team_roster, wait_for_roster, workdays_back
 
 AGENCY = "bench-soak"
-WIB = timezone(timedelta(hours=7))
 SERVICES_WITH_OUTBOX = ("kehadiran", "tugas", "penilaian", "notifikasi")
 
 
@@ -40,113 +43,55 @@ def nip_of(i: int) -> str:
     return f"19910101{i:010d}"
 
 
-def workdays_back(n: int) -> list[date]:
-    day, out = datetime.now(WIB).date() - timedelta(days=1), []
-    while len(out) < n:
-        if day.weekday() <= 4:
-            out.append(day)
-        day -= timedelta(days=1)
-    return out
-
-
 class Tables:
     """Row counts of each service's outbox and processed_events, and what is past its window."""
 
     def __init__(self, urls: dict[str, str]):
-        from sqlalchemy import create_engine
-
-        from kinerja.db import normalise_url
-
-        self.engines = {svc: create_engine(normalise_url(url)) for svc, url in urls.items()}
+        self.dbs = {svc: Db(url) for svc, url in urls.items()}
 
     def sizes(self) -> dict[str, dict[str, int]]:
-        from sqlalchemy import text
-
-        out = {}
-        for svc, engine in self.engines.items():
-            with engine.connect() as c:
-                out[svc] = {
-                    "outbox": c.execute(text("SELECT count(*) FROM outbox")).scalar_one(),
-                    "outbox_unsent": c.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar_one(),
-                    "processed_events": c.execute(text("SELECT count(*) FROM processed_events")).scalar_one(),
-                }
-        return out
+        return {svc: {"outbox": db.scalar("SELECT count(*) FROM outbox"),
+                      "outbox_unsent": db.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL"),
+                      "processed_events": db.scalar("SELECT count(*) FROM processed_events")}
+                for svc, db in self.dbs.items()}
 
     def past_window(self, outbox_s: float, processed_s: float) -> int:
         """Rows older than their retention (what trimming has yet to delete)."""
-        from sqlalchemy import text
-
         from kinerja.messaging.outbox import utcnow
 
         now = utcnow()
         old_sent, old_done = now - timedelta(seconds=outbox_s), now - timedelta(seconds=processed_s)
         total = 0
-        for engine in self.engines.values():
-            with engine.connect() as c:
-                if engine.dialect.name == "sqlite":  # stored as naive UTC text
-                    old_sent, old_done = old_sent.replace(tzinfo=None), old_done.replace(tzinfo=None)
-                total += c.execute(text("SELECT count(*) FROM outbox WHERE sent_at < :t"), {"t": old_sent}).scalar_one()
-                total += c.execute(text("SELECT count(*) FROM processed_events WHERE processed_at < :t"),
-                                   {"t": old_done}).scalar_one()
+        for db in self.dbs.values():
+            if db.engine.dialect.name == "sqlite":  # stored as naive UTC text
+                old_sent, old_done = old_sent.replace(tzinfo=None), old_done.replace(tzinfo=None)
+            total += db.scalar("SELECT count(*) FROM outbox WHERE sent_at < :t", t=old_sent)
+            total += db.scalar("SELECT count(*) FROM processed_events WHERE processed_at < :t", t=old_done)
         return total
 
     def close(self) -> None:
-        for engine in self.engines.values():
-            engine.dispose()
+        for db in self.dbs.values():
+            db.close()
 
 
 def start_system(args, bootstrap: str, pg_server: str | None, tmp: Path, prefix: str):
-    import requests
-
-    from kinerja.auth import issue_token
-    from kinerja.cli.roster import parse_roster, publish
-    from kinerja.config import DEV_JWT_SECRET
-    from kinerja.localbroker import free_port
-    from kinerja.messaging.topics import ensure_topics
-    from kinerja.stack import SERVICES, Stack
+    from kinerja.stack import SERVICES
     from kinerja.testing import create_postgres_database
 
-    ensure_topics(bootstrap, prefix=prefix)  # KINERJA_PARTITIONS each
     var = tmp / prefix
     if pg_server:
         urls = {svc: create_postgres_database(pg_server) for svc in SERVICES}
     else:
         urls = {svc: f"sqlite:///{var / (svc + '.db')}" for svc in SERVICES}
-    stack = Stack(var_dir=var, kafka_bootstrap=bootstrap, topic_prefix=prefix,
-                  ports={svc: free_port() for svc in SERVICES}, database_urls=urls, web_workers=args.web_workers,
-                  relays=args.relays,
-                  extra_env={"KINERJA_LOG_LEVEL": "WARNING",
-                             "KINERJA_OUTBOX_RETENTION_S": str(args.outbox_retention),
-                             "KINERJA_PROCESSED_RETENTION_S": str(args.processed_retention)})
-    stack.start()
-    stack.wait_ready(120)
-    op = issue_token(DEV_JWT_SECRET, role="operator", agency=AGENCY)
-    for d in range(args.devices):
-        r = requests.post(f"{stack.url('kehadiran')}/api/v1/devices", json={"sn": f"SOAK{d:04d}", "agency": AGENCY, "tz": 7},
-                          headers={"Authorization": f"Bearer {op}"}, timeout=30)
-        assert r.status_code == 201, r.text
-    rows = ["nip,nama,agency,unit,jabatan,atasan_nip,pin"]
-    for i in range(args.asn):
-        boss = nip_of(i - i % 20) if i % 20 else ""
-        rows.append(f"{nip_of(i)},ASN {i},{AGENCY},Unit {i // 200},{'Kepala' if not boss else 'Analis'},{boss},{i + 1}")
-    parsed = parse_roster("\n".join(rows) + "\n")
-    assert not parsed.errors, parsed.errors[:3]
-    publish(parsed.events, bootstrap, prefix)
-    tables = Tables(urls)
-    from sqlalchemy import text
-
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        counts = []
-        for svc in ("kehadiran", "penilaian", "notifikasi"):
-            with tables.engines[svc].connect() as c:
-                counts.append(c.execute(text("SELECT count(*) FROM employees")).scalar_one())
-        if all(c >= args.asn for c in counts):
-            break
-        time.sleep(1)
-    else:
-        raise SystemExit(f"the roster did not reach every service: {counts}")
-    return stack, tables
+    stack = start_stack(bootstrap, prefix, var_dir=var, database_urls=urls, web_workers=args.web_workers,
+                        relays=args.relays,
+                        extra_env={"KINERJA_LOG_LEVEL": "WARNING",
+                                   "KINERJA_OUTBOX_RETENTION_S": str(args.outbox_retention),
+                                   "KINERJA_PROCESSED_RETENTION_S": str(args.processed_retention)})
+    register_devices(stack, [f"SOAK{d:04d}" for d in range(args.devices)], AGENCY)
+    publish_roster(team_roster(args.asn, nip_of, AGENCY), bootstrap, prefix)
+    wait_for_roster(urls, args.asn)
+    return stack, Tables(urls)
 
 
 def punches(args) -> list[list[dict]]:
@@ -258,7 +203,6 @@ def main() -> None:
     ap.add_argument("--drain-timeout", type=float, default=7200.0)
     ap.add_argument("--append", type=Path, default=None)
     args = ap.parse_args()
-    from e2e_latency import LagMonitor
 
     m = machine()
     print(f"machine: {machine_line(m)}; load average before {load()}", flush=True)
@@ -269,7 +213,7 @@ def main() -> None:
     result: dict = {"when": now_utc(), "machine": m, "args": {k: (str(v) if isinstance(v, Path) else v)
                                                               for k, v in vars(args).items()}}
     stack = tables = lagmon = None
-    with own_broker(6) as bootstrap, (own_postgres() if args.database == "postgresql" else _none()) as pg:
+    with own_broker(6) as bootstrap, (own_postgres() if args.database == "postgresql" else nullcontext()) as pg:
         try:
             stack, tables = start_system(args, bootstrap, pg, tmp, prefix)
             lagmon = LagMonitor(bootstrap, prefix)
@@ -318,14 +262,6 @@ def main() -> None:
             f"{result['past_window_at_end']}\n",
             *lines, ""])
         append_markdown(args.append, text)
-
-
-class _none:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":

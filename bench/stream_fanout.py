@@ -19,31 +19,28 @@ throwaway cluster from Debian's binaries. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import multiprocessing as mp
 import os
-import platform
 import random
 import signal
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import requests
 
-import requests  # noqa: E402
-
-from kinerja.config import load_settings  # noqa: E402
-from kinerja.localbroker import free_port  # noqa: E402
-from notifikasi.adapters.inbox import as_dict  # noqa: E402
-from notifikasi.entrypoints import migrate  # noqa: E402
-from notifikasi.entrypoints.runtime import make_runtime  # noqa: E402
-from notifikasi.service_layer.notifications import handle_event  # noqa: E402
-from kinerja_testkit.notifikasi import score_event, token  # noqa: E402
-from kinerja_testkit.sse import AsyncStream, raise_fd_limit  # noqa: E402
+from benchlib import append_markdown, machine_line, now_utc, own_postgres, pcts_ms
+from benchlib.streams import StreamReaders
+from kinerja.config import load_settings
+from kinerja.localbroker import free_port
+from kinerja.testing import create_postgres_database
+from kinerja_testkit.notifikasi import AGENCY, score_event
+from kinerja_testkit.sse import raise_fd_limit
+from notifikasi.adapters.inbox import as_dict
+from notifikasi.entrypoints import migrate
+from notifikasi.entrypoints.runtime import make_runtime
+from notifikasi.service_layer.notifications import handle_event
 
 
 def nip_of(i: int) -> str:
@@ -51,93 +48,28 @@ def nip_of(i: int) -> str:
 
 
 # -- client processes ---------------------------------------------------------------------------
-def client_main(port: int, nips: list[str], conn) -> None:
-    """Hold one stream per NIP; report (nip, inbox id, wall-clock receipt time) for every event."""
-    raise_fd_limit(len(nips) + 500)
-
-    async def run():
-        sem = asyncio.Semaphore(100)
-
-        async def open_one(nip):
-            async with sem:
-                s = await AsyncStream("127.0.0.1", port, token(nip)).open(timeout_s=120)
-                first = await s.next_message(120)
-                assert first.comment == "terhubung", first
-                return nip, s
-
-        streams = await asyncio.gather(*(open_one(n) for n in nips))
-        conn.send(("ready", len(streams)))
-        out: asyncio.Queue = asyncio.Queue()
-
-        async def pump(nip, s):
-            while True:
-                msg = await s.messages.get()
-                if msg.data is not None:
-                    out.put_nowait((nip, msg.id, time.time()))
-
-        tasks = [asyncio.create_task(pump(n, s)) for n, s in streams]
-        loop = asyncio.get_running_loop()
-        stop = loop.run_in_executor(None, conn.recv)  # any message from the parent: stop
-        while not stop.done():
-            batch = []
-            try:
-                batch.append(await asyncio.wait_for(out.get(), 0.2))
-                while not out.empty():
-                    batch.append(out.get_nowait())
-            except asyncio.TimeoutError:
-                pass
-            if batch:
-                conn.send(("events", batch))
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*(s.close() for _, s in streams), return_exceptions=True)
-
-    asyncio.run(run())
+def inbox_frame(nip: str, msg) -> tuple | None:
+    """(nip, inbox id, wall-clock receipt time) of every event a stream reads."""
+    return (nip, msg.id, time.time()) if msg.data is not None else None
 
 
-class Clients:
+class Clients(StreamReaders):
+    """One stream per NIP, its greeting read before it counts as open."""
+
     def __init__(self, port: int, nips: list[str], processes: int):
-        ctx = mp.get_context("spawn")
-        self.pipes, self.procs = [], []
-        for k in range(processes):
-            parent, child = ctx.Pipe()
-            p = ctx.Process(target=client_main, args=(port, nips[k::processes], child), daemon=True)
-            p.start()
-            self.pipes.append(parent)
-            self.procs.append(p)
+        super().__init__(port, nips, processes, agency=AGENCY, pick=inbox_frame, opening=100, fd_headroom=500,
+                         greeting="terhubung")
         self.received: dict[int, float] = {}
-
-    def wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        for pipe in self.pipes:
-            if not pipe.poll(max(0.1, deadline - time.monotonic())):
-                raise SystemExit("clients did not connect in time")
-            kind, n = pipe.recv()
-            assert kind == "ready", kind
 
     def collect(self, ids: set[int], timeout_s: float) -> dict[int, float]:
         deadline = time.monotonic() + timeout_s
         while not ids.issubset(self.received) and time.monotonic() < deadline:
-            for pipe in self.pipes:
-                while pipe.poll(0.01):
-                    kind, batch = pipe.recv()
-                    for _nip, ident, at in batch:
-                        self.received.setdefault(ident, at)
+            for _nip, ident, at in self.frames(0.01):
+                self.received.setdefault(ident, at)
         missing = ids - set(self.received)
         if missing:
             raise SystemExit(f"{len(missing)} events not delivered within {timeout_s}s")
         return {i: self.received[i] for i in ids}
-
-    def stop(self) -> None:
-        for pipe in self.pipes:
-            try:
-                pipe.send("stop")
-            except (BrokenPipeError, OSError):
-                pass
-        for p in self.procs:
-            p.join(20)
-            if p.is_alive():
-                p.kill()
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -180,15 +112,6 @@ def publish(runtime, nips: list[str]) -> tuple[dict[str, int], float]:
     return ids, time.time()  # committed
 
 
-def pcts(values: list[float]) -> dict[str, float]:
-    v = sorted(values)
-
-    def q(p):
-        return round(1000 * v[min(len(v) - 1, int(round(p * (len(v) - 1))))], 1)
-
-    return {"p50": q(0.50), "p95": q(0.95), "p99": q(0.99), "max": round(1000 * v[-1], 1)}
-
-
 def run_size(database_url: str, size: int, workers: int, threads: int, processes: int, singles: int,
              tmp: Path, worker_class: str | None = None) -> dict:
     proc, port, log = start_web(database_url, workers, threads, tmp / f"web-{size}.log", worker_class)
@@ -212,7 +135,7 @@ def run_size(database_url: str, size: int, workers: int, threads: int, processes
         got = clients.collect(set(ids.values()), 120)
         burst = [at - committed for at in got.values()]
         rss = rss_mib(proc.pid)
-        return {"size": size, "connect_s": round(connect_s, 1), "single": pcts(single), "burst": pcts(burst),
+        return {"size": size, "connect_s": round(connect_s, 1), "single": pcts_ms(single), "burst": pcts_ms(burst),
                 "burst_all_delivered_s": round(max(burst), 2), "rss_mib": round(rss)}
     finally:
         clients.stop()
@@ -223,22 +146,6 @@ def run_size(database_url: str, size: int, workers: int, threads: int, processes
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (StopIteration, FileNotFoundError):
-        pass
-    mem = "?"
-    try:
-        kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
-        mem = f"{kib / 1024 / 1024:.0f} GiB"
-    except (StopIteration, FileNotFoundError):
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs, {mem} RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main() -> None:
@@ -254,17 +161,9 @@ def main() -> None:
     args = ap.parse_args()
     raise_fd_limit(20000)
 
-    import tempfile
-
-    from kinerja.testing import ThrowawayPostgres, create_postgres_database
-
     tmp = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
-    server_url, pg = os.environ.get("KINERJA_TEST_POSTGRES_URL"), None
-    if not server_url:
-        pg = ThrowawayPostgres()
-        server_url = pg.start()
     results = []
-    try:
+    with own_postgres() as server_url:
         for size in [int(s) for s in args.sizes.split(",")]:
             database_url = create_postgres_database(server_url)
             migrate.main(database_url)
@@ -277,19 +176,14 @@ def main() -> None:
                   f"{r['single']['p95']}/{r['single']['p99']} ms  burst p50/p95/p99 {r['burst']['p50']}/"
                   f"{r['burst']['p95']}/{r['burst']['p99']} ms (all in {r['burst_all_delivered_s']} s)  "
                   f"RSS {r['rss_mib']} MiB  [{r['worker_class']}: {args.workers} workers x {threads} threads/connections]", flush=True)
-    finally:
-        if pg is not None:
-            pg.stop()
-    info = machine()
+    info = machine_line()
     print(f"machine: {info}")
     if args.append:
         write_markdown(args.append, results, info, " ".join(["bench/stream_fanout.py"] + sys.argv[1:]))
 
 
 def write_markdown(path: Path, results: list[dict], info: str, command: str) -> None:
-    if not path.exists():
-        path.write_text("# Benchmarks\n\nFigures measured on the machine named with each entry; the command reproduces them.\n")
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = now_utc()
     lines = [f"\n## SSE fan-out: score event → stream client ({when})\n",
              f"- machine: {info}",
              f"- command: `.venv/bin/python {command}`",
@@ -304,9 +198,7 @@ def write_markdown(path: Path, results: list[dict], info: str, command: str) -> 
                      f"{r['single']['p50']} / {r['single']['p95']} / {r['single']['p99']} ms | "
                      f"{r['burst']['p50']} / {r['burst']['p95']} / {r['burst']['p99']} ms | "
                      f"{r['burst_all_delivered_s']} s | {r['rss_mib']} MiB |")
-    with open(path, "a") as f:
-        f.write("\n".join(lines) + "\n")
-    print(f"appended to {path}")
+    append_markdown(path, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
