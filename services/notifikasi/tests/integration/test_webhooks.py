@@ -15,7 +15,7 @@ from kinerja.testing import wait_until
 from notifikasi.adapters.orm import WebhookAttempt
 from notifikasi.domain.webhooks import verify
 from notifikasi.entrypoints.runtime import make_runtime
-from notifikasi.service_layer.webhooks import aware
+from notifikasi.service_layer.clock import aware
 from kinerja_testkit.notifikasi import AGENCY, ASN, score_event, token
 
 pytestmark = pytest.mark.integration

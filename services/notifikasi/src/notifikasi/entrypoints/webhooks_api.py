@@ -15,7 +15,8 @@ from kinerja.webapp import current_runtime
 from notifikasi.adapters.orm import Webhook, WebhookDelivery
 from notifikasi.entrypoints.runtime import NotifikasiRuntime
 from notifikasi.service_layer.notifications import RULES
-from notifikasi.service_layer.webhooks import DestinationNotAllowed, aware, enable_webhook, register_webhook
+from notifikasi.service_layer.clock import aware
+from notifikasi.service_layer.webhooks import DestinationNotAllowed, enable_webhook, register_webhook
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Webhooks for agency integrations")
 

@@ -29,7 +29,7 @@ from notifikasi.adapters.secret_box import SecretBox, SecretUnreadable
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
 from notifikasi.domain import webhooks as rules
 from notifikasi.domain.webhooks import RetryPolicy
-from notifikasi.service_layer.clock import aware, utcnow
+from notifikasi.service_layer.clock import utcnow
 
 log = logging.getLogger(__name__)
 
