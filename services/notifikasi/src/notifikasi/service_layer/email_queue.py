@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from notifikasi.adapters.orm import EmailMessage, EmailPreference, Employee, Notification
+from notifikasi.adapters.in_chunks import chunks
 from notifikasi.domain import email as rules
 from notifikasi.service_layer.clock import aware, utcnow
 
@@ -23,9 +24,9 @@ def _roster(session: Session, nips: Sequence[str]) -> dict[str, Employee]:
     """The roster rows of ``nips``, read 500 at a time."""
     wanted = sorted(nips)
     roster: dict[str, Employee] = {}
-    for start in range(0, len(wanted), 500):
+    for part in chunks(wanted):
         roster.update((e.nip, e) for e in session.execute(
-            select(Employee).where(Employee.nip.in_(wanted[start:start + 500]))).scalars())
+            select(Employee).where(Employee.nip.in_(part))).scalars())
     return roster
 
 
@@ -41,9 +42,9 @@ def queue_immediate(session: Session, rows: Sequence, *, now: datetime | None = 
     now = now or utcnow()
     recipients = sorted({r.recipient_nip for r in rows})
     prefs: dict[str, EmailPreference] = {}
-    for start in range(0, len(recipients), 500):
+    for part in chunks(recipients):
         prefs.update((p.nip, p) for p in session.execute(
-            select(EmailPreference).where(EmailPreference.nip.in_(recipients[start:start + 500]),
+            select(EmailPreference).where(EmailPreference.nip.in_(part),
                                           EmailPreference.mode == rules.IMMEDIATE)
         ).scalars())
     roster = _roster(session, [nip for nip, p in prefs.items() if not p.email])  # at once, to the roster's address

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from notifikasi.adapters.orm import EmailMessage, MailerState
+from notifikasi.adapters.in_chunks import chunks
 from notifikasi.service_layer.clock import aware, iso, utcnow
 
 
@@ -23,8 +24,8 @@ def status_of_notifications(session: Session, ids: Sequence[int]) -> dict[int, d
     """The e-mail of each notification (those that have one), with its delivery status."""
     out: dict[int, dict] = {}
     ids = list(ids)
-    for start in range(0, len(ids), 500):
-        for m in session.execute(select(EmailMessage).where(EmailMessage.notification_id.in_(ids[start:start + 500]))
+    for part in chunks(ids):
+        for m in session.execute(select(EmailMessage).where(EmailMessage.notification_id.in_(part))
                                  ).scalars():
             out[m.notification_id] = message_dict(m)
     return out

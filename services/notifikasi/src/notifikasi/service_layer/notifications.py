@@ -24,6 +24,7 @@ from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events import tugas
 from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
+from notifikasi.adapters.in_chunks import chunks
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
 from notifikasi.service_layer import webhooks
@@ -112,10 +113,10 @@ def _store_many(session: Session, planned: list[tuple[Event, str, list[Draft], d
                 now: datetime) -> list[InboxRow]:
     ids = list({event.id for event, _, _, _ in planned})
     existing: set[tuple[str, str]] = set()
-    for start in range(0, len(ids), 500):
+    for part in chunks(ids):
         existing.update(tuple(row) for row in session.execute(
             select(Notification.event_id, Notification.recipient_nip)
-            .where(Notification.event_id.in_(ids[start:start + 500]))
+            .where(Notification.event_id.in_(part))
         ).all())
     values = []
     for event, subject_nip, drafts, payload in planned:
@@ -138,10 +139,10 @@ def _store_many(session: Session, planned: list[tuple[Event, str, list[Draft], d
     session.execute(insert(Notification.__table__), values)
     table = Notification.__table__
     new_ids: dict[tuple[str, str], int] = {}
-    for start in range(0, len(ids), 500):
+    for part in chunks(ids):
         for row_id, event_id, recipient in session.execute(
                 select(table.c.id, table.c.event_id, table.c.recipient_nip)
-                .where(table.c.event_id.in_(ids[start:start + 500]))):
+                .where(table.c.event_id.in_(part))):
             new_ids[(event_id, recipient)] = row_id
     return [InboxRow(id=new_ids[(v["event_id"], v["recipient_nip"])], **v) for v in values]
 
@@ -182,9 +183,9 @@ class _Roster:
                     nips.add(data["author_nip"])
         self.employees: dict[str, Employee] = {}
         ordered = sorted(nips)
-        for start in range(0, len(ordered), 500):
+        for part in chunks(ordered):
             for emp in session.execute(
-                    select(Employee).where(Employee.nip.in_(ordered[start:start + 500]))).scalars():
+                    select(Employee).where(Employee.nip.in_(part))).scalars():
                 self.employees[emp.nip] = emp
 
     def upsert(self, d: dict, now: datetime) -> None:

@@ -27,6 +27,7 @@ from notifikasi.adapters.orm import Notification, Webhook, WebhookAttempt, Webho
 from notifikasi.adapters.egress import EgressPolicy
 from notifikasi.adapters.secret_box import SecretBox, SecretUnreadable
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
+from notifikasi.adapters.in_chunks import chunks
 from notifikasi.domain import webhooks as rules
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.clock import utcnow
@@ -99,10 +100,10 @@ def enqueue_many(session: Session, items: Sequence[tuple[Event, dict]], *, now: 
               for event, data in items]
     ids = sorted({event.id for event, _, hooks in wanted if hooks})
     done: set[tuple[int, str]] = set()
-    for start in range(0, len(ids), 500):
+    for part in chunks(ids):
         done.update(tuple(row) for row in session.execute(
             select(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
-            .where(WebhookDelivery.event_id.in_(ids[start:start + 500]))
+            .where(WebhookDelivery.event_id.in_(part))
         ).all())
     rows = []
     for event, data, hooks in wanted:

@@ -1,0 +1,14 @@
+"""Long ``IN (...)`` lists read a slice at a time: a statement may carry only so many bound
+parameters (SQLite's limit, PostgreSQL's 65,535), and a roster or a batch of events can be longer."""
+from __future__ import annotations
+
+from typing import Iterator, Sequence, TypeVar
+
+T = TypeVar("T")
+
+IN_CHUNK = 500
+
+
+def chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
