@@ -24,7 +24,7 @@ from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events import tugas
 from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
-from notifikasi.adapters.in_chunks import chunks
+from notifikasi.adapters.in_chunks import chunks, pairs_where_in
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
 from notifikasi.service_layer import webhooks
@@ -112,12 +112,7 @@ def store(session: Session, event: Event, drafts: list[Draft], *, subject_nip: s
 def _store_many(session: Session, planned: list[tuple[Event, str, list[Draft], dict]],
                 now: datetime) -> list[InboxRow]:
     ids = list({event.id for event, _, _, _ in planned})
-    existing: set[tuple[str, str]] = set()
-    for part in chunks(ids):
-        existing.update(tuple(row) for row in session.execute(
-            select(Notification.event_id, Notification.recipient_nip)
-            .where(Notification.event_id.in_(part))
-        ).all())
+    existing = pairs_where_in(session, Notification.event_id, Notification.recipient_nip, Notification.event_id, ids)
     values = []
     for event, subject_nip, drafts, payload in planned:
         for draft in drafts:

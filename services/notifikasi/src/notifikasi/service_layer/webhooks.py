@@ -27,7 +27,7 @@ from notifikasi.adapters.orm import Notification, Webhook, WebhookAttempt, Webho
 from notifikasi.adapters.egress import EgressPolicy
 from notifikasi.adapters.secret_box import SecretBox, SecretUnreadable
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
-from notifikasi.adapters.in_chunks import chunks
+from notifikasi.adapters.in_chunks import pairs_where_in
 from notifikasi.domain import webhooks as rules
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.clock import utcnow
@@ -99,12 +99,7 @@ def enqueue_many(session: Session, items: Sequence[tuple[Event, dict]], *, now: 
     wanted = [(event, data, [h for h in by_agency.get(event.agency, ()) if not h.event_types or event.type in h.event_types])
               for event, data in items]
     ids = sorted({event.id for event, _, hooks in wanted if hooks})
-    done: set[tuple[int, str]] = set()
-    for part in chunks(ids):
-        done.update(tuple(row) for row in session.execute(
-            select(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
-            .where(WebhookDelivery.event_id.in_(part))
-        ).all())
+    done = pairs_where_in(session, WebhookDelivery.webhook_id, WebhookDelivery.event_id, WebhookDelivery.event_id, ids)
     rows = []
     for event, data, hooks in wanted:
         if not hooks:
