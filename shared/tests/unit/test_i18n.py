@@ -44,7 +44,7 @@ def test_messages_are_translated_with_their_values():
 RAISED = {"Forbidden", "NotFound", "BadRequest", "Conflict", "UnprocessableEntity", "Unauthorized",
           "RequestEntityTooLarge", "ValidationError", "TokenError", "InvalidInput", "NotAllowed", "IllegalTransition",
           "ConcurrentUpdate", "SkpExists", "UnknownRhk", "FileTooLarge", "NotPending", "BadPolicy", "BadPeriod",
-          "DestinationNotAllowed", "DestinationRefused", "unprocessable", "ReservedSerial", "NoAddress",
+          "UnknownAsn", "DestinationNotAllowed", "DestinationRefused", "unprocessable", "ReservedSerial", "NoAddress",
           "Unknown", "Conflicting", "Refused"}
 VALIDATORS = {"Regexp", "Range", "Length", "OneOf"}
 # modules whose ValueErrors (and appended reasons) a route answers with (422 with the text)

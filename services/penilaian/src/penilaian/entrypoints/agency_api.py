@@ -7,33 +7,18 @@ from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import BadRequest, Forbidden
 
 from kinerja.auth import current_principal, require_auth
 from kinerja.webapp import current_runtime
-from penilaian.domain.policy import BadPolicy
+from penilaian.entrypoints.errors import rules_as_http
 from penilaian.entrypoints.params import period_arg
-from penilaian.entrypoints.schemas import (
-    AgencyArgs,
-    OrganisationRatingIn,
-    OrganisationRatingOut,
-    PeriodArgs,
-    PolicyIn,
-    PolicyOut,
-)
+from penilaian.entrypoints.policy_schemas import OrganisationRatingIn, OrganisationRatingOut, PolicyIn, PolicyOut
+from penilaian.entrypoints.schemas import AgencyArgs, PeriodArgs
+from penilaian.service_layer.access import agency_in_scope
 from penilaian.service_layer.commands import rate_organisation, set_policy
 from penilaian.service_layer.views import organisation_rating, policy_view
 
 blp = Blueprint("agency", __name__, url_prefix="/api/v1", description="Agency policy and organisation predikat")
-
-
-def _agency(args: dict) -> str:
-    principal = current_principal()
-    if principal.role == "admin":
-        if args.get("agency") not in (None, principal.agency):
-            raise Forbidden("an admin sees only their own agency")
-        return principal.agency
-    return args.get("agency") or principal.agency
 
 
 @blp.route("/policy")
@@ -44,9 +29,11 @@ class Policy(MethodView):
     @blp.response(200, PolicyOut)
     def get(self, args):
         """The agency's policy versions (and the DESIGN defaults in force before the first)."""
+        with rules_as_http():
+            agency = agency_in_scope(current_principal(), args.get("agency"))
         runtime = current_runtime()
         with runtime.session() as session:
-            return policy_view(session, _agency(args))
+            return policy_view(session, agency)
 
     @require_auth("admin")
     @blp.doc(security=[{"bearer": []}])
@@ -58,12 +45,9 @@ class Policy(MethodView):
         principal = current_principal()
         year, month = map(int, body.pop("effective_from").split("-"))
         runtime = current_runtime()
-        try:
-            with runtime.session() as session, session.begin():
-                set_policy(session, runtime.outbox, agency=principal.agency, effective_from=date(year, month, 1),
-                           values=body, set_by=principal.sub[:64], zone=ZoneInfo(runtime.settings.timezone))
-        except BadPolicy as exc:
-            raise BadRequest(str(exc)) from None
+        with rules_as_http(), runtime.session() as session, session.begin():
+            set_policy(session, runtime.outbox, agency=principal.agency, effective_from=date(year, month, 1),
+                       values=body, set_by=principal.sub[:64], zone=ZoneInfo(runtime.settings.timezone))
         with runtime.session() as session:
             return policy_view(session, principal.agency)
 

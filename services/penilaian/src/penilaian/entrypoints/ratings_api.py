@@ -5,14 +5,14 @@ from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import PEOPLE, current_principal, require_auth
 from kinerja.webapp import current_runtime
-from penilaian.adapters.orm import Employee
+from penilaian.entrypoints.errors import rules_as_http
 from penilaian.entrypoints.params import check_nip, period_arg
-from penilaian.entrypoints.schemas import DialogIn, DialogsOut, PeriodArgs, RatingIn, RatingsOut
-from penilaian.entrypoints.scores_api import READERS, authorize_read, supervises
+from penilaian.entrypoints.rating_schemas import DialogIn, DialogsOut, RatingIn, RatingsOut
+from penilaian.entrypoints.schemas import PeriodArgs
+from penilaian.service_layer.access import READERS, authorize_read, dialog_parties, rater_of
 from penilaian.service_layer.commands import record_dialog, record_rating
 from penilaian.service_layer.views import dialogs_view, ratings_view
 
@@ -30,7 +30,7 @@ class Ratings(MethodView):
         check_nip(nip)
         period = period_arg(args)
         runtime = current_runtime()
-        with runtime.session() as session:
+        with rules_as_http(), runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return ratings_view(session, nip, period)
 
@@ -47,13 +47,8 @@ class Ratings(MethodView):
         period = period_arg(args)
         principal = current_principal()
         runtime = current_runtime()
-        with runtime.session() as session, session.begin():
-            if principal.nip == nip:
-                rater = "self"
-            else:
-                if not supervises(principal, session.get(Employee, nip)):
-                    raise Forbidden("only the ASN and their direct supervisor (of the same agency) rate them")
-                rater = "atasan"
+        with rules_as_http(), runtime.session() as session, session.begin():
+            rater = rater_of(session, principal, nip)
             record_rating(session, runtime.outbox, nip=nip, period=period, rater=rater, rated_by=principal.nip,
                           levels=body["levels"], zone=ZoneInfo(runtime.settings.timezone), agency=principal.agency)
         with runtime.session() as session:
@@ -74,7 +69,7 @@ class Dialogs(MethodView):
         check_nip(nip)
         period = period_arg(args) if args.get("period") else None
         runtime = current_runtime()
-        with runtime.session() as session:
+        with rules_as_http(), runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return dialogs_view(session, nip, period)
 
@@ -90,12 +85,8 @@ class Dialogs(MethodView):
         period = period_arg(args)
         principal = current_principal()
         runtime = current_runtime()
-        with runtime.session() as session, session.begin():
-            emp = session.get(Employee, nip)
-            if emp is None or not emp.atasan_nip:
-                raise Forbidden("the ASN has no direct supervisor on the roster")
-            if emp.agency != principal.agency or not (principal.nip == nip or supervises(principal, emp)):
-                raise Forbidden("only the ASN and their direct supervisor (of the same agency) record their dialogue")
+        with rules_as_http(), runtime.session() as session, session.begin():
+            emp = dialog_parties(session, principal, nip)
             record_dialog(session, runtime.outbox, nip=nip, atasan_nip=emp.atasan_nip, period=period,
                           day=body["date"], notes=body["notes"], follow_up=body["follow_up"],
                           values=body["values"], recorded_by=principal.nip,

@@ -8,50 +8,18 @@ from zoneinfo import ZoneInfo
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
-from werkzeug.exceptions import Forbidden, NotFound
 
-from kinerja.auth import Principal, current_principal, require_auth
+from kinerja.auth import current_principal, require_auth
 from kinerja.webapp import current_runtime
-from penilaian.adapters.orm import Employee, ScoreRow
+from penilaian.entrypoints.errors import rules_as_http
 from penilaian.entrypoints.params import check_nip, period_arg
-from penilaian.entrypoints.schemas import (DistributionArgs, DistributionCurveOut, DocumentArgs, MonthArgs,
-                                           PeriodArgs, ScoreHistoryOut, ScoreOut, TeamOut)
+from penilaian.entrypoints.distribution_schemas import DistributionArgs, DistributionCurveOut
+from penilaian.entrypoints.schemas import DocumentArgs, MonthArgs, PeriodArgs
+from penilaian.entrypoints.score_schemas import ScoreHistoryOut, ScoreOut, TeamOut
+from penilaian.service_layer.access import READERS, agency_in_scope, authorize_read, require_on_roster, team_agency
 from penilaian.service_layer.views import distribution_view, history_view, score_view, team_view
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Live scores, ledger and predikat")
-
-READERS = ("pegawai", "atasan", "admin", "operator")
-
-
-def supervises(principal: Principal, emp: Employee | None) -> bool:
-    """The caller is the ASN's direct supervisor on the roster, in the same agency: supervision
-    never crosses agencies, whatever the roster says. An admin supervises as an atasan does (roles
-    compose: ``Principal.supervises``)."""
-    return emp is not None and emp.agency == principal.agency and principal.supervises(emp.atasan_nip)
-
-
-def authorize_read(session, principal: Principal, nip: str) -> None:
-    """pegawai: themselves; atasan: themselves and their direct team; admin: their agency;
-    operator: anyone. Unknown NIPs are 404 to those who could otherwise read them."""
-    if principal.role == "operator" or (principal.nip == nip and principal.role in ("pegawai", "atasan", "admin")):
-        return
-    if principal.role == "pegawai":
-        raise Forbidden("a pegawai reads only their own scores")
-    emp = session.get(Employee, nip)
-    if principal.role == "atasan":
-        if not supervises(principal, emp):
-            raise Forbidden("an atasan reads only their own team (in their own agency)")
-        return
-    if principal.role == "admin":
-        agency = emp.agency if emp is not None else session.execute(select(ScoreRow.agency).where(ScoreRow.nip == nip).limit(1)).scalar()
-        if agency is None:
-            raise NotFound("no such ASN")
-        if agency != principal.agency:
-            raise Forbidden("an admin reads only their own agency")
-        return
-    raise Forbidden("not allowed")
-
 
 @blp.route("/scores/<nip>")
 class Scores(MethodView):
@@ -64,7 +32,7 @@ class Scores(MethodView):
         check_nip(nip)
         period = period_arg(args)
         runtime = current_runtime()
-        with runtime.session() as session:
+        with rules_as_http(), runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return score_view(session, nip, period)
 
@@ -82,7 +50,7 @@ class ScoreHistory(MethodView):
         period = period_arg(args)
         runtime = current_runtime()
         today = datetime.now(ZoneInfo(runtime.settings.timezone)).date()
-        with runtime.session() as session:
+        with rules_as_http(), runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return history_view(session, nip, period, today)
 
@@ -107,10 +75,9 @@ class EvaluationDocument(MethodView):
         period = period_arg(args)
         runtime = current_runtime()
         zone = ZoneInfo(runtime.settings.timezone)
-        with runtime.session() as session:
+        with rules_as_http(), runtime.session() as session:
             authorize_read(session, current_principal(), nip)
-            if session.get(Employee, nip) is None:
-                raise NotFound("no such ASN on the roster")
+            require_on_roster(session, nip)
             content = document_view(session, nip, period, datetime.now(zone).date(), zone)
         pdf = render(content)
         name = f"evaluasi-kinerja-{nip}-{period.name}.pdf"
@@ -129,18 +96,8 @@ class TeamScores(MethodView):
         period = period_arg(args)
         principal = current_principal()
         runtime = current_runtime()
-        with runtime.session() as session:
-            if principal.role == "atasan" and principal.nip != atasan_nip:
-                raise Forbidden("an atasan reads only their own team")
-            boss = session.get(Employee, atasan_nip)
-            if principal.role == "admin":
-                if boss is None:
-                    raise NotFound("no such ASN")
-                if boss.agency != principal.agency:
-                    raise Forbidden("an admin reads only their own agency")
-            # the team is the supervisor's agency's ASN only: a roster naming a supervisor of
-            # another agency does not put its ASN in this team
-            agency = principal.agency if principal.role != "operator" else (boss.agency if boss else None)
+        with rules_as_http(), runtime.session() as session:
+            agency = team_agency(session, principal, atasan_nip)
             return team_view(session, atasan_nip, period, agency=agency)
 
 
@@ -154,10 +111,8 @@ class Distribution(MethodView):
         """The spread of predikat per unit and for the agency (an admin: their own agency), held against
         the spread the organisation's own predikat allows, with the units that break it."""
         period = period_arg(args)
-        principal = current_principal()
-        agency = principal.agency if principal.role == "admin" else args.get("agency") or principal.agency
-        if principal.role == "admin" and args.get("agency") not in (None, principal.agency):
-            raise Forbidden("an admin sees only their own agency")
+        with rules_as_http():
+            agency = agency_in_scope(current_principal(), args.get("agency"))
         runtime = current_runtime()
         with runtime.session() as session:
             return distribution_view(session, agency, period)

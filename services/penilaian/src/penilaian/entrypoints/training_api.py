@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import current_principal, require_auth
 from kinerja.webapp import current_runtime
-from penilaian.adapters.orm import Employee
+from penilaian.entrypoints.errors import rules_as_http
 from penilaian.entrypoints.params import check_nip
-from penilaian.entrypoints.schemas import TrainingIn, TrainingOut, YearArgs
-from penilaian.entrypoints.scores_api import READERS, authorize_read
+from penilaian.entrypoints.schemas import YearArgs
+from penilaian.entrypoints.training_schemas import TrainingIn, TrainingOut
+from penilaian.service_layer.access import READERS, authorize_read, authorize_training_record
 from penilaian.service_layer.training import record_training, training_view
 
 blp = Blueprint("training", __name__, url_prefix="/api/v1/training", description="Competency development")
@@ -33,7 +33,7 @@ class Training(MethodView):
         """A year's training, the JP still missing to 20, and what to train next."""
         check_nip(nip)
         runtime = current_runtime()
-        with runtime.session() as session:
+        with rules_as_http(), runtime.session() as session:
             authorize_read(session, current_principal(), nip)
             return training_view(session, nip, args.get("year") or _this_year())
 
@@ -46,11 +46,8 @@ class Training(MethodView):
         check_nip(nip)
         principal = current_principal()
         runtime = current_runtime()
-        with runtime.session() as session, session.begin():
-            if principal.nip != nip and principal.role != "operator":
-                emp = session.get(Employee, nip)
-                if principal.role != "admin" or emp is None or emp.agency != principal.agency:
-                    raise Forbidden("only the ASN, an admin of their agency or an operator records training")
+        with rules_as_http(), runtime.session() as session, session.begin():
+            authorize_training_record(session, principal, nip)
             record_training(session, runtime.outbox, nip=nip, title=body["title"], jp=body["jp"], day=body["date"],
                             provider=body["provider"], recorded_by=principal.sub[:64],
                             zone=ZoneInfo(runtime.settings.timezone), agency=principal.agency)
