@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from kinerja.messaging import topics
 from kinerja.runtime import ServiceRuntime, consumer_main
 from tugas.entrypoints.runtime import make_runtime
-from tugas.service_layer.tasks import apply_roster_event, flag_overdue
+from tugas.service_layer.overdue import flag_overdue
+from tugas.service_layer.roster import apply_roster_event
 
 log = logging.getLogger(__name__)
 

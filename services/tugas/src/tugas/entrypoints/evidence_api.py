@@ -12,9 +12,9 @@ from kinerja.webapp import current_runtime
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.params import actor
 from tugas.entrypoints.runtime import evidence_dir, max_evidence_bytes
-from tugas.entrypoints.schemas import EvidenceOut
+from tugas.entrypoints.evidence_schemas import EvidenceOut
 from tugas.service_layer import evidence as service
-from tugas.service_layer.tasks import as_utc
+from tugas.service_layer.context import as_utc
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1/tasks/<task_id>/evidence", description="Task evidence files")
 

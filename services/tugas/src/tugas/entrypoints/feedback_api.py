@@ -8,9 +8,9 @@ from kinerja.auth import PEOPLE, require_auth
 from kinerja.webapp import current_runtime
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.params import actor
-from tugas.entrypoints.schemas import FeedbackIn, FeedbackMessageOut, FeedbackQuery, FeedbackThreadOut
+from tugas.entrypoints.feedback_schemas import FeedbackIn, FeedbackMessageOut, FeedbackQuery, FeedbackThreadOut
 from tugas.service_layer import feedback as service
-from tugas.service_layer.tasks import as_utc
+from tugas.service_layer.context import as_utc
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1/feedback",
                 description="Continuous feedback (umpan balik berkelanjutan)")

@@ -41,7 +41,9 @@ from tugas.entrypoints.runtime import make_runtime
 from tugas.service_layer import feedback as feedback_service
 from tugas.service_layer import innovation as innovation_service
 from tugas.service_layer import skp as skp_service
-from tugas.service_layer.tasks import Actor, assign_task, change_task, flag_overdue
+from tugas.service_layer.context import Actor
+from tugas.service_layer.overdue import flag_overdue
+from tugas.service_layer.tasks import assign_task, change_task
 
 TASK_ACTIONS = ("start", "submit", "return", "approve")
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import PEOPLE, SUPERVISING_ROLES, require_auth
 from kinerja.webapp import current_runtime
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.params import actor
-from tugas.entrypoints.schemas import (InnovationApproveIn, InnovationIn, InnovationOut, InnovationPage,
-                                       InnovationQuery, InnovationRejectIn)
+from tugas.entrypoints.innovation_schemas import (InnovationApproveIn, InnovationIn, InnovationOut, InnovationPage,
+                                                  InnovationQuery, InnovationRejectIn)
 from tugas.service_layer import innovation as service
 
 blp = Blueprint("innovations", __name__, url_prefix="/api/v1/innovations", description="Innovation proposals (inovasi)")
@@ -52,10 +51,7 @@ class InnovationItem(MethodView):
     def get(self, innovation_id):
         caller = actor()
         with rules_as_http(), current_runtime().session() as session:
-            row = service.load(session, caller, innovation_id)
-            if not service.can_see(session, caller, row):
-                raise Forbidden("this proposal is neither yours nor your team's")
-            return service.as_dict(row)
+            return service.as_dict(service.read_innovation(session, caller, innovation_id))
 
 
 def _decide(innovation_id: str, action: str, body: dict) -> dict:

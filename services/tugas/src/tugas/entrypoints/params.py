@@ -3,7 +3,7 @@ layer's ``Actor``."""
 from __future__ import annotations
 
 from kinerja.auth import current_principal
-from tugas.service_layer.tasks import Actor
+from tugas.service_layer.context import Actor
 
 
 def actor() -> Actor:

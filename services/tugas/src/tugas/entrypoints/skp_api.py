@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import PEOPLE, SUPERVISING_ROLES, require_auth
 from kinerja.webapp import current_runtime
 from tugas.adapters.orm import SkpRow
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.params import actor
-from tugas.entrypoints.schemas import (RhkListIn, SkpApproveIn, SkpIn, SkpOut, SkpPage, SkpQuery, SkpReturnIn,
-                                       SkpSubmitIn)
+from tugas.entrypoints.skp_schemas import (RhkListIn, SkpApproveIn, SkpIn, SkpOut, SkpPage, SkpQuery, SkpReturnIn,
+                                           SkpSubmitIn)
 from tugas.service_layer import skp as service
-from tugas.service_layer.tasks import as_utc
+from tugas.service_layer.context import as_utc
 
 blp = Blueprint("skp", __name__, url_prefix="/api/v1/skp", description="SKP plans with their RHK")
 
@@ -67,10 +66,7 @@ class SkpItem(MethodView):
         """One SKP with its RHK and approved revisions (a subordinate may read their supervisor's, to cascade)."""
         caller = actor()
         with rules_as_http(), current_runtime().session() as session:
-            row = service.load_skp(session, caller, skp_id)
-            if not (service.can_see(session, caller, row) or service.can_see_for_cascade(session, caller, row)):
-                raise Forbidden("this SKP is neither yours, your team's nor your supervisor's")
-            return _out(session, row)
+            return _out(session, service.read_skp(session, caller, skp_id))
 
 
 def _change(skp_id: str, action: str, body: dict) -> dict:

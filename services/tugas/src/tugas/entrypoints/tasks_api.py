@@ -6,17 +6,17 @@ from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Forbidden
 
 from kinerja.auth import PEOPLE, SUPERVISING_ROLES, current_principal, require_auth
 from kinerja.webapp import current_runtime
 from tugas.adapters.orm import TaskRow
 from tugas.entrypoints.errors import rules_as_http
 from tugas.entrypoints.params import actor
-from tugas.entrypoints.schemas import (AcceptIn, ApproveIn, CancelIn, RejectIn, RescheduleIn, ReturnIn, StartIn,
-                                       SubmitIn, TaskIn, TaskOut, TaskPage, TaskQuery)
+from tugas.entrypoints.task_schemas import (AcceptIn, ApproveIn, CancelIn, RejectIn, RescheduleIn, ReturnIn, StartIn,
+                                            SubmitIn, TaskIn, TaskOut, TaskPage, TaskQuery)
 from tugas.service_layer import tasks as service
-from tugas.service_layer.tasks import as_utc
+from tugas.service_layer.context import as_utc
+from tugas.service_layer.task_visibility import list_tasks, read_task
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks (tugas) and their approval")
 
@@ -42,7 +42,7 @@ class Tasks(MethodView):
         limit = args["limit"]
         offset = (args["page"] - 1) * limit if args.get("page") else args["offset"]
         with current_runtime().session() as session:
-            rows, total = service.list_tasks(session, actor(), assignee=args.get("assignee"),
+            rows, total = list_tasks(session, actor(), assignee=args.get("assignee"),
                                              status=args.get("status"), period=args.get("period"),
                                              rhk_id=args.get("rhk"), limit=limit, offset=offset)
             return {"items": [_out(r) for r in rows], "total": total, "limit": limit, "offset": offset}
@@ -76,10 +76,7 @@ class TaskItem(MethodView):
         """One task, if the caller may see it."""
         caller = actor()
         with rules_as_http(), current_runtime().session() as session:
-            row = service.load_task(session, caller, task_id)
-            if not service.can_see(session, caller, row):
-                raise Forbidden("this task is neither yours nor your team's")
-            return _out(row)
+            return _out(read_task(session, caller, task_id))
 
     @require_auth(*SUPERVISING_ROLES)
     @blp.doc(security=[{"bearer": []}])

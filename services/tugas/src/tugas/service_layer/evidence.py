@@ -20,7 +20,9 @@ from werkzeug.utils import secure_filename
 from tugas.adapters.orm import EvidenceRow
 from tugas.domain import tasks as task_rules
 from tugas.domain.errors import IllegalTransition, InvalidInput, NotAllowed
-from tugas.service_layer.tasks import Actor, can_see, load_task, utcnow
+from tugas.service_layer.context import Actor, utcnow
+from tugas.service_layer.task_visibility import read_task
+from tugas.service_layer.tasks import load_task
 
 OPEN_FOR_EVIDENCE = (task_rules.ASSIGNED, task_rules.IN_PROGRESS, task_rules.RETURNED)
 CHUNK = 64 * 1024
@@ -111,9 +113,7 @@ def store_evidence(session: Session, actor: Actor, task_id: str, *, stream: Bina
 
 
 def list_evidence(session: Session, actor: Actor, task_id: str) -> list[EvidenceRow]:
-    task = load_task(session, actor, task_id)
-    if not can_see(session, actor, task):
-        raise NotAllowed("this task is neither yours nor your team's")
+    task = read_task(session, actor, task_id)
     return list(session.execute(
         select(EvidenceRow).where(EvidenceRow.task_id == task.id).order_by(EvidenceRow.uploaded_at, EvidenceRow.id)
     ).scalars())

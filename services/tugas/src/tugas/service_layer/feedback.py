@@ -15,7 +15,9 @@ from kinerja.messaging.outbox import Outbox
 from tugas.adapters.orm import FeedbackMessageRow, FeedbackThreadRow, RhkRow, SkpRow, TaskRow
 from tugas.domain import feedback as rules
 from tugas.domain.errors import InvalidInput, NotAllowed
-from tugas.service_layer.tasks import SOURCE, Actor, TaskNotFound, supervisor_of, utcnow
+from tugas.service_layer.context import SOURCE, Actor, utcnow
+from tugas.service_layer.roster import supervisor_of
+from tugas.service_layer.tasks import TaskNotFound
 
 
 class SubjectNotFound(TaskNotFound):

@@ -15,7 +15,9 @@ from tugas.adapters.orm import Employee, InnovationRow
 from tugas.domain import innovation as rules
 from tugas.domain.errors import NotAllowed
 from tugas.domain.innovation import Innovation
-from tugas.service_layer.tasks import SOURCE, Actor, ConcurrentUpdate, TaskNotFound, as_utc, supervisor_of, utcnow
+from tugas.service_layer.context import SOURCE, Actor, as_utc, utcnow
+from tugas.service_layer.roster import supervisor_of
+from tugas.service_layer.tasks import ConcurrentUpdate, TaskNotFound
 
 
 class InnovationNotFound(TaskNotFound):
@@ -102,6 +104,15 @@ def list_innovations(session: Session, actor: Actor, *, nip: str | None = None, 
 def can_see(session: Session, actor: Actor, row: InnovationRow) -> bool:
     return row.agency == actor.agency and (
         actor.role == "admin" or row.nip == actor.nip or supervisor_of(session, row.nip) == actor.nip)
+
+
+
+def read_innovation(session: Session, actor: Actor, innovation_id: str) -> InnovationRow:
+    """The proposal, if the caller may see it."""
+    row = load(session, actor, innovation_id)
+    if not can_see(session, actor, row):
+        raise NotAllowed("this proposal is neither yours nor your team's")
+    return row
 
 
 def as_dict(row: InnovationRow) -> dict[str, Any]:

@@ -20,7 +20,9 @@ from tugas.adapters.orm import Employee, RhkRow, SkpRevisionRow, SkpRow, TaskRow
 from tugas.domain import skp as rules
 from tugas.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from tugas.domain.skp import Indicator, Rhk, Skp
-from tugas.service_layer.tasks import SOURCE, Actor, ConcurrentUpdate, as_utc, supervisor_of, utcnow
+from tugas.service_layer.context import SOURCE, Actor, as_utc, utcnow
+from tugas.service_layer.roster import supervisor_of
+from tugas.service_layer.tasks import ConcurrentUpdate
 
 
 class SkpNotFound(Exception):
@@ -209,6 +211,15 @@ def can_see(session: Session, actor: Actor, row: SkpRow) -> bool:
 def can_see_for_cascade(session: Session, actor: Actor, row: SkpRow) -> bool:
     """A subordinate may read their supervisor's SKP: that is what they cascade from."""
     return row.agency == actor.agency and supervisor_of(session, actor.nip or "") == row.nip
+
+
+
+def read_skp(session: Session, actor: Actor, skp_id: str) -> SkpRow:
+    """The SKP, if the caller may see it (a subordinate may read their supervisor's, to cascade)."""
+    row = load_skp(session, actor, skp_id)
+    if not (can_see(session, actor, row) or can_see_for_cascade(session, actor, row)):
+        raise NotAllowed("this SKP is neither yours, your team's nor your supervisor's")
+    return row
 
 
 def list_skps(session: Session, actor: Actor, *, nip: str | None = None, year: int | None = None,

@@ -8,45 +8,24 @@ and on SQLite (writers are serialised by ``BEGIN IMMEDIATE``; the second reads t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from kinerja.auth import SUPERVISING_ROLES
-from kinerja.events import make_event
-from kinerja.events.envelope import Event
-from kinerja.events.tugas import (
-    TASK_APPROVED,
-    TASK_ASSIGNED,
-    TASK_CANCELLED,
-    TASK_OVERDUE,
-    TASK_PROPOSED,
-    TASK_RESCHEDULED,
-    TASK_RETURNED,
-    TASK_SUBMITTED,
-)
+from kinerja.events.tugas import TASK_ASSIGNED, TASK_PROPOSED, TASK_RESCHEDULED, TASK_SUBMITTED
 from kinerja.messaging.outbox import Outbox
-from kinerja import roster_slice
-from tugas.adapters.orm import Employee, EvidenceRow, RhkRow, SkpRow, TaskRow
+from tugas.adapters.orm import Employee, RhkRow, SkpRow, TaskRow
 from tugas.domain import tasks as rules
 from tugas.domain.errors import RuleError
-from tugas.domain.tasks import FINISHED, Task
-
-SOURCE = "kinerja/tugas"
-NOT_DUE = (*FINISHED, rules.PROPOSED)  # never overdue: finished, or not accepted yet
-
-EVENT_OF_STATUS = {
-    rules.ASSIGNED: TASK_ASSIGNED,
-    rules.SUBMITTED: TASK_SUBMITTED,
-    rules.APPROVED: TASK_APPROVED,
-    rules.RETURNED: TASK_RETURNED,
-    rules.CANCELLED: TASK_CANCELLED,
-    # in_progress is not an event of its own: penilaian scores nothing on it
-}
+from tugas.domain.tasks import Task
+from tugas.service_layer.context import Actor, utcnow
+from tugas.service_layer.overdue import flag_overdue  # noqa: F401 - re-exported: a task's life and its sweep, one import
+from tugas.service_layer.roster import supervisor_of
+from tugas.service_layer.task_events import EVENT_OF_STATUS, evidence_listed, task_event, to_domain
 
 
 class TaskNotFound(Exception):
@@ -59,71 +38,6 @@ class UnknownRhk(RuleError):
 
 class ConcurrentUpdate(RuleError):
     """The row changed since it was read (another approval won, or the caller's version is stale)."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    nip: str | None
-    role: str
-    agency: str
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(t: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC
-    if t is None:
-        return None
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
-
-
-# -- roster -----------------------------------------------------------------------------------
-def apply_roster_event(session: Session, event: Event) -> None:
-    roster_slice.apply_roster_event(session, Employee, event)  # tugas keeps no column of its own
-
-
-def supervisor_of(session: Session, nip: str) -> str | None:
-    emp = session.get(Employee, nip)
-    return emp.atasan_nip if emp is not None and emp.active else None
-
-
-# -- mapping ----------------------------------------------------------------------------------
-def to_domain(row: TaskRow) -> Task:
-    return Task(
-        id=row.id, nip=row.nip, atasan_nip=row.atasan_nip, title=row.title, due_date=row.due_date,
-        target_quantity=Decimal(row.target_quantity), status=row.status, rhk_id=row.rhk_id,
-        category=row.category,
-        realised_quantity=Decimal(row.realised_quantity) if row.realised_quantity is not None else None,
-        quality=row.quality, submitted_at=as_utc(row.submitted_at), approved_at=as_utc(row.approved_at),
-        note=row.note, links=tuple(row.links or ()), version=row.version,
-    )
-
-
-def task_state(task: Task) -> dict[str, Any]:
-    """The ``TaskState`` payload of every task event."""
-    return {
-        "task_id": task.id, "nip": task.nip, "atasan_nip": task.atasan_nip, "title": task.title,
-        "rhk_id": task.rhk_id, "status": task.status, "due_date": task.due_date,
-        "target_quantity": task.target_quantity, "realised_quantity": task.realised_quantity,
-        "quality": task.quality, "submitted_at": as_utc(task.submitted_at),
-        "approved_at": as_utc(task.approved_at), "note": task.note, "category": task.category,
-    }
-
-
-def _event(event_type: str, task: Task, agency: str, at: datetime | None = None, **extra: Any) -> Event:
-    # the event's time is when the change happened (penilaian dates a task's open states by it)
-    return make_event(event_type, subject=task.nip, agency=agency, source=SOURCE, data={**task_state(task), **extra},
-                      time=at)
-
-
-def evidence_listed(session: Session, task_id: str) -> list[dict[str, Any]]:
-    """The task's evidence files as a submitted event lists them (oldest first)."""
-    rows = session.execute(select(EvidenceRow).where(EvidenceRow.task_id == task_id)
-                           .order_by(EvidenceRow.uploaded_at, EvidenceRow.id)).scalars()
-    return [{"evidence_id": r.id, "name": r.filename, "size": r.size, "sha256": r.sha256,
-             "content_type": r.content_type} for r in rows]
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -163,9 +77,9 @@ def assign_task(session: Session, outbox: Outbox, actor: Actor, *, assignee_nip:
     session.add(row)
     session.flush()
     if task.status == rules.ASSIGNED:
-        outbox.add(session, _event(TASK_ASSIGNED, task, row.agency, now))
+        outbox.add(session, task_event(TASK_ASSIGNED, task, row.agency, now))
     elif task.status == rules.PROPOSED:  # the ASN's own: it waits for the supervisor to accept it
-        outbox.add(session, _event(TASK_PROPOSED, task, row.agency, now))
+        outbox.add(session, task_event(TASK_PROPOSED, task, row.agency, now))
     return row
 
 
@@ -236,7 +150,7 @@ def change_task(session: Session, outbox: Outbox, actor: Actor, task_id: str, ac
         if event_type == TASK_SUBMITTED:
             extra = {"evidence": evidence_listed(session, row.id)}
     if event_type:
-        outbox.add(session, _event(event_type, new, row.agency, now, **extra))
+        outbox.add(session, task_event(event_type, new, row.agency, now, **extra))
     return row
 
 
@@ -258,84 +172,3 @@ def _save(session: Session, row: TaskRow, read_version: int, new: Task, now: dat
     if result.rowcount != 1:
         raise ConcurrentUpdate("the task was changed by someone else at the same time; reload it and try again")
     session.refresh(row)
-
-
-# -- overdue ----------------------------------------------------------------------------------
-def flag_overdue(session: Session, outbox: Outbox, *, today: date, now: datetime | None = None,
-                 limit: int = 500) -> int:
-    """Publish ``tugas.task.overdue.v1`` once for each task past its due date and not finished."""
-    now = now or utcnow()
-    rows = session.execute(
-        select(TaskRow)
-        .where(TaskRow.status.not_in(NOT_DUE), TaskRow.due_date < today, TaskRow.overdue_at.is_(None))
-        .order_by(TaskRow.due_date, TaskRow.id)
-        .limit(limit)
-    ).scalars().all()
-    flagged = 0
-    for row in rows:
-        task = to_domain(row)
-        if not rules.is_overdue(task, today=today):
-            continue
-        # conditional: an approval, a reschedule or a second flagger committing meanwhile makes this
-        # a no-op (the event carries the task as read: a stale due date must never be published)
-        result = session.execute(
-            update(TaskRow)
-            .where(TaskRow.id == row.id, TaskRow.version == row.version, TaskRow.overdue_at.is_(None),
-                   TaskRow.status.not_in(NOT_DUE))
-            .values(overdue_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            continue
-        outbox.add(session, _event(TASK_OVERDUE, task, row.agency, now))
-        flagged += 1
-    return flagged
-
-
-# -- queries ----------------------------------------------------------------------------------
-def visible_tasks(actor: Actor):
-    """Which tasks the caller may see: their own; an atasan also their team's; an admin the agency."""
-    query = select(TaskRow).where(TaskRow.agency == actor.agency)
-    if actor.role == "admin":
-        return query
-    if actor.role in SUPERVISING_ROLES:
-        team = select(Employee.nip).where(Employee.atasan_nip == actor.nip)
-        return query.where(or_(TaskRow.nip == actor.nip, TaskRow.atasan_nip == actor.nip, TaskRow.nip.in_(team)))
-    return query.where(TaskRow.nip == actor.nip)
-
-
-def can_see(session: Session, actor: Actor, row: TaskRow) -> bool:
-    if row.agency != actor.agency:
-        return False
-    if actor.role == "admin" or row.nip == actor.nip:
-        return True
-    if actor.role in SUPERVISING_ROLES:
-        return row.atasan_nip == actor.nip or supervisor_of(session, row.nip) == actor.nip
-    return False
-
-
-def month_range(period: str) -> tuple[date, date]:
-    year, month = (int(p) for p in period.split("-"))
-    start = date(year, month, 1)
-    end = date(year + (month == 12), month % 12 + 1, 1)
-    return start, end
-
-
-def list_tasks(session: Session, actor: Actor, *, assignee: str | None = None, status: str | None = None,
-               period: str | None = None, rhk_id: str | None = None, limit: int = 50,
-               offset: int = 0) -> tuple[list[TaskRow], int]:
-    query = visible_tasks(actor)
-    if assignee:
-        query = query.where(TaskRow.nip == assignee)
-    if status:
-        query = query.where(TaskRow.status == status)
-    if period:
-        start, end = month_range(period)
-        query = query.where(TaskRow.due_date >= start, TaskRow.due_date < end)
-    if rhk_id:
-        query = query.where(TaskRow.rhk_id == rhk_id)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(TaskRow.due_date, TaskRow.created_at, TaskRow.id).limit(limit).offset(offset)
-    ).scalars().all()
-    return list(rows), total

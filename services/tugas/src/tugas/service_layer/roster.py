@@ -1,0 +1,17 @@
+"""tugas's slice of the roster (``pegawai.v1``): who is whose direct supervisor."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from kinerja import roster_slice
+from kinerja.events.envelope import Event
+from tugas.adapters.orm import Employee
+
+
+def apply_roster_event(session: Session, event: Event) -> None:
+    roster_slice.apply_roster_event(session, Employee, event)  # tugas keeps no column of its own
+
+
+def supervisor_of(session: Session, nip: str) -> str | None:
+    emp = session.get(Employee, nip)
+    return emp.atasan_nip if emp is not None and emp.active else None
