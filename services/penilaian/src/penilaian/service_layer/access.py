@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.orm import Employee, ScoreRow
+from penilaian.adapters.orm import Employee
+from penilaian.adapters.view_queries import scored_agency
 from penilaian.domain.errors import NotAllowed, UnknownAsn
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ def authorize_read(session: Session, principal: Principal, nip: str) -> None:
             raise NotAllowed("an atasan reads only their own team (in their own agency)")
         return
     if principal.role == "admin":
-        agency = emp.agency if emp is not None else session.execute(
-            select(ScoreRow.agency).where(ScoreRow.nip == nip).limit(1)).scalar()
+        agency = emp.agency if emp is not None else scored_agency(session, nip)
         if agency is None:
             raise UnknownAsn("no such ASN")
         if agency != principal.agency:

@@ -9,10 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.orm import DialogRow, Employee, FeedbackFactRow, RatingRow, SkpFactRow, TaskFactRow
+from penilaian.adapters.evaluation_queries import dialogs_held, feedback_on, tasks_due
+from penilaian.adapters.orm import Employee, FeedbackFactRow, RatingRow, SkpFactRow
 from penilaian.domain import evaluation as doc
 from penilaian.domain.periods import Period
 from penilaian.domain.scoring import BERAKHLAK_VALUES, level
@@ -38,16 +38,14 @@ def document_view(session: Session, nip: str, period: Period, today: date, zone)
     agency = emp.agency if emp else None
     policy = Policies(session).for_period(agency, period)
     skp = session.get(SkpFactRow, (nip, period.start.year))
-    tasks = session.execute(select(TaskFactRow).where(
-        TaskFactRow.nip == nip, TaskFactRow.due_date >= period.start, TaskFactRow.due_date <= period.end)).scalars().all()
+    tasks = tasks_due(session, nip, period.start, period.end)
     outcomes = [doc.TaskOutcome(t.rhk_id, t.status, Decimal(t.target_quantity),
                                 Decimal(t.realised_quantity) if t.realised_quantity is not None else None,
                                 t.quality, t.due_date, t.submitted_on,
                                 t.last_open_on is not None and t.last_open_on > t.due_date) for t in tasks]
     rhk_of_task = {t.task_id: t.rhk_id for t in tasks}
     feedback: dict[str | None, list[FeedbackFactRow]] = {}
-    for f in session.execute(select(FeedbackFactRow).where(FeedbackFactRow.nip == nip)
-                             .order_by(FeedbackFactRow.posted_at, FeedbackFactRow.message_id)).scalars():
+    for f in feedback_on(session, nip):
         day = as_utc(f.posted_at).astimezone(zone).date()
         if not period.start <= day <= period.end or f.author_nip == nip:
             continue  # the appraiser's feedback of the period, not the ASN's replies
@@ -69,9 +67,7 @@ def document_view(session: Session, nip: str, period: Period, today: date, zone)
                          "feedback": [f.text for f in feedback.get(None, [])][-FEEDBACK_PER_RHK:]})
     rating = session.get(RatingRow, (nip, period.name, "atasan"))
     levels = rating.levels if rating else {}
-    dialogs = session.execute(select(DialogRow).where(
-        DialogRow.nip == nip, DialogRow.day >= period.start, DialogRow.day <= period.end)
-        .order_by(DialogRow.day, DialogRow.id)).scalars().all()
+    dialogs = dialogs_held(session, nip, period.start, period.end)
     org = organisation_rating(session, agency, period) if agency else None
 
     def part(value) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.orm import DialogRow, Employee, OrganisationRatingRow, PolicyRow, RatingRow, ScoreRow
+from penilaian.adapters.orm import Employee, OrganisationRatingRow, RatingRow, ScoreRow
+from penilaian.adapters.view_queries import (agency_members, dialogs_of, dialogs_of_period, policy_recomputes,
+                                             policy_versions, predikat_by_nip, scores_of, team_members)
 from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
 from penilaian.domain.scoring import DialogHeld, compare_ratings, predikat_basis
 from penilaian.domain.periods import Period
@@ -73,13 +74,8 @@ def history_view(session: Session, nip: str, period: Period, today) -> dict[str,
 
 def team_view(session: Session, atasan_nip: str, period: Period, *, agency: str | None = None) -> dict[str, Any]:
     """The direct team's scores; with ``agency``, only the team members of that agency."""
-    query = select(Employee).where(Employee.atasan_nip == atasan_nip, Employee.active.is_(True))
-    if agency is not None:
-        query = query.where(Employee.agency == agency)
-    members = session.execute(query.order_by(Employee.nip)).scalars().all()
-    rows = {r.nip: r for r in session.execute(
-        select(ScoreRow).where(ScoreRow.period == period.name, ScoreRow.nip.in_([m.nip for m in members]))
-    ).scalars()} if members else {}
+    members = team_members(session, atasan_nip, agency)
+    rows = scores_of(session, period.name, [m.nip for m in members])
     out = []
     for m in members:
         r = rows.get(m.nip)
@@ -97,8 +93,7 @@ def ratings_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
         sides[rater] = None if row is None else {"levels": row.levels, "rated_by": row.rated_by,
                                                  "rated_at": row.rated_at, "rating_id": row.rating_id}
     rated = [as_utc(r.rated_at) for r in rows.values() if r is not None]
-    dialogs = session.execute(select(DialogRow).where(DialogRow.nip == nip, DialogRow.period == period.name)
-                              ).scalars().all()
+    dialogs = dialogs_of_period(session, nip, period.name)
     held = [DialogHeld(d.id, d.day, as_utc(d.recorded_at), tuple(d.values or ())) for d in dialogs]
     values = compare_ratings(sides["atasan"] and sides["atasan"]["levels"], sides["self"] and sides["self"]["levels"],
                              held, max(rated) if rated else None)
@@ -135,12 +130,8 @@ def distribution_view(session: Session, agency: str, period: Period) -> dict[str
     spread the organisation's own predikat allows (PermenPANRB 6/2022, or the agency's policy)."""
     from kinerja.events.penilaian import PREDIKATS
 
-    members = session.execute(
-        select(Employee).where(Employee.agency == agency, Employee.active.is_(True))
-    ).scalars().all()
-    predikat_of = dict(session.execute(
-        select(ScoreRow.nip, ScoreRow.predikat).where(ScoreRow.period == period.name, ScoreRow.agency == agency)
-    ).all())
+    members = agency_members(session, agency)
+    predikat_of = predikat_by_nip(session, agency, period.name)
     org = organisation_rating(session, agency, period)
     policy = Policies(session).for_period(agency, period)
     curve = curves_from_json(policy.distribution_curve).get(org.predikat) if org is not None else None
@@ -166,10 +157,7 @@ def distribution_view(session: Session, agency: str, period: Period) -> dict[str
 
 
 def dialogs_view(session: Session, nip: str, period: Period | None = None) -> dict[str, Any]:
-    query = select(DialogRow).where(DialogRow.nip == nip)
-    if period is not None:
-        query = query.where(DialogRow.period == period.name)
-    rows = session.execute(query.order_by(DialogRow.day, DialogRow.recorded_at, DialogRow.id)).scalars().all()
+    rows = dialogs_of(session, nip, period.name if period is not None else None)
     return {"nip": nip, "period": period.name if period else None,
             "dialogs": [{"id": r.id, "nip": r.nip, "atasan_nip": r.atasan_nip, "period": r.period,
                          "date": r.day.isoformat(), "notes": r.notes, "follow_up": r.follow_up, "values": r.values,
@@ -179,14 +167,11 @@ def dialogs_view(session: Session, nip: str, period: Period | None = None) -> di
 def policy_view(session: Session, agency: str) -> dict[str, Any]:
     """The agency's versions (each with the numbers in force, the BerAKHLAK points included, and
     how far the consumer's recompute under it has come) and the DESIGN defaults."""
-    from penilaian.adapters.orm import PolicyRecomputeRow
     from penilaian.domain.policy import make_policy, policy_values
     from penilaian.domain.scoring import DEFAULT_POLICY
 
-    rows = session.execute(select(PolicyRow).where(PolicyRow.agency == agency)
-                           .order_by(PolicyRow.effective_from, PolicyRow.version, PolicyRow.policy_id)).scalars().all()
-    jobs = {j.policy_id: j for j in session.execute(select(PolicyRecomputeRow).where(
-        PolicyRecomputeRow.agency == agency)).scalars()}
+    rows = policy_versions(session, agency)
+    jobs = {j.policy_id: j for j in policy_recomputes(session, agency)}
 
     def recompute(policy_id: str) -> dict[str, Any]:
         job = jobs.get(policy_id)
