@@ -1,8 +1,8 @@
 """Folding replayed facts in memory: the facts a rebuild meets by the hundred thousand (day
 summaries, task states, innovations) are merged per fact key by the live path's rules, and only
 each key's final row is written, in bulk, once its topic has been read. Day summaries, the bulk,
-are kept as plain rows by ``scoring.store_day_fact``'s rule (highest (version, event id); the day
-noted in ``Touched`` when the fact changed); tasks and innovations go through the live
+are kept as plain rows by the rule ``facts.store_day_fact`` follows too (``domain.day_summaries``:
+highest (version, event id); the day noted in ``Touched`` when the fact changed); tasks and innovations go through the live
 ``store_event`` itself on in-memory rows. Everything else a rebuild applies goes through the live
 path against the database.
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.tugas import INNOVATION_APPROVED
 from penilaian.adapters.bulk_facts import bulk_insert
 from penilaian.adapters.orm import DayFactRow, InnovationFactRow, TaskFactRow
+from penilaian.domain.day_summaries import day_values, supersedes
 from penilaian.service_layer.scoring import TASK_TYPES, Batch, Touched, store_event
 
 FOLDED_TYPES = frozenset({DAY_SUMMARIZED, INNOVATION_APPROVED, *TASK_TYPES})
@@ -79,18 +79,13 @@ class FactFold:
         else:
             raise ValueError(f"{t} is not folded")
 
-    # the rules of scoring.store_day_fact
     def _day(self, event: Event) -> None:
         d = event.data
         key = (d["nip"], d["date"])
         row = self.days.get(key)
-        if row is not None and (row.version, row.event_id) >= (d["version"], event.id):
+        if row is not None and not supersedes(d["version"], event.id, row.version, row.event_id):
             return
-        self.days[key] = _Day(
-            d["version"], event.id, event.agency, bool(d.get("workday", True)), d.get("excused"),
-            [{"code": x["code"], "percent": str(Decimal(x["percent"])), "minutes": x.get("minutes")}
-             for x in d.get("deductions") or []],
-            list(d.get("punch_event_ids") or []), bool(d.get("corrected")))
+        self.days[key] = _Day(d["version"], event.id, event.agency, **day_values(d))
         self.touched.add(d["nip"], [d["date"]], agency=event.agency, cause=event.id)
 
     def _by_live_rules(self, event: Event) -> None:
@@ -107,7 +102,7 @@ class FactFold:
         mine = self.days
         for key, row in days.items():
             have = mine.get(key)
-            if have is None or (row.version, row.event_id) > (have.version, have.event_id):
+            if have is None or supersedes(row.version, row.event_id, have.version, have.event_id):
                 mine[key] = row
 
     # -- writing the final rows ------------------------------------------------------------------
