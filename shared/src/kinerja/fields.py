@@ -19,6 +19,8 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
 
+from kinerja.events.common import NIP_PATTERN
+
 MAX_ID = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 EARLIEST = date(2000, 1, 1)
@@ -180,3 +182,13 @@ def Map(maximum: int, minimum: int = 0, **kw) -> fields.Dict:  # noqa: N802
     metadata = {"maxProperties": maximum, **({"minProperties": minimum} if minimum else {}), **kw.pop("metadata", {})}
     return fields.Dict(validate=Entries(minimum, maximum), metadata=metadata, **kw)
 
+
+
+def Nip(**kw) -> fields.String:  # noqa: N802
+    """An ASN's NIP: 18 digits (``kinerja.events.common.NIP_PATTERN``)."""
+    return fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"), **kw)
+
+
+def IsoDate(**kw) -> fields.String:  # noqa: N802
+    """A date a read model already holds as ``YYYY-MM-DD`` text (documented as a date)."""
+    return fields.String(metadata={"format": "date", **kw.pop("metadata", {})}, **kw)

@@ -2,9 +2,8 @@
 organisation's predikat."""
 from marshmallow import Schema, fields, post_load, validate
 
-from kinerja.fields import MONTH_PATTERN, BoundedDecimal, Instant
+from kinerja.fields import MONTH_PATTERN, BoundedDecimal, Instant, IsoDate
 from penilaian.domain.distribution import ORGANISATION_PREDIKATS, RATED
-from penilaian.entrypoints.schemas import IsoDate
 
 
 class BerakhlakPointsIn(Schema):
@@ -77,26 +76,9 @@ class PolicyIn(Schema):
         "description": "organisation predikat → {max, min}; null: PermenPANRB 6/2022"})
 
 
-class PolicyVersionOut(Schema):
-    policy_id = fields.String()
-    version = fields.Integer()
-    effective_from = IsoDate()
-    weight_hasil_kerja = fields.String()
-    weight_perilaku = fields.String()
-    above_from = fields.String()
-    meets_from = fields.String()
-    innovation_points = fields.String()
-    innovation_cap = fields.String()
-    timeliness_penalty_per_day = fields.String()
-    berakhlak_points = fields.Nested(BerakhlakPointsOut)
-    distribution_curve = curve_field(allow_none=True, metadata={"description": "null: PermenPANRB 6/2022's"})
-    set_by = fields.String()
-    set_at = Instant()
-    recompute = fields.Nested(PolicyRecomputeOut, metadata={
-        "description": "the consumer's recompute of the agency's ASN under this version"})
+class PolicyValuesOut(Schema):
+    """The numbers of a policy (a version's, or the DESIGN defaults)."""
 
-
-class PolicyDefaultOut(Schema):
     weight_hasil_kerja = fields.String()
     weight_perilaku = fields.String()
     above_from = fields.String()
@@ -106,6 +88,21 @@ class PolicyDefaultOut(Schema):
     timeliness_penalty_per_day = fields.String()
     berakhlak_points = fields.Nested(BerakhlakPointsOut)
     distribution_curve = curve_field()
+
+
+class PolicyVersionOut(PolicyValuesOut):
+    policy_id = fields.String()
+    version = fields.Integer()
+    effective_from = IsoDate()
+    distribution_curve = curve_field(allow_none=True, metadata={"description": "null: PermenPANRB 6/2022's"})
+    set_by = fields.String()
+    set_at = Instant()
+    recompute = fields.Nested(PolicyRecomputeOut, metadata={
+        "description": "the consumer's recompute of the agency's ASN under this version"})
+
+
+class PolicyDefaultOut(PolicyValuesOut):
+    pass
 
 
 class PolicyOut(Schema):

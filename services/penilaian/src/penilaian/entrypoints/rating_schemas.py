@@ -1,9 +1,8 @@
 """Bodies of the BerAKHLAK ratings and dialog kinerja APIs."""
 from marshmallow import Schema, fields, validate
 
-from kinerja.fields import Instant, Map, Text, WindowDate
+from kinerja.fields import Instant, IsoDate, Map, Text, WindowDate
 from penilaian.domain.scoring import BERAKHLAK_VALUES, LEVELS
-from penilaian.entrypoints.schemas import IsoDate
 
 
 class RatingIn(Schema):

@@ -1,14 +1,8 @@
-"""The query arguments the penilaian blueprints share (a period, a month, a year, an agency) and
-the date field of its read models. Each API's own bodies are in its ``*_schemas.py``."""
+"""The query arguments the penilaian blueprints share: a period, a month, a year, an agency.
+Each API's own bodies are in its ``*_schemas.py``."""
 from marshmallow import Schema, fields, validate
 
 from kinerja.fields import Agency, Year
-
-
-def IsoDate(**kw) -> fields.String:  # noqa: N802 - reads like a field class
-    """A date the read model already holds as ``YYYY-MM-DD`` text."""
-    return fields.String(metadata={"format": "date"}, **kw)
-
 
 # a month, a quarter or a year within the window (kinerja.fields)
 PERIOD_PATTERN = r"^(20\d{2}|2100)(-(0[1-9]|1[0-2])|-Q[1-4])?$"

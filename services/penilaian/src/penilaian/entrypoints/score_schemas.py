@@ -2,9 +2,8 @@
 from marshmallow import Schema, fields, validate
 
 from kinerja.events.penilaian import PREDIKATS
-from kinerja.fields import Instant
+from kinerja.fields import Instant, IsoDate
 from penilaian.domain.scoring import LEVELS
-from penilaian.entrypoints.schemas import IsoDate
 
 
 class DeductionOut(Schema):

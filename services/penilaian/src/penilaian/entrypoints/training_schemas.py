@@ -1,8 +1,7 @@
 """Bodies of the training API (JP records, progress to 20 JP, suggestions)."""
 from marshmallow import Schema, fields, validate
 
-from kinerja.fields import Text, WindowDate
-from penilaian.entrypoints.schemas import IsoDate
+from kinerja.fields import IsoDate, Text, WindowDate
 
 
 class TrainingIn(Schema):

@@ -1,6 +1,7 @@
 """What the evidence API says of a stored file."""
 from marshmallow import Schema, fields
 
+
 class EvidenceOut(Schema):
     id = fields.String()
     task_id = fields.String()

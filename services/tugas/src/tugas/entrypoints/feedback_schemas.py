@@ -4,25 +4,25 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from kinerja.fields import Text
 from tugas.entrypoints.schemas import object_id
 
-class FeedbackIn(Schema):
+
+class OneSubject(Schema):
+    """A thread is about a task or an RHK: exactly one of the two ids."""
+
+    @validates_schema
+    def one_subject(self, data, **_):
+        if bool(data.get("task_id")) == bool(data.get("rhk_id")):
+            raise ValidationError("give exactly one of task_id or rhk_id", "task_id")
+
+
+class FeedbackIn(OneSubject):
     task_id = object_id(load_default=None, allow_none=True)
     rhk_id = object_id(load_default=None, allow_none=True)
     text = Text(5000, 1, required=True, multi_line=True)
 
-    @validates_schema
-    def one_subject(self, data, **_):
-        if bool(data.get("task_id")) == bool(data.get("rhk_id")):
-            raise ValidationError("give exactly one of task_id or rhk_id", "task_id")
 
-
-class FeedbackQuery(Schema):
+class FeedbackQuery(OneSubject):
     task_id = object_id()
     rhk_id = object_id()
-
-    @validates_schema
-    def one_subject(self, data, **_):
-        if bool(data.get("task_id")) == bool(data.get("rhk_id")):
-            raise ValidationError("give exactly one of task_id or rhk_id", "task_id")
 
 
 class FeedbackMessageOut(Schema):

@@ -1,8 +1,8 @@
 """Bodies of the innovations API: a proposal, its decision, the list."""
 from marshmallow import Schema, fields, validate
 
-from kinerja.fields import Offset, Text
-from tugas.entrypoints.schemas import MAX_LIMIT, link_list, nip
+from kinerja.fields import Nip, Text
+from tugas.entrypoints.schemas import PageOut, PagingArgs, link_list
 
 class InnovationIn(Schema):
     title = Text(500, 1, required=True)
@@ -18,11 +18,9 @@ class InnovationRejectIn(Schema):
     note = Text(5000, 1, required=True, multi_line=True)
 
 
-class InnovationQuery(Schema):
-    nip = nip()
+class InnovationQuery(PagingArgs):
+    nip = Nip()
     status = fields.String(validate=validate.OneOf(["proposed", "approved", "rejected"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
-    offset = Offset(load_default=0)
 
 
 class InnovationOut(Schema):
@@ -40,8 +38,5 @@ class InnovationOut(Schema):
     version = fields.Integer()
 
 
-class InnovationPage(Schema):
+class InnovationPage(PageOut):
     items = fields.List(fields.Nested(InnovationOut))
-    total = fields.Integer()
-    limit = fields.Integer()
-    offset = fields.Integer()

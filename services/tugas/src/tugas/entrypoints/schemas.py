@@ -1,9 +1,8 @@
 """The fields the tugas request bodies share: quantities, row ids, links, the version a change
-was read at, the paging limit. Each API's bodies are in its ``*_schemas.py``."""
+was read at, paging. Each API's bodies are in its ``*_schemas.py``."""
 from marshmallow import Schema, fields, validate
 
-from kinerja.events.common import NIP_PATTERN
-from kinerja.fields import MONTH_PATTERN, BoundedDecimal, Count, Text
+from kinerja.fields import MONTH_PATTERN, BoundedDecimal, Count, Offset, Text
 
 PERIOD_PATTERN = MONTH_PATTERN
 # a quantity fits its column (NUMERIC(14, 2)) with room to spare
@@ -25,10 +24,19 @@ def link_list(**kw):
                        validate=validate.Length(max=50), **kw)
 
 
-def nip(**kw):
-    return fields.String(validate=validate.Regexp(NIP_PATTERN, error="NIP must be 18 digits"), **kw)
-
-
 class VersionMixin(Schema):
     version = Count(1, load_default=None, allow_none=True,
                     metadata={"description": "the version you read; a stale one gives 409"})
+
+
+class PagingArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+    offset = Offset(load_default=0)
+
+
+class PageOut(Schema):
+    """A page of a list; each list adds its ``items``."""
+
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()

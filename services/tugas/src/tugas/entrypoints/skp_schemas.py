@@ -1,8 +1,8 @@
 """Bodies of the SKP API: the RHK with their indicators, the approval cycle, the list."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from kinerja.fields import Offset, Text, Year
-from tugas.entrypoints.schemas import MAX_LIMIT, VersionMixin, nip, object_id, quantity
+from kinerja.fields import Nip, Text, Year
+from tugas.entrypoints.schemas import PageOut, PagingArgs, VersionMixin, object_id, quantity
 
 class IndicatorSchema(Schema):
     indicator = Text(1000, 1, required=True, multi_line=True)
@@ -48,11 +48,9 @@ class SkpReturnIn(VersionMixin):
             raise ValidationError("note must not be blank", "note")
 
 
-class SkpQuery(Schema):
-    nip = nip()
+class SkpQuery(PagingArgs):
+    nip = Nip()
     year = Year()
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
-    offset = Offset(load_default=0)
 
 
 class SkpRevisionOut(Schema):
@@ -83,8 +81,5 @@ class SkpOut(SkpSummaryOut):
     revisions = fields.List(fields.Nested(SkpRevisionOut), metadata={"description": "what each approval said"})
 
 
-class SkpPage(Schema):
+class SkpPage(PageOut):
     items = fields.List(fields.Nested(SkpSummaryOut))
-    total = fields.Integer()
-    limit = fields.Integer()
-    offset = fields.Integer()

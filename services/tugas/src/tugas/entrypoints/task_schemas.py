@@ -2,13 +2,13 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kinerja.events.tugas import TASK_CATEGORIES, TASK_CATEGORY_DESCRIPTION
-from kinerja.fields import MAX_ID, BoundedDecimal, Offset, Text, WindowDate
+from kinerja.fields import MAX_ID, BoundedDecimal, Nip, Text, WindowDate
 from tugas.domain.tasks import STATUSES as TASK_STATUSES
-from tugas.entrypoints.schemas import (MAX_LIMIT, MAX_QUANTITY, PERIOD_PATTERN, VersionMixin, link_list, nip, object_id,
-                                       quantity)
+from tugas.entrypoints.schemas import (MAX_LIMIT, MAX_QUANTITY, PERIOD_PATTERN, PageOut, PagingArgs, VersionMixin,
+                                       link_list, object_id, quantity)
 
 class TaskIn(Schema):
-    nip = nip(load_default=None, metadata={"description": "the assignee: a direct subordinate of the caller "
+    nip = Nip(load_default=None, metadata={"description": "the assignee: a direct subordinate of the caller "
                                                            "(assigned), or the caller (a proposal their supervisor "
                                                            "accepts); left out: the caller, as the token names them"})
     title = Text(500, 1, required=True)
@@ -20,14 +20,12 @@ class TaskIn(Schema):
                              metadata={"description": TASK_CATEGORY_DESCRIPTION})
 
 
-class TaskQuery(Schema):
-    assignee = nip()
+class TaskQuery(PagingArgs):
+    assignee = Nip()
     status = fields.String(validate=validate.OneOf(TASK_STATUSES))
     period = fields.String(validate=validate.Regexp(PERIOD_PATTERN, error="period must be YYYY-MM"),
                            metadata={"description": "tasks due in this month"})
     rhk = object_id()
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
-    offset = Offset(load_default=0)
     page = fields.Integer(validate=validate.Range(1, MAX_ID // MAX_LIMIT),
                           metadata={"description": "1-based; overrides offset"})
 
@@ -111,8 +109,5 @@ class TaskOut(Schema):
     version = fields.Integer()
 
 
-class TaskPage(Schema):
+class TaskPage(PageOut):
     items = fields.List(fields.Nested(TaskOut))
-    total = fields.Integer()
-    limit = fields.Integer()
-    offset = fields.Integer()
