@@ -8,43 +8,22 @@ from __future__ import annotations
 import signal
 
 import pytest
-import requests
 
-from kinerja.testing import create_postgres_database, wait_until
+from kinerja.testing import wait_until
 
-from .harness import (Db, assert_clean, device_token, ingest_ledger, load_roster, make_plan, record,
-                      register_devices, wait_days_worked, wait_for_expected_scores, wait_outbox_drained)
-from .test_consumer_sigkill import committed_by_partition
+from .harness import assert_clean, ingest_ledger, record, wait_for_expected_scores
+from .penilaian_backlog import penilaian_backlog
 
 pytestmark = pytest.mark.slow
-BATCH = 20
 
 
 def test_one_of_three_penilaian_consumers_killed_mid_batch(kafka_bootstrap, topic_prefix, postgres_server,
                                                            make_stack, fault_report, request):
-    urls = {"kehadiran": create_postgres_database(postgres_server), "penilaian": create_postgres_database(postgres_server)}
-    stack = make_stack(kafka_bootstrap, topic_prefix, urls, extra_env={"PENILAIAN_APPLY_BATCH": "25"})
-    keh, pen = Db(urls["kehadiran"]), Db(urls["penilaian"])
-    plan = make_plan("faults-group", 3, staff=60, devices=1, days=6, seed=3)
-    register_devices(stack, plan)
-    load_roster(stack, plan, keh)
-    kehadiran_topic = f"{topic_prefix}.kehadiran.v1"
-    wait_until(lambda: pen.scalar("SELECT count(*) FROM employees") == len(plan.staff), 60,
-               message="penilaian has read the roster")
-
     # a backlog while penilaian is away, then three consumers share it
-    stack.kill("penilaian-consumer", signal.SIGKILL)
-    items = [p.json_item() for p in plan.punches]
-    for i in range(0, len(items), BATCH):
-        r = requests.post(f"{stack.url('kehadiran')}/api/v1/punches", json={"punches": items[i:i + BATCH]},
-                          headers=device_token(plan.agency, plan.devices[0]), timeout=30)
-        assert r.status_code == 200 and r.json()["accepted"] == len(items[i:i + BATCH]), r.text
-    wait_days_worked(keh, 60)
-    wait_outbox_drained(keh, 60)
-    backlog = keh.scalar("SELECT count(*) FROM outbox")
-
-    def applied() -> int:
-        return pen.scalar("SELECT count(*) FROM processed_events WHERE topic = :t", t=kehadiran_topic)
+    setting = penilaian_backlog(kafka_bootstrap, topic_prefix, postgres_server, make_stack,
+                                agency="faults-group", agency_no=3, seed=3, extra_env={"PENILAIAN_APPLY_BATCH": "25"})
+    stack, plan, keh, pen = setting.stack, setting.plan, setting.kehadiran, setting.penilaian
+    kehadiran_topic, backlog, applied = setting.kehadiran_topic, setting.backlog, setting.applied
 
     for instance in (1, 2, 3):
         stack.start_process("penilaian", "consumer", instance)
@@ -53,9 +32,7 @@ def test_one_of_three_penilaian_consumers_killed_mid_batch(kafka_bootstrap, topi
     at_kill = applied()
     stack.procs = [p for p in stack.procs if p.name != "penilaian-consumer-2"]  # gone for good: not a crash to report
     # applied (id recorded) but at or past the group's committed offsets: handed out again after the kill
-    offsets = committed_by_partition(kafka_bootstrap, f"{topic_prefix}.penilaian", kehadiran_topic)
-    again = sum(1 for part, o in pen.rows('SELECT "partition", "offset" FROM processed_events WHERE topic = :t',
-                                          t=kehadiran_topic) if o >= offsets.get(part, 0))
+    again = setting.applied_past_committed(kafka_bootstrap)
     assert at_kill < backlog, "the backlog ran out before the kill"
 
     wait_for_expected_scores(stack, plan, 180)
@@ -67,5 +44,4 @@ def test_one_of_three_penilaian_consumers_killed_mid_batch(kafka_bootstrap, topi
     assert_clean(ledger)
     assert len(ids) == len({r[0] for r in ids})
     assert pen.scalar("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()") == 0
-    keh.close()
-    pen.close()
+    setting.close()

@@ -59,7 +59,8 @@ from kinerja.messaging import topics
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 NOTIFY_CHANNEL = "kinerja_outbox"
-# the same statements are in each publishing service's migration "outbox notify trigger"
+# the same statements as kinerja.migration_steps (each publishing service's migration "outbox notify
+# trigger"); that copy stays frozen with the history it wrote
 NOTIFY_FUNCTION_SQL = (
     "CREATE OR REPLACE FUNCTION kinerja_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
     f"$$ BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$"
