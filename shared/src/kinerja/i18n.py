@@ -6,7 +6,8 @@ explain, and no route translates anything itself.
 A message is looked up in ``CATALOGUE`` (read from ``i18n_catalogue.toml``): English templates
 whose ``{}`` stand for the values the code put in (NIPs, dates, counts, names), each with its
 Indonesian sentence (``{0}``, ``{1}``, ... are the values in the English order, so a sentence may
-put them where Indonesian wants them). A value that is itself an English word the catalogue knows (an action, a duration) is translated too.
+put them where Indonesian wants them). A value that is itself an English word the catalogue knows
+(an action, a duration) is translated too.
 ``tests`` hold every message the services raise against the catalogue, so a new one without its
 Indonesian fails the build rather than reaching an ASN in English.
 """
