@@ -1,0 +1,54 @@
+"""The session's Kafka broker and each test's own topics."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from kinerja.localbroker import LocalBroker, find_kafka_home, free_port
+from kinerja.testing.containers import BACKENDS, KAFKA_IMAGE, kafka_container, session_part
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(docker_engine_status) -> Iterator[str]:
+    how, why, container, url = session_part("Kafka", "KINERJA_TEST_KAFKA_BOOTSTRAP", KAFKA_IMAGE,
+                                             docker_engine_status, kafka_container)
+    BACKENDS["kafka"] = why
+    if how == "env":
+        yield url
+        return
+    if container is not None:
+        try:
+            yield url
+        finally:
+            container.stop()
+        return
+    port = free_port()
+    data_dir = Path(tempfile.mkdtemp(prefix="kinerja-kafka-"))
+    broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=port, controller_port=free_port())
+    broker.start(create_topics=False)
+    try:
+        yield broker.bootstrap
+    finally:
+        # its data is deleted next: a controlled shutdown of a session's thousands of partitions is not
+        # worth waiting for (SIGKILL after a few seconds)
+        broker.stop(timeout_s=5)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def topic_prefix(kafka_bootstrap: str) -> str:
+    """A fresh set of topics for one test (``t<hex>.kehadiran.v1`` ...), with
+    ``KINERJA_TEST_PARTITIONS`` (3) partitions each rather than the installation's 12: a session
+    makes thousands of topics on one broker, and three partitions already spread keys over
+    several consumers of a group."""
+    from kinerja.messaging.topics import ensure_topics
+
+    prefix = "t" + uuid.uuid4().hex[:10]
+    ensure_topics(kafka_bootstrap, prefix=prefix, partitions=int(os.environ.get("KINERJA_TEST_PARTITIONS", "3")))
+    return prefix
