@@ -1,0 +1,197 @@
+"""``OutboxRelay``: its settings, one round (``step``), the loop that waits for work, and the stop
+that lets the flight land (the module docstring of ``kinerja.messaging.relay`` says why it is
+safe)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Callable
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from sqlalchemy import Engine, Table
+
+from kinerja.messaging.claims import Claims, claims_for
+from kinerja.messaging.outbox import NOTIFY_CHANNEL, OUTBOX_RETENTION_S
+from kinerja.messaging.relay.pipeline import RelayPipeline
+from kinerja.messaging.relay.producer_session import RelayFailed, close_producer_now
+from kinerja.messaging.relay.upkeep import RelayUpkeep
+from kinerja.wakeup import PgListener
+
+log = logging.getLogger("kinerja.messaging.relay")
+
+
+class OutboxRelay(RelayPipeline, RelayUpkeep):
+    def __init__(
+        self,
+        engine: Engine,
+        table: Table,
+        producer_factory: Callable[[], KafkaProducer],
+        *,
+        prefix: str = "",
+        batch_size: int = 500,
+        max_in_flight: int = 5000,
+        idle_interval_s: float = 0.05,
+        notify_poll_s: float = 0.5,
+        max_backoff_s: float = 5.0,
+        service: str = "",
+        depth_interval_s: float = 2.0,
+        retention_s: float = OUTBOX_RETENTION_S,
+        trim_interval_s: float | None = None,
+        claim_refresh_s: float = 1.0,
+        stop_drain_s: float = 10.0,
+        listen: bool = True,
+        claims: Claims | None = None,
+    ):
+        self.engine = engine
+        self.table = table
+        self.producer_factory = producer_factory
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self.max_in_flight = max(max_in_flight, batch_size)
+        self.idle_interval_s = idle_interval_s
+        self.notify_poll_s = notify_poll_s
+        self.max_backoff_s = max_backoff_s
+        self.service = service or table.name
+        self.depth_interval_s = depth_interval_s
+        self.retention_s = retention_s
+        # every 10 s, or a quarter of a short retention (soaks, tests)
+        self.trim_interval_s = trim_interval_s if trim_interval_s is not None else min(10.0, max(1.0, retention_s / 4))
+        self.claim_refresh_s = claim_refresh_s
+        self.stop_drain_s = stop_drain_s
+        self.listen = listen and engine.dialect.name == "postgresql"
+        self._claims = claims
+        self._producer: KafkaProducer | None = None
+        self.published = 0  # rows marked sent by this relay
+        self.trimmed = 0
+        self.waits = 0  # times the loop waited for work (tests tell an idle relay by it)
+        self._depth_at = 0.0
+        self._trim_at = 0.0
+        # the pipeline: ids sent by the current producer session and not yet acknowledged; acks
+        # arrive on the producer's thread as (session, id, error) and are collected by the loop
+        self._session = 0
+        self._inflight: set[int] = set()
+        self._acks: deque[tuple[int, int, Exception | None]] = deque()
+        self._to_mark: list[int] = []
+        self._wake = threading.Event()
+        self._listener: PgListener | None = None
+
+    # -- one round -------------------------------------------------------------------------
+    def step(self) -> int:
+        """Collect acks, mark them, refresh the claims, send the next rows if the pipeline has
+        room. Returns how many rows were sent (0: nothing to do now). Raises on a failed send
+        (the session is already ended) and on database errors (nothing is lost: acknowledged ids
+        stay to be marked, unmarked rows are sent again)."""
+        error = self._collect_acks()
+        if error is not None:
+            self._drop_producer()
+            self._mark()
+            raise RelayFailed(f"a send failed: {error!r}")
+        self._mark()
+        claims = self.claims
+        claims.refresh(idle=not self._inflight and not self._to_mark)
+        room = self.max_in_flight - len(self._inflight)
+        if claims.paused or claims.buckets == frozenset() or room <= 0:
+            return 0
+        rows = self._next_rows(min(self.batch_size, room), claims.buckets, self._inflight)
+        if rows:
+            self._send(rows)
+        return len(rows)
+
+    @property
+    def claims(self) -> Claims:
+        if self._claims is None:
+            self._claims = claims_for(self.engine, self.table.name, service=self.service,
+                                      refresh_s=self.claim_refresh_s)
+        return self._claims
+
+    def publish_batch(self, timeout_s: float = 30.0) -> int:
+        """Publish up to one batch and wait until it is acknowledged and marked; returns how
+        many rows were marked (0 when nothing was pending). For tools and tests: it takes no
+        claims (a relay running elsewhere may publish the same rows too, never out of order)."""
+        self._collect_acks()
+        self._mark()
+        rows = self._next_rows(self.batch_size, None, self._inflight)
+        if not rows:
+            return 0
+        self._send(rows)
+        try:
+            self._get_producer().flush(timeout=timeout_s)
+        except KafkaError:
+            self._drop_producer()
+            raise
+        error = self._collect_acks()
+        if error is not None or self._inflight:
+            self._drop_producer()
+            self._mark()
+            raise RelayFailed(f"batch not acknowledged: {error!r}")
+        return self._mark()
+
+    # -- the loop --------------------------------------------------------------------------
+    def _wait(self, stop: threading.Event) -> None:
+        """Until an ack, a notification or the poll interval; a stop is noticed within 0.25 s."""
+        self.waits += 1
+        if self._inflight:
+            timeout = 0.1  # an ack sets the event
+        elif self._listener is not None and self._listener.connected.is_set():
+            timeout = self.notify_poll_s
+        else:
+            timeout = self.idle_interval_s
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self._wake.wait(min(left, 0.25)):
+                return
+
+    def run(self, stop: threading.Event) -> None:
+        if self.listen:
+            self._listener = PgListener(self.engine, self._wake, NOTIFY_CHANNEL).start()
+        backoff = 0.2
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    sent = self.step()
+                    backoff = 0.2
+                    self.report_depth()
+                    self.trim()
+                    if sent == 0:
+                        self._wait(stop)
+                except KafkaError as exc:
+                    log.warning("relay cannot publish; will retry", extra={"error": repr(exc)[:300],
+                                                                          "backoff_s": backoff})
+                    self._drop_producer()
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                except Exception as exc:  # database away: acks are kept, unmarked rows go again
+                    log.warning("relay error; will retry", extra={"error": repr(exc)[:300], "backoff_s": backoff})
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, self.max_backoff_s)
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        """On stop: let what is in flight be acknowledged (up to ``stop_drain_s``) and mark it,
+        so the next relay sends little twice; then give everything up."""
+        deadline = time.monotonic() + self.stop_drain_s
+        try:
+            while self._inflight and time.monotonic() < deadline and self._producer is not None:
+                self._wake.clear()
+                if self._collect_acks() is not None:
+                    break
+                self._wake.wait(0.1)
+            self._collect_acks()
+            self._mark()
+        except Exception as exc:  # noqa: BLE001 - unmarked rows are sent again by the next relay
+            log.warning("relay stopped with rows unmarked", extra={"error": repr(exc)[:300]})
+        finally:
+            if self._producer is not None:
+                close_producer_now(self._producer)
+                self._producer = None
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            if self._claims is not None:
+                self._claims.close()
