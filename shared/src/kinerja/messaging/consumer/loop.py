@@ -1,0 +1,181 @@
+"""``IdempotentConsumer``: its settings and the poll loop that commits offsets only after the
+database did (the module docstring of ``kinerja.messaging.consumer`` says how)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+from sqlalchemy import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from kinerja.events.envelope import Event, decode_event
+from kinerja.heartbeat import Heartbeat
+from kinerja.messaging.consumer.batch_path import BatchPath
+from kinerja.messaging.consumer.config import consumer_config
+from kinerja.messaging.consumer.message_path import MessagePath
+from kinerja.messaging.consumer.stats import ConsumerStats
+from kinerja.messaging.consumer.upkeep import ConsumerUpkeep
+from kinerja.messaging.outbox import PROCESSED_RETENTION_S
+from kinerja.messaging.producer import check_native_codecs
+
+log = logging.getLogger("kinerja.messaging.consumer")
+
+Handler = Callable[[Session, Event], None]
+BatchHandler = Callable[[Session, list[Event]], None]
+
+
+class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        topics: list[str],
+        group_id: str,
+        session_factory: sessionmaker[Session],
+        processed_table: Table,
+        handle: Handler,
+        producer_factory: Callable[[], KafkaProducer],
+        client_id: str = "kinerja-consumer",
+        max_poll_records: int = 500,
+        handler_attempts: int = 3,
+        consumer_overrides: dict | None = None,
+        batch_size: int = 1,
+        apply_batch: BatchHandler | None = None,
+        skip: Callable[[bytes | None], bool] | None = None,
+        wants: Callable[[str], bool] | None = None,
+        decode: Callable[[bytes | None], Event] = decode_event,
+        heartbeat: Callable[[], None] | None = None,
+        processed_retention_s: float = PROCESSED_RETENTION_S,
+        trim_interval_s: float | None = None,
+        between_polls: Callable[[], None] | None = None,
+        replayed_table: Table | None = None,
+    ):
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.group_id = group_id
+        self.session_factory = session_factory
+        self.processed = processed_table
+        self.handle = handle
+        self.producer_factory = producer_factory
+        self.client_id = client_id
+        self.max_poll_records = max_poll_records
+        self.handler_attempts = handler_attempts
+        self.consumer_overrides = consumer_overrides or {}
+        self.batch_size = batch_size
+        self.apply_batch = apply_batch
+        self.skip = skip
+        self.wants = wants
+        self.decode = decode
+        # called each time round the loop; by default the liveness file of KINERJA_HEARTBEAT_FILE
+        # (kinerja.heartbeat: a consumer container's health check), nothing when that is unset
+        self.heartbeat = heartbeat or Heartbeat.from_env().beat
+        self.processed_retention_s = processed_retention_s
+        # every minute, or a quarter of a short retention (soaks, tests)
+        self.trim_interval_s = (trim_interval_s if trim_interval_s is not None
+                                else min(60.0, max(1.0, processed_retention_s / 4)))
+        self._trim_at = time.monotonic()  # the first trim a while after start, not during it
+        self.trimmed = 0
+        self.between_polls = between_polls
+        self.replayed_table = replayed_table
+        self._replayed: dict[tuple[str, int], int] | None = None
+        self.stats = ConsumerStats()
+        self._dlq_producer: KafkaProducer | None = None
+        self.lag_interval_s = 5.0
+        self._lag_at = 0.0
+        self._lag_labels: set[tuple[str, str]] = set()
+
+    @property
+    def skipped(self) -> int:
+        return self.stats.skipped
+
+    @property
+    def batches(self) -> int:
+        return self.stats.batches
+
+    @property
+    def fallbacks(self) -> int:
+        return self.stats.fallbacks
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _make_consumer(self, stop: threading.Event) -> KafkaConsumer:
+        check_native_codecs()
+        config = consumer_config(self.bootstrap, group_id=self.group_id, client_id=self.client_id,
+                                 max_poll_records=self.max_poll_records)
+        config.update(self.consumer_overrides)
+        consumer = KafkaConsumer(**config)
+        # Join the group only once the metadata of every topic is known: a member that joins
+        # earlier is assigned nothing for the missing topics and waits for the next rebalance.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not stop.is_set():
+            missing = [t for t in self.topics if not consumer.partitions_for_topic(t)]
+            if not missing:
+                break
+            log.info("waiting for topic metadata", extra={"topics": missing})
+            stop.wait(0.2)
+        consumer.subscribe(self.topics)
+        return consumer
+
+    def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None) -> ConsumerStats:
+        batched = self.batch_size > 1
+        consumer = None
+        backoff = 0.5
+        while not stop.is_set():
+            self.heartbeat()
+            try:
+                if consumer is None:
+                    consumer = self._make_consumer(stop)
+                    backoff = 0.5
+                if batched:
+                    records = consumer.poll(timeout_ms=200, max_records=self.batch_size)
+                else:
+                    records = consumer.poll(timeout_ms=200)
+                self.report_lag(consumer)
+                self.trim()
+                if not records:
+                    if on_idle:
+                        on_idle()
+                    if self.between_polls:
+                        self.between_polls()
+                    continue
+                msgs = [msg for messages in records.values() for msg in messages]
+                if batched:
+                    done_with = self._process_batch(msgs, stop)
+                else:
+                    done_with = 0
+                    for msg in msgs:
+                        if not self.process_message(msg, stop):
+                            break
+                        done_with += 1
+                # only now, after the database commits: the offsets past what is done with
+                done: dict[TopicPartition, OffsetAndMetadata] = {}
+                for msg in msgs[:done_with]:
+                    done[TopicPartition(msg.topic, msg.partition)] = OffsetAndMetadata(msg.offset + 1, "", -1)
+                if done:
+                    consumer.commit(done)
+                if done_with < len(msgs):
+                    break
+                if self.between_polls:
+                    self.between_polls()
+            except KafkaError as exc:
+                log.warning("kafka unavailable; reconnecting", extra={"error": repr(exc), "backoff_s": backoff})
+                if consumer is not None:
+                    try:
+                        consumer.close(autocommit=False)
+                    except Exception:  # noqa: BLE001
+                        pass
+                    consumer = None
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        if consumer is not None:
+            consumer.close(autocommit=False)
+        if self._dlq_producer is not None:
+            self._dlq_producer.close(timeout=5)
+        log.info("consumer stopped", extra={"applied": self.stats.applied, "duplicates": self.stats.duplicates,
+                                            "skipped": self.stats.skipped, "batches": self.stats.batches,
+                                            "fallbacks": self.stats.fallbacks})
+        return self.stats

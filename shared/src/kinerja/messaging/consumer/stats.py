@@ -1,0 +1,16 @@
+"""What a consumer loop has done, counted by outcome."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    skipped: int = 0  # passed over by ``skip`` or ``wants``: neither applied nor recorded
+    batches: int = 0  # batches applied in one transaction
+    fallbacks: int = 0  # batches whose transaction failed, applied message by message instead
+    by_type: dict[str, int] = field(default_factory=dict)
