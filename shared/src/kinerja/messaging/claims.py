@@ -20,8 +20,8 @@ NIP (a worker's queue) can be shared the same way with ``claims_for(engine, "<ta
 rows filtered with :func:`bucket_of` (same buckets, other locks).
 
 Holding a bucket is what avoids duplicates; it is not what keeps one key's events in order. Order
-comes from how every relay reads (see ``relay.py``): should two relays ever publish one bucket at
-once (a broken connection noticed late), the result is duplicates, never a reordering.
+comes from how every relay reads (see ``kinerja.messaging.relay``): should two relays ever publish
+one bucket at once (a broken connection noticed late), the result is duplicates, never a reordering.
 """
 from __future__ import annotations
 
