@@ -18,7 +18,6 @@ def unprocessable(message: str, detail: dict | None = None, **errors) -> HTTPExc
     return exc
 
 
-# -- errors people read: in Bahasa Indonesia, or English when asked (kinerja.i18n) ----------------------
 LOCATIONS = frozenset({"json", "query", "querystring", "form", "files", "headers", "cookies", "path", "view_args"})
 
 

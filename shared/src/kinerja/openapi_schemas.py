@@ -41,7 +41,7 @@ class ErrorSchema(Schema):
         "description": "structured extras of some refusals: rejected, the items of a batch refused one by one"})
 
 
-def _decimal_properties(self, field, ret, **kwargs) -> dict:
+def decimal_properties(self, field, ret, **kwargs) -> dict:
     """Decimal fields in the OpenAPI document: a ``string`` (format decimal) when they travel as
     strings, else a ``number`` whose bounds are numbers, not the strings apispec renders."""
     from marshmallow import fields as ma_fields
@@ -55,7 +55,7 @@ def _decimal_properties(self, field, ret, **kwargs) -> dict:
     return {k: float(ret[k]) for k in ("minimum", "maximum") if isinstance(ret.get(k), (str, Decimal))}
 
 
-def _nullable_nested(self, field, ret, **kwargs) -> dict:
+def nullable_nested(self, field, ret, **kwargs) -> dict:
     """A nested schema that may be null, as OpenAPI 3.0 says it (``allOf`` + ``nullable``), not
     apispec's ``anyOf`` with an empty object beside it (which reads as "any object")."""
     any_of = ret.get("anyOf")

@@ -19,7 +19,7 @@ from kinerja.error_responses import (  # noqa: F401 - re-exported: where the ser
 from kinerja.health import health_blueprint  # noqa: F401 - where the apps have always found it
 from kinerja.metrics import instrument_app
 from kinerja.openapi_schemas import (  # noqa: F401 - re-exported
-    ErrorSchema, FieldErrorSchema, RejectedItemSchema, _decimal_properties, _nullable_nested)
+    ErrorSchema, FieldErrorSchema, RejectedItemSchema, decimal_properties, nullable_nested)
 from kinerja.request_guards import bounded_url_integers, enforce_body_limit, refuse_unusable_input, secure_headers
 
 OPENAPI_VERSION = "3.0.3"
@@ -70,8 +70,8 @@ def configure_app(app: Flask, settings: Settings, *, title: str, version: str = 
     enable_cors(app)
     instrument_app(app, settings.service)  # request latency by route, and GET /metrics
     api = KinerjaApi(app, spec_kwargs={"servers": [{"url": "/"}]})
-    api.ma_plugin.converter.add_attribute_function(_decimal_properties)
-    api.ma_plugin.converter.add_attribute_function(_nullable_nested)
+    api.ma_plugin.converter.add_attribute_function(decimal_properties)
+    api.ma_plugin.converter.add_attribute_function(nullable_nested)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     @app.errorhandler(HTTPException)
