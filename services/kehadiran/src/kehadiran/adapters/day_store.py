@@ -3,21 +3,33 @@ statements at a time, and the day records written in bulk. Core, built once."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any, Iterable, NamedTuple
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import Leave, Tracking
 from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters.punch_store import chunks
+from kehadiran.adapters.raw_sql import Raw
 
 SUMMARIES = DaySummaryRow.__table__
 
 
-def _in(name: str):
-    return bindparam(name, expanding=True)
+def _member_sqlite(column, name: str):
+    return column.in_(bindparam(name, expanding=True))
 
+
+def _member_pg(column, name: str):
+    # one array parameter: the statement's text is the same whatever the count, where an
+    # expanding IN is compiled again, and parsed again by the driver, every execution
+    return column == any_(bindparam(name, type_=ARRAY(column.type)))
+
+
+# ``column`` is one of the list parameter ``name``, as each database does it best
+MEMBER = {"postgresql": _member_pg, "sqlite": _member_sqlite}
 
 class Asn(NamedTuple):
     """What the recompute needs of an ASN (the attributes schedules' context loading reads)."""
@@ -43,20 +55,37 @@ class StoredDay(NamedTuple):
     payload: dict
 
 
-_ASN = select(Employee.nip, Employee.agency, Employee.unit, Employee.tmt, Employee.active).where(
-    Employee.nip.in_(_in("nips")))
-_TRACKING = select(Tracking.nip, Tracking.since).where(Tracking.nip.in_(_in("nips")))
-_SUMMARIES = select(DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload).where(
-    DaySummaryRow.nip.in_(_in("nips")), DaySummaryRow.day >= bindparam("lo"), DaySummaryRow.day <= bindparam("hi"))
-_LEAVES = select(Leave.nip, Leave.day, Leave.kind).where(
-    Leave.nip.in_(_in("nips")), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi"))
-_PUNCHES = select(PunchRow.nip, PunchRow.id, PunchRow.time, PunchRow.status, PunchRow.event_id,
-                  PunchRow.correction_id).where(
-    PunchRow.nip.in_(_in("nips")), PunchRow.time >= bindparam("start"), PunchRow.time < bindparam("end"))
+def _reads(member) -> SimpleNamespace:
+    return SimpleNamespace(
+        asn=select(Employee.nip, Employee.agency, Employee.unit, Employee.tmt, Employee.active).where(
+            member(Employee.nip, "nips")),
+        tracking=select(Tracking.nip, Tracking.since).where(member(Tracking.nip, "nips")),
+        summaries=select(DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload).where(
+            member(DaySummaryRow.nip, "nips"), DaySummaryRow.day >= bindparam("lo"),
+            DaySummaryRow.day <= bindparam("hi")),
+        leaves=select(Leave.nip, Leave.day, Leave.kind).where(
+            member(Leave.nip, "nips"), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi")),
+        punches=select(PunchRow.nip, PunchRow.id, PunchRow.time, PunchRow.status, PunchRow.event_id,
+                       PunchRow.correction_id).where(
+            member(PunchRow.nip, "nips"), PunchRow.time >= bindparam("start"), PunchRow.time < bindparam("end")),
+    )
+
+
+_READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
+
+
+def reads(conn: Connection) -> SimpleNamespace:
+    """The statements for ``conn``'s database."""
+    return _READS[conn.dialect.name]
+
+
 _INSERT_DAY = SUMMARIES.insert()
 _UPDATE_DAY = update(SUMMARIES).where(SUMMARIES.c.nip == bindparam("k_nip"), SUMMARIES.c.day == bindparam("k_day")) \
     .values(version=bindparam("version"), final=bindparam("final"), payload=bindparam("payload"),
             updated_at=bindparam("updated_at"))
+_DAY_COLUMNS = ("nip", "day", "version", "final", "payload", "updated_at")
+_UPSERT_DAY = ("ON CONFLICT (nip, day) DO UPDATE SET version = excluded.version, final = excluded.final, "
+               "payload = excluded.payload, updated_at = excluded.updated_at")
 # one advisory lock per key, in the keys' order
 _LOCK_KEYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
 
@@ -73,14 +102,14 @@ def lock_asn(conn: Connection, nips: list[str]) -> None:
 def asns(conn: Connection, nips: Iterable[str]) -> dict[str, Asn]:
     out: dict[str, Asn] = {}
     for chunk in chunks(sorted(set(nips))):
-        out.update((row.nip, Asn(*row)) for row in conn.execute(_ASN, {"nips": chunk}))
+        out.update((row.nip, Asn(*row)) for row in conn.execute(reads(conn).asn, {"nips": chunk}).all())
     return out
 
 
 def tracked_since(conn: Connection, nips: Iterable[str]) -> dict[str, date]:
     out: dict[str, date] = {}
     for chunk in chunks(sorted(set(nips))):
-        out.update(conn.execute(_TRACKING, {"nips": chunk}).all())
+        out.update(conn.execute(reads(conn).tracking, {"nips": chunk}).all())
     return out
 
 
@@ -91,19 +120,27 @@ def facts(conn: Connection, nips: list[str], lo: date, hi: date, start: datetime
     days: dict[tuple[str, date], StoredDay] = {}
     leaves: dict[tuple[str, date], str] = {}
     punches: list[StoredPunch] = []
+    q = reads(conn)
     for chunk in chunks(nips):
-        for nip, day, version, payload in conn.execute(_SUMMARIES, {"nips": chunk, "lo": lo, "hi": hi}):
+        for nip, day, version, payload in conn.execute(q.summaries, {"nips": chunk, "lo": lo, "hi": hi}).all():
             days[(nip, day)] = StoredDay(version, payload)
-        for nip, day, kind in conn.execute(_LEAVES, {"nips": chunk, "lo": lo, "hi": hi}):
+        for nip, day, kind in conn.execute(q.leaves, {"nips": chunk, "lo": lo, "hi": hi}).all():
             leaves[(nip, day)] = kind
-        punches.extend(StoredPunch(*row) for row in conn.execute(_PUNCHES, {"nips": chunk, "start": start,
-                                                                            "end": end}))
+        punches.extend(StoredPunch(*row) for row in conn.execute(q.punches, {"nips": chunk, "start": start,
+                                                                            "end": end}).all())
     return days, leaves, punches
 
 
 def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
     """``new``: rows to insert (nip, day, version, final, payload, updated_at); ``changed``: the
     same keys for rows that exist. The caller holds the ASN's lock, so nobody else writes them."""
+    if conn.dialect.name == "postgresql":
+        # one statement for the lot (see ``raw_sql``); an upsert, as the lock makes it safe
+        rows = new + changed
+        if rows:
+            Raw(conn).insert_rows("day_summaries", _DAY_COLUMNS, [tuple(r[c] for c in _DAY_COLUMNS) for r in rows],
+                                  suffix=_UPSERT_DAY)
+        return
     if new:
         conn.execute(_INSERT_DAY, new)
     if changed:

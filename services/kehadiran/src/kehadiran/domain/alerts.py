@@ -70,3 +70,11 @@ def reconcile(raised: set[tuple[str, int]], wanted: dict[tuple[str, int], Alert]
     to_raise = [wanted[k] for k in sorted(set(wanted) - raised)]
     to_withdraw = sorted(raised - set(wanted))
     return to_raise, to_withdraw
+
+
+def only_withdraws(before: tuple[bool, bool], after: tuple[bool, bool]) -> bool:
+    """Whether a day going from ``before`` to ``after`` (closed workday, TK) can only make alerts
+    stand down, never raise one: a closed workday that is not TK appearing leaves the year's TK
+    count as it was and can only break a run. So an ASN with no alert raised that year has
+    nothing to reconcile (the common case: a punch closes an ordinary workday)."""
+    return before == (False, False) and after == (True, False)

@@ -10,15 +10,13 @@ so two workers never reconcile one ASN at once, and each reads the days the othe
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Callable
+from datetime import datetime, timezone
+from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehadiran.adapters.calendar_orm import DisciplineAlertRow
-from kehadiran.adapters.orm import DaySummaryRow, Employee
+from kehadiran.adapters import alert_store
 from kehadiran.domain.alerts import counts, reconcile, standing
 from kinerja.events import make_event
 from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN
@@ -35,45 +33,53 @@ def counts_as_tk(payload: dict | None) -> tuple[bool, bool]:
     return closed, closed and any(d.get("code") == "TK" for d in payload.get("deductions") or [])
 
 
-def reconcile_alerts(session: Session, outbox: Outbox, keys: list[tuple[str, int]], *,
-                     zone_of: Callable[[str], ZoneInfo], now: datetime | None = None) -> dict[str, int]:
+def reconcile_alerts(session: Session, outbox: Outbox, keys: Iterable[tuple[str, int]], *,
+                     zone_of: Callable[[str], ZoneInfo], now: datetime | None = None,
+                     maybe: Iterable[tuple[str, int]] = ()) -> dict[str, int]:
     """Raise and withdraw each (NIP, year)'s alerts so they match its day records; returns how
-    many were raised and withdrawn. The caller holds each ASN's lock."""
+    many were raised and withdrawn. ``maybe``: (NIP, year)s whose days changed only in ways that
+    can withdraw an alert, never raise one (``domain.alerts.only_withdraws``), reconciled only
+    where an alert stands. A few statements for all of them; the caller holds each ASN's lock."""
     now = now or datetime.now(timezone.utc)
     done = {"raised": 0, "withdrawn": 0}
-    for nip, year in keys:
-        emp = session.get(Employee, nip)
-        if emp is None:
+    conn = session.connection()
+    keys, maybe = set(keys), set(maybe) - set(keys)
+    stored = alert_store.raised(conn, {nip for nip, _ in keys | maybe})
+    keys |= {key for key in maybe if stored.get(key)}
+    if not keys:
+        return done
+    agency = alert_store.agencies(conn, {nip for nip, _ in keys})
+    days = alert_store.year_days(conn, keys)
+    new_rows, gone, events = [], [], []
+    for nip, year in sorted(keys):
+        if nip not in agency:
             continue
-        today = now.astimezone(zone_of(emp.agency)).date()
-        payloads = session.execute(
-            select(DaySummaryRow.day, DaySummaryRow.payload).where(
-                DaySummaryRow.nip == nip, DaySummaryRow.day >= date(year, 1, 1), DaySummaryRow.day <= date(year, 12, 31))
-        ).all()
+        today = now.astimezone(zone_of(agency[nip])).date()
         workdays = []
-        for day, payload in payloads:
+        for day, payload in days.get((nip, year), ()):
             closed, tk = counts_as_tk(payload)
             if closed:
                 workdays.append((day, tk))
-        rows = {(r.kind, r.threshold): r for r in session.execute(
-            select(DisciplineAlertRow).where(DisciplineAlertRow.nip == nip, DisciplineAlertRow.year == year)).scalars()}
+        rows = stored.get((nip, year), {})
         to_raise, to_withdraw = reconcile(set(rows), standing(workdays))
         for alert in to_raise:
-            session.add(DisciplineAlertRow(nip=nip, year=year, kind=alert.kind, threshold=alert.threshold,
-                                           day=alert.day, raised_at=now))
-            outbox.add(session, make_event(
-                DISCIPLINE_ALERT, subject=nip, agency=emp.agency, source=SOURCE,
+            new_rows.append({"nip": nip, "year": year, "kind": alert.kind, "threshold": alert.threshold,
+                             "day": alert.day, "raised_at": now})
+            events.append(make_event(
+                DISCIPLINE_ALERT, subject=nip, agency=agency[nip], source=SOURCE,
                 data={"nip": nip, "year": year, "kind": alert.kind, "days": alert.days,
                       "threshold": alert.threshold, "date": alert.day}))
         now_counts = counts(workdays)
         for key in to_withdraw:
             row = rows[key]
-            outbox.add(session, make_event(
-                DISCIPLINE_ALERT_WITHDRAWN, subject=nip, agency=emp.agency, source=SOURCE,
+            events.append(make_event(
+                DISCIPLINE_ALERT_WITHDRAWN, subject=nip, agency=agency[nip], source=SOURCE,
                 data={"nip": nip, "year": year, "kind": row.kind, "days": now_counts[row.kind],
                       "threshold": row.threshold, "raised_on": row.day, "date": today}))
-            session.delete(row)
+            gone.append((nip, year, row.kind, row.threshold))
         done["raised"] += len(to_raise)
         done["withdrawn"] += len(to_withdraw)
-    session.flush()
+    alert_store.withdraw(conn, gone)
+    alert_store.add(conn, new_rows)
+    outbox.add_many(conn, events)
     return done

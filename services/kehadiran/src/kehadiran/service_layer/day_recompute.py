@@ -6,7 +6,8 @@ schedule, calendar, leave, TMT, the stored day records) a few statements for the
 recomputes the marked date and the days owning the punches dated it (a night shift's departure
 after midnight belongs to the day before). A day whose record changed gets a new version and a
 ``kehadiran.day.summarized.v1`` event; an unchanged one gets nothing. Which (ASN, year)'s PP
-94/2021 alerts need reconciling (a closed workday became TK or stopped being) is returned.
+94/2021 alerts need reconciling (a closed workday became TK or stopped being), and which only
+where an alert stands (an ordinary workday closed), is returned.
 
 Everything is a function of the stored facts, read under the ASN's lock, so recomputing the same
 key twice, or keys in any order, gives the same records.
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from kehadiran.adapters import day_store, outbox_events
 from kehadiran.adapters.day_store import Asn, StoredDay, StoredPunch
+from kehadiran.domain.alerts import only_withdraws
 from kehadiran.domain.discipline import Punch, summarize_day
 from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
 from kehadiran.service_layer.alerts import counts_as_tk
@@ -41,6 +43,8 @@ _NEIGHBOURS = (-1, 0, 1)
 class Outcome:
     published: int = 0  # day records with a new version
     alert_years: set[tuple[str, int]] = field(default_factory=set)
+    # (ASN, year)s whose change can only withdraw an alert: reconciled only where one stands
+    alert_maybe: set[tuple[str, int]] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -95,8 +99,9 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
         row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record}
         (changed if current is not None else new).append(row)
         out.events.append(outbox_events.day_summarized(nip=nip, agency=emp.agency, data=record, at=now))
-        if counts_as_tk(current.payload if current else None) != counts_as_tk(record):
-            out.alert_years.add((nip, day.year))
+        before, after = counts_as_tk(current.payload if current else None), counts_as_tk(record)
+        if before != after:
+            (out.alert_maybe if only_withdraws(before, after) else out.alert_years).add((nip, day.year))
     # written at: when the records went in (the round's clock, ``now``, decides what is over)
     written = datetime.now(timezone.utc)
     for row in new + changed:

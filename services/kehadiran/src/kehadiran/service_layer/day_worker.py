@@ -92,9 +92,9 @@ class DayWorker:
             if keys:
                 outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of)
                 done.published = outcome.published
-                if outcome.alert_years:
-                    reconcile_alerts(session, self.outbox, sorted(outcome.alert_years), zone_of=self.zone_of,
-                                     now=now)
+                if outcome.alert_years or outcome.alert_maybe:
+                    reconcile_alerts(session, self.outbox, outcome.alert_years, maybe=outcome.alert_maybe,
+                                     zone_of=self.zone_of, now=now)
             if self.hold_s and done.worked:
                 time.sleep(self.hold_s)
         return done

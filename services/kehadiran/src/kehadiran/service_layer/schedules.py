@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.calendar_orm import Holiday, Leave, RamadanSchedule, Shift, Tracking, UnitSchedule
+from kehadiran.adapters.day_store import MEMBER
 from kehadiran.adapters.orm import Employee
 from kehadiran.domain.schedule import DEFAULT_WEEK, DayHours, ScheduleContext, WeekSchedule
 from kinerja.fields import WINDOW, in_window
@@ -31,8 +32,9 @@ _RAMADAN = select(RamadanSchedule).where(
     or_(RamadanSchedule.unit.is_(None), RamadanSchedule.unit == bindparam("unit")),
     RamadanSchedule.start_date <= bindparam("end"), RamadanSchedule.end_date >= bindparam("start"),
 ).order_by(RamadanSchedule.unit.is_(None), RamadanSchedule.id)  # a unit's own schedule first
-_SHIFTS = select(Shift).where(Shift.nip.in_(bindparam("nips", expanding=True)), Shift.day >= bindparam("lo"),
-                              Shift.day <= bindparam("hi"))
+_SHIFTS = {dialect: select(Shift).where(member(Shift.nip, "nips"), Shift.day >= bindparam("lo"),
+                                         Shift.day <= bindparam("hi"))
+           for dialect, member in MEMBER.items()}
 _HOLIDAYS = select(Holiday.day).where(Holiday.agency == bindparam("agency"), Holiday.day >= bindparam("start"),
                                       Holiday.day <= bindparam("end"))
 
@@ -109,8 +111,9 @@ class Contexts:
         for lo, hi in day_windows(day for _, day in missing):
             nips = sorted({nip for nip, day in missing if lo <= day <= hi})
             shifts: dict[str, list[Shift]] = defaultdict(list)
+            stmt = _SHIFTS[self.session.get_bind().dialect.name]
             for i in range(0, len(nips), 500):
-                for shift in self.session.execute(_SHIFTS, {"nips": nips[i:i + 500], "lo": lo - timedelta(days=2),
+                for shift in self.session.execute(stmt, {"nips": nips[i:i + 500], "lo": lo - timedelta(days=2),
                                                             "hi": hi + timedelta(days=2)}).scalars():
                     shifts[shift.nip].append(shift)
             for (nip, day), emp in missing.items():
