@@ -222,3 +222,32 @@ def test_several_workers_at_once_while_punches_keep_coming(app):
         assert versions == list(range(1, len(versions) + 1)), (key, versions)
         assert got[key][0] == versions[-1]
     assert_a_fixed_point(runtime)
+
+
+def test_a_rounds_statements_do_not_grow_with_its_days(app):
+    """The worker reads and writes a round's days a few statements at a time, its alerts
+    included: settling the arrivals of all the staff takes as many statements as settling a
+    third of them (a statement per ASN would show here)."""
+    runtime = runtime_of(app)
+    client = app.test_client()
+    post(client, [])  # the device's first call: the registry notes the address it calls from
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def settle(day, staff) -> int:
+        post(client, [line(pin, day, 7, 20 + k) for k, (_, pin) in enumerate(staff)])
+        statements.clear()
+        event.listen(runtime.engine, "before_cursor_execute", count)
+        try:
+            done = settle_days(runtime)
+        finally:
+            event.remove(runtime.engine, "before_cursor_execute", count)
+        assert (done.days, done.published) == (len(staff), len(staff))
+        return len(statements)
+
+    first, second = past_workdays(2)
+    few = settle(first, STAFF[:4])
+    assert settle(second, STAFF) == few
+    assert all(v == [1] for v in day_events(runtime).values())

@@ -139,7 +139,7 @@ def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[s
         rows = new + changed
         if rows:
             Raw(conn).insert_rows("day_summaries", _DAY_COLUMNS, [tuple(r[c] for c in _DAY_COLUMNS) for r in rows],
-                                  suffix=_UPSERT_DAY)
+                                  suffix=_UPSERT_DAY, few=0)
         return
     if new:
         conn.execute(_INSERT_DAY, new)

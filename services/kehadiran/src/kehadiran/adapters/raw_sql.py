@@ -57,15 +57,17 @@ class Raw:
         return self.cursor.fetchall()
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                    suffix: str = "") -> list[tuple]:
+                    suffix: str = "", few: int | None = None) -> list[tuple]:
         """The rows inserted in order, with ``suffix`` (ON CONFLICT ..., RETURNING ...); the rows
         RETURNING gave, if any: one multi-row ``INSERT ... VALUES (...), (...)`` a chunk of rows
         at a time. On PostgreSQL, more than a few rows go in one statement whatever the count,
         the rows one JSON parameter read as the table's row type (``json_populate_recordset``):
         its text is the same every time, so psycopg converts it once, where a VALUES list of 500
         rows costs it a parse of a new text of thousands of placeholders every time (more than
-        the server takes to run it); a few rows (a one-punch request) are cheaper as VALUES."""
-        if self.pg and len(rows) > FEW_ROWS:
+        the server takes to run it); a few rows (a one-punch request) are cheaper as VALUES
+        (``few``: up to how many; 0 for rows whose values only the JSON way passes, a dict for
+        a JSON column)."""
+        if self.pg and len(rows) > (FEW_ROWS if few is None else few):
             self.cursor.execute(_pg_insert_text(table, tuple(columns), suffix),
                                 [orjson.dumps([dict(zip(columns, row)) for row in rows]).decode()])
             return self.cursor.fetchall() if "RETURNING" in suffix else []
