@@ -76,8 +76,18 @@ class ScheduleContext:
     holidays: frozenset[date] = frozenset()
     shifts: dict[date, DayHours | None] = field(default_factory=dict)  # None: an assigned day off
     starts: date | None = None  # the ASN's TMT: no workday before it
+    # each date's window once computed: the day worker asks for the same few dates again and
+    # again (every punch's owning day looks at three); not a field ``replace`` carries over
+    _windows: dict[date, WorkWindow | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def window(self, day: date) -> WorkWindow | None:
+        try:
+            return self._windows[day]
+        except KeyError:
+            found = self._windows[day] = self._window(day)
+            return found
+
+    def _window(self, day: date) -> WorkWindow | None:
         if self.starts is not None and day < self.starts:
             return None
         if day in self.shifts:
