@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters import markers, outbox_events, punch_store
+from kehadiran.adapters.raw_sql import pipelined
 from kinerja.zones import zone
 
 
@@ -124,8 +125,10 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
             row["event_id"], punch_id=row["id"], nip=row["nip"], agency=row["agency"], device_sn=row["device_sn"],
             pin=row["person_key"], time=row["time"], status=row["status"], channel=channel, at=now))
         days.add((row["nip"], row["time"].astimezone(tz).date()))
-    outbox_events.write(conn, events, at=now)
-    markers.mark_days(conn, days)
-    # a phone's NIP the roster does not know waits like an unknown PIN, but is never released
-    markers.mark_pins(conn, device.agency, unknown_pins - {it.person_key for it in fresh if it.by_nip})
+    # nothing below is read back: on PostgreSQL the three go out together, one round trip
+    with pipelined(conn):
+        outbox_events.write(conn, events, at=now)
+        markers.mark_days(conn, days)
+        # a phone's NIP the roster does not know waits like an unknown PIN, but is never released
+        markers.mark_pins(conn, device.agency, unknown_pins - {it.person_key for it in fresh if it.by_nip})
     return result
