@@ -31,7 +31,9 @@ from kinerja_testkit.sse import AsyncStream, raise_fd_limit
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 STREAMS = int(os.environ.get("NOTIFIKASI_SCALE_STREAMS", "1000"))
 RECONNECTING = 100  # of them go away, miss two updates, and come back with Last-Event-ID
-DEADLINE_S = 45.0
+# Only a bound on a hang: a loaded CI machine (load 15 on 2 cores) needed more than 45 s, so the
+# figure it prints is the measure, never this deadline.
+DEADLINE_S = float(os.environ.get("NOTIFIKASI_SCALE_DEADLINE_S", "300"))
 
 
 def nip_of(i: int) -> str:
