@@ -34,6 +34,7 @@ RECONNECTING = 100  # of them go away, miss two updates, and come back with Last
 # Only a bound on a hang: a loaded CI machine (load 15 on 2 cores) needed more than 45 s, so the
 # figure it prints is the measure, never this deadline.
 DEADLINE_S = float(os.environ.get("NOTIFIKASI_SCALE_DEADLINE_S", "300"))
+EACH_S = 60.0  # one stream's wait for its next message, the same kind of bound
 
 
 def nip_of(i: int) -> str:
@@ -131,7 +132,7 @@ async def _scenario(port: int, nips: list[str], publisher: Publisher) -> dict:
         async with sem:
             s = await AsyncStream("127.0.0.1", port, token(nip), last_event_id=last_event_id).open()
         assert s.status == 200, s.status
-        first = await s.next_message(20)  # "retry: ...\n: terhubung": subscribed
+        first = await s.next_message(EACH_S)  # "retry: ...\n: terhubung": subscribed
         assert first.comment == "terhubung", first
         return s
 
@@ -145,7 +146,7 @@ async def _scenario(port: int, nips: list[str], publisher: Publisher) -> dict:
     committed_at = time.perf_counter()
 
     async def receive(nip: str) -> float:
-        msg = await streams[nip].next_event(20)
+        msg = await streams[nip].next_event(EACH_S)
         assert (msg.id, msg.event, msg.data["recipient_nip"]) == (first_ids[nip], "score.updated", nip)
         return msg.at - committed_at
 
@@ -159,14 +160,14 @@ async def _scenario(port: int, nips: list[str], publisher: Publisher) -> dict:
     second = await loop.run_in_executor(None, publisher.publish, away + stayed, 96.0)
     third = await loop.run_in_executor(None, publisher.publish, away, 95.0)
     for n in stayed:  # those still connected get the update live
-        msg = await streams[n].next_event(20)
+        msg = await streams[n].next_event(EACH_S)
         assert msg.id == second[n]
     back = dict(zip(away, await asyncio.gather(*(connect(n, last_event_id=first_ids[n]) for n in away))))
 
     async def resumed(nip: str) -> None:
-        got = [await back[nip].next_event(10), await back[nip].next_event(10)]
+        got = [await back[nip].next_event(EACH_S), await back[nip].next_event(EACH_S)]
         assert [(m.id, m.data["payload"]["total"]) for m in got] == [(second[nip], 96.0), (third[nip], 95.0)]
-        nothing_more = await back[nip].next_message(5)  # the next thing is a heartbeat, not a repeat
+        nothing_more = await back[nip].next_message(EACH_S)  # the next thing is a heartbeat, not a repeat
         assert nothing_more.comment == "heartbeat", nothing_more
 
     await asyncio.gather(*(resumed(n) for n in away))
