@@ -39,14 +39,10 @@ def own_postgres() -> Iterator[str]:
     if env:
         yield env
         return
-    from kinerja.testing import ThrowawayPostgres
+    from kinerja.testing import throwaway_postgres
 
-    pg = ThrowawayPostgres()
-    url = pg.start()
-    try:
+    with throwaway_postgres() as url:
         yield url
-    finally:
-        pg.stop()
 
 
 def fresh_database(kind: str, tmp: Path, pg_server: str | None) -> str:

@@ -18,7 +18,7 @@ from kinerja.testing.containers import (BACKENDS, KAFKA_IMAGE, POSTGRES_IMAGE, C
                                         postgres_container, run_container, session_part, wait_for_container)
 from kinerja.testing.kafka_fixtures import kafka_bootstrap, topic_prefix
 from kinerja.testing.postgres_fixtures import (ThrowawayPostgres, create_postgres_database, database_url,
-                                               postgres_server, postgres_url, sqlite_url)
+                                               postgres_server, postgres_url, sqlite_url, throwaway_postgres)
 from kinerja.testing.session_hooks import (pytest_collection_modifyitems, pytest_configure,
                                            pytest_runtest_makereport, pytest_terminal_summary, test_failed)
 from kinerja.testing.waiting import wait_until
@@ -32,5 +32,5 @@ __all__ = [
     "docker_available", "docker_engine_status", "kafka_bootstrap", "kafka_container", "postgres_container",
     "postgres_server", "postgres_url", "pytest_collection_modifyitems", "pytest_configure",
     "pytest_runtest_makereport", "pytest_terminal_summary", "run_container", "session_part", "sqlite_url",
-    "test_failed", "topic_prefix", "wait_for_container", "wait_until",
+    "test_failed", "throwaway_postgres", "topic_prefix", "wait_for_container", "wait_until",
 ]

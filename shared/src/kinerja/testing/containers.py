@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from contextlib import AbstractContextManager, contextmanager
+from typing import Callable, Iterator
 
 import pytest
 
@@ -172,3 +173,22 @@ def session_part(part: str, env_var: str, image: str, engine, start_container):
         except ContainerUnavailable as exc:
             how, why = "local", f"{part}: a local process (the container failed: {exc})"
     return how, why, None, os.environ.get(env_var) if how == "env" else None
+
+
+@contextmanager
+def session_url(part: str, key: str, env_var: str, image: str, engine, start_container,
+                start_local: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    """One part's URL for the session: the environment's as given, a container's (stopped after),
+    or ``start_local()``'s; ``BACKENDS[key]`` says which and why for the session's report."""
+    how, why, container, url = session_part(part, env_var, image, engine, start_container)
+    BACKENDS[key] = why
+    if how == "env":
+        yield url
+    elif container is not None:
+        try:
+            yield url
+        finally:
+            container.stop()
+    else:
+        with start_local() as url:
+            yield url

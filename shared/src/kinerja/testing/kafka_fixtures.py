@@ -5,32 +5,20 @@ import os
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from kinerja.localbroker import LocalBroker, find_kafka_home, free_port
-from kinerja.testing.containers import BACKENDS, KAFKA_IMAGE, kafka_container, session_part
+from kinerja.testing.containers import KAFKA_IMAGE, kafka_container, session_url
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(docker_engine_status) -> Iterator[str]:
-    how, why, container, url = session_part("Kafka", "KINERJA_TEST_KAFKA_BOOTSTRAP", KAFKA_IMAGE,
-                                             docker_engine_status, kafka_container)
-    BACKENDS["kafka"] = why
-    if how == "env":
-        yield url
-        return
-    if container is not None:
-        try:
-            yield url
-        finally:
-            container.stop()
-        return
-    port = free_port()
+@contextmanager
+def _local_broker() -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="kinerja-kafka-"))
-    broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=port, controller_port=free_port())
+    broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(), controller_port=free_port())
     broker.start(create_topics=False)
     try:
         yield broker.bootstrap
@@ -39,6 +27,13 @@ def kafka_bootstrap(docker_engine_status) -> Iterator[str]:
         # worth waiting for (SIGKILL after a few seconds)
         broker.stop(timeout_s=5)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(docker_engine_status) -> Iterator[str]:
+    with session_url("Kafka", "kafka", "KINERJA_TEST_KAFKA_BOOTSTRAP", KAFKA_IMAGE, docker_engine_status,
+                     kafka_container, _local_broker) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from kinerja.localbroker import free_port
-from kinerja.testing.containers import BACKENDS, POSTGRES_IMAGE, postgres_container, session_part
+from kinerja.testing.containers import POSTGRES_IMAGE, postgres_container, session_url
 
 
 def _pg_bindir() -> Path | None:
@@ -73,27 +74,22 @@ class ThrowawayPostgres:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_server(docker_engine_status) -> Iterator[str]:
-    """URL of a PostgreSQL server's maintenance database."""
-    how, why, container, url = session_part("PostgreSQL", "KINERJA_TEST_POSTGRES_URL", POSTGRES_IMAGE,
-                                             docker_engine_status, postgres_container)
-    BACKENDS["postgres"] = why
-    if how == "env":
-        yield url
-        return
-    if container is not None:
-        try:
-            yield url
-        finally:
-            container.stop()
-        return
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
     pg = ThrowawayPostgres()
     url = pg.start()
     try:
         yield url
     finally:
         pg.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(docker_engine_status) -> Iterator[str]:
+    """URL of a PostgreSQL server's maintenance database."""
+    with session_url("PostgreSQL", "postgres", "KINERJA_TEST_POSTGRES_URL", POSTGRES_IMAGE, docker_engine_status,
+                     postgres_container, throwaway_postgres) as url:
+        yield url
 
 
 def create_postgres_database(server_url: str) -> str:
