@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from kinerja.messaging.consumer import consumer_config
 from kinerja.messaging.repartition import NotDrained, grow, partition_counts
@@ -49,17 +49,23 @@ def publish(bootstrap, name, n):
 
 
 def read_and_commit(bootstrap, name, group, n):
-    """A group member that reads ``n`` records of ``name`` and commits exactly those."""
+    """``group`` reads ``n`` more records of ``name`` and commits exactly those: its committed offsets
+    are all ``grow`` looks at. The partitions are assigned rather than subscribed to, so no group
+    join can lose them: with kafka-python 3.0.12, a leader that rejoins because the topic's metadata
+    arrived after its first (empty) assignment, and whose JoinGroup/SyncGroup outlasts a poll's
+    timeout, never applies the new assignment, and then reads nothing at all."""
     consumer = KafkaConsumer(**consumer_config(bootstrap, group_id=group, client_id="test-grow", max_poll_records=1))
-    consumer.subscribe([name])
     got = 0
     try:
+        partitions = wait_until(lambda: consumer.partitions_for_topic(name), 60, message=f"partitions of {name}")
+        consumer.assign([TopicPartition(name, p) for p in sorted(partitions)])
+
         def step():
             nonlocal got
             for records in consumer.poll(timeout_ms=200, max_records=n - got).values():
                 got += len(records)
             return got >= n
-        wait_until(step, 60, message=f"{n} records of {name}")
+        wait_until(step, 120, message=f"{n} records of {name}")
         consumer.commit()
     finally:
         consumer.close()
