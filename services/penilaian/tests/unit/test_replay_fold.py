@@ -11,7 +11,6 @@ import pytest
 from kinerja.events import decode_event, make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.tugas import INNOVATION_APPROVED, TASK_APPROVED, TASK_ASSIGNED
-from penilaian.adapters.orm import DayFactRow
 from penilaian.service_layer.replay import FactFold, _MemoryBatch
 from penilaian.service_layer.scoring import Touched, store_event
 
@@ -44,11 +43,11 @@ def stream(rng):
 
 def live_rows(events):
     touched, batch = Touched(), _MemoryBatch()
-    batch.rows[DayFactRow] = {}
     for e in events:
         store_event(None, e, ZONE, touched, None, batch)
-    rows = {k: (r.version, r.event_id, r.agency, r.workday, r.excused, r.deductions, r.punch_event_ids, r.corrected)
-            for k, r in batch.rows[DayFactRow].items()}
+    rows = {k: tuple(r[c] for c in ("version", "event_id", "agency", "workday", "excused", "deductions",
+                                    "punch_event_ids", "corrected"))
+            for k, r in batch.day_rows.items()}
     return rows, touched
 
 

@@ -24,6 +24,7 @@ from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from kinerja.messaging.replay import replayed_offsets_table
 from penilaian.adapters.orm import metadata
+from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, PolicyRecomputer
 from penilaian.service_layer.intake import apply_batch, apply_event
@@ -80,6 +81,9 @@ def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) ->
     kw.setdefault("processed_retention_s", settings.processed_retention_s)
     kw.setdefault("recompute_batch", recompute_batch_size())
     kw.setdefault("replayed_table", replayed_offsets_table(metadata))  # what a rebuild applied
+    # the bulk (day summaries, task states, innovations) checked by hand, never looser than the
+    # schemas, which decide anything unsure (``trusted_decode``): a decode was a fifth of a batch
+    kw.setdefault("decode", decode_record)
     consumer = PenilaianConsumer(
         bootstrap=settings.kafka_bootstrap,
         topics=[topic(t, settings.topic_prefix) for t in TOPICS],

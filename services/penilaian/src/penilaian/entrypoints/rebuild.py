@@ -262,6 +262,7 @@ def _store(session, events, zone, touched: Touched) -> None:
     batch.prepare(events)
     for event in events:
         store_event(session, event, zone, touched, policies, batch)
+    batch.write_days()
     batch.follow_roster()
     batch.touch_moved(touched, {})
 

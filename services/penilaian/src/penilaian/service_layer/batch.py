@@ -32,7 +32,8 @@ from kinerja.events.tugas import (
     TASK_RETURNED,
     TASK_SUBMITTED,
 )
-from penilaian.adapters.orm import DayFactRow, Employee, InnovationFactRow, ScoreRow, TaskFactRow
+from penilaian.adapters.day_fact_rows import stored_versions, write_day_facts
+from penilaian.adapters.orm import Employee, InnovationFactRow, ScoreRow, TaskFactRow
 from penilaian.domain import membership
 from penilaian.domain.membership import Statement
 from penilaian.domain.periods import parse_period
@@ -83,6 +84,9 @@ class Batch:
         self.statements: dict[str, list[Statement]] = {}  # nip -> its agency statements (read once)
         self.moved: dict[str, str] = {}  # nip -> the event whose statement changed its agency somewhere
         self.stated: list[tuple[str, Statement]] = []  # roster statements kept: published as recorded
+        # day facts: (version, event id) stored per key, and the rows the batch's summaries won
+        self.day_versions: dict[tuple[str, date], tuple | None] = {}
+        self.day_rows: dict[tuple[str, date], dict] = {}
 
     # -- locks -----------------------------------------------------------------------------------
     def prepare(self, events: list[Event]) -> None:
@@ -115,7 +119,7 @@ class Batch:
         self.locks.seal()
         stated = employees | {e.data["nip"] for e in events if e.type == MEMBERSHIP_RECORDED}
         self.statements.update({nip: [] for nip in stated} | memberships.statements_of(self.session, stated))
-        self.prefetch(DayFactRow, days)
+        self.prefetch_days(days)
         self.prefetch(Employee, employees)
 
     def lock_all(self, nips: Iterable[str]) -> None:
@@ -143,6 +147,33 @@ class Batch:
             for k in chunk:
                 known.setdefault(k, None)
 
+    # -- day facts: plain rows, written together (``write_days``) -------------------------------
+    def prefetch_days(self, keys: Iterable[tuple[str, date]]) -> None:
+        todo = [k for k in keys if k not in self.day_versions]
+        if todo:
+            self.day_versions.update(dict.fromkeys(todo) | stored_versions(self.session, todo))
+
+    def day_version(self, key: tuple[str, date]) -> tuple | None:
+        """(version, event id) of the day as it stands in this transaction (None: no fact)."""
+        if key not in self.day_versions:
+            self.prefetch_days([key])
+        return self.day_versions[key]
+
+    def put_day(self, key: tuple[str, date], row: dict) -> None:
+        earlier = self.day_rows.get(key)
+        # inserted when nothing was stored before this batch (a later summary of the same day
+        # in the batch replaces the row still to be inserted)
+        row["_new"] = earlier["_new"] if earlier is not None else self.day_versions.get(key) is None
+        self.day_rows[key] = row
+        self.day_versions[key] = (row["version"], row["event_id"])
+
+    def write_days(self) -> None:
+        """The day facts the batch's summaries won, in two statements (before any recompute)."""
+        rows, self.day_rows = self.day_rows, {}
+        new = [{k: v for k, v in r.items() if k != "_new"} for r in rows.values() if r["_new"]]
+        changed = [{k: v for k, v in r.items() if k != "_new"} for r in rows.values() if not r["_new"]]
+        write_day_facts(self.session, new, changed)
+
     def get(self, model: type, key: Any):
         known = self.rows.setdefault(model, {})
         if key in known:
@@ -169,7 +200,7 @@ class Batch:
         after = membership.kept(known, statement)
         if after == known:
             return
-        memberships.store(self.session, nip, statement)
+        memberships.store(self.session, nip, statement, stored=any(s.since == statement.since for s in known))
         self.statements[nip] = after
         self.moved[nip] = cause
         if from_roster:
@@ -177,13 +208,18 @@ class Batch:
 
     def touch_moved(self, touched: Touched, agency_of: dict[str, str]) -> None:
         """Every stored period of the ASN whose agency changed somewhere is recomputed (each by the
-        policy of its agency on its first day); one query per 500 ASN."""
+        policy of its agency on its first day); one query per 500 ASN. The stored months name them
+        all: a month is recomputed with its quarter and year, and no quarter or year is stored
+        without a month of it (a day touched stores all three), while a year's own first day would
+        name January, which may never have been touched."""
         nips = sorted(self.moved)
         periods: dict[str, list[date]] = {}
         for i in range(0, len(nips), 500):
             for nip, name in self.session.execute(select(ScoreRow.nip, ScoreRow.period).where(
                     ScoreRow.nip.in_(nips[i:i + 500]))):
-                periods.setdefault(nip, []).append(parse_period(name).start)
+                period = parse_period(name)
+                if period.kind == "month":
+                    periods.setdefault(nip, []).append(period.start)
         for nip in nips:
             touched.add(nip, periods.get(nip, []), agency=agency_of.get(nip, "-"), cause=self.moved[nip])
         self.moved.clear()

@@ -14,7 +14,6 @@ from kinerja.roster_slice import upsert_roster_row
 from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import (
-    DayFactRow,
     DialogRow,
     Employee,
     FeedbackFactRow,
@@ -46,21 +45,19 @@ def apply_roster(session: Session, event: Event, batch: Batch) -> Employee:
 
 def store_day_fact(session: Session, event: Event, batch: Batch) -> date | None:
     """Keep the highest version of the day (ties: the greater event id). Returns the day when
-    the stored fact changed, else None."""
+    the stored fact changed, else None. The row is written with the batch's others
+    (``Batch.write_days``)."""
     d = event.data
     key = (d["nip"], d["date"])
-    row = batch.get(DayFactRow, key)
-    if row is not None and (row.version, row.event_id) >= (d["version"], event.id):
+    have = batch.day_version(key)
+    if have is not None and have >= (d["version"], event.id):
         return None
-    if row is None:
-        row = DayFactRow(nip=d["nip"], day=d["date"])
-        batch.added(DayFactRow, key, row)
-    row.version, row.event_id, row.agency = d["version"], event.id, event.agency
-    row.workday, row.excused = bool(d.get("workday", True)), d.get("excused")
-    row.deductions = [{"code": x["code"], "percent": str(Decimal(x["percent"])), "minutes": x.get("minutes")}
-                      for x in d.get("deductions") or []]
-    row.punch_event_ids = list(d.get("punch_event_ids") or [])
-    row.corrected = bool(d.get("corrected"))
+    batch.put_day(key, {
+        "nip": d["nip"], "day": d["date"], "version": d["version"], "event_id": event.id, "agency": event.agency,
+        "workday": bool(d.get("workday", True)), "excused": d.get("excused"),
+        "deductions": [{"code": x["code"], "percent": str(Decimal(x["percent"])), "minutes": x.get("minutes")}
+                       for x in d.get("deductions") or []],
+        "punch_event_ids": list(d.get("punch_event_ids") or []), "corrected": bool(d.get("corrected"))})
     return d["date"]
 
 

@@ -56,9 +56,11 @@ def statements_of(session: Session, nips: Iterable[str]) -> dict[str, list[State
     return out
 
 
-def store(session: Session, nip: str, statement: Statement) -> None:
-    """Keep ``statement`` as the ASN's word for its month (the caller knows it is newer)."""
-    row = session.get(MembershipRow, (nip, statement.since))
+def store(session: Session, nip: str, statement: Statement, *, stored: bool | None = None) -> None:
+    """Keep ``statement`` as the ASN's word for its month (the caller knows it is newer).
+    ``stored``: whether a row for that month exists, when the caller knows (then a new one is
+    added without a lookup, which would flush the batch so far)."""
+    row = session.get(MembershipRow, (nip, statement.since)) if stored is not False else None
     if row is None:
         row = MembershipRow(nip=nip, since=statement.since)
         session.add(row)

@@ -21,7 +21,7 @@ from penilaian.domain.policy import PolicyVersion, make_policy, policy_in_force
 from penilaian.domain.scoring import DEFAULT_POLICY, Policy, Rating, Score, compute_score
 from penilaian.service_layer import memberships
 from penilaian.service_layer.batch import Batch, Touched
-from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, score_event, write_score
+from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, same_score, score_event, write_score
 from penilaian.service_layer.times import utcnow
 
 _POLICY_CACHE: dict[tuple[str, str], Policy] = {}
@@ -144,17 +144,18 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
                                       rating=ratings.get((nip, period.name)),
                                       policy=policies.for_period(policy_agency, period))
                 row = scores.get((nip, period.name))
-                before = {f: getattr(row, f) for f in VALUE_FIELDS} if row is not None else None
+                after = score.values()
                 if row is None:
+                    before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
                     row = ScoreRow(nip=nip, period=period.name)
                     session.add(row)
-                write_score(row, score, agency=agency, now=now)
-                after = score.values()
-                if before is None:
-                    before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
+                    write_score(row, score, agency=agency, now=now)
                     moved = any(after[f] is not None for f in VALUE_FIELDS if f != "predikat")
                 else:
+                    before = {f: getattr(row, f) for f in VALUE_FIELDS}
                     moved = before != after
+                    if moved or not same_score(row, score, agency):
+                        write_score(row, score, agency=agency, now=now)
                 if moved:
                     changed.append(row)
                     mine.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))

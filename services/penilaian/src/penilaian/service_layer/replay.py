@@ -49,6 +49,10 @@ class _MemoryBatch(Batch):
         self.rows: dict[type, dict] = {TaskFactRow: {}, InnovationFactRow: {}}
         self.roster_moves, self.statements, self.moved, self.stated = {}, {}, {}, []
         self.locked, self.postgres = set(), False
+        self.day_versions, self.day_rows = {}, {}
+
+    def prefetch_days(self, keys) -> None:
+        self.day_versions.update({k: None for k in keys if k not in self.day_versions})
 
     def get(self, model: type, key):
         return self.rows[model].get(key)

@@ -26,6 +26,14 @@ def write_score(row: ScoreRow, score: Score, *, agency: str, now: datetime) -> N
     row.updated_at = now
 
 
+def same_score(row: ScoreRow, score: Score, agency: str) -> bool:
+    """The row holds this score already (values, detail and agency): writing it again would only
+    move ``updated_at``, so it is left as it is."""
+    return (row.agency == agency and row.berakhlak == score.berakhlak
+            and all(getattr(row, f) == v for f, v in score.values().items())
+            and row.detail == score_detail(score))
+
+
 def _num(x: Decimal | None) -> str | None:
     return None if x is None else str(x)
 
