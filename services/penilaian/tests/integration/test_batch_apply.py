@@ -96,3 +96,14 @@ def test_roster_moves_and_a_policy_in_one_batch_as_one_at_a_time(database_url, t
     finally:
         one.runtime.dispose()
         batched.runtime.dispose()
+
+
+def test_an_agency_move_recomputes_the_stored_periods_and_stores_no_others(penilaian):
+    """The move recomputes what is stored (a month with its quarter and year), and stores no
+    period nothing touched: the year's first day is not a day of January's."""
+    p = penilaian
+    p.apply(roster_event(PEG1, "Pegawai Satu"), day_event(PEG1, date(2026, 11, 5), ("TL1", "0.5")))
+    p.apply(roster_event(PEG1, "Pegawai Satu", agency=FOREIGN))
+    with p.runtime.session() as s:
+        rows = {r.period: r.agency for r in s.execute(select(ScoreRow).where(ScoreRow.nip == PEG1)).scalars()}
+    assert rows == {"2026-11": FOREIGN, "2026-Q4": FOREIGN, "2026": FOREIGN}
