@@ -192,7 +192,7 @@ def main() -> None:
     ap.add_argument("--consumers", default="1,3", help="consumer processes in the group, e.g. 1,3")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    ap.add_argument("--batch", type=int, default=int(os.environ.get("PENILAIAN_APPLY_BATCH", "200")),
+    ap.add_argument("--batch", type=int, default=int(os.environ.get("PENILAIAN_APPLY_BATCH", "1000")),
                     help="events applied per transaction (PENILAIAN_APPLY_BATCH, as make run)")
     ap.add_argument("--no-rebuild", action="store_true", help="skip the rebuild and the comparison")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds a group may take to drain")

@@ -107,7 +107,7 @@ def main() -> None:
     stop = threading.Event()
     stop_on_signals(stop)
     metrics.serve_process_metrics(runtime.service, "consumer")
-    batch = int(os.environ.get("PENILAIAN_APPLY_BATCH", "200"))
+    batch = int(os.environ.get("PENILAIAN_APPLY_BATCH", "1000"))
     make_consumer(runtime, batch_size=batch, max_poll_records=max(batch, 500)).run(stop)
 
 

@@ -2,11 +2,11 @@
 strings), and the ``penilaian.score.updated.v1`` events of one change to one ASN."""
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from kinerja.events import make_event
 from kinerja.events.envelope import Event
 from kinerja.events.penilaian import SCORE_UPDATED
 from penilaian.adapters.orm import Employee, ScoreRow
@@ -83,11 +83,16 @@ def as_one_change(events: list[Event]) -> list[Event]:
 
 def score_event(nip: str, agency: str, period: Period, score: Score, before: dict, emp: Employee | None,
                 cause: str) -> Event:
+    """The ``penilaian.score.updated.v1`` of one period. Built as the schema would dump it (floats,
+    strings, lists), without ``make_event``'s validation: a recompute publishes hundreds a batch
+    and the validation was most of their cost; ``tests/unit/test_score_event.py`` holds them to
+    the schema."""
     after = score.values()
     changes = [{"component": f, "before": _float(before[f]), "after": _float(after[f])}
                for f in VALUE_FIELDS if f != "predikat" and before[f] != after[f]]
-    return make_event(
-        SCORE_UPDATED, subject=nip, agency=agency, source=SOURCE,
+    return Event(
+        id=str(uuid.uuid4()), type=SCORE_UPDATED, source=SOURCE, time=datetime.now(timezone.utc), subject=nip,
+        agency=agency,
         data={"nip": nip, "period": period.name, "disiplin": _float(score.disiplin),
               "produktivitas": _float(score.produktivitas), "perilaku": _float(score.perilaku),
               "hasil_kerja": _float(score.hasil_kerja), "total": _float(score.total),
@@ -95,4 +100,3 @@ def score_event(nip: str, agency: str, period: Period, score: Score, before: dic
               "predikat": score.predikat, "changes": changes, "caused_by": [cause],
               "atasan_nip": emp.atasan_nip if emp is not None else None},
     )
-
