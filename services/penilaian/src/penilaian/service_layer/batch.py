@@ -33,7 +33,7 @@ from kinerja.events.tugas import (
     TASK_SUBMITTED,
 )
 from penilaian.adapters.day_fact_rows import stored_versions, write_day_facts
-from penilaian.adapters.orm import Employee, InnovationFactRow, ScoreRow, TaskFactRow
+from penilaian.adapters.orm import Employee, InnovationFactRow, RatingRow, ScoreRow, TaskFactRow
 from penilaian.domain import membership
 from penilaian.domain.membership import Statement
 from penilaian.domain.periods import parse_period
@@ -96,6 +96,7 @@ class Batch:
         of every NIP named and every previous owner, and the AGENCY keys of policy versions and the
         organisation's predikat. The set is then sealed (``locks``)."""
         nips, agencies, days, tasks, innovations, employees = set(), set(), set(), set(), set(), set()
+        ratings: set[tuple[str, str, str]] = set()
         for e in events:
             t, d = e.type, e.data
             if t in _ASN_TYPES:
@@ -110,6 +111,8 @@ class Batch:
                 innovations.add(d["innovation_id"])
             elif t == EMPLOYEE_UPSERTED:
                 employees.add(d["nip"])
+            elif t == RATING_RECORDED:
+                ratings.add((d["nip"], d["period"], d["rater"]))
         self.locks.take([task_key(t) for t in tasks] + [innovation_key(i) for i in innovations])
         self.prefetch(TaskFactRow, tasks)
         self.prefetch(InnovationFactRow, innovations)
@@ -121,6 +124,7 @@ class Batch:
         self.statements.update({nip: [] for nip in stated} | memberships.statements_of(self.session, stated))
         self.prefetch_days(days)
         self.prefetch(Employee, employees)
+        self.prefetch(RatingRow, ratings)
 
     def lock_all(self, nips: Iterable[str]) -> None:
         """The ASN keys of ``nips`` in one pass (a recompute on its own); in a prepared batch

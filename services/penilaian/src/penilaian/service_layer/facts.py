@@ -127,19 +127,25 @@ def store_innovation(session: Session, event: Event, zone: ZoneInfo, batch: Batc
 
 # -- facts penilaian records itself (``commands``): ratings, training, dialogs, policy, the
 # organisation's predikat
-def store_rating(session: Session, event: Event) -> RatingRow | None:
+def store_rating(session: Session, event: Event, batch: Batch | None = None) -> RatingRow | None:
     """Keep the latest rating per (ASN, period, rater) by (rated_at, rating_id); the row when it
-    changed, else None."""
+    changed, else None. With ``batch``, the row comes from its bulk read (``Batch.prepare``) and
+    is flushed with the batch's others."""
     d = event.data
-    row = session.get(RatingRow, (d["nip"], d["period"], d["rater"]))
+    key = (d["nip"], d["period"], d["rater"])
+    row = batch.get(RatingRow, key) if batch is not None else session.get(RatingRow, key)
     if row is not None and (as_utc(row.rated_at), row.rating_id) >= (as_utc(d["rated_at"]), d["rating_id"]):
         return None
     if row is None:
         row = RatingRow(nip=d["nip"], period=d["period"], rater=d["rater"])
-        session.add(row)
+        if batch is not None:
+            batch.added(RatingRow, key, row)
+        else:
+            session.add(row)
     row.rating_id, row.rated_by, row.levels = d["rating_id"], d["rated_by"], dict(d["levels"])
     row.rated_at = as_utc(d["rated_at"])
-    session.flush()
+    if batch is None:
+        session.flush()
     return row
 
 

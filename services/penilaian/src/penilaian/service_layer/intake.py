@@ -106,7 +106,7 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
         for nip, days in sorted(store_innovation(session, event, zone, batch).items()):
             touched.add(nip, days, agency=event.agency, cause=event.id)
     elif t == RATING_RECORDED:
-        row = store_rating(session, event)
+        row = store_rating(session, event, batch)
         if row is not None and row.rater == "atasan":
             touched.add(row.nip, [parse_period(row.period).start], agency=event.agency, cause=row.rating_id)
     elif t == TRAINING_RECORDED:
