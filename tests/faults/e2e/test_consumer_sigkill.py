@@ -24,8 +24,9 @@ def committed(bootstrap: str, group: str, topic_name: str) -> int:
 def test_penilaian_consumer_killed_mid_batch_several_times(kafka_bootstrap, topic_prefix, postgres_server,
                                                            make_stack, fault_report, request):
     # a backlog: the consumer is away while every punch comes in and the relay publishes it
+    # batches of 200 (the consumer's default is larger): the backlog must outlast three kills
     setting = penilaian_backlog(kafka_bootstrap, topic_prefix, postgres_server, make_stack,
-                                agency="faults-kill", agency_no=2, seed=2)
+                                agency="faults-kill", agency_no=2, seed=2, extra_env={"PENILAIAN_APPLY_BATCH": "200"})
     stack, plan, keh, pen = setting.stack, setting.plan, setting.kehadiran, setting.penilaian
     kehadiran_topic, group, backlog, applied = (setting.kehadiran_topic, setting.group, setting.backlog,
                                                 setting.applied)
