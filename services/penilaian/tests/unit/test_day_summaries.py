@@ -7,7 +7,6 @@ import pytest
 
 from kinerja.events import decode_event, make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
-from penilaian.adapters.orm import DayFactRow
 from penilaian.domain.day_summaries import day_values, supersedes
 from penilaian.service_layer.facts import store_day_fact
 from penilaian.service_layer.replay import _MemoryBatch
@@ -38,20 +37,18 @@ def test_the_higher_version_wins_and_a_tie_goes_to_the_greater_event_id():
 def test_the_live_path_stores_what_the_rule_says(data):
     event = summary(1, "e1", **data)
     batch = _MemoryBatch()
-    batch.rows[DayFactRow] = {}
     store_day_fact(None, event, batch)
-    row = batch.rows[DayFactRow][(NIP, date(2026, 11, 2))]
-    assert {k: getattr(row, k) for k in day_values(event.data)} == day_values(event.data)
+    row = batch.day_rows[(NIP, date(2026, 11, 2))]  # the plain row ``Batch.write_days`` writes
+    assert {k: row[k] for k in day_values(event.data)} == day_values(event.data)
 
 
 def test_the_live_path_keeps_the_summary_the_rule_keeps():
     batch = _MemoryBatch()
-    batch.rows[DayFactRow] = {}
     for version, event_id in ((1, "b"), (2, "a"), (1, "z"), (2, "c"), (2, "b")):
         event = summary(version, event_id)
-        row = batch.rows[DayFactRow].get((NIP, date(2026, 11, 2)))
-        held = None if row is None else (row.version, row.event_id)  # the row changes in place
+        row = batch.day_rows.get((NIP, date(2026, 11, 2)))
+        held = None if row is None else (row["version"], row["event_id"])
         changed = store_day_fact(None, event, batch) is not None
         assert changed == (held is None or supersedes(version, event_id, *held))
-    kept = batch.rows[DayFactRow][(NIP, date(2026, 11, 2))]
-    assert (kept.version, kept.event_id) == (2, "c")
+    kept = batch.day_rows[(NIP, date(2026, 11, 2))]
+    assert (kept["version"], kept["event_id"]) == (2, "c")

@@ -25,6 +25,7 @@ from penilaian.adapters.orm import (
     TaskFactRow,
     TrainingRow,
 )
+from penilaian.domain.day_summaries import day_values, supersedes
 from penilaian.domain.policy import make_policy, policy_values
 from penilaian.domain.scoring import APPROVED, CANCELLED, STATUS_RANK, task_state_key
 from penilaian.service_layer.batch import Batch
@@ -44,20 +45,16 @@ def apply_roster(session: Session, event: Event, batch: Batch) -> Employee:
 
 
 def store_day_fact(session: Session, event: Event, batch: Batch) -> date | None:
-    """Keep the highest version of the day (ties: the greater event id). Returns the day when
-    the stored fact changed, else None. The row is written with the batch's others
-    (``Batch.write_days``)."""
+    """Keep the summary ``domain.day_summaries`` says wins (highest version, ties: the greater
+    event id). Returns the day when the stored fact changed, else None. The row is written with
+    the batch's others (``Batch.write_days``)."""
     d = event.data
     key = (d["nip"], d["date"])
     have = batch.day_version(key)
-    if have is not None and have >= (d["version"], event.id):
+    if have is not None and not supersedes(d["version"], event.id, *have):
         return None
-    batch.put_day(key, {
-        "nip": d["nip"], "day": d["date"], "version": d["version"], "event_id": event.id, "agency": event.agency,
-        "workday": bool(d.get("workday", True)), "excused": d.get("excused"),
-        "deductions": [{"code": x["code"], "percent": str(Decimal(x["percent"])), "minutes": x.get("minutes")}
-                       for x in d.get("deductions") or []],
-        "punch_event_ids": list(d.get("punch_event_ids") or []), "corrected": bool(d.get("corrected"))})
+    batch.put_day(key, {"nip": d["nip"], "day": d["date"], "version": d["version"], "event_id": event.id,
+                        "agency": event.agency, **day_values(d)})
     return d["date"]
 
 
