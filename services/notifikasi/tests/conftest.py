@@ -6,6 +6,7 @@ from typing import Iterator
 import pytest
 
 from kinerja.config import load_settings
+from kinerja.webapp import runtime_of
 from kinerja_testkit.notifikasi import Server, Writer, serve
 from notifikasi.entrypoints import migrate
 from notifikasi.entrypoints.app import create_app
@@ -34,7 +35,7 @@ def server(migrated: str) -> Iterator[Server]:
                       "sse_heartbeat_s": 0.2, "sse_poll_s": 0.05, "webhook_allow": "127.0.0.1/32"})
     srv, thread = serve(app)
     yield Server(f"http://127.0.0.1:{srv.server_port}", app)
-    app.extensions["kinerja_runtime"].tailer.stop()
+    runtime_of(app).tailer.stop()
     srv.shutdown()
     thread.join(10)
-    app.extensions["kinerja_runtime"].dispose()
+    runtime_of(app).dispose()
