@@ -55,6 +55,11 @@ class Tables:
                       "processed_events": db.scalar("SELECT count(*) FROM processed_events")}
                 for svc, db in self.dbs.items()}
 
+    def dirty_markers(self) -> int:
+        """kehadiran's (ASN, day) and PIN markers still waiting for the day worker."""
+        db = self.dbs["kehadiran"]
+        return db.scalar("SELECT count(*) FROM dirty_days") + db.scalar("SELECT count(*) FROM dirty_pins")
+
     def past_window(self, outbox_s: float, processed_s: float) -> int:
         """Rows older than their retention (what trimming has yet to delete)."""
         from kinerja.messaging.outbox import utcnow
@@ -168,14 +173,16 @@ def wait_drained(tables: Tables, lagmon, timeout_s: float) -> float:
             lags = lagmon.lags()
         except Exception:  # noqa: BLE001 - look again
             lags = {}
-        if unsent == 0 and lags and all(v == 0 for v in lags.values()):
+        # the day worker's markers too: a lag of 0 while days wait to be summarized is not drained
+        dirty = tables.dirty_markers()
+        if unsent == 0 and dirty == 0 and lags and all(v == 0 for v in lags.values()):
             quiet += 1
             if quiet >= 3:  # three looks in a row: nothing is left anywhere
                 return time.monotonic() - began
         else:
             quiet = 0
         time.sleep(2)
-    raise SystemExit(f"not drained after {timeout_s:.0f} s: unsent {unsent}, lags {lags}")
+    raise SystemExit(f"not drained after {timeout_s:.0f} s: unsent {unsent}, dirty markers {dirty}, lags {lags}")
 
 
 def table_md(rows: list[tuple[str, dict]]) -> list[str]:
