@@ -8,6 +8,9 @@ from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from kinerja import sqlite_locking
+from kinerja.sqlite_locking import read_only  # noqa: F401 - part of this module's API
+
 
 def normalise_url(url: str) -> str:
     """``postgresql://`` means psycopg 3 here (the driver we install), not psycopg2."""
@@ -22,24 +25,20 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        path = str(Path(parsed.database).resolve()) if parsed.database and parsed.database != ":memory:" else None
+        engine = create_engine(url, connect_args={"timeout": sqlite_locking.WRITE_LOCK_TIMEOUT_S,
+                                                  "check_same_thread": False,
+                                                  "factory": sqlite_locking.WriterConnection})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
-            # WAL lets the web app, the consumer and the relay (three processes) share the file;
-            # autocommit off + explicit BEGIN IMMEDIATE below gives serialisable writers.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
+            sqlite_locking.on_connect(dbapi_conn, path)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover
-            # take the write lock at BEGIN so two writers never deadlock upgrading read locks
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock at BEGIN (see kinerja.sqlite_locking); read_only() ones none
+            sqlite_locking.begin(conn.connection.dbapi_connection,
+                                 read_only=conn.get_execution_options().get(sqlite_locking.READ_ONLY, False))
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)

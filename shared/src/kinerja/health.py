@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from kinerja.config import Settings
+from kinerja.db import read_only
 
 class _Cached:
     def __init__(self, fn: Callable[[], str | None], ttl_s: float = 2.0):
@@ -51,7 +52,7 @@ def health_blueprint(engine_getter: Callable, settings: Settings, *, needs_kafka
 
     def db_check() -> str | None:
         try:
-            with engine_getter().connect() as conn:
+            with read_only(engine_getter().connect()) as conn:
                 conn.execute(text("SELECT 1"))
             return None
         except Exception as exc:  # noqa: BLE001 - any failure means not ready

@@ -6,6 +6,7 @@ from kafka import KafkaProducer
 from sqlalchemy import select, update
 
 from kinerja import metrics
+from kinerja.db import read_only
 from kinerja.messaging.claims import bucket_of
 from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.relay.producer_session import MARK_CHUNK, RelayFailed, close_producer_now
@@ -48,7 +49,7 @@ class RelayPipeline:
         if buckets is not None:
             ids_q = ids_q.where(bucket_of(t.c.key).in_(sorted(buckets)))
         ids_q = ids_q.order_by(t.c.id).limit(limit + len(skip))
-        with self.engine.connect() as conn:
+        with read_only(self.engine.connect()) as conn:  # SQLite: no write lock for a poll
             ids = [i for i in conn.execute(ids_q).scalars() if i not in skip][:limit]
             if not ids:
                 return []

@@ -9,6 +9,7 @@ from datetime import timezone
 from sqlalchemy import func, select
 
 from kinerja import metrics
+from kinerja.db import read_only
 from kinerja.messaging.outbox import trim_sent, utcnow
 
 log = logging.getLogger("kinerja.messaging.relay")
@@ -18,7 +19,7 @@ class RelayUpkeep:
     """Part of :class:`OutboxRelay` (its ``__init__`` sets the intervals and counters used here)."""
 
     def pending(self) -> int:
-        with self.engine.connect() as conn:
+        with read_only(self.engine.connect()) as conn:
             return conn.execute(
                 select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
             ).scalar_one()
@@ -31,7 +32,7 @@ class RelayUpkeep:
         self._depth_at = now
         t = self.table
         try:
-            with self.engine.connect() as conn:
+            with read_only(self.engine.connect()) as conn:
                 pending, oldest = conn.execute(
                     select(func.count(), func.min(t.c.created_at)).select_from(t).where(t.c.sent_at.is_(None))
                 ).one()

@@ -1,0 +1,192 @@
+"""How Kinerja's SQLite connections take the write lock (``kinerja.db.make_engine`` wires this in).
+
+SQLite has one write lock per file, and several processes share each service's file (gunicorn
+workers with many threads, the day worker, the consumer, the relay). These rules keep them from
+stalling each other:
+
+- **A write transaction takes the lock at BEGIN** (``BEGIN IMMEDIATE``): a transaction that
+  reads and then writes never fails upgrading its read lock (SQLite answers such an upgrade with
+  an immediate ``SQLITE_BUSY``; its busy handler is not used there), and writers are serialised.
+- **Waiting for it notices a free lock at once.** SQLite's own busy handler sleeps 1, 2, 5 ...
+  up to 100 ms between tries, so a writer that commits and begins again at once (a day worker
+  round after round, a consumer batch after batch) took the lock in the gap while the others
+  slept: requests waited seconds for a lock that was mostly free. Here the threads of one process
+  queue on a ``threading.Lock`` (handed over the moment the holder commits or rolls back), and
+  only the one at the head tries SQLite, every ``POLL_S``, with the busy handler off for those
+  tries; after ``WRITE_LOCK_TIMEOUT_S`` it fails as SQLite would (``database is locked``).
+- **A writer that just had its turn lets a waiting process in.** The head waiter holds a shared
+  ``flock`` on ``<file>-writers`` while it tries; a process that committed less than
+  ``YIELD_WINDOW_S`` ago probes it before its next BEGIN and, when someone waits, pauses a few
+  polls first, so a back-to-back writer cannot starve the others.
+- **A read-only transaction takes no lock at all** (``read_only(bind)``: a plain deferred BEGIN,
+  a snapshot in WAL mode): the relay's polls and depth gauges no longer queue behind ingest, nor
+  ingest behind them. It must not write (the upgrade could fail, see above).
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+
+WRITE_LOCK_TIMEOUT_S = 30.0
+POLL_S = 0.001
+YIELD_WINDOW_S = 0.005  # a BEGIN this soon after our own commit may be a back-to-back writer's
+YIELD_S = 3 * POLL_S  # long enough for a waiter polling every POLL_S to get in
+BUSY_TIMEOUT_MS = int(WRITE_LOCK_TIMEOUT_S * 1000)  # every other statement: SQLite's own handler
+READ_ONLY = "kinerja_sqlite_read_only"  # the execution option ``read_only`` sets
+
+
+def read_only(bind):
+    """``bind`` (an Engine or Connection) whose transactions on SQLite only read: no write lock
+    is taken (elsewhere the option means nothing)."""
+    return bind.execution_options(**{READ_ONLY: True})
+
+
+class _Turn:
+    """One process's writers of one file: their queue, and the waiter signal shared with the
+    other processes."""
+
+    def __init__(self, path: str):
+        self.lock = threading.Lock()
+        self.path = path
+        self._fd: int | None = None
+        self.released_at = float("-inf")
+        self.yields = 0  # times a writer let a waiting process go first (tests read it)
+
+    @property
+    def fd(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path + "-writers", os.O_RDWR | os.O_CREAT, 0o644)
+        return self._fd
+
+    def others_waiting(self) -> bool:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        return False
+
+    def release(self) -> None:
+        self.released_at = time.monotonic()
+        self.lock.release()
+
+
+_turns: dict[str, _Turn] = {}
+_turns_guard = threading.Lock()
+os.register_at_fork(after_in_child=_turns.clear)  # a lock held at fork would never be released
+
+
+def turn_of(path: str) -> _Turn:
+    turn = _turns.get(path)
+    if turn is None:
+        with _turns_guard:
+            turn = _turns.setdefault(path, _Turn(path))
+    return turn
+
+
+class WriterConnection(sqlite3.Connection):
+    """A pysqlite connection that gives its process's write turn back when its transaction ends
+    (commit, rollback, or close), whoever ends it (SQLAlchemy, the pool's reset on return)."""
+
+    _kinerja_path: str | None = None
+    _kinerja_held: _Turn | None = None
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def __del__(self):  # dropped without a close: its turn must not stay taken
+        self._release()
+
+    def _release(self) -> None:
+        held, self._kinerja_held = self._kinerja_held, None
+        if held is not None:
+            held.release()
+
+
+def on_connect(dbapi_conn: sqlite3.Connection, path: str | None) -> None:
+    # pysqlite's own transaction handling off: BEGIN is ours (``begin``)
+    dbapi_conn.isolation_level = None
+    if isinstance(dbapi_conn, WriterConnection):
+        dbapi_conn._kinerja_path = path
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers and one writer at once, across processes
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.close()
+
+
+def begin(dbapi_conn: sqlite3.Connection, *, read_only: bool) -> None:
+    if read_only:
+        dbapi_conn.execute("BEGIN")
+        return
+    path = getattr(dbapi_conn, "_kinerja_path", None)
+    if path is None:  # in memory: one connection, nobody to wait for
+        dbapi_conn.execute("BEGIN IMMEDIATE")
+        return
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_S
+    turn = turn_of(path)
+    if not turn.lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+        raise sqlite3.OperationalError("database is locked (no write turn within "
+                                       f"{WRITE_LOCK_TIMEOUT_S:.0f} s in this process)")
+    try:
+        if time.monotonic() - turn.released_at < YIELD_WINDOW_S and turn.others_waiting():
+            turn.yields += 1
+            time.sleep(YIELD_S)
+        _begin_immediate(dbapi_conn, turn, deadline)
+    except BaseException:
+        turn.lock.release()
+        raise
+    dbapi_conn._kinerja_held = turn
+
+
+def _begin_immediate(dbapi_conn: sqlite3.Connection, turn: _Turn, deadline: float) -> None:
+    """BEGIN IMMEDIATE, tried every ``POLL_S`` until ``deadline`` with SQLite's busy handler off
+    for the tries (it would sleep up to 100 ms between its own), and the waiter signal held."""
+    dbapi_conn.execute("PRAGMA busy_timeout=0")
+    try:
+        try:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        fcntl.flock(turn.fd, fcntl.LOCK_SH)
+        try:
+            while True:
+                time.sleep(POLL_S)
+                try:
+                    dbapi_conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc) or time.monotonic() >= deadline:
+                        raise
+        finally:
+            fcntl.flock(turn.fd, fcntl.LOCK_UN)
+    finally:
+        dbapi_conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_BUSY
+    return "locked" in str(exc)
