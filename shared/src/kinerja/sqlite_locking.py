@@ -12,8 +12,8 @@ stalling each other:
   round after round, a consumer batch after batch) took the lock in the gap while the others
   slept: requests waited seconds for a lock that was mostly free. Here the threads of one process
   queue on a ``threading.Lock`` (handed over the moment the holder commits or rolls back), and
-  only the one at the head tries SQLite, every ``POLL_S``, with the busy handler off for those
-  tries; after ``WRITE_LOCK_TIMEOUT_S`` it fails as SQLite would (``database is locked``).
+  only the one at the head tries SQLite, every ``POLL_S`` (SQLite's busy handler is off); after
+  ``WRITE_LOCK_TIMEOUT_S`` it fails as SQLite would (``database is locked``).
 - **A writer that just had its turn lets a waiting process in.** The head waiter holds a shared
   ``flock`` on ``<file>-writers`` while it tries; a process that committed less than
   ``YIELD_WINDOW_S`` ago probes it before its next BEGIN and, when someone waits, pauses a few
@@ -34,7 +34,6 @@ WRITE_LOCK_TIMEOUT_S = 30.0
 POLL_S = 0.001
 YIELD_WINDOW_S = 0.005  # a BEGIN this soon after our own commit may be a back-to-back writer's
 YIELD_S = 3 * POLL_S  # long enough for a waiter polling every POLL_S to get in
-BUSY_TIMEOUT_MS = int(WRITE_LOCK_TIMEOUT_S * 1000)  # every other statement: SQLite's own handler
 READ_ONLY = "kinerja_sqlite_read_only"  # the execution option ``read_only`` sets
 
 
@@ -130,7 +129,11 @@ def on_connect(dbapi_conn: sqlite3.Connection, path: str | None) -> None:
     cur.execute("PRAGMA journal_mode=WAL")  # readers and one writer at once, across processes
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # the pragmas above waited with SQLite's busy handler (the connect timeout); from here on
+    # a BUSY comes back at once: BEGIN IMMEDIATE is retried by ``begin``, and a statement of a
+    # transaction holding the write lock, or reading a WAL snapshot, does not meet one (but
+    # while another connection recovers the WAL after a crash: read-only callers retry)
+    cur.execute("PRAGMA busy_timeout=0")
     cur.close()
 
 
@@ -159,30 +162,26 @@ def begin(dbapi_conn: sqlite3.Connection, *, read_only: bool) -> None:
 
 
 def _begin_immediate(dbapi_conn: sqlite3.Connection, turn: _Turn, deadline: float) -> None:
-    """BEGIN IMMEDIATE, tried every ``POLL_S`` until ``deadline`` with SQLite's busy handler off
-    for the tries (it would sleep up to 100 ms between its own), and the waiter signal held."""
-    dbapi_conn.execute("PRAGMA busy_timeout=0")
+    """BEGIN IMMEDIATE, tried every ``POLL_S`` until ``deadline`` (SQLite's busy handler is off,
+    it would sleep up to 100 ms between its own tries), with the waiter signal held meanwhile."""
     try:
-        try:
-            dbapi_conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
-                raise
-        fcntl.flock(turn.fd, fcntl.LOCK_SH)
-        try:
-            while True:
-                time.sleep(POLL_S)
-                try:
-                    dbapi_conn.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as exc:
-                    if not _busy(exc) or time.monotonic() >= deadline:
-                        raise
-        finally:
-            fcntl.flock(turn.fd, fcntl.LOCK_UN)
+        dbapi_conn.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as exc:
+        if not _busy(exc):
+            raise
+    fcntl.flock(turn.fd, fcntl.LOCK_SH)
+    try:
+        while True:
+            time.sleep(POLL_S)
+            try:
+                dbapi_conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise
     finally:
-        dbapi_conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        fcntl.flock(turn.fd, fcntl.LOCK_UN)
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
