@@ -138,3 +138,28 @@ def test_the_relay_polls_while_a_writer_holds_the_lock(tmp_path):
     assert found == [0, 0]  # the uncommitted row is not seen
     assert relay.pending() == 1
     engine.dispose()
+
+
+def test_a_failed_or_abandoned_transaction_gives_the_write_turn_back(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
+    with pytest.raises(Exception):
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO t (v) VALUES (1)"))
+            c.execute(text("INSERT INTO t (v) VALUES (1)"))  # rolled back
+    conn = engine.connect()
+    conn.execute(text("INSERT INTO t (v) VALUES (2)"))
+    conn.close()  # never committed: the pool rolls it back
+    done = threading.Event()
+
+    def write() -> None:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO t (v) VALUES (3)"))
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    wait_until(done.is_set, timeout_s=20, message="a write after a rollback and an abandoned transaction")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT v FROM t")).scalars().all() == [3]
+    engine.dispose()
