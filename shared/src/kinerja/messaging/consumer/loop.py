@@ -18,6 +18,7 @@ from kinerja.heartbeat import Heartbeat
 from kinerja.messaging.consumer.batch_path import BatchPath
 from kinerja.messaging.consumer.config import consumer_config
 from kinerja.messaging.consumer.message_path import MessagePath
+from kinerja.messaging.consumer.rejoin import repair_unapplied_join
 from kinerja.messaging.consumer.stats import ConsumerStats
 from kinerja.messaging.consumer.upkeep import ConsumerUpkeep
 from kinerja.messaging.outbox import PROCESSED_RETENTION_S
@@ -130,6 +131,10 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 if consumer is None:
                     consumer = self._make_consumer(stop)
                     backoff = 0.5
+                # kafka-python 3.0.12 can finish a leader's rejoin between our polls and never
+                # apply it (the member then reads nothing): kinerja.messaging.consumer.rejoin
+                if repair_unapplied_join(consumer):
+                    self.stats.forced_rejoins += 1
                 if batched:
                     records = consumer.poll(timeout_ms=200, max_records=self.batch_size)
                 else:

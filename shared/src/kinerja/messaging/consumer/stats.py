@@ -13,4 +13,5 @@ class ConsumerStats:
     skipped: int = 0  # passed over by ``skip`` or ``wants``: neither applied nor recorded
     batches: int = 0  # batches applied in one transaction
     fallbacks: int = 0  # batches whose transaction failed, applied message by message instead
+    forced_rejoins: int = 0  # group joins kafka-python left unapplied (consumer.rejoin), redone
     by_type: dict[str, int] = field(default_factory=dict)
