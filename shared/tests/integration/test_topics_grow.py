@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from kinerja.messaging.consumer import consumer_config
+from kinerja.messaging.consumer.rejoin import repair_unapplied_join
 from kinerja.messaging.repartition import NotDrained, grow, partition_counts
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, PENILAIAN, TUGAS, topic
 from kinerja.testing import wait_until
@@ -49,23 +50,22 @@ def publish(bootstrap, name, n):
 
 
 def read_and_commit(bootstrap, name, group, n):
-    """``group`` reads ``n`` more records of ``name`` and commits exactly those: its committed offsets
-    are all ``grow`` looks at. The partitions are assigned rather than subscribed to, so no group
-    join can lose them: with kafka-python 3.0.12, a leader that rejoins because the topic's metadata
-    arrived after its first (empty) assignment, and whose JoinGroup/SyncGroup outlasts a poll's
-    timeout, never applies the new assignment, and then reads nothing at all."""
+    """A member of ``group`` reads ``n`` more records of ``name`` and commits exactly those: its
+    committed offsets are all ``grow`` looks at. It subscribes as the services' loop does, and as
+    that loop repairs before each poll a join kafka-python 3.0.12 finished but never applied (a
+    leader that rejoins because the topic's partitions became known after its first, empty
+    assignment: ``kinerja.messaging.consumer.rejoin``); without that it read nothing for 60 s."""
     consumer = KafkaConsumer(**consumer_config(bootstrap, group_id=group, client_id="test-grow", max_poll_records=1))
+    consumer.subscribe([name])
     got = 0
     try:
-        partitions = wait_until(lambda: consumer.partitions_for_topic(name), 60, message=f"partitions of {name}")
-        consumer.assign([TopicPartition(name, p) for p in sorted(partitions)])
-
         def step():
             nonlocal got
+            repair_unapplied_join(consumer)
             for records in consumer.poll(timeout_ms=200, max_records=n - got).values():
                 got += len(records)
             return got >= n
-        wait_until(step, 120, message=f"{n} records of {name}")
+        wait_until(step, 60, message=f"{n} records of {name}")
         consumer.commit()
     finally:
         consumer.close()
