@@ -18,8 +18,10 @@ The state is precise: ``coordinator.rejoining`` (a join was started and not comp
 ``need_rejoin()`` is false (nothing will ever complete it). An empty assignment alone says nothing
 (with more members than partitions it is legitimate). In that state the loop asks for a rejoin:
 the next poll either awaits the task still in flight and applies its result, or, when the task has
-finished, joins again and gets a fresh assignment. Both attributes are read from the loop's own
-thread between polls, the only thread that completes a join."""
+finished, joins again and gets a fresh assignment (a leader's JoinGroup starts one more rebalance;
+the loop acts within a poll or a batch of the stranding, long before the 10 s session timeout).
+The check runs on the loop's thread between polls: ``rejoining`` is only cleared inside a poll, so
+a false reading can at worst ask for one rejoin too many."""
 from __future__ import annotations
 
 import logging
