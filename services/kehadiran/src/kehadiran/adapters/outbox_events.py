@@ -13,6 +13,7 @@ again, or stored by two requests at once, converges on the same punch and event 
 """
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 from typing import Any, Iterable
@@ -61,7 +62,16 @@ def punch_recorded(event_id: str, *, punch_id: str, nip: str, agency: str, devic
 
 def day_summarized(*, nip: str, agency: str, data: dict[str, Any], at: datetime) -> dict[str, Any]:
     """``kehadiran.day.summarized.v1``; ``data`` as ``day_record.payload`` builds it (JSON-ready)."""
-    return envelope(DAY_SUMMARIZED, str(uuid.uuid4()), subject=nip, agency=agency, data=data, at=at)
+    return envelope(DAY_SUMMARIZED, random_uuid(), subject=nip, agency=agency, data=data, at=at)
+
+
+def random_uuid() -> str:
+    """``str(uuid.uuid4())`` without building a ``UUID`` (the day worker makes one per day)."""
+    b = bytearray(os.urandom(16))
+    b[6] = b[6] & 0x0F | 0x40  # version 4
+    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def encode(event: dict[str, Any]) -> str:
@@ -78,7 +88,8 @@ def write(conn: Session | Connection, events: Iterable[dict[str, Any]], *, at: d
         return 0
     raw = Raw(conn)
     created = raw.instant(at)
-    raw.insert_rows("outbox", OUTBOX_COLUMNS, [
-        (e["id"], _TOPIC.get(e["type"]) or topics.topic_for_event_type(e["type"]), e["subject"], encode(e), created)
+    raw.insert_records("outbox", OUTBOX_COLUMNS, [
+        {"event_id": e["id"], "topic": _TOPIC.get(e["type"]) or topics.topic_for_event_type(e["type"]),
+         "key": e["subject"], "value": encode(e), "created_at": created}
         for e in events])
     return len(events)

@@ -82,6 +82,17 @@ class Raw:
         return out
 
 
+    def insert_records(self, table: str, columns: Sequence[str], records: Sequence[dict[str, Any]], *,
+                       suffix: str = "", few: int | None = None) -> list[tuple]:
+        """``insert_rows`` of rows given as dicts keyed by ``columns`` (other keys ignored): on
+        PostgreSQL's JSON way they are encoded as they are, not taken apart and put together."""
+        if self.pg and len(records) > (FEW_ROWS if few is None else few):
+            self.cursor.execute(_pg_insert_text(table, tuple(columns), suffix), [orjson.dumps(records).decode()])
+            return self.cursor.fetchall() if "RETURNING" in suffix else []
+        return self.insert_rows(table, columns, [tuple(r[c] for c in columns) for r in records], suffix=suffix,
+                                few=few)
+
+
 CHUNK = 500
 FEW_ROWS = 8
 

@@ -4,9 +4,10 @@ Pure functions over local (agency-timezone) wall-clock times; no I/O.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ def default_window(day: date) -> WorkWindow | None:
     return WorkWindow(datetime.combine(day, time(7, 30)), datetime.combine(day, end))
 
 
-@dataclass(frozen=True)
-class Punch:
+class Punch(NamedTuple):
+    """A plain tuple: the day worker makes one per punch and day it recomputes."""
+
     local_time: datetime  # naive, agency-local wall clock
     status: str | None = None  # "in" / "out" when the device reports it
     event_id: str | None = None
@@ -113,7 +115,7 @@ def collapse_bursts(punches: list[Punch], window: timedelta) -> list[Punch]:
     for p in ordered:
         if out and began is not None and p.local_time - began <= window:
             if out[-1].status is None and p.status is not None:
-                out[-1] = replace(out[-1], status=p.status)
+                out[-1] = out[-1]._replace(status=p.status)
             continue
         out.append(p)
         began = p.local_time

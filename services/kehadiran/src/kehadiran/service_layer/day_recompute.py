@@ -28,7 +28,8 @@ from kehadiran.domain.alerts import only_withdraws
 from kehadiran.domain.discipline import Punch, summarize_day
 from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
 from kehadiran.service_layer.alerts import counts_as_tk
-from kehadiran.service_layer.schedules import Contexts, day_windows
+from kehadiran.service_layer.round_contexts import RoundContexts
+from kehadiran.service_layer.schedules import day_windows
 
 ZoneOf = Callable[[str], ZoneInfo]
 BurstOf = Callable[[str], timedelta]
@@ -37,6 +38,7 @@ BurstOf = Callable[[str], timedelta]
 def no_burst(agency: str) -> timedelta:
     return timedelta(0)
 _NEIGHBOURS = (-1, 0, 1)
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass
@@ -58,8 +60,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
     people = day_store.asns(conn, nips)
     marked = [(nip, day) for nip, day in marked if nip in people]
     candidates = {(nip, day + timedelta(days=k)) for nip, day in marked for k in _NEIGHBOURS}
-    contexts = Contexts(session)
-    contexts.preload((people[nip], day) for nip, day in candidates)
+    contexts = RoundContexts(conn, [people[nip] for nip in {nip for nip, _ in marked}], [day for _, day in marked])
     since = day_store.tracked_since(conn, people)
     stored: dict[tuple[str, date], StoredDay] = {}
     leaves: dict[tuple[str, date], str] = {}
@@ -75,25 +76,44 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
         leaves.update(leave)
         for p in punches:
             by_nip[p.nip][p.id] = p
-    local: dict[str, list[tuple[datetime, StoredPunch]]] = {}
+    # per agency once a round, not per day
+    zones = {agency: zone_of(agency) for agency in {emp.agency for emp in people.values()}}
+    bursts = {agency: burst_of(agency) for agency in zones}
+    # each ASN's punches by local date, in time order; each punch's owning day worked out once
+    dated: dict[str, dict[date, list[tuple[datetime, StoredPunch]]]] = {}
     for nip, punches in by_nip.items():
-        tz = zone_of(people[nip].agency)
-        local[nip] = sorted((p.time.astimezone(tz).replace(tzinfo=None), p) for p in punches.values())
+        tz = zones[people[nip].agency]
+        per_date: dict[date, list[tuple[datetime, StoredPunch]]] = defaultdict(list)
+        for moment, p in sorted((p.time.astimezone(tz).replace(tzinfo=None), p) for p in punches.values()):
+            per_date[moment.date()].append((moment, p))
+        dated[nip] = per_date
+    owners: dict[str, date] = {}
+
+    def owner(nip: str, moment: datetime, p: StoredPunch) -> date:
+        found = owners.get(p.id)
+        if found is None:
+            found = owners[p.id] = owning_day(moment, contexts.around(people[nip]))
+        return found
+
     targets = set(marked)
     for nip, day in marked:
-        for moment, _ in local.get(nip, ()):
-            if moment.date() == day:
-                targets.add((nip, owning_day(moment, contexts.around(people[nip], day))))
+        for moment, p in dated.get(nip, {}).get(day, ()):
+            targets.add((nip, owner(nip, moment, p)))
     out = Outcome()
     new, changed = [], []
     for nip, day in sorted(targets):
         emp = people[nip]
-        ctx = contexts.around(emp, day)
-        owned = [Punch(moment, p.status, p.event_id, p.correction_id) for moment, p in local.get(nip, ())
-                 if abs((moment.date() - day).days) <= 1 and owning_day(moment, ctx) == day]
+        ctx = contexts.around(emp)
+        per_date = dated.get(nip)
+        owned = []
+        if per_date:
+            for d in (day - _ONE_DAY, day, day + _ONE_DAY):
+                for moment, p in per_date.get(d, ()):
+                    if owner(nip, moment, p) == day:
+                        owned.append(Punch(moment, p.status, p.event_id, p.correction_id))
         current = stored.get((nip, day))
         record = day_record(emp, day, ctx, owned, leaves.get((nip, day)), current, since.get(nip),
-                            tz=zone_of(emp.agency), now=now, burst=burst_of(emp.agency))
+                            tz=zones[emp.agency], now=now, burst=bursts[emp.agency])
         if record is None:
             continue
         row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
@@ -12,7 +11,6 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.calendar_orm import Holiday, Leave, RamadanSchedule, Shift, Tracking, UnitSchedule
-from kehadiran.adapters.day_store import MEMBER
 from kehadiran.adapters.orm import Employee
 from kehadiran.domain.schedule import DEFAULT_WEEK, DayHours, ScheduleContext, WeekSchedule
 from kinerja.fields import WINDOW, in_window
@@ -32,9 +30,6 @@ _RAMADAN = select(RamadanSchedule).where(
     or_(RamadanSchedule.unit.is_(None), RamadanSchedule.unit == bindparam("unit")),
     RamadanSchedule.start_date <= bindparam("end"), RamadanSchedule.end_date >= bindparam("start"),
 ).order_by(RamadanSchedule.unit.is_(None), RamadanSchedule.id)  # a unit's own schedule first
-_SHIFTS = {dialect: select(Shift).where(member(Shift.nip, "nips"), Shift.day >= bindparam("lo"),
-                                         Shift.day <= bindparam("hi"))
-           for dialect, member in MEMBER.items()}
 _HOLIDAYS = select(Holiday.day).where(Holiday.agency == bindparam("agency"), Holiday.day >= bindparam("start"),
                                       Holiday.day <= bindparam("end"))
 
@@ -78,49 +73,6 @@ def day_windows(days: Iterable[date], span: int = 7) -> list[tuple[date, date]]:
         else:
             windows.append((day, day))
     return windows
-
-
-class Contexts:
-    """Schedule contexts loaded once per transaction: the unit-wide part once per (unit, date),
-    the ASN's shifts once per (ASN, date). ``emp`` is anything with nip, agency, unit and tmt."""
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.units: dict[tuple[str, str, date], ScheduleContext] = {}
-        self.cache: dict[tuple[str, date], ScheduleContext] = {}
-
-    def _unit(self, emp, day: date) -> ScheduleContext:
-        unit_key = (emp.agency, emp.unit, day)
-        if unit_key not in self.units:
-            self.units[unit_key] = load_unit_context(self.session, emp.agency, emp.unit, day - timedelta(days=2),
-                                                     day + timedelta(days=2))
-        return self.units[unit_key]
-
-    def around(self, emp, day: date) -> ScheduleContext:
-        key = (emp.nip, day)
-        if key not in self.cache:
-            self.preload([(emp, day)])
-        return self.cache[key]
-
-    def preload(self, pairs: Iterable[tuple[object, date]]) -> None:
-        """What ``around`` gives for each (ASN, date), the shifts of all of them in a few queries."""
-        missing = {}
-        for emp, day in pairs:
-            if (emp.nip, day) not in self.cache:
-                missing[(emp.nip, day)] = emp
-        for lo, hi in day_windows(day for _, day in missing):
-            nips = sorted({nip for nip, day in missing if lo <= day <= hi})
-            shifts: dict[str, list[Shift]] = defaultdict(list)
-            stmt = _SHIFTS[self.session.get_bind().dialect.name]
-            for i in range(0, len(nips), 500):
-                for shift in self.session.execute(stmt, {"nips": nips[i:i + 500], "lo": lo - timedelta(days=2),
-                                                            "hi": hi + timedelta(days=2)}).scalars():
-                    shifts[shift.nip].append(shift)
-            for (nip, day), emp in missing.items():
-                if lo <= day <= hi:
-                    self.cache[(nip, day)] = shifts_applied(
-                        self._unit(emp, day), [s for s in shifts.get(nip, ()) if abs((s.day - day).days) <= 2],
-                        starts=emp.tmt)
 
 
 def load_context(session: Session, emp: Employee, start: date, end: date) -> ScheduleContext:
