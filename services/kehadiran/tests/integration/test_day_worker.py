@@ -251,3 +251,135 @@ def test_a_rounds_statements_do_not_grow_with_its_days(app):
     few = settle(first, STAFF[:4])
     assert settle(second, STAFF) == few
     assert all(v == [1] for v in day_events(runtime).values())
+
+
+def test_two_workers_share_no_asn_and_never_wait_for_each_other(app, database_url):
+    """A round holds its ASN (its transaction open) while their days are marked again and other
+    ASN's days are marked: a second worker's round claims only the other ASN's markers and ends
+    without waiting for the first. Then every day has one record per marking, as one worker
+    alone makes them."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: its day worker is one claimer")
+    runtime = runtime_of(app)
+    client = app.test_client()
+    first, second = past_workdays(2)
+    held, others = STAFF[:6], STAFF[6:]
+    post(client, [line(pin, first, 7, 20) for _, pin in held])
+    a = day_worker(runtime)
+    session = runtime.session()
+    session.begin()
+    try:
+        keys = markers.claim_days(session.connection(), 100)
+        assert keys == sorted((nip, first) for nip, _ in held)
+        outcome = recompute(session, keys, zone_of=a.zone_of, now=datetime.now(timezone.utc))
+        assert outcome.published == len(held)
+        # while A has them in hand: the same ASN's departures, and the other ASN's arrivals
+        post(client, [line(pin, first, 16, 10, status=1) for _, pin in held])
+        post(client, [line(pin, second, 7, 25) for _, pin in others])
+        b = day_worker(runtime)
+        answer = {}
+        t = threading.Thread(target=lambda: answer.update(done=b.run_round()))
+        t.start()
+        t.join(120)
+        assert not t.is_alive(), "the second worker waited for the first one's ASN"
+        assert (answer["done"].days, answer["done"].published) == (len(others), len(others))
+        with runtime.session() as s:
+            left = s.execute(text("SELECT nip, day FROM dirty_days ORDER BY nip")).all()
+        # A's claimed markers (deleted, not committed) and the departures' new ones, which wait for A
+        assert sorted(nip for nip, _ in left) == sorted(nip for nip, _ in held + held)
+        session.commit()
+    finally:
+        session.close()
+    settle_days(runtime)
+    versions = day_events(runtime)
+    assert {k: v for k, v in versions.items() if k[0] in {nip for nip, _ in held}} == {
+        (nip, first.isoformat()): [1, 2] for nip, _ in held}
+    assert {k: v for k, v in versions.items() if k[0] in {nip for nip, _ in others}} == {
+        (nip, second.isoformat()): [1] for nip, _ in others}
+    got = records(runtime)
+    assert all([d["code"] for d in got[(nip, first.isoformat())][1]["deductions"]] == []
+               for nip, _ in held)  # arrival 07:20 and departure 16:10: nothing deducted
+    assert_a_fixed_point(runtime)
+
+
+def test_workers_in_parallel_make_what_one_worker_makes(app, database_url):
+    """Two workers in their own threads work a backlog of markers (several per ASN, small rounds)
+    at once: each marked day is summarized once, the claims add up to the markers, and the
+    records are those one worker makes from the same facts."""
+    runtime = runtime_of(app)
+    client = app.test_client()
+    days = past_workdays(3)
+    for day in days:
+        post(client, [line(pin, day, 7, 10 + k) for k, (_, pin) in enumerate(STAFF)])
+        post(client, [line(pin, day, 16, 5 + k, status=1) for k, (_, pin) in enumerate(STAFF)])
+    with runtime.session() as s:
+        marked = s.execute(text("SELECT count(*) FROM dirty_days")).scalar_one()
+    assert marked == 2 * len(days) * len(STAFF)
+    claimed, errors = Counter(), []
+
+    def work(name):
+        try:
+            w = day_worker(runtime, chunk=5)
+            while True:
+                done = w.run_round()
+                claimed[name] += done.days
+                if not done.worked:
+                    with runtime.session() as s:
+                        if not s.execute(text("SELECT count(*) FROM dirty_days")).scalar_one():
+                            return
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert errors == []
+    assert not any(t.is_alive() for t in threads)
+    # a key claimed twice would be one marker claimed by both, or a key's two markers in two rounds
+    assert sum(claimed.values()) <= marked
+    got = records(runtime)
+    assert len(got) == len(days) * len(STAFF)
+    assert all(len(r["punch_event_ids"]) == 2 and r["deductions"] == [] for _, r in got.values())
+    assert all(v == [1] for v in day_events(runtime).values())  # one version each: no half-done day published
+    assert_a_fixed_point(runtime)
+
+
+def test_a_rounds_statements_do_not_grow_with_its_units_or_dates(app):
+    """A round reads the working time (unit schedules, Ramadan, holidays, shifts) of all its ASN and
+    dates at once: settling the days of ASN in six units on three dates takes as many statements
+    as one ASN's one day (statements per unit and date would show here)."""
+    runtime = runtime_of(app)
+    client = app.test_client()
+    spread = [(f"19900101201501{k:04d}", str(300 + k)) for k in range(6)]
+    for k, (nip, pin) in enumerate(spread):
+        ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
+                        data={"nip": nip, "nama": "Y", "agency": AGENCY, "unit": f"Unit {k}", "pin": pin})
+        with runtime.session() as s, s.begin():
+            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
+    settle_days(runtime)
+    post(client, [])  # the device's first call: the registry notes the address it calls from
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def settle(lines, expected) -> int:
+        post(client, lines)
+        statements.clear()
+        event.listen(runtime.engine, "before_cursor_execute", count)
+        try:
+            done = settle_days(runtime)
+        finally:
+            event.remove(runtime.engine, "before_cursor_execute", count)
+        assert (done.days, done.published) == (expected, expected)
+        return len(statements)
+
+    today = datetime.now(WIB).date()
+    monday = today - timedelta(days=today.weekday() + 14)
+    days = [monday + timedelta(days=k) for k in range(4)]  # Monday to Thursday: one span of dates
+    one = settle([line(spread[0][1], days[0], 7, 20)], 1)
+    many = settle([line(pin, day, 7, 20 + k) for day in days[1:] for k, (_, pin) in enumerate(spread)],
+                  3 * len(spread))
+    assert many == one

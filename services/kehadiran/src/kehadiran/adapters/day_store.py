@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import Leave, Tracking
+from kehadiran.adapters.markers import ASN_LOCK_KEY
 from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters.punch_store import chunks
 from kehadiran.adapters.raw_sql import Raw
@@ -87,7 +88,8 @@ _DAY_COLUMNS = ("nip", "day", "version", "final", "payload", "updated_at")
 _UPSERT_DAY = ("ON CONFLICT (nip, day) DO UPDATE SET version = excluded.version, final = excluded.final, "
                "payload = excluded.payload, updated_at = excluded.updated_at")
 # one advisory lock per key, in the keys' order
-_LOCK_KEYS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
+_LOCK_KEYS = text(f"SELECT pg_advisory_xact_lock({ASN_LOCK_KEY.format(nip='k')}) "
+                  "FROM unnest(CAST(:keys AS text[])) AS k")
 
 
 def lock_asn(conn: Connection, nips: list[str]) -> None:
@@ -96,7 +98,7 @@ def lock_asn(conn: Connection, nips: list[str]) -> None:
     reads the records another worker committed for that ASN, never a version it is still
     writing. SQLite serialises writers already."""
     if conn.dialect.name == "postgresql" and nips:
-        conn.execute(_LOCK_KEYS, {"keys": [f"kehadiran.asn:{nip}" for nip in sorted(set(nips))]}).all()
+        conn.execute(_LOCK_KEYS, {"keys": sorted(set(nips))}).all()
 
 
 def asns(conn: Connection, nips: Iterable[str]) -> dict[str, Asn]:
@@ -138,8 +140,7 @@ def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[s
         # one statement for the lot (see ``raw_sql``); an upsert, as the lock makes it safe
         rows = new + changed
         if rows:
-            Raw(conn).insert_rows("day_summaries", _DAY_COLUMNS, [tuple(r[c] for c in _DAY_COLUMNS) for r in rows],
-                                  suffix=_UPSERT_DAY, few=0)
+            Raw(conn).insert_records("day_summaries", _DAY_COLUMNS, rows, suffix=_UPSERT_DAY, few=0)
         return
     if new:
         conn.execute(_INSERT_DAY, new)

@@ -59,13 +59,34 @@ def add_marker_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 
 DIRTY_DAYS, DIRTY_PINS = add_marker_tables(metadata)
+_SCOPE = " AND nip IN (SELECT nip FROM employees WHERE agency = :agency)"
+# the ASN's lock (``day_store.lock_asn``): the same key, so a worker holding it claims that ASN's
+# markers and recomputes its days with nobody else's round on the ASN in between
+ASN_LOCK_KEY = "hashtextextended('kehadiran.asn:' || {nip}, 0)"
 _CLAIM_DAYS = {
-    (dialect, scoped): text(
+    # SQLite has one writer at a time: the oldest markers
+    ("sqlite", scoped): text(
         "DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= :upto"
-        + (" AND nip IN (SELECT nip FROM employees WHERE agency = :agency)" if scoped else "")
-        + f" ORDER BY id LIMIT :n{lock}) RETURNING nip, day").columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
-    for dialect, lock in (("postgresql", " FOR UPDATE SKIP LOCKED"), ("sqlite", "")) for scoped in (False, True)
+        + (_SCOPE if scoped else "") + " ORDER BY id LIMIT :n) RETURNING nip, day"
+    ).columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
+    for scoped in (False, True)
 }
+_CLAIM_DAYS.update({
+    # PostgreSQL, any number of workers: the oldest markers no other worker has in hand (SKIP
+    # LOCKED), of the ASN whose lock this worker gets without waiting; a marker of an ASN another
+    # worker's round holds stays for a later round. So the workers' rounds share no ASN and never
+    # wait for each other (where claiming markers only, two rounds with markers of one ASN would
+    # queue on its lock, one after the other). Locks taken in a statement are the transaction's.
+    ("postgresql", scoped): text(
+        "WITH claimable AS (SELECT id, nip FROM dirty_days WHERE id <= :upto" + (_SCOPE if scoped else "")
+        + " ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED), "
+        "mine AS MATERIALIZED (SELECT nip FROM (SELECT DISTINCT nip FROM claimable) AS w "
+        f"WHERE pg_try_advisory_xact_lock({ASN_LOCK_KEY.format(nip='w.nip')})) "
+        "DELETE FROM dirty_days AS d USING claimable AS c WHERE d.id = c.id AND c.nip IN (SELECT nip FROM mine) "
+        "RETURNING d.nip, d.day"
+    ).columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
+    for scoped in (False, True)
+})
 _CLAIM_PINS = {
     "postgresql": text("DELETE FROM dirty_pins WHERE id IN (SELECT id FROM dirty_pins "
                        "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING agency, pin"),
