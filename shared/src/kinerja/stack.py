@@ -26,6 +26,18 @@ ROLES = {"kehadiran": ("web", "consumer", "worker", "relay"), "tugas": ("web", "
          "notifikasi": ("web", "consumer", "webhooks", "mailer")}
 
 
+def day_workers_setting(env) -> int:
+    """``KEHADIRAN_DAY_WORKERS``: how many kehadiran day worker processes to run (default 1)."""
+    raw = env.get("KEHADIRAN_DAY_WORKERS") or "1"
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ValueError(f"KEHADIRAN_DAY_WORKERS={raw!r} is not a whole number") from None
+    if not 1 <= count <= 64:
+        raise ValueError(f"KEHADIRAN_DAY_WORKERS={count} is outside 1..64")
+    return count
+
+
 def service_installed(service: str) -> bool:
     import importlib.util
 
@@ -58,6 +70,8 @@ class Stack:
     web_workers: int = 1
     web_threads: int = 16
     relays: int = 1  # relay processes per publishing service
+    # kehadiran day worker processes (they claim disjoint ASN's days); None: ``KEHADIRAN_DAY_WORKERS``
+    day_workers: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     procs: list[Proc] = field(default_factory=list)
 
@@ -127,7 +141,11 @@ class Stack:
         return proc
 
     def instances(self, role: str) -> int:
-        return self.relays if role == "relay" else 1
+        if role == "relay":
+            return self.relays
+        if role == "worker":
+            return self.day_workers or day_workers_setting(self.env())
+        return 1
 
     def start(self) -> None:
         self.migrate()

@@ -17,7 +17,10 @@ from kinerja.cli.settings import cli_settings
 @click.option("--relays", type=click.IntRange(0, 64), default=1, show_default=True, envvar="KINERJA_RELAYS",
               help="outbox relays per publishing service (they share the work, each key's events stay in order); "
                    "0: none, events wait in the outboxes (adding partitions: deploy/README.md)")
-def up(load_demo: bool, stop_after: float | None, relays: int) -> None:
+@click.option("--day-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              envvar="KEHADIRAN_DAY_WORKERS",
+              help="kehadiran day worker processes (they recompute disjoint ASN's days at once)")
+def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int) -> None:
     """Start the broker, every service with its consumer and relay, load the demo, wait for Ctrl-C."""
     import signal as _signal
     import threading
@@ -45,7 +48,7 @@ def up(load_demo: bool, stop_after: float | None, relays: int) -> None:
 
     ports = {svc: int(os.environ.get(f"{svc.upper()}_PORT") or port) for svc, port in DEFAULT_PORTS.items()}
     stack = Stack(var_dir=repo_var_dir(), kafka_bootstrap=broker.bootstrap, topic_prefix=s.topic_prefix,
-                  services=services, ports=ports, relays=relays)
+                  services=services, ports=ports, relays=relays, day_workers=day_workers)
     stop = threading.Event()
     for sig in (_signal.SIGINT, _signal.SIGTERM):
         _signal.signal(sig, lambda *_: stop.set())
