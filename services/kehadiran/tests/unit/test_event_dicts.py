@@ -13,7 +13,7 @@ from kehadiran.adapters import outbox_events
 from kehadiran.adapters.day_store import Asn, StoredDay
 from kehadiran.domain.discipline import Punch
 from kehadiran.domain.schedule import DayHours, ScheduleContext
-from kehadiran.service_layer.day_recompute import day_record
+from kehadiran.service_layer.day_recompute import day_record, local_iso
 from kinerja.events import data_schema, decode_event, make_event
 from kinerja.events.envelope import EnvelopeSchema
 
@@ -105,3 +105,19 @@ def test_an_unchanged_day_is_not_published_again_and_a_changed_one_is_the_next_v
     assert day_record(ASN, DAY, ScheduleContext(), punches, None, stored, None, tz=WIB, now=NOW) is None
     again = day_record(ASN, DAY, ScheduleContext(), punches[:1], None, stored, None, tz=WIB, now=NOW)
     assert again["version"] == 2 and [d["code"] for d in again["deductions"]] == ["TL1", "PSW4"]
+
+
+@pytest.mark.parametrize("zone_name", ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Europe/Berlin",
+                                       "America/St_Johns", "Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_a_records_local_times_are_written_as_the_zone_writes_them(zone_name):
+    """``local_iso`` (the offset looked up once a date) writes what ``isoformat`` of the aware
+    time writes, on days whose offset changes too (every quarter hour of two years)."""
+    from zoneinfo import ZoneInfo
+
+    from kehadiran.service_layer.day_recompute import local_iso
+
+    tz = ZoneInfo(zone_name)
+    t = datetime(2025, 1, 1, 0, 0, 0, 123)
+    while t.year < 2027:
+        assert local_iso(t, tz) == t.replace(tzinfo=tz).isoformat(), t
+        t += timedelta(minutes=15)

@@ -9,8 +9,8 @@ claims on them.
 
 A marker is a row, not a flag: writers only ever INSERT (no unique key, so a request never waits
 for a worker holding the same key), and a worker DELETEs the rows it claims in the transaction
-that acts on them (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so N workers claim disjoint rows; SQLite
-serialises writers). A marker inserted while its key is being worked on is a new row the worker
+that acts on them (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, and only markers of ASN whose lock the
+claim gets without waiting, so N workers claim disjoint ASN; SQLite serialises writers). A marker inserted while its key is being worked on is a new row the worker
 did not claim, so the key is worked on again: nothing is lost, whatever the order.
 
 On PostgreSQL a statement trigger sends ``NOTIFY kehadiran_dirty`` with every insert, delivered

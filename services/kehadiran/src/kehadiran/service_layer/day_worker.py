@@ -4,9 +4,10 @@ A round is one transaction: release the quarantined punches of claimed PINs the 
 knows (their events, and markers for their days), recompute the claimed days
 (``day_recompute``), reconcile the PP 94/2021 alerts of the (ASN, year)s whose TK days changed
 (``alerts``), and delete the claimed markers. A crash rolls the round back, markers included, so
-the next worker does it again. Any number of workers may run (claims are ``SKIP LOCKED``, the
-ASN's lock orders two workers on one ASN); the day closer queues its days as markers, which the
-rounds work through in bounded chunks.
+the next worker does it again. Any number of workers may run (``KEHADIRAN_DAY_WORKERS`` processes):
+on PostgreSQL a round claims only markers of ASN whose lock it gets without waiting
+(``markers.claim_days``), so two rounds never share an ASN and never wait for each other; the day
+closer queues its days as markers, which the rounds work through in bounded chunks.
 """
 from __future__ import annotations
 
