@@ -2,7 +2,7 @@
 
 Terminals push each punch as it happens (``Realtime=1``: one line a request), the arrival and the
 departure of each ASN-day from two gates at once, every line sent twice, while the day worker's
-rounds are slowed (each holds its transaction open 150 ms after its work, as a slow database
+rounds (two workers) are slowed (each holds its transaction open 150 ms after its work, as a slow database
 would): most punches commit while a round has their day in hand. Each punch must be stored
 once, be in its day's record once, and the scores must be the clean replay's, as if everything
 had come in order."""
@@ -26,7 +26,9 @@ HOLD_MS = 150
 def test_punches_for_a_day_arrive_while_the_worker_recomputes_it(kafka_bootstrap, topic_prefix, postgres_server,
                                                                   make_stack, fault_report, request):
     urls = {"kehadiran": create_postgres_database(postgres_server), "penilaian": create_postgres_database(postgres_server)}
-    stack = make_stack(kafka_bootstrap, topic_prefix, urls, extra_env={"KEHADIRAN_DAY_WORKER_HOLD_MS": str(HOLD_MS)})
+    # two day workers: their rounds share no ASN, and a punch for a day either has in hand marks it again
+    stack = make_stack(kafka_bootstrap, topic_prefix, urls, day_workers=2,
+                       extra_env={"KEHADIRAN_DAY_WORKER_HOLD_MS": str(HOLD_MS)})
     keh, pen = Db(urls["kehadiran"]), Db(urls["penilaian"])
     plan = make_plan("faults-midrecompute", 8, staff=16, devices=2, days=2, seed=8, out_on_other_device=True)
     register_devices(stack, plan)
@@ -62,8 +64,8 @@ def test_punches_for_a_day_arrive_while_the_worker_recomputes_it(kafka_bootstrap
     doubled_versions = sum(1 for vs in versions.values() if len({v for v, _ in vs}) != len(vs))
     record(fault_report, request, "punches while their day is recomputed", ledger,
            duplicates=sum(len(v) for v in sends.values()) - len(plan.punches),
-           note=f"{len(answers)} one-line uploads from {len(plan.devices)} gates at once, each line twice, worker "
-                f"rounds held {HOLD_MS} ms; {partial} of {len(versions)} ASN-days were recomputed with some of their "
+           note=f"{len(answers)} one-line uploads from {len(plan.devices)} gates at once, each line twice, two "
+                f"workers' rounds held {HOLD_MS} ms; {partial} of {len(versions)} ASN-days were recomputed with some of their "
                 f"punches still to come and again after")
     assert [a for a in answers if a[1] != 200 or a[2] != "OK:1"] == []
     assert_clean(ledger)
