@@ -1,10 +1,12 @@
 """SQLAlchemy 2 engine and session helpers that behave the same on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import os
+import time
 from datetime import timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +21,51 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+# a pooled PostgreSQL connection idle at least this long is pinged before it is handed out
+PING_AFTER_IDLE_S = 1.0
+PING_AFTER_IDLE_ENV = "KINERJA_DB_PING_AFTER_IDLE_S"
+_IDLE_SINCE = "kinerja_idle_since"
+
+
+def ping_after_idle(engine: Engine, idle_s: float) -> None:
+    """Ping a pooled connection on checkout only when it sat in the pool ``idle_s`` or longer.
+
+    ``pool_pre_ping`` pings on every checkout: a round trip (and a tenth of a one-punch
+    request's CPU) that only ever finds something when the connection has been idle (a restarted
+    or failed-over server, a firewall's idle timeout). A dead connection the ping finds is
+    replaced before the caller sees it, and every connection pooled before it is dropped with it
+    (``InvalidatePoolError``: after a restart they are all dead). A connection that dies while in
+    busy use fails its statement as before: the request answers 503 with Retry-After
+    (``kinerja.web``), and that failure invalidates the pool too."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn, record):  # a new connection needs no ping (nor does a reconnected record)
+        record.info.pop(_IDLE_SINCE, None)
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise exc.InvalidatePoolError(f"pooled connection found dead after {time.monotonic() - since:.1f} s "
+                                          f"idle: {err}") from err
+
+
+def ping_after_idle_s() -> float:
+    """``KINERJA_DB_PING_AFTER_IDLE_S`` (seconds; 0 pings on every checkout), else 1 s."""
+    raw = os.environ.get(PING_AFTER_IDLE_ENV, "").strip()
+    return float(raw) if raw else PING_AFTER_IDLE_S
+
+
+def make_engine(url: str, *, pool_size: int = 5, ping_idle_s: float | None = None) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -41,7 +87,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
                                  read_only=conn.get_execution_options().get(sqlite_locking.READ_ONLY, False))
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=10)
+    ping_after_idle(engine, ping_after_idle_s() if ping_idle_s is None else ping_idle_s)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
