@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--count", action="store_true",
                         help="count the statements (and PostgreSQL round trips) the driver sends; "
                              "the counting costs CPU, so time without it")
+    parser.add_argument("--dump", help="write the profile's stats to this file (pstats; snakeviz, gprof2dot)")
     parser.add_argument("--people", type=int, default=PEOPLE, help="ASN on the roster (fewer: a faster set-up)")
     args = parser.parse_args()
     globals()["PEOPLE"] = args.people
@@ -163,6 +164,8 @@ def main() -> None:
               + ", ".join(f"{k} {v / n:.2f}" for k, v in statements.most_common()) + ")")
     if hasattr(statements, "round_trips"):
         print(f"round trips a request: {(statements.round_trips() - trips0) / n:.2f}")
+    if profiler and args.dump:
+        profiler.dump_stats(args.dump)
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout)
         by_package: Counter = Counter()

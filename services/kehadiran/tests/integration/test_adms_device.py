@@ -483,3 +483,64 @@ def test_with_the_broker_down_the_device_gets_ok_and_the_relay_publishes_each_pu
         ("-", "adms", NIP), ("out", "adms", NIP)]
     summaries = [e for e in got if e.type == "kehadiran.day.summarized.v1"]
     assert summaries and summaries[-1].data["deductions"] == []
+
+
+def test_a_one_line_upload_finds_its_person_with_the_device_as_a_batch_does(app, client):
+    """A terminal pushing as it goes sends one line a request: its PIN's NIP comes with the
+    device's row (one statement), by the same rules as a batch's look-up: the agency's PIN rule,
+    the lower NIP for a PIN two active ASN share, nobody for an inactive ASN or an unknown PIN."""
+    from sqlalchemy import update
+
+    from kehadiran.adapters.orm import Employee
+
+    register(client)
+    roster(app, NIP, "7")
+    roster(app, OTHER, "5")
+    roster(app, "198001012005011003", "5")  # shares PIN 5 with OTHER, the lower NIP
+    roster(app, "199001012015011004", "9")
+    with runtime_of(app).session() as s, s.begin():
+        s.execute(update(Employee).where(Employee.nip == "199001012015011004").values(active=False))
+    day = recent_workday()
+
+    def upload(pin: str, minute: int) -> None:
+        body = f"{pin}\t{day} 07:{minute:02d}:00\t0\t1\t0\t0\t0\n".encode()
+        assert assert_protocol_reply(iclock(client, "POST", "cdata", body, table="ATTLOG", Stamp=1)) == "OK:1"
+
+    upload("007", 1)  # the agency keeps zeros meaningful (the default): nobody
+    upload("5", 2)
+    upload("9", 3)
+    upload("77", 4)
+    upload("7", 5)
+    r = client.put("/api/v1/agency-settings", json={"agency": AGENCY, "ignore_pin_zeros": True}, headers=OPERATOR)
+    assert r.status_code == 200 and r.json["ignore_pin_zeros"] is True, r.json
+    upload("007", 6)  # now PIN 7's
+
+    with runtime_of(app).session() as s:
+        stored = {(p.person_key, p.device_time.minute): p.nip for p in s.scalars(select(PunchRow))}
+    assert stored == {("007", 1): None, ("5", 2): "198001012005011003", ("9", 3): None, ("77", 4): None,
+                      ("7", 5): NIP, ("007", 6): NIP}
+
+
+def test_a_one_line_upload_reads_the_database_once(app, client, database_url):
+    """The request's one read is the device's row with its person's NIP (the writes are one
+    INSERT each for punches, outbox and markers): a read a request less than a look-up each."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("statements counted on SQLite (the same code path on PostgreSQL)")
+    from sqlalchemy import event
+
+    register(client)
+    roster(app, NIP, "7")
+    engine = runtime_of(app).engine
+    statements: list[str] = []
+    engine.dispose()  # connections from here on are traced
+    event.listen(engine, "connect", lambda dbapi_conn, _r: dbapi_conn.set_trace_callback(statements.append))
+    day = recent_workday()
+    # the device's first contact from its address goes through the registry's checks (its own reads)
+    first = f"7\t{day} 06:59:00\t0\t1\t0\t0\t0\n".encode()
+    assert assert_protocol_reply(iclock(client, "POST", "cdata", first, table="ATTLOG", Stamp=1)) == "OK:1"
+    for minute, pin in enumerate(["7", "8"]):  # a known PIN, an unknown one
+        statements.clear()
+        body = f"{pin}\t{day} 07:{minute:02d}:00\t0\t1\t0\t0\t0\n".encode()
+        assert assert_protocol_reply(iclock(client, "POST", "cdata", body, table="ATTLOG", Stamp=1)) == "OK:1"
+        reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        assert len(reads) == 1 and "FROM devices" in reads[0] and "employees" in reads[0], statements

@@ -175,3 +175,18 @@ def test_no_input_makes_a_parser_raise(body):
     adms.parse_option_lines(body)
     cmd = adms.parse_devicecmd(body)
     assert len(cmd.records) + len(cmd.errors) == lines
+
+
+@pytest.mark.parametrize("body, pin", [
+    (b"7\t2026-03-02 07:30:00\t0\t1\t0\t0\t0\n", "7"),
+    (b"007\t2026-03-02 07:30:00\t0\t1\t0\t0\t0\r\n", "007"),
+    (b"A12 \t2026-03-02 07:30:00\t0\t1\t0\t0\t0", "A12"),
+    (b"7\t2026-03-02 07:30:00\t0\t1\t0\t0\t0\n8\t2026-03-02 07:31:00\t0\t1\t0\t0\t0\n", None),  # two lines
+    (b"", None),
+    (b"\n", None),
+    (b"bad pin!\t2026-03-02 07:30:00\t0\t1\t0\t0\t0\n", None),
+    ("\u00e9\t2026-03-02 07:30:00\t0\t1\t0\t0\t0\n".encode(), None),
+    (b"1" * 40 + b"\t2026-03-02 07:30:00\t0\t1\t0\t0\t0\n", None),
+])
+def test_a_one_line_uploads_pin_is_read_ahead_only_when_it_is_one_valid_pin(body, pin):
+    assert adms.single_line_pin(body) == pin

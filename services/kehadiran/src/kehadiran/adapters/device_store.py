@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
 
+from kehadiran.adapters.orm import pin_key
 from kehadiran.adapters.raw_sql import Raw
 
 CONTACT_EVERY = timedelta(seconds=5)
@@ -27,22 +28,39 @@ class DeviceRow(NamedTuple):
     # the agency's settings the ingest needs, in the same statement
     agency_zone: str | None = None  # from the roster; None: the deployment's KINERJA_TIMEZONE
     ignore_pin_zeros: bool = False
+    # ``get(..., pin=)``: {that PIN: the NIP it names in the device's agency, or None}
+    pin_nips: dict[str, str | None] | None = None
 
 
-def get(conn: Connection, sn: str) -> DeviceRow | None:
-    rows = Raw(conn).query("SELECT d.sn, d.agency, d.tz_offset_minutes, d.last_contact_at, d.active, d.comm_key_sha256, "
-                           "d.addresses, d.last_address, a.timezone, a.ignore_pin_zeros FROM devices d "
-                           "LEFT JOIN agency_settings a ON a.agency = d.agency WHERE d.sn = ?", [sn])
+_DEVICE = ("SELECT d.sn, d.agency, d.tz_offset_minutes, d.last_contact_at, d.active, d.comm_key_sha256, d.addresses, "
+           "d.last_address, a.timezone, a.ignore_pin_zeros{pin} FROM devices d "
+           "LEFT JOIN agency_settings a ON a.agency = d.agency WHERE d.sn = ?")
+# the NIP a PIN names, as punch_store.nips_by_pin finds it (the agency's PIN rule; two active ASN
+# sharing a PIN: the lower NIP), each branch on its own index
+_PIN_NIP = (", CASE WHEN a.ignore_pin_zeros THEN (SELECT e.nip FROM employees e WHERE e.agency = d.agency AND e.active "
+            "AND e.pin_key = ? ORDER BY e.nip LIMIT 1) ELSE (SELECT e.nip FROM employees e WHERE e.agency = d.agency "
+            "AND e.active AND e.pin = ? ORDER BY e.nip LIMIT 1) END")
+GET, GET_WITH_PIN = _DEVICE.format(pin=""), _DEVICE.format(pin=_PIN_NIP)
+
+
+def get(conn: Connection, sn: str, *, pin: str | None = None) -> DeviceRow | None:
+    """The device ``sn``; with ``pin`` (the one person a single-punch request names), that PIN's
+    NIP too, in the same statement: a request's round trip less (``pin_nips``)."""
+    if pin is None:
+        rows = Raw(conn).query(GET, [sn])
+    else:
+        rows = Raw(conn).query(GET_WITH_PIN, [pin_key(pin), pin, sn])
     if not rows:
         return None
-    sn, agency, offset, last, active, comm_key, addresses, last_address, zone, zeros = rows[0]
+    sn, agency, offset, last, active, comm_key, addresses, last_address, zone, zeros, *found = rows[0]
     if isinstance(addresses, str):  # SQLite keeps JSON text
         addresses = json.loads(addresses)
     if isinstance(last, str):  # SQLite keeps UTC text
         last = datetime.fromisoformat(last)
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=timezone.utc)
-    return DeviceRow(sn, agency, offset, last, bool(active), comm_key, addresses, last_address, zone, bool(zeros))
+    return DeviceRow(sn, agency, offset, last, bool(active), comm_key, addresses, last_address, zone, bool(zeros),
+                     {pin: found[0]} if pin is not None else None)
 
 
 def plain_caller(device: DeviceRow, address: str | None, *, binding: bool) -> bool:

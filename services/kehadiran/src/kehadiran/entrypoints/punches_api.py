@@ -89,12 +89,14 @@ class Punches(MethodView):
         if principal.role == "device":
             # a device's batch: a Core connection and hand-written SQL, no ORM object
             with runtime.engine.begin() as conn:
-                device = device_store.get(conn, principal.device_sn)
+                # one punch (a terminal pushing as it goes): its PIN's NIP comes with the device's row
+                single = items[0][1].get("pin") if len(items) == 1 and not items[0][1].get("nip") else None
+                device = device_store.get(conn, principal.device_sn, pin=single)
                 if device is None or device.agency != principal.agency or not device.active:
                     raise Forbidden("device is not registered")
                 items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
                 result = record_punches(conn, DeviceRef.of(device), items, channel="json",
-                                        agency_tz=settings.timezone, now=now)
+                                        agency_tz=settings.timezone, now=now, pin_nips=device.pin_nips)
                 # the device's row last (and at most every few seconds): it is locked from this
                 # UPDATE to the commit, so one device's concurrent batches do not queue on it
                 device_store.touch(conn, device, now)

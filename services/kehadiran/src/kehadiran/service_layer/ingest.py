@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy.engine import Connection
 
@@ -73,9 +73,12 @@ def utcnow() -> datetime:
 
 
 def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInput], *, channel: str,
-                   agency_tz: str, now: datetime | None = None) -> IngestResult:
+                   agency_tz: str, now: datetime | None = None,
+                   pin_nips: Mapping[str, str | None] | None = None) -> IngestResult:
     """Store new punches with their events and dirty markers; a re-sent punch is counted as a
-    duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch."""
+    duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch.
+    ``pin_nips``: PINs whose NIP (None: nobody active) the caller looked up in this transaction
+    already (``device_store.get(..., pin=)``); the others are looked up here."""
     now = now or utcnow()
     items = list(items)
     result = IngestResult()
@@ -93,8 +96,11 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
         fresh.append(item)
     if not fresh:
         return result
-    by_pin = punch_store.nips_by_pin(conn, device.agency, [it.person_key for it in fresh if not it.by_nip],
-                                     ignore_zeros=device.ignore_pin_zeros)
+    pins = [it.person_key for it in fresh if not it.by_nip]
+    if pin_nips is not None and all(pin in pin_nips for pin in pins):
+        by_pin = {pin: pin_nips[pin] for pin in pins if pin_nips[pin] is not None}
+    else:
+        by_pin = punch_store.nips_by_pin(conn, device.agency, pins, ignore_zeros=device.ignore_pin_zeros)
     by_nip = punch_store.known_nips(conn, device.agency, [it.person_key for it in fresh if it.by_nip])
     offset = timezone(timedelta(minutes=device.tz_offset_minutes))
     rows: list[dict[str, Any]] = []

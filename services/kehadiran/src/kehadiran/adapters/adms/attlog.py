@@ -29,6 +29,17 @@ def status_direction(code: int | None) -> str | None:
     return STATUS_DIRECTION.get(code) if code is not None else None
 
 
+def single_line_pin(body: bytes) -> str | None:
+    """The PIN of a one-line upload (a terminal pushing each punch as it happens), read ahead of
+    the parse so the device's look-up can bring its NIP along; None for anything else. Only a
+    hint: the parse decides what the line holds."""
+    line = body.strip(b"\r\n")
+    if not line or b"\n" in line:
+        return None
+    pin = line.split(b"\t", 1)[0].strip().decode("ascii", "replace")
+    return pin if valid_pin(pin) else None
+
+
 def parse_attlog(body: bytes | str, *, now_local: datetime | None = None,
                  max_ahead: timedelta = MAX_AHEAD) -> Parsed[AttRecord]:
     """Parse an ``ATTLOG`` upload: ``PIN TIME STATUS VERIFY WORKCODE RESERVED RESERVED [...]``,

@@ -99,7 +99,7 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
     connection and hand-written SQL, no ORM object."""
     runtime = current_runtime()
     with runtime.engine.begin() as conn:
-        device = device_store.get(conn, sn)
+        device = device_store.get(conn, sn, pin=adms.single_line_pin(body))
         if device is None or not device.active:
             log.warning("adms: unknown device refused", extra={"sn": sn, "path": request.path,
                                                                "remote": request.remote_addr})
@@ -113,7 +113,7 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
         parsed = adms.parse_attlog(body, now_local=device_service.device_now(device, now))
         items = [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in parsed.records]
         result = record_punches(conn, DeviceRef.of(device), items, channel="adms", agency_tz=runtime.settings.timezone,
-                                now=now)
+                                now=now, pin_nips=device.pin_nips)
         if parsed.errors:
             with Session(bind=conn) as session:  # rare: the malformed lines kept on the device for operators
                 device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)
