@@ -105,11 +105,45 @@ def pipelined(conn: Session | Connection) -> Iterator[None]:
     latest, failing the transaction as before. Elsewhere, nothing changes."""
     if isinstance(conn, Session):
         conn = conn.connection()
-    if conn.dialect.name != "postgresql":
-        yield
+    if conn.dialect.name != "postgresql" or conn.info.get(_PIPELINE_OPEN):
+        yield  # in an outer pipeline (``commit_with``): these wait for its end too
         return
     with conn.connection.dbapi_connection.pipeline():
         yield
+
+
+_PIPELINE_OPEN = "kinerja_pipeline_open"
+_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
+
+
+@contextmanager
+def commit_with(conn: Connection) -> Iterator[None]:
+    """The block's writes and the transaction's COMMIT sent together at its end: on PostgreSQL one
+    round trip for all of them (psycopg's pipeline mode; a statement whose rows the block reads is
+    still answered at once, and ``pipelined`` blocks inside wait for this one's end). The block
+    ends the transaction: it commits when the block completes, and an error in any statement
+    (raised at the latest by the commit) leaves it to be rolled back. Nothing may run in the
+    transaction after the block; keep ORM flushes out of it (their row counts come late)."""
+    if conn.dialect.name != "postgresql":
+        yield
+        conn.commit()
+        return
+    dbapi_conn = conn.connection.dbapi_connection
+    try:
+        with dbapi_conn.pipeline():
+            conn.info[_PIPELINE_OPEN] = True
+            try:
+                yield
+                conn.commit()
+            finally:
+                conn.info.pop(_PIPELINE_OPEN, None)
+    except BaseException:
+        # a failed statement makes the server skip the rest of the pipeline, COMMIT included, and
+        # leaves its transaction aborted; SQLAlchemy takes a failed commit for the transaction's
+        # end and would pool the connection so: end it here
+        if not dbapi_conn.closed and dbapi_conn.info.transaction_status != _IDLE:
+            dbapi_conn.rollback()
+        raise
 
 
 def _sqlite_datetime(value: datetime) -> str:

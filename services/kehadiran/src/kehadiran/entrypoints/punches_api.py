@@ -18,6 +18,7 @@ from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters import device_store
 from kehadiran.adapters.calendar_orm import UnitLocation
 from kehadiran.adapters.orm import Device, Employee
+from kehadiran.adapters.raw_sql import commit_with
 from kehadiran.domain import phone_time
 from kehadiran.domain.geo import distance_m
 from kehadiran.service_layer import devices as device_service
@@ -95,11 +96,12 @@ class Punches(MethodView):
                 if device is None or device.agency != principal.agency or not device.active:
                     raise Forbidden("device is not registered")
                 items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
-                result = record_punches(conn, DeviceRef.of(device), items, channel="json",
-                                        agency_tz=settings.timezone, now=now, pin_nips=device.pin_nips)
-                # the device's row last (and at most every few seconds): it is locked from this
-                # UPDATE to the commit, so one device's concurrent batches do not queue on it
-                device_store.touch(conn, device, now)
+                with commit_with(conn):  # the writes go out with the COMMIT (PostgreSQL: one round trip)
+                    result = record_punches(conn, DeviceRef.of(device), items, channel="json",
+                                            agency_tz=settings.timezone, now=now, pin_nips=device.pin_nips)
+                    # the device's row last (and at most every few seconds): it is locked from this
+                    # UPDATE to the commit, so one device's concurrent batches do not queue on it
+                    device_store.touch(conn, device, now)
         else:
             with runtime.session() as session, session.begin():
                 zone = agency_tz(runtime, principal.agency, session)

@@ -3,6 +3,7 @@ the operation log and users (OPERLOG), its options, photos and biometric templat
 kept only where configured); tables we did not ask for are acknowledged and not stored."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 
 from flask import Response, request
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from kehadiran.adapters import adms, device_store
+from kehadiran.adapters.raw_sql import commit_with
 from kehadiran.adapters.orm import Device
 from kehadiran.entrypoints.iclock.blueprint import bp, log, log_rejected, serial, text_reply, utcnow
 from kehadiran.entrypoints.iclock.callers import address_binding, caller_device
@@ -112,14 +114,16 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
                 session.flush()
         parsed = adms.parse_attlog(body, now_local=device_service.device_now(device, now))
         items = [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in parsed.records]
-        result = record_punches(conn, DeviceRef.of(device), items, channel="adms", agency_tz=runtime.settings.timezone,
-                                now=now, pin_nips=device.pin_nips)
-        if parsed.errors:
-            with Session(bind=conn) as session:  # rare: the malformed lines kept on the device for operators
-                device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)
-                session.flush()
-        # the device's row last, and only every few seconds: one device's uploads do not queue on it
-        device_store.touch(conn, device, now, attlog_stamp=adms.stamp_of(request.args, "ATTLOG"))
+        # the writes go out with the COMMIT (PostgreSQL: one round trip), unless an ORM flush follows
+        with commit_with(conn) if not parsed.errors else nullcontext():
+            result = record_punches(conn, DeviceRef.of(device), items, channel="adms",
+                                    agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips)
+            if parsed.errors:
+                with Session(bind=conn) as session:  # rare: the malformed lines kept on the device for operators
+                    device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)
+                    session.flush()
+            # the device's row last, and only every few seconds: one device's uploads do not queue on it
+            device_store.touch(conn, device, now, attlog_stamp=adms.stamp_of(request.args, "ATTLOG"))
     log_rejected(sn, "ATTLOG", parsed.errors)
     accepted = result.accepted + result.duplicates + result.quarantined
     # debug: a line of JSON log per upload costs a tenth of a one-line upload (gunicorn's access log has it)

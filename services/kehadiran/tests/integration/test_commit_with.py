@@ -1,0 +1,54 @@
+"""``raw_sql.commit_with``: a request's last writes and its COMMIT go out together (PostgreSQL: one
+round trip), and the transaction stays one: an error in any of them, even one only the commit
+brings back, leaves nothing of it stored. On SQLite and PostgreSQL."""
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from kehadiran.adapters.raw_sql import Raw, commit_with, pipelined
+from kinerja.db import make_engine
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"))
+    yield engine
+    engine.dispose()
+
+
+def ids(engine) -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT id FROM t ORDER BY id")).scalars())
+
+
+def insert(conn, *rows) -> list[tuple]:
+    return Raw(conn).insert_rows("t", ("id", "v"), list(rows), suffix="ON CONFLICT (id) DO NOTHING RETURNING id")
+
+
+def test_the_writes_and_rows_read_inside_are_committed_at_the_end(engine):
+    with engine.begin() as conn:
+        with commit_with(conn):
+            assert [tuple(r) for r in insert(conn, (1, "a"), (2, "b"))] == [(1,), (2,)]  # answered at once
+            assert insert(conn, (2, "again")) == []
+            with pipelined(conn):  # waits for the commit
+                Raw(conn).insert_rows("t", ("id", "v"), [(3, "c")])
+    assert ids(engine) == [1, 2, 3]
+
+
+def test_an_error_the_commit_brings_back_leaves_nothing_stored(engine):
+    # PostgreSQL: the commit brings the error back (SQLAlchemy's); SQLite: the statement raises (the driver's)
+    with pytest.raises((IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)):
+        with engine.begin() as conn:
+            with commit_with(conn):
+                insert(conn, (1, "a"))
+                with pipelined(conn):
+                    Raw(conn).insert_rows("t", ("id", "v"), [(2, "b")])
+                    Raw(conn).insert_rows("t", ("id", "v"), [(3, None)])  # NOT NULL: fails
+    assert ids(engine) == []
+    with engine.begin() as conn:  # the connection went back to the pool usable
+        insert(conn, (4, "d"))
+    assert ids(engine) == [4]
