@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, ex
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from kinerja import sqlite_locking
+from kinerja import sqlite_locking, wakeup
 from kinerja.sqlite_locking import read_only  # noqa: F401 - part of this module's API
 
 
@@ -86,6 +86,8 @@ def make_engine(url: str, *, pool_size: int = 5, ping_idle_s: float | None = Non
             sqlite_locking.begin(conn.connection.dbapi_connection,
                                  read_only=conn.get_execution_options().get(sqlite_locking.READ_ONLY, False))
 
+        # a commit that inserted outbox rows wakes the relays at once (PostgreSQL: a trigger)
+        wakeup.announce_inserts(engine, {"outbox": wakeup.OUTBOX_CHANNEL})
         return engine
     engine = create_engine(url, pool_size=pool_size, max_overflow=10)
     ping_after_idle(engine, ping_after_idle_s() if ping_idle_s is None else ping_idle_s)

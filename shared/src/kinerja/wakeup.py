@@ -10,6 +10,11 @@
   (a directory listing and a ``sendto`` per waiter, some microseconds). Idle, nobody runs anything.
   A waiter that died leaves a socket nobody reads: the next signal removes it.
 
+``announce_inserts`` makes any SQLite engine such a writer for the tables it is told of: a
+transaction that inserted into one of them signals that table's channel once it has committed (the
+outbox's channel for every engine ``kinerja.db.make_engine`` makes, so the relays sleep until an
+outbox row commits instead of polling every 50 ms).
+
 Either way the waiter still looks now and then on its own (a notification lost while the listener
 reconnected, a writer that does not signal), only much less often than a poll would.
 """
@@ -19,6 +24,7 @@ import errno
 import hashlib
 import logging
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -26,9 +32,14 @@ import uuid
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 log = logging.getLogger(__name__)
+
+OUTBOX_CHANNEL = "kinerja_outbox"  # the outbox's inserts (``kinerja.messaging.outbox``'s trigger)
+_INSERT_INTO = re.compile(r'\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?', re.IGNORECASE)
+_INSERTED = "kinerja.wakeup.inserted"  # tables a connection's open transaction inserted into
+_COMMITTED = "kinerja.wakeup.committed"  # ... and that transaction has committed: signal them
 
 
 class Listener(Protocol):
@@ -189,6 +200,52 @@ def local_wakeup(engine: Engine, channel: str) -> LocalWakeup | None:
     """The ``LocalWakeup`` of ``channel`` on this SQLite engine's file (None on any other database)."""
     path = sqlite_file(engine)
     return LocalWakeup(f"{path}#{channel}") if path else None
+
+
+def announce_inserts(engine: Engine, channels: dict[str, str]) -> dict[str, LocalWakeup]:
+    """On a SQLite file, wake the waiters of ``channels[table]`` after each committed transaction
+    that inserted into ``table`` (any statement of this engine, ORM or hand-written SQL). What
+    PostgreSQL's insert triggers do with ``NOTIFY``; nothing to do on other databases.
+
+    SQLAlchemy has no event after a commit, so the signal goes when the connection is next used or
+    handed back to the pool (a session or ``engine.begin()`` hands it back as it commits): never
+    before the rows are visible. A rolled-back transaction signals nothing."""
+    path = sqlite_file(engine)
+    if path is None:
+        return {}
+    wakeups = {table.lower(): LocalWakeup(f"{path}#{channel}") for table, channel in channels.items()}
+    wakeups = {table: w for table, w in wakeups.items() if w.available}
+    if not wakeups:
+        return {}
+
+    def signal(info: dict) -> None:
+        for table in info.pop(_COMMITTED, ()):
+            wakeups[table].signal()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _inserting(conn, _cursor, statement, _params, _context, _many) -> None:
+        if _COMMITTED in conn.info:  # the next transaction of a connection kept open
+            signal(conn.info)
+        m = _INSERT_INTO.match(statement)
+        if m is not None and m.group(1).lower() in wakeups:
+            conn.info.setdefault(_INSERTED, set()).add(m.group(1).lower())
+
+    @event.listens_for(engine, "commit")
+    def _committing(conn) -> None:  # before the DBAPI commit: remember, signal once it is done
+        inserted = conn.info.pop(_INSERTED, None)
+        if inserted:
+            conn.info.setdefault(_COMMITTED, set()).update(inserted)
+
+    @event.listens_for(engine, "rollback")
+    def _rolled_back(conn) -> None:
+        conn.info.pop(_INSERTED, None)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _handed_back(_dbapi_conn, record) -> None:
+        if record is not None and _COMMITTED in record.info:
+            signal(record.info)
+
+    return wakeups
 
 
 def listen(engine: Engine, channel: str, wake: threading.Event) -> Listener | None:

@@ -14,7 +14,8 @@ from collections import defaultdict
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import MetaData, func, select, text
+from sqlalchemy.orm import Session
 
 from kinerja.db import make_engine
 from kinerja.messaging.outbox import Outbox, add_plumbing_tables, outbox_row
@@ -216,7 +217,7 @@ def test_a_relay_keeps_sending_while_acks_are_outstanding(sqlite_url, kafka_boot
         box.outbox.add_rows(conn, rows)
     # the producer holds its batches (far from full) for a minute, so no ack comes before flush()
     relay = OutboxRelay(box.engine, box.table,
-                        lambda: make_producer(kafka_bootstrap, linger_ms=60_000, **RELAY_PRODUCER),
+                        lambda: make_producer(kafka_bootstrap, **{**RELAY_PRODUCER, "linger_ms": 60_000}),
                         prefix=topic_prefix, batch_size=100, max_in_flight=1000)
     try:
         assert [relay.step() for _ in range(6)] == [100] * 6
@@ -249,6 +250,49 @@ def test_a_relay_on_postgresql_is_woken_by_notify_not_by_its_poll(postgres_url, 
         halt(running)
 
 
+def test_a_relay_on_sqlite_is_woken_by_the_writers_commit_not_by_its_poll(sqlite_url, kafka_bootstrap, topic_prefix):
+    """The writer is an engine of its own (as a web worker or the day worker in another process):
+    its commit signals the relay (``kinerja.wakeup.announce_inserts``), which would otherwise
+    sleep out its 60 s poll."""
+    box = Outboxed(sqlite_url)
+    relay = relay_for(box, kafka_bootstrap, topic_prefix, notify_poll_s=60, idle_interval_s=60)
+    running = start(relay)
+    writer = make_engine(sqlite_url)
+    try:
+        wait_until(lambda: relay._listener is not None and relay._listener.connected.is_set(), 30,
+                   message="the relay listening")
+        # its listener (bound before the loop began) woke it once; it found nothing and waits:
+        # only a signal (or 60 s) wakes it now
+        wait_until(lambda: relay.waits >= 1, 30, message="the relay waiting")
+        for k in range(3):  # an ORM session, Core, and hand-written SQL (kehadiran's hot path)
+            event_id = str(uuid.uuid4())
+            row = outbox_row(event_id, EVENT_TYPE, nip(k), json.dumps({"id": event_id}))
+            began = time.monotonic()
+            if k == 0:
+                with Session(writer) as session, session.begin():
+                    box.outbox.add_rows(session.connection(), [row])
+            elif k == 1:
+                with writer.begin() as conn:
+                    box.outbox.add_rows(conn, [row])
+            else:
+                with writer.begin() as conn:
+                    conn.execute(text("INSERT INTO outbox (event_id, topic, key, value, created_at) "
+                                      "VALUES (:event_id, :topic, :key, :value, :created_at)"),
+                                 {**row, "created_at": row["created_at"].isoformat(" ")})
+            wait_until(lambda: box.unsent() == 0, 20, interval_s=0.01, message=f"row {k} published")
+            assert time.monotonic() - began < 10
+        # a transaction that rolled its insert back wakes nobody
+        waits = relay.waits
+        with pytest.raises(RuntimeError), writer.begin() as conn:
+            box.outbox.add_rows(conn, [outbox_row("x", EVENT_TYPE, nip(1), "{}")])
+            raise RuntimeError("rolled back")
+        time.sleep(0.5)  # nothing to poll for: proving that nothing happens takes a while
+        assert relay.waits == waits
+    finally:
+        writer.dispose()
+        halt(running)
+
+
 def test_a_row_committed_late_below_rows_in_flight_goes_before_its_keys_next_row(postgres_url, kafka_bootstrap,
                                                                                topic_prefix):
     """The case a cursor ("ids above the last one sent") or a SKIP LOCKED claim gets wrong: a
@@ -261,7 +305,8 @@ def test_a_row_committed_late_below_rows_in_flight_goes_before_its_keys_next_row
         return outbox_row(event_id, EVENT_TYPE, nip(key),
                           json.dumps({"id": event_id, "type": EVENT_TYPE, "subject": nip(key), "data": {"seq": seq}}))
 
-    relay = OutboxRelay(box.engine, box.table, lambda: make_producer(kafka_bootstrap, linger_ms=60_000, **RELAY_PRODUCER),
+    relay = OutboxRelay(box.engine, box.table,
+                        lambda: make_producer(kafka_bootstrap, **{**RELAY_PRODUCER, "linger_ms": 60_000}),
                         prefix=topic_prefix, batch_size=100, listen=False)
     late, other, following = row(1, 0), row(2, 0), row(1, 1)
     slow = box.engine.connect()

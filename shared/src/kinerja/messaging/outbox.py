@@ -56,9 +56,10 @@ from sqlalchemy.orm import Session
 from kinerja.db import UtcDateTime
 from kinerja.events.envelope import Event
 from kinerja.messaging import topics
+from kinerja.wakeup import OUTBOX_CHANNEL
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
-NOTIFY_CHANNEL = "kinerja_outbox"
+NOTIFY_CHANNEL = OUTBOX_CHANNEL  # SQLite: kinerja.wakeup.announce_inserts signals it
 # the same statements as kinerja.migration_steps (each publishing service's migration "outbox notify
 # trigger"); that copy stays frozen with the history it wrote
 NOTIFY_FUNCTION_SQL = (

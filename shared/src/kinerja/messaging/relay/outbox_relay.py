@@ -18,7 +18,7 @@ from kinerja.messaging.outbox import NOTIFY_CHANNEL, OUTBOX_RETENTION_S
 from kinerja.messaging.relay.pipeline import RelayPipeline
 from kinerja.messaging.relay.producer_session import RelayFailed, close_producer_now
 from kinerja.messaging.relay.upkeep import RelayUpkeep
-from kinerja.wakeup import PgListener
+from kinerja import wakeup
 
 log = logging.getLogger("kinerja.messaging.relay")
 
@@ -61,7 +61,9 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self.trim_interval_s = trim_interval_s if trim_interval_s is not None else min(10.0, max(1.0, retention_s / 4))
         self.claim_refresh_s = claim_refresh_s
         self.stop_drain_s = stop_drain_s
-        self.listen = listen and engine.dialect.name == "postgresql"
+        # PostgreSQL: LISTEN for the outbox trigger; SQLite: the committing writers' signal
+        # (``kinerja.wakeup.announce_inserts``). Either way the poll becomes ``notify_poll_s``.
+        self.listen = listen and (engine.dialect.name == "postgresql" or wakeup.sqlite_file(engine) is not None)
         self._claims = claims
         self._producer: KafkaProducer | None = None
         self.published = 0  # rows marked sent by this relay
@@ -76,7 +78,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self._acks: deque[tuple[int, int, Exception | None]] = deque()
         self._to_mark: list[int] = []
         self._wake = threading.Event()
-        self._listener: PgListener | None = None
+        self._listener: wakeup.Listener | None = None
 
     # -- one round -------------------------------------------------------------------------
     def step(self) -> int:
@@ -147,7 +149,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
 
     def run(self, stop: threading.Event) -> None:
         if self.listen:
-            self._listener = PgListener(self.engine, self._wake, NOTIFY_CHANNEL).start()
+            self._listener = wakeup.listen(self.engine, NOTIFY_CHANNEL, self._wake)
         backoff = 0.2
         try:
             while not stop.is_set():
