@@ -38,3 +38,11 @@ def test_throughput_settings_keep_the_guarantees():
     # the relay's producer never gives a record up (an expired record could be overtaken)
     relay = producer.producer_config("127.0.0.1:9092", **RELAY_PRODUCER)
     assert relay["delivery_timeout_ms"] >= 2**31 - 1 and relay["retries"] >= 2**31 - 1
+
+
+def test_the_relays_producer_sends_at_once():
+    """A relay hands over a whole read of rows at once: a linger would only hold an idle system's
+    lone event (5 ms at each relay on a punch's way to its score)."""
+    relay = producer.producer_config("127.0.0.1:9092", **RELAY_PRODUCER)
+    assert relay["linger_ms"] == 0
+    assert relay["batch_size"] >= 64 * 1024  # a backlog still goes out in full batches
