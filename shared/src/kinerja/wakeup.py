@@ -96,10 +96,13 @@ class LocalWakeup:
     ``signal`` to wake them all. ``available`` is False where no private socket directory can be
     had (the caller then polls)."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str, *, create: bool = True):
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         self.directory = Path(tempfile.gettempdir()) / f"kinerja-wake-{os.getuid()}-{digest}"
-        self.available = self._prepare()
+        # a writer that only signals (``create`` False) leaves no directory behind: the first
+        # waiter makes it, and each signal checks whose it is
+        self.checked = create
+        self.available = self._prepare() if create else len(str(self.directory)) <= 80
 
     def _prepare(self) -> bool:
         try:
@@ -122,9 +125,11 @@ class LocalWakeup:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.setblocking(False)
             try:
+                if not self.checked and os.stat(self.directory).st_uid != os.getuid():
+                    return 0  # another user's directory is not ours to use
                 names = os.listdir(self.directory)
             except OSError:
-                return 0
+                return 0  # no waiter has made it yet
             for name in names:
                 if not name.endswith(".sock"):
                     continue
@@ -213,7 +218,7 @@ def announce_inserts(engine: Engine, channels: dict[str, str]) -> dict[str, Loca
     path = sqlite_file(engine)
     if path is None:
         return {}
-    wakeups = {table.lower(): LocalWakeup(f"{path}#{channel}") for table, channel in channels.items()}
+    wakeups = {table.lower(): LocalWakeup(f"{path}#{channel}", create=False) for table, channel in channels.items()}
     wakeups = {table: w for table, w in wakeups.items() if w.available}
     if not wakeups:
         return {}

@@ -51,3 +51,33 @@ def test_only_a_sqlite_file_has_a_local_wakeup(tmp_path):
     assert a.directory != b.directory, "one directory per channel of a file"
     engine.dispose()
     assert local_wakeup(make_engine("sqlite://"), "inbox") is None
+
+
+def test_a_committed_outbox_insert_wakes_its_waiters_and_a_rolled_back_one_does_not(tmp_path):
+    """``make_engine`` announces the outbox's inserts on SQLite (what the PostgreSQL trigger does),
+    after the commit; a writer alone leaves no wake-up directory behind."""
+    from kinerja.wakeup import OUTBOX_CHANNEL
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'svc.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE outbox (id INTEGER PRIMARY KEY, v TEXT)")
+            conn.exec_driver_sql("INSERT INTO outbox (v) VALUES ('before anyone waits')")
+        assert not LocalWakeup(f"{sqlite_file(engine)}#{OUTBOX_CHANNEL}", create=False).directory.exists()
+        woken = threading.Event()
+        listener = local_wakeup(engine, OUTBOX_CHANNEL).listen(woken)
+        try:
+            woken.clear()
+            with pytest.raises(RuntimeError), engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO outbox (v) VALUES ('rolled back')")
+                raise RuntimeError("rolled back")
+            with engine.begin() as conn:
+                conn.exec_driver_sql("UPDATE outbox SET v = 'not an insert'")
+            assert not woken.wait(0.3)
+            with engine.begin() as conn:
+                conn.exec_driver_sql("insert into outbox (v) values ('committed')")
+            wait_until(woken.is_set, 10, message="the waiter woken by the commit")
+        finally:
+            listener.close()
+    finally:
+        engine.dispose()
