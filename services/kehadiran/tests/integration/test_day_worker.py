@@ -383,3 +383,36 @@ def test_a_rounds_statements_do_not_grow_with_its_units_or_dates(app):
     many = settle([line(pin, day, 7, 20 + k) for day in days[1:] for k, (_, pin) in enumerate(spread)],
                   3 * len(spread))
     assert many == one
+
+
+def test_a_round_takes_every_marker_of_the_keys_it_claims(app):
+    """An upload in many requests marks the same ASN-days again and again before the worker comes
+    by (requests of 1 line each here, alternating between ASN): a round that claims a key takes all
+    its markers with it, so each day is recomputed once, not once per request that marked it."""
+    runtime = runtime_of(app)
+    client = app.test_client()
+    day = past_workdays(1)[0]
+    staff = STAFF[:4]
+    for minute in range(5):
+        for k, (_, pin) in enumerate(staff):
+            post(client, [line(pin, day, 7, 10 + minute + k * 5)])
+    with runtime.session() as s:
+        assert s.execute(text("SELECT count(*) FROM dirty_days")).scalar_one() == 5 * len(staff)
+    w = day_worker(runtime, chunk=2)
+    first = w.run_round()
+    # the two oldest markers are two ASN's: their other eight markers went with them
+    assert first.days == 2
+    with runtime.session() as s:
+        left = s.execute(text("SELECT nip, count(*) FROM dirty_days GROUP BY nip")).all()
+    assert sorted(n for _, n in left) == [5, 5]
+    total = first
+    while True:
+        done = w.run_round()
+        total.add(done)
+        if not done.worked:
+            break
+    assert total.days == len(staff)  # one recompute per ASN-day
+    got = records(runtime)
+    assert all(len(r["punch_event_ids"]) == 5 for _, r in got.values())
+    assert all(v == [1] for v in day_events(runtime).values())
+    assert_a_fixed_point(runtime)

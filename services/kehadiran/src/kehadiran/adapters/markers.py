@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import DDL, BigInteger, Column, Date, Integer, MetaData, String, Table, event, text
+from sqlalchemy import DDL, BigInteger, Column, Date, Index, Integer, MetaData, String, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,9 @@ def add_marker_tables(metadata: MetaData) -> tuple[Table, Table]:
     days = Table("dirty_days", metadata,
                  Column("id", ID_TYPE, primary_key=True, autoincrement=True),
                  Column("nip", String(18), nullable=False),
-                 Column("day", Date, nullable=False))
+                 Column("day", Date, nullable=False),
+                 # the claim sweeps every marker of the keys it took (``claim_days``)
+                 Index("ix_dirty_days_nip_day", "nip", "day"))
     pins = Table("dirty_pins", metadata,
                  Column("id", ID_TYPE, primary_key=True, autoincrement=True),
                  Column("agency", String(64), nullable=False),
@@ -87,6 +89,31 @@ _CLAIM_DAYS.update({
     ).columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
     for scoped in (False, True)
 })
+# The claim's keys' other markers (a day marked again and again while it waited, as when a big
+# upload's requests each touch the same ASN-days): deleted with the claim, so a round recomputes a
+# key once for all of them, not once per request that marked it. Safe whatever the order: a marker
+# this statement sees was committed with what it marks, which the round's later statements read
+# (PostgreSQL's read committed; SQLite's one writer); one committed after it stays for a later
+# round. A marker another worker has in hand (SKIP LOCKED) stays too: recomputed once more, never
+# lost. The keys are of ASN whose lock this round holds, so no other round works on them.
+_SWEEP_PG = ("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= ? AND nip = ANY(?) "
+             "AND (nip, day) IN (SELECT * FROM unnest(?::varchar[], ?::date[])) FOR UPDATE SKIP LOCKED)")
+_SWEEP_CHUNK = 400  # keys per statement on SQLite (two parameters each)
+
+
+def _sweep(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) -> None:
+    raw = Raw(conn)
+    if raw.pg:
+        nips = [nip for nip, _ in keys]
+        raw.cursor.execute(raw.sql(_SWEEP_PG), [upto, sorted(set(nips)), nips, [day for _, day in keys]])
+        return
+    for i in range(0, len(keys), _SWEEP_CHUNK):
+        chunk = keys[i:i + _SWEEP_CHUNK]
+        raw.cursor.execute("DELETE FROM dirty_days WHERE id <= ? AND (nip, day) IN (VALUES "
+                           + ", ".join("(?, ?)" for _ in chunk) + ")",
+                           [upto] + [v for nip, day in chunk for v in (nip, raw.day(day))])
+
+
 _CLAIM_PINS = {
     "postgresql": text("DELETE FROM dirty_pins WHERE id IN (SELECT id FROM dirty_pins "
                        "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING agency, pin"),
@@ -125,10 +152,14 @@ def mark_pins(conn: Session | Connection, agency: str, pins: Iterable[str]) -> N
 def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID,
                agency: str | None = None) -> list[tuple[str, date]]:
     """Take up to ``limit`` day markers (the oldest, of ids at most ``upto``, of ``agency``'s ASN
-    when given), deleted with this transaction; the distinct keys, sorted."""
+    when given) and the other markers of their keys, deleted with this transaction; the distinct
+    keys, sorted."""
     rows = conn.execute(_CLAIM_DAYS[(_dialect(conn), agency is not None)],
                         {"n": limit, "upto": upto, "agency": agency}).all()
-    return sorted({(nip, day) for nip, day in rows})
+    keys = sorted({(nip, day) for nip, day in rows})
+    if keys:
+        _sweep(conn, keys, upto)
+    return keys
 
 
 def claim_pins(conn: Session | Connection, limit: int) -> list[tuple[str, str]]:
