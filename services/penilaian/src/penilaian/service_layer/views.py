@@ -21,12 +21,19 @@ from penilaian.service_layer.times import as_utc
 VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
 
+def detail_of(session: Session, nip: str, period: Period) -> dict[str, Any]:
+    """The deductions, tasks and ledger that explain a period's score, assembled from its facts
+    (by the policy its recompute used: ``recompute.score_of``)."""
+    return score_detail(score_of(session, nip, period))
+
+
 def score_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
     emp = session.get(Employee, nip)
     row = session.get(ScoreRow, (nip, period.name))
     if row is not None:
+        # the values as stored; their explaining ledger is assembled from the facts (rows keep none)
         values = {f: getattr(row, f) for f in VALUES}
-        disiplin, detail, updated_at = row.disiplin, row.detail, row.updated_at
+        disiplin, detail, updated_at = row.disiplin, detail_of(session, nip, period), row.updated_at
         policy = Policies(session).for_period(row.agency, period)
     else:
         score = score_of(session, nip, period)
