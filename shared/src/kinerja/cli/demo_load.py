@@ -78,15 +78,25 @@ def wait_for(what: str, check: Callable[[], bool], timeout_s: float = 120.0) -> 
         time.sleep(0.2)
 
 
+def everyone_known(plan: Plan, known: Callable[[str], bool]) -> Callable[[], bool]:
+    """A check that holds once ``known`` held for every ASN of the roster: the roster's events
+    are keyed by NIP over several partitions, so the last one applied says nothing of the others."""
+    waiting = [r["nip"] for r in plan.roster]
+
+    def check() -> bool:
+        waiting[:] = [nip for nip in waiting if not known(nip)]
+        return not waiting
+    return check
+
+
 # -- kehadiran --------------------------------------------------------------------------------
 def load_attendance(c: Client, plan: Plan, admin_nip: str) -> Counter:
     base = c.svc.kehadiran
     admin = c.token("admin", admin_nip, plan.agency)
     counts: Counter = Counter()
-    last = plan.roster[-1]["nip"]
-    wait_for("kehadiran to know the demo roster", lambda: c.http.get(
-        f"{base}/api/v1/days", params={"nip": last, "period": plan.months[-1]},
-        headers={"Authorization": f"Bearer {admin}"}, timeout=10).status_code == 200)
+    wait_for("kehadiran to know the demo roster", everyone_known(plan, lambda nip: c.http.get(
+        f"{base}/api/v1/days", params={"nip": nip, "period": plan.months[-1]},
+        headers={"Authorization": f"Bearer {admin}"}, timeout=10).status_code == 200))
     known = {h["date"] for year in sorted({d.year for d, _ in plan.holidays}) for h in c.call(
         "GET", f"{base}/api/v1/calendar/holidays", admin, params={"year": year}).json()}
     todo = [(d, name) for d, name in plan.holidays if d.isoformat() not in known]
@@ -150,10 +160,9 @@ def load_appraisal(c: Client, plan: Plan, admin_nip: str) -> Counter:
     boss_of = {r["nip"]: r["atasan_nip"] for r in plan.roster}
     has_team = {r["atasan_nip"] for r in plan.roster if r["atasan_nip"]}
     counts: Counter = Counter()
-    last = plan.roster[-1]["nip"]
-    wait_for("penilaian to know the demo roster", lambda: (c.http.get(
-        f"{base}/api/v1/scores/{last}", params={"period": plan.months[-1]},
-        headers={"Authorization": f"Bearer {admin}"}, timeout=10).json() or {}).get("atasan_nip") is not None)
+    wait_for("penilaian to know the demo roster", everyone_known(plan, lambda nip: not boss_of[nip] or (c.http.get(
+        f"{base}/api/v1/scores/{nip}", params={"period": plan.months[-1]},
+        headers={"Authorization": f"Bearer {admin}"}, timeout=10).json() or {}).get("atasan_nip") is not None))
 
     def as_person(nip: str) -> str:
         return c.token("atasan" if nip in has_team else "pegawai", nip, agency)
