@@ -70,6 +70,23 @@ def post(client, lines):
     assert r.status_code == 200 and r.text == f"OK:{len(lines)}", r.text
 
 
+def statements_to_settle(runtime, client, lines, expected: int) -> int:
+    """The statements the day worker runs to settle the days ``lines`` mark (``expected`` of them)."""
+    post(client, lines)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        done = settle_days(runtime)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+    assert (done.days, done.published) == (expected, expected)
+    return len(statements)
+
+
 def day_events(runtime) -> dict[tuple[str, str], list[int]]:
     with runtime.engine.connect() as c:
         values = c.execute(select(runtime.outbox_table.c.value).order_by(runtime.outbox_table.c.id)).scalars().all()
@@ -231,21 +248,9 @@ def test_a_rounds_statements_do_not_grow_with_its_days(app):
     runtime = runtime_of(app)
     client = app.test_client()
     post(client, [])  # the device's first call: the registry notes the address it calls from
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
     def settle(day, staff) -> int:
-        post(client, [line(pin, day, 7, 20 + k) for k, (_, pin) in enumerate(staff)])
-        statements.clear()
-        event.listen(runtime.engine, "before_cursor_execute", count)
-        try:
-            done = settle_days(runtime)
-        finally:
-            event.remove(runtime.engine, "before_cursor_execute", count)
-        assert (done.days, done.published) == (len(staff), len(staff))
-        return len(statements)
+        return statements_to_settle(runtime, client,
+                                    [line(pin, day, 7, 20 + k) for k, (_, pin) in enumerate(staff)], len(staff))
 
     first, second = past_workdays(2)
     few = settle(first, STAFF[:4])
@@ -360,21 +365,8 @@ def test_a_rounds_statements_do_not_grow_with_its_units_or_dates(app):
             apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
     settle_days(runtime)
     post(client, [])  # the device's first call: the registry notes the address it calls from
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
     def settle(lines, expected) -> int:
-        post(client, lines)
-        statements.clear()
-        event.listen(runtime.engine, "before_cursor_execute", count)
-        try:
-            done = settle_days(runtime)
-        finally:
-            event.remove(runtime.engine, "before_cursor_execute", count)
-        assert (done.days, done.published) == (expected, expected)
-        return len(statements)
+        return statements_to_settle(runtime, client, lines, expected)
 
     today = datetime.now(WIB).date()
     monday = today - timedelta(days=today.weekday() + 14)
