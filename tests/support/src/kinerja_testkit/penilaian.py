@@ -19,9 +19,11 @@ from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.tugas import INNOVATION_APPROVED
 from penilaian.adapters.orm import ScoreRow
+from penilaian.domain.periods import parse_period
 from penilaian.entrypoints.migrate import main as migrate
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.scoring import apply_event
+from penilaian.service_layer.views import detail_of
 
 AGENCY, FOREIGN = "dinkes", "disdik"
 WIB = timezone(timedelta(hours=7))
@@ -113,8 +115,14 @@ class Penilaian:
         self.apply(*[roster_event(nip, nama, agency, atasan) for nip, nama, agency, atasan in ROSTER])
 
     def score(self, nip: str, period: str) -> ScoreRow | None:
+        """The stored row, its ``detail`` the ledger as the API shows it (assembled from the facts)."""
         with self.runtime.session() as session:
-            return session.get(ScoreRow, (nip, period))
+            row = session.get(ScoreRow, (nip, period))
+            if row is not None:
+                detail = detail_of(session, nip, parse_period(period))
+                session.expunge(row)
+                row.detail = detail
+            return row
 
     def scores(self, nip: str | None = None) -> dict[tuple[str, str], tuple]:
         """Every stored score with its values and ledger, for comparing two databases. A row with
@@ -123,11 +131,13 @@ class Penilaian:
             query = select(ScoreRow).order_by(ScoreRow.nip, ScoreRow.period)
             if nip:
                 query = query.where(ScoreRow.nip == nip)
-            return {(r.nip, r.period): (r.disiplin, r.produktivitas, r.perilaku, r.hasil_kerja, r.total,
-                                        r.total_partial, r.predikat, json.dumps(r.detail, sort_keys=True))
-                    for r in session.execute(query).scalars()
-                    if r.detail["ledger"] or r.total is not None or r.total_partial is not None
-                    or r.disiplin is not None}
+            out = {}
+            for r in session.execute(query).scalars().all():
+                detail = detail_of(session, r.nip, parse_period(r.period))
+                if detail["ledger"] or r.total is not None or r.total_partial is not None or r.disiplin is not None:
+                    out[(r.nip, r.period)] = (r.disiplin, r.produktivitas, r.perilaku, r.hasil_kerja, r.total,
+                                              r.total_partial, r.predikat, json.dumps(detail, sort_keys=True))
+            return out
 
     def outbox(self) -> list[dict]:
         t = self.runtime.outbox_table

@@ -82,25 +82,28 @@ _INNOVATIONS_OF = select(*_INNOVATION_COLUMNS).where(InnovationFactRow.nip.in_(_
 
 
 def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
-    """``load_facts`` for several ASN, each over its own [start, end], with one query per table
-    (the union of the ranges, then each ASN's own kept). Their order does not matter:
-    ``compute_score`` sorts what it reads."""
-    out: dict[str, tuple[list, list, list]] = {nip: ([], [], []) for nip in ranges}
-    if not ranges:
-        return out
-    nips = sorted(ranges)
-    bound = {"nips": nips, "lo": min(a for a, _ in ranges.values()), "hi": max(b for _, b in ranges.values())}
-    for r in session.execute(_DAYS_OF, bound):
-        start, end = ranges[r.nip]
-        if start <= r.day <= end:
-            out[r.nip][0].append(_day_fact(r))
-    for r in session.execute(_TASKS_OF, bound):
-        start, end = ranges[r.nip]
-        if start <= r.due_date <= end:
-            out[r.nip][1].append(task_fact(r))
-    for r in session.execute(_INNOVATIONS_OF, bound):
-        start, end = ranges[r.nip]
-        if start <= r.approved_on <= end:
-            out[r.nip][2].append(InnovationFact(r.innovation_id, r.title, r.approved_on, r.event_id))
-    return out
+    """``load_facts`` for several ASN, each over its own [start, end] (``load_spans``)."""
+    spans = load_spans(session, [(nip, lo, hi) for nip, (lo, hi) in ranges.items()])
+    return {nip: spans[(nip, lo, hi)] for nip, (lo, hi) in ranges.items()}
 
+
+def load_spans(session: Session, spans: list[tuple[str, date, date]]):
+    """The facts of each (nip, start, end), with one query per table for each distinct range (a
+    batch's ASN mostly share one month; one reaching back to another month does not widen the
+    others' reads). Their order does not matter: ``compute_score`` and ``month_totals`` sort or
+    sum what they read."""
+    out: dict[tuple[str, date, date], tuple[list, list, list]] = {k: ([], [], []) for k in spans}
+    by_range: dict[tuple[date, date], list[str]] = {}
+    for nip, lo, hi in out:
+        by_range.setdefault((lo, hi), []).append(nip)
+    for (lo, hi), nips in sorted(by_range.items()):
+        nips.sort()
+        for i in range(0, len(nips), 500):
+            bound = {"nips": nips[i:i + 500], "lo": lo, "hi": hi}
+            for r in session.execute(_DAYS_OF, bound):
+                out[(r.nip, lo, hi)][0].append(_day_fact(r))
+            for r in session.execute(_TASKS_OF, bound):
+                out[(r.nip, lo, hi)][1].append(task_fact(r))
+            for r in session.execute(_INNOVATIONS_OF, bound):
+                out[(r.nip, lo, hi)][2].append(InnovationFact(r.innovation_id, r.title, r.approved_on, r.event_id))
+    return out

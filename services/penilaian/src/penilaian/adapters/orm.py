@@ -155,6 +155,23 @@ class ScoreRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class MonthTotalsRow(Base):
+    """One ASN's month reduced to the sums its scores are made of (``domain.month_totals``): the
+    month's score and those of its quarter and year are folds of these rows. Decimals are exact
+    strings (SQLite has no exact decimal type); written by every recompute of the month."""
+
+    __tablename__ = "month_totals"
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    workdays: Mapped[int] = mapped_column(Integer)
+    deductions: Mapped[str] = mapped_column(String(32))
+    task_sum: Mapped[str] = mapped_column(String(32))
+    task_count: Mapped[int] = mapped_column(Integer)
+    late_tasks: Mapped[int] = mapped_column(Integer)
+    penalty: Mapped[str] = mapped_column(String(32))  # the timeliness penalty task_sum was taken under
+    innovations: Mapped[int] = mapped_column(Integer)
+
+
 class RatingRow(Base):
     """A BerAKHLAK rating of one ASN for one period, by their supervisor (``atasan``) or by
     themselves (``self``): a level (below / meets / above) per value. Only the supervisor's counts

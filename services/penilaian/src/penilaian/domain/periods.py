@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -60,6 +61,13 @@ def parse_period(text: str) -> Period:
     raise BadPeriod(f"period {text!r} is not YYYY-MM, YYYY-Qn or YYYY")
 
 
+@lru_cache(maxsize=8192)
 def periods_containing(day: date) -> tuple[Period, Period, Period]:
     """The month, quarter and year a date falls in."""
     return month(day.year, day.month), quarter(day.year, (day.month - 1) // 3 + 1), year(day.year)
+
+
+@lru_cache(maxsize=4096)
+def months_of(period: Period) -> tuple[Period, ...]:
+    """The months a period is made of (a month: itself)."""
+    return tuple(month(period.start.year, m) for m in range(period.start.month, period.end.month + 1))

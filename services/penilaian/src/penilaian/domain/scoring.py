@@ -11,6 +11,7 @@ re-exported here, where callers have long found them.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Iterable
 
 from penilaian.domain.berakhlak import (  # noqa: F401
@@ -81,23 +82,41 @@ def compute_score(
         if rounding:
             b_ledger.append(LedgerEntry(PERILAKU, rounding, "Pembulatan perilaku kerja"))
     hasil_kerja = p_score
-    weighted = weighted_total(hasil_kerja, perilaku, policy)
     final = hasil_kerja is not None and perilaku is not None
     basis = predikat_basis(hasil_kerja, perilaku, policy)
     # the predikat's matrix cell closes the ledger, worth no points: the reason for the word (while
     # a part is unrated there is no cell; the API's predikat_basis says which part is missing)
     why = [LedgerEntry(PREDIKAT_ENTRY, ZERO, basis["rule"])] if final else []
+    return combine(period, d_score, p_score, b_score, policy, deductions=tuple(deductions),
+                   ledger=tuple(d_ledger + p_ledger + b_ledger + why), tasks=tuple(task_scores))
+
+
+def perilaku_of(d_score: Decimal | None, b_score: Decimal | None) -> Decimal | None:
+    """The mean of disiplin and BerAKHLAK, whichever are rated."""
+    rated = [v for v in (d_score, b_score) if v is not None]
+    return q2(sum(rated, ZERO) / len(rated)) if rated else None
+
+
+def combine(period: Period, d_score: Decimal | None, p_score: Decimal | None, b_score: Decimal | None,
+            policy: Policy = DEFAULT_POLICY, *, deductions: tuple = (), ledger: tuple = (),
+            tasks: tuple = ()) -> Score:
+    """The score of a period from its three rated parts: perilaku, the total (final, or partial
+    while a part is unrated) and the predikat; the explaining parts as given (none from a fold of
+    month totals: ``domain.month_totals``)."""
+    perilaku = perilaku_of(d_score, b_score)
+    weighted = weighted_total(p_score, perilaku, policy)
+    final = p_score is not None and perilaku is not None
     return Score(
         period=period.name,
         disiplin=d_score,
-        deductions=tuple(deductions),
+        deductions=deductions,
         produktivitas=p_score,
         berakhlak=b_score,
         perilaku=perilaku,
-        hasil_kerja=hasil_kerja,
+        hasil_kerja=p_score,
         total=weighted if final else None,
         total_partial=None if final else weighted,
-        predikat=predikat(hasil_kerja, perilaku, policy),
-        ledger=tuple(d_ledger + p_ledger + b_ledger + why),
-        tasks=tuple(task_scores),
+        predikat=predikat(p_score, perilaku, policy),
+        ledger=ledger,
+        tasks=tasks,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from penilaian.adapters.orm import (
     DialogRow,
     Employee,
     FeedbackFactRow,
+    MonthTotalsRow,
     OrganisationRatingRow,
     PolicyRow,
     RatingRow,
@@ -114,6 +116,11 @@ def _facts(session) -> dict[str, set]:
                           for r in session.execute(select(SkpFactRow)).scalars()},
         "feedback": {(r.message_id, r.nip, r.author_nip, r.task_id, r.rhk_id, r.text)
                      for r in session.execute(select(FeedbackFactRow)).scalars()},
+        # the sums quarters and years are folded from (a month left empty equals none)
+        "month totals": {(r.nip, r.month, r.workdays, Decimal(r.deductions), Decimal(r.task_sum), r.task_count,
+                          r.late_tasks, Decimal(r.penalty) if r.late_tasks else None, r.innovations)
+                         for r in session.execute(select(MonthTotalsRow)).scalars()
+                         if r.workdays or r.task_count or r.innovations},
     }
 
 

@@ -4,6 +4,7 @@ their ``penilaian.score.updated.v1`` events (outbox) only when a value moved."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Iterable
 from zoneinfo import ZoneInfo
@@ -13,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
 from kinerja.messaging.outbox import Outbox
-from penilaian.adapters.fact_queries import load_facts, load_facts_many
+from penilaian.adapters.fact_queries import load_facts, load_spans
 from penilaian.adapters.orm import Employee, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain import membership
-from penilaian.domain.periods import Period, periods_containing
+from penilaian.domain.month_totals import MonthTotals, fold, score_of_totals, task_totals, totals_of
+from penilaian.domain.periods import Period, months_of, periods_containing
 from penilaian.domain.policy import PolicyVersion, make_policy, policy_in_force
 from penilaian.domain.scoring import DEFAULT_POLICY, Policy, Rating, Score, compute_score
-from penilaian.service_layer import memberships
+from penilaian.service_layer import memberships, month_rows
 from penilaian.service_layer.batch import Batch, Touched
 from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, same_score, score_event, write_score
 from penilaian.service_layer.times import utcnow
@@ -108,8 +110,11 @@ RECOMPUTE_CHUNK = 200  # ASN whose facts are read in one query per table
 def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *, zone: ZoneInfo,
                    policies: Policies | None = None, batch: Batch | None = None) -> list[ScoreRow]:
     """``recompute`` for every ASN in ``touched``, in NIP order, with the same rows and events
-    as one call each: the facts, ratings, roster entries and score rows of a chunk of ASN are read
-    with one query per table instead of several per ASN, and the events go to the outbox together."""
+    as one call each. Each touched month is summed once from its own facts and its totals stored
+    (``month_rows``); its quarter and year are folds of their stored months
+    (``domain.month_totals``), so no more than the touched months' facts are read. The facts,
+    ratings, roster entries, month totals and score rows of a chunk of ASN are read with one query
+    per table, and the events go to the outbox together."""
     policies = policies or Policies(session)
     batch = batch or Batch(session)
     nips = sorted(nip for nip, days in touched.days.items() if days)
@@ -118,9 +123,10 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
     events: list[Event] = []
     for i in range(0, len(nips), RECOMPUTE_CHUNK):
         chunk = nips[i:i + RECOMPUTE_CHUNK]
-        wanted = {nip: sorted({p for day in touched.days[nip] for p in periods_containing(day)}) for nip in chunk}
-        ranges = {nip: (min(p.start for p in ps), max(p.end for p in ps)) for nip, ps in wanted.items()}
-        facts = load_facts_many(session, ranges)
+        months = {nip: sorted({periods_containing(day)[0] for day in touched.days[nip]}) for nip in chunk}
+        wanted = {nip: sorted({p for m in ms for p in periods_containing(m.start)}) for nip, ms in months.items()}
+        facts = load_spans(session, [(nip, m.start, m.end) for nip, ms in months.items() for m in ms])
+        stored = month_rows.load_years(session, {nip: {m.start.year for m in ms} for nip, ms in months.items()})
         employees = {e.nip: e for e in session.execute(select(Employee).where(Employee.nip.in_(chunk))).scalars()}
         stated = memberships.statements_of(session, chunk)
         ratings = {(r.nip, r.period): Rating(r.levels, r.rating_id) for r in session.execute(
@@ -136,13 +142,19 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
             mine: list[Event] = []
             emp = employees.get(nip)
             agency = emp.agency if emp is not None else touched.agency[nip]
-            days_f, tasks_f, innovations_f = facts[nip]
-            for period in wanted[nip]:
+
+            def policy_for(period: Period) -> Policy:
                 # the policy of the agency the ASN belonged to on the period's first day
-                policy_agency = membership.agency_at(stated.get(nip, ()), period.start) or agency
-                score = compute_score(period, days=days_f, tasks=tasks_f, innovations=innovations_f,
-                                      rating=ratings.get((nip, period.name)),
-                                      policy=policies.for_period(policy_agency, period))
+                return policies.for_period(membership.agency_at(stated.get(nip, ()), period.start) or agency, period)
+
+            for m in months[nip]:
+                days_f, tasks_f, innovations_f = facts[(nip, m.start, m.end)]
+                month_rows.put(session, stored, (nip, m.name), totals_of(
+                    m, days=days_f, tasks=tasks_f, innovations=innovations_f, policy=policy_for(m)))
+            for period in wanted[nip]:
+                policy = policy_for(period)
+                totals = _fold(session, nip, period, stored, policy)
+                score = score_of_totals(period, totals, ratings.get((nip, period.name)), policy)
                 row = scores.get((nip, period.name))
                 after = score.values()
                 if row is None:
@@ -165,3 +177,21 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
         outbox.add_many(session, events)
     return changed
 
+
+def _fold(session: Session, nip: str, period: Period, stored: dict, policy: Policy) -> MonthTotals:
+    """The period's totals: the sum of its stored months. A month whose late tasks were scored
+    under another timeliness penalty (a policy that took effect within the quarter or year) has
+    its task sums taken again from its facts under ``policy``."""
+    parts = []
+    for m in months_of(period):
+        row = stored.get((nip, m.name))
+        if row is None:
+            continue
+        t = month_rows.as_totals(row)
+        if t.needs_tasks_for(policy):
+            _, tasks, _ = load_facts(session, nip, m.start, m.end)
+            task_sum, task_count, late = task_totals(m, tasks, policy)
+            t = replace(t, task_sum=task_sum, task_count=task_count, late_tasks=late,
+                        penalty=policy.timeliness_penalty_per_day)
+        parts.append(t)
+    return fold(parts)

@@ -1,5 +1,6 @@
-"""A score as stored and as published: the row's values and its explaining detail (exact decimal
-strings), and the ``penilaian.score.updated.v1`` events of one change to one ASN."""
+"""A score as stored and as published: the row's values, its explaining detail as the API shows it
+(exact decimal strings, assembled from the facts when read), and the ``penilaian.score.updated.v1``
+events of one change to one ASN."""
 from __future__ import annotations
 
 import uuid
@@ -22,16 +23,15 @@ def write_score(row: ScoreRow, score: Score, *, agency: str, now: datetime) -> N
     row.disiplin, row.produktivitas, row.berakhlak = score.disiplin, score.produktivitas, score.berakhlak
     row.perilaku, row.hasil_kerja, row.total, row.predikat = score.perilaku, score.hasil_kerja, score.total, score.predikat
     row.total_partial = score.total_partial
-    row.detail = score_detail(score)
+    row.detail = {}  # the ledger is assembled from the facts when read (``views.score_view``)
     row.updated_at = now
 
 
 def same_score(row: ScoreRow, score: Score, agency: str) -> bool:
-    """The row holds this score already (values, detail and agency): writing it again would only
-    move ``updated_at``, so it is left as it is."""
+    """The row holds this score already (values and agency, and no ledger of old): writing it again
+    would only move ``updated_at``, so it is left as it is."""
     return (row.agency == agency and row.berakhlak == score.berakhlak
-            and all(getattr(row, f) == v for f, v in score.values().items())
-            and row.detail == score_detail(score))
+            and all(getattr(row, f) == v for f, v in score.values().items()) and not row.detail)
 
 
 def _num(x: Decimal | None) -> str | None:
