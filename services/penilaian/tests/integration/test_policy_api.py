@@ -160,3 +160,30 @@ def test_an_admin_reads_only_their_agency_policy(api):
     assert body["default"]["berakhlak_points"] == {"below": "60", "meets": "80", "above": "100"}
     assert body["default"]["distribution_curve"]["Baik"]["max"] == {"Baik": "0.7"}
     assert api("GET", f"/api/v1/policy?agency={FOREIGN}", None, "operator").json["agency"] == FOREIGN
+
+
+def test_while_a_versions_recompute_is_queued_each_ledger_explains_its_own_stored_values(api):
+    """A row's ledger is assembled on read by the version its values were computed under: one not
+    reached yet by the queued recompute by the version before (innovations +5 each), one a live
+    event recomputed meanwhile already by the new one (+3, then +1 to the cap of 4)."""
+    p = api.p
+
+    def read(nip, period="2026-11"):
+        body = api("GET", f"/api/v1/scores/{nip}?period={period}", nip, "pegawai").json
+        produktivitas = [e for e in body["ledger"] if e["component"] == "produktivitas"]
+        return D(str(body["produktivitas"])), sum((D(str(e["points"])) for e in produktivitas), D(0)), \
+            sorted(e["rule"] for e in produktivitas if "novasi" in e["rule"])
+
+    r = api("PUT", "/api/v1/policy", body={"effective_from": "2026-11", "innovation_points": "3",
+                                           "innovation_cap": "4"})
+    assert r.status_code == 200 and r.json["versions"][0]["recompute"]["status"] == "pending"
+    value, explained, innovations = read(PEG1)
+    assert value == D("98.33") == explained and len(innovations) == 2 and all("+5" in x for x in innovations)
+
+    p.apply(day_event(PEG1, date(2026, 11, 4)))  # a live event recomputes PEG1's November now
+    value, explained, innovations = read(PEG1)
+    assert value == D("92.33") == explained  # 88.33 + 3 + 1
+    assert any("+3" in x for x in innovations) and any("+1" in x for x in innovations)
+
+    p.settle()  # the queued recompute reaches PEG1: nothing left to move, the ledger still agrees
+    assert read(PEG1)[:2] == (D("92.33"), D("92.33"))

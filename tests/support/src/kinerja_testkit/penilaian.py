@@ -19,7 +19,6 @@ from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.events.tugas import INNOVATION_APPROVED
 from penilaian.adapters.orm import ScoreRow
-from penilaian.domain.periods import parse_period
 from penilaian.entrypoints.migrate import main as migrate
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.scoring import apply_event
@@ -119,7 +118,7 @@ class Penilaian:
         with self.runtime.session() as session:
             row = session.get(ScoreRow, (nip, period))
             if row is not None:
-                detail = detail_of(session, nip, parse_period(period))
+                detail = detail_of(session, row)
                 session.expunge(row)
                 row.detail = detail
             return row
@@ -133,7 +132,7 @@ class Penilaian:
                 query = query.where(ScoreRow.nip == nip)
             out = {}
             for r in session.execute(query).scalars().all():
-                detail = detail_of(session, r.nip, parse_period(r.period))
+                detail = detail_of(session, r)
                 if detail["ledger"] or r.total is not None or r.total_partial is not None or r.disiplin is not None:
                     out[(r.nip, r.period)] = (r.disiplin, r.produktivitas, r.perilaku, r.hasil_kerja, r.total,
                                               r.total_partial, r.predikat, json.dumps(detail, sort_keys=True))

@@ -151,7 +151,11 @@ class ScoreRow(Base):
     total: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)  # final: both parts rated
     total_partial: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)  # while one part is unrated
     predikat: Mapped[str] = mapped_column(String(32))
-    detail: Mapped[dict] = mapped_column(JSON)  # deductions, tasks, ledger: JSON-ready
+    # empty: the ledger is assembled from the facts when read, by the version ``policy_id`` (None:
+    # the DESIGN defaults); a row scored before migration 0011 keeps the ledger it was stored with
+    # (deductions, tasks, ledger) until it is recomputed
+    detail: Mapped[dict] = mapped_column(JSON)
+    policy_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -36,11 +36,17 @@ class PolicyVersion:
         return (self.effective_from, self.version, self.policy_id)
 
 
-def policy_in_force(versions: Iterable[PolicyVersion], day: date) -> Policy:
+def version_in_force(versions: Iterable[PolicyVersion], day: date) -> PolicyVersion | None:
     """The version with the latest start on or before ``day`` (a later version number wins among
-    those starting the same month); the DESIGN defaults when none has started."""
+    those starting the same month); None when none has started (the DESIGN defaults apply)."""
     started = [v for v in versions if v.effective_from <= day]
-    return max(started, key=lambda v: v.order).policy if started else DEFAULT_POLICY
+    return max(started, key=lambda v: v.order) if started else None
+
+
+def policy_in_force(versions: Iterable[PolicyVersion], day: date) -> Policy:
+    """The policy of ``version_in_force``; the DESIGN defaults when none has started."""
+    version = version_in_force(versions, day)
+    return version.policy if version is not None else DEFAULT_POLICY
 
 
 def policy_values(policy: Policy) -> dict[str, Any]:

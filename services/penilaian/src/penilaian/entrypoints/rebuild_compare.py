@@ -87,13 +87,14 @@ class Report:
 # -- comparing ---------------------------------------------------------------------------------
 def _score_rows(session) -> dict[tuple[str, str], dict[str, Any]]:
     """Every score row with something rated (a row with nothing rated equals no row at all: the
-    API computes that from the facts alike), as comparable values."""
+    API computes that from the facts alike), as comparable values. The ledger is not stored (it is
+    assembled from the facts, compared below, by the version ``policy_id`` names; a row scored
+    before migration 0011 keeps its old ledger until recomputed, so ``detail`` is not compared)."""
     out = {}
     for r in session.execute(select(ScoreRow)).scalars():
-        if not (r.detail.get("ledger") or r.total is not None or r.total_partial is not None or r.disiplin is not None):
+        if all(getattr(r, f) is None for f in ("disiplin", "produktivitas", "berakhlak", "total", "total_partial")):
             continue
-        out[(r.nip, r.period)] = {**{f: getattr(r, f) for f in SCORE_FIELDS},
-                                  "detail": json.dumps(r.detail, sort_keys=True)}
+        out[(r.nip, r.period)] = {f: getattr(r, f) for f in (*SCORE_FIELDS, "policy_id")}
     return out
 
 
@@ -137,10 +138,9 @@ def compare(live_url: str, rebuilt_url: str, report: Report) -> None:
                 elif key not in a:
                     report.differences.append(f"score {nip} {period}: in the rebuild only ({b[key]['predikat']}, total {b[key]['total']})")
                 else:
-                    moved = [f for f in (*SCORE_FIELDS, "detail") if a[key][f] != b[key][f]]
+                    moved = [f for f in (*SCORE_FIELDS, "policy_id") if a[key][f] != b[key][f]]
                     if moved:
-                        shown = ", ".join(f"{f} {a[key][f]} → {b[key][f]}" if f != "detail" else "ledger/detail"
-                                          for f in moved)
+                        shown = ", ".join(f"{f} {a[key][f]} → {b[key][f]}" for f in moved)
                         report.differences.append(f"score {nip} {period}: live vs rebuild: {shown}")
             fa, fb = _facts(live), _facts(rebuilt)
             for name in fa:

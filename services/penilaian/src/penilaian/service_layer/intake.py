@@ -22,7 +22,6 @@ from kinerja.events.tugas import FEEDBACK_POSTED, INNOVATION_APPROVED, SKP_APPRO
 from kinerja.messaging.outbox import Outbox
 from penilaian.adapters.orm import ScoreRow
 from penilaian.domain.periods import parse_period
-from penilaian.domain.scoring import Policy
 from penilaian.service_layer import memberships, policy_recompute
 from penilaian.service_layer.batch import TASK_TYPES, Batch, Touched
 from penilaian.service_layer.facts import (
@@ -41,22 +40,20 @@ from penilaian.service_layer.facts import (
 from penilaian.service_layer.recompute import Policies, recompute_many
 
 
-def apply_event(session: Session, outbox: Outbox, event: Event, *, tz: str,
-                policy: Policy | None = None) -> list[ScoreRow]:
+def apply_event(session: Session, outbox: Outbox, event: Event, *, tz: str) -> list[ScoreRow]:
     """Apply one event from ``kehadiran.v1``, ``tugas.v1``, ``pegawai.v1`` or ``penilaian.v1``;
     returns the score rows whose values changed. Types that do not bear on scores (and
     penilaian's own score updates) are accepted and ignored."""
-    return apply_batch(session, outbox, [event], tz=tz, policy=policy)
+    return apply_batch(session, outbox, [event], tz=tz)
 
 
-def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event], *, tz: str,
-                policy: Policy | None = None) -> list[ScoreRow]:
+def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event], *, tz: str) -> list[ScoreRow]:
     """Store the facts of several events, then recompute each affected ASN once. Gives the same
     rows as applying the events one by one (scores are a function of the stored facts); the score
     updates published are the net changes. ``outbox`` None publishes nothing (a rebuild)."""
     zone = ZoneInfo(tz)
     touched = Touched()
-    policies = Policies(session, policy)
+    policies = Policies(session)
     events = list(events)
     batch = Batch(session)
     batch.prepare(events)

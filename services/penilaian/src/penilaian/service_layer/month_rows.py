@@ -1,14 +1,13 @@
 """The stored month totals (``month_totals``): read for the years a recompute folds, written when
-a month's sums moved, and filled in once for the months scored before they existed."""
+a month's sums moved (the migration's one-off fill is ``month_backfill``)."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.orm import MonthTotalsRow, ScoreRow
+from penilaian.adapters.orm import MonthTotalsRow
 from penilaian.domain.month_totals import MonthTotals
 
 MonthKey = tuple[str, str]  # (nip, "2026-11")
@@ -19,7 +18,7 @@ def as_totals(row: MonthTotalsRow) -> MonthTotals:
                        Decimal(row.penalty), row.innovations)
 
 
-def _values(t: MonthTotals) -> dict:
+def values_of(t: MonthTotals) -> dict:
     return {"workdays": t.workdays, "deductions": str(t.deductions), "task_sum": str(t.task_sum),
             "task_count": t.task_count, "late_tasks": t.late_tasks, "penalty": str(t.penalty),
             "innovations": t.innovations}
@@ -43,7 +42,7 @@ def load_years(session: Session, years: dict[str, set[int]]) -> dict[MonthKey, M
 
 def put(session: Session, stored: dict[MonthKey, MonthTotalsRow], key: MonthKey, totals: MonthTotals) -> None:
     """Store the month's sums (in the session: flushed with the batch's other rows)."""
-    values = _values(totals)
+    values = values_of(totals)
     row = stored.get(key)
     if row is None:
         row = stored[key] = MonthTotalsRow(nip=key[0], month=key[1], **values)
@@ -51,32 +50,3 @@ def put(session: Session, stored: dict[MonthKey, MonthTotalsRow], key: MonthKey,
     elif any(getattr(row, k) != v for k, v in values.items()):
         for k, v in values.items():
             setattr(row, k, v)
-
-
-def backfill_month_totals(bind: Connection, chunk: int = 200) -> None:
-    """The migration's fill: every month stored as a score gets its totals, by a recompute of it
-    (which also writes the row without its ledger), and every other row drops its ledger."""
-    from penilaian.service_layer.batch import Touched
-    from penilaian.service_layer.recompute import recompute_many
-    from zoneinfo import ZoneInfo
-
-    from penilaian.domain.periods import parse_period
-
-    session = Session(bind=bind)
-    try:
-        months: dict[str, list] = {}
-        agency: dict[str, str] = {}
-        for nip, name, filed in session.execute(select(ScoreRow.nip, ScoreRow.period, ScoreRow.agency)):
-            agency[nip] = filed
-            if len(name) == 7:
-                months.setdefault(nip, []).append(parse_period(name).start)
-        nips = sorted(months)
-        for i in range(0, len(nips), chunk):
-            touched = Touched()
-            for nip in nips[i:i + chunk]:
-                touched.add(nip, months[nip], agency=agency[nip], cause="migration-0011")
-            recompute_many(session, None, touched, zone=ZoneInfo("UTC"))
-        session.execute(update(ScoreRow).values(detail={}))
-        session.flush()
-    finally:
-        session.close()

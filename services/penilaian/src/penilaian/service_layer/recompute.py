@@ -19,7 +19,7 @@ from penilaian.adapters.orm import Employee, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain import membership
 from penilaian.domain.month_totals import MonthTotals, fold, score_of_totals, task_totals, totals_of
 from penilaian.domain.periods import Period, months_of, periods_containing
-from penilaian.domain.policy import PolicyVersion, make_policy, policy_in_force
+from penilaian.domain.policy import PolicyVersion, make_policy, version_in_force
 from penilaian.domain.scoring import DEFAULT_POLICY, Policy, Rating, Score, compute_score
 from penilaian.service_layer import memberships, month_rows
 from penilaian.service_layer.batch import Batch, Touched
@@ -44,8 +44,8 @@ def _policy_of(policy_id: str, values: dict) -> Policy:
 class Policies:
     """The policy versions of each agency, read once per transaction (and again after a change)."""
 
-    def __init__(self, session: Session, override: Policy | None = None) -> None:
-        self.session, self.override, self._by_agency = session, override, {}
+    def __init__(self, session: Session) -> None:
+        self.session, self._by_agency = session, {}
 
     def versions(self, agency: str) -> list[PolicyVersion]:
         if agency not in self._by_agency:
@@ -59,10 +59,20 @@ class Policies:
     def forget(self, agency: str) -> None:
         self._by_agency.pop(agency, None)
 
+    def version_for(self, agency: str | None, period: Period) -> PolicyVersion | None:
+        """The agency's version in force on the period's first day; None: the DESIGN defaults."""
+        return version_in_force(self.versions(agency), period.start) if agency else None
+
     def for_period(self, agency: str | None, period: Period) -> Policy:
-        if self.override is not None:
-            return self.override
-        return policy_in_force(self.versions(agency), period.start) if agency else DEFAULT_POLICY
+        version = self.version_for(agency, period)
+        return version.policy if version is not None else DEFAULT_POLICY
+
+    def by_id(self, policy_id: str | None) -> Policy:
+        """The policy of a stored version (None, or a version no longer stored: the defaults)."""
+        if policy_id is None:
+            return DEFAULT_POLICY
+        row = self.session.get(PolicyRow, policy_id)
+        return _policy_of(row.policy_id, row.values) if row is not None else DEFAULT_POLICY
 
 
 def rating_for(session: Session, nip: str, period: Period) -> Rating | None:
@@ -143,16 +153,17 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
             emp = employees.get(nip)
             agency = emp.agency if emp is not None else touched.agency[nip]
 
-            def policy_for(period: Period) -> Policy:
-                # the policy of the agency the ASN belonged to on the period's first day
-                return policies.for_period(membership.agency_at(stated.get(nip, ()), period.start) or agency, period)
+            def version_for(period: Period) -> PolicyVersion | None:
+                # the version of the agency the ASN belonged to on the period's first day
+                return policies.version_for(membership.agency_at(stated.get(nip, ()), period.start) or agency, period)
 
             for m in months[nip]:
                 days_f, tasks_f, innovations_f = facts[(nip, m.start, m.end)]
                 month_rows.put(session, stored, (nip, m.name), totals_of(
-                    m, days=days_f, tasks=tasks_f, innovations=innovations_f, policy=policy_for(m)))
+                    m, days=days_f, tasks=tasks_f, innovations=innovations_f, policy=_policy(version_for(m))))
             for period in wanted[nip]:
-                policy = policy_for(period)
+                version = version_for(period)
+                policy, policy_id = _policy(version), version.policy_id if version is not None else None
                 totals = _fold(session, nip, period, stored, policy)
                 score = score_of_totals(period, totals, ratings.get((nip, period.name)), policy)
                 row = scores.get((nip, period.name))
@@ -161,13 +172,13 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
                     before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
                     row = ScoreRow(nip=nip, period=period.name)
                     session.add(row)
-                    write_score(row, score, agency=agency, now=now)
+                    write_score(row, score, agency=agency, policy_id=policy_id, now=now)
                     moved = any(after[f] is not None for f in VALUE_FIELDS if f != "predikat")
                 else:
                     before = {f: getattr(row, f) for f in VALUE_FIELDS}
                     moved = before != after
-                    if moved or not same_score(row, score, agency):
-                        write_score(row, score, agency=agency, now=now)
+                    if moved or not same_score(row, score, agency, policy_id):
+                        write_score(row, score, agency=agency, policy_id=policy_id, now=now)
                 if moved:
                     changed.append(row)
                     mine.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))
@@ -176,6 +187,10 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
     if outbox is not None:
         outbox.add_many(session, events)
     return changed
+
+
+def _policy(version: PolicyVersion | None) -> Policy:
+    return version.policy if version is not None else DEFAULT_POLICY
 
 
 def _fold(session: Session, nip: str, period: Period, stored: dict, policy: Policy) -> MonthTotals:

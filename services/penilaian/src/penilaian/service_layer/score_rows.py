@@ -18,19 +18,21 @@ SOURCE = "kinerja/penilaian"
 VALUE_FIELDS = ("disiplin", "produktivitas", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
 
-def write_score(row: ScoreRow, score: Score, *, agency: str, now: datetime) -> None:
-    row.agency = agency
+def write_score(row: ScoreRow, score: Score, *, agency: str, policy_id: str | None, now: datetime) -> None:
+    """Store the score's values and the policy version they were computed under (``policy_id``,
+    None for the DESIGN defaults): the ledger read later is assembled by that version."""
+    row.agency, row.policy_id = agency, policy_id
     row.disiplin, row.produktivitas, row.berakhlak = score.disiplin, score.produktivitas, score.berakhlak
     row.perilaku, row.hasil_kerja, row.total, row.predikat = score.perilaku, score.hasil_kerja, score.total, score.predikat
     row.total_partial = score.total_partial
-    row.detail = {}  # the ledger is assembled from the facts when read (``views.score_view``)
+    row.detail = {}  # the ledger is assembled from the facts when read (``views.detail_of``)
     row.updated_at = now
 
 
-def same_score(row: ScoreRow, score: Score, agency: str) -> bool:
-    """The row holds this score already (values and agency, and no ledger of old): writing it again
-    would only move ``updated_at``, so it is left as it is."""
-    return (row.agency == agency and row.berakhlak == score.berakhlak
+def same_score(row: ScoreRow, score: Score, agency: str, policy_id: str | None) -> bool:
+    """The row holds this score already (values, agency and policy version, and no ledger of old):
+    writing it again would only move ``updated_at``, so it is left as it is."""
+    return (row.agency == agency and row.policy_id == policy_id and row.berakhlak == score.berakhlak
             and all(getattr(row, f) == v for f, v in score.values().items()) and not row.detail)
 
 

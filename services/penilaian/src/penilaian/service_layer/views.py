@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.orm import Employee, OrganisationRatingRow, PolicyRecomputeRow, RatingRow, ScoreRow
+from penilaian.adapters.orm import Employee, OrganisationRatingRow, RatingRow, ScoreRow
 from penilaian.adapters.view_queries import (agency_members, dialogs_of, dialogs_of_period, policy_recomputes,
                                              policy_versions, predikat_by_nip, scores_of, team_members)
 from penilaian.domain.distribution import DEFAULT_CURVES, RATED, check, curves_from_json, curves_to_json, shares
 from penilaian.domain.scoring import DialogHeld, compare_ratings, predikat_basis
-from penilaian.domain.periods import Period
-from penilaian.domain.policy import policy_in_force
+from penilaian.domain.periods import Period, parse_period
 from penilaian.adapters.fact_queries import load_facts
 from penilaian.service_layer.recompute import Policies, policy_agency, rating_for, score_of
 from penilaian.service_layer.score_rows import score_detail
@@ -23,18 +21,14 @@ from penilaian.service_layer.times import as_utc
 VALUES = ("produktivitas", "berakhlak", "perilaku", "hasil_kerja", "total", "total_partial", "predikat")
 
 
-def detail_of(session: Session, nip: str, period: Period) -> dict[str, Any]:
-    """The deductions, tasks and ledger that explain a period's score, assembled from its facts
-    by the policy its stored values were computed under: the one in force for it, except a new
-    version whose queued recompute (``policy_recompute``) has not reached this ASN yet."""
-    agency = policy_agency(session, nip, period)
-    if agency is None:
-        return score_detail(score_of(session, nip, period))
-    waiting = {j.policy_id for j in session.execute(select(PolicyRecomputeRow).where(
-        PolicyRecomputeRow.agency == agency, PolicyRecomputeRow.done_at.is_(None))).scalars()
-        if j.cursor_nip is None or nip > j.cursor_nip}
-    versions = [v for v in Policies(session).versions(agency) if v.policy_id not in waiting]
-    return score_detail(score_of(session, nip, period, policy_in_force(versions, period.start)))
+def detail_of(session: Session, row: ScoreRow) -> dict[str, Any]:
+    """The deductions, tasks and ledger that explain a stored score: assembled from the period's
+    facts by the policy version its values were computed under (``row.policy_id``, which a live
+    recompute and a policy's queued recompute alike write with the values); a row stored before
+    migration 0011 shows the ledger it was stored with until it is next recomputed."""
+    if row.detail:
+        return row.detail
+    return score_detail(score_of(session, row.nip, parse_period(row.period), Policies(session).by_id(row.policy_id)))
 
 
 def score_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
@@ -43,8 +37,8 @@ def score_view(session: Session, nip: str, period: Period) -> dict[str, Any]:
     if row is not None:
         # the values as stored; their explaining ledger is assembled from the facts (rows keep none)
         values = {f: getattr(row, f) for f in VALUES}
-        disiplin, detail, updated_at = row.disiplin, detail_of(session, nip, period), row.updated_at
-        policy = Policies(session).for_period(row.agency, period)
+        disiplin, detail, updated_at = row.disiplin, detail_of(session, row), row.updated_at
+        policy = Policies(session).by_id(row.policy_id)
     else:
         score = score_of(session, nip, period)
         values = {f: getattr(score, f) for f in VALUES}
