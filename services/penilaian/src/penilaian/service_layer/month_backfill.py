@@ -10,7 +10,7 @@ migration that adds columns does not break this one.
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ def backfill_month_totals(bind: Connection, chunk: int = 200) -> int:
             facts = load_spans(session, [(nip, m.start, m.end) for nip in part for m in months[nip]])
             roster = dict(session.execute(select(Employee.nip, Employee.agency).where(Employee.nip.in_(part))).all())
             stated = memberships.statements_of(session, part)
+            totals_rows, versions = [], []
             for nip in part:
                 agency = roster.get(nip) or filed[nip]
 
@@ -56,13 +57,20 @@ def backfill_month_totals(bind: Connection, chunk: int = 200) -> int:
                     days, tasks, innovations = facts[(nip, m.start, m.end)]
                     totals = totals_of(m, days=days, tasks=tasks, innovations=innovations,
                                        policy=version.policy if version is not None else DEFAULT_POLICY)
-                    session.execute(insert(MonthTotalsRow).values(nip=nip, month=m.name, **values_of(totals)))
-                    written += 1
+                    totals_rows.append({"nip": nip, "month": m.name, **values_of(totals)})
                 for period in periods[nip]:
                     version = version_for(period)
                     if version is not None:
-                        session.execute(update(ScoreRow).where(ScoreRow.nip == nip, ScoreRow.period == period.name)
-                                        .values(policy_id=version.policy_id))
+                        versions.append({"k_nip": nip, "k_period": period.name, "k_policy": version.policy_id})
+            # one statement per chunk each (executemany), the columns named
+            if totals_rows:
+                session.execute(insert(MonthTotalsRow.__table__), totals_rows)
+                written += len(totals_rows)
+            if versions:
+                scores = ScoreRow.__table__
+                session.execute(update(scores).where(scores.c.nip == bindparam("k_nip"),
+                                                     scores.c.period == bindparam("k_period"))
+                                .values(policy_id=bindparam("k_policy")), versions)
         session.flush()
         return written
     finally:
