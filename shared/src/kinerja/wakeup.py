@@ -13,7 +13,8 @@
 ``announce_inserts`` makes any SQLite engine such a writer for the tables it is told of: a
 transaction that inserted into one of them signals that table's channel once it has committed (the
 outbox's channel for every engine ``kinerja.db.make_engine`` makes, so the relays sleep until an
-outbox row commits instead of polling every 50 ms).
+outbox row commits instead of polling every 50 ms). Statements run on the driver's own cursor pass by
+SQLAlchemy's events: they say what they inserted with ``note_insert``.
 
 Either way the waiter still looks now and then on its own (a notification lost while the listener
 reconnected, a writer that does not signal), only much less often than a poll would.
@@ -32,7 +33,7 @@ import uuid
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +226,8 @@ def announce_inserts(engine: Engine, channels: dict[str, str]) -> dict[str, Loca
 
     def signal(info: dict) -> None:
         for table in info.pop(_COMMITTED, ()):
-            wakeups[table].signal()
+            if table in wakeups:  # noted by ``note_insert`` for a table nobody announces: nobody waits
+                wakeups[table].signal()
 
     @event.listens_for(engine, "before_cursor_execute")
     def _inserting(conn, _cursor, statement, _params, _context, _many) -> None:
@@ -251,6 +253,13 @@ def announce_inserts(engine: Engine, channels: dict[str, str]) -> dict[str, Loca
             signal(record.info)
 
     return wakeups
+
+
+def note_insert(conn: Connection, table: str) -> None:
+    """``table`` was inserted into on ``conn``'s driver cursor, past SQLAlchemy's events (kehadiran's
+    hand-written hot path): its transaction's commit wakes the table's waiters as if the insert
+    had gone through them (``announce_inserts``; nothing where no one announces the table)."""
+    conn.info.setdefault(_INSERTED, set()).add(table.lower())
 
 
 def listen(engine: Engine, channel: str, wake: threading.Event) -> Listener | None:

@@ -81,3 +81,40 @@ def test_a_committed_outbox_insert_wakes_its_waiters_and_a_rolled_back_one_does_
             listener.close()
     finally:
         engine.dispose()
+
+
+def test_an_insert_on_the_drivers_cursor_wakes_the_waiters_once_noted(tmp_path):
+    """Statements on the DBAPI cursor pass by SQLAlchemy's events (kehadiran's ``raw_sql``): they
+    say what they inserted with ``note_insert``, and the commit wakes that table's waiters; a
+    rollback forgets it, and a noted table nobody announces commits as usual and wakes nobody."""
+    from kinerja.wakeup import OUTBOX_CHANNEL, note_insert
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'svc.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE outbox (id INTEGER PRIMARY KEY, v TEXT)")
+            conn.exec_driver_sql("CREATE TABLE punches (id INTEGER PRIMARY KEY, v TEXT)")
+
+        def raw_insert(conn, table: str) -> None:
+            conn.connection.dbapi_connection.cursor().execute(f"INSERT INTO {table} (v) VALUES ('x')")
+            note_insert(conn, table)
+
+        woken = threading.Event()
+        listener = local_wakeup(engine, OUTBOX_CHANNEL).listen(woken)
+        try:
+            woken.clear()
+            with pytest.raises(RuntimeError), engine.begin() as conn:
+                raw_insert(conn, "outbox")
+                raise RuntimeError("rolled back")
+            with engine.begin() as conn:
+                raw_insert(conn, "punches")
+            assert not woken.wait(0.3)
+            with engine.begin() as conn:
+                raw_insert(conn, "outbox")
+            wait_until(woken.is_set, 10, message="the waiter woken by the commit")
+        finally:
+            listener.close()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM punches").scalar_one() == 1
+    finally:
+        engine.dispose()

@@ -20,15 +20,18 @@ import orjson
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from kinerja.wakeup import note_insert
+
 
 class Raw:
-    __slots__ = ("pg", "cursor")
+    __slots__ = ("pg", "cursor", "conn")
 
     def __init__(self, conn: Session | Connection):
         if isinstance(conn, Session):
             conn = conn.connection()
         self.pg = conn.dialect.name == "postgresql"
         self.cursor = conn.connection.dbapi_connection.cursor()
+        self.conn = conn
 
     def sql(self, text: str) -> str:
         """``?`` placeholders as the driver wants them."""
@@ -72,6 +75,10 @@ class Raw:
             self.cursor.execute(_pg_insert_text(table, tuple(columns), suffix),
                                 [orjson.dumps([dict(zip(columns, row)) for row in rows]).decode()])
             return self.cursor.fetchall() if "RETURNING" in suffix else []
+        if not self.pg and rows:
+            # SQLite: the commit wakes the table's waiters (the outbox's relay; PostgreSQL's
+            # triggers notify), which SQLAlchemy's events cannot see from this cursor
+            note_insert(self.conn, table)
         out: list[tuple] = []
         for i in range(0, len(rows), CHUNK):
             chunk = rows[i:i + CHUNK]
