@@ -3,7 +3,7 @@ a single-punch JSON request and a one-line ADMS upload through the Flask app in-
 WSGI app gunicorn serves), on SQLite or PostgreSQL, with the SQL statements counted and the
 time split by cProfile. The day worker is not part of the request and not counted.
 
-    .venv/bin/python bench/request_cost.py --db sqlite --requests 2000 [--profile 25]
+    .venv/bin/python bench/request_cost.py --db sqlite --requests 2000 [--profile 25] [--batch 100]
 
 Prints CPU time per request (process time: the machine's other load lengthens it less than wall
 time) and statements per request. Under ``valgrind --tool=callgrind`` with ``--requests 0`` and
@@ -47,20 +47,23 @@ def setup(database_url: str, devices: int):
     return app
 
 
-def requests(kind: str, n: int, devices: int):
-    """(path, kwargs) of n one-punch requests, devices taking turns, each punch new."""
+def requests(kind: str, n: int, devices: int, batch: int = 1):
+    """(path, kwargs) of n requests of ``batch`` punches each, devices taking turns, each punch new."""
     base = datetime.now(timezone(timedelta(hours=7))).replace(microsecond=0, tzinfo=None) - timedelta(days=1)
     tokens = [issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=f"BENCH{c:04d}")
               for c in range(devices)]
     out = []
     for i in range(n):
-        c, pin, when = i % devices, 1 + i % PEOPLE, base + timedelta(seconds=i)
+        c = i % devices
+        punches = [(1 + k % PEOPLE, base - timedelta(seconds=k)) for k in range(i * batch, (i + 1) * batch)]
         if kind == "json":
-            out.append(("/api/v1/punches", {"json": {"punches": [{"pin": str(pin), "time": when.isoformat() + "+07:00"}]},
+            out.append(("/api/v1/punches", {"json": {"punches": [{"pin": str(pin), "time": when.isoformat() + "+07:00"}
+                                                                 for pin, when in punches]},
                                             "headers": {"Authorization": f"Bearer {tokens[c]}"}}))
         else:
             out.append((f"/iclock/cdata?SN=BENCH{c:04d}&table=ATTLOG&Stamp={i}",
-                        {"data": f"{pin}\t{when:%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n".encode(),
+                        {"data": "".join(f"{pin}\t{when:%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n"
+                                         for pin, when in punches).encode(),
                          "content_type": "text/plain"}))
     return out
 
@@ -112,10 +115,25 @@ def count_statements(engine, statements: Counter) -> None:
         dbapi_conn.pgconn.trace(out.fileno())
         dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
 
-    def round_trips() -> int:
+    def round_trips() -> tuple[int, int]:
+        """(ReadyForQuery messages: the answers of Syncs and simple queries; Flush requests with no
+        Sync outstanding: psycopg reading a statement's rows inside a pipeline, a wait of its own.
+        A Flush psycopg sends behind a pipeline's last Sync shares that Sync's round trip.)"""
+        ready = flushes = 0
         for out in traced:
             out.flush()
-        return sum(f.read_text().count("ReadyForQuery") for f in trace_dir.glob("*.trace"))
+            outstanding = 0
+            for line in Path(out.name).read_text().splitlines():
+                side, _, rest = line.partition("\t")
+                kind = rest.partition("\t")[2].split("\t", 1)[0]
+                if side == "F" and kind in ("Query", "Sync"):
+                    outstanding += 1
+                elif side == "B" and kind == "ReadyForQuery":
+                    ready += 1
+                    outstanding -= 1
+                elif side == "F" and kind == "Flush" and not outstanding:
+                    flushes += 1
+        return ready, flushes
     statements.round_trips = round_trips  # type: ignore[attr-defined]
 
 
@@ -125,6 +143,7 @@ def main() -> None:
     parser.add_argument("--kind", choices=["json", "adms"], default="json")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=1, help="punches a request (ADMS lines, JSON items)")
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions by own time")
     parser.add_argument("--count", action="store_true",
                         help="count the statements (and PostgreSQL round trips) the driver sends; "
@@ -136,15 +155,15 @@ def main() -> None:
     url = f"sqlite:///{tempfile.mkdtemp(prefix='kinerja-cost-')}/kehadiran.db" if args.db == "sqlite" else args.db
     app = setup(url, args.devices)
     client = app.test_client()
-    warm = requests(args.kind, 50, args.devices)
+    warm = requests(args.kind, 50, args.devices, args.batch)
     for path, kw in warm:  # first requests build caches (statements, schemas)
         client.post(path, **{**kw, **({"data": kw["data"].replace(b"\t0\t1", b"\t0\t1", 1)} if "data" in kw else {})})
-    todo = requests(args.kind, args.requests + 50, args.devices)[50:]
+    todo = requests(args.kind, args.requests + 50, args.devices, args.batch)[50:]
     statements: Counter = Counter()
     engine = app.extensions["kinerja_runtime"].engine
     if args.count:
         count_statements(engine, statements)
-    trips0 = getattr(statements, "round_trips", lambda: 0)()
+    trips0 = getattr(statements, "round_trips", lambda: (0, 0))()
     # CPU time, not wall: waits for the database server (and a loaded machine) are not this process's cost
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     cpu, wall = time.process_time(), time.perf_counter()
@@ -157,13 +176,16 @@ def main() -> None:
         profiler.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     n = max(1, len(todo))
-    print(f"{args.kind} on {engine.dialect.name}: {len(todo)} one-punch requests, {cpu / n * 1e6:.0f} us CPU and "
+    print(f"{args.kind} on {engine.dialect.name}: {len(todo)} requests of {args.batch} punches, "
+          f"{cpu / n * 1e6:.0f} us CPU and "
           f"{wall / n * 1e6:.0f} us wall a request (this process; the database server's share is not in it)")
     if args.count:
         print(f"statements a request: {sum(statements.values()) / n:.2f} ("
               + ", ".join(f"{k} {v / n:.2f}" for k, v in statements.most_common()) + ")")
     if hasattr(statements, "round_trips"):
-        print(f"round trips a request: {(statements.round_trips() - trips0) / n:.2f}")
+        ready, flushes = (a - b for a, b in zip(statements.round_trips(), trips0))
+        print(f"round trips a request: {(ready + flushes) / n:.2f} (ReadyForQuery {ready / n:.2f}, "
+              f"pipeline flushes {flushes / n:.2f})")
     if profiler and args.dump:
         profiler.dump_stats(args.dump)
     if profiler:

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from kehadiran.adapters.raw_sql import Raw, commit_with, pipelined
+from kehadiran.adapters.raw_sql import Raw, commit_with
 from kinerja.db import make_engine
 
 pytestmark = pytest.mark.integration
@@ -34,20 +34,18 @@ def test_the_writes_and_rows_read_inside_are_committed_at_the_end(engine):
         with commit_with(conn):
             assert [tuple(r) for r in insert(conn, (1, "a"), (2, "b"))] == [(1,), (2,)]  # answered at once
             assert insert(conn, (2, "again")) == []
-            with pipelined(conn):  # waits for the commit
-                Raw(conn).insert_rows("t", ("id", "v"), [(3, "c")])
+            Raw(conn).insert_rows("t", ("id", "v"), [(3, "c")])  # answered with the COMMIT
     assert ids(engine) == [1, 2, 3]
 
 
 def test_an_error_the_commit_brings_back_leaves_nothing_stored(engine):
-    # PostgreSQL: the commit brings the error back (SQLAlchemy's); SQLite: the statement raises (the driver's)
+    # the error is SQLAlchemy's (PostgreSQL: the pipeline's end brings it back) or the driver's (SQLite)
     with pytest.raises((IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)):
         with engine.begin() as conn:
             with commit_with(conn):
                 insert(conn, (1, "a"))
-                with pipelined(conn):
-                    Raw(conn).insert_rows("t", ("id", "v"), [(2, "b")])
-                    Raw(conn).insert_rows("t", ("id", "v"), [(3, None)])  # NOT NULL: fails
+                Raw(conn).insert_rows("t", ("id", "v"), [(2, "b")])
+                Raw(conn).insert_rows("t", ("id", "v"), [(3, None)])  # NOT NULL: fails
     assert ids(engine) == []
     with engine.begin() as conn:  # the connection went back to the pool usable
         insert(conn, (4, "d"))

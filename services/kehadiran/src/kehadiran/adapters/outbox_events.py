@@ -87,9 +87,13 @@ def write(conn: Session | Connection, events: Iterable[dict[str, Any]], *, at: d
     if not events:
         return 0
     raw = Raw(conn)
-    created = raw.instant(at)
-    raw.insert_records("outbox", OUTBOX_COLUMNS, [
-        {"event_id": e["id"], "topic": _TOPIC.get(e["type"]) or topics.topic_for_event_type(e["type"]),
-         "key": e["subject"], "value": encode(e), "created_at": created}
-        for e in events])
+    raw.insert_records("outbox", OUTBOX_COLUMNS, rows(events, created_at=raw.instant(at)))
     return len(events)
+
+
+def rows(events: Iterable[dict[str, Any]], *, created_at) -> list[dict[str, Any]]:
+    """The events as outbox rows (dicts of ``OUTBOX_COLUMNS``), each encoded once;
+    ``created_at`` as the driver takes it (``Raw.instant``)."""
+    return [{"event_id": e["id"], "topic": _TOPIC.get(e["type"]) or topics.topic_for_event_type(e["type"]),
+             "key": e["subject"], "value": encode(e), "created_at": created_at}
+            for e in events]

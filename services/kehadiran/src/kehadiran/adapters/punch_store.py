@@ -31,6 +31,14 @@ def chunks(seq: list, size: int = CHUNK):
         yield seq[i:i + size]
 
 
+def chunks_of(raw: Raw, seq: list):
+    """``seq`` in chunks of IN (...) lists on SQLite; whole on PostgreSQL, where a list is one
+    array parameter (``Raw.in_list``): a statement a look-up, whatever the batch's size."""
+    if raw.pg:
+        return [seq] if seq else []
+    return chunks(seq)
+
+
 PUNCH_COLUMNS = ("id", "device_sn", "agency", "person_key", "device_time", "time", "nip", "status", "channel",
                  "received_at", "event_id", "correction_id")
 
@@ -45,7 +53,7 @@ def nips_by_pin(conn: Connection, agency: str, pins: Iterable[str], *, ignore_ze
     column = "pin_key" if ignore_zeros else "pin"
     keys = {pin: pin_key(pin) if ignore_zeros else pin for pin in pins}
     by_key: dict[str, str] = {}
-    for chunk in chunks(sorted(set(keys.values()))):
+    for chunk in chunks_of(raw, sorted(set(keys.values()))):
         where, params = raw.in_list(column, chunk)
         rows = raw.query(f"SELECT {column}, nip FROM employees WHERE agency = ? AND active AND {where} "
                          f"ORDER BY {column}, nip", [agency, *params])
@@ -68,7 +76,7 @@ def known_nips(conn: Connection, agency: str, nips: Iterable[str]) -> set[str]:
     """The NIPs of ``nips`` the roster has in ``agency``."""
     found: set[str] = set()
     raw = Raw(conn)
-    for chunk in chunks(sorted(set(nips))):
+    for chunk in chunks_of(raw, sorted(set(nips))):
         where, params = raw.in_list("nip", chunk)
         found.update(nip for (nip,) in raw.query(f"SELECT nip FROM employees WHERE agency = ? AND {where}",
                                                  [agency, *params]))
@@ -79,7 +87,7 @@ def stored_keys(conn: Connection, device_sn: str, keys: list[tuple[str, datetime
     """The (PIN, device time) pairs of ``keys`` this device stored already, a statement per chunk."""
     found: set[tuple[str, datetime]] = set()
     raw = Raw(conn)
-    for chunk in chunks(keys):
+    for chunk in chunks_of(raw, keys):
         by_text = {raw.wall(t): t for _, t in chunk}
         key_in, key_params = raw.in_list("person_key", list({k for k, _ in chunk}))
         time_in, time_params = raw.in_list("device_time", list(by_text))

@@ -18,6 +18,7 @@ from typing import Any, Iterator, Sequence
 
 import orjson
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kinerja.wakeup import note_insert
@@ -104,32 +105,17 @@ CHUNK = 500
 FEW_ROWS = 8
 
 
-@contextmanager
-def pipelined(conn: Session | Connection) -> Iterator[None]:
-    """On PostgreSQL, the statements run inside are sent without waiting for each answer, and
-    answered together at the end (psycopg's pipeline mode): a request's writes whose results it
-    does not read cost one round trip, not one each. An error is raised at the end at the
-    latest, failing the transaction as before. Elsewhere, nothing changes."""
-    if isinstance(conn, Session):
-        conn = conn.connection()
-    if conn.dialect.name != "postgresql" or conn.info.get(_PIPELINE_OPEN):
-        yield  # in an outer pipeline (``commit_with``): these wait for its end too
-        return
-    with conn.connection.dbapi_connection.pipeline():
-        yield
-
-
-_PIPELINE_OPEN = "kinerja_pipeline_open"
 _IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
 
 
 @contextmanager
 def commit_with(conn: Connection) -> Iterator[None]:
     """The block's writes and the transaction's COMMIT sent together at its end: on PostgreSQL one
-    round trip for all of them (psycopg's pipeline mode; a statement whose rows the block reads is
-    still answered at once, and ``pipelined`` blocks inside wait for this one's end). The block
-    ends the transaction: it commits when the block completes, and an error in any statement
-    (raised at the latest by the commit) leaves it to be rolled back. Nothing may run in the
+    round trip for all of them (psycopg's pipeline mode, its one Sync at the end; a statement whose
+    rows the block reads inside is still answered at once, a round trip of its own, while rows read
+    after the block cost nothing more). The block ends the transaction: it commits when the block
+    completes, and an error in any statement (raised at the latest at the block's end) leaves
+    nothing of it stored and the connection out of its transaction. Nothing may run in the
     transaction after the block; keep ORM flushes out of it (their row counts come late)."""
     if conn.dialect.name != "postgresql":
         yield
@@ -138,19 +124,27 @@ def commit_with(conn: Connection) -> Iterator[None]:
     dbapi_conn = conn.connection.dbapi_connection
     try:
         with dbapi_conn.pipeline():
-            conn.info[_PIPELINE_OPEN] = True
-            try:
-                yield
-                conn.commit()
-            finally:
-                conn.info.pop(_PIPELINE_OPEN, None)
-    except BaseException:
+            yield
+            # queued behind the block's statements, answered with them at the pipeline's end: one
+            # Sync, one round trip (the driver's commit() syncs, and the pipeline's end syncs once
+            # more: a second round trip). Never prepared: it is no plannable statement
+            dbapi_conn.execute("COMMIT", prepare=False)
+        # SQLAlchemy's end of the transaction; the driver finds it ended and sends nothing
+        conn.commit()
+    except BaseException as exc:
         # a failed statement makes the server skip the rest of the pipeline, COMMIT included, and
-        # leaves its transaction aborted; SQLAlchemy takes a failed commit for the transaction's
-        # end and would pool the connection so: end it here
+        # leaves its transaction aborted: end it here, so the connection goes back to the pool clean
         if not dbapi_conn.closed and dbapi_conn.info.transaction_status != _IDLE:
-            dbapi_conn.rollback()
-        raise
+            try:
+                dbapi_conn.rollback()
+            except conn.dialect.loaded_dbapi.Error:
+                pass  # the connection is lost: the pool's reset on its return fails and drops it
+        if not isinstance(exc, conn.dialect.loaded_dbapi.Error):
+            raise
+        # the driver's error as SQLAlchemy raises it from a statement of its own: the web layer
+        # answers a lost database 503 (retry), as it did when SQLAlchemy sent the COMMIT
+        raise DBAPIError.instance("COMMIT", None, exc, conn.dialect.loaded_dbapi.Error,
+                                  dialect=conn.dialect) from exc
 
 
 def _sqlite_datetime(value: datetime) -> str:

@@ -102,6 +102,8 @@ class Punches(MethodView):
                     # the device's row last (and at most every few seconds): it is locked from this
                     # UPDATE to the commit, so one device's concurrent batches do not queue on it
                     device_store.touch(conn, device, now)
+                # the write's answer came with the COMMIT: read it while the connection is still ours
+                result.settle()
         else:
             with runtime.session() as session, session.begin():
                 zone = agency_tz(runtime, principal.agency, session)
@@ -112,7 +114,7 @@ class Punches(MethodView):
                 device = _phone_device(session, principal, now)
                 items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
                 result = record_punches(session.connection(), DeviceRef.of(device), items, channel="json",
-                                        agency_tz=zone, now=now)
+                                        agency_tz=zone, now=now).settle()
                 device_service.touch(device, now)
         result.rejected = rejected
         if not items and rejected:

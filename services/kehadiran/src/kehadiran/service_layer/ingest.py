@@ -1,9 +1,11 @@
 """Punch ingest: what a device's or phone's request does, and only what must be atomic.
 
 One transaction per request: the new punches (one multi-row ``INSERT ... ON CONFLICT DO NOTHING
-RETURNING``), their ``kehadiran.punch.recorded.v1`` outbox rows (plain dicts, encoded once, one
-INSERT), and a dirty marker per touched (ASN, local date) for the day worker (one INSERT). No
-day is recomputed here, no lock is taken beyond the rows inserted, nothing goes through the ORM.
+RETURNING``), their ``kehadiran.punch.recorded.v1`` outbox rows (plain dicts, encoded once), and
+a dirty marker per touched (ASN, local date) for the day worker. On PostgreSQL the three are one
+statement (``adapters.punch_write``: the outbox rows and markers chained to the INSERT's
+``RETURNING``), sent with the COMMIT; SQLite runs an INSERT each. No day is recomputed here, no
+lock is taken beyond the rows inserted, nothing goes through the ORM.
 
 A punch from a PIN the roster does not know is stored without a NIP (quarantine) and its PIN
 marked dirty; the day worker releases it once the roster names the PIN (``day_worker``). The
@@ -13,14 +15,13 @@ already happened, whatever the interleaving.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy.engine import Connection
 
-from kehadiran.adapters import markers, outbox_events, punch_store
-from kehadiran.adapters.raw_sql import pipelined
+from kehadiran.adapters import markers, outbox_events, punch_store, punch_write
 from kinerja.zones import zone
 
 
@@ -52,12 +53,48 @@ class DeviceRef:
                    bool(getattr(device, "ignore_pin_zeros", False)))
 
 
-@dataclass
 class IngestResult:
-    accepted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    """What became of a request's punches: new (``accepted``), stored already (``duplicates``),
+    kept in quarantine, refused (``rejected``, the caller's). On PostgreSQL which punches were new
+    is the answer of the write that goes out with the COMMIT (``punch_write``): it is read when a
+    count is first asked for (``settle``), which the callers do once they have committed."""
+
+    def __init__(self, *, accepted: int = 0, duplicates: int = 0, quarantined: int = 0) -> None:
+        self._accepted, self._duplicates, self._quarantined = accepted, duplicates, quarantined
+        self.rejected: list[dict[str, Any]] = []
+        self._written: punch_write.Written | None = None
+        self._sent = 0
+
+    def answered_by(self, written: punch_write.Written, sent: int) -> "IngestResult":
+        """The counts of ``sent`` punches are ``written``'s answer."""
+        self._written, self._sent = written, sent
+        return self
+
+    def settle(self) -> "IngestResult":
+        """Reads the write's answer now (at the latest when a count is asked for)."""
+        if self._written is not None:
+            known, unknown = self._written.counts()
+            self._written = None
+            self._accepted += known
+            self._quarantined += unknown
+            # the rest were stored already (by a concurrent request, after waiting for its commit)
+            self._duplicates += self._sent - known - unknown
+        return self
+
+    @property
+    def accepted(self) -> int:
+        self.settle()
+        return self._accepted
+
+    @property
+    def duplicates(self) -> int:
+        self.settle()
+        return self._duplicates
+
+    @property
+    def quarantined(self) -> int:
+        self.settle()
+        return self._quarantined
 
     def as_dict(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicates": self.duplicates,
@@ -76,12 +113,13 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
                    agency_tz: str, now: datetime | None = None,
                    pin_nips: Mapping[str, str | None] | None = None) -> IngestResult:
     """Store new punches with their events and dirty markers; a re-sent punch is counted as a
-    duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch.
+    duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch,
+    whatever its size; on PostgreSQL the writes are one statement (``punch_write``).
     ``pin_nips``: PINs whose NIP (None: nobody active) the caller looked up in this transaction
     already (``device_store.get(..., pin=)``); the others are looked up here."""
     now = now or utcnow()
     items = list(items)
-    result = IngestResult()
+    duplicates = 0
     # a few punches (a phone's one, a terminal pushing as it goes) skip the look-up: the INSERT
     # skips those stored already; for a re-sent batch the look-up spares building their events
     seen = (punch_store.stored_keys(conn, device.sn, [(it.person_key, it.device_time) for it in items])
@@ -90,12 +128,12 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     for item in items:
         key = (item.person_key, item.device_time)
         if key in seen:
-            result.duplicates += 1
+            duplicates += 1
             continue
         seen.add(key)
         fresh.append(item)
     if not fresh:
-        return result
+        return IngestResult(duplicates=duplicates)
     pins = [it.person_key for it in fresh if not it.by_nip]
     if pin_nips is not None and all(pin in pin_nips for pin in pins):
         by_pin = {pin: pin_nips[pin] for pin in pins if pin_nips[pin] is not None}
@@ -114,27 +152,45 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
             "nip": nip, "status": item.status, "channel": channel, "received_at": now,
             "event_id": event_id if nip else None, "correction_id": None,
         })
-    stored_ids = punch_store.insert_new(conn, rows)
-    stored = [row for row in rows if row["id"] in stored_ids]
-    # rows a concurrent request stored first are duplicates
-    result.duplicates += len(rows) - len(stored)
     # the agency's own zone decides which day a punch marks (``agency_tz``: the deployment's default)
     tz = zone(device.agency_zone or agency_tz)
+    # a phone's NIP the roster does not know waits like an unknown PIN, but is never released
+    quarantine_pins = {it.person_key for it in fresh if not it.by_nip} - {it.person_key for it in fresh if it.by_nip}
+    if conn.dialect.name == "postgresql":
+        return _write_at_once(conn, rows, tz, quarantine_pins, channel=channel, now=now, duplicates=duplicates)
+    stored_ids = punch_store.insert_new(conn, rows)
+    stored = [row for row in rows if row["id"] in stored_ids]
     events, days, unknown_pins = [], set(), set()
     for row in stored:
         if row["nip"] is None:
-            result.quarantined += 1
             unknown_pins.add(row["person_key"])
             continue
-        result.accepted += 1
-        events.append(outbox_events.punch_recorded(
-            row["event_id"], punch_id=row["id"], nip=row["nip"], agency=row["agency"], device_sn=row["device_sn"],
-            pin=row["person_key"], time=row["time"], status=row["status"], channel=channel, at=now))
+        events.append(_event_of(row, channel, now))
         days.add((row["nip"], row["time"].astimezone(tz).date()))
-    # nothing below is read back: on PostgreSQL the three go out together, one round trip
-    with pipelined(conn):
-        outbox_events.write(conn, events, at=now)
-        markers.mark_days(conn, days)
-        # a phone's NIP the roster does not know waits like an unknown PIN, but is never released
-        markers.mark_pins(conn, device.agency, unknown_pins - {it.person_key for it in fresh if it.by_nip})
-    return result
+    # SQLite: the INSERT's answer decides what else is written, in three more statements
+    outbox_events.write(conn, events, at=now)
+    markers.mark_days(conn, days)
+    markers.mark_pins(conn, device.agency, unknown_pins & quarantine_pins)
+    # rows a concurrent request stored first are duplicates
+    return IngestResult(accepted=len(events), quarantined=len(stored) - len(events),
+                        duplicates=duplicates + len(rows) - len(stored))
+
+
+def _write_at_once(conn: Connection, rows: list[dict[str, Any]], tz, quarantine_pins: set[str], *, channel: str,
+                   now: datetime, duplicates: int) -> IngestResult:
+    """PostgreSQL: the events and day markers of every punch that may be new, built here and
+    written in the punches' own statement for those the INSERT stores (``punch_write``); the
+    counts are its answer, read after the commit."""
+    events, days = [], []
+    for row in rows:
+        if row["nip"] is not None:
+            events.append(_event_of(row, channel, now))
+            days.append(punch_write.DayMark(row["event_id"], row["nip"], row["time"].astimezone(tz).date()))
+    written = punch_write.write(conn, rows, outbox_events.rows(events, created_at=now), days, quarantine_pins)
+    return IngestResult(duplicates=duplicates).answered_by(written, len(rows))
+
+
+def _event_of(row: dict[str, Any], channel: str, now: datetime) -> dict[str, Any]:
+    return outbox_events.punch_recorded(
+        row["event_id"], punch_id=row["id"], nip=row["nip"], agency=row["agency"], device_sn=row["device_sn"],
+        pin=row["person_key"], time=row["time"], status=row["status"], channel=channel, at=now)

@@ -124,6 +124,8 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
                     session.flush()
             # the device's row last, and only every few seconds: one device's uploads do not queue on it
             device_store.touch(conn, device, now, attlog_stamp=adms.stamp_of(request.args, "ATTLOG"))
+        # the write's answer came with the COMMIT: read it while the connection is still ours
+        result.settle()
     log_rejected(sn, "ATTLOG", parsed.errors)
     accepted = result.accepted + result.duplicates + result.quarantined
     # debug: a line of JSON log per upload costs a tenth of a one-line upload (gunicorn's access log has it)

@@ -1,0 +1,102 @@
+"""A punch request's whole write as one PostgreSQL statement: the punches, the outbox rows of the
+ones newly stored, the dirty markers of their days and of quarantined PINs, chained through the
+punch INSERT's ``RETURNING`` in data-modifying CTEs. Sent with the COMMIT (``raw_sql.commit_with``)
+it is one round trip, whatever the batch's size.
+
+What only the INSERT knows (which punches are new: a re-sent one, or one a concurrent request
+stored first, is skipped by ``ON CONFLICT DO NOTHING``) decides, inside the statement, which of
+the candidate events and markers the caller built are written: a punch not stored adds nothing.
+The caller computes what SQL should not (the events' JSON, each punch's local day in the agency's
+zone) for every candidate; the rows all travel as JSON or arrays, so the statement's text is the
+same for any number of rows (psycopg prepares it once per connection).
+
+SQLite has no data-modifying CTEs: it keeps its statements (``punch_store``, ``outbox_events``,
+``markers``).
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Any, Iterable, NamedTuple
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from kehadiran.adapters.outbox_events import OUTBOX_COLUMNS
+from kehadiran.adapters.punch_store import PUNCH_COLUMNS
+from kehadiran.adapters.raw_sql import Raw
+
+
+class DayMark(NamedTuple):
+    """The marker a punch leaves if it is stored: its event id, its ASN, its local date."""
+
+    event_id: str
+    nip: str
+    day: date
+
+
+class Written:
+    """The statement's answer, read when first asked for: in ``commit_with`` it comes back with
+    the COMMIT, so reading it after the commit costs nothing, before it a round trip of its own."""
+
+    __slots__ = ("_cursor", "_counts")
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+        self._counts: tuple[int, int] | None = None
+
+    def counts(self) -> tuple[int, int]:
+        """(punches stored with a NIP, punches stored in quarantine)."""
+        if self._counts is None:
+            known, unknown = self._cursor.fetchone()
+            self._counts = (known, unknown)
+        return self._counts
+
+
+def write(conn: Connection, punches: list[dict[str, Any]], outbox_rows: list[dict[str, Any]],
+          days: Iterable[DayMark], quarantine_pins: Iterable[str]) -> Written:
+    """Insert ``punches`` (dicts of ``PUNCH_COLUMNS``) skipping those stored already; of the ones
+    stored: the outbox rows (dicts of ``OUTBOX_COLUMNS``) whose ``event_id`` is theirs, in the
+    order given; a ``dirty_days`` marker per distinct (NIP, day) of ``days`` whose event id is
+    theirs; a ``dirty_pins`` marker per PIN of ``quarantine_pins`` stored without a NIP."""
+    raw = Raw(conn)
+    days = list(days)
+    pins = sorted(set(quarantine_pins))
+    known = bool(outbox_rows or days)
+    unknown = bool(pins) and any(p["nip"] is None for p in punches)
+    params: dict[str, Any] = {"punches": orjson.dumps(punches).decode()}
+    if known:
+        params.update(events=orjson.dumps(outbox_rows).decode(), day_events=[d.event_id for d in days],
+                      day_nips=[d.nip for d in days], days=[d.day for d in days])
+    if unknown:
+        params["pins"] = pins
+    raw.cursor.execute(_statement(known, unknown), params)
+    return Written(raw.cursor)
+
+
+@lru_cache(maxsize=4)
+def _statement(known: bool, unknown: bool) -> str:
+    """The statement's text; a marker table a request cannot touch is left out of it (an INSERT
+    in it would fire its statement trigger, waking the workers for nothing)."""
+    columns = ", ".join(PUNCH_COLUMNS)
+    parts = [
+        "ins AS (INSERT INTO punches (" + columns + ") SELECT " + ", ".join("r." + c for c in PUNCH_COLUMNS)
+        + " FROM json_populate_recordset(NULL::punches, %(punches)s::json) WITH ORDINALITY AS r"
+        " ORDER BY r.ordinality ON CONFLICT (device_sn, person_key, device_time) DO NOTHING"
+        " RETURNING event_id, nip, agency, person_key)"]
+    if known:
+        # ORDER BY the rows' position: the outbox's serial ids follow the order given (per-key order)
+        parts.append(
+            "events AS (INSERT INTO outbox (" + ", ".join(OUTBOX_COLUMNS) + ") SELECT "
+            + ", ".join("e." + c for c in OUTBOX_COLUMNS)
+            + " FROM json_populate_recordset(NULL::outbox, %(events)s::json) WITH ORDINALITY AS e"
+            " WHERE e.event_id IN (SELECT event_id FROM ins) ORDER BY e.ordinality)")
+        parts.append(
+            "days AS (INSERT INTO dirty_days (nip, day) SELECT DISTINCT d.nip, d.day"
+            " FROM unnest(%(day_events)s::varchar[], %(day_nips)s::varchar[], %(days)s::date[]) AS d(event_id, nip, day)"
+            " WHERE d.event_id IN (SELECT event_id FROM ins) ORDER BY d.nip, d.day)")
+    if unknown:
+        parts.append(
+            "pins AS (INSERT INTO dirty_pins (agency, pin) SELECT DISTINCT agency, person_key FROM ins"
+            " WHERE nip IS NULL AND person_key = ANY(%(pins)s::varchar[]) ORDER BY agency, person_key)")
+    return "WITH " + ", ".join(parts) + " SELECT count(nip), count(*) - count(nip) FROM ins"
