@@ -204,9 +204,10 @@ def main() -> None:
         if not os.environ.get("KEEP_BENCH"):
             shutil.rmtree(tmp, ignore_errors=True)
     load_after = load()
-    from kinerja.stack import Stack
+    from kinerja.stack import web_workers_setting
 
-    web_workers = args.web_workers or Stack.__dataclass_fields__["web_workers"].default
+    # what the stack started kehadiran with: the option, else KEHADIRAN_WEB_WORKERS, else the default
+    web_workers = args.web_workers or web_workers_setting(os.environ, "kehadiran")
     result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load_after,
               "databases": databases, "batch": args.batch, "devices": args.devices, "asn": args.asn,
               "streams": len(nips), "seconds": args.seconds, "web_workers": web_workers, "relays": args.relays,

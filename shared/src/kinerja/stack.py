@@ -7,6 +7,7 @@ This is orchestration only: it knows each service's commands, none of its code.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,16 +27,61 @@ ROLES = {"kehadiran": ("web", "consumer", "worker", "relay"), "tugas": ("web", "
          "notifikasi": ("web", "consumer", "webhooks", "mailer")}
 
 
-def day_workers_setting(env) -> int:
-    """``KEHADIRAN_DAY_WORKERS``: how many kehadiran day worker processes to run (default 1)."""
-    raw = env.get("KEHADIRAN_DAY_WORKERS") or "1"
+# gunicorn's shape per web app when neither the caller nor ``<SERVICE>_WEB_WORKERS`` /
+# ``<SERVICE>_WEB_THREADS`` says otherwise. notifikasi's threads are its open streams (one thread
+# each, see ``notifikasi.entrypoints.gunicorn_conf``), a different quantity from the others'.
+WEB_WORKERS = {"kehadiran": 1, "tugas": 1, "penilaian": 1, "notifikasi": 1}
+WEB_THREADS = {"kehadiran": 16, "tugas": 16, "penilaian": 16, "notifikasi": 1000}
+MAX_WEB_WORKERS = 64
+MAX_WEB_THREADS = 10000
+
+
+def _count_setting(env, names: tuple[str, ...], default: int, low: int, high: int) -> int:
+    """The first of ``names`` set in ``env``, a whole number in low..high, else ``default``."""
+    name = next((n for n in names if env.get(n) not in (None, "")), None)
+    if name is None:
+        return default
+    raw = env[name]
     try:
         count = int(raw)
     except ValueError:
-        raise ValueError(f"KEHADIRAN_DAY_WORKERS={raw!r} is not a whole number") from None
-    if not 1 <= count <= 64:
-        raise ValueError(f"KEHADIRAN_DAY_WORKERS={count} is outside 1..64")
+        raise ValueError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= count <= high:
+        raise ValueError(f"{name}={count} is outside {low}..{high}")
     return count
+
+
+def _names(service: str, key: str) -> tuple[str, ...]:
+    # notifikasi's own gunicorn config reads NOTIFIKASI_WORKERS / NOTIFIKASI_THREADS: honoured too
+    own = (f"NOTIFIKASI_{key}",) if service == "notifikasi" else ()
+    return (f"{service.upper()}_WEB_{key}", *own)
+
+
+def day_workers_setting(env) -> int:
+    """``KEHADIRAN_DAY_WORKERS``: how many kehadiran day worker processes to run (default 1)."""
+    return _count_setting(env, ("KEHADIRAN_DAY_WORKERS",), 1, 1, 64)
+
+
+def web_workers_setting(env, service: str) -> int:
+    """``<SERVICE>_WEB_WORKERS``: gunicorn worker processes of ``service``'s web app."""
+    return _count_setting(env, _names(service, "WORKERS"), WEB_WORKERS[service], 1, MAX_WEB_WORKERS)
+
+
+def web_threads_setting(env, service: str) -> int:
+    """``<SERVICE>_WEB_THREADS``: threads per gunicorn worker of ``service``'s web app (notifikasi:
+    the open streams a worker can hold)."""
+    return _count_setting(env, _names(service, "THREADS"), WEB_THREADS[service], 1, MAX_WEB_THREADS)
+
+
+def web_shape(service: str, env, workers: int | None = None, threads: int | None = None) -> tuple[int, int]:
+    """(workers, threads per worker) of ``service``'s gunicorn: ``workers`` / ``threads`` when
+    given (``threads`` not for notifikasi, whose threads are stream slots), else the settings; a
+    bad setting raises ValueError naming it."""
+    if workers is None:
+        workers = web_workers_setting(env, service)
+    if threads is None or service == "notifikasi":
+        threads = web_threads_setting(env, service)
+    return workers, threads
 
 
 def service_installed(service: str) -> bool:
@@ -67,8 +113,11 @@ class Stack:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     database_urls: dict[str, str] = field(default_factory=dict)
     services: tuple[str, ...] = SERVICES
-    web_workers: int = 1
-    web_threads: int = 16
+    # gunicorn workers of every web app (None: each service's ``<SERVICE>_WEB_WORKERS``, else
+    # ``WEB_WORKERS``) and threads per worker of every web app but notifikasi's, whose threads are
+    # stream slots (None: ``<SERVICE>_WEB_THREADS``, else ``WEB_THREADS``)
+    web_workers: int | None = None
+    web_threads: int | None = None
     relays: int = 1  # relay processes per publishing service
     # kehadiran day worker processes (they claim disjoint ASN's days); None: ``KEHADIRAN_DAY_WORKERS``
     day_workers: int | None = None
@@ -103,22 +152,42 @@ class Stack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def command(self, service: str, role: str) -> list[str]:
+    def web_shape(self, service: str, env: dict[str, str] | None = None) -> tuple[int, int]:
+        """(workers, threads per worker) of ``service``'s gunicorn (see :func:`web_shape`)."""
+        return web_shape(service, self.env() if env is None else env, self.web_workers, self.web_threads)
+
+    def command(self, service: str, role: str, env: dict[str, str] | None = None) -> list[str]:
         py = sys.executable
         if role == "web" and service == "notifikasi":
-            # its own gunicorn settings: stream threads, tokens kept out of the access log
+            # its own gunicorn settings: stream threads, tokens kept out of the access log; its
+            # shape goes in as NOTIFIKASI_WORKERS / NOTIFIKASI_THREADS (``web_env``), by which its
+            # config also sizes ``worker_connections``
             return [py, "-m", "gunicorn", "-c", "python:notifikasi.entrypoints.gunicorn_conf",
-                    "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(self.web_workers),
-                    f"{service}.entrypoints.app:create_app()"]
+                    "--bind", f"127.0.0.1:{self.ports[service]}", f"{service}.entrypoints.app:create_app()"]
         if role == "web":
-            threads = self.web_threads if service != "notifikasi" else max(self.web_threads, 64)
+            workers, threads = self.web_shape(service, env)
             return [py, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
-                    "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", str(threads),
+                    "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
                     "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-",
                     # a token in a query string (?access_token=) never reaches the log
                     "--logger-class", "kinerja.accesslog.RedactingLogger",
                     f"{service}.entrypoints.app:create_app()"]
         return [py, "-m", f"{service}.entrypoints.{role}"]
+
+    def web_env(self, service: str, env: dict[str, str]) -> dict[str, str]:
+        """What a web app's gunicorn needs beyond the common environment: notifikasi's shape, and
+        with several workers a fresh Prometheus multiprocess folder, so ``/metrics`` sums every
+        worker's values instead of showing whichever worker answered."""
+        workers, threads = self.web_shape(service, env)
+        extra: dict[str, str] = {}
+        if service == "notifikasi":
+            extra.update(NOTIFIKASI_WORKERS=str(workers), NOTIFIKASI_THREADS=str(threads))
+        if workers > 1 and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            folder = self.var_dir / "metrics" / service
+            shutil.rmtree(folder, ignore_errors=True)  # values of a previous run's workers
+            folder.mkdir(parents=True)
+            extra["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+        return extra
 
     # -- lifecycle ---------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -129,12 +198,15 @@ class Stack:
     def start_process(self, service: str, role: str, instance: int = 1) -> Proc:
         name = process_name(service, role, instance)
         log = self.var_dir / "logs" / f"{name}.log"
-        out = open(log, "ab")
         env = self.env()
         if instance > 1:
             # one metrics port per role and host: the first instance serves it
             env[f"{service.upper()}_{role.upper()}_METRICS_PORT"] = "0"
-        popen = subprocess.Popen(self.command(service, role), env=env, stdout=out, stderr=subprocess.STDOUT,
+        if role == "web":
+            env.update(self.web_env(service, env))
+        command = self.command(service, role, env)
+        out = open(log, "ab")
+        popen = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
         proc = Proc(name, popen, log, service, role, instance)
         self.procs = [p for p in self.procs if p.name != name] + [proc]
@@ -148,6 +220,9 @@ class Stack:
         return 1
 
     def start(self) -> None:
+        for svc in self.services:  # a bad setting stops the start before anything runs
+            self.web_shape(svc)
+        self.instances("worker")
         self.migrate()
         for svc in self.services:
             for role in ROLES[svc]:

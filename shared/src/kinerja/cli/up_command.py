@@ -20,7 +20,14 @@ from kinerja.cli.settings import cli_settings
 @click.option("--day-workers", type=click.IntRange(1, 64), default=1, show_default=True,
               envvar="KEHADIRAN_DAY_WORKERS",
               help="kehadiran day worker processes (they recompute disjoint ASN's days at once)")
-def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int) -> None:
+@click.option("--web-workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn worker processes of every web app [default: each service's <SERVICE>_WEB_WORKERS, "
+                   "else 1]")
+@click.option("--web-threads", type=click.IntRange(1, 10000), default=None,
+              help="threads per gunicorn worker of kehadiran, tugas and penilaian [default: <SERVICE>_WEB_THREADS, "
+                   "else 16]; notifikasi's are its streams (NOTIFIKASI_WEB_THREADS)")
+def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int, web_workers: int | None,
+       web_threads: int | None) -> None:
     """Start the broker, every service with its consumer and relay, load the demo, wait for Ctrl-C."""
     import signal as _signal
     import threading
@@ -28,7 +35,13 @@ def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int)
 
     from kinerja.config import repo_var_dir
     from kinerja.localbroker import LocalBroker
-    from kinerja.stack import SERVICES, Stack, service_installed
+    from kinerja.stack import SERVICES, Stack, service_installed, web_shape
+
+    try:  # a bad <SERVICE>_WEB_* value stops here, named, before anything is made or started
+        for svc in SERVICES:
+            web_shape(svc, os.environ, web_workers, web_threads)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
     from kinerja.config import installation_secret
 
@@ -48,7 +61,8 @@ def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int)
 
     ports = {svc: int(os.environ.get(f"{svc.upper()}_PORT") or port) for svc, port in DEFAULT_PORTS.items()}
     stack = Stack(var_dir=repo_var_dir(), kafka_bootstrap=broker.bootstrap, topic_prefix=s.topic_prefix,
-                  services=services, ports=ports, relays=relays, day_workers=day_workers)
+                  services=services, ports=ports, relays=relays, day_workers=day_workers,
+                  web_workers=web_workers, web_threads=web_threads)
     stop = threading.Event()
     for sig in (_signal.SIGINT, _signal.SIGTERM):
         _signal.signal(sig, lambda *_: stop.set())

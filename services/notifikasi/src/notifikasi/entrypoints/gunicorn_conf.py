@@ -57,3 +57,11 @@ def post_worker_init(worker):
             previous(signum, frame)
 
     signal.signal(signal.SIGTERM, on_term)
+
+
+def child_exit(server, worker):
+    """With several workers and ``PROMETHEUS_MULTIPROC_DIR`` (``kinerja up`` sets it then), drop a
+    dead worker's open-stream gauge, or ``/metrics`` would count its streams as open forever."""
+    from kinerja.metrics import gunicorn_child_exit
+
+    gunicorn_child_exit(server, worker)
