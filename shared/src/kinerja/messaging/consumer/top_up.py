@@ -14,10 +14,9 @@ idle consumer never tops up (after a poll that found nothing the next one waits 
 so they are fresh); a busy one waits ``wait_ms`` at most, when nothing new came.
 
 Rebalances: the second poll may apply a new assignment. kafka-python keeps a retained
-partition's position, so its records from the two polls follow each other (after a lost
-membership it starts again from the committed offset: the same records come twice, and the batch
-drops the repeats by event id); the records of a partition no longer assigned are dropped
-(neither applied nor committed here: its new owner reads them from the committed offset).
+partition's position, so its records from the two polls follow each other; the records of a
+partition no longer assigned are dropped (neither applied nor committed here: its new owner reads
+them from the committed offset).
 """
 from __future__ import annotations
 
