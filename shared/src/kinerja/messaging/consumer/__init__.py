@@ -12,9 +12,7 @@ query, and the rest applied and recorded in ONE transaction (``apply_batch(sessi
 or ``handle`` for each in turn when none is given); offsets are committed after it. Any error
 in that transaction rolls it back and the same events go through the message-by-message path
 above (retries, duplicates, DLQ), so a batch never loses or double-counts anything; it only
-saves the per-message transaction when all is well. A batch that took a while is followed by a
-second, short poll, so what arrived meanwhile joins the next batch instead of the one after
-(``top_up``: kafka-python's prefetched buffer is a batch old).
+saves the per-message transaction when all is well.
 
 Bounded: every ``trim_interval_s`` the loop deletes ``processed_events`` records older than
 ``processed_retention_s`` (7 days; why that is long enough: ``kinerja.messaging.outbox``), a

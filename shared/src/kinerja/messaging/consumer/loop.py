@@ -20,7 +20,6 @@ from kinerja.messaging.consumer.config import consumer_config
 from kinerja.messaging.consumer.message_path import MessagePath
 from kinerja.messaging.consumer.rejoin import repair_unapplied_join
 from kinerja.messaging.consumer.stats import ConsumerStats
-from kinerja.messaging.consumer.top_up import TopUp
 from kinerja.messaging.consumer.upkeep import ConsumerUpkeep
 from kinerja.messaging.outbox import PROCESSED_RETENTION_S
 from kinerja.messaging.producer import check_native_codecs
@@ -86,9 +85,6 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         self.replayed_table = replayed_table
         self._replayed: dict[tuple[str, int], int] | None = None
         self.stats = ConsumerStats()
-        # a busy batch loop also takes what arrived while it worked (``top_up``: kafka-python's
-        # prefetched buffer is one batch old)
-        self.top_up = TopUp()
         self._dlq_producer: KafkaProducer | None = None
         self.lag_interval_s = 5.0
         self._lag_at = 0.0
@@ -140,7 +136,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 if repair_unapplied_join(consumer):
                     self.stats.forced_rejoins += 1
                 if batched:
-                    records = self.top_up.poll(consumer, 200, self.batch_size)
+                    records = consumer.poll(timeout_ms=200, max_records=self.batch_size)
                 else:
                     records = consumer.poll(timeout_ms=200)
                 self.report_lag(consumer)
