@@ -21,6 +21,13 @@ stalling each other:
 - **A read-only transaction takes no lock at all** (``read_only(bind)``: a plain deferred BEGIN,
   a snapshot in WAL mode): the relay's polls and depth gauges no longer queue behind ingest, nor
   ingest behind them. It must not write (the upgrade could fail, see above).
+- **A read-only transaction opens its snapshot at BEGIN, waiting while the WAL is recovered.**
+  With the busy handler off, the one ``SQLITE_BUSY`` a reader can meet (``SQLITE_BUSY_RECOVERY``:
+  another connection is rebuilding the WAL index, which happens when a process died between the
+  two copies of the index header it writes at each commit) came back at once as "database is
+  locked" from the transaction's first SELECT (a health check's 503, a request's 5xx). The
+  snapshot is now taken by a statement of our own at BEGIN, tried every ``POLL_S`` until
+  ``WRITE_LOCK_TIMEOUT_S`` as a writer's BEGIN IMMEDIATE is (which already met it there).
 """
 from __future__ import annotations
 
@@ -129,17 +136,18 @@ def on_connect(dbapi_conn: sqlite3.Connection, path: str | None) -> None:
     cur.execute("PRAGMA journal_mode=WAL")  # readers and one writer at once, across processes
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    # the pragmas above waited with SQLite's busy handler (the connect timeout); from here on
-    # a BUSY comes back at once: BEGIN IMMEDIATE is retried by ``begin``, and a statement of a
-    # transaction holding the write lock, or reading a WAL snapshot, does not meet one (but
-    # while another connection recovers the WAL after a crash: read-only callers retry)
+    # the pragmas above waited with SQLite's busy handler (the connect timeout; the first of
+    # them reads, so a connection opened while another recovers the WAL waits there); from here
+    # on a BUSY comes back at once: ``begin`` retries a writer's BEGIN IMMEDIATE and a reader's
+    # first read, and a statement of a transaction holding the write lock, or reading its WAL
+    # snapshot, does not meet one
     cur.execute("PRAGMA busy_timeout=0")
     cur.close()
 
 
 def begin(dbapi_conn: sqlite3.Connection, *, read_only: bool) -> None:
     if read_only:
-        dbapi_conn.execute("BEGIN")
+        _begin_read(dbapi_conn, time.monotonic() + WRITE_LOCK_TIMEOUT_S)
         return
     path = getattr(dbapi_conn, "_kinerja_path", None)
     if path is None:  # in memory: one connection, nobody to wait for
@@ -182,6 +190,28 @@ def _begin_immediate(dbapi_conn: sqlite3.Connection, turn: _Turn, deadline: floa
                     raise
     finally:
         fcntl.flock(turn.fd, fcntl.LOCK_UN)
+
+
+def _begin_read(dbapi_conn: sqlite3.Connection, deadline: float) -> None:
+    """BEGIN, and the WAL snapshot taken at once (any read does; ``schema_version`` reads the
+    least), tried every ``POLL_S`` until ``deadline`` while SQLite answers BUSY (another
+    connection recovers the WAL index); the transaction's statements then read that snapshot
+    and meet no BUSY."""
+    try:
+        while True:
+            try:
+                if not dbapi_conn.in_transaction:
+                    dbapi_conn.execute("BEGIN")
+                dbapi_conn.execute("PRAGMA schema_version").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(POLL_S)
+    except BaseException:
+        if dbapi_conn.in_transaction:
+            dbapi_conn.execute("ROLLBACK")
+        raise
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
