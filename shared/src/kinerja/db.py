@@ -5,6 +5,7 @@ import os
 import time
 from datetime import timezone
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, exc
 from sqlalchemy.engine import make_url
@@ -96,6 +97,15 @@ def make_engine(url: str, *, pool_size: int = 5, ping_idle_s: float | None = Non
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only_session(session_factory: Callable[[], Session]) -> Session:
+    """A session of ``session_factory`` whose transaction only reads (``read_only``: on SQLite
+    it takes no write lock; elsewhere the same as ``session_factory()``). One transaction: use it
+    as ``with read_only_session(factory) as session:`` and close it."""
+    session = session_factory()
+    session.connection(execution_options={sqlite_locking.READ_ONLY: True})
+    return session
 
 
 def is_postgres(engine: Engine) -> bool:

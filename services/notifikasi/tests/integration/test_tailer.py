@@ -1,9 +1,12 @@
 """The inbox tailer itself: rows committed out of id order (PostgreSQL, two writers) are still
-delivered, and a client that does not read is cut off instead of growing memory."""
+delivered, a client that does not read is cut off instead of growing memory, and on SQLite the
+tailer reads while a writer holds the file's write lock."""
 import queue
+import sqlite3
 
 import pytest
 
+from kinerja import sqlite_locking
 from kinerja.config import load_settings
 from kinerja.testing import wait_until
 from notifikasi.entrypoints import migrate
@@ -67,5 +70,28 @@ def test_a_client_that_does_not_read_is_cut_off(sqlite_url):
         # a queue emptied later ends with CLOSED or nothing: the stream ends, the client resumes
         assert sub.queue.empty() or sub.queue.get_nowait() is CLOSED
     finally:
+        tailer.stop()
+        runtime.dispose()
+
+
+def test_the_tailer_reads_while_a_writer_holds_the_sqlite_write_lock(sqlite_url, monkeypatch):
+    """The tailer only reads: on SQLite it takes no write lock, so it neither waits for the
+    consumer's batch (which holds the file's one write lock) nor holds it up."""
+    migrate.main(sqlite_url)
+    runtime = make_runtime(load_settings("notifikasi", {"database_url": sqlite_url}))
+    with runtime.session() as session, session.begin():
+        rows = [handle_event(session, score_event(ASN, total=float(t)))[0] for t in range(2)]
+    # a writer waits this long for the lock before it fails (30 s as deployed)
+    monkeypatch.setattr(sqlite_locking, "WRITE_LOCK_TIMEOUT_S", 1.0)
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    tailer = InboxTailer(runtime.session_factory, poll_interval_s=60)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the consumer, mid-batch
+        assert tailer.tick() is False  # before: "database is locked" once the wait ran out
+        assert (tailer.stats.rows, tailer.last_id) == (2, rows[-1].id)
+        tailer.ensure_started()  # where it starts reading from, too
+        assert tailer.last_id == rows[-1].id
+    finally:
+        writer.close()
         tailer.stop()
         runtime.dispose()

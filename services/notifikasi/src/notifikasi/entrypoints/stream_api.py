@@ -83,6 +83,7 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest
 
 from kinerja.auth import require_auth
+from kinerja.db import read_only_session
 from kinerja.fields import MAX_ID
 from kinerja.webapp import current_runtime
 from notifikasi.adapters import inbox
@@ -146,7 +147,7 @@ def _backlog(runtime, sub: Subscription, after: int) -> Iterator:
     """The caller's rows with id > ``after``, a page per short session (no connection is held
     while the client reads)."""
     while True:
-        with runtime.session() as session:
+        with read_only_session(runtime.session_factory) as session:
             rows = inbox.own_rows_after(session, nip=sub.recipients or sub.nip, agency=sub.agency, after_id=after,
                                         limit=BACKLOG_PAGE)
             frames = [render_frame(row) for row in rows]

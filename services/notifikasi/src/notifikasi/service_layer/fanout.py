@@ -33,6 +33,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
+from kinerja.db import read_only_session
 from kinerja.metrics import SSE_STREAMS_OPEN
 from kinerja.wakeup import Listener
 from notifikasi.adapters import inbox
@@ -120,7 +121,7 @@ class InboxTailer:
             if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
                 return
             self._stop.clear()
-            with self.session_factory() as session:
+            with read_only_session(self.session_factory) as session:
                 self.last_id = inbox.max_id(session)
             self._gaps.clear()
             self._pid = os.getpid()
@@ -202,7 +203,9 @@ class InboxTailer:
         self.stats.ticks += 1
         SSE_STREAMS_OPEN.labels("notifikasi").set(self.subscriber_count())  # Prometheus gauge
         now = time.monotonic()
-        with self.session_factory() as session:
+        # it only reads: on SQLite no write lock, so a tick neither waits for the consumer's
+        # batch nor holds it up
+        with read_only_session(self.session_factory) as session:
             rows = list(inbox.rows_after(session, self.last_id, self.batch_size))
             late: list[Notification] = []
             if self._gaps:
