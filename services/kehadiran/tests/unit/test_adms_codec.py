@@ -59,6 +59,18 @@ def test_a_day_ahead_is_still_accepted_clock_skew():
     assert len(parsed.records) == 1
 
 
+@given(st.lists(st.sampled_from(["1\t2026-11-29 11:59:59\t0\t1\t0",   # a day ahead: kept
+                                  "2\t2026-11-29 12:00:01\t0\t1\t0",   # past it: refused
+                                  "3\t2026-12-30 08:00:00\t1\t1\t0\t0\t0",
+                                  "4\t2026-11-27 07:00:00\t0\t1\t0",
+                                  "5\tnot a time\t0\t1\t0", "", "6\t1999-12-31 23:59:59\t0\t1\t0"]),
+                max_size=12), st.sampled_from([b"\n", b"\r\n"]))
+def test_the_clock_check_after_the_parse_is_the_parse_with_the_clock(lines, end):
+    # the upload parses before its transaction and checks the device's clock inside it
+    body = end.join(line.encode() for line in lines) + end
+    assert adms.drop_ahead(adms.parse_attlog(body), body, NOW) == adms.parse_attlog(body, now_local=NOW)
+
+
 def test_empty_status_and_verify_are_none():
     [r] = adms.parse_attlog("1\t2026-11-27 07:00:00\t\t\t\n").records
     assert r.status is None and r.status_code is None and r.verify is None and r.workcode is None

@@ -23,7 +23,7 @@ The codec in parts, one a concern: ``lines`` (text, times, PINs, numbers, what a
 (the command queue on the wire), ``uploads`` (templates, photos), ``clock`` (the time a device asks
 for). Callers use the names below, ``adms.parse_attlog`` and so on.
 """
-from kehadiran.adapters.adms.attlog import AttRecord, parse_attlog, single_line_pin, status_direction
+from kehadiran.adapters.adms.attlog import AttRecord, drop_ahead, parse_attlog, single_line_pin, status_direction
 from kehadiran.adapters.adms.clock import encode_time, rtdata_time_reply, server_tz
 from kehadiran.adapters.adms.commands import (TABLE_RE, CommandResult, QueryRecord, command_lines, parse_devicecmd,
                                               parse_querydata)
@@ -34,7 +34,7 @@ from kehadiran.adapters.adms.options import (DeviceInfo, OptionsPolicy, options_
                                              parse_options, stamp_of, timezone_option)
 from kehadiran.adapters.adms.uploads import Photo, parse_attphoto, parse_biodata, template_bytes
 
-__all__ = ["AttRecord", "parse_attlog", "single_line_pin", "status_direction", "encode_time", "rtdata_time_reply", "server_tz",
+__all__ = ["AttRecord", "drop_ahead", "parse_attlog", "single_line_pin", "status_direction", "encode_time", "rtdata_time_reply", "server_tz",
            "TABLE_RE", "CommandResult", "QueryRecord", "command_lines", "parse_devicecmd", "parse_querydata",
            "MAX_PIN_LENGTH", "PIN_RE", "TIME_FORMAT", "BadLine", "Parsed", "format_ok", "int_field", "iter_lines",
            "known_charset", "parse_kv_fields", "parse_time", "valid_pin", "OperRecord", "UserRecord",

@@ -40,6 +40,24 @@ def single_line_pin(body: bytes) -> str | None:
     return pin if valid_pin(pin) else None
 
 
+AHEAD_REASON = "TIME is more than a day in the future"
+
+
+def drop_ahead(parsed: Parsed[AttRecord], body: bytes | str, now_local: datetime,
+               max_ahead: timedelta = MAX_AHEAD) -> Parsed[AttRecord]:
+    """``parsed`` (``parse_attlog(body)`` without ``now_local``) with the records timed more than
+    ``max_ahead`` past ``now_local`` moved to its errors, as ``parse_attlog(body, now_local=)``
+    returns them: the parse needs no device and runs before the request's transaction, this
+    check needs the device's clock (one comparison a record) and runs inside it."""
+    limit = now_local + max_ahead
+    if all(r.time <= limit for r in parsed.records):
+        return parsed
+    text = dict(iter_lines(body))  # rare: the lines' text for the operator's status page
+    kept = [r for r in parsed.records if r.time <= limit]
+    ahead = [BadLine(r.line_no, text[r.line_no], AHEAD_REASON) for r in parsed.records if r.time > limit]
+    return Parsed(kept, sorted(parsed.errors + ahead, key=lambda e: e.line_no))
+
+
 def parse_attlog(body: bytes | str, *, now_local: datetime | None = None,
                  max_ahead: timedelta = MAX_AHEAD) -> Parsed[AttRecord]:
     """Parse an ``ATTLOG`` upload: ``PIN TIME STATUS VERIFY WORKCODE RESERVED RESERVED [...]``,
@@ -63,7 +81,7 @@ def parse_attlog(body: bytes | str, *, now_local: datetime | None = None,
             elif when < EARLIEST:
                 reason = "TIME is before 2000 (device clock not set?)"
             elif now_local is not None and when > now_local + max_ahead:
-                reason = "TIME is more than a day in the future"
+                reason = AHEAD_REASON
             elif not ok_status:
                 reason = "STATUS must be a number"
             elif not ok_verify:

@@ -100,8 +100,13 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
     """The hot path of a terminal (one line a request when it pushes as it goes): a Core
     connection and hand-written SQL, no ORM object."""
     runtime = current_runtime()
+    # the lines are read before the transaction: on SQLite it holds the file's one write lock,
+    # which every other writer waits for (only the check against the device's clock needs its row)
+    pin = adms.single_line_pin(body)
+    parsed = adms.parse_attlog(body)
+    items = _inputs(parsed.records)
     with runtime.engine.begin() as conn:
-        device = device_store.get(conn, sn, pin=adms.single_line_pin(body))
+        device = device_store.get(conn, sn, pin=pin)
         if device is None or not device.active:
             log.warning("adms: unknown device refused", extra={"sn": sn, "path": request.path,
                                                                "remote": request.remote_addr})
@@ -112,8 +117,9 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
             with Session(bind=conn) as session:
                 caller_device(session, sn)
                 session.flush()
-        parsed = adms.parse_attlog(body, now_local=device_service.device_now(device, now))
-        items = [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in parsed.records]
+        checked = adms.drop_ahead(parsed, body, device_service.device_now(device, now))
+        if checked is not parsed:  # rare: lines from the device's future
+            parsed, items = checked, _inputs(checked.records)
         # the writes go out with the COMMIT (PostgreSQL: one round trip), unless an ORM flush follows
         with commit_with(conn) if not parsed.errors else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), items, channel="adms",
@@ -132,3 +138,7 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
     log.debug("adms: attlog", extra={"sn": sn, "new": result.accepted, "duplicates": result.duplicates,
                                      "quarantined": result.quarantined, "malformed": len(parsed.errors)})
     return text_reply(adms.format_ok(accepted))
+
+
+def _inputs(records: list[adms.AttRecord]) -> list[PunchInput]:
+    return [PunchInput(person_key=r.pin, device_time=r.time, status=r.status) for r in records]
