@@ -49,17 +49,53 @@ class PenilaianConsumer(IdempotentConsumer):
     one by one, each affected ASN recomputed once), and between polls a queued policy version's
     recompute goes on by one batch of ASN (``policy_recompute``)."""
 
-    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH, **kw):
+    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH,
+                 keys_per_transaction: int | None = None, **kw):
         kw.setdefault("skip", skippable)
         super().__init__(*args, apply_batch=self._apply_batch, **kw)
         self.tz, self.outbox = tz, outbox
+        self.keys_per_transaction = keys_per_transaction
         self.recomputer = PolicyRecomputer(self.session_factory, outbox, tz=tz, batch_size=recompute_batch)
         self.between_polls = self.recomputer
+
+    def _process_batch(self, msgs: list, stop: threading.Event) -> int:
+        """A poll in one transaction, or with ``keys_per_transaction`` in several of at most
+        that many keys (ASN, mostly: a transaction's time is the ASN it recomputes), each key's
+        messages together and in order (across keys the order is free, as across partitions).
+        Each records its events' ids with their effects; the loop commits the offsets below the
+        first message not done with, once they all committed (one done after it comes again and
+        is dropped as a duplicate)."""
+        if self.keys_per_transaction is None:
+            return super()._process_batch(msgs, stop)
+        done: set[int] = set()
+        for chunk in key_chunks(msgs, self.keys_per_transaction):
+            n = super()._process_batch(chunk, stop)
+            done.update(id(msg) for msg in chunk[:n])
+            if n < len(chunk):
+                break
+        prefix = 0
+        while prefix < len(msgs) and id(msgs[prefix]) in done:
+            prefix += 1
+        return prefix
 
     def _apply_batch(self, session: Session, events: list[Event]) -> None:
         apply_batch(session, self.outbox, events, tz=self.tz)
         if any(e.type == POLICY_SET for e in events):
             self.recomputer.wake()
+
+
+def key_chunks(msgs: list, max_keys: int) -> list[list]:
+    """``msgs`` in groups of at most ``max_keys`` record keys, each key's messages in one group
+    and in their order (so no ASN of a poll is recomputed twice)."""
+    by_key: dict = {}
+    for msg in msgs:
+        by_key.setdefault(msg.key, []).append(msg)
+    chunks: list[list] = []
+    for i, run in enumerate(by_key.values()):
+        if i % max_keys == 0:
+            chunks.append([])
+        chunks[-1].extend(run)
+    return chunks
 
 
 def make_handler(runtime: ServiceRuntime, wake: Callable[[], None] | None = None) -> Callable[[Session, Event], None]:
@@ -101,14 +137,44 @@ def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) ->
     return consumer
 
 
+# events of one poll, applied in one transaction on PostgreSQL; on SQLite that transaction holds
+# the file's one write lock, which penilaian's relay (marking rows sent), its API and its policy
+# recompute wait for, and its time is the ASN it recomputes (a few ms each, whatever their
+# events): a poll of 1,000 held it for seconds, so there a poll goes in transactions of at most
+# SQLITE_KEYS_PER_TRANSACTION keys
+APPLY_BATCH = 1000
+SQLITE_KEYS_PER_TRANSACTION = 20
+
+
+def apply_batch_size() -> int:
+    """``PENILAIAN_APPLY_BATCH``: events per poll (``APPLY_BATCH``)."""
+    return max(1, int(os.environ.get("PENILAIAN_APPLY_BATCH", "").strip() or APPLY_BATCH))
+
+
+def keys_per_transaction(runtime: ServiceRuntime) -> int | None:
+    """``PENILAIAN_KEYS_PER_TRANSACTION`` if set (0: a poll in one transaction), else
+    ``SQLITE_KEYS_PER_TRANSACTION`` on SQLite and a poll in one transaction on PostgreSQL."""
+    raw = os.environ.get("PENILAIAN_KEYS_PER_TRANSACTION", "").strip()
+    if raw:
+        return int(raw) or None
+    return SQLITE_KEYS_PER_TRANSACTION if runtime.engine.dialect.name == "sqlite" else None
+
+
+def live_consumer(runtime: ServiceRuntime, **kw) -> PenilaianConsumer:
+    """The consumer as ``penilaian-consumer`` runs it: polls of ``apply_batch_size`` events, in
+    transactions of at most ``keys_per_transaction`` keys."""
+    batch = apply_batch_size()
+    kw.setdefault("keys_per_transaction", keys_per_transaction(runtime))
+    return make_consumer(runtime, batch_size=batch, max_poll_records=max(batch, 500), **kw)
+
+
 def main() -> None:
     runtime = make_runtime()
     configure_logging(f"{runtime.service}-consumer")
     stop = threading.Event()
     stop_on_signals(stop)
     metrics.serve_process_metrics(runtime.service, "consumer")
-    batch = int(os.environ.get("PENILAIAN_APPLY_BATCH", "1000"))
-    make_consumer(runtime, batch_size=batch, max_poll_records=max(batch, 500)).run(stop)
+    live_consumer(runtime).run(stop)
 
 
 if __name__ == "__main__":
