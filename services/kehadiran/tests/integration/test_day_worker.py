@@ -25,6 +25,7 @@ from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.webapp import runtime_of
+from kinerja_testkit.kehadiran import device_and_roster
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -40,13 +41,7 @@ def app(database_url):
     migrate(database_url)
     app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
     runtime = runtime_of(app)
-    assert app.test_client().post("/api/v1/devices", json={"sn": SN, "agency": AGENCY, "tz": 7},
-                                  headers=OPERATOR).status_code == 201
-    for nip, pin in STAFF:
-        ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
-                        data={"nip": nip, "nama": "X", "agency": AGENCY, "unit": "Umum", "pin": pin})
-        with runtime.session() as s, s.begin():
-            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
+    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
     settle_days(runtime)
     yield app
     runtime.dispose()

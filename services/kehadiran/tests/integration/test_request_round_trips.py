@@ -19,12 +19,10 @@ from sqlalchemy import event, text
 from kehadiran.adapters import device_store
 from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.events import make_event
-from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.webapp import runtime_of
+from kinerja_testkit.kehadiran import device_and_roster
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -111,13 +109,7 @@ def app(postgres_url, monkeypatch):
     migrate(postgres_url)
     app = create_app({"database_url": postgres_url, "kafka_bootstrap": "127.0.0.1:1"})
     runtime = runtime_of(app)
-    assert app.test_client().post("/api/v1/devices", json={"sn": SN, "agency": AGENCY, "tz": 7},
-                                  headers=OPERATOR).status_code == 201
-    for nip, pin in STAFF:
-        ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=AGENCY, source="test",
-                        data={"nip": nip, "nama": "X", "agency": AGENCY, "unit": "Umum", "pin": pin})
-        with runtime.session() as s, s.begin():
-            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
+    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
     with runtime.engine.begin() as conn:  # the roster's own markers: only the requests' are counted below
         conn.execute(text("DELETE FROM dirty_days"))
         conn.execute(text("DELETE FROM dirty_pins"))

@@ -1,5 +1,5 @@
 """Shared by the tests and the benchmarks, installed by ``make install`` from ``tests/support``:
-``notifikasi`` and ``penilaian`` (test kits around each service's own code), ``sse`` (an asyncio
-SSE client for thousands of streams), ``sse_journey`` (a threaded SSE reader for the journeys
-across services) and ``synthetic`` (a seeded month of events for one agency). Production code
+``kehadiran``, ``notifikasi`` and ``penilaian`` (test kits around each service's own code),
+``sse`` (an asyncio SSE client for thousands of streams), ``sse_journey`` (a threaded SSE reader
+for the journeys across services) and ``synthetic`` (a seeded month of events for one agency). Production code
 never imports it."""

@@ -1,0 +1,20 @@
+"""kehadiran's own code around a test's app: a registered device and a roster, as an operator's
+request and the pegawai consumer would leave them."""
+from __future__ import annotations
+
+from kehadiran.service_layer.roster import apply_roster_event
+from kinerja.events import make_event
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.webapp import runtime_of
+
+
+def device_and_roster(app, staff, *, sn: str, agency: str, operator: dict, unit: str = "Umum") -> None:
+    """Register device ``sn`` (UTC+7) for ``agency`` and put ``staff`` — (NIP, PIN) pairs — on the roster."""
+    r = app.test_client().post("/api/v1/devices", json={"sn": sn, "agency": agency, "tz": 7}, headers=operator)
+    assert r.status_code == 201, r.json
+    runtime = runtime_of(app)
+    for nip, pin in staff:
+        ev = make_event(EMPLOYEE_UPSERTED, subject=nip, agency=agency, source="test",
+                        data={"nip": nip, "nama": "X", "agency": agency, "unit": unit, "pin": pin})
+        with runtime.session() as s, s.begin():
+            apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
