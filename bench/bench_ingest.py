@@ -69,11 +69,13 @@ def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdi
                         extra_env={"KINERJA_LOG_LEVEL": "WARNING"})
     register_devices(stack, [sn(c) for c in range(max(args.adms_devices, args.single_devices, args.json_clients))],
                      AGENCY, operator_agency="*")
-    publish_roster([f"{nip_of(i)},ASN {i},{AGENCY},Unit {i // 500},Analis,,{i}" for i in range(1, args.people + 1)],
+    # every run's ASN must be on the roster: a PIN without one is quarantined and its day never summarised
+    roster = max(args.people, args.single)
+    publish_roster([f"{nip_of(i)},ASN {i},{AGENCY},Unit {i // 500},Analis,,{i}" for i in range(1, roster + 1)],
                    bootstrap, prefix)
     dbs = {svc: Db(url, pool_size=2) for svc, url in database_urls.items()}
     try:
-        wait_for(lambda: all(dbs[s].scalar("SELECT count(*) FROM employees") >= args.people for s in SERVICES), 600,
+        wait_for(lambda: all(dbs[s].scalar("SELECT count(*) FROM employees") >= roster for s in SERVICES), 600,
                  "the roster reached kehadiran and penilaian")
         wait_for(lambda: dbs["kehadiran"].scalar("SELECT count(*) FROM dirty_pins") == 0, 600,
                  "kehadiran's worker went through the roster's PINs")
