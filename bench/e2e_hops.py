@@ -20,6 +20,9 @@ timestamps the system already stores and prints the median / p90 / p99 of each h
     inbox → SSE            → the frame's arrival at the stream client (commit, tailer wake-up,
                            the web worker's push)
 
+Then where the run's CPU went: CPU seconds and ms per punch of every process of the system (with
+gunicorn's workers), PostgreSQL, the broker and the benchmark's own clients (``benchlib.cpu``).
+
     .venv/bin/python bench/e2e_hops.py --database sqlite --rate 20 --seconds 15
     .venv/bin/python bench/e2e_hops.py --database postgresql --rate 100 --seconds 10
 """
@@ -37,7 +40,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchlib import load, machine, machine_line, own_broker, own_postgres, pct
+from benchlib import cpu, load, machine, machine_line, own_broker, own_postgres, pct
 from benchlib.senders import Senders, send_open_loop
 from benchlib.streams import StreamReaders
 from benchlib.system import workdays_back
@@ -183,6 +186,7 @@ def main() -> None:
     ap.add_argument("--streams", type=int, default=40)
     ap.add_argument("--devices", type=int, default=10)
     ap.add_argument("--drain", type=float, default=60.0)
+    ap.add_argument("--idle", type=float, default=10.0, help="seconds with no punches first, to read the CPU floor")
     ap.add_argument("--json", type=Path, default=None, help="write every punch's stamps here")
     args = ap.parse_args()
     # a SIGTERM unwinds like Ctrl-C, so the stack, the broker and PostgreSQL are stopped too
@@ -205,11 +209,18 @@ def main() -> None:
             stack, urls = start_system(bootstrap, args.database, pg, tmp, args.asn, None, 1, args.devices, prefix)
             streams = HopStreams(stack.ports["notifikasi"], nips)
             streams.wait_ready(300)
+            if args.idle:
+                # the floor: what the system burns with nothing to do (polls, heartbeats, wake-ups)
+                idle_before, t_idle = cpu.snapshot(cpu.stack_pids(stack)), time.monotonic()
+                time.sleep(args.idle)
+                print("idle, " + cpu.report(idle_before, cpu.snapshot(cpu.stack_pids(stack)), 0,
+                                            time.monotonic() - t_idle), flush=True)
             plan = Plan(args.asn, every, days)
             senders = Senders(pool, 1)
             for phase, rate, seconds in (("warm-up", 10, 2.0), ("run", args.rate, args.seconds)):
                 punches = plan.take(int(rate * seconds))
                 print(f"{phase}: {len(punches)} punches at {rate}/s (load {load()})", flush=True)
+                cpu_before, wall_before = cpu.snapshot(cpu.stack_pids(stack)), time.monotonic()
                 out = send_open_loop(senders, stack.url("kehadiran"), tokens, punches, rate, 100, 1, 60,
                                      while_waiting=streams.drain)
                 sampled = [{"nip": p[1], "day": p[2].isoformat(), "thr": p[3], "t_sent": out["results"][i][0]}
@@ -225,6 +236,8 @@ def main() -> None:
                     if all("t_arrival" in s for s in sampled):
                         break
                     time.sleep(0.1)
+                cpu_after, wall = cpu.snapshot(cpu.stack_pids(stack)), time.monotonic() - wall_before
+            print(cpu.report(cpu_before, cpu_after, len(punches), wall), flush=True)
             delivered = [s for s in sampled if "t_arrival" in s]
             print(f"delivered {len(delivered)}/{len(sampled)} streamed punches; load {load()}", flush=True)
             time.sleep(1.0)  # the relays mark what they sent; stamps are all written by now
