@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from kehadiran.adapters.orm import DaySummaryRow
 from kehadiran.entrypoints.app import create_app
@@ -107,6 +107,30 @@ def test_the_day_closer_goes_back_for_days_an_earlier_tmt_opened(app):
         close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=datetime(2026, 10, 16, 1, tzinfo=timezone.utc))
     assert codes(app, A) == {d: ["TK"] for d in WEEKDAYS_1_14 + [13, 15]}  # no holiday loaded here
     assert max(codes(app, D)) == 15
+
+
+def test_the_day_closer_queues_yesterday_again_only_where_it_is_not_final_yet(app):
+    """The closer comes round every few minutes and yesterday is in its range each time (a night
+    shift may still be running): a day already final is not queued again, so a big roster's
+    yesterday is not recomputed, unchanged, ahead of the fresh punches' days every time."""
+    rt = runtime_of(app)
+    roster(app, D, at=datetime(2026, 9, 1, 9, tzinfo=WIB))
+    roster(app, B, at=datetime(2026, 9, 1, 9, tzinfo=WIB))
+    now = datetime(2026, 10, 15, 1, tzinfo=timezone.utc)  # 08:00 on the 15th: the 14th is over
+    with rt.session() as s, s.begin():
+        assert close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=now) > 2
+    assert codes(app, D)[14] == ["TK"] and codes(app, B)[14] == ["TK"]
+    with rt.session() as s, s.begin():
+        # B's 14th as a night shift's leaves it until its end: recorded, not final yet
+        row = s.get(DaySummaryRow, (B, date(2026, 10, 14)))
+        row.final, row.payload = False, {**row.payload, "final": False}
+    with rt.session() as s, s.begin():
+        assert close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=now) == 1
+        assert s.execute(text("SELECT nip, day FROM dirty_days")).all() in (
+            [(B, date(2026, 10, 14))], [(B, "2026-10-14")])
+    settle_days(rt)
+    with rt.session() as s, s.begin():
+        assert close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=now) == 0
 
 
 def test_a_bad_tmt_is_refused_by_the_schema():

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kehadiran.adapters import markers
 from kehadiran.adapters.calendar_orm import ClosingCursor, Tracking
-from kehadiran.adapters.orm import Employee
+from kehadiran.adapters.orm import DaySummaryRow, Employee
 from kehadiran.service_layer.schedules import daterange, utcnow
 
 
@@ -23,6 +23,19 @@ def queue_range(session: Session, agency: str, start: date, end: date) -> int:
                            .order_by(Employee.nip)).scalars().all()
     days = list(daterange(start, end))
     return markers.mark_days(session, [(nip, day) for nip in nips for day in days])
+
+
+def queue_unfinished(session: Session, agency: str, start: date, end: date) -> int:
+    """``queue_range`` without the (ASN, day)s whose stored record is final already: closing them
+    again recomputes them to the same record. (A final day whose facts change is marked by the
+    change itself.) Returns how many."""
+    active = select(Employee.nip).where(Employee.agency == agency, Employee.active.is_(True))
+    nips = session.execute(active.order_by(Employee.nip)).scalars().all()
+    final = set(session.execute(select(DaySummaryRow.nip, DaySummaryRow.day).where(
+        DaySummaryRow.final.is_(True), DaySummaryRow.day >= start, DaySummaryRow.day <= end,
+        DaySummaryRow.nip.in_(active))).all())
+    days = list(daterange(start, end))
+    return markers.mark_days(session, [(nip, day) for nip in nips for day in days if (nip, day) not in final])
 
 
 def close_due_days(session: Session, *, zone_of: Callable[[str], ZoneInfo], now: datetime | None = None) -> int:
@@ -49,6 +62,9 @@ def close_due_days(session: Session, *, zone_of: Callable[[str], ZoneInfo], now:
         start = min(cursor.closed_through + timedelta(days=1), yesterday)
         if start > yesterday:
             continue
-        queued += queue_range(session, agency, start, yesterday)
+        # yesterday comes round again every few minutes until it is over for every ASN (a night
+        # shift); queuing the whole roster's yesterday each time put tens of thousands of
+        # unchanged recomputes ahead of the fresh punches' days
+        queued += queue_unfinished(session, agency, start, yesterday)
         cursor.closed_through = max(cursor.closed_through, yesterday - timedelta(days=1))
     return queued
