@@ -24,6 +24,7 @@ from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.testing import wait_until
 from kinerja.webapp import runtime_of
 from kinerja_testkit.kehadiran import device_and_roster
 
@@ -403,3 +404,38 @@ def test_a_round_takes_every_marker_of_the_keys_it_claims(app):
     assert all(len(r["punch_event_ids"]) == 5 for _, r in got.values())
     assert all(v == [1] for v in day_events(runtime).values())
     assert_a_fixed_point(runtime)
+
+
+def test_a_worker_looks_again_soon_at_days_another_workers_round_held(app, database_url):
+    """A worker's round finds markers only of an ASN another round holds (its lock taken): it
+    claims nothing, and that round's commit inserts no marker, so no notification comes. The
+    worker looks again within a few ms, not after its idle poll (a minute here, a second in
+    the process), and the day is summarised soon after the other round ends."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: its day worker is one claimer")
+    runtime = runtime_of(app)
+    day = past_workdays(1)[0]
+    nip, pin = STAFF[0]
+    post(app.test_client(), [line(pin, day, 7, 30)])
+    holder = runtime.session()
+    holder.begin()
+    holder.execute(text(f"SELECT pg_advisory_xact_lock({markers.ASN_LOCK_KEY.format(nip=':nip')})"), {"nip": nip})
+    w = day_worker(runtime)
+    rounds, plain = [], w.run_round
+    w.run_round = lambda **kw: rounds.append(plain(**kw)) or rounds[-1]
+    stop, wake = threading.Event(), threading.Event()  # no waker: nothing sets ``wake``
+    t = threading.Thread(target=w.run, args=(stop, wake), kwargs={"idle_poll_s": 60.0})
+    t.start()
+    try:
+        wait_until(lambda: rounds, 30, message="the worker's first round")
+        assert rounds[0].days == 0  # the other round has the ASN
+        holder.commit()
+        wait_until(lambda: (nip, day.isoformat()) in records(runtime), 15,
+                   message="the day summarised well before the worker's idle poll")
+    finally:
+        holder.close()
+        stop.set()
+        wake.set()
+        t.join(30)
+    assert not t.is_alive()
+    assert day_events(runtime) == {(nip, day.isoformat()): [1]}

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 CHUNK = 500  # day markers a round claims
 SQLITE_CHUNK = 100
 PIN_CHUNK = 50
+HELD_POLL_S = 0.02  # how soon a worker looks again at markers another worker's round holds
 
 
 @dataclass
@@ -39,6 +40,9 @@ class Round:
     published: int = 0  # day records with a new version
     pins: int = 0
     released: int = 0  # punches out of quarantine
+    # markers were left that this round could not take: another worker's round holds their ASN
+    # (PostgreSQL); they are free when it commits, which notifies nobody
+    held: bool = False
 
     @property
     def worked(self) -> bool:
@@ -90,6 +94,8 @@ class DayWorker:
                     done.released += release_quarantine(session, agency, pin, zone_of=self.zone_of, now=now)
             keys = markers.claim_days(conn, self.chunk, upto=upto, agency=agency)
             done.days = len(keys)
+            if not keys and not done.pins and conn.dialect.name == "postgresql":
+                done.held = markers.days_pending_upto(conn, upto, agency=agency)
             if keys:
                 outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of)
                 done.published = outcome.published
@@ -131,9 +137,12 @@ class DayWorker:
             time.sleep(0.02)  # another worker holds them: its round ends soon
 
     def run(self, stop: threading.Event, wake: threading.Event, *, idle_poll_s: float = 1.0,
-            on_idle: Callable[[], None] | None = None, beat: Callable[[], None] | None = None) -> None:
+            held_poll_s: float = HELD_POLL_S, on_idle: Callable[[], None] | None = None,
+            beat: Callable[[], None] | None = None) -> None:
         """Rounds while there is work; when idle, until ``wake`` is set (a notification, a poll)
-        or ``idle_poll_s`` passes. ``beat`` is called every time round (a liveness file)."""
+        or ``idle_poll_s`` passes; when the markers left are another worker's to finish, only
+        ``held_poll_s``: its commit wakes nobody, and waiting the idle poll out after it left
+        those days up to a second late. ``beat`` is called every time round (a liveness file)."""
         backoff = 0.2
         while not stop.is_set():
             if beat is not None:
@@ -149,6 +158,9 @@ class DayWorker:
                     continue
                 if on_idle is not None:
                     on_idle()
+                if done.held:
+                    wake.wait(held_poll_s)
+                    continue
             except Exception as exc:  # noqa: BLE001 - the database may be away; the markers wait
                 log.warning("day worker round failed; will retry", extra={"error": repr(exc)[:500],
                                                                           "backoff_s": backoff})
