@@ -74,10 +74,20 @@ def rounds(runtime, profile: int, chunk: int | None) -> None:
     worker = day_worker(runtime, **kw)
     statements: list[int] = []
 
+    spent: dict[str, list[float]] = {}
+
     def count(conn, cursor, statement, *args):
         statements[-1] += 1
+        conn.info["day_rounds_t0"] = time.perf_counter()
+
+    def timed(conn, cursor, statement, *args):
+        key = " ".join(statement.split())[:70]
+        entry = spent.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - conn.info.pop("day_rounds_t0", time.perf_counter())
 
     event.listen(runtime.engine, "before_cursor_execute", count)
+    event.listen(runtime.engine, "after_cursor_execute", timed)
     prof = cProfile.Profile(time.process_time) if profile else None  # CPU time: the load does not enter it
     cpu0, wall0, n, days, published = time.process_time(), time.perf_counter(), 0, 0, 0
     try:
@@ -94,11 +104,15 @@ def rounds(runtime, profile: int, chunk: int | None) -> None:
             n, days, published = n + 1, days + done.days, published + done.published
     finally:
         event.remove(runtime.engine, "before_cursor_execute", count)
+        event.remove(runtime.engine, "after_cursor_execute", timed)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     print(f"  chunk {worker.chunk}: {n} rounds, {days} ASN-days, {published} published; "
           f"CPU {cpu * 1000 / max(days, 1):.3f} ms per ASN-day ({cpu:.2f} s; wall {wall:.2f} s, loaded machine); "
           f"statements per round {min(statements, default=0)}..{max(statements, default=0)}, "
           f"{sum(statements) / max(days, 1):.3f} per ASN-day")
+    print("  wall per statement kind (SQLAlchemy's own; the hand-written ones on the DBAPI cursor are not seen):")
+    for key, (k, t) in sorted(spent.items(), key=lambda kv: -kv[1][1])[:12]:
+        print(f"    {t * 1000:8.1f} ms  {k:5d} x  {key}")
     if prof:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(profile)
