@@ -1,23 +1,21 @@
 """Day facts read and written as plain rows, a batch at a time: which version of each day is
-stored (one query for a batch's keys), and the winners of a batch written with one INSERT and one
-UPDATE executemany (no ORM object per day: most of a batch's events are day summaries)."""
+stored (one query for a batch's keys), and the winners of a batch written with one upsert
+(``bulk_writes``; no ORM object per day: most of a batch's events are day summaries)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from penilaian.adapters.bulk_writes import upsert
 from penilaian.adapters.orm import DayFactRow
 
 _TABLE = DayFactRow.__table__
 _NIPS, _LO, _HI = bindparam("nips", expanding=True), bindparam("lo"), bindparam("hi")
 _VERSIONS_OF = select(DayFactRow.nip, DayFactRow.day, DayFactRow.version, DayFactRow.event_id).where(
     DayFactRow.nip.in_(_NIPS), DayFactRow.day >= _LO, DayFactRow.day <= _HI)
-_VALUES = ("version", "event_id", "agency", "workday", "excused", "deductions", "punch_event_ids", "corrected")
-_UPDATE = update(_TABLE).where(_TABLE.c.nip == bindparam("k_nip"), _TABLE.c.day == bindparam("k_day")).values(
-    {c: bindparam(c) for c in _VALUES})
 CHUNK = 500
 
 
@@ -38,11 +36,6 @@ def stored_versions(session: Session, keys: Iterable[tuple[str, date]]) -> dict[
     return out
 
 
-def write_day_facts(session: Session, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
-    """Insert the ``new`` rows and overwrite the ``changed`` ones (each a full row by column name),
-    in key order: two writers of the same days take their row locks in one order."""
-    if new:
-        session.execute(insert(_TABLE), sorted(new, key=lambda r: (r["nip"], r["day"])))
-    if changed:
-        session.execute(_UPDATE, [{"k_nip": r["nip"], "k_day": r["day"], **{c: r[c] for c in _VALUES}}
-                                  for r in sorted(changed, key=lambda r: (r["nip"], r["day"]))])
+def write_day_facts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store the rows (each a full row by column name; inserted or overwritten) in one statement."""
+    upsert(session, _TABLE, rows)

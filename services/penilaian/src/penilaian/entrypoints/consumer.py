@@ -23,6 +23,7 @@ from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from kinerja.messaging.replay import replayed_offsets_table
+from penilaian.adapters import bulk_writes
 from penilaian.adapters.orm import metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.runtime import make_runtime
@@ -77,6 +78,10 @@ class PenilaianConsumer(IdempotentConsumer):
         while prefix < len(msgs) and id(msgs[prefix]) in done:
             prefix += 1
         return prefix
+
+    def record_processed(self, session: Session, rows: list[dict]) -> None:
+        # one statement for the batch's ids (``bulk_writes``), not one a row
+        bulk_writes.insert(session, self.processed, rows)
 
     def _apply_batch(self, session: Session, events: list[Event]) -> None:
         apply_batch(session, self.outbox, events, tz=self.tz)

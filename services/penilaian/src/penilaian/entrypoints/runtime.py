@@ -1,12 +1,23 @@
 """The per-process runtime of penilaian (settings, engine, outbox), created on first use."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from kinerja.config import Settings, load_settings
+from kinerja.db import make_engine
 from kinerja.runtime import ServiceRuntime
+from penilaian.adapters.bulk_writes import multirow_inserts
 from penilaian.adapters.orm import metadata
 
 SERVICE = "penilaian"
 
 
-def make_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(SERVICE, metadata, settings or load_settings(SERVICE))
+class PenilaianRuntime(ServiceRuntime):
+    @cached_property
+    def engine(self):
+        # a batch's processed_events and outbox rows in one statement a table (``bulk_writes``)
+        return multirow_inserts(make_engine(self.settings.database_url))
+
+
+def make_runtime(settings: Settings | None = None) -> PenilaianRuntime:
+    return PenilaianRuntime(SERVICE, metadata, settings or load_settings(SERVICE))

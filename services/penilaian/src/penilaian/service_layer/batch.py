@@ -32,6 +32,7 @@ from kinerja.events.tugas import (
     TASK_RETURNED,
     TASK_SUBMITTED,
 )
+from penilaian.adapters.bulk_writes import upsert
 from penilaian.adapters.day_fact_rows import stored_versions, write_day_facts
 from penilaian.adapters.orm import Employee, InnovationFactRow, RatingRow, ScoreRow, TaskFactRow
 from penilaian.domain import membership
@@ -49,6 +50,23 @@ TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETUR
 _ASN_TYPES = frozenset({DAY_SUMMARIZED, INNOVATION_APPROVED, EMPLOYEE_UPSERTED, MEMBERSHIP_RECORDED, RATING_RECORDED,
                         TRAINING_RECORDED, DIALOG_RECORDED, SKP_APPROVED, FEEDBACK_POSTED, *TASK_TYPES})
 _AGENCY_TYPES = frozenset({POLICY_SET, ORGANISATION_RATED})
+# facts kept as plain records (``FactRecord``), not ORM objects: read in bulk, merged in memory by
+# the rules of ``facts``, and those that changed written in one statement a table (``write_facts``)
+PLAIN_MODELS = (TaskFactRow, InnovationFactRow)
+
+
+class FactRecord:
+    """One row of a plain-record table, its columns as attributes (all of them: None until set)."""
+
+    def __init__(self, **columns) -> None:
+        self.__dict__.update(columns)
+
+    @classmethod
+    def blank(cls, model: type, **columns) -> "FactRecord":
+        return cls(**(dict.fromkeys(model.__table__.columns.keys()) | columns))
+
+    def __repr__(self) -> str:
+        return f"FactRecord({self.__dict__!r})"
 
 
 class Touched:
@@ -73,13 +91,15 @@ class Batch:
     """What one transaction has already read or locked: its locks (``locks.Locks``, all taken by
     ``prepare``), and fact rows by primary key, fetched for a whole batch of events in one query
     per table (``prefetch``) instead of one ``session.get`` per event; a key fetched and not found
-    is known to be absent until the batch adds it. Rows stay in the session, so changes to them are
-    flushed together (autoflush before the next query) rather than one statement per event."""
+    is known to be absent until the batch adds it. Task and innovation facts are plain records
+    (``PLAIN_MODELS``), day facts plain rows: the batch writes those that changed in one statement
+    a table (``write_facts``); other rows stay in the session and are flushed together."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.locks = Locks(session)
         self.rows: dict[type, dict[Any, Any]] = {}
+        self.read: dict[type, dict[Any, dict]] = {}  # plain records as read: written only if changed
         self.roster_moves: dict[str, str] = {}  # nip -> agency its score rows must follow
         self.statements: dict[str, list[Statement]] = {}  # nip -> its agency statements (read once)
         self.moved: dict[str, str] = {}  # nip -> the event whose statement changed its agency somewhere
@@ -138,6 +158,9 @@ class Batch:
         if not todo:
             return
         pk = model.__mapper__.primary_key
+        plain = model in PLAIN_MODELS
+        what = select(*(getattr(model, c) for c in model.__table__.columns.keys())) if plain else select(model)
+        read = self.read.setdefault(model, {})
         for i in range(0, len(todo), 500):
             chunk = todo[i:i + 500]
             if len(pk) == 1:
@@ -146,12 +169,18 @@ class Batch:
             else:
                 where = tuple_(*pk).in_(chunk)
                 key_of = lambda r: tuple(getattr(r, c.key) for c in pk)  # noqa: E731
-            for row in self.session.execute(select(model).where(where)).scalars():
-                known[key_of(row)] = row
+            if plain:
+                for r in self.session.execute(what.where(where)):
+                    row = FactRecord(**r._mapping)
+                    known[key_of(row)] = row
+                    read[key_of(row)] = dict(r._mapping)
+            else:
+                for row in self.session.execute(what.where(where)).scalars():
+                    known[key_of(row)] = row
             for k in chunk:
                 known.setdefault(k, None)
 
-    # -- day facts: plain rows, written together (``write_days``) -------------------------------
+    # -- day facts: plain rows, written together (``write_facts``) ------------------------------
     def prefetch_days(self, keys: Iterable[tuple[str, date]]) -> None:
         todo = [k for k in keys if k not in self.day_versions]
         if todo:
@@ -164,29 +193,42 @@ class Batch:
         return self.day_versions[key]
 
     def put_day(self, key: tuple[str, date], row: dict) -> None:
-        earlier = self.day_rows.get(key)
-        # inserted when nothing was stored before this batch (a later summary of the same day
-        # in the batch replaces the row still to be inserted)
-        row["_new"] = earlier["_new"] if earlier is not None else self.day_versions.get(key) is None
+        # a later summary of the same day in the batch replaces the row still to be written
         self.day_rows[key] = row
         self.day_versions[key] = (row["version"], row["event_id"])
 
-    def write_days(self) -> None:
-        """The day facts the batch's summaries won, in two statements (before any recompute)."""
+    def write_facts(self) -> None:
+        """The day facts the batch's summaries won and the task and innovation facts that changed,
+        one statement a table (before any recompute: it reads them)."""
         rows, self.day_rows = self.day_rows, {}
-        new = [{k: v for k, v in r.items() if k != "_new"} for r in rows.values() if r["_new"]]
-        changed = [{k: v for k, v in r.items() if k != "_new"} for r in rows.values() if not r["_new"]]
-        write_day_facts(self.session, new, changed)
+        write_day_facts(self.session, list(rows.values()))
+        for model in PLAIN_MODELS:
+            records, read = self.rows.get(model, {}), self.read.get(model, {})
+            upsert(self.session, model.__table__, [vars(r) for k, r in records.items()
+                                                   if r is not None and vars(r) != read.get(k)])
+            read.update({k: dict(vars(r)) for k, r in records.items() if r is not None})
+
+    write_days = write_facts  # the name the rebuild's batches call it by
 
     def get(self, model: type, key: Any):
         known = self.rows.setdefault(model, {})
         if key in known:
             return known[key]
+        if model in PLAIN_MODELS:
+            self.prefetch(model, [key])
+            return known[key]
         row = known[key] = self.session.get(model, key)
         return row
 
+    def new_row(self, model: type, key: Any, **columns) -> Any:
+        """A row not stored yet, added to the batch (a plain record for ``PLAIN_MODELS``)."""
+        row = FactRecord.blank(model, **columns) if model in PLAIN_MODELS else model(**columns)
+        self.added(model, key, row)
+        return row
+
     def added(self, model: type, key: Any, row: Any) -> None:
-        self.session.add(row)
+        if model not in PLAIN_MODELS:
+            self.session.add(row)
         self.rows.setdefault(model, {})[key] = row
 
     # -- the roster ------------------------------------------------------------------------------

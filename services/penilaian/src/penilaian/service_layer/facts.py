@@ -47,7 +47,7 @@ def apply_roster(session: Session, event: Event, batch: Batch) -> Employee:
 def store_day_fact(session: Session, event: Event, batch: Batch) -> date | None:
     """Keep the summary ``domain.day_summaries`` says wins (highest version, ties: the greater
     event id). Returns the day when the stored fact changed, else None. The row is written with
-    the batch's others (``Batch.write_days``)."""
+    the batch's others (``Batch.write_facts``)."""
     d = event.data
     key = (d["nip"], d["date"])
     have = batch.day_version(key)
@@ -78,8 +78,7 @@ def store_task_fact(session: Session, event: Event, zone: ZoneInfo, batch: Batch
     key = task_state_key(d["status"], as_utc(event.time), event.id)
     touched: dict[str, list[date]] = {}
     if row is None:
-        row = TaskFactRow(task_id=d["task_id"], last_open_on=None)
-        batch.added(TaskFactRow, d["task_id"], row)
+        row = batch.new_row(TaskFactRow, d["task_id"], task_id=d["task_id"], last_open_on=None)
         wins = True
     else:
         touched.setdefault(row.nip, []).append(row.due_date)
@@ -112,8 +111,7 @@ def store_innovation(session: Session, event: Event, zone: ZoneInfo, batch: Batc
         return {}
     touched: dict[str, list[date]] = {}
     if row is None:
-        row = InnovationFactRow(innovation_id=d["innovation_id"])
-        batch.added(InnovationFactRow, d["innovation_id"], row)
+        row = batch.new_row(InnovationFactRow, d["innovation_id"], innovation_id=d["innovation_id"])
     else:
         touched.setdefault(row.nip, []).append(row.approved_on)
     row.nip, row.title, row.event_id = d["nip"], d["title"], event.id

@@ -62,7 +62,7 @@ def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event]
         store_event(session, event, zone, touched, policies, batch)
         if event.type in (EMPLOYEE_UPSERTED, MEMBERSHIP_RECORDED):
             agencies[event.data["nip"]] = event.data["agency"]
-    batch.write_days()
+    batch.write_facts()
     batch.follow_roster()
     batch.touch_moved(touched, agencies)
     if outbox is not None and batch.stated:
@@ -75,13 +75,13 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
                 batch: Batch | None = None) -> None:
     """Store the fact one event states; note in ``touched`` what must be recomputed. ``batch``
     (shared by the events of one transaction, ``prepare``d with all of them) holds the rows read
-    and the locks taken; the caller calls its ``write_days`` and ``follow_roster`` once the events
+    and the locks taken; the caller calls its ``write_facts`` and ``follow_roster`` once the events
     are stored."""
     if batch is None:
         batch = Batch(session)
         batch.prepare([event])
         store_event(session, event, zone, touched, policies, batch)
-        batch.write_days()
+        batch.write_facts()
         batch.follow_roster()
         batch.touch_moved(touched, {event.data["nip"]: event.data["agency"]} if event.type in (
             EMPLOYEE_UPSERTED, MEMBERSHIP_RECORDED) else {})

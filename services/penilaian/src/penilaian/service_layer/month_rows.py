@@ -1,11 +1,15 @@
 """The stored month totals (``month_totals``): read for the years a recompute folds, written when
-a month's sums moved (the migration's one-off fill is ``month_backfill``)."""
+a month's sums moved, a batch's in one statement (the migration's one-off fill is
+``month_backfill``)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from penilaian.adapters.bulk_writes import upsert
 
 from penilaian.adapters.orm import MonthTotalsRow
 from penilaian.domain.month_totals import MonthTotals
@@ -24,29 +28,35 @@ def values_of(t: MonthTotals) -> dict:
             "innovations": t.innovations}
 
 
-def load_years(session: Session, years: dict[str, set[int]]) -> dict[MonthKey, MonthTotalsRow]:
-    """The stored months of each ASN's years, one query per 500 ASN."""
-    out: dict[MonthKey, MonthTotalsRow] = {}
+_COLUMNS = tuple(getattr(MonthTotalsRow, c) for c in MonthTotalsRow.__table__.columns.keys())
+
+
+def load_years(session: Session, years: dict[str, set[int]]) -> dict[MonthKey, object]:
+    """The stored months of each ASN's years (rows with the table's columns as attributes), one
+    query per 500 ASN."""
+    out: dict[MonthKey, object] = {}
     nips = sorted(n for n, ys in years.items() if ys)
     if not nips:
         return out
     lo, hi = min(min(ys) for ys in years.values() if ys), max(max(ys) for ys in years.values() if ys)
     for i in range(0, len(nips), 500):
-        for row in session.execute(select(MonthTotalsRow).where(
+        for row in session.execute(select(*_COLUMNS).where(
                 MonthTotalsRow.nip.in_(nips[i:i + 500]), MonthTotalsRow.month >= f"{lo:04d}-01",
-                MonthTotalsRow.month <= f"{hi:04d}-12")).scalars():
+                MonthTotalsRow.month <= f"{hi:04d}-12")):
             if int(row.month[:4]) in years[row.nip]:
                 out[(row.nip, row.month)] = row
     return out
 
 
-def put(session: Session, stored: dict[MonthKey, MonthTotalsRow], key: MonthKey, totals: MonthTotals) -> None:
-    """Store the month's sums (in the session: flushed with the batch's other rows)."""
+def put(stored: dict[MonthKey, object], writes: dict[MonthKey, dict], key: MonthKey, totals: MonthTotals) -> None:
+    """Note the month's sums in ``stored`` and, when they moved, the row to write in ``writes``
+    (``write``)."""
     values = values_of(totals)
     row = stored.get(key)
-    if row is None:
-        row = stored[key] = MonthTotalsRow(nip=key[0], month=key[1], **values)
-        session.add(row)
-    elif any(getattr(row, k) != v for k, v in values.items()):
-        for k, v in values.items():
-            setattr(row, k, v)
+    if row is None or any(getattr(row, k) != v for k, v in values.items()):
+        writes[key] = full = {"nip": key[0], "month": key[1], **values}
+        stored[key] = SimpleNamespace(**full)
+
+
+def write(session: Session, writes: dict[MonthKey, dict]) -> None:
+    upsert(session, MonthTotalsRow.__table__, writes.values())

@@ -13,7 +13,9 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
-from kinerja.messaging.outbox import Outbox
+from kinerja.messaging.outbox import Outbox, outbox_row
+from penilaian.adapters import bulk_writes
+from penilaian.adapters.bulk_writes import upsert
 from penilaian.adapters.fact_queries import load_facts, load_spans
 from penilaian.adapters.orm import Employee, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain import membership
@@ -23,7 +25,7 @@ from penilaian.domain.policy import PolicyVersion, make_policy, version_in_force
 from penilaian.domain.scoring import DEFAULT_POLICY, Policy, Rating, Score, compute_score
 from penilaian.service_layer import memberships, month_rows
 from penilaian.service_layer.batch import Batch, Touched
-from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, same_score, score_event, write_score
+from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, same_score, score_event, score_row
 from penilaian.service_layer.times import utcnow
 
 _POLICY_CACHE: dict[tuple[str, str], Policy] = {}
@@ -104,7 +106,7 @@ def policy_agency(session: Session, nip: str, period: Period) -> str | None:
 
 
 def recompute(session: Session, outbox: Outbox | None, nip: str, days: Iterable[date], *, cause: str, agency: str,
-              zone: ZoneInfo, policies: Policies | None = None) -> list[ScoreRow]:
+              zone: ZoneInfo, policies: Policies | None = None) -> list[dict]:
     """Recompute the month, quarter and year of each day from the stored facts, each by the policy
     in force on its first day; store the rows and publish ``penilaian.score.updated.v1`` for each
     whose values moved. ``cause`` names the event (or rating) that made us look; ``agency`` is used
@@ -115,22 +117,27 @@ def recompute(session: Session, outbox: Outbox | None, nip: str, days: Iterable[
 
 
 RECOMPUTE_CHUNK = 200  # ASN whose facts are read in one query per table
+_SCORE_COLUMNS = tuple(getattr(ScoreRow, c) for c in ScoreRow.__table__.columns.keys())
 
 
 def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *, zone: ZoneInfo,
-                   policies: Policies | None = None, batch: Batch | None = None) -> list[ScoreRow]:
+                   policies: Policies | None = None, batch: Batch | None = None) -> list[dict]:
     """``recompute`` for every ASN in ``touched``, in NIP order, with the same rows and events
     as one call each. Each touched month is summed once from its own facts and its totals stored
     (``month_rows``); its quarter and year are folds of their stored months
     (``domain.month_totals``), so no more than the touched months' facts are read. The facts,
     ratings, roster entries, month totals and score rows of a chunk of ASN are read with one query
-    per table, and the events go to the outbox together."""
+    per table; the month totals and score rows that moved are written with one statement per
+    table (``bulk_writes``), and the events go to the outbox together. Returns the score rows
+    whose values moved (as written, by column)."""
     policies = policies or Policies(session)
     batch = batch or Batch(session)
     nips = sorted(nip for nip, days in touched.days.items() if days)
     batch.lock_all(nips)
-    changed: list[ScoreRow] = []
+    changed: list[dict] = []
     events: list[Event] = []
+    month_writes: dict = {}
+    score_writes: dict[tuple[str, str], dict] = {}
     for i in range(0, len(nips), RECOMPUTE_CHUNK):
         chunk = nips[i:i + RECOMPUTE_CHUNK]
         months = {nip: sorted({periods_containing(day)[0] for day in touched.days[nip]}) for nip in chunk}
@@ -146,7 +153,7 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
         scores = {}
         for j in range(0, len(keys), 500):
             scores.update({(r.nip, r.period): r for r in session.execute(
-                select(ScoreRow).where(tuple_(ScoreRow.nip, ScoreRow.period).in_(keys[j:j + 500]))).scalars()})
+                select(*_SCORE_COLUMNS).where(tuple_(ScoreRow.nip, ScoreRow.period).in_(keys[j:j + 500])))})
         now = utcnow()
         for nip in chunk:
             mine: list[Event] = []
@@ -159,7 +166,7 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
 
             for m in months[nip]:
                 days_f, tasks_f, innovations_f = facts[(nip, m.start, m.end)]
-                month_rows.put(session, stored, (nip, m.name), totals_of(
+                month_rows.put(stored, month_writes, (nip, m.name), totals_of(
                     m, days=days_f, tasks=tasks_f, innovations=innovations_f, policy=_policy(version_for(m))))
             for period in wanted[nip]:
                 version = version_for(period)
@@ -168,24 +175,29 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
                 score = score_of_totals(period, totals, ratings.get((nip, period.name)), policy)
                 row = scores.get((nip, period.name))
                 after = score.values()
+                written = None
                 if row is None:
                     before = {f: None for f in VALUE_FIELDS} | {"predikat": "Belum dinilai"}
-                    row = ScoreRow(nip=nip, period=period.name)
-                    session.add(row)
-                    write_score(row, score, agency=agency, policy_id=policy_id, now=now)
                     moved = any(after[f] is not None for f in VALUE_FIELDS if f != "predikat")
+                    written = score_row(nip, period.name, score, agency=agency, policy_id=policy_id, now=now)
                 else:
                     before = {f: getattr(row, f) for f in VALUE_FIELDS}
                     moved = before != after
                     if moved or not same_score(row, score, agency, policy_id):
-                        write_score(row, score, agency=agency, policy_id=policy_id, now=now)
+                        written = score_row(nip, period.name, score, agency=agency, policy_id=policy_id, now=now)
+                if written is not None:
+                    score_writes[(nip, period.name)] = written
                 if moved:
-                    changed.append(row)
+                    changed.append(written)
                     mine.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))
             events.extend(as_one_change(mine))
-    session.flush()
-    if outbox is not None:
-        outbox.add_many(session, events)
+    session.flush()  # the ORM rows of the batch (roster, ratings...) before the bulk writes
+    month_rows.write(session, month_writes)
+    upsert(session, ScoreRow.__table__, score_writes.values())
+    if outbox is not None and events:
+        now = utcnow()
+        bulk_writes.insert(session, outbox.table, [outbox_row(
+            e.id, e.type, e.subject, json.dumps(e.to_dict(), separators=(",", ":"), default=str), now) for e in events])
     return changed
 
 

@@ -29,6 +29,14 @@ def write_score(row: ScoreRow, score: Score, *, agency: str, policy_id: str | No
     row.updated_at = now
 
 
+def score_row(nip: str, period: str, score: Score, *, agency: str, policy_id: str | None, now: datetime) -> dict:
+    """``write_score`` as a full row of ``scores`` (written a batch at a time, ``bulk_writes``)."""
+    return {"nip": nip, "period": period, "agency": agency, "policy_id": policy_id, "disiplin": score.disiplin,
+            "produktivitas": score.produktivitas, "berakhlak": score.berakhlak, "perilaku": score.perilaku,
+            "hasil_kerja": score.hasil_kerja, "total": score.total, "predikat": score.predikat,
+            "total_partial": score.total_partial, "detail": {}, "updated_at": now}
+
+
 def same_score(row: ScoreRow, score: Score, agency: str, policy_id: str | None) -> bool:
     """The row holds this score already (values, agency and policy version, and no ledger of old):
     writing it again would only move ``updated_at``, so it is left as it is."""

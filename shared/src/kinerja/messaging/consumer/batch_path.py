@@ -6,6 +6,7 @@ import logging
 import threading
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from kinerja import metrics
 from kinerja.events.envelope import Event
@@ -85,8 +86,13 @@ class BatchPath:
                         self.handle(session, event)
                 # in id order: two consumers handed the same events (a rebalance) wait on each
                 # other's records in one order, never in a cycle
-                session.execute(insert(self.processed), sorted(rows, key=lambda r: r["event_id"]))
+                self.record_processed(session, sorted(rows, key=lambda r: r["event_id"]))
         return fresh, duplicates
+
+    def record_processed(self, session: Session, rows: list[dict]) -> None:
+        """The batch's ``processed_events`` rows, in the batch's transaction (a service may write
+        them its own way: penilaian's consumer in one statement)."""
+        session.execute(insert(self.processed), rows)
 
     def _already_processed(self, event_id: str) -> bool:
         with self.session_factory() as session:

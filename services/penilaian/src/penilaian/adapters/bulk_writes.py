@@ -1,0 +1,109 @@
+"""Rows written a batch at a time: one statement per table per batch, whatever the number of rows.
+
+``upsert`` writes full rows by primary key, the last stated winning (``INSERT ... ON CONFLICT DO
+UPDATE``): the caller has already decided which rows changed, under the locks that make its
+reading stable (``service_layer.locks``), so the statement only stores them. ``insert`` adds rows.
+
+On PostgreSQL the rows go as one array a column, ``INSERT ... SELECT * FROM unnest(...)``: the
+statement's text is the same for any number of rows, so psycopg parses it once and dumps the
+arrays in C. (SQLAlchemy's multi-row VALUES, "insertmanyvalues", was tried: psycopg re-parses a
+statement of thousands of placeholders on every call, in Python, and that cost more than the one
+statement a row it saved.) On SQLite the rows go as multi-row VALUES (SQLite parses in C); without
+RETURNING support (SQLite < 3.35) as one executemany.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import JSON, Dialect, Engine, Table, TypeDecorator, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+_STATEMENTS: dict[tuple, Any] = {}
+
+
+def multirow_inserts(engine: Engine) -> Engine:
+    """On SQLite, every plain INSERT executemany of the engine (``processed_events``, outbox and
+    ORM inserts) as multi-row VALUES: one statement a thousand rows. Not on PostgreSQL (see the
+    module's doc)."""
+    if engine.dialect.name == "sqlite" and engine.dialect.use_insertmanyvalues:
+        engine.dialect.use_insertmanyvalues_wo_returning = True  # this engine's own dialect instance
+    return engine
+
+
+def _converter(column, dialect: Dialect) -> Callable[[Any], Any] | None:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        return lambda v, kind=kind: kind.process_bind_param(v, dialect)
+    if isinstance(kind, JSON):
+        return lambda v: None if v is None else json.dumps(v)
+    return None
+
+
+def _postgres(table: Table, dialect: Dialect, columns: tuple[str, ...], on_conflict: bool):
+    key = ("pg", table.name, columns, on_conflict)
+    made = _STATEMENTS.get(key)
+    if made is None:
+        quote = dialect.identifier_preparer.quote
+        cols = [table.c[c] for c in columns]
+        arrays = ", ".join(f"CAST(:c{i} AS {_sql_type(c, dialect)}[])" for i, c in enumerate(cols))
+        sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+               f"({', '.join(quote(c.name) for c in cols)}) SELECT * FROM unnest({arrays})")
+        if on_conflict:
+            keys = [c.name for c in table.primary_key.columns]
+            sql += (f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET "
+                    + ", ".join(f"{quote(c.name)} = EXCLUDED.{quote(c.name)}" for c in cols if c.name not in keys))
+        made = _STATEMENTS[key] = (text(sql), [_converter(c, dialect) for c in cols])
+    return made
+
+
+def _sql_type(column, dialect: Dialect) -> str:
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    return kind.compile(dialect=dialect)
+
+
+def _sqlite(table: Table, dialect: Dialect, on_conflict: bool):
+    key = ("sqlite", table.name, on_conflict, dialect.insert_returning)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        ins = sqlite.insert(table)
+        stmt = ins
+        if on_conflict:
+            keys = list(table.primary_key.columns)
+            stmt = ins.on_conflict_do_update(
+                index_elements=keys, set_={c.name: ins.excluded[c.name] for c in table.columns if not c.primary_key})
+            if dialect.insert_returning:  # what lets SQLAlchemy send an ON CONFLICT insert multi-row
+                stmt = stmt.returning(keys[0])
+        stmt = _STATEMENTS[key] = stmt
+    return stmt
+
+
+def _write(session: Session, table: Table, rows: list[dict[str, Any]], on_conflict: bool) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        columns = tuple(rows[0])
+        stmt, converters = _postgres(table, dialect, columns, on_conflict)
+        params = {}
+        for i, (name, convert) in enumerate(zip(columns, converters)):
+            values = [r[name] for r in rows]
+            params[f"c{i}"] = values if convert is None else [convert(v) for v in values]
+        session.execute(stmt, params)
+    else:
+        session.execute(_sqlite(table, dialect, on_conflict), rows)
+    return len(rows)
+
+
+def upsert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """Store ``rows`` (each a full row by column key, the same keys in each, primary keys
+    distinct), in primary-key order (two writers of the same rows take their row locks in one
+    order). Returns how many."""
+    keys = [c.key for c in table.primary_key.columns]
+    return _write(session, table, sorted(rows, key=lambda r: tuple(r[k] for k in keys)), True)
+
+
+def insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
+    """Add ``rows`` (the same keys in each) in the order given."""
+    return _write(session, table, rows, False)
