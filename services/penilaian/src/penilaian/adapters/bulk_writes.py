@@ -5,8 +5,10 @@ UPDATE``): the caller has already decided which rows changed, under the locks th
 reading stable (``service_layer.locks``), so the statement only stores them. ``insert`` adds rows.
 
 On PostgreSQL the rows go as one array a column, ``INSERT ... SELECT * FROM unnest(...)``: the
-statement's text is the same for any number of rows, so psycopg parses it once and dumps the
-arrays in C. (SQLAlchemy's multi-row VALUES, "insertmanyvalues", was tried: psycopg re-parses a
+statement's text is the same for any number of rows, so psycopg parses it once; the arrays go in
+binary (``%b``: the text format escapes every element with a regular expression, and a JSON
+string has many quotes), a column of nothing but NULLs as text (a binary array must name its
+element type). (SQLAlchemy's multi-row VALUES, "insertmanyvalues", was tried: psycopg re-parses a
 statement of thousands of placeholders on every call, in Python, and that cost more than the one
 statement a row it saved.) On SQLite the rows go as multi-row VALUES (SQLite parses in C); without
 RETURNING support (SQLite < 3.35) as one executemany.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import JSON, Dialect, Engine, Table, TypeDecorator, text
+from sqlalchemy import JSON, Dialect, Engine, Table, TypeDecorator
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -41,20 +43,21 @@ def _converter(column, dialect: Dialect) -> Callable[[Any], Any] | None:
     return None
 
 
-def _postgres(table: Table, dialect: Dialect, columns: tuple[str, ...], on_conflict: bool):
-    key = ("pg", table.name, columns, on_conflict)
+def _postgres(table: Table, dialect: Dialect, columns: tuple[str, ...], on_conflict: bool, as_text: tuple[bool, ...]):
+    key = ("pg", table.name, columns, on_conflict, as_text)
     made = _STATEMENTS.get(key)
     if made is None:
         quote = dialect.identifier_preparer.quote
         cols = [table.c[c] for c in columns]
-        arrays = ", ".join(f"CAST(:c{i} AS {_sql_type(c, dialect)}[])" for i, c in enumerate(cols))
+        arrays = ", ".join(f"CAST(%(c{i}){'s' if t else 'b'} AS {_sql_type(c, dialect)}[])"
+                           for i, (c, t) in enumerate(zip(cols, as_text)))
         sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
                f"({', '.join(quote(c.name) for c in cols)}) SELECT * FROM unnest({arrays})")
         if on_conflict:
             keys = [c.name for c in table.primary_key.columns]
             sql += (f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET "
                     + ", ".join(f"{quote(c.name)} = EXCLUDED.{quote(c.name)}" for c in cols if c.name not in keys))
-        made = _STATEMENTS[key] = (text(sql), [_converter(c, dialect) for c in cols])
+        made = _STATEMENTS[key] = sql
     return made
 
 
@@ -85,12 +88,13 @@ def _write(session: Session, table: Table, rows: list[dict[str, Any]], on_confli
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
         columns = tuple(rows[0])
-        stmt, converters = _postgres(table, dialect, columns, on_conflict)
         params = {}
-        for i, (name, convert) in enumerate(zip(columns, converters)):
+        for i, name in enumerate(columns):
             values = [r[name] for r in rows]
+            convert = _converter(table.c[name], dialect)
             params[f"c{i}"] = values if convert is None else [convert(v) for v in values]
-        session.execute(stmt, params)
+        as_text = tuple(all(v is None for v in values) for values in params.values())
+        session.connection().exec_driver_sql(_postgres(table, dialect, columns, on_conflict, as_text), params)
     else:
         session.execute(_sqlite(table, dialect, on_conflict), rows)
     return len(rows)
