@@ -34,7 +34,17 @@ from kinerja.events.tugas import (
 )
 from penilaian.adapters.bulk_writes import upsert
 from penilaian.adapters.day_fact_rows import stored_versions, write_day_facts
-from penilaian.adapters.orm import Employee, InnovationFactRow, RatingRow, ScoreRow, TaskFactRow
+from penilaian.adapters.orm import (
+    DialogRow,
+    Employee,
+    FeedbackFactRow,
+    InnovationFactRow,
+    RatingRow,
+    ScoreRow,
+    SkpFactRow,
+    TaskFactRow,
+    TrainingRow,
+)
 from penilaian.domain import membership
 from penilaian.domain.membership import Statement
 from penilaian.domain.periods import parse_period
@@ -117,6 +127,7 @@ class Batch:
         organisation's predikat. The set is then sealed (``locks``)."""
         nips, agencies, days, tasks, innovations, employees = set(), set(), set(), set(), set(), set()
         ratings: set[tuple[str, str, str]] = set()
+        recorded: dict[type, set] = {TrainingRow: set(), DialogRow: set(), FeedbackFactRow: set(), SkpFactRow: set()}
         for e in events:
             t, d = e.type, e.data
             if t in _ASN_TYPES:
@@ -133,6 +144,14 @@ class Batch:
                 employees.add(d["nip"])
             elif t == RATING_RECORDED:
                 ratings.add((d["nip"], d["period"], d["rater"]))
+            elif t == TRAINING_RECORDED:
+                recorded[TrainingRow].add(d["training_id"])
+            elif t == DIALOG_RECORDED:
+                recorded[DialogRow].add(d["dialog_id"])
+            elif t == FEEDBACK_POSTED:
+                recorded[FeedbackFactRow].add(d["message_id"])
+            elif t == SKP_APPROVED:
+                recorded[SkpFactRow].add((d["nip"], d["year"]))
         self.locks.take([task_key(t) for t in tasks] + [innovation_key(i) for i in innovations])
         self.prefetch(TaskFactRow, tasks)
         self.prefetch(InnovationFactRow, innovations)
@@ -145,6 +164,8 @@ class Batch:
         self.prefetch_days(days)
         self.prefetch(Employee, employees)
         self.prefetch(RatingRow, ratings)
+        for model, keys in recorded.items():
+            self.prefetch(model, keys)
 
     def lock_all(self, nips: Iterable[str]) -> None:
         """The ASN keys of ``nips`` in one pass (a recompute on its own); in a prepared batch

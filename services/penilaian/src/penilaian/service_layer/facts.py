@@ -120,6 +120,15 @@ def store_innovation(session: Session, event: Event, zone: ZoneInfo, batch: Batc
     return touched
 
 
+def _keep(session: Session, batch: Batch | None, model: type, key, row) -> None:
+    """A new row: in a batch, added with the batch's others (flushed together); else flushed now."""
+    if batch is not None:
+        batch.added(model, key, row)
+    else:
+        session.add(row)
+        session.flush()
+
+
 # -- facts penilaian records itself (``commands``): ratings, training, dialogs, policy, the
 # organisation's predikat
 def store_rating(session: Session, event: Event, batch: Batch | None = None) -> RatingRow | None:
@@ -144,26 +153,24 @@ def store_rating(session: Session, event: Event, batch: Batch | None = None) -> 
     return row
 
 
-def store_training(session: Session, event: Event) -> TrainingRow | None:
+def store_training(session: Session, event: Event, batch: Batch | None = None) -> TrainingRow | None:
     d = event.data
-    if session.get(TrainingRow, d["training_id"]) is not None:
+    if (batch.get(TrainingRow, d["training_id"]) if batch is not None else session.get(TrainingRow, d["training_id"])) is not None:
         return None
     row = TrainingRow(id=d["training_id"], nip=d["nip"], title=d["title"], jp=d["jp"], day=d["date"],
                       provider=d.get("provider") or "", recorded_by=d["recorded_by"], recorded_at=as_utc(d["recorded_at"]))
-    session.add(row)
-    session.flush()
+    _keep(session, batch, TrainingRow, d["training_id"], row)
     return row
 
 
-def store_dialog(session: Session, event: Event) -> DialogRow | None:
+def store_dialog(session: Session, event: Event, batch: Batch | None = None) -> DialogRow | None:
     d = event.data
-    if session.get(DialogRow, d["dialog_id"]) is not None:
+    if (batch.get(DialogRow, d["dialog_id"]) if batch is not None else session.get(DialogRow, d["dialog_id"])) is not None:
         return None
     row = DialogRow(id=d["dialog_id"], nip=d["nip"], atasan_nip=d["atasan_nip"], period=d["period"], day=d["date"],
                     notes=d["notes"], follow_up=d.get("follow_up") or "", values=list(d.get("values") or []),
                     recorded_by=d["recorded_by"], recorded_at=as_utc(d["recorded_at"]))
-    session.add(row)
-    session.flush()
+    _keep(session, batch, DialogRow, d["dialog_id"], row)
     return row
 
 
@@ -194,33 +201,37 @@ def store_organisation_rating(session: Session, event: Event) -> OrganisationRat
 
 
 # -- facts of tugas the evaluation document shows (no score depends on them) ---------------------
-def store_skp(session: Session, event: Event) -> SkpFactRow | None:
+def store_skp(session: Session, event: Event, batch: Batch | None = None) -> SkpFactRow | None:
     """Keep the latest approved revision of an ASN's SKP of a year (ties: the greater event id)."""
     d = event.data
-    row = session.get(SkpFactRow, (d["nip"], d["year"]))
+    key = (d["nip"], d["year"])
+    row = batch.get(SkpFactRow, key) if batch is not None else session.get(SkpFactRow, key)
     if row is not None and (row.revision, row.event_id) >= (d.get("revision", 1), event.id):
         return None
     if row is None:
         row = SkpFactRow(nip=d["nip"], year=d["year"])
-        session.add(row)
+        if batch is not None:
+            batch.added(SkpFactRow, key, row)
+        else:
+            session.add(row)
     row.skp_id, row.revision, row.event_id = d["skp_id"], d.get("revision", 1), event.id
     row.atasan_nip = d.get("atasan_nip")
     row.approved_at = as_utc(d["approved_at"]) if d.get("approved_at") else None
     row.rhk = [{"id": r["id"], "kind": r["kind"], "text": r["text"],
                 "indicators": [{k: str(v) if k == "target_quantity" else v for k, v in i.items()}
                                for i in r.get("indicators") or []]} for r in d.get("rhk") or []]
-    session.flush()
+    if batch is None:
+        session.flush()
     return row
 
 
-def store_feedback(session: Session, event: Event) -> FeedbackFactRow | None:
+def store_feedback(session: Session, event: Event, batch: Batch | None = None) -> FeedbackFactRow | None:
     d = event.data
-    if session.get(FeedbackFactRow, d["message_id"]) is not None:
+    if (batch.get(FeedbackFactRow, d["message_id"]) if batch is not None else session.get(FeedbackFactRow, d["message_id"])) is not None:
         return None
     row = FeedbackFactRow(message_id=d["message_id"], nip=d["nip"], author_nip=d["author_nip"],
                           task_id=d.get("task_id"), rhk_id=d.get("rhk_id"), text=d["text"][:5000],
                           posted_at=as_utc(d.get("posted_at") or event.time))
-    session.add(row)
-    session.flush()
+    _keep(session, batch, FeedbackFactRow, d["message_id"], row)
     return row
 

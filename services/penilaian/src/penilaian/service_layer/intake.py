@@ -107,9 +107,9 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
         if row is not None and row.rater == "atasan":
             touched.add(row.nip, [parse_period(row.period).start], agency=event.agency, cause=row.rating_id)
     elif t == TRAINING_RECORDED:
-        store_training(session, event)
+        store_training(session, event, batch)
     elif t == DIALOG_RECORDED:
-        store_dialog(session, event)
+        store_dialog(session, event, batch)
     elif t == POLICY_SET:
         # the version is stored; its agency's ASN are recomputed by the consumer in bounded batches
         # (``policy_recompute``), not in this transaction
@@ -121,7 +121,7 @@ def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched
     elif t == ORGANISATION_RATED:
         store_organisation_rating(session, event)
     elif t == SKP_APPROVED:
-        store_skp(session, event)
+        store_skp(session, event, batch)
     elif t == FEEDBACK_POSTED:
-        store_feedback(session, event)
+        store_feedback(session, event, batch)
 
