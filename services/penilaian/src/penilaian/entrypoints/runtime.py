@@ -15,7 +15,7 @@ SERVICE = "penilaian"
 class PenilaianRuntime(ServiceRuntime):
     @cached_property
     def engine(self):
-        # a batch's processed_events and outbox rows in one statement a table (``bulk_writes``)
+        # on SQLite, plain INSERT executemany (ORM inserts too) as multi-row VALUES (``bulk_writes``)
         return multirow_inserts(make_engine(self.settings.database_url))
 
 
