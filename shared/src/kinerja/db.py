@@ -66,7 +66,36 @@ def ping_after_idle_s() -> float:
     return float(raw) if raw else PING_AFTER_IDLE_S
 
 
-def make_engine(url: str, *, pool_size: int = 5, ping_idle_s: float | None = None) -> Engine:
+# connections a pool keeps: a web worker's threads (gunicorn's 16 by default) each hold one while
+# they serve a request. With fewer, every connection beyond them was closed at its return and a
+# new one opened for the next burst (about one a dozen single-punch requests under load on
+# PostgreSQL: a server process forked, its statements prepared again). A pool opens connections
+# only as they are needed at once, so a process with one thread still holds one.
+POOL_SIZE = 16
+POOL_SIZE_ENV = "KINERJA_DB_POOL_SIZE"
+MAX_OVERFLOW = 10
+
+
+def pool_size_setting() -> int:
+    """``KINERJA_DB_POOL_SIZE`` (connections a pool keeps; set it to at least a web worker's
+    threads), else ``POOL_SIZE``."""
+    raw = os.environ.get(POOL_SIZE_ENV, "").strip()
+    if not raw:
+        return POOL_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        raise ValueError(f"{POOL_SIZE_ENV}={raw!r} is not a whole number") from None
+    if size < 1:
+        raise ValueError(f"{POOL_SIZE_ENV}={size} must be at least 1")
+    return size
+
+
+def make_engine(url: str, *, pool_size: int | None = None, ping_idle_s: float | None = None) -> Engine:
+    """``pool_size``: connections kept (None: ``pool_size_setting``). The pool hands out the
+    connection returned last (LIFO): under light load a few stay busy (warm, their statements
+    prepared, never idle long enough to be pinged) and the rest stay idle."""
+    pool_size = pool_size_setting() if pool_size is None else pool_size
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -75,7 +104,10 @@ def make_engine(url: str, *, pool_size: int = 5, ping_idle_s: float | None = Non
         path = str(Path(parsed.database).resolve()) if parsed.database and parsed.database != ":memory:" else None
         engine = create_engine(url, connect_args={"timeout": sqlite_locking.WRITE_LOCK_TIMEOUT_S,
                                                   "check_same_thread": False,
-                                                  "factory": sqlite_locking.WriterConnection})
+                                                  "factory": sqlite_locking.WriterConnection},
+                               # a file's pool (an in-memory database has one connection a thread)
+                               **({"pool_size": pool_size, "max_overflow": MAX_OVERFLOW, "pool_use_lifo": True}
+                                  if path else {}))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
@@ -90,7 +122,7 @@ def make_engine(url: str, *, pool_size: int = 5, ping_idle_s: float | None = Non
         # a commit that inserted outbox rows wakes the relays at once (PostgreSQL: a trigger)
         wakeup.announce_inserts(engine, {"outbox": wakeup.OUTBOX_CHANNEL})
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=10)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=MAX_OVERFLOW, pool_use_lifo=True)
     ping_after_idle(engine, ping_after_idle_s() if ping_idle_s is None else ping_idle_s)
     return engine
 
