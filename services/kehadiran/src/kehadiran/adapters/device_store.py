@@ -46,10 +46,11 @@ GET, GET_WITH_PIN = _DEVICE.format(pin=""), _DEVICE.format(pin=_PIN_NIP)
 def get(conn: Connection, sn: str, *, pin: str | None = None) -> DeviceRow | None:
     """The device ``sn``; with ``pin`` (the one person a single-punch request names), that PIN's
     NIP too, in the same statement: a request's round trip less (``pin_nips``)."""
+    # before the request's writes: on PostgreSQL outside its transaction, a round trip less
     if pin is None:
-        rows = Raw(conn).query(GET, [sn])
+        rows = Raw(conn).query_first(GET, [sn])
     else:
-        rows = Raw(conn).query(GET_WITH_PIN, [pin_key(pin), pin, sn])
+        rows = Raw(conn).query_first(GET_WITH_PIN, [pin_key(pin), pin, sn])
     if not rows:
         return None
     sn, agency, offset, last, active, comm_key, addresses, last_address, zone, zeros, *found = rows[0]

@@ -61,6 +61,23 @@ class Raw:
         self.cursor.execute(self.sql(text), params)
         return self.cursor.fetchall()
 
+    def query_first(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """``query``, for a read that comes before the transaction's first write. On PostgreSQL,
+        with no transaction open yet, it runs as a statement of its own (autocommit): psycopg
+        sends no BEGIN ahead of it, a round trip of its own; the transaction's BEGIN goes out
+        with its first writes instead (``commit_with``: in their pipeline). Under READ COMMITTED
+        a statement sees the same rows in a transaction or outside it, and a plain SELECT keeps
+        no lock, so nothing the request relies on changes."""
+        dbapi_conn = self.conn.connection.dbapi_connection if self.pg else None
+        if dbapi_conn is None or dbapi_conn.autocommit or dbapi_conn.info.transaction_status != _IDLE:
+            return self.query(text, params)
+        dbapi_conn.autocommit = True
+        try:
+            return self.query(text, params)
+        finally:
+            if not dbapi_conn.closed:
+                dbapi_conn.autocommit = False
+
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                     suffix: str = "", few: int | None = None) -> list[tuple]:
         """The rows inserted in order, with ``suffix`` (ON CONFLICT ..., RETURNING ...); the rows
@@ -137,8 +154,16 @@ def commit_with(conn: Connection) -> Iterator[None]:
         conn.commit()
         return
     dbapi_conn = conn.connection.dbapi_connection
+    # nothing sent in the transaction yet (its reads went first, ``query_first``): its BEGIN goes
+    # in the pipeline too. psycopg's own BEGIN would be answered first, a round trip of its own
+    # (it syncs behind it), so the driver is told it runs none (autocommit) and BEGIN is ours
+    begin = not dbapi_conn.autocommit and dbapi_conn.info.transaction_status == _IDLE
     try:
+        if begin:  # outside the pipeline: inside, psycopg syncs to check there is no transaction
+            dbapi_conn.autocommit = True
         with dbapi_conn.pipeline():
+            if begin:
+                dbapi_conn.execute("BEGIN", prepare=False)
             yield
             # queued behind the block's statements, answered with them at the pipeline's end: one
             # Sync, one round trip (the driver's commit() syncs, and the pipeline's end syncs once
@@ -160,6 +185,9 @@ def commit_with(conn: Connection) -> Iterator[None]:
         # answers a lost database 503 (retry), as it did when SQLAlchemy sent the COMMIT
         raise DBAPIError.instance("COMMIT", None, exc, conn.dialect.loaded_dbapi.Error,
                                   dialect=conn.dialect) from exc
+    finally:
+        if begin and not dbapi_conn.closed and dbapi_conn.info.transaction_status == _IDLE:
+            dbapi_conn.autocommit = False
 
 
 def _sqlite_datetime(value: datetime) -> str:
