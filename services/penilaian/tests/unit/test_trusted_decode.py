@@ -10,6 +10,8 @@ import pytest
 from kinerja.events import make_event
 from kinerja.events.envelope import InvalidEvent, decode_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.events.penilaian import RATING_RECORDED
 from kinerja.events.tugas import INNOVATION_APPROVED, TASK_APPROVED, TASK_OVERDUE, TASK_RESCHEDULED, TASK_SUBMITTED
 from penilaian.adapters import trusted_decode
 from penilaian.adapters.trusted_decode import decode_record
@@ -45,11 +47,23 @@ def samples():
         "previous_target_quantity": Decimal("3")})
     innovation = make_event(INNOVATION_APPROVED, subject=NIP, agency="dinkes", source="t", data={
         "innovation_id": "i1", "nip": NIP, "title": "Aplikasi", "approved_at": datetime(2026, 11, 5, tzinfo=WIB)})
-    return [json.loads(e.to_bytes()) for e in (day, plain_day, task, overdue, submitted, moved, innovation)]
+    employee = make_event(EMPLOYEE_UPSERTED, subject=NIP, agency="dinkes", source="t", data={
+        "nip": NIP, "nama": "Pegawai Satu", "agency": "dinkes", "unit": "Sekretariat", "jabatan": "Staf",
+        "atasan_nip": "198501012010011002", "pin": "1001", "active": True, "tmt": date(2026, 11, 1)})
+    new_employee = make_event(EMPLOYEE_UPSERTED, subject=NIP, agency="dinkes", source="t", data={
+        "nip": NIP, "nama": "Pegawai Dua", "agency": "dinkes", "unit": "Bidang 1"})
+    with_email = make_event(EMPLOYEE_UPSERTED, subject=NIP, agency="dinkes", source="t", data={
+        "nip": NIP, "nama": "Pegawai Tiga", "agency": "dinkes", "unit": "Bidang 1", "email": "a@b.go.id"})
+    rating = make_event(RATING_RECORDED, subject=NIP, agency="dinkes", source="t", data={
+        "rating_id": "r1", "nip": NIP, "period": "2026-11", "rater": "atasan", "rated_by": "198501012010011002",
+        "levels": {"akuntabel": "above", "loyal": "below"}, "rated_at": datetime(2026, 11, 30, 10, tzinfo=WIB)})
+    return [json.loads(e.to_bytes()) for e in (day, plain_day, task, overdue, submitted, moved, innovation,
+                                                employee, new_employee, with_email, rating)]
 
 
 BROKEN_VALUES = [None, "", "x" * 300, 7, 7.0, True, "7", [], {}, "2026-11-03", "2026-11-03T07:00:00",
-                 "20261103", "2026-11-03T07:00:00+07:00", "1e3", "NaN", "-1", "1.005", "199501012020011003\n"]
+                 "20261103", "2026-11-03T07:00:00+07:00", "1e3", "NaN", "-1", "1.005", "199501012020011003\n",
+                 "1949-12-31", "2101-01-01", "1001\n", "2026-13", "2026-Q5", "self", "x" * 65, "x" * 201]
 
 
 def same(obj):
@@ -74,7 +88,9 @@ def test_valid_events_decode_as_the_schema_decodes_them_and_most_take_the_fast_p
             fast += 1
         except trusted_decode._Unsure:
             pass
-    assert fast == 5  # the submission with evidence files and the reschedule go through the schema
+    # the submission with evidence files, the reschedule and the roster entry with an e-mail address go through
+    # the schema
+    assert fast == 8
 
 
 def test_every_field_broken_in_turn_is_refused_or_accepted_exactly_as_the_schema_does():
@@ -95,6 +111,11 @@ def test_every_field_broken_in_turn_is_refused_or_accepted_exactly_as_the_schema
                     bad["data"].pop(key)
                 else:
                     bad["data"][key] = value
+                outcomes[same(bad)] += 1
+        if isinstance(obj["data"].get("levels"), dict):
+            for value in BROKEN_VALUES + ["meets", "sometimes"]:
+                bad = copy.deepcopy(obj)
+                bad["data"]["levels"]["akuntabel"] = value
                 outcomes[same(bad)] += 1
         if obj["data"].get("deductions"):
             for field in ("code", "percent", "minutes"):

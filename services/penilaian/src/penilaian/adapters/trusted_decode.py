@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+
+import orjson
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +22,8 @@ from marshmallow import ValidationError
 
 from kinerja.events.envelope import EnvelopeSchema, Event, InvalidEvent, data_schema
 from kinerja.events.kehadiran import CODES, DAY_SUMMARIZED
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED, TMT_WINDOW
+from kinerja.events.penilaian import RATING_LEVELS, RATING_RECORDED
 from kinerja.events.tugas import (
     INNOVATION_APPROVED,
     TASK_APPROVED,
@@ -36,6 +40,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 # the forms our producers write (isoformat with an offset or Z); anything else goes to the schema
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
 _DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?\Z")
+_PIN = re.compile(r"\d{1,20}\Z")
+_PERIOD = re.compile(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?\Z")
 _TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED})
 _CODES = frozenset(CODES)
 _STATUSES = frozenset(TASK_STATUSES)
@@ -52,7 +58,7 @@ def decode_record(raw: bytes | None, obj: Any = None) -> Event:
         raise InvalidEvent("empty message (tombstone)")
     if obj is None:
         try:
-            obj = json.loads(raw)
+            obj = loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InvalidEvent(f"not JSON: {exc}") from None
     if not isinstance(obj, dict):
@@ -61,6 +67,16 @@ def decode_record(raw: bytes | None, obj: Any = None) -> Event:
         return _fast(obj)
     except _Unsure:
         return _by_schema(obj)
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads(raw)``, by orjson (a few times faster) when it can: what it refuses (NaN, an
+    integer beyond 64 bits, UTF-16, a lone surrogate, malformed JSON) is left to ``json.loads``,
+    which then accepts or raises exactly as before."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _by_schema(obj: dict) -> Event:
@@ -88,6 +104,10 @@ def _fast(obj: dict) -> Event:
         make = _task
     elif kind == INNOVATION_APPROVED:
         make = _innovation
+    elif kind == EMPLOYEE_UPSERTED:
+        make = _employee
+    elif kind == RATING_RECORDED:
+        make = _rating
     else:
         raise _Unsure
     if obj.get("specversion", "1.0") != "1.0":
@@ -230,5 +250,55 @@ def _innovation(d: dict) -> dict:
 
 def _list(v: Any) -> list:
     if type(v) is not list:
+        raise _Unsure
+    return v
+
+
+# the roster's fields a fast check vouches for; tpp, email or timezone (rare) go to the schema
+_EMPLOYEE_KEYS = frozenset({"nip", "nama", "agency", "unit", "jabatan", "atasan_nip", "pin", "active", "tmt"})
+
+
+def _employee(d: dict) -> dict:
+    if not d.keys() <= _EMPLOYEE_KEYS:
+        raise _Unsure
+    out = {"nip": _nip(d.get("nip")), "nama": _text(d.get("nama"), 200), "agency": _text(d.get("agency"), 64),
+           "unit": _text(d.get("unit"), 200), "jabatan": _any_text(d.get("jabatan", "")),
+           "atasan_nip": None if d.get("atasan_nip") is None else _nip(d["atasan_nip"]),
+           "pin": None if d.get("pin") is None else _pin(d["pin"]), "active": _bool(d.get("active", True))}
+    if "tmt" in d:
+        tmt = d["tmt"]
+        if tmt is not None:
+            tmt = _date(tmt)
+            if not TMT_WINDOW[0] <= tmt <= TMT_WINDOW[1]:
+                raise _Unsure
+        out["tmt"] = tmt
+    return out
+
+
+_RATING_KEYS = frozenset({"rating_id", "nip", "period", "rater", "rated_by", "levels", "rated_at"})
+_LEVELS = frozenset(RATING_LEVELS)
+
+
+def _rating(d: dict) -> dict:
+    if not d.keys() <= _RATING_KEYS:
+        raise _Unsure
+    period, rater, levels = d.get("period"), d.get("rater"), d.get("levels")
+    if type(period) is not str or not _PERIOD.match(period) or rater not in ("atasan", "self"):
+        raise _Unsure
+    if type(levels) is not dict or any(type(k) is not str or type(v) is not str or v not in _LEVELS
+                                       for k, v in levels.items()):
+        raise _Unsure
+    return {"rating_id": _text(d.get("rating_id"), 64), "nip": _nip(d.get("nip")), "period": period, "rater": rater,
+            "rated_by": _nip(d.get("rated_by")), "levels": dict(levels), "rated_at": _time(d.get("rated_at"))}
+
+
+def _any_text(v: Any) -> str:
+    if type(v) is not str:
+        raise _Unsure
+    return v
+
+
+def _pin(v: Any) -> str:
+    if type(v) is not str or not _PIN.match(v):
         raise _Unsure
     return v

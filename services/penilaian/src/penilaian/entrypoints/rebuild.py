@@ -4,7 +4,10 @@
 ``pegawai.v1``, ``penilaian.v1`` (the facts penilaian recorded itself: ratings, training, dialogs,
 policy versions, the organisation's predikat; its score updates are skipped), ``kehadiran.v1`` and
 ``tugas.v1`` from offset 0 up to the end offsets captured when it starts (``read_to_end``: manual
-assignment, nothing committed), recomputes every affected ASN once at the end, and compares every
+assignment, nothing committed), scores every touched (ASN, month) once at the end, its quarter and
+year folded from its months, month totals and score rows inserted in bulk
+(``service_layer.rebuild_scores``; what it keeps to score is one entry per (ASN, month),
+``replay.MonthsTouched``), and compares every
 score row (values and ledger) and every recorded fact with the live database
 (``rebuild_compare``). Scores are a function of the events (DESIGN section 4), so any difference is
 a bug, or events that reached the live tables and not the topics (an undrained outbox) or arrived
@@ -59,13 +62,15 @@ from kinerja.messaging import topics
 from kinerja.messaging.outbox import add_plumbing_tables, utcnow
 from kinerja.messaging.replay import RecentIds, read_to_end, replayed_offsets_table
 from kinerja.messaging.topics import topic
+from penilaian.adapters.bulk_facts import bulk_insert
 from penilaian.adapters.orm import ScoreRow, metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.migrate import main as migrate
 from penilaian.entrypoints.rebuild_compare import SCORE_FIELDS, Report, _facts, _score_rows, compare  # noqa: F401
 from penilaian.entrypoints.rebuild_read import Sorter, fold_share, merge_share
 from penilaian.service_layer import policy_recompute
-from penilaian.service_layer.replay import FactFold
+from penilaian.service_layer.rebuild_scores import score_all
+from penilaian.service_layer.replay import FactFold, MonthsTouched
 from penilaian.service_layer.scoring import (
     FEEDBACK_POSTED,
     INNOVATION_APPROVED,
@@ -74,7 +79,6 @@ from penilaian.service_layer.scoring import (
     Batch,
     Policies,
     Touched,
-    recompute_many,
     store_event,
 )
 
@@ -101,7 +105,7 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_url: str | None = None,
-            tz: str = "Asia/Jakarta", batch_size: int = 2000, recompute_batch: int = 200,
+            tz: str = "Asia/Jakarta", batch_size: int = 2000, recompute_batch: int = 500,
             dedup_window: int = 10_000, tail_ids: int = 1_000, workers: int = 1,
             progress: Callable[[str], None] | None = None, timeout_s: float = 1800.0) -> Report:
     """Replay the topics into ``target_url`` (a new SQLite file when None; it must hold no scores
@@ -122,7 +126,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             if s.execute(select(func.count()).select_from(ScoreRow)).scalar_one():
                 raise RuntimeError(f"{target_url} already holds scores; rebuild into an empty database")
         zone = ZoneInfo(tz)
-        touched = Touched()
+        touched = MonthsTouched()
         fold = FactFold(zone, touched)
         pending: list = []
         tails: dict[tuple[str, int], list[str]] = {}
@@ -188,7 +192,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             split = topic(topics.KEHADIRAN, prefix)
             read([n for n in names if n in (topic(topics.PEGAWAI, prefix), topic(topics.PENILAIAN, prefix))],
                  fold, touched)
-            later = Touched()  # tugas.v1's days, noted after kehadiran.v1's as in one process
+            later = MonthsTouched()  # tugas.v1's days, noted after kehadiran.v1's as in one process
             later_fold = FactFold(zone, later)
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -206,19 +210,20 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
                 touched.add(nip, later.days[nip], agency=later.agency[nip], cause=later.cause[nip])
             for name, n in fold.written.items():
                 later_fold.written[name] += n
+            later_fold.peak = max(later_fold.peak, fold.peak)
             fold = later_fold
             say(f"read {report.messages} messages ({split} in {workers} processes)")
         report.folded = dict(fold.written)
+        report.fold_peak_rows = fold.peak
+        report.months_to_score = sum(len(months) for months in touched.days.values())
         report.seconds_read_apply = time.monotonic() - began
 
         began = time.monotonic()
         nips = sorted(touched.days)
         for i in range(0, len(nips), recompute_batch):
-            part = Touched()
-            for nip in nips[i:i + recompute_batch]:
-                part.days[nip], part.agency[nip], part.cause[nip] = touched.days[nip], touched.agency[nip], touched.cause[nip]
+            part = {nip: touched.days[nip] for nip in nips[i:i + recompute_batch]}
             with sessions() as s, s.begin():
-                recompute_many(s, None, part, zone=zone, policies=Policies(s))
+                score_all(s, part, touched.agency, policies=Policies(s))
         with sessions() as s, s.begin():
             policy_recompute.finish_all(s)  # every ASN was just recomputed under every version
             record_offsets(s, replayed, processed, ends, tails)
@@ -251,8 +256,7 @@ def record_offsets(session, replayed, processed, ends: dict[tuple[str, int], int
         for event_id in ids:
             rows[event_id] = {"event_id": event_id, "topic": t, "partition": p, "offset": ends.get((t, p), 0),
                               "processed_at": now}
-    if rows:
-        session.execute(insert(processed), list(rows.values()))
+    bulk_insert(session, processed, rows.values())
 
 
 def _store(session, events, zone, touched: Touched) -> None:

@@ -42,6 +42,8 @@ class Report:
     invalid_count: int = 0  # every malformed record
     failed: list[str] = field(default_factory=list)
     folded: dict[str, int] = field(default_factory=dict)  # final fact rows written in bulk, per table
+    fold_peak_rows: int = 0  # the most fact rows the fold held in memory at once (fact keys, not events)
+    months_to_score: int = 0  # (ASN, month) pairs held to score at the end
     partitions: int = 0  # (topic, partition) offsets recorded in replayed_offsets
     peak_rss_mb: float = 0.0
     worker_peak_rss_mb: float = 0.0  # the largest worker process's, when kehadiran.v1 was read by several

@@ -10,16 +10,15 @@ ids, for the parent to merge (``merge_share``).
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from kinerja.events.envelope import InvalidEvent, known_types
 from kinerja.messaging.replay import RecentIds, read_to_end
-from penilaian.adapters.trusted_decode import decode_record
+from penilaian.adapters.trusted_decode import decode_record, loads
 from penilaian.entrypoints.rebuild_compare import NAMED, Report
-from penilaian.service_layer.replay import FOLDED_TYPES, FactFold
+from penilaian.service_layer.replay import FOLDED_TYPES, FactFold, MonthsTouched
 from penilaian.service_layer.scoring import Touched
 
 _TYPE = re.compile(rb'"type"\s*:\s*"([^"\\]{1,200})"')
@@ -38,7 +37,7 @@ class Sorter:
         m = _TYPE.search(raw) if raw else None
         if m is not None and m.group(1).decode() in self.passed_over:
             try:  # the envelope's type, as the JSON says (a "type" key inside data is not it)
-                obj = json.loads(raw)
+                obj = loads(raw)
             except (UnicodeDecodeError, ValueError):
                 obj = None
             if isinstance(obj, dict) and obj.get("type") in self.passed_over:
@@ -73,7 +72,7 @@ def fold_share(bootstrap: str, name: str, share: int, of: int, *, tz: str, appli
     folded types may be applied there; any other record to apply is returned as bytes for the
     parent's live path (``to_store``)."""
     report = Report(target_url="")
-    touched = Touched()
+    touched = MonthsTouched()
     fold = FactFold(ZoneInfo(tz), touched)
     recent = RecentIds(dedup_window)
     to_store: list[tuple[str, int, int, bytes]] = []

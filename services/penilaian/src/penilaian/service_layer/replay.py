@@ -11,8 +11,10 @@ record per event), plus the days to recompute per ASN.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import date
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -40,6 +42,31 @@ class _Day:
     corrected: bool
 
 
+class MonthsTouched(Touched):
+    """``Touched`` that keeps each day as the first day of its month: a rebuild scores whole months
+    (``rebuild_scores``), so it holds one date per (ASN, month) however many days and events there
+    were, and scores the same months."""
+
+    def add(self, nip: str, days: Iterable[date], *, agency: str, cause: str) -> None:
+        months = {d.replace(day=1) for d in days if d is not None}
+        if not months:
+            return
+        have = self.days.get(nip)
+        if have is None:
+            self.days[nip] = months
+        else:
+            have |= months
+        self.agency[nip], self.cause[nip] = agency, cause
+
+
+class _PlainRow:
+    """A fact row's columns as plain attributes (``FactFold.write`` reads them by name)."""
+
+    def __init__(self, model: type, row) -> None:
+        for c in model.__table__.columns:
+            setattr(self, c.key, getattr(row, c.key))
+
+
 class _MemoryBatch(Batch):
     """A ``Batch`` whose rows live in memory only: ``store_event`` merges task and innovation
     events into transient rows by its own rules (no lock, no query, nothing added to a session)."""
@@ -55,7 +82,12 @@ class _MemoryBatch(Batch):
         self.day_versions.update({k: None for k in keys if k not in self.day_versions})
 
     def get(self, model: type, key):
-        return self.rows[model].get(key)
+        row = self.rows[model].get(key)
+        if row is not None and type(row) is model:
+            # the ORM row ``store_event`` made for the key's first event, as a plain row: the later
+            # events set its attributes without the ORM's instrumentation (most of their cost)
+            row = self.rows[model][key] = _PlainRow(model, row)
+        return row
 
     def added(self, model: type, key, row) -> None:
         self.rows[model][key] = row
@@ -73,6 +105,7 @@ class FactFold:
         self.days: dict[tuple[str, date], _Day] = {}
         self._batch = _MemoryBatch()
         self.written = {"day_facts": 0, "task_facts": 0, "innovation_facts": 0}
+        self.peak = 0  # the most rows held at once: fact keys, however many events stated them
 
     def add(self, event: Event) -> None:
         t = event.type
@@ -89,13 +122,19 @@ class FactFold:
         row = self.days.get(key)
         if row is not None and not supersedes(d["version"], event.id, row.version, row.event_id):
             return
-        self.days[key] = _Day(d["version"], event.id, event.agency, **day_values(d))
-        self.touched.add(d["nip"], [d["date"]], agency=event.agency, cause=event.id)
+        # the NIP and agency strings interned: one copy each, however many days name them
+        self.days[(sys.intern(key[0]), key[1])] = _Day(d["version"], event.id, sys.intern(event.agency),
+                                                       **day_values(d))
+        self.touched.add(d["nip"], (d["date"],), agency=event.agency, cause=event.id)
 
     def _by_live_rules(self, event: Event) -> None:
         """Tasks and innovations: the live path's own ``store_event`` on in-memory rows (rare
         enough that their ORM rows cost little; the rules are then the live ones by construction)."""
         store_event(None, event, self.zone, self.touched, None, self._batch)
+
+    def held(self) -> int:
+        """Rows held in memory now (one per fact key folded and not yet written)."""
+        return len(self.days) + sum(len(self._batch.rows[m]) for m in (TaskFactRow, InnovationFactRow))
 
     def has_tasks_or_innovations(self) -> bool:
         return any(self._batch.rows[m] for m in (TaskFactRow, InnovationFactRow))
@@ -112,6 +151,7 @@ class FactFold:
     # -- writing the final rows ------------------------------------------------------------------
     def write(self, session: Session) -> None:
         """Insert every folded row (the tables must not hold those keys yet) and forget them."""
+        self.peak = max(self.peak, self.held())
         days, self.days = self.days, {}
         self.written["day_facts"] += bulk_insert(session, DayFactRow.__table__, (
             {"nip": nip, "day": day, "version": r.version, "event_id": r.event_id, "agency": r.agency,
