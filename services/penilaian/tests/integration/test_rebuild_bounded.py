@@ -14,7 +14,7 @@ from kinerja.events.tugas import TASK_APPROVED, TASK_ASSIGNED, TASK_SUBMITTED
 from kinerja.messaging.topics import KEHADIRAN, PEGAWAI, TUGAS
 from kinerja.testing import create_postgres_database
 from kinerja_testkit.penilaian import (ATASAN, PEG1, PEG2, PEG3, at, day_event, make_penilaian, publish,
-                                       roster_event, task_event)
+                                       roster_event, task_event, wire)
 from penilaian.entrypoints.rebuild import rebuild
 from penilaian.service_layer.scoring import apply_batch
 
@@ -53,7 +53,7 @@ def test_the_rebuild_holds_one_row_per_fact_key_and_one_entry_per_month(database
     distinct = {e.id: e for _, e in events}
     live = make_penilaian(database_url)
     with live.runtime.session() as s, s.begin():  # the live path, a batch at a time
-        ordered = list(distinct.values())
+        ordered = [wire(e) for e in distinct.values()]  # as the consumer decodes them
         for i in range(0, len(ordered), 100):
             apply_batch(s, None, ordered[i:i + 100], tz="Asia/Jakarta")
     publish(kafka_bootstrap, topic_prefix, events)
@@ -67,7 +67,8 @@ def test_the_rebuild_holds_one_row_per_fact_key_and_one_entry_per_month(database
     day_keys, task_keys = len(NIPS) * len(DAYS), len(NIPS) * TASKS
     assert report.messages == len(events) >= 20 * (day_keys + task_keys)
     assert report.applied == len(distinct) and report.duplicates == len(events) - len(distinct)
-    assert report.folded == {"day_facts": day_keys, "task_facts": task_keys, "innovation_facts": 0}
+    assert report.folded == {"day_facts": day_keys, "task_facts": task_keys, "innovation_facts": 0,
+                             "training_records": 0, "dialogs": 0}
     # in memory: the fact keys of the topic being read, never a row per event
     assert 0 < report.fold_peak_rows <= day_keys
     # to score at the end: one entry per (ASN, month), not one per day or event

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
+from kinerja.events.penilaian import DIALOG_RECORDED, TRAINING_RECORDED
 from kinerja.events.tugas import INNOVATION_APPROVED
 from penilaian.adapters.bulk_facts import bulk_insert
-from penilaian.adapters.orm import DayFactRow, InnovationFactRow, TaskFactRow
+from penilaian.adapters.orm import DayFactRow, DialogRow, InnovationFactRow, TaskFactRow, TrainingRow
 from penilaian.domain.day_summaries import day_values, supersedes
-from penilaian.service_layer.scoring import TASK_TYPES, Batch, Touched, store_event
+from penilaian.service_layer.scoring import TASK_TYPES, Batch, Touched, store_dialog, store_event, store_training
 
-FOLDED_TYPES = frozenset({DAY_SUMMARIZED, INNOVATION_APPROVED, *TASK_TYPES})
+FOLDED_TYPES = frozenset({DAY_SUMMARIZED, INNOVATION_APPROVED, TRAINING_RECORDED, DIALOG_RECORDED, *TASK_TYPES})
 
 
 @dataclass(slots=True)
@@ -67,6 +68,24 @@ class _PlainRow:
             setattr(self, c.key, getattr(row, c.key))
 
 
+class _Records:
+    """A session stand-in for ``facts.store_training`` and ``store_dialog`` (the first record of an
+    id is kept): rows by primary key in memory, nothing flushed. Live, each such record flushes the
+    session; a rebuild meets them by the thousand beside ratings and roster entries."""
+
+    def __init__(self) -> None:
+        self.rows: dict[type, dict] = {TrainingRow: {}, DialogRow: {}}
+
+    def get(self, model: type, key):
+        return self.rows[model].get(key)
+
+    def add(self, row) -> None:
+        self.rows[type(row)][row.id] = row
+
+    def flush(self) -> None:
+        pass
+
+
 class _MemoryBatch(Batch):
     """A ``Batch`` whose rows live in memory only: ``store_event`` merges task and innovation
     events into transient rows by its own rules (no lock, no query, nothing added to a session)."""
@@ -104,7 +123,8 @@ class FactFold:
         self.zone, self.touched = zone, touched
         self.days: dict[tuple[str, date], _Day] = {}
         self._batch = _MemoryBatch()
-        self.written = {"day_facts": 0, "task_facts": 0, "innovation_facts": 0}
+        self._records = _Records()
+        self.written = {"day_facts": 0, "task_facts": 0, "innovation_facts": 0, "training_records": 0, "dialogs": 0}
         self.peak = 0  # the most rows held at once: fact keys, however many events stated them
 
     def add(self, event: Event) -> None:
@@ -113,6 +133,10 @@ class FactFold:
             self._day(event)
         elif t in TASK_TYPES or t == INNOVATION_APPROVED:
             self._by_live_rules(event)
+        elif t == TRAINING_RECORDED:
+            store_training(self._records, event)
+        elif t == DIALOG_RECORDED:
+            store_dialog(self._records, event)
         else:
             raise ValueError(f"{t} is not folded")
 
@@ -134,7 +158,8 @@ class FactFold:
 
     def held(self) -> int:
         """Rows held in memory now (one per fact key folded and not yet written)."""
-        return len(self.days) + sum(len(self._batch.rows[m]) for m in (TaskFactRow, InnovationFactRow))
+        return (len(self.days) + sum(len(self._batch.rows[m]) for m in (TaskFactRow, InnovationFactRow))
+                + sum(len(rows) for rows in self._records.rows.values()))
 
     def has_tasks_or_innovations(self) -> bool:
         return any(self._batch.rows[m] for m in (TaskFactRow, InnovationFactRow))
@@ -161,6 +186,11 @@ class FactFold:
         del days
         for model, name in ((TaskFactRow, "task_facts"), (InnovationFactRow, "innovation_facts")):
             rows, self._batch.rows[model] = self._batch.rows[model], {}
+            columns = [c.key for c in model.__table__.columns]
+            self.written[name] += bulk_insert(session, model.__table__, (
+                {c: getattr(r, c) for c in columns} for r in rows.values()))
+        for model, name in ((TrainingRow, "training_records"), (DialogRow, "dialogs")):
+            rows, self._records.rows[model] = self._records.rows[model], {}
             columns = [c.key for c in model.__table__.columns]
             self.written[name] += bulk_insert(session, model.__table__, (
                 {c: getattr(r, c) for c in columns} for r in rows.values()))
