@@ -35,14 +35,25 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) 
                                if convert else [row[c] for c in plain])
                 n += 1
         return n
-    chunk: list[dict] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            session.execute(insert(table), chunk)
+    # SQLite: the driver's executemany with each column's own bind processor (what SQLAlchemy's
+    # executemany applies, without its per-row parameter building, most of its cost here)
+    dialect = bind.dialect
+    procs = [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in table.columns]
+    sql = str(insert(table).compile(dialect=dialect))
+    if dialect.paramstyle != "qmark" or "?" not in sql:
+        raise RuntimeError(f"bulk_insert: unexpected SQL for {dialect.name}: {sql}")
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        chunk: list[tuple] = []
+        for row in rows:
+            chunk.append(tuple(p(row[c]) if p is not None else row[c] for c, p in procs))
+            if len(chunk) >= CHUNK:
+                cursor.executemany(sql, chunk)
+                n += len(chunk)
+                chunk = []
+        if chunk:
+            cursor.executemany(sql, chunk)
             n += len(chunk)
-            chunk = []
-    if chunk:
-        session.execute(insert(table), chunk)
-        n += len(chunk)
+    finally:
+        cursor.close()
     return n
