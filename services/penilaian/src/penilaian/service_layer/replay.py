@@ -60,14 +60,6 @@ class MonthsTouched(Touched):
         self.agency[nip], self.cause[nip] = agency, cause
 
 
-class _PlainRow:
-    """A fact row's columns as plain attributes (``FactFold.write`` reads them by name)."""
-
-    def __init__(self, model: type, row) -> None:
-        for c in model.__table__.columns:
-            setattr(self, c.key, getattr(row, c.key))
-
-
 class _Records:
     """A session stand-in for ``facts.store_training`` and ``store_dialog`` (the first record of an
     id is kept): rows by primary key in memory, nothing flushed. Live, each such record flushes the
@@ -101,12 +93,7 @@ class _MemoryBatch(Batch):
         self.day_versions.update({k: None for k in keys if k not in self.day_versions})
 
     def get(self, model: type, key):
-        row = self.rows[model].get(key)
-        if row is not None and type(row) is model:
-            # the ORM row ``store_event`` made for the key's first event, as a plain row: the later
-            # events set its attributes without the ORM's instrumentation (most of their cost)
-            row = self.rows[model][key] = _PlainRow(model, row)
-        return row
+        return self.rows[model].get(key)
 
     def added(self, model: type, key, row) -> None:
         self.rows[model][key] = row
