@@ -14,7 +14,7 @@ from kinerja.db import make_engine, make_session_factory
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.heartbeat import Heartbeat, age_s
-from kinerja.messaging.consumer import IdempotentConsumer
+from kinerja.messaging.consumer import IdempotentConsumer, TransactionShape
 from kinerja.messaging.outbox import Outbox, add_plumbing_tables
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.relay import OutboxRelay
@@ -289,6 +289,56 @@ def test_with_the_database_away_the_fallback_retries_and_a_stop_leaves_the_rest_
     msgs = [msg(b"{not json", 10), msg(employee(7), 11), msg(employee(8), 12)]
     assert consumer._process_batch(msgs, stop) == 1
     assert nip(7) not in store.counts()
+
+
+def keyed(event, offset):
+    return consumer_record(event, offset, "t.pegawai.v1", key=event.subject.encode())
+
+
+def test_a_poll_cut_by_key_goes_transaction_by_transaction_and_a_stop_leaves_a_done_prefix(sqlite_url):
+    """``transaction_shape``: a caught-up poll in transactions of 1, 2, 4... keys, each key's
+    events together and in order, passed-over messages counting for no key; when one transaction
+    cannot finish, the done prefix ends before its first undone message (its offsets, and all
+    after, not committed: what the later transactions did comes again as duplicates)."""
+    from sqlalchemy.exc import OperationalError
+
+    store = Store(sqlite_url)
+    transactions = []
+    away = {nip(2)}
+
+    def handle(session, event):
+        if event.data["nip"] in away:
+            raise OperationalError("UPDATE tally", {}, Exception("database is away"))
+        store.handle(session, event)
+
+    def apply_batch(session, events):
+        transactions.append([e.data["nip"] for e in events])
+        for e in events:
+            handle(session, e)
+
+    skipped = employee(5)
+    consumer, _ = offline_consumer(store, handle=handle, apply_batch=apply_batch,
+                                   skip=lambda raw: skipped.id.encode() in raw,
+                                   transaction_shape=TransactionShape(first_keys=1))
+    first, second = employee(0), employee(0)
+    msgs = [keyed(e, i) for i, e in enumerate([skipped, first, employee(1), second, employee(3), employee(4)])]
+    away.clear()
+    assert consumer.process_batch(msgs, threading.Event())
+    assert transactions == [[nip(0), nip(0)], [nip(1), nip(3)], [nip(4)]]
+    assert consumer.stats.batches == 3 and consumer.stats.skipped == 1
+    assert store.counts() == {nip(0): 2, nip(1): 1, nip(3): 1, nip(4): 1}
+
+    # the second transaction fails on nip 2's event, one by one it waits for the database, a stop
+    # comes: done with are the passed-over one, nip 0's (first transaction) and nip 1's
+    transactions.clear()
+    away.add(nip(2))
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    msgs = [keyed(e, 10 + i) for i, e in enumerate([skipped, employee(0), employee(1), employee(0), employee(2),
+                                                    employee(6)])]
+    assert consumer._process_batch(msgs, stop) == 4
+    assert transactions == [[nip(0), nip(0)], [nip(1), nip(2)]]  # nip 6's never began
+    assert store.counts() == {nip(0): 4, nip(1): 2, nip(3): 1, nip(4): 1}
 
 
 def test_the_loop_beats_its_heartbeat_while_it_polls(sqlite_url, kafka_bootstrap, topic_prefix, tmp_path):

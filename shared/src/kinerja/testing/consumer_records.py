@@ -20,7 +20,7 @@ class RecordingProducer:
         pass
 
 
-def consumer_record(event_or_raw, offset: int, topic: str, partition: int = 0) -> SimpleNamespace:
+def consumer_record(event_or_raw, offset: int, topic: str, partition: int = 0, key: bytes = b"k") -> SimpleNamespace:
     """What ``KafkaConsumer.poll`` hands a consumer: an event (or raw bytes) at ``offset``."""
     raw = event_or_raw if isinstance(event_or_raw, bytes) else event_or_raw.to_bytes()
-    return SimpleNamespace(topic=topic, partition=partition, offset=offset, key=b"k", value=raw)
+    return SimpleNamespace(topic=topic, partition=partition, offset=offset, key=key, value=raw)

@@ -9,8 +9,11 @@ retries the same message with backoff; it is never skipped.
 Batches (``batch_size`` > 1): the messages of one poll (at most ``batch_size``) are decoded (the
 invalid ones dead-lettered as above), the ids already recorded dropped with one ``IN (...)``
 query, and the rest applied and recorded in ONE transaction (``apply_batch(session, events)``,
-or ``handle`` for each in turn when none is given); offsets are committed after it. Any error
-in that transaction rolls it back and the same events go through the message-by-message path
+or ``handle`` for each in turn when none is given); offsets are committed after it. With a
+``transaction_shape`` (``kinerja.messaging.consumer.transactions``) the poll goes in several
+transactions instead, cut by record key (each key's messages together and in order; small ones
+first when the consumer is caught up, big ones when it is behind), and the offsets are committed
+after the last of them. Any error in a transaction rolls it back and the same events go through the message-by-message path
 above (retries, duplicates, DLQ), so a batch never loses or double-counts anything; it only
 saves the per-message transaction when all is well.
 
@@ -36,5 +39,7 @@ from kinerja.messaging.consumer.config import consumer_config
 from kinerja.messaging.consumer.loop import BatchHandler, Handler, IdempotentConsumer
 from kinerja.messaging.consumer.signals import stop_on_signals
 from kinerja.messaging.consumer.stats import ConsumerStats
+from kinerja.messaging.consumer.transactions import TransactionShape
 
-__all__ = ["BatchHandler", "ConsumerStats", "Handler", "IdempotentConsumer", "consumer_config", "stop_on_signals"]
+__all__ = ["BatchHandler", "ConsumerStats", "Handler", "IdempotentConsumer", "TransactionShape", "consumer_config",
+           "stop_on_signals"]

@@ -1,5 +1,7 @@
-"""One poll in one transaction: the ids already recorded dropped with one query, the rest applied
-and recorded together; any error sends the same events down the one-message path instead."""
+"""One poll in one transaction, or in several cut by key (``transaction_shape``,
+``kinerja.messaging.consumer.transactions``): in each, the ids already recorded dropped with
+one query, the rest applied and recorded together; any error sends that transaction's events
+down the one-message path instead."""
 from __future__ import annotations
 
 import logging
@@ -19,15 +21,41 @@ class BatchPath:
     """Part of :class:`IdempotentConsumer` (its ``__init__`` sets the settings and state used here)."""
 
     def process_batch(self, msgs: list, stop: threading.Event) -> bool:
-        """Apply ``msgs`` (one poll's worth) in one transaction; True when all are done with."""
+        """Apply ``msgs`` (one poll's worth) in one transaction, or in the ones
+        ``transaction_shape`` cuts; True when all are done with."""
         return self._process_batch(msgs, stop) == len(msgs)
 
     def _process_batch(self, msgs: list, stop: threading.Event) -> int:
         """How many of ``msgs``, from the first, are done with (all of them unless ``stop``
-        came while the fallback waited for the database)."""
+        came while the fallback waited for the database, or came between two transactions). The
+        poll goes in the transactions ``transaction_shape`` cuts, one after the other; the loop
+        commits offsets only after the last, below the first message not done with (one done
+        after it comes again and is dropped as a duplicate)."""
+        shape = self.transaction_shape
+        if shape is None or shape.whole_poll:
+            return self._process_transaction(msgs, stop)
+        done: set[int] = set()
+        kept: list = []
+        for msg in msgs:
+            if self._passed_over(msg):
+                done.add(id(msg))
+            else:
+                kept.append(msg)
+        for chunk in shape.chunks(kept, full=len(msgs) >= self.batch_size):
+            n = self._process_transaction(chunk, stop, passed_over_checked=True)
+            done.update(id(msg) for msg in chunk[:n])
+            if n < len(chunk) or stop.is_set():
+                break
+        prefix = 0
+        while prefix < len(msgs) and id(msgs[prefix]) in done:
+            prefix += 1
+        return prefix
+
+    def _process_transaction(self, msgs: list, stop: threading.Event, passed_over_checked: bool = False) -> int:
+        """``msgs`` in one transaction; how many, from the first, are done with."""
         events: list[tuple[int, Event, object]] = []
         for i, msg in enumerate(msgs):
-            event = self._decoded(msg)
+            event = self._decoded(msg, passed_over_checked)
             if event is not None:
                 events.append((i, event, msg))
         if not events:

@@ -20,6 +20,7 @@ from kinerja.messaging.consumer.config import consumer_config
 from kinerja.messaging.consumer.message_path import MessagePath
 from kinerja.messaging.consumer.rejoin import repair_unapplied_join
 from kinerja.messaging.consumer.stats import ConsumerStats
+from kinerja.messaging.consumer.transactions import TransactionShape
 from kinerja.messaging.consumer.upkeep import ConsumerUpkeep
 from kinerja.messaging.outbox import PROCESSED_RETENTION_S
 from kinerja.messaging.producer import check_native_codecs
@@ -55,6 +56,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         trim_interval_s: float | None = None,
         between_polls: Callable[[], None] | None = None,
         replayed_table: Table | None = None,
+        transaction_shape: TransactionShape | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -83,6 +85,8 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         self.trimmed = 0
         self.between_polls = between_polls
         self.replayed_table = replayed_table
+        # how a poll is cut into transactions (None: a poll in one); batches only
+        self.transaction_shape = transaction_shape
         self._replayed: dict[tuple[str, int], int] | None = None
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None

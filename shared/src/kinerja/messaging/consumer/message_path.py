@@ -55,15 +55,23 @@ class MessagePath:
         metrics.DEAD_LETTERED.labels(self.group_id, msg.topic).inc()
         log.warning("message dead-lettered", extra={"topic": msg.topic, "offset": msg.offset, "reason": reason})
 
-    def _decoded(self, msg) -> Event | None:
-        """The message's event, or None when it is done with already: skipped (``skip`` or
-        ``wants``) or dead-lettered (undecodable, invalid)."""
+    def _passed_over(self, msg) -> bool:
+        """True (and counted) when the message is done with before any decoding: below a
+        replay's offsets (a duplicate) or ``skip``ped from its bytes."""
         if self.replayed_table is not None and msg.offset < self._replayed_below().get((msg.topic, msg.partition), 0):
             self.stats.duplicates += 1
             metrics.DUPLICATES.labels(self.group_id, msg.topic).inc()
-            return None
+            return True
         if self.skip is not None and self.skip(msg.value):
             self.stats.skipped += 1
+            return True
+        return False
+
+    def _decoded(self, msg, passed_over_checked: bool = False) -> Event | None:
+        """The message's event, or None when it is done with already: passed over (a replay's,
+        ``skip``, ``wants``; ``passed_over_checked``: the first two were asked already) or
+        dead-lettered (undecodable, invalid)."""
+        if not passed_over_checked and self._passed_over(msg):
             return None
         try:
             event = self.decode(msg.value)
