@@ -17,7 +17,7 @@ from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAW
 from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.logging import configure_logging
 from kinerja.messaging import topics
-from kinerja.messaging.consumer import IdempotentConsumer, stop_on_signals
+from kinerja.messaging.consumer import IdempotentConsumer, TransactionShape, stop_on_signals
 from kinerja.messaging.skipping import skip_types
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
@@ -50,34 +50,12 @@ class PenilaianConsumer(IdempotentConsumer):
     one by one, each affected ASN recomputed once), and between polls a queued policy version's
     recompute goes on by one batch of ASN (``policy_recompute``)."""
 
-    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH,
-                 keys_per_transaction: int | None = None, **kw):
+    def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH, **kw):
         kw.setdefault("skip", skippable)
         super().__init__(*args, apply_batch=self._apply_batch, **kw)
         self.tz, self.outbox = tz, outbox
-        self.keys_per_transaction = keys_per_transaction
         self.recomputer = PolicyRecomputer(self.session_factory, outbox, tz=tz, batch_size=recompute_batch)
         self.between_polls = self.recomputer
-
-    def _process_batch(self, msgs: list, stop: threading.Event) -> int:
-        """A poll in one transaction, or with ``keys_per_transaction`` in several of at most
-        that many keys (ASN, mostly: a transaction's time is the ASN it recomputes), each key's
-        messages together and in order (across keys the order is free, as across partitions).
-        Each records its events' ids with their effects; the loop commits the offsets below the
-        first message not done with, once they all committed (one done after it comes again and
-        is dropped as a duplicate)."""
-        if self.keys_per_transaction is None:
-            return super()._process_batch(msgs, stop)
-        done: set[int] = set()
-        for chunk in key_chunks(msgs, self.keys_per_transaction):
-            n = super()._process_batch(chunk, stop)
-            done.update(id(msg) for msg in chunk[:n])
-            if n < len(chunk):
-                break
-        prefix = 0
-        while prefix < len(msgs) and id(msgs[prefix]) in done:
-            prefix += 1
-        return prefix
 
     def record_processed(self, session: Session, rows: list[dict]) -> None:
         # one statement for the batch's ids (``bulk_writes``), not one a row
@@ -87,20 +65,6 @@ class PenilaianConsumer(IdempotentConsumer):
         apply_batch(session, self.outbox, events, tz=self.tz)
         if any(e.type == POLICY_SET for e in events):
             self.recomputer.wake()
-
-
-def key_chunks(msgs: list, max_keys: int) -> list[list]:
-    """``msgs`` in groups of at most ``max_keys`` record keys, each key's messages in one group
-    and in their order (so no ASN of a poll is recomputed twice)."""
-    by_key: dict = {}
-    for msg in msgs:
-        by_key.setdefault(msg.key, []).append(msg)
-    chunks: list[list] = []
-    for i, run in enumerate(by_key.values()):
-        if i % max_keys == 0:
-            chunks.append([])
-        chunks[-1].extend(run)
-    return chunks
 
 
 def make_handler(runtime: ServiceRuntime, wake: Callable[[], None] | None = None) -> Callable[[Session, Event], None]:
@@ -142,13 +106,16 @@ def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) ->
     return consumer
 
 
-# events of one poll, applied in one transaction on PostgreSQL; on SQLite that transaction holds
-# the file's one write lock, which penilaian's relay (marking rows sent), its API and its policy
-# recompute wait for, and its time is the ASN it recomputes (a few ms each, whatever their
-# events): a poll of 1,000 held it for seconds, so there a poll goes in transactions of at most
-# SQLITE_KEYS_PER_TRANSACTION keys
+# events of one poll; how a poll is cut into transactions (``TransactionShape``): a transaction's
+# time is the ASN it recomputes (a few ms each, whatever their events), and every score of it waits
+# for its commit. Behind (a full poll): on PostgreSQL one transaction (throughput); on SQLite at
+# most SQLITE_KEYS_PER_TRANSACTION keys, as a transaction holds the file's one write lock, which
+# penilaian's relay, its API and its policy recompute wait for (a poll of 1,000 held it for
+# seconds). Caught up (a poll not full): the first transaction FIRST_KEYS_PER_TRANSACTION keys,
+# each next twice as many, so the first ASN's score is out after its own recompute.
 APPLY_BATCH = 1000
 SQLITE_KEYS_PER_TRANSACTION = 20
+FIRST_KEYS_PER_TRANSACTION = 1
 
 
 def apply_batch_size() -> int:
@@ -156,20 +123,21 @@ def apply_batch_size() -> int:
     return max(1, int(os.environ.get("PENILAIAN_APPLY_BATCH", "").strip() or APPLY_BATCH))
 
 
-def keys_per_transaction(runtime: ServiceRuntime) -> int | None:
-    """``PENILAIAN_KEYS_PER_TRANSACTION`` if set (0: a poll in one transaction), else
-    ``SQLITE_KEYS_PER_TRANSACTION`` on SQLite and a poll in one transaction on PostgreSQL."""
-    raw = os.environ.get("PENILAIAN_KEYS_PER_TRANSACTION", "").strip()
-    if raw:
-        return int(raw) or None
-    return SQLITE_KEYS_PER_TRANSACTION if runtime.engine.dialect.name == "sqlite" else None
+def transaction_shape(runtime: ServiceRuntime) -> TransactionShape:
+    """``PENILAIAN_KEYS_PER_TRANSACTION`` (behind; 0: a poll in one; default
+    ``SQLITE_KEYS_PER_TRANSACTION`` on SQLite, a poll in one on PostgreSQL) and
+    ``PENILAIAN_FIRST_KEYS_PER_TRANSACTION`` (caught up; 0: as behind; default
+    ``FIRST_KEYS_PER_TRANSACTION``), read now."""
+    return TransactionShape.from_env("PENILAIAN", runtime.engine.dialect.name,
+                                     sqlite_max_keys=SQLITE_KEYS_PER_TRANSACTION,
+                                     first_keys=FIRST_KEYS_PER_TRANSACTION)
 
 
 def live_consumer(runtime: ServiceRuntime, **kw) -> PenilaianConsumer:
     """The consumer as ``penilaian-consumer`` runs it: polls of ``apply_batch_size`` events, in
-    transactions of at most ``keys_per_transaction`` keys."""
+    the transactions ``transaction_shape`` cuts."""
     batch = apply_batch_size()
-    kw.setdefault("keys_per_transaction", keys_per_transaction(runtime))
+    kw.setdefault("transaction_shape", transaction_shape(runtime))
     return make_consumer(runtime, batch_size=batch, max_poll_records=max(batch, 500), **kw)
 
 
