@@ -4,11 +4,17 @@ nothing (no relay); the web processes read the rows it writes (see ``stream_api`
 
 The messages of one poll (up to ``NOTIFIKASI_APPLY_BATCH``, default 200) are applied in one
 transaction by ``handle_batch``; on any error the shared consumer applies them one by one with
-``handle`` instead (retries, DLQ), so the rows are the same either way."""
+``handle`` instead (retries, DLQ), so the rows are the same either way.
+
+A poll stays one transaction by default: an event's inbox rows cost well under a millisecond
+(punches and day summaries, most of a poll, are passed over before it), so a poll's transaction
+is short and cutting it would add commits to every poll and gain nothing. The shared cut by key
+(``kinerja.messaging.consumer.transactions``) is there to turn on:
+``NOTIFIKASI_KEYS_PER_TRANSACTION`` / ``NOTIFIKASI_FIRST_KEYS_PER_TRANSACTION``."""
 from __future__ import annotations
 
 from kinerja.messaging import topics
-from kinerja.messaging.consumer import IdempotentConsumer
+from kinerja.messaging.consumer import IdempotentConsumer, TransactionShape
 from kinerja.runtime import consumer_main
 from notifikasi.entrypoints.runtime import NotifikasiRuntime, make_runtime
 from notifikasi.service_layer.notifications import handle_batch, handle_event
@@ -24,9 +30,16 @@ def apply_batch(session, events) -> None:
     handle_batch(session, events)
 
 
+def transaction_shape(runtime: NotifikasiRuntime) -> TransactionShape:
+    """``NOTIFIKASI_KEYS_PER_TRANSACTION`` / ``NOTIFIKASI_FIRST_KEYS_PER_TRANSACTION``, read now
+    (unset: a poll in one transaction, see the module docstring)."""
+    return TransactionShape.from_env("NOTIFIKASI", runtime.engine.dialect.name)
+
+
 def make_consumer(runtime: NotifikasiRuntime, batch_size: int | None = None, **kw) -> IdempotentConsumer:
     """The consumer ``main`` runs (``batch_size`` None: the runtime's ``apply_batch_size``)."""
     size = runtime.apply_batch_size if batch_size is None else batch_size
+    kw.setdefault("transaction_shape", transaction_shape(runtime))
     return runtime.consumer(TOPICS, handle, batch_size=size, apply_batch=apply_batch,
                             max_poll_records=max(size, 500), **kw)
 
@@ -34,7 +47,8 @@ def make_consumer(runtime: NotifikasiRuntime, batch_size: int | None = None, **k
 def main() -> None:
     runtime = make_runtime()
     size = runtime.apply_batch_size
-    consumer_main(runtime, TOPICS, handle, batch_size=size, apply_batch=apply_batch, max_poll_records=max(size, 500))
+    consumer_main(runtime, TOPICS, handle, batch_size=size, apply_batch=apply_batch, max_poll_records=max(size, 500),
+                  transaction_shape=transaction_shape(runtime))
 
 
 if __name__ == "__main__":
