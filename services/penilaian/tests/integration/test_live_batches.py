@@ -1,8 +1,8 @@
 """penilaian's consumer as ``penilaian-consumer`` runs it (``live_consumer``), on the real broker,
 SQLite and PostgreSQL: how a poll is cut into transactions (``kinerja.messaging.consumer.
 transactions``). A score is out when its transaction commits, and a transaction's time is the ASN
-it recomputes: caught up, the first transaction holds one ASN and each next twice as many, so the
-first score does not wait for the whole poll; behind (a full poll), PostgreSQL takes the poll in
+it recomputes: caught up, the first transaction holds ``FIRST_KEYS_PER_TRANSACTION`` ASN and each
+next twice as many, so the first scores do not wait for the whole poll; behind (a full poll), PostgreSQL takes the poll in
 one transaction (throughput) and SQLite at most ``SQLITE_KEYS_PER_TRANSACTION`` ASN (each holds
 the file's one write lock, which penilaian's relay and API wait for). Every event is applied once,
 its id recorded in the transaction that applied it, each ASN's events in their order; offsets are
@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from kinerja.messaging.topics import KEHADIRAN, topic
 from kinerja.testing import wait_until
 from kinerja_testkit.penilaian import day_event, make_penilaian, publish
-from penilaian.entrypoints.consumer import SQLITE_KEYS_PER_TRANSACTION, live_consumer
+from penilaian.entrypoints.consumer import FIRST_KEYS_PER_TRANSACTION, SQLITE_KEYS_PER_TRANSACTION, live_consumer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -82,19 +82,20 @@ def assert_each_once_in_order(transactions: list[list], events: list) -> None:
         assert [i for s, i in applied if s == asn] == [e.id for e in events if e.subject == asn]
 
 
-def test_caught_up_the_first_transaction_holds_one_asn_and_each_next_twice_as_many(penilaian_on_broker,
-                                                                                   kafka_bootstrap, topic_prefix):
+def test_caught_up_a_poll_goes_in_transactions_of_a_few_asn_then_twice_as_many(penilaian_on_broker,
+                                                                              kafka_bootstrap, topic_prefix):
     p = penilaian_on_broker
-    events = backlog(40, 3)  # fewer than a poll asks for (1,000): the consumer is caught up
+    first = FIRST_KEYS_PER_TRANSACTION
+    events = backlog(3 * first, 2)  # fewer than a poll asks for (1,000): the consumer is caught up
     publish(kafka_bootstrap, topic_prefix, [(KEHADIRAN, e) for e in events])
     consumer, transactions = run_until_applied(p, len(events))
 
     asn = [len({s for s, _ in t}) for t in transactions]
-    # before: the first transaction took the whole poll (PostgreSQL) or 20 ASN (SQLite)
-    assert asn[0] == 1, asn
+    # before, on PostgreSQL: the first transaction took the whole poll (here up to 60 ASN)
+    assert asn[0] <= first, asn
     for before, now in zip(asn, asn[1:]):
-        assert now == 1 or now <= 2 * before, asn  # a new poll starts again at one
-    assert max(asn) <= (SQLITE_KEYS_PER_TRANSACTION if p.runtime.engine.dialect.name == "sqlite" else 40)
+        assert now <= first or now <= 2 * before, asn  # a new poll starts again at ``first``
+    assert max(asn) <= (SQLITE_KEYS_PER_TRANSACTION if p.runtime.engine.dialect.name == "sqlite" else 2 * first)
     assert_each_once_in_order(transactions, events)
     assert processed(p) == len(events)
     assert consumer.stats.duplicates == 0 and consumer.fallbacks == 0
@@ -119,8 +120,8 @@ def test_behind_a_full_poll_goes_in_one_transaction_on_postgresql_in_a_few_asn_o
     assert consumer.stats.duplicates == 0 and consumer.fallbacks == 0
 
 
-# penilaian-consumer with a SIGKILL right after its third transaction committed, before the loop
-# committed the poll's offsets
+# penilaian-consumer (a poll cut from one ASN up) with a SIGKILL right after its third transaction
+# committed, before the loop committed the poll's offsets
 KILLED_AFTER_THIRD_COMMIT = """
 import os, signal, threading
 from sqlalchemy import event
@@ -157,7 +158,7 @@ def test_sigkill_between_two_transactions_of_a_poll_loses_nothing_and_doubles_no
     events = backlog(40, 3)
     publish(kafka_bootstrap, topic_prefix, [(KEHADIRAN, e) for e in events])
     env = {**os.environ, "PENILAIAN_DATABASE_URL": database_url, "KINERJA_KAFKA_BOOTSTRAP": kafka_bootstrap,
-           "KINERJA_TOPIC_PREFIX": topic_prefix}
+           "KINERJA_TOPIC_PREFIX": topic_prefix, "PENILAIAN_FIRST_KEYS_PER_TRANSACTION": "1"}
     with open(tmp_path / "consumer.log", "wb") as log:
         child = subprocess.run([sys.executable, "-c", KILLED_AFTER_THIRD_COMMIT], env=env, stdout=log,
                                stderr=subprocess.STDOUT, timeout=120)

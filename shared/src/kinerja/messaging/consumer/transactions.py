@@ -14,7 +14,10 @@ behind cannot spare. The rule, per poll:
   is out after its own work instead of the poll's, a key at position p waits for at most about
   2p keys' work, and a poll of K keys costs about log2(K) transactions instead of one, an
   overhead that shrinks beside the work as polls grow (a consumer nearing its capacity gets
-  fuller polls, hence few, big transactions, so the rule does not tip it over).
+  fuller polls, hence few, big transactions, so the rule does not tip it over). Cutting pays
+  only when ``first_keys`` is well above a transaction's own cost counted in keys: the first
+  keys gain the rest of the poll's work, every later key loses one transaction's cost (penilaian
+  on PostgreSQL measured ~10 keys' worth a transaction; cut from one key up, it got slower).
 
 A key (the record key: an ASN's NIP for most events) is never split: its messages go in one
 transaction, in their order, so nothing of one ASN is recomputed twice in a poll and per-key
