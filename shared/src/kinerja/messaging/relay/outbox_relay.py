@@ -79,6 +79,15 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self._to_mark: list[int] = []
         self._wake = threading.Event()
         self._listener: wakeup.Listener | None = None
+        # whether rows may be waiting: a notification, a full read, new buckets or a session
+        # ended since the last read, or the last read is ``notify_poll_s`` old (a notification
+        # missed). A wake-up that only brought acks (one per record at a low rate) marks them and
+        # reads nothing, while the listener is there to tell of rows
+        self._read_due = True
+        self._read_at = 0.0
+        self.reads = 0  # reads of the outbox (tests tell a read skipped by it)
+        self._pg = None  # PostgreSQL: the read and the mark on a connection of their own
+        self._topics: dict[str, str] = {}  # an outbox row's topic -> the prefixed topic
 
     # -- one round -------------------------------------------------------------------------
     def step(self) -> int:
@@ -93,11 +102,28 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
             raise RelayFailed(f"a send failed: {error!r}")
         self._mark()
         claims = self.claims
+        buckets = claims.buckets
         claims.refresh(idle=not self._inflight and not self._to_mark)
+        if claims.buckets != buckets:
+            self._read_due = True  # rows of buckets just taken were announced to their old holder
         room = self.max_in_flight - len(self._inflight)
         if claims.paused or claims.buckets == frozenset() or room <= 0:
             return 0
-        rows = self._next_rows(min(self.batch_size, room), claims.buckets, self._inflight)
+        now = time.monotonic()
+        if (not self._read_due and now - self._read_at < self.notify_poll_s
+                and self._listener is not None and self._listener.connected.is_set()):
+            return 0
+        limit = min(self.batch_size, room)
+        self._read_due = False  # before the read: a row committed during it is announced after
+        self._read_at = now
+        try:
+            rows = self._next_rows(limit, claims.buckets, self._inflight)
+        except BaseException:
+            self._read_due = True
+            raise
+        self.reads += 1
+        if len(rows) == limit:
+            self._read_due = True  # more may be waiting
         if rows:
             self._send(rows)
         return len(rows)
@@ -149,7 +175,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
 
     def run(self, stop: threading.Event) -> None:
         if self.listen:
-            self._listener = wakeup.listen(self.engine, NOTIFY_CHANNEL, self._wake)
+            self._listener = wakeup.listen(self.engine, NOTIFY_CHANNEL, _RowsAnnounced(self))
         backoff = 0.2
         try:
             while not stop.is_set():
@@ -197,3 +223,16 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
                 self._listener = None
             if self._claims is not None:
                 self._claims.close()
+            if self._pg is not None:
+                self._pg.close()
+
+
+class _RowsAnnounced:
+    """What the listener sets on a notification: rows may be waiting, and the loop wakes."""
+
+    def __init__(self, relay: OutboxRelay):
+        self.relay = relay
+
+    def set(self) -> None:
+        self.relay._read_due = True
+        self.relay._wake.set()

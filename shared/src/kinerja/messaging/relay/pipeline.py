@@ -9,13 +9,14 @@ from kinerja import metrics
 from kinerja.db import read_only
 from kinerja.messaging.claims import bucket_of
 from kinerja.messaging.outbox import utcnow
+from kinerja.messaging.relay.pg_statements import PgRelayStatements
 from kinerja.messaging.relay.producer_session import MARK_CHUNK, RelayFailed, close_producer_now
 from kinerja.messaging.topics import topic
 
 
 class RelayPipeline:
     """Part of :class:`OutboxRelay` (its ``__init__`` sets the state used here: ``_producer``,
-    ``_session``, ``_inflight``, ``_acks``, ``_to_mark``, ``_wake``)."""
+    ``_session``, ``_inflight``, ``_acks``, ``_to_mark``, ``_wake``, ``_pg``, ``_topics``)."""
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -31,6 +32,7 @@ class RelayPipeline:
         self._session += 1
         self._collect_acks()
         self._inflight.clear()
+        self._read_due = True  # the rows it had in flight are sent again
 
     def _on_ack(self, session: int, row_id: int, _metadata) -> None:
         self._acks.append((session, row_id, None))
@@ -43,30 +45,59 @@ class RelayPipeline:
     # -- reading, sending, marking ---------------------------------------------------------
     def _next_rows(self, limit: int, buckets: frozenset[int] | None, skip: set[int]) -> list:
         """The lowest unsent rows (of ``buckets``) that are not in ``skip``, at most ``limit``,
-        in id order: never a row above one of its key's unsent rows that is not in flight."""
+        in id order: never a row above one of its key's unsent rows that is not in flight.
+        On PostgreSQL with every bucket held (one relay) one plain statement (``pg_statements``);
+        otherwise, with nothing in flight, one query reads the rows, and with rows in flight the
+        ids come first, so the rows in flight are not read again in full."""
+        pg = self._pg_statements()
+        if pg is not None and buckets is None:
+            return pg.unsent(limit, skip)
         t = self.table
-        ids_q = select(t.c.id).where(t.c.sent_at.is_(None))
+        where = [t.c.sent_at.is_(None)]
         if buckets is not None:
-            ids_q = ids_q.where(bucket_of(t.c.key).in_(sorted(buckets)))
-        ids_q = ids_q.order_by(t.c.id).limit(limit + len(skip))
-        with read_only(self.engine.connect()) as conn:  # SQLite: no write lock for a poll
+            where.append(bucket_of(t.c.key).in_(sorted(buckets)))
+        with self._reading() as conn:
+            if not skip:
+                return conn.execute(select(t.c.id, t.c.topic, t.c.key, t.c.value).where(*where)
+                                    .order_by(t.c.id).limit(limit)).all()
+            ids_q = select(t.c.id).where(*where).order_by(t.c.id).limit(limit + len(skip))
             ids = [i for i in conn.execute(ids_q).scalars() if i not in skip][:limit]
             if not ids:
                 return []
             return conn.execute(select(t.c.id, t.c.topic, t.c.key, t.c.value)
                                 .where(t.c.id.in_(ids)).order_by(t.c.id)).all()
 
+    def _pg_statements(self) -> PgRelayStatements | None:
+        """PostgreSQL: the read and the mark as plain SQL on a connection of the relay's own."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        if self._pg is None:
+            self._pg = PgRelayStatements(self.engine, self.table)
+        return self._pg
+
+    def _reading(self):
+        """A connection for a read. PostgreSQL: autocommit, one round trip a statement instead of
+        BEGIN, the query and ROLLBACK (each statement of a READ COMMITTED transaction has a
+        snapshot of its own anyway); SQLite: a read-only transaction, no write lock for a poll."""
+        if self.engine.dialect.name == "postgresql":
+            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return read_only(self.engine.connect())
+
     def _send(self, rows: list) -> None:
         producer = self._get_producer()
         session = self._session
-        for row in rows:
+        topics = self._topics
+        for row_id, row_topic, key, value in rows:
+            name = topics.get(row_topic)
+            if name is None:
+                name = topics[row_topic] = topic(row_topic, self.prefix)
             try:
-                future = producer.send(topic(row.topic, self.prefix), key=row.key.encode(), value=row.value.encode())
+                future = producer.send(name, key=key.encode(), value=value.encode())
             except Exception as exc:
                 raise RelayFailed(f"send failed: {exc!r}") from exc
-            self._inflight.add(row.id)
-            future.add_callback(self._on_ack, session, row.id)
-            future.add_errback(self._on_error, session, row.id)
+            self._inflight.add(row_id)
+            future.add_callback(self._on_ack, session, row_id)
+            future.add_errback(self._on_error, session, row_id)
 
     def _collect_acks(self) -> Exception | None:
         """Move acknowledged ids from the flight to the marking list; the first error of the
@@ -89,9 +120,13 @@ class RelayPipeline:
         ids = self._to_mark
         t = self.table
         now = utcnow()
-        with self.engine.begin() as conn:
-            for start in range(0, len(ids), MARK_CHUNK):
-                conn.execute(update(t).where(t.c.id.in_(ids[start:start + MARK_CHUNK])).values(sent_at=now))
+        pg = self._pg_statements()
+        if pg is not None:
+            pg.mark_sent(ids, now)  # one statement for them all, one round trip
+        else:
+            with self.engine.begin() as conn:
+                for start in range(0, len(ids), MARK_CHUNK):
+                    conn.execute(update(t).where(t.c.id.in_(ids[start:start + MARK_CHUNK])).values(sent_at=now))
         self._to_mark = []
         self.published += len(ids)
         metrics.RELAY_PUBLISHED.labels(self.service).inc(len(ids))
