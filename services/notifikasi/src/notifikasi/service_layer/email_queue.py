@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from notifikasi.adapters.audience import ImmediatePreference, read_audience
+from notifikasi.adapters.upserts import insert_new
 from notifikasi.adapters.orm import EmailMessage, EmailPreference, Employee, Notification
 from notifikasi.adapters.in_chunks import chunks
 from notifikasi.domain import email as rules
@@ -34,34 +36,29 @@ def _roster_email(emp: Employee | None, agency: str) -> str | None:
     return emp.email if emp is not None and emp.active and emp.agency == agency else None
 
 
-def queue_immediate(session: Session, rows: Sequence, *, now: datetime | None = None) -> int:
+def queue_immediate(session: Session, rows: Sequence, *, now: datetime | None = None,
+                    preferences: dict[str, ImmediatePreference] | None = None) -> int:
     """An e-mail for each new inbox row (``id``, ``recipient_nip``, ``agency``, ``title``,
-    ``body``) whose recipient wants them at once, with one INSERT for all; returns how many."""
+    ``body``) whose recipient wants them at once, with one INSERT for all; returns how many.
+    ``preferences``: those of the rows' recipients, read already (``audience.read_audience``)."""
     if not rows:
         return 0
     now = now or utcnow()
-    recipients = sorted({r.recipient_nip for r in rows})
-    prefs: dict[str, EmailPreference] = {}
-    for part in chunks(recipients):
-        prefs.update((p.nip, p) for p in session.execute(
-            select(EmailPreference).where(EmailPreference.nip.in_(part),
-                                          EmailPreference.mode == rules.IMMEDIATE)
-        ).scalars())
-    roster = _roster(session, [nip for nip, p in prefs.items() if not p.email])  # at once, to the roster's address
+    if preferences is None:
+        preferences = read_audience(session, {r.recipient_nip for r in rows}, ()).preferences
     out = []
     for row in rows:
-        pref = prefs.get(row.recipient_nip)
+        pref = preferences.get(row.recipient_nip)
         if pref is None or pref.agency != row.agency:
             continue
-        address = pref.email or _roster_email(roster.get(row.recipient_nip), row.agency)
+        address = pref.address
         if not address:
             continue
         subject, body = rules.immediate(row.title, row.body)
         out.append(dict(recipient_nip=row.recipient_nip, agency=row.agency, to_address=address, subject=subject[:300],
                         body=body, kind=rules.IMMEDIATE, notification_id=row.id, status="pending",
                         attempts=0, next_attempt_at=now, created_at=now))
-    if out:
-        session.execute(insert(EmailMessage.__table__), out)  # no ids wanted back: one executemany
+    insert_new(session, EmailMessage.__table__, out)  # one multi-row statement
     return len(out)
 
 

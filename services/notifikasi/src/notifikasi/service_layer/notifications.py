@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
@@ -24,7 +24,9 @@ from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.events import tugas
 from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
-from notifikasi.adapters.in_chunks import chunks, pairs_where_in
+from notifikasi.adapters.audience import read_audience
+from notifikasi.adapters.in_chunks import chunks
+from notifikasi.adapters.upserts import insert_new
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
 from notifikasi.service_layer import webhooks
@@ -96,10 +98,14 @@ def handle_batch(session: Session, events: Sequence[Event], *, now: datetime | N
     if not planned:
         session.flush()
         return []
+    session.flush()  # the batch's roster changes, before the Core statements that read the roster
     rows = _store_many(session, planned, now)
-    queue_immediate(session, rows, now=now)
+    # e-mail preferences and webhooks in one statement, for the batch
+    audience = read_audience(session, {r.recipient_nip for r in rows}, {event.agency for event, _, _, _ in planned})
+    queue_immediate(session, rows, now=now, preferences=audience.preferences)
     # the agency's integrations get the event itself, in this same transaction
-    webhooks.enqueue_many(session, [(event, payload) for event, _, _, payload in planned], now=now)
+    webhooks.enqueue_many(session, [(event, payload) for event, _, _, payload in planned], now=now,
+                          hooks=audience.webhooks)
     return rows
 
 
@@ -111,35 +117,26 @@ def store(session: Session, event: Event, drafts: list[Draft], *, subject_nip: s
 
 def _store_many(session: Session, planned: list[tuple[Event, str, list[Draft], dict]],
                 now: datetime) -> list[InboxRow]:
-    ids = list({event.id for event, _, _, _ in planned})
-    existing = pairs_where_in(session, Notification.event_id, Notification.recipient_nip, Notification.event_id, ids)
+    seen: set[tuple[str, str]] = set()
     values = []
     for event, subject_nip, drafts, payload in planned:
         for draft in drafts:
-            if (event.id, draft.recipient_nip) in existing:
+            if (event.id, draft.recipient_nip) in seen:
                 continue
-            existing.add((event.id, draft.recipient_nip))
+            seen.add((event.id, draft.recipient_nip))
             values.append(dict(
                 recipient_nip=draft.recipient_nip, agency=event.agency, audience=draft.audience,
                 kind=draft.kind, title=draft.title[:200], body=draft.body, subject_nip=subject_nip,
                 event_id=event.id, event_type=event.type, payload=payload, created_at=now,
             ))
-    if not values:
-        session.flush()
-        return []
-    # one executemany for the lot (Core: the ORM's bulk path costs more per row than the
-    # INSERT), in the order the rows would have been added one by one, so their ids, and the
-    # live stream, follow it. No RETURNING: SQLite cannot order it, and the ORM then inserts row
-    # by row to learn the ids. One query reads the ids back.
-    session.execute(insert(Notification.__table__), values)
-    table = Notification.__table__
-    new_ids: dict[tuple[str, str], int] = {}
-    for part in chunks(ids):
-        for row_id, event_id, recipient in session.execute(
-                select(table.c.id, table.c.event_id, table.c.recipient_nip)
-                .where(table.c.event_id.in_(part))):
-            new_ids[(event_id, recipient)] = row_id
-    return [InboxRow(id=new_ids[(v["event_id"], v["recipient_nip"])], **v) for v in values]
+    # one statement for the lot, in the order the rows would have been added one by one, so
+    # their ids, and the live stream, follow it; a row a recipient already has for the event is
+    # skipped by the unique constraint, and the ids of the rest come back with it
+    new_ids = {(event_id, recipient): row_id for row_id, event_id, recipient in insert_new(
+        session, Notification.__table__, values, unique=("event_id", "recipient_nip"),
+        returning=("id", "event_id", "recipient_nip"))}
+    return [InboxRow(id=new_ids[key], **v) for v in values
+            if (key := (v["event_id"], v["recipient_nip"])) in new_ids]
 
 
 @dataclass(slots=True)
@@ -161,27 +158,43 @@ class InboxRow:
     read_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """The roster columns a message names (when the batch changes no roster row)."""
+
+    nip: str
+    nama: str | None
+    atasan_nip: str | None
+
+
 class _Roster:
     """The employees a batch's events name, read with one query; roster events of the batch
-    update them in place, so the events after see the new values."""
+    update them in place, so the events after see the new values. Without roster events only
+    the columns the messages use are read (no ORM objects to build and track)."""
 
     def __init__(self, session: Session, events: Sequence[Event]):
         self.session = session
         nips: set[str] = set()
+        upserts = False
         for event in events:
             data = event.data
             if event.type == EMPLOYEE_UPSERTED:
                 nips.add(data["nip"])
+                upserts = True
             elif event.type in RULES:
                 nips.add(data.get("nip") or event.subject)
                 if event.type == tugas.FEEDBACK_POSTED:
                     nips.add(data["author_nip"])
-        self.employees: dict[str, Employee] = {}
-        ordered = sorted(nips)
-        for part in chunks(ordered):
-            for emp in session.execute(
-                    select(Employee).where(Employee.nip.in_(part))).scalars():
-                self.employees[emp.nip] = emp
+        self.employees: dict[str, Employee | _Named] = {}
+        table = Employee.__table__
+        for part in chunks(sorted(nips)):
+            if upserts:
+                for emp in session.execute(select(Employee).where(Employee.nip.in_(part))).scalars():
+                    self.employees[emp.nip] = emp
+            else:
+                for nip, nama, atasan in session.execute(
+                        select(table.c.nip, table.c.nama, table.c.atasan_nip).where(table.c.nip.in_(part))):
+                    self.employees[nip] = _Named(nip, nama, atasan)
 
     def upsert(self, d: dict, now: datetime) -> None:
         emp = upsert_roster_row(Employee, d, find=self.employees.get, add=self._add)

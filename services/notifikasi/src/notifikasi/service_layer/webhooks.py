@@ -27,7 +27,8 @@ from notifikasi.adapters.orm import Notification, Webhook, WebhookAttempt, Webho
 from notifikasi.adapters.egress import EgressPolicy
 from notifikasi.adapters.secret_box import SecretBox, SecretUnreadable
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
-from notifikasi.adapters.in_chunks import pairs_where_in
+from notifikasi.adapters.audience import ActiveWebhook, read_audience
+from notifikasi.adapters.upserts import insert_new
 from notifikasi.domain import webhooks as rules
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.clock import utcnow
@@ -82,38 +83,29 @@ def enqueue(session: Session, event: Event, data: dict, *, now: datetime | None 
     return enqueue_many(session, [(event, data)], now=now)
 
 
-def enqueue_many(session: Session, items: Sequence[tuple[Event, dict]], *, now: datetime | None = None) -> int:
+def enqueue_many(session: Session, items: Sequence[tuple[Event, dict]], *, now: datetime | None = None,
+                 hooks: dict[str, list[ActiveWebhook]] | None = None) -> int:
     """``enqueue`` for several events in order (each with its ``data`` as plain JSON values): the
-    webhooks read once, the deliveries written with one executemany; returns how many."""
+    webhooks read once (``hooks``: read already, by agency in id order), the deliveries written
+    with one statement that skips any already there; returns how many were added."""
     now = now or utcnow()
-    agencies = sorted({event.agency for event, _ in items})
+    agencies = {event.agency for event, _ in items}
     if not agencies:
         return 0
-    by_agency: dict[str, list[Webhook]] = {}
-    for hook in session.execute(
-            select(Webhook).where(Webhook.agency.in_(agencies), Webhook.active.is_(True)).order_by(Webhook.id)
-    ).scalars():
-        by_agency.setdefault(hook.agency, []).append(hook)
-    if not by_agency:
+    if hooks is None:
+        hooks = read_audience(session, (), agencies).webhooks
+    if not hooks:
         return 0
-    wanted = [(event, data, [h for h in by_agency.get(event.agency, ()) if not h.event_types or event.type in h.event_types])
-              for event, data in items]
-    ids = sorted({event.id for event, _, hooks in wanted if hooks})
-    done = pairs_where_in(session, WebhookDelivery.webhook_id, WebhookDelivery.event_id, WebhookDelivery.event_id, ids)
     rows = []
-    for event, data, hooks in wanted:
-        if not hooks:
+    for event, data in items:
+        wanted = [h for h in hooks.get(event.agency, ()) if h.wants(event.type)]
+        if not wanted:
             continue
         body = event_body(event, data)
-        for h in hooks:
-            if (h.id, event.id) in done:
-                continue
-            done.add((h.id, event.id))
-            rows.append(dict(webhook_id=h.id, event_id=event.id, event_type=event.type, body=body,
-                             status="pending", attempts=0, next_attempt_at=now, created_at=now))
-    if rows:
-        session.execute(insert(WebhookDelivery.__table__), rows)  # no ids wanted back: one executemany
-    return len(rows)
+        rows.extend(dict(webhook_id=h.id, event_id=event.id, event_type=event.type, body=body,
+                         status="pending", attempts=0, next_attempt_at=now, created_at=now) for h in wanted)
+    # a (webhook, event) pair already there (the event again), or twice in the batch, is skipped
+    return len(insert_new(session, WebhookDelivery.__table__, rows, unique=("webhook_id", "event_id")))
 
 
 @dataclass(frozen=True)

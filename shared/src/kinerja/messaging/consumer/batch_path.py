@@ -89,33 +89,57 @@ class BatchPath:
         the rest, record their ids. Returns (applied, duplicate messages); raises on any error,
         having rolled back."""
         with self.session_factory() as session, session.begin():
+            if self.claim_processed is not None:
+                return self._claim_and_apply(session, events)
             ids = list({event.id for _, event, _ in events})
             seen: set[str] = set()
             for start in range(0, len(ids), 500):
                 seen.update(session.execute(select(self.processed.c.event_id).where(
                     self.processed.c.event_id.in_(ids[start:start + 500]))).scalars())
-            fresh: list[tuple[Event, object]] = []
-            duplicates: list = []
-            rows: list[dict] = []
-            now = utcnow()
-            for _, event, msg in events:
-                if event.id in seen:
-                    duplicates.append(msg)
-                    continue
-                seen.add(event.id)
-                fresh.append((event, msg))
-                rows.append({"event_id": event.id, "topic": msg.topic, "partition": msg.partition,
-                             "offset": msg.offset, "processed_at": now})
+            fresh, duplicates, rows = self._fresh(events, seen.__contains__)
             if fresh:
-                if self.apply_batch is not None:
-                    self.apply_batch(session, [event for event, _ in fresh])
-                else:
-                    for event, _ in fresh:
-                        self.handle(session, event)
+                self._apply(session, fresh)
                 # in id order: two consumers handed the same events (a rebalance) wait on each
                 # other's records in one order, never in a cycle
                 self.record_processed(session, sorted(rows, key=lambda r: r["event_id"]))
         return fresh, duplicates
+
+    def _claim_and_apply(self, session: Session, events: list[tuple[int, Event, object]]
+                         ) -> tuple[list[tuple[Event, object]], list]:
+        """The ids recorded first, with one statement that also says which are new; then those
+        applied (a failure rolls the records back with the rest)."""
+        _, _, rows = self._fresh(events, lambda event_id: False)
+        new = self.claim_processed(session, self.processed, sorted(rows, key=lambda r: r["event_id"]))
+        fresh, duplicates, _ = self._fresh(events, lambda event_id: event_id not in new)
+        if fresh:
+            self._apply(session, fresh)
+        return fresh, duplicates
+
+    @staticmethod
+    def _fresh(events: list[tuple[int, Event, object]], recorded) -> tuple[list[tuple[Event, object]], list, list[dict]]:
+        """(events to apply, duplicate messages, their ``processed_events`` rows): an id
+        ``recorded`` already, or a repeat within the batch, is a duplicate."""
+        seen: set[str] = set()
+        fresh: list[tuple[Event, object]] = []
+        duplicates: list = []
+        rows: list[dict] = []
+        now = utcnow()
+        for _, event, msg in events:
+            if event.id in seen or recorded(event.id):
+                duplicates.append(msg)
+                continue
+            seen.add(event.id)
+            fresh.append((event, msg))
+            rows.append({"event_id": event.id, "topic": msg.topic, "partition": msg.partition,
+                         "offset": msg.offset, "processed_at": now})
+        return fresh, duplicates, rows
+
+    def _apply(self, session: Session, fresh: list[tuple[Event, object]]) -> None:
+        if self.apply_batch is not None:
+            self.apply_batch(session, [event for event, _ in fresh])
+        else:
+            for event, _ in fresh:
+                self.handle(session, event)
 
     def record_processed(self, session: Session, rows: list[dict]) -> None:
         """The batch's ``processed_events`` rows, in the batch's transaction (a service may write

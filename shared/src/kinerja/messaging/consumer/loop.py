@@ -57,6 +57,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         between_polls: Callable[[], None] | None = None,
         replayed_table: Table | None = None,
         transaction_shape: TransactionShape | None = None,
+        claim_processed: Callable[[Session, Table, list[dict]], set[str]] | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -87,6 +88,9 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         self.replayed_table = replayed_table
         # how a poll is cut into transactions (None: a poll in one); batches only
         self.transaction_shape = transaction_shape
+        # batches: records a transaction's ids and returns those new, in one statement
+        # (``kinerja.messaging.processed_claims``); None: a SELECT before, an INSERT after
+        self.claim_processed = claim_processed
         self._replayed: dict[tuple[str, int], int] | None = None
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None

@@ -1,0 +1,78 @@
+"""Who else an event's inbox rows reach, read in one statement: the recipients' e-mail
+preferences for immediate mail (with the roster's address, for a preference without its own),
+and the active webhooks of the events' agencies (a ``UNION ALL`` of the two look-ups)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from sqlalchemy import String, Text, cast, literal_column, null, select, union_all
+from sqlalchemy.orm import Session
+
+from notifikasi.adapters.in_chunks import chunks
+from notifikasi.adapters.orm import EmailPreference, Employee, Webhook
+from notifikasi.domain import email as rules
+
+
+@dataclass(frozen=True, slots=True)
+class ImmediatePreference:
+    """A recipient who wants each notification mailed at once."""
+
+    nip: str
+    agency: str
+    email: str | None  # the preference's own address
+    roster_email: str | None  # the roster's, when the roster row is active and of the same agency
+
+    @property
+    def address(self) -> str | None:
+        return self.email or self.roster_email
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveWebhook:
+    id: int
+    agency: str
+    event_types: tuple[str, ...]  # empty: every type
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+@dataclass
+class Audience:
+    preferences: dict[str, ImmediatePreference] = field(default_factory=dict)
+    webhooks: dict[str, list[ActiveWebhook]] = field(default_factory=dict)  # by agency, in id order
+
+
+def read_audience(session: Session, recipients: Iterable[str], agencies: Iterable[str]) -> Audience:
+    """The immediate-mail preferences of ``recipients`` and the active webhooks of ``agencies``:
+    one statement (more only past 500 recipients)."""
+    p, e, w = EmailPreference.__table__, Employee.__table__, Webhook.__table__
+    wanted, agencies = sorted(set(recipients)), sorted(set(agencies))
+    hooks = (select(literal_column("'w'"), cast(w.c.id, String), w.c.agency, cast(w.c.event_types, Text),
+                    null(), null(), null())
+             .where(w.c.agency.in_(agencies), w.c.active.is_(True))) if agencies else None
+    out = Audience()
+    parts = list(chunks(wanted)) or [()]
+    for i, part in enumerate(parts):
+        queries = []
+        if part:
+            queries.append(select(literal_column("'p'"), p.c.nip, p.c.agency, p.c.email, e.c.email, e.c.agency, e.c.active)
+                           .select_from(p.outerjoin(e, e.c.nip == p.c.nip))
+                           .where(p.c.nip.in_(part), p.c.mode == rules.IMMEDIATE))
+        if i == 0 and hooks is not None:
+            queries.append(hooks)
+        if not queries:
+            continue
+        stmt = queries[0] if len(queries) == 1 else union_all(*queries)
+        for kind, key, agency, a, b, c, active in session.execute(stmt):
+            if kind == "p":
+                roster = b if active and c == agency else None
+                out.preferences[key] = ImmediatePreference(key, agency, a, roster)
+            else:
+                types = json.loads(a) if isinstance(a, str) else (a or [])
+                out.webhooks.setdefault(agency, []).append(ActiveWebhook(int(key), agency, tuple(types or ())))
+    for group in out.webhooks.values():
+        group.sort(key=lambda h: h.id)
+    return out
