@@ -11,6 +11,8 @@ from typing import Any, Sequence
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+_STATEMENTS: dict[tuple, Any] = {}
+
 
 def insert_new(session: Session, table: Table, rows: list[dict[str, Any]], *, unique: Sequence[str] = (),
                returning: Sequence[str] = ("id",)) -> list[tuple]:
@@ -18,13 +20,17 @@ def insert_new(session: Session, table: Table, rows: list[dict[str, Any]], *, un
     skipped when ``unique`` is empty); returns the ``returning`` columns of the rows inserted."""
     if not rows:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
-    if unique:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[table.c[c] for c in unique])
-    stmt = stmt.returning(*(table.c[c] for c in returning))
+    dialect = session.get_bind().dialect.name
+    key = (dialect, table, tuple(unique), tuple(returning))
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:  # built once: a poll's statement is then found in the compiled cache at once
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table)
+        if unique:
+            stmt = stmt.on_conflict_do_nothing(index_elements=[table.c[c] for c in unique])
+        stmt = _STATEMENTS[key] = stmt.returning(*(table.c[c] for c in returning))
     # through the session: SQLite's inbox wake-up watches its inserts (``inbox_wakeup``)
     return [tuple(r) for r in session.execute(stmt, rows)]

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifikasi.adapters.audience import ImmediatePreference, read_audience
