@@ -43,13 +43,14 @@ def _converter(column, dialect: Dialect) -> Callable[[Any], Any] | None:
     return None
 
 
-def _postgres(table: Table, dialect: Dialect, columns: tuple[str, ...], on_conflict: bool, as_text: tuple[bool, ...]):
-    key = ("pg", table.name, columns, on_conflict, as_text)
+def _postgres(table: Table, dialect: Dialect, columns: tuple[str, ...], on_conflict: bool, as_text: tuple[bool, ...],
+              prefix: str = "c"):
+    key = ("pg", table.name, columns, on_conflict, as_text, prefix)
     made = _STATEMENTS.get(key)
     if made is None:
         quote = dialect.identifier_preparer.quote
         cols = [table.c[c] for c in columns]
-        arrays = ", ".join(f"CAST(%(c{i}){'s' if t else 'b'} AS {_sql_type(c, dialect)}[])"
+        arrays = ", ".join(f"CAST(%({prefix}{i}){'s' if t else 'b'} AS {_sql_type(c, dialect)}[])"
                            for i, (c, t) in enumerate(zip(cols, as_text)))
         sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
                f"({', '.join(quote(c.name) for c in cols)}) SELECT * FROM unnest({arrays})")
@@ -82,32 +83,93 @@ def _sqlite(table: Table, dialect: Dialect, on_conflict: bool):
     return stmt
 
 
+def _postgres_part(table: Table, dialect: Dialect, rows: list[dict[str, Any]], on_conflict: bool,
+                   prefix: str = "c") -> tuple[str, dict[str, Any]]:
+    """The statement writing ``rows`` and its parameters (named ``<prefix><column number>``)."""
+    columns = tuple(rows[0])
+    params = {}
+    for i, name in enumerate(columns):
+        values = [r[name] for r in rows]
+        convert = _converter(table.c[name], dialect)
+        params[f"{prefix}{i}"] = values if convert is None else [convert(v) for v in values]
+    as_text = tuple(all(v is None for v in values) for values in params.values())
+    return _postgres(table, dialect, columns, on_conflict, as_text, prefix), params
+
+
 def _write(session: Session, table: Table, rows: list[dict[str, Any]], on_conflict: bool) -> int:
     if not rows:
         return 0
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
-        columns = tuple(rows[0])
-        params = {}
-        for i, name in enumerate(columns):
-            values = [r[name] for r in rows]
-            convert = _converter(table.c[name], dialect)
-            params[f"c{i}"] = values if convert is None else [convert(v) for v in values]
-        as_text = tuple(all(v is None for v in values) for values in params.values())
-        session.connection().exec_driver_sql(_postgres(table, dialect, columns, on_conflict, as_text), params)
+        session.connection().exec_driver_sql(*_postgres_part(table, dialect, rows, on_conflict))
     else:
         session.execute(_sqlite(table, dialect, on_conflict), rows)
     return len(rows)
+
+
+def _by_key(table: Table, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = [c.key for c in table.primary_key.columns]
+    return sorted(rows, key=lambda r: tuple(r[k] for k in keys))
 
 
 def upsert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> int:
     """Store ``rows`` (each a full row by column key, the same keys in each, primary keys
     distinct), in primary-key order (two writers of the same rows take their row locks in one
     order). Returns how many."""
-    keys = [c.key for c in table.primary_key.columns]
-    return _write(session, table, sorted(rows, key=lambda r: tuple(r[k] for k in keys)), True)
+    return _write(session, table, _by_key(table, rows), True)
 
 
 def insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
     """Add ``rows`` (the same keys in each) in the order given."""
     return _write(session, table, rows, False)
+
+
+class Writes:
+    """The last writes of a transaction, gathered (``upsert``, ``insert``) and sent together by
+    ``run``: on PostgreSQL as ONE statement, each write but the last a data-modifying ``WITH`` of
+    it (a transaction's month totals, score rows, outbox events and processed ids: one round trip
+    instead of four); elsewhere one statement a write, in the order given.
+
+    Only writes nothing later in the transaction reads may be gathered: the sub-statements of a
+    ``WITH`` see the snapshot the statement started with, not each other's rows, and run in no
+    set order. So each table is written at most once a statement (a second write to one goes in a
+    statement of its own, after), and the rows a statement locks are guarded already: score rows
+    and month totals by their ASN's lock, taken first (``service_layer.locks``), outbox rows are
+    new, and the processed ids go in id order as before (two transactions handed the same events
+    wait on each other's in one order)."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[Table, list[dict[str, Any]], bool]] = []
+
+    def upsert(self, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+        rows = _by_key(table, rows)
+        if rows:
+            self.parts.append((table, rows, True))
+
+    def insert(self, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self.parts.append((table, rows, False))
+
+    def run(self, session: Session) -> None:
+        parts, self.parts = self.parts, []
+        if not parts:
+            return
+        dialect = session.get_bind().dialect
+        if dialect.name != "postgresql":
+            for table, rows, on_conflict in parts:
+                _write(session, table, rows, on_conflict)
+            return
+        while parts:
+            group, seen = [], set()
+            while parts and parts[0][0].name not in seen:
+                seen.add(parts[0][0].name)
+                group.append(parts.pop(0))
+            sqls, params = [], {}
+            for j, (table, rows, on_conflict) in enumerate(group):
+                sql, bound = _postgres_part(table, dialect, rows, on_conflict, prefix=f"w{j}c")
+                sqls.append(sql)
+                params.update(bound)
+            sql = sqls[-1] if len(sqls) == 1 else (
+                "WITH " + ", ".join(f"w{j} AS ({s})" for j, s in enumerate(sqls[:-1])) + " " + sqls[-1])
+            session.connection().exec_driver_sql(sql, params)

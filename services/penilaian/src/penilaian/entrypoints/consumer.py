@@ -41,6 +41,7 @@ SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISC
 # ``skip_types``: undecodable messages take the usual path, and the DLQ); skipping one changes
 # nothing penilaian keeps, so it is idempotent without recording its id
 skippable = skip_types(SKIPPED_TYPES)
+_GATHERED = "penilaian.gathered_writes"  # session.info: an apply's writes left for record_processed
 
 
 class PenilaianConsumer(IdempotentConsumer):
@@ -58,11 +59,16 @@ class PenilaianConsumer(IdempotentConsumer):
         self.between_polls = self.recomputer
 
     def record_processed(self, session: Session, rows: list[dict]) -> None:
-        # one statement for the batch's ids (``bulk_writes``), not one a row
-        bulk_writes.insert(session, self.processed, rows)
+        # the batch's ids and the apply's last writes (scores, month totals, outbox), gathered by
+        # ``_apply_batch``: on PostgreSQL one statement for all (``bulk_writes.Writes``)
+        writes = session.info.pop(_GATHERED, None) or bulk_writes.Writes()
+        writes.insert(self.processed, rows)
+        writes.run(session)
 
     def _apply_batch(self, session: Session, events: list[Event]) -> None:
-        apply_batch(session, self.outbox, events, tz=self.tz)
+        # the batch path calls ``record_processed`` next, in this transaction (``BatchPath``)
+        writes = session.info[_GATHERED] = bulk_writes.Writes()
+        apply_batch(session, self.outbox, events, tz=self.tz, writes=writes)
         if any(e.type == POLICY_SET for e in events):
             self.recomputer.wake()
 

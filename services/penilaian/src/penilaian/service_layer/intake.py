@@ -20,6 +20,7 @@ from kinerja.events.penilaian import (
 )
 from kinerja.events.tugas import FEEDBACK_POSTED, INNOVATION_APPROVED, SKP_APPROVED
 from kinerja.messaging.outbox import Outbox
+from penilaian.adapters.bulk_writes import Writes
 from penilaian.adapters.orm import ScoreRow
 from penilaian.domain.periods import parse_period
 from penilaian.service_layer import memberships, policy_recompute
@@ -47,10 +48,13 @@ def apply_event(session: Session, outbox: Outbox, event: Event, *, tz: str) -> l
     return apply_batch(session, outbox, [event], tz=tz)
 
 
-def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event], *, tz: str) -> list[ScoreRow]:
+def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event], *, tz: str,
+                writes: Writes | None = None) -> list[ScoreRow]:
     """Store the facts of several events, then recompute each affected ASN once. Gives the same
     rows as applying the events one by one (scores are a function of the stored facts); the score
-    updates published are the net changes. ``outbox`` None publishes nothing (a rebuild)."""
+    updates published are the net changes. ``outbox`` None publishes nothing (a rebuild).
+    ``writes``: the last writes (scores, month totals, outbox) are gathered there for the caller
+    to send with its own, in one statement (``bulk_writes.Writes``); None: sent here."""
     zone = ZoneInfo(tz)
     touched = Touched()
     policies = Policies(session)
@@ -68,7 +72,7 @@ def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event]
     if outbox is not None and batch.stated:
         outbox.add_many(session, [memberships.recorded_event(nip, st) for nip, st in batch.stated])
     batch.stated.clear()
-    return recompute_many(session, outbox, touched, zone=zone, policies=policies, batch=batch)
+    return recompute_many(session, outbox, touched, zone=zone, policies=policies, batch=batch, writes=writes)
 
 
 def store_event(session: Session, event: Event, zone: ZoneInfo, touched: Touched, policies: Policies,

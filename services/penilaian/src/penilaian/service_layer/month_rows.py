@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from penilaian.adapters.bulk_writes import upsert
+from penilaian.adapters.bulk_writes import Writes
 
 from penilaian.adapters.orm import MonthTotalsRow
 from penilaian.domain.month_totals import MonthTotals
@@ -58,5 +58,6 @@ def put(stored: dict[MonthKey, object], writes: dict[MonthKey, dict], key: Month
         stored[key] = SimpleNamespace(**full)
 
 
-def write(session: Session, writes: dict[MonthKey, dict]) -> None:
-    upsert(session, MonthTotalsRow.__table__, writes.values())
+def write(gathered: Writes, writes: dict[MonthKey, dict]) -> None:
+    """The months that moved, added to a transaction's gathered writes (``bulk_writes.Writes``)."""
+    gathered.upsert(MonthTotalsRow.__table__, writes.values())

@@ -121,7 +121,8 @@ _SCORE_COLUMNS = tuple(getattr(ScoreRow, c) for c in ScoreRow.__table__.columns.
 
 
 def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *, zone: ZoneInfo,
-                   policies: Policies | None = None, batch: Batch | None = None) -> list[dict]:
+                   policies: Policies | None = None, batch: Batch | None = None,
+                   writes: bulk_writes.Writes | None = None) -> list[dict]:
     """``recompute`` for every ASN in ``touched``, in NIP order, with the same rows and events
     as one call each. Each touched month is summed once from its own facts and its totals stored
     (``month_rows``); its quarter and year are folds of their stored months
@@ -192,12 +193,15 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
                     mine.append(score_event(nip, agency, period, score, before, emp, touched.cause[nip]))
             events.extend(as_one_change(mine))
     session.flush()  # the ORM rows of the batch (roster, ratings...) before the bulk writes
-    month_rows.write(session, month_writes)
-    upsert(session, ScoreRow.__table__, score_writes.values())
+    gathered = writes if writes is not None else bulk_writes.Writes()
+    month_rows.write(gathered, month_writes)
+    gathered.upsert(ScoreRow.__table__, score_writes.values())
     if outbox is not None and events:
         now = utcnow()
-        bulk_writes.insert(session, outbox.table, [outbox_row(
+        gathered.insert(outbox.table, [outbox_row(
             e.id, e.type, e.subject, json.dumps(e.to_dict(), separators=(",", ":"), default=str), now) for e in events])
+    if writes is None:
+        gathered.run(session)
     return changed
 
 

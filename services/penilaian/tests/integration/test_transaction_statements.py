@@ -1,0 +1,64 @@
+"""What one consumer transaction costs the database, counted at the driver: a caught-up poll of
+one day summary is the latency of a live score, and its statements (each one round trip) are
+most of it. On PostgreSQL a transaction's last writes (month totals, score rows, outbox events,
+processed ids) go as one statement (``bulk_writes.Writes``), and a batch of 20 ASN runs the same
+statements as a batch of one."""
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from kinerja.testing import consumer_record, create_postgres_database
+from penilaian.adapters.orm import MonthTotalsRow, ScoreRow
+from penilaian.entrypoints.consumer import make_consumer
+from kinerja_testkit.penilaian import day_event, make_penilaian, roster_event
+
+pytestmark = pytest.mark.integration
+
+NIPS = [f"1990010120200111{i:02d}" for i in range(20)]
+NOV = date(2026, 11, 2)
+# the dup check, the ASN's lock, the day's stored version, its write, the facts (days, tasks,
+# innovations), the stored months, roster, memberships, ratings, score rows, policy versions,
+# and the gathered writes: 14 (17 when the last four writes went one a statement)
+ONE_EVENT_STATEMENTS = 14
+
+
+class Statements:
+    def __init__(self, engine) -> None:
+        self.sql: list[str] = []
+        event.listen(engine, "do_execute", lambda cursor, statement, parameters, context: self.sql.append(statement))
+        event.listen(engine, "do_executemany",
+                     lambda cursor, statement, parameters, context: self.sql.extend([statement] * len(parameters)))
+
+
+def test_a_one_event_transaction_runs_a_pinned_number_of_statements(postgres_server):
+    p = make_penilaian(create_postgres_database(postgres_server))
+    try:
+        c = make_consumer(p.runtime, batch_size=100)
+        stop = threading.Event()
+        offsets = iter(range(10_000))
+
+        def poll(events) -> None:
+            assert c.process_batch([consumer_record(e, next(offsets), "t.kehadiran.v1") for e in events], stop)
+
+        poll([roster_event(nip, f"Pegawai {i}") for i, nip in enumerate(NIPS)] + [day_event(n, NOV) for n in NIPS])
+        statements = Statements(p.runtime.engine)
+        counts = []
+        for k, n in ((1, 1), (2, 20), (3, 1)):
+            statements.sql.clear()
+            poll([day_event(nip, NOV + timedelta(days=k), ("TL1", "0.5")) for nip in NIPS[:n]])
+            counts.append(len(statements.sql))
+        assert counts == [ONE_EVENT_STATEMENTS] * 3, (counts, statements.sql)
+        assert c.stats.applied == 40 + 22 and c.stats.duplicates == 0
+        # and the one statement wrote all it gathered: the last day's score, month, event and id
+        with p.runtime.session() as s:
+            assert s.get(ScoreRow, (NIPS[0], "2026-11")).disiplin == 98.5
+            assert s.get(ScoreRow, (NIPS[19], "2026-11")).disiplin == 99.5
+            assert s.get(MonthTotalsRow, (NIPS[0], "2026-11")).workdays == 4
+            assert len(set(s.execute(select(p.runtime.processed_table.c.event_id)).scalars())) == 62
+            updates = s.execute(select(p.runtime.outbox.table.c.key).where(
+                p.runtime.outbox.table.c.topic.like("%penilaian%"))).scalars().all()
+            assert updates.count(NIPS[0]) >= 4  # a month, quarter and year row at first, then each day's month
+    finally:
+        p.runtime.dispose()
