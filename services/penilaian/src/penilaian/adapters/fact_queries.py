@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import JSON, bindparam, case, func, select, type_coerce
+from sqlalchemy import JSON, Boolean, Date, Integer, String, bindparam, case, cast, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import DayFactRow, InnovationFactRow, TaskFactRow
@@ -62,23 +63,51 @@ def task_fact(r) -> TaskFact:
 # punch ids appear in a score only beside its deductions or its correction (the ledger), so a day
 # with neither is loaded with none. The rows loaded give exactly the scores the full rows give.
 _DEDUCTED = func.json_array_length(DayFactRow.deductions) > 0
-_DAY_COLUMNS = (DayFactRow.nip, DayFactRow.day, DayFactRow.event_id, DayFactRow.workday, DayFactRow.excused,
-                DayFactRow.corrected,
-                type_coerce(case((_DEDUCTED, DayFactRow.deductions), else_=None), JSON).label("deductions"),
-                type_coerce(case((_DEDUCTED | DayFactRow.corrected, DayFactRow.punch_event_ids), else_=None),
-                            JSON).label("punch_event_ids"))
-_TASK_COLUMNS = (TaskFactRow.nip, TaskFactRow.task_id, TaskFactRow.title, TaskFactRow.status, TaskFactRow.due_date,
-                 TaskFactRow.target_quantity, TaskFactRow.event_id, TaskFactRow.realised_quantity,
-                 TaskFactRow.quality, TaskFactRow.submitted_on, TaskFactRow.approved_on, TaskFactRow.last_open_on)
-_INNOVATION_COLUMNS = (InnovationFactRow.nip, InnovationFactRow.innovation_id, InnovationFactRow.title,
-                       InnovationFactRow.approved_on, InnovationFactRow.event_id)
+_DAY_JSON = (type_coerce(case((_DEDUCTED, DayFactRow.deductions), else_=None), JSON).label("deductions"),
+             type_coerce(case((_DEDUCTED | DayFactRow.corrected, DayFactRow.punch_event_ids), else_=None),
+                         JSON).label("punch_event_ids"))
 # built once (a statement costs about as much to build as to run): the NIPs and the date range bound
 _NIPS, _LO, _HI = bindparam("nips", expanding=True), bindparam("lo"), bindparam("hi")
-_DAYS_OF = select(*_DAY_COLUMNS).where(DayFactRow.nip.in_(_NIPS), DayFactRow.day >= _LO, DayFactRow.day <= _HI)
-_TASKS_OF = select(*_TASK_COLUMNS).where(TaskFactRow.nip.in_(_NIPS), TaskFactRow.due_date >= _LO,
-                                         TaskFactRow.due_date <= _HI)
-_INNOVATIONS_OF = select(*_INNOVATION_COLUMNS).where(InnovationFactRow.nip.in_(_NIPS), InnovationFactRow.approved_on >= _LO,
-                                                     InnovationFactRow.approved_on <= _HI)
+
+
+# the three in one statement (one round trip, not three: a live transaction's reads are most of
+# its time), each row in its table's columns and NULL in the others', ``kind`` telling which;
+# every column is typed in the first branch (the union's result types are the first's)
+def _none(kind):
+    return cast(null(), kind)
+
+
+_FACTS_OF = union_all(
+    select(literal("d").label("kind"), DayFactRow.nip, DayFactRow.event_id, _none(String).label("id"),
+           _none(String).label("title"), _none(String).label("status"), DayFactRow.day.label("d0"),
+           _none(Date).label("d1"), _none(Date).label("d2"), _none(Date).label("d3"), _none(String).label("q0"),
+           _none(String).label("q1"), _none(Integer).label("quality"), DayFactRow.workday, DayFactRow.excused,
+           DayFactRow.corrected, *_DAY_JSON).where(
+        DayFactRow.nip.in_(_NIPS), DayFactRow.day >= _LO, DayFactRow.day <= _HI),
+    select(literal("t"), TaskFactRow.nip, TaskFactRow.event_id, TaskFactRow.task_id, TaskFactRow.title,
+           TaskFactRow.status, TaskFactRow.due_date, TaskFactRow.submitted_on, TaskFactRow.approved_on,
+           TaskFactRow.last_open_on, TaskFactRow.target_quantity, TaskFactRow.realised_quantity,
+           TaskFactRow.quality, _none(Boolean), _none(String), _none(Boolean), _none(JSON), _none(JSON)).where(
+        TaskFactRow.nip.in_(_NIPS), TaskFactRow.due_date >= _LO, TaskFactRow.due_date <= _HI),
+    select(literal("i"), InnovationFactRow.nip, InnovationFactRow.event_id, InnovationFactRow.innovation_id,
+           InnovationFactRow.title, _none(String), InnovationFactRow.approved_on, _none(Date), _none(Date),
+           _none(Date), _none(String), _none(String), _none(Integer), _none(Boolean), _none(String),
+           _none(Boolean), _none(JSON), _none(JSON)).where(
+        InnovationFactRow.nip.in_(_NIPS), InnovationFactRow.approved_on >= _LO, InnovationFactRow.approved_on <= _HI),
+)
+
+
+def _fact(r):
+    if r.kind == "d":
+        return 0, _day_fact(SimpleNamespace(day=r.d0, event_id=r.event_id, workday=r.workday, excused=r.excused,
+                                            corrected=r.corrected, deductions=r.deductions,
+                                            punch_event_ids=r.punch_event_ids))
+    if r.kind == "t":
+        return 1, task_fact(SimpleNamespace(task_id=r.id, title=r.title, status=r.status, due_date=r.d0,
+                                            target_quantity=r.q0, event_id=r.event_id, realised_quantity=r.q1,
+                                            quality=r.quality, submitted_on=r.d1, approved_on=r.d2,
+                                            last_open_on=r.d3))
+    return 2, InnovationFact(r.id, r.title, r.d0, r.event_id)
 
 
 def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
@@ -88,10 +117,10 @@ def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
 
 
 def load_spans(session: Session, spans: list[tuple[str, date, date]]):
-    """The facts of each (nip, start, end), with one query per table for each distinct range (a
-    batch's ASN mostly share one month; one reaching back to another month does not widen the
-    others' reads). Their order does not matter: ``compute_score`` and ``month_totals`` sort or
-    sum what they read."""
+    """The facts of each (nip, start, end), with one query for each distinct range (a batch's ASN
+    mostly share one month; one reaching back to another month does not widen the others' reads).
+    Their order does not matter: ``compute_score`` and ``month_totals`` sort or sum what they
+    read."""
     out: dict[tuple[str, date, date], tuple[list, list, list]] = {k: ([], [], []) for k in spans}
     by_range: dict[tuple[date, date], list[str]] = {}
     for nip, lo, hi in out:
@@ -99,11 +128,7 @@ def load_spans(session: Session, spans: list[tuple[str, date, date]]):
     for (lo, hi), nips in sorted(by_range.items()):
         nips.sort()
         for i in range(0, len(nips), 500):
-            bound = {"nips": nips[i:i + 500], "lo": lo, "hi": hi}
-            for r in session.execute(_DAYS_OF, bound):
-                out[(r.nip, lo, hi)][0].append(_day_fact(r))
-            for r in session.execute(_TASKS_OF, bound):
-                out[(r.nip, lo, hi)][1].append(task_fact(r))
-            for r in session.execute(_INNOVATIONS_OF, bound):
-                out[(r.nip, lo, hi)][2].append(InnovationFact(r.innovation_id, r.title, r.approved_on, r.event_id))
+            for r in session.execute(_FACTS_OF, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}):
+                which, fact = _fact(r)
+                out[(r.nip, lo, hi)][which].append(fact)
     return out
