@@ -19,9 +19,10 @@ pytestmark = pytest.mark.integration
 NIPS = [f"1990010120200111{i:02d}" for i in range(20)]
 NOV = date(2026, 11, 2)
 # the dup check, the ASN's lock, the day's stored version, its write, the facts (days, tasks and
-# innovations), the stored months, roster, memberships, ratings, score rows, policy versions,
-# and the gathered writes: 12 (17 when the facts took three and the last four writes one each)
-ONE_EVENT_STATEMENTS = 12
+# innovations), the stored months, the people (roster, memberships, ratings), score rows, policy
+# versions and the gathered writes: 10 (17 when facts and people took three each and the last
+# four writes one each)
+ONE_EVENT_STATEMENTS = 10
 
 
 class Statements:

@@ -22,7 +22,7 @@ from penilaian.domain.membership import Statement
 SOURCE = "kinerja/penilaian"
 
 
-def _utc(t: datetime) -> datetime:
+def as_utc(t: datetime) -> datetime:
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
@@ -30,13 +30,13 @@ def from_roster(event: Event, zone: ZoneInfo) -> Statement:
     """A roster event's statement: from the month of its TMT (the first day at work there), else
     from the month the roster said so (the event's time, in the agency's time zone)."""
     d = event.data
-    day = d.get("tmt") or _utc(event.time).astimezone(zone).date()
-    return Statement(day.replace(day=1), d["agency"], _utc(event.time), event.id)
+    day = d.get("tmt") or as_utc(event.time).astimezone(zone).date()
+    return Statement(day.replace(day=1), d["agency"], as_utc(event.time), event.id)
 
 
 def from_recorded(event: Event) -> Statement:
     d = event.data
-    return Statement(d["since"].replace(day=1), d["agency"], _utc(d["stated_at"]), d["roster_event_id"])
+    return Statement(d["since"].replace(day=1), d["agency"], as_utc(d["stated_at"]), d["roster_event_id"])
 
 
 def recorded_event(nip: str, statement: Statement) -> Event:
@@ -52,7 +52,7 @@ def statements_of(session: Session, nips: Iterable[str]) -> dict[str, list[State
     for i in range(0, len(todo), 500):
         for r in session.execute(select(MembershipRow).where(MembershipRow.nip.in_(todo[i:i + 500]))
                                  .order_by(MembershipRow.nip, MembershipRow.since)).scalars():
-            out.setdefault(r.nip, []).append(Statement(r.since, r.agency, _utc(r.stated_at), r.event_id))
+            out.setdefault(r.nip, []).append(Statement(r.since, r.agency, as_utc(r.stated_at), r.event_id))
     return out
 
 

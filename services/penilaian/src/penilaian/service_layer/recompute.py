@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 from datetime import date
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
@@ -17,8 +18,9 @@ from kinerja.messaging.outbox import Outbox, outbox_row
 from penilaian.adapters import bulk_writes
 from penilaian.adapters.bulk_writes import upsert
 from penilaian.adapters.fact_queries import load_facts, load_spans
-from penilaian.adapters.orm import Employee, PolicyRow, RatingRow, ScoreRow
+from penilaian.adapters.orm import Employee, MembershipRow, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain import membership
+from penilaian.domain.membership import Statement
 from penilaian.domain.month_totals import MonthTotals, fold, score_of_totals, task_totals, totals_of
 from penilaian.domain.periods import Period, months_of, periods_containing
 from penilaian.domain.policy import PolicyVersion, make_policy, version_in_force
@@ -145,11 +147,7 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
         wanted = {nip: sorted({p for m in ms for p in periods_containing(m.start)}) for nip, ms in months.items()}
         facts = load_spans(session, [(nip, m.start, m.end) for nip, ms in months.items() for m in ms])
         stored = month_rows.load_years(session, {nip: {m.start.year for m in ms} for nip, ms in months.items()})
-        employees = {e.nip: e for e in session.execute(select(Employee).where(Employee.nip.in_(chunk))).scalars()}
-        stated = memberships.statements_of(session, chunk)
-        ratings = {(r.nip, r.period): Rating(r.levels, r.rating_id) for r in session.execute(
-            select(RatingRow.nip, RatingRow.period, RatingRow.levels, RatingRow.rating_id).where(
-                RatingRow.nip.in_(chunk), RatingRow.rater == "atasan"))}
+        employees, stated, ratings = _people_of(session, chunk)
         keys = [(nip, p.name) for nip in chunk for p in wanted[nip]]
         scores = {}
         for j in range(0, len(keys), 500):
@@ -203,6 +201,47 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
     if writes is None:
         gathered.run(session)
     return changed
+
+
+def _none(kind):
+    return cast(null(), kind)
+
+
+# an ASN's roster entry, agency statements and supervisor's ratings: one statement (one round
+# trip, not three), each row in its table's columns and NULL in the others', ``kind`` telling
+# which; every column typed in the first branch (the union's result types are the first's)
+_NIPS = bindparam("nips", expanding=True)
+_PEOPLE_OF = union_all(
+    select(literal("e").label("kind"), Employee.nip, Employee.agency, Employee.atasan_nip,
+           _none(MembershipRow.since.type).label("since"), _none(MembershipRow.stated_at.type).label("stated_at"),
+           _none(String).label("event_id"), _none(String).label("period"), _none(RatingRow.levels.type).label("levels"),
+           _none(String).label("rating_id")).where(Employee.nip.in_(_NIPS)),
+    select(literal("m"), MembershipRow.nip, MembershipRow.agency, _none(String), MembershipRow.since,
+           MembershipRow.stated_at, MembershipRow.event_id, _none(String), _none(RatingRow.levels.type),
+           _none(String)).where(MembershipRow.nip.in_(_NIPS)),
+    select(literal("r"), RatingRow.nip, _none(String), _none(String), _none(MembershipRow.since.type),
+           _none(MembershipRow.stated_at.type), _none(String), RatingRow.period, RatingRow.levels,
+           RatingRow.rating_id).where(RatingRow.nip.in_(_NIPS), RatingRow.rater == "atasan"),
+)
+
+
+def _people_of(session: Session, nips: list[str]):
+    """For ``nips``: roster entries by NIP (agency and supervisor), agency statements in month
+    order (``memberships.statements_of``), and the supervisor's ratings by (NIP, period)."""
+    employees: dict[str, SimpleNamespace] = {}
+    stated: dict[str, list[Statement]] = {}
+    ratings: dict[tuple[str, str], Rating] = {}
+    for r in session.execute(_PEOPLE_OF, {"nips": nips}):
+        if r.kind == "e":
+            employees[r.nip] = SimpleNamespace(nip=r.nip, agency=r.agency, atasan_nip=r.atasan_nip)
+        elif r.kind == "m":
+            stated.setdefault(r.nip, []).append(Statement(r.since, r.agency, memberships.as_utc(r.stated_at),
+                                                          r.event_id))
+        else:
+            ratings[(r.nip, r.period)] = Rating(r.levels, r.rating_id)
+    for statements in stated.values():
+        statements.sort(key=lambda st: st.since)
+    return employees, stated, ratings
 
 
 def _policy(version: PolicyVersion | None) -> Policy:
