@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from kinerja.events.envelope import Event
 from kinerja.messaging.outbox import Outbox, outbox_row
 from penilaian.adapters import bulk_writes
-from penilaian.adapters.bulk_writes import upsert
 from penilaian.adapters.fact_queries import load_facts, load_spans
 from penilaian.adapters.orm import Employee, MembershipRow, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain import membership
