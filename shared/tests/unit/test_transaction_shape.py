@@ -50,14 +50,14 @@ def test_a_keys_messages_go_together_and_in_order():
 def test_settings_are_read_from_the_environment_when_asked(monkeypatch):
     monkeypatch.delenv("SVC_KEYS_PER_TRANSACTION", raising=False)
     monkeypatch.delenv("SVC_FIRST_KEYS_PER_TRANSACTION", raising=False)
-    assert TransactionShape.from_env("SVC", "sqlite", sqlite_max_keys=20, first_keys=1) == TransactionShape(20, 1)
-    assert TransactionShape.from_env("SVC", "postgresql", sqlite_max_keys=20, first_keys=1) == TransactionShape(None, 1)
+    assert TransactionShape.of_service("SVC", "sqlite", sqlite_max_keys=20, first_keys=1) == TransactionShape(20, 1)
+    assert TransactionShape.of_service("SVC", "postgresql", sqlite_max_keys=20, first_keys=1) == TransactionShape(None, 1)
     monkeypatch.setenv("SVC_KEYS_PER_TRANSACTION", "0")
     monkeypatch.setenv("SVC_FIRST_KEYS_PER_TRANSACTION", "0")
-    assert TransactionShape.from_env("SVC", "sqlite", sqlite_max_keys=20, first_keys=1).whole_poll
+    assert TransactionShape.of_service("SVC", "sqlite", sqlite_max_keys=20, first_keys=1).whole_poll
     monkeypatch.setenv("SVC_KEYS_PER_TRANSACTION", "50")
     monkeypatch.setenv("SVC_FIRST_KEYS_PER_TRANSACTION", "4")
-    assert TransactionShape.from_env("SVC", "postgresql") == TransactionShape(50, 4)
+    assert TransactionShape.of_service("SVC", "postgresql") == TransactionShape(50, 4)
     monkeypatch.setenv("SVC_KEYS_PER_TRANSACTION", "-1")
     with pytest.raises(ValueError, match="SVC_KEYS_PER_TRANSACTION"):
-        TransactionShape.from_env("SVC", "postgresql")
+        TransactionShape.of_service("SVC", "postgresql")

@@ -36,7 +36,7 @@ def apply_batch(session, events) -> None:
 def transaction_shape(runtime: NotifikasiRuntime) -> TransactionShape:
     """``NOTIFIKASI_KEYS_PER_TRANSACTION`` / ``NOTIFIKASI_FIRST_KEYS_PER_TRANSACTION``, read now
     (unset: a poll in one transaction, see the module docstring)."""
-    return TransactionShape.from_env("NOTIFIKASI", runtime.engine.dialect.name)
+    return TransactionShape.of_service("NOTIFIKASI", runtime.engine.dialect.name)
 
 
 def make_consumer(runtime: NotifikasiRuntime, batch_size: int | None = None, **kw) -> IdempotentConsumer:

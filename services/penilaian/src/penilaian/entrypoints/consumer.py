@@ -138,9 +138,9 @@ def transaction_shape(runtime: ServiceRuntime) -> TransactionShape:
     ``SQLITE_KEYS_PER_TRANSACTION`` on SQLite, a poll in one on PostgreSQL) and
     ``PENILAIAN_FIRST_KEYS_PER_TRANSACTION`` (caught up; 0: as behind; default
     ``FIRST_KEYS_PER_TRANSACTION``), read now."""
-    return TransactionShape.from_env("PENILAIAN", runtime.engine.dialect.name,
-                                     sqlite_max_keys=SQLITE_KEYS_PER_TRANSACTION,
-                                     first_keys=FIRST_KEYS_PER_TRANSACTION)
+    return TransactionShape.of_service("PENILAIAN", runtime.engine.dialect.name,
+                                       sqlite_max_keys=SQLITE_KEYS_PER_TRANSACTION,
+                                       first_keys=FIRST_KEYS_PER_TRANSACTION)
 
 
 def live_consumer(runtime: ServiceRuntime, **kw) -> PenilaianConsumer:

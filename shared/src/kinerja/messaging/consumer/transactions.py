@@ -65,8 +65,8 @@ class TransactionShape:
         return [chunk for chunk in chunks if chunk]
 
     @classmethod
-    def from_env(cls, prefix: str, dialect: str, *, sqlite_max_keys: int | None = None,
-                 first_keys: int | None = None) -> "TransactionShape":
+    def of_service(cls, prefix: str, dialect: str, *, sqlite_max_keys: int | None = None,
+                   first_keys: int | None = None) -> "TransactionShape":
         """Read when called (a consumer's factory), never at import:
         ``<prefix>_KEYS_PER_TRANSACTION`` (``max_keys``; ``0``: the poll in one; default
         ``sqlite_max_keys`` on SQLite, None elsewhere) and ``<prefix>_FIRST_KEYS_PER_TRANSACTION``
