@@ -6,15 +6,15 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, Iterable, NamedTuple
 
-from sqlalchemy import Text, any_, bindparam, func, literal_column, select, text, update
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import Leave, Tracking
 from kehadiran.adapters.markers import ASN_LOCK_KEY
 from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters.punch_store import chunks
-from kehadiran.adapters.raw_sql import SPLIT_SQL, Raw, joined
+from kehadiran.adapters.raw_sql import Raw
 
 SUMMARIES = DaySummaryRow.__table__
 
@@ -23,20 +23,10 @@ def _member_sqlite(column, name: str):
     return column.in_(bindparam(name, expanding=True))
 
 
-class JoinedList(TypeDecorator):
-    """A list of strings bound as one text (``joined``), split again by the server."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return joined(value)
-
-
 def _member_pg(column, name: str):
-    # one parameter: the statement's text is the same whatever the count, where an expanding IN
-    # is compiled again, and parsed again by the driver, every execution
-    return column == any_(func.string_to_array(bindparam(name, type_=JoinedList()), literal_column("chr(31)")))
+    # one array parameter: the statement's text is the same whatever the count, where an
+    # expanding IN is compiled again, and parsed again by the driver, every execution
+    return column == any_(bindparam(name, type_=ARRAY(column.type)))
 
 
 # ``column`` is one of the list parameter ``name``, as each database does it best
@@ -99,7 +89,7 @@ _UPSERT_DAY = ("ON CONFLICT (nip, day) DO UPDATE SET version = excluded.version,
                "payload = excluded.payload, updated_at = excluded.updated_at")
 # one advisory lock per key, in the keys' order
 _LOCK_KEYS = text(f"SELECT pg_advisory_xact_lock({ASN_LOCK_KEY.format(nip='k')}) "
-                  f"FROM unnest({SPLIT_SQL.format(':keys')}) AS k")
+                  "FROM unnest(CAST(:keys AS text[])) AS k")
 
 
 def lock_asn(conn: Connection, nips: list[str]) -> None:
@@ -108,7 +98,7 @@ def lock_asn(conn: Connection, nips: list[str]) -> None:
     reads the records another worker committed for that ASN, never a version it is still
     writing. SQLite serialises writers already."""
     if conn.dialect.name == "postgresql" and nips:
-        conn.execute(_LOCK_KEYS, {"keys": joined(sorted(set(nips)))}).all()
+        conn.execute(_LOCK_KEYS, {"keys": sorted(set(nips))}).all()
 
 
 def asns(conn: Connection, nips: Iterable[str]) -> dict[str, Asn]:

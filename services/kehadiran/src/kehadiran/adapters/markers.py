@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.orm import metadata
-from kehadiran.adapters.raw_sql import SPLIT_SQL, Raw, joined
+from kehadiran.adapters.raw_sql import Raw
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 NOTIFY_CHANNEL = "kehadiran_dirty"
@@ -96,10 +96,8 @@ _CLAIM_DAYS.update({
 # (PostgreSQL's read committed; SQLite's one writer); one committed after it stays for a later
 # round. A marker another worker has in hand (SKIP LOCKED) stays too: recomputed once more, never
 # lost. The keys are of ASN whose lock this round holds, so no other round works on them.
-# the lists as one text each (``day_store.joined``)
-_SWEEP_PG = ("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= ? AND nip = ANY("
-             + SPLIT_SQL.format("?") + ") AND (nip, day) IN (SELECT * FROM unnest(" + SPLIT_SQL.format("?") + ", "
-             + SPLIT_SQL.format("?") + "::date[])) FOR UPDATE SKIP LOCKED)")
+_SWEEP_PG = ("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= ? AND nip = ANY(?) "
+             "AND (nip, day) IN (SELECT * FROM unnest(?::varchar[], ?::date[])) FOR UPDATE SKIP LOCKED)")
 _SWEEP_CHUNK = 400  # keys per statement on SQLite (two parameters each)
 
 
@@ -107,8 +105,7 @@ def _sweep(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) 
     raw = Raw(conn)
     if raw.pg:
         nips = [nip for nip, _ in keys]
-        raw.cursor.execute(raw.sql(_SWEEP_PG), [upto, joined(sorted(set(nips))), joined(nips),
-                                                joined(day.isoformat() for _, day in keys)])
+        raw.cursor.execute(raw.sql(_SWEEP_PG), [upto, sorted(set(nips)), nips, [day for _, day in keys]])
         return
     for i in range(0, len(keys), _SWEEP_CHUNK):
         chunk = keys[i:i + _SWEEP_CHUNK]

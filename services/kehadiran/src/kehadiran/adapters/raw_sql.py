@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -120,21 +120,6 @@ class Raw:
 
 CHUNK = 500
 FEW_ROWS = 8
-
-# what separates a list's strings in the one text that carries them (no NIP, PIN or agency holds it)
-SEP = "\x1f"
-SPLIT_SQL = "string_to_array({}, chr(31))"
-
-
-def joined(values: Iterable[str]) -> str:
-    """The strings as one text for ``SPLIT_SQL``: psycopg dumps a list parameter element by
-    element in Python (a regex search each: a fifth of a day worker round's CPU at 500 keys), a
-    text in C."""
-    values = list(values)
-    out = SEP.join(values)
-    if out.count(SEP) != max(len(values) - 1, 0):
-        raise ValueError("a value holds the list separator")
-    return out
 
 
 _IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
