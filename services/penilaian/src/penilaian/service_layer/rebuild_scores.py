@@ -11,22 +11,21 @@ Memory: one chunk's facts, sums and rows at a time.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from penilaian.adapters.bulk_facts import bulk_insert
-from penilaian.adapters.fact_queries import load_facts, load_spans
+from penilaian.adapters.fact_queries import load_spans
 from penilaian.adapters.orm import Employee, MonthTotalsRow, RatingRow, ScoreRow
 from penilaian.domain import membership
-from penilaian.domain.month_totals import MonthTotals, fold, score_of_totals, task_totals, totals_of
-from penilaian.domain.periods import Period, months_of, periods_containing
+from penilaian.domain.month_totals import MonthTotals, score_of_totals, totals_of
+from penilaian.domain.periods import Period, periods_containing
 from penilaian.domain.policy import PolicyVersion
 from penilaian.domain.scoring import DEFAULT_POLICY, Policy, Rating
 from penilaian.service_layer import memberships, month_rows
-from penilaian.service_layer.recompute import Policies
+from penilaian.service_layer.recompute import Policies, fold_months
 from penilaian.service_layer.times import utcnow
 
 CHUNK = 500  # ASN whose facts are read with one query per table
@@ -94,18 +93,5 @@ def _policy(version: PolicyVersion | None) -> Policy:
 
 
 def _fold(session: Session, nip: str, period: Period, sums: dict[str, MonthTotals], policy: Policy) -> MonthTotals:
-    """The period's totals: the sum of its months (``recompute._fold`` on the sums just taken). A
-    month whose late tasks were scored under another timeliness penalty has its task sums taken
-    again from its facts under ``policy``."""
-    parts = []
-    for m in months_of(period):
-        t = sums.get(m.name)
-        if t is None:
-            continue
-        if t.needs_tasks_for(policy):
-            _, tasks, _ = load_facts(session, nip, m.start, m.end)
-            task_sum, task_count, late = task_totals(m, tasks, policy)
-            t = replace(t, task_sum=task_sum, task_count=task_count, late_tasks=late,
-                        penalty=policy.timeliness_penalty_per_day)
-        parts.append(t)
-    return fold(parts)
+    """The period's totals: the sum of its months, folded as the live recompute folds them."""
+    return fold_months(session, nip, period, policy, sums.get)

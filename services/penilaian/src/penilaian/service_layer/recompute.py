@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 from types import SimpleNamespace
 from datetime import date
-from typing import Iterable
+from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, union_all
@@ -248,15 +248,22 @@ def _policy(version: PolicyVersion | None) -> Policy:
 
 
 def _fold(session: Session, nip: str, period: Period, stored: dict, policy: Policy) -> MonthTotals:
-    """The period's totals: the sum of its stored months. A month whose late tasks were scored
-    under another timeliness penalty (a policy that took effect within the quarter or year) has
-    its task sums taken again from its facts under ``policy``."""
+    """The period's totals: the sum of its stored months."""
+    return fold_months(session, nip, period, policy,
+                       lambda name: month_rows.as_totals(row) if (row := stored.get((nip, name))) is not None else None)
+
+
+def fold_months(session: Session, nip: str, period: Period, policy: Policy,
+                month: Callable[[str], MonthTotals | None]) -> MonthTotals:
+    """The period's totals: the sum of its months' totals (``month(name)``, None for a month
+    without any). A month whose late tasks were scored under another timeliness penalty (a policy
+    that took effect within the quarter or year) has its task sums taken again from its facts
+    under ``policy``. The live recompute and the rebuild both fold through here."""
     parts = []
     for m in months_of(period):
-        row = stored.get((nip, m.name))
-        if row is None:
+        t = month(m.name)
+        if t is None:
             continue
-        t = month_rows.as_totals(row)
         if t.needs_tasks_for(policy):
             _, tasks, _ = load_facts(session, nip, m.start, m.end)
             task_sum, task_count, late = task_totals(m, tasks, policy)
