@@ -19,6 +19,7 @@ from notifikasi.adapters.orm import metadata
 from notifikasi.service_layer.fanout import InboxTailer
 from notifikasi.adapters.egress import EgressPolicy
 from notifikasi.adapters.secret_box import SecretBox
+from notifikasi.adapters.trusted_decode import decode_record
 from notifikasi.adapters.webhook_client import WebhookClient
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.notifications import HANDLED_TYPES, wants
@@ -206,9 +207,12 @@ class NotifikasiRuntime(ServiceRuntime):
         """The shared consumer, minus the work for event types this service ignores (punches and
         day summaries): passed over from their bytes, without the schema or a transaction
         (``skip_unwanted``; ``consumer.skipped`` counts them), and ``wants`` checks the decoded
-        type again."""
+        type again. Score updates, most of what it applies, are decoded by hand-written checks
+        that are never looser than the schemas, which decide anything else (``trusted_decode``:
+        marshmallow was ~2/3 of a score update's decode-and-apply)."""
         kw.setdefault("skip", skip_unwanted(HANDLED_TYPES))
         kw.setdefault("wants", wants)
+        kw.setdefault("decode", decode_record)
         return super().consumer(topics, handle, group_id, **kw)
 
     @property
