@@ -217,12 +217,16 @@ def apply_roster_event(session: Session, event: Event) -> None:
     handle_batch(session, [event])
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
-    """Event data as loaded by its schema (dates, decimals) back to plain JSON values."""
+    """Event data as loaded by its schema (dates, decimals) back to plain JSON values. Plain
+    values are taken as they are without a call each (a score update holds ~40 of them)."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if hasattr(value, "isoformat"):
