@@ -10,7 +10,7 @@ from typing import Iterable
 from sqlalchemy import String, Text, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
-from notifikasi.adapters.in_chunks import chunks
+from notifikasi.adapters.in_chunks import in_slices, member_of
 from notifikasi.adapters.orm import EmailPreference, Employee, Webhook
 from notifikasi.domain import email as rules
 
@@ -47,20 +47,21 @@ class Audience:
 
 def read_audience(session: Session, recipients: Iterable[str], agencies: Iterable[str]) -> Audience:
     """The immediate-mail preferences of ``recipients`` and the active webhooks of ``agencies``:
-    one statement (more only past 500 recipients)."""
+    one statement (on SQLite more past 500 recipients)."""
     p, e, w = EmailPreference.__table__, Employee.__table__, Webhook.__table__
     wanted, agencies = sorted(set(recipients)), sorted(set(agencies))
+    dialect = session.get_bind().dialect.name
     hooks = (select(literal_column("'w'"), cast(w.c.id, String), w.c.agency, cast(w.c.event_types, Text),
                     null(), null(), null())
-             .where(w.c.agency.in_(agencies), w.c.active.is_(True))) if agencies else None
+             .where(member_of(w.c.agency, agencies, dialect), w.c.active.is_(True))) if agencies else None
     out = Audience()
-    parts = list(chunks(wanted)) or [()]
+    parts = list(in_slices(wanted, dialect)) or [()]
     for i, part in enumerate(parts):
         queries = []
         if part:
             queries.append(select(literal_column("'p'"), p.c.nip, p.c.agency, p.c.email, e.c.email, e.c.agency, e.c.active)
                            .select_from(p.outerjoin(e, e.c.nip == p.c.nip))
-                           .where(p.c.nip.in_(part), p.c.mode == rules.IMMEDIATE))
+                           .where(member_of(p.c.nip, part, dialect), p.c.mode == rules.IMMEDIATE))
         if i == 0 and hooks is not None:
             queries.append(hooks)
         if not queries:

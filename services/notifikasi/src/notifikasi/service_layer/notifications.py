@@ -25,7 +25,7 @@ from kinerja.events import tugas
 from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
 from notifikasi.adapters.audience import read_audience
-from notifikasi.adapters.in_chunks import chunks
+from notifikasi.adapters.in_chunks import in_slices, member_of
 from notifikasi.adapters.upserts import insert_new
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
@@ -187,13 +187,14 @@ class _Roster:
                     nips.add(data["author_nip"])
         self.employees: dict[str, Employee | _Named] = {}
         table = Employee.__table__
-        for part in chunks(sorted(nips)):
+        dialect = session.get_bind().dialect.name
+        for part in in_slices(sorted(nips), dialect):
             if upserts:
-                for emp in session.execute(select(Employee).where(Employee.nip.in_(part))).scalars():
+                for emp in session.execute(select(Employee).where(member_of(Employee.nip, part, dialect))).scalars():
                     self.employees[emp.nip] = emp
             else:
-                for nip, nama, atasan in session.execute(
-                        select(table.c.nip, table.c.nama, table.c.atasan_nip).where(table.c.nip.in_(part))):
+                for nip, nama, atasan in session.execute(select(table.c.nip, table.c.nama, table.c.atasan_nip)
+                                                         .where(member_of(table.c.nip, part, dialect))):
                     self.employees[nip] = _Named(nip, nama, atasan)
 
     def upsert(self, d: dict, now: datetime) -> None:
