@@ -21,6 +21,15 @@ from string import Template
 from kinerja.config import default_partitions, repo_var_dir
 
 
+DEFAULT_JVM_OPTS = "-XX:+UseG1GC -XX:MaxGCPauseMillis=20"
+# a broker that lives minutes at a low rate (a test session): C1 only and the serial collector.
+# C2 keeps compiling on the machine's two cores for minutes after start, and a test's trickle of
+# records never repays it; a relay's 200 records/s cost such a broker about a third less CPU per
+# record and at idle (one-off A/B, see the branch's report). Long-lived brokers keep C2 (its code is
+# faster at full speed) unless KINERJA_KAFKA_JVM_OPTS says otherwise.
+SHORT_LIVED_JVM_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+
+
 class BrokerError(RuntimeError):
     pass
 
@@ -60,6 +69,8 @@ class LocalBroker:
     controller_port: int = 9093
     partitions: int | None = None  # of the topics it creates; None: KINERJA_PARTITIONS when started
     heap: str = "512m"
+    # the JVM's GC and JIT flags; None: ``KINERJA_KAFKA_JVM_OPTS``, else ``DEFAULT_JVM_OPTS``
+    jvm_opts: str | None = None
 
     @classmethod
     def default(cls, port: int | None = None, data_dir: Path | None = None) -> "LocalBroker":
@@ -132,12 +143,12 @@ class LocalBroker:
         return path
 
     def _java(self, *args: str, **kw) -> list[str]:
+        opts = self.jvm_opts if self.jvm_opts is not None else os.environ.get("KINERJA_KAFKA_JVM_OPTS") or DEFAULT_JVM_OPTS
         return [
             "java",
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
-            "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=20",
+            *opts.split(),
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.xml'}",
             f"-Dkafka.logs.dir={self.log_dir}",

@@ -11,14 +11,15 @@ from typing import Iterator
 
 import pytest
 
-from kinerja.localbroker import LocalBroker, find_kafka_home, free_port
+from kinerja.localbroker import SHORT_LIVED_JVM_OPTS, LocalBroker, find_kafka_home, free_port
 from kinerja.testing.containers import KAFKA_IMAGE, kafka_container, session_url
 
 
 @contextmanager
 def _local_broker() -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="kinerja-kafka-"))
-    broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(), controller_port=free_port())
+    broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(), controller_port=free_port(),
+                         jvm_opts=os.environ.get("KINERJA_KAFKA_JVM_OPTS") or SHORT_LIVED_JVM_OPTS)
     broker.start(create_topics=False)
     try:
         yield broker.bootstrap
