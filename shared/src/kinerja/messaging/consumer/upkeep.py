@@ -8,6 +8,7 @@ import time
 from kafka import KafkaConsumer
 
 from kinerja import metrics
+from kinerja.messaging.consumer.config import FETCH_HELD_BELOW_MS
 from kinerja.messaging.outbox import trim_processed
 
 log = logging.getLogger("kinerja.messaging.consumer")
@@ -25,13 +26,13 @@ class ConsumerUpkeep:
         self._lag_at = now
         try:
             assigned = list(consumer.assignment())
-            ends = consumer.end_offsets(assigned, timeout_ms=2000) if assigned else {}
+            ends = consumer.end_offsets(assigned, timeout_ms=FETCH_HELD_BELOW_MS) if assigned else {}
             seen: set[tuple[str, str]] = set()
             for tp in assigned:
                 end = ends.get(tp)
                 if end is None:
                     continue
-                lag = max(0, end - consumer.position(tp, timeout_ms=2000))
+                lag = max(0, end - consumer.position(tp, timeout_ms=FETCH_HELD_BELOW_MS))
                 metrics.CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(lag)
                 seen.add((tp.topic, str(tp.partition)))
             for gone in self._lag_labels - seen:  # revoked by a rebalance: another member reports it
