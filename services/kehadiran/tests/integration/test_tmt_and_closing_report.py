@@ -2,12 +2,13 @@
 an ASN's workdays count, so an agency importing its roster on the 15th gets TK for the 1st–14th
 when the TMT says the 1st; closing a range answers which days it skipped and why; the day closer
 goes back for days an earlier TMT opened; a TMT moved later takes back the days before it."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
 
+from kehadiran.adapters.calendar_orm import Holiday
 from kehadiran.adapters.orm import DaySummaryRow
 from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.runtime import settle_days
@@ -131,6 +132,40 @@ def test_the_day_closer_queues_yesterday_again_only_where_it_is_not_final_yet(ap
     settle_days(rt)
     with rt.session() as s, s.begin():
         assert close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=now) == 0
+
+
+def test_the_day_closer_does_not_queue_again_days_no_recompute_can_give_a_record(app):
+    """The closer comes round every few minutes and queues yesterday each time until its record is
+    final. A weekend day, a holiday and a day before the ASN was tracked get no record however
+    often they are recomputed, and time alone never gives them one (a punch, leave, a schedule or
+    an earlier TMT marks the day itself): so they are never queued, where a big roster's Sunday
+    was every ASN recomputed to nothing every 5 minutes all day. A workday nobody punched on is
+    still queued, closed as TK, and then left alone."""
+    rt = runtime_of(app)
+    close = lambda now: close_due(rt, now)  # noqa: E731
+    roster(app, D, at=datetime(2026, 9, 1, 9, tzinfo=WIB))
+    sunday_8am = datetime(2026, 10, 18, 8, tzinfo=WIB)  # yesterday: Saturday the 17th
+    weekdays = sum(1 for k in range(47) if (date(2026, 9, 1) + timedelta(days=k)).weekday() < 5)
+    assert close(sunday_8am) == weekdays  # September 1st to October 16th: the weekdays only
+    assert codes(app, D) == {d: ["TK"] for d in (1, 2, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16)}  # October's
+    assert close(sunday_8am) == 0  # Saturday again: a day off
+    assert close(sunday_8am + timedelta(minutes=5)) == 0
+    with rt.session() as s, s.begin():
+        s.add(Holiday(agency=AGENCY, day=date(2026, 10, 19), name="Libur Daerah", kind="libur"))
+    roster(app, B, at=datetime(2026, 10, 20, 7, tzinfo=WIB))  # tracked from the 20th
+    tuesday_8am = datetime(2026, 10, 20, 8, tzinfo=WIB)
+    # the 17th to the 19th: D's weekend and holiday, days before B was tracked
+    assert close(tuesday_8am) == 0
+    assert close(tuesday_8am + timedelta(minutes=5)) == 0
+    wednesday_8am = datetime(2026, 10, 21, 8, tzinfo=WIB)
+    assert close(wednesday_8am) == 2  # the 20th: a workday of both
+    assert codes(app, D)[20] == ["TK"] and codes(app, B) == {20: ["TK"]}
+    assert close(wednesday_8am + timedelta(minutes=5)) == 0
+
+
+def close_due(rt, now: datetime) -> int:
+    with rt.session() as s, s.begin():
+        return close_due_days(s, zone_of=fixed_zone("Asia/Jakarta"), now=now.astimezone(timezone.utc))
 
 
 def test_a_bad_tmt_is_refused_by_the_schema():

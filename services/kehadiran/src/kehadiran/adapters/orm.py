@@ -104,7 +104,7 @@ class PunchRow(Base):
     person_key: Mapped[str] = mapped_column(String(20))  # the device PIN, or the NIP for phones
     device_time: Mapped[datetime] = mapped_column(DateTime(timezone=False))  # device local clock
     time: Mapped[datetime] = mapped_column(UtcDateTime())  # the instant, UTC
-    nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
+    nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
     status: Mapped[str | None] = mapped_column(String(8), nullable=True)
     channel: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -114,6 +114,8 @@ class PunchRow(Base):
     __table_args__ = (
         UniqueConstraint("device_sn", "person_key", "device_time", name="uq_punch_identity"),
         Index("ix_punches_quarantine", "agency", "person_key", "nip"),
+        # the day worker reads an ASN's punches of a few days (``day_store``), not all of them
+        Index("ix_punches_nip_time", "nip", "time"),
     )
 
 

@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters import markers
 from kehadiran.adapters.calendar_orm import ClosingCursor, Tracking
+from kehadiran.adapters.day_store import Asn
 from kehadiran.adapters.orm import DaySummaryRow, Employee
+from kehadiran.service_layer.round_contexts import RoundContexts
 from kehadiran.service_layer.schedules import daterange, utcnow
 
 
@@ -25,17 +27,45 @@ def queue_range(session: Session, agency: str, start: date, end: date) -> int:
     return markers.mark_days(session, [(nip, day) for nip in nips for day in days])
 
 
+_ACTIVE = select(Employee.nip, Employee.agency, Employee.unit, Employee.tmt, Employee.active).where(
+    Employee.agency == bindparam("agency"), Employee.active.is_(True)).order_by(Employee.nip)
+_SINCE = select(Tracking.nip, Tracking.since).join(Employee, Employee.nip == Tracking.nip).where(
+    Employee.agency == bindparam("agency"), Employee.active.is_(True))
+_RECORDED = select(DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.final).join(
+    Employee, Employee.nip == DaySummaryRow.nip).where(
+    Employee.agency == bindparam("agency"), Employee.active.is_(True), DaySummaryRow.day >= bindparam("lo"),
+    DaySummaryRow.day <= bindparam("hi"))
+
+
 def queue_unfinished(session: Session, agency: str, start: date, end: date) -> int:
-    """``queue_range`` without the (ASN, day)s whose stored record is final already: closing them
-    again recomputes them to the same record. (A final day whose facts change is marked by the
-    change itself.) Returns how many."""
-    active = select(Employee.nip).where(Employee.agency == agency, Employee.active.is_(True))
-    nips = session.execute(active.order_by(Employee.nip)).scalars().all()
-    final = set(session.execute(select(DaySummaryRow.nip, DaySummaryRow.day).where(
-        DaySummaryRow.final.is_(True), DaySummaryRow.day >= start, DaySummaryRow.day <= end,
-        DaySummaryRow.nip.in_(active))).all())
+    """``queue_range`` without the (ASN, day)s whose recompute would leave them as they are: those
+    whose stored record is final already (a final day whose facts change is marked by the change
+    itself), and those with no record that time alone can never give one: a day off, a holiday,
+    a day before the ASN's TMT or before the roster named them (``day_recompute.day_record``
+    records nothing there, and a punch, leave, a schedule or an earlier TMT that would change
+    that marks the day itself). Returns how many."""
+    conn = session.connection()
+    params = {"agency": agency, "lo": start, "hi": end}
+    people = [Asn(*row) for row in conn.execute(_ACTIVE, params).all()]
+    if not people:
+        return 0
+    since = dict(conn.execute(_SINCE, params).all())
+    recorded = {(nip, day): final for nip, day, final in conn.execute(_RECORDED, params).all()}
     days = list(daterange(start, end))
-    return markers.mark_days(session, [(nip, day) for nip in nips for day in days if (nip, day) not in final])
+    contexts = RoundContexts(conn, people, days)
+    keys = []
+    for emp in people:
+        ctx = contexts.around(emp)
+        first = since.get(emp.nip)
+        for day in days:
+            final = recorded.get((emp.nip, day))
+            if final is None:
+                if ctx.window(day) is None or (first is not None and day < first):
+                    continue
+            elif final:
+                continue
+            keys.append((emp.nip, day))
+    return markers.mark_days(session, keys)
 
 
 def close_due_days(session: Session, *, zone_of: Callable[[str], ZoneInfo], now: datetime | None = None) -> int:
