@@ -10,9 +10,8 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import DisciplineAlertRow
-from kehadiran.adapters.day_store import MEMBER
+from kehadiran.adapters.day_store import MEMBER, lists
 from kehadiran.adapters.orm import DaySummaryRow, Employee
-from kehadiran.adapters.punch_store import chunks
 
 ALERTS = DisciplineAlertRow.__table__
 
@@ -36,7 +35,7 @@ _WITHDRAW = delete(ALERTS).where(ALERTS.c.nip == bindparam("k_nip"), ALERTS.c.ye
 def raised(conn: Connection, nips: Iterable[str]) -> dict[tuple[str, int], dict[tuple[str, int], RaisedAlert]]:
     """The alerts standing for each (NIP, year) of ``nips``, keyed by (kind, threshold)."""
     out: dict[tuple[str, int], dict[tuple[str, int], RaisedAlert]] = defaultdict(dict)
-    for chunk in chunks(sorted(set(nips))):
+    for chunk in lists(conn, sorted(set(nips))):
         for nip, year, kind, threshold, day in conn.execute(_RAISED[conn.dialect.name], {"nips": chunk}).all():
             out[(nip, year)][(kind, threshold)] = RaisedAlert(kind, threshold, day)
     return out
@@ -44,7 +43,7 @@ def raised(conn: Connection, nips: Iterable[str]) -> dict[tuple[str, int], dict[
 
 def agencies(conn: Connection, nips: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for chunk in chunks(sorted(set(nips))):
+    for chunk in lists(conn, sorted(set(nips))):
         out.update(conn.execute(_AGENCIES[conn.dialect.name], {"nips": chunk}).all())
     return out
 
@@ -56,7 +55,7 @@ def year_days(conn: Connection, keys: Iterable[tuple[str, int]]) -> dict[tuple[s
         by_year[year].add(nip)
     out: dict[tuple[str, int], list[tuple[date, dict]]] = defaultdict(list)
     for year, nips in sorted(by_year.items()):
-        for chunk in chunks(sorted(nips)):
+        for chunk in lists(conn, sorted(nips)):
             for nip, day, payload in conn.execute(_YEAR_DAYS[conn.dialect.name], {
                     "nips": chunk, "lo": date(year, 1, 1), "hi": date(year, 12, 31)}).all():
                 out[(nip, year)].append((day, payload))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
+import orjson
 from sqlalchemy import DDL, BigInteger, Column, Date, Index, Integer, MetaData, String, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -96,16 +97,20 @@ _CLAIM_DAYS.update({
 # (PostgreSQL's read committed; SQLite's one writer); one committed after it stays for a later
 # round. A marker another worker has in hand (SKIP LOCKED) stays too: recomputed once more, never
 # lost. The keys are of ASN whose lock this round holds, so no other round works on them.
-_SWEEP_PG = ("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= ? AND nip = ANY(?) "
-             "AND (nip, day) IN (SELECT * FROM unnest(?::varchar[], ?::date[])) FOR UPDATE SKIP LOCKED)")
+# the keys as one JSON text (orjson, in C: psycopg dumps array parameters element by element in
+# Python), expanded once per execution (the ARRAY(...) an InitPlan, the keys a hashed set), never
+# once per row, under a generic plan too (``test_day_round_plans``)
+_SWEEP_PG = ("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= ? AND nip = ANY(ARRAY("
+             "SELECT k->>0 FROM json_array_elements(CAST(? AS json)) AS k)) AND (nip, day) IN ("
+             "SELECT k->>0, CAST(k->>1 AS date) FROM json_array_elements(CAST(? AS json)) AS k) FOR UPDATE SKIP LOCKED)")
 _SWEEP_CHUNK = 400  # keys per statement on SQLite (two parameters each)
 
 
 def _sweep(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) -> None:
     raw = Raw(conn)
     if raw.pg:
-        nips = [nip for nip, _ in keys]
-        raw.cursor.execute(raw.sql(_SWEEP_PG), [upto, sorted(set(nips)), nips, [day for _, day in keys]])
+        listed = orjson.dumps(keys).decode()  # [[nip, "YYYY-MM-DD"], ...]
+        raw.cursor.execute(raw.sql(_SWEEP_PG), [upto, listed, listed])
         return
     for i in range(0, len(keys), _SWEEP_CHUNK):
         chunk = keys[i:i + _SWEEP_CHUNK]

@@ -11,8 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import Holiday, RamadanSchedule, Shift, UnitSchedule
-from kehadiran.adapters.day_store import MEMBER
-from kehadiran.adapters.punch_store import chunks
+from kehadiran.adapters.day_store import MEMBER, lists
 
 
 class RamadanRow(NamedTuple):
@@ -71,7 +70,7 @@ def working_time(conn: Connection, agencies: Iterable[str], nips: Iterable[str],
     shifts: dict[str, dict[date, ShiftRow]] = defaultdict(dict)
     nips = sorted(set(nips))
     for start, end in spans:
-        for chunk in chunks(nips):
+        for chunk in lists(conn, nips):
             for nip, day, s, e in conn.execute(q["shifts"], {"nips": chunk, "lo": start, "hi": end}).all():
                 shifts[nip][day] = ShiftRow(day, s, e)
     return WorkingTimeFacts(unit_hours, dict(ramadan), {a: frozenset(d) for a, d in holidays.items()},

@@ -52,12 +52,15 @@ class Outcome:
 
 
 def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: ZoneOf, now: datetime,
-              burst_of: BurstOf = no_burst) -> Outcome:
+              burst_of: BurstOf = no_burst, locked: bool = False) -> Outcome:
     """Recompute what the markers name; the day records and their outbox rows are written in
-    ``session``'s transaction."""
+    ``session``'s transaction. ``locked``: the transaction holds every marked ASN's lock already
+    (``markers.claim_days`` took them with the markers)."""
     conn = session.connection()
+    day_store.fast_json(conn)
     nips = sorted({nip for nip, _ in marked})
-    day_store.lock_asn(conn, nips)  # before any fact is read
+    if not locked:
+        day_store.lock_asn(conn, nips)  # before any fact is read
     people = day_store.asns(conn, nips)
     marked = [(nip, day) for nip, day in marked if nip in people]
     candidates = {(nip, day + timedelta(days=k)) for nip, day in marked for k in _NEIGHBOURS}

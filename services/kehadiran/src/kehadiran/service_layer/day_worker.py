@@ -97,7 +97,9 @@ class DayWorker:
             if not keys and not done.pins and conn.dialect.name == "postgresql":
                 done.held = markers.days_pending_upto(conn, upto, agency=agency)
             if keys:
-                outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of)
+                # the claim took each claimed ASN's lock (PostgreSQL; SQLite has one writer)
+                outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of,
+                                    locked=True)
                 done.published = outcome.published
                 if outcome.alert_years or outcome.alert_maybe:
                     reconcile_alerts(session, self.outbox, outcome.alert_years, maybe=outcome.alert_maybe,
