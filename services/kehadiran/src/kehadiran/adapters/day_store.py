@@ -83,9 +83,9 @@ class StoredDay(NamedTuple):
 
 def _reads(member) -> SimpleNamespace:
     return SimpleNamespace(
-        asn=select(Employee.nip, Employee.agency, Employee.unit, Employee.tmt, Employee.active).where(
+        asn_since=select(Employee.nip, Employee.agency, Employee.unit, Employee.tmt, Employee.active,
+                         Tracking.since).outerjoin(Tracking, Tracking.nip == Employee.nip).where(
             member(Employee.nip, "nips")),
-        tracking=select(Tracking.nip, Tracking.since).where(member(Tracking.nip, "nips")),
         summaries=select(DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload).where(
             member(DaySummaryRow.nip, "nips"), DaySummaryRow.day >= bindparam("lo"),
             DaySummaryRow.day <= bindparam("hi")),
@@ -138,18 +138,16 @@ def lock_asn(conn: Connection, nips: list[str]) -> None:
         conn.execute(_LOCK_KEYS, {"keys": sorted(set(nips))}).all()
 
 
-def asns(conn: Connection, nips: Iterable[str]) -> dict[str, Asn]:
-    out: dict[str, Asn] = {}
+def asns_tracked(conn: Connection, nips: Iterable[str]) -> tuple[dict[str, Asn], dict[str, date]]:
+    """``asns`` and ``tracked_since`` of ``nips`` in one statement."""
+    people: dict[str, Asn] = {}
+    since: dict[str, date] = {}
     for chunk in lists(conn, sorted(set(nips))):
-        out.update((row.nip, Asn(*row)) for row in conn.execute(reads(conn).asn, {"nips": chunk}).all())
-    return out
-
-
-def tracked_since(conn: Connection, nips: Iterable[str]) -> dict[str, date]:
-    out: dict[str, date] = {}
-    for chunk in lists(conn, sorted(set(nips))):
-        out.update(conn.execute(reads(conn).tracking, {"nips": chunk}).all())
-    return out
+        for nip, agency, unit, tmt, active, tracked in conn.execute(reads(conn).asn_since, {"nips": chunk}).all():
+            people[nip] = Asn(nip, agency, unit, tmt, active)
+            if tracked is not None:
+                since[nip] = tracked
+    return people, since
 
 
 def facts(conn: Connection, nips: list[str], lo: date, hi: date, start: datetime, end: datetime

@@ -27,10 +27,13 @@ SOURCE = "kinerja/kehadiran"
 
 def counts_as_tk(payload: dict | None) -> tuple[bool, bool]:
     """(a closed workday, TK): what the alerts read of a day record."""
-    if not payload:
+    # a loop, not any() over a generator: the alerts read it for every day of a year
+    if not payload or not (payload.get("final") and payload.get("workday")):
         return False, False
-    closed = bool(payload.get("final") and payload.get("workday"))
-    return closed, closed and any(d.get("code") == "TK" for d in payload.get("deductions") or [])
+    for d in payload.get("deductions") or ():
+        if d.get("code") == "TK":
+            return True, True
+    return True, False
 
 
 def reconcile_alerts(session: Session, outbox: Outbox, keys: Iterable[tuple[str, int]], *,

@@ -61,11 +61,10 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
     nips = sorted({nip for nip, _ in marked})
     if not locked:
         day_store.lock_asn(conn, nips)  # before any fact is read
-    people = day_store.asns(conn, nips)
+    people, since = day_store.asns_tracked(conn, nips)
     marked = [(nip, day) for nip, day in marked if nip in people]
     candidates = {(nip, day + timedelta(days=k)) for nip, day in marked for k in _NEIGHBOURS}
     contexts = RoundContexts(conn, [people[nip] for nip in {nip for nip, _ in marked}], [day for _, day in marked])
-    since = day_store.tracked_since(conn, people)
     stored: dict[tuple[str, date], StoredDay] = {}
     leaves: dict[tuple[str, date], str] = {}
     by_nip: dict[str, dict[str, StoredPunch]] = defaultdict(dict)  # windows' spans overlap
