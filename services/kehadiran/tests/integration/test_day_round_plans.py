@@ -9,6 +9,9 @@ through once per row (``x = ANY($n)`` as a filter, or a scan of the list re-run 
 Commit 9ef9b0d passed the round's lists as one text each, split by ``string_to_array`` on the
 server: every small test passed, and then the marker sweep of the ingest benchmark's 20,000-key
 backlog ran one DELETE for 7+ minutes at full CPU. Rows, not wall time: this holds on any machine.
+The plan a statement gets depends on the statistics: under the ones set up here (a queue's, see
+``load``) 9ef9b0d's sweep is planned on the index and passes; what this check found on the code
+before it was the punches read by NIP alone (every punch an ASN ever made, for a few days').
 """
 from __future__ import annotations
 
