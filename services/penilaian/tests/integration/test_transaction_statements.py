@@ -1,8 +1,11 @@
 """What one consumer transaction costs the database, counted at the driver: a caught-up poll of
 one day summary is the latency of a live score, and its statements (each one round trip) are
-most of it. On PostgreSQL a transaction's last writes (month totals, score rows, outbox events,
-processed ids) go as one statement (``bulk_writes.Writes``), and a batch of 20 ASN runs the same
-statements as a batch of one."""
+most of it. On PostgreSQL: the ids claimed and the locks taken in one statement
+(``adapters.claims``), the facts of the months named read once with the days' stored versions
+(``Batch.prepare``), everything else the recompute reads in one (``adapters.recompute_inputs``,
+the policy versions' stamp with it), and the last writes (day facts, month totals, score rows,
+outbox events) in one (``bulk_writes.Writes``); a batch of 20 ASN runs the same statements as a
+batch of one."""
 import threading
 from datetime import date, timedelta
 
@@ -18,11 +21,11 @@ pytestmark = pytest.mark.integration
 
 NIPS = [f"1990010120200111{i:02d}" for i in range(20)]
 NOV = date(2026, 11, 2)
-# the dup check, the ASN's lock, the day's stored version, its write, the facts (days, tasks and
-# innovations), the stored months, the people (roster, memberships, ratings), score rows, policy
-# versions and the gathered writes: 10 (17 when facts and people took three each and the last
-# four writes one each)
-ONE_EVENT_STATEMENTS = 10
+# the ids' claim with the ASN's lock, the month's facts with the day's stored version, the
+# recompute's inputs (people, stored months, score rows, the policy stamp) and the gathered writes:
+# 4 (10 when the dup check, the lock, the day's version, its write, the stored months, the people,
+# the score rows and the policy versions went one each; 17 before that)
+ONE_EVENT_STATEMENTS = 4
 
 
 class Statements:

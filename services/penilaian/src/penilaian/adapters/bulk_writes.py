@@ -96,6 +96,12 @@ def _postgres_part(table: Table, dialect: Dialect, rows: list[dict[str, Any]], o
     return _postgres(table, dialect, columns, on_conflict, as_text, prefix), params
 
 
+def postgres_insert(table: Table, dialect: Dialect, rows: list[dict[str, Any]], prefix: str) -> tuple[str, dict[str, Any]]:
+    """The plain ``INSERT ... SELECT * FROM unnest(...)`` of ``rows`` and its parameters (named
+    ``<prefix><column number>``), for a statement that adds to it (``claims``)."""
+    return _postgres_part(table, dialect, rows, False, prefix)
+
+
 def _write(session: Session, table: Table, rows: list[dict[str, Any]], on_conflict: bool) -> int:
     if not rows:
         return 0

@@ -81,7 +81,7 @@ _FACTS_OF = union_all(
     select(literal("d").label("kind"), DayFactRow.nip, DayFactRow.event_id, _none(String).label("id"),
            _none(String).label("title"), _none(String).label("status"), DayFactRow.day.label("d0"),
            _none(Date).label("d1"), _none(Date).label("d2"), _none(Date).label("d3"), _none(String).label("q0"),
-           _none(String).label("q1"), _none(Integer).label("quality"), DayFactRow.workday, DayFactRow.excused,
+           _none(String).label("q1"), DayFactRow.version.label("quality"), DayFactRow.workday, DayFactRow.excused,
            DayFactRow.corrected, *_DAY_JSON).where(
         DayFactRow.nip.in_(_NIPS), DayFactRow.day >= _LO, DayFactRow.day <= _HI),
     select(literal("t"), TaskFactRow.nip, TaskFactRow.event_id, TaskFactRow.task_id, TaskFactRow.title,
@@ -116,11 +116,20 @@ def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
     return {nip: spans[(nip, lo, hi)] for nip, (lo, hi) in ranges.items()}
 
 
-def load_spans(session: Session, spans: list[tuple[str, date, date]]):
+def day_fact_of(row: dict) -> DayFact:
+    """A day fact's row (as ``day_summaries.day_values`` makes it) as the query above loads it."""
+    deducted = bool(row["deductions"])
+    return _day_fact(SimpleNamespace(day=row["day"], event_id=row["event_id"], workday=row["workday"],
+                                     excused=row["excused"], corrected=row["corrected"],
+                                     deductions=row["deductions"] if deducted else None,
+                                     punch_event_ids=row["punch_event_ids"] if deducted or row["corrected"] else None))
+
+
+def load_spans(session: Session, spans: list[tuple[str, date, date]], versions: dict | None = None):
     """The facts of each (nip, start, end), with one query for each distinct range (a batch's ASN
     mostly share one month; one reaching back to another month does not widen the others' reads).
     Their order does not matter: ``compute_score`` and ``month_totals`` sort or sum what they
-    read."""
+    read. ``versions``: filled with (version, event id) of each day fact read, by (nip, day)."""
     out: dict[tuple[str, date, date], tuple[list, list, list]] = {k: ([], [], []) for k in spans}
     by_range: dict[tuple[date, date], list[str]] = {}
     for nip, lo, hi in out:
@@ -131,4 +140,6 @@ def load_spans(session: Session, spans: list[tuple[str, date, date]]):
             for r in session.execute(_FACTS_OF, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}):
                 which, fact = _fact(r)
                 out[(r.nip, lo, hi)][which].append(fact)
+                if which == 0 and versions is not None:
+                    versions[(r.nip, r.d0)] = (r.quality, r.event_id)
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,9 @@ from penilaian.adapters.orm import metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, PolicyRecomputer
+from penilaian.service_layer.batch import Batch
 from penilaian.service_layer.intake import apply_batch, apply_event
+from penilaian.service_layer.locks import Claim
 
 log = logging.getLogger(__name__)
 
@@ -41,36 +43,60 @@ SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISC
 # ``skip_types``: undecodable messages take the usual path, and the DLQ); skipping one changes
 # nothing penilaian keeps, so it is idempotent without recording its id
 skippable = skip_types(SKIPPED_TYPES)
-_GATHERED = "penilaian.gathered_writes"  # session.info: an apply's writes left for record_processed
 
 
 class PenilaianConsumer(IdempotentConsumer):
     """The shared idempotent consumer (``kinerja.messaging.consumer``, batches included), plus:
     penilaian's own score updates and the other ``SKIPPED_TYPES`` are skipped before any
-    database work (``skippable``), a batch is applied by ``scoring.apply_batch`` (facts stored
-    one by one, each affected ASN recomputed once), and between polls a queued policy version's
-    recompute goes on by one batch of ASN (``policy_recompute``)."""
+    database work (``skippable``), a batch is applied by ``intake.apply_batch`` (facts stored
+    one by one, each affected ASN recomputed once) in a transaction of its own shape
+    (``_apply_batch_once``: a one-message transaction is a batch of one), and between polls a
+    queued policy version's recompute goes on by one batch of ASN (``policy_recompute``)."""
 
     def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH, **kw):
         kw.setdefault("skip", skippable)
-        super().__init__(*args, apply_batch=self._apply_batch, **kw)
+        super().__init__(*args, **kw)
         self.tz, self.outbox = tz, outbox
         self.recomputer = PolicyRecomputer(self.session_factory, outbox, tz=tz, batch_size=recompute_batch)
         self.between_polls = self.recomputer
 
-    def record_processed(self, session: Session, rows: list[dict]) -> None:
-        # the batch's ids and the apply's last writes (scores, month totals, outbox), gathered by
-        # ``_apply_batch``: on PostgreSQL one statement for all (``bulk_writes.Writes``)
-        writes = session.info.pop(_GATHERED, None) or bulk_writes.Writes()
-        writes.insert(self.processed, rows)
-        writes.run(session)
-
-    def _apply_batch(self, session: Session, events: list[Event]) -> None:
-        # the batch path calls ``record_processed`` next, in this transaction (``BatchPath``)
-        writes = session.info[_GATHERED] = bulk_writes.Writes()
-        apply_batch(session, self.outbox, events, tz=self.tz, writes=writes)
-        if any(e.type == POLICY_SET for e in events):
+    def _apply_batch_once(self, events: list[tuple[int, Event, object]]) -> tuple[list[tuple[Event, object]], list]:
+        """The shared batch path's transaction (``BatchPath``): the ids recorded first, which says
+        which are new (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), with the batch's first
+        locks in the same statement on PostgreSQL (``locks.Claim``, ``adapters.claims``); then
+        the batch's reads, its facts stored and its ASN recomputed, and the last writes (day
+        facts, month totals, scores, outbox) in one statement (``bulk_writes.Writes``). Returns
+        (applied, duplicate messages); raises on any error, having rolled back (the ids with the
+        rest)."""
+        with self.session_factory() as session, session.begin():
+            _, _, rows = self._fresh(events, lambda event_id: False)
+            rows.sort(key=lambda r: r["event_id"])  # two transactions wait on each other's ids in one order
+            batch = Batch(session)
+            new = batch.prepare([event for _, event, _ in events], claim=Claim(self.processed, rows),
+                                read_months=True)
+            fresh, duplicates, _ = self._fresh(events, lambda event_id: event_id not in new)
+            if fresh:
+                writes = bulk_writes.Writes()
+                apply_batch(session, self.outbox, [event for event, _ in fresh], tz=self.tz, writes=writes,
+                            batch=batch)
+                writes.run(session)
+        if any(event.type == POLICY_SET for event, _ in fresh):
             self.recomputer.wake()
+        return fresh, duplicates
+
+    def apply_once(self, event: Event, topic: str, partition: int, offset: int) -> bool:
+        """The message-by-message path (``MessagePath``) as a batch of one: its id claimed before
+        any lock, as in a batch (a claim made after a lock could wait in a cycle with a batch's)."""
+        if self.wants is not None and not self.wants(event.type):
+            return True
+        fresh, _ = self._apply_batch_once([(0, event, _Record(topic, partition, offset))])
+        return bool(fresh)
+
+
+class _Record(NamedTuple):
+    topic: str
+    partition: int
+    offset: int
 
 
 def make_handler(runtime: ServiceRuntime, wake: Callable[[], None] | None = None) -> Callable[[Session, Event], None]:

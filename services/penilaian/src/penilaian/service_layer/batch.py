@@ -34,6 +34,7 @@ from kinerja.events.tugas import (
 )
 from penilaian.adapters.bulk_writes import upsert
 from penilaian.adapters.day_fact_rows import stored_versions, write_day_facts
+from penilaian.adapters.fact_queries import load_spans
 from penilaian.adapters.orm import (
     DialogRow,
     Employee,
@@ -47,9 +48,9 @@ from penilaian.adapters.orm import (
 )
 from penilaian.domain import membership
 from penilaian.domain.membership import Statement
-from penilaian.domain.periods import parse_period
-from penilaian.service_layer import memberships
-from penilaian.service_layer.locks import Locks, agency_key, asn_key, innovation_key, task_key
+from penilaian.domain.periods import parse_period, periods_containing
+from penilaian.service_layer import memberships, span_facts
+from penilaian.service_layer.locks import Claim, Locks, agency_key, asn_key, innovation_key, task_key
 
 # a reschedule states the task's open state under its new terms: like any open state the latest
 # wins, its due date decides the period the task counts in and its timeliness, and the period it
@@ -63,6 +64,10 @@ _AGENCY_TYPES = frozenset({POLICY_SET, ORGANISATION_RATED})
 # facts kept as plain records (``FactRecord``), not ORM objects: read in bulk, merged in memory by
 # the rules of ``facts``, and those that changed written in one statement a table (``write_facts``)
 PLAIN_MODELS = (TaskFactRow, InnovationFactRow)
+
+
+def _month(day: date):
+    return periods_containing(day)[0]
 
 
 class FactRecord:
@@ -117,14 +122,24 @@ class Batch:
         # day facts: (version, event id) stored per key, and the rows the batch's summaries won
         self.day_versions: dict[tuple[str, date], tuple | None] = {}
         self.day_rows: dict[tuple[str, date], dict] = {}
+        # the facts of (nip, month start, month end) as read (``facts_of``), and the day rows won
+        # but left for the transaction's last statement (``defer_days``)
+        self.spans: dict[tuple[str, date, date], tuple[list, list, list]] = {}
+        self.defer_days = False
+        self.pending_days: dict[tuple[str, date], dict] = {}
 
     # -- locks -----------------------------------------------------------------------------------
-    def prepare(self, events: list[Event]) -> None:
+    def prepare(self, events: list[Event], claim: Claim | None = None, *, read_months: bool = False) -> set[str] | None:
         """Take every lock the events call for, in the one order, then read their fact rows in
         bulk. First the FACT keys of the tasks and innovations named, then their rows (which name
         the ASN each belonged to until now: stable under its key), then in one pass the ASN keys
         of every NIP named and every previous owner, and the AGENCY keys of policy versions and the
-        organisation's predikat. The set is then sealed (``locks``)."""
+        organisation's predikat. The set is then sealed (``locks``). ``claim``: a consumer's
+        event ids, recorded before any key, in the statement of the first pass; returns the ids
+        that were new (None without ``claim``). The keys and rows are those of all ``events``,
+        new or not (a superset of what the new ones need). ``read_months``: the facts of the
+        months the day summaries and task states name are read too, with the days' stored
+        versions in the same statement (a recompute of the batch sums them, ``facts_of``)."""
         nips, agencies, days, tasks, innovations, employees = set(), set(), set(), set(), set(), set()
         ratings: set[tuple[str, str, str]] = set()
         recorded: dict[type, set] = {TrainingRow: set(), DialogRow: set(), FeedbackFactRow: set(), SkpFactRow: set()}
@@ -152,20 +167,37 @@ class Batch:
                 recorded[FeedbackFactRow].add(d["message_id"])
             elif t == SKP_APPROVED:
                 recorded[SkpFactRow].add((d["nip"], d["year"]))
-        self.locks.take([task_key(t) for t in tasks] + [innovation_key(i) for i in innovations])
-        self.prefetch(TaskFactRow, tasks)
-        self.prefetch(InnovationFactRow, innovations)
-        owners = {row.nip for model in (TaskFactRow, InnovationFactRow) for row in self.rows[model].values()
-                  if row is not None}
-        self.locks.take([asn_key(n) for n in nips | owners] + [agency_key(a) for a in agencies])
+        fact_keys = [task_key(t) for t in tasks] + [innovation_key(i) for i in innovations]
+        months = {(nip, _month(day)) for nip, day in days}
+        if fact_keys:
+            claimed = self.locks.take(fact_keys, claim)
+            self.prefetch(TaskFactRow, tasks)
+            self.prefetch(InnovationFactRow, innovations)
+            owners = {row.nip for model in (TaskFactRow, InnovationFactRow) for row in self.rows[model].values()
+                      if row is not None}
+            # the months a task's fact may leave or join: its row's and each of its events'
+            months.update((row.nip, _month(row.due_date)) for row in self.rows[TaskFactRow].values()
+                          if row is not None)
+            months.update((e.data["nip"], _month(e.data["due_date"])) for e in events if e.type in TASK_TYPES)
+            self.locks.take([asn_key(n) for n in nips | owners] + [agency_key(a) for a in agencies])
+        else:  # one pass: the ids' claim and every key in one statement
+            claimed = self.locks.take([asn_key(n) for n in nips] + [agency_key(a) for a in agencies], claim)
         self.locks.seal()
         stated = employees | {e.data["nip"] for e in events if e.type == MEMBERSHIP_RECORDED}
         self.statements.update({nip: [] for nip in stated} | memberships.statements_of(self.session, stated))
-        self.prefetch_days(days)
+        # the facts of the months the events name, read once: the days' stored versions come with
+        # them, and the recompute sums them (``facts_of``) instead of reading them again
+        if read_months:
+            self.day_versions.update(dict.fromkeys(days))
+            self.spans.update(load_spans(self.session, [(nip, m.start, m.end) for nip, m in months],
+                                         versions=self.day_versions))
+        else:
+            self.prefetch_days(days)
         self.prefetch(Employee, employees)
         self.prefetch(RatingRow, ratings)
         for model, keys in recorded.items():
             self.prefetch(model, keys)
+        return claimed
 
     def lock_all(self, nips: Iterable[str]) -> None:
         """The ASN keys of ``nips`` in one pass (a recompute on its own); in a prepared batch
@@ -220,9 +252,14 @@ class Batch:
 
     def write_facts(self) -> None:
         """The day facts the batch's summaries won and the task and innovation facts that changed,
-        one statement a table (before any recompute: it reads them)."""
+        one statement a table (before any recompute: it reads them). With ``defer_days`` the day
+        facts are kept in ``pending_days`` instead, for the caller to write with its last
+        statement: the recompute reads them from there (``facts_of``)."""
         rows, self.day_rows = self.day_rows, {}
-        write_day_facts(self.session, list(rows.values()))
+        if self.defer_days:
+            self.pending_days.update(rows)
+        else:
+            write_day_facts(self.session, list(rows.values()))
         for model in PLAIN_MODELS:
             records, read = self.rows.get(model, {}), self.read.get(model, {})
             upsert(self.session, model.__table__, [vars(r) for k, r in records.items()
@@ -230,6 +267,19 @@ class Batch:
             read.update({k: dict(vars(r)) for k, r in records.items() if r is not None})
 
     write_days = write_facts  # the name the rebuild's batches call it by
+
+    def facts_of(self, spans: list[tuple[str, date, date]]) -> dict[tuple[str, date, date], tuple[list, list, list]]:
+        """The facts of each (nip, start, end) as they stand in this transaction: read once (at
+        ``prepare``, or now) with what the batch stored over them (``span_facts``)."""
+        todo = [span for span in spans if span not in self.spans]
+        if todo:
+            self.spans.update(load_spans(self.session, todo))
+        return span_facts.overlaid(self.spans, spans, self.pending_days,
+                                   {model: self.rows.get(model, {}) for model in PLAIN_MODELS})
+
+    def take_pending_days(self) -> list[dict]:
+        rows, self.pending_days = list(self.pending_days.values()), {}
+        return rows
 
     def get(self, model: type, key: Any):
         known = self.rows.setdefault(model, {})

@@ -49,18 +49,22 @@ def apply_event(session: Session, outbox: Outbox, event: Event, *, tz: str) -> l
 
 
 def apply_batch(session: Session, outbox: Outbox | None, events: Iterable[Event], *, tz: str,
-                writes: Writes | None = None) -> list[ScoreRow]:
+                writes: Writes | None = None, batch: Batch | None = None) -> list[ScoreRow]:
     """Store the facts of several events, then recompute each affected ASN once. Gives the same
     rows as applying the events one by one (scores are a function of the stored facts); the score
     updates published are the net changes. ``outbox`` None publishes nothing (a rebuild).
     ``writes``: the last writes (scores, month totals, outbox) are gathered there for the caller
-    to send with its own, in one statement (``bulk_writes.Writes``); None: sent here."""
+    to send with its own, in one statement (``bulk_writes.Writes``); None: sent here. ``batch``:
+    one ``prepare``d already (with these events or more: the consumer's claim,
+    ``entrypoints.consumer``)."""
     zone = ZoneInfo(tz)
     touched = Touched()
     policies = Policies(session)
     events = list(events)
-    batch = Batch(session)
-    batch.prepare(events)
+    if batch is None:
+        batch = Batch(session)
+        batch.prepare(events, read_months=True)
+    batch.defer_days = True  # written with the recompute's last writes (``recompute_many``)
     agencies: dict[str, str] = {}
     for event in events:
         store_event(session, event, zone, touched, policies, batch)

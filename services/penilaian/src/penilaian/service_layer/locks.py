@@ -9,7 +9,11 @@ order, so two transactions may wait on each other but never in a cycle (no deadl
   < ASN     a NIP: its day facts, ratings, roster entry, memberships, score rows
   < AGENCY  its policy versions and their recompute queue, the organisation's predikat
 
-and within a class by the lock's number. A batch takes them in two passes (``batch.Batch.prepare``):
+and within a class by the lock's number. A consumer's transaction records its events' ids in
+``processed_events`` before any of these (``claim``: the insert that says which ids are new waits
+for another transaction holding the same ids, and no transaction takes an id after a key), so
+the ids come first in the order; on PostgreSQL the claim and the first pass of keys go as ONE
+statement (``adapters.claims``). A batch takes them in two passes (``batch.Batch.prepare``):
 the FACT keys first, then, having read the rows those guard (they name a task's or innovation's
 previous owner, stable now), every ASN and AGENCY key in one statement. After that the set is
 sealed: asking for a key not held is a bug and raises ``LockOrderError`` rather than waiting out
@@ -27,8 +31,10 @@ import hashlib
 import zlib
 from typing import Iterable, NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
+
+from penilaian.adapters.claims import claim_and_lock
 
 FACT, ASN, AGENCY = 0, 1, 2
 _CLASS_NAMES = ("fact", "asn", "agency")
@@ -70,6 +76,12 @@ def agency_key(agency: str) -> LockKey:
     return key(AGENCY, agency)
 
 
+class Claim(NamedTuple):
+    """A consumer transaction's ``processed_events`` rows (distinct ids, in id order)."""
+    table: Table
+    rows: list[dict]
+
+
 class LockOrderError(RuntimeError):
     """A lock asked for out of the order (or after the batch sealed its set): a bug in the caller."""
 
@@ -85,15 +97,25 @@ class Locks:
         self.taken: list[LockKey] = []
         self.sealed = False
 
-    def take(self, keys: Iterable[LockKey]) -> None:
+    def take(self, keys: Iterable[LockKey], claim: Claim | None = None) -> set[str] | None:
         """Take the keys not held yet, in one statement, in order. Each must come after every key
-        held already (else ``LockOrderError``; a key held is never taken again)."""
+        held already (else ``LockOrderError``; a key held is never taken again). ``claim``: the
+        transaction's event ids recorded first, in the same statement on PostgreSQL
+        (``adapters.claims``); returns the ids that were new (None without ``claim``)."""
         todo: dict[tuple[int, int], LockKey] = {}
         for k in keys:
             if k.order not in self.held:
                 todo.setdefault(k.order, k)
+        if claim is not None:
+            if self.taken:
+                raise LockOrderError("event ids claimed after a lock was taken")
+            ordered = [todo[o] for o in sorted(todo)]
+            self.held.update(todo)
+            self.taken.extend(ordered)
+            return claim_and_lock(self.session, claim.table, claim.rows,
+                                  [(_BASE + k.klass, k.number) for k in ordered] if self.postgres else [])
         if not todo:
-            return
+            return None
         ordered = [todo[o] for o in sorted(todo)]
         if self.sealed:
             raise LockOrderError(f"lock {ordered[0].name!r} asked for after the batch took its locks")
@@ -107,6 +129,7 @@ class Locks:
                 text("SELECT pg_advisory_xact_lock(c, n) FROM unnest(CAST(:cs AS integer[]), "
                      "CAST(:ns AS integer[])) AS k(c, n)"),
                 {"cs": [_BASE + k.klass for k in ordered], "ns": [k.number for k in ordered]}).all()
+        return None
 
     def seal(self) -> None:
         self.sealed = True

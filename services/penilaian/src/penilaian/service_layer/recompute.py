@@ -4,20 +4,20 @@ their ``penilaian.score.updated.v1`` events (outbox) only when a value moved."""
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import replace
-from types import SimpleNamespace
 from datetime import date
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, union_all
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
 from kinerja.messaging.outbox import Outbox, outbox_row
-from penilaian.adapters import bulk_writes
-from penilaian.adapters.fact_queries import load_facts, load_spans
-from penilaian.adapters.orm import Employee, MembershipRow, PolicyRow, RatingRow, ScoreRow
+from penilaian.adapters import bulk_writes, recompute_inputs
+from penilaian.adapters.fact_queries import load_facts
+from penilaian.adapters.orm import DayFactRow, Employee, PolicyRow, RatingRow, ScoreRow
 from penilaian.domain import membership
 from penilaian.domain.membership import Statement
 from penilaian.domain.month_totals import MonthTotals, fold, score_of_totals, task_totals, totals_of
@@ -30,6 +30,8 @@ from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, same
 from penilaian.service_layer.times import utcnow
 
 _POLICY_CACHE: dict[tuple[str, str], Policy] = {}
+# per database (its engine): (the versions table's stamp, agency -> its versions), ``Policies``
+_SHARED: "weakref.WeakKeyDictionary[Engine, tuple[tuple, dict[str, list[PolicyVersion]]]]" = weakref.WeakKeyDictionary()
 
 
 def _policy_of(policy_id: str, values: dict) -> Policy:
@@ -45,22 +47,47 @@ def _policy_of(policy_id: str, values: dict) -> Policy:
 
 
 class Policies:
-    """The policy versions of each agency, read once per transaction (and again after a change)."""
+    """The policy versions of each agency, read once per transaction (and again after a change).
+    Given the table's stamp as this transaction reads it (``check``, read with the recompute's
+    people: no statement of its own), versions are kept across transactions in the process: a
+    version is never changed or removed once stored, so a stamp (how many versions, the greatest
+    id) names one set of versions, and a new version (another process's, or a policy change
+    mid-stream) changes it: the next transaction reads the agency's versions again."""
 
     def __init__(self, session: Session) -> None:
         self.session, self._by_agency = session, {}
+        self._shared: dict[str, list[PolicyVersion]] | None = None  # the process's, for this stamp
+        self._wrote = False  # a version stored in this transaction: its stamp is not a committed one
+
+    def check(self, stamp: tuple) -> None:
+        """The versions table's ``stamp`` as read in this transaction: versions cached under it
+        are used (under another, they are dropped)."""
+        if self._wrote:
+            return
+        engine = self.session.get_bind().engine
+        cached = _SHARED.get(engine)
+        if cached is None or cached[0] != stamp:
+            cached = _SHARED[engine] = (stamp, {})
+        self._shared = cached[1]
 
     def versions(self, agency: str) -> list[PolicyVersion]:
         if agency not in self._by_agency:
-            self._by_agency[agency] = [
-                PolicyVersion(r.policy_id, r.agency, r.version, r.effective_from, _policy_of(r.policy_id, r.values))
-                for r in self.session.execute(select(
-                    PolicyRow.policy_id, PolicyRow.agency, PolicyRow.version, PolicyRow.effective_from,
-                    PolicyRow.values).where(PolicyRow.agency == agency))]
+            shared = self._shared
+            found = shared.get(agency) if shared is not None else None
+            if found is None:
+                found = [
+                    PolicyVersion(r.policy_id, r.agency, r.version, r.effective_from, _policy_of(r.policy_id, r.values))
+                    for r in self.session.execute(select(
+                        PolicyRow.policy_id, PolicyRow.agency, PolicyRow.version, PolicyRow.effective_from,
+                        PolicyRow.values).where(PolicyRow.agency == agency))]
+                if shared is not None:
+                    shared[agency] = found
+            self._by_agency[agency] = found
         return self._by_agency[agency]
 
     def forget(self, agency: str) -> None:
         self._by_agency.pop(agency, None)
+        self._wrote, self._shared = True, None
 
     def version_for(self, agency: str | None, period: Period) -> PolicyVersion | None:
         """The agency's version in force on the period's first day; None: the DESIGN defaults."""
@@ -118,7 +145,6 @@ def recompute(session: Session, outbox: Outbox | None, nip: str, days: Iterable[
 
 
 RECOMPUTE_CHUNK = 200  # ASN whose facts are read in one query per table
-_SCORE_COLUMNS = tuple(getattr(ScoreRow, c) for c in ScoreRow.__table__.columns.keys())
 
 
 def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *, zone: ZoneInfo,
@@ -144,14 +170,12 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
         chunk = nips[i:i + RECOMPUTE_CHUNK]
         months = {nip: sorted({periods_containing(day)[0] for day in touched.days[nip]}) for nip in chunk}
         wanted = {nip: sorted({p for m in ms for p in periods_containing(m.start)}) for nip, ms in months.items()}
-        facts = load_spans(session, [(nip, m.start, m.end) for nip, ms in months.items() for m in ms])
-        stored = month_rows.load_years(session, {nip: {m.start.year for m in ms} for nip, ms in months.items()})
-        employees, stated, ratings = _people_of(session, chunk)
-        keys = [(nip, p.name) for nip in chunk for p in wanted[nip]]
-        scores = {}
-        for j in range(0, len(keys), 500):
-            scores.update({(r.nip, r.period): r for r in session.execute(
-                select(*_SCORE_COLUMNS).where(tuple_(ScoreRow.nip, ScoreRow.period).in_(keys[j:j + 500])))})
+        facts = batch.facts_of([(nip, m.start, m.end) for nip, ms in months.items() for m in ms])
+        inputs = recompute_inputs.read(session, chunk, {nip: {m.start.year for m in ms} for nip, ms in months.items()},
+                                       {(nip, p.name) for nip in chunk for p in wanted[nip]})
+        stored, scores = inputs.months, inputs.scores
+        employees, stated, ratings = _people(inputs)
+        policies.check(inputs.stamp)
         now = utcnow()
         for nip in chunk:
             mine: list[Event] = []
@@ -191,6 +215,7 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
             events.extend(as_one_change(mine))
     session.flush()  # the ORM rows of the batch (roster, ratings...) before the bulk writes
     gathered = writes if writes is not None else bulk_writes.Writes()
+    gathered.upsert(DayFactRow.__table__, batch.take_pending_days())
     month_rows.write(gathered, month_writes)
     gathered.upsert(ScoreRow.__table__, score_writes.values())
     if outbox is not None and events:
@@ -202,45 +227,14 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
     return changed
 
 
-def _none(kind):
-    return cast(null(), kind)
-
-
-# an ASN's roster entry, agency statements and supervisor's ratings: one statement (one round
-# trip, not three), each row in its table's columns and NULL in the others', ``kind`` telling
-# which; every column typed in the first branch (the union's result types are the first's)
-_NIPS = bindparam("nips", expanding=True)
-_PEOPLE_OF = union_all(
-    select(literal("e").label("kind"), Employee.nip, Employee.agency, Employee.atasan_nip,
-           _none(MembershipRow.since.type).label("since"), _none(MembershipRow.stated_at.type).label("stated_at"),
-           _none(String).label("event_id"), _none(String).label("period"), _none(RatingRow.levels.type).label("levels"),
-           _none(String).label("rating_id")).where(Employee.nip.in_(_NIPS)),
-    select(literal("m"), MembershipRow.nip, MembershipRow.agency, _none(String), MembershipRow.since,
-           MembershipRow.stated_at, MembershipRow.event_id, _none(String), _none(RatingRow.levels.type),
-           _none(String)).where(MembershipRow.nip.in_(_NIPS)),
-    select(literal("r"), RatingRow.nip, _none(String), _none(String), _none(MembershipRow.since.type),
-           _none(MembershipRow.stated_at.type), _none(String), RatingRow.period, RatingRow.levels,
-           RatingRow.rating_id).where(RatingRow.nip.in_(_NIPS), RatingRow.rater == "atasan"),
-)
-
-
-def _people_of(session: Session, nips: list[str]):
-    """For ``nips``: roster entries by NIP (agency and supervisor), agency statements in month
-    order (``memberships.statements_of``), and the supervisor's ratings by (NIP, period)."""
-    employees: dict[str, SimpleNamespace] = {}
-    stated: dict[str, list[Statement]] = {}
-    ratings: dict[tuple[str, str], Rating] = {}
-    for r in session.execute(_PEOPLE_OF, {"nips": nips}):
-        if r.kind == "e":
-            employees[r.nip] = SimpleNamespace(nip=r.nip, agency=r.agency, atasan_nip=r.atasan_nip)
-        elif r.kind == "m":
-            stated.setdefault(r.nip, []).append(Statement(r.since, r.agency, memberships.as_utc(r.stated_at),
-                                                          r.event_id))
-        else:
-            ratings[(r.nip, r.period)] = Rating(r.levels, r.rating_id)
-    for statements in stated.values():
-        statements.sort(key=lambda st: st.since)
-    return employees, stated, ratings
+def _people(inputs: recompute_inputs.Inputs):
+    """Roster entries by NIP (agency and supervisor), agency statements in month order
+    (``memberships.statements_of``), and the supervisor's ratings by (NIP, period)."""
+    stated = {nip: sorted((Statement(since, agency, memberships.as_utc(at), event_id)
+                           for since, agency, at, event_id in rows), key=lambda st: st.since)
+              for nip, rows in inputs.statements.items()}
+    ratings = {key: Rating(levels, rating_id) for key, (levels, rating_id) in inputs.ratings.items()}
+    return inputs.employees, stated, ratings
 
 
 def _policy(version: PolicyVersion | None) -> Policy:
