@@ -24,7 +24,6 @@ from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from kinerja.messaging.replay import replayed_offsets_table
-from penilaian.adapters import bulk_writes
 from penilaian.adapters.orm import metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.runtime import make_runtime
@@ -44,6 +43,7 @@ SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISC
 # ``skip_types``: undecodable messages take the usual path, and the DLQ); skipping one changes
 # nothing penilaian keeps, so it is idempotent without recording its id
 skippable = skip_types(SKIPPED_TYPES)
+_PREPARED = "penilaian.prepared_batch"  # session.info: the batch ``_apply_batch_once`` prepared
 
 
 class PenilaianConsumer(IdempotentConsumer):
@@ -56,7 +56,7 @@ class PenilaianConsumer(IdempotentConsumer):
 
     def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH, **kw):
         kw.setdefault("skip", skippable)
-        super().__init__(*args, **kw)
+        super().__init__(*args, apply_batch=self._apply_batch, **kw)
         self.tz, self.outbox = tz, outbox
         self.recomputer = PolicyRecomputer(self.session_factory, outbox, tz=tz, batch_size=recompute_batch)
         self.between_polls = self.recomputer
@@ -77,12 +77,8 @@ class PenilaianConsumer(IdempotentConsumer):
                                 read_months=True)
             fresh, duplicates, _ = self._fresh(events, lambda event_id: event_id not in new)
             if fresh:
-                writes = bulk_writes.Writes()
-                apply_batch(session, self.outbox, [event for event, _ in fresh], tz=self.tz, writes=writes,
-                            batch=batch)
-                writes.run(session)
-        if any(event.type == POLICY_SET for event, _ in fresh):
-            self.recomputer.wake()
+                session.info[_PREPARED] = batch
+                self.apply_batch(session, [event for event, _ in fresh])
         return fresh, duplicates
 
     def apply_once(self, event: Event, topic: str, partition: int, offset: int) -> bool:
@@ -92,6 +88,14 @@ class PenilaianConsumer(IdempotentConsumer):
             return True
         fresh, _ = self._apply_batch_once([(0, event, _Record(topic, partition, offset))])
         return bool(fresh)
+
+
+    def _apply_batch(self, session: Session, events: list[Event]) -> None:
+        # ``apply_batch`` of the shared consumer: the events with the batch ``_apply_batch_once``
+        # prepared for them (its locks and reads), when it did
+        apply_batch(session, self.outbox, events, tz=self.tz, batch=session.info.pop(_PREPARED, None))
+        if any(e.type == POLICY_SET for e in events):
+            self.recomputer.wake()
 
 
 class _Record(NamedTuple):
