@@ -89,12 +89,13 @@ def guard_app(app, public_blueprints: frozenset[str] = PUBLIC_BLUEPRINTS) -> Non
 
     @app.before_request
     def _authenticate():
-        if request.method == "OPTIONS":
+        req = request._get_current_object()  # one look-up through the proxy, not one an attribute
+        if req.method == "OPTIONS":
             return None
-        blueprint = request.blueprint
-        if request.endpoint is None:  # 404/405: let Flask answer
+        endpoint = req.endpoint
+        if endpoint is None:  # 404/405: let Flask answer
             return None
-        if blueprint in public_blueprints or request.endpoint == "static":
+        if req.blueprint in public_blueprints or endpoint == "static":
             return None
         authenticate()
         return None

@@ -103,13 +103,22 @@ def instrument_app(app: Any, service: str) -> None:
     def _start_timer():
         g._kinerja_t0 = time.perf_counter()
 
+    # each route's histogram child, as ``labels`` finds it (the same object), without its lock and
+    # checks on every request
+    children: dict[tuple[str, str, int], Any] = {}
+
     @app.after_request
     def _observe(response):
         t0 = getattr(g, "_kinerja_t0", None)
         if t0 is not None:
-            route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-            HTTP_LATENCY.labels(service, request.method, route, str(response.status_code)).observe(
-                time.perf_counter() - t0)
+            req = request._get_current_object()
+            key = (req.method, req.url_rule.rule if req.url_rule is not None else "<unmatched>", response.status_code)
+            child = children.get(key)
+            if child is None:
+                if len(children) > 10_000:  # methods and statuses are few; bounded all the same
+                    children.clear()
+                child = children[key] = HTTP_LATENCY.labels(service, key[0], key[1], str(key[2]))
+            child.observe(time.perf_counter() - t0)
         return response
 
     bp = Blueprint("metrics", __name__)

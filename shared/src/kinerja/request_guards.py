@@ -26,24 +26,25 @@ def enforce_body_limit(app: Flask) -> None:
 
     @app.before_request
     def _body_limit():
-        if request.method not in BODY_METHODS or request.endpoint is None:  # no route: Flask answers 404/405
+        req = request._get_current_object()  # one look-up through the proxy, not one an attribute
+        if req.method not in BODY_METHODS or req.endpoint is None:  # no route: Flask answers 404/405
             return None
-        view = app.view_functions.get(request.endpoint)
+        view = app.view_functions.get(req.endpoint)
         if view is not None and getattr(getattr(view, "view_class", view), "kinerja_large_body", False):
             return None
         limit = app.config["MAX_CONTENT_LENGTH"]
-        length = request.content_length
+        length = req.content_length
         if length is not None:
             if length > limit:
                 raise RequestEntityTooLarge(f"request body of {length} bytes is over the limit of {limit}")
             return None
-        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-            raw = request.environ["wsgi.input"].read(limit + 1)
+        if "chunked" in req.headers.get("Transfer-Encoding", "").lower():
+            raw = req.environ["wsgi.input"].read(limit + 1)
             if len(raw) > limit:
                 raise RequestEntityTooLarge(f"chunked request body is over the limit of {limit} bytes")
             # the body now has a known length: hand werkzeug a plain stream of it
-            request.environ.update({"wsgi.input": BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
-            request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+            req.environ.update({"wsgi.input": BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
+            req.environ.pop("HTTP_TRANSFER_ENCODING", None)
         return None
 
 
@@ -129,17 +130,18 @@ def refuse_unusable_input(app: Flask) -> None:
 
     @app.before_request
     def _refuse_unusable_input():
-        if request.endpoint is None:  # no route: Flask answers 404/405
+        req = request._get_current_object()
+        if req.endpoint is None:  # no route: Flask answers 404/405
             return None
-        for key, value in [*request.args.items(multi=True), *(request.view_args or {}).items()]:
+        for key, value in [*req.args.items(multi=True), *(req.view_args or {}).items()]:
             if _CONTROL.search(key) or (isinstance(value, str) and _CONTROL.search(value)):
                 raise BadRequest(f"parameter {key[:40]!r} contains a control character")
-        if request.method not in BODY_METHODS or not request.is_json:
+        if req.method not in BODY_METHODS or not req.is_json:
             return None
-        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        view = app.view_functions.get(req.endpoint)
         if view is not None and getattr(getattr(view, "view_class", view), "kinerja_large_body", False):
             return None
-        raw = request.get_data(cache=True)
+        raw = req.get_data(cache=True)
         if not raw.strip():
             return None  # no body: the view's schema says what is missing
         try:
@@ -160,7 +162,8 @@ def secure_headers(app: Flask) -> None:
 
     @app.after_request
     def _secure_headers(response):
+        req = request._get_current_object()
         response.headers["X-Content-Type-Options"] = "nosniff"
-        if request.blueprint not in CACHEABLE_BLUEPRINTS and request.endpoint != "static":
+        if req.blueprint not in CACHEABLE_BLUEPRINTS and req.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
         return response

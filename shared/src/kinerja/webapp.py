@@ -4,6 +4,7 @@ Each service's ``entrypoints/app.py`` calls :func:`create_service_app` with its 
 calls :func:`current_runtime` instead of reading ``current_app.extensions`` itself."""
 from __future__ import annotations
 
+from types import FunctionType
 from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app
@@ -18,6 +19,32 @@ from kinerja.web import configure_app
 RUNTIME_EXTENSION = "kinerja_runtime"
 
 R = TypeVar("R", bound=ServiceRuntime)
+
+
+class ServiceFlask(Flask):
+    """Flask, remembering which plain functions are synchronous: Flask asks ``ensure_sync`` of
+    every hook and view on every request (``inspect.iscoroutinefunction``, a dozen times a
+    request: a few percent of a one-punch request's CPU). A function's answer never changes, so
+    a sync one is handed back from the table; async ones and bound methods are asked each time
+    as before."""
+
+    SYNC_TABLE_MAX = 4096  # per-request closures (after_this_request) are plain functions too
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict[Callable[..., Any], bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if type(func) is not FunctionType:
+            return super().ensure_sync(func)
+        if func in self._sync_functions:
+            return func
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            if len(self._sync_functions) >= self.SYNC_TABLE_MAX:
+                self._sync_functions.clear()
+            self._sync_functions[func] = True
+        return wrapped
 
 
 def bind_runtime(app: Flask, runtime: ServiceRuntime) -> None:
@@ -51,7 +78,7 @@ def create_service_app(service: str, import_name: str, *, title: str, make_runti
     health blueprint (database and Kafka)."""
     settings = load_settings(service, config)
     configure_logging(service)
-    app = Flask(import_name)
+    app = ServiceFlask(import_name)
     api = configure_app(app, settings, title=title)
     if prepare is not None:
         prepare(app, api, settings)

@@ -33,8 +33,10 @@ blp = Blueprint("punches", __name__, url_prefix="/api/v1/punches", description="
 
 MAX_FUTURE = timedelta(minutes=5)
 # one instance for every item: building a schema costs four times what loading an item does
-# (marshmallow schemas keep no state between loads)
+# (marshmallow schemas keep no state between loads); the batch's too: given its class, webargs
+# builds one for every request
 PUNCH_ITEM = PunchItem()
+PUNCH_BATCH = PunchBatch()
 
 
 def phone_device_sn(nip: str) -> str:
@@ -45,7 +47,7 @@ def phone_device_sn(nip: str) -> str:
 class Punches(MethodView):
     @require_auth("device", "pegawai", "atasan")
     @blp.doc(security=[{"bearer": []}])
-    @blp.arguments(PunchBatch)
+    @blp.arguments(PUNCH_BATCH)
     @blp.response(200, IngestResultSchema)
     def post(self, batch):
         """Record a batch of punches; good items are kept and bad ones reported by index.
