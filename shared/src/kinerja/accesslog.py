@@ -4,7 +4,9 @@ The event stream takes its token as ``?access_token=`` (EventSource cannot set h
 other route refuses a token there), so a request line, a query string or a Referer may carry one.
 Every value the access log could print goes through :func:`redact` first, whatever the format:
 the value of any query parameter whose name decodes to ``access_token`` (``access%5Ftoken`` too)
-becomes ``<redacted>``, and the Authorization header is never printed.
+becomes ``<redacted>``, and the Authorization header is never printed, whether a format names it as
+a request header (``%({authorization}i)s``) or as the environ variable gunicorn also passes
+(``%({http_authorization}e)s``).
 
 A line's values are worked out as its format asks for them (:class:`AccessAtoms`): gunicorn's
 own way builds every one it knows (each request and response header, each environ variable,
@@ -25,6 +27,8 @@ REDACTED = "<redacted>"
 SECRET_PARAMS = frozenset({"access_token"})
 # a query: after "?" up to whitespace (a request line's protocol) or the end
 _QUERY = re.compile(r"\?([^\s#]*)")
+# the bearer token as a header and as the WSGI environ variable that carries the same header
+_SECRET_ATOMS = frozenset({"{authorization}i", "{http_authorization}e"})
 
 
 def _redact_query(query: str) -> str:
@@ -54,7 +58,7 @@ def redact(value, *, is_query: bool = False):
 
 def _redacted(key: str, value):
     """``value`` of the atom ``key`` (lower case for ``{...}`` atoms) as the log may print it."""
-    if key == "{authorization}i":
+    if key in _SECRET_ATOMS:
         return REDACTED
     return redact(value, is_query=key in ("q", "{query_string}e"))
 

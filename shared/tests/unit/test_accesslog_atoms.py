@@ -67,6 +67,7 @@ def test_every_atom_is_what_gunicorn_would_print(logger, query):
     Config().access_log_format,  # gunicorn's default (kinerja up)
     '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"',  # the image's and notifikasi's
     '%(r)s %(q)s %(f)s {%({authorization}i)s} %({Referer}i)s %({query_string}e)s %({X-Dup}i)s %({vary}o)s %(L)s',
+    '%(h)s {%({HTTP_AUTHORIZATION}e)s} %({http_referer}e)s',  # the same header, named as the environ has it
 ])
 def test_a_line_reads_the_same_and_holds_no_token(logger, fmt):
     eager, lazy = both(logger, f"a=1&access_token={TOKEN}")
