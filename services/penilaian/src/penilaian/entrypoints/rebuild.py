@@ -190,15 +190,19 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             read(names, fold, touched)
         else:
             split = topic(topics.KEHADIRAN, prefix)
-            read([n for n in names if n in (topic(topics.PEGAWAI, prefix), topic(topics.PENILAIAN, prefix))],
-                 fold, touched)
             later = MonthsTouched()  # tugas.v1's days, noted after kehadiran.v1's as in one process
             later_fold = FactFold(zone, later)
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                # the workers first: they start (a fresh interpreter each) and read kehadiran.v1 while
+                # this process reads the others, the roster and penilaian's own facts included (the
+                # live path, the costliest records each); the workers write nothing, so neither
+                # waits for the other, and their days are noted after the roster's as in one process
                 shares = [pool.submit(fold_share, bootstrap, split, i, workers, tz=tz, applied_types=APPLIED_TYPES,
                                       dedup_window=dedup_window, tail_ids=tail_ids, timeout_s=timeout_s)
                           for i in range(workers)]
+                read([n for n in names if n in (topic(topics.PEGAWAI, prefix), topic(topics.PENILAIAN, prefix))],
+                     fold, touched)
                 read([topic(topics.TUGAS, prefix)], later_fold, later)
                 for future in shares:
                     for t, part, off, raw in merge_share(future.result(), report, fold, touched, tails, ends):
