@@ -69,7 +69,7 @@ from penilaian.entrypoints.migrate import main as migrate
 from penilaian.entrypoints.rebuild_compare import SCORE_FIELDS, Report, _facts, _score_rows, compare  # noqa: F401
 from penilaian.entrypoints.rebuild_read import Sorter, fold_share, merge_share
 from penilaian.service_layer import policy_recompute
-from penilaian.service_layer.rebuild_scores import score_all
+from penilaian.service_layer.rebuild_scores import insert_rows, rows_in, score_all
 from penilaian.service_layer.replay import FactFold, MonthsTouched
 from penilaian.service_layer.scoring import (
     FEEDBACK_POSTED,
@@ -121,6 +121,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
     _, processed = add_plumbing_tables(metadata)
     replayed = replayed_offsets_table(metadata)
     report = Report(target_url=target_url)
+    pool: ProcessPoolExecutor | None = None
     try:
         with sessions() as s:
             if s.execute(select(func.count()).select_from(ScoreRow)).scalar_one():
@@ -193,20 +194,20 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             later = MonthsTouched()  # tugas.v1's days, noted after kehadiran.v1's as in one process
             later_fold = FactFold(zone, later)
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                # the workers first: they start (a fresh interpreter each) and read kehadiran.v1 while
-                # this process reads the others, the roster and penilaian's own facts included (the
-                # live path, the costliest records each); the workers write nothing, so neither
-                # waits for the other, and their days are noted after the roster's as in one process
-                shares = [pool.submit(fold_share, bootstrap, split, i, workers, tz=tz, applied_types=APPLIED_TYPES,
-                                      dedup_window=dedup_window, tail_ids=tail_ids, timeout_s=timeout_s)
-                          for i in range(workers)]
-                read([n for n in names if n in (topic(topics.PEGAWAI, prefix), topic(topics.PENILAIAN, prefix))],
-                     fold, touched)
-                read([topic(topics.TUGAS, prefix)], later_fold, later)
-                for future in shares:
-                    for t, part, off, raw in merge_share(future.result(), report, fold, touched, tails, ends):
-                        pending.append((decode_record(raw), SimpleNamespace(topic=t, partition=part, offset=off)))
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)  # up to score too, below
+            # the workers first: they start (a fresh interpreter each) and read kehadiran.v1 while
+            # this process reads the others, the roster and penilaian's own facts included (the
+            # live path, the costliest records each); the workers write nothing, so neither
+            # waits for the other, and their days are noted after the roster's as in one process
+            shares = [pool.submit(fold_share, bootstrap, split, i, workers, tz=tz, applied_types=APPLIED_TYPES,
+                                  dedup_window=dedup_window, tail_ids=tail_ids, timeout_s=timeout_s)
+                      for i in range(workers)]
+            read([n for n in names if n in (topic(topics.PEGAWAI, prefix), topic(topics.PENILAIAN, prefix))],
+                 fold, touched)
+            read([topic(topics.TUGAS, prefix)], later_fold, later)
+            for future in shares:
+                for t, part, off, raw in merge_share(future.result(), report, fold, touched, tails, ends):
+                    pending.append((decode_record(raw), SimpleNamespace(topic=t, partition=part, offset=off)))
             flush(touched)
             with sessions() as s, s.begin():
                 fold.write(s)
@@ -224,10 +225,22 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
 
         began = time.monotonic()
         nips = sorted(touched.days)
-        for i in range(0, len(nips), recompute_batch):
-            part = {nip: touched.days[nip] for nip in nips[i:i + recompute_batch]}
-            with sessions() as s, s.begin():
-                score_all(s, part, touched.agency, policies=Policies(s))
+        parts = [{nip: touched.days[nip] for nip in nips[i:i + recompute_batch]}
+                 for i in range(0, len(nips), recompute_batch)]
+        if pool is None:
+            for part in parts:
+                with sessions() as s, s.begin():
+                    score_all(s, part, touched.agency, policies=Policies(s))
+        else:
+            # the workers score (read only: every fact is committed by now) while this process
+            # inserts the rows of the shares done, in order
+            shares = [pool.submit(rows_in, target_url, part, {nip: touched.agency[nip] for nip in part})
+                      for part in parts]
+            for future in shares:
+                with sessions() as s, s.begin():
+                    insert_rows(s, *future.result())
+            pool.shutdown()
+            pool = None
         with sessions() as s, s.begin():
             policy_recompute.finish_all(s)  # every ASN was just recomputed under every version
             record_offsets(s, replayed, processed, ends, tails)
@@ -243,6 +256,8 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             compare(live_url, target_url, report)
             report.seconds_compare = time.monotonic() - began
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         engine.dispose()
     return report
 

@@ -47,6 +47,42 @@ def score_all(session: Session, months_by_nip: dict[str, set[date]], agency_of: 
 
 def _score_chunk(session: Session, chunk: list[str], months_by_nip: dict[str, set[date]],
                  agency_of: dict[str, str], policies: Policies) -> int:
+    return insert_rows(session, *rows_of(session, chunk, months_by_nip, agency_of, policies))
+
+
+def insert_rows(session: Session, totals_rows: list[dict], score_rows: list[dict]) -> int:
+    """Insert what ``rows_of`` gave; returns the score rows written."""
+    bulk_insert(session, MonthTotalsRow.__table__, totals_rows)
+    return bulk_insert(session, ScoreRow.__table__, score_rows)
+
+
+_ENGINES: dict = {}
+
+
+def rows_in(url: str, months_by_nip: dict[str, set[date]], agency_of: dict[str, str]) -> tuple[list, list]:
+    """In a worker process: ``rows_of`` every ASN of ``months_by_nip`` from the database at
+    ``url`` (read only: the parent inserts the rows), its facts, roster, ratings and policies
+    written and committed already. The engine is kept for the process's next share."""
+    from kinerja.db import make_engine, make_session_factory, read_only_session
+
+    made = _ENGINES.get(url)
+    if made is None:
+        made = _ENGINES[url] = make_session_factory(make_engine(url, pool_size=1))
+    nips = sorted(n for n, days in months_by_nip.items() if days)
+    totals_rows: list[dict] = []
+    score_rows: list[dict] = []
+    with read_only_session(made) as s:
+        policies = Policies(s)
+        for i in range(0, len(nips), CHUNK):
+            t, r = rows_of(s, nips[i:i + CHUNK], months_by_nip, agency_of, policies)
+            totals_rows += t
+            score_rows += r
+    return totals_rows, score_rows
+
+
+def rows_of(session: Session, chunk: list[str], months_by_nip: dict[str, set[date]],
+            agency_of: dict[str, str], policies: Policies) -> tuple[list[dict], list[dict]]:
+    """The month totals and score rows of the ASN of ``chunk``."""
     months = {nip: sorted({periods_containing(day)[0] for day in months_by_nip[nip]}) for nip in chunk}
     facts = load_spans(session, [(nip, m.start, m.end) for nip, ms in months.items() for m in ms])
     roster = dict(session.execute(select(Employee.nip, Employee.agency).where(Employee.nip.in_(chunk))).all())
@@ -84,8 +120,7 @@ def _score_chunk(session: Session, chunk: list[str], months_by_nip: dict[str, se
                 "hasil_kerja": score.hasil_kerja, "total": score.total, "total_partial": score.total_partial,
                 "predikat": score.predikat, "detail": {},
                 "policy_id": version.policy_id if version is not None else None, "updated_at": now})
-    bulk_insert(session, MonthTotalsRow.__table__, totals_rows)
-    return bulk_insert(session, ScoreRow.__table__, score_rows)
+    return totals_rows, score_rows
 
 
 def _policy(version: PolicyVersion | None) -> Policy:
