@@ -99,27 +99,29 @@ def _sent(resp):
 
 
 # the atoms of gunicorn's ``Logger.atoms`` that are no header or environ variable, each worked out
-# from (logger, resp, environ, request_time) as gunicorn does
+# from (logger, resp, the request's WSGI environ, request_time) as gunicorn does (``wsgi_env``: the
+# request's, not the process's configuration, which README's table lists)
 _BASE = {
-    "h": lambda lg, resp, env, rt: env.get("REMOTE_ADDR", "-"),
-    "l": lambda lg, resp, env, rt: "-",
-    "u": lambda lg, resp, env, rt: lg._get_user(env) or "-",
-    "t": lambda lg, resp, env, rt: lg.now(),
-    "r": lambda lg, resp, env, rt: "%s %s %s" % (env["REQUEST_METHOD"], env["RAW_URI"], env["SERVER_PROTOCOL"]),
-    "s": lambda lg, resp, env, rt: _status(resp),
-    "m": lambda lg, resp, env, rt: env.get("REQUEST_METHOD"),
-    "U": lambda lg, resp, env, rt: env.get("PATH_INFO"),
-    "q": lambda lg, resp, env, rt: env.get("QUERY_STRING"),
-    "H": lambda lg, resp, env, rt: env.get("SERVER_PROTOCOL"),
-    "b": lambda lg, resp, env, rt: _sent(resp) is not None and str(_sent(resp)) or "-",
-    "B": lambda lg, resp, env, rt: _sent(resp),
-    "f": lambda lg, resp, env, rt: env.get("HTTP_REFERER", "-"),
-    "a": lambda lg, resp, env, rt: env.get("HTTP_USER_AGENT", "-"),
-    "T": lambda lg, resp, env, rt: rt.seconds,
-    "D": lambda lg, resp, env, rt: (rt.seconds * 1000000) + rt.microseconds,
-    "M": lambda lg, resp, env, rt: (rt.seconds * 1000) + int(rt.microseconds / 1000),
-    "L": lambda lg, resp, env, rt: "%d.%06d" % (rt.seconds, rt.microseconds),
-    "p": lambda lg, resp, env, rt: "<%s>" % os.getpid(),
+    "h": lambda lg, resp, wsgi_env, rt: wsgi_env.get("REMOTE_ADDR", "-"),
+    "l": lambda lg, resp, wsgi_env, rt: "-",
+    "u": lambda lg, resp, wsgi_env, rt: lg._get_user(wsgi_env) or "-",
+    "t": lambda lg, resp, wsgi_env, rt: lg.now(),
+    "r": lambda lg, resp, wsgi_env, rt: "%s %s %s" % (
+        wsgi_env["REQUEST_METHOD"], wsgi_env["RAW_URI"], wsgi_env["SERVER_PROTOCOL"]),
+    "s": lambda lg, resp, wsgi_env, rt: _status(resp),
+    "m": lambda lg, resp, wsgi_env, rt: wsgi_env.get("REQUEST_METHOD"),
+    "U": lambda lg, resp, wsgi_env, rt: wsgi_env.get("PATH_INFO"),
+    "q": lambda lg, resp, wsgi_env, rt: wsgi_env.get("QUERY_STRING"),
+    "H": lambda lg, resp, wsgi_env, rt: wsgi_env.get("SERVER_PROTOCOL"),
+    "b": lambda lg, resp, wsgi_env, rt: _sent(resp) is not None and str(_sent(resp)) or "-",
+    "B": lambda lg, resp, wsgi_env, rt: _sent(resp),
+    "f": lambda lg, resp, wsgi_env, rt: wsgi_env.get("HTTP_REFERER", "-"),
+    "a": lambda lg, resp, wsgi_env, rt: wsgi_env.get("HTTP_USER_AGENT", "-"),
+    "T": lambda lg, resp, wsgi_env, rt: rt.seconds,
+    "D": lambda lg, resp, wsgi_env, rt: (rt.seconds * 1000000) + rt.microseconds,
+    "M": lambda lg, resp, wsgi_env, rt: (rt.seconds * 1000) + int(rt.microseconds / 1000),
+    "L": lambda lg, resp, wsgi_env, rt: "%d.%06d" % (rt.seconds, rt.microseconds),
+    "p": lambda lg, resp, wsgi_env, rt: "<%s>" % os.getpid(),
 }
 _MISSING = object()
 
