@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import String, Text, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
-from notifikasi.adapters.in_chunks import in_slices, member_of
+from notifikasi.adapters.in_chunks import list_value, member_of_param
 from notifikasi.adapters.orm import EmailPreference, Employee, Webhook
 from notifikasi.domain import email as rules
 
@@ -45,35 +45,49 @@ class Audience:
     webhooks: dict[str, list[ActiveWebhook]] = field(default_factory=dict)  # by agency, in id order
 
 
-def read_audience(session: Session, recipients: Iterable[str], agencies: Iterable[str]) -> Audience:
-    """The immediate-mail preferences of ``recipients`` and the active webhooks of ``agencies``:
-    one statement (on SQLite more past 500 recipients)."""
-    p, e, w = EmailPreference.__table__, Employee.__table__, Webhook.__table__
-    wanted, agencies = sorted(set(recipients)), sorted(set(agencies))
-    dialect = session.get_bind().dialect.name
-    hooks = (select(literal_column("'w'"), cast(w.c.id, String), w.c.agency, cast(w.c.event_types, Text),
-                    null(), null(), null())
-             .where(member_of(w.c.agency, agencies, dialect), w.c.active.is_(True))) if agencies else None
-    out = Audience()
-    parts = list(in_slices(wanted, dialect)) or [()]
-    for i, part in enumerate(parts):
+_READS: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _statement(dialect: str, recipients: bool, agencies: bool):
+    """The look-up for recipients and/or agencies, built once (a parameter for each list)."""
+    key = (dialect, recipients, agencies)
+    stmt = _READS.get(key)
+    if stmt is None:
+        p, e, w = EmailPreference.__table__, Employee.__table__, Webhook.__table__
         queries = []
-        if part:
+        if recipients:
             queries.append(select(literal_column("'p'"), p.c.nip, p.c.agency, p.c.email, e.c.email, e.c.agency, e.c.active)
                            .select_from(p.outerjoin(e, e.c.nip == p.c.nip))
-                           .where(member_of(p.c.nip, part, dialect), p.c.mode == rules.IMMEDIATE))
-        if i == 0 and hooks is not None:
-            queries.append(hooks)
-        if not queries:
-            continue
-        stmt = queries[0] if len(queries) == 1 else union_all(*queries)
-        for kind, key, agency, a, b, c, active in session.execute(stmt):
-            if kind == "p":
-                roster = b if active and c == agency else None
-                out.preferences[key] = ImmediatePreference(key, agency, a, roster)
-            else:
-                types = json.loads(a) if isinstance(a, str) else (a or [])
-                out.webhooks.setdefault(agency, []).append(ActiveWebhook(int(key), agency, tuple(types or ())))
+                           .where(member_of_param(p.c.nip, "nips", dialect), p.c.mode == rules.IMMEDIATE))
+        if agencies:
+            queries.append(select(literal_column("'w'"), cast(w.c.id, String), w.c.agency, cast(w.c.event_types, Text),
+                                  null(), null(), null())
+                           .where(member_of_param(w.c.agency, "agencies", dialect), w.c.active.is_(True)))
+        stmt = _READS[key] = queries[0] if len(queries) == 1 else union_all(*queries)
+    return stmt
+
+
+def read_audience(session: Session, recipients: Iterable[str], agencies: Iterable[str]) -> Audience:
+    """The immediate-mail preferences of ``recipients`` and the active webhooks of ``agencies``:
+    one statement."""
+    wanted, agencies = sorted(set(recipients)), sorted(set(agencies))
+    out = Audience()
+    if not wanted and not agencies:
+        return out
+    dialect = session.get_bind().dialect.name
+    params = {}
+    if wanted:
+        params["nips"] = list_value(wanted, dialect)
+    if agencies:
+        params["agencies"] = list_value(agencies, dialect)
+    for kind, key, agency, a, b, c, active in session.execute(_statement(dialect, bool(wanted), bool(agencies)),
+                                                              params):
+        if kind == "p":
+            roster = b if active and c == agency else None
+            out.preferences[key] = ImmediatePreference(key, agency, a, roster)
+        else:
+            types = json.loads(a) if isinstance(a, str) else (a or [])
+            out.webhooks.setdefault(agency, []).append(ActiveWebhook(int(key), agency, tuple(types or ())))
     for group in out.webhooks.values():
         group.sort(key=lambda h: h.id)
     return out

@@ -35,7 +35,8 @@ def announce_inbox_writes(session_factory: sessionmaker, engine: Engine) -> wake
 
     @event.listens_for(session_factory, "do_orm_execute")
     def _core_insert(state) -> None:  # session.execute(insert(notifications), rows)
-        if state.is_insert and isinstance(state.statement, Insert) and state.statement.table is TABLE:
+        if ((state.is_insert and isinstance(state.statement, Insert) and state.statement.table is TABLE)
+                or state.execution_options.get("inserts_into") is TABLE):  # kinerja.fixed_inserts
             state.session.info[_FLAG] = True
 
     @event.listens_for(session_factory, "after_flush")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifikasi.adapters.audience import ImmediatePreference, read_audience
-from notifikasi.adapters.upserts import insert_new
+from kinerja.fixed_inserts import insert_new
 from notifikasi.adapters.orm import EmailMessage, EmailPreference, Employee, Notification
 from notifikasi.adapters.in_chunks import chunks
 from notifikasi.domain import email as rules

@@ -25,8 +25,8 @@ from kinerja.events import tugas
 from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
 from notifikasi.adapters.audience import read_audience
-from notifikasi.adapters.in_chunks import in_slices, member_of
-from notifikasi.adapters.upserts import insert_new
+from notifikasi.adapters.in_chunks import list_value, member_of_param
+from kinerja.fixed_inserts import insert_new
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
 from notifikasi.service_layer import webhooks
@@ -167,6 +167,19 @@ class _Named:
     atasan_nip: str | None
 
 
+_ROSTER_READS: dict[tuple[str, bool], Any] = {}
+
+
+def _roster_statement(dialect: str, whole_rows: bool):
+    """The roster read of a batch, built once (SQLAlchemy then finds it compiled at once)."""
+    stmt = _ROSTER_READS.get((dialect, whole_rows))
+    if stmt is None:
+        table = Employee.__table__
+        stmt = (select(Employee) if whole_rows else select(table.c.nip, table.c.nama, table.c.atasan_nip))
+        stmt = _ROSTER_READS[(dialect, whole_rows)] = stmt.where(member_of_param(table.c.nip, "nips", dialect))
+    return stmt
+
+
 class _Roster:
     """The employees a batch's events name, read with one query; roster events of the batch
     update them in place, so the events after see the new values. Without roster events only
@@ -186,16 +199,16 @@ class _Roster:
                 if event.type == tugas.FEEDBACK_POSTED:
                     nips.add(data["author_nip"])
         self.employees: dict[str, Employee | _Named] = {}
-        table = Employee.__table__
+        if not nips:
+            return
         dialect = session.get_bind().dialect.name
-        for part in in_slices(sorted(nips), dialect):
-            if upserts:
-                for emp in session.execute(select(Employee).where(member_of(Employee.nip, part, dialect))).scalars():
-                    self.employees[emp.nip] = emp
-            else:
-                for nip, nama, atasan in session.execute(select(table.c.nip, table.c.nama, table.c.atasan_nip)
-                                                         .where(member_of(table.c.nip, part, dialect))):
-                    self.employees[nip] = _Named(nip, nama, atasan)
+        params = {"nips": list_value(sorted(nips), dialect)}
+        if upserts:
+            for emp in session.execute(_roster_statement(dialect, True), params).scalars():
+                self.employees[emp.nip] = emp
+        else:
+            for nip, nama, atasan in session.execute(_roster_statement(dialect, False), params):
+                self.employees[nip] = _Named(nip, nama, atasan)
 
     def upsert(self, d: dict, now: datetime) -> None:
         emp = upsert_roster_row(Employee, d, find=self.employees.get, add=self._add)

@@ -28,7 +28,7 @@ from notifikasi.adapters.egress import EgressPolicy
 from notifikasi.adapters.secret_box import SecretBox, SecretUnreadable
 from notifikasi.adapters.webhook_client import PostResult, WebhookClient
 from notifikasi.adapters.audience import ActiveWebhook, read_audience
-from notifikasi.adapters.upserts import insert_new
+from kinerja.fixed_inserts import insert_new
 from notifikasi.domain import webhooks as rules
 from notifikasi.domain.webhooks import RetryPolicy
 from notifikasi.service_layer.clock import utcnow
