@@ -7,23 +7,19 @@ goes, a date in another ISO form, evidence files, anything unexpected) sends the
 ``decode_event``'s schemas, which accept it or raise ``InvalidEvent`` with their reason. So a
 record the fast path accepts is one the schema accepts, giving the same ``Event``
 (``tests/unit/test_trusted_decode.py`` holds the two side by side); nothing malformed passes.
+The envelope, the field checks and the roster's check are ``kinerja.events.trusted``'s.
 """
 from __future__ import annotations
 
-import json
 import re
+from decimal import Decimal
 
-import orjson
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
-
-from marshmallow import ValidationError
-
-from kinerja.events.envelope import EnvelopeSchema, Event, InvalidEvent, data_schema
+from kinerja.events import trusted
 from kinerja.events.kehadiran import CODES, DAY_SUMMARIZED
-from kinerja.events.pegawai import EMPLOYEE_UPSERTED, TMT_WINDOW
 from kinerja.events.penilaian import RATING_LEVELS, RATING_RECORDED
+from kinerja.events.trusted import (Unsure, any_text, array as _list, boolean as _bool, day as _date,
+                                    decimal as _decimal, integer as _int, nip as _nip, opt_text as _opt_text,
+                                    opt_time as _opt_time, text as _text, time as _time)
 from kinerja.events.tugas import (
     INNOVATION_APPROVED,
     TASK_APPROVED,
@@ -35,149 +31,12 @@ from kinerja.events.tugas import (
     TASK_STATUSES,
 )
 
-_NIP = re.compile(r"\d{18}\Z")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-# the forms our producers write (isoformat with an offset or Z); anything else goes to the schema
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
-_DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?\Z")
-_PIN = re.compile(r"\d{1,20}\Z")
 _PERIOD = re.compile(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?\Z")
 _TASK_TYPES = frozenset({TASK_ASSIGNED, TASK_SUBMITTED, TASK_APPROVED, TASK_RETURNED, TASK_OVERDUE, TASK_CANCELLED})
 _CODES = frozenset(CODES)
 _STATUSES = frozenset(TASK_STATUSES)
-_ENVELOPE = EnvelopeSchema()
-
-
-class _Unsure(Exception):
-    """The fast check cannot vouch for a value: the schema decides."""
-
-
-def decode_record(raw: bytes | None, obj: Any = None) -> Event:
-    """``decode_event(raw)``, parsing the JSON once (``obj`` when the caller parsed it already)."""
-    if raw is None:
-        raise InvalidEvent("empty message (tombstone)")
-    if obj is None:
-        try:
-            obj = loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidEvent(f"not JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise InvalidEvent("envelope is not a JSON object")
-    try:
-        return _fast(obj)
-    except _Unsure:
-        return _by_schema(obj)
-
-
-def loads(raw: bytes) -> Any:
-    """``json.loads(raw)``, by orjson (a few times faster) when it can: what it refuses (NaN, an
-    integer beyond 64 bits, UTF-16, a lone surrogate, malformed JSON) is left to ``json.loads``,
-    which then accepts or raises exactly as before."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
-
-
-def _by_schema(obj: dict) -> Event:
-    """What ``kinerja.events.envelope.decode_event`` does after ``json.loads``."""
-    try:
-        env = _ENVELOPE.load(obj, unknown="exclude")
-    except ValidationError as exc:
-        raise InvalidEvent(f"bad envelope: {exc.messages}") from None
-    schema = data_schema(env["type"])
-    try:
-        data = schema.load(env["data"], unknown="exclude")
-    except ValidationError as exc:
-        raise InvalidEvent(f"{env['type']}: bad data: {exc.messages}") from None
-    return Event(id=env["id"], type=env["type"], source=env["source"], time=env["time"], subject=env["subject"],
-                 agency=env["agency"], data=data)
-
-
-def _fast(obj: dict) -> Event:
-    kind = obj.get("type")
-    if type(kind) is not str:
-        raise _Unsure
-    if kind == DAY_SUMMARIZED:
-        make = _day
-    elif kind in _TASK_TYPES:
-        make = _task
-    elif kind == INNOVATION_APPROVED:
-        make = _innovation
-    elif kind == EMPLOYEE_UPSERTED:
-        make = _employee
-    elif kind == RATING_RECORDED:
-        make = _rating
-    else:
-        raise _Unsure
-    if obj.get("specversion", "1.0") != "1.0":
-        raise _Unsure
-    data = obj.get("data")
-    if type(data) is not dict:
-        raise _Unsure
-    return Event(id=_text(obj.get("id"), 200), type=kind, source=_text(obj.get("source"), 200),
-                 time=_time(obj.get("time")), subject=_text(obj.get("subject"), 64),
-                 agency=_text(obj.get("agency"), 64), data=make(data))
-
-
-def _text(v: Any, longest: int | None = None) -> str:
-    if type(v) is not str or (longest is not None and not 1 <= len(v) <= longest):
-        raise _Unsure
-    return v
-
-
-def _opt_text(v: Any) -> str | None:
-    return None if v is None else _text(v)
-
-
-def _nip(v: Any) -> str:
-    if type(v) is not str or not _NIP.match(v):
-        raise _Unsure
-    return v
-
-
-def _int(v: Any) -> int:
-    if type(v) is not int:
-        raise _Unsure
-    return v
-
-
-def _bool(v: Any) -> bool:
-    if type(v) is not bool:
-        raise _Unsure
-    return v
-
-
-def _date(v: Any) -> date:
-    if type(v) is not str or not _DATE.match(v):
-        raise _Unsure
-    try:
-        return date.fromisoformat(v)
-    except ValueError:
-        raise _Unsure from None
-
-
-def _time(v: Any) -> datetime:
-    if type(v) is not str or not _TIME.match(v):
-        raise _Unsure
-    try:
-        return datetime.fromisoformat(v)
-    except ValueError:
-        raise _Unsure from None
-
-
-def _opt_time(v: Any) -> datetime | None:
-    return None if v is None else _time(v)
-
-
-def _decimal(v: Any) -> Decimal:
-    if type(v) is not str or not _DECIMAL.match(v):
-        raise _Unsure
-    try:
-        return Decimal(v)
-    except InvalidOperation:
-        raise _Unsure from None
-
+_Unsure = Unsure
+loads = trusted.loads  # the rebuild's reader parses with it
 
 _DAY_KEYS = frozenset({"nip", "date", "version", "final", "workday", "excused", "arrival", "departure",
                        "minutes_late", "minutes_early", "deductions", "punch_event_ids", "unit", "corrected",
@@ -248,31 +107,10 @@ def _innovation(d: dict) -> dict:
             "approved_at": _time(d.get("approved_at"))}
 
 
-def _list(v: Any) -> list:
-    if type(v) is not list:
-        raise _Unsure
-    return v
 
 
-# the roster's fields a fast check vouches for; tpp, email or timezone (rare) go to the schema
-_EMPLOYEE_KEYS = frozenset({"nip", "nama", "agency", "unit", "jabatan", "atasan_nip", "pin", "active", "tmt"})
 
 
-def _employee(d: dict) -> dict:
-    if not d.keys() <= _EMPLOYEE_KEYS:
-        raise _Unsure
-    out = {"nip": _nip(d.get("nip")), "nama": _text(d.get("nama"), 200), "agency": _text(d.get("agency"), 64),
-           "unit": _text(d.get("unit"), 200), "jabatan": _any_text(d.get("jabatan", "")),
-           "atasan_nip": None if d.get("atasan_nip") is None else _nip(d["atasan_nip"]),
-           "pin": None if d.get("pin") is None else _pin(d["pin"]), "active": _bool(d.get("active", True))}
-    if "tmt" in d:
-        tmt = d["tmt"]
-        if tmt is not None:
-            tmt = _date(tmt)
-            if not TMT_WINDOW[0] <= tmt <= TMT_WINDOW[1]:
-                raise _Unsure
-        out["tmt"] = tmt
-    return out
 
 
 _RATING_KEYS = frozenset({"rating_id", "nip", "period", "rater", "rated_by", "levels", "rated_at"})
@@ -292,13 +130,17 @@ def _rating(d: dict) -> dict:
             "rated_by": _nip(d.get("rated_by")), "levels": dict(levels), "rated_at": _time(d.get("rated_at"))}
 
 
-def _any_text(v: Any) -> str:
-    if type(v) is not str:
-        raise _Unsure
-    return v
+CHECKS = {DAY_SUMMARIZED: _day, INNOVATION_APPROVED: _innovation, RATING_RECORDED: _rating,
+          **{kind: _task for kind in _TASK_TYPES}, **trusted.EMPLOYEE_CHECKS}
+
+#: ``decode_event(raw)``, parsing the JSON once (``obj`` when the caller parsed it already)
+decode_record = trusted.Decoder(CHECKS)
 
 
-def _pin(v: Any) -> str:
-    if type(v) is not str or not _PIN.match(v):
-        raise _Unsure
-    return v
+def _fast(obj: dict):
+    """The hand-checked event, or ``Unsure``."""
+    kind = obj.get("type")
+    check = CHECKS.get(kind) if type(kind) is str else None
+    if check is None:
+        raise Unsure
+    return trusted.checked(obj, check)

@@ -1,0 +1,74 @@
+"""``kinerja.events.trusted``: the roster's hand check and the shared envelope give what the schemas
+give (``decode_event`` = ``parse_envelope`` + ``decode_object``), refuse what they refuse with the
+same reason, and leave what they are unsure of to the schemas."""
+import copy
+import json
+from datetime import date
+
+import pytest
+
+from kinerja.events import make_event, trusted
+from kinerja.events.envelope import InvalidEvent, decode_event, decode_object, parse_envelope
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+
+pytestmark = pytest.mark.unit
+NIP, ATASAN = "199501012020011003", "198501012010011002"
+decode = trusted.Decoder(trusted.EMPLOYEE_CHECKS)
+BROKEN = [None, "", "x" * 201, 7, True, "7", [], {}, "2026-11-03", "1949-12-31", "2101-01-01", "1001\n",
+          "199501012020011003\n", "x" * 65, "a@b.go.id"]
+
+
+def roster() -> dict:
+    return json.loads(make_event(EMPLOYEE_UPSERTED, subject=NIP, agency="dinkes", source="t", data={
+        "nip": NIP, "nama": "Pegawai Satu", "agency": "dinkes", "unit": "Sekretariat", "jabatan": "Staf",
+        "atasan_nip": ATASAN, "pin": "1001", "active": True, "tmt": date(2026, 11, 1)}).to_bytes())
+
+
+def same(obj) -> str:
+    raw = json.dumps(obj).encode()
+    try:
+        want = decode_event(raw)
+    except InvalidEvent as exc:
+        with pytest.raises(InvalidEvent) as refused:
+            decode(raw)
+        assert str(refused.value) == str(exc)
+        return "refused"
+    assert decode(raw) == want and decode(raw, json.loads(raw)) == want
+    assert decode_object(parse_envelope(raw)) == want
+    assert list(decode(raw).data) == list(want.data)
+    return "accepted"
+
+
+def test_a_roster_event_is_vouched_for_by_hand_as_the_schema_loads_it():
+    obj = roster()
+    assert same(obj) == "accepted"
+    assert trusted.checked(copy.deepcopy(obj), trusted.employee) == decode_event(json.dumps(obj).encode())
+    with pytest.raises(trusted.Unsure):  # an e-mail address: the schema's
+        trusted.checked({**obj, "data": {**obj["data"], "email": "a@b.go.id"}}, trusted.employee)
+
+
+def test_each_field_broken_in_turn_is_judged_as_the_schema_judges_it():
+    outcomes = {"accepted": 0, "refused": 0}
+    for where in ("envelope", "data"):
+        keys = [k for k in roster() if k != "data"] if where == "envelope" else list(roster()["data"])
+        for key in keys:
+            for value in BROKEN + ["<missing>"]:
+                obj = roster()
+                target = obj if where == "envelope" else obj["data"]
+                if value == "<missing>":
+                    target.pop(key)
+                else:
+                    target[key] = value
+                outcomes[same(obj)] += 1
+    assert outcomes["refused"] > 100 and outcomes["accepted"] > 10
+
+
+def test_what_is_not_an_envelope_is_refused_with_decode_event_s_reason():
+    for raw in (b"", b"not json", b"[1]", b'"x"', b"\xff\xfe", b'{"type": 7}', b'{"type": ["x"]}'):
+        with pytest.raises(InvalidEvent) as want:
+            decode_event(raw)
+        with pytest.raises(InvalidEvent) as got:
+            decode(raw)
+        assert str(got.value) == str(want.value)
+    with pytest.raises(InvalidEvent, match="tombstone"):
+        decode(None)
