@@ -10,12 +10,12 @@ import pytest
 from kinerja.events import make_event, trusted
 from kinerja.events.envelope import InvalidEvent, decode_event, decode_object, parse_envelope
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.testing.decoding import BROKEN_VALUES, broken_in_turn, judged_alike
 
 pytestmark = pytest.mark.unit
 NIP, ATASAN = "199501012020011003", "198501012010011002"
 decode = trusted.Decoder(trusted.EMPLOYEE_CHECKS)
-BROKEN = [None, "", "x" * 201, 7, True, "7", [], {}, "2026-11-03", "1949-12-31", "2101-01-01", "1001\n",
-          "199501012020011003\n", "x" * 65, "a@b.go.id"]
+BROKEN = BROKEN_VALUES + ["a@b.go.id"]
 
 
 def roster() -> dict:
@@ -25,18 +25,13 @@ def roster() -> dict:
 
 
 def same(obj) -> str:
-    raw = json.dumps(obj).encode()
-    try:
-        want = decode_event(raw)
-    except InvalidEvent as exc:
-        with pytest.raises(InvalidEvent) as refused:
-            decode(raw)
-        assert str(refused.value) == str(exc)
-        return "refused"
-    assert decode(raw) == want and decode(raw, json.loads(raw)) == want
-    assert decode_object(parse_envelope(raw)) == want
-    assert list(decode(raw).data) == list(want.data)
-    return "accepted"
+    if isinstance(obj, dict):  # the schema's two steps are decode_event's
+        raw = json.dumps(obj).encode()
+        try:
+            assert decode_object(parse_envelope(raw)) == decode_event(raw)
+        except InvalidEvent:
+            pass
+    return judged_alike(decode, obj)
 
 
 def test_a_roster_event_is_vouched_for_by_hand_as_the_schema_loads_it():
@@ -49,17 +44,8 @@ def test_a_roster_event_is_vouched_for_by_hand_as_the_schema_loads_it():
 
 def test_each_field_broken_in_turn_is_judged_as_the_schema_judges_it():
     outcomes = {"accepted": 0, "refused": 0}
-    for where in ("envelope", "data"):
-        keys = [k for k in roster() if k != "data"] if where == "envelope" else list(roster()["data"])
-        for key in keys:
-            for value in BROKEN + ["<missing>"]:
-                obj = roster()
-                target = obj if where == "envelope" else obj["data"]
-                if value == "<missing>":
-                    target.pop(key)
-                else:
-                    target[key] = value
-                outcomes[same(obj)] += 1
+    for bad in broken_in_turn(roster(), values=BROKEN):
+        outcomes[same(bad)] += 1
     assert outcomes["refused"] > 100 and outcomes["accepted"] > 10
 
 
@@ -72,3 +58,11 @@ def test_what_is_not_an_envelope_is_refused_with_decode_event_s_reason():
         assert str(got.value) == str(want.value)
     with pytest.raises(InvalidEvent, match="tombstone"):
         decode(None)
+
+
+def test_loads_keeps_integers_beyond_64_bits_exact_as_json_loads_does():
+    # orjson alone reads them as floats, and a Decimal or strict Integer field then judges otherwise
+    for raw in (b'[1180591620717411303424]', b'[-9999999999999999999, 18446744073709551615]',
+                b'[{"pin": "12345678901234567890"}, 2]', b'[1.5e300, 7]'):
+        got, want = trusted.loads(raw), json.loads(raw)
+        assert got == want and [type(v) for v in got] == [type(v) for v in want], raw

@@ -35,6 +35,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
 _DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?\Z")
 _PIN = re.compile(r"\d{1,20}\Z")
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 class Unsure(Exception):
@@ -42,9 +43,13 @@ class Unsure(Exception):
 
 
 def loads(raw: bytes) -> Any:
-    """``json.loads(raw)``, by orjson (a few times faster) when it can: what it refuses (NaN, an
-    integer beyond 64 bits, UTF-16, a lone surrogate, malformed JSON) is left to ``json.loads``,
-    which then accepts or raises exactly as ``decode_event`` does."""
+    """``json.loads(raw)``, by orjson (a few times faster) when it can: what it refuses (NaN,
+    UTF-16, a lone surrogate, malformed JSON) is left to ``json.loads``, which then accepts or
+    raises exactly as ``decode_event`` does. So is a record with a run of 19 digits or more
+    anywhere: orjson reads an integer beyond 64 bits as a float (2**70 as 1.18e21), where
+    ``json.loads`` keeps it exact, and a schema may judge the two differently."""
+    if type(raw) is not bytes or _LONG_DIGITS.search(raw):
+        return json.loads(raw)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
