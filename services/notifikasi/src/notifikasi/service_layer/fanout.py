@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from kinerja.db import read_only_session
@@ -52,7 +53,7 @@ class Frame:
     data: bytes
 
 
-def render_frame(row: Notification) -> Frame:
+def render_frame(row: Notification | Row) -> Frame:
     payload = json.dumps(inbox.as_dict(row), separators=(",", ":"), ensure_ascii=False, default=str)
     # json.dumps escapes newlines, so the data fits on one ``data:`` line
     return Frame(row.id, f"id: {row.id}\nevent: {row.kind}\ndata: {payload}\n\n".encode())
@@ -105,6 +106,7 @@ class InboxTailer:
         self.last_id = 0
         self._gaps: dict[int, float] = {}  # id skipped over → when first noticed
         self._subs: dict[tuple[str, str], set[Subscription]] = {}
+        self._all: set[Subscription] = set()  # counted every tick (a gauge): not rebuilt from _subs
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -144,8 +146,9 @@ class InboxTailer:
             else:  # from a signal handler: never block; the thread is a daemon
                 listener.stop.set()
         with self._lock:
-            subs = list({id(s): s for group in self._subs.values() for s in group}.values())
+            subs = list(self._all)
             self._subs.clear()
+            self._all.clear()
         for sub in subs:
             self._close(sub)
 
@@ -160,6 +163,7 @@ class InboxTailer:
         with self._lock:
             for key in sub.keys:
                 self._subs.setdefault(key, set()).add(sub)
+            self._all.add(sub)
         self.ensure_started()
         return sub
 
@@ -171,11 +175,12 @@ class InboxTailer:
                     group.discard(sub)
                     if not group:
                         del self._subs[key]
+            self._all.discard(sub)
         sub.closed = True
 
     def subscriber_count(self) -> int:
         with self._lock:
-            return len({id(s) for g in self._subs.values() for s in g})
+            return len(self._all)
 
     # -- the loop ----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -207,7 +212,7 @@ class InboxTailer:
         # batch nor holds it up
         with read_only_session(self.session_factory) as session:
             rows = list(inbox.rows_after(session, self.last_id, self.batch_size))
-            late: list[Notification] = []
+            late: list[Row] = []
             if self._gaps:
                 expired = [i for i, seen in self._gaps.items() if now - seen > self.gap_grace_s]
                 for i in expired:
