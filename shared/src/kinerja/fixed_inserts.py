@@ -51,6 +51,14 @@ def insert_new(session: Session, table: Table, rows: list[dict[str, Any]], *, un
 
 def _defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
     """The Python-side defaults of the columns not given: a value, or a function of no arguments."""
+    key = ("defaults", table, given)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        found = _CONVERTERS[key] = _find_defaults(table, given)
+    return found
+
+
+def _find_defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
     out = {}
     for column in table.columns:
         if column.key in given or column.default is None:
