@@ -207,8 +207,8 @@ class NotifikasiRuntime(ServiceRuntime):
         """The shared consumer, minus the work for event types this service ignores (punches and
         day summaries): passed over from their bytes, without the schema or a transaction
         (``skip_unwanted``; ``consumer.skipped`` counts them), and ``wants`` checks the decoded
-        type again. Score updates, most of what it applies, are decoded by hand-written checks
-        that are never looser than the schemas, which decide anything else (``trusted_decode``:
+        type again. Score updates, most of what it applies, and roster events are decoded by
+        hand-written checks that are never looser than the schemas, which decide anything else (``trusted_decode``:
         marshmallow was about a third of the consumer thread's CPU with small polls)."""
         kw.setdefault("skip", skip_unwanted(HANDLED_TYPES))
         kw.setdefault("wants", wants)
