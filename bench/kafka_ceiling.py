@@ -5,8 +5,10 @@ Payloads are real event envelopes (``kehadiran.punch.recorded.v1`` and ``kehadir
 from ``kinerja_testkit.synthetic``), keyed by NIP, on a fresh 6-partition topic. Measured:
 
 - produce msgs/s: one producer from ``kinerja.messaging.producer.make_producer`` (idempotent,
-  ``acks=all``, 128 KiB batches, linger 5 ms, lz4: exactly the services' settings, printed at
-  the start), send everything, flush;
+  ``acks=all``, 128 KiB batches, linger 5 ms, lz4, each key's partition hashed once: exactly the
+  services' settings, printed at the start), send everything, flush; and the CPU it took per
+  message, the producer process's (both its threads) and the broker's (``/proc``), which a loaded
+  machine changes far less than the rate;
 - consume msgs/s: one KafkaConsumer with the consumer loop's settings
   (``kinerja.messaging.consumer.consumer_config``, no group) reading the topic from offset 0 to its end;
 
@@ -15,6 +17,10 @@ that would measure the missing package, not the client.
 - produce → consume latency at a steady offered rate (100, 500, 1,000 msgs/s; open loop: each send
   is scheduled at its time whatever happened before), the consumer in its own process; latency =
   consumer's receipt − the send time carried in a header.
+
+Before the measured runs, one unmeasured produce-and-consume of ``--warmup`` messages on a topic of
+its own: a freshly started broker's JVM spends its first few hundred thousand records compiling
+(its CPU per record falls from ~50 µs to under 10 µs), which would be measured instead of Kafka.
 
 Then reads ``artifacts/bench/*.json`` (and the latest sections of BENCHMARKS.md for benchmarks that
 write no JSON) and prints each figure as a ratio to the ceiling.
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import sys
 import time
 import uuid
@@ -33,6 +40,9 @@ from pathlib import Path
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, pcts_ms,
                       read_result, spread, write_result)
 from benchlib.results import latest_throughputs
+from benchlib.servers import BROKER_PIDS
+
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def payloads(n: int = 2000) -> list[tuple[bytes, bytes]]:
@@ -64,19 +74,36 @@ def fresh_topic(bootstrap: str, partitions: int) -> str:
     return name
 
 
-def produce_all(bootstrap: str, name: str, data: list, n: int) -> float:
+def process_cpu_s(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a process has used, from /proc; None when unknown."""
+    if pid is None:
+        return None
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(f[11]) + int(f[12])) / _TICK
+
+
+def produce_all(bootstrap: str, name: str, data: list, n: int) -> dict:
+    """msgs/s of send all then flush, and the CPU µs per message of this (the producer's) process
+    and of the broker over the same window."""
     from kinerja.messaging.producer import make_producer
 
     producer = make_producer(bootstrap, client_id="bench-ceiling")
     producer.send(name, key=b"warm", value=b"{}").get(30)
+    broker_pid = BROKER_PIDS.get(bootstrap)
+    broker_began, cpu_began = process_cpu_s(broker_pid), time.process_time()
     began = time.perf_counter()
     for i in range(n):
         k, v = data[i % len(data)]
         producer.send(name, key=k, value=v)
     producer.flush(timeout=600)
     elapsed = time.perf_counter() - began
+    cpu_s, broker_ended = time.process_time() - cpu_began, process_cpu_s(broker_pid)
     producer.close(timeout=10)
-    return n / elapsed
+    return {"per_s": n / elapsed, "producer_cpu_us": round(1e6 * cpu_s / n, 1),
+            "broker_cpu_us": round(1e6 * (broker_ended - broker_began) / n, 1) if broker_pid else None}
 
 
 def consume_all(bootstrap: str, name: str, n: int, partitions: int) -> float:
@@ -172,6 +199,8 @@ def main() -> None:
     ap.add_argument("--rates", default="100,500,1000")
     ap.add_argument("--seconds", type=float, default=20.0, help="per latency run")
     ap.add_argument("--partitions", type=int, default=6)
+    ap.add_argument("--warmup", type=int, default=300_000,
+                    help="messages produced and consumed once, unmeasured, before the runs (the broker's JIT)")
     ap.add_argument("--append", type=Path, default=None)
     args = ap.parse_args()
     from kinerja.messaging.producer import check_native_codecs, producer_config
@@ -179,9 +208,9 @@ def main() -> None:
     problems = check_native_codecs()
     if problems:
         sys.exit("not measuring: " + "; ".join(problems))
-    settings = {k: v for k, v in producer_config("-").items()
+    settings = {k: (type(v).__name__ if k == "partitioner" else v) for k, v in producer_config("-").items()
                 if k in ("acks", "enable_idempotence", "batch_size", "linger_ms", "compression_type",
-                         "max_in_flight_requests_per_connection")}
+                         "max_in_flight_requests_per_connection", "partitioner")}
     print(f"producer settings (make_producer): {settings}; crc32c in C", flush=True)
     m = machine()
     load_before = load()
@@ -189,15 +218,25 @@ def main() -> None:
     data = payloads()
     size = sum(len(v) for _, v in data) / len(data)
     print(f"{len(data)} payloads, mean {size:.0f} bytes", flush=True)
-    produce, consume, rates = [], [], []
+    produce, consume, rates, producer_cpu, broker_cpu = [], [], [], [], []
     with own_broker(args.partitions) as bootstrap:
+        if args.warmup:
+            name = fresh_topic(bootstrap, args.partitions)
+            w = produce_all(bootstrap, name, data, args.warmup)
+            consume_all(bootstrap, name, args.warmup, args.partitions)
+            print(f"warm-up (not counted): {args.warmup:,} messages produced and consumed; producer "
+                  f"{w['producer_cpu_us']} µs CPU a message, broker {w['broker_cpu_us']} µs", flush=True)
         for run in range(args.runs):
             name = fresh_topic(bootstrap, args.partitions)
             p = produce_all(bootstrap, name, data, args.messages)
             c = consume_all(bootstrap, name, args.messages, args.partitions)
-            produce.append(p)
+            produce.append(p["per_s"])
             consume.append(c)
-            print(f"run {run + 1}: produce {p:,.0f} msgs/s, consume {c:,.0f} msgs/s (load {load()})", flush=True)
+            producer_cpu.append(p["producer_cpu_us"])
+            if p["broker_cpu_us"] is not None:
+                broker_cpu.append(p["broker_cpu_us"])
+            print(f"run {run + 1}: produce {p['per_s']:,.0f} msgs/s (CPU a message: producer {p['producer_cpu_us']} µs, "
+                  f"broker {p['broker_cpu_us']} µs), consume {c:,.0f} msgs/s (load {load()})", flush=True)
         for rate in [int(r) for r in args.rates.split(",")]:
             runs = []
             for run in range(args.runs):
@@ -213,7 +252,10 @@ def main() -> None:
     result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load_after,
               "producer_settings": settings,
               "payload_bytes_mean": round(size), "messages_per_run": args.messages, "partitions": args.partitions,
+              "warmup_messages": args.warmup,
               "produce_msgs_per_s": spread(produce), "consume_msgs_per_s": spread(consume),
+              "produce_cpu_us_per_msg": {"producer": spread(producer_cpu, 1),
+                                         "broker": spread(broker_cpu, 1) if broker_cpu else None},
               "ceiling_msgs_per_s": ceiling, "latency": rates}
     write_result("kafka_ceiling", result)
 
@@ -246,8 +288,11 @@ def main() -> None:
             f"- one Kafka 4.3 broker (LocalBroker, KRaft, 512 MiB heap) on free ports, fresh topic of {args.partitions} "
             f"partitions per run; payloads: real `kehadiran.punch.recorded.v1` / `day.summarized.v1` envelopes keyed by "
             f"NIP, mean {size:.0f} bytes; producer = `make_producer` ({settings}; crc32c in C); consumer = one "
-            f"KafkaConsumer with `consumer_config`, manual assignment. Median (min–max) of {args.runs} runs.\n",
-            f"- produce: {fmt_spread(result['produce_msgs_per_s'])} msgs/s ({args.messages:,} per run, send all then flush)",
+            f"KafkaConsumer with `consumer_config`, manual assignment. Before the runs {args.warmup:,} messages "
+            f"produced and consumed unmeasured (the broker's JIT warms up). Median (min–max) of {args.runs} runs.\n",
+            f"- produce: {fmt_spread(result['produce_msgs_per_s'])} msgs/s ({args.messages:,} per run, send all then flush); "
+            f"CPU per message: producer process {fmt_spread(result['produce_cpu_us_per_msg']['producer'])} µs, broker "
+            f"{fmt_spread(result['produce_cpu_us_per_msg']['broker']) if broker_cpu else '(not read)'} µs",
             f"- consume: {fmt_spread(result['consume_msgs_per_s'])} msgs/s (offset 0 to the end, first poll to last)",
             f"- the ceiling below = the smaller median: **{ceiling:,} msgs/s**\n",
             f"Produce → consume latency at a steady offered rate (open loop, {args.seconds:.0f} s per run, consumer in "

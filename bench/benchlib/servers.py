@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Iterator
 
 
+# bootstrap → the process id of a broker ``own_broker`` started (its CPU can be read from /proc)
+BROKER_PIDS: dict[str, int] = {}
+
+
 @contextmanager
 def own_broker(partitions: int | None = None, env: str = "KINERJA_BENCH_KAFKA_BOOTSTRAP") -> Iterator[str]:
     """The broker ``env`` names if set, else a LocalBroker on free ports with a temp data dir (its
@@ -25,9 +29,11 @@ def own_broker(partitions: int | None = None, env: str = "KINERJA_BENCH_KAFKA_BO
     broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(), controller_port=free_port(),
                          partitions=partitions)
     broker.start(create_topics=False)
+    BROKER_PIDS[broker.bootstrap] = broker.pid()
     try:
         yield broker.bootstrap
     finally:
+        BROKER_PIDS.pop(broker.bootstrap, None)
         broker.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
