@@ -20,7 +20,8 @@ that would measure the missing package, not the client.
 
 Before the measured runs, one unmeasured produce-and-consume of ``--warmup`` messages on a topic of
 its own: a freshly started broker's JVM spends its first few hundred thousand records compiling
-(its CPU per record falls from ~50 µs to under 10 µs), which would be measured instead of Kafka.
+(its CPU per record: over 100 µs in the first thousands, ~30 µs after 100,000, under 10 µs after
+a million on this machine), which the first run would measure instead of Kafka.
 
 Then reads ``artifacts/bench/*.json`` (and the latest sections of BENCHMARKS.md for benchmarks that
 write no JSON) and prints each figure as a ratio to the ceiling.
