@@ -44,7 +44,9 @@ def enable_cors(app: Flask) -> None:
 
     CORS(app, resources={r"/api/*": {"origins": cors_origins()}}, supports_credentials=False,
          allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match", "Accept-Language"],
-         expose_headers=["ETag", "Location"], max_age=600)
+         expose_headers=["ETag", "Location"], max_age=600,
+         # a request without Origin is no browser's cross-origin one: nothing to answer it with
+         always_send=False)
 
 
 class KinerjaApi(Api):

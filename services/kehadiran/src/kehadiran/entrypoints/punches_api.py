@@ -24,7 +24,7 @@ from kehadiran.domain.geo import distance_m
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer.schedules import leave_on
 from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem
-from kehadiran.service_layer.ingest import DeviceRef, PunchInput, record_punches
+from kehadiran.service_layer.ingest import DeviceRef, IngestResult, PunchInput, record_punches
 from kinerja.auth import current_principal, require_auth
 from kinerja.web import unprocessable
 from kinerja.webapp import current_runtime
@@ -41,6 +41,61 @@ PUNCH_BATCH = PunchBatch()
 
 def phone_device_sn(nip: str) -> str:
     return f"phone-{nip}"
+
+
+def screen(punches: list, principal, now: datetime, phone_skew: timedelta) -> tuple[list, list[dict]]:
+    """Each item of a batch checked on its own: ([(index, item)] kept, [{index, errors}] refused)."""
+    items: list = []
+    rejected: list[dict] = []
+    for index, raw in enumerate(punches):
+        try:
+            item = PUNCH_ITEM.load(raw)
+        except ValidationError as exc:
+            rejected.append({"index": index, "errors": exc.messages})
+            continue
+        if principal.role != "device":
+            # a phone punches for its own user only, and now
+            if item.get("nip") not in (None, principal.nip) or item.get("pin"):
+                rejected.append({"index": index, "errors": {"nip": ["a phone may punch only for its own NIP"]}})
+                continue
+            refused = phone_time.refusal(item["time"], now, phone_skew)
+            if refused:
+                rejected.append({"index": index, "errors": {"time": [refused]}})
+                continue
+            item["nip"], item["instant"] = principal.nip, now
+            item["time"] = item["time"] or now
+        elif not item.get("pin") and not item.get("nip"):
+            rejected.append({"index": index, "errors": {"pin": ["a device names the person: pin or nip"]}})
+            continue
+        elif item["time"] is None:
+            rejected.append({"index": index, "errors": {"time": ["a device sends the time of each punch"]}})
+            continue
+        elif item["time"] > now + MAX_FUTURE:
+            rejected.append({"index": index, "errors": {"time": ["time is in the future"]}})
+            continue
+        items.append((index, item))
+    return items, rejected
+
+
+def write_device_batch(runtime, principal, items: list, now: datetime) -> IngestResult:
+    """A device's screened items stored (``Forbidden`` before anything is written when the token's
+    device is not registered, active, in its agency): a Core connection and hand-written SQL, no
+    ORM object."""
+    with runtime.engine.begin() as conn:
+        # one punch (a terminal pushing as it goes): its PIN's NIP comes with the device's row
+        single = items[0][1].get("pin") if len(items) == 1 and not items[0][1].get("nip") else None
+        device = device_store.get(conn, principal.device_sn, pin=single)
+        if device is None or device.agency != principal.agency or not device.active:
+            raise Forbidden("device is not registered")
+        inputs = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
+        with commit_with(conn):  # the writes go out with the COMMIT (PostgreSQL: one round trip)
+            result = record_punches(conn, DeviceRef.of(device), inputs, channel="json",
+                                    agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips)
+            # the device's row last (and at most every few seconds): it is locked from this
+            # UPDATE to the commit, so one device's concurrent batches do not queue on it
+            device_store.touch(conn, device, now)
+        # the write's answer came with the COMMIT: read it while the connection is still ours
+        return result.settle()
 
 
 @blp.route("")
@@ -60,52 +115,9 @@ class Punches(MethodView):
         principal = current_principal()
         settings = runtime.settings
         now = datetime.now(timezone.utc)
-        items: list[PunchInput] = []
-        rejected = []
-        for index, raw in enumerate(batch["punches"]):
-            try:
-                item = PUNCH_ITEM.load(raw)
-            except ValidationError as exc:
-                rejected.append({"index": index, "errors": exc.messages})
-                continue
-            if principal.role != "device":
-                # a phone punches for its own user only, and now
-                if item.get("nip") not in (None, principal.nip) or item.get("pin"):
-                    rejected.append({"index": index, "errors": {"nip": ["a phone may punch only for its own NIP"]}})
-                    continue
-                refused = phone_time.refusal(item["time"], now, current_app.config["KEHADIRAN_PHONE_SKEW"])
-                if refused:
-                    rejected.append({"index": index, "errors": {"time": [refused]}})
-                    continue
-                item["nip"], item["instant"] = principal.nip, now
-                item["time"] = item["time"] or now
-            elif not item.get("pin") and not item.get("nip"):
-                rejected.append({"index": index, "errors": {"pin": ["a device names the person: pin or nip"]}})
-                continue
-            elif item["time"] is None:
-                rejected.append({"index": index, "errors": {"time": ["a device sends the time of each punch"]}})
-                continue
-            elif item["time"] > now + MAX_FUTURE:
-                rejected.append({"index": index, "errors": {"time": ["time is in the future"]}})
-                continue
-            items.append((index, item))
+        items, rejected = screen(batch["punches"], principal, now, current_app.config["KEHADIRAN_PHONE_SKEW"])
         if principal.role == "device":
-            # a device's batch: a Core connection and hand-written SQL, no ORM object
-            with runtime.engine.begin() as conn:
-                # one punch (a terminal pushing as it goes): its PIN's NIP comes with the device's row
-                single = items[0][1].get("pin") if len(items) == 1 and not items[0][1].get("nip") else None
-                device = device_store.get(conn, principal.device_sn, pin=single)
-                if device is None or device.agency != principal.agency or not device.active:
-                    raise Forbidden("device is not registered")
-                items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
-                with commit_with(conn):  # the writes go out with the COMMIT (PostgreSQL: one round trip)
-                    result = record_punches(conn, DeviceRef.of(device), items, channel="json",
-                                            agency_tz=settings.timezone, now=now, pin_nips=device.pin_nips)
-                    # the device's row last (and at most every few seconds): it is locked from this
-                    # UPDATE to the commit, so one device's concurrent batches do not queue on it
-                    device_store.touch(conn, device, now)
-                # the write's answer came with the COMMIT: read it while the connection is still ours
-                result.settle()
+            result = write_device_batch(runtime, principal, items, now)
         else:
             with runtime.session() as session, session.begin():
                 zone = agency_tz(runtime, principal.agency, session)

@@ -20,7 +20,10 @@ from kinerja.webapp import current_runtime
 def address_binding() -> bool:
     """``KEHADIRAN_DEVICE_ADDRESS_BINDING`` (``address_binding`` in settings): on, a device is
     bound to the address of its first contact (off by default: terminals behind DHCP or NAT)."""
-    settings = current_runtime().settings
+    return address_binding_of(current_runtime().settings)
+
+
+def address_binding_of(settings) -> bool:
     raw = settings.extra.get("device_address_binding", os.environ.get("KEHADIRAN_DEVICE_ADDRESS_BINDING", ""))
     return str(raw).strip().lower() in ("1", "on", "true", "yes")
 

@@ -97,25 +97,51 @@ def _photo_or_templates(sn: str, kind: str, body: bytes, now: datetime) -> Respo
 
 
 def _attlog(sn: str, body: bytes, now: datetime) -> Response:
+    try:
+        reply = store_attlog(current_runtime(), sn, body, now, remote_addr=request.remote_addr,
+                             stamp=adms.stamp_of(request.args, "ATTLOG"), binding=address_binding(),
+                             registry_check=lambda session: caller_device(session, sn))
+    except UnknownDevice:
+        log.warning("adms: unknown device refused", extra={"sn": sn, "path": request.path,
+                                                           "remote": request.remote_addr})
+        raise
+    return text_reply(reply)
+
+
+class UnknownDevice(Forbidden):
+    """No registered, active device has this serial."""
+
+
+class NotPlain(Exception):
+    """An upload the lean path leaves to the Flask view (``store_attlog`` without a
+    ``registry_check``): malformed lines to note, or a caller the device registry must check.
+    Raised before anything is written."""
+
+
+def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: str | None, stamp: str | None,
+                 binding: bool, registry_check=None) -> str:
     """The hot path of a terminal (one line a request when it pushes as it goes): a Core
-    connection and hand-written SQL, no ORM object."""
-    runtime = current_runtime()
+    connection and hand-written SQL, no ORM object; the device's reply (``OK:<n>``).
+    ``registry_check(session)``: the registry's checks of a caller that is not plain (a
+    communication key, registered addresses, address binding, a new address); without it such a
+    caller, and malformed lines, raise ``NotPlain`` before anything is written."""
     # the lines are read before the transaction: on SQLite it holds the file's one write lock,
     # which every other writer waits for (only the check against the device's clock needs its row)
     pin = adms.single_line_pin(body)
     parsed = adms.parse_attlog(body)
+    if parsed.errors and registry_check is None:
+        raise NotPlain("malformed lines")
     items = _inputs(parsed.records)
     with runtime.engine.begin() as conn:
         device = device_store.get(conn, sn, pin=pin)
         if device is None or not device.active:
-            log.warning("adms: unknown device refused", extra={"sn": sn, "path": request.path,
-                                                               "remote": request.remote_addr})
-            raise Forbidden(f"device {sn} is not registered with this server")
-        if not device_store.plain_caller(device, request.remote_addr, binding=address_binding()):
-            # a communication key, registered addresses, address binding or a new address: the
-            # registry's checks, and what they note, as for every other device request
+            raise UnknownDevice(f"device {sn} is not registered with this server")
+        if not device_store.plain_caller(device, remote_addr, binding=binding):
+            if registry_check is None:
+                raise NotPlain("the registry checks this caller")
+            # the registry's checks, and what they note, as for every other device request
             with Session(bind=conn) as session:
-                caller_device(session, sn)
+                registry_check(session)
                 session.flush()
         checked = adms.drop_ahead(parsed, body, device_service.device_now(device, now))
         if checked is not parsed:  # rare: lines from the device's future
@@ -129,7 +155,7 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
                     device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)
                     session.flush()
             # the device's row last, and only every few seconds: one device's uploads do not queue on it
-            device_store.touch(conn, device, now, attlog_stamp=adms.stamp_of(request.args, "ATTLOG"))
+            device_store.touch(conn, device, now, attlog_stamp=stamp)
         # the write's answer came with the COMMIT: read it while the connection is still ours
         result.settle()
     log_rejected(sn, "ATTLOG", parsed.errors)
@@ -137,7 +163,7 @@ def _attlog(sn: str, body: bytes, now: datetime) -> Response:
     # debug: a line of JSON log per upload costs a tenth of a one-line upload (gunicorn's access log has it)
     log.debug("adms: attlog", extra={"sn": sn, "new": result.accepted, "duplicates": result.duplicates,
                                      "quarantined": result.quarantined, "malformed": len(parsed.errors)})
-    return text_reply(adms.format_ok(accepted))
+    return adms.format_ok(accepted)
 
 
 def _inputs(records: list[adms.AttRecord]) -> list[PunchInput]:
