@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from kehadiran.adapters.raw_sql import Raw, commit_with
+from kehadiran.adapters.raw_sql import Raw, commit_with, punch_connection
 from kinerja.db import make_engine
 
 pytestmark = pytest.mark.integration
@@ -50,3 +50,41 @@ def test_an_error_the_commit_brings_back_leaves_nothing_stored(engine):
     with engine.begin() as conn:  # the connection went back to the pool usable
         insert(conn, (4, "d"))
     assert ids(engine) == [4]
+
+
+def test_a_punch_connection_commits_its_one_statement_alone_and_refuses_it_whole(engine):
+    """``punch_connection``: without ``transaction()`` each statement commits alone (PostgreSQL:
+    the driver's autocommit), so a request's one-statement write is atomic by itself; the pool
+    gets the connection back running transactions for its other users."""
+    with engine.connect() as conn:
+        pooled = conn.connection.dbapi_connection
+    with punch_connection(engine) as (conn, _transaction):
+        insert(conn, (1, "a"), (2, "b"))
+    assert ids(engine) == [1, 2]
+    with pytest.raises((IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)):
+        with punch_connection(engine) as (conn, _transaction):
+            Raw(conn).insert_rows("t", ("id", "v"), [(3, "c"), (4, None)])  # NOT NULL: the whole statement fails
+    assert ids(engine) == [1, 2]
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection is pooled  # the same connection (the pool keeps one idle)
+        if engine.dialect.name == "postgresql":
+            assert not pooled.autocommit
+        conn.execute(text("INSERT INTO t (id, v) VALUES (9, 'z')"))
+        conn.rollback()  # a transaction: nothing of it kept
+    assert ids(engine) == [1, 2]
+
+
+def test_after_transaction_the_writes_of_a_punch_connection_are_one_transaction(engine):
+    with pytest.raises((IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)):
+        with punch_connection(engine) as (conn, transaction):
+            transaction()
+            with commit_with(conn):
+                insert(conn, (1, "a"))
+                Raw(conn).insert_rows("t", ("id", "v"), [(2, None)])  # fails: the first is not kept either
+    assert ids(engine) == []
+    with punch_connection(engine) as (conn, transaction):
+        transaction()
+        with commit_with(conn):
+            insert(conn, (1, "a"))
+            Raw(conn).insert_rows("t", ("id", "v"), [(2, "b")])
+    assert ids(engine) == [1, 2]

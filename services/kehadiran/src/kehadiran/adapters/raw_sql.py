@@ -11,10 +11,10 @@ values itself.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -173,6 +173,63 @@ def commit_with(conn: Connection) -> Iterator[None]:
     finally:
         if begin and not dbapi_conn.closed and dbapi_conn.info.transaction_status == _IDLE:
             dbapi_conn.autocommit = False
+
+
+@contextmanager
+def punch_connection(engine) -> Iterator[tuple[Connection, Callable[[], None]]]:
+    """A punch request's connection, and ``transaction()`` to call before its first write unless
+    that write is ONE statement (``punch_write``: the punches, their outbox rows and markers
+    chained in it), which on PostgreSQL then commits alone: the driver's autocommit, no BEGIN, no
+    COMMIT, no pipeline. Its reads go out the same way (under READ COMMITTED a statement sees
+    the same rows in a transaction or outside it, and a plain SELECT keeps no lock). SQLite: a
+    transaction from the start, as ``engine.begin()``; ``transaction()`` does nothing there.
+    After ``transaction()``, the block's end commits (``commit_with`` earlier)."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            yield conn, _nothing
+        return
+    with engine.connect() as conn, ExitStack() as stack:
+        dbapi_conn = conn.connection.dbapi_connection
+        dbapi_conn.autocommit = True
+
+        def transaction() -> None:
+            if dbapi_conn.autocommit:
+                dbapi_conn.autocommit = False  # nothing sent since: no transaction is open
+            stack.enter_context(conn.begin())
+
+        try:
+            with _DriverErrors(conn):
+                yield conn, transaction
+        finally:
+            if not dbapi_conn.closed and dbapi_conn.autocommit and dbapi_conn.info.transaction_status == _IDLE:
+                dbapi_conn.autocommit = False  # the pool's other users run transactions
+
+
+def pg(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _nothing() -> None:
+    return None
+
+
+class _DriverErrors:
+    """The driver's errors (statements on its cursor) raised as SQLAlchemy raises them from its
+    own: the web layer answers a lost database 503 (retry)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, _tb) -> bool:
+        dialect = self.conn.dialect
+        if exc is not None and isinstance(exc, dialect.loaded_dbapi.Error):
+            raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        return False
 
 
 def _sqlite_datetime(value: datetime) -> str:

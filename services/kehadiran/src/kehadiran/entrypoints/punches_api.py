@@ -4,6 +4,7 @@ A device's punch keeps the device's time (a backlog re-sent after days offline i
 phone's (any token of a person) is the moment it arrives, see ``domain.phone_time``."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -18,7 +19,7 @@ from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters import device_store
 from kehadiran.adapters.calendar_orm import UnitLocation
 from kehadiran.adapters.orm import Device, Employee
-from kehadiran.adapters.raw_sql import commit_with
+from kehadiran.adapters.raw_sql import commit_with, pg, punch_connection
 from kehadiran.domain import phone_time
 from kehadiran.domain.geo import distance_m
 from kehadiran.service_layer import devices as device_service
@@ -81,14 +82,18 @@ def write_device_batch(runtime, principal, items: list, now: datetime) -> Ingest
     """A device's screened items stored (``Forbidden`` before anything is written when the token's
     device is not registered, active, in its agency): a Core connection and hand-written SQL, no
     ORM object."""
-    with runtime.engine.begin() as conn:
-        # one punch (a terminal pushing as it goes): its PIN's NIP comes with the device's row
-        single = items[0][1].get("pin") if len(items) == 1 and not items[0][1].get("nip") else None
+    # one punch (a terminal pushing as it goes): its PIN's NIP comes with the device's row
+    single = items[0][1].get("pin") if len(items) == 1 and not items[0][1].get("nip") else None
+    with punch_connection(runtime.engine) as (conn, transaction):
         device = device_store.get(conn, principal.device_sn, pin=single)
         if device is None or device.agency != principal.agency or not device.active:
             raise Forbidden("device is not registered")
         inputs = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
-        with commit_with(conn):  # the writes go out with the COMMIT (PostgreSQL: one round trip)
+        touch = device_store.contact_due(device, now)
+        if touch:
+            transaction()  # the contact too: two writes
+        # the writes go out with the COMMIT (PostgreSQL: one round trip), or as one statement alone
+        with commit_with(conn) if touch or not pg(conn) else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), inputs, channel="json",
                                     agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips)
             # the device's row last (and at most every few seconds): it is locked from this

@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from kehadiran.adapters import adms, device_store
 from kehadiran.adapters.orm import Device
-from kehadiran.adapters.raw_sql import commit_with
+from kehadiran.adapters.raw_sql import commit_with, pg, punch_connection
 from kehadiran.entrypoints.iclock.blueprint import bp, log, log_rejected, serial, text_reply, utcnow
 from kehadiran.entrypoints.iclock.callers import address_binding, caller_device
 from kehadiran.entrypoints.runtime import upload_policy
@@ -132,22 +132,28 @@ def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: s
     if parsed.errors and registry_check is None:
         raise NotPlain("malformed lines")
     items = _inputs(parsed.records)
-    with runtime.engine.begin() as conn:
+    with punch_connection(runtime.engine) as (conn, transaction):
         device = device_store.get(conn, sn, pin=pin)
         if device is None or not device.active:
             raise UnknownDevice(f"device {sn} is not registered with this server")
-        if not device_store.plain_caller(device, remote_addr, binding=binding):
-            if registry_check is None:
-                raise NotPlain("the registry checks this caller")
+        plain = device_store.plain_caller(device, remote_addr, binding=binding)
+        if not plain and registry_check is None:
+            raise NotPlain("the registry checks this caller")
+        checked = adms.drop_ahead(parsed, body, device_service.device_now(device, now))
+        if checked is not parsed:  # rare: lines from the device's future
+            parsed, items = checked, _inputs(checked.records)
+        # PostgreSQL: the punches' write is one statement, committed alone, unless more is written
+        alone = plain and not parsed.errors and not device_store.contact_due(device, now)
+        if not alone:
+            transaction()
+        if not plain:
             # the registry's checks, and what they note, as for every other device request
             with Session(bind=conn) as session:
                 registry_check(session)
                 session.flush()
-        checked = adms.drop_ahead(parsed, body, device_service.device_now(device, now))
-        if checked is not parsed:  # rare: lines from the device's future
-            parsed, items = checked, _inputs(checked.records)
-        # the writes go out with the COMMIT (PostgreSQL: one round trip), unless an ORM flush follows
-        with commit_with(conn) if not parsed.errors else nullcontext():
+        # the writes go out with the COMMIT (PostgreSQL: one round trip), unless an ORM flush
+        # follows, or alone as one statement
+        with commit_with(conn) if not parsed.errors and (not alone or not pg(conn)) else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), items, channel="adms",
                                     agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips)
             if parsed.errors:
