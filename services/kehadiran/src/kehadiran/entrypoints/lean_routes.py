@@ -66,13 +66,13 @@ class LeanRoutes:
         self.service = app.config["KINERJA_SETTINGS"].service
         self._latency: dict[str, Any] = {}
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "POST":
-            path = environ.get("PATH_INFO")
+    def __call__(self, wsgi_env: dict, start_response: Callable) -> Iterable[bytes]:
+        if wsgi_env.get("REQUEST_METHOD") == "POST":
+            path = wsgi_env.get("PATH_INFO")
             if path == PUNCHES:
-                answer = self._punches(environ)
+                answer = self._punches(wsgi_env)
             elif path == CDATA:
-                answer = self._attlog(environ)
+                answer = self._attlog(wsgi_env)
             else:
                 answer = None
             if answer is not None:
@@ -80,17 +80,17 @@ class LeanRoutes:
                 start_response(status, headers)
                 self._observe(rule, t0)
                 return [body]
-        return self.flask_wsgi(environ, start_response)
+        return self.flask_wsgi(wsgi_env, start_response)
 
     # -- POST /api/v1/punches ----------------------------------------------------------------
-    def _punches(self, environ: dict):
-        if environ.get("QUERY_STRING") or "HTTP_ORIGIN" in environ:
+    def _punches(self, wsgi_env: dict):
+        if wsgi_env.get("QUERY_STRING") or "HTTP_ORIGIN" in wsgi_env:
             return None
-        auth = environ.get("HTTP_AUTHORIZATION", "")
-        if auth[:7].lower() != "bearer " or environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip() != "application/json":
+        auth = wsgi_env.get("HTTP_AUTHORIZATION", "")
+        if auth[:7].lower() != "bearer " or wsgi_env.get("CONTENT_TYPE", "").split(";", 1)[0].strip() != "application/json":
             return None
         t0 = time.perf_counter()
-        body = self._body(environ)
+        body = self._body(wsgi_env)
         if body is None:
             return None
         settings = self.app.config["KINERJA_SETTINGS"]
@@ -98,22 +98,22 @@ class LeanRoutes:
             principal = decode_any(auth[7:].strip(), settings.jwt_secret, issuer=settings.jwt_issuer,
                                    oidc=OidcConfig.from_env())
             if principal.role != "device":
-                return self._to_flask(environ, body)  # a phone's: its geofence and device row are the view's
+                return self._to_flask(wsgi_env, body)  # a phone's: its geofence and device row are the view's
             batch = punches_api.PUNCH_BATCH.load(strict_json(body))
             now = datetime.now(timezone.utc)
             items, rejected = punches_api.screen(batch["punches"], principal, now,
                                                  self.app.config["KEHADIRAN_PHONE_SKEW"])
             if rejected:  # reported by index, in the client's language: the view's
-                return self._to_flask(environ, body)
+                return self._to_flask(wsgi_env, body)
             result = punches_api.write_device_batch(runtime_of(self.app), principal, items, now)
         except _JSON_ERRORS:
-            return self._to_flask(environ, body)
+            return self._to_flask(wsgi_env, body)
         except DBAPIError:
-            return self._to_flask(environ, body)
+            return self._to_flask(wsgi_env, body)
         except Exception:
             log.exception("lean path failed; the Flask view serves the request")
-            return self._to_flask(environ, body)
-        lang = preferred(environ.get("HTTP_ACCEPT_LANGUAGE"))
+            return self._to_flask(wsgi_env, body)
+        lang = preferred(wsgi_env.get("HTTP_ACCEPT_LANGUAGE"))
         # as the view's answer leaves the Flask app: Flask's JSON (a newline at its end), or for
         # Indonesian re-encoded by the reports' translation (``localize_reports``), which has none
         out = orjson.dumps(result.as_dict()) + (b"\n" if lang == "en" else b"")
@@ -121,9 +121,9 @@ class LeanRoutes:
                            ("Content-Language", lang), *_SECURE], out, PUNCHES, t0)
 
     # -- POST /iclock/cdata?table=ATTLOG -----------------------------------------------------
-    def _attlog(self, environ: dict):
-        query = environ.get("QUERY_STRING", "")
-        if not query or not _PLAIN_QUERY.issuperset(query) or "json" in environ.get("CONTENT_TYPE", "").lower():
+    def _attlog(self, wsgi_env: dict):
+        query = wsgi_env.get("QUERY_STRING", "")
+        if not query or not _PLAIN_QUERY.issuperset(query) or "json" in wsgi_env.get("CONTENT_TYPE", "").lower():
             return None
         args: dict[str, str] = {}
         for pair in query.split("&"):
@@ -135,44 +135,44 @@ class LeanRoutes:
         if not SN_RE.match(sn):
             return None
         t0 = time.perf_counter()
-        body = self._body(environ)
+        body = self._body(wsgi_env)
         if body is None:
             return None
         runtime = runtime_of(self.app)
         try:
-            reply = store_attlog(runtime, sn, body, datetime.now(timezone.utc), remote_addr=environ.get("REMOTE_ADDR"),
+            reply = store_attlog(runtime, sn, body, datetime.now(timezone.utc), remote_addr=wsgi_env.get("REMOTE_ADDR"),
                                  stamp=adms.stamp_of(args, "ATTLOG"), binding=address_binding_of(runtime.settings))
         except (HTTPException, NotPlain, DBAPIError):
-            return self._to_flask(environ, body)
+            return self._to_flask(wsgi_env, body)
         except Exception:
             log.exception("lean path failed; the Flask view serves the request")
-            return self._to_flask(environ, body)
+            return self._to_flask(wsgi_env, body)
         out = reply.encode()
         headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(out)))]
-        if not environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):  # gunicorn writes its own
+        if not wsgi_env.get("SERVER_SOFTWARE", "").startswith("gunicorn"):  # gunicorn writes its own
             headers.append(("Date", formatdate(usegmt=True)))
         return "200 OK", headers + _SECURE, out, CDATA, t0
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _body(self, environ: dict) -> bytes | None:
+    def _body(self, wsgi_env: dict) -> bytes | None:
         """The body, when its length is given and within the limit (else None: the Flask app
-        refuses it, 413, or reads a chunked one); once read, the environ carries it again."""
-        if environ.get("HTTP_TRANSFER_ENCODING"):
+        refuses it, 413, or reads a chunked one); once read, the wsgi_env carries it again."""
+        if wsgi_env.get("HTTP_TRANSFER_ENCODING"):
             return None
         try:
-            length = int(environ.get("CONTENT_LENGTH") or "")
+            length = int(wsgi_env.get("CONTENT_LENGTH") or "")
         except ValueError:
             return None
         if length < 0 or length > self.app.config["MAX_CONTENT_LENGTH"]:
             return None
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = wsgi_env["wsgi.input"].read(length) if length else b""
         # the Flask app reads it from here if the request goes on to it (a short body included:
         # Werkzeug then finds the client gone, as it would have)
-        environ["wsgi.input"] = BytesIO(body)
+        wsgi_env["wsgi.input"] = BytesIO(body)
         return body if len(body) == length else None
 
-    def _to_flask(self, environ: dict, body: bytes) -> None:
-        environ["wsgi.input"] = BytesIO(body)
+    def _to_flask(self, wsgi_env: dict, body: bytes) -> None:
+        wsgi_env["wsgi.input"] = BytesIO(body)
         return None
 
     def _observe(self, rule: str, t0: float) -> None:
