@@ -118,7 +118,6 @@ class Punches(MethodView):
         a forgotten punch of a past day is asked for at ``POST /api/v1/corrections``."""
         runtime = current_runtime()
         principal = current_principal()
-        settings = runtime.settings
         now = datetime.now(timezone.utc)
         items, rejected = screen(batch["punches"], principal, now, current_app.config["KEHADIRAN_PHONE_SKEW"])
         if principal.role == "device":
