@@ -40,7 +40,7 @@ class Statements:
 
 def apply_as_consumer(p, events) -> None:
     """``apply_batch`` and the ``processed_events`` rows in one transaction, as the consumer's batch
-    records them (in its first statement, ``PenilaianConsumer._apply_batch_once``)."""
+    records them (in its first statement, ``PenilaianConsumer.claim_batch``)."""
     with p.runtime.session() as s, s.begin():
         apply_batch(s, p.runtime.outbox, [wire(e) for e in events], tz=p.runtime.settings.timezone)
         now = utcnow()

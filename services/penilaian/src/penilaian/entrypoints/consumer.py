@@ -8,7 +8,7 @@ import gc
 import logging
 import os
 import threading
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from kinerja.events.penilaian import SCORE_UPDATED
 from kinerja.logging import configure_logging
 from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, TransactionShape, stop_on_signals
+from kinerja.messaging.processed_claims import claim_new_ids
 from kinerja.messaging.skipping import skip_types
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
@@ -43,7 +44,7 @@ SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISC
 # ``skip_types``: undecodable messages take the usual path, and the DLQ); skipping one changes
 # nothing penilaian keeps, so it is idempotent without recording its id
 skippable = skip_types(SKIPPED_TYPES)
-_PREPARED = "penilaian.prepared_batch"  # session.info: the batch ``_apply_batch_once`` prepared
+_PREPARED = "penilaian.prepared_batch"  # session.info: the batch ``claim_batch`` prepared
 
 
 class PenilaianConsumer(IdempotentConsumer):
@@ -51,57 +52,44 @@ class PenilaianConsumer(IdempotentConsumer):
     penilaian's own score updates and the other ``SKIPPED_TYPES`` are skipped before any
     database work (``skippable``), a batch is applied by ``intake.apply_batch`` (facts stored
     one by one, each affected ASN recomputed once) in a transaction of its own shape
-    (``_apply_batch_once``: a one-message transaction is a batch of one), and between polls a
+    (``claim_batch``: a one-message transaction is a batch of one), and between polls a
     queued policy version's recompute goes on by one batch of ASN (``policy_recompute``)."""
 
     def __init__(self, *args, tz: str = "Asia/Jakarta", outbox=None, recompute_batch: int = DEFAULT_BATCH, **kw):
         kw.setdefault("skip", skippable)
+        # ids claimed first, which switches the shared batch path to ``claim_batch`` (its SQLite
+        # statement; on PostgreSQL ``adapters.claims`` takes the batch's first locks with it)
+        kw.setdefault("claim_processed", claim_new_ids)
         super().__init__(*args, apply_batch=self._apply_batch, **kw)
         self.tz, self.outbox = tz, outbox
         self.recomputer = PolicyRecomputer(self.session_factory, outbox, tz=tz, batch_size=recompute_batch)
         self.between_polls = self.recomputer
 
-    def _apply_batch_once(self, events: list[tuple[int, Event, object]]) -> tuple[list[tuple[Event, object]], list]:
-        """The shared batch path's transaction (``BatchPath``): the ids recorded first, which says
-        which are new (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), with the batch's first
-        locks in the same statement on PostgreSQL (``locks.Claim``, ``adapters.claims``); then
-        the batch's reads, its facts stored and its ASN recomputed, and the last writes (day
-        facts, month totals, scores, outbox) in one statement (``bulk_writes.Writes``). Returns
-        (applied, duplicate messages); raises on any error, having rolled back (the ids with the
-        rest)."""
-        with self.session_factory() as session, session.begin():
-            _, _, rows = self._fresh(events, lambda event_id: False)
-            rows.sort(key=lambda r: r["event_id"])  # two transactions wait on each other's ids in one order
-            batch = Batch(session)
-            new = batch.prepare([event for _, event, _ in events], claim=Claim(self.processed, rows),
-                                read_months=True)
-            fresh, duplicates, _ = self._fresh(events, lambda event_id: event_id not in new)
-            if fresh:
-                session.info[_PREPARED] = batch
-                self.apply_batch(session, [event for event, _ in fresh])
-        return fresh, duplicates
+    def claim_batch(self, session: Session, events: list[Event], rows: list[dict]) -> set[str]:
+        """The transaction's first statement (the shared batch path's hook): the ids recorded,
+        which says which are new (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), with the
+        batch's first locks in the same statement on PostgreSQL (``locks.Claim``,
+        ``adapters.claims``); then the batch's reads, kept for ``_apply_batch`` (its facts stored
+        and its ASN recomputed, the last writes — day facts, month totals, scores, outbox — in one
+        statement, ``bulk_writes.Writes``). A failure rolls the ids back with the rest."""
+        batch = Batch(session)
+        new = batch.prepare(events, claim=Claim(self.processed, rows), read_months=True)
+        session.info[_PREPARED] = batch
+        return new
 
     def apply_once(self, event: Event, topic: str, partition: int, offset: int) -> bool:
         """The message-by-message path (``MessagePath``) as a batch of one: its id claimed before
         any lock, as in a batch (a claim made after a lock could wait in a cycle with a batch's)."""
         if self.wants is not None and not self.wants(event.type):
             return True
-        fresh, _ = self._apply_batch_once([(0, event, _Record(topic, partition, offset))])
-        return bool(fresh)
-
+        return self.apply_in_one_transaction(event, topic, partition, offset)
 
     def _apply_batch(self, session: Session, events: list[Event]) -> None:
-        # ``apply_batch`` of the shared consumer: the events with the batch ``_apply_batch_once``
+        # ``apply_batch`` of the shared consumer: the events with the batch ``claim_batch``
         # prepared for them (its locks and reads), when it did
         apply_batch(session, self.outbox, events, tz=self.tz, batch=session.info.pop(_PREPARED, None))
         if any(e.type == POLICY_SET for e in events):
             self.recomputer.wake()
-
-
-class _Record(NamedTuple):
-    topic: str
-    partition: int
-    offset: int
 
 
 def make_handler(runtime: ServiceRuntime, wake: Callable[[], None] | None = None) -> Callable[[Session, Event], None]:

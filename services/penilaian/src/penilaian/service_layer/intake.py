@@ -24,7 +24,9 @@ from penilaian.adapters.bulk_writes import Writes
 from penilaian.adapters.orm import ScoreRow
 from penilaian.domain.periods import parse_period
 from penilaian.service_layer import memberships, policy_recompute
-from penilaian.service_layer.batch import TASK_TYPES, Batch, Touched
+from penilaian.service_layer.batch import Batch
+from penilaian.service_layer.batch_keys import TASK_TYPES
+from penilaian.service_layer.touched import Touched
 from penilaian.service_layer.facts import (
     apply_roster,
     store_day_fact,

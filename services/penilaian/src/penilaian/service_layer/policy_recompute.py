@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import MembershipRow, PolicyRecomputeRow, ScoreRow
 from penilaian.domain.periods import parse_period
-from penilaian.service_layer.batch import Touched
+from penilaian.service_layer.touched import Touched
 from penilaian.service_layer.recompute import recompute_many
 
 log = logging.getLogger(__name__)

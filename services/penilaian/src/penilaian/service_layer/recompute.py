@@ -25,7 +25,8 @@ from penilaian.domain.periods import Period, months_of, periods_containing
 from penilaian.domain.policy import PolicyVersion, make_policy, version_in_force
 from penilaian.domain.scoring import DEFAULT_POLICY, Policy, Rating, Score, compute_score
 from penilaian.service_layer import memberships, month_rows
-from penilaian.service_layer.batch import Batch, Touched
+from penilaian.service_layer.batch import Batch
+from penilaian.service_layer.touched import Touched
 from penilaian.service_layer.score_rows import VALUE_FIELDS, as_one_change, same_score, score_event, score_row
 from penilaian.service_layer.times import utcnow
 

@@ -2,7 +2,8 @@
 
 The work lives in modules of one idea each:
 
-- ``batch``: one transaction's intake (locks up front, fact rows read in bulk, ``Touched``);
+- ``batch``: one transaction's intake (locks up front, rows read in bulk: ``batch_rows``,
+  ``batch_days``, ``batch_roster``; what the events name: ``batch_keys``); ``touched``: what they made stale;
 - ``locks``: the advisory locks and the one order they are taken in;
 - ``intake``: ``apply_event`` / ``apply_batch`` / ``store_event`` (facts stored, then recomputed);
 - ``facts``: each fact's rule of which statement wins;
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 from kinerja.events.tugas import FEEDBACK_POSTED, INNOVATION_APPROVED, SKP_APPROVED  # noqa: F401
 from penilaian.adapters.fact_queries import load_facts, load_facts_many, task_fact  # noqa: F401
-from penilaian.service_layer.batch import TASK_TYPES, Batch, Touched  # noqa: F401
+from penilaian.service_layer.batch import Batch  # noqa: F401
+from penilaian.service_layer.batch_keys import TASK_TYPES  # noqa: F401
+from penilaian.service_layer.touched import Touched  # noqa: F401
 from penilaian.service_layer.commands import (  # noqa: F401
     agency_of,
     rate_organisation,

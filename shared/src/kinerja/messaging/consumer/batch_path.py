@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -15,6 +16,13 @@ from kinerja.events.envelope import Event
 from kinerja.messaging.outbox import utcnow
 
 log = logging.getLogger("kinerja.messaging.consumer")
+
+
+class _Message(NamedTuple):
+    """Where an event applied on its own came from (``apply_in_one_transaction``)."""
+    topic: str
+    partition: int
+    offset: int
 
 
 class BatchPath:
@@ -109,11 +117,25 @@ class BatchPath:
         """The ids recorded first, with one statement that also says which are new; then those
         applied (a failure rolls the records back with the rest)."""
         _, _, rows = self._fresh(events, lambda event_id: False)
-        new = self.claim_processed(session, self.processed, sorted(rows, key=lambda r: r["event_id"]))
+        new = self.claim_batch(session, [event for _, event, _ in events], sorted(rows, key=lambda r: r["event_id"]))
         fresh, duplicates, _ = self._fresh(events, lambda event_id: event_id not in new)
         if fresh:
             self._apply(session, fresh)
         return fresh, duplicates
+
+    def claim_batch(self, session: Session, events: list[Event], rows: list[dict]) -> set[str]:
+        """A transaction's first statement when ``claim_processed`` is set: ``rows`` (the
+        ``processed_events`` rows of ``events``, distinct ids in id order) recorded, returning the
+        ids that were new. A service may extend it to do more in the same statement before its
+        events are applied (penilaian: its first locks, and the batch's reads after them)."""
+        return self.claim_processed(session, self.processed, rows)
+
+    def apply_in_one_transaction(self, event: Event, topic: str, partition: int, offset: int) -> bool:
+        """One event through the batch path's transaction, as a batch of one (its id claimed first
+        when ``claim_processed`` is set); False when it was applied already. For a service whose
+        one-message path must take its locks in the same order as its batches."""
+        fresh, _ = self._apply_batch_once([(0, event, _Message(topic, partition, offset))])
+        return bool(fresh)
 
     @staticmethod
     def _fresh(events: list[tuple[int, Event, object]], recorded) -> tuple[list[tuple[Event, object]], list, list[dict]]:
