@@ -33,7 +33,7 @@ N = 20_000
 TK = 1_000  # ASN with a marker and no punch: their day closes as TK, so the alerts' statements run too
 AGENCY = "plans"
 WIB = timezone(timedelta(hours=7))
-# rows a statement may look at per ASN-day of the round (its keys, their markers, punches and
+# rows a statement (each of its WITH queries) may look at per ASN-day of the round (its keys, their markers, punches and
 # records, a few joins deep); a list looked through per row costs thousands per ASN-day
 ROWS_PER_KEY = 20
 # a filter on a list parameter is fine over a handful of rows, not once per row of a table
@@ -162,12 +162,25 @@ def examined(node: dict) -> float:
     return per_loop * node.get("Actual Loops", 1)
 
 
+def parts(node: dict, name: str = "the statement"):
+    """(name, rows examined) of a plan's parts: each ``WITH`` query its own (a statement may do the
+    work of several in its CTEs, as the claim with its sweep does), the rest the statement's."""
+    total = examined(node)
+    stack = list(node.get("Plans", ()))
+    while stack:
+        child = stack.pop()
+        if child.get("Subplan Name", "").startswith("CTE "):
+            yield from parts(child, child["Subplan Name"])
+            continue
+        total += examined(child)
+        stack.extend(child.get("Plans", ()))
+    yield name, total
+
+
 def faults(plan: dict, keys: int) -> list[str]:
     """What in one executed plan is work out of proportion to ``keys`` ASN-days."""
     out = []
-    total = 0.0
     for node in nodes(plan["Plan"]):
-        total += examined(node)
         name = node["Node Type"] + (f" on {node['Relation Name']}" if "Relation Name" in node else "")
         loops = node.get("Actual Loops", 1)
         for field in ("Filter", "Join Filter"):
@@ -180,8 +193,9 @@ def faults(plan: dict, keys: int) -> list[str]:
                            f"({field}: {node[field]})")
         if node["Node Type"] == "Function Scan" and loops > 1:
             out.append(f"{name} ({node.get('Function Name')}): a list scanned again in each of {loops} loops")
-    if total > ROWS_PER_KEY * keys:
-        out.append(f"{total:.0f} rows examined for {keys} ASN-days (at most {ROWS_PER_KEY} each)")
+    for name, total in parts(plan["Plan"]):
+        if total > ROWS_PER_KEY * keys:
+            out.append(f"{name}: {total:.0f} rows examined for {keys} ASN-days (at most {ROWS_PER_KEY} each)")
     return out
 
 

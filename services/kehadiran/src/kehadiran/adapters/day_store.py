@@ -7,7 +7,8 @@ from types import SimpleNamespace
 from typing import Any, Iterable, NamedTuple
 
 import orjson
-from sqlalchemy import Text, bindparam, select, text, update
+from sqlalchemy import JSON, Date, Integer, String, Text, bindparam, cast, literal_column, null, select, text, \
+    union_all, update
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection
 
@@ -16,6 +17,7 @@ from kehadiran.adapters.markers import ASN_LOCK_KEY
 from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters.punch_store import chunks
 from kehadiran.adapters.raw_sql import Raw
+from kinerja.db import UtcDateTime
 
 SUMMARIES = DaySummaryRow.__table__
 
@@ -100,6 +102,32 @@ def _reads(member) -> SimpleNamespace:
 _READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
 
 
+def _facts_read(member):
+    """A window's three reads as one statement (PostgreSQL: each list one parameter): a row per
+    fact, its kind first (``d`` a day record, ``l`` leave, ``p`` a punch), the others' columns NULL."""
+    def kind(k: str):
+        return literal_column(f"'{k}'").label("kind")
+
+    def none(type_):
+        return cast(null(), type_)
+
+    return union_all(
+        select(kind("d"), DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload,
+               none(String), none(UtcDateTime()), none(String), none(String), none(String)).where(
+            member(DaySummaryRow.nip, "nips"), DaySummaryRow.day >= bindparam("lo"),
+            DaySummaryRow.day <= bindparam("hi")),
+        select(kind("l"), Leave.nip, Leave.day, none(Integer), none(JSON), none(String), none(UtcDateTime()),
+               Leave.kind, none(String), none(String)).where(
+            member(Leave.nip, "nips"), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi")),
+        select(kind("p"), PunchRow.nip, none(Date), none(Integer), none(JSON), PunchRow.id, PunchRow.time,
+               PunchRow.status, PunchRow.event_id, PunchRow.correction_id).where(
+            member(PunchRow.nip, "nips"), PunchRow.time >= bindparam("start"), PunchRow.time < bindparam("end")),
+    )
+
+
+_FACTS_PG = _facts_read(MEMBER["postgresql"])
+
+
 def reads(conn: Connection) -> SimpleNamespace:
     """The statements for ``conn``'s database."""
     return _READS[conn.dialect.name]
@@ -157,6 +185,17 @@ def facts(conn: Connection, nips: list[str], lo: date, hi: date, start: datetime
     days: dict[tuple[str, date], StoredDay] = {}
     leaves: dict[tuple[str, date], str] = {}
     punches: list[StoredPunch] = []
+    if conn.dialect.name == "postgresql":
+        # one statement, not three
+        for kind, nip, day, version, payload, pid, t, status, event_id, correction_id in conn.execute(
+                _FACTS_PG, {"nips": nips, "lo": lo, "hi": hi, "start": start, "end": end}).all():
+            if kind == "p":
+                punches.append(StoredPunch(nip, pid, t, status, event_id, correction_id))
+            elif kind == "d":
+                days[(nip, day)] = StoredDay(version, payload)
+            else:
+                leaves[(nip, day)] = status
+        return days, leaves, punches
     q = reads(conn)
     for chunk in lists(conn, nips):
         for nip, day, version, payload in conn.execute(q.summaries, {"nips": chunk, "lo": lo, "hi": hi}).all():

@@ -19,9 +19,8 @@ at commit, which wakes the workers at once.
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
-import orjson
 from sqlalchemy import DDL, BigInteger, Column, Date, Index, Integer, MetaData, String, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -74,44 +73,45 @@ _CLAIM_DAYS = {
     ).columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
     for scoped in (False, True)
 }
-_CLAIM_DAYS.update({
-    # PostgreSQL, any number of workers: the oldest markers no other worker has in hand (SKIP
-    # LOCKED), of the ASN whose lock this worker gets without waiting; a marker of an ASN another
-    # worker's round holds stays for a later round. So the workers' rounds share no ASN and never
-    # wait for each other (where claiming markers only, two rounds with markers of one ASN would
-    # queue on its lock, one after the other). Locks taken in a statement are the transaction's.
-    ("postgresql", scoped): text(
-        "WITH claimable AS (SELECT id, nip FROM dirty_days WHERE id <= :upto" + (_SCOPE if scoped else "")
-        + " ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED), "
-        "mine AS MATERIALIZED (SELECT nip FROM (SELECT DISTINCT nip FROM claimable) AS w "
-        f"WHERE pg_try_advisory_xact_lock({ASN_LOCK_KEY.format(nip='w.nip')})) "
-        "DELETE FROM dirty_days AS d USING claimable AS c WHERE d.id = c.id AND c.nip IN (SELECT nip FROM mine) "
-        "RETURNING d.nip, d.day"
-    ).columns(DIRTY_DAYS.c.nip, DIRTY_DAYS.c.day)
-    for scoped in (False, True)
-})
-# The claim's keys' other markers (a day marked again and again while it waited, as when a big
-# upload's requests each touch the same ASN-days): deleted with the claim, so a round recomputes a
+# PostgreSQL, any number of workers: the oldest markers no other worker has in hand (SKIP LOCKED),
+# of the ASN whose lock this worker gets without waiting; a marker of an ASN another worker's round
+# holds stays for a later round. So the workers' rounds share no ASN and never wait for each other
+# (where claiming markers only, two rounds with markers of one ASN would queue on its lock, one
+# after the other). Locks taken in a statement are the transaction's.
+#
+# The claimed keys' other markers go in the same statement (a day marked again and again while it
+# waited, as when a big upload's requests each touch the same ASN-days), so a round recomputes a
 # key once for all of them, not once per request that marked it. Safe whatever the order: a marker
 # this statement sees was committed with what it marks, which the round's later statements read
 # (PostgreSQL's read committed; SQLite's one writer); one committed after it stays for a later
 # round. A marker another worker has in hand (SKIP LOCKED) stays too: recomputed once more, never
-# lost. The keys are of ASN whose lock this round holds, so no other round works on them.
-# the keys as one JSON text (orjson, in C: psycopg dumps array parameters element by element in
-# Python), expanded once per execution (the ARRAY(...) an InitPlan, the keys a hashed set), never
-# once per row, under a generic plan too (``test_day_round_plans``)
-_SWEEP_PG = ("DELETE FROM dirty_days WHERE id IN (SELECT id FROM dirty_days WHERE id <= ? AND nip = ANY(ARRAY("
-             "SELECT k->>0 FROM json_array_elements(CAST(? AS json)) AS k)) AND (nip, day) IN ("
-             "SELECT k->>0, CAST(k->>1 AS date) FROM json_array_elements(CAST(? AS json)) AS k) FOR UPDATE SKIP LOCKED)")
+# lost. The keys are of ASN whose lock this round holds, so no other round works on them. The two
+# DELETEs touch disjoint rows (the sweep skips the claimed ones), as one statement must.
+#
+# One row: the markers the claim looked at, those it took, and the keys (JSON, decoded by the
+# caller), so the worker knows whether markers were left behind (``Claim.more``).
+_CLAIM_PG = (
+    "WITH claimable AS MATERIALIZED (SELECT id, nip FROM dirty_days WHERE id <= :upto{scope} "
+    "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED), "
+    # each ASN's lock tried once (the select list of a materialised grouping: once a group)
+    "asn AS MATERIALIZED (SELECT nip, count(*) AS markers, "
+    f"pg_try_advisory_xact_lock({ASN_LOCK_KEY.format(nip='nip')}) AS mine FROM claimable GROUP BY nip), "
+    "taken AS (DELETE FROM dirty_days AS d USING claimable AS c WHERE d.id = c.id "
+    "AND c.nip IN (SELECT nip FROM asn WHERE mine) RETURNING d.id, d.nip, d.day), "
+    "keys AS MATERIALIZED (SELECT DISTINCT nip, day FROM taken), "
+    "swept AS (DELETE FROM dirty_days WHERE id IN (SELECT x.id FROM dirty_days AS x JOIN keys AS k "
+    "ON x.nip = k.nip AND x.day = k.day WHERE x.id <= :upto AND x.id NOT IN (SELECT id FROM taken) "
+    "FOR UPDATE OF x SKIP LOCKED)) "
+    "SELECT (SELECT coalesce(sum(markers), 0) FROM asn), (SELECT count(*) FILTER (WHERE NOT mine) FROM asn), "
+    "(SELECT json_agg(json_build_array(nip, day)) FROM keys)"
+)
+_CLAIM_DAYS.update({("postgresql", scoped): text(_CLAIM_PG.format(scope=_SCOPE if scoped else ""))
+                    for scoped in (False, True)})
 _SWEEP_CHUNK = 400  # keys per statement on SQLite (two parameters each)
 
 
-def _sweep(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) -> None:
+def _sweep_sqlite(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) -> None:
     raw = Raw(conn)
-    if raw.pg:
-        listed = orjson.dumps(keys).decode()  # [[nip, "YYYY-MM-DD"], ...]
-        raw.cursor.execute(raw.sql(_SWEEP_PG), [upto, listed, listed])
-        return
     for i in range(0, len(keys), _SWEEP_CHUNK):
         chunk = keys[i:i + _SWEEP_CHUNK]
         raw.cursor.execute("DELETE FROM dirty_days WHERE id <= ? AND (nip, day) IN (VALUES "
@@ -154,17 +154,34 @@ def mark_pins(conn: Session | Connection, agency: str, pins: Iterable[str]) -> N
         Raw(conn).insert_rows("dirty_pins", ("agency", "pin"), [(agency, pin) for pin in pins])
 
 
-def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID,
-               agency: str | None = None) -> list[tuple[str, date]]:
+class Claim(NamedTuple):
+    keys: list[tuple[str, date]]  # distinct (NIP, date), sorted
+    # markers may be left that the claim could have taken: it took as many as it may, or left some
+    # of ASN another worker's round holds (that round's commit notifies nobody); without either,
+    # every marker committed before the claim is taken, and any committed since notifies
+    more: bool
+
+
+def claim(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID, agency: str | None = None) -> Claim:
     """Take up to ``limit`` day markers (the oldest, of ids at most ``upto``, of ``agency``'s ASN
-    when given) and the other markers of their keys, deleted with this transaction; the distinct
-    keys, sorted."""
-    rows = conn.execute(_CLAIM_DAYS[(_dialect(conn), agency is not None)],
-                        {"n": limit, "upto": upto, "agency": agency}).all()
+    when given) and the other markers of their keys, deleted with this transaction."""
+    stmt = _CLAIM_DAYS[(_dialect(conn), agency is not None)]
+    params = {"n": limit, "upto": upto, "agency": agency}
+    if _dialect(conn) == "postgresql":
+        seen, held, listed = conn.execute(stmt, params).one()
+        keys = sorted((nip, date.fromisoformat(day)) for nip, day in listed or ())
+        return Claim(keys, seen >= limit or held > 0)
+    rows = conn.execute(stmt, params).all()
     keys = sorted({(nip, day) for nip, day in rows})
     if keys:
-        _sweep(conn, keys, upto)
-    return keys
+        _sweep_sqlite(conn, keys, upto)
+    return Claim(keys, len(rows) >= limit)
+
+
+def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID,
+               agency: str | None = None) -> list[tuple[str, date]]:
+    """``claim``'s keys."""
+    return claim(conn, limit, upto=upto, agency=agency).keys
 
 
 def claim_pins(conn: Session | Connection, limit: int) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Iterable, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import JSON, Date, Integer, String, bindparam, cast, literal_column, null, select, union_all
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import Holiday, RamadanSchedule, Shift, UnitSchedule
@@ -47,6 +47,34 @@ def _reads(member):
 _READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
 
 
+def _one_read(member):
+    """The four reads as one statement (PostgreSQL, where each list is one parameter whatever its
+    size): a row per fact, its kind first; the shifts of one span of dates (``shift_lo``..``shift_hi``)."""
+    def kind(k: str):
+        return literal_column(f"'{k}'").label("kind")
+
+    def none(type_):
+        return cast(null(), type_)
+
+    return union_all(
+        select(kind("r"), RamadanSchedule.id, RamadanSchedule.agency, RamadanSchedule.unit, RamadanSchedule.start_date,
+               RamadanSchedule.end_date, RamadanSchedule.hours, none(String), none(String)).where(
+            member(RamadanSchedule.agency, "agencies"), RamadanSchedule.start_date <= bindparam("hi"),
+            RamadanSchedule.end_date >= bindparam("lo")),
+        select(kind("u"), none(Integer), UnitSchedule.agency, UnitSchedule.unit, none(Date), none(Date),
+               UnitSchedule.hours, none(String), none(String)).where(member(UnitSchedule.agency, "agencies")),
+        select(kind("h"), none(Integer), Holiday.agency, none(String), Holiday.day, none(Date), none(JSON),
+               none(String), none(String)).where(
+            member(Holiday.agency, "agencies"), Holiday.day >= bindparam("lo"), Holiday.day <= bindparam("hi")),
+        select(kind("s"), none(Integer), Shift.nip, none(String), Shift.day, none(Date), none(JSON), Shift.start,
+               Shift.end).where(
+            member(Shift.nip, "nips"), Shift.day >= bindparam("shift_lo"), Shift.day <= bindparam("shift_hi")),
+    )
+
+
+_ONE_READ = _one_read(MEMBER["postgresql"])
+
+
 class WorkingTimeFacts(NamedTuple):
     unit_hours: dict[tuple[str, str], dict]  # (agency, unit) → hours; absent: the default week
     ramadan: dict[str, list[RamadanRow]]  # agency → its rows, by id
@@ -57,21 +85,41 @@ class WorkingTimeFacts(NamedTuple):
 def working_time(conn: Connection, agencies: Iterable[str], nips: Iterable[str],
                  spans: list[tuple[date, date]]) -> WorkingTimeFacts:
     """The facts of ``agencies`` and ``nips`` on the dates of ``spans`` (date ranges)."""
-    q = _READS[conn.dialect.name]
     agencies = sorted(set(agencies))
-    lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
-    unit_hours = {(a, u): h for a, u, h in conn.execute(q["units"], {"agencies": agencies}).all()}
-    ramadan: dict[str, list[RamadanRow]] = defaultdict(list)
-    for row in sorted(conn.execute(q["ramadan"], {"agencies": agencies, "lo": lo, "hi": hi}).all()):
-        ramadan[row[1]].append(RamadanRow(*row))
-    holidays: dict[str, set[date]] = defaultdict(set)
-    for agency, day in conn.execute(q["holidays"], {"agencies": agencies, "lo": lo, "hi": hi}).all():
-        holidays[agency].add(day)
-    shifts: dict[str, dict[date, ShiftRow]] = defaultdict(dict)
     nips = sorted(set(nips))
-    for start, end in spans:
+    lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+    unit_hours: dict[tuple[str, str], dict] = {}
+    ramadan_rows: list[RamadanRow] = []
+    holidays: dict[str, set[date]] = defaultdict(set)
+    shifts: dict[str, dict[date, ShiftRow]] = defaultdict(dict)
+    q = _READS[conn.dialect.name]
+    rest = spans
+    if conn.dialect.name == "postgresql":
+        # one statement for a round of one span of dates (every 1-key round), not four
+        (first_lo, first_hi), rest = spans[0], spans[1:]
+        for kind, rid, key, unit, d1, d2, hours, start, end in conn.execute(
+                _ONE_READ, {"agencies": agencies, "nips": nips, "lo": lo, "hi": hi, "shift_lo": first_lo,
+                            "shift_hi": first_hi}).all():
+            if kind == "s":
+                shifts[key][d1] = ShiftRow(d1, start, end)
+            elif kind == "h":
+                holidays[key].add(d1)
+            elif kind == "u":
+                unit_hours[(key, unit)] = hours
+            else:
+                ramadan_rows.append(RamadanRow(rid, key, unit, d1, d2, hours))
+    else:
+        unit_hours = {(a, u): h for a, u, h in conn.execute(q["units"], {"agencies": agencies}).all()}
+        ramadan_rows = [RamadanRow(*row) for row in conn.execute(
+            q["ramadan"], {"agencies": agencies, "lo": lo, "hi": hi}).all()]
+        for agency, day in conn.execute(q["holidays"], {"agencies": agencies, "lo": lo, "hi": hi}).all():
+            holidays[agency].add(day)
+    for start, end in rest:
         for chunk in lists(conn, nips):
             for nip, day, s, e in conn.execute(q["shifts"], {"nips": chunk, "lo": start, "hi": end}).all():
                 shifts[nip][day] = ShiftRow(day, s, e)
+    ramadan: dict[str, list[RamadanRow]] = defaultdict(list)
+    for row in sorted(ramadan_rows):
+        ramadan[row.agency].append(row)
     return WorkingTimeFacts(unit_hours, dict(ramadan), {a: frozenset(d) for a, d in holidays.items()},
                             dict(shifts))

@@ -43,6 +43,9 @@ class Round:
     # markers were left that this round could not take: another worker's round holds their ASN
     # (PostgreSQL); they are free when it commits, which notifies nobody
     held: bool = False
+    # markers may be left that a round now would take (``markers.Claim.more``), or pins: without
+    # it, the next round is due only when something new commits (its notification wakes the worker)
+    more: bool = False
 
     @property
     def worked(self) -> bool:
@@ -90,10 +93,13 @@ class DayWorker:
             if pins:
                 claimed = markers.claim_pins(conn, self.pin_chunk)
                 done.pins = len(claimed)
+                done.more = done.pins >= self.pin_chunk
                 for agency, pin in claimed:
                     done.released += release_quarantine(session, agency, pin, zone_of=self.zone_of, now=now)
-            keys = markers.claim_days(conn, self.chunk, upto=upto, agency=agency)
+            claim = markers.claim(conn, self.chunk, upto=upto, agency=agency)
+            keys = claim.keys
             done.days = len(keys)
+            done.more = done.more or claim.more
             if not keys and not done.pins and conn.dialect.name == "postgresql":
                 done.held = markers.days_pending_upto(conn, upto, agency=agency)
             if keys:
@@ -157,7 +163,11 @@ class DayWorker:
                     if done.published or done.released:
                         log.debug("days worked", extra={"days": done.days, "published": done.published,
                                                         "released": done.released})
-                    continue
+                    # a round that took every marker there was is followed by an empty one only
+                    # once something new commits (a statement-full transaction saved after each
+                    # worked round, which at a punch a round was most of them)
+                    if done.more or wake.is_set():
+                        continue
                 if on_idle is not None:
                     on_idle()
                 if done.held:
