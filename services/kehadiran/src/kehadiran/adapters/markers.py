@@ -47,7 +47,7 @@ def add_marker_tables(metadata: MetaData) -> tuple[Table, Table]:
                  Column("id", ID_TYPE, primary_key=True, autoincrement=True),
                  Column("nip", String(18), nullable=False),
                  Column("day", Date, nullable=False),
-                 # the claim sweeps every marker of the keys it took (``claim_days``)
+                 # the claim sweeps every marker of the keys it took (``claim``)
                  Index("ix_dirty_days_nip_day", "nip", "day"))
     pins = Table("dirty_pins", metadata,
                  Column("id", ID_TYPE, primary_key=True, autoincrement=True),

@@ -55,7 +55,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
               burst_of: BurstOf = no_burst, locked: bool = False) -> Outcome:
     """Recompute what the markers name; the day records and their outbox rows are written in
     ``session``'s transaction. ``locked``: the transaction holds every marked ASN's lock already
-    (``markers.claim_days`` took them with the markers)."""
+    (``markers.claim`` took them with the markers)."""
     conn = session.connection()
     day_store.fast_json(conn)
     nips = sorted({nip for nip, _ in marked})

@@ -6,8 +6,10 @@ knows (their events, and markers for their days), recompute the claimed days
 (``alerts``), and delete the claimed markers. A crash rolls the round back, markers included, so
 the next worker does it again. Any number of workers may run (``KEHADIRAN_DAY_WORKERS`` processes):
 on PostgreSQL a round claims only markers of ASN whose lock it gets without waiting
-(``markers.claim_days``), so two rounds never share an ASN and never wait for each other; the day
-closer queues its days as markers, which the rounds work through in bounded chunks.
+(``markers.claim``), so two rounds never share an ASN and never wait for each other; the day
+closer queues its days as markers, which the rounds work through in bounded chunks. A round that
+took every marker there was is not followed by another until something commits (its
+notification wakes the worker): at a punch a round, that empty round was as many again.
 """
 from __future__ import annotations
 
