@@ -3,6 +3,7 @@ against its marshmallow schema: valid, and exactly what the schema itself would 
 contract cannot drift and an unchanged day compares equal to the record stored before."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,18 @@ def test_punch_ids_follow_the_punch_identity():
     ids = {outbox_events.punch_ids(sn, pin, when) for sn, pin, when in
            (("A", "7", t), ("B", "7", t), ("A", "8", t), ("A", "7", t + timedelta(seconds=1)))}
     assert len(ids) == 4 and len({i for pair in ids for i in pair}) == 8
+
+
+@pytest.mark.parametrize("sn, pin", [("LMS0001", "7"), ("phone-198503122010011001", "198503122010011001"),
+                                     ("BENCH0001", "00000000000000000042"), ("ZK\u00e9\u4e2d", "A9")])
+def test_punch_ids_are_the_uuid5_of_the_identity_so_stored_punches_keep_converging(sn, pin):
+    """The ids are built without ``uuid.UUID``; they must stay exactly ``uuid5``'s, or a batch
+    re-sent across an upgrade would be stored twice under new ids."""
+    for k in range(64):
+        when = datetime(2026, 11, 3, 7, 45) + timedelta(seconds=k * 997, microseconds=k * 12_345 % 1_000_000 * (k % 2))
+        name = outbox_events.punch_identity(sn, pin, when)
+        assert outbox_events.punch_ids(sn, pin, when) == (
+            str(uuid.uuid5(outbox_events.PUNCH_NAMESPACE, name)), str(uuid.uuid5(outbox_events.PUNCH_EVENT_NAMESPACE, name)))
 
 
 def local(h, m=0, day=DAY):
