@@ -24,7 +24,7 @@ from kehadiran.domain import phone_time
 from kehadiran.domain.geo import distance_m
 from kehadiran.service_layer import devices as device_service
 from kehadiran.service_layer.schedules import leave_on
-from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem
+from kehadiran.entrypoints.schemas import IngestResultSchema, PunchBatch, PunchItem, usual_item
 from kehadiran.service_layer.ingest import DeviceRef, IngestResult, PunchInput, record_punches
 from kinerja.auth import current_principal, require_auth
 from kinerja.web import unprocessable
@@ -49,11 +49,14 @@ def screen(punches: list, principal, now: datetime, phone_skew: timedelta) -> tu
     items: list = []
     rejected: list[dict] = []
     for index, raw in enumerate(punches):
-        try:
-            item = PUNCH_ITEM.load(raw)
-        except ValidationError as exc:
-            rejected.append({"index": index, "errors": exc.messages})
-            continue
+        # the usual item in a few checks; anything else (a bad one) is the schema's to load and word
+        item = usual_item(raw)
+        if item is None:
+            try:
+                item = PUNCH_ITEM.load(raw)
+            except ValidationError as exc:
+                rejected.append({"index": index, "errors": exc.messages})
+                continue
         if principal.role != "device":
             # a phone punches for its own user only, and now
             if item.get("nip") not in (None, principal.nip) or item.get("pin"):
