@@ -66,8 +66,8 @@ def write(conn: Connection, punches: list[dict[str, Any]], outbox_rows: list[dic
     unknown = bool(pins) and any(p["nip"] is None for p in punches)
     params: dict[str, Any] = {"punches": orjson.dumps(punches).decode()}
     if known:
-        params.update(events=orjson.dumps(outbox_rows).decode(), day_events=[d.event_id for d in days],
-                      day_nips=[d.nip for d in days], days=[d.day for d in days])
+        # the markers as JSON too: psycopg dumps array parameters element by element in Python
+        params.update(events=orjson.dumps(outbox_rows).decode(), days=orjson.dumps([tuple(d) for d in days]).decode())
     if unknown:
         params["pins"] = pins
     raw.cursor.execute(_statement(known, unknown), params)
@@ -92,9 +92,9 @@ def _statement(known: bool, unknown: bool) -> str:
             + " FROM json_populate_recordset(NULL::outbox, %(events)s::json) WITH ORDINALITY AS e"
             " WHERE e.event_id IN (SELECT event_id FROM ins) ORDER BY e.ordinality)")
         parts.append(
-            "days AS (INSERT INTO dirty_days (nip, day) SELECT DISTINCT d.nip, d.day"
-            " FROM unnest(%(day_events)s::varchar[], %(day_nips)s::varchar[], %(days)s::date[]) AS d(event_id, nip, day)"
-            " WHERE d.event_id IN (SELECT event_id FROM ins) ORDER BY d.nip, d.day)")
+            "days AS (INSERT INTO dirty_days (nip, day) SELECT DISTINCT d->>1, CAST(d->>2 AS date)"
+            " FROM json_array_elements(%(days)s::json) AS d"
+            " WHERE d->>0 IN (SELECT event_id FROM ins) ORDER BY 1, 2)")
     if unknown:
         parts.append(
             "pins AS (INSERT INTO dirty_pins (agency, pin) SELECT DISTINCT agency, person_key FROM ins"
