@@ -202,3 +202,42 @@ def test_no_input_makes_a_parser_raise(body):
 ])
 def test_a_one_line_uploads_pin_is_read_ahead_only_when_it_is_one_valid_pin(body, pin):
     assert adms.single_line_pin(body) == pin
+
+
+def _lines_as_before(body: str):
+    """``iter_lines`` of a decoded body as it was before the clean body's short way (a control
+    character or BOM replaced line by line): the reference its short way is held to."""
+    import re
+
+    for number, text in enumerate(body.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "\ufffd", text.lstrip("\ufeff"))
+        if text.strip():
+            yield number, text
+
+
+def _int_as_before(text: str):
+    text = text.strip()
+    if text == "":
+        return True, None
+    digits = text[1:] if text[:1] in "+-" else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+        return False, None
+    value = int(text)
+    return (True, value) if -(2**31) <= value <= 2**31 - 1 else (False, None)
+
+
+PIECES = st.sampled_from(["100", "\t", "\n", "\r\n", "\r", "2026-11-27 07:25:01", "0", "15", " ", "\x00", "\x1f",
+                          "\x7f", "\ufeff", "\u0663", "\u00b2", "-1", "+7", "2147483647", "2147483648", "9999999999",
+                          "0000000001", "", "x"])
+
+
+@given(st.lists(PIECES, max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_lines_and_numbers_read_as_before(pieces):
+    body = "".join(pieces)
+    assert list(adms.iter_lines(body)) == list(_lines_as_before(body))
+    assert list(adms.iter_lines(body.encode())) == list(_lines_as_before(body))
+    from kehadiran.adapters.adms.lines import int_or_none
+
+    for field in [body, *body.split("\t")]:
+        assert int_or_none(field) == _int_as_before(field), field

@@ -74,10 +74,14 @@ def iter_lines(body: bytes | str, charset: str | None = None) -> Iterator[tuple[
                 pass
     if isinstance(body, str):
         chunks: Iterable[str] = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        # the usual body has neither: looked for once, not line by line
+        clean = _UNSTORABLE.search(body) is None and "\ufeff" not in body
     else:
         chunks = (decode_line(c, charset) for c in re.split(rb"\r\n|\n|\r", body))
+        clean = False
     for number, text in enumerate(chunks, start=1):
-        text = _UNSTORABLE.sub("\ufffd", text.lstrip("\ufeff"))
+        if not clean:
+            text = _UNSTORABLE.sub("\ufffd", text.lstrip("\ufeff"))
         if text.strip():
             yield number, text
 
@@ -108,6 +112,8 @@ def valid_pin(pin: str) -> bool:
 def int_or_none(text: str) -> tuple[bool, int | None]:
     """(True, the number) for ASCII digits with an optional sign within 32 bits, (True, None) for
     nothing, (False, None) for anything else."""
+    if text.isascii() and text.isdigit() and len(text) < 10:  # the usual field ("0", "15"): within 32 bits
+        return True, int(text)
     text = text.strip()
     if text == "":
         return True, None
