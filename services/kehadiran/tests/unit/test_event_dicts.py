@@ -55,6 +55,10 @@ def test_a_punch_recorded_dict_is_what_make_event_makes(status, pin, correction)
     reference = make_event("kehadiran.punch.recorded.v1", subject=NIP, agency="disdik", data=data,
                            source="kinerja/kehadiran", time=NOW, event_id=event_id)
     assert orjson.loads(outbox_events.encode(event)) == orjson.loads(reference.to_bytes())
+    # a batch passes its instant as text, once for all its events: the same event
+    assert outbox_events.punch_recorded(event_id, punch_id=punch_id, nip=NIP, agency="disdik", device_sn="LMS0001",
+                                        pin=pin, time=when, status=status, channel="adms", correction_id=correction,
+                                        at=NOW.isoformat()) == event
 
 
 def test_punch_ids_follow_the_punch_identity():

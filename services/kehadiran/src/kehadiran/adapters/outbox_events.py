@@ -59,16 +59,18 @@ def _uuid5_text(namespace_sha1, name: bytes) -> str:
 
 
 def envelope(event_type: str, event_id: str, *, subject: str, agency: str, data: dict[str, Any],
-             at: datetime) -> dict[str, Any]:
-    """The CloudEvents envelope ``kinerja.events.Event.to_dict`` makes, as a dict."""
-    return {"specversion": "1.0", "id": event_id, "type": event_type, "source": SOURCE, "time": at.isoformat(),
+             at: datetime | str) -> dict[str, Any]:
+    """The CloudEvents envelope ``kinerja.events.Event.to_dict`` makes, as a dict; ``at`` may be
+    its ISO text already (a batch's events share their instant: written once, not per event)."""
+    return {"specversion": "1.0", "id": event_id, "type": event_type, "source": SOURCE,
+            "time": at if isinstance(at, str) else at.isoformat(),
             "subject": subject, "agency": agency, "data": data}
 
 
 def punch_recorded(event_id: str, *, punch_id: str, nip: str, agency: str, device_sn: str, pin: str | None,
                    time: datetime, status: str | None, channel: str, correction_id: str | None = None,
-                   at: datetime) -> dict[str, Any]:
-    """``kehadiran.punch.recorded.v1``; ``time`` aware (UTC)."""
+                   at: datetime | str) -> dict[str, Any]:
+    """``kehadiran.punch.recorded.v1``; ``time`` aware (UTC); ``at`` as ``envelope`` takes it."""
     data = {"punch_id": punch_id, "nip": nip, "device_sn": device_sn, "pin": pin, "time": time.isoformat(),
             "status": status, "channel": channel}
     if correction_id is not None:

@@ -91,7 +91,7 @@ def write_device_batch(runtime, principal, items: list, now: datetime) -> Ingest
         device = device_store.get(conn, principal.device_sn, pin=single)
         if device is None or device.agency != principal.agency or not device.active:
             raise Forbidden("device is not registered")
-        inputs = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
+        inputs = _device_inputs(items, device.tz_offset_minutes)
         touch = device_store.contact_due(device, now)
         if touch:
             transaction()  # the contact too: two writes
@@ -133,7 +133,7 @@ class Punches(MethodView):
                     # refused before anything is written: no phone device row for a batch kept nowhere
                     raise refused_batch(rejected)
                 device = _phone_device(session, principal, now)
-                items = _device_clock([_to_input(item) for _, item in items], device.tz_offset_minutes)
+                items = _device_inputs(items, device.tz_offset_minutes)
                 result = record_punches(session.connection(), DeviceRef.of(device), items, channel="json",
                                         agency_tz=zone, now=now).settle()
                 device_service.touch(device, now)
@@ -177,19 +177,18 @@ def _inside_geofence(session, principal, items, rejected, agency_tz):
     return kept
 
 
-def _device_clock(items: list[PunchInput], offset_minutes: int) -> list[PunchInput]:
-    """JSON times carry their offset; the device clock is that instant in the device's zone."""
+def _device_inputs(items: list[tuple[int, dict]], offset_minutes: int) -> list[PunchInput]:
+    """The items as the ingest takes them; JSON times carry their offset, the device clock is
+    that instant in the device's zone."""
     zone = timezone(timedelta(minutes=offset_minutes))
-    for it in items:
-        it.device_time = it.device_time.astimezone(zone).replace(tzinfo=None)
-    return items
-
-
-def _to_input(item: dict) -> PunchInput:
-    if item.get("nip"):
-        return PunchInput(person_key=item["nip"], device_time=item["time"], status=item.get("status"), by_nip=True,
-                          instant=item.get("instant"))
-    return PunchInput(person_key=item["pin"], device_time=item["time"], status=item.get("status"))
+    out = []
+    for _, item in items:
+        clock = item["time"].astimezone(zone).replace(tzinfo=None)
+        if item.get("nip"):
+            out.append(PunchInput(item["nip"], clock, item.get("status"), True, item.get("instant")))
+        else:
+            out.append(PunchInput(item["pin"], clock, item.get("status")))
+    return out
 
 
 def _phone_device(session, principal, now: datetime) -> Device:

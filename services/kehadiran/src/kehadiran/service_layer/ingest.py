@@ -161,11 +161,12 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     stored_ids = punch_store.insert_new(conn, rows)
     stored = [row for row in rows if row["id"] in stored_ids]
     events, days, unknown_pins = [], set(), set()
+    at = now.isoformat()
     for row in stored:
         if row["nip"] is None:
             unknown_pins.add(row["person_key"])
             continue
-        events.append(_event_of(row, channel, now))
+        events.append(_event_of(row, channel, at))
         days.add((row["nip"], row["time"].astimezone(tz).date()))
     # SQLite: the INSERT's answer decides what else is written, in three more statements
     outbox_events.write(conn, events, at=now)
@@ -182,15 +183,16 @@ def _write_at_once(conn: Connection, rows: list[dict[str, Any]], tz, quarantine_
     written in the punches' own statement for those the INSERT stores (``punch_write``); the
     counts are its answer, read after the commit."""
     events, days = [], []
+    at = now.isoformat()
     for row in rows:
         if row["nip"] is not None:
-            events.append(_event_of(row, channel, now))
+            events.append(_event_of(row, channel, at))
             days.append(punch_write.DayMark(row["event_id"], row["nip"], row["time"].astimezone(tz).date()))
     written = punch_write.write(conn, rows, outbox_events.rows(events, created_at=now), days, quarantine_pins)
     return IngestResult(duplicates=duplicates).answered_by(written, len(rows))
 
 
-def _event_of(row: dict[str, Any], channel: str, now: datetime) -> dict[str, Any]:
+def _event_of(row: dict[str, Any], channel: str, at: str) -> dict[str, Any]:
     return outbox_events.punch_recorded(
         row["event_id"], punch_id=row["id"], nip=row["nip"], agency=row["agency"], device_sn=row["device_sn"],
-        pin=row["person_key"], time=row["time"], status=row["status"], channel=channel, at=now)
+        pin=row["person_key"], time=row["time"], status=row["status"], channel=channel, at=at)
