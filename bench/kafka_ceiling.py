@@ -39,8 +39,8 @@ import uuid
 from pathlib import Path
 
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, pcts_ms,
-                      read_result, spread, write_result)
-from benchlib.results import latest_throughputs
+                      spread, write_result)
+from benchlib.ceiling import latency_ratios, latency_table, throughput_ratios
 from benchlib.servers import BROKER_PIDS
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -260,24 +260,7 @@ def main() -> None:
               "ceiling_msgs_per_s": ceiling, "latency": rates}
     write_result("kafka_ceiling", result)
 
-    lines = [f"| offered msgs/s | p50 ms | p95 ms | p99 ms | achieved msgs/s | received |", "|---:|---|---|---|---:|---:|"]
-    for r in rates:
-        lines.append(f"| {r['offered_per_s']:,} | {fmt_spread(r['p50'])} | {fmt_spread(r['p95'])} | {fmt_spread(r['p99'])} | "
-                     f"{', '.join(str(x['achieved_per_s']) for x in r['runs'])} | "
-                     f"{', '.join(str(x['received']) + '/' + str(x['sent']) for x in r['runs'])} |")
-    ratios = ["| figure | per s | ratio to the ceiling | source |", "|---|---:|---:|---|"]
-    for what, value, src in latest_throughputs():
-        ratios.append(f"| {what} | {value:,.0f} | {value / ceiling:.3f} ({100 * value / ceiling:.1f} %) | {src} |")
-    e2e = read_result("e2e_latency")
-    lat_ratio = []
-    if e2e:
-        for r in e2e["rates"]:
-            k = next((x for x in rates if x["offered_per_s"] == r["offered_per_s"]), None)
-            if k and r["p50"]["median"] is not None and k["p50"]["median"]:
-                lat_ratio.append(f"- at {r['offered_per_s']:,}/s offered{' (' + r['database'] + ')' if 'database' in r else ''}: end-to-end p50 {r['p50']['median']:,} ms vs Kafka "
-                                 f"{k['p50']['median']} ms ({r['p50']['median'] / k['p50']['median']:.0f}×); p99 "
-                                 f"{r['p99']['median']:,} ms vs {k['p99']['median']} ms "
-                                 f"({r['p99']['median'] / max(k['p99']['median'], 0.1):.0f}×)")
+    lines, ratios, lat_ratio = latency_table(rates), throughput_ratios(ceiling), latency_ratios(rates)
     print("\n".join(["", *lines, "", f"ceiling (min of produce, consume medians): {ceiling:,} msgs/s", *ratios, *lat_ratio]))
     if args.append:
         cmd = " ".join(["bench/kafka_ceiling.py", *sys.argv[1:]])
