@@ -20,20 +20,21 @@ def consumer_config(bootstrap: str, *, group_id: str | None, client_id: str = "k
         max_poll_records=max_poll_records,
         session_timeout_ms=10000,
         heartbeat_interval_ms=3000,
-        # how long the broker holds a fetch that finds nothing new (fetch_min_bytes 1: it answers
-        # as soon as a record arrives). It is paid while catching up, not only while idle:
-        # kafka-python keeps one fetch in flight per broker and leaves out of it the partitions
-        # whose records are still buffered, so near the end of a backlog the fetch asks only for
-        # partitions already read to the end and is held this long while the next records of the
-        # buffered ones wait behind it (bench/kafka_ceiling.py, 100,000 messages on 6 partitions:
-        # one such hold a run; quiet machine 43-49k msg/s at 1,500 ms, 84-89k at 500, 81-93k at
-        # 100). Idle, it sets how often a consumer and the broker go round: 4 consumers of 24
-        # partitions, % of a core above the broker alone (2.0 %), broker + consumers, two
-        # 20 s rounds on a loaded machine: 1,500 ms 2.5, 500 ms 5.5, 250 ms 6.9, 100 ms 14.3. A
-        # live consumer's delivery tail did not depend on it (10 msg/s plus 1,500-record bursts on
-        # one key every 2 s, a poll of at most 500: p99 90 / 93 / 76 ms at 1,500 / 500 / 100 ms),
-        # since a record on any fetched partition ends the hold. So 500 ms (Kafka's default):
-        # most of the catch-up rate for ~3 % of a core more when idle. Kept under
+        # how long the broker holds a fetch that finds nothing new (fetch_min_bytes 1: it answers as
+        # soon as a record arrives). It is paid while catching up, not only while idle: kafka-python
+        # keeps one fetch in flight per broker and leaves out of it the partitions whose records are
+        # still buffered, so near the end of a backlog the fetch asks only for partitions already
+        # read to the end and is held this long while the next records of the buffered ones wait
+        # behind it (bench/kafka_ceiling.py, 100,000 messages on 6 partitions: one such hold a run,
+        # of 1.51 / 0.52 / 0.14 s at 1,500 / 500 / 100 ms; quiet machine 43-49k msg/s at 1,500 ms,
+        # 84-89k at 500, 81-93k at 100). Idle, it sets how often a consumer and the broker go round:
+        # 4 consumers of 24 partitions, % of a core above the broker alone (2.0 %), broker +
+        # consumers, two 20 s rounds on a loaded machine: 1,500 ms 2.5, 500 ms 5.5, 250 ms 6.9, 100
+        # ms 14.3. A live consumer's delivery tail did not depend on it (10 msg/s plus 1,500-record
+        # bursts on one key every 2 s, a poll of at most 500: p99 90 / 93 / 76 and 32 / 37 / 29 ms
+        # in two rounds at 1,500 / 500 / 100 ms), since a record on any fetched partition ends the
+        # hold (without one, a record on a partition left out waits up to this long). So 500 ms
+        # (Kafka's default): most of the catch-up rate for ~3 % of a core more when idle. Kept under
         # FETCH_HELD_BELOW_MS: a request to the broker behind a held fetch on the same connection
         # (the lag gauge's ListOffsets) waits for it
         fetch_min_bytes=1,
