@@ -41,6 +41,7 @@ from pathlib import Path
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, pcts_ms,
                       spread, write_result)
 from benchlib.ceiling import latency_ratios, latency_table, throughput_ratios
+from benchlib.gctime import gc_time
 from benchlib.servers import BROKER_PIDS
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -87,24 +88,26 @@ def process_cpu_s(pid: int | None) -> float | None:
 
 
 def produce_all(bootstrap: str, name: str, data: list, n: int) -> dict:
-    """msgs/s of send all then flush, and the CPU µs per message of this (the producer's) process
-    and of the broker over the same window."""
+    """msgs/s of send all then flush, the CPU µs per message of this (the producer's) process and of
+    the broker over the same window, and the garbage collector's share of the producer's."""
     from kinerja.messaging.producer import make_producer
 
     producer = make_producer(bootstrap, client_id="bench-ceiling")
     producer.send(name, key=b"warm", value=b"{}").get(30)
     broker_pid = BROKER_PIDS.get(bootstrap)
-    broker_began, cpu_began = process_cpu_s(broker_pid), time.process_time()
-    began = time.perf_counter()
-    for i in range(n):
-        k, v = data[i % len(data)]
-        producer.send(name, key=k, value=v)
-    producer.flush(timeout=600)
-    elapsed = time.perf_counter() - began
-    cpu_s, broker_ended = time.process_time() - cpu_began, process_cpu_s(broker_pid)
+    with gc_time() as collector:
+        broker_began, cpu_began = process_cpu_s(broker_pid), time.process_time()
+        began = time.perf_counter()
+        for i in range(n):
+            k, v = data[i % len(data)]
+            producer.send(name, key=k, value=v)
+        producer.flush(timeout=600)
+        elapsed = time.perf_counter() - began
+        cpu_s, broker_ended = time.process_time() - cpu_began, process_cpu_s(broker_pid)
     producer.close(timeout=10)
     return {"per_s": n / elapsed, "producer_cpu_us": round(1e6 * cpu_s / n, 1),
-            "broker_cpu_us": round(1e6 * (broker_ended - broker_began) / n, 1) if broker_pid else None}
+            "broker_cpu_us": round(1e6 * (broker_ended - broker_began) / n, 1) if broker_pid else None,
+            "gc_us": round(1e6 * collector["seconds"] / n, 1), "gc_tracked": collector["tracked"]}
 
 
 def consume_all(bootstrap: str, name: str, n: int, partitions: int) -> float:
@@ -219,14 +222,15 @@ def main() -> None:
     data = payloads()
     size = sum(len(v) for _, v in data) / len(data)
     print(f"{len(data)} payloads, mean {size:.0f} bytes", flush=True)
-    produce, consume, rates, producer_cpu, broker_cpu = [], [], [], [], []
+    produce, consume, rates, producer_cpu, producer_gc, broker_cpu = [], [], [], [], [], []
     with own_broker(args.partitions) as bootstrap:
         if args.warmup:
             name = fresh_topic(bootstrap, args.partitions)
             w = produce_all(bootstrap, name, data, args.warmup)
             consume_all(bootstrap, name, args.warmup, args.partitions)
             print(f"warm-up (not counted): {args.warmup:,} messages produced and consumed; producer "
-                  f"{w['producer_cpu_us']} µs CPU a message, broker {w['broker_cpu_us']} µs", flush=True)
+                  f"{w['producer_cpu_us']} µs CPU a message (in garbage collection {w['gc_us']} µs wall, "
+                  f"{w['gc_tracked']:,} objects tracked), broker {w['broker_cpu_us']} µs", flush=True)
         for run in range(args.runs):
             name = fresh_topic(bootstrap, args.partitions)
             p = produce_all(bootstrap, name, data, args.messages)
@@ -234,10 +238,12 @@ def main() -> None:
             produce.append(p["per_s"])
             consume.append(c)
             producer_cpu.append(p["producer_cpu_us"])
+            producer_gc.append(p["gc_us"])
             if p["broker_cpu_us"] is not None:
                 broker_cpu.append(p["broker_cpu_us"])
             print(f"run {run + 1}: produce {p['per_s']:,.0f} msgs/s (CPU a message: producer {p['producer_cpu_us']} µs, "
-                  f"broker {p['broker_cpu_us']} µs), consume {c:,.0f} msgs/s (load {load()})", flush=True)
+                  f"of it in garbage collection {p['gc_us']} µs wall, {p['gc_tracked']:,} objects tracked; broker "
+                  f"{p['broker_cpu_us']} µs), consume {c:,.0f} msgs/s (load {load()})", flush=True)
         for rate in [int(r) for r in args.rates.split(",")]:
             runs = []
             for run in range(args.runs):
@@ -255,7 +261,7 @@ def main() -> None:
               "payload_bytes_mean": round(size), "messages_per_run": args.messages, "partitions": args.partitions,
               "warmup_messages": args.warmup,
               "produce_msgs_per_s": spread(produce), "consume_msgs_per_s": spread(consume),
-              "produce_cpu_us_per_msg": {"producer": spread(producer_cpu, 1),
+              "produce_cpu_us_per_msg": {"producer": spread(producer_cpu, 1), "producer_gc_wall": spread(producer_gc, 1),
                                          "broker": spread(broker_cpu, 1) if broker_cpu else None},
               "ceiling_msgs_per_s": ceiling, "latency": rates}
     write_result("kafka_ceiling", result)
