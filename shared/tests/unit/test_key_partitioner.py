@@ -87,6 +87,8 @@ def test_a_keys_partition_is_asked_of_the_metadata_once_until_the_metadata_chang
     cluster = Cluster({"t": set(range(6)), "u": set(range(3))})
     ours = KeyHashPartitioner()
     key = b"199001012020121001"
+    ours.partition("t", b"warm", b"warm", None, None, cluster)  # the first call only starts listening
+    assert cluster.listeners == [ours._metadata_updated]
     first = [ours.partition(topic, key, key, None, None, cluster) for topic in ("t", "u")]
     asked = cluster.asked
     for _ in range(5):

@@ -59,12 +59,15 @@ class KeyHashPartitioner(DefaultPartitioner):
             h = hashes[serialized_key] = murmur2(serialized_key) & 0x7fffffff
         p = sorted(partitions)[h % len(partitions)]
         if cluster is not self._cluster:
+            # metadata that cannot say when it changes: nothing remembered. Otherwise remembered
+            # from the next call on: this choice was read before the listener was there, so an
+            # update in between would go unseen
             listen = getattr(cluster, "add_listener", None)
-            if listen is None:  # metadata that cannot say when it changes: nothing remembered
-                return p
-            listen(self._metadata_updated)
-            self._cluster, chosen = cluster, {}
-            self._chosen = chosen
+            if listen is not None:
+                listen(self._metadata_updated)
+                self._chosen = {}
+                self._cluster = cluster
+            return p
         remembered = chosen.get(topic)
         if remembered is None or len(remembered) >= self.max_keys:
             remembered = chosen[topic] = {}
