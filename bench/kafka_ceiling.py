@@ -8,7 +8,8 @@ from ``kinerja_testkit.synthetic``), keyed by NIP, on a fresh 6-partition topic.
   ``acks=all``, 128 KiB batches, linger 5 ms, lz4, each key's partition hashed once: exactly the
   services' settings, printed at the start), send everything, flush; and the CPU it took per
   message, the producer process's (both its threads) and the broker's (``/proc``), which a loaded
-  machine changes far less than the rate;
+  machine changes far less than the rate, and the producer's time in the garbage collector (more
+  once the first consumer has loaded kafka-python's consumer classes: the warm-up pass has not);
 - consume msgs/s: one KafkaConsumer with the consumer loop's settings
   (``kinerja.messaging.consumer.consumer_config``, no group) reading the topic from offset 0 to its end;
 
