@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from kinerja.sqlite_locking import READ_ONLY
 from kinerja.wakeup import note_insert
 
 
@@ -41,11 +42,11 @@ class Raw:
     def instant(self, value: datetime | None):
         if value is None or self.pg:
             return value
-        return _sqlite_datetime(value.astimezone(timezone.utc))
+        return sqlite_datetime(value.astimezone(timezone.utc))
 
     def wall(self, value: datetime | None):
         """A naive wall-clock time (a device's clock)."""
-        return value if value is None or self.pg else _sqlite_datetime(value)
+        return value if value is None or self.pg else sqlite_datetime(value)
 
     def day(self, value: date):
         return value if self.pg else value.isoformat()
@@ -181,12 +182,30 @@ def punch_connection(engine) -> Iterator[tuple[Connection, Callable[[], None]]]:
     that write is ONE statement (``punch_write``: the punches, their outbox rows and markers
     chained in it), which on PostgreSQL then commits alone: the driver's autocommit, no BEGIN, no
     COMMIT, no pipeline. Its reads go out the same way (under READ COMMITTED a statement sees
-    the same rows in a transaction or outside it, and a plain SELECT keeps no lock). SQLite: a
-    transaction from the start, as ``engine.begin()``; ``transaction()`` does nothing there.
+    the same rows in a transaction or outside it, and a plain SELECT keeps no lock).
+
+    SQLite: the reads in a read-only transaction (a WAL snapshot, no lock: ``read_only``), and
+    ``transaction()`` (call it before the first write, every write on SQLite; calling it again
+    does nothing) ends it and takes the write lock (BEGIN IMMEDIATE), as late as the request can:
+    every other writer of the file waits while it is held. What was read may have changed in
+    between, as it may on PostgreSQL between its autocommit reads and its write: the INSERT's
+    ``ON CONFLICT DO NOTHING`` decides what is new, not the read.
+
     After ``transaction()``, the block's end commits (``commit_with`` earlier)."""
     if engine.dialect.name != "postgresql":
-        with engine.begin() as conn:
-            yield conn, _nothing
+        with engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            conn.begin()
+
+            def write_lock() -> None:
+                if conn.get_execution_options().get(READ_ONLY):
+                    conn.commit()  # the read snapshot's end: nothing written, nothing held
+                    conn.execution_options(**{READ_ONLY: False})
+                    conn.begin()  # BEGIN IMMEDIATE (``kinerja.sqlite_locking``)
+
+            yield conn, write_lock
+            if conn.in_transaction():
+                conn.commit()
         return
     with engine.connect() as conn, ExitStack() as stack:
         dbapi_conn = conn.connection.dbapi_connection
@@ -209,10 +228,6 @@ def pg(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _nothing() -> None:
-    return None
-
-
 class _DriverErrors:
     """The driver's errors (statements on its cursor) raised as SQLAlchemy raises them from its
     own: the web layer answers a lost database 503 (retry)."""
@@ -232,7 +247,8 @@ class _DriverErrors:
         return False
 
 
-def _sqlite_datetime(value: datetime) -> str:
+def sqlite_datetime(value: datetime) -> str:
+    """A datetime as SQLAlchemy writes it on SQLite (its wall clock; UTC for an instant)."""
     return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:"
             f"{value.second:02d}.{value.microsecond:06d}")
 

@@ -93,17 +93,26 @@ def write_device_batch(runtime, principal, items: list, now: datetime) -> Ingest
             raise Forbidden("device is not registered")
         inputs = _device_inputs(items, device.tz_offset_minutes)
         touch = device_store.contact_due(device, now)
-        if touch:
+        sqlite = not pg(conn)
+        if touch and not sqlite:
             transaction()  # the contact too: two writes
-        # the writes go out with the COMMIT (PostgreSQL: one round trip), or as one statement alone
-        with commit_with(conn) if touch or not pg(conn) else nullcontext():
+        # the writes go out with the COMMIT (PostgreSQL: one round trip), or as one statement alone;
+        # SQLite takes its write lock once the rows are built (``writes``)
+        with commit_with(conn) if touch or sqlite else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), inputs, channel="json",
-                                    agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips)
+                                    agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips,
+                                    writes=transaction if sqlite else _no_writes)
+            if touch and sqlite:
+                transaction()  # taken already unless every punch was stored before
             # the device's row last (and at most every few seconds): it is locked from this
             # UPDATE to the commit, so one device's concurrent batches do not queue on it
             device_store.touch(conn, device, now)
         # the write's answer came with the COMMIT: read it while the connection is still ours
         return result.settle()
+
+
+def _no_writes() -> None:
+    return None
 
 
 @blp.route("")

@@ -4,7 +4,8 @@ One transaction per request: the new punches (one multi-row ``INSERT ... ON CONF
 RETURNING``), their ``kehadiran.punch.recorded.v1`` outbox rows (plain dicts, encoded once), and
 a dirty marker per touched (ASN, local date) for the day worker. On PostgreSQL the three are one
 statement (``adapters.punch_write``: the outbox rows and markers chained to the INSERT's
-``RETURNING``), sent with the COMMIT; SQLite runs an INSERT each. No day is recomputed here, no
+``RETURNING``), sent with the COMMIT; SQLite runs an INSERT each, its rows all built before the
+file's write lock is taken (``adapters.punch_write_sqlite``). No day is recomputed here, no
 lock is taken beyond the rows inserted, nothing goes through the ORM.
 
 A punch from a PIN the roster does not know is stored without a NIP (quarantine) and its PIN
@@ -17,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy.engine import Connection
 
-from kehadiran.adapters import markers, outbox_events, punch_store, punch_write
+from kehadiran.adapters import outbox_events, punch_store, punch_write, punch_write_sqlite
+from kehadiran.adapters.raw_sql import sqlite_datetime
 from kinerja.zones import zone
 
 
@@ -111,12 +113,16 @@ def utcnow() -> datetime:
 
 def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInput], *, channel: str,
                    agency_tz: str, now: datetime | None = None,
-                   pin_nips: Mapping[str, str | None] | None = None) -> IngestResult:
+                   pin_nips: Mapping[str, str | None] | None = None,
+                   writes: Callable[[], None] = lambda: None) -> IngestResult:
     """Store new punches with their events and dirty markers; a re-sent punch is counted as a
     duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch,
     whatever its size; on PostgreSQL the writes are one statement (``punch_write``).
     ``pin_nips``: PINs whose NIP (None: nobody active) the caller looked up in this transaction
-    already (``device_store.get(..., pin=)``); the others are looked up here."""
+    already (``device_store.get(..., pin=)``); the others are looked up here. ``writes``
+    (SQLite): called once everything is read and built, right before the first write, to take
+    the write lock (``raw_sql.punch_connection``'s ``transaction``); not called when nothing is
+    new."""
     now = now or utcnow()
     items = list(items)
     duplicates = 0
@@ -158,23 +164,21 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     quarantine_pins = {it.person_key for it in fresh if not it.by_nip} - {it.person_key for it in fresh if it.by_nip}
     if conn.dialect.name == "postgresql":
         return _write_at_once(conn, rows, tz, quarantine_pins, channel=channel, now=now, duplicates=duplicates)
-    stored_ids = punch_store.insert_new(conn, rows)
-    stored = [row for row in rows if row["id"] in stored_ids]
-    events, days, unknown_pins = [], set(), set()
+    # SQLite: every row built first, then the write lock (``writes``) and only the INSERTs
+    events, days = [], []
     at = now.isoformat()
-    for row in stored:
-        if row["nip"] is None:
-            unknown_pins.add(row["person_key"])
-            continue
-        events.append(_event_of(row, channel, at))
-        days.add((row["nip"], row["time"].astimezone(tz).date()))
-    # SQLite: the INSERT's answer decides what else is written, in three more statements
-    outbox_events.write(conn, events, at=now)
-    markers.mark_days(conn, days)
-    markers.mark_pins(conn, device.agency, unknown_pins & quarantine_pins)
+    for row in rows:
+        if row["nip"] is not None:
+            events.append(_event_of(row, channel, at))
+            days.append((row["id"], row["nip"], row["time"].astimezone(tz).date()))
+    outbox_rows = outbox_events.rows(events, created_at=sqlite_datetime(now.astimezone(timezone.utc)))
+    punch_of_event = [punch_id for punch_id, _nip, _day in days]
+    prepared = punch_write_sqlite.prepare(device.agency, rows, zip(punch_of_event, outbox_rows), days,
+                                          quarantine_pins)
+    writes()
+    known, unknown = prepared.write(conn)
     # rows a concurrent request stored first are duplicates
-    return IngestResult(accepted=len(events), quarantined=len(stored) - len(events),
-                        duplicates=duplicates + len(rows) - len(stored))
+    return IngestResult(accepted=known, quarantined=unknown, duplicates=duplicates + len(rows) - known - unknown)
 
 
 def _write_at_once(conn: Connection, rows: list[dict[str, Any]], tz, quarantine_pins: set[str], *, channel: str,

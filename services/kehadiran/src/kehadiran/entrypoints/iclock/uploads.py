@@ -143,8 +143,12 @@ def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: s
         if checked is not parsed:  # rare: lines from the device's future
             parsed, items = checked, _inputs(checked.records)
         # PostgreSQL: the punches' write is one statement, committed alone, unless more is written
-        alone = plain and not parsed.errors and not device_store.contact_due(device, now)
-        if not alone:
+        touch = device_store.contact_due(device, now)
+        alone = plain and not parsed.errors and not touch
+        sqlite = not pg(conn)
+        # SQLite takes its write lock once the rows are built (``writes``), unless the registry or
+        # the malformed lines write first
+        if not alone and (not sqlite or not plain or parsed.errors):
             transaction()
         if not plain:
             # the registry's checks, and what they note, as for every other device request
@@ -153,13 +157,16 @@ def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: s
                 session.flush()
         # the writes go out with the COMMIT (PostgreSQL: one round trip), unless an ORM flush
         # follows, or alone as one statement
-        with commit_with(conn) if not parsed.errors and (not alone or not pg(conn)) else nullcontext():
+        with commit_with(conn) if not parsed.errors and (not alone or sqlite) else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), items, channel="adms",
-                                    agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips)
+                                    agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips,
+                                    writes=transaction if sqlite else _no_writes)
             if parsed.errors:
                 with Session(bind=conn) as session:  # rare: the malformed lines kept on the device for operators
                     device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)
                     session.flush()
+            if touch and sqlite:
+                transaction()  # taken already unless every line was stored before
             # the device's row last, and only every few seconds: one device's uploads do not queue on it
             device_store.touch(conn, device, now, attlog_stamp=stamp)
         # the write's answer came with the COMMIT: read it while the connection is still ours
@@ -170,6 +177,10 @@ def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: s
     log.debug("adms: attlog", extra={"sn": sn, "new": result.accepted, "duplicates": result.duplicates,
                                      "quarantined": result.quarantined, "malformed": len(parsed.errors)})
     return adms.format_ok(accepted)
+
+
+def _no_writes() -> None:
+    return None
 
 
 def _inputs(records: list[adms.AttRecord]) -> list[PunchInput]:

@@ -1,0 +1,78 @@
+"""A punch request's write on SQLite, in two steps: ``prepare`` builds every row the request may
+write (the punches, the outbox rows and day markers of those that may be new, as the driver takes
+them) before the file's one write lock is taken; ``Prepared.write`` then runs only the INSERTs.
+
+Why: every writer of the file (the web's workers and threads, the day worker, the relays' marks)
+waits for whoever holds the lock, and the holder, a thread among many, waits for the GIL again
+after each statement it sends. Building the events (ids, envelopes, JSON), formatting the times
+and reading what the roster and the device know, under the lock, made each request hold it for
+all of that; what is left under it is three INSERTs (four with quarantined PINs) and the COMMIT.
+
+What only the punches' INSERT knows (which punches are new: a re-sent one, or one a concurrent
+request stored first, is skipped by ``ON CONFLICT DO NOTHING``) decides which of the prepared
+outbox rows and markers are written: a punch not stored adds nothing (PostgreSQL decides the same
+inside its one statement, ``punch_write``).
+"""
+from __future__ import annotations
+
+from datetime import date, timezone
+from typing import Any, Iterable
+
+from sqlalchemy.engine import Connection
+
+from kehadiran.adapters.outbox_events import OUTBOX_COLUMNS
+from kehadiran.adapters.punch_store import PUNCH_COLUMNS
+from kehadiran.adapters.raw_sql import Raw, sqlite_datetime
+
+_INSERT_SUFFIX = "ON CONFLICT (device_sn, person_key, device_time) DO NOTHING RETURNING id"
+
+
+class Prepared:
+    """The rows of one request, ready for the driver; ``write`` inserts those that are new."""
+
+    __slots__ = ("agency", "punches", "outbox", "days", "pins")
+
+    def __init__(self, agency: str, punches: list[tuple], outbox: list[tuple[str, tuple]],
+                 days: list[tuple[str, str, str]], pins: dict[str, str]):
+        self.agency = agency
+        self.punches = punches  # PUNCH_COLUMNS values
+        self.outbox = outbox  # (punch id, OUTBOX_COLUMNS values), in the order given
+        self.days = days  # (punch id, NIP, local date as text)
+        self.pins = pins  # punch id -> PIN, for the quarantined punches whose PIN is marked
+
+    def write(self, conn: Connection) -> tuple[int, int]:
+        """The INSERTs (in the caller's write transaction); (new punches with a NIP, new punches
+        in quarantine)."""
+        raw = Raw(conn)
+        stored = {row_id for (row_id,) in raw.insert_rows("punches", PUNCH_COLUMNS, self.punches,
+                                                          suffix=_INSERT_SUFFIX)}
+        outbox = [values for punch_id, values in self.outbox if punch_id in stored]
+        if outbox:
+            raw.insert_rows("outbox", OUTBOX_COLUMNS, outbox)
+        days = sorted({(nip, day) for punch_id, nip, day in self.days if punch_id in stored})
+        if days:
+            raw.insert_rows("dirty_days", ("nip", "day"), days)
+        pins = sorted({pin for punch_id, pin in self.pins.items() if punch_id in stored})
+        if pins:
+            raw.insert_rows("dirty_pins", ("agency", "pin"), [(self.agency, pin) for pin in pins])
+        return len(outbox), len(stored) - len(outbox)
+
+
+def prepare(agency: str, rows: list[dict[str, Any]], outbox_rows: Iterable[tuple[str, dict[str, Any]]],
+            days: Iterable[tuple[str, str, date]], quarantine_pins: set[str]) -> Prepared:
+    """``rows``: the punches (dicts of ``PUNCH_COLUMNS``; ``device_time`` naive, ``time`` and
+    ``received_at`` aware); ``outbox_rows``: (punch id, its event as a dict of ``OUTBOX_COLUMNS``)
+    of those with a NIP; ``days``: (punch id, NIP, local date) of those;
+    ``quarantine_pins``: PINs whose punches stored without a NIP mark the PIN."""
+    punches = [(r["id"], r["device_sn"], r["agency"], r["person_key"], sqlite_datetime(r["device_time"]),
+                _instant(r["time"]), r["nip"], r["status"], r["channel"], _instant(r["received_at"]),
+                r["event_id"], r["correction_id"]) for r in rows]
+    outbox = [(punch_id, tuple(o[c] for c in OUTBOX_COLUMNS)) for punch_id, o in outbox_rows]
+    marks = [(punch_id, nip, day.isoformat()) for punch_id, nip, day in days]
+    pins = {r["id"]: r["person_key"] for r in rows if r["nip"] is None and r["person_key"] in quarantine_pins}
+    return Prepared(agency, punches, outbox, marks, pins)
+
+
+def _instant(value):
+    """An instant as ``Raw.instant`` writes it on SQLite."""
+    return None if value is None else sqlite_datetime(value.astimezone(timezone.utc))

@@ -1,0 +1,176 @@
+"""A punch request on SQLite holds the file's one write lock (which every other writer of kehadiran
+waits for: the web's other workers and threads, the day worker, the relay) only for its INSERTs:
+its reads go in a read-only snapshot and its rows and events are built before BEGIN IMMEDIATE.
+Counted from the statements SQLite itself traces on the request's connection, not timed: the
+statements from BEGIN IMMEDIATE to COMMIT, and the whole request's. A re-sent batch takes no write
+lock at all. The answers and rows are checked too."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import event, text
+from werkzeug.test import EnvironBuilder
+
+from kehadiran.adapters import device_store, outbox_events
+from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.migrate import main as migrate
+from kinerja.auth import issue_token
+from kinerja.config import DEV_JWT_SECRET
+from kinerja.webapp import runtime_of
+from kinerja_testkit.kehadiran import device_and_roster
+
+pytestmark = pytest.mark.integration
+AGENCY, SN = "disdik", "LMS0001"
+OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
+DEVICE = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=SN)}
+STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(60)]
+WIB = timezone(timedelta(hours=7))
+# the write lock held for these and nothing else (the device's contact, when due, last)
+INSERTS = ["INSERT INTO punches", "INSERT INTO outbox", "INSERT INTO dirty_days"]
+
+
+@pytest.fixture
+def app(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kehadiran.db'}"
+    migrate(url)
+    app = create_app({"database_url": url, "kafka_bootstrap": "127.0.0.1:1"})
+    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
+    yield app
+    runtime_of(app).dispose()
+
+
+@pytest.fixture
+def traced(app):
+    """Every statement SQLite runs on the app's connections (opened from here on), in order."""
+    statements: list[str] = []
+    engine = runtime_of(app).engine
+
+    def trace(dbapi_conn, _record):
+        dbapi_conn.set_trace_callback(statements.append)
+
+    event.listen(engine, "connect", trace)
+    engine.dispose()  # the pooled connections were opened untraced
+    yield statements
+    event.remove(engine, "connect", trace)
+
+
+def json_env(pins: list[str], when: datetime) -> dict:
+    body = {"punches": [{"pin": pin, "time": (when + timedelta(seconds=k)).isoformat() + "+07:00"}
+                        for k, pin in enumerate(pins)]}
+    env = EnvironBuilder(path="/api/v1/punches", method="POST", headers=DEVICE, json=body).get_environ()
+    env["REMOTE_ADDR"] = "127.0.0.1"
+    return env
+
+
+def adms_env(pins: list[str], when: datetime) -> dict:
+    body = "".join(f"{pin}\t{when + timedelta(seconds=k):%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n"
+                   for k, pin in enumerate(pins)).encode()
+    env = EnvironBuilder(path="/iclock/cdata", query_string=f"SN={SN}&table=ATTLOG&Stamp=9", method="POST",
+                         data=body, content_type="text/plain").get_environ()
+    env["REMOTE_ADDR"] = "127.0.0.1"
+    return env
+
+
+def serve(app, env) -> tuple[str, bytes]:
+    status: list[str] = []
+    body = b"".join(app(env, lambda s, _h, _e=None: status.append(s)))
+    return status[0], body
+
+
+def under_lock(statements: list[str]) -> list[list[str]]:
+    """The statements of each write transaction (BEGIN IMMEDIATE to COMMIT), by their first words."""
+    held, current = [], None
+    for s in statements:
+        s = " ".join(s.split())
+        if s.startswith("BEGIN IMMEDIATE"):
+            current = []
+        elif s in ("COMMIT", "ROLLBACK") and current is not None:
+            held.append(current)
+            current = None
+        elif current is not None:
+            current.append(" ".join(s.split()[:3]))
+    return held
+
+
+def write_lock_free(app) -> bool:
+    """Whether another connection could take the file's write lock this instant (no waiting)."""
+    probe = sqlite3.connect(runtime_of(app).engine.url.database, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return False
+    finally:
+        probe.close()
+
+
+def rows(app, sql: str) -> int:
+    with runtime_of(app).engine.connect() as c:
+        return c.execute(text(sql)).scalar_one()
+
+
+@pytest.mark.parametrize("kind", ["json", "adms"])
+def test_the_write_lock_is_held_for_the_inserts_only(app, traced, kind, monkeypatch):
+    make = json_env if kind == "json" else adms_env
+    day = datetime.now(WIB).replace(hour=7, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
+    pins = [pin for _nip, pin in STAFF]
+    # the device's first contact (its address and contact noted), then no contact due while counted
+    assert serve(app, make(pins[:1], day - timedelta(days=1)))[0].startswith("200")
+    monkeypatch.setattr(device_store, "CONTACT_EVERY", timedelta(days=1))
+    built_while_free: list[bool] = []
+    encode = outbox_events.encode
+
+    def probed(event):  # an event's JSON is built while the file's write lock is free
+        built_while_free.append(write_lock_free(app))
+        return encode(event)
+
+    monkeypatch.setattr(outbox_events, "encode", probed)
+    for batch in (pins[:1], pins[1:60]):  # one punch (no look-up of stored ones), then a batch
+        del traced[:]
+        status, body = serve(app, make(batch, day))
+        assert status.startswith("200"), body
+        if kind == "json":
+            assert orjson.loads(body)["accepted"] == len(batch)
+        else:
+            assert body == f"OK:{len(batch)}".encode()
+        # before: BEGIN IMMEDIATE came first, the device's and the roster's reads, the events and
+        # the punches' times all built under it (a request held the lock for all of its work)
+        assert under_lock(traced) == [INSERTS], traced
+        reads = [" ".join(s.split()[:2]) for s in traced[:traced.index("BEGIN IMMEDIATE")]]
+        assert reads[:2] == ["BEGIN", "PRAGMA schema_version"] and reads[-1] == "COMMIT", traced
+        assert all(r.startswith("SELECT") for r in reads[2:-1]), traced
+        day += timedelta(hours=1)
+    assert built_while_free == [True] * 60
+    assert rows(app, "SELECT count(*) FROM punches WHERE channel = '%s'" % kind) == 61
+    assert rows(app, "SELECT count(*) FROM outbox WHERE value LIKE '%kehadiran.punch.recorded.v1%'") == 61
+    assert rows(app, "SELECT count(*) FROM dirty_days") >= 1
+
+
+def test_a_resent_batch_takes_no_write_lock_and_a_due_contact_is_written_under_it(app, traced, monkeypatch):
+    day = datetime.now(WIB).replace(hour=7, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
+    pins = [pin for _nip, pin in STAFF[:20]]
+    assert orjson.loads(serve(app, json_env(pins, day))[1])["accepted"] == 20  # contact due: noted
+    monkeypatch.setattr(device_store, "CONTACT_EVERY", timedelta(days=1))
+    del traced[:]
+    status, body = serve(app, json_env(pins, day))
+    assert status.startswith("200") and orjson.loads(body)["duplicates"] == 20, body
+    assert "BEGIN IMMEDIATE" not in traced and under_lock(traced) == [], traced
+    # a contact due: written last, under the lock with the inserts; a few punches are not looked up
+    # first (``ingest.SMALL_BATCH``), the INSERT skips them, and nothing else is written for them
+    monkeypatch.setattr(device_store, "CONTACT_EVERY", timedelta(0))
+    del traced[:]
+    assert orjson.loads(serve(app, json_env(pins[:3], day))[1])["duplicates"] == 3
+    assert under_lock(traced) == [["INSERT INTO punches", "UPDATE devices SET"]], traced
+    del traced[:]
+    fresh = [pin for _nip, pin in STAFF[20:23]]
+    assert orjson.loads(serve(app, json_env(fresh, day))[1])["accepted"] == 3
+    assert under_lock(traced) == [INSERTS + ["UPDATE devices SET"]], traced
+    assert rows(app, "SELECT count(*) FROM punches") == 23
+    assert rows(app, "SELECT count(*) FROM dirty_days") >= 1
