@@ -10,6 +10,7 @@ import threading
 import pytest
 from sqlalchemy import MetaData, text
 
+from kinerja import sqlite_locking
 from kinerja.db import make_engine, read_only
 from kinerja.messaging.outbox import Outbox, add_plumbing_tables, outbox_row
 from kinerja.messaging.relay import OutboxRelay
@@ -162,4 +163,52 @@ def test_a_failed_or_abandoned_transaction_gives_the_write_turn_back(tmp_path):
     wait_until(done.is_set, timeout_s=20, message="a write after a rollback and an abandoned transaction")
     with engine.connect() as c:
         assert c.execute(text("SELECT v FROM t")).scalars().all() == [3]
+    engine.dispose()
+
+
+def test_the_switch_interval_is_short_only_while_a_write_turn_is_awaited_or_held(tmp_path):
+    # a writer's thread takes the GIL back within HELD_SWITCH_S of asking (its polls for the lock,
+    # a turn handed over), not the interpreter's 5 ms; idle, and after any end of the transaction,
+    # the interval is the process's own again
+    engine = make_engine(f"sqlite:///{tmp_path / 'switch.db'}")
+    default = sys.getswitchinterval()
+    assert default > sqlite_locking.HELD_SWITCH_S
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
+        assert sys.getswitchinterval() == pytest.approx(sqlite_locking.HELD_SWITCH_S)
+    assert sys.getswitchinterval() == default
+    with read_only(engine).connect() as c:  # a reader takes no turn
+        c.execute(text("SELECT count(*) FROM t"))
+        assert sys.getswitchinterval() == default
+    with pytest.raises(Exception):
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO t (v) VALUES (1)"))
+            c.execute(text("INSERT INTO t (v) VALUES (1)"))  # rolled back
+    assert sys.getswitchinterval() == default
+    # two threads: the interval stays short until the last of them has given its turn back
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO t (v) VALUES (2)"))
+            held.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    wait_until(held.is_set, timeout_s=20, message="the first writer's turn")
+    def wait_then_write() -> None:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO t (v) VALUES (3)"))
+
+    waiter = threading.Thread(target=wait_then_write, daemon=True)
+    waiter.start()
+    assert sys.getswitchinterval() == pytest.approx(sqlite_locking.HELD_SWITCH_S)
+    release.set()
+    holder.join(20)
+    waiter.join(20)
+    assert not holder.is_alive() and not waiter.is_alive()
+    assert sys.getswitchinterval() == default
+    with engine.connect() as c:
+        assert c.execute(text("SELECT v FROM t ORDER BY v")).scalars().all() == [2, 3]
     engine.dispose()
