@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from kinerja.sqlite_locking import READ_ONLY
+from kinerja import sqlite_locking
 from kinerja.wakeup import note_insert
 
 
@@ -194,18 +194,25 @@ def punch_connection(engine) -> Iterator[tuple[Connection, Callable[[], None]]]:
     After ``transaction()``, the block's end commits (``commit_with`` earlier)."""
     if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
-            conn.execution_options(**{READ_ONLY: True})
-            conn.begin()
+            # the snapshot begun and ended on the driver's connection: SQLAlchemy's transaction
+            # (a tenth of a one-punch request's Python calls) is the write's alone
+            dbapi_conn = conn.connection.dbapi_connection
+            sqlite_locking.begin(dbapi_conn, read_only=True)
+            writing = False
 
             def write_lock() -> None:
-                if conn.get_execution_options().get(READ_ONLY):
-                    conn.commit()  # the read snapshot's end: nothing written, nothing held
-                    conn.execution_options(**{READ_ONLY: False})
+                nonlocal writing
+                if not writing:
+                    writing = True
+                    dbapi_conn.commit()  # the read snapshot's end: nothing written, nothing held
                     conn.begin()  # BEGIN IMMEDIATE (``kinerja.sqlite_locking``)
 
             yield conn, write_lock
-            if conn.in_transaction():
-                conn.commit()
+            if writing:
+                if conn.in_transaction():
+                    conn.commit()
+            elif dbapi_conn.in_transaction:
+                dbapi_conn.commit()
         return
     with engine.connect() as conn, ExitStack() as stack:
         dbapi_conn = conn.connection.dbapi_connection
