@@ -129,10 +129,13 @@ def test_a_request_writes_punches_events_and_markers_in_a_few_statements_and_rec
             event.remove(runtime.engine, "connect", trace)
             runtime.engine.dispose()
     if database_url.startswith("sqlite"):
-        # BEGIN, the device, stored keys, the PINs, the punches, their events, the markers, the
-        # device's contact, COMMIT: never a statement per punch, no day read or written
-        assert len(statements) <= 9, statements
+        # a read snapshot (BEGIN, PRAGMA schema_version, the device, stored keys, the PINs,
+        # COMMIT), then the write lock (BEGIN IMMEDIATE) for the punches, their events, the
+        # markers, the device's contact, COMMIT: never a statement per punch, no day read or written
+        assert len(statements) <= 12, statements
         assert statements.count("INSERT") == 3, statements
+        write = statements[len(statements) - 1 - statements[::-1].index("BEGIN"):]
+        assert set(write[1:-1]) <= {"INSERT", "UPDATE"} and write[-1] == "COMMIT", statements
     with runtime.session() as s:
         assert s.execute(select(func.count()).select_from(DaySummaryRow)).scalar_one() == 0
         assert s.execute(text("SELECT count(*) FROM dirty_days")).scalar_one() == len(STAFF)
