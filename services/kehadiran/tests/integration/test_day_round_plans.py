@@ -65,12 +65,20 @@ def nip(i: int) -> str:
     return f"19900101{i:010d}"
 
 
-def load(conn, day: date) -> None:
+def load(conn, day: date, stats: str = "analysed") -> None:
     """N ASN in 40 units, tracked for a month, with a fortnight of punches and day records; all but
     ``TK`` of them punched in on ``day``, and every one marked dirty for it (half of them twice, as
     an upload's requests mark a day again and again). Set-based: the setup is a few statements.
-    The statistics are as a live database has them: the tables analysed with their history, the
-    markers (a queue, mostly empty) analysed before the upload filled it."""
+    ``stats``: ``analysed``, as a live database has them (the tables analysed with their
+    history, the markers, a queue mostly empty, analysed before the upload filled it); ``never``,
+    as a new database has them (no table ever analysed or vacuumed: the planner goes by each
+    table's pages); ``empty queue``, the tables analysed and the marker queue vacuumed empty (no
+    pages, one row estimated) before the upload, the state in which the worker's idle polls
+    once left it a plan for an empty queue (see ``test_a_plan_made_while_the_queue_was_empty``)."""
+    if stats != "analysed":
+        # autovacuum must not take the statistics the case is about
+        for (table,) in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).all():
+            conn.execute(text(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)'))
     p = {"agency": AGENCY, "n": N, "punched": N - TK, "since": day - timedelta(days=30), "day": day,
          "t0": datetime.combine(day, time(7, 0), tzinfo=WIB).astimezone(timezone.utc).replace(tzinfo=None),
          "now": datetime.now(timezone.utc).replace(tzinfo=None)}
@@ -100,13 +108,21 @@ def load(conn, day: date) -> None:
         "FROM generate_series(1, :n) AS i, generate_series(1, 14) AS k"), p)
     # the markers' statistics as autovacuum may leave a queue's: taken while it held a handful
     # of one ASN's markers, so the planner takes any NIP to match most of them
-    conn.execute(text("INSERT INTO dirty_days (nip, day) SELECT :nip, :day - k FROM generate_series(1, 5) AS k"),
-                 {**p, "nip": nip(1)})
-    conn.execute(text("ANALYZE"))
-    conn.execute(text("DELETE FROM dirty_days"))
+    if stats == "analysed":
+        conn.execute(text("INSERT INTO dirty_days (nip, day) SELECT :nip, :day - k FROM generate_series(1, 5) "
+                          "AS k"), {**p, "nip": nip(1)})
+        conn.execute(text("ANALYZE"))
+        conn.execute(text("DELETE FROM dirty_days"))
+    if stats == "empty queue":
+        conn.execute(text("ANALYZE"))
+    else:
+        mark_all(conn, day)
+
+
+def mark_all(conn, day: date) -> None:
     conn.execute(text(
         "INSERT INTO dirty_days (nip, day) SELECT '19900101' || lpad(i::text, 10, '0'), :day "
-        "FROM generate_series(1, :n) AS i, generate_series(1, 1 + i % 2) AS k ORDER BY k, i"), p)
+        "FROM generate_series(1, :n) AS i, generate_series(1, 1 + i % 2) AS k ORDER BY k, i"), {"day": day, "n": N})
 
 
 @pytest.fixture
@@ -199,14 +215,48 @@ def faults(plan: dict, keys: int) -> list[str]:
     return out
 
 
-def test_rounds_and_the_closer_at_20000_keys_under_generic_plans_do_work_in_proportion_to_their_keys(runtime):
+@pytest.mark.parametrize("stats", ["analysed", "never"])
+def test_rounds_and_the_closer_at_20000_keys_under_generic_plans_do_work_in_proportion_to_their_keys(runtime, stats):
     """A round of the worker's own size with the whole backlog still marked (the 7-minute sweep
     was one of those), then one round of every key left, then the closer reaching the next days
-    of the whole roster."""
+    of the whole roster; with the statistics of a live database and with none at all."""
     day = a_past_workday()
     with runtime.engine.begin() as conn:
-        load(conn, day)
+        load(conn, day, stats)
     plans = Plans(runtime.engine).watch()
+    check_rounds(runtime, plans, day)
+
+
+def test_a_plan_made_while_the_queue_was_empty_is_not_used_on_a_full_one(runtime):
+    """The stall after an upload (48.5 s, then 284.75 s in the ingest benchmark): the worker polls
+    an empty queue every second, so its claim was prepared and its generic plan made while
+    ``dirty_days`` was empty and vacuumed (one row estimated), and kept until the table was
+    analysed again; on the upload's markers that plan rescanned the table for each of its rows
+    (one claim of 1,000 markers: 80 s; of 20,000: not finished in 10 minutes). Here the worker's
+    statements run often enough on the empty queue, on the connections they then run on, for
+    psycopg and the server to keep a plan of every one (prepared at once, generic), before the
+    upload's markers come."""
+    day = a_past_workday()
+    with runtime.engine.begin() as conn:
+        load(conn, day, "empty queue")
+        conn.execute(text("INSERT INTO dirty_days (nip, day) SELECT :nip, :day FROM generate_series(1, 50)"),
+                     {"nip": nip(1), "day": day - timedelta(days=1)})
+    worker = day_worker(runtime)
+    plans = Plans(runtime.engine).watch()
+    for _ in range(3):  # each statement of a round run on the same connection, its plan kept
+        worker.run_round()
+    with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("DELETE FROM dirty_days"))
+        conn.execute(text("VACUUM dirty_days"))  # what autovacuum does to a drained queue
+        assert conn.execute(text("SELECT relpages FROM pg_class WHERE relname = 'dirty_days'")).scalar() == 0
+    for _ in range(12):  # idle polls: more than psycopg's 5 and the server's 5 custom plans
+        assert not worker.run_round().worked
+    with runtime.engine.begin() as conn:
+        mark_all(conn, day)
+    check_rounds(runtime, plans, day)
+
+
+def check_rounds(runtime, plans: "Plans", day: date) -> None:
     parts = []  # (what, ASN-days, its plans)
     try:
         worker = day_worker(runtime)

@@ -5,6 +5,7 @@ nothing is lost and the records end as if everything had come in order."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
@@ -442,3 +443,26 @@ def test_a_worker_looks_again_soon_at_days_another_workers_round_held(app, datab
         t.join(30)
     assert not t.is_alive()
     assert day_events(runtime) == {(nip, day.isoformat()): [1]}
+
+
+def test_a_slow_round_is_logged_with_its_keys_and_the_ms_of_each_phase(app, monkeypatch, caplog):
+    """The next stall explains itself: a round over ``SLOW_ROUND_S`` is an INFO line with its keys
+    and each phase's ms; a quicker one is not. The threshold is moved, not the round slowed: 0
+    makes every round slow, an hour none."""
+    from kehadiran.service_layer import day_worker as module
+
+    runtime = runtime_of(app)
+    day = past_workdays(1)[0]
+    post(app.test_client(), [line(pin, day, 7, 30) for _, pin in STAFF[:3]])
+    worker = day_worker(runtime)
+    with caplog.at_level(logging.INFO, logger=module.__name__):
+        monkeypatch.setattr(module, "SLOW_ROUND_S", 3600.0)
+        assert worker.run_round().days == 3
+        quick = [r for r in caplog.records if r.getMessage() == "slow day worker round"]
+        post(app.test_client(), [line(pin, day, 16, 30) for _, pin in STAFF[:3]])
+        monkeypatch.setattr(module, "SLOW_ROUND_S", 0.0)
+        done = worker.run_round()
+    slow = [r for r in caplog.records if r.getMessage() == "slow day worker round"]
+    assert quick == [] and done.days == 3 and len(slow) == 1
+    assert slow[0].keys == 3 and slow[0].published == done.published
+    assert {"pins", "claim", "recompute", "commit"} <= set(slow[0].ms) and slow[0].total_ms >= 0

@@ -88,21 +88,33 @@ _CLAIM_DAYS = {
 # lost. The keys are of ASN whose lock this round holds, so no other round works on them. The two
 # DELETEs touch disjoint rows (the sweep skips the claimed ones), as one statement must.
 #
-# One row: the markers the claim looked at, those it took, and the keys (JSON, decoded by the
-# caller), so the worker knows whether markers were left behind (``Claim.more``).
+# One row: the markers the claim looked at, those it left to another round's ASN, and the keys
+# (JSON, decoded by the caller), so the worker knows whether markers were left behind (``Claim.more``).
+#
+# Linear in the markers it claims, whatever statistics the table has (a queue: empty one moment,
+# tens of thousands of rows the next, analysed at either, or never), as long as its plan is made
+# for the table's size of the moment (the round sends it unprepared:
+# ``day_store.plans_of_the_moment``): no join of the table with a set the claim made. Each ASN's lock is tried per claimed marker (a lock this transaction holds
+# is granted again at once; an ASN another round released between two of its markers only leaves
+# the first for a later round); the claimed markers are deleted by primary key from one array,
+# and each key's other markers are found by a look-up of its own in (nip, day) (a LATERAL query
+# with OFFSET 0, which the planner keeps as one index probe per key rather than joining the table
+# to the keys). Where a statement of the claim's shape joined the table to the claimed markers,
+# a plan made while the queue was empty rescanned the table for each of its rows: one claim of
+# 1,000 markers took 80 s (``test_day_round_plans``). This shape under such a plan still reads the
+# table once per key (a seq scan for a table taken to be empty), which is why no plan is kept.
 _CLAIM_PG = (
     "WITH claimable AS MATERIALIZED (SELECT id, nip FROM dirty_days WHERE id <= :upto{scope} "
     "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED), "
-    # each ASN's lock tried once (the select list of a materialised grouping: once a group)
-    "asn AS MATERIALIZED (SELECT nip, count(*) AS markers, "
-    f"pg_try_advisory_xact_lock({ASN_LOCK_KEY.format(nip='nip')}) AS mine FROM claimable GROUP BY nip), "
-    "taken AS (DELETE FROM dirty_days AS d USING claimable AS c WHERE d.id = c.id "
-    "AND c.nip IN (SELECT nip FROM asn WHERE mine) RETURNING d.id, d.nip, d.day), "
+    f"tried AS MATERIALIZED (SELECT id, pg_try_advisory_xact_lock({ASN_LOCK_KEY.format(nip='nip')}) AS mine "
+    "FROM claimable), "
+    "taken AS (DELETE FROM dirty_days WHERE id = ANY(ARRAY(SELECT id FROM tried WHERE mine)) "
+    "RETURNING id, nip, day), "
     "keys AS MATERIALIZED (SELECT DISTINCT nip, day FROM taken), "
-    "swept AS (DELETE FROM dirty_days WHERE id IN (SELECT x.id FROM dirty_days AS x JOIN keys AS k "
-    "ON x.nip = k.nip AND x.day = k.day WHERE x.id <= :upto AND x.id NOT IN (SELECT id FROM taken) "
-    "FOR UPDATE OF x SKIP LOCKED)) "
-    "SELECT (SELECT coalesce(sum(markers), 0) FROM asn), (SELECT count(*) FILTER (WHERE NOT mine) FROM asn), "
+    "swept AS (DELETE FROM dirty_days WHERE id = ANY(ARRAY(SELECT o.id FROM keys AS k CROSS JOIN LATERAL "
+    "(SELECT x.id FROM dirty_days AS x WHERE x.nip = k.nip AND x.day = k.day AND x.id <= :upto "
+    "AND x.id NOT IN (SELECT id FROM taken) OFFSET 0 FOR UPDATE SKIP LOCKED) AS o))) "
+    "SELECT (SELECT count(*) FROM tried), (SELECT count(*) FILTER (WHERE NOT mine) FROM tried), "
     "(SELECT json_agg(json_build_array(nip, day)) FROM keys)"
 )
 _CLAIM_DAYS.update({("postgresql", scoped): text(_CLAIM_PG.format(scope=_SCOPE if scoped else ""))

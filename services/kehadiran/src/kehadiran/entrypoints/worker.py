@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from kehadiran.adapters.wakeup import waker_for
 from kehadiran.entrypoints.runtime import SERVICE, command_retry, day_worker, make_runtime
+from kehadiran.service_layer import day_worker as day_worker_module
 from kehadiran.service_layer.day_closing import close_due_days
 from kehadiran.service_layer.device_command_queue import expire_unanswered
 from kinerja.heartbeat import Heartbeat
@@ -45,6 +46,11 @@ def day_closer(runtime: ServiceRuntime, zone_of, stop: threading.Event, wake: th
 
 def main() -> None:
     configure_logging(f"{SERVICE}-worker")
+    # a slow round's line (INFO, ``day_worker.SLOW_ROUND_S``) is rare and the one that explains a
+    # stall: it is written whatever KINERJA_LOG_LEVEL quiets (the benchmark runs at WARNING)
+    rounds = logging.getLogger(day_worker_module.__name__)
+    if rounds.getEffectiveLevel() > logging.INFO:
+        rounds.setLevel(logging.INFO)
     runtime = make_runtime()
     stop, wake = threading.Event(), threading.Event()
     stop_on_signals(stop)

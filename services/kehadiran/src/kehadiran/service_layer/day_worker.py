@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kehadiran.adapters import markers, outbox_events, punch_store
+from kehadiran.adapters import day_store, markers, outbox_events, punch_store
 from kehadiran.service_layer.alerts import reconcile_alerts
 from kehadiran.service_layer.day_recompute import BurstOf, ZoneOf, no_burst, recompute
 from kinerja.messaging.outbox import Outbox
@@ -34,6 +34,26 @@ CHUNK = 500  # day markers a round claims
 SQLITE_CHUNK = 100
 PIN_CHUNK = 50
 HELD_POLL_S = 0.02  # how soon a worker looks again at markers another worker's round holds
+SLOW_ROUND_S = 1.0  # a round that takes longer is logged with its phases
+
+
+class Phases:
+    """A round's phases and the ms each took (the clock read a few times a round, not per key)."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.spent: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.spent[name] = self.spent.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def total_s(self) -> float:
+        return self.last - self.start
+
+    def ms(self) -> dict[str, int]:
+        return {name: round(s * 1000) for name, s in self.spent.items()}
 
 
 @dataclass
@@ -84,36 +104,50 @@ class DayWorker:
         self.hold_s = hold_s
 
     def run_round(self, *, upto: int = markers.EVERY_ID, pins: bool = True, agency: str | None = None) -> Round:
-        """One transaction: the claimed PINs released, the claimed days recomputed."""
+        """One transaction: the claimed PINs released, the claimed days recomputed. A round that
+        takes over ``SLOW_ROUND_S`` is logged (INFO) with its keys and each phase's ms."""
         done = Round()
         now = self.clock()
+        phases = Phases()
         with self.session_factory() as session, session.begin():
             conn = session.connection()
-            refresh = getattr(self.zone_of, "refresh", None)
-            if refresh is not None:
-                refresh(conn)
-            if pins:
-                claimed = markers.claim_pins(conn, self.pin_chunk)
-                done.pins = len(claimed)
-                done.more = done.pins >= self.pin_chunk
-                for agency, pin in claimed:
-                    done.released += release_quarantine(session, agency, pin, zone_of=self.zone_of, now=now)
-            claim = markers.claim(conn, self.chunk, upto=upto, agency=agency)
-            keys = claim.keys
-            done.days = len(keys)
-            done.more = done.more or claim.more
-            if not keys and not done.pins and conn.dialect.name == "postgresql":
-                done.held = markers.days_pending_upto(conn, upto, agency=agency)
-            if keys:
-                # the claim took each claimed ASN's lock (PostgreSQL; SQLite has one writer)
-                outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of,
-                                    locked=True)
-                done.published = outcome.published
-                if outcome.alert_years or outcome.alert_maybe:
-                    reconcile_alerts(session, self.outbox, outcome.alert_years, maybe=outcome.alert_maybe,
-                                     zone_of=self.zone_of, now=now)
-            if self.hold_s and done.worked:
-                time.sleep(self.hold_s)
+            # no plan kept from a round to the next (``day_store.plans_of_the_moment``)
+            with day_store.plans_of_the_moment(conn):
+                refresh = getattr(self.zone_of, "refresh", None)
+                if refresh is not None:
+                    refresh(conn)
+                if pins:
+                    claimed = markers.claim_pins(conn, self.pin_chunk)
+                    done.pins = len(claimed)
+                    done.more = done.pins >= self.pin_chunk
+                    for agency, pin in claimed:
+                        done.released += release_quarantine(session, agency, pin, zone_of=self.zone_of, now=now)
+                    phases.lap("pins")
+                claim = markers.claim(conn, self.chunk, upto=upto, agency=agency)
+                keys = claim.keys
+                done.days = len(keys)
+                done.more = done.more or claim.more
+                if not keys and not done.pins and conn.dialect.name == "postgresql":
+                    done.held = markers.days_pending_upto(conn, upto, agency=agency)
+                phases.lap("claim")
+                if keys:
+                    # the claim took each claimed ASN's lock (PostgreSQL; SQLite has one writer)
+                    outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of,
+                                        locked=True)
+                    done.published = outcome.published
+                    phases.lap("recompute")
+                    if outcome.alert_years or outcome.alert_maybe:
+                        reconcile_alerts(session, self.outbox, outcome.alert_years, maybe=outcome.alert_maybe,
+                                         zone_of=self.zone_of, now=now)
+                        phases.lap("alerts")
+                if self.hold_s and done.worked:
+                    time.sleep(self.hold_s)
+        phases.lap("commit")
+        if phases.total_s() >= SLOW_ROUND_S:
+            # the next stall explains itself: which part of which round, at how many keys
+            log.info("slow day worker round", extra={"keys": done.days, "pins": done.pins,
+                                                     "published": done.published, "ms": phases.ms(),
+                                                     "total_ms": round(phases.total_s() * 1000)})
         return done
 
     def run_until_idle(self, max_rounds: int = 10_000) -> Round:
