@@ -201,6 +201,20 @@ def punch_to_summary(db: Db, day: date) -> dict:
             for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
 
 
+STALL_RATIO = 10  # a run's figure this many times the median of the others' ...
+STALL_S = 60.0  # ... or over this many seconds: the run's logs are kept to be read
+
+
+def stalled(figures: list[float]) -> list[int]:
+    """The runs whose figure is ``STALL_RATIO`` times the median of the others' or over ``STALL_S``."""
+    out = []
+    for i, figure in enumerate(figures):
+        others = figures[:i] + figures[i + 1:]
+        if figure > STALL_S or (others and figure >= STALL_RATIO * statistics.median(others)):
+            out.append(i)
+    return out
+
+
 def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path,
           limit: dict[str, dict]) -> list[dict]:
     stack = start(kind, database_urls, bootstrap, args, workdir)
@@ -222,6 +236,13 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdi
             print(f"  accepted/s  median {statistics.median(rates):7.0f}  runs {', '.join(f'{r:.0f}' for r in rates)}"
                   f"  ({statistics.median(rates) / limit[name]['median']:.3f} of the stdlib limit)")
             summaries = ", ".join(f"{r['summaries_s']:.2f}" for r in results)
+            odd = stalled([r["summaries_s"] for r in results])
+            if odd:
+                args.keep_logs = True
+                print(f"  !! day summaries of run(s) {', '.join(str(i + 1) for i in odd)} took >= {STALL_RATIO}x the "
+                      f"others' median or over {STALL_S:.0f} s: logs kept in {workdir} (the processes' under "
+                      f"{workdir / kind / 'logs'}, PostgreSQL's with the slow statements' plans in {workdir / 'postgresql.log'})",
+                      flush=True)
             applied = ", ".join(f"{r['applied_s']:.2f}" for r in results)
             print(f"  day summaries in the outbox after the last answer (s)  {summaries}")
             print(f"  applied by penilaian after the last answer (s)         {applied}")
@@ -254,6 +275,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16, help="gunicorn threads per worker")
     parser.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
     args = parser.parse_args()
+    args.keep_logs = False  # set by a run that stalled (``stalled``)
     m, load_before = machine(), load()
     rows: list[dict] = []
     workdir = Path(tempfile.mkdtemp(prefix="kinerja-bench-"))
@@ -265,11 +287,14 @@ def main() -> None:
             urls = {svc: f"sqlite:///{workdir / 'sqlite' / svc}.db" for svc in SERVICES}
             rows += bench("SQLite", urls, bootstrap, args, workdir, limit)
         if args.db in ("postgresql", "both"):
-            with own_postgres() as server:
+            # a statement over 1 s leaves its plan in PostgreSQL's log, copied to the logs' directory
+            with own_postgres(slow_plans_ms=1000, keep_log=workdir / "postgresql.log") as server:
                 urls = {svc: create_postgres_database(server) for svc in SERVICES}
                 rows += bench("PostgreSQL", urls, bootstrap, args, workdir, limit)
-    if not os.environ.get("KEEP_BENCH"):
+    if not os.environ.get("KEEP_BENCH") and not args.keep_logs:
         shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"logs kept in {workdir}", flush=True)
     result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load(), "runs": args.runs,
               "workers": args.workers, "threads": args.threads, "rows": rows}
     write_result("bench_ingest", result)

@@ -39,15 +39,16 @@ def own_broker(partitions: int | None = None, env: str = "KINERJA_BENCH_KAFKA_BO
 
 
 @contextmanager
-def own_postgres() -> Iterator[str]:
-    """A PostgreSQL server URL: ``KINERJA_TEST_POSTGRES_URL`` if set, else a throwaway cluster."""
+def own_postgres(**options) -> Iterator[str]:
+    """A PostgreSQL server URL: ``KINERJA_TEST_POSTGRES_URL`` if set, else a throwaway cluster
+    (``options``: ``ThrowawayPostgres``'s, e.g. the slow statements' plans in its log)."""
     env = os.environ.get("KINERJA_TEST_POSTGRES_URL")
     if env:
         yield env
         return
     from kinerja.testing import throwaway_postgres
 
-    with throwaway_postgres() as url:
+    with throwaway_postgres(**options) as url:
         yield url
 
 

@@ -32,7 +32,10 @@ def _pg_bindir() -> Path | None:
 class ThrowawayPostgres:
     """A PostgreSQL cluster in a temp dir on a free port; run as ``postgres`` when we are root."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, slow_plans_ms: int | None = None, keep_log: Path | None = None) -> None:
+        """``slow_plans_ms``: the plan of every statement that runs this long goes to the server's
+        log (``auto_explain``, when Debian's package has it: postgresql-NN ships it); ``keep_log``:
+        where the server's log is copied when the cluster is thrown away."""
         bindir = _pg_bindir()
         if bindir is None:
             raise RuntimeError("PostgreSQL binaries not found (apt-get install postgresql)")
@@ -41,6 +44,11 @@ class ThrowawayPostgres:
         self.data = self.dir / "data"
         self.port = free_port()
         self.as_root = os.geteuid() == 0
+        self.slow_plans_ms = slow_plans_ms
+        self.keep_log = keep_log
+
+    def auto_explain(self) -> bool:
+        return (self.bindir.parent / "lib" / "auto_explain.so").exists()
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         cmd = list(args)
@@ -55,6 +63,10 @@ class ThrowawayPostgres:
                   "-E", "UTF8", "--no-sync")
         opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                 f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+        if self.slow_plans_ms is not None and self.auto_explain():
+            # loaded by each session; the plans it logs are the ones the statements ran with
+            opts += (f" -c session_preload_libraries=auto_explain -c auto_explain.log_min_duration={self.slow_plans_ms}"
+                     " -c auto_explain.log_nested_statements=on")
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
                   str(self.dir / "pg.log"), "-w", "-t", "60", "start")
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
@@ -71,12 +83,15 @@ class ThrowawayPostgres:
             # the sessions still open at the end of a long session buy nothing
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
+            if self.keep_log is not None and (self.dir / "pg.log").exists():
+                shutil.copyfile(self.dir / "pg.log", self.keep_log)
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    pg = ThrowawayPostgres()
+def throwaway_postgres(**options) -> Iterator[str]:
+    """``options``: ``ThrowawayPostgres``'s."""
+    pg = ThrowawayPostgres(**options)
     url = pg.start()
     try:
         yield url
