@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -35,6 +36,7 @@ SQLITE_CHUNK = 100
 PIN_CHUNK = 50
 HELD_POLL_S = 0.02  # how soon a worker looks again at markers another worker's round holds
 SLOW_ROUND_S = 1.0  # a round that takes longer is logged with its phases
+FRESH_PLANS_AT = 20  # keys from which a round's statements are all planned afresh
 
 
 class Phases:
@@ -111,11 +113,12 @@ class DayWorker:
         phases = Phases()
         with self.session_factory() as session, session.begin():
             conn = session.connection()
-            # no plan kept from a round to the next (``day_store.plans_of_the_moment``)
+            refresh = getattr(self.zone_of, "refresh", None)
+            if refresh is not None:
+                refresh(conn)
+            # the queues' statements planned for the queues as they are, empty one moment and full the
+            # next (``day_store.plans_of_the_moment``); the PINs' release with them (it is rare)
             with day_store.plans_of_the_moment(conn):
-                refresh = getattr(self.zone_of, "refresh", None)
-                if refresh is not None:
-                    refresh(conn)
                 if pins:
                     claimed = markers.claim_pins(conn, self.pin_chunk)
                     done.pins = len(claimed)
@@ -124,12 +127,15 @@ class DayWorker:
                         done.released += release_quarantine(session, agency, pin, zone_of=self.zone_of, now=now)
                     phases.lap("pins")
                 claim = markers.claim(conn, self.chunk, upto=upto, agency=agency)
-                keys = claim.keys
-                done.days = len(keys)
-                done.more = done.more or claim.more
-                if not keys and not done.pins and conn.dialect.name == "postgresql":
+                if not claim.keys and not done.pins and conn.dialect.name == "postgresql":
                     done.held = markers.days_pending_upto(conn, upto, agency=agency)
-                phases.lap("claim")
+            phases.lap("claim")
+            keys = claim.keys
+            done.days = len(keys)
+            done.more = done.more or claim.more
+            # a big round's other statements too, their planning a small part of it; a round of a
+            # few keys (a punch at a time) keeps the driver's prepared plans, a few ms less a round
+            with day_store.plans_of_the_moment(conn) if len(keys) >= FRESH_PLANS_AT else nullcontext():
                 if keys:
                     # the claim took each claimed ASN's lock (PostgreSQL; SQLite has one writer)
                     outcome = recompute(session, keys, zone_of=self.zone_of, now=now, burst_of=self.burst_of,
@@ -140,8 +146,8 @@ class DayWorker:
                         reconcile_alerts(session, self.outbox, outcome.alert_years, maybe=outcome.alert_maybe,
                                          zone_of=self.zone_of, now=now)
                         phases.lap("alerts")
-                if self.hold_s and done.worked:
-                    time.sleep(self.hold_s)
+            if self.hold_s and done.worked:
+                time.sleep(self.hold_s)
         phases.lap("commit")
         if phases.total_s() >= SLOW_ROUND_S:
             # the next stall explains itself: which part of which round, at how many keys
