@@ -218,7 +218,7 @@ def test_a_relay_keeps_sending_while_acks_are_outstanding(sqlite_url, kafka_boot
     # the producer holds its batches (far from full) for a minute, so no ack comes before flush()
     relay = OutboxRelay(box.engine, box.table,
                         lambda: make_producer(kafka_bootstrap, **{**RELAY_PRODUCER, "linger_ms": 60_000}),
-                        prefix=topic_prefix, batch_size=100, max_in_flight=1000)
+                        prefix=topic_prefix, batch_size=100, max_in_flight=1000, mark_interval_s=0)
     try:
         assert [relay.step() for _ in range(6)] == [100] * 6
         assert len(relay._inflight) == 600 and relay.published == 0 and box.unsent() == 600
@@ -300,7 +300,7 @@ def test_a_row_committed_late_below_rows_in_flight_goes_before_its_keys_next_row
 
     relay = OutboxRelay(box.engine, box.table,
                         lambda: make_producer(kafka_bootstrap, **{**RELAY_PRODUCER, "linger_ms": 60_000}),
-                        prefix=topic_prefix, batch_size=100, listen=False)
+                        prefix=topic_prefix, batch_size=100, listen=False, mark_interval_s=0)
     late, other, following = row(1, 0), row(2, 0), row(1, 1)
     slow = box.engine.connect()
     try:

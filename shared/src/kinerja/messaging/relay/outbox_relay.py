@@ -42,6 +42,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         trim_interval_s: float | None = None,
         claim_refresh_s: float = 1.0,
         stop_drain_s: float = 10.0,
+        mark_interval_s: float = 0.1,
         listen: bool = True,
         claims: Claims | None = None,
     ):
@@ -61,6 +62,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self.trim_interval_s = trim_interval_s if trim_interval_s is not None else min(10.0, max(1.0, retention_s / 4))
         self.claim_refresh_s = claim_refresh_s
         self.stop_drain_s = stop_drain_s
+        self.mark_interval_s = mark_interval_s
         # PostgreSQL: LISTEN for the outbox trigger; SQLite: the committing writers' signal
         # (``kinerja.wakeup.announce_inserts``). Either way the poll becomes ``notify_poll_s``.
         self.listen = listen and (engine.dialect.name == "postgresql" or wakeup.sqlite_file(engine) is not None)
@@ -77,6 +79,13 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self._inflight: set[int] = set()
         self._acks: deque[tuple[int, int, Exception | None]] = deque()
         self._to_mark: list[int] = []
+        # acknowledged rows are marked sent together, at most ``mark_interval_s`` after a send
+        # (``_mark_at``), not one UPDATE (and one commit) per ack: at a low rate every row is its
+        # own read and would be its own mark. An ack wakes the loop only when the loop waits for
+        # one (``_ack_wakes``: the pipeline is full, a bucket is being given up, the relay stops);
+        # a row waiting unmarked a little longer is only sent again should the relay die
+        self._mark_at: float | None = None
+        self._ack_wakes = False
         self._wake = threading.Event()
         self._listener: wakeup.Listener | None = None
         # whether rows may be waiting: a notification, a full read, new buckets or a session
@@ -91,8 +100,8 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
 
     # -- one round -------------------------------------------------------------------------
     def step(self) -> int:
-        """Collect acks, mark them, refresh the claims, send the next rows if the pipeline has
-        room. Returns how many rows were sent (0: nothing to do now). Raises on a failed send
+        """Collect acks, mark them when due, refresh the claims, send the next rows if the pipeline
+        has room. Returns how many rows were sent (0: nothing to do now). Raises on a failed send
         (the session is already ended) and on database errors (nothing is lost: acknowledged ids
         stay to be marked, unmarked rows are sent again)."""
         error = self._collect_acks()
@@ -100,24 +109,37 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
             self._drop_producer()
             self._mark()
             raise RelayFailed(f"a send failed: {error!r}")
-        self._mark()
         claims = self.claims
+        now = time.monotonic()
+        mark_at = self._mark_at
+        if mark_at is not None and now >= mark_at:
+            self._mark()  # due: everything acknowledged so far, in one statement
+        elif self._to_mark and (claims.paused or len(self._to_mark) >= self.batch_size):
+            self._mark()  # a bucket waits to be given up, or enough for a statement of its own
         buckets = claims.buckets
         claims.refresh(idle=not self._inflight and not self._to_mark)
         if claims.buckets != buckets:
             self._read_due = True  # rows of buckets just taken were announced to their old holder
         room = self.max_in_flight - len(self._inflight)
-        if claims.paused or claims.buckets == frozenset() or room <= 0:
-            return 0
-        now = time.monotonic()
-        if (not self._read_due and now - self._read_at < self.notify_poll_s
-                and self._listener is not None and self._listener.connected.is_set()):
-            return 0
-        limit = min(self.batch_size, room)
+        self._ack_wakes = room <= 0 or claims.paused
+        if self._ack_wakes and self._acks:
+            self._wake.set()  # acks that came before the flag was up
+        sent = 0
+        if not (claims.paused or claims.buckets == frozenset() or room <= 0) and (
+                self._read_due or now - self._read_at >= self.notify_poll_s
+                or self._listener is None or not self._listener.connected.is_set()):
+            sent = self._read_and_send(now, min(self.batch_size, room), claims.buckets)
+        if self._mark_at is None and (self._inflight or self._to_mark):
+            self._mark_at = now + self.mark_interval_s
+        return sent
+
+    def _read_and_send(self, now: float, limit: int, buckets: frozenset[int] | None) -> int:
         self._read_due = False  # before the read: a row committed during it is announced after
         self._read_at = now
+        # rows acknowledged and not yet marked are on the topic: never read as unsent again
+        skip = self._inflight.union(self._to_mark) if self._to_mark else self._inflight
         try:
-            rows = self._next_rows(limit, claims.buckets, self._inflight)
+            rows = self._next_rows(limit, buckets, skip)
         except BaseException:
             self._read_due = True
             raise
@@ -159,14 +181,15 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
 
     # -- the loop --------------------------------------------------------------------------
     def _wait(self, stop: threading.Event) -> None:
-        """Until an ack, a notification or the poll interval; a stop is noticed within 0.25 s."""
+        """Until a notification, the marking of what is in flight, the poll interval or (when the
+        loop waits for one) an ack; a stop is noticed within 0.25 s."""
         self.waits += 1
-        if self._inflight:
-            timeout = 0.1  # an ack sets the event
-        elif self._listener is not None and self._listener.connected.is_set():
+        if self._listener is not None and self._listener.connected.is_set():
             timeout = self.notify_poll_s
         else:
             timeout = self.idle_interval_s
+        if self._mark_at is not None:  # rows in flight or acknowledged: collect and mark them then
+            timeout = min(timeout, max(0.0, self._mark_at - time.monotonic()))
         deadline = time.monotonic() + timeout
         while not stop.is_set():
             left = deadline - time.monotonic()
@@ -204,6 +227,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         """On stop: let what is in flight be acknowledged (up to ``stop_drain_s``) and mark it,
         so the next relay sends little twice; then give everything up."""
         deadline = time.monotonic() + self.stop_drain_s
+        self._ack_wakes = True
         try:
             while self._inflight and time.monotonic() < deadline and self._producer is not None:
                 self._wake.clear()

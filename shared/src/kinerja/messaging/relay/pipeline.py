@@ -36,7 +36,8 @@ class RelayPipeline:
 
     def _on_ack(self, session: int, row_id: int, _metadata) -> None:
         self._acks.append((session, row_id, None))
-        self._wake.set()
+        if self._ack_wakes:
+            self._wake.set()
 
     def _on_error(self, session: int, row_id: int, exc: Exception) -> None:
         self._acks.append((session, row_id, exc))
@@ -45,27 +46,29 @@ class RelayPipeline:
     # -- reading, sending, marking ---------------------------------------------------------
     def _next_rows(self, limit: int, buckets: frozenset[int] | None, skip: set[int]) -> list:
         """The lowest unsent rows (of ``buckets``) that are not in ``skip``, at most ``limit``,
-        in id order: never a row above one of its key's unsent rows that is not in flight.
-        On PostgreSQL with every bucket held (one relay) one plain statement (``pg_statements``);
-        otherwise, with nothing in flight, one query reads the rows, and with rows in flight the
-        ids come first, so the rows in flight are not read again in full."""
+        in id order, as (id, topic, key bytes, value bytes): never a row above one of its key's
+        unsent rows that is not in flight. On PostgreSQL one prepared statement
+        (``pg_statements``); otherwise, with nothing to skip, one query reads the rows, and with
+        rows to skip the ids come first, so the rows in flight are not read again in full."""
         pg = self._pg_statements()
-        if pg is not None and buckets is None:
-            return pg.unsent(limit, skip)
+        if pg is not None:
+            return pg.unsent(limit, skip, buckets)
         t = self.table
         where = [t.c.sent_at.is_(None)]
         if buckets is not None:
             where.append(bucket_of(t.c.key).in_(sorted(buckets)))
         with self._reading() as conn:
             if not skip:
-                return conn.execute(select(t.c.id, t.c.topic, t.c.key, t.c.value).where(*where)
+                rows = conn.execute(select(t.c.id, t.c.topic, t.c.key, t.c.value).where(*where)
                                     .order_by(t.c.id).limit(limit)).all()
-            ids_q = select(t.c.id).where(*where).order_by(t.c.id).limit(limit + len(skip))
-            ids = [i for i in conn.execute(ids_q).scalars() if i not in skip][:limit]
-            if not ids:
-                return []
-            return conn.execute(select(t.c.id, t.c.topic, t.c.key, t.c.value)
-                                .where(t.c.id.in_(ids)).order_by(t.c.id)).all()
+            else:
+                ids_q = select(t.c.id).where(*where).order_by(t.c.id).limit(limit + len(skip))
+                ids = [i for i in conn.execute(ids_q).scalars() if i not in skip][:limit]
+                if not ids:
+                    return []
+                rows = conn.execute(select(t.c.id, t.c.topic, t.c.key, t.c.value)
+                                    .where(t.c.id.in_(ids)).order_by(t.c.id)).all()
+        return [(row_id, row_topic, key.encode(), value.encode()) for row_id, row_topic, key, value in rows]
 
     def _pg_statements(self) -> PgRelayStatements | None:
         """PostgreSQL: the read and the mark as plain SQL on a connection of the relay's own."""
@@ -87,17 +90,20 @@ class RelayPipeline:
         producer = self._get_producer()
         session = self._session
         topics = self._topics
+        inflight = self._inflight
+        on_ack, on_error = self._on_ack, self._on_error
         for row_id, row_topic, key, value in rows:
             name = topics.get(row_topic)
             if name is None:
-                name = topics[row_topic] = topic(row_topic, self.prefix)
+                name = topics[row_topic] = topic(
+                    row_topic.decode() if isinstance(row_topic, bytes) else row_topic, self.prefix)
             try:
-                future = producer.send(name, key=key.encode(), value=value.encode())
+                future = producer.send(name, key=key, value=value)
             except Exception as exc:
                 raise RelayFailed(f"send failed: {exc!r}") from exc
-            self._inflight.add(row_id)
-            future.add_callback(self._on_ack, session, row_id)
-            future.add_errback(self._on_error, session, row_id)
+            inflight.add(row_id)
+            future.add_callback(on_ack, session, row_id)
+            future.add_errback(on_error, session, row_id)
 
     def _collect_acks(self) -> Exception | None:
         """Move acknowledged ids from the flight to the marking list; the first error of the
@@ -116,6 +122,7 @@ class RelayPipeline:
 
     def _mark(self) -> int:
         if not self._to_mark:
+            self._mark_at = None
             return 0
         ids = self._to_mark
         t = self.table
@@ -128,6 +135,7 @@ class RelayPipeline:
                 for start in range(0, len(ids), MARK_CHUNK):
                     conn.execute(update(t).where(t.c.id.in_(ids[start:start + MARK_CHUNK])).values(sent_at=now))
         self._to_mark = []
+        self._mark_at = None
         self.published += len(ids)
         metrics.RELAY_PUBLISHED.labels(self.service).inc(len(ids))
         return len(ids)
