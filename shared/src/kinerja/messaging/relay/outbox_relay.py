@@ -95,7 +95,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self._read_due = True
         self._read_at = 0.0
         self.reads = 0  # reads of the outbox (tests tell a read skipped by it)
-        self._pg = None  # PostgreSQL: the read and the mark on a connection of their own
+        self._plain = None  # the read and the mark as plain SQL on a connection of their own
         self._topics: dict[str, str] = {}  # an outbox row's topic -> the prefixed topic
 
     # -- one round -------------------------------------------------------------------------
@@ -247,8 +247,8 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
                 self._listener = None
             if self._claims is not None:
                 self._claims.close()
-            if self._pg is not None:
-                self._pg.close()
+            if self._plain:
+                self._plain.close()
 
 
 class _RowsAnnounced:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from kafka import KafkaProducer
 from sqlalchemy import select, update
 
-from kinerja import metrics
+from kinerja import metrics, wakeup
 from kinerja.db import read_only
 from kinerja.messaging.claims import bucket_of
 from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.relay.pg_statements import PgRelayStatements
+from kinerja.messaging.relay.sqlite_statements import SqliteRelayStatements
 from kinerja.messaging.relay.producer_session import MARK_CHUNK, RelayFailed, close_producer_now
 from kinerja.messaging.topics import topic
 
 
 class RelayPipeline:
     """Part of :class:`OutboxRelay` (its ``__init__`` sets the state used here: ``_producer``,
-    ``_session``, ``_inflight``, ``_acks``, ``_to_mark``, ``_wake``, ``_pg``, ``_topics``)."""
+    ``_session``, ``_inflight``, ``_acks``, ``_to_mark``, ``_wake``, ``_plain``, ``_topics``)."""
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -48,11 +49,14 @@ class RelayPipeline:
         """The lowest unsent rows (of ``buckets``) that are not in ``skip``, at most ``limit``,
         in id order, as (id, topic, key bytes, value bytes): never a row above one of its key's
         unsent rows that is not in flight. On PostgreSQL one prepared statement
-        (``pg_statements``); otherwise, with nothing to skip, one query reads the rows, and with
-        rows to skip the ids come first, so the rows in flight are not read again in full."""
-        pg = self._pg_statements()
-        if pg is not None:
-            return pg.unsent(limit, skip, buckets)
+        (``pg_statements``), on a SQLite file plain SQL (``sqlite_statements``); otherwise, with
+        nothing to skip, one query reads the rows, and with rows to skip the ids come first, so
+        the rows in flight are not read again in full."""
+        statements = self._statements()
+        if statements is not None:
+            if buckets is None:
+                return statements.unsent(limit, skip)
+            return statements.unsent(limit, skip, buckets)
         t = self.table
         where = [t.c.sent_at.is_(None)]
         if buckets is not None:
@@ -70,13 +74,17 @@ class RelayPipeline:
                                     .where(t.c.id.in_(ids)).order_by(t.c.id)).all()
         return [(row_id, row_topic, key.encode(), value.encode()) for row_id, row_topic, key, value in rows]
 
-    def _pg_statements(self) -> PgRelayStatements | None:
-        """PostgreSQL: the read and the mark as plain SQL on a connection of the relay's own."""
-        if self.engine.dialect.name != "postgresql":
-            return None
-        if self._pg is None:
-            self._pg = PgRelayStatements(self.engine, self.table)
-        return self._pg
+    def _statements(self) -> PgRelayStatements | SqliteRelayStatements | None:
+        """The read and the mark as plain SQL on a connection the relay keeps: PostgreSQL, or a
+        SQLite file (one claimer, so never a bucket filter); None: through SQLAlchemy."""
+        if self._plain is None:
+            if self.engine.dialect.name == "postgresql":
+                self._plain = PgRelayStatements(self.engine, self.table)
+            elif wakeup.sqlite_file(self.engine) is not None:
+                self._plain = SqliteRelayStatements(self.engine, self.table)
+            else:
+                self._plain = False
+        return self._plain or None
 
     def _reading(self):
         """A connection for a read. PostgreSQL: autocommit, one round trip a statement instead of
@@ -127,9 +135,9 @@ class RelayPipeline:
         ids = self._to_mark
         t = self.table
         now = utcnow()
-        pg = self._pg_statements()
-        if pg is not None:
-            pg.mark_sent(ids, now)  # one statement for them all, one round trip
+        statements = self._statements()
+        if statements is not None:
+            statements.mark_sent(ids, now)  # one statement (SQLite: a chunk of ids each), one commit
         else:
             with self.engine.begin() as conn:
                 for start in range(0, len(ids), MARK_CHUNK):
