@@ -328,8 +328,9 @@ def test_a_row_committed_late_below_rows_in_flight_goes_before_its_keys_next_row
 
 def test_an_ack_alone_marks_the_row_and_reads_nothing_while_the_listener_tells_of_rows(
         postgres_url, kafka_bootstrap, topic_prefix):
-    """A quiet relay's round per event: the notification's read sends the row, the ack's wake-up
-    only marks it (it used to read the outbox again, one wasted statement per record)."""
+    """A quiet relay's round per event: the notification's read sends the row; the ack wakes
+    nothing, and the round that marks it (``mark_interval_s`` later) reads nothing (an ack's
+    wake-up used to read the outbox again, one wasted statement per record)."""
     box = Outboxed(postgres_url)
     relay = relay_for(box, kafka_bootstrap, topic_prefix, notify_poll_s=60, idle_interval_s=60,
                       claim_refresh_s=60, depth_interval_s=60)
