@@ -35,7 +35,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
 _DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?\Z")
 _PIN = re.compile(r"\d{1,20}\Z")
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# a run of 19 digits or more, found by mapping every digit to "0" and looking for 19 of them: one
+# pass in C (~1 µs a record), where ``re.search(rb"\d{19}")`` tried its pattern at every offset
+# (~14 µs, half of a day summary's decode)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
 
 
 class Unsure(Exception):
@@ -48,7 +52,7 @@ def loads(raw: bytes) -> Any:
     raises exactly as ``decode_event`` does. So is a record with a run of 19 digits or more
     anywhere: orjson reads an integer beyond 64 bits as a float (2**70 as 1.18e21), where
     ``json.loads`` keeps it exact, and a schema may judge the two differently."""
-    if type(raw) is not bytes or _LONG_DIGITS.search(raw):
+    if type(raw) is not bytes or _LONG_DIGITS in raw.translate(_DIGITS_AS_ZERO):
         return json.loads(raw)
     try:
         return orjson.loads(raw)
