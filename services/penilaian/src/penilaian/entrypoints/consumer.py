@@ -20,12 +20,12 @@ from kinerja.logging import configure_logging
 from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, TransactionShape, stop_on_signals
 from kinerja.messaging.processed_claims import claim_new_ids
-from kinerja.messaging.skipping import skip_types
 from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from kinerja.messaging.replay import replayed_offsets_table
 from penilaian.adapters.orm import metadata
+from penilaian.adapters.skipping import skip_types
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, PolicyRecomputer
@@ -41,7 +41,8 @@ TOPICS = (topics.KEHADIRAN, topics.TUGAS, topics.PEGAWAI, topics.PENILAIAN)
 # feedback it keeps for the evaluation document)
 SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN})
 # decided from the envelope's ``type`` alone, without the schema or a transaction (the shared
-# ``skip_types``: undecodable messages take the usual path, and the DLQ); skipping one changes
+# rule, its JSON read by orjson: ``adapters.skipping``; undecodable messages take the usual path,
+# and the DLQ); skipping one changes
 # nothing penilaian keeps, so it is idempotent without recording its id
 skippable = skip_types(SKIPPED_TYPES)
 _PREPARED = "penilaian.prepared_batch"  # session.info: the batch ``claim_batch`` prepared
