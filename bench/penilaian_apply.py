@@ -22,6 +22,14 @@ of each to one consumer.
 
     .venv/bin/python bench/penilaian_apply.py --asn 1000 --consumers 1,3 --db both --runs 3 --append BENCHMARKS.md
 
+Run length: a live run lasts (applied events) / (events/s), about half the messages being
+applied (punches and score updates are skipped). ``--asn 1000`` (~84,000 messages) drains in
+~3 s at ~4,000 events/s, and in so short a run the group's fixed start (join, first fetch, first
+statements) weighs in. ``--events N`` sizes the month by messages instead (ASN = N / ~84):
+``--events 400000`` (~4,800 ASN, ~195,000 events applied) lasts ≥ 15 s up to ~13,000 events/s.
+Every run says how long it lasted, and the table gives each row's shortest; a run shorter than
+``--min-seconds`` (15) is flagged as too short to be a stable figure.
+
 Kafka: ``KINERJA_KAFKA_BOOTSTRAP`` (e.g. the dev broker), else a broker from ``deploy/kafka`` on a
 free port. PostgreSQL: ``KINERJA_TEST_POSTGRES_URL``, else a throwaway cluster (as the tests do).
 """
@@ -55,6 +63,9 @@ from penilaian.entrypoints.migrate import main as migrate
 from penilaian.entrypoints.rebuild import rebuild
 from penilaian.entrypoints.runtime import make_runtime
 from kinerja_testkit.synthetic import generate_month
+
+
+MESSAGES_PER_ASN = 84  # ``generate_month``'s messages per ASN (a 30-day month, ~1 % re-sent)
 
 
 def publish(bootstrap: str, prefix: str, month) -> int:
@@ -189,6 +200,11 @@ def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--asn", type=int, default=1000, help="ASN in the synthetic month (~84 messages each)")
+    ap.add_argument("--events", type=int, default=None,
+                    help="messages to publish per run instead of --asn (ASN = events / ~84); 400000 gives runs "
+                         "of >= 15 s up to ~13,000 events applied/s")
+    ap.add_argument("--min-seconds", type=float, default=15.0,
+                    help="a live run shorter than this is flagged: its fixed start weighs in")
     ap.add_argument("--consumers", default="1,3", help="consumer processes in the group, e.g. 1,3")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
@@ -199,6 +215,8 @@ def main() -> None:
     ap.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
     args = ap.parse_args()
     counts = [int(c) for c in args.consumers.split(",")]
+    if args.events is not None:
+        args.asn = max(1, -(-args.events // MESSAGES_PER_ASN))
 
     given_broker = os.environ.get("KINERJA_KAFKA_BOOTSTRAP")
     tmp = Path(tempfile.mkdtemp(prefix="bench-penilaian-"))
@@ -218,8 +236,10 @@ def main() -> None:
                     for i in range(args.runs):
                         r = one_run(bootstrap, kind, n, args.batch, tmp, pg, month, not args.no_rebuild, args.timeout)
                         runs.append(r)
-                        print(f"{kind}, {n} consumer(s), run {i + 1}: {r['recorded']:,} events applied in {r['live_s']:.1f} s "
-                              f"= {r['live_applied_s']:,.0f}/s ({r['live_msg_s']:,.0f} messages/s); per process "
+                        short = (f" — SHORTER than {args.min_seconds:.0f} s: the group's start weighs in, raise --events"
+                                 if r["live_s"] < args.min_seconds else "")
+                        print(f"{kind}, {n} consumer(s), run {i + 1}: lasted {r['live_s']:.1f} s{short}; "
+                              f"{r['recorded']:,} events applied = {r['live_applied_s']:,.0f}/s ({r['live_msg_s']:,.0f} messages/s); per process "
                               f"{r['applied_per_process']}, applied once: {r['applied_once']}, re-deliveries dropped "
                               f"{r['duplicates']}, dead-lettered {r['dead_lettered']}"
                               + (f"; rebuild identical: {r['identical']} ({r['rebuild_applied_s']:,.0f} applied/s)"
@@ -233,16 +253,20 @@ def main() -> None:
     desc = (f"{len(month.events):,} messages per run ({', '.join(f'{t} {n:,}' for t, n in by_topic.items())}); "
             f"{args.asn:,} ASN; {default_partitions()} partitions; `PENILAIAN_APPLY_BATCH={args.batch}`")
     head = f"machine: {machine_line()}; load average (1/5/15 min) before {load_before}, after {load()}"
-    table = ["| database | consumers | live events applied/s | × one consumer | live messages/s | applied per process (last run) "
-             "| re-deliveries dropped | applied once | rebuild identical | rebuild events applied/s |",
-             "|---|---:|---:|---:|---:|---|---:|---|---|---:|"]
+    table = ["| database | consumers | live events applied/s | × one consumer | live messages/s | live run s (each) "
+             "| applied per process (last run) | re-deliveries dropped | applied once | rebuild identical "
+             "| rebuild events applied/s |",
+             "|---|---:|---:|---:|---:|---|---|---:|---|---|---:|"]
     one = {kind: statistics.median([r["live_applied_s"] for r in runs]) for kind, n, runs in rows if n == 1}
     for kind, n, runs in rows:
         med = statistics.median([r["live_applied_s"] for r in runs])
         ratio = f"{med / one[kind]:.2f}" if kind in one else "–"
         checked = [r for r in runs if "identical" in r]
+        lasted = ", ".join(f"{r['live_s']:.1f}" for r in runs) + (
+            " (short)" if min(r["live_s"] for r in runs) < args.min_seconds else "")
         table.append(
             f"| {kind} | {n} | {fmt_median([r['live_applied_s'] for r in runs])} | {ratio} | {fmt_median([r['live_msg_s'] for r in runs])} | "
+            f"{lasted} | "
             f"{' / '.join(f'{a:,}' for a in runs[-1]['applied_per_process'])} | "
             f"{', '.join(str(r['duplicates']) for r in runs)} | {'yes' if all(r['applied_once'] for r in runs) else 'NO'} | "
             f"{('yes' if all(r['identical'] for r in checked) else 'NO') if checked else 'not checked'} | "
@@ -258,7 +282,8 @@ def main() -> None:
                 f".venv/bin/python {cmd}`\n"
                 f"- {desc}. Live: `python -m penilaian.entrypoints.consumer` processes in one consumer group on a fresh "
                 "database, from the group's first batch applied (earliest `processed_at`) until its lag is 0 on every "
-                "partition (group join before the first batch excluded). An applied event is one recorded in "
+                "partition (group join before the first batch excluded; 'live run s': how long each run lasted, "
+                f"'short' when one lasted less than {args.min_seconds:.0f} s). An applied event is one recorded in "
                 "`processed_events` (punches and penilaian's own score updates are skipped without a transaction). "
                 "'applied once': the processes' own applied counts (their metrics) add up to the events recorded; "
                 "'rebuild identical': one process's rebuild of the same topics into a fresh database equals the live "
