@@ -52,3 +52,15 @@ def test_the_live_path_keeps_the_summary_the_rule_keeps():
         assert changed == (held is None or supersedes(version, event_id, *held))
     kept = batch.day_rows[(NIP, date(2026, 11, 2))]
     assert (kept["version"], kept["event_id"]) == (2, "c")
+
+
+def test_a_day_fact_built_at_once_is_the_one_its_constructor_builds():
+    from penilaian.domain.score_facts import DayDeduction, DayFact
+
+    deductions = (DayDeduction("TL1", Decimal("0.5"), 12),)
+    for fields in [dict(workday=True, excused=None, corrected=False),
+                   dict(workday=False, excused="cuti", corrected=True, deductions=deductions, punch_event_ids=("p1",))]:
+        built = DayFact.of(date(2026, 11, 3), "e1", **fields)
+        made = DayFact(day=date(2026, 11, 3), event_id="e1", **fields)
+        assert built == made and hash(built) == hash(made) and repr(built) == repr(made)
+        assert vars(built) == vars(made)

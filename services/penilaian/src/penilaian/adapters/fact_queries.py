@@ -40,15 +40,12 @@ def load_facts(session: Session, nip: str, start: date, end: date):
     return days, tasks, innovations
 
 
-def _day_fact(r) -> DayFact:
-    corrected = bool(r.corrected)
-    if not r.deductions:
-        return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused, corrected=corrected,
-                       punch_event_ids=tuple(r.punch_event_ids or ()))
-    return DayFact(day=r.day, event_id=r.event_id, workday=r.workday, excused=r.excused,
-                   deductions=tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes"))
-                                    for x in r.deductions),
-                   punch_event_ids=tuple(r.punch_event_ids), corrected=corrected)
+def _day(day, event_id, workday, excused, corrected, deductions, punch_event_ids) -> DayFact:
+    if not deductions:
+        return DayFact.of(day, event_id, workday, excused, bool(corrected), (), tuple(punch_event_ids or ()))
+    return DayFact.of(day, event_id, workday, excused, bool(corrected),
+                      tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes")) for x in deductions),
+                      tuple(punch_event_ids))
 
 
 def task_fact(r) -> TaskFact:
@@ -98,10 +95,8 @@ _FACTS_OF = union_all(
 
 
 def _fact(r):
-    if r.kind == "d":
-        return 0, _day_fact(SimpleNamespace(day=r.d0, event_id=r.event_id, workday=r.workday, excused=r.excused,
-                                            corrected=r.corrected, deductions=r.deductions,
-                                            punch_event_ids=r.punch_event_ids))
+    if r.kind == "d":  # most rows: built without an intermediate object
+        return 0, _day(r.d0, r.event_id, r.workday, r.excused, r.corrected, r.deductions, r.punch_event_ids)
     if r.kind == "t":
         return 1, task_fact(SimpleNamespace(task_id=r.id, title=r.title, status=r.status, due_date=r.d0,
                                             target_quantity=r.q0, event_id=r.event_id, realised_quantity=r.q1,
@@ -119,10 +114,9 @@ def load_facts_many(session: Session, ranges: dict[str, tuple[date, date]]):
 def day_fact_of(row: dict) -> DayFact:
     """A day fact's row (as ``day_summaries.day_values`` makes it) as the query above loads it."""
     deducted = bool(row["deductions"])
-    return _day_fact(SimpleNamespace(day=row["day"], event_id=row["event_id"], workday=row["workday"],
-                                     excused=row["excused"], corrected=row["corrected"],
-                                     deductions=row["deductions"] if deducted else None,
-                                     punch_event_ids=row["punch_event_ids"] if deducted or row["corrected"] else None))
+    return _day(row["day"], row["event_id"], row["workday"], row["excused"], row["corrected"],
+                row["deductions"] if deducted else None,
+                row["punch_event_ids"] if deducted or row["corrected"] else None)
 
 
 def load_spans(session: Session, spans: list[tuple[str, date, date]], versions: dict | None = None):

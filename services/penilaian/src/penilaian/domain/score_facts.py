@@ -30,6 +30,17 @@ class DayFact:
     excused: str | None = None
     corrected: bool = False  # rests on an approved correction (lupa absen)
 
+    @classmethod
+    def of(cls, day: date, event_id: str, workday: bool, excused: str | None, corrected: bool,
+           deductions: tuple[DayDeduction, ...] = (), punch_event_ids: tuple[str, ...] = ()) -> "DayFact":
+        """``DayFact(...)`` with every field given, the same object (equal, same hash), built with one
+        ``__dict__`` update instead of the frozen ``__init__``'s ``object.__setattr__`` per field
+        (~5 µs → ~2 µs): a batch reads its months' day facts by the ten thousand."""
+        fact = object.__new__(cls)
+        fact.__dict__.update(day=day, event_id=event_id, workday=workday, deductions=deductions,
+                             punch_event_ids=punch_event_ids, excused=excused, corrected=corrected)
+        return fact
+
 
 @dataclass(frozen=True)
 class TaskFact:
