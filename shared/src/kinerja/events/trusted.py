@@ -103,9 +103,13 @@ def checked(obj: dict, check: Check) -> Event:
     data = obj.get("data")
     if type(data) is not dict:
         raise Unsure
-    return Event(id=text(obj.get("id"), 200), type=obj["type"], source=text(obj.get("source"), 200),
-                 time=time(obj.get("time")), subject=text(obj.get("subject"), 64),
-                 agency=text(obj.get("agency"), 64), data=check(data))
+    # the same Event as ``Event(id=..., ...)`` (equal, same hash), its fields set by one ``__dict__``
+    # update instead of the frozen ``__init__``'s ``object.__setattr__`` per field (~3 µs → ~1 µs)
+    event = object.__new__(Event)
+    event.__dict__.update(id=text(obj.get("id"), 200), type=obj["type"], source=text(obj.get("source"), 200),
+                          time=time(obj.get("time")), subject=text(obj.get("subject"), 64),
+                          agency=text(obj.get("agency"), 64), data=check(data))
+    return event
 
 
 # -- field checks: each returns the value as the schema loads it, or raises Unsure --------------

@@ -63,16 +63,26 @@ def _day(d: dict) -> dict:
     ids = _list(d.get("punch_event_ids", []))
     correction_ids = _list(d.get("correction_ids", []))
     for i in ids:
-        _text(i)
+        if type(i) is not str:
+            raise _Unsure
     for i in correction_ids:
         if type(i) is not str or len(i) > 64:
             raise _Unsure
+    # the usual summary's plain fields checked in line (each a call saved: a day summary is most of
+    # a batch); the same checks as ``trusted``'s
+    final, workday, corrected = d.get("final"), d.get("workday"), d.get("corrected", False)
+    late, early = d.get("minutes_late", 0), d.get("minutes_early", 0)
+    if (type(final) is not bool or type(workday) is not bool or type(corrected) is not bool
+            or type(late) is not int or type(early) is not int):
+        raise _Unsure
+    excused, unit, arrival, departure = d.get("excused"), d.get("unit"), d.get("arrival"), d.get("departure")
     return {"nip": _nip(d.get("nip")), "date": _date(d.get("date")), "version": version,
-            "final": _bool(d.get("final")), "workday": _bool(d.get("workday")), "excused": _opt_text(d.get("excused")),
-            "arrival": _opt_time(d.get("arrival")), "departure": _opt_time(d.get("departure")),
-            "minutes_late": _int(d.get("minutes_late", 0)), "minutes_early": _int(d.get("minutes_early", 0)),
-            "deductions": deductions, "punch_event_ids": list(ids), "unit": _opt_text(d.get("unit")),
-            "corrected": _bool(d.get("corrected", False)), "correction_ids": list(correction_ids)}
+            "final": final, "workday": workday, "excused": None if excused is None else _text(excused),
+            "arrival": None if arrival is None else _time(arrival),
+            "departure": None if departure is None else _time(departure),
+            "minutes_late": late, "minutes_early": early,
+            "deductions": deductions, "punch_event_ids": list(ids), "unit": None if unit is None else _text(unit),
+            "corrected": corrected, "correction_ids": list(correction_ids)}
 
 
 _TASK_KEYS = frozenset({"task_id", "nip", "atasan_nip", "title", "rhk_id", "status", "due_date", "target_quantity",
