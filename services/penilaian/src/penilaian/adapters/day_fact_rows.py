@@ -30,7 +30,7 @@ def stored_versions(session: Session, keys: Iterable[tuple[str, date]]) -> dict[
     for i in range(0, len(nips), CHUNK):
         chunk = nips[i:i + CHUNK]
         days = [d for n in chunk for d in wanted[n]]
-        for r in session.execute(_VERSIONS_OF, {"nips": chunk, "lo": min(days), "hi": max(days)}):
+        for r in session.execute(_VERSIONS_OF, {"nips": chunk, "lo": min(days), "hi": max(days)}).all():
             if r.day in wanted[r.nip]:
                 out[(r.nip, r.day)] = (r.version, r.event_id)
     return out

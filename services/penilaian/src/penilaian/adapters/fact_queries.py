@@ -131,7 +131,8 @@ def load_spans(session: Session, spans: list[tuple[str, date, date]], versions: 
     for (lo, hi), nips in sorted(by_range.items()):
         nips.sort()
         for i in range(0, len(nips), 500):
-            for r in session.execute(_FACTS_OF, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}):
+            # .all(): the rows fetched in one call (iterating fetches them one by one, a call each)
+            for r in session.execute(_FACTS_OF, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}).all():
                 which, fact = _fact(r)
                 out[(r.nip, lo, hi)][which].append(fact)
                 if which == 0 and versions is not None:

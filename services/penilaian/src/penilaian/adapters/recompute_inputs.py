@@ -91,7 +91,7 @@ def read(session: Session, nips: list[str], years: dict[str, set[int]], periods:
     all_years = [y for ys in years.values() for y in ys] or [0]
     params = {"nips": nips, "periods": sorted({p for _, p in periods}) or [""],
               "lo": f"{min(all_years):04d}-01", "hi": f"{max(all_years):04d}-12"}
-    for r in session.execute(_INPUTS, params):
+    for r in session.execute(_INPUTS, params).all():  # fetched in one call, not a call a row
         kind = r.kind
         if kind == "o":
             if int(r.s1[:4]) in years.get(r.nip, ()):

@@ -60,7 +60,7 @@ class BatchRows:
                 where = tuple_(*pk).in_(chunk)
                 key_of = lambda r: tuple(getattr(r, c.key) for c in pk)  # noqa: E731
             if plain:
-                for r in self.session.execute(what.where(where)):
+                for r in self.session.execute(what.where(where)).all():
                     row = FactRecord(**r._mapping)
                     known[key_of(row)] = row
                     read[key_of(row)] = dict(r._mapping)
