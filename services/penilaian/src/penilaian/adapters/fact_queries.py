@@ -128,11 +128,14 @@ def load_spans(session: Session, spans: list[tuple[str, date, date]], versions: 
     by_range: dict[tuple[date, date], list[str]] = {}
     for nip, lo, hi in out:
         by_range.setdefault((lo, hi), []).append(nip)
+    connection = session.connection()
     for (lo, hi), nips in sorted(by_range.items()):
         nips.sort()
         for i in range(0, len(nips), 500):
-            # .all(): the rows fetched in one call (iterating fetches them one by one, a call each)
-            for r in session.execute(_FACTS_OF, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}).all():
+            # on the session's connection: the ORM's execute adds nothing to a Core statement of three
+            # plain-row tables (no ORM object is ever pending in them: they are written by statements)
+            # but its own calls; .all(): the rows fetched in one call, not one a row
+            for r in connection.execute(_FACTS_OF, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}).all():
                 which, fact = _fact(r)
                 out[(r.nip, lo, hi)][which].append(fact)
                 if which == 0 and versions is not None:

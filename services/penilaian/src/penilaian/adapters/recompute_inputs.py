@@ -91,7 +91,11 @@ def read(session: Session, nips: list[str], years: dict[str, set[int]], periods:
     all_years = [y for ys in years.values() for y in ys] or [0]
     params = {"nips": nips, "periods": sorted({p for _, p in periods}) or [""],
               "lo": f"{min(all_years):04d}-01", "hi": f"{max(all_years):04d}-12"}
-    for r in session.execute(_INPUTS, params).all():  # fetched in one call, not a call a row
+    # what the ORM's execute would do for this Core statement (the batch's pending roster entries and
+    # ratings flushed first: they are read here), without its calls: the flush, then the statement on
+    # the session's connection; .all(): the rows fetched in one call, not one a row
+    session.flush()
+    for r in session.connection().execute(_INPUTS, params).all():
         kind = r.kind
         if kind == "o":
             if int(r.s1[:4]) in years.get(r.nip, ()):
