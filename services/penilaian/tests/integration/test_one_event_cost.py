@@ -3,11 +3,11 @@ day summary, and its transaction is CPU every ASN's score waits for. Counted, no
 not depend on the machine being quiet): the function calls of ``process_batch`` for a poll of one day
 summary (cProfile's count, the decode to the commit), and the statements the database runs for it.
 
-Measured on this code (median of ten polls; in brackets before the branch that added this file:
-decode, reads fetched at once and run on the session's connection): PostgreSQL 2,893 calls (2,987),
-4 statements; SQLite 2,545 (2,612), 7 statements (SQLite cannot
-write several tables in one statement: the day fact, month totals, score rows and outbox rows go one
-each). Over the budget means work crept back onto the live path."""
+Measured on this code, median of ten polls (in brackets: before the decode, the reads fetched at once
+and run on the session's connection): PostgreSQL 2,893 calls (2,987), 4 statements; SQLite 2,545
+(2,612), 7 statements (SQLite cannot write several tables in one statement: the day fact, month
+totals, score rows and outbox rows go one each). Over the budget means work crept back onto the live
+path."""
 import cProfile
 import pstats
 import threading
