@@ -10,13 +10,10 @@ import pytest
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder
 
-from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.lean_routes import LeanRoutes
-from kehadiran.entrypoints.migrate import main as migrate
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -26,15 +23,6 @@ DEVICE = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="device"
 STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(6)]
 START = datetime.now(timezone(timedelta(hours=7))).replace(hour=7, minute=0, second=0, microsecond=0,
                                                             tzinfo=None) - timedelta(days=1)
-
-
-@pytest.fixture
-def app(database_url):
-    migrate(database_url)
-    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
-    yield app
-    runtime_of(app).dispose()
 
 
 def environ(kind: str, pin: str, when: datetime, headers: dict | None = None) -> dict:

@@ -12,12 +12,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from kehadiran.entrypoints.app import create_app
-from kehadiran.entrypoints.migrate import main as migrate
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -34,15 +31,6 @@ STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(20)]
 # again, or work crept onto the path
 BUDGET = {("sqlite", "json"): 320, ("sqlite", "adms"): 305, ("postgresql", "json"): 500,
           ("postgresql", "adms"): 400}
-
-
-@pytest.fixture
-def app(database_url):
-    migrate(database_url)
-    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
-    yield app
-    runtime_of(app).dispose()
 
 
 def environ(kind: str, pin: str, when: datetime) -> dict:
