@@ -6,7 +6,6 @@ followed by an empty one until something new commits (its notification wakes the
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -17,13 +16,12 @@ from kehadiran.entrypoints.runtime import day_worker
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster
+from kinerja_testkit.kehadiran import device_and_roster, past_workdays
 from kinerja_testkit.wire import Wire
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
 SN = "LMS0001"
-WIB = timezone(timedelta(hours=7))
 OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
 STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(6)]
 # the claim with its sweep; the ASN and their tracking; the working time; the day's facts; the
@@ -43,15 +41,6 @@ def app(postgres_url, monkeypatch):
     day_worker(runtime).run_until_idle()
     yield app
     runtime.dispose()
-
-
-def past_workdays(n: int):
-    day, out = datetime.now(WIB).date() - timedelta(days=2), []
-    while len(out) < n:
-        if day.weekday() <= 3:
-            out.append(day)
-        day -= timedelta(days=1)
-    return sorted(out)
 
 
 def post(client, lines: list[str]) -> None:

@@ -27,7 +27,7 @@ from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.testing import wait_until
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster
+from kinerja_testkit.kehadiran import device_and_roster, past_workdays
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -47,15 +47,6 @@ def app(database_url):
     settle_days(runtime)
     yield app
     runtime.dispose()
-
-
-def past_workdays(n):
-    day, out = datetime.now(WIB).date() - timedelta(days=2), []
-    while len(out) < n:
-        if day.weekday() <= 3:
-            out.append(day)
-        day -= timedelta(days=1)
-    return sorted(out)
 
 
 def line(pin, day, hh, mm, status=0):

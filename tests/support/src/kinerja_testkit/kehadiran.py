@@ -1,6 +1,8 @@
 """kehadiran's own code around a test's app: a registered device and a roster, as an operator's
-request and the pegawai consumer would leave them."""
+request and the pegawai consumer would leave them; the past workdays a test's punches fall on."""
 from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
 
 from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.events import make_event
@@ -18,3 +20,17 @@ def device_and_roster(app, staff, *, sn: str, agency: str, operator: dict, unit:
                         data={"nip": nip, "nama": "X", "agency": agency, "unit": unit, "pin": pin})
         with runtime.session() as s, s.begin():
             apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
+
+
+WIB = timezone(timedelta(hours=7))
+
+
+def past_workdays(n: int) -> list[date]:
+    """The ``n`` latest Monday–Thursday workdays (WIB) ending two days ago, oldest first: closed
+    days whatever the hour the test runs, all with the same working hours (no Friday, no weekend)."""
+    day, out = datetime.now(WIB).date() - timedelta(days=2), []
+    while len(out) < n:
+        if day.weekday() <= 3:
+            out.append(day)
+        day -= timedelta(days=1)
+    return sorted(out)
