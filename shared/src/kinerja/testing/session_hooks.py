@@ -1,5 +1,6 @@
-"""The suite's pytest hooks: a test session's settings and temporary var/, markers from a test's
-folder, each phase's report kept on the item, and the real parts used in the summary."""
+"""The suite's pytest hooks: a test session's settings and temporary var/, test databases migrated
+by copy (:mod:`kinerja.testing.migrated`), markers from a test's folder, each phase's report kept on
+the item, and the real parts used in the summary."""
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kinerja.testing import migrated
 from kinerja.testing.containers import BACKENDS
 
 
@@ -22,6 +24,9 @@ def pytest_configure(config):
         config.add_cleanup(lambda: shutil.rmtree(var_dir, ignore_errors=True))
     if os.environ.get("KINERJA_ENV", "").strip().lower() == "production":
         os.environ["KINERJA_ENV"] = "test"
+    # an empty test database reaches a service's head as a copy of the session's first (Alembic's own)
+    migrated.install()
+    config.add_cleanup(migrated.uninstall)
 
 
 # -- markers from the folder a test lives in (tests/unit, tests/integration, tests/e2e) --------
