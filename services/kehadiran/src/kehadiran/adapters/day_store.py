@@ -8,8 +8,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, Iterator, NamedTuple
 
 import orjson
-from sqlalchemy import JSON, Date, Integer, String, Text, bindparam, cast, literal_column, null, select, text, \
-    union_all, update
+from sqlalchemy import JSON, Date, Integer, String, Text, bindparam, select, text, union_all, update
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection
 
@@ -18,6 +17,7 @@ from kehadiran.adapters.markers import ASN_LOCK_KEY
 from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters.punch_store import chunks
 from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters.union_reads import kind, none
 from kinerja.db import UtcDateTime
 
 SUMMARIES = DaySummaryRow.__table__
@@ -106,12 +106,6 @@ _READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
 def _facts_read(member):
     """A window's three reads as one statement (PostgreSQL: each list one parameter): a row per
     fact, its kind first (``d`` a day record, ``l`` leave, ``p`` a punch), the others' columns NULL."""
-    def kind(k: str):
-        return literal_column(f"'{k}'").label("kind")
-
-    def none(type_):
-        return cast(null(), type_)
-
     return union_all(
         select(kind("d"), DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload,
                none(String), none(UtcDateTime()), none(String), none(String), none(String)).where(

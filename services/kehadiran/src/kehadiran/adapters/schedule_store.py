@@ -7,11 +7,12 @@ from collections import defaultdict
 from datetime import date
 from typing import Iterable, NamedTuple
 
-from sqlalchemy import JSON, Date, Integer, String, bindparam, cast, literal_column, null, select, union_all
+from sqlalchemy import JSON, Date, Integer, String, bindparam, select, union_all
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import Holiday, RamadanSchedule, Shift, UnitSchedule
 from kehadiran.adapters.day_store import MEMBER, lists
+from kehadiran.adapters.union_reads import kind, none
 
 
 class RamadanRow(NamedTuple):
@@ -50,12 +51,6 @@ _READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
 def _one_read(member):
     """The four reads as one statement (PostgreSQL, where each list is one parameter whatever its
     size): a row per fact, its kind first; the shifts of one span of dates (``shift_lo``..``shift_hi``)."""
-    def kind(k: str):
-        return literal_column(f"'{k}'").label("kind")
-
-    def none(type_):
-        return cast(null(), type_)
-
     return union_all(
         select(kind("r"), RamadanSchedule.id, RamadanSchedule.agency, RamadanSchedule.unit, RamadanSchedule.start_date,
                RamadanSchedule.end_date, RamadanSchedule.hours, none(String), none(String)).where(
