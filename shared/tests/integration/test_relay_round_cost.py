@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -28,26 +27,11 @@ from kinerja.messaging.producer import make_producer
 from kinerja.messaging.relay import RELAY_PRODUCER, OutboxRelay
 from kinerja.messaging.relay.outbox_relay import _RowsAnnounced
 from kinerja.testing import wait_until
+from kinerja.testing.counting import python_calls as calls_in
 
 pytestmark = pytest.mark.integration
 EVENT_TYPE = "kehadiran.punch.recorded.v1"
 BUDGET = {"read": 100, "mark": 35}
-
-
-def calls_in(fn) -> tuple[int, object]:
-    calls = 0
-
-    def count(_frame, event, _arg):
-        nonlocal calls
-        if event == "call":
-            calls += 1
-
-    sys.setprofile(count)
-    try:
-        result = fn()
-    finally:
-        sys.setprofile(None)
-    return calls, result
 
 
 class Statements:

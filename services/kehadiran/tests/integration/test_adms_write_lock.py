@@ -2,7 +2,6 @@
 other writer of kehadiran waits for that lock: the other uploads, the day worker, the relay
 marking rows sent), and answers as before: the good lines kept, the malformed ones and those from
 the device's future reported in line order."""
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from kinerja.config import DEV_JWT_SECRET
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.migrations import upgrade
+from kinerja.testing.counting import sqlite_write_lock_free as write_lock_free
 from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
@@ -23,21 +23,6 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 AGENCY, SN, NIP = "disdik", "0316144680031", "198503122010011001"
 WIB = timezone(timedelta(hours=7))
 OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
-
-
-def write_lock_free(path: Path) -> bool:
-    """Whether another connection could take the file's write lock this instant (no waiting)."""
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc):
-            raise
-        return False
-    finally:
-        probe.close()
 
 
 def test_an_attlog_upload_is_parsed_while_the_write_lock_is_free(tmp_path, monkeypatch):

@@ -6,7 +6,6 @@ machinery (``entrypoints.lean_routes``), so it catches them reaching Flask again
 back onto the hot path; the answers and rows are checked as well."""
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +13,7 @@ from werkzeug.test import EnvironBuilder
 
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
+from kinerja.testing.counting import python_calls
 from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
@@ -48,19 +48,8 @@ def environ(kind: str, pin: str, when: datetime) -> dict:
 
 def calls_of(app, env) -> tuple[int, str, bytes]:
     """(Python functions called, status, body) of one request through the WSGI app."""
-    calls = 0
     status: list[str] = []
-
-    def count(_frame, event, _arg):
-        nonlocal calls
-        if event == "call":
-            calls += 1
-
-    sys.setprofile(count)
-    try:
-        body = b"".join(app(env, lambda s, _h, _e=None: status.append(s)))
-    finally:
-        sys.setprofile(None)
+    calls, body = python_calls(lambda: b"".join(app(env, lambda s, _h, _e=None: status.append(s))))
     return calls, status[0], body
 
 

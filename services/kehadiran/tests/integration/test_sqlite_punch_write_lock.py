@@ -6,7 +6,6 @@ statements from BEGIN IMMEDIATE to COMMIT, and the whole request's. A re-sent ba
 lock at all. The answers and rows are checked too."""
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
+from kinerja.testing.counting import sqlite_write_lock_free
 from kinerja.webapp import runtime_of
 from kinerja_testkit.kehadiran import device_and_roster
 
@@ -98,17 +98,7 @@ def under_lock(statements: list[str]) -> list[list[str]]:
 
 def write_lock_free(app) -> bool:
     """Whether another connection could take the file's write lock this instant (no waiting)."""
-    probe = sqlite3.connect(runtime_of(app).engine.url.database, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc):
-            raise
-        return False
-    finally:
-        probe.close()
+    return sqlite_write_lock_free(runtime_of(app).engine.url.database)
 
 
 def rows(app, sql: str) -> int:
