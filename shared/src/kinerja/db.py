@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from datetime import timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, exc
 from sqlalchemy.engine import make_url
@@ -142,6 +143,56 @@ def read_only_session(session_factory: Callable[[], Session]) -> Session:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+# -- statements planned with their parameters -----------------------------------------------------
+# A statement that polls a queue runs every second or so while the queue is empty. psycopg prepares
+# a statement after its 5th run on a connection (``prepare_threshold``) and PostgreSQL switches a
+# prepared statement to its generic plan after 5 more; that plan is made for the table as it was
+# (vacuumed empty: no pages, one row estimated) and kept until the table is analysed again. When
+# the queue then fills (20,000 rows), such a plan rescans the table for each of its rows (the day
+# worker's claim: 284 s; the outbox trim: 90 s for one chunk of 5,000 over 40,000 rows) or looks
+# through a list parameter once per row (the relay's ``id <> ALL($n)`` read: ~1 s). A statement
+# planned with its parameters at each run is planned for the table's size of the moment (its
+# current pages), its arrays known as constants (hashed for ``= ANY`` / ``<> ALL``). It costs the
+# planning (some tens of microseconds of server CPU a statement), worth it for a queue's statements,
+# not for every statement.
+def _psycopg_connection(conn):
+    """The psycopg connection under a SQLAlchemy ``Connection`` or ``Session``, or ``conn`` itself;
+    None when it is not PostgreSQL's."""
+    if isinstance(conn, Session):
+        conn = conn.connection()
+    if hasattr(conn, "dialect"):  # a SQLAlchemy Connection
+        if conn.dialect.name != "postgresql":
+            return None
+        return conn.connection.dbapi_connection
+    return conn if hasattr(conn, "prepare_threshold") else None
+
+
+@contextmanager
+def planned_each_time(conn) -> Iterator[None]:
+    """Every statement run on ``conn`` (a SQLAlchemy ``Connection`` or ``Session``, or a psycopg
+    connection) inside the block is planned with its parameters when it runs: on PostgreSQL the
+    driver prepares none of them (psycopg's ``prepare_threshold`` None for the block, restored
+    after; no statement is sent for it), so the server keeps no plan of them from one run to the
+    next. Elsewhere (SQLite) nothing changes."""
+    dbapi_conn = _psycopg_connection(conn)
+    if dbapi_conn is None:
+        yield
+        return
+    before = dbapi_conn.prepare_threshold
+    dbapi_conn.prepare_threshold = None
+    try:
+        yield
+    finally:
+        dbapi_conn.prepare_threshold = before
+
+
+def exec_planned(pgconn, sql: bytes, params: list[bytes]):
+    """``planned_each_time`` at libpq's level (``psycopg.pq.PGconn``, as the relay runs its
+    statements): ``sql`` as an unnamed statement (``PQexecParams``), planned with ``params`` (as
+    text) at this run; the raw result."""
+    return pgconn.exec_params(sql, params)
 
 
 class UtcDateTime(TypeDecorator):

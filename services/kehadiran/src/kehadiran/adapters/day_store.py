@@ -2,10 +2,9 @@
 statements at a time, and the day records written in bulk. Core, built once."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 import orjson
 from sqlalchemy import JSON, Date, Integer, String, Text, bindparam, select, text, union_all, update
@@ -18,7 +17,7 @@ from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters.punch_store import chunks
 from kehadiran.adapters.raw_sql import Raw
 from kehadiran.adapters.union_reads import kind, none
-from kinerja.db import UtcDateTime
+from kinerja.db import UtcDateTime, planned_each_time
 
 SUMMARIES = DaySummaryRow.__table__
 
@@ -152,30 +151,9 @@ def fast_json(conn: Connection) -> None:
     conn.connection.info["orjson"] = True
 
 
-@contextmanager
-def plans_of_the_moment(conn: Connection) -> Iterator[None]:
-    """On PostgreSQL, every statement of the block planned for the tables as they are when it runs:
-    the driver prepares none of them (psycopg's ``prepare_threshold`` None for the block, restored
-    after; no statement is sent for it), so the server keeps no plan of them from one round to
-    the next.
-
-    Why: a worker polls every second while the queue is empty, so psycopg prepared the claim and
-    the server settled on its generic plan while ``dirty_days`` was empty (vacuumed: no pages, an
-    estimate of one row) and kept it, as nothing invalidates a cached plan until the table is
-    analysed again. Then an upload filled the queue, and that plan (nested loops rescanning the
-    table and the claimed markers for each of its rows) ran one claim for minutes: the 48.5 s and
-    284.75 s stalls after a 20,000-punch upload (``test_day_round_plans``). A plan made at each
-    execution costs some planning (fractions of a ms a statement), and sees the sizes of the moment."""
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    dbapi_conn = conn.connection.dbapi_connection
-    before = dbapi_conn.prepare_threshold
-    dbapi_conn.prepare_threshold = None
-    try:
-        yield
-    finally:
-        dbapi_conn.prepare_threshold = before
+# every statement of the block planned for the tables as they are when it runs (the worker's queue
+# statements; ``kinerja.db.planned_each_time`` says why: the 284.75 s stall after an upload)
+plans_of_the_moment = planned_each_time
 
 
 def lock_asn(conn: Connection, nips: list[str]) -> None:

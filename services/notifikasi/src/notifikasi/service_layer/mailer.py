@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from kinerja.db import planned_each_time
 from notifikasi.adapters import smtp
 from notifikasi.adapters.inbox import ADMINS
 from notifikasi.adapters.orm import EmailMessage, MailerState, Notification
@@ -62,7 +63,10 @@ class Mailer:
         waiting has waited the batch window (or any of them was tried before: a retry goes out as
         the group it failed in), each digest alone. A lease keeps no transaction open during SMTP."""
         window = timedelta(seconds=max(0.0, float(self.batch_source())))
-        with self.session_factory() as session, session.begin():
+        # planned with its parameters each time (``kinerja.db.planned_each_time``): the mailer polls
+        # the queue every few seconds while it is empty, and the plan PostgreSQL keeps from those
+        # polls joined the queue to itself by a nested loop (rows² on the next full queue)
+        with self.session_factory() as session, session.begin(), planned_each_time(session):
             ripe = select(EmailMessage.recipient_nip).where(
                 EmailMessage.status == "pending", EmailMessage.next_attempt_at <= now,
                 or_(EmailMessage.kind != rules.IMMEDIATE, EmailMessage.attempts > 0,

@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kinerja.db import planned_each_time
 from kinerja.events.envelope import Event
 from kinerja.metrics import WEBHOOK_FAILURES
 from notifikasi.adapters.orm import Notification, Webhook, WebhookAttempt, WebhookDelivery
@@ -134,7 +135,10 @@ class WebhookDispatcher:
 
     def claim(self) -> list[Claimed]:
         now = self.clock()
-        with self.session_factory() as session, session.begin():
+        # planned with its parameters each time (``kinerja.db.planned_each_time``): the dispatcher
+        # polls the deliveries every second while none is due, and a plan kept from those polls
+        # would be the one the next burst of deliveries is claimed with
+        with self.session_factory() as session, session.begin(), planned_each_time(session):
             rows = session.execute(
                 select(WebhookDelivery, Webhook)
                 .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)

@@ -1,19 +1,26 @@
-"""The relay's two statements on PostgreSQL, on a connection of its own, run at libpq's level.
+"""The relay's statements on PostgreSQL, on a connection of its own, run at libpq's level.
 
 A round at a low rate is one read (the unsent rows) and, every ``mark_interval_s`` while rows are
 in flight, one mark. Through SQLAlchemy each cost a pool checkout, a compiled-statement lookup, an
 execution context and a result wrapper, plus BEGIN and COMMIT or ROLLBACK round trips; through
 psycopg's cursor still a cursor, a query conversion and parameter dumpers (about 60 Python calls a
-statement, as many as the producer's ``send`` of the row). Here each is a statement prepared once
-per connection (``PQprepare``) and run with ``PQexecPrepared`` on psycopg's libpq wrapper
-(``psycopg.pq``, which releases the GIL while it waits), with parameters written as text and the
-rows' columns taken as the bytes the server sent: the key and the value go to the producer as
-they are (the connection's client encoding is UTF-8), never decoded to ``str`` and encoded back.
-One round trip each, autocommit. The rows in flight are left out by the query (``<> ALL``), so
-they are never read again in full; that read is planned with its parameters each time (see
-``read_skip_sql``), the others are prepared.
+statement, as many as the producer's ``send`` of the row). Here each is run with ``PQexecParams``
+on psycopg's libpq wrapper (``psycopg.pq``, which releases the GIL while it waits), with
+parameters written as text and the rows' columns taken as the bytes the server sent: the key and
+the value go to the producer as they are (the connection's client encoding is UTF-8), never
+decoded to ``str`` and encoded back. One round trip each, autocommit. The rows in flight are left
+out by the query (``<> ALL``), so they are never read again in full.
 
-Any error closes the connection; the next round opens a new one and prepares again (the relay's
+Every statement is planned with its parameters at each run (``kinerja.db.exec_planned``), none
+prepared: the outbox is a queue, empty for hours and 20,000 rows deep the next minute, and a
+prepared statement's generic plan is made for the table as it was when the plan was made and
+kept until the next ANALYZE. Made on an empty outbox it read the whole table for every read (a
+sequential scan and a sort), and ``id <> ALL($n)`` was compared element by element for each row
+(~1 s a read with 5,000 in flight over 20,000 unsent, against ~20 ms planned with the array
+known, which PostgreSQL 15+ hashes). Planning costs some tens of microseconds of server CPU a
+statement (``test_relay_plans`` holds the plans linear at 20,000 rows).
+
+Any error closes the connection; the next round opens a new one (the relay's
 loop backs off)."""
 from __future__ import annotations
 
@@ -21,11 +28,17 @@ from datetime import datetime
 
 from sqlalchemy import Engine, Table
 
+from kinerja.db import exec_planned
 from kinerja.messaging.claims import BUCKETS
 
-_READ = b"kinerja_relay_read"
-_READ_BUCKETS = b"kinerja_relay_read_buckets"
-_MARK = b"kinerja_relay_mark"
+
+# the relay's connection runs these statements only, and each has one plan linear in the rows it
+# returns, skips or marks: an index range in (sent_at, id) order that stops at the limit (the
+# mark: the primary key, probed per id). Planned for a table taken to be tiny (never analysed: a
+# few dozen rows estimated; vacuumed empty: one) PostgreSQL chose a sequential scan or a bitmap
+# scan of every unsent row and a sort, a read per batch going through the whole backlog; these
+# options take those two scans off the table for this connection
+PLANNER_OPTIONS = "-c enable_seqscan=off -c enable_bitmapscan=off"
 
 
 def int_array(ids) -> bytes:
@@ -40,15 +53,15 @@ class PgRelayStatements:
         read = f'SELECT id, topic, "key", "value" FROM {name} WHERE sent_at IS NULL'
         # the buckets a relay holds among several (``claims.bucket_of``'s expression)
         buckets = f'(hashtext("key") & {BUCKETS - 1}) = ANY($2::integer[])'
-        self.read_sql = f"{read} ORDER BY id LIMIT $1::integer".encode()
-        self.read_buckets_sql = f"{read} AND {buckets} ORDER BY id LIMIT $1::integer".encode()
-        # with rows to leave out: planned with its parameters each time (an unnamed statement).
-        # A prepared statement turns to a generic plan after a few runs, and there ``id <> ALL($3)``
-        # is compared element by element for every row scanned: 5,000 rows in flight over 20,000
-        # unsent took ~1 s a read, against ~20 ms with the array known (hashed)
-        self.read_skip_sql = f"{read} AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1::integer".encode()
-        self.read_buckets_skip_sql = (f"{read} AND {buckets} AND id <> ALL($3::bigint[]) "
-                                      f"ORDER BY id LIMIT $1::integer").encode()
+        # id order, written as the unsent index's order (``ix_outbox_unsent``: sent_at, id; every row
+        # read has sent_at NULL, so the same order): the index then gives the rows in order and the
+        # read stops at its limit. ``ORDER BY id`` alone was read from the primary key past every
+        # sent row still kept (the retention's), or sorted from every unsent row
+        order = "ORDER BY sent_at, id LIMIT $1::integer"
+        self.read_sql = f"{read} {order}".encode()
+        self.read_buckets_sql = f"{read} AND {buckets} {order}".encode()
+        self.read_skip_sql = f"{read} AND id <> ALL($2::bigint[]) {order}".encode()
+        self.read_buckets_skip_sql = f"{read} AND {buckets} AND id <> ALL($3::bigint[]) {order}".encode()
         self.mark_sql = f"UPDATE {name} SET sent_at = $1::timestamptz WHERE id = ANY($2::bigint[])".encode()
         self._conn = None
         self._pgconn = None
@@ -62,14 +75,7 @@ class PgRelayStatements:
             self._ok = (psycopg.pq.ExecStatus.TUPLES_OK, psycopg.pq.ExecStatus.COMMAND_OK)
             self._error_from_result = psycopg.errors.error_from_result
             conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10, client_encoding="utf8",
-                                   application_name="kinerja-relay")
-            try:
-                for name, sql in ((_READ, self.read_sql), (_READ_BUCKETS, self.read_buckets_sql),
-                                  (_MARK, self.mark_sql)):
-                    self._check(conn.pgconn.prepare(name, sql))
-            except BaseException:
-                conn.close()
-                raise
+                                   application_name="kinerja-relay", options=PLANNER_OPTIONS)
             self._conn, self._pgconn = conn, conn.pgconn
         return self._pgconn
 
@@ -78,16 +84,10 @@ class PgRelayStatements:
             raise self._error_from_result(result)
         return result
 
-    def _run(self, name: bytes, params: list[bytes]):
+    def _run(self, sql: bytes, params: list[bytes]):
+        """``sql`` planned with ``params`` (see the module's doc); any error closes the connection."""
         try:
-            return self._check(self._connection().exec_prepared(name, params))
-        except BaseException:
-            self.close()
-            raise
-
-    def _run_planned(self, sql: bytes, params: list[bytes]):
-        try:
-            return self._check(self._connection().exec_params(sql, params))
+            return self._check(exec_planned(self._connection(), sql, params))
         except BaseException:
             self.close()
             raise
@@ -98,19 +98,18 @@ class PgRelayStatements:
         limit_text = b"%d" % limit
         if buckets is None:
             if skip:
-                res = self._run_planned(self.read_skip_sql, [limit_text, int_array(skip)])
+                res = self._run(self.read_skip_sql, [limit_text, int_array(skip)])
             else:
-                res = self._run(_READ, [limit_text])
+                res = self._run(self.read_sql, [limit_text])
         elif skip:
-            res = self._run_planned(self.read_buckets_skip_sql, [limit_text, int_array(sorted(buckets)),
-                                                                 int_array(skip)])
+            res = self._run(self.read_buckets_skip_sql, [limit_text, int_array(sorted(buckets)), int_array(skip)])
         else:
-            res = self._run(_READ_BUCKETS, [limit_text, int_array(sorted(buckets))])
+            res = self._run(self.read_buckets_sql, [limit_text, int_array(sorted(buckets))])
         value = res.get_value
         return [(int(value(i, 0)), value(i, 1), value(i, 2), value(i, 3)) for i in range(res.ntuples)]
 
     def mark_sent(self, ids: list[int], now: datetime) -> None:
-        self._run(_MARK, [now.isoformat().encode(), int_array(ids)])
+        self._run(self.mark_sql, [now.isoformat().encode(), int_array(ids)])
 
     def close(self) -> None:
         conn, self._conn, self._pgconn = self._conn, None, None

@@ -48,7 +48,7 @@ class RelayPipeline:
     def _next_rows(self, limit: int, buckets: frozenset[int] | None, skip: set[int]) -> list:
         """The lowest unsent rows (of ``buckets``) that are not in ``skip``, at most ``limit``,
         in id order, as (id, topic, key bytes, value bytes): never a row above one of its key's
-        unsent rows that is not in flight. On PostgreSQL one prepared statement
+        unsent rows that is not in flight. On PostgreSQL one statement planned with its parameters
         (``pg_statements``), on a SQLite file plain SQL (``sqlite_statements``); otherwise, with
         nothing to skip, one query reads the rows, and with rows to skip the ids come first, so
         the rows in flight are not read again in full."""
