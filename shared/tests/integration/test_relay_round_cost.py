@@ -64,9 +64,13 @@ class Statements:
         for line in (self.tmp_path / "relay.trace").read_text().splitlines():
             parts = line.split("\t")
             if len(parts) > 2 and parts[0] == "F" and parts[2] == "Execute":
-                words.append("EXECUTE")  # a prepared statement run (Bind, Execute, Sync)
-            elif len(parts) > 2 and parts[0] == "F" and parts[2] in ("Query", "Parse"):
-                words.append(parts[3].split('"')[1].split()[0].upper() if parts[2] == "Query" else "PARSE")
+                # a statement run: a prepared one (Bind, Execute, Sync), or one planned with its
+                # parameters (Parse of the unnamed statement, Bind, Execute, Sync): one round trip
+                words.append("EXECUTE")
+            elif len(parts) > 2 and parts[0] == "F" and parts[2] == "Parse" and not parts[3].startswith(' ""'):
+                words.append("PARSE")  # a statement prepared by name: a round trip of its own
+            elif len(parts) > 2 and parts[0] == "F" and parts[2] == "Query":
+                words.append(parts[3].split('"')[1].split()[0].upper())
         return words[mark:]
 
     def count(self) -> int:
@@ -95,7 +99,7 @@ def test_a_one_row_round_is_one_statement_and_its_ack_is_marked_later_in_bulk(da
     postgres = engine.dialect.name == "postgresql"
     try:
         wait_until(relay._listener.connected.is_set, 30, message="the relay listening")
-        for k in range(3):  # warm: the producer connected, the statements prepared
+        for k in range(3):  # warm: the producer connected, the relay's connection open
             one_row(box, engine, k)
             wait_until(lambda: relay.step() == 1, 30, interval_s=0.05, message="a warm row sent")
         relay._get_producer().flush(30)
