@@ -1,4 +1,4 @@
-"""The mailer's and the webhook dispatcher's claims at 20,000 queued rows on PostgreSQL, with the
+"""The mailer's and the webhook dispatcher's claims, and the inbox tailer's read, at 20,000 rows on PostgreSQL, with the
 statistics a queue really has: (a) never analysed, and (b) vacuumed and analysed while empty, the
 claim run a dozen times on its connection then (idle polls: more than psycopg's 5 runs before it
 prepares, and the server's 5 custom plans before it keeps a generic one), and only then the rows.
@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from kinerja.db import make_engine, make_session_factory
+from kinerja.db import make_engine, make_session_factory, read_only_session
 from kinerja.testing.plans import PlanLog, faults
 from kinerja.testing.postgres_fixtures import create_postgres_database
+from notifikasi.adapters import inbox
 from notifikasi.adapters.secret_box import SecretBox
 from notifikasi.entrypoints.migrate import main as migrate
 from notifikasi.service_layer.mailer import Mailer
@@ -26,7 +27,8 @@ pytestmark = pytest.mark.integration
 N = 20_000
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
 SLACK = 5  # rows per queued row a statement may examine, summed over its nodes (scan, sort, join: a few each)
-QUEUES = ("emails", "webhook_deliveries", "webhooks")
+QUEUES = ("emails", "webhook_deliveries", "webhooks", "notifications")
+TAIL = 100  # rows the tailer has not seen yet
 
 
 @pytest.fixture(scope="module", params=["never analysed", "planned while empty"])
@@ -45,7 +47,7 @@ def queues(request, postgres_server):
             for table in QUEUES:
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
         for _ in range(12):
-            assert mailer._claim(NOW) == [] and dispatcher.claim() == []
+            assert mailer._claim(NOW) == [] and dispatcher.claim() == [] and tail(factory, 0) == []
     with engine.begin() as conn:
         # one active webhook with N deliveries due; N immediate e-mails to 2,000 people, due and ripe
         conn.execute(text("INSERT INTO webhooks (agency, url, secret, event_types, active, created_at, "
@@ -60,14 +62,23 @@ def queues(request, postgres_server):
             "next_attempt_at, created_at) SELECT '19900101' || lpad((i % 2000)::text, 10, '0'), 'plans', "
             "'a@example.org', 's', 'b', 'immediate', 'pending', 0, :t - interval '1 hour', :t - interval '1 hour' "
             "FROM generate_series(1, :n) AS i"), {"t": NOW, "n": N})
+        conn.execute(text(
+            "INSERT INTO notifications (recipient_nip, agency, audience, kind, title, body, subject_nip, event_id, "
+            "event_type, payload, created_at) SELECT '19900101' || lpad((i % 2000)::text, 10, '0'), 'plans', 'asn', "
+            "'k', 't', 'b', 's', 'n' || i, 't', '{}', :t FROM generate_series(1, :n) AS i"), {"t": NOW, "n": N})
     log = PlanLog()
     raw = engine.raw_connection()  # the pool's one connection: the one the polls above ran on
     try:
         log.attach(raw.driver_connection)
     finally:
         raw.close()
-    yield mailer, dispatcher, log
+    yield mailer, dispatcher, log, factory
     engine.dispose()
+
+
+def tail(factory, after_id: int) -> list:
+    with read_only_session(factory) as session:
+        return list(inbox.rows_after(session, after_id, 500))
 
 
 def claimed_plans(log: PlanLog, first: int, claim_text: str) -> list[dict]:
@@ -78,7 +89,7 @@ def claimed_plans(log: PlanLog, first: int, claim_text: str) -> list[dict]:
 
 
 def test_the_mailer_claim_reads_its_queue_once(queues):
-    mailer, _, log = queues
+    mailer, _, log, _ = queues
     first = len(log.plans)
     claimed = mailer._claim(NOW)
     assert sum(len(ids) for ids, *_ in claimed) == mailer.batch_size
@@ -88,10 +99,20 @@ def test_the_mailer_claim_reads_its_queue_once(queues):
 
 
 def test_the_webhook_claim_reads_its_queue_once(queues):
-    _, dispatcher, log = queues
+    _, dispatcher, log, _ = queues
     first = len(log.plans)
     assert len(dispatcher.claim()) == dispatcher.batch_size
     found = {p["Query Text"][:300]: f for p in claimed_plans(log, first, "FROM webhook_deliveries")
              if (f := faults(p, SLACK * N))}
     assert not found, found
 
+
+
+def test_the_inbox_tailer_reads_only_what_it_has_not_seen(queues):
+    _, _, log, factory = queues
+    first = len(log.plans)
+    assert len(tail(factory, N - TAIL)) == TAIL
+    plans = log.since(first, "FROM notifications")
+    assert len(plans) == 1
+    found = faults(plans[0], SLACK * TAIL)
+    assert not found, found
