@@ -1,7 +1,8 @@
-"""The mailer's and the webhook dispatcher's claims, and the inbox tailer's read, at 20,000 rows on PostgreSQL, with the
-statistics a queue really has: (a) never analysed, and (b) vacuumed and analysed while empty, the
-claim run a dozen times on its connection then (idle polls: more than psycopg's 5 runs before it
-prepares, and the server's 5 custom plans before it keeps a generic one), and only then the rows.
+"""The mailer's and the webhook dispatcher's claims, and the inbox tailer's read, at 20,000 rows
+on PostgreSQL, with the statistics a queue really has: (a) never analysed, and (b) vacuumed and
+analysed while empty, each run a dozen times on its connection then (idle polls: more than
+psycopg's 5 runs before it prepares, and the server's 5 custom plans before it keeps a generic
+one), and only then the rows.
 Every statement of a claim is read back as it ran (``auto_explain``) and held to counts: rows
 examined at most a few times the queue's (one pass, or an index probe per row), never the queue
 rescanned per row (the mailer's claim joins the queue to itself), never a list parameter looked
