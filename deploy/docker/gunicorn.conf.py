@@ -27,7 +27,8 @@ accesslog = "-"
 access_log_format = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"'
 # whatever the format, a token in a query string or the Authorization header is redacted
 logger_class = "kinerja.accesslog.RedactingLogger"
-post_worker_init = None
+# the workers' collector settings (a service's own hook, when it has one, does the same first)
+from kinerja.gunicorn_hooks import post_worker_init  # noqa: E402
 
 try:  # the service's own settings first (e.g. notifikasi's thread count and SIGTERM handling)
     _own = importlib.import_module(f"{service}.entrypoints.gunicorn_conf")
@@ -38,8 +39,6 @@ if _own is not None:
                   "accesslog", "access_log_format", "logger_class", "post_worker_init"):
         if hasattr(_own, _name):
             globals()[_name] = getattr(_own, _name)
-if post_worker_init is None:
-    del post_worker_init
 
 wsgi_app = f"{service}.entrypoints.app:create_app()"
 bind = f"0.0.0.0:{os.environ.get('PORT') or 8000}"

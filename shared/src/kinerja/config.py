@@ -111,6 +111,7 @@ class Settings:
     processed_retention_s: float = 7 * 24 * 3600.0
     relay_batch: int = 500
     relay_max_in_flight: int = 5000
+    relay_round_gap_s: float = 0.005
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **kw: Any) -> "Settings":
@@ -140,6 +141,8 @@ def load_settings(service: str, overrides: Mapping[str, Any] | None = None) -> S
         processed_retention_s=float(_env("KINERJA_PROCESSED_RETENTION_S", str(7 * 24 * 3600))),
         relay_batch=int(_env("KINERJA_RELAY_BATCH", "500")),
         relay_max_in_flight=int(_env("KINERJA_RELAY_MAX_IN_FLIGHT", "5000")),
+        # kinerja.messaging.relay.outbox_relay.ROUND_GAP_S; bounded to 0..100 ms (longer only delays)
+        relay_round_gap_s=min(max(float(_env("KINERJA_RELAY_ROUND_GAP_MS", "5")), 0.0), 100.0) / 1000.0,
     )
     if overrides:
         known = {k: v for k, v in overrides.items() if k in Settings.__dataclass_fields__}

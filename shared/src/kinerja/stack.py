@@ -171,7 +171,9 @@ class Stack:
                     "--bind", f"127.0.0.1:{self.ports[service]}", f"{service}.entrypoints.app:create_app()"]
         if role == "web":
             workers, threads = self.web_shape(service, env)
-            return [py, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
+            # the config module only adds the workers' collector settings (kinerja.gc_tuning)
+            return [py, "-m", "gunicorn", "-c", "python:kinerja.gunicorn_hooks",
+                    "--bind", f"127.0.0.1:{self.ports[service]}",
                     "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
                     "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-",
                     # a token in a query string (?access_token=) never reaches the log

@@ -13,6 +13,7 @@ from kehadiran.entrypoints.runtime import SERVICE, command_retry, day_worker, ma
 from kehadiran.service_layer import day_worker as day_worker_module
 from kehadiran.service_layer.day_closing import close_due_days
 from kehadiran.service_layer.device_command_queue import expire_unanswered
+from kinerja.gc_tuning import tune_gc
 from kinerja.heartbeat import Heartbeat
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals
@@ -61,6 +62,7 @@ def main() -> None:
     threading.Thread(target=day_closer, args=(runtime, worker.zone_of, stop, wake, interval), daemon=True,
                      name="day-closer").start()
     log.info("day worker starting", extra={"chunk": worker.chunk, "dialect": runtime.engine.dialect.name})
+    tune_gc()
     try:
         worker.run(stop, wake, beat=Heartbeat.from_env().beat)
     finally:

@@ -42,10 +42,14 @@ logger_class = "kinerja.accesslog.RedactingLogger"
 
 def post_worker_init(worker):
     """On SIGTERM, end this worker's streams at once (the tailer closes every subscription) so the
-    worker does not sit out the graceful timeout; clients reconnect elsewhere with Last-Event-ID."""
+    worker does not sit out the graceful timeout; clients reconnect elsewhere with Last-Event-ID.
+    And the collector tuned as every web worker's (``kinerja.gunicorn_hooks``)."""
     import signal
 
+    from kinerja.gunicorn_hooks import post_worker_init as shared_post_worker_init
     from kinerja.webapp import RUNTIME_EXTENSION
+
+    shared_post_worker_init(worker)
 
     previous = signal.getsignal(signal.SIGTERM)
 

@@ -4,7 +4,6 @@ the organisation's predikat), so that a consumer starting from an empty database
 Its own score updates on ``penilaian.v1`` are skipped before any database work."""
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import threading
@@ -16,6 +15,7 @@ from kinerja import metrics
 from kinerja.events.envelope import Event
 from kinerja.events.kehadiran import DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN, PUNCH_RECORDED
 from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.gc_tuning import tune_gc
 from kinerja.logging import configure_logging
 from kinerja.messaging import topics
 from kinerja.messaging.consumer import IdempotentConsumer, TransactionShape, stop_on_signals
@@ -171,23 +171,6 @@ def live_consumer(runtime: ServiceRuntime, **kw) -> PenilaianConsumer:
     return make_consumer(runtime, batch_size=batch, max_poll_records=max(batch, 500), **kw)
 
 
-# the garbage collector's thresholds for the consumer process (``tune_gc``): a poll of 1,000 events
-# allocates hundreds of thousands of objects, most of them alive until its transaction ends, so at
-# Python's default (a young collection every 700 allocations) they were traversed again and again
-# and promoted, and every few polls a full collection walked the whole heap, the objects made at
-# start included (seen with ``gc.callbacks`` on a fixed workload: a large share of its CPU)
-GC_THRESHOLDS = (10_000, 50, 100)
-
-
-def tune_gc() -> None:
-    """Everything made while starting (modules, the ORM's tables, compiled statements) moved out of
-    the collector's sight (``gc.freeze``: it is never garbage), and young collections made rarer
-    (``GC_THRESHOLDS``). Reference cycles are still collected, only later."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
 def main() -> None:
     runtime = make_runtime()
     configure_logging(f"{runtime.service}-consumer")
@@ -195,8 +178,7 @@ def main() -> None:
     stop_on_signals(stop)
     metrics.serve_process_metrics(runtime.service, "consumer")
     consumer = live_consumer(runtime)
-    tune_gc()
-    consumer.run(stop)
+    consumer.run(stop, on_start=tune_gc)
 
 
 if __name__ == "__main__":

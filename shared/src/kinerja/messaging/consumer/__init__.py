@@ -21,6 +21,12 @@ Bounded: every ``trim_interval_s`` the loop deletes ``processed_events`` records
 ``processed_retention_s`` (7 days; why that is long enough: ``kinerja.messaging.outbox``), a
 bounded amount at a time.
 
+Paced: after a poll that returned records but fewer than it may (not a backlog), the next poll
+waits until ``poll_gap_s`` (``KINERJA_CONSUMER_POLL_GAP_MS``, 5 ms) after it returned, the time
+its records took counted in. kafka-python fetches only from ``poll()``, so the records of those
+ms arrive in one fetch and go in one transaction instead of one fetch round and one transaction
+each (``kinerja.messaging.consumer.config``). A full poll is read on at once.
+
 ``between_polls`` (optional): work of the service's own that the loop does after each poll, once
 its offsets are committed (or it found nothing): small bounded steps, e.g. penilaian's batches of a
 policy recompute. It must not raise.

@@ -1,6 +1,19 @@
-"""The KafkaConsumer settings of every consumer loop."""
+"""The KafkaConsumer settings of every consumer loop, and its pace between polls."""
 from __future__ import annotations
 
+import os
+
+
+# the least time between the end of a poll that returned records and the next poll, unless the
+# poll was full (a backlog drains without a pause); the time the poll's records took to apply
+# counts towards it (``poll_gap_s``). kafka-python sends the next fetch only from ``poll()``, and
+# with ``fetch_min_bytes`` 1 the broker answers a fetch as soon as one record is there: polled
+# back to back, a consumer at a trickle made a fetch, a response to parse and a transaction for
+# every record or two. Pausing this long lets the records of the next few ms come in one fetch
+# and one transaction; at a trickle slower than the gap it delays nothing (a poll that found
+# nothing waits for the next record as before), and it is at most this long a hop when records
+# come closer together
+POLL_GAP_MS = 5.0
 
 # the lag gauge's offset requests wait this long (kinerja.messaging.consumer.upkeep); a held fetch
 # must end sooner
@@ -49,3 +62,14 @@ def consumer_config(bootstrap: str, *, group_id: str | None, client_id: str = "k
     )
     config.update(overrides)
     return config
+
+
+def poll_gap_s() -> float:
+    """``KINERJA_CONSUMER_POLL_GAP_MS`` (default ``POLL_GAP_MS``; 0: poll back to back), in
+    seconds, bounded to 0..100 ms: a longer gap would only add latency."""
+    raw = (os.environ.get("KINERJA_CONSUMER_POLL_GAP_MS") or "").strip()
+    try:
+        ms = float(raw) if raw else POLL_GAP_MS
+    except ValueError:
+        raise ValueError(f"KINERJA_CONSUMER_POLL_GAP_MS must be a number of milliseconds, not {raw!r}") from None
+    return min(max(ms, 0.0), 100.0) / 1000.0

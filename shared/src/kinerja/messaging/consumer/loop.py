@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kinerja.events.envelope import Event, decode_event
 from kinerja.heartbeat import Heartbeat
 from kinerja.messaging.consumer.batch_path import BatchPath
-from kinerja.messaging.consumer.config import consumer_config
+from kinerja.messaging.consumer.config import consumer_config, poll_gap_s as poll_gap_from_env
 from kinerja.messaging.consumer.message_path import MessagePath
 from kinerja.messaging.consumer.rejoin import repair_unapplied_join
 from kinerja.messaging.consumer.stats import ConsumerStats
@@ -58,6 +58,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         replayed_table: Table | None = None,
         transaction_shape: TransactionShape | None = None,
         claim_processed: Callable[[Session, Table, list[dict]], set[str]] | None = None,
+        poll_gap_s: float | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -91,6 +92,9 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         # batches: records a transaction's ids and returns those new, in one statement
         # (``kinerja.messaging.processed_claims``); None: a SELECT before, an INSERT after
         self.claim_processed = claim_processed
+        # the least time from a poll that returned fewer records than it may to the next poll
+        # (``consumer.config.POLL_GAP_MS``); None: ``KINERJA_CONSUMER_POLL_GAP_MS``
+        self.poll_gap_s = poll_gap_from_env() if poll_gap_s is None else max(0.0, poll_gap_s)
         self._replayed: dict[tuple[str, int], int] | None = None
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
@@ -129,24 +133,44 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         consumer.subscribe(self.topics)
         return consumer
 
-    def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None) -> ConsumerStats:
+    def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None,
+            on_start: Callable[[], None] | None = None) -> ConsumerStats:
+        """Poll, apply, commit until ``stop``. ``on_start``: called once, after the first
+        KafkaConsumer is made (a process's ``kinerja.gc_tuning.tune_gc``)."""
         batched = self.batch_size > 1
         consumer = None
         backoff = 0.5
+        gap = self.poll_gap_s
+        next_poll_at = 0.0  # set after a poll with room to spare: no sooner than this the next
         while not stop.is_set():
             self.heartbeat()
             try:
                 if consumer is None:
                     consumer = self._make_consumer(stop)
                     backoff = 0.5
+                    if on_start is not None:
+                        on_start()
+                        on_start = None
                 # kafka-python 3.0.12 can finish a leader's rejoin between our polls and never
                 # apply it (the member then reads nothing): kinerja.messaging.consumer.rejoin
                 if repair_unapplied_join(consumer):
                     self.stats.forced_rejoins += 1
+                if next_poll_at:
+                    # the records of the next few ms come in one fetch and one transaction
+                    # (``consumer.config.POLL_GAP_MS``); a stop ends the pause
+                    wait = next_poll_at - time.monotonic()
+                    next_poll_at = 0.0
+                    if wait > 0:
+                        self.stats.paced += 1
+                        if stop.wait(wait):
+                            continue
                 if batched:
-                    records = consumer.poll(timeout_ms=200, max_records=self.batch_size)
+                    most = self.batch_size
+                    records = consumer.poll(timeout_ms=200, max_records=most)
                 else:
+                    most = consumer.config["max_poll_records"]
                     records = consumer.poll(timeout_ms=200)
+                polled_at = time.monotonic()
                 self.report_lag(consumer)
                 self.trim()
                 if not records:
@@ -156,6 +180,9 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                         self.between_polls()
                     continue
                 msgs = [msg for messages in records.values() for msg in messages]
+                self.stats.polls += 1
+                if gap and len(msgs) < most:  # a full poll: a backlog, read on at once
+                    next_poll_at = polled_at + gap
                 if batched:
                     done_with = self._process_batch(msgs, stop)
                 else:

@@ -13,5 +13,7 @@ class ConsumerStats:
     skipped: int = 0  # passed over by ``skip`` or ``wants``: neither applied nor recorded
     batches: int = 0  # batches applied in one transaction
     fallbacks: int = 0  # batches whose transaction failed, applied message by message instead
+    polls: int = 0  # polls that returned records
+    paced: int = 0  # pauses before a poll (``poll_gap_s``): the poll before returned few records
     forced_rejoins: int = 0  # group joins kafka-python left unapplied (consumer.rejoin), redone
     by_type: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,121 @@
+"""The consumer loop's pace between polls (``KINERJA_CONSUMER_POLL_GAP_MS``), counted on a real
+broker: a trickle of records comes in few polls, a backlog is read without a pause, a stop ends a
+pause, and every record is applied once, in order per key."""
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import MetaData
+
+from kinerja.db import make_engine, make_session_factory
+from kinerja.events import make_event
+from kinerja.events.pegawai import EMPLOYEE_UPSERTED
+from kinerja.messaging.consumer import IdempotentConsumer
+from kinerja.messaging.outbox import add_plumbing_tables
+from kinerja.messaging.producer import make_producer
+from kinerja.messaging.topics import PEGAWAI, ensure_topics, topic
+from kinerja.testing import wait_until
+
+pytestmark = pytest.mark.integration
+
+KEYS = 4
+
+
+def record(i: int):
+    nip = f"19850312201001{i % KEYS:04d}"
+    return make_event(EMPLOYEE_UPSERTED, subject=nip, agency="disdik", source="test",
+                      data={"nip": nip, "nama": f"ASN {i}", "agency": "disdik", "unit": "U", "pin": str(i)})
+
+
+class Sink:
+    """What the consumer applied, in order (a real database records the ids)."""
+
+    def __init__(self, url: str):
+        metadata = MetaData()
+        _, self.processed = add_plumbing_tables(metadata)
+        engine = make_engine(url)
+        metadata.create_all(engine)
+        self.sessions = make_session_factory(engine)
+        self.applied: list[tuple[str, int]] = []
+
+    def handle(self, session, event) -> None:
+        self.applied.append((event.data["nip"], int(event.data["pin"])))
+
+
+@pytest.fixture
+def one_partition(kafka_bootstrap) -> str:
+    """Topics of one partition: a poll's records are the head of one log."""
+    prefix = "p" + uuid.uuid4().hex[:10]
+    ensure_topics(kafka_bootstrap, prefix=prefix, partitions=1)
+    return prefix
+
+
+def consumer(sink: Sink, bootstrap: str, prefix: str, gap_s: float) -> IdempotentConsumer:
+    return IdempotentConsumer(
+        bootstrap=bootstrap, topics=[topic(PEGAWAI, prefix)], group_id=f"g-{uuid.uuid4().hex[:6]}",
+        session_factory=sink.sessions, processed_table=sink.processed, handle=sink.handle,
+        producer_factory=lambda: make_producer(bootstrap), batch_size=10, poll_gap_s=gap_s)
+
+
+def in_order_once(sink: Sink, n: int) -> bool:
+    by_key: dict[str, list[int]] = {}
+    for key, i in sink.applied:
+        by_key.setdefault(key, []).append(i)
+    return len(sink.applied) == n and all(seq == sorted(seq) for seq in by_key.values())
+
+
+def test_a_trickle_comes_in_few_polls_and_a_backlog_without_a_pause(sqlite_url, kafka_bootstrap, one_partition):
+    sink = Sink(sqlite_url)
+    name = topic(PEGAWAI, one_partition)
+    producer = make_producer(kafka_bootstrap, linger_ms=0)
+    # a backlog first: 30 records there before the consumer starts, read in full polls of 10
+    for i in range(30):
+        e = record(i)
+        producer.send(name, key=e.key, value=e.to_bytes())
+    producer.flush()
+    # a long gap: a pause after any of those full polls would be counted (and seen to wait)
+    c = consumer(sink, kafka_bootstrap, one_partition, gap_s=0.4)
+    stop = threading.Event()
+    t = threading.Thread(target=c.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        wait_until(lambda: len(sink.applied) >= 30, 60, message="backlog applied")
+        assert c.stats.polls == 3 and c.stats.paced == 0, c.stats
+        # then a trickle: 40 records, one every ~5 ms (a send each, no linger), i.e. ~0.2 s;
+        # polled back to back that is about a poll (a fetch, a transaction) a record
+        for i in range(30, 70):
+            e = record(i)
+            producer.send(name, key=e.key, value=e.to_bytes())
+            time.sleep(0.005)
+        producer.flush()
+        wait_until(lambda: len(sink.applied) >= 70, 60, message="trickle applied")
+        trickle_polls = c.stats.polls - 3
+        # a poll at most every 0.4 s: a handful for the trickle, however slow this machine is,
+        # until it spreads 40 sends over more than ~4 s
+        assert 1 <= trickle_polls <= 10, c.stats
+        assert c.stats.paced >= 1
+        assert in_order_once(sink, 70), sink.applied
+    finally:
+        stop.set()
+        t.join(30)
+        producer.close()
+    assert not t.is_alive()
+    assert c.stats.applied == 70 and c.stats.duplicates == 0
+
+
+def test_a_stop_ends_a_pause(sqlite_url, kafka_bootstrap, one_partition):
+    sink = Sink(sqlite_url)
+    producer = make_producer(kafka_bootstrap)
+    e = record(1)
+    producer.send(topic(PEGAWAI, one_partition), key=e.key, value=e.to_bytes()).get(30)
+    producer.close()
+    c = consumer(sink, kafka_bootstrap, one_partition, gap_s=60.0)  # a pause far longer than the join below
+    stop = threading.Event()
+    t = threading.Thread(target=c.run, args=(stop,), daemon=True)
+    t.start()
+    wait_until(lambda: c.stats.paced == 1, 60, message="a pause after a poll of one record")
+    stop.set()
+    t.join(15)
+    assert not t.is_alive()
+    assert sink.applied == [(e.data["nip"], 1)]

@@ -1,0 +1,97 @@
+"""The relay's round gap (``KINERJA_RELAY_ROUND_GAP_MS``), counted in reads on a real broker and a
+real database: rows committed faster than a round go several to a read (so to a produce
+request), a full read reads on at once, and every row is published once, in id order."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import MetaData
+
+from kinerja.db import make_engine
+from kinerja.messaging.outbox import Outbox, add_plumbing_tables, outbox_row
+from kinerja.messaging.producer import make_producer
+from kinerja.messaging.relay import RELAY_PRODUCER, OutboxRelay
+from kinerja.messaging.topics import KEHADIRAN, topic
+from kinerja.testing import wait_until
+
+pytestmark = pytest.mark.integration
+EVENT_TYPE = "kehadiran.punch.recorded.v1"
+
+
+def add_row(box: Outbox, engine, i: int) -> str:
+    event_id = f"{i:06d}-{uuid.uuid4()}"
+    with engine.begin() as conn:  # a transaction a row, as a request or a round commits them
+        box.add_rows(conn, [outbox_row(event_id, EVENT_TYPE, "199001012015010001", json.dumps({"id": event_id}))])
+    return event_id
+
+
+def published(bootstrap: str, name: str, n: int) -> list[str]:
+    """The ids on the topic's partition of the one key, in log order."""
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(name, p) for p in c.partitions_for_topic(name)]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        ids: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(ids) < n and time.monotonic() < deadline:
+            for recs in c.poll(timeout_ms=500).values():
+                ids.extend(json.loads(r.value)["id"] for r in recs)
+        return ids
+    finally:
+        c.close()
+
+
+def relay_of(database_url: str, bootstrap: str, prefix: str, **kw):
+    metadata = MetaData()
+    table, _ = add_plumbing_tables(metadata)
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    relay = OutboxRelay(engine, table, lambda: make_producer(bootstrap, **RELAY_PRODUCER), prefix=prefix,
+                        depth_interval_s=3600, **kw)
+    return relay, Outbox(metadata), engine
+
+
+def test_rows_faster_than_a_round_go_several_to_a_read_in_order(database_url, kafka_bootstrap, topic_prefix):
+    relay, box, engine = relay_of(database_url, kafka_bootstrap, topic_prefix, round_gap_s=0.3)
+    stop = threading.Event()
+    t = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        # 40 one-row transactions ~5 ms apart (~0.2 s): back to back that was a read, a send and
+        # a produce request each; with a read at most every 0.3 s, a handful
+        ids = []
+        for i in range(40):
+            ids.append(add_row(box, engine, i))
+            time.sleep(0.005)
+        wait_until(lambda: relay.published == 40, 60, message="40 rows published and marked")
+        # a read a notification when idle, plus at most one every 0.3 s while rows come, plus the
+        # notify poll's (0.5 s) while acks are marked: far from 40, however slow this machine
+        assert relay.reads <= 12, relay.reads
+    finally:
+        stop.set()
+        t.join(30)
+        engine.dispose()
+    assert published(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), 40) == ids
+
+
+def test_a_full_read_reads_on_at_once_a_partial_one_waits_the_gap(sqlite_url, kafka_bootstrap, topic_prefix):
+    relay, box, engine = relay_of(sqlite_url, kafka_bootstrap, topic_prefix, batch_size=5, round_gap_s=3600,
+                                  notify_poll_s=0)
+    try:
+        for i in range(12):
+            add_row(box, engine, i)
+        # rounds by hand: two full reads back to back, then the rest, then the gap holds a read
+        assert [relay.step(), relay.step(), relay.step()] == [5, 5, 2]
+        add_row(box, engine, 12)
+        assert relay.step() == 0 and relay.reads == 3
+        relay._next_read_at = time.monotonic()  # the gap over (an hour, not waited here)
+        assert relay.step() == 1 and relay.reads == 4
+    finally:
+        relay._finish()
+        engine.dispose()
