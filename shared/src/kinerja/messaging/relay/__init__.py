@@ -38,7 +38,9 @@ Woken when there is work: on PostgreSQL a trigger sends ``NOTIFY kinerja_outbox`
 insert (see ``outbox.py``) and a listener thread wakes the loop; the loop still looks every
 ``notify_poll_s`` (a missed notification, a table without the trigger) and, on SQLite, every
 ``idle_interval_s``. The housekeeping relay (one per outbox) deletes rows sent longer ago than
-``retention_s``, in chunks.
+``retention_s``, in chunks. After a read that found rows but fewer than a batch, the next read
+waits until ``round_gap_s`` (``KINERJA_RELAY_ROUND_GAP_MS``, 5 ms) after it: rows committed a few
+ms apart go in one read and one produce request; a row after a quiet spell is read at once.
 """
 from kinerja.messaging.relay.outbox_relay import OutboxRelay
 from kinerja.messaging.relay.producer_session import MARK_CHUNK, RELAY_PRODUCER, RelayFailed, close_producer_now
