@@ -28,11 +28,11 @@ def own_broker(partitions: int | None = None, env: str = "KINERJA_BENCH_KAFKA_BO
     data_dir = Path(tempfile.mkdtemp(prefix="bench-kafka-"))
     broker = LocalBroker(home=find_kafka_home(), data_dir=data_dir, port=free_port(), controller_port=free_port(),
                          partitions=partitions)
-    broker.start(create_topics=False)
-    BROKER_PIDS[broker.bootstrap] = broker.pid()
     try:
+        broker.start(create_topics=False)
+        BROKER_PIDS[broker.bootstrap] = broker.pid()
         yield broker.bootstrap
-    finally:
+    finally:  # also when start() failed: a broker that never became ready still has a JVM to stop
         BROKER_PIDS.pop(broker.bootstrap, None)
         broker.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
