@@ -1,7 +1,8 @@
 """The day worker's cost in-process, not a benchmark: ``--people`` ASN punch once each through
 ADMS requests (the app's test client, batches of 1,000 lines), then one ``DayWorker`` works the
 dirty ASN-days until none is left. Prints, per database: rounds, CPU ms per ASN-day (this
-process's CPU time, so the machine's load does not enter it), SQL statements per round and per
+process's CPU time, so the machine's load does not enter it; on PostgreSQL the CPU time of the
+backends it used too), SQL statements per round and per
 ASN-day, and with ``--profile`` the top of a cProfile of the rounds.
 
     .venv/bin/python bench/day_rounds.py --db both --people 20000 --profile 25
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import tempfile
 import time
@@ -76,8 +78,13 @@ def rounds(runtime, profile: int, chunk: int | None) -> None:
 
     spent: dict[str, list[float]] = {}
 
+    backends: dict[int, float] = {}  # PostgreSQL backend pid: its CPU seconds when first seen
+
     def count(conn, cursor, statement, *args):
         statements[-1] += 1
+        pid = getattr(getattr(conn.connection.dbapi_connection, "info", None), "backend_pid", None)
+        if pid is not None and pid not in backends:
+            backends[pid] = backend_cpu_s(pid)
         conn.info["day_rounds_t0"] = time.perf_counter()
 
     def timed(conn, cursor, statement, *args):
@@ -106,8 +113,11 @@ def rounds(runtime, profile: int, chunk: int | None) -> None:
         event.remove(runtime.engine, "before_cursor_execute", count)
         event.remove(runtime.engine, "after_cursor_execute", timed)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    server = sum(backend_cpu_s(pid) - at for pid, at in backends.items())
     print(f"  chunk {worker.chunk}: {n} rounds, {days} ASN-days, {published} published; "
           f"CPU {cpu * 1000 / max(days, 1):.3f} ms per ASN-day ({cpu:.2f} s; wall {wall:.2f} s, loaded machine); "
+          + (f"PostgreSQL backends' CPU {server * 1000 / max(days, 1):.3f} ms per ASN-day ({server:.2f} s); "
+             if backends else "") +
           f"statements per round {min(statements, default=0)}..{max(statements, default=0)}, "
           f"{sum(statements) / max(days, 1):.3f} per ASN-day")
     print("  wall per statement kind (SQLAlchemy's own; the hand-written ones on the DBAPI cursor are not seen):")
@@ -117,6 +127,16 @@ def rounds(runtime, profile: int, chunk: int | None) -> None:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(profile)
         print(out.getvalue())
+
+
+def backend_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a local process: a PostgreSQL backend of the throwaway
+    cluster (0 when it is not on this machine or gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
