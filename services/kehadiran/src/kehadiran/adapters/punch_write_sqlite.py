@@ -43,19 +43,33 @@ class Prepared:
     def write(self, conn: Connection) -> tuple[int, int]:
         """The INSERTs (in the caller's write transaction); (new punches with a NIP, new punches
         in quarantine)."""
-        raw = Raw(conn)
-        stored = {row_id for (row_id,) in raw.insert_rows("punches", PUNCH_COLUMNS, self.punches,
-                                                          suffix=_INSERT_SUFFIX)}
-        outbox = [values for punch_id, values in self.outbox if punch_id in stored]
-        if outbox:
-            raw.insert_rows("outbox", OUTBOX_COLUMNS, outbox)
-        days = sorted({(nip, day) for punch_id, nip, day in self.days if punch_id in stored})
-        if days:
-            raw.insert_rows("dirty_days", ("nip", "day"), days)
-        pins = sorted({pin for punch_id, pin in self.pins.items() if punch_id in stored})
-        if pins:
-            raw.insert_rows("dirty_pins", ("agency", "pin"), [(self.agency, pin) for pin in pins])
-        return len(outbox), len(stored) - len(outbox)
+        return write_many(conn, [self])[0]
+
+
+def write_many(conn: Connection, requests: list[Prepared]) -> list[tuple[int, int]]:
+    """Several requests' rows in the caller's write transaction, one INSERT a table (a chunk of
+    ``raw_sql.CHUNK`` rows at a time) whatever their number; each request's (new punches with a
+    NIP, new punches in quarantine), in order. A punch two of them carry (a device re-sending
+    while its first request waits) is the first one's: the later one counts it as stored."""
+    raw = Raw(conn)
+    new = {row_id for (row_id,) in raw.insert_rows(
+        "punches", PUNCH_COLUMNS, [row for p in requests for row in p.punches], suffix=_INSERT_SUFFIX)}
+    answers, outbox, days, pins = [], [], set(), set()
+    for p in requests:
+        stored = {row[0] for row in p.punches if row[0] in new}
+        new -= stored
+        written = [values for punch_id, values in p.outbox if punch_id in stored]
+        outbox += written
+        days.update((nip, day) for punch_id, nip, day in p.days if punch_id in stored)
+        pins.update((p.agency, pin) for punch_id, pin in p.pins.items() if punch_id in stored)
+        answers.append((len(written), len(stored) - len(written)))
+    if outbox:
+        raw.insert_rows("outbox", OUTBOX_COLUMNS, outbox)
+    if days:
+        raw.insert_rows("dirty_days", ("nip", "day"), sorted(days))
+    if pins:
+        raw.insert_rows("dirty_pins", ("agency", "pin"), sorted(pins))
+    return answers
 
 
 def prepare(agency: str, rows: list[dict[str, Any]], outbox_rows: Iterable[tuple[str, dict[str, Any]]],

@@ -101,7 +101,7 @@ def write_device_batch(runtime, principal, items: list, now: datetime) -> Ingest
         with commit_with(conn) if touch or sqlite else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), inputs, channel="json",
                                     agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips,
-                                    writes=transaction if sqlite else _no_writes)
+                                    writes=transaction if sqlite else _no_writes, alone=not touch)
             if touch and sqlite:
                 transaction()  # taken already unless every punch was stored before
             # the device's row last (and at most every few seconds): it is locked from this

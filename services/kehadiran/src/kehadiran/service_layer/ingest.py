@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy.engine import Connection
 
-from kehadiran.adapters import outbox_events, punch_store, punch_write, punch_write_sqlite
+from kehadiran.adapters import outbox_events, punch_store, punch_write, punch_write_group, punch_write_sqlite
 from kehadiran.adapters.raw_sql import sqlite_datetime
 from kinerja.zones import zone
 
@@ -114,7 +114,7 @@ def utcnow() -> datetime:
 def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInput], *, channel: str,
                    agency_tz: str, now: datetime | None = None,
                    pin_nips: Mapping[str, str | None] | None = None,
-                   writes: Callable[[], None] = lambda: None) -> IngestResult:
+                   writes: Callable[[], None] = lambda: None, alone: bool = False) -> IngestResult:
     """Store new punches with their events and dirty markers; a re-sent punch is counted as a
     duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch,
     whatever its size; on PostgreSQL the writes are one statement (``punch_write``).
@@ -122,7 +122,9 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     already (``device_store.get(..., pin=)``); the others are looked up here. ``writes``
     (SQLite): called once everything is read and built, right before the first write, to take
     the write lock (``raw_sql.punch_connection``'s ``transaction``); not called when nothing is
-    new."""
+    new. ``alone`` (SQLite): the punches are the transaction's only write, so they may be written
+    with other requests' waiting for the lock at the same time (``punch_write_group``); the
+    transaction is then committed when this returns."""
     now = now or utcnow()
     items = list(items)
     duplicates = 0
@@ -175,8 +177,11 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     punch_of_event = [punch_id for punch_id, _nip, _day in days]
     prepared = punch_write_sqlite.prepare(device.agency, rows, zip(punch_of_event, outbox_rows), days,
                                           quarantine_pins)
-    writes()
-    known, unknown = prepared.write(conn)
+    if alone:
+        known, unknown = punch_write_group.write(conn, prepared, writes)
+    else:
+        writes()
+        known, unknown = prepared.write(conn)
     # rows a concurrent request stored first are duplicates
     return IngestResult(accepted=known, quarantined=unknown, duplicates=duplicates + len(rows) - known - unknown)
 

@@ -160,7 +160,7 @@ def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: s
         with commit_with(conn) if not parsed.errors and (not alone or sqlite) else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), items, channel="adms",
                                     agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips,
-                                    writes=transaction if sqlite else _no_writes)
+                                    writes=transaction if sqlite else _no_writes, alone=alone)
             if parsed.errors:
                 with Session(bind=conn) as session:  # rare: the malformed lines kept on the device for operators
                     device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)

@@ -1,0 +1,171 @@
+"""On SQLite, punch requests of one process that wait for the file's write lock together are written
+in ONE transaction (``adapters.punch_write_group``): one BEGIN IMMEDIATE, one INSERT a table and one
+COMMIT for all of them, each request still answered with its own counts, each stored with its
+outbox events and day markers; a punch two of them carry is stored and announced once; a request
+that fails on a constraint fails alone. Counted from the statements SQLite traces, not timed: the
+requests are made to gather by holding the write lock from outside until they all wait."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timedelta, timezone
+
+import orjson
+import pytest
+from sqlalchemy import event, text
+from werkzeug.test import EnvironBuilder
+
+from kehadiran.adapters import device_store, outbox_events, punch_write_group
+from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.migrate import main as migrate
+from kinerja.auth import issue_token
+from kinerja.config import DEV_JWT_SECRET
+from kinerja.testing import wait_until
+from kinerja.webapp import runtime_of
+from kinerja_testkit.kehadiran import device_and_roster
+
+pytestmark = pytest.mark.integration
+AGENCY, SN = "disdik", "LMS0001"
+OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
+DEVICE = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=SN)}
+STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(50)]
+WIB = timezone(timedelta(hours=7))
+INSERTS = ["INSERT INTO punches", "INSERT INTO outbox", "INSERT INTO dirty_days"]
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'kehadiran.db'}"
+    migrate(url)
+    app = create_app({"database_url": url, "kafka_bootstrap": "127.0.0.1:1"})
+    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
+    day = datetime.now(WIB).replace(hour=6, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=2)
+    # the device's contact and address noted (a new address is the registry's to check, a write)
+    assert serve(app, adms_env([STAFF[0][1]], day))[0].startswith("200")
+    monkeypatch.setattr(device_store, "CONTACT_EVERY", timedelta(days=1))  # and none due from here on
+    yield app
+    runtime_of(app).dispose()
+
+
+def json_env(pins: list[str], when: datetime) -> dict:
+    body = {"punches": [{"pin": pin, "time": (when + timedelta(seconds=k)).isoformat() + "+07:00"}
+                        for k, pin in enumerate(pins)]}
+    env = EnvironBuilder(path="/api/v1/punches", method="POST", headers=DEVICE, json=body).get_environ()
+    env["REMOTE_ADDR"] = "127.0.0.1"
+    return env
+
+
+def adms_env(pins: list[str], when: datetime) -> dict:
+    body = "".join(f"{pin}\t{when + timedelta(seconds=k):%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n"
+                   for k, pin in enumerate(pins)).encode()
+    env = EnvironBuilder(path="/iclock/cdata", query_string=f"SN={SN}&table=ATTLOG&Stamp=9", method="POST",
+                         data=body, content_type="text/plain").get_environ()
+    env["REMOTE_ADDR"] = "127.0.0.1"
+    return env
+
+
+def serve(app, env) -> tuple[str, bytes]:
+    status: list[str] = []
+    body = b"".join(app(env, lambda s, _h, _e=None: status.append(s)))
+    return status[0], body
+
+
+def gathered(app, envs: list[dict]) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """``envs`` served at once while another connection holds the write lock, released once one
+    of them waits for it and the others wait for that one; (answers in order, the statements
+    SQLite ran on the app's connections meanwhile)."""
+    runtime = runtime_of(app)
+    statements: list[str] = []
+
+    def trace(dbapi_conn, _record):
+        dbapi_conn.set_trace_callback(statements.append)
+
+    event.listen(runtime.engine, "connect", trace)
+    runtime.engine.dispose()
+    group = punch_write_group.group_of(runtime.engine.url.database)
+    answers: list = [None] * len(envs)
+    holder = sqlite3.connect(runtime.engine.url.database, timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the file's write lock, taken outside the process's turns
+    try:
+        def one(i):
+            answers[i] = serve(app, envs[i])
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(envs))]
+        for t in threads:
+            t.start()
+        # the leader's own request stays in ``pending`` until it has the lock
+        wait_until(lambda: group.leading and len(group.pending) == len(envs), timeout_s=30,
+                   message="one request waiting for the lock, the others for it")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    for t in threads:
+        t.join(30)
+    event.remove(runtime.engine, "connect", trace)
+    return answers, statements
+
+
+def under_lock(statements: list[str]) -> list[list[str]]:
+    held, current = [], None
+    for s in statements:
+        s = " ".join(s.split())
+        if s.startswith("BEGIN IMMEDIATE"):
+            current = []
+        elif s in ("COMMIT", "ROLLBACK") and current is not None:
+            held.append(current)
+            current = None
+        elif current is not None:
+            current.append(" ".join(s.split()[:3]))
+    return held
+
+
+def count(app, sql: str) -> int:
+    with runtime_of(app).engine.connect() as c:
+        return c.execute(text(sql)).scalar_one()
+
+
+def test_requests_waiting_together_are_one_transaction_each_with_its_own_answer(app):
+    day = datetime.now(WIB).replace(hour=7, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
+    pins = [pin for _nip, pin in STAFF]
+    group = punch_write_group.group_of(runtime_of(app).engine.url.database)
+    before = (group.transactions, group.requests)
+    # four batches (two JSON, two ADMS) of ten punches, and the first batch again: its punches are
+    # stored and announced once, by whichever of the two is written first
+    envs = [json_env(pins[0:10], day), adms_env(pins[10:20], day), json_env(pins[20:30], day),
+            adms_env(pins[30:40], day), json_env(pins[0:10], day)]
+    answers, statements = gathered(app, envs)
+    assert all(status.startswith("200") for status, _ in answers), answers
+    json_counts = [orjson.loads(body) for status, body in (answers[0], answers[2], answers[4])]
+    assert [answers[1][1], answers[3][1]] == [b"OK:10", b"OK:10"]
+    assert json_counts[1]["accepted"] == 10
+    assert sorted((c["accepted"], c["duplicates"]) for c in (json_counts[0], json_counts[2])) == [(0, 10), (10, 0)]
+    # before: five transactions, five BEGIN IMMEDIATE and COMMITs, fifteen INSERTs
+    assert under_lock(statements) == [INSERTS], statements
+    assert (group.transactions - before[0], group.requests - before[1]) == (1, 5)
+    assert count(app, "SELECT count(*) FROM punches WHERE device_time >= '%s'" % day) == 40
+    assert count(app, "SELECT count(*) FROM outbox WHERE value LIKE '%kehadiran.punch.recorded.v1%'") == 41
+    assert count(app, "SELECT count(DISTINCT nip) FROM dirty_days") >= 40
+
+
+def test_a_request_that_fails_in_a_group_fails_alone(app):
+    day = datetime.now(WIB).replace(hour=8, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
+    pins = [pin for _nip, pin in STAFF]
+    # an outbox row already holds the event id the third request's first punch will get: its
+    # outbox INSERT breaks the UNIQUE constraint (nothing in the product does this; it stands for
+    # any constraint one request's rows may break)
+    _punch_id, event_id = outbox_events.punch_ids(SN, pins[20], day)
+    with runtime_of(app).engine.begin() as c:
+        c.execute(text("INSERT INTO outbox (event_id, topic, key, value, created_at) "
+                       "VALUES (:e, 't', 'k', '{}', '2026-01-01 00:00:00.000000')"), {"e": event_id})
+    group = punch_write_group.group_of(runtime_of(app).engine.url.database)
+    before = group.transactions
+    envs = [json_env(pins[0:10], day), json_env(pins[10:20], day), json_env(pins[20:30], day)]
+    answers, _statements = gathered(app, envs)
+    assert [status[:3] for status, _ in answers[:2]] == ["200", "200"], answers
+    assert not answers[2][0].startswith("2"), answers[2]
+    assert [orjson.loads(body)["accepted"] for _, body in answers[:2]] == [10, 10]
+    # the group's transaction rolled back, then each request in one of its own: three
+    assert group.transactions - before == 3
+    stored = count(app, "SELECT count(*) FROM punches WHERE device_time >= '%s'" % day)
+    assert stored == 20  # the failed request's punches are not kept without their events
+    assert count(app, "SELECT count(*) FROM outbox WHERE value LIKE '%kehadiran.punch.recorded.v1%'") == 21
