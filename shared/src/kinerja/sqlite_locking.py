@@ -14,6 +14,14 @@ stalling each other:
   queue on a ``threading.Lock`` (handed over the moment the holder commits or rolls back), and
   only the one at the head tries SQLite, every ``POLL_S`` (SQLite's busy handler is off); after
   ``WRITE_LOCK_TIMEOUT_S`` it fails as SQLite would (``database is locked``).
+- **A waiting process is woken the moment the lock is given back.** The head waiter of each
+  process sleeps in ``poll`` on a FIFO beside the file (``<file>-wake``) between its tries, and a
+  writer that ends its transaction while someone waits (the ``-writers`` signal below) writes a
+  byte to it: the hand-over to another process took up to a ``POLL_S`` sleep (half of it on
+  average, and a 1 ms sleep on a loaded machine oversleeps) and now takes a wake-up. The poll
+  still times out every ``POLL_S`` (a writer outside these rules, one that died, a byte another
+  waiter took), so nothing waits on the signal alone, and the wait stays bounded by
+  ``WRITE_LOCK_TIMEOUT_S``.
 - **A writer that just had its turn lets a waiting process in.** The head waiter holds a shared
   ``flock`` on ``<file>-writers`` while it tries; a process that committed less than
   ``YIELD_WINDOW_S`` ago probes it before its next BEGIN and, when someone waits, pauses a few
@@ -46,6 +54,7 @@ import sys
 import threading
 import time
 
+from kinerja import sqlite_wake
 WRITE_LOCK_TIMEOUT_S = 30.0
 POLL_S = 0.001
 YIELD_WINDOW_S = 0.005  # a BEGIN this soon after our own commit may be a back-to-back writer's
@@ -68,6 +77,7 @@ class _Turn:
         self.lock = threading.Lock()
         self.path = path
         self._fd: int | None = None
+        self._wake_fd: int | None = None
         self.released_at = float("-inf")
         self.yields = 0  # times a writer let a waiting process go first (tests read it)
 
@@ -76,6 +86,19 @@ class _Turn:
         if self._fd is None:
             self._fd = os.open(self.path + "-writers", os.O_RDWR | os.O_CREAT, 0o644)
         return self._fd
+
+    def wake(self) -> None:
+        """Wakes the waiting processes' head waiters (they try BEGIN IMMEDIATE at once)."""
+        sqlite_wake.wake(self._wake())
+
+    def sleep(self, seconds: float) -> None:
+        """Up to ``seconds``, less when woken (``wake``)."""
+        sqlite_wake.sleep(self._wake(), seconds)
+
+    def _wake(self) -> int:
+        if self._wake_fd is None:
+            self._wake_fd = sqlite_wake.open_fifo(self.path + "-wake")
+        return self._wake_fd
 
     def others_waiting(self) -> bool:
         try:
@@ -86,9 +109,14 @@ class _Turn:
         return False
 
     def release(self) -> None:
+        # asked while this process's turn is still ours: no thread of ours holds the signal's
+        # shared lock then (a probe on the same descriptor would convert theirs, not test it)
+        waiting = self.others_waiting()
         self.released_at = time.monotonic()
         self.lock.release()
         _switch.leave()
+        if waiting:
+            self.wake()
 
 
 class _Switch:
@@ -229,7 +257,7 @@ def _begin_immediate(dbapi_conn: sqlite3.Connection, turn: _Turn, deadline: floa
     fcntl.flock(turn.fd, fcntl.LOCK_SH)
     try:
         while True:
-            time.sleep(POLL_S)
+            turn.sleep(POLL_S)  # woken at once when a writer of these rules gives the lock back
             try:
                 dbapi_conn.execute("BEGIN IMMEDIATE")
                 return

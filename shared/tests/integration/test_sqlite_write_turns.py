@@ -212,3 +212,38 @@ def test_the_switch_interval_is_short_only_while_a_write_turn_is_awaited_or_held
     with engine.connect() as c:
         assert c.execute(text("SELECT v FROM t ORDER BY v")).scalars().all() == [2, 3]
     engine.dispose()
+
+
+# a writer of another process whose polls would each sleep a minute: it gets the lock only if the
+# holder's commit wakes it
+SLOW_POLLER = textwrap.dedent("""
+    import sys
+    from sqlalchemy import text
+    from kinerja import sqlite_locking
+    from kinerja.db import make_engine
+    sqlite_locking.POLL_S = 60.0
+    engine = make_engine(sys.argv[1])
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO t (v) VALUES (2)"))
+""")
+
+
+def test_a_waiting_process_is_woken_when_the_lock_is_given_back(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wake.db'}"
+    engine = make_engine(url)
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
+    turn = sqlite_locking.turn_of(str(tmp_path / "wake.db"))
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO t (v) VALUES (1)"))
+        waiter = _python(SLOW_POLLER, url)
+        # the other process waits for the lock (it holds the waiter signal while it sleeps)
+        wait_until(lambda: turn.others_waiting() or waiter.poll() is not None, timeout_s=60,
+                   message="the other process waiting for the write lock")
+        assert waiter.poll() is None, waiter.communicate()[1][-2000:]
+    # before: it slept its whole poll (here a minute) before it tried again
+    _, err = waiter.communicate(timeout=30)
+    assert waiter.returncode == 0, err[-2000:]
+    with engine.connect() as c:
+        assert c.execute(text("SELECT v FROM t ORDER BY v")).scalars().all() == [1, 2]
+    engine.dispose()
