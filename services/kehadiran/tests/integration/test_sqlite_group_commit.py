@@ -18,6 +18,7 @@ from werkzeug.test import EnvironBuilder
 from kehadiran.adapters import device_store, outbox_events, punch_write_group
 from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
+from kinerja import sqlite_locking
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.testing import wait_until
@@ -169,3 +170,24 @@ def test_a_request_that_fails_in_a_group_fails_alone(app):
     stored = count(app, "SELECT count(*) FROM punches WHERE device_time >= '%s'" % day)
     assert stored == 20  # the failed request's punches are not kept without their events
     assert count(app, "SELECT count(*) FROM outbox WHERE value LIKE '%kehadiran.punch.recorded.v1%'") == 21
+
+
+def test_a_request_that_never_had_the_lock_is_not_written_by_a_later_one(app, monkeypatch):
+    day = datetime.now(WIB).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
+    pins = [pin for _nip, pin in STAFF]
+    runtime = runtime_of(app)
+    group = punch_write_group.group_of(runtime.engine.url.database)
+    monkeypatch.setattr(sqlite_locking, "WRITE_LOCK_TIMEOUT_S", 0.5)
+    holder = sqlite3.connect(runtime.engine.url.database, timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # held past the request's wait for it
+    try:
+        status, _body = serve(app, json_env(pins[0:10], day))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not status.startswith("2"), status
+    assert group.pending == [] and not group.leading
+    status, body = serve(app, json_env(pins[10:20], day))
+    assert status.startswith("200") and orjson.loads(body)["accepted"] == 10, body
+    # before: the failed request's rows stayed queued and the next request's transaction wrote them
+    assert count(app, "SELECT count(*) FROM punches WHERE device_time >= '%s'" % day) == 10

@@ -86,7 +86,10 @@ class Group:
         finally:
             with self.cond:
                 self.leading = False
-                for t in batch or [ticket]:
+                if not batch:  # the lock not had: this request fails, and is not written later
+                    self.pending.remove(ticket)
+                    batch = [ticket]
+                for t in batch:
                     t.done = True
                 self.cond.notify_all()
         return ticket.result()
