@@ -24,8 +24,8 @@ from kinerja.messaging.topics import topic
 from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from kinerja.messaging.replay import replayed_offsets_table
+from kinerja.messaging.skipping import skip_types
 from penilaian.adapters.orm import metadata
-from penilaian.adapters.skipping import skip_types
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.runtime import make_runtime
 from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, PolicyRecomputer
@@ -41,8 +41,8 @@ TOPICS = (topics.KEHADIRAN, topics.TUGAS, topics.PEGAWAI, topics.PENILAIAN)
 # feedback it keeps for the evaluation document)
 SKIPPED_TYPES = frozenset({SCORE_UPDATED, PUNCH_RECORDED, DISCIPLINE_ALERT, DISCIPLINE_ALERT_WITHDRAWN})
 # decided from the envelope's ``type`` alone, without the schema or a transaction (the shared
-# rule, its JSON read by orjson: ``adapters.skipping``; undecodable messages take the usual path,
-# and the DLQ); skipping one changes
+# rule, ``kinerja.messaging.skipping``; undecodable messages take the usual path, and the DLQ);
+# skipping one changes
 # nothing penilaian keeps, so it is idempotent without recording its id
 skippable = skip_types(SKIPPED_TYPES)
 _PREPARED = "penilaian.prepared_batch"  # session.info: the batch ``claim_batch`` prepared
