@@ -79,13 +79,14 @@ class BatchPath:
                     return i
             return len(msgs)
         self.stats.batches += 1
-        for event, msg in fresh:
-            self.stats.applied += 1
-            self.stats.by_type[event.type] = self.stats.by_type.get(event.type, 0) + 1
+        self.stats.applied += len(fresh)
         applied: dict[tuple[str, str], int] = {}
-        for event, msg in fresh:
-            applied[(msg.topic, event.type)] = applied.get((msg.topic, event.type), 0) + 1
+        for event, msg in fresh:  # counted by (topic, type) in one pass, then added up once each
+            key = (msg.topic, event.type)
+            applied[key] = applied.get(key, 0) + 1
+        by_type = self.stats.by_type
         for (msg_topic, event_type), n in applied.items():
+            by_type[event_type] = by_type.get(event_type, 0) + n
             metrics.EVENTS_APPLIED.labels(self.group_id, msg_topic, event_type).inc(n)
         for msg in duplicates:
             self.stats.duplicates += 1
@@ -116,9 +117,13 @@ class BatchPath:
                          ) -> tuple[list[tuple[Event, object]], list]:
         """The ids recorded first, with one statement that also says which are new; then those
         applied (a failure rolls the records back with the rest)."""
-        _, _, rows = self._fresh(events, lambda event_id: False)
+        distinct, duplicates, rows = self._fresh(events, lambda event_id: False)
         new = self.claim_batch(session, [event for _, event, _ in events], sorted(rows, key=lambda r: r["event_id"]))
-        fresh, duplicates, _ = self._fresh(events, lambda event_id: event_id not in new)
+        if len(new) == len(distinct):  # the usual case: every distinct id was new
+            fresh = distinct
+        else:  # the first pass's list filtered by the new ids (not a second pass over the batch)
+            fresh = [pair for pair in distinct if pair[0].id in new]
+            duplicates.extend(msg for event, msg in distinct if event.id not in new)
         if fresh:
             self._apply(session, fresh)
         return fresh, duplicates
