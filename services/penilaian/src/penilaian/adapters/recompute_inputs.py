@@ -10,13 +10,13 @@ first's), so each value comes back as its own table's column gives it.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from penilaian.adapters.orm import (
-    SCORE,
     Employee,
     MembershipRow,
     MonthTotalsRow,
@@ -29,6 +29,7 @@ _NIPS = bindparam("nips", expanding=True)
 _PERIODS = bindparam("periods", expanding=True)
 _LO, _HI = bindparam("lo"), bindparam("hi")
 _S, _I, _N = 5, 4, 7  # text, integer and score columns
+_CENT = Decimal("0.01")
 
 
 def _none(kind):
@@ -39,7 +40,7 @@ def _row(kind: str, nip, *, s=(), i=(), n=(), d=None, t=None, j=None):
     """One branch's columns: ``kind``, ``nip``, then the slots, unused ones NULL (typed)."""
     s = list(s) + [_none(String)] * (_S - len(s))
     i = list(i) + [_none(MonthTotalsRow.workdays.type)] * (_I - len(i))
-    n = list(n) + [_none(SCORE)] * (_N - len(n))
+    n = list(n) + [_none(Integer)] * (_N - len(n))
     return [literal(kind).label("kind"), nip.label("nip") if nip is not None else _none(String).label("nip"),
             *(c.label(f"s{k}") for k, c in enumerate(s, 1)), *(c.label(f"i{k}") for k, c in enumerate(i, 1)),
             *(c.label(f"n{k}") for k, c in enumerate(n, 1)),
@@ -59,9 +60,12 @@ _INPUTS = union_all(
                  i=(MonthTotalsRow.workdays, MonthTotalsRow.task_count, MonthTotalsRow.late_tasks,
                     MonthTotalsRow.innovations))).where(
         MonthTotalsRow.nip.in_(_NIPS), MonthTotalsRow.month >= _LO, MonthTotalsRow.month <= _HI),
+    # the scores as stored (hundredths, ``orm.Cents``), made Decimals for the score rows alone
+    # (``_score``): the type's processor ran for each of the 7 slots of every row of the union
     select(*_row("s", ScoreRow.nip, s=(ScoreRow.period, ScoreRow.agency, ScoreRow.policy_id, ScoreRow.predikat),
-                 n=(ScoreRow.disiplin, ScoreRow.produktivitas, ScoreRow.berakhlak, ScoreRow.perilaku,
-                    ScoreRow.hasil_kerja, ScoreRow.total, ScoreRow.total_partial),
+                 n=tuple(type_coerce(c, Integer) for c in (
+                     ScoreRow.disiplin, ScoreRow.produktivitas, ScoreRow.berakhlak, ScoreRow.perilaku,
+                     ScoreRow.hasil_kerja, ScoreRow.total, ScoreRow.total_partial)),
                  j=ScoreRow.detail, t=ScoreRow.updated_at)).where(
         ScoreRow.nip.in_(_NIPS), ScoreRow.period.in_(_PERIODS)),
     # the policy versions' stamp: how many, the greatest id (one row, whatever the ASN)
@@ -104,10 +108,15 @@ def read(session: Session, nips: list[str], years: dict[str, set[int]], periods:
                     task_count=r.i2, late_tasks=r.i3, innovations=r.i4)
         elif kind == "s":
             if (r.nip, r.s1) in periods:
+                n = [r.n1, r.n2, r.n3, r.n4, r.n5, r.n6, r.n7]
+                for k, v in enumerate(n):  # as ``orm.Cents`` reads them, in a loop (no call a value)
+                    if v is not None:
+                        n[k] = (Decimal(v) / 100).quantize(_CENT)
+                n1, n2, n3, n4, n5, n6, n7 = n
                 out.scores[(r.nip, r.s1)] = SimpleNamespace(
-                    nip=r.nip, period=r.s1, agency=r.s2, policy_id=r.s3, predikat=r.s4, disiplin=r.n1,
-                    produktivitas=r.n2, berakhlak=r.n3, perilaku=r.n4, hasil_kerja=r.n5, total=r.n6,
-                    total_partial=r.n7, detail=r.j1, updated_at=r.t1)
+                    nip=r.nip, period=r.s1, agency=r.s2, policy_id=r.s3, predikat=r.s4, disiplin=n1,
+                    produktivitas=n2, berakhlak=n3, perilaku=n4, hasil_kerja=n5, total=n6,
+                    total_partial=n7, detail=r.j1, updated_at=r.t1)
         elif kind == "e":
             out.employees[r.nip] = SimpleNamespace(nip=r.nip, agency=r.s1, atasan_nip=r.s2)
         elif kind == "m":

@@ -42,13 +42,9 @@ class BatchPath:
         shape = self.transaction_shape
         if shape is None or shape.whole_poll:
             return self._process_transaction(msgs, stop)
-        done: set[int] = set()
-        kept: list = []
-        for msg in msgs:
-            if self._passed_over(msg):
-                done.add(id(msg))
-            else:
-                kept.append(msg)
+        kept = [msg for _, msg in self._kept(msgs)]
+        done: set[int] = set(map(id, msgs))
+        done.difference_update(map(id, kept))
         for chunk in shape.chunks(kept, full=len(msgs) >= self.batch_size):
             n = self._process_transaction(chunk, stop, passed_over_checked=True)
             done.update(id(msg) for msg in chunk[:n])
@@ -62,8 +58,9 @@ class BatchPath:
     def _process_transaction(self, msgs: list, stop: threading.Event, passed_over_checked: bool = False) -> int:
         """``msgs`` in one transaction; how many, from the first, are done with."""
         events: list[tuple[int, Event, object]] = []
-        for i, msg in enumerate(msgs):
-            event = self._decoded(msg, passed_over_checked)
+        decoded = self._decoded
+        for i, msg in (enumerate(msgs) if passed_over_checked else self._kept(msgs)):
+            event = decoded(msg, True)
             if event is not None:
                 events.append((i, event, msg))
         if not events:
@@ -92,6 +89,27 @@ class BatchPath:
             self.stats.duplicates += 1
             metrics.DUPLICATES.labels(self.group_id, msg.topic).inc()
         return len(msgs)
+
+    def _kept(self, msgs: list) -> list[tuple[int, object]]:
+        """(position, message) of those not passed over: ``_passed_over`` for a whole poll, its
+        replayed offsets looked up and its counts added once (not a call chain a message)."""
+        replayed = self._replayed_below() if self.replayed_table is not None else None
+        skip = self.skip
+        kept: list[tuple[int, object]] = []
+        below: dict[str, int] = {}  # topic -> messages below a replay's offsets
+        skipped = 0
+        for i, msg in enumerate(msgs):
+            if replayed and msg.offset < replayed.get((msg.topic, msg.partition), 0):
+                below[msg.topic] = below.get(msg.topic, 0) + 1
+            elif skip is not None and skip(msg.value):
+                skipped += 1
+            else:
+                kept.append((i, msg))
+        self.stats.skipped += skipped
+        for msg_topic, n in below.items():
+            self.stats.duplicates += n
+            metrics.DUPLICATES.labels(self.group_id, msg_topic).inc(n)
+        return kept
 
     def _apply_batch_once(self, events: list[tuple[int, Event, object]]) -> tuple[list[tuple[Event, object]], list]:
         """One transaction: drop the ids already recorded (and repeats within the batch), apply
