@@ -26,6 +26,7 @@ from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
 from kehadiran.entrypoints.runtime import day_worker
 from kehadiran.service_layer.day_closing import close_due_days
+from kinerja.testing.plans import examined, nodes
 from kinerja.webapp import runtime_of
 
 pytestmark = pytest.mark.integration
@@ -162,20 +163,6 @@ class Plans:
         message = diag.message_primary or ""
         if "plan:" in message:
             self.plans.append(json.loads(message[message.index("{"):]))
-
-
-def nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from nodes(child)
-
-
-def examined(node: dict) -> float:
-    """Rows the node produced or looked at and dropped, over all its loops (EXPLAIN gives each
-    count per loop)."""
-    per_loop = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
-                + node.get("Rows Removed by Join Filter", 0) + node.get("Rows Removed by Index Recheck", 0))
-    return per_loop * node.get("Actual Loops", 1)
 
 
 def parts(node: dict, name: str = "the statement"):
