@@ -9,30 +9,43 @@ import threading
 import pytest
 from sqlalchemy import event, text
 
-from kinerja.db import POOL_SIZE, make_engine, pool_size_setting
+from kinerja.db import POOL_SIZE, make_engine, pool_size_setting, read_only
 
 pytestmark = pytest.mark.integration
 
 THREADS = 12  # a busy gunicorn worker's threads, each serving a request
+HOLD_S = 30.0  # how long a thread waits for the others to hold theirs (a broken burst fails the test)
 
 
 def bursts(engine, rounds: int) -> int:
-    """``rounds`` bursts of ``THREADS`` connections held at once; the connections opened."""
+    """``rounds`` bursts of ``THREADS`` connections held at once; the connections opened.
+
+    The requests only read: on SQLite a writer's transaction takes its process's write turn at
+    BEGIN (``kinerja.sqlite_locking``), so writers would hold their connections one after the
+    other, never at once; a read-only one takes no lock (elsewhere the option means nothing).
+    A thread whose burst did not come together (the barrier broke or timed out) fails the test."""
     opened: list[int] = []
     event.listen(engine, "connect", lambda *_: opened.append(1))
-    held = threading.Barrier(THREADS)
+    reader = read_only(engine)
+    for burst in range(rounds):
+        held = threading.Barrier(THREADS)
+        failures: list[BaseException] = []
 
-    def request() -> None:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            held.wait(timeout=30)  # every thread holds its connection at the same time
+        def request() -> None:
+            try:
+                with reader.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                    held.wait(timeout=HOLD_S)  # every thread holds its connection at the same time
+            except BaseException as exc:  # noqa: BLE001 - reported by the test's thread below
+                failures.append(exc)
 
-    for _ in range(rounds):
         threads = [threading.Thread(target=request) for _ in range(THREADS)]
         for t in threads:
             t.start()
         for t in threads:
-            t.join(60)
+            t.join(2 * HOLD_S)
+        assert not any(t.is_alive() for t in threads), f"burst {burst}: a request never finished"
+        assert not failures, f"burst {burst}: the connections were not held at once: {failures!r}"
     return len(opened)
 
 
