@@ -8,67 +8,44 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from functools import partial
 
 import orjson
 import pytest
-from sqlalchemy import event, text
-from werkzeug.test import EnvironBuilder
+from sqlalchemy import text
 
 from kehadiran.adapters import device_store, outbox_events, punch_write_group
-from kehadiran.entrypoints.app import create_app
-from kehadiran.entrypoints.migrate import main as migrate
 from kinerja import sqlite_locking
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.testing import wait_until
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster
+from kinerja_testkit import punch_requests
+from kinerja_testkit.kehadiran import WIB
+from kinerja_testkit.punch_requests import PUNCH_INSERTS as INSERTS
+from kinerja_testkit.punch_requests import scalar as count
+from kinerja_testkit.punch_requests import serve, traced_statements, under_lock
 
 pytestmark = pytest.mark.integration
 AGENCY, SN = "disdik", "LMS0001"
 OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
 DEVICE = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=SN)}
 STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(50)]
-WIB = timezone(timedelta(hours=7))
-INSERTS = ["INSERT INTO punches", "INSERT INTO outbox", "INSERT INTO dirty_days"]
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'kehadiran.db'}"
-    migrate(url)
-    app = create_app({"database_url": url, "kafka_bootstrap": "127.0.0.1:1"})
-    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
+def app(sqlite_app, monkeypatch):
+    app = sqlite_app
     day = datetime.now(WIB).replace(hour=6, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=2)
     # the device's contact and address noted (a new address is the registry's to check, a write)
     assert serve(app, adms_env([STAFF[0][1]], day))[0].startswith("200")
     monkeypatch.setattr(device_store, "CONTACT_EVERY", timedelta(days=1))  # and none due from here on
-    yield app
-    runtime_of(app).dispose()
+    return app
 
 
-def json_env(pins: list[str], when: datetime) -> dict:
-    body = {"punches": [{"pin": pin, "time": (when + timedelta(seconds=k)).isoformat() + "+07:00"}
-                        for k, pin in enumerate(pins)]}
-    env = EnvironBuilder(path="/api/v1/punches", method="POST", headers=DEVICE, json=body).get_environ()
-    env["REMOTE_ADDR"] = "127.0.0.1"
-    return env
-
-
-def adms_env(pins: list[str], when: datetime) -> dict:
-    body = "".join(f"{pin}\t{when + timedelta(seconds=k):%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n"
-                   for k, pin in enumerate(pins)).encode()
-    env = EnvironBuilder(path="/iclock/cdata", query_string=f"SN={SN}&table=ATTLOG&Stamp=9", method="POST",
-                         data=body, content_type="text/plain").get_environ()
-    env["REMOTE_ADDR"] = "127.0.0.1"
-    return env
-
-
-def serve(app, env) -> tuple[str, bytes]:
-    status: list[str] = []
-    body = b"".join(app(env, lambda s, _h, _e=None: status.append(s)))
-    return status[0], body
+json_env = partial(punch_requests.json_env, headers=DEVICE)
+adms_env = partial(punch_requests.adms_env, sn=SN)
 
 
 def gathered(app, envs: list[dict]) -> tuple[list[tuple[str, bytes]], list[str]]:
@@ -76,53 +53,27 @@ def gathered(app, envs: list[dict]) -> tuple[list[tuple[str, bytes]], list[str]]
     of them waits for it and the others wait for that one; (answers in order, the statements
     SQLite ran on the app's connections meanwhile)."""
     runtime = runtime_of(app)
-    statements: list[str] = []
-
-    def trace(dbapi_conn, _record):
-        dbapi_conn.set_trace_callback(statements.append)
-
-    event.listen(runtime.engine, "connect", trace)
-    runtime.engine.dispose()
     group = punch_write_group.group_of(runtime.engine.url.database)
     answers: list = [None] * len(envs)
-    holder = sqlite3.connect(runtime.engine.url.database, timeout=0, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # the file's write lock, taken outside the process's turns
-    try:
-        def one(i):
-            answers[i] = serve(app, envs[i])
+    with traced_statements(runtime.engine) as statements:
+        holder = sqlite3.connect(runtime.engine.url.database, timeout=0, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the file's write lock, taken outside the process's turns
+        try:
+            def one(i):
+                answers[i] = serve(app, envs[i])
 
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(envs))]
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(len(envs))]
+            for t in threads:
+                t.start()
+            # the leader's own request stays in ``pending`` until it has the lock
+            wait_until(lambda: group.leading and len(group.pending) == len(envs), timeout_s=30,
+                       message="one request waiting for the lock, the others for it")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
         for t in threads:
-            t.start()
-        # the leader's own request stays in ``pending`` until it has the lock
-        wait_until(lambda: group.leading and len(group.pending) == len(envs), timeout_s=30,
-                   message="one request waiting for the lock, the others for it")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    for t in threads:
-        t.join(30)
-    event.remove(runtime.engine, "connect", trace)
+            t.join(30)
     return answers, statements
-
-
-def under_lock(statements: list[str]) -> list[list[str]]:
-    held, current = [], None
-    for s in statements:
-        s = " ".join(s.split())
-        if s.startswith("BEGIN IMMEDIATE"):
-            current = []
-        elif s in ("COMMIT", "ROLLBACK") and current is not None:
-            held.append(current)
-            current = None
-        elif current is not None:
-            current.append(" ".join(s.split()[:3]))
-    return held
-
-
-def count(app, sql: str) -> int:
-    with runtime_of(app).engine.connect() as c:
-        return c.execute(text(sql)).scalar_one()
 
 
 def test_requests_waiting_together_are_one_transaction_each_with_its_own_answer(app):

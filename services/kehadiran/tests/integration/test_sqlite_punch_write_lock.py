@@ -6,104 +6,49 @@ statements from BEGIN IMMEDIATE to COMMIT, and the whole request's. A re-sent ba
 lock at all. The answers and rows are checked too."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
+from functools import partial
 
 import orjson
 import pytest
-from sqlalchemy import event, text
-from werkzeug.test import EnvironBuilder
 
 from kehadiran.adapters import device_store, outbox_events
-from kehadiran.entrypoints.app import create_app
-from kehadiran.entrypoints.migrate import main as migrate
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.testing.counting import sqlite_write_lock_free
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster
+from kinerja_testkit import punch_requests
+from kinerja_testkit.kehadiran import WIB
+from kinerja_testkit.punch_requests import PUNCH_INSERTS as INSERTS
+from kinerja_testkit.punch_requests import scalar as rows
+from kinerja_testkit.punch_requests import serve, traced_statements, under_lock
 
 pytestmark = pytest.mark.integration
 AGENCY, SN = "disdik", "LMS0001"
 OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
 DEVICE = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=SN)}
 STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(60)]
-WIB = timezone(timedelta(hours=7))
-# the write lock held for these and nothing else (the device's contact, when due, last)
-INSERTS = ["INSERT INTO punches", "INSERT INTO outbox", "INSERT INTO dirty_days"]
 
 
 @pytest.fixture
-def app(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kehadiran.db'}"
-    migrate(url)
-    app = create_app({"database_url": url, "kafka_bootstrap": "127.0.0.1:1"})
-    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
-    yield app
-    runtime_of(app).dispose()
+def app(sqlite_app):  # the write lock is SQLite's
+    return sqlite_app
 
 
 @pytest.fixture
 def traced(app):
     """Every statement SQLite runs on the app's connections (opened from here on), in order."""
-    statements: list[str] = []
-    engine = runtime_of(app).engine
-
-    def trace(dbapi_conn, _record):
-        dbapi_conn.set_trace_callback(statements.append)
-
-    event.listen(engine, "connect", trace)
-    engine.dispose()  # the pooled connections were opened untraced
-    yield statements
-    event.remove(engine, "connect", trace)
+    with traced_statements(runtime_of(app).engine) as statements:
+        yield statements
 
 
-def json_env(pins: list[str], when: datetime) -> dict:
-    body = {"punches": [{"pin": pin, "time": (when + timedelta(seconds=k)).isoformat() + "+07:00"}
-                        for k, pin in enumerate(pins)]}
-    env = EnvironBuilder(path="/api/v1/punches", method="POST", headers=DEVICE, json=body).get_environ()
-    env["REMOTE_ADDR"] = "127.0.0.1"
-    return env
-
-
-def adms_env(pins: list[str], when: datetime) -> dict:
-    body = "".join(f"{pin}\t{when + timedelta(seconds=k):%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n"
-                   for k, pin in enumerate(pins)).encode()
-    env = EnvironBuilder(path="/iclock/cdata", query_string=f"SN={SN}&table=ATTLOG&Stamp=9", method="POST",
-                         data=body, content_type="text/plain").get_environ()
-    env["REMOTE_ADDR"] = "127.0.0.1"
-    return env
-
-
-def serve(app, env) -> tuple[str, bytes]:
-    status: list[str] = []
-    body = b"".join(app(env, lambda s, _h, _e=None: status.append(s)))
-    return status[0], body
-
-
-def under_lock(statements: list[str]) -> list[list[str]]:
-    """The statements of each write transaction (BEGIN IMMEDIATE to COMMIT), by their first words."""
-    held, current = [], None
-    for s in statements:
-        s = " ".join(s.split())
-        if s.startswith("BEGIN IMMEDIATE"):
-            current = []
-        elif s in ("COMMIT", "ROLLBACK") and current is not None:
-            held.append(current)
-            current = None
-        elif current is not None:
-            current.append(" ".join(s.split()[:3]))
-    return held
+json_env = partial(punch_requests.json_env, headers=DEVICE)
+adms_env = partial(punch_requests.adms_env, sn=SN)
 
 
 def write_lock_free(app) -> bool:
     """Whether another connection could take the file's write lock this instant (no waiting)."""
     return sqlite_write_lock_free(runtime_of(app).engine.url.database)
-
-
-def rows(app, sql: str) -> int:
-    with runtime_of(app).engine.connect() as c:
-        return c.execute(text(sql)).scalar_one()
 
 
 @pytest.mark.parametrize("kind", ["json", "adms"])
