@@ -10,16 +10,13 @@ totals, score rows and outbox rows go one each). Over the budget means work crep
 path."""
 import cProfile
 import pstats
-import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
-from kinerja.testing import consumer_record
-from kinerja_testkit.penilaian import day_event, make_penilaian, roster_event
+from kinerja_testkit.penilaian import day_event, make_penilaian
+from kinerja_testkit.polled_consumer import PolledConsumer
 from penilaian.adapters.orm import ScoreRow
-from penilaian.entrypoints.consumer import make_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -33,28 +30,19 @@ def test_a_poll_of_one_day_summary_stays_within_its_call_and_statement_budget(da
     p = make_penilaian(database_url)
     try:
         dialect = p.runtime.engine.dialect.name
-        c = make_consumer(p.runtime, batch_size=100)
-        stop = threading.Event()
-        offsets = iter(range(10_000))
-
-        def records(events):
-            return [consumer_record(e, next(offsets), "t.kehadiran.v1") for e in events]
-
-        assert c.process_batch(records([roster_event(nip, f"Pegawai {i}") for i, nip in enumerate(NIPS)]
-                                       + [day_event(n, NOV) for n in NIPS]), stop)
+        polls = PolledConsumer(p.runtime, batch_size=100)
+        c = polls.consumer
+        polls.seed(NIPS, NOV)
         for k in range(1, 4):  # warm: statements compiled and prepared, the policy versions cached
-            assert c.process_batch(records([day_event(NIPS[k], NOV + timedelta(days=k), ("TL1", "0.5"))]), stop)
-        statements: list[str] = []
-        event.listen(p.runtime.engine, "do_execute", lambda cursor, sql, params, context: statements.append(sql))
-        event.listen(p.runtime.engine, "do_executemany",
-                     lambda cursor, sql, params, context: statements.extend([sql] * len(params)))
+            polls.poll([day_event(NIPS[k], NOV + timedelta(days=k), ("TL1", "0.5"))])
+        statements = polls.statements()
         calls, counts = [], []
         for k in range(4, 14):
-            polled = records([day_event(NIPS[k], NOV + timedelta(days=k), ("TL1", "0.5"))])
+            polled = polls.records([day_event(NIPS[k], NOV + timedelta(days=k), ("TL1", "0.5"))])
             statements.clear()
             profile = cProfile.Profile()
             profile.enable()
-            done = c.process_batch(polled, stop)
+            done = c.process_batch(polled, polls.stop)
             profile.disable()
             assert done
             calls.append(pstats.Stats(profile).total_calls)

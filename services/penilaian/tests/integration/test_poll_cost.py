@@ -9,21 +9,18 @@ Measured on this code (Python calls per applied event of the measured poll, Post
 poll's replayed offsets and skips at once, the skip read its JSON by orjson and the recompute's
 inputs read the stored scores without a type processor on every slot of every row: 221.2 / 252.9.
 Over the budget means per-event work crept back onto the live path."""
-import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from kinerja.events import make_event
 from kinerja.events.kehadiran import PUNCH_RECORDED
 from kinerja.events.tugas import TASK_ASSIGNED
-from kinerja.testing import consumer_record
 from kinerja.testing.counting import python_calls
-from kinerja_testkit.penilaian import AGENCY, day_event, make_penilaian, roster_event, task_event
+from kinerja_testkit.penilaian import AGENCY, day_event, make_penilaian, task_event
+from kinerja_testkit.polled_consumer import PolledConsumer
 from penilaian.adapters.orm import ScoreRow
-from penilaian.entrypoints.consumer import make_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -43,18 +40,12 @@ def test_a_busy_poll_stays_within_its_calls_per_event_and_statements(database_ur
     p = make_penilaian(database_url)
     try:
         dialect = p.runtime.engine.dialect.name
-        c = make_consumer(p.runtime, batch_size=1000)
-        stop = threading.Event()
-        offsets = iter(range(100_000))
-
-        def records(events):
-            return [consumer_record(e, next(offsets), "t.kehadiran.v1", key=e.subject.encode()) for e in events]
-
+        polls = PolledConsumer(p.runtime, batch_size=1000, keyed=True)
+        c = polls.consumer
         # warm: the roster, a day each, statements compiled and prepared, the policy versions cached
-        assert c.process_batch(records([roster_event(nip, f"Pegawai {i}") for i, nip in enumerate(NIPS)]
-                                       + [day_event(n, NOV) for n in NIPS]), stop)
+        polls.seed(NIPS, NOV)
         for k in (1, 2):
-            assert c.process_batch(records([day_event(n, NOV + timedelta(days=k), ("TL1", "0.5")) for n in NIPS]), stop)
+            polls.poll([day_event(n, NOV + timedelta(days=k), ("TL1", "0.5")) for n in NIPS])
         polled = []
         for n in NIPS:
             for k in (3, 4, 7):
@@ -62,13 +53,10 @@ def test_a_busy_poll_stays_within_its_calls_per_event_and_statements(database_ur
                 polled += [punch(n, day, 7), punch(n, day, 16), day_event(n, day, ("TL1", "0.5"))]
             polled.append(task_event(TASK_ASSIGNED, n, f"T-{n}", "assigned", NOV + timedelta(days=20),
                                      at=datetime(2026, 11, 2, 2, tzinfo=timezone.utc)))
-        polled = records(polled)
-        statements: list[str] = []
-        event.listen(p.runtime.engine, "do_execute", lambda cursor, sql, params, context: statements.append(sql))
-        event.listen(p.runtime.engine, "do_executemany",
-                     lambda cursor, sql, params, context: statements.extend([sql] * len(params)))
+        polled = polls.records(polled)
+        statements = polls.statements()
         applied = c.stats.applied
-        calls, done = python_calls(lambda: c.process_batch(polled, stop))
+        calls, done = python_calls(lambda: c.process_batch(polled, polls.stop))
         applied = c.stats.applied - applied
         assert done and c.stats.fallbacks == 0 and applied == len(NIPS) * 4
         per_event = calls / applied

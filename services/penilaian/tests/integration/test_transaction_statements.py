@@ -6,16 +6,15 @@ most of it. On PostgreSQL: the ids claimed and the locks taken in one statement
 the policy versions' stamp with it), and the last writes (day facts, month totals, score rows,
 outbox events) in one (``bulk_writes.Writes``); a batch of 20 ASN runs the same statements as a
 batch of one."""
-import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from kinerja.testing import consumer_record, create_postgres_database
+from kinerja.testing import create_postgres_database
 from penilaian.adapters.orm import MonthTotalsRow, ScoreRow
-from penilaian.entrypoints.consumer import make_consumer
-from kinerja_testkit.penilaian import day_event, make_penilaian, roster_event
+from kinerja_testkit.penilaian import day_event, make_penilaian
+from kinerja_testkit.polled_consumer import PolledConsumer
 
 pytestmark = pytest.mark.integration
 
@@ -28,32 +27,19 @@ NOV = date(2026, 11, 2)
 ONE_EVENT_STATEMENTS = 4
 
 
-class Statements:
-    def __init__(self, engine) -> None:
-        self.sql: list[str] = []
-        event.listen(engine, "do_execute", lambda cursor, statement, parameters, context: self.sql.append(statement))
-        event.listen(engine, "do_executemany",
-                     lambda cursor, statement, parameters, context: self.sql.extend([statement] * len(parameters)))
-
-
 def test_a_one_event_transaction_runs_a_pinned_number_of_statements(postgres_server):
     p = make_penilaian(create_postgres_database(postgres_server))
     try:
-        c = make_consumer(p.runtime, batch_size=100)
-        stop = threading.Event()
-        offsets = iter(range(10_000))
-
-        def poll(events) -> None:
-            assert c.process_batch([consumer_record(e, next(offsets), "t.kehadiran.v1") for e in events], stop)
-
-        poll([roster_event(nip, f"Pegawai {i}") for i, nip in enumerate(NIPS)] + [day_event(n, NOV) for n in NIPS])
-        statements = Statements(p.runtime.engine)
+        polls = PolledConsumer(p.runtime, batch_size=100)
+        c = polls.consumer
+        polls.seed(NIPS, NOV)
+        statements = polls.statements()
         counts = []
         for k, n in ((1, 1), (2, 20), (3, 1)):
-            statements.sql.clear()
-            poll([day_event(nip, NOV + timedelta(days=k), ("TL1", "0.5")) for nip in NIPS[:n]])
-            counts.append(len(statements.sql))
-        assert counts == [ONE_EVENT_STATEMENTS] * 3, (counts, statements.sql)
+            statements.clear()
+            polls.poll([day_event(nip, NOV + timedelta(days=k), ("TL1", "0.5")) for nip in NIPS[:n]])
+            counts.append(len(statements))
+        assert counts == [ONE_EVENT_STATEMENTS] * 3, (counts, statements)
         assert c.stats.applied == 40 + 22 and c.stats.duplicates == 0
         # and the one statement wrote all it gathered: the last day's score, month, event and id
         with p.runtime.session() as s:
