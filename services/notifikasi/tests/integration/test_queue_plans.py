@@ -82,31 +82,29 @@ def tail(factory, after_id: int) -> list:
         return list(inbox.rows_after(session, after_id, 500))
 
 
-def claimed_plans(log: PlanLog, first: int, claim_text: str) -> list[dict]:
+def claim_faults(log: PlanLog, claim, batch_size: int, claim_text: str) -> dict:
+    """``claim()`` run once, which must claim a full batch (it returns the rows it claimed); the
+    faults of the plans of its statements, by their text (one of them the ``SKIP LOCKED`` claim
+    ``FROM`` its queue, ``claim_text``)."""
+    first = len(log.plans)
+    assert claim() == batch_size
     plans = log.plans[first:]
     assert any(claim_text in p["Query Text"] and "SKIP LOCKED" in p["Query Text"] for p in plans), \
         [p["Query Text"][:200] for p in plans]
-    return plans
+    return {p["Query Text"][:300]: f for p in plans if (f := faults(p, SLACK * N))}
 
 
 def test_the_mailer_claim_reads_its_queue_once(queues):
     mailer, _, log, _ = queues
-    first = len(log.plans)
-    claimed = mailer._claim(NOW)
-    assert sum(len(ids) for ids, *_ in claimed) == mailer.batch_size
-    found = {p["Query Text"][:300]: f for p in claimed_plans(log, first, "FROM emails")
-             if (f := faults(p, SLACK * N))}
+    found = claim_faults(log, lambda: sum(len(ids) for ids, *_ in mailer._claim(NOW)), mailer.batch_size,
+                         "FROM emails")
     assert not found, found
 
 
 def test_the_webhook_claim_reads_its_queue_once(queues):
     _, dispatcher, log, _ = queues
-    first = len(log.plans)
-    assert len(dispatcher.claim()) == dispatcher.batch_size
-    found = {p["Query Text"][:300]: f for p in claimed_plans(log, first, "FROM webhook_deliveries")
-             if (f := faults(p, SLACK * N))}
+    found = claim_faults(log, lambda: len(dispatcher.claim()), dispatcher.batch_size, "FROM webhook_deliveries")
     assert not found, found
-
 
 
 def test_the_inbox_tailer_reads_only_what_it_has_not_seen(queues):
