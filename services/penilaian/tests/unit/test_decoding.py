@@ -9,6 +9,7 @@ import pytest
 from kinerja.events import InvalidEvent, decode_event, make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
 from kinerja.events.penilaian import SCORE_UPDATED
+from kinerja.testing.skip_oracle import skipped_by_json_loads
 from penilaian.entrypoints.consumer import skippable
 
 NIP = "199501012020011003"
@@ -63,22 +64,10 @@ def test_json_that_only_looks_like_a_skipped_type_takes_the_usual_path():
 def test_the_skip_answers_as_json_loads_would_for_any_bytes():
     # the shared rule confirms a skip by orjson (``kinerja.messaging.skipping``); the answer must be
     # the one ``json.loads`` gives, for any bytes
-    import json
     import random
-    import re
 
     from penilaian.entrypoints.consumer import SKIPPED_TYPES
 
-    def oracle(raw: bytes) -> bool:  # the rule as it was written with json.loads
-        m = re.search(rb'"type"\s*:\s*"([^"]{1,200})"', raw)
-        if m is None or m.group(1).decode("latin-1") not in SKIPPED_TYPES:
-            return False
-        try:
-            envelope = json.loads(raw)
-        except ValueError:
-            return False
-        kind = envelope.get("type") if isinstance(envelope, dict) else None
-        return isinstance(kind, str) and kind in SKIPPED_TYPES
     raws = [e.to_bytes() for e in events()]
     odd = [b'\xef\xbb\xbf' + raws[1], raws[1].decode().encode("utf-16"), raws[1].replace(b'"nip"', b'"n":NaN,"nip"'),
            raws[1].replace(b'"nip"', b'"n":123456789012345678901234,"nip"'), raws[1][:-1], raws[1] + b"x",
@@ -93,7 +82,7 @@ def test_the_skip_answers_as_json_loads_would_for_any_bytes():
         mutated.append(bytes(raw))
     for raw in [*raws, *odd, *mutated]:
         try:
-            want = oracle(raw)
+            want = skipped_by_json_loads(raw, SKIPPED_TYPES.__contains__)
         except RecursionError:  # json.loads's own limit: orjson refuses that depth, json.loads then raises alike
             with pytest.raises(RecursionError):
                 skippable(raw)
