@@ -12,7 +12,9 @@ answer on:
   row (the day worker's work), the issue's "after the last punch of a 20,000-line upload" for
   the ADMS run;
 - applied by penilaian: penilaian's ``day_facts`` hold every one of those days (relay, broker,
-  penilaian's consumer), so the pipeline behind the ingest is held to account too.
+  penilaian's consumer), so the pipeline behind the ingest is held to account too
+  (``benchlib.day_summaries``). A run whose day summaries stall keeps the logs
+  (``benchlib.stall_logs``).
 
 Every figure is also given as a ratio to a limit taken in the same run: the same client sending the
 same requests to a minimal standard-library server that stores nothing (``benchlib.stdlib_limit``).
@@ -35,16 +37,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
-
-from sqlalchemy import text
 
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
@@ -53,8 +51,10 @@ from kinerja.testing import create_postgres_database
 
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, own_postgres,
                       spread, write_result)
+from benchlib.day_summaries import punch_to_summary, until_summarised_and_applied
 from benchlib.db import Db
 from benchlib.keepalive import KeepAlive
+from benchlib.stall_logs import StallLogs
 from benchlib.stdlib_limit import stdlib_server
 from benchlib.system import WIB, publish_roster, register_devices, start_stack, wait_for
 
@@ -151,9 +151,7 @@ def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args) -> dic
     accepted = run(stack.url("kehadiran"), day, who, getattr(args, parallel), getattr(args, batch) if batch else 1)
     ingest_s = time.perf_counter() - started
     # from the last answer: every ASN-day of the run summarised in the outbox, then applied by penilaian
-    summaries_s = wait_for(lambda: summarised(dbs["kehadiran"], day, n), 600, f"{name}: day summaries")
-    applied_s = summaries_s + wait_for(lambda: dbs["penilaian"].scalar(
-        "SELECT count(*) FROM day_facts WHERE day = :d", d=day) >= n, 600, f"{name}: applied by penilaian")
+    summaries_s, applied_s = until_summarised_and_applied(dbs, day, n, name)
     latency = punch_to_summary(dbs["kehadiran"], day)
     # each stored punch has its event id (its outbox row was written in the same transaction)
     stored = dbs["kehadiran"].scalar(
@@ -161,24 +159,6 @@ def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args) -> dic
         a=datetime.combine(day, datetime.min.time()), b=datetime.combine(day + timedelta(days=1), datetime.min.time()))
     assert accepted == n and stored == n, (accepted, stored, n)
     return {"rate": n / ingest_s, "summaries_s": summaries_s, "applied_s": applied_s, "latency_ms": latency}
-
-
-# the newest marker, through the primary key: one index probe while the queue is not empty (the
-# worker takes the oldest first, so the newest stays until the end)
-QUEUE_LEFT = "SELECT id FROM dirty_days ORDER BY id DESC LIMIT 1"
-
-
-def summarised(db: Db, day: date, n: int) -> bool:
-    """Every ASN-day of ``day`` has its record (the worker writes it with its outbox row) and no
-    marker is left: the same condition as before, asked in the cheap order. The queue is asked
-    first and the records are counted only once it is empty: ``day_summaries`` has no index on
-    ``day``, so the count reads the whole table, every earlier run's days too: backend CPU a poll
-    1.0 ms at 20,000 records, 3.6 ms at 60,000, 23 ms at 120,000 (the JSON runs come after three
-    ADMS runs), against 0.05 ms for the queue's probe (a probe on a loaded machine). Asked every
-    10 ms all through the wait, it took from ~10 % of a core (first run) to ~70 % (a sixth run's
-    table) from the day worker whose pace the figure measures."""
-    return (db.scalar(QUEUE_LEFT) is None
-            and db.scalar("SELECT count(*) FROM day_summaries WHERE day = :d", d=day) >= n)
 
 
 def limits(args) -> dict[str, dict]:
@@ -199,41 +179,9 @@ def limits(args) -> dict[str, dict]:
     return out
 
 
-def punch_to_summary(db: Db, day: date) -> dict:
-    """Per punch, from its arrival (``received_at``) to its day's record being written (the day
-    worker's round, just before it commits): percentiles in ms, over the ASN-days of ``day``."""
-    def instant(v):
-        v = datetime.fromisoformat(v) if isinstance(v, str) else v
-        return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
-
-    with db.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT s.updated_at, max(p.received_at) FROM day_summaries s JOIN punches p ON p.nip = s.nip "
-            "WHERE s.day = :d AND p.device_time >= :a AND p.device_time < :b GROUP BY s.nip, s.updated_at"),
-            {"d": day, "a": datetime.combine(day, datetime.min.time()),
-             "b": datetime.combine(day + timedelta(days=1), datetime.min.time())}).all()
-    ms = sorted((instant(s) - instant(p)).total_seconds() * 1000 for s, p in rows)
-    return {k: round(ms[min(len(ms) - 1, int(q * len(ms)))], 1) if ms else None
-            for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
-
-
-STALL_RATIO = 10  # a run's figure this many times the median of the others' ...
-STALL_S = 60.0  # ... or over this many seconds: the run's logs are kept to be read
-
-
-def stalled(figures: list[float]) -> list[int]:
-    """The runs whose figure is ``STALL_RATIO`` times the median of the others' or over ``STALL_S``."""
-    out = []
-    for i, figure in enumerate(figures):
-        others = figures[:i] + figures[i + 1:]
-        if figure > STALL_S or (others and figure >= STALL_RATIO * statistics.median(others)):
-            out.append(i)
-    return out
-
-
-def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path,
+def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, logs: StallLogs,
           limit: dict[str, dict]) -> list[dict]:
-    stack = start(kind, database_urls, bootstrap, args, workdir)
+    stack = start(kind, database_urls, bootstrap, args, logs.workdir)
     dbs = {svc: Db(url, pool_size=2) for svc, url in database_urls.items()}
     today = datetime.now(WIB).date()
     rows = []
@@ -252,13 +200,7 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdi
             print(f"  accepted/s  median {statistics.median(rates):7.0f}  runs {', '.join(f'{r:.0f}' for r in rates)}"
                   f"  ({statistics.median(rates) / limit[name]['median']:.3f} of the stdlib limit)")
             summaries = ", ".join(f"{r['summaries_s']:.2f}" for r in results)
-            odd = stalled([r["summaries_s"] for r in results])
-            if odd:
-                args.keep_logs = True
-                print(f"  !! day summaries of run(s) {', '.join(str(i + 1) for i in odd)} took >= {STALL_RATIO}x the "
-                      f"others' median or over {STALL_S:.0f} s: logs kept in {workdir} (the processes' under "
-                      f"{workdir / kind / 'logs'}, PostgreSQL's with the slow statements' plans in {workdir / 'postgresql.log'})",
-                      flush=True)
+            logs.check(kind, "day summaries", [r["summaries_s"] for r in results])
             applied = ", ".join(f"{r['applied_s']:.2f}" for r in results)
             print(f"  day summaries in the outbox after the last answer (s)  {summaries}")
             print(f"  applied by penilaian after the last answer (s)         {applied}")
@@ -291,26 +233,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16, help="gunicorn threads per worker")
     parser.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
     args = parser.parse_args()
-    args.keep_logs = False  # set by a run that stalled (``stalled``)
     m, load_before = machine(), load()
     rows: list[dict] = []
-    workdir = Path(tempfile.mkdtemp(prefix="kinerja-bench-"))
+    logs = StallLogs()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average before {os.getloadavg()[0]:.1f}, "
-          f"logs in {workdir}")
+          f"logs in {logs.workdir}")
     limit = limits(args)
     with own_broker(6) as bootstrap:
         if args.db in ("sqlite", "both"):
-            urls = {svc: f"sqlite:///{workdir / 'sqlite' / svc}.db" for svc in SERVICES}
-            rows += bench("SQLite", urls, bootstrap, args, workdir, limit)
+            urls = {svc: f"sqlite:///{logs.workdir / 'sqlite' / svc}.db" for svc in SERVICES}
+            rows += bench("SQLite", urls, bootstrap, args, logs, limit)
         if args.db in ("postgresql", "both"):
             # a statement over 1 s leaves its plan in PostgreSQL's log, copied to the logs' directory
-            with own_postgres(slow_plans_ms=1000, keep_log=workdir / "postgresql.log") as server:
+            with own_postgres(slow_plans_ms=1000, keep_log=logs.postgres_log) as server:
                 urls = {svc: create_postgres_database(server) for svc in SERVICES}
-                rows += bench("PostgreSQL", urls, bootstrap, args, workdir, limit)
-    if not os.environ.get("KEEP_BENCH") and not args.keep_logs:
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print(f"logs kept in {workdir}", flush=True)
+                rows += bench("PostgreSQL", urls, bootstrap, args, logs, limit)
+    logs.close()
     result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load(), "runs": args.runs,
               "workers": args.workers, "threads": args.threads, "rows": rows}
     write_result("bench_ingest", result)

@@ -3,7 +3,8 @@ script's folder on the path). The machine and its load (``machine``), percentile
 (``figures``), results and BENCHMARKS.md (``results``), a broker and PostgreSQL of their own
 (``servers``); the whole system started with a roster (``system``), row counts (``db``), consumer
 lag (``lag``), stream clients in processes of their own (``streams``) and open-loop punch senders
-(``senders``), the Kafka ceiling's tables (``ceiling``)."""
+(``senders``), the Kafka ceiling's tables (``ceiling``), the wait for an ingest run's day
+summaries (``day_summaries``) and the logs kept when a run stalls (``stall_logs``)."""
 from benchlib.figures import fmt_median, fmt_spread, pct, pcts_ms, spread
 from benchlib.machine import load, machine, machine_line, now_utc
 from benchlib.results import ROOT, RESULTS, append_markdown, read_result, write_result
