@@ -194,9 +194,11 @@ def test_relay_keeps_rows_while_kafka_is_unreachable_and_marks_nothing(sqlite_ur
         store.outbox.add_many(s, [employee(i) for i in range(3)])
     from kafka.errors import KafkaError
 
+    # nothing ever answers, so the producer's start fails whatever it waits: after 1 s here, not
+    # kafka-python's default 30 s (``bootstrap_timeout_ms``, the wait for a broker's version)
     relay = OutboxRelay(store.engine, store.outbox_table,
                         lambda: make_producer("127.0.0.1:1", max_block_ms=500, request_timeout_ms=500,
-                                              delivery_timeout_ms=1000))
+                                              delivery_timeout_ms=1000, bootstrap_timeout_ms=1000))
     with pytest.raises(KafkaError):
         relay.publish_batch()
     assert store.unsent() == 3
