@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+import weakref
 from contextlib import contextmanager
 from datetime import timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, exc
+from sqlalchemy import Connection, DateTime, Engine, TypeDecorator, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +42,8 @@ def ping_after_idle(engine: Engine, idle_s: float) -> None:
     busy use fails its statement as before: the request answers 503 with Retry-After
     (``kinerja.web``), and that failure invalidates the pool too."""
 
+    _RESET_AT_CHECKOUT.add(engine)  # its checkout (below) ends an autocommit left behind
+
     @event.listens_for(engine, "connect")
     def _fresh(_dbapi_conn, record):  # a new connection needs no ping (nor does a reconnected record)
         record.info.pop(_IDLE_SINCE, None)
@@ -51,6 +55,10 @@ def ping_after_idle(engine: Engine, idle_s: float) -> None:
 
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn, record, _proxy):
+        if dbapi_conn.autocommit and not _checkout.autocommit:
+            # left in autocommit by an ``autocommit_connection`` user: everyone else gets the
+            # driver's transactions
+            dbapi_conn.autocommit = False
         since = record.info.get(_IDLE_SINCE)
         if since is None or time.monotonic() - since < idle_s:
             return
@@ -59,6 +67,38 @@ def ping_after_idle(engine: Engine, idle_s: float) -> None:
         except engine.dialect.loaded_dbapi.Error as err:
             raise exc.InvalidatePoolError(f"pooled connection found dead after {time.monotonic() - since:.1f} s "
                                           f"idle: {err}") from err
+
+
+class _Checkout(threading.local):
+    autocommit = False  # this thread's checkout is an ``autocommit_connection``'s
+
+
+_checkout = _Checkout()
+# engines whose checkout takes a connection out of autocommit (``make_engine``'s PostgreSQL ones)
+_RESET_AT_CHECKOUT: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def autocommit_connection(engine: Engine) -> tuple[Connection, bool]:
+    """``engine.connect()`` with its driver connection in autocommit (PostgreSQL, psycopg), and
+    whether it may be returned to the pool that way. For a hot path of plain statements each
+    committed alone (a punch request): with the pool's checkout putting every connection back in
+    the driver's transactions for its other users, the connection stays in autocommit from one
+    such request to the next (the pool hands out the connection returned last), no toggle
+    either way (a dozen Python calls and a lock each). False: the caller must take it out of
+    autocommit before it closes the connection (an engine not made by ``make_engine``)."""
+    _checkout.autocommit = True
+    try:
+        conn = engine.connect()
+    finally:
+        _checkout.autocommit = False
+    try:
+        dbapi_conn = conn.connection.dbapi_connection
+        if not dbapi_conn.autocommit:
+            dbapi_conn.autocommit = True
+    except BaseException:
+        conn.close()
+        raise
+    return conn, engine in _RESET_AT_CHECKOUT
 
 
 def ping_after_idle_s() -> float:

@@ -48,9 +48,9 @@ def get(conn: Connection, sn: str, *, pin: str | None = None) -> DeviceRow | Non
     NIP too, in the same statement: a request's round trip less (``pin_nips``)."""
     # before the request's writes: on PostgreSQL outside its transaction, a round trip less
     if pin is None:
-        rows = Raw(conn).query_first(GET, [sn])
+        rows = Raw(conn, shared=True).query_first(GET, [sn])
     else:
-        rows = Raw(conn).query_first(GET_WITH_PIN, [pin_key(pin), pin, sn])
+        rows = Raw(conn, shared=True).query_first(GET_WITH_PIN, [pin_key(pin), pin, sn])
     if not rows:
         return None
     sn, agency, offset, last, active, comm_key, addresses, last_address, zone, zeros, *found = rows[0]

@@ -59,7 +59,8 @@ def write(conn: Connection, punches: list[dict[str, Any]], outbox_rows: list[dic
     stored: the outbox rows (dicts of ``OUTBOX_COLUMNS``) whose ``event_id`` is theirs, in the
     order given; a ``dirty_days`` marker per distinct (NIP, day) of ``days`` whose event id is
     theirs; a ``dirty_pins`` marker per PIN of ``quarantine_pins`` stored without a NIP."""
-    raw = Raw(conn)
+    # the connection's reused cursor: its answer (``Written``) is read before anything else runs on it
+    raw = Raw(conn, shared=True)
     days = list(days)
     pins = sorted(set(quarantine_pins))
     known = bool(outbox_rows or days)
