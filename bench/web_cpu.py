@@ -14,7 +14,8 @@ copy of the code:
         --variant t16 --variant t4 --set t4.threads=4 --variant quiet --set quiet.accesslog=off
 
 ``--db``: ``sqlite`` (a file each variant) or a PostgreSQL server URL (a new database each
-variant). ``--set NAME.KEY=VALUE``, KEY one of ``workers``, ``threads``, ``accesslog`` (on/off),
+variant). ``--set NAME.KEY=VALUE``, KEY one of ``workers``, ``threads``, ``worker`` (gunicorn's
+``--worker-class``, gthread by default), ``accesslog`` (on/off),
 ``pythonpath`` (``git archive`` a commit into a folder: its ``shared/src`` and
 ``services/kehadiran/src`` ahead of the installed ones) or ``env.NAME``. ``--profile NAME``
 writes that variant's workers' cProfile (every thread, ``time.thread_time``) as pstats files to
@@ -93,7 +94,7 @@ class Variant:
         if profile_dir is not None:
             env["KINERJA_PROFILE_DIR"] = str(profile_dir)
             cmd += ["-c", str(PROFILE_CONF)]
-        cmd += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", "gthread",
+        cmd += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", s.get("worker", "gthread"),
                 "--threads", str(threads), "--graceful-timeout", "5", "--timeout", "60"]
         if s.get("accesslog", "on") == "on":
             cmd += ["--access-logfile", "-", "--logger-class", "kinerja.accesslog.RedactingLogger"]

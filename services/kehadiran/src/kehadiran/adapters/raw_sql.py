@@ -136,7 +136,7 @@ def _shared_cursor(conn: Connection):
     fairy = conn.connection
     dbapi_conn = fairy.dbapi_connection
     found = fairy.info.get(_CURSOR)
-    if found is None or found[0] is not dbapi_conn or found[1].closed:
+    if found is None or found[0] is not dbapi_conn:  # nothing closes it but its connection
         found = fairy.info[_CURSOR] = (dbapi_conn, dbapi_conn.cursor())
     return found[1]
 
