@@ -49,6 +49,27 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
+def backend_cpu(url: str) -> dict[int, float] | None:
+    """{backend pid: user + system CPU seconds} of the PostgreSQL sessions on ``url``'s database,
+    when the server runs on this machine (its backends' /proc readable); else None (SQLite, a
+    remote server). A backend opened during a round counts from zero."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = sum(cpu_seconds(pid))
+        except OSError:
+            if not Path(f"/proc/{pid}").exists() and not out:
+                continue
+    return out or None
+
+
 def workers_of(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [int(x) for x in out]
@@ -73,6 +94,8 @@ class Variant:
     def __init__(self, name: str, settings: dict[str, str]):
         self.name, self.settings = name, settings
         self.cpu: list[tuple[float, float]] = []
+        self.db_cpu: list[float] = []  # PostgreSQL backends' CPU a request (a local server)
+        self.url = ""
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
@@ -171,12 +194,14 @@ def main() -> None:
         by_name[name].settings[key] = value
     try:
         for v in variants:
-            v.start(prepare(args.db, args.conns, args.people), Path(args.out) if v.name == args.profile else None)
+            v.url = prepare(args.db, args.conns, args.people)
+            v.start(v.url, Path(args.out) if v.name == args.profile else None)
             drive(v.port, args.kind, 500, args.conns, args.people, day=0)  # warm: caches, prepared statements
         for r in range(args.rounds):
             for v in variants:
                 pids = workers_of(v.proc.pid)
                 before = [cpu_seconds(p) for p in pids]
+                db_before = backend_cpu(v.url)
                 t0 = time.perf_counter()
                 drive(v.port, args.kind, args.requests, args.conns, args.people, day=r + 1)
                 wall = time.perf_counter() - t0
@@ -184,8 +209,14 @@ def main() -> None:
                 user = sum(a[0] - b[0] for a, b in zip(after, before)) / args.requests * 1e6
                 system = sum(a[1] - b[1] for a, b in zip(after, before)) / args.requests * 1e6
                 v.cpu.append((user, system))
+                db = backend_cpu(v.url)
+                db_us = (sum(db.get(pid, 0.0) - db_before.get(pid, 0.0) for pid in db) / args.requests * 1e6
+                         if db is not None and db_before is not None else None)
+                if db_us is not None:
+                    v.db_cpu.append(db_us)
                 print(f"round {r + 1} {v.name}: {user + system:.0f} us worker CPU a request (system {system:.0f}), "
-                      f"{args.requests / wall:.0f} requests/s", flush=True)
+                      + (f"{db_us:.0f} us PostgreSQL backends' CPU, " if db_us is not None else "")
+                      + f"{args.requests / wall:.0f} requests/s", flush=True)
     finally:
         for v in variants:
             v.stop()
@@ -196,6 +227,9 @@ def main() -> None:
         totals = [u + s for u, s in v.cpu]
         print(f"{v.name}: median {statistics.median(totals):.0f} us worker CPU a request "
               f"({', '.join(f'{t:.0f}' for t in totals)}) {v.settings or ''}")
+        if v.db_cpu:
+            print(f"{v.name}: median {statistics.median(v.db_cpu):.0f} us PostgreSQL backends' CPU a request "
+                  f"({', '.join(f'{t:.0f}' for t in v.db_cpu)})")
 
 
 if __name__ == "__main__":
