@@ -30,10 +30,8 @@ class Raw:
     __slots__ = ("pg", "cursor", "conn")
 
     def __init__(self, conn: Session | Connection, *, shared: bool = False):
-        """``shared`` (PostgreSQL): the connection's one reused cursor, not a new one (a new
-        psycopg cursor is ~14 Python calls, a tenth of what a one-punch request's statements cost
-        the driver). Only for a statement whose rows are read before the next statement runs on
-        that cursor: the cursor holds one result at a time."""
+        """``shared`` (PostgreSQL): the connection's one reused cursor (a new one is ~14 Python
+        calls), for a statement whose rows are read before the next one runs on it."""
         if isinstance(conn, Session):
             conn = conn.connection()
         self.pg = conn.dialect.name == "postgresql"
@@ -130,9 +128,8 @@ _CURSOR = "kinerja_raw_cursor"
 
 
 def _shared_cursor(conn: Connection):
-    """The DBAPI connection's reused cursor, kept in its pool record's ``info`` with the
-    connection it belongs to: a connection the pool replaced (invalidated, reconnected) gets a
-    cursor of its own, never one of the dead connection's."""
+    """The DBAPI connection's reused cursor, kept in its pool record's ``info`` with its
+    connection: one the pool replaced gets its own, never the dead one's."""
     fairy = conn.connection
     dbapi_conn = fairy.dbapi_connection
     found = fairy.info.get(_CURSOR)
@@ -232,8 +229,7 @@ def punch_connection(engine) -> Iterator[tuple[Connection, Callable[[], None]]]:
             elif dbapi_conn.in_transaction:
                 dbapi_conn.commit()
         return
-    # the connection stays in autocommit from one punch request to the next (no toggle), the
-    # pool's checkout ends it for the pool's other users (``kinerja.db.autocommit_connection``)
+    # in autocommit from one punch request to the next (``kinerja.db.autocommit_connection``)
     conn, pooled_as_is = autocommit_connection(engine)
     dbapi_conn = conn.connection.dbapi_connection
     with conn, ExitStack() as stack:
