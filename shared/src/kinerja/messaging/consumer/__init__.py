@@ -21,6 +21,12 @@ Bounded: every ``trim_interval_s`` the loop deletes ``processed_events`` records
 ``processed_retention_s`` (7 days; why that is long enough: ``kinerja.messaging.outbox``), a
 bounded amount at a time.
 
+Offsets in fewer requests: while polls keep returning records, the offsets done with are committed
+together at most every ``commit_interval_s`` (``KINERJA_CONSUMER_COMMIT_INTERVAL_MS``, 250 ms), and
+at once when a poll finds nothing, a poll is cut short or the loop stops; still only after the
+database committed. A crash or a rebalance re-delivers at most that long of records, which the
+recorded ids turn into duplicates dropped (``kinerja.messaging.consumer.config``).
+
 Paced: after a poll that returned records but fewer than it may (not a backlog), the next poll
 waits until ``poll_gap_s`` (``KINERJA_CONSUMER_POLL_GAP_MS``, 5 ms) after it returned, the time
 its records took counted in. kafka-python fetches only from ``poll()``, so the records of those

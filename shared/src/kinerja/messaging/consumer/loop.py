@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from kinerja.events.envelope import Event, decode_event
 from kinerja.heartbeat import Heartbeat
 from kinerja.messaging.consumer.batch_path import BatchPath
-from kinerja.messaging.consumer.config import consumer_config, poll_gap_s as poll_gap_from_env
+from kinerja.messaging.consumer.config import (commit_interval_s as commit_interval_from_env, consumer_config,
+                                               poll_gap_s as poll_gap_from_env)
 from kinerja.messaging.consumer.message_path import MessagePath
 from kinerja.messaging.consumer.rejoin import repair_unapplied_join
 from kinerja.messaging.consumer.stats import ConsumerStats
@@ -59,6 +60,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         transaction_shape: TransactionShape | None = None,
         claim_processed: Callable[[Session, Table, list[dict]], set[str]] | None = None,
         poll_gap_s: float | None = None,
+        commit_interval_s: float | None = None,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -95,6 +97,10 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         # the least time from a poll that returned fewer records than it may to the next poll
         # (``consumer.config.POLL_GAP_MS``); None: ``KINERJA_CONSUMER_POLL_GAP_MS``
         self.poll_gap_s = poll_gap_from_env() if poll_gap_s is None else max(0.0, poll_gap_s)
+        # the least time between two offset commits while records keep coming
+        # (``consumer.config.COMMIT_INTERVAL_MS``); None: ``KINERJA_CONSUMER_COMMIT_INTERVAL_MS``
+        self.commit_interval_s = (commit_interval_from_env() if commit_interval_s is None
+                                  else max(0.0, commit_interval_s))
         self._replayed: dict[tuple[str, int], int] | None = None
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
@@ -133,6 +139,17 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         consumer.subscribe(self.topics)
         return consumer
 
+    def _commit(self, consumer: KafkaConsumer, pending: dict[TopicPartition, OffsetAndMetadata]) -> float:
+        """Commit ``pending`` (emptied) for the partitions still assigned (one a rebalance gave to
+        another member re-delivers from its last commit there: duplicates, dropped); when."""
+        assigned = consumer.assignment()
+        offsets = {tp: o for tp, o in pending.items() if tp in assigned}
+        pending.clear()
+        if offsets:
+            consumer.commit(offsets)
+            self.stats.commits += 1
+        return time.monotonic()
+
     def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None,
             on_start: Callable[[], None] | None = None) -> ConsumerStats:
         """Poll, apply, commit until ``stop``. ``on_start``: called once, after the first
@@ -142,6 +159,9 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         backoff = 0.5
         gap = self.poll_gap_s
         next_poll_at = 0.0  # set after a poll with room to spare: no sooner than this the next
+        # offsets done with (their database transactions committed) and not yet committed to Kafka
+        pending: dict[TopicPartition, OffsetAndMetadata] = {}
+        committed_at = 0.0
         while not stop.is_set():
             self.heartbeat()
             try:
@@ -174,6 +194,8 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 self.report_lag(consumer)
                 self.trim()
                 if not records:
+                    if pending:  # caught up: the offsets so far, now
+                        committed_at = self._commit(consumer, pending)
                     if on_idle:
                         on_idle()
                     if self.between_polls:
@@ -191,18 +213,20 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                         if not self.process_message(msg, stop):
                             break
                         done_with += 1
-                # only now, after the database commits: the offsets past what is done with
-                done: dict[TopicPartition, OffsetAndMetadata] = {}
+                # only now, after the database commits: the offsets past what is done with, sent
+                # at most every ``commit_interval_s`` while polls keep returning records
                 for msg in msgs[:done_with]:
-                    done[TopicPartition(msg.topic, msg.partition)] = OffsetAndMetadata(msg.offset + 1, "", -1)
-                if done:
-                    consumer.commit(done)
+                    pending[TopicPartition(msg.topic, msg.partition)] = OffsetAndMetadata(msg.offset + 1, "", -1)
+                if pending and (done_with < len(msgs)
+                                or time.monotonic() - committed_at >= self.commit_interval_s):
+                    committed_at = self._commit(consumer, pending)
                 if done_with < len(msgs):
                     break
                 if self.between_polls:
                     self.between_polls()
             except KafkaError as exc:
                 log.warning("kafka unavailable; reconnecting", extra={"error": repr(exc), "backoff_s": backoff})
+                pending.clear()  # re-delivered from the last commit: duplicates, dropped
                 if consumer is not None:
                     try:
                         consumer.close(autocommit=False)
@@ -212,6 +236,11 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
         if consumer is not None:
+            if pending:
+                try:
+                    self._commit(consumer, pending)
+                except KafkaError as exc:  # the next member re-delivers them: duplicates, dropped
+                    log.warning("offsets not committed at stop", extra={"error": repr(exc)})
             consumer.close(autocommit=False)
         if self._dlq_producer is not None:
             self._dlq_producer.close(timeout=5)

@@ -16,4 +16,5 @@ class ConsumerStats:
     polls: int = 0  # polls that returned records
     paced: int = 0  # pauses before a poll (``poll_gap_s``): the poll before returned few records
     forced_rejoins: int = 0  # group joins kafka-python left unapplied (consumer.rejoin), redone
+    commits: int = 0  # offset commits sent (``commit_interval_s``: at most one per interval while busy)
     by_type: dict[str, int] = field(default_factory=dict)
