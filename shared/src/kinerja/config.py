@@ -112,6 +112,7 @@ class Settings:
     relay_batch: int = 500
     relay_max_in_flight: int = 5000
     relay_round_gap_s: float = 0.005
+    relay_mark_interval_s: float = 0.5
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **kw: Any) -> "Settings":
@@ -143,6 +144,9 @@ def load_settings(service: str, overrides: Mapping[str, Any] | None = None) -> S
         relay_max_in_flight=int(_env("KINERJA_RELAY_MAX_IN_FLIGHT", "5000")),
         # kinerja.messaging.relay.outbox_relay.ROUND_GAP_S; bounded to 0..100 ms (longer only delays)
         relay_round_gap_s=min(max(float(_env("KINERJA_RELAY_ROUND_GAP_MS", "5")), 0.0), 100.0) / 1000.0,
+        # kinerja.messaging.relay.outbox_relay.MARK_INTERVAL_S; bounded to 0..5 s (longer only
+        # sends more again after a relay dies)
+        relay_mark_interval_s=min(max(float(_env("KINERJA_RELAY_MARK_INTERVAL_MS", "500")), 0.0), 5000.0) / 1000.0,
     )
     if overrides:
         known = {k: v for k, v in overrides.items() if k in Settings.__dataclass_fields__}

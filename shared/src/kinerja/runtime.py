@@ -51,7 +51,7 @@ class ServiceRuntime:
         s = self.settings
         options = dict(prefix=s.topic_prefix, service=self.service, batch_size=s.relay_batch,
                        max_in_flight=s.relay_max_in_flight, retention_s=s.outbox_retention_s,
-                       round_gap_s=s.relay_round_gap_s)
+                       round_gap_s=s.relay_round_gap_s, mark_interval_s=s.relay_mark_interval_s)
         options.update(kw)
         return OutboxRelay(self.engine, self.outbox_table, lambda: self.producer("relay", **RELAY_PRODUCER),
                            **options)

@@ -95,3 +95,28 @@ def test_a_full_read_reads_on_at_once_a_partial_one_waits_the_gap(sqlite_url, ka
     finally:
         relay._finish()
         engine.dispose()
+
+
+@pytest.mark.parametrize("interval_s, before, marks", [(3600.0, 0, 1), (0.0, 5, 5)])
+def test_acknowledged_rows_are_marked_together_once_the_interval_is_over(sqlite_url, kafka_bootstrap, topic_prefix,
+                                                                          interval_s, before, marks):
+    """Five rows a round apart, each read, sent and acknowledged on its own (a trickle): marked in
+    one UPDATE when the interval is over, not one a round (interval 0: one a round)."""
+    relay, box, engine = relay_of(sqlite_url, kafka_bootstrap, topic_prefix, round_gap_s=0, notify_poll_s=0,
+                                  mark_interval_s=interval_s)
+    try:
+        for i in range(5):
+            add_row(box, engine, i)
+            assert relay.step() == 1
+            relay._get_producer().flush(timeout=30)
+            wait_until(lambda: relay._acks, 30, message="the row acknowledged")
+        relay.step()  # collects the last ack
+        assert relay.marks == before and relay.published == before, (relay.marks, relay.published)
+        relay._mark_at = time.monotonic()  # the interval over (an hour, not waited here)
+        relay.step()
+        assert relay.marks == marks and relay.published == 5
+        assert relay.step() == 0  # nothing read again
+    finally:
+        relay._finish()
+        engine.dispose()
+    assert len(published(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), 5)) == 5

@@ -3,7 +3,8 @@ marks them sent only after the broker acknowledged them.
 
 Streaming. The relay keeps sending while earlier sends wait for their acks (up to
 ``max_in_flight`` rows), and marks the acknowledged rows sent by id, in bulk, at most
-``mark_interval_s`` (0.1 s) after a send: not one UPDATE per ack when rows come one at a time.
+``mark_interval_s`` (0.5 s, ``KINERJA_RELAY_MARK_INTERVAL_MS``) after a send: not one UPDATE per ack,
+nor one per read, when rows come one at a time.
 An acknowledged row not yet marked is on the topic: the relay's reads leave it out.
 Killed between publishing and marking, it leaves those rows unsent and they are published again
 (by the next relay to hold them): consumers drop the duplicates by event id. With Kafka down the

@@ -144,6 +144,7 @@ class RelayPipeline:
                     conn.execute(update(t).where(t.c.id.in_(ids[start:start + MARK_CHUNK])).values(sent_at=now))
         self._to_mark = []
         self._mark_at = None
+        self.marks += 1
         self.published += len(ids)
         metrics.RELAY_PUBLISHED.labels(self.service).inc(len(ids))
         return len(ids)
