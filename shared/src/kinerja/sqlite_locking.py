@@ -290,6 +290,24 @@ def _begin_read(dbapi_conn: sqlite3.Connection, deadline: float) -> None:
         raise
 
 
+def read_outside(dbapi_conn: sqlite3.Connection, run, exc: BaseException):
+    """A read run outside any transaction (its statement's own snapshot, no BEGIN or COMMIT of
+    its own: a punch request's reads before its write) that failed with ``exc``: ``run()`` again
+    every ``POLL_S`` until ``WRITE_LOCK_TIMEOUT_S`` while SQLite answers BUSY (another connection
+    recovers the WAL index, as ``_begin_read`` waits for it); any other error, or one inside a
+    transaction, is raised as it came."""
+    if not isinstance(exc, sqlite3.OperationalError) or not _busy(exc) or dbapi_conn.in_transaction:
+        raise exc
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_S
+    while True:
+        time.sleep(POLL_S)
+        try:
+            return run()
+        except sqlite3.OperationalError as again:
+            if not _busy(again) or time.monotonic() >= deadline:
+                raise
+
+
 def _busy(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:

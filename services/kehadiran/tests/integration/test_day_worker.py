@@ -121,8 +121,7 @@ def test_a_request_writes_punches_events_and_markers_in_a_few_statements_and_rec
             event.remove(runtime.engine, "connect", trace)
             runtime.engine.dispose()
     if database_url.startswith("sqlite"):
-        # a read snapshot (BEGIN, PRAGMA schema_version, the device, stored keys, the PINs,
-        # COMMIT), then the write lock (BEGIN IMMEDIATE) for the punches, their events, the
+        # the reads (the device, stored keys, the PINs; each a statement of its own), then the write lock (BEGIN IMMEDIATE) for the punches, their events, the
         # markers, the device's contact, COMMIT: never a statement per punch, no day read or written
         assert len(statements) <= 12, statements
         assert statements.count("INSERT") == 3, statements

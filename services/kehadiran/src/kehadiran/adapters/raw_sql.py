@@ -62,6 +62,17 @@ class Raw:
         return f"{column} IN ({_marks(len(values))})", list(values)
 
     def query(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        try:
+            self.cursor.execute(self.sql(text), params)
+            return self.cursor.fetchall()
+        except Exception as exc:
+            if self.pg:
+                raise
+            # SQLite, a read outside a transaction (``punch_connection``): BUSY while the WAL is recovered
+            return sqlite_locking.read_outside(self.conn.connection.dbapi_connection,
+                                               lambda: self._run(text, params), exc)
+
+    def _run(self, text: str, params: Sequence[Any]) -> list[tuple]:
         self.cursor.execute(self.sql(text), params)
         return self.cursor.fetchall()
 
@@ -199,35 +210,32 @@ def punch_connection(engine) -> Iterator[tuple[Connection, Callable[[], None]]]:
     COMMIT, no pipeline. Its reads go out the same way (under READ COMMITTED a statement sees
     the same rows in a transaction or outside it, and a plain SELECT keeps no lock).
 
-    SQLite: the reads in a read-only transaction (a WAL snapshot, no lock: ``read_only``), and
-    ``transaction()`` (call it before the first write, every write on SQLite; calling it again
-    does nothing) ends it and takes the write lock (BEGIN IMMEDIATE), as late as the request can:
-    every other writer of the file waits while it is held. What was read may have changed in
-    between, as it may on PostgreSQL between its autocommit reads and its write: the INSERT's
-    ``ON CONFLICT DO NOTHING`` decides what is new, not the read.
+    SQLite: the reads outside any transaction, each statement its own WAL snapshot (no lock, no
+    BEGIN and COMMIT of their own: a one-punch request ran 9 statements, now 6; a BUSY while the
+    WAL is recovered is waited out, ``Raw.query``), and ``transaction()`` (call it before the
+    first write, every write on SQLite; calling it again does nothing) takes the write lock
+    (BEGIN IMMEDIATE), as late as the request can: every other writer of the file waits while it
+    is held. What was read may have changed in between, as it may on PostgreSQL between its
+    autocommit reads and its write: the INSERT's ``ON CONFLICT DO NOTHING`` decides what is new,
+    not the read.
 
     After ``transaction()``, the block's end commits (``commit_with`` earlier)."""
     if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
-            # the snapshot begun and ended on the driver's connection: SQLAlchemy's transaction
-            # (a tenth of a one-punch request's Python calls) is the write's alone
-            dbapi_conn = conn.connection.dbapi_connection
-            sqlite_locking.begin(dbapi_conn, read_only=True)
+            # the reads on the driver's connection, each its own statement (pysqlite's autocommit:
+            # ``sqlite_locking.on_connect``); SQLAlchemy's transaction (a tenth of a one-punch
+            # request's Python calls) is the write's alone
             writing = False
 
             def write_lock() -> None:
                 nonlocal writing
                 if not writing:
                     writing = True
-                    dbapi_conn.commit()  # the read snapshot's end: nothing written, nothing held
                     conn.begin()  # BEGIN IMMEDIATE (``kinerja.sqlite_locking``)
 
             yield conn, write_lock
-            if writing:
-                if conn.in_transaction():
-                    conn.commit()
-            elif dbapi_conn.in_transaction:
-                dbapi_conn.commit()
+            if writing and conn.in_transaction():
+                conn.commit()
         return
     # in autocommit from one punch request to the next (``kinerja.db.autocommit_connection``)
     conn, pooled_as_is = autocommit_connection(engine)
