@@ -142,3 +142,25 @@ def test_a_request_that_never_had_the_lock_is_not_written_by_a_later_one(app, mo
     assert status.startswith("200") and orjson.loads(body)["accepted"] == 10, body
     # before: the failed request's rows stayed queued and the next request's transaction wrote them
     assert count(app, "SELECT count(*) FROM punches WHERE device_time >= '%s'" % day) == 10
+
+
+def test_requests_due_a_contact_are_gathered_too_their_contact_in_the_transaction(app, monkeypatch):
+    day = datetime.now(WIB).replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
+    pins = [pin for _nip, pin in STAFF]
+    monkeypatch.setattr(device_store, "CONTACT_EVERY", timedelta(0))  # every request due a contact
+    with runtime_of(app).engine.begin() as c:
+        c.execute(text("UPDATE devices SET last_contact_at = NULL, attlog_stamp = NULL WHERE sn = :sn"), {"sn": SN})
+    group = punch_write_group.group_of(runtime_of(app).engine.url.database)
+    before = (group.transactions, group.requests)
+    envs = [json_env(pins[0:10], day), adms_env(pins[10:20], day), json_env(pins[20:30], day)]
+    answers, statements = gathered(app, envs)
+    assert all(status.startswith("200") for status, _ in answers), answers
+    assert [orjson.loads(answers[0][1])["accepted"], answers[1][1], orjson.loads(answers[2][1])["accepted"]] == [
+        10, b"OK:10", 10]
+    # before: the three were each a transaction of their own (3 BEGIN IMMEDIATE, 9 INSERTs, 3 UPDATEs,
+    # 3 COMMITs); now one, the devices' row last
+    assert under_lock(statements) == [INSERTS + ["UPDATE devices SET"] * 3], statements
+    assert (group.transactions - before[0], group.requests - before[1]) == (1, 3)
+    assert count(app, "SELECT count(*) FROM devices WHERE sn = '%s' AND last_contact_at IS NOT NULL "
+                      "AND attlog_stamp = '9'" % SN) == 1
+    assert count(app, "SELECT count(*) FROM punches WHERE device_time >= '%s'" % day) == 30

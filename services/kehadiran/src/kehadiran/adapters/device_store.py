@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.orm import pin_key
-from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters.raw_sql import Raw, sqlite_datetime
 
 CONTACT_EVERY = timedelta(seconds=5)
 
@@ -73,6 +73,17 @@ def plain_caller(device: DeviceRow, address: str | None, *, binding: bool) -> bo
 
 def contact_due(device: DeviceRow, now: datetime) -> bool:
     return device.last_contact_at is None or abs(now - device.last_contact_at) >= CONTACT_EVERY
+
+
+def contact_update(device: DeviceRow, now: datetime, *, attlog_stamp: str | None = None) -> tuple[str, list]:
+    """SQLite: ``touch``'s UPDATE as a statement and its parameters, for a punch write that runs it
+    in its own transaction (``punch_write_sqlite.Prepared``): a request due a contact is grouped
+    with the others waiting for the write lock (``punch_write_group``) instead of taking a turn
+    of its own."""
+    at = sqlite_datetime(now.astimezone(timezone.utc))
+    if attlog_stamp is None:
+        return "UPDATE devices SET last_contact_at = ? WHERE sn = ?", [at, device.sn]
+    return "UPDATE devices SET last_contact_at = ?, attlog_stamp = ? WHERE sn = ?", [at, attlog_stamp, device.sn]
 
 
 def touch(conn: Connection, device: DeviceRow, now: datetime, *, attlog_stamp: str | None = None) -> bool:

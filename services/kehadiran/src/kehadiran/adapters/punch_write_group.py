@@ -13,8 +13,10 @@ already waiting for (or holding) the lock leaves its rows with it and waits for 
 while one transaction is written, the next one gathers. Lock turns per request fall from 1 to
 1 / (requests waiting together); statements per turn stay one INSERT a table.
 
-Only a request whose punches are its transaction's only write comes here (no device contact, no
-malformed lines, no registry check to note in the same transaction: ``record_punches(alone=)``).
+Only a request whose punches are its transaction's only write comes here (no malformed lines, no
+registry check to note in the same transaction: ``record_punches(alone=)``), but for the device's
+contact UPDATE, which goes in with its rows (``Prepared.contact``, last in the transaction): the
+request of each device due a contact (every ``device_store.CONTACT_EVERY``) took a turn of its own.
 If the group's transaction fails on a constraint, each of its requests is written again in a
 transaction of its own, so one bad request fails alone; any other failure (the lock not had in
 time, the file gone) is every waiting request's, raised in each, nothing of any of them stored.

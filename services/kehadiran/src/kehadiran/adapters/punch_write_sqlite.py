@@ -30,15 +30,18 @@ _INSERT_SUFFIX = "ON CONFLICT (device_sn, person_key, device_time) DO NOTHING RE
 class Prepared:
     """The rows of one request, ready for the driver; ``write`` inserts those that are new."""
 
-    __slots__ = ("agency", "punches", "outbox", "days", "pins")
+    __slots__ = ("agency", "punches", "outbox", "days", "pins", "contact")
 
     def __init__(self, agency: str, punches: list[tuple], outbox: list[tuple[str, tuple]],
-                 days: list[tuple[str, str, str]], pins: dict[str, str]):
+                 days: list[tuple[str, str, str]], pins: dict[str, str],
+                 contact: tuple[str, list] | None = None):
         self.agency = agency
         self.punches = punches  # PUNCH_COLUMNS values
         self.outbox = outbox  # (punch id, OUTBOX_COLUMNS values), in the order given
         self.days = days  # (punch id, NIP, local date as text)
         self.pins = pins  # punch id -> PIN, for the quarantined punches whose PIN is marked
+        # the device's contact UPDATE (``device_store.contact_update``), last in the transaction
+        self.contact = contact
 
     def write(self, conn: Connection) -> tuple[int, int]:
         """The INSERTs (in the caller's write transaction); (new punches with a NIP, new punches
@@ -69,22 +72,28 @@ def write_many(conn: Connection, requests: list[Prepared]) -> list[tuple[int, in
         raw.insert_rows("dirty_days", ("nip", "day"), sorted(days))
     if pins:
         raw.insert_rows("dirty_pins", ("agency", "pin"), sorted(pins))
+    # the devices' rows last: each stays locked only from its UPDATE to the COMMIT
+    for p in requests:
+        if p.contact is not None:
+            raw.cursor.execute(*p.contact)
     return answers
 
 
 def prepare(agency: str, rows: list[dict[str, Any]], outbox_rows: Iterable[tuple[str, dict[str, Any]]],
-            days: Iterable[tuple[str, str, date]], quarantine_pins: set[str]) -> Prepared:
+            days: Iterable[tuple[str, str, date]], quarantine_pins: set[str],
+            contact: tuple[str, list] | None = None) -> Prepared:
     """``rows``: the punches (dicts of ``PUNCH_COLUMNS``; ``device_time`` naive, ``time`` and
     ``received_at`` aware); ``outbox_rows``: (punch id, its event as a dict of ``OUTBOX_COLUMNS``)
     of those with a NIP; ``days``: (punch id, NIP, local date) of those;
-    ``quarantine_pins``: PINs whose punches stored without a NIP mark the PIN."""
+    ``quarantine_pins``: PINs whose punches stored without a NIP mark the PIN; ``contact``: the
+    device's contact UPDATE, written in the same transaction."""
     punches = [(r["id"], r["device_sn"], r["agency"], r["person_key"], sqlite_datetime(r["device_time"]),
                 _instant(r["time"]), r["nip"], r["status"], r["channel"], _instant(r["received_at"]),
                 r["event_id"], r["correction_id"]) for r in rows]
     outbox = [(punch_id, tuple(o[c] for c in OUTBOX_COLUMNS)) for punch_id, o in outbox_rows]
     marks = [(punch_id, nip, day.isoformat()) for punch_id, nip, day in days]
     pins = {r["id"]: r["person_key"] for r in rows if r["nip"] is None and r["person_key"] in quarantine_pins}
-    return Prepared(agency, punches, outbox, marks, pins)
+    return Prepared(agency, punches, outbox, marks, pins, contact)
 
 
 def _instant(value):

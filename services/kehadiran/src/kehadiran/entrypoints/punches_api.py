@@ -94,6 +94,9 @@ def write_device_batch(runtime, principal, items: list, now: datetime) -> Ingest
         inputs = _device_inputs(items, device.tz_offset_minutes)
         touch = device_store.contact_due(device, now)
         sqlite = not pg(conn)
+        # SQLite: the contact goes in the punches' transaction, which may then be another
+        # request's too (``punch_write_group``), not in a lock turn of its own
+        contact = device_store.contact_update(device, now) if sqlite and touch else None
         if touch and not sqlite:
             transaction()  # the contact too: two writes
         # the writes go out with the COMMIT (PostgreSQL: one round trip), or as one statement alone;
@@ -101,12 +104,14 @@ def write_device_batch(runtime, principal, items: list, now: datetime) -> Ingest
         with commit_with(conn) if touch or sqlite else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), inputs, channel="json",
                                     agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips,
-                                    writes=transaction if sqlite else _no_writes, alone=not touch)
-            if touch and sqlite:
-                transaction()  # taken already unless every punch was stored before
-            # the device's row last (and at most every few seconds): it is locked from this
-            # UPDATE to the commit, so one device's concurrent batches do not queue on it
-            device_store.touch(conn, device, now)
+                                    writes=transaction if sqlite else _no_writes, alone=sqlite or not touch,
+                                    contact=contact)
+            if not result.contact_written:
+                if touch and sqlite:
+                    transaction()  # taken already unless every punch was stored before
+                # the device's row last (and at most every few seconds): it is locked from this
+                # UPDATE to the commit, so one device's concurrent batches do not queue on it
+                device_store.touch(conn, device, now)
         # the write's answer came with the COMMIT: read it while the connection is still ours
         return result.settle()
 

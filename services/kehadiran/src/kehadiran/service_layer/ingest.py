@@ -66,6 +66,8 @@ class IngestResult:
         self.rejected: list[dict[str, Any]] = []
         self._written: punch_write.Written | None = None
         self._sent = 0
+        # SQLite: the ``contact`` given to ``record_punches`` was written in the punches' transaction
+        self.contact_written = False
 
     def answered_by(self, written: punch_write.Written, sent: int) -> "IngestResult":
         """The counts of ``sent`` punches are ``written``'s answer."""
@@ -114,7 +116,8 @@ def utcnow() -> datetime:
 def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInput], *, channel: str,
                    agency_tz: str, now: datetime | None = None,
                    pin_nips: Mapping[str, str | None] | None = None,
-                   writes: Callable[[], None] = lambda: None, alone: bool = False) -> IngestResult:
+                   writes: Callable[[], None] = lambda: None, alone: bool = False,
+                   contact: tuple[str, list] | None = None) -> IngestResult:
     """Store new punches with their events and dirty markers; a re-sent punch is counted as a
     duplicate, a punch from an unknown PIN is kept in quarantine. A few statements a batch,
     whatever its size; on PostgreSQL the writes are one statement (``punch_write``).
@@ -122,9 +125,11 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     already (``device_store.get(..., pin=)``); the others are looked up here. ``writes``
     (SQLite): called once everything is read and built, right before the first write, to take
     the write lock (``raw_sql.punch_connection``'s ``transaction``); not called when nothing is
-    new. ``alone`` (SQLite): the punches are the transaction's only write, so a batch (more than
-    ``SMALL_BATCH``) may be written with other requests' waiting for the lock at the same time
-    (``punch_write_group``); the transaction is then committed when this returns."""
+    new. ``alone`` (SQLite): the punches (and ``contact``) are the transaction's only writes, so
+    they may be written with other requests' waiting for the lock at the same time
+    (``punch_write_group``); the transaction is then committed when this returns. ``contact``
+    (SQLite): the device's contact UPDATE (``device_store.contact_update``), written with the
+    punches when any may be new (``IngestResult.contact_written``; else the caller's to write)."""
     now = now or utcnow()
     items = list(items)
     duplicates = 0
@@ -176,7 +181,7 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     outbox_rows = outbox_events.rows(events, created_at=sqlite_datetime(now.astimezone(timezone.utc)))
     punch_of_event = [punch_id for punch_id, _nip, _day in days]
     prepared = punch_write_sqlite.prepare(device.agency, rows, zip(punch_of_event, outbox_rows), days,
-                                          quarantine_pins)
+                                          quarantine_pins, contact)
     if alone and len(rows) > SMALL_BATCH:
         # batches only: the group's bookkeeping (tens of Python calls) broke the one-punch request's budget
         # (test_request_python_calls: 308 > 305 on SQLite ADMS); that path is measured and owned apart
@@ -185,7 +190,9 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
         writes()
         known, unknown = prepared.write(conn)
     # rows a concurrent request stored first are duplicates
-    return IngestResult(accepted=known, quarantined=unknown, duplicates=duplicates + len(rows) - known - unknown)
+    result = IngestResult(accepted=known, quarantined=unknown, duplicates=duplicates + len(rows) - known - unknown)
+    result.contact_written = contact is not None
+    return result
 
 
 def _write_at_once(conn: Connection, rows: list[dict[str, Any]], tz, quarantine_pins: set[str], *, channel: str,

@@ -146,6 +146,10 @@ def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: s
         touch = device_store.contact_due(device, now)
         alone = plain and not parsed.errors and not touch
         sqlite = not pg(conn)
+        # SQLite: a plain upload's contact goes in its punches' transaction, which may then be
+        # another request's too (``punch_write_group``), not in a lock turn of its own
+        contact = (device_store.contact_update(device, now, attlog_stamp=stamp)
+                   if sqlite and touch and plain and not parsed.errors else None)
         # SQLite takes its write lock once the rows are built (``writes``), unless the registry or
         # the malformed lines write first
         if not alone and (not sqlite or not plain or parsed.errors):
@@ -160,15 +164,17 @@ def store_attlog(runtime, sn: str, body: bytes, now: datetime, *, remote_addr: s
         with commit_with(conn) if not parsed.errors and (not alone or sqlite) else nullcontext():
             result = record_punches(conn, DeviceRef.of(device), items, channel="adms",
                                     agency_tz=runtime.settings.timezone, now=now, pin_nips=device.pin_nips,
-                                    writes=transaction if sqlite else _no_writes, alone=alone)
+                                    writes=transaction if sqlite else _no_writes, alone=alone or contact is not None,
+                                    contact=contact)
             if parsed.errors:
                 with Session(bind=conn) as session:  # rare: the malformed lines kept on the device for operators
                     device_service.note_rejected(session.get(Device, sn), parsed.errors, "ATTLOG", now)
                     session.flush()
-            if touch and sqlite:
-                transaction()  # taken already unless every line was stored before
-            # the device's row last, and only every few seconds: one device's uploads do not queue on it
-            device_store.touch(conn, device, now, attlog_stamp=stamp)
+            if not result.contact_written:
+                if touch and sqlite:
+                    transaction()  # taken already unless every line was stored before
+                # the device's row last, and only every few seconds: one device's uploads do not queue on it
+                device_store.touch(conn, device, now, attlog_stamp=stamp)
         # the write's answer came with the COMMIT: read it while the connection is still ours
         result.settle()
     log_rejected(sn, "ATTLOG", parsed.errors)
