@@ -107,6 +107,10 @@ class IngestResult:
 
 # up to this many punches, a batch is not checked for stored ones before the INSERT
 SMALL_BATCH = 4
+# SQLite: requests of more punches than this may be written in one transaction with others waiting
+# for the write lock (``punch_write_group``); one-punch requests too: at 50 terminals pushing as they
+# go, each took a lock turn and a COMMIT of its own
+GROUP_FROM = 0
 
 
 def utcnow() -> datetime:
@@ -182,9 +186,7 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     punch_of_event = [punch_id for punch_id, _nip, _day in days]
     prepared = punch_write_sqlite.prepare(device.agency, rows, zip(punch_of_event, outbox_rows), days,
                                           quarantine_pins, contact)
-    if alone and len(rows) > SMALL_BATCH:
-        # batches only: the group's bookkeeping (tens of Python calls) broke the one-punch request's budget
-        # (test_request_python_calls: 308 > 305 on SQLite ADMS); that path is measured and owned apart
+    if alone and len(rows) > GROUP_FROM:
         known, unknown = punch_write_group.write(conn, prepared, writes)
     else:
         writes()
