@@ -29,7 +29,7 @@ STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(20)]
 # begun and ended on the driver's connection (the write lock taken after the reads): JSON 291,
 # ADMS 279 (306 and 294 just before); measured again later 302 / 290, then its reads without a
 # read transaction 297 / 285, then one-punch requests in the group commit too (``punch_write_group``:
-# commits a request under 16 concurrent one-line uploads 1.0 -> ~0.4) 315 / 303. PostgreSQL since
+# commits a request under 16 concurrent one-line uploads 1.0 -> ~0.4) 313 / 301. PostgreSQL since
 # the punch path keeps its connection in autocommit between requests and reuses its cursor
 # (``kinerja.db.autocommit_connection``, ``raw_sql.Raw(shared=True)``): JSON 297, ADMS 285 (323 and
 # 311 before). Back over the budget means the plain requests reach Flask again, or work crept onto the path

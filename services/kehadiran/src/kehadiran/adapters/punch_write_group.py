@@ -66,6 +66,7 @@ class Group:
         self.cond = threading.Condition()
         self.pending: list[_Ticket] = []
         self.leading = False
+        self.waiting = 0  # requests asleep in ``cond.wait`` (none: no notify, its Python calls spared)
         # counts the tests read: transactions written, requests written in them
         self.transactions = 0
         self.requests = 0
@@ -78,7 +79,11 @@ class Group:
         with self.cond:
             self.pending.append(ticket)
             while self.leading and not ticket.done:
-                self.cond.wait()
+                self.waiting += 1
+                try:
+                    self.cond.wait()
+                finally:
+                    self.waiting -= 1
             if ticket.done:
                 return ticket.result()
             self.leading = True
@@ -97,7 +102,8 @@ class Group:
                     batch = [ticket]
                 for t in batch:
                     t.done = True
-                self.cond.notify_all()
+                if self.waiting:
+                    self.cond.notify_all()
         return ticket.result()
 
     def _take(self, own: _Ticket) -> list[_Ticket]:
