@@ -60,6 +60,7 @@ POLL_S = 0.001
 YIELD_WINDOW_S = 0.005  # a BEGIN this soon after our own commit may be a back-to-back writer's
 YIELD_S = 3 * POLL_S  # long enough for a waiter polling every POLL_S to get in
 READ_ONLY = "kinerja_sqlite_read_only"  # the execution option ``read_only`` sets
+WAL_AUTOCHECKPOINT_PAGES = 4000  # see ``on_connect``
 HELD_SWITCH_S = 0.0005  # the switch interval while a thread of this process waits for or holds a write turn
 
 
@@ -208,6 +209,13 @@ def on_connect(dbapi_conn: sqlite3.Connection, path: str | None) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers and one writer at once, across processes
     cur.execute("PRAGMA synchronous=NORMAL")
+    # the WAL is copied back into the file (a checkpoint, run by the committing connection) every
+    # this many pages rather than SQLite's 1,000: a page written again within the window (the index
+    # pages every punch touches) is copied once, and the checkpoint's two fsyncs come a quarter as
+    # often. 100-punch ADMS uploads, one thread, interleaved 5 pairs on a loaded machine: bytes
+    # written 27.6 -> 24.6 KiB a punch, read 6.5 -> 3.5, CPU lower in 4 of 5 pairs (-7 to -20 %). The
+    # WAL file grows to about 16 MiB (4 KiB pages) before it is reused from its start
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.execute("PRAGMA foreign_keys=ON")
     # the pragmas above waited with SQLite's busy handler (the connect timeout; the first of
     # them reads, so a connection opened while another recovers the WAL waits there); from here
