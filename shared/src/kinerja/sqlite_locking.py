@@ -60,7 +60,7 @@ POLL_S = 0.001
 YIELD_WINDOW_S = 0.005  # a BEGIN this soon after our own commit may be a back-to-back writer's
 YIELD_S = 3 * POLL_S  # long enough for a waiter polling every POLL_S to get in
 READ_ONLY = "kinerja_sqlite_read_only"  # the execution option ``read_only`` sets
-WAL_AUTOCHECKPOINT_PAGES = 4000  # see ``on_connect``
+WAL_AUTOCHECKPOINT_PAGES = 4000  # SQLite's is 1,000; see ``on_connect``
 HELD_SWITCH_S = 0.0005  # the switch interval while a thread of this process waits for or holds a write turn
 
 
@@ -209,12 +209,9 @@ def on_connect(dbapi_conn: sqlite3.Connection, path: str | None) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers and one writer at once, across processes
     cur.execute("PRAGMA synchronous=NORMAL")
-    # the WAL is copied back into the file (a checkpoint, run by the committing connection) every
-    # this many pages rather than SQLite's 1,000: a page written again within the window (the index
-    # pages every punch touches) is copied once, and the checkpoint's two fsyncs come a quarter as
-    # often. 100-punch ADMS uploads, one thread, interleaved 5 pairs on a loaded machine: bytes
-    # written 27.6 -> 24.6 KiB a punch, read 6.5 -> 3.5, CPU lower in 4 of 5 pairs (-7 to -20 %). The
-    # WAL file grows to about 16 MiB (4 KiB pages) before it is reused from its start
+    # checkpoints every 4,000 pages, not 1,000: a page written again within the window is copied
+    # once, the fsyncs come a quarter as often (100-punch uploads: written 27.6 -> 24.6 KiB a punch,
+    # read 6.5 -> 3.5); the WAL file grows to ~16 MiB before it is reused from its start
     cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.execute("PRAGMA foreign_keys=ON")
     # the pragmas above waited with SQLite's busy handler (the connect timeout; the first of
@@ -299,11 +296,9 @@ def _begin_read(dbapi_conn: sqlite3.Connection, deadline: float) -> None:
 
 
 def read_outside(dbapi_conn: sqlite3.Connection, run, exc: BaseException):
-    """A read run outside any transaction (its statement's own snapshot, no BEGIN or COMMIT of
-    its own: a punch request's reads before its write) that failed with ``exc``: ``run()`` again
-    every ``POLL_S`` until ``WRITE_LOCK_TIMEOUT_S`` while SQLite answers BUSY (another connection
-    recovers the WAL index, as ``_begin_read`` waits for it); any other error, or one inside a
-    transaction, is raised as it came."""
+    """A read outside any transaction (a punch request's, before its write) that failed with
+    ``exc``: ``run()`` again every ``POLL_S`` until ``WRITE_LOCK_TIMEOUT_S`` while SQLite answers
+    BUSY (a WAL recovery, as ``_begin_read`` waits); anything else is raised as it came."""
     if not isinstance(exc, sqlite3.OperationalError) or not _busy(exc) or dbapi_conn.in_transaction:
         raise exc
     deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_S

@@ -210,21 +210,17 @@ def punch_connection(engine) -> Iterator[tuple[Connection, Callable[[], None]]]:
     COMMIT, no pipeline. Its reads go out the same way (under READ COMMITTED a statement sees
     the same rows in a transaction or outside it, and a plain SELECT keeps no lock).
 
-    SQLite: the reads outside any transaction, each statement its own WAL snapshot (no lock, no
-    BEGIN and COMMIT of their own: a one-punch request ran 9 statements, now 6; a BUSY while the
-    WAL is recovered is waited out, ``Raw.query``), and ``transaction()`` (call it before the
-    first write, every write on SQLite; calling it again does nothing) takes the write lock
-    (BEGIN IMMEDIATE), as late as the request can: every other writer of the file waits while it
-    is held. What was read may have changed in between, as it may on PostgreSQL between its
-    autocommit reads and its write: the INSERT's ``ON CONFLICT DO NOTHING`` decides what is new,
-    not the read.
+    SQLite: the reads outside any transaction, each its own WAL snapshot (no BEGIN and COMMIT of
+    their own: 9 statements a one-punch request, now 6; ``Raw.query`` waits out a recovery's BUSY);
+    ``transaction()`` (before the first write; again does nothing) takes the write lock (BEGIN
+    IMMEDIATE) as late as the request can. What was read may have changed meanwhile, as on
+    PostgreSQL: the INSERT's ``ON CONFLICT DO NOTHING`` decides what is new, not the read.
 
     After ``transaction()``, the block's end commits (``commit_with`` earlier)."""
     if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
-            # the reads on the driver's connection, each its own statement (pysqlite's autocommit:
-            # ``sqlite_locking.on_connect``); SQLAlchemy's transaction (a tenth of a one-punch
-            # request's Python calls) is the write's alone
+            # the reads each a statement of their own (pysqlite's autocommit); SQLAlchemy's
+            # transaction (a tenth of a one-punch request's Python calls) is the write's alone
             writing = False
 
             def write_lock() -> None:
