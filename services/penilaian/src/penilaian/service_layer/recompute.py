@@ -10,6 +10,7 @@ from datetime import date
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -221,8 +222,10 @@ def recompute_many(session: Session, outbox: Outbox | None, touched: Touched, *,
     gathered.upsert(ScoreRow.__table__, score_writes.values())
     if outbox is not None and events:
         now = utcnow()
-        gathered.insert(outbox.table, [outbox_row(
-            e.id, e.type, e.subject, json.dumps(e.to_dict(), separators=(",", ":"), default=str), now) for e in events])
+        # encoded in C (a score update's envelope holds only strings, floats, lists and None: the
+        # same JSON ``Event.to_bytes`` writes, non-ASCII as UTF-8 rather than escaped)
+        gathered.insert(outbox.table, [outbox_row(e.id, e.type, e.subject, orjson.dumps(e.to_dict(), default=str), now)
+                                       for e in events])
     if writes is None:
         gathered.run(session)
     return changed
