@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from sqlalchemy import JSON, Boolean, Date, Integer, String, bindparam, case, cast, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
+from kinerja.db import planned_each_time
+from penilaian.adapters.key_lists import both, on_postgres
 from penilaian.adapters.orm import DayFactRow, InnovationFactRow, TaskFactRow
 from penilaian.domain.scoring import DayDeduction, DayFact, InnovationFact, TaskFact
 
@@ -64,7 +66,7 @@ _DAY_JSON = (type_coerce(case((_DEDUCTED, DayFactRow.deductions), else_=None), J
              type_coerce(case((_DEDUCTED | DayFactRow.corrected, DayFactRow.punch_event_ids), else_=None),
                          JSON).label("punch_event_ids"))
 # built once (a statement costs about as much to build as to run): the NIPs and the date range bound
-_NIPS, _LO, _HI = bindparam("nips", expanding=True), bindparam("lo"), bindparam("hi")
+_LO, _HI = bindparam("lo"), bindparam("hi")  # the NIPs: ``key_lists``
 
 
 # the three in one statement (one round trip, not three: a live transaction's reads are most of
@@ -74,24 +76,24 @@ def _none(kind):
     return cast(null(), kind)
 
 
-_FACTS_OF = union_all(
+_FACTS_OF = both(lambda match: union_all(
     select(literal("d").label("kind"), DayFactRow.nip, DayFactRow.event_id, _none(String).label("id"),
            _none(String).label("title"), _none(String).label("status"), DayFactRow.day.label("d0"),
            _none(Date).label("d1"), _none(Date).label("d2"), _none(Date).label("d3"), _none(String).label("q0"),
            _none(String).label("q1"), DayFactRow.version.label("quality"), DayFactRow.workday, DayFactRow.excused,
            DayFactRow.corrected, *_DAY_JSON).where(
-        DayFactRow.nip.in_(_NIPS), DayFactRow.day >= _LO, DayFactRow.day <= _HI),
+        match(DayFactRow.nip, "nips"), DayFactRow.day >= _LO, DayFactRow.day <= _HI),
     select(literal("t"), TaskFactRow.nip, TaskFactRow.event_id, TaskFactRow.task_id, TaskFactRow.title,
            TaskFactRow.status, TaskFactRow.due_date, TaskFactRow.submitted_on, TaskFactRow.approved_on,
            TaskFactRow.last_open_on, TaskFactRow.target_quantity, TaskFactRow.realised_quantity,
            TaskFactRow.quality, _none(Boolean), _none(String), _none(Boolean), _none(JSON), _none(JSON)).where(
-        TaskFactRow.nip.in_(_NIPS), TaskFactRow.due_date >= _LO, TaskFactRow.due_date <= _HI),
+        match(TaskFactRow.nip, "nips"), TaskFactRow.due_date >= _LO, TaskFactRow.due_date <= _HI),
     select(literal("i"), InnovationFactRow.nip, InnovationFactRow.event_id, InnovationFactRow.innovation_id,
            InnovationFactRow.title, _none(String), InnovationFactRow.approved_on, _none(Date), _none(Date),
            _none(Date), _none(String), _none(String), _none(Integer), _none(Boolean), _none(String),
            _none(Boolean), _none(JSON), _none(JSON)).where(
-        InnovationFactRow.nip.in_(_NIPS), InnovationFactRow.approved_on >= _LO, InnovationFactRow.approved_on <= _HI),
-)
+        match(InnovationFactRow.nip, "nips"), InnovationFactRow.approved_on >= _LO, InnovationFactRow.approved_on <= _HI),
+))
 
 
 def _fact(r):
@@ -129,13 +131,16 @@ def load_spans(session: Session, spans: list[tuple[str, date, date]], versions: 
     for nip, lo, hi in out:
         by_range.setdefault((lo, hi), []).append(nip)
     connection = session.connection()
+    statement = _FACTS_OF[on_postgres(connection)]
     for (lo, hi), nips in sorted(by_range.items()):
         nips.sort()
         for i in range(0, len(nips), 500):
             # on the session's connection: the ORM's execute adds nothing to a Core statement of three
             # plain-row tables (no ORM object is ever pending in them: they are written by statements)
             # but its own calls; .all(): the rows fetched in one call, not one a row
-            for r in connection.execute(_FACTS_OF, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}).all():
+            with planned_each_time(connection):  # an array of keys (``key_lists``)
+                rows = connection.execute(statement, {"nips": nips[i:i + 500], "lo": lo, "hi": hi}).all()
+            for r in rows:
                 which, fact = _fact(r)
                 out[(r.nip, lo, hi)][which].append(fact)
                 if which == 0 and versions is not None:

@@ -16,6 +16,8 @@ from types import SimpleNamespace
 from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
+from kinerja.db import planned_each_time
+from penilaian.adapters.key_lists import both, on_postgres
 from penilaian.adapters.orm import (
     Employee,
     MembershipRow,
@@ -25,8 +27,6 @@ from penilaian.adapters.orm import (
     ScoreRow,
 )
 
-_NIPS = bindparam("nips", expanding=True)
-_PERIODS = bindparam("periods", expanding=True)
 _LO, _HI = bindparam("lo"), bindparam("hi")
 _S, _I, _N = 5, 4, 7  # text, integer and score columns
 _CENT = Decimal("0.01")
@@ -49,17 +49,17 @@ def _row(kind: str, nip, *, s=(), i=(), n=(), d=None, t=None, j=None):
             (j if j is not None else _none(ScoreRow.detail.type)).label("j1")]
 
 
-_INPUTS = union_all(
-    select(*_row("e", Employee.nip, s=(Employee.agency, Employee.atasan_nip))).where(Employee.nip.in_(_NIPS)),
+_INPUTS = both(lambda match: union_all(  # the NIPs and periods: ``key_lists``
+    select(*_row("e", Employee.nip, s=(Employee.agency, Employee.atasan_nip))).where(match(Employee.nip, "nips")),
     select(*_row("m", MembershipRow.nip, s=(MembershipRow.agency, MembershipRow.event_id), d=MembershipRow.since,
-                 t=MembershipRow.stated_at)).where(MembershipRow.nip.in_(_NIPS)),
+                 t=MembershipRow.stated_at)).where(match(MembershipRow.nip, "nips")),
     select(*_row("r", RatingRow.nip, s=(RatingRow.period, RatingRow.rating_id), j=RatingRow.levels)).where(
-        RatingRow.nip.in_(_NIPS), RatingRow.rater == "atasan"),
+        match(RatingRow.nip, "nips"), RatingRow.rater == "atasan"),
     select(*_row("o", MonthTotalsRow.nip,
                  s=(MonthTotalsRow.month, MonthTotalsRow.deductions, MonthTotalsRow.task_sum, MonthTotalsRow.penalty),
                  i=(MonthTotalsRow.workdays, MonthTotalsRow.task_count, MonthTotalsRow.late_tasks,
                     MonthTotalsRow.innovations))).where(
-        MonthTotalsRow.nip.in_(_NIPS), MonthTotalsRow.month >= _LO, MonthTotalsRow.month <= _HI),
+        match(MonthTotalsRow.nip, "nips"), MonthTotalsRow.month >= _LO, MonthTotalsRow.month <= _HI),
     # the scores as stored (hundredths, ``orm.Cents``), made Decimals for the score rows alone
     # (``_score``): the type's processor ran for each of the 7 slots of every row of the union
     select(*_row("s", ScoreRow.nip, s=(ScoreRow.period, ScoreRow.agency, ScoreRow.policy_id, ScoreRow.predikat),
@@ -67,10 +67,10 @@ _INPUTS = union_all(
                      ScoreRow.disiplin, ScoreRow.produktivitas, ScoreRow.berakhlak, ScoreRow.perilaku,
                      ScoreRow.hasil_kerja, ScoreRow.total, ScoreRow.total_partial)),
                  j=ScoreRow.detail, t=ScoreRow.updated_at)).where(
-        ScoreRow.nip.in_(_NIPS), ScoreRow.period.in_(_PERIODS)),
+        match(ScoreRow.nip, "nips"), match(ScoreRow.period, "periods")),
     # the policy versions' stamp: how many, the greatest id (one row, whatever the ASN)
     select(*_row("p", None, s=(func.max(PolicyRow.policy_id), cast(func.count(PolicyRow.policy_id), String)))),
-)
+))
 
 
 class Inputs:
@@ -99,7 +99,10 @@ def read(session: Session, nips: list[str], years: dict[str, set[int]], periods:
     # ratings flushed first: they are read here), without its calls: the flush, then the statement on
     # the session's connection; .all(): the rows fetched in one call, not one a row
     session.flush()
-    for r in session.connection().execute(_INPUTS, params).all():
+    connection = session.connection()
+    with planned_each_time(connection):  # arrays of keys (``key_lists``)
+        rows = connection.execute(_INPUTS[on_postgres(connection)], params).all()
+    for r in rows:
         kind = r.kind
         if kind == "o":
             if int(r.s1[:4]) in years.get(r.nip, ()):

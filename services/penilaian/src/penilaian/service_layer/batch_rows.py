@@ -11,7 +11,9 @@ from typing import Any, Iterable
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from kinerja.db import planned_each_time
 from penilaian.adapters.bulk_writes import upsert
+from penilaian.adapters.key_lists import one_of
 from penilaian.adapters.orm import InnovationFactRow, TaskFactRow
 
 PLAIN_MODELS = (TaskFactRow, InnovationFactRow)
@@ -54,18 +56,22 @@ class BatchRows:
         for i in range(0, len(todo), CHUNK):
             chunk = todo[i:i + CHUNK]
             if len(pk) == 1:
-                where = pk[0].in_(chunk)
+                where = one_of(pk[0], chunk, self.session.get_bind().dialect.name == "postgresql")
                 key_of = lambda r: getattr(r, pk[0].key)  # noqa: E731
             else:
                 where = tuple_(*pk).in_(chunk)
                 key_of = lambda r: tuple(getattr(r, c.key) for c in pk)  # noqa: E731
             if plain:
-                for r in self.session.execute(what.where(where)).all():
+                with planned_each_time(self.session):  # an array of keys (``key_lists``)
+                    found = self.session.execute(what.where(where)).all()
+                for r in found:
                     row = FactRecord(**r._mapping)
                     known[key_of(row)] = row
                     read[key_of(row)] = dict(r._mapping)
             else:
-                for row in self.session.execute(what.where(where)).scalars():
+                with planned_each_time(self.session):
+                    found = self.session.execute(what.where(where)).scalars().all()
+                for row in found:
                     known[key_of(row)] = row
             for k in chunk:
                 known.setdefault(k, None)
