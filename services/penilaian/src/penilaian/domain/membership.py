@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Iterable
 
 
@@ -23,16 +24,20 @@ class Statement:
         return (self.stated_at, self.event_id)
 
 
+_ORDER = attrgetter("stated_at", "event_id")  # ``Statement.order``
+
+
 def agency_at(statements: Iterable[Statement], day: date) -> str | None:
     """The agency on ``day``; None when nothing was stated."""
     statements = list(statements)
     if not statements:
         return None
+    # lists and an attrgetter, not generators and lambdas: this runs for every period recomputed
     started = [s for s in statements if s.since <= day]
     if started:
-        return max(started, key=lambda s: s.order).agency
-    first = min(s.since for s in statements)
-    return max((s for s in statements if s.since == first), key=lambda s: s.order).agency
+        return max(started, key=_ORDER).agency
+    first = min([s.since for s in statements])
+    return max([s for s in statements if s.since == first], key=_ORDER).agency
 
 
 def kept(statements: Iterable[Statement], new: Statement) -> list[Statement]:

@@ -28,10 +28,12 @@ def values_of(t: MonthTotals) -> dict:
 def put(stored: dict[MonthKey, object], writes: dict[MonthKey, dict], key: MonthKey, totals: MonthTotals) -> None:
     """Note the month's sums in ``stored`` and, when they moved, the row to write in ``writes``
     (``write``)."""
-    values = values_of(totals)
+    full = {"nip": key[0], "month": key[1], **values_of(totals)}
     row = stored.get(key)
-    if row is None or any(getattr(row, k) != v for k, v in values.items()):
-        writes[key] = full = {"nip": key[0], "month": key[1], **values}
+    # a stored row has exactly these attributes (``recompute_inputs``, or this function): compared
+    # as dicts, in C (a generator was a call for each column)
+    if row is None or vars(row) != full:
+        writes[key] = full
         stored[key] = SimpleNamespace(**full)
 
 

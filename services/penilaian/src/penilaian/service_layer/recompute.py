@@ -247,8 +247,11 @@ def _policy(version: PolicyVersion | None) -> Policy:
 
 def _fold(session: Session, nip: str, period: Period, stored: dict, policy: Policy) -> MonthTotals:
     """The period's totals: the sum of its stored months."""
-    return fold_months(session, nip, period, policy,
-                       lambda name: month_rows.as_totals(row) if (row := stored.get((nip, name))) is not None else None)
+    # the months stored, looked up by a dict's own ``get`` (a lambda was a call for each of a
+    # year's twelve months, stored or not)
+    months = {m.name: month_rows.as_totals(row) for m in months_of(period)
+              if (row := stored.get((nip, m.name))) is not None}
+    return fold_months(session, nip, period, policy, months.get)
 
 
 def fold_months(session: Session, nip: str, period: Period, policy: Policy,
