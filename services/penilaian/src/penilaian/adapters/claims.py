@@ -45,4 +45,5 @@ def claim_and_lock(session: Session, table: Table, rows: list[dict[str, Any]], l
     else:  # no ids (the API's transactions): the locks alone, the same statement's shape
         claimed = "SELECT CAST(NULL AS varchar) AS event_id WHERE false"
     sql = f"WITH claimed AS ({claimed}) SELECT event_id FROM claimed" + (_LOCKS if locks else "")
-    return {r[0] for r in session.connection().exec_driver_sql(sql, params) if r[0] is not None}
+    # .all(): the rows fetched in one call (iterating the result fetched one a row, a call each)
+    return {r[0] for r in session.connection().exec_driver_sql(sql, params).all() if r[0] is not None}

@@ -46,7 +46,7 @@ def _day(day, event_id, workday, excused, corrected, deductions, punch_event_ids
     if not deductions:
         return DayFact.of(day, event_id, workday, excused, bool(corrected), (), tuple(punch_event_ids or ()))
     return DayFact.of(day, event_id, workday, excused, bool(corrected),
-                      tuple(DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes")) for x in deductions),
+                      tuple([DayDeduction(x["code"], Decimal(x["percent"]), x.get("minutes")) for x in deductions]),
                       tuple(punch_event_ids))
 
 
