@@ -5,15 +5,16 @@ the commit). Counted, not timed: Python function calls (``kinerja.testing.counti
 statements, the same on any machine, however loaded.
 
 Measured on this code (Python calls per applied event of the measured poll, PostgreSQL / SQLite):
-127.8 / 183.1; before the claim's ids were fetched in one call (not one a row): 134.8 / 184.1;
-before a fold looked its months up by ``dict.get`` and compared month rows as dicts:
-141.1 / 190.9; before PostgreSQL's reads bound their NIPs and task ids as one array each
-(``adapters.key_lists``): 150.5 / 191.2 (with the warm-up's tasks: 155.8 / 204.6 without); before
-the last writes converted Cents and instants inline, sorted by an itemgetter, and the score updates
-were built with their floats inline and encoded by orjson: 190.0 / 224.8 (193.1 / 224.5 as first
-measured); before the batch path filtered its first pass by the claim's new ids and took a poll's
-replayed offsets and skips at once, the skip read its JSON by orjson and the recompute's
-inputs read the stored scores without a type processor on every slot of every row: 221.2 / 252.9.
+128.3 / 184.1 (127.8 / 183.1 before main's batched offset commits); before the claim's ids were
+fetched in one call (not one a row): 134.8 / 184.1; before a fold looked its months up by
+``dict.get`` and compared month rows as dicts: 141.1 / 190.9; before PostgreSQL's reads bound
+their NIPs and task ids as one array each (``adapters.key_lists``): 150.5 / 191.2 (with the
+warm-up's tasks: 155.8 / 204.6 without); before the last writes converted Cents and instants
+inline, sorted by an itemgetter, and the score updates were built with their floats inline and
+encoded by orjson: 190.0 / 224.8 (193.1 / 224.5 as first measured); before the batch path
+filtered its first pass by the claim's new ids and took a poll's replayed offsets and skips at
+once, the skip read its JSON by orjson and the recompute's inputs read the stored scores without
+a type processor on every slot of every row: 221.2 / 252.9.
 Over the budget means per-event work crept back onto the live path."""
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
