@@ -17,6 +17,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # a punch this long before a window's start or after its end still belongs to it
 MARGIN_BEFORE = timedelta(hours=4)
 MARGIN_AFTER = timedelta(hours=8)
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class ScheduleContext:
     # each date's window once computed: the day worker asks for the same few dates again and
     # again (every punch's owning day looks at three); not a field ``replace`` carries over
     _windows: dict[date, WorkWindow | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # per date, the span of its moments ``owning_day`` gives to that date whatever its windows are
+    _sole: dict[date, tuple[datetime, datetime]] = field(default_factory=dict, init=False, repr=False,
+                                                          compare=False)
 
     def window(self, day: date) -> WorkWindow | None:
         try:
@@ -86,6 +90,20 @@ class ScheduleContext:
         except KeyError:
             found = self._windows[day] = self._window(day)
             return found
+
+    def sole_span(self, day: date) -> tuple[datetime, datetime]:
+        """(after, before): a moment dated ``day`` strictly between them is ``day``'s (``owning_day``):
+        neither the day before's window nor the next day's reaches it, margins included, so only
+        ``day``'s own window can claim it, and without one it keeps its calendar date. Worked out
+        once per date: the day worker asks it for every punch (most punches are in it)."""
+        try:
+            return self._sole[day]
+        except KeyError:
+            before, after = self.window(day - _ONE_DAY), self.window(day + _ONE_DAY)
+            start = datetime.combine(day, time(0))
+            span = self._sole[day] = (before.end + MARGIN_AFTER if before else start - _ONE_DAY,
+                                      after.start - MARGIN_BEFORE if after else start + 2 * _ONE_DAY)
+            return span
 
     def _window(self, day: date) -> WorkWindow | None:
         if self.starts is not None and day < self.starts:
@@ -104,6 +122,9 @@ class ScheduleContext:
 def owning_day(moment: datetime, ctx: ScheduleContext) -> date:
     """The scheduled day a local punch time belongs to: the window (yesterday's, today's or
     tomorrow's) it falls in or lies nearest to within the margins; else its calendar date."""
+    after, before = ctx.sole_span(moment.date())
+    if after < moment < before:
+        return moment.date()
     best: tuple[timedelta, int, date] | None = None
     for offset in (-1, 0, 1):
         day = moment.date() + timedelta(days=offset)

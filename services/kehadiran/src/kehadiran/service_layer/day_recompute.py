@@ -90,33 +90,42 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
         for moment, p in sorted((p.time.astimezone(tz).replace(tzinfo=None), p) for p in punches.values()):
             per_date[moment.date()].append((moment, p))
         dated[nip] = per_date
+    # each ASN's context, and each punch's owning day, worked out once a round
+    ctx_of = {nip: contexts.around(people[nip]) for nip in dated.keys() | {nip for nip, _ in marked}}
     owners: dict[str, date] = {}
-
-    def owner(nip: str, moment: datetime, p: StoredPunch) -> date:
-        found = owners.get(p.id)
-        if found is None:
-            found = owners[p.id] = owning_day(moment, contexts.around(people[nip]))
-        return found
-
     targets = set(marked)
     for nip, day in marked:
-        for moment, p in dated.get(nip, {}).get(day, ()):
-            targets.add((nip, owner(nip, moment, p)))
+        per_date = dated.get(nip)
+        if per_date:
+            for moment, p in per_date.get(day, ()):
+                found = owners.get(p.id)
+                if found is None:
+                    found = owners[p.id] = owning_day(moment, ctx_of[nip])
+                targets.add((nip, found))
+    # whether a day is over (its close, ``close_time``, passed): once per context and date, not per ASN
+    overs: dict[tuple[int, date], bool] = {}
     out = Outcome()
     new, changed = [], []
     for nip, day in sorted(targets):
         emp = people[nip]
-        ctx = contexts.around(emp)
+        ctx = ctx_of[nip]
         per_date = dated.get(nip)
         owned = []
         if per_date:
             for d in (day - _ONE_DAY, day, day + _ONE_DAY):
                 for moment, p in per_date.get(d, ()):
-                    if owner(nip, moment, p) == day:
+                    found = owners.get(p.id)
+                    if found is None:
+                        found = owners[p.id] = owning_day(moment, ctx)
+                    if found == day:
                         owned.append(Punch(moment, p.status, p.event_id, p.correction_id))
+        tz = zones[emp.agency]
+        over = overs.get((id(ctx), day))
+        if over is None:
+            over = overs[(id(ctx), day)] = now >= close_time(day, ctx).replace(tzinfo=tz)
         current = stored.get((nip, day))
         record = day_record(emp, day, ctx, owned, leaves.get((nip, day)), current, since.get(nip),
-                            tz=zones[emp.agency], now=now, burst=bursts[emp.agency])
+                            tz=tz, now=now, burst=bursts[emp.agency], day_over=over)
         if record is None:
             continue
         row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record}
@@ -154,11 +163,13 @@ def _day_offset(tz: ZoneInfo, day: date) -> str | None:
 
 def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], leave: str | None,
                current: StoredDay | None, since: date | None, *, tz: ZoneInfo, now: datetime,
-               burst: timedelta = timedelta(0)) -> dict[str, Any] | None:
+               burst: timedelta = timedelta(0), day_over: bool | None = None) -> dict[str, Any] | None:
     """The day's record (the ``kehadiran.day.summarized.v1`` data, JSON-ready) when it is new or
-    differs from ``current``; None when there is nothing (new) to say."""
+    differs from ``current``; None when there is nothing (new) to say. ``day_over``: whether
+    ``now`` is past the day's close (``close_time``), when the caller knows it already."""
     window = ctx.window(day)
-    day_over = now >= close_time(day, ctx).replace(tzinfo=tz)
+    if day_over is None:
+        day_over = now >= close_time(day, ctx).replace(tzinfo=tz)
     if current is None and not punches:
         # nothing to say about a day off, a day before the ASN was tracked, or a day still
         # running with no punch; an excused workday is recorded, so the recap shows it
@@ -166,12 +177,11 @@ def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], 
             return None
     result = summarize_day(day, window, punches, excused=leave, day_over=day_over, burst=burst)
 
-    def aware(t: datetime | None) -> str | None:
-        return local_iso(t, tz) if t else None
-
+    arrival, departure = result.arrival, result.departure
     data = {
         "nip": emp.nip, "date": day.isoformat(), "version": 0, "final": day_over, "workday": result.workday,
-        "excused": result.excused, "arrival": aware(result.arrival), "departure": aware(result.departure),
+        "excused": result.excused, "arrival": local_iso(arrival, tz) if arrival else None,
+        "departure": local_iso(departure, tz) if departure else None,
         "minutes_late": result.minutes_late, "minutes_early": result.minutes_early,
         "deductions": [{"code": d.code, "percent": f"{d.percent:.2f}", "minutes": d.minutes}
                        for d in result.deductions],
