@@ -79,8 +79,10 @@ def punch_recorded(event_id: str, *, punch_id: str, nip: str, agency: str, devic
 
 
 def day_summarized(*, nip: str, agency: str, data: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """``kehadiran.day.summarized.v1``; ``data`` as ``day_record.payload`` builds it (JSON-ready)."""
-    return envelope(DAY_SUMMARIZED, random_uuid(), subject=nip, agency=agency, data=data, at=at)
+    """``kehadiran.day.summarized.v1``; ``data`` as ``day_record.payload`` builds it (JSON-ready).
+    ``envelope``'s dict written out (one per ASN-day a round: a call less each)."""
+    return {"specversion": "1.0", "id": random_uuid(), "type": DAY_SUMMARIZED, "source": SOURCE,
+            "time": at if isinstance(at, str) else at.isoformat(), "subject": nip, "agency": agency, "data": data}
 
 
 def random_uuid() -> str:

@@ -40,6 +40,7 @@ def no_burst(agency: str) -> timedelta:
     return timedelta(0)
 _NEIGHBOURS = (-1, 0, 1)
 _ONE_DAY = timedelta(days=1)
+_NOT_TK = counts_as_tk(None)  # (a closed workday, TK) of a day with no record yet
 
 
 @dataclass
@@ -68,7 +69,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
     stored: dict[tuple[str, date], StoredDay] = {}
     leaves: dict[tuple[str, date], str] = {}
     by_nip: dict[str, dict[str, StoredPunch]] = defaultdict(dict)  # windows' spans overlap
-    for lo, hi in day_windows(day for _, day in candidates):
+    for lo, hi in day_windows({day for _, day in candidates}):
         window_nips = sorted({nip for nip, day in candidates if lo <= day <= hi})
         # the instants whose punches may belong to these days, in any zone (a night shift's
         # departure is on the next date)
@@ -87,7 +88,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
     for nip, punches in by_nip.items():
         tz = zones[people[nip].agency]
         per_date: dict[date, list[tuple[datetime, StoredPunch]]] = defaultdict(list)
-        for moment, p in sorted((p.time.astimezone(tz).replace(tzinfo=None), p) for p in punches.values()):
+        for moment, p in sorted([(p.time.astimezone(tz).replace(tzinfo=None), p) for p in punches.values()]):
             per_date[moment.date()].append((moment, p))
         dated[nip] = per_date
     # each ASN's context, and each punch's owning day, worked out once a round
@@ -104,6 +105,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
                 targets.add((nip, found))
     # whether a day is over (its close, ``close_time``, passed): once per context and date, not per ASN
     overs: dict[tuple[int, date], bool] = {}
+    at = now.isoformat()  # the events' time, written once
     out = Outcome()
     new, changed = [], []
     for nip, day in sorted(targets):
@@ -130,8 +132,9 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
             continue
         row = {"nip": nip, "day": day, "version": record["version"], "final": record["final"], "payload": record}
         (changed if current is not None else new).append(row)
-        out.events.append(outbox_events.day_summarized(nip=nip, agency=emp.agency, data=record, at=now))
-        before, after = counts_as_tk(current.payload if current else None), counts_as_tk(record)
+        out.events.append(outbox_events.day_summarized(nip=nip, agency=emp.agency, data=record, at=at))
+        before = counts_as_tk(current.payload) if current is not None else _NOT_TK
+        after = counts_as_tk(record)
         if before != after:
             (out.alert_maybe if only_withdraws(before, after) else out.alert_years).add((nip, day.year))
     # written at: when the records went in (the round's clock, ``now``, decides what is over)
