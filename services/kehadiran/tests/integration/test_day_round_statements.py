@@ -24,9 +24,10 @@ AGENCY = "disdik"
 SN = "LMS0001"
 OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="operator", agency="*")}
 STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(6)]
-# the claim with its sweep; the ASN and their tracking; the working time; the day's facts; the
-# record and its event; whether a PP 94/2021 alert stands (a closed workday): one statement each
-ONE_KEY = ["BEGIN", "DELETE", "WITH", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "SELECT", "COMMIT"]
+# the pins; the claim with its sweep; the ASN and their tracking; the working time; the day's facts;
+# the record and its event's outbox row (one statement); whether a PP 94/2021 alert stands (a closed
+# workday): one statement each
+ONE_KEY = ["BEGIN", "DELETE", "WITH", "SELECT", "SELECT", "SELECT", "WITH", "SELECT", "COMMIT"]
 # the pins, the claim, whether markers another round holds are left
 EMPTY = ["BEGIN", "DELETE", "WITH", "SELECT", "COMMIT"]
 

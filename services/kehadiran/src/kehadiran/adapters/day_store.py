@@ -15,7 +15,8 @@ from kehadiran.adapters.calendar_orm import Leave, Tracking
 from kehadiran.adapters.markers import ASN_LOCK_KEY
 from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters.punch_store import chunks
-from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters import outbox_events
+from kehadiran.adapters.raw_sql import Raw, pg_insert_text
 from kehadiran.adapters.union_reads import kind, none
 from kinerja.db import UtcDateTime, planned_each_time
 
@@ -223,17 +224,35 @@ def facts(conn: Connection, nips: list[str], lo: date, hi: date, start: datetime
     return days, leaves, punches
 
 
-def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+# PostgreSQL: a round's day records (an upsert) and their events' outbox rows, one statement (two
+# JSON parameters: the records, then the outbox rows)
+_DAYS_AND_EVENTS_PG = (f"WITH days AS ({pg_insert_text('day_summaries', _DAY_COLUMNS, _UPSERT_DAY)}) "
+                       + pg_insert_text("outbox", outbox_events.OUTBOX_COLUMNS, ""))
+
+
+def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]],
+               events: list[dict[str, Any]] = (), *, at: datetime | None = None) -> None:
     """``new``: rows to insert (nip, day, version, final, payload, updated_at); ``changed``: the
-    same keys for rows that exist. The caller holds the ASN's lock, so nobody else writes them."""
+    same keys for rows that exist; ``events``: their ``kehadiran.day.summarized.v1`` events, written
+    to the outbox (``created_at`` ``at``). The caller holds the ASN's lock, so nobody else writes them."""
     if conn.dialect.name == "postgresql":
         # one statement for the lot (see ``raw_sql``); an upsert, as the lock makes it safe
         rows = new + changed
+        if rows and events:
+            # records and outbox rows in one statement: a round trip and a statement's overhead
+            # less a round (the outbox's serial ids still follow the events' order)
+            raw = Raw(conn)
+            raw.cursor.execute(_DAYS_AND_EVENTS_PG, [
+                orjson.dumps(rows).decode(),
+                orjson.dumps(outbox_events.rows(events, created_at=raw.instant(at))).decode()])
+            return
         if rows:
             Raw(conn).insert_records("day_summaries", _DAY_COLUMNS, rows, suffix=_UPSERT_DAY, few=0)
+        outbox_events.write(conn, events, at=at)
         return
     if new:
         conn.execute(_INSERT_DAY, new)
     if changed:
         conn.execute(_UPDATE_DAY, [{"k_nip": r["nip"], "k_day": r["day"], "version": r["version"], "final": r["final"],
                                     "payload": r["payload"], "updated_at": r["updated_at"]} for r in changed])
+    outbox_events.write(conn, events, at=at)

@@ -105,7 +105,7 @@ class Raw:
         (``few``: up to how many; 0 for rows whose values only the JSON way passes, a dict for
         a JSON column)."""
         if self.pg and len(rows) > (FEW_ROWS if few is None else few):
-            self.cursor.execute(_pg_insert_text(table, tuple(columns), suffix),
+            self.cursor.execute(pg_insert_text(table, tuple(columns), suffix),
                                 [orjson.dumps([dict(zip(columns, row)) for row in rows]).decode()])
             return self.cursor.fetchall() if "RETURNING" in suffix else []
         if not self.pg and rows:
@@ -127,7 +127,7 @@ class Raw:
         """``insert_rows`` of rows given as dicts keyed by ``columns`` (other keys ignored): on
         PostgreSQL's JSON way they are encoded as they are, not taken apart and put together."""
         if self.pg and len(records) > (FEW_ROWS if few is None else few):
-            self.cursor.execute(_pg_insert_text(table, tuple(columns), suffix), [orjson.dumps(records).decode()])
+            self.cursor.execute(pg_insert_text(table, tuple(columns), suffix), [orjson.dumps(records).decode()])
             return self.cursor.fetchall() if "RETURNING" in suffix else []
         return self.insert_rows(table, columns, [tuple(r[c] for c in columns) for r in records], suffix=suffix,
                                 few=few)
@@ -298,7 +298,7 @@ def _insert_text(table: str, columns: tuple[str, ...], n: int, suffix: str) -> s
 
 
 @lru_cache(maxsize=256)
-def _pg_insert_text(table: str, columns: tuple[str, ...], suffix: str) -> str:
+def pg_insert_text(table: str, columns: tuple[str, ...], suffix: str) -> str:
     # ORDER BY the rows' position: serial ids (the outbox's order) follow the order given
     names = ", ".join(columns)
     return (f"INSERT INTO {table} ({names}) SELECT {', '.join('r.' + c for c in columns)} "

@@ -141,8 +141,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
     written = datetime.now(timezone.utc)
     for row in new + changed:
         row["updated_at"] = written
-    day_store.write_days(conn, new, changed)
-    outbox_events.write(conn, out.events, at=written)
+    day_store.write_days(conn, new, changed, out.events, at=written)
     out.published = len(out.events)
     return out
 
