@@ -106,6 +106,14 @@ def test_the_asn_page_follows_a_punch_live_without_reloading(stack, browser, tmp
         return r.status_code == 200 and r.json().get("nama")
     wait_until(roster_known, 60, interval_s=0.2, message="penilaian knows the roster")
 
+    def kehadiran_knows_everyone():
+        # the pages ask kehadiran for each person's days as they open: a roster not applied there
+        # yet answers 404, which the page reports as a console error
+        return all(requests.get(f"{stack.url('kehadiran')}/api/v1/days", params={"nip": nip, "period": period},
+                                headers=auth(operator), timeout=5).status_code == 200
+                   for nip in (KADIS, ATASAN, ASN))
+    wait_until(kehadiran_knows_everyone, 60, interval_s=0.2, message="kehadiran knows the roster")
+
     errors: list[str] = []
     page = open_dashboard(browser, stack, asn_token, period, errors)
     assert "token=" not in page.url  # the token left the address bar ...
