@@ -74,23 +74,24 @@ def consumer_config(bootstrap: str, *, group_id: str | None, client_id: str = "k
     return config
 
 
+def _milliseconds_s(name: str, default_ms: float, most_ms: float) -> float:
+    """Environment setting ``name`` in milliseconds (empty: ``default_ms``), bounded to
+    0..``most_ms``, in seconds; a value that is not a number is refused with the setting's name."""
+    raw = (os.environ.get(name) or "").strip()
+    try:
+        ms = float(raw) if raw else default_ms
+    except ValueError:
+        raise ValueError(f"{name} must be a number of milliseconds, not {raw!r}") from None
+    return min(max(ms, 0.0), most_ms) / 1000.0
+
+
 def poll_gap_s() -> float:
     """``KINERJA_CONSUMER_POLL_GAP_MS`` (default ``POLL_GAP_MS``; 0: poll back to back), in
     seconds, bounded to 0..100 ms: a longer gap would only add latency."""
-    raw = (os.environ.get("KINERJA_CONSUMER_POLL_GAP_MS") or "").strip()
-    try:
-        ms = float(raw) if raw else POLL_GAP_MS
-    except ValueError:
-        raise ValueError(f"KINERJA_CONSUMER_POLL_GAP_MS must be a number of milliseconds, not {raw!r}") from None
-    return min(max(ms, 0.0), 100.0) / 1000.0
+    return _milliseconds_s("KINERJA_CONSUMER_POLL_GAP_MS", POLL_GAP_MS, 100.0)
 
 
 def commit_interval_s() -> float:
     """``KINERJA_CONSUMER_COMMIT_INTERVAL_MS`` (default ``COMMIT_INTERVAL_MS``; 0: commit after
     every poll), in seconds, bounded to 0..5,000 ms: longer only re-delivers more after a crash."""
-    raw = (os.environ.get("KINERJA_CONSUMER_COMMIT_INTERVAL_MS") or "").strip()
-    try:
-        ms = float(raw) if raw else COMMIT_INTERVAL_MS
-    except ValueError:
-        raise ValueError(f"KINERJA_CONSUMER_COMMIT_INTERVAL_MS must be a number of milliseconds, not {raw!r}") from None
-    return min(max(ms, 0.0), 5000.0) / 1000.0
+    return _milliseconds_s("KINERJA_CONSUMER_COMMIT_INTERVAL_MS", COMMIT_INTERVAL_MS, 5000.0)
