@@ -8,31 +8,20 @@ import uuid
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from sqlalchemy import MetaData
 
-from kinerja.db import make_engine, make_session_factory
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.messaging.consumer import IdempotentConsumer
-from kinerja.messaging.outbox import add_plumbing_tables
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import PEGAWAI, ensure_topics, topic
 from kinerja.testing import wait_until
+from kinerja_testkit.applied_sink import AppliedSink
 
 pytestmark = pytest.mark.integration
 
 
-class Sink:
-    def __init__(self, url: str):
-        metadata = MetaData()
-        _, self.processed = add_plumbing_tables(metadata)
-        engine = make_engine(url)
-        metadata.create_all(engine)
-        self.sessions = make_session_factory(engine)
-        self.applied: list[int] = []
-
-    def handle(self, session, event) -> None:
-        self.applied.append(int(event.data["pin"]))
+def pin_sink(url: str) -> AppliedSink:
+    return AppliedSink(url, lambda event: int(event.data["pin"]))
 
 
 def backlog(bootstrap: str, name: str, first: int, n: int) -> None:
@@ -54,7 +43,7 @@ def committed(bootstrap: str, group: str, name: str) -> int | None:
         c.close()
 
 
-def run(sink: Sink, bootstrap: str, name: str, group: str, interval_s: float, until) -> IdempotentConsumer:
+def run(sink: AppliedSink, bootstrap: str, name: str, group: str, interval_s: float, until) -> IdempotentConsumer:
     c = IdempotentConsumer(
         bootstrap=bootstrap, topics=[name], group_id=group, session_factory=sink.sessions,
         processed_table=sink.processed, handle=sink.handle, producer_factory=lambda: make_producer(bootstrap),
@@ -79,7 +68,7 @@ def one_partition(kafka_bootstrap) -> str:
 
 
 def test_full_polls_share_a_commit_and_a_caught_up_poll_commits_at_once(sqlite_url, kafka_bootstrap, one_partition):
-    sink = Sink(sqlite_url)
+    sink = pin_sink(sqlite_url)
     group = f"g-{uuid.uuid4().hex[:6]}"
     backlog(kafka_bootstrap, one_partition, 0, 30)
     seen: dict[str, int] = {}
@@ -99,7 +88,7 @@ def test_full_polls_share_a_commit_and_a_caught_up_poll_commits_at_once(sqlite_u
     assert sorted(sink.applied) == list(range(30)) and c.stats.duplicates == 0
 
     # interval 0: a commit after every poll that returned records, as before the interval
-    sink0 = Sink(sqlite_url.replace(".db", "-0.db"))
+    sink0 = pin_sink(sqlite_url.replace(".db", "-0.db"))
     group0 = f"g-{uuid.uuid4().hex[:6]}"
     c0 = run(sink0, kafka_bootstrap, one_partition, group0, 0.0,
              lambda: len(sink0.applied) >= 30 and committed(kafka_bootstrap, group0, one_partition) == 30)
@@ -110,7 +99,7 @@ def test_what_was_applied_and_not_committed_comes_again_as_duplicates(sqlite_url
                                                                       monkeypatch):
     """A consumer that dies between a transaction and its offsets' commit (here: its commits after
     the first are lost, as in a SIGKILL) leaves the rest to the next member, which drops them."""
-    sink = Sink(sqlite_url)
+    sink = pin_sink(sqlite_url)
     group = f"g-{uuid.uuid4().hex[:6]}"
     backlog(kafka_bootstrap, one_partition, 0, 30)
     real = IdempotentConsumer._commit

@@ -6,16 +6,14 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import MetaData
 
-from kinerja.db import make_engine, make_session_factory
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.messaging.consumer import IdempotentConsumer
-from kinerja.messaging.outbox import add_plumbing_tables
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import PEGAWAI, ensure_topics, topic
 from kinerja.testing import wait_until
+from kinerja_testkit.applied_sink import AppliedSink
 
 pytestmark = pytest.mark.integration
 
@@ -28,19 +26,8 @@ def record(i: int):
                       data={"nip": nip, "nama": f"ASN {i}", "agency": "disdik", "unit": "U", "pin": str(i)})
 
 
-class Sink:
-    """What the consumer applied, in order (a real database records the ids)."""
-
-    def __init__(self, url: str):
-        metadata = MetaData()
-        _, self.processed = add_plumbing_tables(metadata)
-        engine = make_engine(url)
-        metadata.create_all(engine)
-        self.sessions = make_session_factory(engine)
-        self.applied: list[tuple[str, int]] = []
-
-    def handle(self, session, event) -> None:
-        self.applied.append((event.data["nip"], int(event.data["pin"])))
+def nip_pin_sink(url: str) -> AppliedSink:
+    return AppliedSink(url, lambda event: (event.data["nip"], int(event.data["pin"])))
 
 
 @pytest.fixture
@@ -51,14 +38,14 @@ def one_partition(kafka_bootstrap) -> str:
     return prefix
 
 
-def consumer(sink: Sink, bootstrap: str, prefix: str, gap_s: float) -> IdempotentConsumer:
+def consumer(sink: AppliedSink, bootstrap: str, prefix: str, gap_s: float) -> IdempotentConsumer:
     return IdempotentConsumer(
         bootstrap=bootstrap, topics=[topic(PEGAWAI, prefix)], group_id=f"g-{uuid.uuid4().hex[:6]}",
         session_factory=sink.sessions, processed_table=sink.processed, handle=sink.handle,
         producer_factory=lambda: make_producer(bootstrap), batch_size=10, poll_gap_s=gap_s)
 
 
-def in_order_once(sink: Sink, n: int) -> bool:
+def in_order_once(sink: AppliedSink, n: int) -> bool:
     by_key: dict[str, list[int]] = {}
     for key, i in sink.applied:
         by_key.setdefault(key, []).append(i)
@@ -66,7 +53,7 @@ def in_order_once(sink: Sink, n: int) -> bool:
 
 
 def test_a_trickle_comes_in_few_polls_and_a_backlog_without_a_pause(sqlite_url, kafka_bootstrap, one_partition):
-    sink = Sink(sqlite_url)
+    sink = nip_pin_sink(sqlite_url)
     name = topic(PEGAWAI, one_partition)
     producer = make_producer(kafka_bootstrap, linger_ms=0)
     # a backlog first: 30 records there before the consumer starts, read in full polls of 10
@@ -105,7 +92,7 @@ def test_a_trickle_comes_in_few_polls_and_a_backlog_without_a_pause(sqlite_url, 
 
 
 def test_a_stop_ends_a_pause(sqlite_url, kafka_bootstrap, one_partition):
-    sink = Sink(sqlite_url)
+    sink = nip_pin_sink(sqlite_url)
     producer = make_producer(kafka_bootstrap)
     e = record(1)
     producer.send(topic(PEGAWAI, one_partition), key=e.key, value=e.to_bytes()).get(30)
