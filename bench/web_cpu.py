@@ -17,7 +17,9 @@ copy of the code:
 variant). ``--set NAME.KEY=VALUE``, KEY one of ``workers``, ``threads``, ``worker`` (gunicorn's
 ``--worker-class``, gthread by default), ``accesslog`` (on/off),
 ``pythonpath`` (``git archive`` a commit into a folder: its ``shared/src`` and
-``services/kehadiran/src`` ahead of the installed ones) or ``env.NAME``. ``--profile NAME``
+``services/kehadiran/src`` ahead of the installed ones), ``env.NAME`` or ``sql`` (statements run on
+the variant's database once it is prepared, before the server starts: a schema variant, such as an
+index dropped, measured against the schema as migrated). ``--profile NAME``
 writes that variant's workers' cProfile (every thread, ``time.thread_time``) as pstats files to
 ``--out`` when they stop. Not part of the test suite.
 """
@@ -67,6 +69,16 @@ def backend_cpu(url: str) -> dict[int, float] | None:
         except OSError:
             continue  # ended meanwhile, or not a process of this machine (a remote server: None)
     return out or None
+
+
+def run_sql(url: str, statements: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for statement in filter(str.strip, statements.split(";")):
+            conn.execute(text(statement))
+    engine.dispose()
 
 
 def workers_of(pid: int) -> list[int]:
@@ -194,6 +206,8 @@ def main() -> None:
     try:
         for v in variants:
             v.url = prepare(args.db, args.conns, args.people)
+            if v.settings.get("sql"):
+                run_sql(v.url, v.settings["sql"])
             v.start(v.url, Path(args.out) if v.name == args.profile else None)
             drive(v.port, args.kind, 500, args.conns, args.people, day=0)  # warm: caches, prepared statements
         for r in range(args.rounds):
