@@ -4,6 +4,7 @@ as Core statements built once."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable
 
 import orjson
@@ -11,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.orm import PunchRow, pin_key
-from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters.raw_sql import Raw, sqlite_datetime
 
 # at most this many values in one IN (...) list, rows in one INSERT
 CHUNK = 500
@@ -107,6 +108,15 @@ _STORED_KEYS_PG = ("SELECT p.person_key, p.device_time FROM json_to_recordset(CA
                    "AND person_key = k.k AND device_time = k.t LIMIT 1) AS p")
 
 
+@lru_cache(maxsize=64)
+def _stored_keys_sqlite(n: int) -> str:
+    """SQLite: the keys as a VALUES list joined to the punch identity's index, one probe a key.
+    ``person_key IN (...) AND device_time IN (...)`` made SQLite probe every pair of the two
+    lists' product: 40,000 index descents for a 200-punch batch, ~20 ms of its ~48 ms."""
+    return (f"WITH k(p, t) AS (VALUES {', '.join(['(?, ?)'] * n)}) SELECT p.person_key, p.device_time FROM k "
+            "JOIN punches AS p ON p.device_sn = ? AND p.person_key = k.p AND p.device_time = k.t")
+
+
 def stored_keys(conn: Connection, device_sn: str, keys: list[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
     """The (PIN, device time) pairs of ``keys`` this device stored already, a statement per chunk."""
     found: set[tuple[str, datetime]] = set()
@@ -118,12 +128,12 @@ def stored_keys(conn: Connection, device_sn: str, keys: list[tuple[str, datetime
             found.update(rows)
         return found
     for chunk in chunks_of(raw, keys):
-        by_text = {raw.wall(t): t for _, t in chunk}
-        key_in, key_params = raw.in_list("person_key", list({k for k, _ in chunk}))
-        time_in, time_params = raw.in_list("device_time", list(by_text))
-        rows = raw.query(f"SELECT person_key, device_time FROM punches WHERE device_sn = ? AND {key_in} AND {time_in}",
-                         [device_sn, *key_params, *time_params])
-        # SQLite gives the stored text back, PostgreSQL the datetime
+        texts = [sqlite_datetime(t) for _, t in chunk]
+        by_text = dict(zip(texts, (t for _, t in chunk)))
+        params = [v for (k, _), text in zip(chunk, texts) for v in (k, text)]
+        params.append(device_sn)
+        rows = raw.query(_stored_keys_sqlite(len(chunk)), params)
+        # SQLite gives the stored text back
         found.update((k, by_text.get(t, t)) for k, t in rows)
     return found
 

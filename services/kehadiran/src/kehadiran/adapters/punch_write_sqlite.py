@@ -15,7 +15,7 @@ inside its one statement, ``punch_write``).
 """
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy.engine import Connection
@@ -81,15 +81,17 @@ def write_many(conn: Connection, requests: list[Prepared]) -> list[tuple[int, in
 
 def prepare(agency: str, rows: list[dict[str, Any]], outbox_rows: Iterable[tuple[str, dict[str, Any]]],
             days: Iterable[tuple[str, str, date]], quarantine_pins: set[str],
-            contact: tuple[str, list] | None = None) -> Prepared:
-    """``rows``: the punches (dicts of ``PUNCH_COLUMNS``; ``device_time`` naive, ``time`` and
-    ``received_at`` aware); ``outbox_rows``: (punch id, its event as a dict of ``OUTBOX_COLUMNS``)
-    of those with a NIP; ``days``: (punch id, NIP, local date) of those;
+            received_at: datetime, contact: tuple[str, list] | None = None) -> Prepared:
+    """``rows``: the punches (dicts of ``PUNCH_COLUMNS``, their ``received_at`` not read: every
+    one's is ``received_at``, aware; ``device_time`` naive, ``time`` aware); ``outbox_rows``:
+    (punch id, its event as a dict of ``OUTBOX_COLUMNS``) of those with a NIP; ``days``: (punch id, NIP, local date) of those;
     ``quarantine_pins``: PINs whose punches stored without a NIP mark the PIN; ``contact``: the
     device's contact UPDATE, written in the same transaction."""
+    # every punch of a request arrived at once (``received_at``): that instant formatted once
+    at = _instant(received_at)
     punches = [(r["id"], r["device_sn"], r["agency"], r["person_key"], sqlite_datetime(r["device_time"]),
-                _instant(r["time"]), r["nip"], r["status"], r["channel"], _instant(r["received_at"]),
-                r["event_id"], r["correction_id"]) for r in rows]
+                _instant(r["time"]), r["nip"], r["status"], r["channel"], at, r["event_id"], r["correction_id"])
+               for r in rows]
     outbox = [(punch_id, tuple(o[c] for c in OUTBOX_COLUMNS)) for punch_id, o in outbox_rows]
     marks = [(punch_id, nip, day.isoformat()) for punch_id, nip, day in days]
     pins = {r["id"]: r["person_key"] for r in rows if r["nip"] is None and r["person_key"] in quarantine_pins}

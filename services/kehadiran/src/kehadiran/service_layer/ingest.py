@@ -185,7 +185,7 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     outbox_rows = outbox_events.rows(events, created_at=sqlite_datetime(now.astimezone(timezone.utc)))
     punch_of_event = [punch_id for punch_id, _nip, _day in days]
     prepared = punch_write_sqlite.prepare(device.agency, rows, zip(punch_of_event, outbox_rows), days,
-                                          quarantine_pins, contact)
+                                          quarantine_pins, now, contact)
     if alone and len(rows) > GROUP_FROM:
         known, unknown = punch_write_group.write(conn, prepared, writes)
     else:
