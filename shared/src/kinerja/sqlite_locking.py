@@ -34,16 +34,9 @@ stalling each other:
   every writer of every process waited. While any thread of the process waits for or holds a
   turn, the switch interval is ``HELD_SWITCH_S`` (0.5 ms: the same poll took 3-5 ms); idle, the
   interpreter's own.
-- **A read-only transaction takes no lock at all** (``read_only(bind)``: a plain deferred BEGIN,
-  a snapshot in WAL mode): the relay's polls and depth gauges no longer queue behind ingest, nor
-  ingest behind them. It must not write (the upgrade could fail, see above).
-- **A read-only transaction opens its snapshot at BEGIN, waiting while the WAL is recovered.**
-  With the busy handler off, the one ``SQLITE_BUSY`` a reader can meet (``SQLITE_BUSY_RECOVERY``:
-  another connection is rebuilding the WAL index, which happens when a process died between the
-  two copies of the index header it writes at each commit) came back at once as "database is
-  locked" from the transaction's first SELECT (a health check's 503, a request's 5xx). The
-  snapshot is now taken by a statement of our own at BEGIN, tried every ``POLL_S`` until
-  ``WRITE_LOCK_TIMEOUT_S`` as a writer's BEGIN IMMEDIATE is (which already met it there).
+- **Readers take no write lock** (``read_only(bind)``), and wait out a WAL recovery's BUSY by
+  themselves: ``kinerja.sqlite_wal``, with the connection's pragmas (WAL, ``synchronous``, the
+  checkpoint window).
 """
 from __future__ import annotations
 
@@ -54,13 +47,12 @@ import sys
 import threading
 import time
 
-from kinerja import sqlite_wake
-WRITE_LOCK_TIMEOUT_S = 30.0
+from kinerja import sqlite_wake, sqlite_wal
+WRITE_LOCK_TIMEOUT_S = sqlite_wal.TIMEOUT_S  # a reader waits out a WAL recovery as long
 POLL_S = 0.001
 YIELD_WINDOW_S = 0.005  # a BEGIN this soon after our own commit may be a back-to-back writer's
 YIELD_S = 3 * POLL_S  # long enough for a waiter polling every POLL_S to get in
 READ_ONLY = "kinerja_sqlite_read_only"  # the execution option ``read_only`` sets
-WAL_AUTOCHECKPOINT_PAGES = 4000  # SQLite's is 1,000; see ``on_connect``
 HELD_SWITCH_S = 0.0005  # the switch interval while a thread of this process waits for or holds a write turn
 
 
@@ -206,26 +198,12 @@ def on_connect(dbapi_conn: sqlite3.Connection, path: str | None) -> None:
     dbapi_conn.isolation_level = None
     if isinstance(dbapi_conn, WriterConnection):
         dbapi_conn._kinerja_path = path
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers and one writer at once, across processes
-    cur.execute("PRAGMA synchronous=NORMAL")
-    # checkpoints every 4,000 pages, not 1,000: a page written again within the window is copied
-    # once, the fsyncs come a quarter as often (100-punch uploads: written 27.6 -> 24.6 KiB a punch,
-    # read 6.5 -> 3.5); the WAL file grows to ~16 MiB before it is reused from its start
-    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-    cur.execute("PRAGMA foreign_keys=ON")
-    # the pragmas above waited with SQLite's busy handler (the connect timeout; the first of
-    # them reads, so a connection opened while another recovers the WAL waits there); from here
-    # on a BUSY comes back at once: ``begin`` retries a writer's BEGIN IMMEDIATE and a reader's
-    # first read, and a statement of a transaction holding the write lock, or reading its WAL
-    # snapshot, does not meet one
-    cur.execute("PRAGMA busy_timeout=0")
-    cur.close()
+    sqlite_wal.configure(dbapi_conn)
 
 
 def begin(dbapi_conn: sqlite3.Connection, *, read_only: bool) -> None:
     if read_only:
-        _begin_read(dbapi_conn, time.monotonic() + WRITE_LOCK_TIMEOUT_S)
+        sqlite_wal.begin_read(dbapi_conn, time.monotonic() + WRITE_LOCK_TIMEOUT_S)
         return
     path = getattr(dbapi_conn, "_kinerja_path", None)
     if path is None:  # in memory: one connection, nobody to wait for
@@ -257,7 +235,7 @@ def _begin_immediate(dbapi_conn: sqlite3.Connection, turn: _Turn, deadline: floa
         dbapi_conn.execute("BEGIN IMMEDIATE")
         return
     except sqlite3.OperationalError as exc:
-        if not _busy(exc):
+        if not sqlite_wal.busy(exc):
             raise
     fcntl.flock(turn.fd, fcntl.LOCK_SH)
     try:
@@ -267,52 +245,7 @@ def _begin_immediate(dbapi_conn: sqlite3.Connection, turn: _Turn, deadline: floa
                 dbapi_conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if not _busy(exc) or time.monotonic() >= deadline:
+                if not sqlite_wal.busy(exc) or time.monotonic() >= deadline:
                     raise
     finally:
         fcntl.flock(turn.fd, fcntl.LOCK_UN)
-
-
-def _begin_read(dbapi_conn: sqlite3.Connection, deadline: float) -> None:
-    """BEGIN, and the WAL snapshot taken at once (any read does; ``schema_version`` reads the
-    least), tried every ``POLL_S`` until ``deadline`` while SQLite answers BUSY (another
-    connection recovers the WAL index); the transaction's statements then read that snapshot
-    and meet no BUSY."""
-    try:
-        while True:
-            try:
-                if not dbapi_conn.in_transaction:
-                    dbapi_conn.execute("BEGIN")
-                dbapi_conn.execute("PRAGMA schema_version").fetchone()
-                return
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc) or time.monotonic() >= deadline:
-                    raise
-            time.sleep(POLL_S)
-    except BaseException:
-        if dbapi_conn.in_transaction:
-            dbapi_conn.execute("ROLLBACK")
-        raise
-
-
-def read_outside(dbapi_conn: sqlite3.Connection, run, exc: BaseException):
-    """A read outside any transaction (a punch request's, before its write) that failed with
-    ``exc``: ``run()`` again every ``POLL_S`` until ``WRITE_LOCK_TIMEOUT_S`` while SQLite answers
-    BUSY (a WAL recovery, as ``_begin_read`` waits); anything else is raised as it came."""
-    if not isinstance(exc, sqlite3.OperationalError) or not _busy(exc) or dbapi_conn.in_transaction:
-        raise exc
-    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_S
-    while True:
-        time.sleep(POLL_S)
-        try:
-            return run()
-        except sqlite3.OperationalError as again:
-            if not _busy(again) or time.monotonic() >= deadline:
-                raise
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF == sqlite3.SQLITE_BUSY
-    return "locked" in str(exc)

@@ -1,6 +1,6 @@
 """A read-only transaction on SQLite (a relay's poll, a health check, the SSE tailer) whose
 connection meets another process recovering the WAL index waits for the recovery instead of
-failing with "database is locked" (``kinerja.sqlite_locking``: the busy handler is off after
+failing with "database is locked" (``kinerja.sqlite_wal``: the busy handler is off after
 connect, so SQLite answers ``SQLITE_BUSY_RECOVERY`` at once).
 
 When it happens: a writer updates the WAL index header at each commit in two copies, the second

@@ -1,10 +1,10 @@
 """Every SQLite connection of ``kinerja.db.make_engine`` checkpoints its WAL every
-``WAL_AUTOCHECKPOINT_PAGES`` pages, not SQLite's 1,000 (``kinerja.sqlite_locking.on_connect``: fewer
+``WAL_AUTOCHECKPOINT_PAGES`` pages, not SQLite's 1,000 (``kinerja.sqlite_wal.configure``: fewer
 page copies and fsyncs a punch): a connection's setting, so each one opened must get it."""
 import pytest
 from sqlalchemy import text
 
-from kinerja import sqlite_locking
+from kinerja import sqlite_wal
 from kinerja.db import make_engine, read_only
 
 pytestmark = pytest.mark.integration
@@ -18,6 +18,6 @@ def test_every_connection_checkpoints_at_the_wider_window(tmp_path):
             for c in (a, b):
                 assert c.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == 4000
                 assert c.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
-        assert sqlite_locking.WAL_AUTOCHECKPOINT_PAGES == 4000
+        assert sqlite_wal.WAL_AUTOCHECKPOINT_PAGES == 4000
     finally:
         engine.dispose()

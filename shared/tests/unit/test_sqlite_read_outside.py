@@ -1,4 +1,4 @@
-"""``sqlite_locking.read_outside``: a read outside any transaction (a punch request's reads before
+"""``sqlite_wal.read_outside``: a read outside any transaction (a punch request's reads before
 its write) that SQLite answered BUSY (another connection recovering the WAL index: the busy
 handler is off) is tried again until it gets through; any other error, or a BUSY inside a
 transaction, is raised at once. The reads here are a real in-memory connection's; the BUSY is
@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from kinerja import sqlite_locking
+from kinerja import sqlite_wal
 
 
 def busy() -> sqlite3.OperationalError:
@@ -33,7 +33,7 @@ def test_a_busy_read_outside_a_transaction_is_tried_again_until_it_gets_through(
     run, tries = flaky(conn, [busy(), busy()])
     with pytest.raises(sqlite3.OperationalError) as first:
         run()
-    assert sqlite_locking.read_outside(conn, run, first.value) == [(7,)]
+    assert sqlite_wal.read_outside(conn, run, first.value) == [(7,)]
     assert len(tries) == 3
 
 
@@ -42,10 +42,10 @@ def test_another_error_or_a_busy_inside_a_transaction_is_raised_at_once():
     other = sqlite3.OperationalError("no such table: t")
     run, tries = flaky(conn, [other])
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
-        sqlite_locking.read_outside(conn, run, other)
+        sqlite_wal.read_outside(conn, run, other)
     assert tries == []
     conn.execute("BEGIN")
     run, tries = flaky(conn, [busy()])
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        sqlite_locking.read_outside(conn, run, busy())
+        sqlite_wal.read_outside(conn, run, busy())
     assert tries == []

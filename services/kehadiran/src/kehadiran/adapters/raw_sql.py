@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from kinerja import sqlite_locking
+from kinerja import sqlite_wal
 from kinerja.db import autocommit_connection
 from kinerja.wakeup import note_insert
 
@@ -69,7 +69,7 @@ class Raw:
             if self.pg:
                 raise
             # SQLite, a read outside a transaction (``punch_connection``): BUSY while the WAL is recovered
-            return sqlite_locking.read_outside(self.conn.connection.dbapi_connection,
+            return sqlite_wal.read_outside(self.conn.connection.dbapi_connection,
                                                lambda: self._run(text, params), exc)
 
     def _run(self, text: str, params: Sequence[Any]) -> list[tuple]:
