@@ -129,12 +129,12 @@ def stored_keys(conn: Connection, device_sn: str, keys: list[tuple[str, datetime
         return found
     for chunk in chunks_of(raw, keys):
         texts = [sqlite_datetime(t) for _, t in chunk]
-        by_text = dict(zip(texts, (t for _, t in chunk)))
+        by_text = dict(zip(texts, [t for _, t in chunk]))
         params = [v for (k, _), text in zip(chunk, texts) for v in (k, text)]
         params.append(device_sn)
         rows = raw.query(_stored_keys_sqlite(len(chunk)), params)
         # SQLite gives the stored text back
-        found.update((k, by_text.get(t, t)) for k, t in rows)
+        found.update({(k, by_text.get(t, t)) for k, t in rows})
     return found
 
 
