@@ -112,7 +112,8 @@ _STORED_KEYS_PG = ("SELECT p.person_key, p.device_time FROM json_to_recordset(CA
 def _stored_keys_sqlite(n: int) -> str:
     """SQLite: the keys as a VALUES list joined to the punch identity's index, one probe a key.
     ``person_key IN (...) AND device_time IN (...)`` made SQLite probe every pair of the two
-    lists' product: 40,000 index descents for a 200-punch batch, ~20 ms of its ~48 ms."""
+    lists' product (up to 40,000 for 200 punches): a 200-punch JSON request took 1,777 SQLite
+    virtual-machine steps a punch in all, now 176 (``test_stored_keys_steps``)."""
     return (f"WITH k(p, t) AS (VALUES {', '.join(['(?, ?)'] * n)}) SELECT p.person_key, p.device_time FROM k "
             "JOIN punches AS p ON p.device_sn = ? AND p.person_key = k.p AND p.device_time = k.t")
 
