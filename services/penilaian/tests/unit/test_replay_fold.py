@@ -11,7 +11,7 @@ import pytest
 from kinerja.events import decode_event, make_event
 from kinerja.events.kehadiran import DAY_SUMMARIZED
 from kinerja.events.tugas import INNOVATION_APPROVED, TASK_APPROVED, TASK_ASSIGNED
-from penilaian.service_layer.replay import FactFold, _MemoryBatch
+from penilaian.service_layer.replay import FactFold, _MemoryBatch, stored
 from penilaian.service_layer.scoring import Touched, store_event
 
 pytestmark = pytest.mark.unit
@@ -56,8 +56,8 @@ def folded_rows(events):
     fold = FactFold(ZONE, touched)
     for e in events:
         fold.add(e)
-    rows = {k: (r.version, r.event_id, r.agency, r.workday, r.excused, r.deductions, r.punch_event_ids, r.corrected)
-            for k, r in fold.days.items()}
+    columns = ("version", "event_id", "agency", "workday", "excused", "deductions", "punch_event_ids", "corrected")
+    rows = {k: tuple(stored(r)[c] for c in columns) for k, r in fold.days.items()}  # as written
     return rows, touched
 
 

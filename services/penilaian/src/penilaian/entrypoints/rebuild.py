@@ -33,10 +33,9 @@ as well, for a re-send that straddles the end offset.
 from __future__ import annotations
 
 import multiprocessing
-import resource
-import sys
 import tempfile
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -63,11 +62,12 @@ from kinerja.messaging.outbox import add_plumbing_tables, utcnow
 from kinerja.messaging.replay import RecentIds, read_to_end, replayed_offsets_table
 from kinerja.messaging.topics import topic
 from penilaian.adapters.bulk_facts import bulk_insert
+from penilaian.adapters.process_memory import own_peak_rss_mb, rss_mb
 from penilaian.adapters.orm import ScoreRow, metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.migrate import main as migrate
 from penilaian.entrypoints.rebuild_compare import SCORE_FIELDS, Report, _facts, _score_rows, compare  # noqa: F401
-from penilaian.entrypoints.rebuild_read import Sorter, fold_share, merge_share
+from penilaian.entrypoints.rebuild_read import Sorter, fold_share, take_share
 from penilaian.service_layer import policy_recompute
 from penilaian.service_layer.rebuild_scores import insert_rows, rows_in, score_all
 from penilaian.service_layer.replay import FactFold, MonthsTouched
@@ -98,12 +98,6 @@ def fresh_sqlite_url(var_dir: Path | None = None) -> str:
     return f"sqlite:///{path}"
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """This process's peak resident memory (``RUSAGE_CHILDREN``: the largest of its finished workers)."""
-    peak = resource.getrusage(who).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
 def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_url: str | None = None,
             tz: str = "Asia/Jakarta", batch_size: int = 2000, recompute_batch: int = 500,
             dedup_window: int = 10_000, tail_ids: int = 1_000, workers: int = 1,
@@ -120,7 +114,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
     sessions = make_session_factory(engine)
     _, processed = add_plumbing_tables(metadata)
     replayed = replayed_offsets_table(metadata)
-    report = Report(target_url=target_url)
+    report = Report(target_url=target_url, start_rss_mb=rss_mb())
     pool: ProcessPoolExecutor | None = None
     try:
         with sessions() as s:
@@ -205,12 +199,18 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             read([n for n in names if n in (topic(topics.PEGAWAI, prefix), topic(topics.PENILAIAN, prefix))],
                  fold, touched)
             read([topic(topics.TUGAS, prefix)], later_fold, later)
-            for future in shares:
-                for t, part, off, raw in merge_share(future.result(), report, fold, touched, tails, ends):
+            written: set[str] = set()  # ASN whose days a share wrote (shares meet only after partitions were added)
+            for i in range(len(shares)):
+                share, shares[i] = shares[i].result(), None  # a future holds its result: let it go
+                take_share(share, report, touched, tails, ends)
+                for t, part, off, raw in share["to_store"]:
                     pending.append((decode_record(raw), SimpleNamespace(topic=t, partition=part, offset=off)))
-            flush(touched)
-            with sessions() as s, s.begin():
-                fold.write(s)
+                flush(touched)
+                nips = set(share["touched"][0])
+                with sessions() as s, s.begin():  # a chunk at a time, never one share's rows all unpacked
+                    fold.write_days(s, share["days"], written & nips)
+                written |= nips
+                del share
             for nip in sorted(later.days):
                 touched.add(nip, later.days[nip], agency=later.agency[nip], cause=later.cause[nip])
             for name, n in fold.written.items():
@@ -219,7 +219,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
             fold = later_fold
             say(f"read {report.messages} messages ({split} in {workers} processes)")
         report.folded = dict(fold.written)
-        report.fold_peak_rows = fold.peak
+        report.fold_peak_rows = max(report.fold_peak_rows, fold.peak)
         report.months_to_score = sum(len(months) for months in touched.days.values())
         report.seconds_read_apply = time.monotonic() - began
 
@@ -233,12 +233,18 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
                     score_all(s, part, touched.agency, policies=Policies(s))
         else:
             # the workers score (read only: every fact is committed by now) while this process
-            # inserts the rows of the shares done, in order
-            shares = [pool.submit(rows_in, target_url, part, {nip: touched.agency[nip] for nip in part})
-                      for part in parts]
-            for future in shares:
-                with sessions() as s, s.begin():
-                    insert_rows(s, *future.result())
+            # inserts the rows of the shares done, in order; a few shares ahead, each let go once
+            # inserted, so the rows waiting here stay a few shares' whatever the ASN count
+            ahead: deque = deque()
+            for part in [*parts, None]:
+                if part is not None:
+                    ahead.append(pool.submit(rows_in, target_url, part, {nip: touched.agency[nip] for nip in part}))
+                while ahead and (part is None or len(ahead) > 2 * workers):
+                    totals_rows, score_rows, peak = ahead.popleft().result()
+                    with sessions() as s, s.begin():
+                        insert_rows(s, totals_rows, score_rows)
+                    del totals_rows, score_rows
+                    report.worker_peak_rss_mb = max(report.worker_peak_rss_mb, peak)
             pool.shutdown()
             pool = None
         with sessions() as s, s.begin():
@@ -247,8 +253,7 @@ def rebuild(*, bootstrap: str, prefix: str = "", live_url: str | None, target_ur
         report.partitions = len(ends)
         report.asn_recomputed = len(nips)
         report.seconds_recompute = time.monotonic() - began
-        report.peak_rss_mb = peak_rss_mb()
-        report.worker_peak_rss_mb = peak_rss_mb(resource.RUSAGE_CHILDREN) if workers > 1 else 0.0
+        report.peak_rss_mb = own_peak_rss_mb()  # the workers' own: each reported it with its results
         say(f"recomputed {len(nips)} ASN")
 
         if live_url:

@@ -45,8 +45,11 @@ class Report:
     fold_peak_rows: int = 0  # the most fact rows the fold held in memory at once (fact keys, not events)
     months_to_score: int = 0  # (ASN, month) pairs held to score at the end
     partitions: int = 0  # (topic, partition) offsets recorded in replayed_offsets
+    # memory, each process's own (``adapters.process_memory``): resident when the replay began, and the peak
+    start_rss_mb: float = 0.0
     peak_rss_mb: float = 0.0
-    worker_peak_rss_mb: float = 0.0  # the largest worker process's, when kehadiran.v1 was read by several
+    worker_start_rss_mb: float = 0.0  # the largest worker's, when kehadiran.v1 was read by several
+    worker_peak_rss_mb: float = 0.0
     asn_recomputed: int = 0
     rows_compared: int = 0
     differences: list[str] = field(default_factory=list)

@@ -5,8 +5,9 @@ process.
 the envelope's ``type`` and confirmed by the JSON), malformed (counted and named), a duplicate
 (among the recent ids of its partition), folded in memory (``service_layer.replay``), or handed to
 the live path. ``fold_share`` runs in a worker: it reads the partitions ``p % of == share`` of one
-topic and returns its folded day facts, the days they touch, its counts, end offsets and recent
-ids, for the parent to merge (``merge_share``).
+topic and returns its folded day facts (packed: bytes, ``FactFold.pack_days``), the days they touch,
+its counts, end offsets, recent ids and its own peak memory, for the parent to take in
+(``take_share``) and write the day facts from, a chunk at a time.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from kinerja.events.envelope import InvalidEvent, known_types
 from kinerja.messaging.replay import RecentIds, read_to_end
+from penilaian.adapters.process_memory import own_peak_rss_mb, rss_mb
 from penilaian.adapters.trusted_decode import decode_record, loads
 from penilaian.entrypoints.rebuild_compare import NAMED, Report
 from penilaian.service_layer.replay import FOLDED_TYPES, FactFold, MonthsTouched
@@ -71,7 +73,7 @@ def fold_share(bootstrap: str, name: str, share: int, of: int, *, tz: str, appli
     """In a worker process: read and sort the partitions ``p % of == share`` of ``name``. Only
     folded types may be applied there; any other record to apply is returned as bytes for the
     parent's live path (``to_store``)."""
-    report = Report(target_url="")
+    report = Report(target_url="", start_rss_mb=rss_mb())
     touched = MonthsTouched()
     fold = FactFold(ZoneInfo(tz), touched)
     recent = RecentIds(dedup_window)
@@ -86,15 +88,16 @@ def fold_share(bootstrap: str, name: str, share: int, of: int, *, tz: str, appli
             sorter.take(msg)
     if fold.has_tasks_or_innovations():
         raise RuntimeError(f"{name}: tasks or innovations met in a worker; read that topic in one process")
-    return {"report": report, "days": fold.days, "touched": (touched.days, touched.agency, touched.cause),
+    days = fold.pack_days()
+    return {"report": report, "days": days, "peak_rows": fold.peak,
+            "touched": (touched.days, touched.agency, touched.cause),
             "ends": ends, "tails": {(name, p): recent.last(p, tail_ids) for p in recent.partitions()},
-            "to_store": to_store}
+            "to_store": to_store, "peak_rss_mb": own_peak_rss_mb()}
 
 
-def merge_share(share: dict, report: Report, fold: FactFold, touched: Touched,
-                tails: dict, ends: dict) -> list[tuple[str, int, int, bytes]]:
-    """A worker's result into the parent's: counts, day facts (the greater (version, event id)
-    where two workers hold one key: only after partitions were added), the days to recompute."""
+def take_share(share: dict, report: Report, touched: Touched, tails: dict, ends: dict) -> None:
+    """A worker's counts, days to recompute (in the one-process order), end offsets and tail ids
+    into the parent's; its day facts (``share["days"]``) are the caller's to write."""
     theirs: Report = share["report"]
     for t, n in theirs.read.items():
         report.read[t] = report.read.get(t, 0) + n
@@ -104,10 +107,11 @@ def merge_share(share: dict, report: Report, fold: FactFold, touched: Touched,
     report.invalid_count += theirs.invalid_count
     report.invalid += theirs.invalid[:max(0, NAMED - len(report.invalid))]
     report.failed += theirs.failed
-    fold.merge_days(share["days"])
+    report.fold_peak_rows = max(report.fold_peak_rows, share["peak_rows"])
+    report.worker_peak_rss_mb = max(report.worker_peak_rss_mb, share["peak_rss_mb"])
+    report.worker_start_rss_mb = max(report.worker_start_rss_mb, theirs.start_rss_mb)
     days, agency, cause = share["touched"]
     for nip in sorted(days):
         touched.add(nip, days[nip], agency=agency[nip], cause=cause[nip])
     tails.update(share["tails"])
     ends.update(share["ends"])
-    return share["to_store"]

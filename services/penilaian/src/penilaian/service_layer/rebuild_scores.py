@@ -59,11 +59,13 @@ def insert_rows(session: Session, totals_rows: list[dict], score_rows: list[dict
 _ENGINES: dict = {}
 
 
-def rows_in(url: str, months_by_nip: dict[str, set[date]], agency_of: dict[str, str]) -> tuple[list, list]:
+def rows_in(url: str, months_by_nip: dict[str, set[date]], agency_of: dict[str, str]) -> tuple[list, list, float]:
     """In a worker process: ``rows_of`` every ASN of ``months_by_nip`` from the database at
     ``url`` (read only: the parent inserts the rows), its facts, roster, ratings and policies
-    written and committed already. The engine is kept for the process's next share."""
+    written and committed already, and this process's own peak memory so far. The engine is
+    kept for the process's next share."""
     from kinerja.db import make_engine, make_session_factory, read_only_session
+    from penilaian.adapters.process_memory import own_peak_rss_mb
 
     made = _ENGINES.get(url)
     if made is None:
@@ -77,7 +79,7 @@ def rows_in(url: str, months_by_nip: dict[str, set[date]], agency_of: dict[str, 
             t, r = rows_of(s, nips[i:i + CHUNK], months_by_nip, agency_of, policies)
             totals_rows += t
             score_rows += r
-    return totals_rows, score_rows
+    return totals_rows, score_rows, own_peak_rss_mb()
 
 
 def rows_of(session: Session, chunk: list[str], months_by_nip: dict[str, set[date]],

@@ -7,16 +7,22 @@ highest (version, event id); the day noted in ``Touched`` when the fact changed)
 path against the database.
 
 Memory holds one row per fact key of the table being folded (the fact table itself, never a
-record per event), plus the days to recompute per ASN.
+record per event), plus the days to recompute per ASN. A day fact is one plain tuple in the
+table's column order (``compact_day``): its deductions tuples of interned strings, its punch ids a
+tuple, the NIP and agency interned; it becomes the stored JSON only as it is written. A worker
+process hands its day facts over packed (``pack_days``: bytes, a chunk of rows each), and they are
+written from those chunks one at a time (``write_days``), never all unpacked in the parent at once.
 """
 from __future__ import annotations
 
+import io
+import pickle
 import sys
-from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinerja.events.envelope import Event
@@ -31,16 +37,27 @@ from penilaian.service_layer.scoring import TASK_TYPES, Batch, Touched, store_di
 FOLDED_TYPES = frozenset({DAY_SUMMARIZED, INNOVATION_APPROVED, TRAINING_RECORDED, DIALOG_RECORDED, *TASK_TYPES})
 
 
-@dataclass(slots=True)
-class _Day:
-    version: int
-    event_id: str
-    agency: str
-    workday: bool
-    excused: str | None
-    deductions: list
-    punch_event_ids: list
-    corrected: bool
+_intern = sys.intern
+PACK_ROWS = 10_000  # day facts a packed chunk holds
+
+
+def compact_day(nip: str, day: date, version: int, event_id: str, agency: str, data: dict) -> tuple:
+    """The in-memory row of a summary's fact: ``day_facts``' columns in order (nip, day, version,
+    event_id, agency, workday, excused, deductions, punch_event_ids, corrected), the deductions as
+    (code, percent, minutes) tuples, strings that repeat interned (``stored`` gives the columns)."""
+    v = day_values(data)
+    return (_intern(nip), day, version, event_id, _intern(agency), v["workday"],
+            None if v["excused"] is None else _intern(v["excused"]),
+            tuple((_intern(x["code"]), _intern(x["percent"]), x["minutes"]) for x in v["deductions"]),
+            tuple(v["punch_event_ids"]), v["corrected"])
+
+
+def stored(row) -> dict:
+    """A day row as ``day_facts`` stores it (what ``store_day_fact`` writes)."""
+    return {"nip": row[0], "day": row[1], "version": row[2], "event_id": row[3], "agency": row[4],
+            "workday": row[5], "excused": row[6],
+            "deductions": [{"code": c, "percent": p, "minutes": m} for c, p, m in row[7]],
+            "punch_event_ids": list(row[8]), "corrected": row[9]}
 
 
 class MonthsTouched(Touched):
@@ -108,7 +125,7 @@ class _MemoryBatch(Batch):
 class FactFold:
     def __init__(self, zone: ZoneInfo, touched: Touched) -> None:
         self.zone, self.touched = zone, touched
-        self.days: dict[tuple[str, date], _Day] = {}
+        self.days: dict[tuple[str, date], tuple] = {}  # compact_day's rows
         self._batch = _MemoryBatch()
         self._records = _Records()
         self.written = {"day_facts": 0, "task_facts": 0, "innovation_facts": 0, "training_records": 0, "dialogs": 0}
@@ -131,11 +148,9 @@ class FactFold:
         d = event.data
         key = (d["nip"], d["date"])
         row = self.days.get(key)
-        if row is not None and not supersedes(d["version"], event.id, row.version, row.event_id):
+        if row is not None and not supersedes(d["version"], event.id, row[2], row[3]):
             return
-        # the NIP and agency strings interned: one copy each, however many days name them
-        self.days[(sys.intern(key[0]), key[1])] = _Day(d["version"], event.id, sys.intern(event.agency),
-                                                       **day_values(d))
+        self.days[(_intern(key[0]), key[1])] = compact_day(key[0], key[1], d["version"], event.id, event.agency, d)
         self.touched.add(d["nip"], (d["date"],), agency=event.agency, cause=event.id)
 
     def _by_live_rules(self, event: Event) -> None:
@@ -151,25 +166,63 @@ class FactFold:
     def has_tasks_or_innovations(self) -> bool:
         return any(self._batch.rows[m] for m in (TaskFactRow, InnovationFactRow))
 
-    def merge_days(self, days: dict) -> None:
-        """Day facts folded elsewhere (another process's partitions): per key the greater
-        (version, event id), as ``store_day_fact`` keeps."""
-        mine = self.days
-        for key, row in days.items():
-            have = mine.get(key)
-            if have is None or supersedes(row.version, row.event_id, have.version, have.event_id):
-                mine[key] = row
+    def pack_days(self, rows: int = PACK_ROWS) -> list[bytes]:
+        """Hand the day rows over (and forget them): pickled a chunk of ``rows`` at a time, without
+        the pickler's memo (one entry per object pickled: more than the rows themselves), so a
+        worker's result costs its parent bytes, not objects."""
+        self.peak = max(self.peak, self.held())
+        days, self.days = self.days, {}
+        out: list[bytes] = []
+        values = list(days.values())
+        del days
+        while values:  # from the end, each chunk's rows let go once packed
+            buf = io.BytesIO()
+            p = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+            p.fast = True  # no memo: the rows are plain tuples of str, int, bool, date, None
+            p.dump(values[-rows:])
+            del values[-rows:]
+            out.append(buf.getvalue())
+        return out
+
+    def write_days(self, session: Session, chunks: list[bytes], merge_nips: frozenset[str] | set[str] = frozenset()) -> None:
+        """Insert the packed day rows of ``pack_days``, a chunk at a time (each chunk's bytes let go
+        once written). Rows of ``merge_nips`` (ASN whose days were written already from another
+        process's partitions: only after partitions were added) keep, per key, the greater
+        (version, event id), as ``store_day_fact`` does."""
+        table = DayFactRow.__table__
+        while chunks:
+            rows = pickle.loads(chunks.pop(0))
+            if merge_nips:
+                rows = self._merged(session, rows, merge_nips)
+            self.written["day_facts"] += bulk_insert(session, table, map(stored, rows))
+            del rows
+
+    def _merged(self, session: Session, rows: list, nips) -> list:
+        mine = [r for r in rows if r[0] in nips]
+        if not mine:
+            return rows
+        t = DayFactRow.__table__
+        held = {(n, d): (v, e) for n, d, v, e in session.execute(
+            select(t.c.nip, t.c.day, t.c.version, t.c.event_id).where(t.c.nip.in_(sorted({r[0] for r in mine}))))}
+        keep, drop = [], []
+        for r in rows:
+            have = held.get((r[0], r[1]))
+            if have is None:
+                keep.append(r)
+            elif supersedes(r[2], r[3], *have):
+                keep.append(r)
+                drop.append((r[0], r[1]))
+        for nip, day in drop:
+            session.execute(t.delete().where(t.c.nip == nip, t.c.day == day))
+        self.written["day_facts"] -= len(drop)
+        return keep
 
     # -- writing the final rows ------------------------------------------------------------------
     def write(self, session: Session) -> None:
         """Insert every folded row (the tables must not hold those keys yet) and forget them."""
         self.peak = max(self.peak, self.held())
         days, self.days = self.days, {}
-        self.written["day_facts"] += bulk_insert(session, DayFactRow.__table__, (
-            {"nip": nip, "day": day, "version": r.version, "event_id": r.event_id, "agency": r.agency,
-             "workday": r.workday, "excused": r.excused, "deductions": r.deductions,
-             "punch_event_ids": r.punch_event_ids, "corrected": r.corrected}
-            for (nip, day), r in days.items()))
+        self.written["day_facts"] += bulk_insert(session, DayFactRow.__table__, map(stored, days.values()))
         del days
         for model, name in ((TaskFactRow, "task_facts"), (InnovationFactRow, "innovation_facts")):
             rows, self._batch.rows[model] = self._batch.rows[model], {}
