@@ -74,4 +74,7 @@ def test_the_rebuild_holds_one_row_per_fact_key_and_one_entry_per_month(database
     # to score at the end: one entry per (ASN, month), not one per day or event
     assert report.months_to_score == len(NIPS)
     assert report.rows_compared == 3 * len(NIPS)
+    # each process's own memory (a worker's from its results), never the starter's inherited peak
+    assert 0 < report.start_rss_mb <= report.peak_rss_mb
+    assert (0 < report.worker_start_rss_mb <= report.worker_peak_rss_mb) if workers > 1 else report.worker_peak_rss_mb == 0
     live.runtime.dispose()
