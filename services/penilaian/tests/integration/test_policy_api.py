@@ -19,6 +19,7 @@ from kinerja_testkit.penilaian import (
     FOREIGN_PEG,
     KEPALA,
     PEG1,
+    PEG2,
     ROSTER,
     WIB,
     at,
@@ -187,3 +188,43 @@ def test_while_a_versions_recompute_is_queued_each_ledger_explains_its_own_store
 
     p.settle()  # the queued recompute reaches PEG1: nothing left to move, the ledger still agrees
     assert read(PEG1)[:2] == (D("92.33"), D("92.33"))
+
+
+def test_a_versions_recompute_leaves_out_the_asn_already_scored_by_it(api, tmp_path, monkeypatch):
+    """The queued recompute does only the ASN some of whose rows from the version's month on were
+    scored by another version: one a live event rescored by the new version meanwhile is neither
+    locked nor recomputed again (a version early in a stream: most of the agency), and the scores
+    still equal a fresh database's fed the same events in another order (DESIGN 4)."""
+    from penilaian.service_layer import policy_recompute
+
+    p = api.p
+    early = day_event(PEG2, date(2026, 11, 3), ("TL1", "0.5"))
+    p.apply(early)  # scored by the defaults, as PEG1
+    r = api("PUT", "/api/v1/policy", body={"effective_from": "2026-11", "innovation_points": "3",
+                                           "innovation_cap": "4"})
+    assert r.status_code == 200
+    late = day_event(PEG1, date(2026, 11, 4))
+    p.apply(late)  # PEG1's November (the only period of theirs from November on) now by the new version
+
+    recomputed: list[list[str]] = []
+    real = policy_recompute.recompute_many
+
+    def spy(session, outbox, touched, **kw):
+        recomputed.append(sorted(nip for nip, days in touched.days.items() if days))
+        return real(session, outbox, touched, **kw)
+
+    monkeypatch.setattr(policy_recompute, "recompute_many", spy)
+    assert p.settle() == 1
+    assert recomputed == [[PEG2]]
+    assert api("GET", "/api/v1/policy").json["versions"][0]["recompute"]["status"] == "done"
+    assert p.score(PEG1, "2026-11").produktivitas == D("92.33")  # 88.33 + 3 + 1, as the live event left it
+
+    monkeypatch.undo()
+    policies = [decode_event(json.dumps(e).encode()) for e in p.outbox() if e["type"] == POLICY_SET]
+    fresh = make_penilaian(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:  # the version first: every row scored by it live, the recompute then has nothing to do
+        fresh.apply(*policies, *UPSTREAM, early, late)
+        fresh.settle()
+        assert fresh.scores() == p.scores()
+    finally:
+        fresh.runtime.dispose()

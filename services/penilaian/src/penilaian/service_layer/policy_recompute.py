@@ -71,6 +71,34 @@ def affected_nips(session: Session, agency: str, after: str | None, limit: int) 
     return list(session.execute(select(both.c.nip).order_by(both.c.nip).limit(limit)).scalars())
 
 
+def due(session: Session, nips: list[str], policy_id: str, effective_from: date) -> dict[str, list[date]]:
+    """The ASN of ``nips`` the version's recompute must do, each with the first days of its stored
+    periods from ``effective_from`` on; an ASN every one of whose such rows was scored by this very
+    version (``ScoreRow.policy_id``) is left out: those rows already are what a recompute gives.
+
+    Why that is safe: a row is written with the version it was scored by, in the transaction that
+    also rewrites the month totals and every period containing the months it touched, so such a
+    row is up to date with its facts and this version (versions never change once stored). A
+    transaction still running on the ASN cannot undo it: it holds the ASN's lock from before it
+    reads the policy versions (``Policies.check``, after the batch's locks), so if it read the
+    versions before this one was stored it also took the lock before any transaction that scored
+    with this one, and that one could not have written its row until it committed. A row scored by
+    another version (an older one, or none: the defaults) is recomputed, as every row was before.
+    Leaving them out also spares their locks: a version early in a stream (a consumer catching up)
+    finds most of the agency scored by it already, and a step holding 200 ASN' locks across every
+    partition made the group's other consumers wait on it (bench/penilaian_apply.py, 3 consumers)."""
+    starts: dict[str, list[date]] = {}
+    stale: set[str] = set()
+    for nip, name, scored_by in session.execute(select(ScoreRow.nip, ScoreRow.period, ScoreRow.policy_id)
+                                                .where(ScoreRow.nip.in_(nips))):
+        start = parse_period(name).start
+        if start >= effective_from:
+            starts.setdefault(nip, []).append(start)
+            if scored_by != policy_id:
+                stale.add(nip)
+    return {nip: starts[nip] for nip in sorted(stale)}
+
+
 def step(session: Session, outbox, *, zone: ZoneInfo, batch_size: int = DEFAULT_BATCH,
          now: datetime | None = None) -> int | None:
     """One batch of the oldest queued recompute, in the caller's transaction: how many ASN it
@@ -85,10 +113,8 @@ def step(session: Session, outbox, *, zone: ZoneInfo, batch_size: int = DEFAULT_
     nips = affected_nips(session, job.agency, job.cursor_nip, batch_size)
     touched = Touched()
     if nips:
-        for nip, name in session.execute(select(ScoreRow.nip, ScoreRow.period).where(ScoreRow.nip.in_(nips))):
-            start = parse_period(name).start
-            if start >= job.effective_from:
-                touched.add(nip, [start], agency=job.agency, cause=job.policy_id)
+        for nip, starts in due(session, nips, job.policy_id, job.effective_from).items():
+            touched.add(nip, starts, agency=job.agency, cause=job.policy_id)
         recompute_many(session, outbox, touched, zone=zone)
         job.cursor_nip = nips[-1]
     job.asn += len(nips)
