@@ -138,3 +138,18 @@ def test_a_records_local_times_are_written_as_the_zone_writes_them(zone_name):
     while t.year < 2027:
         assert local_iso(t, tz) == t.replace(tzinfo=tz).isoformat(), t
         t += timedelta(minutes=15)
+
+
+def test_day_event_ids_are_uuid7_growing_with_time():
+    """Day events' ids lead with their creation time (ms), so the btrees keyed by them (the
+    outbox's unique ``event_id``, consumers' ``processed_events``) grow at their right end."""
+    import time as clock
+
+    before = clock.time_ns() // 1_000_000
+    ids = [outbox_events.day_summarized(nip=NIP, agency="disdik", data={}, at=NOW)["id"] for _ in range(2000)]
+    after = clock.time_ns() // 1_000_000
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 and str(u) == i for u, i in zip(parsed, ids))
+    stamps = [u.int >> 80 for u in parsed]
+    assert before <= stamps[0] and stamps == sorted(stamps) and stamps[-1] <= after
+    assert len(set(ids)) == len(ids)
