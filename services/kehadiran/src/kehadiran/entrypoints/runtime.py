@@ -9,7 +9,7 @@ from kehadiran.adapters.tables import metadata
 from kehadiran.domain.corrections import MAX_AGE_DAYS
 from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
 from kehadiran.service_layer.agencies import DEFAULT_BURST_S, MAX_BURST_S, AgencyDirectory
-from kehadiran.service_layer.day_worker import CHUNK, SQLITE_CHUNK, DayWorker
+from kehadiran.service_layer.day_worker import CHUNK, LANES, SQLITE_CHUNK, DayWorker
 from kinerja.config import Settings, load_settings
 from kinerja.runtime import ServiceRuntime
 
@@ -28,6 +28,13 @@ def day_worker(runtime: ServiceRuntime, **kw) -> DayWorker:
     kw.setdefault("hold_s", _setting(runtime.settings, "day_worker_hold_ms", 0, 0, 10_000) / 1000)
     directory = agencies(runtime)
     return DayWorker(runtime.session_factory, runtime.outbox, zone_of=directory, burst_of=directory.burst, **kw)
+
+
+def day_worker_lanes(runtime: ServiceRuntime) -> int:
+    """``KEHADIRAN_DAY_WORKER_LANES``: rounds a day worker process runs at once (PostgreSQL 2;
+    SQLite 1: its rounds take the one write lock in turn anyway)."""
+    default = LANES if runtime.engine.dialect.name == "postgresql" else 1
+    return _setting(runtime.settings, "day_worker_lanes", default, 1, 16)
 
 
 def agencies(runtime: ServiceRuntime) -> AgencyDirectory:

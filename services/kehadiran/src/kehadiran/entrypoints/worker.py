@@ -1,6 +1,15 @@
 """kehadiran's day worker process: recomputes the days the requests and the roster mark dirty,
 releases quarantined punches, reconciles PP 94/2021 alerts, and closes finished days (every
-``KEHADIRAN_CLOSE_INTERVAL_S``, 300 s, when it also fails device commands never answered). Run as many as you like: ``kehadiran-worker``."""
+``KEHADIRAN_CLOSE_INTERVAL_S``, 300 s, when it also fails device commands never answered). Run as many as you like: ``kehadiran-worker``.
+
+On PostgreSQL a process has ``KEHADIRAN_DAY_WORKER_LANES`` (2) lanes, each a thread running rounds
+on its own connection: a round costs the backend (claim, reads, the records + outbox INSERT) about
+as much as this process's Python, so with one lane one of them was idle at every step; with two,
+one lane's round computes while the other's statements run. The first lane is woken by commits
+(and polls); the others only while it finds a backlog (a full claim), so a trickle still costs one
+round a wake-up. The lanes' rounds claim disjoint ASN (``markers.claim``), as processes' do; only
+one runs Python at a time (the GIL): a process still takes at most one core for itself.
+"""
 from __future__ import annotations
 
 import logging
@@ -9,7 +18,7 @@ import threading
 from datetime import datetime, timezone
 
 from kehadiran.adapters.wakeup import waker_for
-from kehadiran.entrypoints.runtime import SERVICE, command_retry, day_worker, make_runtime
+from kehadiran.entrypoints.runtime import SERVICE, command_retry, day_worker, day_worker_lanes, make_runtime
 from kehadiran.service_layer import day_worker as day_worker_module
 from kehadiran.service_layer.day_closing import close_due_days
 from kehadiran.service_layer.device_command_queue import expire_unanswered
@@ -21,6 +30,8 @@ from kinerja.metrics import serve_process_metrics
 from kinerja.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
+# a lane past the first waits for the first lane's backlog signal; this poll only in case one is missed
+BACKLOG_LANE_IDLE_S = 30.0
 
 
 def day_closer(runtime: ServiceRuntime, zone_of, stop: threading.Event, wake: threading.Event,
@@ -61,10 +72,22 @@ def main() -> None:
     interval = float(os.environ.get("KEHADIRAN_CLOSE_INTERVAL_S", "300"))
     threading.Thread(target=day_closer, args=(runtime, worker.zone_of, stop, wake, interval), daemon=True,
                      name="day-closer").start()
-    log.info("day worker starting", extra={"chunk": worker.chunk, "dialect": runtime.engine.dialect.name})
+    # each further lane waits on an event of its own (a lane clears its event before each round)
+    backlog = [threading.Event() for _ in range(day_worker_lanes(runtime) - 1)]
+    lanes = [threading.Thread(target=worker.run, args=(stop, event), kwargs={"idle_poll_s": BACKLOG_LANE_IDLE_S},
+                              daemon=True, name=f"day-lane-{i}") for i, event in enumerate(backlog, 2)]
+    log.info("day worker starting", extra={"chunk": worker.chunk, "lanes": 1 + len(lanes),
+                                           "dialect": runtime.engine.dialect.name})
     tune_gc()
+    for lane in lanes:
+        lane.start()
     try:
-        worker.run(stop, wake, beat=Heartbeat.from_env().beat)
+        worker.run(stop, wake, beat=Heartbeat.from_env().beat,
+                   on_backlog=(lambda: [event.set() for event in backlog]) if backlog else None)
+        for event in backlog:
+            event.set()  # the other lanes see ``stop`` now
+        for lane in lanes:
+            lane.join(timeout=30)
     finally:
         if waker is not None:
             waker.close()

@@ -32,6 +32,7 @@ from kinerja.messaging.outbox import Outbox
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # day markers a round claims
+LANES = 2  # rounds a worker process runs at once on PostgreSQL (``entrypoints.worker``)
 SQLITE_CHUNK = 100
 PIN_CHUNK = 50
 HELD_POLL_S = 0.02  # how soon a worker looks again at markers another worker's round holds
@@ -188,11 +189,12 @@ class DayWorker:
 
     def run(self, stop: threading.Event, wake: threading.Event, *, idle_poll_s: float = 1.0,
             held_poll_s: float = HELD_POLL_S, on_idle: Callable[[], None] | None = None,
-            beat: Callable[[], None] | None = None) -> None:
+            beat: Callable[[], None] | None = None, on_backlog: Callable[[], None] | None = None) -> None:
         """Rounds while there is work; when idle, until ``wake`` is set (a notification, a poll)
         or ``idle_poll_s`` passes; when the markers left are another worker's to finish, only
         ``held_poll_s``: its commit wakes nobody, and waiting the idle poll out after it left
-        those days up to a second late. ``beat`` is called every time round (a liveness file)."""
+        those days up to a second late. ``beat`` is called every time round (a liveness file);
+        ``on_backlog`` after each round that left markers it could have taken (another lane's cue)."""
         backoff = 0.2
         while not stop.is_set():
             if beat is not None:
@@ -208,6 +210,8 @@ class DayWorker:
                     # a round that took every marker there was is followed by an empty one only
                     # once something new commits (a statement-full transaction saved after each
                     # worked round, which at a punch a round was most of them)
+                    if done.more and on_backlog is not None:
+                        on_backlog()
                     if done.more or wake.is_set():
                         continue
                 if on_idle is not None:
