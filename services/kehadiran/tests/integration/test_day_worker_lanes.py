@@ -1,6 +1,8 @@
 """A day worker process's further lanes (``KEHADIRAN_DAY_WORKER_LANES``) run only while the first
-lane finds a backlog: its rounds cue them (``on_backlog``) after each full claim, never at a
-trickle, where a second lane woken by every commit would be an empty round a punch."""
+lane finds a backlog that nothing adds to: its rounds cue them (``on_backlog``) after a full claim
+during which no markers were committed (after an upload, not during it: the requests keep the
+cores), and never at a trickle, where a second lane woken by every commit would be an empty round
+a punch."""
 from __future__ import annotations
 
 import threading
@@ -32,8 +34,10 @@ def app(database_url):
     runtime_of(app).dispose()
 
 
-def cues_while_settling(app, pins: list[str]) -> tuple[int, int]:
-    """(backlog cues, days worked) of the first lane's run until it is idle, after one upload."""
+def cues_while_settling(app, pins: list[str], *, marked_meanwhile: bool = False) -> tuple[int, int]:
+    """(backlog cues, days worked) of the first lane's run until it is idle, after one upload;
+    ``marked_meanwhile``: each round's wake-up set while it runs, as markers committed by an
+    upload still going on set it."""
     day = past_workdays(1)[0]
     lines = [f"{pin}\t{day} 07:{10 + k:02d}:00\t0\t1\t0\t0\t0" for k, pin in enumerate(pins)]
     r = app.test_client().post(f"/iclock/cdata?SN={SN}&table=ATTLOG", data="\n".join(lines).encode(),
@@ -46,6 +50,8 @@ def cues_while_settling(app, pins: list[str]) -> tuple[int, int]:
     def counted_round(**kw):
         done = original(**kw)
         worked.append(done.days)
+        if marked_meanwhile and done.days:
+            wake.set()
         return done
 
     worker.run_round = counted_round
@@ -57,6 +63,10 @@ def cues_while_settling(app, pins: list[str]) -> tuple[int, int]:
 def test_a_backlog_cues_the_other_lanes_after_each_full_round(app):
     # 12 days in rounds of 5: two full rounds cue, the last (2 days) does not
     assert cues_while_settling(app, [pin for _, pin in STAFF]) == (2, 12)
+
+
+def test_a_backlog_still_growing_does_not_cue_them(app):
+    assert cues_while_settling(app, [pin for _, pin in STAFF], marked_meanwhile=True) == (0, 12)
 
 
 def test_a_trickle_never_cues_them(app):

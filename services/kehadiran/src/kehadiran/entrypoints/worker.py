@@ -6,8 +6,9 @@ On PostgreSQL a process has ``KEHADIRAN_DAY_WORKER_LANES`` (2) lanes, each a thr
 on its own connection: a round costs the backend (claim, reads, the records + outbox INSERT) about
 as much as this process's Python, so with one lane one of them was idle at every step; with two,
 one lane's round computes while the other's statements run. The first lane is woken by commits
-(and polls); the others only while it finds a backlog (a full claim), so a trickle still costs one
-round a wake-up. The lanes' rounds claim disjoint ASN (``markers.claim``), as processes' do; only
+(and polls); the others only when it finds a backlog (a full claim) and nothing was marked while its
+round ran: after an upload, not during one (where a second lane took cores from the requests), and
+never at a trickle (one round a wake-up, as before). The lanes' rounds claim disjoint ASN (``markers.claim``), as processes' do; only
 one runs Python at a time (the GIL): a process still takes at most one core for itself.
 """
 from __future__ import annotations

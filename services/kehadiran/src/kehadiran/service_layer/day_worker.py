@@ -194,7 +194,8 @@ class DayWorker:
         or ``idle_poll_s`` passes; when the markers left are another worker's to finish, only
         ``held_poll_s``: its commit wakes nobody, and waiting the idle poll out after it left
         those days up to a second late. ``beat`` is called every time round (a liveness file);
-        ``on_backlog`` after each round that left markers it could have taken (another lane's cue)."""
+        ``on_backlog`` after each round that left markers it could have taken while nothing new
+        was marked during it (another lane's cue)."""
         backoff = 0.2
         while not stop.is_set():
             if beat is not None:
@@ -210,7 +211,11 @@ class DayWorker:
                     # a round that took every marker there was is followed by an empty one only
                     # once something new commits (a statement-full transaction saved after each
                     # worked round, which at a punch a round was most of them)
-                    if done.more and on_backlog is not None:
+                    if done.more and on_backlog is not None and not wake.is_set():
+                        # a backlog, and nothing committed markers while this round ran: the
+                        # upload that made it is over, so the other lanes may help drain it;
+                        # while markers keep coming they stay idle, not taking the cores the
+                        # requests are answered on
                         on_backlog()
                     if done.more or wake.is_set():
                         continue
