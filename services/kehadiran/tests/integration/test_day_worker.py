@@ -175,7 +175,8 @@ def test_several_workers_at_once_while_punches_keep_coming(app):
     """Three workers run rounds of a few markers each while four threads post a week of punches
     (arrivals and departures split over batches, each batch sent twice): every punch is in its
     day's record, every version of a day is published once and in order, and recomputing
-    everything again changes nothing."""
+    everything again changes nothing. The three share one ``DayWorker``, as a process's lanes
+    (``KEHADIRAN_DAY_WORKER_LANES``) do."""
     runtime = runtime_of(app)
     days = past_workdays(5)
     batches = []
@@ -185,10 +186,10 @@ def test_several_workers_at_once_while_punches_keep_coming(app):
             batches.append([line(pin, day, 15 + k % 2, (k * 11) % 60, status=1)])
     stop = threading.Event()
     errors, worked = [], Counter()
+    w = day_worker(runtime, chunk=7)
 
     def worker():
         try:
-            w = day_worker(runtime, chunk=7)
             while not stop.is_set():
                 done = w.run_round()
                 worked[threading.get_ident()] += done.days
