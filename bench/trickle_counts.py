@@ -4,8 +4,9 @@ service's database, its voluntary context switches (wake-ups) and its CPU, over 
 run of single punches (as ``bench/e2e_hops.py`` sends them), divided by the punches. Counts, not
 timings: they hold on a loaded machine. Not a figure for BENCHMARKS.md.
 
-Kafka requests are counted inside each process (``benchlib/kafka_count/sitecustomize.py`` on the
-stack's PYTHONPATH); statements by ``pg_stat_statements`` (loaded into the throwaway cluster).
+Kafka requests are counted inside each process by the services' own Kafka adapter, which the stack's
+environment turns on (``KINERJA_KAFKA_COUNT_DIR``: ``kinerja.messaging.request_counts``); statements by
+``pg_stat_statements`` (loaded into the throwaway cluster).
 
     .venv/bin/python bench/trickle_counts.py --rate 100 --seconds 10
 """
@@ -29,9 +30,6 @@ from benchlib.senders import Senders, send_open_loop
 from benchlib.system import workdays_back
 from e2e_latency import device_sn, start_system, stop_system
 from e2e_run import AGENCY, Plan, nip_of
-
-COUNTER = Path(__file__).resolve().parent / "benchlib" / "kafka_count"
-
 
 def part_of(stack, pid: int) -> str | None:
     """The stack process (name) ``pid`` is or descends from."""
@@ -129,7 +127,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-trickle-"))
     count_dir = tmp / "kafka-counts"
     count_dir.mkdir()
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(COUNTER), os.environ.get("PYTHONPATH")]))
+    # the stack's processes inherit it: each producer and consumer they make counts its requests
     os.environ["KINERJA_KAFKA_COUNT_DIR"] = str(count_dir)
     days = workdays_back(int((args.rate * args.seconds + 40) / args.asn) + 5)
     tokens = [issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=device_sn(d))

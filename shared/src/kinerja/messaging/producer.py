@@ -42,6 +42,7 @@ import logging
 
 from kafka import KafkaProducer
 
+from kinerja.messaging import request_counts
 from kinerja.messaging.key_partitioner import KeyHashPartitioner
 
 log = logging.getLogger(__name__)
@@ -112,4 +113,5 @@ def producer_config(bootstrap: str, *, client_id: str = "kinerja", **overrides) 
 
 def make_producer(bootstrap: str, *, client_id: str = "kinerja", **overrides) -> KafkaProducer:
     check_native_codecs()
+    request_counts.install_from_env()  # bench/trickle_counts.py only: KINERJA_KAFKA_COUNT_DIR
     return KafkaProducer(**producer_config(bootstrap, client_id=client_id, **overrides))

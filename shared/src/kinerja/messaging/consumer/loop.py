@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kinerja.events.envelope import Event, decode_event
 from kinerja.heartbeat import Heartbeat
+from kinerja.messaging import request_counts
 from kinerja.messaging.consumer.batch_path import BatchPath
 from kinerja.messaging.consumer.config import (commit_interval_s as commit_interval_from_env, consumer_config,
                                                poll_gap_s as poll_gap_from_env)
@@ -123,6 +124,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
     # -- the loop ----------------------------------------------------------------------------
     def _make_consumer(self, stop: threading.Event) -> KafkaConsumer:
         check_native_codecs()
+        request_counts.install_from_env()  # bench/trickle_counts.py only: KINERJA_KAFKA_COUNT_DIR
         config = consumer_config(self.bootstrap, group_id=self.group_id, client_id=self.client_id,
                                  max_poll_records=self.max_poll_records)
         config.update(self.consumer_overrides)
