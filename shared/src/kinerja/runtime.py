@@ -75,21 +75,22 @@ class ServiceRuntime:
             self.engine.dispose()
 
 
-def relay_main(runtime: ServiceRuntime) -> None:
+def relay_main(runtime: ServiceRuntime, **relay_kw) -> None:
     configure_logging(f"{runtime.service}-relay")
     stop = threading.Event()
     stop_on_signals(stop)
     serve_process_metrics(runtime.service, "relay")
     log.info("relay starting", extra={"bootstrap": runtime.settings.kafka_bootstrap})
-    relay = runtime.relay()
+    relay = runtime.relay(**relay_kw)
     tune_gc()
     relay.run(stop)
 
 
-def relay_entrypoint(make_runtime: Callable[[], ServiceRuntime]) -> Callable[[], None]:
-    """The ``<service>-relay`` console script: the runtime is made (settings read) when it runs."""
+def relay_entrypoint(make_runtime: Callable[[], ServiceRuntime], **relay_kw) -> Callable[[], None]:
+    """The ``<service>-relay`` console script: the runtime is made (settings read) when it runs;
+    ``relay_kw`` go to its ``OutboxRelay`` (e.g. ``hold_types``)."""
     def main() -> None:
-        relay_main(make_runtime())
+        relay_main(make_runtime(), **relay_kw)
 
     return main
 

@@ -1,6 +1,9 @@
 """The relay's round gap (``KINERJA_RELAY_ROUND_GAP_MS``), counted in reads on a real broker and a
 real database: rows committed faster than a round go several to a read (so to a produce
-request), a full read reads on at once, and every row is published once, in id order."""
+request), a full read reads on at once, and every row is published once, in id order. And its
+``hold_types`` (kehadiran's punch rows), with the relay's own loop and listener: a read that finds
+only rows of a held type leaves them unsent, the next row's notification reads them again and sends
+both in one send, in id order; a held row nothing follows goes out once ``hold_s`` is over."""
 from __future__ import annotations
 
 import json
@@ -21,6 +24,7 @@ from kinerja.testing import wait_until
 
 pytestmark = pytest.mark.integration
 EVENT_TYPE = "kehadiran.punch.recorded.v1"
+HELD, OTHER = EVENT_TYPE, "kehadiran.day.summarized.v1"
 
 
 def add_row(box: Outbox, engine, i: int) -> str:
@@ -120,3 +124,60 @@ def test_acknowledged_rows_are_marked_together_once_the_interval_is_over(sqlite_
         relay._finish()
         engine.dispose()
     assert len(published(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), 5)) == 5
+
+
+
+def add_typed(box, engine, event_type: str) -> str:
+    event_id = str(uuid.uuid4())
+    value = json.dumps({"id": event_id, "type": event_type, "data": {}})
+    with engine.begin() as conn:  # a transaction a row, as a request and a round commit them
+        box.add_rows(conn, [outbox_row(event_id, event_type, "199001012015010001", value)])
+    return event_id
+
+
+def running(relay):
+    stop = threading.Event()
+    t = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    t.start()
+    wait_until(lambda: relay._listener is not None and relay._listener.connected.is_set() and relay.waits > 0, 30,
+               message="the relay listening and idle")
+    sends: list[int] = []
+    send = relay._send
+    relay._send = lambda rows: (sends.append(len(rows)), send(rows))
+    return stop, t, sends
+
+
+def test_a_held_row_waits_for_the_next_row_and_goes_in_one_send_with_it(database_url, kafka_bootstrap, topic_prefix):
+    relay, box, engine = relay_of(database_url, kafka_bootstrap, topic_prefix, hold_types=(HELD,), hold_s=3600,
+                                  round_gap_s=0, notify_poll_s=3600)
+    stop, t, sends = running(relay)
+    try:
+        first = add_typed(box, engine, HELD)
+        wait_until(lambda: relay.held >= 1, 30, message="the punch row read and left unsent")
+        assert sends == [] and relay.published == 0
+        second = add_typed(box, engine, OTHER)
+        wait_until(lambda: sends, 30, message="the next row's notification read both")
+        assert sends == [2], sends
+        relay._mark_at = 0.0  # mark what is acknowledged at the next round (0.5 s otherwise)
+        relay._wake.set()
+        wait_until(lambda: relay.published == 2, 30, message="both acknowledged and marked")
+    finally:
+        stop.set()
+        t.join(30)
+        engine.dispose()
+    assert published(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), 2) == [first, second]
+
+
+def test_a_held_row_nothing_follows_goes_out_when_the_hold_is_over(database_url, kafka_bootstrap, topic_prefix):
+    relay, box, engine = relay_of(database_url, kafka_bootstrap, topic_prefix, hold_types=(HELD,), hold_s=0.3,
+                                  round_gap_s=0, notify_poll_s=3600)
+    stop, t, sends = running(relay)
+    try:
+        only = add_typed(box, engine, HELD)
+        wait_until(lambda: sends, 30, message="the held row sent once the hold is over")
+        assert relay.held >= 1 and sends == [1], (relay.held, sends)
+    finally:
+        stop.set()
+        t.join(30)
+        engine.dispose()
+    assert published(kafka_bootstrap, topic(KEHADIRAN, topic_prefix), 1) == [only]

@@ -4,6 +4,7 @@ safe)."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -37,6 +38,17 @@ ROUND_GAP_S = 0.005
 # copies by event id), and the rows in flight or unmarked are left out of each read by id
 MARK_INTERVAL_S = 0.5
 
+# how long a read that found only rows of ``hold_types`` may leave them unsent (``hold_s``): a type
+# nobody waits for, written just before the rows that matter (kehadiran's punch rows: the web
+# request commits one, and the day worker's round commits its day summary ~10 ms later). Sent on
+# their own, each went in a produce request of its own and woke every consumer of the topic for a
+# record they pass over; left for the next read (the day summary's notification, or this long at
+# the most) both go in one request and one fetch. Nothing is held in memory: the rows stay unsent
+# in the table, are read again with what follows, in id order, and a relay that stops sends them
+# next time
+HOLD_S = 0.1
+_TYPE = re.compile(rb'"type"\s*:\s*"([^"]{1,200})"')  # the envelope's type, read from the bytes
+
 
 class OutboxRelay(RelayPipeline, RelayUpkeep):
     def __init__(
@@ -61,6 +73,8 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         listen: bool = True,
         claims: Claims | None = None,
         round_gap_s: float = ROUND_GAP_S,
+        hold_types: frozenset[str] | tuple[str, ...] = (),
+        hold_s: float = HOLD_S,
     ):
         self.engine = engine
         self.table = table
@@ -81,6 +95,11 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self.mark_interval_s = mark_interval_s
         self.round_gap_s = max(0.0, round_gap_s)
         self._next_read_at = 0.0  # a read that found a few rows: no read before this
+        # rows of these event types alone are left unsent for the next read, at most ``hold_s``
+        self._hold_types = frozenset(t.encode() for t in hold_types)
+        self.hold_s = max(0.0, hold_s)
+        self._held_until: float | None = None  # rows were left unsent: read (and send) by then
+        self.held = 0  # reads whose rows were left for the next one (tests tell a hold by it)
         # PostgreSQL: LISTEN for the outbox trigger; SQLite: the committing writers' signal
         # (``kinerja.wakeup.announce_inserts``). Either way the poll becomes ``notify_poll_s``.
         self.listen = listen and (engine.dialect.name == "postgresql" or wakeup.sqlite_file(engine) is not None)
@@ -144,8 +163,10 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         if self._ack_wakes and self._acks:
             self._wake.set()  # acks that came before the flag was up
         sent = 0
+        held_until = self._held_until
         if not (claims.paused or claims.buckets == frozenset() or room <= 0) and now >= self._next_read_at and (
                 self._read_due or now - self._read_at >= self.notify_poll_s
+                or (held_until is not None and now >= held_until)
                 or self._listener is None or not self._listener.connected.is_set()):
             sent = self._read_and_send(now, min(self.batch_size, room), claims.buckets)
         if self._mark_at is None and (self._inflight or self._to_mark):
@@ -165,11 +186,32 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
         self.reads += 1
         if len(rows) == limit:
             self._read_due = True  # more may be waiting
+        elif rows and self._holds(rows, now):
+            self.held += 1
+            return 0  # left unsent: read again with what follows (``HOLD_S``)
         elif rows and self.round_gap_s:
             self._next_read_at = now + self.round_gap_s  # what comes meanwhile, in one read
+        self._held_until = None
         if rows:
             self._send(rows)
         return len(rows)
+
+    def _holds(self, rows: list, now: float) -> bool:
+        """Whether a read's rows (fewer than it may) are all of ``hold_types`` and may wait for
+        the next read: not when the first of them was left unsent ``hold_s`` ago already, nor
+        when the listener is not there to tell of the rows that follow."""
+        hold = self._hold_types
+        if not hold or (self._held_until is not None and now >= self._held_until) or (
+                self._listener is None or not self._listener.connected.is_set()):
+            return False
+        search = _TYPE.search
+        for row in rows:
+            m = search(row[3])
+            if m is None or m.group(1) not in hold:
+                return False
+        if self._held_until is None:
+            self._held_until = now + self.hold_s
+        return True
 
     @property
     def claims(self) -> Claims:
@@ -214,6 +256,8 @@ class OutboxRelay(RelayPipeline, RelayUpkeep):
             timeout = min(timeout, max(0.0, self._mark_at - now))
         if self._read_due and self._next_read_at > now:  # a read held back by the round gap, no longer
             timeout = min(timeout, self._next_read_at - now)
+        if self._held_until is not None and self._held_until > now:  # rows left unsent: read by then
+            timeout = min(timeout, self._held_until - now)
         deadline = time.monotonic() + timeout
         while not stop.is_set():
             left = deadline - time.monotonic()
