@@ -42,6 +42,15 @@ insert (see ``outbox.py``) and a listener thread wakes the loop; the loop still 
 ``retention_s``, in chunks. After a read that found rows but fewer than a batch, the next read
 waits until ``round_gap_s`` (``KINERJA_RELAY_ROUND_GAP_MS``, 5 ms) after it: rows committed a few
 ms apart go in one read and one produce request; a row after a quiet spell is read at once.
+
+Held types (``hold_types``; kehadiran's relay: its punch rows). A read that found fewer rows than a
+batch, every one of a held type, sends nothing: the rows stay unsent in the table and the next read
+(the next row's notification, or ``hold_s`` = 0.1 s after the first such read at the latest) reads
+them again with whatever followed and sends them first, in id order. Nothing is kept in memory, so
+the order argument above holds unchanged (a held row is an unsent row not in flight), and a relay
+that stops or dies leaves them to the next. What it buys: a punch's row and the day summary the day
+worker commits ~10 ms later go in one produce request, and each consumer that passes punches over
+(penilaian, notifikasi) fetches once for both instead of once each.
 """
 from kinerja.messaging.relay.outbox_relay import OutboxRelay
 from kinerja.messaging.relay.producer_session import MARK_CHUNK, RELAY_PRODUCER, RelayFailed, close_producer_now
