@@ -25,7 +25,7 @@ from kinerja.db import make_engine
 from kinerja.messaging.outbox import NOTIFY_CHANNEL, Outbox, add_plumbing_tables, outbox_row, trim_sent
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.relay import RELAY_PRODUCER, OutboxRelay
-from kinerja.messaging.relay.outbox_relay import _RowsAnnounced
+from kinerja.messaging.relay.loop import _RowsAnnounced
 from kinerja.testing import wait_until
 from kinerja.testing.counting import python_calls as calls_in
 
