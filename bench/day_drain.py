@@ -28,7 +28,7 @@ from sqlalchemy import text
 import bench_ingest as bi
 from benchlib import cpu, own_broker
 from benchlib.day_summaries import summarised
-from benchlib.db import Db
+from benchlib.db import Db, load_statement_stats
 from benchlib.system import WIB, wait_for
 from kinerja.testing import create_postgres_database
 from kinerja.testing.postgres_fixtures import ThrowawayPostgres
@@ -58,11 +58,7 @@ def main() -> None:
     pg = ThrowawayPostgres()
     server = pg.start()
     try:
-        with psycopg.connect(server, autocommit=True) as c:
-            c.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
-        pg.restart()
-        with psycopg.connect(server, autocommit=True) as c:
-            c.execute("CREATE EXTENSION pg_stat_statements")
+        load_statement_stats(pg, server)
         urls = {svc: create_postgres_database(server) for svc in bi.SERVICES}
         with own_broker(6) as bootstrap:
             stack = bi.start("PostgreSQL", urls, bootstrap, bargs, Path(tempfile.mkdtemp(prefix="day-drain-")))

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from benchlib import cpu, load, machine, machine_line, own_broker
+from benchlib.db import load_statement_stats
 from benchlib.servers import BROKER_PIDS
 from benchlib.senders import Senders, send_open_loop
 from benchlib.system import workdays_back
@@ -137,12 +138,7 @@ def main() -> None:
     server = pg.start()
     stack = None
     try:
-        import psycopg
-        with psycopg.connect(server, autocommit=True) as c:
-            c.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
-        pg.restart()
-        with psycopg.connect(server, autocommit=True) as c:
-            c.execute("CREATE EXTENSION pg_stat_statements")
+        load_statement_stats(pg, server)
         with own_broker() as bootstrap, ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
             try:
                 prefix = f"tr{int(time.time()) % 100000}"

@@ -28,3 +28,14 @@ def db_count(url: str, table: str) -> int:
         return -1
     finally:
         engine.dispose()
+
+
+def load_statement_stats(pg, server: str) -> None:
+    """Load ``pg_stat_statements`` into a throwaway cluster (it needs a restart), so a probe can split
+    the backends' time by statement."""
+    import psycopg
+    with psycopg.connect(server, autocommit=True) as c:
+        c.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    pg.restart()
+    with psycopg.connect(server, autocommit=True) as c:
+        c.execute("CREATE EXTENSION pg_stat_statements")
