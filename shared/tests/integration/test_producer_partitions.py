@@ -1,25 +1,19 @@
 """On a real broker, the services' producer puts each key's records on the partition a plain
 kafka-python producer (its default partitioner) does, so a key's events stay on one partition, in
 the order sent, whichever of the two wrote them."""
-import uuid
 
 import pytest
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from kafka import KafkaProducer
 
 from kinerja.messaging.key_partitioner import KeyHashPartitioner
 from kinerja.messaging.producer import make_producer
+from kinerja.testing.kafka_fixtures import fresh_topic
 
 pytestmark = pytest.mark.integration
 
 
 def test_each_key_lands_where_the_default_partitioner_puts_it_and_in_order(kafka_bootstrap):
-    name = "partitions-" + uuid.uuid4().hex[:10]
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="test-partitions")
-    try:
-        admin.create_topics([NewTopic(name, 5, 1)])
-    finally:
-        admin.close()
+    name = fresh_topic(kafka_bootstrap, "partitions", 5)
     keys = [f"1990010120201{i:05d}".encode() for i in range(60)]
     ours = make_producer(kafka_bootstrap, client_id="test-partitions", linger_ms=0)
     plain = KafkaProducer(bootstrap_servers=kafka_bootstrap, client_id="test-partitions-plain")

@@ -5,11 +5,9 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
+from kinerja.testing.kafka_fixtures import fresh_topic
 
 pytestmark = pytest.mark.integration
 
@@ -45,12 +43,7 @@ print(os.getpid())
 
 
 def test_requests_are_counted_by_kind_only_when_the_directory_is_set(kafka_bootstrap, tmp_path):
-    name = "counts-" + uuid.uuid4().hex[:10]
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="test-counts")
-    try:
-        admin.create_topics([NewTopic(name, 1, 1)])
-    finally:
-        admin.close()
+    name = fresh_topic(kafka_bootstrap, "counts", 1)
     env = dict(os.environ, KINERJA_KAFKA_COUNT_DIR=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", CHILD, kafka_bootstrap, name], env=env, capture_output=True,
                           text=True, timeout=120)

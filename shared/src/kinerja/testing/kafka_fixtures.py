@@ -48,3 +48,17 @@ def topic_prefix(kafka_bootstrap: str) -> str:
     prefix = "t" + uuid.uuid4().hex[:10]
     ensure_topics(kafka_bootstrap, prefix=prefix, partitions=int(os.environ.get("KINERJA_TEST_PARTITIONS", "3")))
     return prefix
+
+
+def fresh_topic(bootstrap: str, stem: str, partitions: int = 1) -> str:
+    """A new topic ``<stem>-<hex>`` with ``partitions`` partitions, for a test that wants one topic
+    of its own rather than a service's set (``topic_prefix``)."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    name = f"{stem}-{uuid.uuid4().hex[:10]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"test-{stem}")
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        admin.close()
+    return name
