@@ -55,3 +55,35 @@ def test_a_tick_of_one_score_update_stays_within_its_python_call_budget(database
     finally:
         consumer.dispose()
         web.dispose()
+
+
+def test_a_row_nobody_on_this_worker_reads_is_not_rendered(database_url, monkeypatch):
+    """A score update writes the ASN's row and the supervisor's; with only the ASN's stream open
+    here, the tick renders one frame, not two (rendering every row the tailer read was most of a
+    tick's Python at 1,000 punches/s, where most rows are for recipients with no stream)."""
+    from notifikasi.service_layer import fanout
+
+    migrate.main(database_url)
+    web = make_runtime(load_settings("notifikasi", {"database_url": database_url, "sse_poll_s": 300}))
+    consumer = make_runtime(load_settings("notifikasi", {"database_url": database_url}))
+    rendered = []
+    real_render = fanout.render_frame
+    monkeypatch.setattr(fanout, "render_frame", lambda row: rendered.append(row.recipient_nip) or real_render(row))
+    try:
+        writer = Writer(consumer)
+        writer.roster()
+        tailer = web.tailer
+        with web.session() as s:
+            tailer.last_id = inbox.max_id(s)
+        sub = Subscription(nip=ASN, agency=AGENCY, queue=queue.Queue())
+        tailer._subs[(AGENCY, ASN)] = {sub}
+        for i in range(3):
+            event = score_event(ASN, total=20.0 + i)
+            writer.apply(event)
+            tailer.tick()
+            assert event.id.encode() in sub.queue.get_nowait().data and sub.queue.empty()
+        assert tailer.stats.rows == 6  # both rows of each update were read
+        assert rendered == [ASN] * 3, rendered
+    finally:
+        consumer.dispose()
+        web.dispose()

@@ -221,7 +221,7 @@ class InboxTailer:
                     late = list(inbox.rows_by_ids(session, sorted(self._gaps)))
                     for row in late:
                         self._gaps.pop(row.id, None)
-            frames = [(row.agency, row.recipient_nip, render_frame(row)) for row in late + rows]
+            found = late + rows
         previous = self.last_id
         for row in rows:
             for missing in range(previous + 1, row.id):
@@ -232,13 +232,20 @@ class InboxTailer:
             self.last_id = rows[-1].id
         self.stats.rows += len(rows)
         self.stats.late_rows += len(late)
-        for agency, nip, frame in frames:
-            self._deliver(agency, nip, frame)
+        for row in found:
+            self._deliver(row)
         return len(rows) >= self.batch_size
 
-    def _deliver(self, agency: str, nip: str, frame: Frame) -> None:
+    def _deliver(self, row: Row) -> None:
+        """``row`` as a frame on the queue of every stream of this worker it is for. Rendered only
+        when there is one: a worker holds the streams of a few of the inbox's recipients (a
+        score update's supervisor row, for one, is rarely watched), and rendering (JSON of the
+        whole row) was most of a tick's Python for rows nobody here reads."""
         with self._lock:
-            subs = list(self._subs.get((agency, nip), ()))
+            subs = list(self._subs.get((row.agency, row.recipient_nip), ()))
+        if not subs:
+            return
+        frame = render_frame(row)
         for sub in subs:
             try:
                 sub.queue.put_nowait(frame)
