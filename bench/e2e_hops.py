@@ -209,18 +209,23 @@ def main() -> None:
             stack, urls = start_system(bootstrap, args.database, pg, tmp, args.asn, None, 1, args.devices, prefix)
             streams = HopStreams(stack.ports["notifikasi"], nips)
             streams.wait_ready(300)
+            pgdbs = cpu.pg_databases(urls)
+
+            def cpu_now():
+                return cpu.snapshot(cpu.stack_pids(stack), cpu.client_pids(senders, streams), pgdbs)
+
+            senders = Senders(pool, 1)
             if args.idle:
                 # the floor: what the system burns with nothing to do (polls, heartbeats, wake-ups)
-                idle_before, t_idle = cpu.snapshot(cpu.stack_pids(stack)), time.monotonic()
+                idle_before, t_idle = cpu_now(), time.monotonic()
                 time.sleep(args.idle)
-                print("idle, " + cpu.report(idle_before, cpu.snapshot(cpu.stack_pids(stack)), 0,
+                print("idle, " + cpu.report(idle_before, cpu_now(), 0,
                                             time.monotonic() - t_idle), flush=True)
             plan = Plan(args.asn, every, days)
-            senders = Senders(pool, 1)
             for phase, rate, seconds in (("warm-up", 10, 2.0), ("run", args.rate, args.seconds)):
                 punches = plan.take(int(rate * seconds))
                 print(f"{phase}: {len(punches)} punches at {rate}/s (load {load()})", flush=True)
-                cpu_before, wall_before = cpu.snapshot(cpu.stack_pids(stack)), time.monotonic()
+                cpu_before, wall_before = cpu_now(), time.monotonic()
                 out = send_open_loop(senders, stack.url("kehadiran"), tokens, punches, rate, 100, 1, 60,
                                      while_waiting=streams.drain)
                 sampled = [{"nip": p[1], "day": p[2].isoformat(), "thr": p[3], "t_sent": out["results"][i][0]}
@@ -236,7 +241,7 @@ def main() -> None:
                     if all("t_arrival" in s for s in sampled):
                         break
                     time.sleep(0.1)
-                cpu_after, wall = cpu.snapshot(cpu.stack_pids(stack)), time.monotonic() - wall_before
+                cpu_after, wall = cpu_now(), time.monotonic() - wall_before
             print(cpu.report(cpu_before, cpu_after, len(punches), wall), flush=True)
             delivered = [s for s in sampled if "t_arrival" in s]
             print(f"delivered {len(delivered)}/{len(sampled)} streamed punches; load {load()}", flush=True)
