@@ -1,17 +1,64 @@
 """Open-loop punch senders: POST j goes out at t0 + j·batch/rate whatever the earlier ones are doing
-(asyncio + aiohttp in processes of their own, the POSTs dealt round-robin to them)."""
+(asyncio over raw keep-alive sockets in processes of their own, the POSTs dealt round-robin to them)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from benchlib.rawhttp import Job, Pool
+
+
+def post_request(host: str, port: int, path: str, token: str, body: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
 
 async def send_share(url: str, tokens: list[str], posts: list, rate: float, connections: int,
                      http_timeout: float, t0: float) -> dict:
     """One sender process's POSTs: ``posts`` = [(j, first punch index, [punches])], POST j sent at
-    wall-clock t0 + first/rate. Per punch index: (sent, answered, ok, status)."""
+    wall-clock t0 + first/rate (up to a millisecond early, so a burst of due POSTs costs one
+    wake-up). Per punch index: (sent, answered, ok, status). Raw keep-alive sockets
+    (``benchlib.rawhttp``): the client's CPU a POST is a fraction of aiohttp's, and it shares the
+    cores with the system it measures."""
+    u = urlsplit(url)
+    host, port = u.hostname, u.port
+    results: dict[int, tuple] = {}
+    pool = Pool(host, port, connections, results)
+    jobs = []
+    for j, first, items in posts:
+        body = json.dumps({"punches": [{"pin": str(p[0]), "time": f"{p[2].isoformat()}T07:45:00+07:00"}
+                                       for p in items]}, separators=(",", ":")).encode()
+        jobs.append(Job(first, len(items), post_request(host, port, "/api/v1/punches",
+                                                        tokens[j % len(tokens)], body)))
+    max_lag = 0.0
+    for job in jobs:
+        delay = t0 + job.first / rate - time.time()
+        if delay > 0.001:
+            await asyncio.sleep(delay)
+        elif delay < 0:
+            max_lag = max(max_lag, -delay)
+        job.sent = time.time()
+        pool.submit(job)
+    pool.finish()
+    if jobs:
+        try:
+            await asyncio.wait_for(pool.all_done.wait(), http_timeout)
+        except asyncio.TimeoutError:
+            for job in jobs:
+                if job.first not in results:
+                    for k in range(job.n):
+                        results[job.first + k] = (job.sent, time.time(), False, "timeout")
+    return {"results": results, "max_sender_lag_s": max_lag}
+
+
+async def send_share_aiohttp(url: str, tokens: list[str], posts: list, rate: float, connections: int,
+                     http_timeout: float, t0: float) -> dict:
+    """``send_share`` with aiohttp's client (the senders before ``benchlib.rawhttp``; for an A/B of
+    the client's own CPU)."""
     import aiohttp
 
     results: dict[int, tuple] = {}
@@ -49,11 +96,13 @@ async def send_share(url: str, tokens: list[str], posts: list, rate: float, conn
 class Senders:
     pool: ProcessPoolExecutor
     count: int
+    client: str = "raw"  # or "aiohttp" (``send_share_aiohttp``)
 
 
 def sender_main(url: str, tokens: list[str], posts: list, rate: float, connections: int, http_timeout: float,
-                t0: float) -> dict:
-    return asyncio.run(send_share(url, tokens, posts, rate, connections, http_timeout, t0))
+                t0: float, client: str = "raw") -> dict:
+    share = send_share_aiohttp if client == "aiohttp" else send_share
+    return asyncio.run(share(url, tokens, posts, rate, connections, http_timeout, t0))
 
 
 def send_open_loop(senders, url: str, tokens: list[str], punches: list, rate: float, connections: int, batch: int,
@@ -65,7 +114,8 @@ def send_open_loop(senders, url: str, tokens: list[str], punches: list, rate: fl
     posts = [(j, first, punches[first:first + batch]) for j, first in enumerate(range(0, len(punches), batch))]
     k = senders.count
     t0 = time.time() + 0.5
-    futures = [senders.pool.submit(sender_main, url, tokens, posts[m::k], rate, connections, http_timeout, t0)
+    futures = [senders.pool.submit(sender_main, url, tokens, posts[m::k], rate, connections, http_timeout, t0,
+                                  getattr(senders, "client", "raw"))
                for m in range(k)]
     while True:
         done, running = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
