@@ -12,8 +12,8 @@ live SSE stream (asyncio raw sockets in a separate process).
 
 Each run sends ``rate × seconds`` punches, ``--batch`` per ``POST /api/v1/punches`` (1: single JSON
 punches, as a phone sends them) from registered devices in turn, open loop: POST j is sent at
-t0 + j·batch/rate whatever the earlier ones are doing (asyncio + aiohttp in ``--senders``
-processes, up to ``--connections`` in flight each). Every punch is a new ASN-day: a past workday at
+t0 + j·batch/rate whatever the earlier ones are doing (asyncio over raw keep-alive sockets,
+``benchlib.rawhttp``, in ``--senders`` processes, up to ``--connections`` in flight each). Every punch is a new ASN-day: a past workday at
 07:45 WIB, an arrival with no departure, so each adds TL1 0.5 % + PSW4 2 % = 2.5 % to that ASN's
 month. For a streamed ASN's j-th punch in a month, its latency = arrival of the first
 ``score.updated`` frame for that ASN and month with disiplin ≤ 100 − 2.5·j, minus the time its POST
@@ -163,6 +163,8 @@ def main() -> None:
     ap.add_argument("--devices", type=int, default=50, help="registered devices the POSTs come from, in turn")
     ap.add_argument("--batch", type=int, default=1, help="punches per POST (1: single JSON punches, as a phone)")
     ap.add_argument("--senders", type=int, default=2, help="sender processes sharing the POSTs")
+    ap.add_argument("--client", default="raw", choices=("raw", "aiohttp"),
+                    help="the senders' HTTP client: raw keep-alive sockets (benchlib.rawhttp), or aiohttp as before")
     ap.add_argument("--connections", type=int, default=500, help="client connections in flight at most, per sender")
     ap.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the streamed punches after a run")
     ap.add_argument("--http-timeout", type=float, default=120.0,
@@ -191,7 +193,7 @@ def main() -> None:
     try:
         with own_broker() as bootstrap, \
                 ProcessPoolExecutor(args.senders, mp_context=mp.get_context("spawn")) as pool:
-            senders = Senders(pool, args.senders)
+            senders = Senders(pool, args.senders, args.client)
             for database in databases:
                 if database == "postgresql":
                     with own_postgres() as pg:
@@ -239,7 +241,7 @@ def main() -> None:
             "var dir (make run's default); PostgreSQL: ThrowawayPostgres, fsync off, one database per service. Roster of "
             f"{args.asn:,} ASN (blocks of 20 under one atasan) through `pegawai.v1`; {len(nips):,} of them hold a live SSE "
             f"stream. Open loop: {args.batch} punch(es) per `POST /api/v1/punches`, from {args.devices} registered devices "
-            f"in turn, POST j sent at t0 + j·{args.batch}/rate by {args.senders} asyncio/aiohttp sender processes "
+            f"in turn, POST j sent at t0 + j·{args.batch}/rate by {args.senders} asyncio sender processes ({args.client} client) "
             f"(≤ {args.connections} connections each), {args.seconds:.0f} s per run, every punch a new ASN-day (past "
             "workday 07:45, no departure: −2.5 %); latency = first `score.updated` frame on that ASN's stream whose month "
             "disiplin includes the punch − the time its POST was sent. "
