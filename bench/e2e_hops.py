@@ -187,6 +187,9 @@ def main() -> None:
     ap.add_argument("--devices", type=int, default=10)
     ap.add_argument("--drain", type=float, default=60.0)
     ap.add_argument("--idle", type=float, default=10.0, help="seconds with no punches first, to read the CPU floor")
+    ap.add_argument("--runs", type=int, default=1, help="measured runs one after another (hops: the last one's)")
+    ap.add_argument("--clients", default="raw",
+                    help="the senders' HTTP client per run in turn: raw, aiohttp, or e.g. raw,aiohttp for an A/B")
     ap.add_argument("--json", type=Path, default=None, help="write every punch's stamps here")
     args = ap.parse_args()
     # a SIGTERM unwinds like Ctrl-C, so the stack, the broker and PostgreSQL are stopped too
@@ -196,7 +199,7 @@ def main() -> None:
 
     every = max(1, args.asn // args.streams)
     nips = [nip_of(i) for i in range(args.asn) if i % every == 3]
-    days = workdays_back(int((args.rate * args.seconds + 40) / args.asn) + 5)
+    days = workdays_back(int((args.rate * args.seconds * args.runs + 40) / args.asn) + 5)
     tokens = [issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=device_sn(d))
               for d in range(args.devices)]
     print(f"machine: {machine_line(machine())}; load {load()}", flush=True)
@@ -209,10 +212,10 @@ def main() -> None:
             stack, urls = start_system(bootstrap, args.database, pg, tmp, args.asn, None, 1, args.devices, prefix)
             streams = HopStreams(stack.ports["notifikasi"], nips)
             streams.wait_ready(300)
-            pgdbs = cpu.pg_databases(urls)
+            pgdbs, pgport = cpu.pg_databases(urls), cpu.pg_port(pg)
 
             def cpu_now():
-                return cpu.snapshot(cpu.stack_pids(stack), cpu.client_pids(senders, streams), pgdbs)
+                return cpu.snapshot(cpu.stack_pids(stack), cpu.client_pids(senders, streams), pgdbs, pgport)
 
             senders = Senders(pool, 1)
             if args.idle:
@@ -222,7 +225,11 @@ def main() -> None:
                 print("idle, " + cpu.report(idle_before, cpu_now(), 0,
                                             time.monotonic() - t_idle), flush=True)
             plan = Plan(args.asn, every, days)
-            for phase, rate, seconds in (("warm-up", 10, 2.0), ("run", args.rate, args.seconds)):
+            clients = args.clients.split(",")
+            runs = [(f"run {k + 1} ({clients[k % len(clients)]} senders)", args.rate, args.seconds, clients[k % len(clients)])
+                    for k in range(args.runs)]
+            for phase, rate, seconds, client in (("warm-up", 10, 2.0, clients[0]), *runs):
+                senders.client = client
                 punches = plan.take(int(rate * seconds))
                 print(f"{phase}: {len(punches)} punches at {rate}/s (load {load()})", flush=True)
                 cpu_before, wall_before = cpu_now(), time.monotonic()
@@ -242,7 +249,8 @@ def main() -> None:
                         break
                     time.sleep(0.1)
                 cpu_after, wall = cpu_now(), time.monotonic() - wall_before
-            print(cpu.report(cpu_before, cpu_after, len(punches), wall), flush=True)
+                if phase != "warm-up":
+                    print(cpu.report(cpu_before, cpu_after, len(punches), wall), flush=True)
             delivered = [s for s in sampled if "t_arrival" in s]
             print(f"delivered {len(delivered)}/{len(sampled)} streamed punches; load {load()}", flush=True)
             time.sleep(1.0)  # the relays mark what they sent; stamps are all written by now

@@ -42,15 +42,34 @@ def _pg_part(pid: int, pg_dbs: dict[str, str]) -> str:
     return "postgresql other"
 
 
+def _postmaster(procs, port: int | None) -> int | None:
+    """The pid of the postmaster started with ``-p <port>`` (its parent is not a postgres)."""
+    if port is None:
+        return None
+    for pid, (ppid, comm, _, _) in procs.items():
+        if comm.startswith("postgres") and procs.get(ppid, (0, ""))[1] != "postgres":
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"-p" in args and args[args.index(b"-p") + 1:args.index(b"-p") + 2] == [str(port).encode()]:
+                return pid
+    return None
+
+
 def snapshot(stack_pids: dict[int, str], clients: dict[int, str] | None = None,
-             pg_dbs: dict[str, str] | None = None) -> dict[str, float]:
+             pg_dbs: dict[str, str] | None = None, pg_port: int | None = None) -> dict[str, float]:
     """CPU seconds so far per part: a stack process's name (its descendants, such as gunicorn's
     workers, as ``<name> workers``); ``clients`` (pid → name: the senders, the stream readers) and
     their descendants by their own name; ``postgresql`` (split by ``pg_dbs``, database name →
     service, when given); ``kafka broker``; and ``benchmark client`` for the rest of this
-    process's tree."""
+    process's tree. PostgreSQL and the broker count only when they are this benchmark's: the
+    postmaster listening on ``pg_port`` and its children (without ``pg_port``, every PostgreSQL
+    process on the machine, as before: right only on a quiet machine), a ``java`` process
+    descending from this one."""
     procs = _procs()
     me = os.getpid()
+    own_pg = _postmaster(procs, pg_port)
     clients = clients or {}
     parts: dict[str, float] = {}
     for pid, (_, comm, cpu, reaped) in procs.items():
@@ -67,6 +86,9 @@ def snapshot(stack_pids: dict[int, str], clients: dict[int, str] | None = None,
                 break
             p, seen = procs[p][0], seen + 1
         if comm == "postgres" or comm.startswith("postgres"):
+            # only this benchmark's cluster: other PostgreSQL servers on the machine are not ours
+            if own_pg is not None and pid != own_pg and procs[pid][0] != own_pg:
+                continue
             if pg_dbs is None:
                 part = "postgresql"
             else:
@@ -75,6 +97,8 @@ def snapshot(stack_pids: dict[int, str], clients: dict[int, str] | None = None,
                     part, cpu = "postgresql postmaster+exited", cpu + reaped
                     reaped = 0.0
         elif comm == "java":
+            if part is None:  # a broker this benchmark did not start (another one's on the machine)
+                continue
             part = "kafka broker"
         if part is not None:
             # a process that exits in the window takes its CPU with it; its parent's reaped-children
@@ -98,6 +122,13 @@ def client_pids(senders=None, streams=None) -> dict[int, str]:
         for p in streams.procs:
             out[p.pid] = "bench stream clients"
     return out
+
+
+def pg_port(server_url: str | None) -> int | None:
+    """The port of a PostgreSQL URL (None: no PostgreSQL)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(server_url).port if server_url else None
 
 
 def pg_databases(urls: dict[str, str]) -> dict[str, str] | None:
