@@ -20,11 +20,18 @@ timestamps the system already stores and prints the median / p90 / p99 of each h
     inbox → SSE            → the frame's arrival at the stream client (commit, tailer wake-up,
                            the web worker's push)
 
-Then where the run's CPU went: CPU seconds and ms per punch of every process of the system (with
-gunicorn's workers), PostgreSQL, the broker and the benchmark's own clients (``benchlib.cpu``).
+Then where each run's CPU went (``benchlib.cpu``, from ``/proc`` deltas): CPU seconds and ms per
+punch of every process of the system (gunicorn's workers apart from their master), PostgreSQL's
+backends by the service whose database they serve (only this run's cluster), the broker, and the
+benchmark's own senders and stream clients apart, with the system's total without them. The
+window runs from the first send until every streamed punch has arrived.
 
     .venv/bin/python bench/e2e_hops.py --database sqlite --rate 20 --seconds 15
     .venv/bin/python bench/e2e_hops.py --database postgresql --rate 100 --seconds 10
+    # the account at a rate the stack sustains, with the issue's roster and streams; the senders'
+    # client A/B interleaved (raw, aiohttp, raw, aiohttp)
+    .venv/bin/python bench/e2e_hops.py --database postgresql --rate 250 --seconds 20 --asn 10000 \
+        --streams 1000 --devices 50 --idle 5 --runs 4 --clients raw,aiohttp
 """
 from __future__ import annotations
 
