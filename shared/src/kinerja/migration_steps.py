@@ -6,6 +6,7 @@ history that databases have already run: add a new step instead.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 # the channel the relays LISTEN on (kinerja.messaging.outbox.NOTIFY_CHANNEL)
@@ -37,3 +38,19 @@ def downgrade_outbox_notify_processed_trim(*, processed_table: str = "processed_
         op.execute(f"DROP FUNCTION IF EXISTS {_NOTIFY_FUNCTION}()")
     with op.batch_alter_table(processed_table, schema=None) as batch_op:
         batch_op.drop_index(f"ix_{processed_table}_processed_at")
+
+
+def upgrade_outbox_unsent_partial(*, outbox_table: str = "outbox") -> None:
+    """``ix_outbox_unsent`` holds the unsent rows only, ``(id) WHERE sent_at IS NULL``, in place of
+    ``(sent_at, id)`` over every row: every reader of it asks for the unsent rows, so a relay's
+    mark takes a row out of it instead of adding an entry for the sent row (one index entry a
+    mark less), and it stays the size of the backlog instead of everything the retention keeps."""
+    op.drop_index("ix_outbox_unsent", table_name=outbox_table)
+    op.create_index("ix_outbox_unsent", outbox_table, ["id"], unique=False,
+                    postgresql_where=sa.text("sent_at IS NULL"), sqlite_where=sa.text("sent_at IS NULL"))
+
+
+def downgrade_outbox_unsent_partial(*, outbox_table: str = "outbox") -> None:
+    """Undoes :func:`upgrade_outbox_unsent_partial`."""
+    op.drop_index("ix_outbox_unsent", table_name=outbox_table)
+    op.create_index("ix_outbox_unsent", outbox_table, ["sent_at", "id"], unique=False)

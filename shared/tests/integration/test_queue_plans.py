@@ -20,9 +20,9 @@ from sqlalchemy import MetaData, text
 
 from kinerja.db import make_engine
 from kinerja.messaging.claims import BUCKETS
-from kinerja.messaging.outbox import add_plumbing_tables, delete_in_chunks, utcnow
+from kinerja.messaging.outbox import add_plumbing_tables, delete_in_chunks, trim_sent, utcnow
 from kinerja.messaging.relay.pg_statements import PgRelayStatements
-from kinerja.testing.plans import PlanLog, faults
+from kinerja.testing.plans import PlanLog, faults, nodes
 from kinerja.testing.postgres_fixtures import create_postgres_database
 
 pytestmark = pytest.mark.integration
@@ -61,9 +61,7 @@ class Queue:
         self.trim_processed()
 
     def trim_outbox(self) -> int:
-        cutoff = utcnow() - timedelta(minutes=10)
-        return delete_in_chunks(self.engine, self.outbox, self.outbox.c.id, self.outbox.c.sent_at < cutoff,
-                                chunk=CHUNK, budget_s=0)
+        return trim_sent(self.engine, self.outbox, 600, chunk=CHUNK, budget_s=0)
 
     def trim_processed(self) -> int:
         p = self.processed
@@ -137,6 +135,10 @@ def test_the_relay_reads_examine_what_they_return_and_what_they_leave_out(queue)
         first = len(q.log.plans)
         assert [row[0] for row in q.relay.unsent(*args)] == expected, what  # id order, as before
         plan = checked(q, first, what, SLACK * work)
+        # the unsent rows' own index (``ix_outbox_unsent``: id WHERE sent_at IS NULL), not the
+        # primary key past the sent rows the retention keeps
+        assert {n.get("Index Name") for n in nodes(plan["Plan"]) if n.get("Relation Name") == "outbox"} \
+            == {"ix_outbox_unsent"}, what
         if args[1]:  # the ids left out given as a constant the server hashes, never as a parameter
             assert "<> ALL ('{" in plan["Plan"].get("Filter", "") + str(plan["Plan"].get("Plans", "")), what
 
@@ -152,7 +154,7 @@ def test_the_relay_mark_examines_the_rows_it_marks(queue):
 
 def test_a_trim_chunk_examines_the_table_at_most_once(queue):
     """A chunk of a trim reads the table once (a hash join) or probes it per deleted row: at most
-    once over, never once per row."""
+    once over, never once per row. The outbox's walks its lowest ids: the chunk, not the table."""
     q = queue
     table_rows = q.sql("SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM processed_events)")[0][0]
     for what, trim in (("outbox trim", q.trim_outbox), ("processed_events trim", q.trim_processed)):
@@ -161,4 +163,7 @@ def test_a_trim_chunk_examines_the_table_at_most_once(queue):
         plans = q.log.since(first, "DELETE FROM")
         assert len(plans) == 1, what
         found = faults(plans[0], SLACK * (table_rows + CHUNK))
+        if what == "outbox trim":  # the chunk's lowest ids through the primary key: the chunk, not the table
+            assert not faults(plans[0], 8 * CHUNK), faults(plans[0], 8 * CHUNK)
+            assert all(n["Node Type"] != "Seq Scan" for n in nodes(plans[0]["Plan"]))
         assert not found, (what, found)

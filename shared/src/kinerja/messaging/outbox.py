@@ -49,6 +49,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -89,7 +90,12 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("value", Text, nullable=False),
         Column("created_at", UtcDateTime(), nullable=False, default=utcnow),
         Column("sent_at", UtcDateTime(), nullable=True),
-        Index("ix_outbox_unsent", "sent_at", "id"),
+        # the unsent rows only, in id order (the relays' reads and depth gauges all ask for
+        # ``sent_at IS NULL``): a mark leaves it rather than adding an entry to it, and it stays the
+        # size of the backlog rather than of everything the retention keeps. Nothing else indexes
+        # ``sent_at``; the trim walks the primary key (``trim_sent``)
+        Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL")),
     )
     # tables made with create_all (tests, tools) wake relays like migrated ones
     event.listen(table, "after_create", DDL(NOTIFY_FUNCTION_SQL).execute_if(dialect="postgresql"))
@@ -174,10 +180,30 @@ def delete_in_chunks(engine: Engine, table: Table, key: Column, condition, *, ch
             return deleted
 
 
-def trim_sent(engine: Engine, table: Table, retention_s: float, *, now: datetime | None = None, **kw) -> int:
-    """Delete outbox rows sent more than ``retention_s`` ago."""
+def trim_sent(engine: Engine, table: Table, retention_s: float, *, now: datetime | None = None,
+              chunk: int = 5000, budget_s: float = 0.5) -> int:
+    """Delete outbox rows sent more than ``retention_s`` ago: of the ``chunk`` lowest ids, those
+    sent before the cutoff, each chunk its own short transaction, until a chunk deletes nothing or
+    ``budget_s`` has passed; returns how many were deleted.
+
+    Walked in id order through the primary key, a chunk at a time, because nothing indexes
+    ``sent_at`` for the sent rows (``ix_outbox_unsent`` holds the unsent ones only, so a mark adds
+    no entry to it): rows are sent about in id order, so the oldest sent rows are the lowest ids,
+    and a chunk examines ``chunk`` rows however big the table. A row left among the lowest (unsent,
+    or sent within the retention) is stepped over; the trim goes on while a chunk deletes anything,
+    so only ``chunk`` such rows at the bottom of the table would hold it up until they are sent
+    (a relay that cannot send a row for that long keeps its key's later rows unsent too)."""
     cutoff = (now or utcnow()) - timedelta(seconds=retention_s)
-    return delete_in_chunks(engine, table, table.c.id, table.c.sent_at < cutoff, **kw)
+    lowest = select(table.c.id, table.c.sent_at).order_by(table.c.id).limit(chunk).subquery()
+    ids = select(lowest.c.id).where(lowest.c.sent_at < cutoff).scalar_subquery()
+    deleted = 0
+    deadline = time.monotonic() + budget_s
+    while True:
+        with engine.begin() as conn, planned_each_time(conn):
+            n = conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
+        deleted += n
+        if not n or time.monotonic() >= deadline:
+            return deleted
 
 
 def trim_processed(engine: Engine, table: Table, retention_s: float, *, now: datetime | None = None, **kw) -> int:

@@ -33,7 +33,7 @@ from kinerja.messaging.claims import BUCKETS
 
 
 # the relay's connection runs these statements only, and each has one plan linear in the rows it
-# returns, skips or marks: an index range in (sent_at, id) order that stops at the limit (the
+# returns, skips or marks: the unsent index in id order that stops at the limit (the
 # mark: the primary key, probed per id). Planned for a table taken to be tiny (never analysed: a
 # few dozen rows estimated; vacuumed empty: one) PostgreSQL chose a sequential scan or a bitmap
 # scan of every unsent row and a sort, a read per batch going through the whole backlog; these
@@ -53,11 +53,10 @@ class PgRelayStatements:
         read = f'SELECT id, topic, "key", "value" FROM {name} WHERE sent_at IS NULL'
         # the buckets a relay holds among several (``claims.bucket_of``'s expression)
         buckets = f'(hashtext("key") & {BUCKETS - 1}) = ANY($2::integer[])'
-        # id order, written as the unsent index's order (``ix_outbox_unsent``: sent_at, id; every row
-        # read has sent_at NULL, so the same order): the index then gives the rows in order and the
-        # read stops at its limit. ``ORDER BY id`` alone was read from the primary key past every
-        # sent row still kept (the retention's), or sorted from every unsent row
-        order = "ORDER BY sent_at, id LIMIT $1::integer"
+        # id order, the unsent index's (``ix_outbox_unsent``: id WHERE sent_at IS NULL): the index
+        # holds the unsent rows only and gives them in order, so the read stops at its limit and
+        # never walks past the sent rows the retention keeps (the primary key would)
+        order = "ORDER BY id LIMIT $1::integer"
         self.read_sql = f"{read} {order}".encode()
         self.read_buckets_sql = f"{read} AND {buckets} {order}".encode()
         self.read_skip_sql = f"{read} AND id <> ALL($2::bigint[]) {order}".encode()
