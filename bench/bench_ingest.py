@@ -29,6 +29,13 @@ that every accepted punch was stored exactly once with its event.
     .venv/bin/python bench/bench_ingest.py --db both --runs 3 --append BENCHMARKS.md
     .venv/bin/python bench/bench_ingest.py --db sqlite --runs 1 --people 400 --single 200   # a smoke run
 
+An A/B of gunicorn's shape: ``--shape`` twice or more (``WORKERSxTHREADS``) runs a fresh stack of
+each shape in turn, ``--passes`` times (A B A B ...), against one stdlib limit; ``--modes`` keeps
+only the runs asked for (``single`` alone: the single-punch figure in a few minutes):
+
+    .venv/bin/python bench/bench_ingest.py --db postgresql --modes single --people 5000 --runs 3 \\
+        --shape 2x16 --shape 1x16 --passes 2
+
 PostgreSQL: ``KINERJA_TEST_POSTGRES_URL`` (a maintenance database URL), else a throwaway cluster
 from Debian's binaries; the broker: ``KINERJA_BENCH_KAFKA_BOOTSTRAP``, else a local one.
 """
@@ -72,7 +79,10 @@ def sn(c: int) -> str:
 
 def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> Stack:
     prefix = f"bench{kind.lower()}{int(time.time())}"
-    stack = start_stack(bootstrap, prefix, partitions=6, var_dir=workdir / kind, services=SERVICES,
+    var_dir, n = workdir / kind, 1
+    while var_dir.exists():  # a later stack of an A/B (``--shape``): its own files and logs
+        var_dir, n = workdir / f"{kind}.{n}", n + 1
+    stack = start_stack(bootstrap, prefix, partitions=6, var_dir=var_dir, services=SERVICES,
                         database_urls=database_urls, web_workers=args.workers, web_threads=args.threads,
                         extra_env={"KINERJA_LOG_LEVEL": "WARNING"})
     register_devices(stack, [sn(c) for c in range(max(args.adms_devices, args.single_devices, args.json_clients))],
@@ -135,6 +145,8 @@ def json_run(url: str, day: date, people: range, clients: int, batch: int) -> in
         return sum(pool.map(client, range(clients)))
 
 
+# --modes: the short names of MODES' runs
+MODE_NAMES = {"adms": "ADMS lines", "json": "JSON punches", "single": "single-punch requests"}
 MODES = {
     # name: (run, devices or clients argument, punches a request argument, people argument)
     "ADMS lines": (adms_run, "adms_devices", "adms_batch", "people"),
@@ -166,7 +178,8 @@ def limits(args) -> dict[str, dict]:
     the loopback and the cores allow at all (median of ``--runs``)."""
     out = {}
     with stdlib_server() as url:
-        for name, (run, parallel, batch, people) in MODES.items():
+        for name in args.mode_names:
+            run, parallel, batch, people = MODES[name]
             n = getattr(args, people)
             rates = []
             for _ in range(args.runs):
@@ -186,7 +199,8 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, logs: 
     today = datetime.now(WIB).date()
     rows = []
     try:
-        for m, name in enumerate(MODES):
+        for name in args.mode_names:
+            m = list(MODES).index(name)
             results = []
             for run in range(args.runs):
                 day = today - timedelta(days=1 + run + m * args.runs)  # a fresh day for every run
@@ -207,7 +221,8 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, logs: 
             print("  a punch's arrival to its day record (ms)               " + "; ".join(
                 " ".join(f"{k} {v}" for k, v in r["latency_ms"].items()) for r in results), flush=True)
             rows.append({"database": kind, "kind": name, "batch": per_request, "parallel": getattr(args, parallel),
-                         "punches": getattr(args, people), **spread(rates), "limit": limit[name],
+                         "punches": getattr(args, people), "shape": f"{args.workers}x{args.threads}",
+                         **spread(rates), "limit": limit[name],
                          "summaries_s": spread([r["summaries_s"] for r in results], 2),
                          "applied_s": spread([r["applied_s"] for r in results], 2),
                          "latency_ms": [r["latency_ms"] for r in results], "load_after": load()})
@@ -215,6 +230,15 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, logs: 
         for db in dbs.values():
             db.close()
         stack.stop()
+    return rows
+
+
+def each_shape(shapes: list[tuple[int, int]], bench_one, args) -> list[dict]:
+    """``bench_one()`` with gunicorn in each shape in turn, ``args.passes`` times over (A B A B)."""
+    rows = []
+    for _ in range(args.passes if len(shapes) > 1 else 1):
+        for args.workers, args.threads in shapes:
+            rows += bench_one()
     return rows
 
 
@@ -231,8 +255,19 @@ def main() -> None:
     parser.add_argument("--single-devices", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=16, help="gunicorn threads per worker")
+    parser.add_argument("--modes", default="adms,json,single", help="runs to make: adms, json, single (comma-separated)")
+    parser.add_argument("--shape", action="append", default=[],
+                        help="WORKERSxTHREADS, e.g. 1x16; given twice or more: each shape's stack in turn (A/B), "
+                        "instead of --workers/--threads")
+    parser.add_argument("--passes", type=int, default=1, help="with --shape: how many times each shape runs")
     parser.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
     args = parser.parse_args()
+    try:
+        args.mode_names = [MODE_NAMES[m.strip()] for m in args.modes.split(",") if m.strip()]
+        shapes = [tuple(int(x) for x in s.lower().split("x")) for s in args.shape] or [(args.workers, args.threads)]
+        assert args.mode_names and all(len(s) == 2 and min(s) >= 1 for s in shapes)
+    except (KeyError, ValueError, AssertionError):
+        parser.error("--modes: adms, json, single; --shape: WORKERSxTHREADS")
     m, load_before = machine(), load()
     rows: list[dict] = []
     logs = StallLogs()
@@ -241,24 +276,32 @@ def main() -> None:
     limit = limits(args)
     with own_broker(6) as bootstrap:
         if args.db in ("sqlite", "both"):
-            urls = {svc: f"sqlite:///{logs.workdir / 'sqlite' / svc}.db" for svc in SERVICES}
-            rows += bench("SQLite", urls, bootstrap, args, logs, limit)
+            fresh = iter(range(1_000_000))
+
+            def urls_of() -> dict[str, str]:  # each stack its own files
+                n = next(fresh)
+                return {svc: f"sqlite:///{logs.workdir / 'sqlite' / svc}{'' if n == 0 else n}.db" for svc in SERVICES}
+
+            rows += each_shape(shapes, lambda: bench("SQLite", urls_of(), bootstrap, args, logs, limit), args)
         if args.db in ("postgresql", "both"):
             # a statement over 1 s leaves its plan in PostgreSQL's log, copied to the logs' directory
             with own_postgres(slow_plans_ms=1000, keep_log=logs.postgres_log) as server:
-                urls = {svc: create_postgres_database(server) for svc in SERVICES}
-                rows += bench("PostgreSQL", urls, bootstrap, args, logs, limit)
+                rows += each_shape(shapes, lambda: bench(
+                    "PostgreSQL", {svc: create_postgres_database(server) for svc in SERVICES}, bootstrap, args, logs,
+                    limit), args)
     logs.close()
+    args.workers, args.threads = shapes[0]
     result = {"when": now_utc(), "machine": m, "load_before": load_before, "load_after": load(), "runs": args.runs,
-              "workers": args.workers, "threads": args.threads, "rows": rows}
+              "workers": args.workers, "threads": args.threads, "shapes": [f"{w}x{t}" for w, t in shapes],
+              "rows": rows}
     write_result("bench_ingest", result)
-    table = ["| database | what | punches a request × in parallel | accepted/s | day summaries in the outbox after "
+    table = ["| database | what | gunicorn workers x threads | punches a request × in parallel | accepted/s | day summaries in the outbox after "
              "the last answer, s | applied by penilaian, s | arrival → day record, p50 / p99 ms (median run) | "
              "stdlib limit, /s (ratio) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         mid = sorted(r["latency_ms"], key=lambda x: x["p50"] or 0)[len(r["latency_ms"]) // 2]
-        table.append(f"| {r['database']} | {r['kind']} ({r['punches']:,}) | {r['batch']} × {r['parallel']} | "
+        table.append(f"| {r['database']} | {r['kind']} ({r['punches']:,}) | {r['shape']} | {r['batch']} × {r['parallel']} | "
                      f"{fmt_spread(r)} | {fmt_spread(r['summaries_s'])} | {fmt_spread(r['applied_s'])} | "
                      f"{mid['p50']} / {mid['p99']} | {fmt_spread(r['limit'])} ({r['median'] / r['limit']['median']:.3f}) |")
     print("\n" + "\n".join(table))
@@ -268,7 +311,7 @@ def main() -> None:
             f"\n## kehadiran ingest: punches accepted per second ({result['when']})\n",
             f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {result['load_after']}",
             f"- command: `.venv/bin/python {cmd}`",
-            f"- the real processes (kehadiran: gunicorn {args.workers} workers x {args.threads} threads, day worker, "
+            f"- the real processes (kehadiran: gunicorn {' then '.join(result['shapes'])} workers x threads, day worker, "
             "consumer, relay; penilaian: consumer; a local broker); accepted = stored with its outbox event and its "
             "day's marker in one transaction, checked by counting rows after each run; then the seconds from the "
             "last answer until every ASN-day of the run is summarised in the outbox, and until penilaian has "
