@@ -34,7 +34,10 @@ each shape in turn, ``--passes`` times (A B A B ...), against one stdlib limit; 
 only the runs asked for (``single`` alone: the single-punch figure in a few minutes):
 
     .venv/bin/python bench/bench_ingest.py --db postgresql --modes single --people 5000 --runs 3 \\
-        --shape 2x16 --shape 1x16 --passes 2
+        --shape 2x16 --shape 1x16 --passes 2 --cpu
+
+(``--cpu``: each run's CPU a punch by process, from the run's start until penilaian applied its
+days, ``benchlib.cpu``: a figure that a loaded machine disturbs less than requests/s.)
 
 PostgreSQL: ``KINERJA_TEST_POSTGRES_URL`` (a maintenance database URL), else a throwaway cluster
 from Debian's binaries; the broker: ``KINERJA_BENCH_KAFKA_BOOTSTRAP``, else a local one.
@@ -56,6 +59,7 @@ from kinerja.config import DEV_JWT_SECRET
 from kinerja.stack import Stack
 from kinerja.testing import create_postgres_database
 
+from benchlib import cpu
 from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, own_postgres,
                       spread, write_result)
 from benchlib.day_summaries import punch_to_summary, until_summarised_and_applied
@@ -155,15 +159,28 @@ MODES = {
 }
 
 
-def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args) -> dict:
+def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args,
+            database_urls: dict[str, str] | None = None) -> dict:
     run, parallel, batch, people = MODES[name]
     n = getattr(args, people)
     who = range(1, n + 1)
+    cpu_now = None
+    if args.cpu:  # this benchmark's PostgreSQL backends by service (SQLite: none) and its broker
+        urls = database_urls or {}
+        pg_url = next((u for u in urls.values() if u.startswith("postgres")), None)
+        pg_dbs, pg_port = cpu.pg_databases(urls), cpu.pg_port(pg_url)
+
+        def cpu_now() -> dict[str, float]:
+            return cpu.snapshot(cpu.stack_pids(stack), None, pg_dbs, pg_port)
+
+    cpu_before = cpu_now() if cpu_now is not None else None
     started = time.perf_counter()
     accepted = run(stack.url("kehadiran"), day, who, getattr(args, parallel), getattr(args, batch) if batch else 1)
     ingest_s = time.perf_counter() - started
     # from the last answer: every ASN-day of the run summarised in the outbox, then applied by penilaian
     summaries_s, applied_s = until_summarised_and_applied(dbs, day, n, name)
+    if cpu_now is not None:  # until penilaian applied the run's days: the pipeline behind the requests too
+        print(f"{name}, {day}: " + cpu.report(cpu_before, cpu_now(), n, time.perf_counter() - started), flush=True)
     latency = punch_to_summary(dbs["kehadiran"], day)
     # each stored punch has its event id (its outbox row was written in the same transaction)
     stored = dbs["kehadiran"].scalar(
@@ -204,7 +221,7 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, logs: 
             results = []
             for run in range(args.runs):
                 day = today - timedelta(days=1 + run + m * args.runs)  # a fresh day for every run
-                results.append(one_run(stack, dbs, name, day, args))
+                results.append(one_run(stack, dbs, name, day, args, database_urls))
             rates = [r["rate"] for r in results]
             _, parallel, batch, people = MODES[name]
             per_request = getattr(args, batch) if batch else 1
@@ -259,6 +276,9 @@ def main() -> None:
     parser.add_argument("--shape", action="append", default=[],
                         help="WORKERSxTHREADS, e.g. 1x16; given twice or more: each shape's stack in turn (A/B), "
                         "instead of --workers/--threads")
+    parser.add_argument("--cpu", action="store_true",
+                        help="print each run's CPU a punch by part of the system (benchlib.cpu: the stack's "
+                        "processes, PostgreSQL's backends by service, the broker, this client)")
     parser.add_argument("--passes", type=int, default=1, help="with --shape: how many times each shape runs")
     parser.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
     args = parser.parse_args()
