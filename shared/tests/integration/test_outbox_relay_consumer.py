@@ -79,12 +79,15 @@ def consumer_for(store: Store, kafka_bootstrap: str, prefix: str, group: str, ba
     )
 
 
-# message by message, and one transaction per poll (``handle`` for each event in turn)
-batches = pytest.mark.parametrize("batch_size", [1, 50], ids=["one-by-one", "batched"])
+# message by message, one transaction per poll (``handle`` for each event in turn), and that with
+# the next poll fetched and decoded during the transaction (``consumer.overlap``)
+batches = pytest.mark.parametrize("batch_size,overlap", [(1, False), (50, False), (50, True)],
+                                  ids=["one-by-one", "batched", "overlapped"])
 
 
 @batches
-def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_bootstrap, topic_prefix, batch_size):
+def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_bootstrap, topic_prefix, batch_size,
+                                                           overlap):
     source = Store(database_url)
     sink = Store(database_url.replace("test.db", "sink.db")) if database_url.startswith("sqlite") else source
     events = [employee(i) for i in range(40)]
@@ -95,7 +98,8 @@ def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_b
     stop = threading.Event()
     relay = OutboxRelay(source.engine, source.outbox_table, lambda: make_producer(kafka_bootstrap),
                         prefix=topic_prefix)
-    consumer = consumer_for(sink, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}", batch_size)
+    consumer = consumer_for(sink, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}", batch_size,
+                            overlap=overlap)
     threads = [run_in_thread(relay.run, stop), run_in_thread(consumer.run, stop)]
     try:
         wait_until(lambda: source.unsent() == 0, 60, message="outbox drained")
@@ -111,7 +115,7 @@ def test_outbox_rows_reach_the_topic_and_the_consumer_once(database_url, kafka_b
 
 @batches
 def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
-        database_url, kafka_bootstrap, topic_prefix, batch_size):
+        database_url, kafka_bootstrap, topic_prefix, batch_size, overlap):
     store = Store(database_url)
     group = f"g-{uuid.uuid4().hex[:6]}"
     producer = make_producer(kafka_bootstrap)
@@ -121,7 +125,7 @@ def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
     producer.flush()
 
     stop = threading.Event()
-    first = consumer_for(store, kafka_bootstrap, topic_prefix, group, batch_size)
+    first = consumer_for(store, kafka_bootstrap, topic_prefix, group, batch_size, overlap=overlap)
     t = run_in_thread(first.run, stop)
     wait_until(lambda: len(store.counts()) == 30, 60, message="first pass applied")
     stop.set()
@@ -141,7 +145,7 @@ def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
     producer.flush()
 
     stop2 = threading.Event()
-    second = consumer_for(store, kafka_bootstrap, topic_prefix, group, batch_size)
+    second = consumer_for(store, kafka_bootstrap, topic_prefix, group, batch_size, overlap=overlap)
     t2 = run_in_thread(second.run, stop2)
     wait_until(lambda: second.stats.duplicates == 35, 60, message="35 redeliveries seen as duplicates")
     stop2.set()
@@ -152,7 +156,7 @@ def test_redelivery_after_a_crash_before_the_offset_commit_counts_nothing_twice(
 
 @batches
 def test_poison_messages_go_to_the_dlq_with_the_reason_and_the_consumer_moves_on(
-        sqlite_url, kafka_bootstrap, topic_prefix, batch_size):
+        sqlite_url, kafka_bootstrap, topic_prefix, batch_size, overlap):
     store = Store(sqlite_url)
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     name = topic(PEGAWAI, topic_prefix)
@@ -166,7 +170,8 @@ def test_poison_messages_go_to_the_dlq_with_the_reason_and_the_consumer_moves_on
     producer.flush()
 
     stop = threading.Event()
-    consumer = consumer_for(store, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}", batch_size)
+    consumer = consumer_for(store, kafka_bootstrap, topic_prefix, f"g-{uuid.uuid4().hex[:6]}", batch_size,
+                            overlap=overlap)
     t = run_in_thread(consumer.run, stop)
     try:
         wait_until(lambda: store.counts().get(nip(1)) == 1, 60, message="the good event after the poison")

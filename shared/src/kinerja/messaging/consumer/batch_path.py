@@ -34,19 +34,37 @@ class BatchPath:
         return self._process_batch(msgs, stop) == len(msgs)
 
     def _process_batch(self, msgs: list, stop: threading.Event) -> int:
-        """How many of ``msgs``, from the first, are done with (all of them unless ``stop``
-        came while the fallback waited for the database, or came between two transactions). The
-        poll goes in the transactions ``transaction_shape`` cuts, one after the other; the loop
-        commits offsets only after the last, below the first message not done with (one done
-        after it comes again and is dropped as a duplicate)."""
+        """How many of ``msgs``, from the first, are done with: ``prepare_batch`` then
+        ``apply_prepared`` (the loop may run the two on different threads, ``consumer.overlap``)."""
+        return self.apply_prepared(msgs, self.prepare_batch(msgs), stop)
+
+    def prepare_batch(self, msgs: list) -> list[tuple[int, Event, object]]:
+        """(position in ``msgs``, event, message) of those to apply: the poll's passed-over
+        messages left out (``_kept``), the rest decoded (the invalid ones dead-lettered, those
+        ``wants`` turns down skipped). No transaction: done with whatever the database is doing."""
+        decoded = self._decoded
+        events: list[tuple[int, Event, object]] = []
+        for i, msg in self._kept(msgs):
+            event = decoded(msg, True)
+            if event is not None:
+                events.append((i, event, msg))
+        return events
+
+    def apply_prepared(self, msgs: list, events: list[tuple[int, Event, object]], stop: threading.Event) -> int:
+        """How many of ``msgs``, from the first, are done with, ``events`` (``prepare_batch``)
+        applied (all of them unless ``stop`` came while the fallback waited for the database, or
+        came between two transactions). The poll goes in the transactions ``transaction_shape``
+        cuts, one after the other; the loop commits offsets only after the last, below the first
+        message not done with (one done after it comes again and is dropped as a duplicate)."""
         shape = self.transaction_shape
         if shape is None or shape.whole_poll:
-            return self._process_transaction(msgs, stop)
-        kept = [msg for _, msg in self._kept(msgs)]
+            n = self._apply_events(events, stop)
+            return len(msgs) if n == len(events) else events[n][0]
+        by_message = {id(msg): triple for triple in events for msg in (triple[2],)}
         done: set[int] = set(map(id, msgs))
-        done.difference_update(map(id, kept))
-        for chunk in shape.chunks(kept, full=len(msgs) >= self.batch_size):
-            n = self._process_transaction(chunk, stop, passed_over_checked=True)
+        done.difference_update(by_message)  # passed over, dead-lettered or not wanted: done
+        for chunk in shape.chunks([msg for _, _, msg in events], full=len(msgs) >= self.batch_size):
+            n = self._apply_events([by_message[id(msg)] for msg in chunk], stop)
             done.update(id(msg) for msg in chunk[:n])
             if n < len(chunk) or stop.is_set():
                 break
@@ -55,26 +73,20 @@ class BatchPath:
             prefix += 1
         return prefix
 
-    def _process_transaction(self, msgs: list, stop: threading.Event, passed_over_checked: bool = False) -> int:
-        """``msgs`` in one transaction; how many, from the first, are done with."""
-        events: list[tuple[int, Event, object]] = []
-        decoded = self._decoded
-        for i, msg in (enumerate(msgs) if passed_over_checked else self._kept(msgs)):
-            event = decoded(msg, True)
-            if event is not None:
-                events.append((i, event, msg))
+    def _apply_events(self, events: list[tuple[int, Event, object]], stop: threading.Event) -> int:
+        """``events`` in one transaction; how many, from the first, are done with."""
         if not events:
-            return len(msgs)
+            return 0
         try:
             fresh, duplicates = self._apply_batch_once(events)
         except Exception:  # noqa: BLE001 - the careful path decides: retry, duplicate or DLQ
             log.warning("batch failed; applying its messages one by one",
                         extra={"messages": len(events)}, exc_info=True)
             self.stats.fallbacks += 1
-            for i, event, msg in events:
+            for k, (_, event, msg) in enumerate(events):
                 if not self._apply_with_retries(event, msg, stop):
-                    return i
-            return len(msgs)
+                    return k
+            return len(events)
         self.stats.batches += 1
         self.stats.applied += len(fresh)
         applied: dict[tuple[str, str], int] = {}
@@ -88,7 +100,7 @@ class BatchPath:
         for msg in duplicates:
             self.stats.duplicates += 1
             metrics.DUPLICATES.labels(self.group_id, msg.topic).inc()
-        return len(msgs)
+        return len(events)
 
     def _kept(self, msgs: list) -> list[tuple[int, object]]:
         """(position, message) of those not passed over: ``_passed_over`` for a whole poll, its

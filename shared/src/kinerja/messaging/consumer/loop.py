@@ -20,6 +20,7 @@ from kinerja.messaging.consumer.batch_path import BatchPath
 from kinerja.messaging.consumer.config import (commit_interval_s as commit_interval_from_env, consumer_config,
                                                poll_gap_s as poll_gap_from_env)
 from kinerja.messaging.consumer.message_path import MessagePath
+from kinerja.messaging.consumer.overlap import OverlappedApply
 from kinerja.messaging.consumer.rejoin import repair_unapplied_join
 from kinerja.messaging.consumer.stats import ConsumerStats
 from kinerja.messaging.consumer.transactions import TransactionShape
@@ -62,6 +63,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         claim_processed: Callable[[Session, Table, list[dict]], set[str]] | None = None,
         poll_gap_s: float | None = None,
         commit_interval_s: float | None = None,
+        overlap: bool = False,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -103,6 +105,9 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         self.commit_interval_s = (commit_interval_from_env() if commit_interval_s is None
                                   else max(0.0, commit_interval_s))
         self._replayed: dict[tuple[str, int], int] | None = None
+        # batches: a poll's transactions on a worker thread while the next is polled and decoded
+        # (``kinerja.messaging.consumer.overlap``)
+        self.overlap = overlap and batch_size > 1
         self.stats = ConsumerStats()
         self._dlq_producer: KafkaProducer | None = None
         self.lag_interval_s = 5.0
@@ -152,6 +157,13 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
             self.stats.commits += 1
         return time.monotonic()
 
+    def _note_done(self, msgs: list, done_with: int, pending: dict) -> bool:
+        """The offsets past the first ``done_with`` of ``msgs`` (their transactions committed)
+        added to ``pending``; False when the poll was cut short."""
+        for msg in msgs[:done_with]:
+            pending[TopicPartition(msg.topic, msg.partition)] = OffsetAndMetadata(msg.offset + 1, "", -1)
+        return done_with == len(msgs)
+
     def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None,
             on_start: Callable[[], None] | None = None) -> ConsumerStats:
         """Poll, apply, commit until ``stop``. ``on_start``: called once, after the first
@@ -164,6 +176,14 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         # offsets done with (their database transactions committed) and not yet committed to Kafka
         pending: dict[TopicPartition, OffsetAndMetadata] = {}
         committed_at = 0.0
+        flight = OverlappedApply(self.apply_prepared) if self.overlap else None
+
+        def landed() -> bool:
+            """The poll in flight (overlap) waited for and its offsets noted; False when it was
+            cut short (a stop): the loop ends."""
+            finished = flight.finish() if flight is not None else None
+            return finished is None or self._note_done(*finished, pending)
+
         while not stop.is_set():
             self.heartbeat()
             try:
@@ -186,6 +206,12 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                         self.stats.paced += 1
                         if stop.wait(wait):
                             continue
+                if flight is not None and flight.busy and consumer._coordinator.need_rejoin():
+                    # this poll rejoins the group: the partitions handed over carry their offsets
+                    if not landed():
+                        break
+                    if pending:
+                        committed_at = self._commit(consumer, pending)
                 if batched:
                     most = self.batch_size
                     records = consumer.poll(timeout_ms=200, max_records=most)
@@ -196,6 +222,8 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 self.report_lag(consumer)
                 self.trim()
                 if not records:
+                    if not landed():
+                        break
                     if pending:  # caught up: the offsets so far, now
                         committed_at = self._commit(consumer, pending)
                     if on_idle:
@@ -207,6 +235,18 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 self.stats.polls += 1
                 if gap and len(msgs) < most:  # a full poll: a backlog, read on at once
                     next_poll_at = polled_at + gap
+                if flight is not None:
+                    events = self.prepare_batch(msgs)  # while the poll before is in the database
+                    if not landed():
+                        break
+                    if pending and time.monotonic() - committed_at >= self.commit_interval_s:
+                        committed_at = self._commit(consumer, pending)
+                    if self.between_polls:
+                        self.between_polls()
+                    if stop.is_set():  # decoded, not applied: fetched again from the last commit
+                        break
+                    flight.submit(msgs, events, stop)
+                    continue
                 if batched:
                     done_with = self._process_batch(msgs, stop)
                 else:
@@ -227,6 +267,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 if self.between_polls:
                     self.between_polls()
             except KafkaError as exc:
+                landed()  # its offsets go with the rest: re-delivered, dropped as duplicates
                 log.warning("kafka unavailable; reconnecting", extra={"error": repr(exc), "backoff_s": backoff})
                 pending.clear()  # re-delivered from the last commit: duplicates, dropped
                 if consumer is not None:
@@ -237,6 +278,9 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                     consumer = None
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+        landed()  # stopped: the poll in flight ends at its next transaction
+        if flight is not None:
+            flight.close()
         if consumer is not None:
             if pending:
                 try:

@@ -14,6 +14,7 @@ from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.topics import dlq
 
 log = logging.getLogger("kinerja.messaging.consumer")
+_DLQ_PRODUCER_MADE = threading.Lock()
 
 
 class MessagePath:
@@ -41,8 +42,9 @@ class MessagePath:
         return True
 
     def _dead_letter(self, msg, reason: str) -> None:
-        if self._dlq_producer is None:
-            self._dlq_producer = self.producer_factory()
+        with _DLQ_PRODUCER_MADE:  # the loop's thread and an overlapped apply's (consumer.overlap) share one
+            if self._dlq_producer is None:
+                self._dlq_producer = self.producer_factory()
         headers = [
             ("error", reason.encode()[:4000]),
             ("original_topic", msg.topic.encode()),
