@@ -16,7 +16,10 @@ until its lag is 0 on every partition. Then:
   another fresh database equals the live tables, every score and ledger (``--no-rebuild`` skips it);
 - copies dropped by event id (``kinerja_consumer_duplicates_total``) are reported, split into the
   month's own re-sent copies (``generate_month`` re-sends ~1 %: 1,878 at ``--events 400000``, in
-  every run) and re-deliveries after a rebalance or restart: no-ops either way, not double counts.
+  every run) and re-deliveries after a rebalance or restart: no-ops either way, not double counts;
+- CPU µs an applied event by kind of process (the consumers, the broker, PostgreSQL; ``benchlib.group_cpu``),
+  from the group's first batch to lag 0, and the consumers' start-up CPU apart: with two cores, 2 s of CPU a
+  second divided by the total says how many events/s the machine can give any number of consumers.
 
 Median and spread over ``--runs`` per database and consumer count; with several counts, the ratio
 of each to one consumer.
@@ -55,6 +58,7 @@ import requests
 from sqlalchemy import func, select
 
 from benchlib import append_markdown, fmt_median, fresh_database, load, machine_line, now_utc, own_broker, own_postgres
+from benchlib.group_cpu import GroupCpu
 from benchlib.publishing import publish_events
 from kinerja.config import default_partitions, load_settings
 from kinerja.localbroker import free_port
@@ -73,6 +77,12 @@ def resent_copies(month) -> int:
     """Copies the month itself sends again (same id) of the types penilaian applies (not skipped)."""
     ids = [event.id for _, event in month.events if event.type not in SKIPPED_TYPES]
     return len(ids) - len(set(ids))
+
+
+def cpu_line(us: dict) -> str:
+    """CPU µs an applied event by kind of process (``benchlib.group_cpu``)."""
+    return (f"CPU µs an event: consumers {us['consumers']:.0f}, broker {us['broker']:.0f}, PostgreSQL "
+            f"{us['postgresql']:.0f}, total {us['total']:.0f} (consumers' start-up {us['startup_s']:.1f} s)")
 
 
 def copies(r: dict) -> str:  # the month's own re-sent copies + re-deliveries
@@ -169,7 +179,9 @@ def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg
     processed = runtime.processed_table
     lag = GroupLag(bootstrap, prefix, topic(load_settings("penilaian").consumer_group, prefix))
     load_before = load()
+    cpu = GroupCpu(url)
     procs = start_consumers(consumers, url, bootstrap, prefix, batch, tmp)
+    cpu.watch_first_row(url, {p.pid for p, _, _ in procs})
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -178,11 +190,14 @@ def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg
                 raise SystemExit(f"a consumer exited ({dead[0].returncode}); logs in {tmp}")
             if lag() == 0:
                 ended = datetime.now(timezone.utc)
+                cpu.mark_end()
                 break
             if time.monotonic() > deadline:
                 raise SystemExit(f"the group did not drain within {timeout_s:.0f} s (lag {lag()}); logs in {tmp}")
             time.sleep(0.2)
         per_process = [scrape(port) for _, port, _ in procs]
+        applied_now = int(sum(p["applied"] for p in per_process))
+        cpu_us = cpu.per_event(applied_now)
     finally:
         stop_consumers(procs)
         lag.close()
@@ -199,7 +214,7 @@ def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg
          "redelivered": int(sum(p["duplicates"] for p in per_process)) - resent_copies(month),
          "dead_lettered": int(sum(p["dead_lettered"] for p in per_process)),
          "applied_once": sum(applied) == recorded, "live_s": live_s, "live_applied_s": recorded / live_s,
-         "live_msg_s": total / live_s, "load_before": load_before, "load_after": load_after}
+         "live_msg_s": total / live_s, "load_before": load_before, "load_after": load_after, "cpu_us": cpu_us}
     if check:
         target = fresh_database(kind, tmp, pg)
         report = rebuild(bootstrap=bootstrap, prefix=prefix, live_url=url, target_url=target)
@@ -255,7 +270,8 @@ def main() -> None:
                               f"{r['applied_per_process']}, applied once: {r['applied_once']}, copies dropped "
                               f"{r['duplicates']} (re-deliveries beyond the month's own re-sent copies: {r['redelivered']}), dead-lettered {r['dead_lettered']}"
                               + (f"; rebuild identical: {r['identical']} ({r['rebuild_applied_s']:,.0f} applied/s)"
-                                 if 'identical' in r else "") + f"; load {r['load_before']} → {r['load_after']}", flush=True)
+                                 if 'identical' in r else "") + f"; load {r['load_before']} → {r['load_after']}; "
+                              + cpu_line(r["cpu_us"]), flush=True)
                     rows.append((kind, n, runs))
     finally:
         if not os.environ.get("KEEP_BENCH"):
@@ -283,7 +299,11 @@ def main() -> None:
             f"{', '.join(copies(r) for r in runs)} | {'yes' if all(r['applied_once'] for r in runs) else 'NO'} | "
             f"{('yes' if all(r['identical'] for r in checked) else 'NO') if checked else 'not checked'} | "
             f"{fmt_median([r['rebuild_applied_s'] for r in checked]) if checked else '–'} |")
-    print("\n" + head + "\n" + desc + f"\nmedian (min–max) of {args.runs} runs\n" + "\n".join(table))
+    cpu_rows = [f"- {kind}, {n} consumer(s): " + cpu_line({k: statistics.median([r["cpu_us"][k] for r in runs])
+                                                          for k in runs[0]["cpu_us"]}) for kind, n, runs in rows]
+    print("\n" + head + "\n" + desc + f"\nmedian (min–max) of {args.runs} runs\n" + "\n".join(table)
+          + "\nCPU µs an applied event by process, from the group's first batch to lag 0 (median of the runs; "
+          "benchlib.group_cpu):\n" + "\n".join(cpu_rows))
     if args.append:
         cmd = " ".join(["bench/penilaian_apply.py", *sys.argv[1:]])
         loads = "; ".join(f"{kind} × {n}: " + ", ".join(f"{r['load_before']} → {r['load_after']}" for r in runs)
@@ -301,7 +321,7 @@ def main() -> None:
                 "'rebuild identical': one process's rebuild of the same topics into a fresh database equals the live "
                 "tables, every score and ledger. Copies are dropped by event id: the month's own re-sent events "
                 "(~1 % of them, in every run) and any re-delivery after a rebalance. "
-                f"Median (min–max) of {args.runs} runs.\n\n" + "\n".join(table) + "\n")
+                f"Median (min–max) of {args.runs} runs.\n\n" + "\n".join(table) + "\n\nCPU µs an applied event by process, from the group's first batch to lag 0 (median of the runs; `benchlib.group_cpu`):\n\n" + "\n".join(cpu_rows) + "\n")
         append_markdown(args.append, text)
 
 
