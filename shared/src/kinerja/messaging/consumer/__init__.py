@@ -17,6 +17,10 @@ after the last of them. Any error in a transaction rolls it back and the same ev
 above (retries, duplicates, DLQ), so a batch never loses or double-counts anything; it only
 saves the per-message transaction when all is well.
 
+Overlapped (``overlap=True``, batches only; penilaian's live consumer): a poll's transactions run on a
+thread of their own while the loop polls and decodes the next poll; one poll in flight at a time,
+its offsets still committed only after its transactions (``kinerja.messaging.consumer.overlap``).
+
 Bounded: every ``trim_interval_s`` the loop deletes ``processed_events`` records older than
 ``processed_retention_s`` (7 days; why that is long enough: ``kinerja.messaging.outbox``), a
 bounded amount at a time.
