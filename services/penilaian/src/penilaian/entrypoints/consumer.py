@@ -165,15 +165,24 @@ def transaction_shape(runtime: ServiceRuntime) -> TransactionShape:
                                        first_keys=FIRST_KEYS_PER_TRANSACTION)
 
 
+def overlap_enabled() -> bool:
+    """``PENILAIAN_CONSUMER_OVERLAP`` (``1``, the default, or ``0``): a poll's transactions on a
+    thread of their own while the next poll is fetched, parsed and decoded
+    (``kinerja.messaging.consumer.overlap``): that work was a third of the consumer's time, the
+    database's a fifth, one after the other. It pays only with a core to spare for it (on a
+    machine loaded far beyond its cores it cost CPU and gained nothing), hence a setting."""
+    raw = os.environ.get("PENILAIAN_CONSUMER_OVERLAP", "").strip()
+    if raw not in ("", "0", "1"):
+        raise ValueError(f"PENILAIAN_CONSUMER_OVERLAP must be 0 or 1, not {raw!r}")
+    return raw != "0"
+
+
 def live_consumer(runtime: ServiceRuntime, **kw) -> PenilaianConsumer:
     """The consumer as ``penilaian-consumer`` runs it: polls of ``apply_batch_size`` events, in
     the transactions ``transaction_shape`` cuts."""
     batch = apply_batch_size()
     kw.setdefault("transaction_shape", transaction_shape(runtime))
-    # a poll's transactions on a thread of their own while the next poll is fetched, parsed and
-    # decoded (``kinerja.messaging.consumer.overlap``): that work was a third of the consumer's
-    # time, the database's a fifth, one after the other
-    kw.setdefault("overlap", True)
+    kw.setdefault("overlap", overlap_enabled())
     return make_consumer(runtime, batch_size=batch, max_poll_records=max(batch, 500), **kw)
 
 
@@ -187,7 +196,8 @@ def main() -> None:
     # the overlapped apply's thread waits on PostgreSQL while the loop's thread parses and decodes:
     # a statement's answer then waits for the GIL until the busy thread is made to let go, up to
     # the switch interval (5 ms by default) per statement, ~7 statements a batch; 1 ms bounds it
-    sys.setswitchinterval(min(sys.getswitchinterval(), OVERLAP_SWITCH_INTERVAL_S))
+    if consumer.overlap:
+        sys.setswitchinterval(min(sys.getswitchinterval(), OVERLAP_SWITCH_INTERVAL_S))
     consumer.run(stop, on_start=tune_gc)
 
 
