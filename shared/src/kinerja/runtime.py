@@ -10,6 +10,7 @@ from typing import Callable, Iterable
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
+from kinerja import sqlite_checkpoint
 from kinerja.config import Settings, load_settings
 from kinerja.db import make_engine, make_session_factory
 from kinerja.events.envelope import Event
@@ -70,6 +71,11 @@ class ServiceRuntime:
             **{"processed_retention_s": self.settings.processed_retention_s, **kw},
         )
 
+    def start_checkpointer(self, stop: threading.Event) -> None:
+        """SQLite: the file's WAL checkpointer, a thread of this background process, so no request's
+        COMMIT copies the WAL back (``kinerja.sqlite_checkpoint``; one process a file works at a time)."""
+        sqlite_checkpoint.start(self.engine, stop)
+
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
@@ -82,6 +88,7 @@ def relay_main(runtime: ServiceRuntime, **relay_kw) -> None:
     serve_process_metrics(runtime.service, "relay")
     log.info("relay starting", extra={"bootstrap": runtime.settings.kafka_bootstrap})
     relay = runtime.relay(**relay_kw)
+    runtime.start_checkpointer(stop)
     tune_gc()
     relay.run(stop)
 
@@ -104,5 +111,6 @@ def consumer_main(runtime: ServiceRuntime, topics: Iterable[str], handle: Callab
     stop_on_signals(stop)
     serve_process_metrics(runtime.service, "consumer")
     log.info("consumer starting", extra={"topics": list(topics), "batch_size": consumer_kw.get("batch_size", 1)})
+    runtime.start_checkpointer(stop)
     # the collector tuned once the KafkaConsumer is made (it leaves ~33,000 long-lived objects)
     runtime.consumer(topics, handle, **consumer_kw).run(stop, on_idle=on_idle, on_start=tune_gc)

@@ -11,10 +11,12 @@ WAL snapshot without the write lock (``sqlite_locking`` holds the rules of the w
   (``kehadiran``'s group commit exists to make fewer of them). A deployment that must survive a
   power loss without the devices re-sending runs PostgreSQL (DESIGN: SQLite is the one-machine
   default).
-- **A checkpoint every ``WAL_AUTOCHECKPOINT_PAGES`` pages, not SQLite's 1,000:** a page written
-  again within the window is copied to the database once, and the checkpoints' fsyncs come a
-  quarter as often (100-punch uploads: written 27.6 -> 24.6 KiB a punch, read 6.5 -> 3.5); the
-  WAL file grows to ~16 MiB before it is reused from its start.
+- **Checkpoints by a background thread, not in a COMMIT** (``kinerja.sqlite_checkpoint``): a
+  connection's own automatic checkpoint (``WAL_AUTOCHECKPOINT_PAGES``, four times the
+  checkpointer's window) is only the safety net bounding the WAL where no checkpointer keeps up.
+  The checkpointer's window is 4,000 pages, not SQLite's 1,000: a page written again within the
+  window is copied to the database once, and the checkpoints' fsyncs come a quarter as often
+  (100-punch uploads: written 27.6 -> 24.6 KiB a punch, read 6.5 -> 3.5).
 - **A read-only transaction takes no lock at all** (``sqlite_locking.read_only(bind)``: a plain
   deferred BEGIN, a snapshot of the WAL): the relay's polls and depth gauges no longer queue
   behind ingest, nor ingest behind them. It must not write (the upgrade could fail with a BUSY
@@ -36,7 +38,8 @@ from typing import Callable, TypeVar
 
 TIMEOUT_S = 30.0  # ``sqlite_locking.WRITE_LOCK_TIMEOUT_S`` too: a writer waits as long for its lock
 POLL_S = 0.001
-WAL_AUTOCHECKPOINT_PAGES = 4000  # SQLite's is 1,000; see the module's docstring
+# SQLite's is 1,000: the safety net behind kinerja.sqlite_checkpoint (its SAFETY_PAGES)
+WAL_AUTOCHECKPOINT_PAGES = 16000
 
 T = TypeVar("T")
 

@@ -69,6 +69,7 @@ def main() -> None:
     stop_on_signals(stop)
     serve_process_metrics(SERVICE, "worker")
     worker = day_worker(runtime)
+    runtime.start_checkpointer(stop)
     waker = waker_for(runtime.engine, wake)
     interval = float(os.environ.get("KEHADIRAN_CLOSE_INTERVAL_S", "300"))
     threading.Thread(target=day_closer, args=(runtime, worker.zone_of, stop, wake, interval), daemon=True,
