@@ -122,7 +122,8 @@ _CLAIM_DAYS.update({("postgresql", scoped): text(_CLAIM_PG.format(scope=_SCOPE i
 _SWEEP_CHUNK = 400  # keys per statement on SQLite (two parameters each)
 
 
-def _sweep_sqlite(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) -> None:
+def sweep_sqlite(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) -> None:
+    """SQLite: the markers of ``keys`` with ids up to ``upto`` deleted."""
     raw = Raw(conn)
     for i in range(0, len(keys), _SWEEP_CHUNK):
         chunk = keys[i:i + _SWEEP_CHUNK]
@@ -186,7 +187,7 @@ def claim(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID, agenc
     rows = conn.execute(stmt, params).all()
     keys = sorted({(nip, day) for nip, day in rows})
     if keys:
-        _sweep_sqlite(conn, keys, upto)
+        sweep_sqlite(conn, keys, upto)
     return Claim(keys, len(rows) >= limit)
 
 

@@ -22,7 +22,7 @@ def make_runtime(settings: Settings | None = None) -> ServiceRuntime:
 
 def day_worker(runtime: ServiceRuntime, **kw) -> DayWorker:
     """A day worker on the runtime's database (``KEHADIRAN_DAY_WORKER_CHUNK`` markers a round)."""
-    # SQLite has one writer at a time: a smaller round holds ingest up for less
+    # SQLite has one writer at a time: a smaller round's write transaction holds ingest up for less
     default = CHUNK if runtime.engine.dialect.name == "postgresql" else SQLITE_CHUNK
     kw.setdefault("chunk", _setting(runtime.settings, "day_worker_chunk", default, 1, 10_000))
     kw.setdefault("hold_s", _setting(runtime.settings, "day_worker_hold_ms", 0, 0, 10_000) / 1000)

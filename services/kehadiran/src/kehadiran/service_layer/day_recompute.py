@@ -50,13 +50,17 @@ class Outcome:
     # (ASN, year)s whose change can only withdraw an alert: reconciled only where one stands
     alert_maybe: set[tuple[str, int]] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # the records to insert and to update (``write=False``: for the caller's ``write_outcome``)
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: ZoneOf, now: datetime,
-              burst_of: BurstOf = no_burst, locked: bool = False) -> Outcome:
+              burst_of: BurstOf = no_burst, locked: bool = False, write: bool = True) -> Outcome:
     """Recompute what the markers name; the day records and their outbox rows are written in
     ``session``'s transaction. ``locked``: the transaction holds every marked ASN's lock already
-    (``markers.claim`` took them with the markers)."""
+    (``markers.claim`` took them with the markers). ``write=False``: only read and computed (the
+    SQLite round's snapshot, ``day_round_sqlite``), written later by ``write_outcome``."""
     conn = session.connection()
     day_store.fast_json(conn)
     nips = sorted({nip for nip, _ in marked})
@@ -137,13 +141,20 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
         after = counts_as_tk(record)
         if before != after:
             (out.alert_maybe if only_withdraws(before, after) else out.alert_years).add((nip, day.year))
+    out.new, out.changed = new, changed
+    out.published = len(out.events)
+    if write:
+        write_outcome(session, out)
+    return out
+
+
+def write_outcome(session: Session, out: Outcome) -> None:
+    """``out``'s records and their outbox rows, in ``session``'s (write) transaction."""
     # written at: when the records went in (the round's clock, ``now``, decides what is over)
     written = datetime.now(timezone.utc)
-    for row in new + changed:
+    for row in out.new + out.changed:
         row["updated_at"] = written
-    day_store.write_days(conn, new, changed, out.events, at=written)
-    out.published = len(out.events)
-    return out
+    day_store.write_days(session.connection(), out.new, out.changed, out.events, at=written)
 
 
 def local_iso(t: datetime, tz: ZoneInfo) -> str:

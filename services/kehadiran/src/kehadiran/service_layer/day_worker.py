@@ -1,6 +1,7 @@
 """The day worker: claims dirty markers in bulk and acts on each key once per round.
 
-A round is one transaction: release the quarantined punches of claimed PINs the roster now
+A round is one transaction (on a SQLite file a snapshot read and a short write transaction, one
+round at a time: ``day_round_sqlite``): release the quarantined punches of claimed PINs the roster now
 knows (their events, and markers for their days), recompute the claimed days
 (``day_recompute``), reconcile the PP 94/2021 alerts of the (ASN, year)s whose TK days changed
 (``alerts``), and delete the claimed markers. A crash rolls the round back, markers included, so
@@ -19,6 +20,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -105,10 +107,20 @@ class DayWorker:
         # fault tests: each round's transaction held open this long after its work (a slow
         # database), so punches for the days it has in hand commit meanwhile
         self.hold_s = hold_s
+        # tests: called between a SQLite round's snapshot and its write (``day_round_sqlite``)
+        self.between_phases: Callable[[], None] | None = None
+        bind = session_factory.kw.get("bind")
+        database = bind.url.database if bind is not None and bind.dialect.name == "sqlite" else None
+        # a SQLite file's rounds read and recompute without its write lock (``day_round_sqlite``)
+        self.sqlite_path = (str(Path(database).resolve()) if database and database != ":memory:" else None)
 
     def run_round(self, *, upto: int = markers.EVERY_ID, pins: bool = True, agency: str | None = None) -> Round:
         """One transaction: the claimed PINs released, the claimed days recomputed. A round that
         takes over ``SLOW_ROUND_S`` is logged (INFO) with its keys and each phase's ms."""
+        if self.sqlite_path is not None:
+            from kehadiran.service_layer import day_round_sqlite  # it uses this module's Round
+
+            return day_round_sqlite.run_round(self, self.sqlite_path, upto=upto, pins=pins, agency=agency)
         done = Round()
         now = self.clock()
         phases = Phases()
