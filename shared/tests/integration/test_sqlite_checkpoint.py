@@ -5,6 +5,7 @@ A COMMIT runs SQLite's automatic checkpoint exactly when it leaves the WAL at it
 ``wal_autocheckpoint`` frames or more (SQLite's default WAL hook), so the commits that ran one are
 counted from the WAL index's frame count read right after each COMMIT (``wal_frames``)."""
 import os
+import sqlite3
 import threading
 import time
 
@@ -136,4 +137,40 @@ def test_a_quiet_wal_is_copied_back(tmp_path):
             os.close(shm)
     finally:
         stop.set()
+        engine.dispose()
+
+
+def test_a_wal_an_old_reader_holds_is_reset_once_it_ends(tmp_path):
+    """Past ``close_at`` the checkpointer resets the WAL (a RESTART checkpoint), which must wait for
+    readers of older snapshots: while one reads, the reset cannot happen (tried, given up within its
+    wait, the WAL left as it is); once it ends, the WAL is reset and the next write starts it over."""
+    path = str((tmp_path / "service.db").resolve())
+    engine = make_engine(f"sqlite:///{path}")
+    stop = threading.Event()
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        with engine.begin() as c:
+            c.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)"))
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # its snapshot: the table empty
+        cp = Checkpointer(path, stop, window=100, close_at=300, poll_s=0.002).start()
+        for _ in range(10):
+            with engine.begin() as c:
+                c.execute(text("INSERT INTO t (body) SELECT randomblob(3000) FROM "
+                               "(WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n "
+                               "WHERE k < 50) SELECT k FROM n)"))
+        _until(lambda: cp.restarts_missed >= 1, "a reset tried while the reader reads")
+        assert cp.restarts == 0
+        reader.execute("COMMIT")
+        _until(lambda: cp.restarts >= 1, "the WAL reset once the reader ended")
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO t (body) VALUES (randomblob(10))"))
+        shm = os.open(path + "-shm", os.O_RDONLY)
+        try:
+            assert wal_frames(shm)[0] < 10  # written from the WAL's start again
+        finally:
+            os.close(shm)
+    finally:
+        stop.set()
+        reader.close()
         engine.dispose()
