@@ -153,3 +153,32 @@ def test_a_round_with_nothing_to_do_takes_no_write_turn(app, monkeypatch):
                                                                             real(conn, read_only=read_only))[1])
     done = worker.run_round()
     assert not done.worked and False not in begun and True in begun
+
+
+def test_the_records_are_computed_with_no_snapshot_held(app, monkeypatch):
+    """The round's snapshot ends once its facts are read: while it computes the records, the WAL
+    can be reset (a RESTART checkpoint, which must wait for every reader of an older snapshot, and
+    answers busy at once, no wait allowed, when one is open)."""
+    import sqlite3
+
+    from kehadiran.service_layer import day_recompute
+
+    runtime = runtime_of(app)
+    day = past_workdays(1)[0]
+    post(app.test_client(), [line(p, day, 7, 30) for _, p in STAFF[:3]])
+    worker = day_worker(runtime)
+    other = sqlite3.connect(worker.sqlite_path, isolation_level=None)
+    other.execute("PRAGMA busy_timeout=0")
+    real, answers = day_recompute.day_record, []
+
+    def day_record(*args, **kw):
+        if not answers:
+            answers.append(other.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(day_recompute, "day_record", day_record)
+    try:
+        assert worker.run_round().published == 3
+    finally:
+        other.close()
+    assert answers == [0]  # not busy: no reader held the WAL

@@ -56,11 +56,14 @@ class Outcome:
 
 
 def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: ZoneOf, now: datetime,
-              burst_of: BurstOf = no_burst, locked: bool = False, write: bool = True) -> Outcome:
+              burst_of: BurstOf = no_burst, locked: bool = False, write: bool = True,
+              after_reads: Callable[[], None] | None = None) -> Outcome:
     """Recompute what the markers name; the day records and their outbox rows are written in
     ``session``'s transaction. ``locked``: the transaction holds every marked ASN's lock already
     (``markers.claim`` took them with the markers). ``write=False``: only read and computed (the
-    SQLite round's snapshot, ``day_round_sqlite``), written later by ``write_outcome``."""
+    SQLite round's snapshot, ``day_round_sqlite``), written later by ``write_outcome``;
+    ``after_reads``: called once the facts are read, before the computing (that round ends its
+    read transaction there)."""
     conn = session.connection()
     day_store.fast_json(conn)
     nips = sorted({nip for nip, _ in marked})
@@ -84,6 +87,8 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
         leaves.update(leave)
         for p in punches:
             by_nip[p.nip][p.id] = p
+    if after_reads is not None:
+        after_reads()
     # per agency once a round, not per day
     zones = {agency: zone_of(agency) for agency in {emp.agency for emp in people.values()}}
     bursts = {agency: burst_of(agency) for agency in zones}

@@ -25,6 +25,8 @@ Why nothing is lost or counted twice:
   punch commits during a round).
 - The stored records the recompute compared with (their versions) are still the stored ones at
   the write: only a round writes day records, and no other round runs meanwhile.
+- The snapshot ends once the facts are read (``_end_snapshot``): the records are computed from
+  them, and a later read would see a newer state, never an older one.
 - A crash before the commit leaves every marker in place (the write deletes them in its own
   transaction), so the next round does it all again.
 """
@@ -79,6 +81,16 @@ def round_lock(path: str, timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> Iterator[N
         os.close(fd)  # the lock with it
 
 
+def _end_snapshot(conn) -> None:
+    """The snapshot given back once the facts are read, before the Python that computes the
+    records: a reader of an old snapshot keeps the WAL from being reset (``kinerja.sqlite_checkpoint``
+    waits for it). A read after this (none is expected) runs on its own, newer, which is as good:
+    everything up to ``hi`` was read already."""
+    dbapi = conn.connection.dbapi_connection
+    if dbapi.in_transaction:
+        dbapi.commit()
+
+
 def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: str | None) -> "Round":
     from kehadiran.service_layer.day_worker import SLOW_ROUND_S, Phases, Round, log, release_quarantine
 
@@ -100,7 +112,8 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             done.more = len(rows) >= worker.chunk
             phases.lap("claim")
             outcome = (recompute(session, keys, zone_of=worker.zone_of, now=now, burst_of=worker.burst_of,
-                                 locked=True, write=False) if keys else None)
+                                 locked=True, write=False, after_reads=lambda: _end_snapshot(conn))
+                       if keys else None)
         phases.lap("recompute")
         if worker.between_phases is not None:
             worker.between_phases()  # tests: what commits between the snapshot and the write
