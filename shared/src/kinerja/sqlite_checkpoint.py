@@ -25,12 +25,14 @@ How:
   itself: a passive pass copies what was there when it began while the writers add more, and
   some short read (a request's look-up, a relay's poll, a day round's snapshot) is always under
   way (a probe of main: the WAL reached 38,000 pages, and from 4,000 on every COMMIT ran a
-  checkpoint). So once the WAL reaches ``CLOSE_AT_PAGES`` frames the checkpointer asks SQLite for
-  a RESTART checkpoint, waiting at most ``CLOSE_WAIT_MS`` (its busy handler): it takes the write
-  lock, copies the few frames left since the last pass, waits for the readers of older snapshots
-  to finish, and resets the WAL. Writers wait for it that long at most; when it cannot finish in
-  time it is tried again ``CLOSE_RETRY_S`` later. ``SAFETY_PAGES`` (64 MiB) bounds the WAL where
-  no checkpointer runs or none gets its restart.
+  checkpoint). So once the WAL reaches ``CLOSE_AT_PAGES`` frames the checkpointer takes a write
+  turn (``sqlite_locking.begin``, queued fairly like any writer: SQLite's own RESTART checkpoint
+  waits for the write lock with its busy handler's sleeps, and lost it to the writers every time
+  under load), copies the frames left since its last pass (no new ones can come meanwhile), holds
+  the turn ``READER_GRACE_S`` more so the reads begun before it end (a reader of an older
+  snapshot keeps the WAL from restarting), and gives the turn back: the next writer starts the
+  WAL from its start. When it did not (a longer read), it is tried again ``CLOSE_RETRY_S`` later.
+  ``SAFETY_PAGES`` (64 MiB) bounds the WAL where no checkpointer runs or none gets its restart.
 - One checkpointer a file across processes: the thread that holds an exclusive ``flock`` on
   ``<file>-checkpointer`` works; the others try again every ``LEADER_RETRY_S`` (its process died:
   another takes over).
@@ -51,9 +53,9 @@ from kinerja import sqlite_locking, sqlite_wal
 log = logging.getLogger(__name__)
 
 WINDOW_PAGES = 4000  # frames waiting to be copied back that start a pass
-CLOSE_AT_PAGES = 8000  # a WAL this long that has not restarted: a RESTART checkpoint
-CLOSE_WAIT_MS = 50  # the RESTART's wait for the write lock and for older readers (writers wait that long)
-CLOSE_RETRY_S = 0.25  # after a RESTART that could not finish in time
+CLOSE_AT_PAGES = 8000  # a WAL this long that has not restarted: a pass with a write turn held
+READER_GRACE_S = 0.005  # the turn held after that pass, for the reads begun before it to end
+CLOSE_RETRY_S = 0.25  # after a closing pass that the WAL did not restart from
 # every connection's wal_autocheckpoint (``sqlite_wal.configure``): only where no checkpointer keeps up
 SAFETY_PAGES = sqlite_wal.WAL_AUTOCHECKPOINT_PAGES
 POLL_S = 0.02
@@ -83,8 +85,7 @@ class Checkpointer:
         self.window, self.close_at, self.poll_s, self.idle_s = window, close_at, poll_s, idle_s
         # counts the tests read: passive passes run, frames they copied back
         self.passes = 0
-        self.restarts = 0  # RESTART checkpoints that reset the WAL
-        self.restarts_missed = 0  # and those that could not within CLOSE_WAIT_MS
+        self.closing_passes = 0  # of them with a write turn held
         self.copied = 0
         self.leading = threading.Event()
         self._lock_fd: int | None = None
@@ -120,7 +121,10 @@ class Checkpointer:
     def _work(self) -> None:
         conn = sqlite3.connect(self.path, timeout=sqlite_locking.WRITE_LOCK_TIMEOUT_S, isolation_level=None,
                                check_same_thread=False)
+        turn_conn = sqlite3.connect(self.path, timeout=sqlite_locking.WRITE_LOCK_TIMEOUT_S,
+                                    factory=sqlite_locking.WriterConnection, check_same_thread=False)
         sqlite_locking.on_connect(conn, None)
+        sqlite_locking.on_connect(turn_conn, self.path)
         shm = os.open(self.path + "-shm", os.O_RDONLY | os.O_CLOEXEC)
         try:
             last, still_since, close_after = -1, time.monotonic(), 0.0
@@ -133,11 +137,14 @@ class Checkpointer:
                 if waiting >= self.window or (waiting > 0 and now - still_since >= self.idle_s):
                     self._pass(conn)
                     frames, copied = wal_frames(shm)
-                if frames >= self.close_at and now >= close_after and not self._restart(conn):
+                if frames >= self.close_at and now >= close_after:
+                    self._closing_pass(conn, turn_conn)
+                    # the next writer restarts the WAL; if it did not, not again at once
                     close_after = time.monotonic() + CLOSE_RETRY_S
         finally:
             os.close(shm)
             conn.close()
+            turn_conn.close()
 
     def _pass(self, conn: sqlite3.Connection) -> None:
         busy, _frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -145,16 +152,16 @@ class Checkpointer:
         if not busy and copied > 0:
             self.copied += copied
 
-    def _restart(self, conn: sqlite3.Connection) -> bool:
-        """A RESTART checkpoint waiting at most ``CLOSE_WAIT_MS``; whether the WAL was reset."""
-        conn.execute(f"PRAGMA busy_timeout={CLOSE_WAIT_MS}")
+    def _closing_pass(self, conn: sqlite3.Connection, turn_conn: sqlite3.Connection) -> None:
+        """A pass while a write turn is held (nothing is added meanwhile, so it copies every frame,
+        readers permitting), and the turn held ``READER_GRACE_S`` more for the older reads to end."""
+        sqlite_locking.begin(turn_conn, read_only=False)
         try:
-            busy, _frames, _copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            self._pass(conn)
+            self.closing_passes += 1
+            time.sleep(READER_GRACE_S)
         finally:
-            conn.execute("PRAGMA busy_timeout=0")
-        self.restarts += not busy
-        self.restarts_missed += bool(busy)
-        return not busy
+            turn_conn.rollback()
 
 
 _started: dict[str, Checkpointer] = {}
