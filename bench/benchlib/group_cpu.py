@@ -2,9 +2,8 @@
 started, the Kafka broker it started (a ``java`` descendant of this process) and one PostgreSQL
 server (the postmaster listening on the URL's port, its live backends, and the backends it
 reaped: ``pg_ctl`` daemonises it, so it is no descendant of ours, and a backend that exited
-counts in its parent's ``cutime``). Read from ``/proc``, so only these processes count, however
-many other brokers and servers the machine runs (``benchlib.cpu`` counts every ``postgres`` and
-``java`` process, fine on a quiet machine only).
+counts in its parent's ``cutime``). Read from ``/proc`` with ``benchlib.cpu``'s readers, so only
+these processes count, however many other brokers and servers the machine runs.
 
 ``GroupCpu.watch_first_row`` takes the reading when the group's first batch is in (the benchmark times
 from there), so the consumers' start-up (imports, group join) is reported apart."""
@@ -13,28 +12,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-_TICK = os.sysconf("SC_CLK_TCK")
+from benchlib.cpu import _postmaster, _procs
+
 KINDS = ("consumers", "broker", "postgresql")
-
-
-def _procs() -> dict[int, tuple[int, str, float, float]]:
-    """pid → (parent pid, command line, own CPU s, reaped children's CPU s)."""
-    out = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            raw = (d / "stat").read_text()
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        f = raw[raw.rindex(")") + 2:].split()
-        out[int(d.name)] = (int(f[1]), cmd, (int(f[11]) + int(f[12])) / _TICK, (int(f[13]) + int(f[14])) / _TICK)
-    return out
 
 
 def reading(consumer_pids: set[int], pg_port: str | None) -> dict[str, float]:
@@ -42,12 +25,13 @@ def reading(consumer_pids: set[int], pg_port: str | None) -> dict[str, float]:
     procs = _procs()
     me = os.getpid()
     cpu = dict.fromkeys(KINDS, 0.0)
-    for pid, (parent, cmd, own, reaped) in procs.items():
+    postmaster = _postmaster(procs, int(pg_port) if pg_port else None)
+    for pid, (parent, comm, own, reaped) in procs.items():
         if pid in consumer_pids:
             cpu["consumers"] += own
-        elif pg_port and "postgres" in cmd and f"-p {pg_port} " in cmd:  # the postmaster
+        elif pid == postmaster:
             cpu["postgresql"] += own + reaped + sum(p[2] for p in procs.values() if p[0] == pid)
-        elif cmd.startswith("java") or "/java " in cmd:
+        elif comm == "java":
             p, hops = parent, 0
             while p in procs and p != me and hops < 16:
                 p, hops = procs[p][0], hops + 1
