@@ -44,11 +44,12 @@ from sqlalchemy import text
 from kehadiran.adapters import markers
 from kehadiran.service_layer.alerts import reconcile_alerts
 from kehadiran.service_layer.day_recompute import recompute, write_outcome
+from kehadiran.service_layer.day_round import Phases, Round, release_quarantine
 from kinerja.db import read_only_session
 from kinerja.sqlite_locking import WRITE_LOCK_TIMEOUT_S
 
 if TYPE_CHECKING:
-    from kehadiran.service_layer.day_worker import DayWorker, Round
+    from kehadiran.service_layer.day_worker import DayWorker
 
 LOCK_POLL_S = 0.001
 _SCOPE = " AND nip IN (SELECT nip FROM employees WHERE agency = :agency)"
@@ -91,9 +92,8 @@ def _end_snapshot(conn) -> None:
         dbapi.commit()
 
 
-def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: str | None) -> "Round":
-    from kehadiran.service_layer.day_worker import SLOW_ROUND_S, Phases, Round, log, release_quarantine
-
+def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: str | None) -> tuple[Round, Phases]:
+    """The round's tally and its phases (the worker logs a slow one)."""
     done = Round()
     now = worker.clock()
     phases = Phases()
@@ -118,7 +118,7 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
         if worker.between_phases is not None:
             worker.between_phases()  # tests: what commits between the snapshot and the write
         if not keys and not pins_waiting:
-            return done  # nothing to write: no write turn taken
+            return done, phases  # nothing to write: no write turn taken
         with worker.session_factory() as session, session.begin():
             conn = session.connection()
             if pins_waiting:
@@ -140,7 +140,4 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             if worker.hold_s and done.worked:
                 time.sleep(worker.hold_s)
         phases.lap("commit")
-    if phases.total_s() >= SLOW_ROUND_S:
-        log.info("slow day worker round", extra={"keys": done.days, "pins": done.pins, "published": done.published,
-                                                 "ms": phases.ms(), "total_ms": round(phases.total_s() * 1000)})
-    return done
+    return done, phases

@@ -18,7 +18,6 @@ import logging
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -26,8 +25,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kehadiran.adapters import day_store, markers, outbox_events, punch_store
+from kehadiran.adapters import day_store, markers
+from kehadiran.service_layer import day_round_sqlite
 from kehadiran.service_layer.alerts import reconcile_alerts
+from kehadiran.service_layer.day_round import Phases, Round, release_quarantine
 from kehadiran.service_layer.day_recompute import BurstOf, ZoneOf, no_burst, recompute
 from kinerja.messaging.outbox import Outbox
 
@@ -40,49 +41,6 @@ PIN_CHUNK = 50
 HELD_POLL_S = 0.02  # how soon a worker looks again at markers another worker's round holds
 SLOW_ROUND_S = 1.0  # a round that takes longer is logged with its phases
 FRESH_PLANS_AT = 20  # keys from which a round's statements are all planned afresh
-
-
-class Phases:
-    """A round's phases and the ms each took (the clock read a few times a round, not per key)."""
-
-    def __init__(self) -> None:
-        self.start = self.last = time.perf_counter()
-        self.spent: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.spent[name] = self.spent.get(name, 0.0) + now - self.last
-        self.last = now
-
-    def total_s(self) -> float:
-        return self.last - self.start
-
-    def ms(self) -> dict[str, int]:
-        return {name: round(s * 1000) for name, s in self.spent.items()}
-
-
-@dataclass
-class Round:
-    days: int = 0  # distinct (ASN, date) markers claimed
-    published: int = 0  # day records with a new version
-    pins: int = 0
-    released: int = 0  # punches out of quarantine
-    # markers were left that this round could not take: another worker's round holds their ASN
-    # (PostgreSQL); they are free when it commits, which notifies nobody
-    held: bool = False
-    # markers may be left that a round now would take (``markers.Claim.more``), or pins: without
-    # it, the next round is due only when something new commits (its notification wakes the worker)
-    more: bool = False
-
-    @property
-    def worked(self) -> bool:
-        return bool(self.days or self.pins)
-
-    def add(self, other: "Round") -> None:
-        self.days += other.days
-        self.published += other.published
-        self.pins += other.pins
-        self.released += other.released
 
 
 def fixed_zone(name: str) -> ZoneOf:
@@ -118,9 +76,9 @@ class DayWorker:
         """One transaction: the claimed PINs released, the claimed days recomputed. A round that
         takes over ``SLOW_ROUND_S`` is logged (INFO) with its keys and each phase's ms."""
         if self.sqlite_path is not None:
-            from kehadiran.service_layer import day_round_sqlite  # it uses this module's Round
-
-            return day_round_sqlite.run_round(self, self.sqlite_path, upto=upto, pins=pins, agency=agency)
+            done, phases = day_round_sqlite.run_round(self, self.sqlite_path, upto=upto, pins=pins, agency=agency)
+            self._log_if_slow(done, phases)
+            return done
         done = Round()
         now = self.clock()
         phases = Phases()
@@ -162,12 +120,16 @@ class DayWorker:
             if self.hold_s and done.worked:
                 time.sleep(self.hold_s)
         phases.lap("commit")
+        self._log_if_slow(done, phases)
+        return done
+
+    @staticmethod
+    def _log_if_slow(done: Round, phases: Phases) -> None:
         if phases.total_s() >= SLOW_ROUND_S:
             # the next stall explains itself: which part of which round, at how many keys
             log.info("slow day worker round", extra={"keys": done.days, "pins": done.pins,
                                                      "published": done.published, "ms": phases.ms(),
                                                      "total_ms": round(phases.total_s() * 1000)})
-        return done
 
     def run_until_idle(self, max_rounds: int = 10_000) -> Round:
         """Rounds until no marker is left (a test's or a command's way to settle the days)."""
@@ -243,32 +205,3 @@ class DayWorker:
                 backoff = min(backoff * 2, 5.0)
                 continue
             wake.wait(idle_poll_s)
-
-
-def release_quarantine(session: Session, agency: str, pin: str, *, zone_of: ZoneOf, now: datetime) -> int:
-    """The punches kept from ``pin`` become the ASN's the roster now names for it (with their
-    events, the ids they would have had, and markers for their days); none while it names nobody.
-    Where the agency ignores PIN leading zeros, the punches of ``007`` are ``7``'s too."""
-    conn = session.connection()
-    rules = getattr(zone_of, "rules", None)
-    zeros = rules(agency, conn).ignore_pin_zeros if rules is not None else False
-    nip = punch_store.nips_by_pin(conn, agency, [pin], ignore_zeros=zeros).get(pin)
-    if nip is None:
-        return 0
-    rows = punch_store.quarantined(conn, agency, pin, for_update=conn.dialect.name == "postgresql",
-                                   ignore_zeros=zeros)
-    if not rows:
-        return 0
-    tz = zone_of(agency)
-    events, updates, days = [], [], set()
-    for r in rows:
-        _, event_id = outbox_events.punch_ids(r.device_sn, r.person_key, r.device_time)
-        updates.append({"pid": r.id, "to_nip": nip, "eid": event_id})
-        events.append(outbox_events.punch_recorded(
-            event_id, punch_id=r.id, nip=nip, agency=agency, device_sn=r.device_sn, pin=r.person_key, time=r.time,
-            status=r.status, channel=r.channel, at=now))
-        days.add((nip, r.time.astimezone(tz).date()))
-    punch_store.release(conn, updates)
-    outbox_events.write(conn, events, at=now)
-    markers.mark_days(conn, days)
-    return len(rows)
