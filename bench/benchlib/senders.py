@@ -12,6 +12,11 @@ from urllib.parse import urlsplit
 from benchlib.rawhttp import Job, Pool
 
 
+def punches_body(items: list) -> dict:
+    """The JSON body of one POST of ``items`` (punches as (pin, ..., day))."""
+    return {"punches": [{"pin": str(p[0]), "time": f"{p[2].isoformat()}T07:45:00+07:00"} for p in items]}
+
+
 def post_request(host: str, port: int, path: str, token: str, body: bytes) -> bytes:
     return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
@@ -30,8 +35,7 @@ async def send_share(url: str, tokens: list[str], posts: list, rate: float, conn
     pool = Pool(host, port, connections, results)
     jobs = []
     for j, first, items in posts:
-        body = json.dumps({"punches": [{"pin": str(p[0]), "time": f"{p[2].isoformat()}T07:45:00+07:00"}
-                                       for p in items]}, separators=(",", ":")).encode()
+        body = json.dumps(punches_body(items), separators=(",", ":")).encode()
         jobs.append(Job(first, len(items), post_request(host, port, "/api/v1/punches",
                                                         tokens[j % len(tokens)], body)))
     max_lag = 0.0
@@ -67,7 +71,7 @@ async def send_share_aiohttp(url: str, tokens: list[str], posts: list, rate: flo
     max_lag = 0.0
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         async def one(j: int, first: int, items: list):
-            body = {"punches": [{"pin": str(p[0]), "time": f"{p[2].isoformat()}T07:45:00+07:00"} for p in items]}
+            body = punches_body(items)
             sent = time.time()
             try:
                 async with http.post(f"{url}/api/v1/punches", json=body,
@@ -115,7 +119,7 @@ def send_open_loop(senders, url: str, tokens: list[str], punches: list, rate: fl
     k = senders.count
     t0 = time.time() + 0.5
     futures = [senders.pool.submit(sender_main, url, tokens, posts[m::k], rate, connections, http_timeout, t0,
-                                  getattr(senders, "client", "raw"))
+                                  senders.client)
                for m in range(k)]
     while True:
         done, running = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
