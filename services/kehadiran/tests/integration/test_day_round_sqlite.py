@@ -7,10 +7,10 @@ import fcntl
 import json
 import os
 import threading
-from collections import defaultdict
+from functools import partial
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from kehadiran.adapters import markers
 from kehadiran.entrypoints.app import create_app
@@ -20,7 +20,8 @@ from kehadiran.service_layer import day_round_sqlite
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster, past_workdays
+from kinerja_testkit.kehadiran import (attlog_line, day_event_versions as day_events, device_and_roster,
+                                     past_workdays, post_attlog)
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -29,23 +30,8 @@ OPERATOR = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="opera
 STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(12)]
 
 
-def line(pin, day, hh, mm):
-    return f"{pin}\t{day} {hh:02d}:{mm:02d}:00\t0\t1\t0\t0\t0"
-
-
-def post(client, lines):
-    r = client.post(f"/iclock/cdata?SN={SN}&table=ATTLOG", data="\n".join(lines).encode(), content_type="text/plain")
-    assert r.status_code == 200 and r.text == f"OK:{len(lines)}", r.text
-
-
-def day_events(runtime) -> dict[tuple[str, str], list[int]]:
-    with runtime.engine.connect() as c:
-        values = c.execute(select(runtime.outbox_table.c.value).order_by(runtime.outbox_table.c.id)).scalars().all()
-    versions = defaultdict(list)
-    for v in map(json.loads, values):
-        if v["type"] == "kehadiran.day.summarized.v1":
-            versions[(v["data"]["nip"], v["data"]["date"])].append(v["data"]["version"])
-    return versions
+line = attlog_line
+post = partial(post_attlog, sn=SN)
 
 
 def departure(runtime, nip, day):

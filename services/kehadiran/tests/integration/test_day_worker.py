@@ -4,11 +4,11 @@ the stored facts. A punch that commits while its day is being recomputed marks i
 nothing is lost and the records end as if everything had come in order."""
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import pytest
 from sqlalchemy import event, func, select, text
@@ -27,7 +27,8 @@ from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.testing import wait_until
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import device_and_roster, past_workdays
+from kinerja_testkit.kehadiran import (attlog_line, day_event_versions as day_events, device_and_roster,
+                                     past_workdays, post_attlog)
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -49,13 +50,8 @@ def app(database_url):
     runtime.dispose()
 
 
-def line(pin, day, hh, mm, status=0):
-    return f"{pin}\t{day} {hh:02d}:{mm:02d}:00\t{status}\t1\t0\t0\t0"
-
-
-def post(client, lines):
-    r = client.post(f"/iclock/cdata?SN={SN}&table=ATTLOG", data="\n".join(lines).encode(), content_type="text/plain")
-    assert r.status_code == 200 and r.text == f"OK:{len(lines)}", r.text
+line = attlog_line
+post = partial(post_attlog, sn=SN)
 
 
 def statements_to_settle(runtime, client, lines, expected: int) -> int:
@@ -73,16 +69,6 @@ def statements_to_settle(runtime, client, lines, expected: int) -> int:
         event.remove(runtime.engine, "before_cursor_execute", count)
     assert (done.days, done.published) == (expected, expected)
     return len(statements)
-
-
-def day_events(runtime) -> dict[tuple[str, str], list[int]]:
-    with runtime.engine.connect() as c:
-        values = c.execute(select(runtime.outbox_table.c.value).order_by(runtime.outbox_table.c.id)).scalars().all()
-    versions = defaultdict(list)
-    for v in map(json.loads, values):
-        if v["type"] == "kehadiran.day.summarized.v1":
-            versions[(v["data"]["nip"], v["data"]["date"])].append(v["data"]["version"])
-    return versions
 
 
 def records(runtime) -> dict:

@@ -1,8 +1,13 @@
 """kehadiran's own code around a test's app: a registered device and a roster, as an operator's
-request and the pegawai consumer would leave them; the past workdays a test's punches fall on."""
+request and the pegawai consumer would leave them; the past workdays a test's punches fall on;
+ATTLOG lines posted as a device does, and the day summaries' versions the outbox then holds."""
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
 
 from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.events import make_event
@@ -34,3 +39,26 @@ def past_workdays(n: int) -> list[date]:
             out.append(day)
         day -= timedelta(days=1)
     return sorted(out)
+
+
+def attlog_line(pin, day, hh: int, mm: int, status: int = 0) -> str:
+    """One ATTLOG line of ``pin`` at ``day`` hh:mm (device time), as a terminal sends it."""
+    return f"{pin}\t{day} {hh:02d}:{mm:02d}:00\t{status}\t1\t0\t0\t0"
+
+
+def post_attlog(client, lines: list[str], *, sn: str) -> None:
+    """``lines`` posted by device ``sn``, every one accepted."""
+    r = client.post(f"/iclock/cdata?SN={sn}&table=ATTLOG", data="\n".join(lines).encode(), content_type="text/plain")
+    assert r.status_code == 200 and r.text == f"OK:{len(lines)}", r.text
+
+
+def day_event_versions(runtime) -> dict[tuple[str, str], list[int]]:
+    """(NIP, date) -> the versions of its ``kehadiran.day.summarized.v1`` events in the outbox, in id order."""
+    table = runtime.outbox_table
+    with runtime.engine.connect() as c:
+        values = c.execute(select(table.c.value).order_by(table.c.id)).scalars().all()
+    versions = defaultdict(list)
+    for v in map(json.loads, values):
+        if v["type"] == "kehadiran.day.summarized.v1":
+            versions[(v["data"]["nip"], v["data"]["date"])].append(v["data"]["version"])
+    return versions
