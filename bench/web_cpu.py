@@ -1,7 +1,8 @@
 """CPU seconds kehadiran's gunicorn workers spend on a fixed number of single-punch requests, as
 ``kinerja.stack`` serves them (gthread, the redacting access log on stdout, Prometheus' multiprocess
 folder with several workers), driven by the ingest benchmark's keep-alive client: one one-line ADMS
-upload (or one one-punch JSON batch) a request, ``--conns`` devices at once.
+upload (or one one-punch JSON batch) a request, ``--conns`` devices at once (``--lines``: that many
+punches a request instead, bench_ingest's batches; the figures stay a request's).
 
 It counts the workers' user + system CPU (``/proc/<pid>/stat``) over the requests, not requests/s:
 the figure for a change to the web path that holds on a loaded machine, when variants run side by
@@ -155,8 +156,8 @@ def _listening(port: int) -> bool:
         return False
 
 
-def drive(port: int, kind: str, n: int, conns: int, people: int, day: int) -> None:
-    """``n`` requests of one new punch each, ``conns`` devices taking turns."""
+def drive(port: int, kind: str, n: int, conns: int, people: int, day: int, lines: int = 1) -> None:
+    """``n`` requests of ``lines`` new punches each, ``conns`` devices taking turns."""
     from kinerja.auth import issue_token
     from kinerja.config import DEV_JWT_SECRET
 
@@ -169,15 +170,16 @@ def drive(port: int, kind: str, n: int, conns: int, people: int, day: int) -> No
                    if kind == "json" else {"User-Agent": "iClock Proxy/1.09"})
         with KeepAlive(f"http://127.0.0.1:{port}", headers) as http:
             for i in range(c, n, conns):
-                pin, when = 1 + i % people, base + timedelta(seconds=i)
+                # each punch of the round its own second: every one is new
+                punches = [(1 + k % people, base + timedelta(seconds=k)) for k in range(i * lines, (i + 1) * lines)]
                 if kind == "adms":
-                    status, body = http.post(f"/iclock/cdata?SN={sn}&table=ATTLOG&Stamp=1",
-                                             f"{pin}\t{when:%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n".encode(),
+                    status, body = http.post(f"/iclock/cdata?SN={sn}&table=ATTLOG&Stamp=1", "".join(
+                        f"{pin}\t{when:%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0\n" for pin, when in punches).encode(),
                                              "text/plain")
                 else:
                     status, body = http.post("/api/v1/punches", json.dumps(
-                        {"punches": [{"pin": str(pin), "time": when.isoformat() + "+07:00"}]}).encode(),
-                        "application/json")
+                        {"punches": [{"pin": str(pin), "time": when.isoformat() + "+07:00"} for pin, when in punches]}
+                    ).encode(), "application/json")
                 assert status == 200, body
 
     with ThreadPoolExecutor(conns) as pool:
@@ -192,6 +194,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--conns", type=int, default=50, help="devices sending at once (keep-alive each)")
     parser.add_argument("--people", type=int, default=500)
+    parser.add_argument("--lines", type=int, default=1,
+                        help="punches a request (ADMS lines or JSON items; bench_ingest's batches: 100 / 200)")
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--set", action="append", default=[], help="NAME.KEY=VALUE")
     parser.add_argument("--profile", help="the variant whose workers are profiled")
@@ -209,14 +213,14 @@ def main() -> None:
             if v.settings.get("sql"):
                 run_sql(v.url, v.settings["sql"])
             v.start(v.url, Path(args.out) if v.name == args.profile else None)
-            drive(v.port, args.kind, 500, args.conns, args.people, day=0)  # warm: caches, prepared statements
+            drive(v.port, args.kind, max(50, 500 // args.lines), args.conns, args.people, day=0, lines=args.lines)  # warm: caches, prepared statements
         for r in range(args.rounds):
             for v in variants:
                 pids = workers_of(v.proc.pid)
                 before = [cpu_seconds(p) for p in pids]
                 db_before = backend_cpu(v.url)
                 t0 = time.perf_counter()
-                drive(v.port, args.kind, args.requests, args.conns, args.people, day=r + 1)
+                drive(v.port, args.kind, args.requests, args.conns, args.people, day=r + 1, lines=args.lines)
                 wall = time.perf_counter() - t0
                 after = [cpu_seconds(p) for p in pids]
                 user = sum(a[0] - b[0] for a, b in zip(after, before)) / args.requests * 1e6
