@@ -129,6 +129,8 @@ class Variant:
         if profile_dir is not None:
             env["KINERJA_PROFILE_DIR"] = str(profile_dir)
             cmd += ["-c", str(PROFILE_CONF)]
+        else:  # as kinerja.stack: the workers' collector tuned once the app is loaded (kinerja.gc_tuning)
+            cmd += ["-c", "python:kinerja.gunicorn_hooks"]
         cmd += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", s.get("worker", "gthread"),
                 "--threads", str(threads), "--graceful-timeout", "5", "--timeout", "60"]
         if s.get("accesslog", "on") == "on":

@@ -17,6 +17,10 @@ _lock = threading.Lock()
 def post_worker_init(worker):
     from gunicorn.workers import gthread
 
+    from kinerja.gc_tuning import tune_gc
+
+    tune_gc()  # as kinerja.gunicorn_hooks does for every web worker
+
     handle = gthread.ThreadWorker.handle
 
     def profiled(self, conn):
