@@ -56,7 +56,7 @@ from pathlib import Path
 
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.stack import Stack
+from kinerja.stack import WEB_THREADS, WEB_WORKERS, Stack
 from kinerja.testing import create_postgres_database
 
 from benchlib import cpu
@@ -270,8 +270,9 @@ def main() -> None:
     parser.add_argument("--json-clients", type=int, default=8)
     parser.add_argument("--json-batch", type=int, default=200)
     parser.add_argument("--single-devices", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=16, help="gunicorn threads per worker")
+    # kehadiran's gunicorn as ``make run`` starts it (``kinerja.stack``'s defaults), unless told
+    parser.add_argument("--workers", type=int, default=WEB_WORKERS["kehadiran"], help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=WEB_THREADS["kehadiran"], help="gunicorn threads per worker")
     parser.add_argument("--modes", default="adms,json,single", help="runs to make: adms, json, single (comma-separated)")
     parser.add_argument("--shape", action="append", default=[],
                         help="WORKERSxTHREADS, e.g. 1x16; given twice or more: each shape's stack in turn (A/B), "
