@@ -177,6 +177,10 @@ def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args,
     started = time.perf_counter()
     accepted = run(stack.url("kehadiran"), day, who, getattr(args, parallel), getattr(args, batch) if batch else 1)
     ingest_s = time.perf_counter() - started
+    # the day worker's work left at the last answer (one count, a few ms of backend once): what the
+    # figure after it is made of, where the seconds alone do not say whether the worker fell behind
+    # during the upload or is slow after it
+    left = dbs["kehadiran"].scalar("SELECT count(*) FROM dirty_days")
     # from the last answer: every ASN-day of the run summarised in the outbox, then applied by penilaian
     summaries_s, applied_s = until_summarised_and_applied(dbs, day, n, name)
     if cpu_now is not None:  # until penilaian applied the run's days: the pipeline behind the requests too
@@ -187,7 +191,8 @@ def one_run(stack: Stack, dbs: dict[str, Db], name: str, day: date, args,
         "SELECT count(*) FROM punches WHERE event_id IS NOT NULL AND device_time >= :a AND device_time < :b",
         a=datetime.combine(day, datetime.min.time()), b=datetime.combine(day + timedelta(days=1), datetime.min.time()))
     assert accepted == n and stored == n, (accepted, stored, n)
-    return {"rate": n / ingest_s, "summaries_s": summaries_s, "applied_s": applied_s, "latency_ms": latency}
+    return {"rate": n / ingest_s, "summaries_s": summaries_s, "applied_s": applied_s, "latency_ms": latency,
+            "left": left}
 
 
 def limits(args) -> dict[str, dict]:
@@ -234,6 +239,8 @@ def bench(kind: str, database_urls: dict[str, str], bootstrap: str, args, logs: 
             logs.check(kind, "day summaries", [r["summaries_s"] for r in results])
             applied = ", ".join(f"{r['applied_s']:.2f}" for r in results)
             print(f"  day summaries in the outbox after the last answer (s)  {summaries}")
+            print("  ASN-days left to the day worker at the last answer     "
+                  + ", ".join(f"{r['left']:,}" for r in results))
             print(f"  applied by penilaian after the last answer (s)         {applied}")
             print("  a punch's arrival to its day record (ms)               " + "; ".join(
                 " ".join(f"{k} {v}" for k, v in r["latency_ms"].items()) for r in results), flush=True)
