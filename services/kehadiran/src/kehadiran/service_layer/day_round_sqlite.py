@@ -46,6 +46,7 @@ from kehadiran.service_layer.alerts import reconcile_alerts
 from kehadiran.service_layer.day_recompute import recompute, write_outcome
 from kehadiran.service_layer.day_round import Phases, Round, release_quarantine
 from kinerja.db import read_only_session
+from kinerja.sqlite_checkpoint import LongRead
 from kinerja.sqlite_locking import WRITE_LOCK_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -82,14 +83,15 @@ def round_lock(path: str, timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> Iterator[N
         os.close(fd)  # the lock with it
 
 
-def _end_snapshot(conn) -> None:
+def _end_snapshot(conn, long_read: LongRead) -> None:
     """The snapshot given back once the facts are read, before the Python that computes the
-    records: a reader of an old snapshot keeps the WAL from being reset (``kinerja.sqlite_checkpoint``
-    waits for it). A read after this (none is expected) runs on its own, newer, which is as good:
-    everything up to ``hi`` was read already."""
+    records: a reader of an old snapshot keeps the WAL from being restarted (``kinerja.sqlite_checkpoint``'s
+    closing pass waits for the ``LongRead`` to end). A read after this (none is expected) runs on
+    its own, newer, which is as good: everything up to ``hi`` was read already."""
     dbapi = conn.connection.dbapi_connection
     if dbapi.in_transaction:
         dbapi.commit()
+    long_read.end()
 
 
 def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: str | None) -> tuple[Round, Phases]:
@@ -99,7 +101,8 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
     phases = Phases()
     with round_lock(path):
         phases.lap("turn")
-        with read_only_session(worker.session_factory) as session:
+        # the snapshot may outlast the checkpointer's grace: its closing pass waits for it to end
+        with LongRead(path) as long_read, read_only_session(worker.session_factory) as session:
             conn = session.connection()
             refresh = getattr(worker.zone_of, "refresh", None)
             if refresh is not None:
@@ -112,7 +115,7 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             done.more = len(rows) >= worker.chunk
             phases.lap("claim")
             outcome = (recompute(session, keys, zone_of=worker.zone_of, now=now, burst_of=worker.burst_of,
-                                 locked=True, write=False, after_reads=lambda: _end_snapshot(conn))
+                                 locked=True, write=False, after_reads=lambda: _end_snapshot(conn, long_read))
                        if keys else None)
         phases.lap("recompute")
         if worker.between_phases is not None:
