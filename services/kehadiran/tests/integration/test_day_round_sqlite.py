@@ -168,3 +168,43 @@ def test_the_records_are_computed_with_no_snapshot_held(app, monkeypatch):
     finally:
         other.close()
     assert answers == [0]  # not busy: no reader held the WAL
+
+
+def test_a_backlog_nothing_adds_to_is_drained_in_bigger_rounds(app):
+    """``run``'s rounds take ``chunk`` markers while markers keep coming (a punch commits during
+    each round here), and ``drain_chunk`` once a round saw no marker newer than the last one's:
+    the upload is over, and a round's fixed cost is paid for more keys."""
+    runtime = runtime_of(app)
+    client = app.test_client()
+    day, later = past_workdays(2)
+    post(client, [line(p, day, 7, 30) for _, p in STAFF])  # 12 markers
+    worker = day_worker(runtime, chunk=2, drain_chunk=6)
+    chunks, stop, wake = [], threading.Event(), threading.Event()
+    arriving = [p for _, p in STAFF[:3]]
+
+    def a_punch_meanwhile() -> None:
+        if arriving:
+            post(client, [line(arriving.pop(), later, 7, 45)])
+
+    worker.between_phases = a_punch_meanwhile
+    run_round = worker.run_round
+
+    def counted(**kw):
+        done = run_round(**kw)
+        chunks.append((kw.get("chunk"), done.days))
+        if not done.worked:
+            stop.set()
+        return done
+
+    worker.run_round = counted
+    thread = threading.Thread(target=worker.run, args=(stop, wake), kwargs={"idle_poll_s": 0.01})
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    # three rounds with a punch meanwhile; the fourth sees the last one's marker (newer), the fifth
+    # nothing newer: from the sixth on the rest (15 - 10 keys) in rounds of up to 6
+    assert chunks == [(None, 2)] * 5 + [(6, 5), (None, 0)], chunks
+    assert sum(d for _, d in chunks) == 15
+    assert {k: len(v) for k, v in day_events(runtime).items()} == {k: 1 for k in day_events(runtime)}
+    with runtime.engine.connect() as c:
+        assert markers.any_pending(c) is False

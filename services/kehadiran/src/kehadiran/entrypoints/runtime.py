@@ -9,7 +9,7 @@ from kehadiran.adapters.tables import metadata
 from kehadiran.domain.corrections import MAX_AGE_DAYS
 from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
 from kehadiran.service_layer.agencies import DEFAULT_BURST_S, MAX_BURST_S, AgencyDirectory
-from kehadiran.service_layer.day_worker import CHUNK, LANES, SQLITE_CHUNK, DayWorker
+from kehadiran.service_layer.day_worker import CHUNK, LANES, SQLITE_CHUNK, SQLITE_DRAIN_CHUNK, DayWorker
 from kinerja.config import Settings, load_settings
 from kinerja.runtime import ServiceRuntime
 
@@ -25,6 +25,8 @@ def day_worker(runtime: ServiceRuntime, **kw) -> DayWorker:
     # SQLite has one writer at a time: a smaller round's write transaction holds ingest up for less
     default = CHUNK if runtime.engine.dialect.name == "postgresql" else SQLITE_CHUNK
     kw.setdefault("chunk", _setting(runtime.settings, "day_worker_chunk", default, 1, 10_000))
+    if runtime.engine.dialect.name == "sqlite":
+        kw.setdefault("drain_chunk", SQLITE_DRAIN_CHUNK)  # once an upload is over (``DayWorker.run``)
     kw.setdefault("hold_s", _setting(runtime.settings, "day_worker_hold_ms", 0, 0, 10_000) / 1000)
     directory = agencies(runtime)
     return DayWorker(runtime.session_factory, runtime.outbox, zone_of=directory, burst_of=directory.burst, **kw)

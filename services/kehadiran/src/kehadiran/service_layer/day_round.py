@@ -44,6 +44,9 @@ class Round:
     # markers may be left that a round now would take (``markers.Claim.more``), or pins: without
     # it, the next round is due only when something new commits (its notification wakes the worker)
     more: bool = False
+    # the highest marker id the round saw (SQLite's round; 0 elsewhere): not higher than the last
+    # round's, no marker came meanwhile (the worker's cue that an upload is over)
+    newest: int = 0
 
     @property
     def worked(self) -> bool:

@@ -94,7 +94,8 @@ def _end_snapshot(conn, long_read: LongRead) -> None:
     long_read.end()
 
 
-def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: str | None) -> tuple[Round, Phases]:
+def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: str | None,
+              chunk: int) -> tuple[Round, Phases]:
     """The round's tally and its phases (the worker logs a slow one)."""
     done = Round()
     now = worker.clock()
@@ -107,12 +108,13 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             refresh = getattr(worker.zone_of, "refresh", None)
             if refresh is not None:
                 refresh(conn)
-            rows = conn.execute(_OLDEST[agency is not None], {"upto": upto, "n": worker.chunk, "agency": agency}).all()
+            rows = conn.execute(_OLDEST[agency is not None], {"upto": upto, "n": chunk, "agency": agency}).all()
             hi = conn.execute(_HIGHEST).scalar() or 0
             pins_waiting = pins and conn.execute(_ANY_PINS).first() is not None
             keys = sorted({(nip, day) for _id, nip, day in rows})
             done.days = len(keys)
-            done.more = len(rows) >= worker.chunk
+            done.more = len(rows) >= chunk
+            done.newest = hi
             phases.lap("claim")
             outcome = (recompute(session, keys, zone_of=worker.zone_of, now=now, burst_of=worker.burst_of,
                                  locked=True, write=False, after_reads=lambda: _end_snapshot(conn, long_read))
