@@ -97,11 +97,12 @@ def tree_cpu(root: int) -> float:
     clusters and brokers on a shared machine are not counted, as ``benchlib.cpu`` would)."""
     procs = cpu._procs()
     total = 0.0
-    for pid, (_, _, secs) in procs.items():
+    for pid, (_, _, secs, reaped) in procs.items():
         p, seen = pid, 0
         while p in procs and seen < 64:
             if p == root:
-                total += secs
+                # reaped: the CPU of children that exited (PostgreSQL's backends), as benchlib.cpu
+                total += secs + reaped
                 break
             p, seen = procs[p][0], seen + 1
     return total

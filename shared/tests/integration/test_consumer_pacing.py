@@ -106,3 +106,41 @@ def test_a_stop_ends_a_pause(sqlite_url, kafka_bootstrap, one_partition):
     t.join(15)
     assert not t.is_alive()
     assert sink.applied == [(e.data["nip"], 1)]
+
+
+def test_an_idle_poll_waits_long_and_a_busy_between_polls_short(sqlite_url, kafka_bootstrap, one_partition):
+    """An idle loop goes round once per ``IDLE_POLL_MS`` (each round of kafka-python's poll wakes
+    two threads several times), and while ``between_polls`` says more is waiting, once per
+    ``BUSY_POLL_MS``: the wait each poll was given, counted on a real broker."""
+    from kinerja.messaging.consumer.config import BUSY_POLL_MS, IDLE_POLL_MS
+
+    sink = nip_pin_sink(sqlite_url)
+    more = [True, True]  # two steps of work, then nothing
+    waits: list[int] = []
+
+    class Counted(IdempotentConsumer):
+        def _make_consumer(self, stop):
+            kc = super()._make_consumer(stop)
+            poll = kc.poll
+
+            def counted(timeout_ms=0, **kw):
+                waits.append(timeout_ms)
+                return poll(timeout_ms=timeout_ms, **kw)
+            kc.poll = counted
+            return kc
+
+    c = Counted(bootstrap=kafka_bootstrap, topics=[topic(PEGAWAI, one_partition)], group_id=f"g-{uuid.uuid4().hex[:6]}",
+                session_factory=sink.sessions, processed_table=sink.processed, handle=sink.handle,
+                producer_factory=lambda: make_producer(kafka_bootstrap), batch_size=10,
+                between_polls=lambda: more.pop(0) if more else False)
+    stop = threading.Event()
+    t = threading.Thread(target=c.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        wait_until(lambda: len(waits) >= 5, 60, message="five polls")
+    finally:
+        stop.set()
+        t.join(30)
+    assert not t.is_alive()
+    assert waits[:5] == [IDLE_POLL_MS, BUSY_POLL_MS, BUSY_POLL_MS, IDLE_POLL_MS, IDLE_POLL_MS], waits
+    assert sink.applied == []

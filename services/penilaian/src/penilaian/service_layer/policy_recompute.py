@@ -141,19 +141,23 @@ class PolicyRecomputer:
     def wake(self) -> None:
         self._next_check = 0.0
 
-    def __call__(self) -> None:
+    def __call__(self) -> bool:
+        """One step; True when it recomputed a batch (more may be waiting: the consumer loop then
+        polls briefly, so a recompute goes on at its pace while no record comes)."""
         now = time.monotonic()
         if now < self._next_check or not self._lock.acquire(blocking=False):
-            return
+            return False
         try:
             with self.session_factory() as session, session.begin():
                 done = step(session, self.outbox, zone=self.zone, batch_size=self.batch_size)
             if done is None:
                 self._next_check = now + self.idle_check_s
-            else:
-                self.batches += 1
+                return False
+            self.batches += 1
+            return True
         except Exception:  # noqa: BLE001 - the database may be away; the consumer loop goes on
             log.warning("policy recompute step failed; trying again later", exc_info=True)
             self._next_check = now + self.idle_check_s
+            return False
         finally:
             self._lock.release()

@@ -39,7 +39,9 @@ each (``kinerja.messaging.consumer.config``). A full poll is read on at once.
 
 ``between_polls`` (optional): work of the service's own that the loop does after each poll, once
 its offsets are committed (or it found nothing): small bounded steps, e.g. penilaian's batches of a
-policy recompute. It must not raise.
+policy recompute. It must not raise; a truthy return says more is waiting, so the next poll waits
+for records ``BUSY_POLL_MS`` (200 ms) instead of ``IDLE_POLL_MS`` (1 s, how often an idle loop goes
+round: ``kinerja.messaging.consumer.config``).
 
 After a rebuild (``kinerja.messaging.replay``): ``replayed_table`` names the table in which a replay
 recorded, per (topic, partition), the offset it applied up to. Every message below it is already in

@@ -17,8 +17,8 @@ from kinerja.events.envelope import Event, decode_event
 from kinerja.heartbeat import Heartbeat
 from kinerja.messaging import request_counts
 from kinerja.messaging.consumer.batch_path import BatchPath
-from kinerja.messaging.consumer.config import (commit_interval_s as commit_interval_from_env, consumer_config,
-                                               poll_gap_s as poll_gap_from_env)
+from kinerja.messaging.consumer.config import (BUSY_POLL_MS, IDLE_POLL_MS, commit_interval_s as commit_interval_from_env,
+                                               consumer_config, poll_gap_s as poll_gap_from_env)
 from kinerja.messaging.consumer.message_path import MessagePath
 from kinerja.messaging.consumer.overlap import OverlappedApply
 from kinerja.messaging.consumer.rejoin import repair_unapplied_join
@@ -57,13 +57,14 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         heartbeat: Callable[[], None] | None = None,
         processed_retention_s: float = PROCESSED_RETENTION_S,
         trim_interval_s: float | None = None,
-        between_polls: Callable[[], None] | None = None,
+        between_polls: Callable[[], object] | None = None,
         replayed_table: Table | None = None,
         transaction_shape: TransactionShape | None = None,
         claim_processed: Callable[[Session, Table, list[dict]], set[str]] | None = None,
         poll_gap_s: float | None = None,
         commit_interval_s: float | None = None,
         overlap: bool = False,
+        idle_poll_ms: int = IDLE_POLL_MS,
     ):
         self.bootstrap = bootstrap
         self.topics = topics
@@ -90,7 +91,11 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                                 else min(60.0, max(1.0, processed_retention_s / 4)))
         self._trim_at = time.monotonic()  # the first trim a while after start, not during it
         self.trimmed = 0
+        # work of the service's own after each poll; a truthy return says more is waiting, and the
+        # next poll waits only ``BUSY_POLL_MS`` for records, so the work goes on at that pace
         self.between_polls = between_polls
+        # how long a poll waits when no record comes (``consumer.config.IDLE_POLL_MS``)
+        self.idle_poll_ms = max(1, int(idle_poll_ms))
         self.replayed_table = replayed_table
         # how a poll is cut into transactions (None: a poll in one); batches only
         self.transaction_shape = transaction_shape
@@ -176,6 +181,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         # offsets done with (their database transactions committed) and not yet committed to Kafka
         pending: dict[TopicPartition, OffsetAndMetadata] = {}
         committed_at = 0.0
+        more_between = False  # ``between_polls`` said more is waiting: the next poll waits briefly
         flight = OverlappedApply(self.apply_prepared) if self.overlap else None
 
         def landed() -> bool:
@@ -212,12 +218,14 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                         break
                     if pending:
                         committed_at = self._commit(consumer, pending)
+                wait_ms = BUSY_POLL_MS if more_between else self.idle_poll_ms
+                more_between = False
                 if batched:
                     most = self.batch_size
-                    records = consumer.poll(timeout_ms=200, max_records=most)
+                    records = consumer.poll(timeout_ms=wait_ms, max_records=most)
                 else:
                     most = consumer.config["max_poll_records"]
-                    records = consumer.poll(timeout_ms=200)
+                    records = consumer.poll(timeout_ms=wait_ms)
                 polled_at = time.monotonic()
                 self.report_lag(consumer)
                 self.trim()
@@ -229,7 +237,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                     if on_idle:
                         on_idle()
                     if self.between_polls:
-                        self.between_polls()
+                        more_between = bool(self.between_polls())
                     continue
                 msgs = [msg for messages in records.values() for msg in messages]
                 self.stats.polls += 1
@@ -242,7 +250,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                     if pending and time.monotonic() - committed_at >= self.commit_interval_s:
                         committed_at = self._commit(consumer, pending)
                     if self.between_polls:
-                        self.between_polls()
+                        more_between = bool(self.between_polls())
                     if stop.is_set():  # decoded, not applied: fetched again from the last commit
                         break
                     flight.submit(msgs, events, stop)
@@ -265,7 +273,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                 if done_with < len(msgs):
                     break
                 if self.between_polls:
-                    self.between_polls()
+                    more_between = bool(self.between_polls())
             except KafkaError as exc:
                 landed()  # its offsets go with the rest: re-delivered, dropped as duplicates
                 log.warning("kafka unavailable; reconnecting", extra={"error": repr(exc), "backoff_s": backoff})

@@ -1,7 +1,7 @@
 """A group join that kafka-python 3.0.12 finishes but never applies, and how the loop repairs it.
 
 kafka-python runs a group (re-)join as one task on its IO thread (JoinGroup, then, on the
-leader, ``_perform_assignment`` and SyncGroup). ``poll(timeout_ms=200)`` awaits that task only
+leader, ``_perform_assignment`` and SyncGroup). ``poll()`` awaits that task only
 while ``coordinator.need_rejoin()`` is true; when the poll's timer runs out first, the task goes
 on in the background and the next poll awaits it again. The leader's rejoin after a metadata
 change (``kinerja topics grow`` adding partitions, or the topic's partitions becoming known only
