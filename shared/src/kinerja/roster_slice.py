@@ -6,9 +6,9 @@ and the idempotent upsert of ``pegawai.employee_upserted`` are defined here once
 (or :func:`apply_roster_event`) and then sets its own columns."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kinerja.events.envelope import Event
@@ -58,3 +58,24 @@ def apply_roster_event(session: Session, model: type[E], event: Event) -> E | No
     if event.type != EMPLOYEE_UPSERTED:
         return None
     return upsert_employee(session, model, event.data)
+
+
+def apply_roster_batch(session: Session, model: type[E], events: Sequence[Event], chunk: int = 500) -> dict[str, E]:
+    """``apply_roster_event`` for each of ``events`` in turn, in the caller's transaction, with
+    the batch's rows read by one query per ``chunk`` NIPs and written by one flush: the last event
+    of a NIP wins, as one at a time. Returns the rows upserted, by NIP."""
+    upserts = [event.data for event in events if event.type == EMPLOYEE_UPSERTED]
+    nips = sorted({data["nip"] for data in upserts})
+    rows: dict[str, E] = {}
+    for i in range(0, len(nips), chunk):
+        rows.update((row.nip, row) for row in session.execute(
+            select(model).where(model.nip.in_(nips[i:i + chunk]))).scalars())
+
+    def add(row: E) -> None:
+        session.add(row)
+        rows[row.nip] = row
+
+    for data in upserts:
+        upsert_roster_row(model, data, find=rows.get, add=add)
+    session.flush()
+    return rows
