@@ -25,9 +25,10 @@ from tugas.service_layer.roster import apply_roster_batch, apply_roster_event
 log = logging.getLogger(__name__)
 
 OVERDUE_INTERVAL_S = 60.0
-ROSTER_BATCH = 500  # events a transaction: a poll of a roster import
-# the consumer's batch settings (``main`` and the tests make it with these)
-BATCH_KW = dict(max_poll_records=ROSTER_BATCH, claim_processed=claim_new_ids)
+# events a transaction: a poll of a roster import; on SQLite fewer, as a transaction holds the
+# file's one write lock, which the API's writes wait for (kehadiran's consumer measured it)
+ROSTER_BATCH = 500
+SQLITE_ROSTER_BATCH = 100
 
 
 def overdue_interval_s() -> float:
@@ -49,9 +50,14 @@ def apply_batch(session, events) -> None:
     apply_roster_batch(session, events)
 
 
+def batch_kw(runtime: ServiceRuntime) -> dict:
+    """The consumer's batch settings (``main`` and the tests make it with these)."""
+    batch = ROSTER_BATCH if runtime.engine.dialect.name == "postgresql" else SQLITE_ROSTER_BATCH
+    return dict(batch_size=batch, apply_batch=apply_batch, max_poll_records=batch, claim_processed=claim_new_ids)
+
+
 def make_consumer(runtime: ServiceRuntime, **kw) -> IdempotentConsumer:
-    return runtime.consumer([topics.PEGAWAI], handle, **{"batch_size": ROSTER_BATCH, "apply_batch": apply_batch,
-                                                        **BATCH_KW, **kw})
+    return runtime.consumer([topics.PEGAWAI], handle, **{**batch_kw(runtime), **kw})
 
 
 def check_overdue(runtime: ServiceRuntime, now: datetime | None = None) -> int:
@@ -84,7 +90,7 @@ def overdue_ticker(runtime: ServiceRuntime, interval_s: float = OVERDUE_INTERVAL
 def main() -> None:
     runtime = make_runtime()
     consumer_main(runtime, [topics.PEGAWAI], handle, on_idle=overdue_ticker(runtime, overdue_interval_s()),
-                  batch_size=ROSTER_BATCH, apply_batch=apply_batch, **BATCH_KW)
+                  **batch_kw(runtime))
 
 
 if __name__ == "__main__":
