@@ -9,7 +9,12 @@ from kinerja.stack import Stack
 
 def test_the_stack_starts_as_many_day_workers_as_configured(tmp_path, monkeypatch):
     monkeypatch.delenv("KEHADIRAN_DAY_WORKERS", raising=False)
-    assert Stack(var_dir=tmp_path, kafka_bootstrap="127.0.0.1:1").instances("worker") == 1
+    monkeypatch.delenv("KEHADIRAN_DATABASE_URL", raising=False)
+    assert Stack(var_dir=tmp_path, kafka_bootstrap="127.0.0.1:1").instances("worker") == 1  # SQLite
+    on_pg = {"kehadiran": "postgresql+psycopg://u@127.0.0.1:5432/k"}
+    assert Stack(var_dir=tmp_path, kafka_bootstrap="127.0.0.1:1", database_urls=on_pg).instances("worker") == 2
+    assert Stack(var_dir=tmp_path, kafka_bootstrap="127.0.0.1:1", database_urls=on_pg,
+                 extra_env={"KEHADIRAN_DAY_WORKERS": "1"}).instances("worker") == 1
     assert Stack(var_dir=tmp_path, kafka_bootstrap="127.0.0.1:1", day_workers=3).instances("worker") == 3
     assert Stack(var_dir=tmp_path, kafka_bootstrap="127.0.0.1:1",
                  extra_env={"KEHADIRAN_DAY_WORKERS": "4"}).instances("worker") == 4

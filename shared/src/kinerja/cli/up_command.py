@@ -17,16 +17,17 @@ from kinerja.cli.settings import cli_settings
 @click.option("--relays", type=click.IntRange(0, 64), default=1, show_default=True, envvar="KINERJA_RELAYS",
               help="outbox relays per publishing service (they share the work, each key's events stay in order); "
                    "0: none, events wait in the outboxes (adding partitions: deploy/README.md)")
-@click.option("--day-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--day-workers", type=click.IntRange(1, 64), default=None,
               envvar="KEHADIRAN_DAY_WORKERS",
-              help="kehadiran day worker processes (they recompute disjoint ASN's days at once)")
+              help="kehadiran day worker processes (they recompute disjoint ASN's days at once) "
+                   "[default: 2 on PostgreSQL, 1 on SQLite]")
 @click.option("--web-workers", type=click.IntRange(1, 64), default=None,
               help="gunicorn worker processes of every web app [default: each service's <SERVICE>_WEB_WORKERS, "
                    "else 1]")
 @click.option("--web-threads", type=click.IntRange(1, 10000), default=None,
               help="threads per gunicorn worker of kehadiran, tugas and penilaian [default: <SERVICE>_WEB_THREADS, "
                    "else 16]; notifikasi's are its streams (NOTIFIKASI_WEB_THREADS)")
-def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int, web_workers: int | None,
+def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int | None, web_workers: int | None,
        web_threads: int | None) -> None:
     """Start the broker, every service with its consumer and relay, load the demo, wait for Ctrl-C."""
     import signal as _signal
