@@ -1,4 +1,4 @@
-"""``PENILAIAN_CONSUMER_OVERLAP``: the overlapped apply on by default, off with 0, anything else refused."""
+"""``PENILAIAN_CONSUMER_OVERLAP``: the overlapped apply off by default, on with 1, anything else refused."""
 import pytest
 
 from penilaian.entrypoints.consumer import overlap_enabled
@@ -6,7 +6,7 @@ from penilaian.entrypoints.consumer import overlap_enabled
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("raw,expected", [(None, True), ("", True), ("1", True), (" 1 ", True), ("0", False), (" 0 ", False)])
+@pytest.mark.parametrize("raw,expected", [(None, False), ("", False), ("1", True), (" 1 ", True), ("0", False)])
 def test_the_setting(monkeypatch, raw, expected):
     if raw is None:
         monkeypatch.delenv("PENILAIAN_CONSUMER_OVERLAP", raising=False)

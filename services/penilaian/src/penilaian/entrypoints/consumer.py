@@ -166,16 +166,16 @@ def transaction_shape(runtime: ServiceRuntime) -> TransactionShape:
 
 
 def overlap_enabled() -> bool:
-    """``PENILAIAN_CONSUMER_OVERLAP`` (``1``, the default, or ``0``): a poll's transactions on a
+    """``PENILAIAN_CONSUMER_OVERLAP`` (``0``, the default, or ``1``): a poll's transactions on a
     thread of their own while the next poll is fetched, parsed and decoded
     (``kinerja.messaging.consumer.overlap``): that work was a third of the consumer's time, the
-    database's a fifth, one after the other. On by default since an interleaved A/B of a fixed
-    workload (stop 33, pen9: 100k messages, 1 and 3 consumers on PostgreSQL, a loaded machine)
-    drained faster with it in most pairs at no more CPU an event; ``0`` applies one after the other."""
+    database's a fifth, one after the other. It pays only with a core to spare for it (on a
+    machine loaded far beyond its cores it cost CPU and gained nothing), hence a setting, off until a
+    quiet A/B shows it gains."""
     raw = os.environ.get("PENILAIAN_CONSUMER_OVERLAP", "").strip()
     if raw not in ("", "0", "1"):
         raise ValueError(f"PENILAIAN_CONSUMER_OVERLAP must be 0 or 1, not {raw!r}")
-    return raw != "0"
+    return raw == "1"
 
 
 def live_consumer(runtime: ServiceRuntime, **kw) -> PenilaianConsumer:
