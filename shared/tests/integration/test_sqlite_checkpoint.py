@@ -15,19 +15,13 @@ from sqlalchemy import text
 from kinerja import sqlite_checkpoint, sqlite_wal
 from kinerja.db import make_engine
 from kinerja.sqlite_checkpoint import Checkpointer, wal_frames
+from kinerja.testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 AUTO = 600  # the writers' automatic checkpoint in these tests (the safety net, scaled down)
 PAGE = 4096
 
-
-def _until(check, what: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s} s: {what}")
-        time.sleep(0.005)
 
 
 def _writes(tmp_path, checkpointer_kw: dict | None):
@@ -62,7 +56,7 @@ def _writes(tmp_path, checkpointer_kw: dict | None):
                     most = max(most, frames)
                     in_commit += frames >= AUTO
                 if cp is not None and frames - copied >= cp.window:
-                    _until(lambda: cp.passes > passes, "the checkpointer's pass")
+                    wait_until(lambda: cp.passes > passes, interval_s=0.005, message="the checkpointer's pass")
             return in_commit, most, os.path.getsize(path + "-wal"), cp
         finally:
             os.close(shm)
@@ -106,13 +100,13 @@ def test_one_checkpointer_a_file_and_another_takes_over(tmp_path, monkeypatch):
             c.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
         # two processes' checkpointers: the lock is per open file, so two in one process compete too
         first = Checkpointer(path, first_stop).start()
-        _until(first.leading.is_set, "the first checkpointer leads")
+        wait_until(first.leading.is_set, interval_s=0.005, message="the first checkpointer leads")
         second = Checkpointer(path, second_stop).start()
         time.sleep(0.05)  # ~5 of the second's tries (nothing to poll for: it must not lead)
         assert not second.leading.is_set()
         first_stop.set()
         first.thread.join(10)
-        _until(second.leading.is_set, "the second checkpointer takes over")
+        wait_until(second.leading.is_set, interval_s=0.005, message="the second checkpointer takes over")
     finally:
         first_stop.set()
         second_stop.set()
@@ -132,7 +126,7 @@ def test_a_quiet_wal_is_copied_back(tmp_path):
         try:
             frames, copied = wal_frames(shm)
             assert 0 < frames < cp.window and copied < frames
-            _until(lambda: wal_frames(shm)[1] == frames, "the quiet WAL copied back")
+            wait_until(lambda: wal_frames(shm)[1] == frames, interval_s=0.005, message="the quiet WAL copied back")
         finally:
             os.close(shm)
     finally:
@@ -167,13 +161,13 @@ def test_a_wal_an_old_reader_holds_restarts_once_it_ends(tmp_path, monkeypatch):
 
         for _ in range(10):
             write()
-        _until(lambda: cp.closing_passes >= 2, "closing passes while the reader reads")
+        wait_until(lambda: cp.closing_passes >= 2, interval_s=0.005, message="closing passes while the reader reads")
         write()
         assert wal_frames(shm)[0] > 500  # not restarted: appended
         reader.execute("COMMIT")
         passes = cp.closing_passes
         # the second one began after the reader ended (the first may have begun before)
-        _until(lambda: cp.closing_passes >= passes + 2, "a closing pass once the reader ended")
+        wait_until(lambda: cp.closing_passes >= passes + 2, interval_s=0.005, message="a closing pass once the reader ended")
         write()
         assert wal_frames(shm)[0] < 200  # written from the WAL's start again
     finally:

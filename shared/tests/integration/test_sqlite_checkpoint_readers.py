@@ -15,6 +15,7 @@ from sqlalchemy import text
 from kinerja import sqlite_checkpoint
 from kinerja.db import make_engine
 from kinerja.sqlite_checkpoint import Checkpointer, LongRead, old_snapshot_readers, wal_frames
+from kinerja.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="readers are seen in /proc/locks")]
@@ -32,13 +33,6 @@ print("done", flush=True)
 sys.stdin.readline()
 """
 
-
-def _until(check, what: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s} s: {what}")
-        time.sleep(0.005)
 
 
 class Reader:
@@ -99,11 +93,11 @@ def test_the_turn_is_held_until_the_older_reader_ends_and_the_wal_restarts_after
         for _ in range(8):
             write()
         cp = Checkpointer(path, stop, window=100, close_at=300, poll_s=0.002).start()
-        _until(lambda: cp.closing_passes == 1, "a closing pass while the reader reads")
+        wait_until(lambda: cp.closing_passes == 1, interval_s=0.005, message="a closing pass while the reader reads")
         time.sleep(0.05)  # ten fixed graces
         assert cp.clear_closings == 0  # still held: the reader reads
         reader.end()
-        _until(lambda: cp.clear_closings == 1, "the pass ends once the reader has")
+        wait_until(lambda: cp.clear_closings == 1, interval_s=0.005, message="the pass ends once the reader has")
         write()
         assert wal_frames(shm)[0] < 100  # written from the WAL's start again
         assert cp.closing_passes == 1
@@ -124,11 +118,11 @@ def test_a_closing_pass_waits_for_a_long_read_without_the_write_turn(db, monkeyp
         for _ in range(8):
             write()
         cp = Checkpointer(path, stop, window=100, close_at=300, poll_s=0.002).start()
-        _until(lambda: cp.long_read_waits == 1, "the closing pass waits for the long read")
+        wait_until(lambda: cp.long_read_waits == 1, interval_s=0.005, message="the closing pass waits for the long read")
         write()  # the turn is free meanwhile (a held one would keep this waiting)
         assert cp.closing_passes == 0
         long_read.end()
-        _until(lambda: cp.clear_closings == 1, "the closing pass once the long read ended")
+        wait_until(lambda: cp.clear_closings == 1, interval_s=0.005, message="the closing pass once the long read ended")
         write()
         assert wal_frames(shm)[0] < 100
         assert cp.long_reads_waited_out == 0
