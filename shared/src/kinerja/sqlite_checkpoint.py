@@ -101,7 +101,7 @@ def old_snapshot_readers(shm_fd: int) -> dict[int, int] | None:
         if len(parts) < 8 or parts[1] == "->" or not parts[5].endswith(f":{inode}"):
             continue
         start, end = int(parts[6]), (_READ_LOCK_AT + _READ_SLOTS if parts[7] == "EOF" else int(parts[7]))
-        slots = sum(1 for b in range(max(start, _READ_LOCK_AT + 1), min(end, _READ_LOCK_AT + _READ_SLOTS - 1) + 1))
+        slots = max(0, min(end, _READ_LOCK_AT + _READ_SLOTS - 1) - max(start, _READ_LOCK_AT + 1) + 1)
         if slots:
             found[int(parts[4])] = found.get(int(parts[4]), 0) + slots
     return found
@@ -207,7 +207,8 @@ class Checkpointer:
 
     def _closing_pass(self, conn: sqlite3.Connection, turn_conn: sqlite3.Connection, shm: int) -> None:
         """A pass while a write turn is held (nothing is added meanwhile, so it copies every frame,
-        readers permitting), and the turn held ``READER_GRACE_S`` more for the older reads to end."""
+        readers permitting), once no ``LongRead`` is under way; the turn is held until the older
+        reads end (``_hold_turn``)."""
         long_reads = self._no_long_reads()
         try:
             self._hold_turn(conn, turn_conn, shm)
