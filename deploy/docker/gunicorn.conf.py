@@ -28,7 +28,7 @@ access_log_format = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(
 # whatever the format, a token in a query string or the Authorization header is redacted
 logger_class = "kinerja.accesslog.RedactingLogger"
 # the workers' collector settings (a service's own hook, when it has one, does the same first)
-from kinerja.gunicorn_hooks import post_worker_init  # noqa: E402
+from kinerja.gunicorn_hooks import control_socket_disable, post_worker_init  # noqa: E402,F401
 
 try:  # the service's own settings first (e.g. notifikasi's thread count and SIGTERM handling)
     _own = importlib.import_module(f"{service}.entrypoints.gunicorn_conf")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import time
@@ -36,6 +37,9 @@ REPO = Path(__file__).resolve().parents[3]
 FILES = ["-f", str(REPO / "docker-compose.yml"), "-f", str(REPO / "deploy" / "docker" / "compose.host.yml"),
          "-f", str(Path(__file__).with_name("compose.test.yml"))]  # the demo without its history
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
+# the metrics-port variables compose.host.yml reads (each with its fixed default)
+METRICS_PORT_VARS = tuple(re.findall(r"\$\{([A-Z_]+_METRICS_PORT):-\d+\}",
+                                     (REPO / "deploy" / "docker" / "compose.host.yml").read_text()))
 AGENCY = "disdik-compose"
 KADIS, ATASAN = "197803132000011901", "197910022009031902"
 BURST = 12  # ASN in the scaled-consumer burst
@@ -106,9 +110,13 @@ def images(engine):
 def stack(images, request):
     ports = {svc: free_port() for svc in SERVICES}
     secret = secrets.token_hex(32)
+    # every host port the stack binds is a free one, the metrics ports too: a `make run` or a second
+    # stack on this host (another checkout's tests) holds the defaults 8001-8004, 9092, 9111-9143
+    metrics_ports = {name: str(free_port()) for name in METRICS_PORT_VARS}
     env = {**os.environ, "KINERJA_JWT_SECRET": secret, "KINERJA_KAFKA_PORT": str(free_port()),
            "KINERJA_KAFKA_CONTROLLER_PORT": str(free_port()), "KINERJA_POSTGRES_PORT": str(free_port()),
-           "KINERJA_DB_PASSWORD": "kinerja-test", **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()}}
+           "KINERJA_DB_PASSWORD": "kinerja-test", **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
+           **metrics_ports}
     compose = Compose(f"kinerja-test-{os.getpid()}", env)
     compose.secret, compose.ports = secret, ports
     compose.kafka = f"127.0.0.1:{env['KINERJA_KAFKA_PORT']}"

@@ -37,7 +37,7 @@ def test_the_image_gunicorn_config_serves_the_service_and_sums_its_workers_metri
     db = f"sqlite:///{tmp_path / 'svc.db'}"
     env = {**os.environ, "KINERJA_SERVICE": service, f"{service.upper()}_DATABASE_URL": db,
            "KINERJA_VAR_DIR": str(tmp_path / "var"), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
-           "WEB_WORKERS": "2", "KINERJA_KAFKA_BOOTSTRAP": "127.0.0.1:9"}
+           "WEB_WORKERS": "2", "KINERJA_KAFKA_BOOTSTRAP": "127.0.0.1:9", "HOME": str(tmp_path / "home")}
     subprocess.run([sys.executable, "-m", f"{service}.entrypoints.migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     log = open(tmp_path / "gunicorn.log", "wb")
@@ -63,6 +63,9 @@ def test_the_image_gunicorn_config_serves_the_service_and_sums_its_workers_metri
         log.close()
     assert proc.returncode == 0, (tmp_path / "gunicorn.log").read_text()[-3000:]
     assert "Shutting down" in (tmp_path / "gunicorn.log").read_text()
+    # no control socket (gunicorn 25.1+ would make $HOME/.gunicorn; the image's $HOME is read-only)
+    assert not (tmp_path / "home" / ".gunicorn").exists()
+    assert "Control server" not in (tmp_path / "gunicorn.log").read_text()
 
 
 @pytest.mark.slow

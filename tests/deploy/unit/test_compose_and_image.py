@@ -228,6 +228,16 @@ def test_the_host_network_override_puts_every_process_on_loopback_with_its_own_p
     # every long-running process that serves metrics has its own port; the scaled consumer has none
     assert metrics.pop("penilaian-consumer") == "0"
     assert len(set(metrics.values())) == len(metrics) and "9100" not in metrics.values()
+    # each one a variable named after its process, so a second stack on the host can move them all
+    # (tests/deploy/e2e/test_compose_stack.py does): a fixed port collides with whatever holds it
+    defaults = {}
+    for name, value in metrics.items():
+        if value == "0":
+            continue
+        var = name.replace("-", "_").upper() + "_METRICS_PORT"
+        assert value.startswith("${" + var + ":-") and value.endswith("}"), (name, value)
+        defaults[name] = value[len(var) + 4:-1]
+    assert len(set(defaults.values())) == len(defaults) and all(d.isdigit() for d in defaults.values())
     assert compose["services"]["penilaian-consumer"]["healthcheck"]["test"][:4] == ["CMD", "python", "-m", "kinerja.heartbeat"]
 
 

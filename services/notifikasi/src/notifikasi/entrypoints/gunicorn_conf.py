@@ -38,6 +38,8 @@ accesslog = os.environ.get("NOTIFIKASI_ACCESS_LOG") or "-"
 access_log_format = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"'
 # and whatever a format prints, a token in a query string or the Authorization header is redacted
 logger_class = "kinerja.accesslog.RedactingLogger"
+# no control socket (see kinerja.gunicorn_hooks: one shared default path, not writable in the image)
+control_socket_disable = True
 
 
 def post_worker_init(worker):
