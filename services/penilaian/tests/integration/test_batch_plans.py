@@ -1,0 +1,148 @@
+"""penilaian's consumer batch on PostgreSQL with 20,000 ASN stored (their day facts, month totals,
+score rows, roster rows and memberships, processed ids), every statement of a poll of day summaries
+read back as it ran (``auto_explain``) and held to counts: rows examined in proportion to the
+poll's ASN, no list parameter looked through per row, no table rescanned per row.
+
+The statistics are those a live database can have when an upload's summaries arrive (autovacuum
+off, so they stay so): (a) taken while penilaian held one ASN (a new database's first events:
+``VACUUM ANALYZE``), the consumer's statements then run a dozen times on its connections (more than
+psycopg's 5 runs before it prepares one, and the server's 5 custom plans before it keeps a
+generic one), and only then the 20,000 ASN written (the roster and a first upload's summaries
+in seconds, before autovacuum comes); (b) taken during a burst, while the first 1,000 of the
+20,000 ASN were stored (an upload's first polls); each as the statements plan by themselves
+(custom plans where planned each time, psycopg's and the server's choice elsewhere) and with every
+statement prepared and planned generic (``force_generic_plan``). Stop 33's PIN look-up, planned on
+an empty roster's statistics, walked the roster every request: this is the sweep of penilaian's
+side for that kind of plan."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, text
+
+from kinerja.testing.plans import PlanLog, faults
+from kinerja.testing.postgres_fixtures import create_postgres_database
+from kinerja_testkit.penilaian import day_event, make_penilaian, roster_event
+from kinerja_testkit.polled_consumer import PolledConsumer
+
+pytestmark = pytest.mark.integration
+N = 20_000
+POLL = 1_000  # a live poll: a day summary each of 1,000 ASN
+BURST = 1_000  # ASN stored when the statistics were taken during a burst
+# rows a statement may examine per ASN of the poll (its keys, an index probe of each table, the
+# month's facts of each ASN, the joins' output: a few tens); a walk of one of the 20,000-row
+# tables is 20 an ASN on its own, over and above
+SLACK = 12
+DAY = date(2026, 11, 2)  # the stored day of every ASN; the poll's day is the next one
+
+
+def nip(i: int) -> str:
+    return f"19900101{i:010d}"
+
+
+TEMPLATE = nip(0)
+# a table's rows of the template ASN copied to ASN 1..n (``clone``): its NIP replaced, its
+# event ids made distinct
+NIP_TABLES = ("employees", "day_facts", "scores", "month_totals", "agency_memberships")
+
+
+def sql(engine, statement: str, **params) -> list:
+    with engine.begin() as conn:
+        result = conn.execute(text(statement), params)
+        return result.all() if result.returns_rows else []
+
+
+def clone(engine, first: int, last: int) -> None:
+    """The template ASN's rows copied to ASN ``first``..``last``, in each table that names an ASN,
+    and a processed id for each copy (the ids the consumer has recorded)."""
+    for table in NIP_TABLES:
+        columns = [c for (c,) in sql(engine, "SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = :t ORDER BY ordinal_position", t=table)]
+        made = {"nip": "'19900101' || lpad(i::text, 10, '0')", "event_id": "event_id || '/' || i"}
+        select = ", ".join(made.get(c, f't."{c}"') for c in columns)
+        sql(engine, f"INSERT INTO {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "
+                    f"SELECT {select} FROM {table} AS t, generate_series(CAST(:a AS integer), CAST(:b AS integer)) AS i WHERE t.nip = :tpl",
+            a=first, b=last, tpl=TEMPLATE)
+    sql(engine, "INSERT INTO processed_events (event_id, topic, \"partition\", \"offset\", processed_at) "
+                "SELECT 'seen-' || i, 't', 0, i, now() FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) AS i", a=first, b=last)
+
+
+def analyse(engine, vacuum: bool = False) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if vacuum else "ANALYZE"))
+
+
+class Watched:
+    """The plans of every statement on the engine's connections from ``watch`` on (each
+    connection set up at its first checkout after it, so the pool and its prepared statements
+    stay as they were); ``generic``: every statement prepared, its generic plan the one run."""
+
+    def __init__(self, engine, generic: bool):
+        self.engine, self.generic, self.log = engine, generic, PlanLog()
+
+    def watch(self) -> None:
+        event.listen(self.engine, "checkout", self._checkout)
+
+    def stop(self) -> None:
+        event.remove(self.engine, "checkout", self._checkout)
+
+    def _checkout(self, dbapi_conn, record, _proxy) -> None:
+        if record.info.get("watched"):
+            return
+        record.info["watched"] = True
+        if self.generic:
+            dbapi_conn.prepare_threshold = 0
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SET plan_cache_mode = force_generic_plan")
+        self.log.attach(dbapi_conn)
+
+
+def poll_of(polls: PolledConsumer, first: int, count: int, day: date):
+    return polls.records([day_event(nip(i), day, ("TL1", "0.5")) for i in range(first, first + count)])
+
+
+@pytest.fixture(params=["planned while nearly empty", "analysed during a burst"])
+def stored(request, postgres_server):
+    p = make_penilaian(create_postgres_database(postgres_server))
+    engine = p.runtime.engine
+    for (table,) in sql(engine, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
+        sql(engine, f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)')  # the statistics stay as taken
+    polls = PolledConsumer(p.runtime, batch_size=POLL, keyed=True)
+    polls.poll([roster_event(TEMPLATE, "Pegawai"), day_event(TEMPLATE, DAY, ("TL1", "0.5"))])
+    if request.param == "planned while nearly empty":
+        analyse(engine, vacuum=True)
+        for k in range(12):  # a quiet consumer's polls: the template's later days (not the poll's), twice each
+            polls.poll([day_event(TEMPLATE, DAY + timedelta(days=20 + k % 6), ("TL1", "0.5"), version=1 + k)])
+        clone(engine, 1, N)
+    else:
+        clone(engine, 1, BURST)
+        analyse(engine)
+        clone(engine, BURST + 1, N)
+    yield p, polls
+    p.runtime.dispose()
+
+
+@pytest.mark.parametrize("plans", ["as planned", "generic"])
+def test_a_poll_of_day_summaries_examines_rows_in_proportion_to_its_asn(stored, plans):
+    p, polls = stored
+    engine = p.runtime.engine
+    assert sql(engine, "SELECT count(*) FROM day_facts")[0][0] >= N
+    watched = Watched(engine, generic=plans == "generic")
+    watched.watch()
+    try:
+        # the poll's ASN over the roster (not the lowest ids only), the day after the stored one
+        records = poll_of(polls, N - 3 * POLL, POLL, DAY + timedelta(days=1))
+        assert polls.consumer.process_batch(records, polls.stop)
+    finally:
+        watched.stop()
+    plans_run = watched.log.plans
+    texts = [pl["Query Text"] for pl in plans_run]
+    # the check saw the batch's reads and writes
+    for statement in ("INTO processed_events", "FROM day_facts", "FROM month_totals", "INTO day_facts",
+                      "INTO month_totals", "INTO scores", "FROM employees", "FROM agency_memberships"):
+        assert any(statement in t for t in texts), (statement, [t[:120] for t in texts])
+    found = {pl["Query Text"][:300]: f for pl in plans_run if (f := faults(pl, SLACK * POLL))}
+    assert not found, found
+    # and the poll was applied: each ASN's new day stored
+    assert sql(engine, "SELECT count(*) FROM day_facts WHERE day = :d", d=DAY + timedelta(days=1))[0][0] == POLL
