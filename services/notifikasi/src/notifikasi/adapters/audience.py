@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import String, Text, cast, literal_column, null, select, union_all
+from sqlalchemy import String, Text, cast, literal_column, null, select, text, union_all
 from sqlalchemy.orm import Session
 
-from notifikasi.adapters.in_chunks import list_value, member_of_param
+from kinerja.db import planned_each_time
+from notifikasi.adapters.in_chunks import list_value, member_of_param, probe_each
 from notifikasi.adapters.orm import EmailPreference, Employee, Webhook
 from notifikasi.domain import email as rules
 
@@ -52,6 +53,8 @@ def _statement(dialect: str, recipients: bool, agencies: bool):
     """The look-up for recipients and/or agencies, built once (a parameter for each list)."""
     key = (dialect, recipients, agencies)
     stmt = _READS.get(key)
+    if stmt is None and dialect == "postgresql":
+        stmt = _READS[key] = text(_postgres(recipients, agencies))
     if stmt is None:
         p, e, w = EmailPreference.__table__, Employee.__table__, Webhook.__table__
         queries = []
@@ -67,6 +70,23 @@ def _statement(dialect: str, recipients: bool, agencies: bool):
     return stmt
 
 
+def _postgres(recipients: bool, agencies: bool) -> str:
+    """The look-up on PostgreSQL: a recipient's preference and roster row each one index probe
+    (``in_chunks.probe_each``; as ``nip = ANY(<list>)`` joined to the roster, a poll of 200 walked
+    the 20,000-row roster in a hash join), the webhooks (a few rows an agency) by their agency."""
+    parts = []
+    if recipients:
+        prefs = probe_each("email_preferences", "nip", "email_preferences.nip, email_preferences.agency, "
+                           "email_preferences.email", "nips", f"email_preferences.mode = '{rules.IMMEDIATE}'")
+        parts.append(f"SELECT 'p', p.nip, p.agency, p.email, e.email, e.agency, e.active FROM ({prefs}) AS p "
+                     "LEFT JOIN LATERAL (SELECT email, agency, active FROM employees WHERE employees.nip = p.nip "
+                     "LIMIT 1) AS e ON true")
+    if agencies:
+        parts.append("SELECT 'w', CAST(id AS varchar), agency, CAST(event_types AS text), NULL, NULL, NULL "
+                     "FROM webhooks WHERE agency = ANY(CAST(:agencies AS varchar[])) AND active IS true")
+    return " UNION ALL ".join(parts)
+
+
 def read_audience(session: Session, recipients: Iterable[str], agencies: Iterable[str]) -> Audience:
     """The immediate-mail preferences of ``recipients`` and the active webhooks of ``agencies``:
     one statement."""
@@ -80,8 +100,9 @@ def read_audience(session: Session, recipients: Iterable[str], agencies: Iterabl
         params["nips"] = list_value(wanted, dialect)
     if agencies:
         params["agencies"] = list_value(agencies, dialect)
-    for kind, key, agency, a, b, c, active in session.execute(_statement(dialect, bool(wanted), bool(agencies)),
-                                                              params):
+    with planned_each_time(session):  # no plan kept from tables of another size
+        rows = session.execute(_statement(dialect, bool(wanted), bool(agencies)), params).all()
+    for kind, key, agency, a, b, c, active in rows:
         if kind == "p":
             roster = b if active and c == agency else None
             out.preferences[key] = ImmediatePreference(key, agency, a, roster)

@@ -3,7 +3,16 @@ parameters (SQLite's limit, PostgreSQL's 65,535), and a roster or a batch of eve
 ``member_of_param`` takes a list as one parameter instead (an array on PostgreSQL, a JSON text on
 SQLite), so its statement's text is the same whatever the count (an expanding ``IN`` is a new text
 for each count, compiled again by SQLAlchemy and parsed again by the driver and the server), and
-the statement can be built once."""
+the statement can be built once.
+
+``probe_each`` is its shape on PostgreSQL for a look-up of a poll's keys in a table of the whole
+roster: ``unnest`` of the list joined to one index probe of the table per key (``LATERAL ...
+LIMIT 1``, which the planner cannot turn into a join of the whole table), run planned with its
+list each time (``kinerja.db.planned_each_time``, by the caller). As ``nip = ANY(<list>)`` the
+roster read of notifikasi's poll, prepared by psycopg after five polls and planned while the roster
+held one row, kept a plan that scanned the roster again for each key (20,000 ASN, a poll of 200:
+7.7 million rows examined); planned with its list, at 200 keys the planner still took a walk of
+the roster (or a hash join over one) as cheaper than 200 probes (``test_poll_plans``)."""
 from __future__ import annotations
 
 import json
@@ -36,6 +45,16 @@ def member_of_param(column, name: str, dialect: str):
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(column.type)))
     return column.in_(select(func.json_each(bindparam(name, type_=String)).table_valued("value").c.value))
+
+
+def probe_each(table: str, key: str, columns: str, param: str, where: str = "") -> str:
+    """PostgreSQL: ``SELECT <columns> FROM unnest(:<param>) AS k(<key>) CROSS JOIN LATERAL (the
+    row of ``table`` whose ``key`` is the list's element, and ``where``) AS <table>``, for a
+    statement built once: ``columns`` name the table's by ``<table>.<column>``; its list's value
+    ``list_value``. A key with no row gives no row."""
+    extra = f" AND {where}" if where else ""
+    return (f"SELECT {columns} FROM unnest(CAST(:{param} AS varchar[])) AS k({key}) CROSS JOIN LATERAL "
+            f"(SELECT * FROM {table} WHERE {table}.{key} = k.{key}{extra} LIMIT 1) AS {table}")
 
 
 def list_value(values: Sequence, dialect: str):

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+
+from kinerja.db import planned_each_time
 
 from kinerja.events.envelope import Event
 from kinerja.events import kehadiran
@@ -25,7 +27,7 @@ from kinerja.events import tugas
 from kinerja.roster_slice import upsert_roster_row
 from notifikasi.adapters.orm import Employee, Notification
 from notifikasi.adapters.audience import read_audience
-from notifikasi.adapters.in_chunks import list_value, member_of_param
+from notifikasi.adapters.in_chunks import list_value, member_of_param, probe_each
 from kinerja.fixed_inserts import insert_new
 from notifikasi.domain import messages
 from notifikasi.domain.messages import Draft, Person
@@ -175,8 +177,14 @@ def _roster_statement(dialect: str, whole_rows: bool):
     stmt = _ROSTER_READS.get((dialect, whole_rows))
     if stmt is None:
         table = Employee.__table__
-        stmt = (select(Employee) if whole_rows else select(table.c.nip, table.c.nama, table.c.atasan_nip))
-        stmt = _ROSTER_READS[(dialect, whole_rows)] = stmt.where(member_of_param(table.c.nip, "nips", dialect))
+        if dialect == "postgresql":  # an index probe a NIP, whatever the statistics (``in_chunks.probe_each``)
+            probe = text(probe_each("employees", "nip", "employees.*" if whole_rows else
+                                    "employees.nip, employees.nama, employees.atasan_nip", "nips"))
+            stmt = select(Employee).from_statement(probe) if whole_rows else probe
+        else:
+            stmt = (select(Employee) if whole_rows else select(table.c.nip, table.c.nama, table.c.atasan_nip))
+            stmt = stmt.where(member_of_param(table.c.nip, "nips", dialect))
+        _ROSTER_READS[(dialect, whole_rows)] = stmt
     return stmt
 
 
@@ -203,12 +211,13 @@ class _Roster:
             return
         dialect = session.get_bind().dialect.name
         params = {"nips": list_value(sorted(nips), dialect)}
-        if upserts:
-            for emp in session.execute(_roster_statement(dialect, True), params).scalars():
-                self.employees[emp.nip] = emp
-        else:
-            for nip, nama, atasan in session.execute(_roster_statement(dialect, False), params):
-                self.employees[nip] = _Named(nip, nama, atasan)
+        with planned_each_time(session):  # no plan kept from a roster of another size
+            if upserts:
+                for emp in session.execute(_roster_statement(dialect, True), params).scalars():
+                    self.employees[emp.nip] = emp
+            else:
+                for nip, nama, atasan in session.execute(_roster_statement(dialect, False), params):
+                    self.employees[nip] = _Named(nip, nama, atasan)
 
     def upsert(self, d: dict, now: datetime) -> None:
         emp = upsert_roster_row(Employee, d, find=self.employees.get, add=self._add)
