@@ -72,8 +72,10 @@ def _statement(dialect: str, recipients: bool, agencies: bool):
 
 def _postgres(recipients: bool, agencies: bool) -> str:
     """The look-up on PostgreSQL: a recipient's preference and roster row each one index probe
-    (``in_chunks.probe_each``; as ``nip = ANY(<list>)`` joined to the roster, a poll of 200 walked
-    the 20,000-row roster in a hash join), the webhooks (a few rows an agency) by their agency."""
+    (``in_chunks.probe_each``; as ``nip = ANY(<list>)`` joined to the roster, a poll of 200
+    rescanned the 20,000-row roster per preference under a plan kept from a one-row roster, and
+    walked it in a hash join with the statistics taken), the webhooks (a few rows an agency) by
+    their agency."""
     parts = []
     if recipients:
         prefs = probe_each("email_preferences", "nip", "email_preferences.nip, email_preferences.agency, "
