@@ -7,8 +7,9 @@ to the poll, no list parameter looked through per row, no table rescanned per ro
 the consumer's statements then run a dozen times on its connection (more than psycopg's 5 runs
 before it prepares one, and the server's 5 custom plans before it keeps a generic one), and
 only then the roster written; (b) taken during a burst, with the first 1,000 ASN stored. Each as
-the statements plan by themselves and with every one prepared and planned generic.
-``test_queue_plans`` holds the mailer's and webhooks' claims and the tailer's read."""
+the statements plan by themselves and with every one prepared and planned generic. Then the
+stream tailer's read of the inbox rows it has not seen. ``test_queue_plans`` holds the mailer's and
+webhooks' claims and the tailer's read under statistics never taken."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -17,10 +18,12 @@ import pytest
 from sqlalchemy import event, text
 
 from kinerja.config import load_settings
+from kinerja.db import read_only_session
 from kinerja.testing import consumer_record
 from kinerja.testing.plans import PlanLog, faults
 from kinerja.testing.postgres_fixtures import create_postgres_database
 from kinerja_testkit.notifikasi import AGENCY, roster_event, score_event
+from notifikasi.adapters import inbox
 from notifikasi.entrypoints.consumer import make_consumer
 from notifikasi.entrypoints.migrate import main as migrate
 from notifikasi.entrypoints.runtime import make_runtime
@@ -36,6 +39,7 @@ NOW = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
 # a walk of the 20,000-row roster is 100 an event
 SLACK = 12
 TOPIC = "t.penilaian.v1"
+TAIL = 100  # inbox rows the stream's tailer has not seen yet
 
 
 def nip(i: int) -> str:
@@ -133,13 +137,19 @@ def test_a_poll_of_score_updates_examines_rows_in_proportion_to_it(stored, plans
     try:
         # score updates of ASN over the roster, each with its supervisor (the next ASN)
         polls.poll([score_event(nip(i), atasan_nip=nip(i + 1)) for i in range(N - 5 * POLL, N - 4 * POLL)])
+        last = sql(engine, "SELECT max(id) FROM notifications")[0][0]
+        first = len(log.plans)
+        with read_only_session(runtime.session_factory) as s:  # the stream's tailer, behind by TAIL rows
+            assert len(list(inbox.rows_after(s, last - TAIL, 500))) == TAIL
+        tailed = log.since(first, "FROM notifications")
     finally:
         event.remove(engine, "checkout", watch)
     texts = [p["Query Text"] for p in log.plans]
     for statement in ("INTO processed_events", "FROM employees", "FROM email_preferences", "INTO notifications",
                       "INTO emails"):
         assert any(statement in t for t in texts), (statement, [t[:120] for t in texts])
-    found = {p["Query Text"][:300]: f for p in log.plans if (f := faults(p, SLACK * POLL))}
+    found = {p["Query Text"][:300]: f for p in log.plans[:first] if (f := faults(p, SLACK * POLL))}
     assert not found, found
+    assert len(tailed) == 1 and faults(tailed[0], SLACK * TAIL) == []
     # the poll was applied: an inbox row for each ASN and one for its supervisor
     assert sql(engine, "SELECT count(*) FROM notifications WHERE id > :n", n=N)[0][0] >= 2 * POLL
