@@ -103,6 +103,7 @@ class OutboxRelay(RelayPipeline, RelayUpkeep, RelayLoop):
         self.listen = listen and (engine.dialect.name == "postgresql" or wakeup.sqlite_file(engine) is not None)
         self._claims = claims
         self._producer: KafkaProducer | None = None
+        self._append = None  # the producer's records appended (``relay.appender``), set with it
         self.published = 0  # rows marked sent by this relay
         self.trimmed = 0
         self.waits = 0  # times the loop waited for work (tests tell an idle relay by it)

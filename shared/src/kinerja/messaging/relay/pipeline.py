@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from kinerja import metrics, wakeup
 from kinerja.db import read_only
 from kinerja.messaging.claims import bucket_of
+from kinerja.messaging.relay.appender import appender
 from kinerja.messaging.outbox import utcnow
 from kinerja.messaging.relay.pg_statements import PgRelayStatements
 from kinerja.messaging.relay.sqlite_statements import SqliteRelayStatements
@@ -22,6 +23,7 @@ class RelayPipeline:
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = self.producer_factory()
+            self._append = appender(self._producer)  # its send() without the per-record preamble
         return self._producer
 
     def _drop_producer(self) -> None:
@@ -95,7 +97,8 @@ class RelayPipeline:
         return read_only(self.engine.connect())
 
     def _send(self, rows: list) -> None:
-        producer = self._get_producer()
+        self._get_producer()
+        send = self._append
         session = self._session
         topics = self._topics
         inflight = self._inflight
@@ -106,7 +109,7 @@ class RelayPipeline:
                 name = topics[row_topic] = topic(
                     row_topic.decode() if isinstance(row_topic, bytes) else row_topic, self.prefix)
             try:
-                future = producer.send(name, key=key, value=value)
+                future = send(name, key, value)
             except Exception as exc:
                 raise RelayFailed(f"send failed: {exc!r}") from exc
             inflight.add(row_id)
