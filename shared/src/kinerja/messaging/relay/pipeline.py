@@ -2,6 +2,8 @@
 marked sent by id once the broker acknowledged them (``OutboxRelay`` holds the state)."""
 from __future__ import annotations
 
+from functools import partial
+
 from kafka import KafkaProducer
 from sqlalchemy import select, update
 
@@ -113,8 +115,12 @@ class RelayPipeline:
             except Exception as exc:
                 raise RelayFailed(f"send failed: {exc!r}") from exc
             inflight.add(row_id)
-            future.add_callback(on_ack, session, row_id)
-            future.add_errback(on_error, session, row_id)
+            both = getattr(future, "_add_cb_eb", None)  # kafka-python 3: both under one lock, one call
+            if both is not None:
+                both(partial(on_ack, session, row_id), partial(on_error, session, row_id))
+            else:
+                future.add_callback(on_ack, session, row_id)
+                future.add_errback(on_error, session, row_id)
 
     def _collect_acks(self) -> Exception | None:
         """Move acknowledged ids from the flight to the marking list; the first error of the
