@@ -86,7 +86,7 @@ relay = OutboxRelay(engine, table, lambda: make_producer(bootstrap, client_id="k
 relay._get_producer().partitions_for(topic("kehadiran.v1", prefix))
 # PostgreSQL: the CPU of the relay's statement backend during its reads and during its marks
 # (its schedstat, in ns), to tell them apart
-split = {"read": 0.0, "mark": 0.0, "read_py": 0.0, "mark_py": 0.0}
+split = {"read": 0.0, "mark": 0.0, "read_py": 0.0, "mark_py": 0.0, "skipped": 0}
 statements = relay._statements()
 if engine.dialect.name == "postgresql":
     statements._connection()
@@ -104,7 +104,12 @@ if engine.dialect.name == "postgresql":
                 split[kind] += oncpu() - c0
                 split[kind + "_py"] += time.thread_time() - t0
         return call
-    statements.unsent = timed("read", statements.unsent)
+    unsent = timed("read", statements.unsent)
+
+    def counted(limit, skip, *a):
+        split["skipped"] += len(skip)  # ids in flight or unmarked the read leaves out
+        return unsent(limit, skip, *a)
+    statements.unsent = counted
     statements.mark_sent = timed("mark", statements.mark_sent)
 tune_gc()
 stop = threading.Event()
@@ -206,7 +211,15 @@ def one(name: str, tree: Path, url: str, pg_url: str | None, bootstrap: str, dat
         child.stdin.write("go\n")
         child.stdin.flush()
         done = child.stdout.readline().split()
+        # the relay closed its connections on stopping: their backends' CPU counts once the
+        # postmaster has reaped them (read until two readings 0.1 s apart agree, 3 s at most)
         after = reading({child.pid}, port)
+        for _ in range(30):
+            time.sleep(0.1)
+            again = reading({child.pid}, port)
+            if again["postgresql"] == after["postgresql"]:
+                break
+            after = again
         b1 = broker_cpu(bootstrap)
         child.stdin.write("exit\n")
         child.stdin.flush()
