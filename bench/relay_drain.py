@@ -194,13 +194,16 @@ def broker_cpu(bootstrap: str) -> float:
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def one(name: str, tree: Path, url: str, pg_url: str | None, bootstrap: str, data: list, profile: str) -> dict:
+def one(name: str, tree: Path, url: str, pg_url: str | None, bootstrap: str, data: list, profile: str,
+        count_dir: Path | None) -> dict:
     from kinerja.messaging.topics import ensure_topics
 
     prefix = "d" + uuid.uuid4().hex[:8]
     ensure_topics(bootstrap, prefix=prefix, partitions=12)
     fill(url, data)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tree / "shared" / "src"), str(ROOT / "bench")]))
+    if count_dir is not None:  # the relay's Kafka requests by kind (kinerja.messaging.request_counts)
+        env["KINERJA_KAFKA_COUNT_DIR"] = str(count_dir)
     child = subprocess.Popen([sys.executable, "-c", CHILD, url, bootstrap, prefix, str(len(data)), profile],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     try:
@@ -221,6 +224,10 @@ def one(name: str, tree: Path, url: str, pg_url: str | None, bootstrap: str, dat
                 break
             after = again
         b1 = broker_cpu(bootstrap)
+        produce = None
+        if count_dir is not None:
+            time.sleep(0.7)  # the counts are written every 0.5 s
+            produce = json.loads((count_dir / f"{child.pid}.json").read_text())["counts"].get("ProduceRequest")
         child.stdin.write("exit\n")
         child.stdin.flush()
         child.wait(60)
@@ -230,14 +237,15 @@ def one(name: str, tree: Path, url: str, pg_url: str | None, bootstrap: str, dat
     relay_s = after["consumers"] - before["consumers"]
     pg_s = after["postgresql"] - before["postgresql"]
     return {"name": name, "relay": relay_s, "pg": pg_s, "broker": b1 - b0, "wall": float(done[1]),
-            "reads": int(done[2]), "marks": int(done[3]), "threads": done[4]}
+            "reads": int(done[2]), "marks": int(done[3]), "threads": done[4], "produce": produce}
 
 
 def show(r: dict, rows: int) -> str:
     per = lambda s: 1e6 * s / rows  # noqa: E731
     return (f"{r['name']:>6}: relay {r['relay']:6.2f} s ({per(r['relay']):5.1f} µs/ev)  postgresql {r['pg']:5.2f} s "
             f"({per(r['pg']):5.1f})  relay+pg {per(r['relay'] + r['pg']):5.1f} µs/ev  broker {r['broker']:5.2f} s  "
-            f"wall {r['wall']:5.2f} s  reads {r['reads']} marks {r['marks']}  threads {r['threads']}")
+            f"wall {r['wall']:5.2f} s  reads {r['reads']} marks {r['marks']}"
+            + (f" produce requests {r['produce']}" if r["produce"] is not None else "") + f"  threads {r['threads']}")
 
 
 def main() -> None:
@@ -246,6 +254,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     ap.add_argument("--code", action="append", default=[], help="NAME=DIR, a checkout whose shared/src the relay runs")
+    ap.add_argument("--count-requests", action="store_true", help="count the relay's Kafka requests by kind")
     ap.add_argument("--profile", default="", help="cProfile of the relay's run to this file (one variant)")
     args = ap.parse_args()
     variants = [(c.split("=", 1)[0], Path(c.split("=", 1)[1]).resolve()) for c in args.code] or [("this", ROOT)]
@@ -257,7 +266,11 @@ def main() -> None:
         for k in range(args.rounds):
             for name, tree in (variants if k % 2 == 0 else variants[::-1]):
                 url = fresh_database(args.database, tmp, pg)
-                r = one(name, tree, url, pg, bootstrap, data, args.profile)
+                count_dir = None
+                if args.count_requests:
+                    count_dir = tmp / f"counts-{name}-{k}"
+                    count_dir.mkdir()
+                r = one(name, tree, url, pg, bootstrap, data, args.profile, count_dir)
                 results[name].append(r)
                 print(f"round {k + 1} " + show(r, args.rows), flush=True)
     print("\nmedians (µs an event):")
