@@ -3,12 +3,12 @@
 events of one change to one ASN."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from kinerja.events.envelope import Event
+from kinerja.events.ids import time_ordered_uuid
 from kinerja.events.penilaian import SCORE_UPDATED
 from penilaian.adapters.orm import Employee, ScoreRow
 from penilaian.domain.periods import Period
@@ -105,5 +105,7 @@ def score_event(nip: str, agency: str, period: Period, score: Score, before: dic
         data[f] = None if (x := after[f]) is None else float(x)
     data.update(predikat=score.predikat, changes=changes, caused_by=[cause],
                 atasan_nip=emp.atasan_nip if emp is not None else None)
-    return Event(id=str(uuid.uuid4()), type=SCORE_UPDATED, source=SOURCE, time=datetime.now(timezone.utc),
+    # a time-ordered id (``kinerja.events.ids``): three a day summary land at the end of the outbox's
+    # unique index, and of every consumer's processed ids, not on a random leaf each
+    return Event(id=time_ordered_uuid(), type=SCORE_UPDATED, source=SOURCE, time=datetime.now(timezone.utc),
                  subject=nip, agency=agency, data=data)
