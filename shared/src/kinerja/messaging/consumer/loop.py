@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
+from itertools import groupby, islice
+from operator import attrgetter
 from typing import Callable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -29,6 +32,8 @@ from kinerja.messaging.outbox import PROCESSED_RETENTION_S
 from kinerja.messaging.producer import check_native_codecs
 
 log = logging.getLogger("kinerja.messaging.consumer")
+
+_PARTITION = attrgetter("topic", "partition")
 
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, list[Event]], None]
@@ -164,9 +169,11 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
 
     def _note_done(self, msgs: list, done_with: int, pending: dict) -> bool:
         """The offsets past the first ``done_with`` of ``msgs`` (their transactions committed)
-        added to ``pending``; False when the poll was cut short."""
-        for msg in msgs[:done_with]:
-            pending[TopicPartition(msg.topic, msg.partition)] = OffsetAndMetadata(msg.offset + 1, "", -1)
+        added to ``pending``; False when the poll was cut short. The last offset of each run of a
+        partition's messages, found in C (not two objects a message, ~0.5 µs: skipped ones too)."""
+        for (msg_topic, partition), run in groupby(islice(msgs, done_with), key=_PARTITION):
+            last = deque(run, maxlen=1)[0]
+            pending[TopicPartition(msg_topic, partition)] = OffsetAndMetadata(last.offset + 1, "", -1)
         return done_with == len(msgs)
 
     def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None,
@@ -265,8 +272,7 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
                         done_with += 1
                 # only now, after the database commits: the offsets past what is done with, sent
                 # at most every ``commit_interval_s`` while polls keep returning records
-                for msg in msgs[:done_with]:
-                    pending[TopicPartition(msg.topic, msg.partition)] = OffsetAndMetadata(msg.offset + 1, "", -1)
+                self._note_done(msgs, done_with, pending)
                 if pending and (done_with < len(msgs)
                                 or time.monotonic() - committed_at >= self.commit_interval_s):
                     committed_at = self._commit(consumer, pending)
