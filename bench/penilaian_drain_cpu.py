@@ -1,7 +1,7 @@
 """CPU seconds penilaian's consumer (and its PostgreSQL backends) spends on a fixed stream, the one
 it sees in the drain window of a 20,000-line upload: ``--n`` punch records (fetched only to be
-passed over), ``--n`` day summaries of one workday (applied) and ``--n`` of its own score updates
-(passed over), through the real broker. Not part of the test suite.
+passed over), ``--n`` day summaries of one workday (applied) and 3 × ``--n`` of its own score
+updates (a month, quarter and year a summary; passed over), through the real broker. Not part of the test suite.
 
 Each run: fresh topics and database; the roster (``--n`` ASN) and a policy published and applied
 by a ``penilaian.entrypoints.consumer`` process (warm: imports, group join, roster rows); then the
@@ -111,19 +111,20 @@ def stream(n: int, day: date, scores: bool = True, chunk: int = 500) -> list[tup
                     "punch_event_ids": [ids[i]], "unit": f"Bidang {i % 6 + 1}"}
             e = outbox_events.day_summarized(nip=nip, agency=AGENCY, data=data, at=now)
             out.append((topics.KEHADIRAN, nip, outbox_events.encode(e).encode()))
-        if scores:
+        if scores:  # a month, its quarter and its year each (``score_rows.as_one_change``)
             for i in range(start, min(n, start + chunk)):
                 nip = synthetic_nip(i)
-                period = {"nip": nip, "period": day.strftime("%Y-%m"), "disiplin": 99.5, "produktivitas": None,
-                          "perilaku": None, "hasil_kerja": None, "total": None, "total_partial": 99.5,
-                          "predikat": "Baik", "changes": [{"component": "disiplin", "before": 100.0, "after": 99.5}]}
-                also = [{**{k: v for k, v in period.items() if k != "nip"}, "period": p}
-                        for p in (f"{day.year}-Q{(day.month - 1) // 3 + 1}", f"{day.year}")]
-                e = Event(id=str(uuid.uuid4()), type=SCORE_UPDATED, source="kinerja/penilaian", time=now,
-                          subject=nip, agency=AGENCY,
-                          data={**period, "caused_by": [str(uuid.uuid4())],
-                                "atasan_nip": synthetic_nip(i - i % 10) if i % 10 else synthetic_nip(0), "also": also})
-                out.append((topics.PENILAIAN, nip, e.to_bytes()))
+                month = {"period": day.strftime("%Y-%m"), "disiplin": 99.5, "produktivitas": None,
+                         "perilaku": None, "hasil_kerja": None, "total": None, "total_partial": 99.5,
+                         "predikat": "Baik", "changes": [{"component": "disiplin", "before": 100.0, "after": 99.5}]}
+                others = [{**month, "period": p} for p in (f"{day.year}-Q{(day.month - 1) // 3 + 1}", f"{day.year}")]
+                common = {"nip": nip, "caused_by": [str(uuid.uuid4())],
+                          "atasan_nip": synthetic_nip(i - i % 10) if i % 10 else synthetic_nip(0)}
+                lead = str(uuid.uuid4())
+                for k, data in enumerate([{**month, "also": others}] + [{**o, "part_of": lead} for o in others]):
+                    e = Event(id=lead if k == 0 else str(uuid.uuid4()), type=SCORE_UPDATED, source="kinerja/penilaian",
+                              time=now, subject=nip, agency=AGENCY, data={**common, **data})
+                    out.append((topics.PENILAIAN, nip, e.to_bytes()))
     return out
 
 
