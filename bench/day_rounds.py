@@ -31,7 +31,9 @@ from kehadiran.entrypoints.runtime import day_worker
 from kehadiran.service_layer.schedules import track_from
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
-from kinerja.testing import create_postgres_database, throwaway_postgres
+from benchlib.db import load_statement_stats
+from kinerja.testing import create_postgres_database
+from kinerja.testing.postgres_fixtures import ThrowawayPostgres
 from kinerja.webapp import runtime_of
 
 AGENCY = "bench"
@@ -71,8 +73,10 @@ def setup(url: str, people: int, day: date):
     return app, runtime
 
 
-def rounds(runtime, profile: int, chunk: int | None) -> None:
+def rounds(runtime, profile: int, chunk: int | None, stats_server: str | None = None) -> None:
     kw = {"chunk": chunk} if chunk else {}
+    if stats_server is not None:
+        reset_statements(stats_server)
     worker = day_worker(runtime, **kw)
     statements: list[int] = []
 
@@ -123,10 +127,30 @@ def rounds(runtime, profile: int, chunk: int | None) -> None:
     print("  wall per statement kind (SQLAlchemy's own; the hand-written ones on the DBAPI cursor are not seen):")
     for key, (k, t) in sorted(spent.items(), key=lambda kv: -kv[1][1])[:12]:
         print(f"    {t * 1000:8.1f} ms  {k:5d} x  {key}")
+    if stats_server is not None:
+        print("  backend time per statement (pg_stat_statements; planning included):")
+        for calls, rows, ms, query in statement_times(stats_server, runtime.engine.url.database):
+            print(f"    {ms:8.1f} ms  {calls:5d} x  {rows:6d} rows  {query}")
     if prof:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(profile)
         print(out.getvalue())
+
+
+def reset_statements(server: str) -> None:
+    import psycopg
+    with psycopg.connect(server, autocommit=True) as c:
+        c.execute("SELECT pg_stat_statements_reset()")
+
+
+def statement_times(server: str, dbname: str, top: int = 12) -> list[tuple]:
+    import psycopg
+    with psycopg.connect(server, autocommit=True) as c:
+        return c.execute(
+            "SELECT s.calls, s.rows, round((s.total_exec_time + s.total_plan_time)::numeric, 1), "
+            "left(regexp_replace(s.query, '\\s+', ' ', 'g'), 100) FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s "
+            "ORDER BY s.total_exec_time + s.total_plan_time DESC LIMIT %s", (dbname, top)).fetchall()
 
 
 def backend_cpu_s(pid: int) -> float:
@@ -145,6 +169,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--chunk", type=int, default=None, help="markers a round claims (the worker's default)")
     parser.add_argument("--profile", type=int, default=0, help="print this many cProfile lines")
+    parser.add_argument("--statements", action="store_true",
+                        help="PostgreSQL: each statement's backend time (pg_stat_statements, a restart of the cluster)")
     args = parser.parse_args()
     day = a_past_workday()
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,11 +180,17 @@ def main() -> None:
             rounds(runtime, args.profile, args.chunk)
             runtime.dispose()
         if args.db in ("postgresql", "both"):
-            with throwaway_postgres() as server:
+            pg = ThrowawayPostgres()
+            server = pg.start()
+            try:
+                if args.statements:
+                    load_statement_stats(pg, server)
                 print(f"PostgreSQL, {args.people} ASN-days")
                 _, runtime = setup(create_postgres_database(server), args.people, day)
-                rounds(runtime, args.profile, args.chunk)
+                rounds(runtime, args.profile, args.chunk, server if args.statements else None)
                 runtime.dispose()
+            finally:
+                pg.stop()
 
 
 if __name__ == "__main__":

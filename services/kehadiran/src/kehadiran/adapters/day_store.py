@@ -224,9 +224,46 @@ def facts(conn: Connection, nips: list[str], lo: date, hi: date, start: datetime
 
 
 # PostgreSQL: a round's day records (an upsert) and their events' outbox rows, one statement (two
-# JSON parameters: the records, then the outbox rows)
+# JSON parameters: the records, then the outbox rows); kept for records without their events
 _DAYS_AND_EVENTS_PG = (f"WITH days AS ({pg_insert_text('day_summaries', _DAY_COLUMNS, _UPSERT_DAY)}) "
                        + pg_insert_text("outbox", outbox_events.OUTBOX_COLUMNS, ""))
+# PostgreSQL, the round's usual write: each record once (short keys, its event's id and agency), and
+# its ``kehadiran.day.summarized.v1`` outbox value put together by the server from the record's JSON
+# text (a ``json`` value keeps the text it was given, orjson's) and the envelope's fixed parts
+# (``outbox_events.day_envelope_parts``), byte for byte what ``outbox_events.encode`` makes of
+# ``day_summarized`` (``test_day_round_write``). The record was sent and parsed twice before, once
+# as the payload and once escaped inside the event's text: this way the backend parses half the
+# bytes, 20 -> 16 us of CPU an ASN-day for the statement (8 interleaved pairs, 5,000 records), and
+# Python encodes no event. The outbox's serial ids follow the events' order (ORDINALITY).
+_RECORDS_WITH_EVENTS_PG = (
+    "WITH r AS MATERIALIZED (SELECT * FROM ROWS FROM (json_to_recordset(%s::json) "
+    "AS (n text, d date, v integer, f boolean, p json, i text, a text)) WITH ORDINALITY AS r), "
+    "days AS (INSERT INTO day_summaries (nip, day, version, final, payload, updated_at) "
+    f"SELECT n, d, v, f, p, %s FROM r {_UPSERT_DAY}) "
+    "INSERT INTO outbox (event_id, topic, key, value, created_at) "
+    "SELECT i, %s, n, %s || i || %s || to_json(n)::text || %s || to_json(a)::text || %s || p::text || '}', %s "
+    "FROM r ORDER BY r.ordinality"
+)
+
+
+def _records_with_events(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """``rows`` in ``events``' order, each as ``_RECORDS_WITH_EVENTS_PG`` takes it; None unless
+    every row has its day event, all of one round (one time, one ``updated_at``)."""
+    if len(rows) != len(events):
+        return None
+    first = events[0]
+    when, updated = first["time"], rows[0]["updated_at"]
+    by_key = {(r["nip"], r["payload"]["date"]): r for r in rows}
+    out = []
+    for e in events:
+        data = e["data"]
+        r = by_key.get((e["subject"], data["date"]))
+        if (r is None or r["payload"] is not data or e["time"] != when or r["updated_at"] != updated
+                or e["type"] != outbox_events.DAY_SUMMARIZED or len(e) != 8):
+            return None
+        out.append({"n": r["nip"], "d": r["day"], "v": r["version"], "f": r["final"], "p": data, "i": e["id"],
+                    "a": e["agency"]})
+    return out
 
 
 def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]],
@@ -237,6 +274,14 @@ def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[s
     if conn.dialect.name == "postgresql":
         # one statement for the lot (see ``raw_sql``); an upsert, as the lock makes it safe
         rows = new + changed
+        together = _records_with_events(rows, events) if rows and events else None
+        if together is not None:
+            raw = Raw(conn)
+            head, after_id, after_subject, after_agency = outbox_events.day_envelope_parts(events[0]["time"])
+            raw.cursor.execute(_RECORDS_WITH_EVENTS_PG, [
+                orjson.dumps(together).decode(), rows[0]["updated_at"], outbox_events.DAY_TOPIC, head, after_id,
+                after_subject, after_agency, raw.instant(at)])
+            return
         if rows and events:
             # records and outbox rows in one statement: a round trip and a statement's overhead
             # less a round (the outbox's serial ids still follow the events' order)

@@ -86,6 +86,22 @@ def day_summarized(*, nip: str, agency: str, data: dict[str, Any], at: datetime)
             "time": at if isinstance(at, str) else at.isoformat(), "subject": nip, "agency": agency, "data": data}
 
 
+DAY_TOPIC = _TOPIC[DAY_SUMMARIZED]
+
+
+def day_envelope_parts(at: str) -> tuple[str, str, str, str]:
+    """``encode(day_summarized(...))`` around its four variable parts: the text before the id, between
+    the id and the subject (a JSON string), between the subject and the agency (one too), and between
+    the agency and the data (PostgreSQL's day round writes the outbox value from these:
+    ``day_store``). ``at``: the events' time as ``day_summarized`` writes it."""
+    text = encode({"specversion": "1.0", "id": "\0", "type": DAY_SUMMARIZED, "source": SOURCE, "time": at,
+                   "subject": "\1", "agency": "\2", "data": 3})
+    head, rest = text.split('\\u0000', 1)
+    after_id, rest = rest.split('"\\u0001"', 1)
+    after_subject, rest = rest.split('"\\u0002"', 1)
+    return head, after_id, after_subject, rest[:-len("3}")]
+
+
 def time_ordered_uuid() -> str:
     """A UUID version 7 (RFC 9562) as text: the Unix time in ms in the first 48 bits, 74 random bits
     after. A day event's id is unique and nothing more (a random UUID served until now); ids that
