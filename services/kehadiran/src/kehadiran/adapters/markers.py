@@ -30,6 +30,9 @@ from kehadiran.adapters.raw_sql import Raw
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 NOTIFY_CHANNEL = "kehadiran_dirty"
+# the day worker processes without the lead wait on this (``wakeup.PgWaker``; ``cue_helpers``)
+BACKLOG_CHANNEL = "kehadiran_days_backlog"
+_CUE = text(f"SELECT pg_notify('{BACKLOG_CHANNEL}', '')")
 # the same statements are in the migration "day worker markers"
 NOTIFY_FUNCTION_SQL = (
     "CREATE OR REPLACE FUNCTION kehadiran_dirty_notify() RETURNS trigger LANGUAGE plpgsql AS "
@@ -189,6 +192,12 @@ def claim(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID, agenc
     if keys:
         sweep_sqlite(conn, keys, upto)
     return Claim(keys, len(rows) >= limit)
+
+
+def cue_helpers(conn: Session | Connection) -> None:
+    """PostgreSQL: wake every day worker process at this transaction's commit (a round that left
+    markers it could have taken: a backlog for all of them)."""
+    conn.execute(_CUE)
 
 
 def claim_days(conn: Session | Connection, limit: int, *, upto: int = EVERY_ID,

@@ -1,7 +1,13 @@
 """What wakes an idle day worker when markers commit, instead of a fixed sleep.
 
 - PostgreSQL: ``LISTEN kehadiran_dirty`` on a connection of its own (the markers' insert trigger
-  notifies at commit), in a thread that sets an event.
+  notifies at commit), in a thread that sets an event; with several worker processes only the one
+  whose listener holds the waker's lock (a session advisory lock: the next takes it over when that
+  connection ends) listens there. The others listen for ``kehadiran_days_backlog`` only, which a
+  round that left markers it could have taken sends (``markers.cue_helpers``): every process woke
+  for every punch's marker, and all but one found nothing (a round each, and another 20 ms later
+  while the first still held the marker: ``DayWorker.run``), so at a trickle each punch cost a
+  round per process; a backlog, as an upload makes, still has every process on it.
 - SQLite: ``PRAGMA data_version`` on a connection of its own, read every ``poll_s`` (10 ms): it
   changes when another connection commits, and reading it touches no table and takes no lock.
 
@@ -15,7 +21,7 @@ import threading
 
 from sqlalchemy import Engine
 
-from kehadiran.adapters.markers import NOTIFY_CHANNEL
+from kehadiran.adapters.markers import BACKLOG_CHANNEL, NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +44,16 @@ class Waker:
         self.thread.join(5)
 
 
+# the lock whose holder's process is woken by every marker (session-level, on the listener's connection)
+_TAKE_LEAD = "SELECT pg_try_advisory_lock(hashtextextended('kehadiran.day-waker', 0))"
+
+
 class PgWaker(Waker):
-    def __init__(self, engine: Engine, wake: threading.Event):
+    def __init__(self, engine: Engine, wake: threading.Event, *, poll_s: float = 0.5):
         super().__init__(wake)
         self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.poll_s = poll_s  # how often a process without the lead tries to take it
+        self.leads = False
 
     def _run(self) -> None:
         import psycopg
@@ -50,16 +62,28 @@ class PgWaker(Waker):
         while not self.stop.is_set():
             try:
                 with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.leads = False
+                    conn.execute(f"LISTEN {BACKLOG_CHANNEL}")
+                    self._lead(conn)
                     self.wake.set()  # anything committed before LISTEN is found by the next round
                     backoff = 0.5
                     while not self.stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                        for _ in conn.notifies(timeout=self.poll_s, stop_after=1):
                             self.wake.set()
+                        if not self.leads and self._lead(conn):
+                            self.wake.set()  # the markers committed while the last leader was going
             except Exception as exc:  # noqa: BLE001 - the worker's own poll covers until we are back
+                self.leads = False
                 log.debug("day worker listener reconnecting", extra={"error": repr(exc)[:300]})
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    def _lead(self, conn) -> bool:
+        """Take the lead if nobody has it; the leader listens for every marker too."""
+        if conn.execute(_TAKE_LEAD).fetchone()[0]:
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            self.leads = True
+        return self.leads
 
 
 class SqliteWaker(Waker):

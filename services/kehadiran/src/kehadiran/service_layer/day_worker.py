@@ -10,7 +10,10 @@ on PostgreSQL a round claims only markers of ASN whose lock it gets without wait
 (``markers.claim``), so two rounds never share an ASN and never wait for each other; the day
 closer queues its days as markers, which the rounds work through in bounded chunks. A round that
 took every marker there was is not followed by another until something commits (its
-notification wakes the worker): at a punch a round, that empty round was as many again.
+notification wakes the worker): at a punch a round, that empty round was as many again. Of several
+worker processes on PostgreSQL one is woken by every marker, the others by a round that left
+markers it could have taken (``markers.cue_helpers``, ``wakeup.PgWaker``): not one round a process
+per punch.
 """
 from __future__ import annotations
 
@@ -108,6 +111,9 @@ class DayWorker:
                 claim = markers.claim(conn, self.chunk, upto=upto, agency=agency)
                 if not claim.keys and not done.pins and conn.dialect.name == "postgresql":
                     done.held = markers.days_pending_upto(conn, upto, agency=agency)
+            if claim.more and claim.keys and conn.dialect.name == "postgresql":
+                # the processes that wait for a backlog (``wakeup.PgWaker``): one statement a full round
+                markers.cue_helpers(conn)
             phases.lap("claim")
             keys = claim.keys
             done.days = len(keys)
