@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, NamedTuple
 
 import orjson
-from sqlalchemy import JSON, Date, Integer, String, Text, bindparam, select, text, union_all, update
+from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, bindparam, select, text, type_coerce, union_all, update
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection
 
@@ -18,7 +18,7 @@ from kehadiran.adapters.punch_store import chunks
 from kehadiran.adapters import outbox_events
 from kehadiran.adapters.raw_sql import Raw, pg_insert_text
 from kehadiran.adapters.union_reads import kind, none
-from kinerja.db import UtcDateTime, planned_each_time
+from kinerja.db import planned_each_time
 
 SUMMARIES = DaySummaryRow.__table__
 
@@ -73,7 +73,7 @@ class Asn(NamedTuple):
 class StoredPunch(NamedTuple):
     nip: str
     id: str
-    time: datetime  # aware, UTC
+    time: datetime  # aware (PostgreSQL: in the session's zone; SQLite: UTC)
     status: str | None
     event_id: str | None
     correction_id: str | None
@@ -103,18 +103,25 @@ def _reads(member) -> SimpleNamespace:
 _READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
 
 
+# a punch's instant as the driver gives it, aware in the session's zone: the recompute takes it to the
+# agency's zone at once, so ``UtcDateTime``'s conversion to UTC first (and its per-row result
+# processing) was a call and an ``astimezone`` an ASN-day for nothing
+_AWARE = DateTime(timezone=True)
+
+
 def _facts_read(member):
     """A window's three reads as one statement (PostgreSQL: each list one parameter): a row per
     fact, its kind first (``d`` a day record, ``l`` leave, ``p`` a punch), the others' columns NULL."""
     return union_all(
         select(kind("d"), DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload,
-               none(String), none(UtcDateTime()), none(String), none(String), none(String)).where(
+               none(String), none(_AWARE), none(String), none(String), none(String)).where(
             member(DaySummaryRow.nip, "nips"), DaySummaryRow.day >= bindparam("lo"),
             DaySummaryRow.day <= bindparam("hi")),
-        select(kind("l"), Leave.nip, Leave.day, none(Integer), none(JSON), none(String), none(UtcDateTime()),
+        select(kind("l"), Leave.nip, Leave.day, none(Integer), none(JSON), none(String), none(_AWARE),
                Leave.kind, none(String), none(String)).where(
             member(Leave.nip, "nips"), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi")),
-        select(kind("p"), PunchRow.nip, none(Date), none(Integer), none(JSON), PunchRow.id, PunchRow.time,
+        select(kind("p"), PunchRow.nip, none(Date), none(Integer), none(JSON), PunchRow.id,
+               type_coerce(PunchRow.time, _AWARE).label("time"),
                PunchRow.status, PunchRow.event_id, PunchRow.correction_id).where(
             member(PunchRow.nip, "nips"), PunchRow.time >= bindparam("start"), PunchRow.time < bindparam("end")),
     )

@@ -179,6 +179,17 @@ def _day_offset(tz: ZoneInfo, day: date) -> str | None:
     return datetime(2000, 1, 1, tzinfo=timezone(start)).isoformat()[19:]
 
 
+# a deduction's percent as the record writes it, per value (a Decimal's format is ~1.5 us, a few a day)
+_PERCENT_TEXT: dict = {}
+
+
+def _percent_text(percent) -> str:
+    text = f"{percent:.2f}"
+    if len(_PERCENT_TEXT) < 256:  # a deduction table's few values
+        _PERCENT_TEXT[percent] = text
+    return text
+
+
 def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], leave: str | None,
                current: StoredDay | None, since: date | None, *, tz: ZoneInfo, now: datetime,
                burst: timedelta = timedelta(0), day_over: bool | None = None) -> dict[str, Any] | None:
@@ -201,8 +212,8 @@ def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], 
         "excused": result.excused, "arrival": local_iso(arrival, tz) if arrival else None,
         "departure": local_iso(departure, tz) if departure else None,
         "minutes_late": result.minutes_late, "minutes_early": result.minutes_early,
-        "deductions": [{"code": d.code, "percent": f"{d.percent:.2f}", "minutes": d.minutes}
-                       for d in result.deductions],
+        "deductions": [{"code": d.code, "percent": _PERCENT_TEXT.get(d.percent) or _percent_text(d.percent),
+                        "minutes": d.minutes} for d in result.deductions],
         "punch_event_ids": list(result.punch_event_ids), "unit": emp.unit,
     }
     if result.correction_ids:
