@@ -31,6 +31,7 @@ from kehadiran.entrypoints.runtime import day_worker
 from kehadiran.service_layer.schedules import track_from
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
+from kinerja.gc_tuning import tune_gc
 from benchlib.db import load_statement_stats
 from kinerja.testing import create_postgres_database
 from kinerja.testing.postgres_fixtures import ThrowawayPostgres
@@ -97,6 +98,7 @@ def rounds(runtime, profile: int, chunk: int | None, stats_server: str | None = 
         entry[0] += 1
         entry[1] += time.perf_counter() - conn.info.pop("day_rounds_t0", time.perf_counter())
 
+    tune_gc()  # as the day worker process does once it has started (``entrypoints.worker``)
     event.listen(runtime.engine, "before_cursor_execute", count)
     event.listen(runtime.engine, "after_cursor_execute", timed)
     prof = cProfile.Profile(time.process_time) if profile else None  # CPU time: the load does not enter it
