@@ -106,8 +106,38 @@ def images(engine):
     print("\n".join(line for line in build.stdout.splitlines() if line.startswith("kinerja/")))
 
 
+def remove_stacks_of_ended_runs() -> list[str]:
+    """`docker compose down -v` every kinerja-test-<pid> project whose test process is gone: a run
+    killed mid-test (a CI timeout, a session ended) leaves its stack, and its `restart:
+    unless-stopped` containers come back with the next dockerd, holding ports, CPU and memory
+    while the next run's stack starts. Another run's stack whose process still lives is left alone."""
+    out = subprocess.run(docker_engine.docker_cmd("ps", "-a", "--format", '{{.Label "com.docker.compose.project"}}'),
+                         capture_output=True, text=True, timeout=60).stdout
+    removed = []
+    for project in sorted(set(out.split())):
+        match = re.fullmatch(r"kinerja-test-(\d+)", project)
+        if not match or pid_alive(int(match.group(1))):
+            continue
+        Compose(project, dict(os.environ)).run("down", "-v", "--remove-orphans", "--timeout", "10", check=False)
+        removed.append(project)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="module")
 def stack(images, request):
+    removed = remove_stacks_of_ended_runs()
+    if removed:
+        print(f"\nremoved the stacks of ended runs: {', '.join(removed)}")
     ports = {svc: free_port() for svc in SERVICES}
     secret = secrets.token_hex(32)
     # every host port the stack binds is a free one, the metrics ports too: a `make run` or a second
