@@ -29,7 +29,9 @@ How:
   turn (``sqlite_locking.begin``, queued fairly like any writer; SQLite's own RESTART checkpoint,
   which waits for the write lock with its busy handler's sleeps, left the WAL at 33-43k pages
   under a probe's load), copies the frames left since its last pass (no new ones can come
-  meanwhile), and holds the turn until no reader of an older snapshot is left (a reader holds a
+  meanwhile; it first copies ahead without the turn, ``COPY_AHEAD_LEFT``: a loaded JSON upload's
+  closing pass found up to 3,600 frames, 14 MiB, still to copy and held every writer 117 ms while
+  it did), and holds the turn until no reader of an older snapshot is left (a reader holds a
   lock on its WAL slot in the WAL index; ``/proc/locks`` names every process holding one: the turn's
   own slot apart, a process of its own is seen, one of this process only when in another slot), at
   most ``READER_GRACE_MAX_S``; then it gives the turn back, and the next writer starts the WAL
@@ -66,6 +68,10 @@ READER_GRACE_S = 0.005  # the turn held after that pass where the readers cannot
 READER_GRACE_MAX_S = 0.025  # the longest the turn is held for older readers to end (writers wait)
 READER_GRACE_POLL_S = 0.001
 CLOSE_RETRY_S = 0.25  # after a closing pass that the WAL did not restart from
+# a closing pass first copies without the turn (passive passes) until at most this many frames are
+# left, or ``COPY_AHEAD_PASSES`` passes: only what the writers add meanwhile is copied with it held
+COPY_AHEAD_LEFT = 256
+COPY_AHEAD_PASSES = 3
 # every connection's wal_autocheckpoint (``sqlite_wal.configure``): only where no checkpointer keeps up
 SAFETY_PAGES = sqlite_wal.WAL_AUTOCHECKPOINT_PAGES
 POLL_S = 0.02
@@ -131,6 +137,8 @@ class Checkpointer:
         self.long_read_waits = 0  # closing passes that waited for a ``LongRead`` to end
         self.long_reads_waited_out = 0  # of them, those that went ahead while it still read
         self.clear_closings = 0  # closing passes that saw every frame copied and no older reader
+        self.copied_ahead = 0  # frames the closing passes copied before taking the write turn
+        self.copied_in_turn = 0  # frames they copied with it held (writers waiting meanwhile)
         self.held_by: dict[int, int] = {}  # pid: closing passes it outlasted with an older snapshot
         self.copied = 0
         self.leading = threading.Event()
@@ -209,12 +217,27 @@ class Checkpointer:
         """A pass while a write turn is held (nothing is added meanwhile, so it copies every frame,
         readers permitting), once no ``LongRead`` is under way; the turn is held until the older
         reads end (``_hold_turn``)."""
+        self._copy_ahead(conn, shm)
         long_reads = self._no_long_reads()
         try:
+            self._copy_ahead(conn, shm)  # what came while a long read was waited for
             self._hold_turn(conn, turn_conn, shm)
         finally:
             if long_reads is not None:
                 os.close(long_reads)
+
+    def _copy_ahead(self, conn: sqlite3.Connection, shm: int) -> None:
+        """Passive passes, no turn held, until at most ``COPY_AHEAD_LEFT`` frames are left to copy
+        (or a pass copies nothing more: an older reader's snapshot stops it)."""
+        for _ in range(COPY_AHEAD_PASSES):
+            frames, copied = wal_frames(shm)
+            if frames - copied <= COPY_AHEAD_LEFT:
+                return
+            self._pass(conn)
+            now_copied = wal_frames(shm)[1]
+            if now_copied <= copied:
+                return
+            self.copied_ahead += now_copied - copied
 
     def _no_long_reads(self) -> int | None:
         """The ``LongRead`` lock held exclusively (its fd), polled without a write turn held; None
@@ -243,9 +266,13 @@ class Checkpointer:
         try:
             self.closing_passes += 1
             deadline = time.monotonic() + READER_GRACE_MAX_S
+            before = wal_frames(shm)[1]  # only this thread checkpoints (the safety net aside)
             while True:
                 busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 self.passes += 1
+                if before is not None:
+                    self.copied_in_turn += max(0, copied - before)
+                    before = None
                 readers = self._older_readers(shm)
                 if readers is None:
                     time.sleep(READER_GRACE_S)

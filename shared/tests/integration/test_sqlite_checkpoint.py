@@ -176,3 +176,37 @@ def test_a_wal_an_old_reader_holds_restarts_once_it_ends(tmp_path, monkeypatch):
             os.close(shm)
         reader.close()
         engine.dispose()
+
+
+def test_a_closing_pass_copies_ahead_before_it_takes_the_write_turn(tmp_path):
+    """Every frame a closing pass copies with the turn held is a frame every writer waits for: it
+    copies what it can first without the turn, so with no writer adding meanwhile nothing is left
+    for the turn (a loaded JSON upload's closing pass copied up to 3,600 frames holding it)."""
+    path = str((tmp_path / "service.db").resolve())
+    engine = make_engine(f"sqlite:///{path}")
+    stop = threading.Event()
+    shm = None
+    try:
+        with engine.begin() as c:
+            c.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)"))
+        for _ in range(10):  # ~500 frames, none copied back: past close_at, under the window
+            with engine.begin() as c:
+                c.execute(text("INSERT INTO t (body) SELECT randomblob(3000) FROM (WITH RECURSIVE n(k) AS "
+                               "(SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 50) SELECT k FROM n)"))
+        shm = os.open(path + "-shm", os.O_RDONLY)
+        frames, copied = wal_frames(shm)
+        assert frames >= 450 and copied == 0
+        cp = Checkpointer(path, stop, window=10_000, close_at=300, poll_s=0.002).start()
+        wait_until(lambda: cp.closing_passes >= 1, interval_s=0.005, message="a closing pass")
+        stop.set()
+        cp.thread.join(10)
+        assert cp.copied_ahead >= frames - sqlite_checkpoint.COPY_AHEAD_LEFT
+        assert cp.copied_in_turn == 0
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO t (body) VALUES (x'00')"))
+        assert wal_frames(shm)[0] < 10  # and the next writer started the WAL over
+    finally:
+        stop.set()
+        if shm is not None:
+            os.close(shm)
+        engine.dispose()
