@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, NamedTuple
 
 import orjson
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, bindparam, func, select, text, type_coerce, union_all, update
+from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, bindparam, func, select, text, type_coerce, union_all
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection
 
@@ -17,9 +17,7 @@ from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters import outbox_events
 from kehadiran.adapters.raw_sql import Raw, pg_insert_text
 from kehadiran.adapters.union_reads import kind, none
-from kinerja.db import planned_each_time
-
-SUMMARIES = DaySummaryRow.__table__
+from kinerja.db import UtcDateTime, planned_each_time
 
 
 class JsonList(TypeDecorator):
@@ -88,14 +86,6 @@ def _reads(member) -> SimpleNamespace:
         asn_since=select(Employee.nip, Employee.agency, Employee.unit, Employee.tmt, Employee.active,
                          Tracking.since).outerjoin(Tracking, Tracking.nip == Employee.nip).where(
             member(Employee.nip, "nips")),
-        summaries=select(DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload).where(
-            member(DaySummaryRow.nip, "nips"), DaySummaryRow.day >= bindparam("lo"),
-            DaySummaryRow.day <= bindparam("hi")),
-        leaves=select(Leave.nip, Leave.day, Leave.kind).where(
-            member(Leave.nip, "nips"), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi")),
-        punches=select(PunchRow.nip, PunchRow.id, PunchRow.time, PunchRow.status, PunchRow.event_id,
-                       PunchRow.correction_id).where(
-            member(PunchRow.nip, "nips"), PunchRow.time >= bindparam("start"), PunchRow.time < bindparam("end")),
     )
 
 
@@ -104,29 +94,33 @@ _READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
 
 # a punch's instant as the driver gives it, aware in the session's zone: the recompute takes it to the
 # agency's zone at once, so ``UtcDateTime``'s conversion to UTC first (and its per-row result
-# processing) was a call and an ``astimezone`` an ASN-day for nothing
+# processing) was a call and an ``astimezone`` an ASN-day for nothing (PostgreSQL; SQLite stores a
+# naive UTC text, which ``UtcDateTime`` makes aware)
 _AWARE = DateTime(timezone=True)
 
 
-def _facts_read(member):
-    """A window's three reads as one statement (PostgreSQL: each list one parameter): a row per
-    fact, its kind first (``d`` a day record, ``l`` leave, ``p`` a punch), the others' columns NULL."""
+def _facts_read(member, payload=DaySummaryRow.payload, instant=_AWARE):
+    """A window's three reads as one statement (each list one parameter): a row per fact, its kind
+    first (``d`` a day record, ``l`` leave, ``p`` a punch), the others' columns NULL."""
     return union_all(
-        select(kind("d"), DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, DaySummaryRow.payload,
-               none(String), none(_AWARE), none(String), none(String), none(String)).where(
+        select(kind("d"), DaySummaryRow.nip, DaySummaryRow.day, DaySummaryRow.version, payload,
+               none(String), none(instant), none(String), none(String), none(String)).where(
             member(DaySummaryRow.nip, "nips"), DaySummaryRow.day >= bindparam("lo"),
             DaySummaryRow.day <= bindparam("hi")),
-        select(kind("l"), Leave.nip, Leave.day, none(Integer), none(JSON), none(String), none(_AWARE),
+        select(kind("l"), Leave.nip, Leave.day, none(Integer), none(JSON), none(String), none(instant),
                Leave.kind, none(String), none(String)).where(
             member(Leave.nip, "nips"), Leave.day >= bindparam("lo"), Leave.day <= bindparam("hi")),
         select(kind("p"), PunchRow.nip, none(Date), none(Integer), none(JSON), PunchRow.id,
-               type_coerce(PunchRow.time, _AWARE).label("time"),
+               type_coerce(PunchRow.time, instant).label("time"),
                PunchRow.status, PunchRow.event_id, PunchRow.correction_id).where(
             member(PunchRow.nip, "nips"), PunchRow.time >= bindparam("start"), PunchRow.time < bindparam("end")),
     )
 
 
-_FACTS_PG = _facts_read(MEMBER["postgresql"])
+_FACTS = {"postgresql": _facts_read(MEMBER["postgresql"]),
+          # SQLite: the payloads as text, decoded by orjson (the JSON type's ``json.loads`` was most of
+          # the read's CPU where the days had records: an upload's departures)
+          "sqlite": _facts_read(MEMBER["sqlite"], type_coerce(DaySummaryRow.payload, Text), UtcDateTime())}
 
 
 def reads(conn: Connection) -> SimpleNamespace:
@@ -134,9 +128,6 @@ def reads(conn: Connection) -> SimpleNamespace:
     return _READS[conn.dialect.name]
 
 
-_UPDATE_DAY = update(SUMMARIES).where(SUMMARIES.c.nip == bindparam("k_nip"), SUMMARIES.c.day == bindparam("k_day")) \
-    .values(version=bindparam("version"), final=bindparam("final"), payload=bindparam("payload"),
-            updated_at=bindparam("updated_at"))
 _DAY_COLUMNS = ("nip", "day", "version", "final", "payload", "updated_at")
 _UPSERT_DAY = ("ON CONFLICT (nip, day) DO UPDATE SET version = excluded.version, final = excluded.final, "
                "payload = excluded.payload, updated_at = excluded.updated_at")
@@ -207,25 +198,16 @@ def facts(conn: Connection, nips: list[str], lo: date, hi: date, start: datetime
     days: dict[tuple[str, date], StoredDay] = {}
     leaves: dict[tuple[str, date], str] = {}
     punches: list[StoredPunch] = []
-    if conn.dialect.name == "postgresql":
-        # one statement, not three
-        for kind, nip, day, version, payload, pid, t, status, event_id, correction_id in conn.execute(
-                _FACTS_PG, {"nips": nips, "lo": lo, "hi": hi, "start": start, "end": end}).all():
-            if kind == "p":
-                punches.append(StoredPunch(nip, pid, t, status, event_id, correction_id))
-            elif kind == "d":
-                days[(nip, day)] = StoredDay(version, payload)
-            else:
-                leaves[(nip, day)] = status
-        return days, leaves, punches
-    q = reads(conn)
-    for chunk in lists(conn, nips):
-        for nip, day, version, payload in conn.execute(q.summaries, {"nips": chunk, "lo": lo, "hi": hi}).all():
-            days[(nip, day)] = StoredDay(version, payload)
-        for nip, day, kind in conn.execute(q.leaves, {"nips": chunk, "lo": lo, "hi": hi}).all():
-            leaves[(nip, day)] = kind
-        punches.extend(StoredPunch(*row) for row in conn.execute(q.punches, {"nips": chunk, "start": start,
-                                                                            "end": end}).all())
+    decode = orjson.loads if conn.dialect.name == "sqlite" else None
+    # one statement, not three
+    for kind, nip, day, version, payload, pid, t, status, event_id, correction_id in conn.execute(
+            _FACTS[conn.dialect.name], {"nips": nips, "lo": lo, "hi": hi, "start": start, "end": end}).all():
+        if kind == "p":
+            punches.append(StoredPunch(nip, pid, t, status, event_id, correction_id))
+        elif kind == "d":
+            days[(nip, day)] = StoredDay(version, decode(payload) if decode else payload)
+        else:
+            leaves[(nip, day)] = status
     return days, leaves, punches
 
 
@@ -300,14 +282,13 @@ def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[s
             Raw(conn).insert_records("day_summaries", _DAY_COLUMNS, rows, suffix=_UPSERT_DAY, few=0)
         outbox_events.write(conn, events, at=at)
         return
-    if new:
+    rows = new + changed
+    if rows:
         # SQLite: hand-written too, the payload encoded by orjson (the JSON type's ``json.dumps``
-        # and the statement's per-row bind processing were ~10 Python calls an ASN-day)
+        # and the statement's per-row bind processing were ~10 Python calls an ASN-day), the
+        # changed records in the same upsert (an UPDATE each, executemany: twice a new one's CPU)
         raw = Raw(conn)
         raw.insert_rows("day_summaries", _DAY_COLUMNS, [
             (r["nip"], raw.day(r["day"]), r["version"], r["final"], orjson.dumps(r["payload"]).decode(),
-             raw.instant(r["updated_at"])) for r in new])
-    if changed:
-        conn.execute(_UPDATE_DAY, [{"k_nip": r["nip"], "k_day": r["day"], "version": r["version"], "final": r["final"],
-                                    "payload": r["payload"], "updated_at": r["updated_at"]} for r in changed])
+             raw.instant(r["updated_at"])) for r in rows], suffix=_UPSERT_DAY)
     outbox_events.write(conn, events, at=at)

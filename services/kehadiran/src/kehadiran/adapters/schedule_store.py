@@ -49,8 +49,8 @@ _READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
 
 
 def _one_read(member):
-    """The four reads as one statement (PostgreSQL, where each list is one parameter whatever its
-    size): a row per fact, its kind first; the shifts of one span of dates (``shift_lo``..``shift_hi``)."""
+    """The four reads as one statement (each list one parameter whatever its size): a row per
+    fact, its kind first; the shifts of one span of dates (``shift_lo``..``shift_hi``)."""
     return union_all(
         select(kind("r"), RamadanSchedule.id, RamadanSchedule.agency, RamadanSchedule.unit, RamadanSchedule.start_date,
                RamadanSchedule.end_date, RamadanSchedule.hours, none(String), none(String)).where(
@@ -67,7 +67,7 @@ def _one_read(member):
     )
 
 
-_ONE_READ = _one_read(MEMBER["postgresql"])
+_ONE_READ = {dialect: _one_read(member) for dialect, member in MEMBER.items()}
 
 
 class WorkingTimeFacts(NamedTuple):
@@ -88,27 +88,19 @@ def working_time(conn: Connection, agencies: Iterable[str], nips: Iterable[str],
     holidays: dict[str, set[date]] = defaultdict(set)
     shifts: dict[str, dict[date, ShiftRow]] = defaultdict(dict)
     q = _READS[conn.dialect.name]
-    rest = spans
-    if conn.dialect.name == "postgresql":
-        # one statement for a round of one span of dates (every 1-key round), not four
-        (first_lo, first_hi), rest = spans[0], spans[1:]
-        for kind, rid, key, unit, d1, d2, hours, start, end in conn.execute(
-                _ONE_READ, {"agencies": agencies, "nips": nips, "lo": lo, "hi": hi, "shift_lo": first_lo,
-                            "shift_hi": first_hi}).all():
-            if kind == "s":
-                shifts[key][d1] = ShiftRow(d1, start, end)
-            elif kind == "h":
-                holidays[key].add(d1)
-            elif kind == "u":
-                unit_hours[(key, unit)] = hours
-            else:
-                ramadan_rows.append(RamadanRow(rid, key, unit, d1, d2, hours))
-    else:
-        unit_hours = {(a, u): h for a, u, h in conn.execute(q["units"], {"agencies": agencies}).all()}
-        ramadan_rows = [RamadanRow(*row) for row in conn.execute(
-            q["ramadan"], {"agencies": agencies, "lo": lo, "hi": hi}).all()]
-        for agency, day in conn.execute(q["holidays"], {"agencies": agencies, "lo": lo, "hi": hi}).all():
-            holidays[agency].add(day)
+    # one statement for a round of one span of dates (every 1-key round), not four
+    (first_lo, first_hi), rest = spans[0], spans[1:]
+    for kind, rid, key, unit, d1, d2, hours, start, end in conn.execute(
+            _ONE_READ[conn.dialect.name], {"agencies": agencies, "nips": nips, "lo": lo, "hi": hi,
+                                           "shift_lo": first_lo, "shift_hi": first_hi}).all():
+        if kind == "s":
+            shifts[key][d1] = ShiftRow(d1, start, end)
+        elif kind == "h":
+            holidays[key].add(d1)
+        elif kind == "u":
+            unit_hours[(key, unit)] = hours
+        else:
+            ramadan_rows.append(RamadanRow(rid, key, unit, d1, d2, hours))
     for start, end in rest:
         for chunk in lists(conn, nips):
             for nip, day, s, e in conn.execute(q["shifts"], {"nips": chunk, "lo": start, "hi": end}).all():
