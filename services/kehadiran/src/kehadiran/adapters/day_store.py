@@ -2,7 +2,7 @@
 statements at a time, and the day records written in bulk. Core, built once."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from types import SimpleNamespace
 from typing import Any, Iterable, NamedTuple
 
@@ -15,7 +15,7 @@ from kehadiran.adapters.calendar_orm import Leave, Tracking
 from kehadiran.adapters.markers import ASN_LOCK_KEY
 from kehadiran.adapters.orm import DaySummaryRow, Employee, PunchRow
 from kehadiran.adapters import outbox_events
-from kehadiran.adapters.raw_sql import Raw, pg_insert_text
+from kehadiran.adapters.raw_sql import Raw, pg_insert_text, sqlite_datetime
 from kehadiran.adapters.union_reads import kind, none
 from kinerja.db import UtcDateTime, planned_each_time
 
@@ -282,13 +282,32 @@ def write_days(conn: Connection, new: list[dict[str, Any]], changed: list[dict[s
             Raw(conn).insert_records("day_summaries", _DAY_COLUMNS, rows, suffix=_UPSERT_DAY, few=0)
         outbox_events.write(conn, events, at=at)
         return
-    rows = new + changed
-    if rows:
-        # SQLite: hand-written too, the payload encoded by orjson (the JSON type's ``json.dumps``
-        # and the statement's per-row bind processing were ~10 Python calls an ASN-day), the
-        # changed records in the same upsert (an UPDATE each, executemany: twice a new one's CPU)
-        raw = Raw(conn)
-        raw.insert_rows("day_summaries", _DAY_COLUMNS, [
-            (r["nip"], raw.day(r["day"]), r["version"], r["final"], orjson.dumps(r["payload"]).decode(),
-             raw.instant(r["updated_at"])) for r in rows], suffix=_UPSERT_DAY)
-    outbox_events.write(conn, events, at=at)
+    write_sqlite(conn, SqliteRows.of(new, changed, events, at=at or datetime.now(timezone.utc)))
+
+
+class SqliteRows(NamedTuple):
+    """SQLite: a round's day records and outbox rows as the driver takes them, built before its
+    write turn (``day_round_sqlite``): the turn, every writer's, holds only their INSERTs."""
+
+    days: list[tuple]
+    outbox: list[tuple]
+
+    @classmethod
+    def of(cls, new: list[dict[str, Any]], changed: list[dict[str, Any]], events: list[dict[str, Any]], *,
+           at: datetime) -> "SqliteRows":
+        instant = sqlite_datetime(at.astimezone(timezone.utc))
+        # hand-written, the payload encoded by orjson (the JSON type's ``json.dumps`` and the
+        # statement's per-row bind processing were ~10 Python calls an ASN-day); the changed
+        # records in the same upsert as the new (an UPDATE each, executemany: twice a new one's CPU)
+        return cls([(r["nip"], r["day"].isoformat(), r["version"], r["final"], orjson.dumps(r["payload"]).decode(),
+                     instant) for r in new + changed],
+                   [tuple(row[c] for c in outbox_events.OUTBOX_COLUMNS)
+                    for row in outbox_events.rows(events, created_at=instant)])
+
+
+def write_sqlite(conn: Connection, rows: SqliteRows) -> None:
+    raw = Raw(conn)
+    if rows.days:
+        raw.insert_rows("day_summaries", _DAY_COLUMNS, rows.days, suffix=_UPSERT_DAY)
+    if rows.outbox:
+        raw.insert_rows("outbox", outbox_events.OUTBOX_COLUMNS, rows.outbox)

@@ -37,13 +37,14 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import text
 
-from kehadiran.adapters import markers
+from kehadiran.adapters import day_store, markers
 from kehadiran.service_layer.alerts import reconcile_alerts
-from kehadiran.service_layer.day_recompute import recompute, write_outcome
+from kehadiran.service_layer.day_recompute import recompute
 from kehadiran.service_layer.day_round import Phases, Round, release_quarantine
 from kinerja.db import read_only_session
 from kinerja.sqlite_checkpoint import LongRead
@@ -124,6 +125,10 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             worker.between_phases()  # tests: what commits between the snapshot and the write
         if not keys and not pins_waiting:
             return done, phases  # nothing to write: no write turn taken
+        # the rows as the driver takes them, built before the turn: it holds only their INSERTs
+        # (written at: when the turn is taken, within ms; the round's clock, ``now``, decides what is over)
+        rows = (day_store.SqliteRows.of(outcome.new, outcome.changed, outcome.events, at=datetime.now(timezone.utc))
+                if keys else None)
         with worker.session_factory() as session, session.begin():
             conn = session.connection()
             if pins_waiting:
@@ -137,7 +142,7 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             if keys:
                 # every marker of the keys the snapshot saw, and none it did not (see the module)
                 markers.sweep_sqlite(conn, keys, hi)
-                write_outcome(session, outcome)
+                day_store.write_sqlite(conn, rows)
                 done.published = outcome.published
                 if outcome.alert_years or outcome.alert_maybe:
                     reconcile_alerts(session, worker.outbox, outcome.alert_years, maybe=outcome.alert_maybe,
