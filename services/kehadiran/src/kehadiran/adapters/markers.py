@@ -21,7 +21,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable, NamedTuple
 
-import orjson
 from sqlalchemy import DDL, BigInteger, Column, Date, Index, Integer, MetaData, String, Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -123,20 +122,18 @@ _CLAIM_PG = (
 )
 _CLAIM_DAYS.update({("postgresql", scoped): text(_CLAIM_PG.format(scope=_SCOPE if scoped else ""))
                     for scoped in (False, True)})
-# SQLite: every marker of the keys (a JSON list of [nip, day]) up to an id, found key by key in the
-# (nip, day) index (CROSS JOIN: the keys' list is the outer loop whatever the planner would guess).
-# As ``id <= ? AND (nip, day) IN (VALUES ...)`` it walked every marker up to the id for each chunk of
-# keys: a backlog of 20,000 markers in rounds of 100 read ~2 million rows (a tenth of the round's CPU).
-_SWEEP_SQLITE = ("DELETE FROM dirty_days WHERE id IN (SELECT d.id FROM json_each(?) AS k CROSS JOIN dirty_days AS d "
-                 "ON d.nip = json_extract(k.value, '$[0]') AND d.day = json_extract(k.value, '$[1]') "
-                 "WHERE d.id <= ?)")
+# SQLite: a key's markers up to an id, found in the (nip, day) index whatever the file's statistics
+# say (INDEXED BY: taken while the queue was nearly empty, they made a join of the keys to the
+# markers a scan of the markers per key). As ``id <= ? AND (nip, day) IN (VALUES ...)`` the sweep
+# walked every marker up to the id: a backlog of 20,000 markers in rounds of 100 read ~2 million rows
+# (a tenth of the round's CPU). One execution a key, in the driver's C loop (``executemany``).
+_SWEEP_SQLITE = "DELETE FROM dirty_days INDEXED BY ix_dirty_days_nip_day WHERE nip = ? AND day = ? AND id <= ?"
 
 
 def sweep_sqlite(conn: Session | Connection, keys: list[tuple[str, date]], upto: int) -> None:
     """SQLite: the markers of ``keys`` with ids up to ``upto`` deleted."""
     if keys:
-        Raw(conn).cursor.execute(_SWEEP_SQLITE, (orjson.dumps([(nip, day.isoformat()) for nip, day in keys]).decode(),
-                                                 upto))
+        Raw(conn).cursor.executemany(_SWEEP_SQLITE, [(nip, day.isoformat(), upto) for nip, day in keys])
 
 
 _CLAIM_PINS = {
