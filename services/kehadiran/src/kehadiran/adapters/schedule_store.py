@@ -30,22 +30,13 @@ class ShiftRow(NamedTuple):
     end: str | None
 
 
-def _reads(member):
-    return {
-        "units": select(UnitSchedule.agency, UnitSchedule.unit, UnitSchedule.hours).where(
-            member(UnitSchedule.agency, "agencies")),
-        "ramadan": select(RamadanSchedule.id, RamadanSchedule.agency, RamadanSchedule.unit,
-                          RamadanSchedule.start_date, RamadanSchedule.end_date, RamadanSchedule.hours).where(
-            member(RamadanSchedule.agency, "agencies"), RamadanSchedule.start_date <= bindparam("hi"),
-            RamadanSchedule.end_date >= bindparam("lo")),
-        "holidays": select(Holiday.agency, Holiday.day).where(
-            member(Holiday.agency, "agencies"), Holiday.day >= bindparam("lo"), Holiday.day <= bindparam("hi")),
-        "shifts": select(Shift.nip, Shift.day, Shift.start, Shift.end).where(
-            member(Shift.nip, "nips"), Shift.day >= bindparam("lo"), Shift.day <= bindparam("hi")),
-    }
+def _shifts(member):
+    """The shifts of a span of dates after the first (``_one_read`` has the first's)."""
+    return select(Shift.nip, Shift.day, Shift.start, Shift.end).where(
+        member(Shift.nip, "nips"), Shift.day >= bindparam("lo"), Shift.day <= bindparam("hi"))
 
 
-_READS = {dialect: _reads(member) for dialect, member in MEMBER.items()}
+_SHIFTS = {dialect: _shifts(member) for dialect, member in MEMBER.items()}
 
 
 def _one_read(member):
@@ -87,7 +78,6 @@ def working_time(conn: Connection, agencies: Iterable[str], nips: Iterable[str],
     ramadan_rows: list[RamadanRow] = []
     holidays: dict[str, set[date]] = defaultdict(set)
     shifts: dict[str, dict[date, ShiftRow]] = defaultdict(dict)
-    q = _READS[conn.dialect.name]
     # one statement for a round of one span of dates (every 1-key round), not four
     (first_lo, first_hi), rest = spans[0], spans[1:]
     for kind, rid, key, unit, d1, d2, hours, start, end in conn.execute(
@@ -103,7 +93,7 @@ def working_time(conn: Connection, agencies: Iterable[str], nips: Iterable[str],
             ramadan_rows.append(RamadanRow(rid, key, unit, d1, d2, hours))
     for start, end in rest:
         for chunk in lists(conn, nips):
-            for nip, day, s, e in conn.execute(q["shifts"], {"nips": chunk, "lo": start, "hi": end}).all():
+            for nip, day, s, e in conn.execute(_SHIFTS[conn.dialect.name], {"nips": chunk, "lo": start, "hi": end}).all():
                 shifts[nip][day] = ShiftRow(day, s, e)
     ramadan: dict[str, list[RamadanRow]] = defaultdict(list)
     for row in sorted(ramadan_rows):
