@@ -1,9 +1,11 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from kehadiran.domain.discipline import (
+    DayResult,
+    Deduction,
     Punch,
     band,
     default_window,
@@ -92,3 +94,24 @@ def test_days_off_and_excused_days_carry_no_deduction():
     sat = date(2026, 11, 7)
     assert codes(summarize_day(sat, None, [Punch(at(sat, 9, 0))], day_over=True)) == []
     assert codes(summarize_day(MON, default_window(MON), [], excused="cuti", day_over=True)) == []
+
+
+def test_a_days_punches_in_any_order_bursts_collapsed_every_one_named():
+    """Punches handed over out of time order: the ids in time order, the corrections sorted, a
+    burst's first punch taking the in/out a later one of the burst reported (each field exact)."""
+    punches = [Punch(at(MON, 16, 5), None, "p3", "c2"), Punch(at(MON, 7, 40), None, "p1", "c1"),
+               Punch(at(MON, 16, 6), "out", "p4"), Punch(at(MON, 7, 41), "in", "p2", "c1")]
+    r = summarize_day(MON, default_window(MON), punches, day_over=True, burst=timedelta(minutes=2))
+    assert r == DayResult(MON, True, None, at(MON, 7, 40), at(MON, 16, 5), 10, 0,
+                          (Deduction("TL1", Decimal("0.5"), 10),), ("p1", "p2", "p3", "p4"), ("c1", "c2"))
+    # no burst window: the last punch departs
+    assert summarize_day(MON, default_window(MON), punches, day_over=True).departure == at(MON, 16, 6)
+
+
+def test_days_off_and_excused_days_still_name_arrival_and_departure():
+    sat = date(2026, 11, 7)
+    off = summarize_day(sat, None, [Punch(at(sat, 14, 0), "in", "b"), Punch(at(sat, 9, 0), "out", "a")], day_over=True)
+    assert (off.workday, off.arrival, off.departure, off.punch_event_ids) == (False, at(sat, 9, 0), at(sat, 14, 0), ("a", "b"))
+    cuti = summarize_day(MON, default_window(MON), [Punch(at(MON, 15, 0)), Punch(at(MON, 8, 0))], excused="cuti",
+                         day_over=True)
+    assert cuti == DayResult(MON, True, "cuti", at(MON, 8, 0), at(MON, 15, 0), 0, 0, (), (), ())

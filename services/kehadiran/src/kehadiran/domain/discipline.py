@@ -4,7 +4,7 @@ Pure functions over local (agency-timezone) wall-clock times; no I/O.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from operator import itemgetter
@@ -23,9 +23,16 @@ class DeductionTable:
 
 
 DEFAULT_TABLE = DeductionTable()
-# a ``Punch``'s local time (its first field), as a sort key run in C: the day worker sorts a day's
-# punches a few times per ASN-day
+# a ``Punch``'s local time, event id and correction id (its fields 0, 2, 3), read in C: the day
+# worker sorts and reads every day's punches (no Python function called a punch for them)
 _AT = itemgetter(0)
+_EVENT_ID = itemgetter(2)
+_CORRECTION_ID = itemgetter(3)
+_ZERO = timedelta(0)
+# a DayResult or Deduction made from a tuple of every one of its fields, without its generated
+# ``__new__`` (a Python function, a call a record): the day worker makes a DayResult and a Deduction
+# or two per ASN-day (test_discipline compares whole DayResults: a field added and not given here fails)
+_make = tuple.__new__
 
 
 @dataclass(frozen=True)
@@ -34,10 +41,11 @@ class WorkWindow:
 
     start: datetime
     end: datetime
+    # worked out once a window, not at every lone punch (a window is made once per schedule and date)
+    midpoint: datetime = field(init=False, repr=False, compare=False)
 
-    @property
-    def midpoint(self) -> datetime:
-        return self.start + (self.end - self.start) / 2
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "midpoint", self.start + (self.end - self.start) / 2)
 
 
 def default_window(day: date) -> WorkWindow | None:
@@ -112,8 +120,12 @@ def collapse_bursts(punches: list[Punch], window: timedelta) -> list[Punch]:
     """One person's punches at most ``window`` after the first of their burst are one punch (the
     lobby terminal, then the floor's a minute later; a finger read twice): the burst's first,
     carrying the in/out a later one of them reported if it reported none. Sorted by time."""
-    ordered = sorted(punches, key=_AT)
-    if window <= timedelta(0) or len(ordered) < 2:
+    return _collapse(sorted(punches, key=_AT), window)
+
+
+def _collapse(ordered: list[Punch], window: timedelta) -> list[Punch]:
+    """``collapse_bursts`` of punches already in time order."""
+    if window <= _ZERO or len(ordered) < 2:
         return ordered
     out: list[Punch] = []
     began: datetime | None = None
@@ -130,9 +142,13 @@ def collapse_bursts(punches: list[Punch], window: timedelta) -> list[Punch]:
 def split_arrival_departure(punches: list[Punch], window: WorkWindow) -> tuple[Punch | None, Punch | None]:
     """First punch arrives, last departs; a lone punch is whichever side of the midpoint it falls
     on, unless the device said in or out."""
-    if not punches:
+    return _split(sorted(punches, key=_AT), window)
+
+
+def _split(ordered: list[Punch], window: WorkWindow) -> tuple[Punch | None, Punch | None]:
+    """``split_arrival_departure`` of punches already in time order."""
+    if not ordered:
         return None, None
-    ordered = sorted(punches, key=_AT)
     if len(ordered) == 1:
         only = ordered[0]
         if only.status == "in":
@@ -166,39 +182,42 @@ def summarize_day(
     a late arrival counts at once; a missing departure or a missing day counts only when it ends.
     Punches within ``burst`` of each other count as one for arrival and departure (every one of
     them is still named in ``punch_event_ids``)."""
+    # sorted once (stable: equal times keep their order); the rules below take them in that order
     ordered = sorted(punches, key=_AT)
-    ids = tuple([p.event_id for p in ordered if p.event_id])
-    corrections = tuple(sorted({p.correction_id for p in punches if p.correction_id}))
-    punches = collapse_bursts(punches, burst)
+    ids = tuple(filter(None, map(_EVENT_ID, ordered)))
+    corrections = tuple(sorted(set(filter(None, map(_CORRECTION_ID, ordered)))))
+    punches = _collapse(ordered, burst) if len(ordered) > 1 else ordered
     if window is None or excused:
-        arrival, departure = (split_arrival_departure(punches, window) if window else (None, None))
+        arrival, departure = _split(punches, window) if window else (None, None)
         if window is None and punches:
-            ordered = sorted(punches, key=_AT)
-            arrival, departure = ordered[0], ordered[-1] if len(ordered) > 1 else None
-        return DayResult(day, window is not None, excused, arrival and arrival.local_time,
-                         departure and departure.local_time, 0, 0, (), ids, corrections)
-    arrival, departure = split_arrival_departure(punches, window)
+            arrival, departure = punches[0], punches[-1] if len(punches) > 1 else None
+        return _make(DayResult, (day, window is not None, excused, arrival and arrival.local_time,
+                                 departure and departure.local_time, 0, 0, (), ids, corrections))
+    arrival, departure = _split(punches, window)
     deductions: list[Deduction] = []
-    late = whole_minutes_late(arrival.local_time, window.start) if arrival else 0
-    early = whole_minutes_early(departure.local_time, window.end) if departure else 0
+    # on time or early: no minutes (``whole_minutes_late`` / ``_early`` would say 0)
+    late = (whole_minutes_late(arrival.local_time, window.start)
+            if arrival and arrival.local_time > window.start else 0)
+    early = (whole_minutes_early(departure.local_time, window.end)
+             if departure and departure.local_time < window.end else 0)
     if not punches:
         if day_over:
-            deductions.append(Deduction("TK", table.tk))
+            deductions.append(_make(Deduction, ("TK", table.tk, None)))
     else:
         if arrival is None:
-            deductions.append(Deduction("TL4", table.tl[3]))
+            deductions.append(_make(Deduction, ("TL4", table.tl[3], None)))
         elif late > 0:
             b = band(late, table)
-            deductions.append(Deduction(f"TL{b}", table.tl[b - 1], late))
+            deductions.append(_make(Deduction, (f"TL{b}", table.tl[b - 1], late)))
         if departure is None:
             if day_over:
-                deductions.append(Deduction("PSW4", table.psw[3]))
+                deductions.append(_make(Deduction, ("PSW4", table.psw[3], None)))
         elif early > 0:
             b = band(early, table)
-            deductions.append(Deduction(f"PSW{b}", table.psw[b - 1], early))
-    return DayResult(
+            deductions.append(_make(Deduction, (f"PSW{b}", table.psw[b - 1], early)))
+    return _make(DayResult, (
         day, True, None,
         arrival.local_time if arrival else None,
         departure.local_time if departure else None,
         late, early, tuple(deductions), ids, corrections,
-    )
+    ))
