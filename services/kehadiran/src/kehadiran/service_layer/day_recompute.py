@@ -41,6 +41,10 @@ def no_burst(agency: str) -> timedelta:
 _NEIGHBOURS = (-1, 0, 1)
 _ONE_DAY = timedelta(days=1)
 _NOT_TK = counts_as_tk(None)  # (a closed workday, TK) of a day with no record yet
+# ``only_withdraws`` of every (before, after) pair of (a closed workday, TK), looked up per changed day
+_STATES = ((False, False), (True, False), (True, True), (False, True))
+_ONLY_WITHDRAWS = {(b, a): only_withdraws(b, a) for b in _STATES for a in _STATES}
+_make = tuple.__new__  # a Punch from all its fields without its Python ``__new__``: one per punch and day
 
 
 @dataclass
@@ -97,7 +101,10 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
     for nip, punches in by_nip.items():
         tz = zones[people[nip].agency]
         per_date: dict[date, list[tuple[datetime, StoredPunch]]] = defaultdict(list)
-        for moment, p in sorted([(p.time.astimezone(tz).replace(tzinfo=None), p) for p in punches.values()]):
+        local = []  # a loop, not a comprehension: that is a function called per ASN
+        for p in punches.values():
+            local.append((p.time.astimezone(tz).replace(tzinfo=None), p))
+        for moment, p in sorted(local):
             per_date[moment.date()].append((moment, p))
         dated[nip] = per_date
     # each ASN's context, and each punch's owning day, worked out once a round
@@ -129,7 +136,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
                     if found is None:
                         found = owners[p.id] = owning_day(moment, ctx)
                     if found == day:
-                        owned.append(Punch(moment, p.status, p.event_id, p.correction_id))
+                        owned.append(_make(Punch, (moment, p.status, p.event_id, p.correction_id)))
         tz = zones[emp.agency]
         over = overs.get((id(ctx), day))
         if over is None:
@@ -145,7 +152,7 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
         before = counts_as_tk(current.payload) if current is not None else _NOT_TK
         after = counts_as_tk(record)
         if before != after:
-            (out.alert_maybe if only_withdraws(before, after) else out.alert_years).add((nip, day.year))
+            (out.alert_maybe if _ONLY_WITHDRAWS[before, after] else out.alert_years).add((nip, day.year))
     out.new, out.changed = new, changed
     out.published = len(out.events)
     if write:
@@ -207,13 +214,16 @@ def day_record(emp: Asn, day: date, ctx: ScheduleContext, punches: list[Punch], 
     result = summarize_day(day, window, punches, excused=leave, day_over=day_over, burst=burst)
 
     arrival, departure = result.arrival, result.departure
+    deductions = []  # a loop, not a comprehension: that is a function called per day
+    for d in result.deductions:
+        deductions.append({"code": d.code, "percent": _PERCENT_TEXT.get(d.percent) or _percent_text(d.percent),
+                           "minutes": d.minutes})
     data = {
         "nip": emp.nip, "date": day.isoformat(), "version": 0, "final": day_over, "workday": result.workday,
         "excused": result.excused, "arrival": local_iso(arrival, tz) if arrival else None,
         "departure": local_iso(departure, tz) if departure else None,
         "minutes_late": result.minutes_late, "minutes_early": result.minutes_early,
-        "deductions": [{"code": d.code, "percent": _PERCENT_TEXT.get(d.percent) or _percent_text(d.percent),
-                        "minutes": d.minutes} for d in result.deductions],
+        "deductions": deductions,
         "punch_event_ids": list(result.punch_event_ids), "unit": emp.unit,
     }
     if result.correction_ids:
