@@ -153,27 +153,3 @@ def test_day_event_ids_are_uuid7_growing_with_time():
     stamps = [u.int >> 80 for u in parsed]
     assert before <= stamps[0] and stamps == sorted(stamps) and stamps[-1] <= after
     assert len(set(ids)) == len(ids)
-
-
-def test_day_event_ids_of_threads_at_once_are_unique_and_each_threads_ascend():
-    """The ids a thread makes within a ms count up from a random start (``time_ordered_uuid``): the
-    day worker's lanes make theirs at the same moments, and none may share one."""
-    import threading
-
-    made: list[list[str]] = [[] for _ in range(4)]
-    go = threading.Barrier(len(made))
-
-    def make(out: list[str]) -> None:
-        go.wait()
-        out.extend(outbox_events.time_ordered_uuid() for _ in range(5000))
-
-    threads = [threading.Thread(target=make, args=(out,)) for out in made]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    every = [i for out in made for i in out]
-    assert len(set(every)) == len(every) == 20_000
-    for out in made:
-        assert out == sorted(out)
-        assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in out)

@@ -14,11 +14,8 @@ again, or stored by two requests at once, converges on the same punch and event 
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 import uuid
 from datetime import datetime
-from time import time_ns
 from typing import Any, Iterable
 
 import orjson
@@ -26,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kehadiran.adapters.raw_sql import Raw
+from kinerja.events.ids import time_ordered_uuid
 from kinerja.events.kehadiran import DAY_SUMMARIZED, PUNCH_RECORDED
 from kinerja.messaging import topics
 
@@ -101,37 +99,6 @@ def day_envelope_parts(at: str) -> tuple[str, str, str, str]:
     after_id, rest = rest.split('"\\u0001"', 1)
     after_subject, rest = rest.split('"\\u0002"', 1)
     return head, after_id, after_subject, rest[:-len("3}")]
-
-
-def time_ordered_uuid() -> str:
-    """A UUID version 7 (RFC 9562) as text: the Unix time in ms in the first 48 bits, 74 random bits
-    after. A day event's id is unique and nothing more (a random UUID served until now); ids that
-    grow with time land at the right end of every btree keyed by them (the outbox's unique
-    ``event_id``, the consumers' ``processed_events`` key) instead of on a random leaf each: the day
-    worker's records + outbox INSERT cost the backend 0.042 -> 0.035 ms CPU an ASN-day (500-key
-    rounds, 40,000 punch rows already in the outbox, interleaved, loaded machine).
-
-    The ids a thread makes within one ms share their first 26 random bits and count up from a
-    random start in the last 48 (RFC 9562's monotonic random, section 6.2 method 2): one text
-    formatted an id, where bytes from ``os.urandom``, their hex and five slices were ~3x the cost
-    (a day round makes one an ASN-day). Unique as before: another thread's or process's ids of the
-    same ms have random bits of their own, 74 of them where they start."""
-    ms = time_ns() // 1_000_000
-    state = _ID_STATE.__dict__
-    if state.get("ms") != ms:
-        b = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
-        b[6] = b[6] & 0x0F | 0x70  # version 7
-        b[8] = b[8] & 0x3F | 0x80  # RFC 4122 / 9562 variant
-        h = b.hex()
-        state["ms"], state["head"] = ms, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-"
-        # room for a million more ids this ms before the 48 bits would wrap
-        state["next"] = int(h[20:], 16) % (2**48 - 2**20)
-    n = state["next"]
-    state["next"] = n + 1
-    return f"{state['head']}{n:012x}"
-
-
-_ID_STATE = threading.local()
 
 
 def encode(event: dict[str, Any]) -> str:
