@@ -146,3 +146,39 @@ def test_a_poll_of_day_summaries_examines_rows_in_proportion_to_its_asn(stored, 
     assert not found, found
     # and the poll was applied: each ASN's new day stored
     assert sql(engine, "SELECT count(*) FROM day_facts WHERE day = :d", d=DAY + timedelta(days=1))[0][0] == POLL
+
+
+
+@pytest.mark.parametrize("plans", ["as planned", "generic"])
+def test_a_policy_recomputes_reads_of_a_batch_examine_rows_in_proportion_to_it(stored, plans):
+    """A policy recompute's batch of ASN (200): the next NIPs of the agency after the cursor
+    (``affected_nips``), then their stored periods (``due``), batch after batch (more than the 5
+    runs before a statement is prepared and the server's 5 custom plans before it keeps a generic
+    one), with 60,000 score rows stored. ``due``'s generic plan made on the nearly empty table's
+    statistics walked all 60,000 rows for each batch; ``affected_nips`` read and sorted every
+    score row and membership past the cursor under any plan."""
+    from kinerja_testkit.penilaian import AGENCY
+    from penilaian.service_layer.policy_recompute import DEFAULT_BATCH, affected_nips, due
+
+    p, _ = stored
+    engine = p.runtime.engine
+    assert sql(engine, "SELECT count(*) FROM scores")[0][0] >= 3 * N
+    batches = 12
+    watched = Watched(engine, generic=plans == "generic")
+    watched.watch()
+    try:
+        for b in range(batches):
+            nips = [nip(i) for i in range(1 + b * 1_500, 1 + b * 1_500 + DEFAULT_BATCH)]
+            with p.runtime.session() as s, s.begin():
+                assert affected_nips(s, AGENCY, nip(b * 1_500), DEFAULT_BATCH) == nips
+                found = due(s, nips, "a-new-version", date(2026, 1, 1))
+            # each ASN's month, quarter and year, none scored by the new version yet
+            assert sorted(found) == nips and all(len(starts) == 3 for starts in found.values())
+    finally:
+        watched.stop()
+    read = watched.log.since(0, "FROM scores")
+    assert len(read) == 2 * batches and sum("UNION" in pl["Query Text"] for pl in read) == batches
+    # ~15 rows an ASN: its 3 score rows and membership, each counted again by the nodes stacked on
+    # them (distinct, limit, merge); a walk of the memberships alone is 100 an ASN of the batch
+    found = {f"batch {k}": f for k, pl in enumerate(read) if (f := faults(pl, 20 * DEFAULT_BATCH))}
+    assert not found, found

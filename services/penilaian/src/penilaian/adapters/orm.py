@@ -140,9 +140,11 @@ class ScoreRow(Base):
     """One ASN's score for one period (``2026-11``, ``2026-Q4``, ``2026``), derived from the facts."""
 
     __tablename__ = "scores"
+    # (agency, nip): a policy recompute's batches walk an agency's ASN in NIP order (migration 0013)
+    __table_args__ = (Index("ix_scores_agency_nip", "agency", "nip"),)
     nip: Mapped[str] = mapped_column(String(18), primary_key=True)
     period: Mapped[str] = mapped_column(String(10), primary_key=True)
-    agency: Mapped[str] = mapped_column(String(64), index=True)
+    agency: Mapped[str] = mapped_column(String(64))
     disiplin: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
     produktivitas: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
     berakhlak: Mapped[Decimal | None] = mapped_column(SCORE, nullable=True)
@@ -270,8 +272,9 @@ class MembershipRow(Base):
     agency the ASN belonged to on its first day."""
 
     __tablename__ = "agency_memberships"
+    __table_args__ = (Index("ix_agency_memberships_agency_nip", "agency", "nip"),)  # as scores'
     nip: Mapped[str] = mapped_column(String(18), primary_key=True)
     since: Mapped[date] = mapped_column(Date, primary_key=True)
-    agency: Mapped[str] = mapped_column(String(64), index=True)
+    agency: Mapped[str] = mapped_column(String(64))
     stated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[str] = mapped_column(String(200))  # the roster event that stated it
