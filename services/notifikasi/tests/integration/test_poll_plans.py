@@ -15,12 +15,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from kinerja.config import load_settings
 from kinerja.db import read_only_session
 from kinerja.testing import consumer_record
-from kinerja.testing.plans import PlanLog, faults
+from kinerja.testing.plans import (MID_BURST, NEARLY_EMPTY, PlanLog, clone_rows, faults, keep_statistics, sql,
+                                   store_with_statistics)
 from kinerja.testing.postgres_fixtures import create_postgres_database
 from kinerja_testkit.notifikasi import AGENCY, roster_event, score_event
 from notifikasi.adapters import inbox
@@ -49,24 +50,12 @@ def nip(i: int) -> str:
 TEMPLATE = nip(0)
 
 
-def sql(engine, statement: str, **params) -> list:
-    with engine.begin() as conn:
-        result = conn.execute(text(statement), params)
-        return result.all() if result.returns_rows else []
-
-
 def clone(engine, first: int, last: int) -> None:
     """The template ASN's roster row and mail preference copied to ASN ``first``..``last`` (each
     the next one's supervisor), an inbox row each, and a processed id each."""
     for table in ("employees", "email_preferences"):
-        columns = [c for (c,) in sql(engine, "SELECT column_name FROM information_schema.columns "
-                                             "WHERE table_name = :t ORDER BY ordinal_position", t=table)]
-        made = {"nip": "'19900101' || lpad(i::text, 10, '0')",
-                "atasan_nip": "'19900101' || lpad((i + 1)::text, 10, '0')"}
-        select = ", ".join(made.get(c, f't."{c}"') for c in columns)
-        sql(engine, f"INSERT INTO {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "
-                    f"SELECT {select} FROM {table} AS t, generate_series(CAST(:a AS integer), CAST(:b AS integer)) "
-                    "AS i WHERE t.nip = :tpl", a=first, b=last, tpl=TEMPLATE)
+        clone_rows(engine, table, TEMPLATE, first, last, {"nip": "'19900101' || lpad(i::text, 10, '0')",
+                                                          "atasan_nip": "'19900101' || lpad((i + 1)::text, 10, '0')"})
     sql(engine, "INSERT INTO notifications (recipient_nip, agency, audience, kind, title, body, subject_nip, "
                 "event_id, event_type, payload, created_at) SELECT '19900101' || lpad(i::text, 10, '0'), :agency, "
                 "'asn', 'k', 't', 'b', 's', 'n' || i, 't', '{}', :t "
@@ -75,11 +64,6 @@ def clone(engine, first: int, last: int) -> None:
     sql(engine, "INSERT INTO processed_events (event_id, topic, \"partition\", \"offset\", processed_at) "
                 "SELECT 'seen-' || i, 't', 0, i, now() FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) "
                 "AS i", a=first, b=last)
-
-
-def analyse(engine, vacuum: bool = False) -> None:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE" if vacuum else "ANALYZE"))
 
 
 class Polls:
@@ -93,27 +77,23 @@ class Polls:
         assert self.consumer.process_batch(records, __import__("threading").Event())
 
 
-@pytest.fixture(params=["planned while nearly empty", "analysed during a burst"])
+@pytest.fixture(params=[NEARLY_EMPTY, MID_BURST])
 def stored(request, postgres_server):
     url = create_postgres_database(postgres_server)
     migrate(url)
     runtime = make_runtime(load_settings("notifikasi", {"database_url": url}))
     engine = runtime.engine
-    for (table,) in sql(engine, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
-        sql(engine, f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)')  # the statistics stay as taken
+    keep_statistics(engine)
     with runtime.session() as s, s.begin():
         handle_batch(s, [roster_event(TEMPLATE, "Pegawai", atasan_nip=nip(1))], now=NOW)
         set_preference(s, nip=TEMPLATE, agency=AGENCY, email="a@example.go.id", mode="immediate", now=NOW)
     polls = Polls(runtime)
-    if request.param == "planned while nearly empty":
-        analyse(engine, vacuum=True)
+
+    def quiet() -> None:
         for _ in range(12):  # a quiet consumer's polls
             polls.poll([score_event(TEMPLATE, atasan_nip=nip(1))])
-        clone(engine, 1, N)
-    else:
-        clone(engine, 1, BURST)
-        analyse(engine)
-        clone(engine, BURST + 1, N)
+
+    store_with_statistics(engine, request.param, clone=clone, rows=N, burst=BURST, quiet=quiet)
     yield runtime, polls
     runtime.dispose()
 

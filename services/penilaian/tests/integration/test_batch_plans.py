@@ -19,9 +19,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
-from kinerja.testing.plans import PlanLog, faults
+from kinerja.testing.plans import (MID_BURST, NEARLY_EMPTY, PlanLog, clone_rows, faults, keep_statistics, sql,
+                                   store_with_statistics)
 from kinerja.testing.postgres_fixtures import create_postgres_database
 from kinerja_testkit.penilaian import day_event, make_penilaian, roster_event
 from kinerja_testkit.polled_consumer import PolledConsumer
@@ -47,30 +48,14 @@ TEMPLATE = nip(0)
 NIP_TABLES = ("employees", "day_facts", "scores", "month_totals", "agency_memberships")
 
 
-def sql(engine, statement: str, **params) -> list:
-    with engine.begin() as conn:
-        result = conn.execute(text(statement), params)
-        return result.all() if result.returns_rows else []
-
-
 def clone(engine, first: int, last: int) -> None:
     """The template ASN's rows copied to ASN ``first``..``last``, in each table that names an ASN,
     and a processed id for each copy (the ids the consumer has recorded)."""
     for table in NIP_TABLES:
-        columns = [c for (c,) in sql(engine, "SELECT column_name FROM information_schema.columns "
-                                             "WHERE table_name = :t ORDER BY ordinal_position", t=table)]
-        made = {"nip": "'19900101' || lpad(i::text, 10, '0')", "event_id": "event_id || '/' || i"}
-        select = ", ".join(made.get(c, f't."{c}"') for c in columns)
-        sql(engine, f"INSERT INTO {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "
-                    f"SELECT {select} FROM {table} AS t, generate_series(CAST(:a AS integer), CAST(:b AS integer)) AS i WHERE t.nip = :tpl",
-            a=first, b=last, tpl=TEMPLATE)
+        clone_rows(engine, table, TEMPLATE, first, last,
+                   {"nip": "'19900101' || lpad(i::text, 10, '0')", "event_id": "event_id || '/' || i"})
     sql(engine, "INSERT INTO processed_events (event_id, topic, \"partition\", \"offset\", processed_at) "
                 "SELECT 'seen-' || i, 't', 0, i, now() FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) AS i", a=first, b=last)
-
-
-def analyse(engine, vacuum: bool = False) -> None:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE" if vacuum else "ANALYZE"))
 
 
 class Watched:
@@ -102,23 +87,19 @@ def poll_of(polls: PolledConsumer, first: int, count: int, day: date):
     return polls.records([day_event(nip(i), day, ("TL1", "0.5")) for i in range(first, first + count)])
 
 
-@pytest.fixture(params=["planned while nearly empty", "analysed during a burst"])
+@pytest.fixture(params=[NEARLY_EMPTY, MID_BURST])
 def stored(request, postgres_server):
     p = make_penilaian(create_postgres_database(postgres_server))
     engine = p.runtime.engine
-    for (table,) in sql(engine, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
-        sql(engine, f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)')  # the statistics stay as taken
+    keep_statistics(engine)
     polls = PolledConsumer(p.runtime, batch_size=POLL, keyed=True)
     polls.poll([roster_event(TEMPLATE, "Pegawai"), day_event(TEMPLATE, DAY, ("TL1", "0.5"))])
-    if request.param == "planned while nearly empty":
-        analyse(engine, vacuum=True)
+
+    def quiet() -> None:
         for k in range(12):  # a quiet consumer's polls: the template's later days (not the poll's), twice each
             polls.poll([day_event(TEMPLATE, DAY + timedelta(days=20 + k % 6), ("TL1", "0.5"), version=1 + k)])
-        clone(engine, 1, N)
-    else:
-        clone(engine, 1, BURST)
-        analyse(engine)
-        clone(engine, BURST + 1, N)
+
+    store_with_statistics(engine, request.param, clone=clone, rows=N, burst=BURST, quiet=quiet)
     yield p, polls
     p.runtime.dispose()
 

@@ -13,11 +13,11 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from kinerja.config import load_settings
 from kinerja.testing import consumer_record
-from kinerja.testing.plans import PlanLog, faults
+from kinerja.testing.plans import PlanLog, analyse, faults, keep_statistics, sql
 from tugas.entrypoints import consumer as consumer_entry
 from tugas.entrypoints.migrate import main as migrate
 from tugas.entrypoints.runtime import make_runtime
@@ -35,20 +35,12 @@ def nip(i: int) -> str:
     return f"19900101{i:010d}"
 
 
-def sql(engine, statement: str, **params) -> list:
-    with engine.begin() as conn:
-        result = conn.execute(text(statement), params)
-        return result.all() if result.returns_rows else []
-
-
 @pytest.fixture
 def runtime(postgres_url):
     migrate(postgres_url)
     rt = make_runtime(load_settings("tugas", {"database_url": postgres_url}))
-    for (table,) in sql(rt.engine, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
-        sql(rt.engine, f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)')  # the statistics stay as taken
-    with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    keep_statistics(rt.engine)
+    analyse(rt.engine, vacuum=True)
     for _ in range(12):  # the idle consumer's sweeps, on an empty database
         assert consumer_entry.check_overdue(rt) == 0
     yield rt

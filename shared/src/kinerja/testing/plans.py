@@ -86,3 +86,59 @@ def faults(plan: dict, most_rows: float, few_rows: int = 100) -> list[str]:
         if "Relation Name" in node and loops > 1 and examined(node) / loops > few_rows:
             out.append(f"{name}: {examined(node) / loops:.0f} rows scanned again in each of {loops} loops")
     return out
+
+
+# -- a PostgreSQL database with statistics as a live one can have them --------------------------------
+# (the plan tests' set-up: statistics taken nearly empty or mid-burst, kept so while rows are added)
+def sql(engine, statement: str, **params) -> list:
+    """``statement`` in a transaction of its own; its rows, if any."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        result = conn.execute(text(statement), params)
+        return result.all() if result.returns_rows else []
+
+
+def keep_statistics(engine) -> None:
+    """Autovacuum off on every table: the statistics stay as the test takes them."""
+    for (table,) in sql(engine, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
+        sql(engine, f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)')
+
+
+def analyse(engine, vacuum: bool = False) -> None:
+    from sqlalchemy import text
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if vacuum else "ANALYZE"))
+
+
+def clone_rows(engine, table: str, template: str, first: int, last: int, made: dict[str, str]) -> None:
+    """``table``'s rows of the ASN ``template`` copied once for each ``i`` of ``first``..``last``,
+    each column as it is but those of ``made``: a SQL expression of ``i`` (and of the row, ``t``)."""
+    columns = [c for (c,) in sql(engine, "SELECT column_name FROM information_schema.columns "
+                                         "WHERE table_name = :t ORDER BY ordinal_position", t=table)]
+    select = ", ".join(made.get(c, f't."{c}"') for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql(engine, f"INSERT INTO {table} ({names}) SELECT {select} FROM {table} AS t, "
+                "generate_series(CAST(:a AS integer), CAST(:b AS integer)) AS i WHERE t.nip = :tpl",
+        a=first, b=last, tpl=template)
+
+
+NEARLY_EMPTY, MID_BURST = "planned while nearly empty", "analysed during a burst"
+
+
+def store_with_statistics(engine, how: str, *, clone, rows: int, burst: int, quiet=lambda: None) -> None:
+    """Rows 1..``rows`` stored (``clone(engine, first, last)``) with the statistics ``how``:
+    ``NEARLY_EMPTY``, taken (``VACUUM ANALYZE``) before any of them and the statements then run a
+    dozen times (``quiet``: more than psycopg's 5 runs before it prepares one and the server's 5
+    custom plans before it keeps a generic one); ``MID_BURST``, taken when the first ``burst`` were
+    stored. Call ``keep_statistics`` first."""
+    if how == NEARLY_EMPTY:
+        analyse(engine, vacuum=True)
+        quiet()
+        clone(engine, 1, rows)
+    else:
+        assert how == MID_BURST, how
+        clone(engine, 1, burst)
+        analyse(engine)
+        clone(engine, burst + 1, rows)
