@@ -55,6 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from kinerja.after_commit_notify import trigger_body
 from kinerja.db import UtcDateTime, planned_each_time
 from kinerja.events.envelope import Event
 from kinerja.messaging import topics
@@ -64,9 +65,10 @@ ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 NOTIFY_CHANNEL = OUTBOX_CHANNEL  # SQLite: kinerja.wakeup.announce_inserts signals it
 # the same statements as kinerja.migration_steps (each publishing service's migration "outbox notify
 # trigger"); that copy stays frozen with the history it wrote
+# (a transaction that deferred its notifications sends none from it: ``kinerja.after_commit_notify``)
 NOTIFY_FUNCTION_SQL = (
     "CREATE OR REPLACE FUNCTION kinerja_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$"
+    + trigger_body(NOTIFY_CHANNEL)
 )
 NOTIFY_TRIGGER_SQL = ("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
                       "FOR EACH STATEMENT EXECUTE FUNCTION kinerja_outbox_notify()")

@@ -27,16 +27,19 @@ from sqlalchemy.orm import Session
 
 from kehadiran.adapters.orm import metadata
 from kehadiran.adapters.raw_sql import Raw
+from kinerja.after_commit_notify import trigger_body
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 NOTIFY_CHANNEL = "kehadiran_dirty"
 # the day worker processes without the lead wait on this (``wakeup.PgWaker``; ``cue_helpers``)
 BACKLOG_CHANNEL = "kehadiran_days_backlog"
 _CUE = text(f"SELECT pg_notify('{BACKLOG_CHANNEL}', '')")
-# the same statements are in the migration "day worker markers"
+# the same statements are in the migrations "day worker markers" and "notify after commit"; a
+# transaction that deferred its notifications (a punch request's) sends none from it
+# (``kinerja.after_commit_notify``)
 NOTIFY_FUNCTION_SQL = (
     "CREATE OR REPLACE FUNCTION kehadiran_dirty_notify() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$"
+    + trigger_body(NOTIFY_CHANNEL)
 )
 
 

@@ -22,9 +22,16 @@ from typing import Any, Iterable, NamedTuple
 import orjson
 from sqlalchemy.engine import Connection
 
+from kehadiran.adapters.markers import NOTIFY_CHANNEL as DIRTY_CHANNEL
 from kehadiran.adapters.outbox_events import OUTBOX_COLUMNS
 from kehadiran.adapters.punch_store import PUNCH_COLUMNS
 from kehadiran.adapters.raw_sql import Raw
+from kinerja.after_commit_notify import DEFER_SQL, notify_after_commit
+from kinerja.wakeup import OUTBOX_CHANNEL
+
+# the channels a request's write leaves to be notified after its commit: known ASN (events and day
+# markers), or only quarantined PINs (their markers)
+_CHANNELS = {True: (OUTBOX_CHANNEL, DIRTY_CHANNEL), False: (DIRTY_CHANNEL,)}
 
 
 class DayMark(NamedTuple):
@@ -48,8 +55,8 @@ class Written:
     def counts(self) -> tuple[int, int]:
         """(punches stored with a NIP, punches stored in quarantine)."""
         if self._counts is None:
-            known, unknown = self._cursor.fetchone()
-            self._counts = (known, unknown)
+            row = self._cursor.fetchone()
+            self._counts = (row[0], row[1])
         return self._counts
 
 
@@ -72,6 +79,9 @@ def write(conn: Connection, punches: list[dict[str, Any]], outbox_rows: list[dic
     if unknown:
         params["pins"] = pins
     raw.cursor.execute(_statement(known, unknown), params)
+    if known or unknown:
+        # the triggers sent nothing (see ``_statement``): the process sends it once this commits
+        notify_after_commit(conn, _CHANNELS[known])
     return Written(raw.cursor)
 
 
@@ -100,4 +110,9 @@ def _statement(known: bool, unknown: bool) -> str:
         parts.append(
             "pins AS (INSERT INTO dirty_pins (agency, pin) SELECT DISTINCT agency, person_key FROM ins"
             " WHERE nip IS NULL AND person_key = ANY(%(pins)s::varchar[]) ORDER BY agency, person_key)")
-    return "WITH " + ", ".join(parts) + " SELECT count(nip), count(*) - count(nip) FROM ins"
+    # a statement that marks days or writes events defers its transaction's notifications: the
+    # triggers leave them to the process, which sends them after the commit
+    # (``kinerja.after_commit_notify``: notifying inside it, every request's commit waited for the
+    # one before it to reach the disk)
+    defer = f", (SELECT {DEFER_SQL})" if known or unknown else ""
+    return "WITH " + ", ".join(parts) + f" SELECT count(nip), count(*) - count(nip){defer} FROM ins"
