@@ -38,6 +38,9 @@ SETTING = "kinerja.notify_after_commit"
 # what a statement selects to defer its transaction's notifications (its value: 'on')
 DEFER_SQL = f"set_config('{SETTING}', 'on', true)"
 RETRY_S = 0.5
+# auto (default): defer where the server's commits flush to disk (``flushes_at_commit``); on: always;
+# off: never (the triggers notify from inside every transaction, as everywhere else)
+MODE_ENV = "KINERJA_NOTIFY_AFTER_COMMIT"
 _DEFERRED = "kinerja.notify_after_commit"  # a pooled connection's ``info``: (notifier, channels)
 
 
@@ -106,9 +109,10 @@ class AfterCommitNotifier:
 
 
 _NOTIFIERS: dict[str, AfterCommitNotifier] = {}
-_NOTIFIERS_LOCK = threading.RLock()  # _listen holds it around notifier_for
-# the pool attribute holding its engine's notifier once its checkin sends the deferred notifications:
-# a request's look-up (the URL rendered, the listener registered: tens of microseconds) made once
+_NOTIFIERS_LOCK = threading.RLock()  # _decide holds it around notifier_for
+# the pool attribute holding its engine's notifier once its checkin sends the deferred notifications
+# (False: its transactions notify from inside): a request's look-up (the URL rendered, the listener
+# registered, the server's settings read: a round trip) made once
 _POOL_ATTRIBUTE = "_kinerja_after_commit_notifier"
 
 
@@ -122,26 +126,53 @@ def notifier_for(engine: Engine) -> AfterCommitNotifier:
         return found
 
 
-def notify_after_commit(conn: Connection, channels: tuple[str, ...]) -> None:
+def deferring(conn: Connection) -> AfterCommitNotifier | None:
+    """The notifier that sends ``conn``'s deferred notifications after its commits, or None: the
+    transactions of this engine notify from inside (``MODE_ENV``). Decided once an engine (its
+    pool), on its first call."""
+    found = getattr(conn.engine.pool, _POOL_ATTRIBUTE, None)
+    if found is None:
+        found = _decide(conn)
+    return found or None
+
+
+def notify_after_commit(conn: Connection, notifier: AfterCommitNotifier, channels: tuple[str, ...]) -> None:
     """``conn``'s transaction deferred its notifications of ``channels`` (a statement of it selected
-    ``DEFER_SQL``): they are signalled when the connection is handed back to its pool, which a
-    session or a ``with engine.connect()`` block does after its commit (a rolled-back one only
-    wakes its waiters for nothing)."""
-    pool = conn.engine.pool
-    notifier = getattr(pool, _POOL_ATTRIBUTE, None)
-    if notifier is None:
-        notifier = _listen(conn.engine)
+    ``DEFER_SQL``): ``notifier`` (``deferring``'s) signals them when the connection is handed back
+    to its pool, which a session or a ``with engine.connect()`` block does after its commit (a
+    rolled-back one only wakes its waiters for nothing)."""
     conn.info[_DEFERRED] = (notifier, channels)
 
 
-def _listen(engine: Engine) -> AfterCommitNotifier:
+def flushes_at_commit(engine: Engine) -> bool:
+    """Whether the engine's sessions commit by waiting for their WAL to reach the disk
+    (``synchronous_commit`` not off, ``fsync`` on): only then does a notifying commit hold the
+    queue's lock across a flush. Asked on a connection of its own (the caller's may be in the
+    middle of a pipeline)."""
+    with engine.connect() as conn:
+        sync, fsync = conn.exec_driver_sql(
+            "SELECT current_setting('synchronous_commit'), current_setting('fsync')").one()
+    return sync != "off" and fsync == "on"
+
+
+def _decide(conn: Connection) -> AfterCommitNotifier | bool:
+    mode = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
+    if mode not in ("auto", "on", "off"):
+        raise ValueError(f"{MODE_ENV}={mode!r}: auto, on or off")
+    engine = conn.engine
     with _NOTIFIERS_LOCK:
-        notifier = getattr(engine.pool, _POOL_ATTRIBUTE, None)
-        if notifier is None:
-            notifier = notifier_for(engine)
-            event.listen(engine.pool, "checkin", _handed_back)
-            setattr(engine.pool, _POOL_ATTRIBUTE, notifier)
-        return notifier
+        found = getattr(engine.pool, _POOL_ATTRIBUTE, None)
+        if found is None:
+            # without a flush inside the commit the lock is held for microseconds, and a
+            # notification of its own would cost each request a transaction more (on a server
+            # with fsync off: 0.1 ms of its CPU, ~9 % of one-punch requests/s, interleaved A/B)
+            if mode == "on" or (mode == "auto" and flushes_at_commit(engine)):
+                found = notifier_for(engine)
+                event.listen(engine.pool, "checkin", _handed_back)
+            else:
+                found = False
+            setattr(engine.pool, _POOL_ATTRIBUTE, found)
+        return found
 
 
 def _handed_back(_dbapi_conn, record) -> None:

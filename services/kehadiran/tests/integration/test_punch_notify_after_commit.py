@@ -8,7 +8,8 @@ it. Held here on a real PostgreSQL, with the migrated trigger functions:
   still does (every other writer: the day worker's rounds, the ORM's inserts, other services);
 - each kind of device punch request (ADMS upload, JSON batch, one punch, a PIN the roster does not
   know) wakes its waiters once committed, by the notifier's connection, with the rows already
-  visible;
+  visible (``KINERJA_NOTIFY_AFTER_COMMIT=on``, as ``auto`` on a durable server);
+- with ``auto`` on a server whose commits do not flush, they come from the request's transaction.
 
 Notifications reach a listener in commit order, so "nothing from the trigger" is checked without
 waiting: a sentinel sent after the transaction must be the first thing the listener gets."""
@@ -23,7 +24,7 @@ from sqlalchemy import text
 from kehadiran.adapters.markers import NOTIFY_CHANNEL as DIRTY
 from kehadiran.entrypoints.app import create_app
 from kehadiran.entrypoints.migrate import main as migrate
-from kinerja.after_commit_notify import DEFER_SQL
+from kinerja.after_commit_notify import DEFER_SQL, MODE_ENV, flushes_at_commit
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.wakeup import OUTBOX_CHANNEL as OUTBOX
@@ -41,7 +42,8 @@ NOTIFIER = "kinerja-after-commit-notify"  # the notifier connection's applicatio
 
 
 @pytest.fixture
-def app(postgres_url):
+def app(postgres_url, monkeypatch, request):
+    monkeypatch.setenv(MODE_ENV, getattr(request, "param", "on"))
     migrate(postgres_url)
     app = create_app({"database_url": postgres_url, "kafka_bootstrap": "127.0.0.1:1"})
     device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
@@ -134,3 +136,12 @@ def test_a_punch_request_notifies_after_its_commit(app, listener, postgres_url, 
         after = conn.execute(text("SELECT count(*) FROM dirty_days")).scalar() + conn.execute(
             text("SELECT count(*) FROM dirty_pins")).scalar()
     assert after > before  # what it woke them for was committed
+
+
+@pytest.mark.parametrize("app", ["auto"], indirect=True)
+def test_where_commits_do_not_flush_the_request_notifies_from_inside(app, listener):
+    assert not flushes_at_commit(runtime_of(app).engine)  # the test server: fsync off
+    _adms(app.test_client(), [(STAFF[6][1], _at(8))])
+    got = listener.take(2)
+    assert {n.channel for n in got} == {OUTBOX, DIRTY}
+    assert {listener.sender(n.pid) for n in got} != {NOTIFIER}

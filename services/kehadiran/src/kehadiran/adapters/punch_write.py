@@ -26,7 +26,7 @@ from kehadiran.adapters.markers import NOTIFY_CHANNEL as DIRTY_CHANNEL
 from kehadiran.adapters.outbox_events import OUTBOX_COLUMNS
 from kehadiran.adapters.punch_store import PUNCH_COLUMNS
 from kehadiran.adapters.raw_sql import Raw
-from kinerja.after_commit_notify import DEFER_SQL, notify_after_commit
+from kinerja.after_commit_notify import DEFER_SQL, deferring, notify_after_commit
 from kinerja.wakeup import OUTBOX_CHANNEL
 
 # the channels a request's write leaves to be notified after its commit: known ASN (events and day
@@ -78,15 +78,16 @@ def write(conn: Connection, punches: list[dict[str, Any]], outbox_rows: list[dic
         params.update(events=orjson.dumps(outbox_rows).decode(), days=orjson.dumps([tuple(d) for d in days]).decode())
     if unknown:
         params["pins"] = pins
-    raw.cursor.execute(_statement(known, unknown), params)
-    if known or unknown:
+    notifier = deferring(conn) if known or unknown else None
+    raw.cursor.execute(_statement(known, unknown, notifier is not None), params)
+    if notifier is not None:
         # the triggers sent nothing (see ``_statement``): the process sends it once this commits
-        notify_after_commit(conn, _CHANNELS[known])
+        notify_after_commit(conn, notifier, _CHANNELS[known])
     return Written(raw.cursor)
 
 
-@lru_cache(maxsize=4)
-def _statement(known: bool, unknown: bool) -> str:
+@lru_cache(maxsize=8)
+def _statement(known: bool, unknown: bool, defer: bool) -> str:
     """The statement's text; a marker table a request cannot touch is left out of it (an INSERT
     in it would fire its statement trigger, waking the workers for nothing)."""
     columns = ", ".join(PUNCH_COLUMNS)
@@ -110,9 +111,8 @@ def _statement(known: bool, unknown: bool) -> str:
         parts.append(
             "pins AS (INSERT INTO dirty_pins (agency, pin) SELECT DISTINCT agency, person_key FROM ins"
             " WHERE nip IS NULL AND person_key = ANY(%(pins)s::varchar[]) ORDER BY agency, person_key)")
-    # a statement that marks days or writes events defers its transaction's notifications: the
-    # triggers leave them to the process, which sends them after the commit
-    # (``kinerja.after_commit_notify``: notifying inside it, every request's commit waited for the
-    # one before it to reach the disk)
-    defer = f", (SELECT {DEFER_SQL})" if known or unknown else ""
-    return "WITH " + ", ".join(parts) + f" SELECT count(nip), count(*) - count(nip){defer} FROM ins"
+    # ``defer``: the transaction's notifications are left by the triggers to the process, which
+    # sends them after the commit (``kinerja.after_commit_notify``: notifying inside a commit that
+    # flushes to disk, every request's commit waited for the one before it to reach the disk)
+    tail = f", (SELECT {DEFER_SQL})" if defer else ""
+    return "WITH " + ", ".join(parts) + f" SELECT count(nip), count(*) - count(nip){tail} FROM ins"
