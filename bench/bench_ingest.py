@@ -82,7 +82,7 @@ def sn(c: int) -> str:
 
 
 def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> Stack:
-    prefix = f"bench{kind.lower()}{int(time.time())}"
+    prefix = f"bench{kind.lower().replace(' ', '')}{int(time.time())}"
     var_dir, n = workdir / kind, 1
     while var_dir.exists():  # a later stack of an A/B (``--shape``): its own files and logs
         var_dir, n = workdir / f"{kind}.{n}", n + 1
@@ -291,6 +291,8 @@ def main() -> None:
                         "processes, PostgreSQL's backends by service, the broker, this client)")
     parser.add_argument("--passes", type=int, default=1, help="with --shape: how many times each shape runs")
     parser.add_argument("--append", type=Path, default=None, help="append the figures to this Markdown file")
+    parser.add_argument("--durable", action="store_true",
+                        help="the throwaway PostgreSQL flushes its commits to disk (its defaults), not fsync off")
     args = parser.parse_args()
     try:
         args.mode_names = [MODE_NAMES[m.strip()] for m in args.modes.split(",") if m.strip()]
@@ -315,9 +317,10 @@ def main() -> None:
             rows += each_shape(shapes, lambda: bench("SQLite", urls_of(), bootstrap, args, logs, limit), args)
         if args.db in ("postgresql", "both"):
             # a statement over 1 s leaves its plan in PostgreSQL's log, copied to the logs' directory
-            with own_postgres(slow_plans_ms=1000, keep_log=logs.postgres_log) as server:
+            with own_postgres(slow_plans_ms=1000, keep_log=logs.postgres_log, durable=args.durable) as server:
                 rows += each_shape(shapes, lambda: bench(
-                    "PostgreSQL", {svc: create_postgres_database(server) for svc in SERVICES}, bootstrap, args, logs,
+                    "PostgreSQL durable" if args.durable else "PostgreSQL",
+                    {svc: create_postgres_database(server) for svc in SERVICES}, bootstrap, args, logs,
                     limit), args)
     logs.close()
     args.workers, args.threads = shapes[0]

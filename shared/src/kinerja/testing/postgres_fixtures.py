@@ -32,10 +32,14 @@ def _pg_bindir() -> Path | None:
 class ThrowawayPostgres:
     """A PostgreSQL cluster in a temp dir on a free port; run as ``postgres`` when we are root."""
 
-    def __init__(self, *, slow_plans_ms: int | None = None, keep_log: Path | None = None) -> None:
+    def __init__(self, *, slow_plans_ms: int | None = None, keep_log: Path | None = None,
+                 durable: bool = False) -> None:
         """``slow_plans_ms``: the plan of every statement that runs this long goes to the server's
         log (``auto_explain``, when Debian's package has it: postgresql-NN ships it); ``keep_log``:
-        where the server's log is copied when the cluster is thrown away."""
+        where the server's log is copied when the cluster is thrown away; ``durable``: commits
+        flush to disk as on a production server (fsync, synchronous_commit and full page writes
+        on, PostgreSQL's defaults), not the tests' memory-speed settings."""
+        self.durable = durable
         bindir = _pg_bindir()
         if bindir is None:
             raise RuntimeError("PostgreSQL binaries not found (apt-get install postgresql)")
@@ -61,8 +65,9 @@ class ThrowawayPostgres:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--no-sync")
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         if self.slow_plans_ms is not None and self.auto_explain():
             # loaded by each session; the plans it logs are the ones the statements ran with
             opts += (f" -c session_preload_libraries=auto_explain -c auto_explain.log_min_duration={self.slow_plans_ms}"
