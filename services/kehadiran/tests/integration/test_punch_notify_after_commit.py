@@ -6,8 +6,9 @@ it. Held here on a real PostgreSQL, with the migrated trigger functions:
 
 - a transaction that deferred its notifications sends none from its triggers; one that did not
   still does (every other writer: the day worker's rounds, the ORM's inserts, other services);
-- each kind of device punch request (ADMS upload, JSON batch, one punch, a PIN the roster does not
-  know) wakes its waiters once committed, by the notifier's connection, with the rows already
+- each kind of punch request (ADMS upload, JSON batch, one punch, a PIN the roster does not know,
+  a phone's check-in, written in a session rather than on the request's own connection) wakes its
+  waiters once committed, by the notifier's connection, with the rows already
   visible (``KINERJA_NOTIFY_AFTER_COMMIT=on``, as ``auto`` on a durable server);
 - with ``auto`` on a server whose commits do not flush, they come from the request's transaction.
 
@@ -106,6 +107,13 @@ def _adms(client, punches):
     assert r.status_code == 200 and r.text == f"OK:{len(punches)}", r.text
 
 
+def _phone(client, punches):
+    nip = next(n for n, pin in STAFF if pin == punches[0][0])
+    token = issue_token(DEV_JWT_SECRET, role="pegawai", agency=AGENCY, nip=nip)
+    r = client.post("/api/v1/punches", headers={"Authorization": "Bearer " + token}, json={"punches": [{"nip": nip}]})
+    assert r.status_code == 200 and r.json["accepted"] == 1, r.json
+
+
 def _json(client, punches):
     r = client.post("/api/v1/punches", headers=DEVICE, json={"punches": [
         {"pin": pin, "time": t.replace(tzinfo=WIB).isoformat()} for pin, t in punches]})
@@ -122,12 +130,13 @@ def _at(minutes: int) -> datetime:
     ("json", [(STAFF[2][1], _at(3)), (STAFF[3][1], _at(4))], {OUTBOX, DIRTY}),
     ("adms", [(STAFF[4][1], _at(5))], {OUTBOX, DIRTY}),  # one punch: committed alone, no transaction
     ("adms", [("999", _at(6))], {DIRTY}),  # a PIN the roster does not know: its quarantine marker only
+    ("phone", [(STAFF[7][1], None)], {OUTBOX, DIRTY}),  # the server's time; a session's transaction
 ])
 def test_a_punch_request_notifies_after_its_commit(app, listener, postgres_url, how, punches, channels):
     with runtime_of(app).engine.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM dirty_days")).scalar() + conn.execute(
             text("SELECT count(*) FROM dirty_pins")).scalar()
-    (_adms if how == "adms" else _json)(app.test_client(), punches)
+    {"adms": _adms, "json": _json, "phone": _phone}[how](app.test_client(), punches)
     got = listener.take(len(channels))
     assert {n.channel for n in got} == channels
     # sent by the process's notifier after the commit, not by the request's transaction
