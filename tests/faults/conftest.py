@@ -119,7 +119,11 @@ def make_stack(tmp_path, request) -> Iterator[Callable[..., Stack]]:
 
     def make(bootstrap: str, prefix: str, database_urls: dict[str, str], **kw) -> Stack:
         # the checks read every outbox row back (punch rows ⇔ punch events): keep sent rows a day
-        kw["extra_env"] = {"KINERJA_OUTBOX_RETENTION_S": "86400", **kw.get("extra_env", {})}
+        kw["extra_env"] = {"KINERJA_OUTBOX_RETENTION_S": "86400",
+                           # a durable server's way (the test clusters run with fsync off, where
+                           # ``auto`` notifies from inside): punch requests' notifications sent after
+                           # their commit by the web process, through restarts and kills too
+                           "KINERJA_NOTIFY_AFTER_COMMIT": "on", **kw.get("extra_env", {})}
         stack = Stack(var_dir=tmp_path / f"var{len(stacks)}", kafka_bootstrap=bootstrap, topic_prefix=prefix,
                       ports={svc: free_port() for svc in ALL_SERVICES}, database_urls=database_urls,
                       services=kw.pop("services", ("kehadiran", "penilaian")), **kw)
