@@ -12,9 +12,10 @@ import time
 import pytest
 from sqlalchemy import text
 
-from kinerja import sqlite_checkpoint, sqlite_wal
+from kinerja import sqlite_checkpoint, sqlite_closing_pass, sqlite_wal
 from kinerja.db import make_engine
-from kinerja.sqlite_checkpoint import Checkpointer, wal_frames
+from kinerja.sqlite_checkpoint import Checkpointer
+from kinerja.sqlite_wal_index import wal_frames
 from kinerja.testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -200,7 +201,7 @@ def test_a_closing_pass_copies_ahead_before_it_takes_the_write_turn(tmp_path):
         wait_until(lambda: cp.closing_passes >= 1, interval_s=0.005, message="a closing pass")
         stop.set()
         cp.thread.join(10)
-        assert cp.copied_ahead >= frames - sqlite_checkpoint.COPY_AHEAD_LEFT
+        assert cp.copied_ahead >= frames - sqlite_closing_pass.COPY_AHEAD_LEFT
         assert cp.copied_in_turn == 0
         with engine.begin() as c:
             c.execute(text("INSERT INTO t (body) VALUES (x'00')"))

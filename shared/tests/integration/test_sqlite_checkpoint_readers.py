@@ -12,9 +12,11 @@ import time
 import pytest
 from sqlalchemy import text
 
-from kinerja import sqlite_checkpoint
+from kinerja import sqlite_closing_pass
 from kinerja.db import make_engine
-from kinerja.sqlite_checkpoint import Checkpointer, LongRead, old_snapshot_readers, wal_frames
+from kinerja.sqlite_checkpoint import Checkpointer
+from kinerja.sqlite_long_read import LongRead
+from kinerja.sqlite_wal_index import old_snapshot_readers, wal_frames
 from kinerja.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration,
@@ -85,7 +87,7 @@ def test_the_turn_is_held_until_the_older_reader_ends_and_the_wal_restarts_after
     """A reader that outlasts a fixed grace (here as long as the test likes) no longer makes the
     closing pass fail: the pass sees it, holds the turn until it ends, and the next writer starts
     the WAL over after that one pass (with a fixed grace it appended, and a later pass was needed)."""
-    monkeypatch.setattr(sqlite_checkpoint, "READER_GRACE_MAX_S", 60.0)
+    monkeypatch.setattr(sqlite_closing_pass, "READER_GRACE_MAX_S", 60.0)
     path, write, shm = db
     stop = threading.Event()
     reader = Reader(path)
@@ -110,7 +112,7 @@ def test_the_turn_is_held_until_the_older_reader_ends_and_the_wal_restarts_after
 def test_a_closing_pass_waits_for_a_long_read_without_the_write_turn(db, monkeypatch):
     """While a ``LongRead`` reads, the closing pass waits for it without holding the write turn
     (writers go on), and begins once it ends: the WAL restarts."""
-    monkeypatch.setattr(sqlite_checkpoint, "LONG_READS_WAIT_S", 60.0)
+    monkeypatch.setattr(sqlite_closing_pass, "LONG_READS_WAIT_S", 60.0)
     path, write, shm = db
     stop = threading.Event()
     long_read = LongRead(path)

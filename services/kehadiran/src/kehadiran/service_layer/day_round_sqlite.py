@@ -47,7 +47,7 @@ from kehadiran.service_layer.alerts import reconcile_alerts
 from kehadiran.service_layer.day_recompute import recompute
 from kehadiran.service_layer.day_round import Phases, Round, release_quarantine
 from kinerja.db import read_only_session
-from kinerja.sqlite_checkpoint import LongRead
+from kinerja.sqlite_long_read import LongRead
 from kinerja.sqlite_locking import WRITE_LOCK_TIMEOUT_S
 
 if TYPE_CHECKING:
