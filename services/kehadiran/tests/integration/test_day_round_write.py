@@ -10,7 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import create_engine, text
 
-from kehadiran.adapters import day_store, outbox_events
+from kehadiran.adapters import day_write, outbox_events
 from kehadiran.entrypoints.migrate import main as migrate
 
 pytestmark = pytest.mark.integration
@@ -43,15 +43,15 @@ def test_each_outbox_value_is_the_events_own_encoding_in_event_order(postgres_ur
         with engine.begin() as conn:
             first = round_of([("1985031220100100" + f"{k:02d}", date(2026, 3, 2), 1) for k in range(3)], written,
                              agency)
-            day_store.write_days(conn, *first, at=written)
+            day_write.write_days(conn, *first, at=written)
         # a round of a changed record between two new ones: the outbox follows the events, not new-then-changed
         keys = [("198503122010010000", date(2026, 3, 1), 1), ("198503122010010001", date(2026, 3, 2), 2),
                 ("198503122010010001", date(2026, 3, 3), 1)]
         with engine.begin() as conn:
             second = round_of(keys, written, agency)
             # the server-built values (the records' general way encodes each event in Python)
-            assert day_store._records_with_events(second[0] + second[1], second[2]) is not None
-            day_store.write_days(conn, *second, at=written)
+            assert day_write._records_with_events(second[0] + second[1], second[2]) is not None
+            day_write.write_days(conn, *second, at=written)
         with engine.connect() as conn:
             got = conn.execute(text("SELECT event_id, topic, key, value, created_at FROM outbox ORDER BY id")).all()
             stored = {(nip, day): (version, payload) for nip, day, version, payload in conn.execute(
@@ -73,7 +73,7 @@ def test_records_without_their_events_go_the_general_way(postgres_url):
     try:
         with engine.begin() as conn:
             new, changed, events = round_of([("198503122010010007", date(2026, 3, 2), 1)], written, "disdik")
-            day_store.write_days(conn, new, changed, [], at=written)
+            day_write.write_days(conn, new, changed, [], at=written)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
             assert conn.execute(text("SELECT version FROM day_summaries")).scalar() == 1

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import DisciplineAlertRow
-from kehadiran.adapters.day_store import MEMBER, lists
+from kehadiran.adapters.list_member import MEMBER, lists
 from kehadiran.adapters.orm import DaySummaryRow, Employee
 
 ALERTS = DisciplineAlertRow.__table__

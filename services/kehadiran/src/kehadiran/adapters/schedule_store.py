@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Date, Integer, String, bindparam, select, union_all
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.calendar_orm import Holiday, RamadanSchedule, Shift, UnitSchedule
-from kehadiran.adapters.day_store import MEMBER, lists
+from kehadiran.adapters.list_member import MEMBER, lists
 from kehadiran.adapters.union_reads import kind, none
 
 

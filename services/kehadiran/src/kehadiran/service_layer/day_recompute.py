@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from kehadiran.adapters import day_store, outbox_events
+from kehadiran.adapters import day_store, day_write, outbox_events
 from kehadiran.adapters.day_store import Asn, StoredDay, StoredPunch
 from kehadiran.domain.alerts import only_withdraws
 from kehadiran.domain.discipline import Punch, summarize_day
@@ -166,7 +166,7 @@ def write_outcome(session: Session, out: Outcome) -> None:
     written = datetime.now(timezone.utc)
     for row in out.new + out.changed:
         row["updated_at"] = written
-    day_store.write_days(session.connection(), out.new, out.changed, out.events, at=written)
+    day_write.write_days(session.connection(), out.new, out.changed, out.events, at=written)
 
 
 def local_iso(t: datetime, tz: ZoneInfo) -> str:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import text
 
-from kehadiran.adapters import day_store, markers
+from kehadiran.adapters import day_write, markers
 from kehadiran.service_layer.alerts import reconcile_alerts
 from kehadiran.service_layer.day_recompute import recompute
 from kehadiran.service_layer.day_round import Phases, Round, release_quarantine
@@ -127,7 +127,7 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             return done, phases  # nothing to write: no write turn taken
         # the rows as the driver takes them, built before the turn: it holds only their INSERTs
         # (written at: when the turn is taken, within ms; the round's clock, ``now``, decides what is over)
-        rows = (day_store.SqliteRows.of(outcome.new, outcome.changed, outcome.events, at=datetime.now(timezone.utc))
+        rows = (day_write.SqliteRows.of(outcome.new, outcome.changed, outcome.events, at=datetime.now(timezone.utc))
                 if keys else None)
         with worker.session_factory() as session, session.begin():
             conn = session.connection()
@@ -142,7 +142,7 @@ def run_round(worker: "DayWorker", path: str, *, upto: int, pins: bool, agency: 
             if keys:
                 # every marker of the keys the snapshot saw, and none it did not (see the module)
                 markers.sweep_sqlite(conn, keys, hi)
-                day_store.write_sqlite(conn, rows)
+                day_write.write_sqlite(conn, rows)
                 done.published = outcome.published
                 if outcome.alert_years or outcome.alert_maybe:
                     reconcile_alerts(session, worker.outbox, outcome.alert_years, maybe=outcome.alert_maybe,
