@@ -1,16 +1,15 @@
 """``IdempotentConsumer``: its settings and the poll loop that commits offsets only after the
-database did (the module docstring of ``kinerja.messaging.consumer`` says how)."""
+database did (the module docstring of ``kinerja.messaging.consumer`` says how). Making the Kafka
+consumer and committing its offsets are ``kafka_side``; a message's and a batch's way into the
+database are ``message_path`` and ``batch_path``."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections import deque
-from itertools import groupby, islice
-from operator import attrgetter
 from typing import Callable
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy import Table
@@ -18,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kinerja.events.envelope import Event, decode_event
 from kinerja.heartbeat import Heartbeat
-from kinerja.messaging import request_counts
 from kinerja.messaging.consumer.batch_path import BatchPath
 from kinerja.messaging.consumer.config import (BUSY_POLL_MS, IDLE_POLL_MS, commit_interval_s as commit_interval_from_env,
-                                               consumer_config, poll_gap_s as poll_gap_from_env)
+                                               poll_gap_s as poll_gap_from_env)
+from kinerja.messaging.consumer.kafka_side import KafkaSide
 from kinerja.messaging.consumer.message_path import MessagePath
 from kinerja.messaging.consumer.overlap import OverlappedApply
 from kinerja.messaging.consumer.rejoin import repair_unapplied_join
@@ -29,17 +28,14 @@ from kinerja.messaging.consumer.stats import ConsumerStats
 from kinerja.messaging.consumer.transactions import TransactionShape
 from kinerja.messaging.consumer.upkeep import ConsumerUpkeep
 from kinerja.messaging.outbox import PROCESSED_RETENTION_S
-from kinerja.messaging.producer import check_native_codecs
 
 log = logging.getLogger("kinerja.messaging.consumer")
-
-_PARTITION = attrgetter("topic", "partition")
 
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, list[Event]], None]
 
 
-class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
+class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep, KafkaSide):
     def __init__(
         self,
         *,
@@ -137,45 +133,6 @@ class IdempotentConsumer(MessagePath, BatchPath, ConsumerUpkeep):
         return self.stats.fallbacks
 
     # -- the loop ----------------------------------------------------------------------------
-    def _make_consumer(self, stop: threading.Event) -> KafkaConsumer:
-        check_native_codecs()
-        request_counts.install_from_env()  # bench/trickle_counts.py only: KINERJA_KAFKA_COUNT_DIR
-        config = consumer_config(self.bootstrap, group_id=self.group_id, client_id=self.client_id,
-                                 max_poll_records=self.max_poll_records)
-        config.update(self.consumer_overrides)
-        consumer = KafkaConsumer(**config)
-        # Join the group only once the metadata of every topic is known: a member that joins
-        # earlier is assigned nothing for the missing topics and waits for the next rebalance.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not stop.is_set():
-            missing = [t for t in self.topics if not consumer.partitions_for_topic(t)]
-            if not missing:
-                break
-            log.info("waiting for topic metadata", extra={"topics": missing})
-            stop.wait(0.2)
-        consumer.subscribe(self.topics)
-        return consumer
-
-    def _commit(self, consumer: KafkaConsumer, pending: dict[TopicPartition, OffsetAndMetadata]) -> float:
-        """Commit ``pending`` (emptied) for the partitions still assigned (one a rebalance gave to
-        another member re-delivers from its last commit there: duplicates, dropped); when."""
-        assigned = consumer.assignment()
-        offsets = {tp: o for tp, o in pending.items() if tp in assigned}
-        pending.clear()
-        if offsets:
-            consumer.commit(offsets)
-            self.stats.commits += 1
-        return time.monotonic()
-
-    def _note_done(self, msgs: list, done_with: int, pending: dict) -> bool:
-        """The offsets past the first ``done_with`` of ``msgs`` (their transactions committed)
-        added to ``pending``; False when the poll was cut short. The last offset of each run of a
-        partition's messages, found in C (not two objects a message, ~0.5 µs: skipped ones too)."""
-        for (msg_topic, partition), run in groupby(islice(msgs, done_with), key=_PARTITION):
-            last = deque(run, maxlen=1)[0]
-            pending[TopicPartition(msg_topic, partition)] = OffsetAndMetadata(last.offset + 1, "", -1)
-        return done_with == len(msgs)
-
     def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None,
             on_start: Callable[[], None] | None = None) -> ConsumerStats:
         """Poll, apply, commit until ``stop``. ``on_start``: called once, after the first
