@@ -44,7 +44,8 @@ def demo(size, write_csv, history, seed) -> None:
         add_device(sn, AGENCY, 7, name)
     click.echo(f"demo agency {AGENCY}: {len(rows)} ASN, {len(DEVICES)} devices")
     if plan is not None:
-        from kinerja.cli.demo_load import DemoError, Services, load_plan
+        from kinerja.cli.demo_load import load_plan
+        from kinerja.cli.demo_load_client import DemoError, Services
         from kinerja.config import repo_var_dir
 
         click.echo(f"loading its history {plan.first:%d %B %Y} – {plan.today:%d %B %Y} (seed {seed}) ...")
