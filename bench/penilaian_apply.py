@@ -43,9 +43,7 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,11 +57,13 @@ from sqlalchemy import func, select
 
 from benchlib import append_markdown, fmt_median, fresh_database, load, machine_line, now_utc, own_broker, own_postgres
 from benchlib.group_cpu import GroupCpu
+from benchlib.penilaian_consumers import CONSUMER, consumer_env, reap, spawn, terminate
+from benchlib.penilaian_lag import GroupLag
 from benchlib.publishing import publish_events
 from kinerja.config import default_partitions, load_settings
 from kinerja.localbroker import free_port
 from kinerja.messaging.topics import ensure_topics, topic
-from penilaian.entrypoints.consumer import SKIPPED_TYPES, TOPICS
+from penilaian.entrypoints.consumer import SKIPPED_TYPES
 from penilaian.entrypoints.migrate import main as migrate
 from penilaian.entrypoints.rebuild import rebuild
 from penilaian.entrypoints.runtime import make_runtime
@@ -95,41 +95,6 @@ def publish(bootstrap: str, prefix: str, month) -> int:
     return len(month.events)
 
 
-class GroupLag:
-    """The group's lag (end offset − committed, a partition it never committed counting from 0)
-    over every partition of penilaian's topics."""
-
-    def __init__(self, bootstrap: str, prefix: str, group: str):
-        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
-        self.group = group
-        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-lag")
-        probe = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, client_id="bench-lag-ends")
-        try:
-            tps = [TopicPartition(topic(t, prefix), p) for t in TOPICS
-                   for p in sorted(probe.partitions_for_topic(topic(t, prefix)) or ())]
-            self.ends = probe.end_offsets(tps)  # nothing is published during the run
-        finally:
-            probe.close()
-
-    def __call__(self) -> int | None:
-        """The lag, or None while the broker cannot say (its group coordinator is starting)."""
-        from kafka.errors import KafkaError
-
-        try:
-            committed = self.admin.list_group_offsets({self.group: None}).get(self.group, {})
-        except KafkaError:
-            return None
-        lag = 0
-        for tp, end in self.ends.items():
-            at = committed.get(tp)
-            lag += max(0, end - (at.offset if at is not None and at.offset >= 0 else 0))
-        return lag
-
-    def close(self) -> None:
-        self.admin.close()
-
-
 def scrape(port: int) -> dict[str, float]:
     """applied / duplicates / dead_lettered totals from one consumer's /metrics."""
     out = {"applied": 0.0, "duplicates": 0.0, "dead_lettered": 0.0}
@@ -146,26 +111,17 @@ def start_consumers(n: int, url: str, bootstrap: str, prefix: str, batch: int, l
     procs = []
     for k in range(n):
         port = free_port()
-        env = {**os.environ, "PENILAIAN_DATABASE_URL": url, "KINERJA_KAFKA_BOOTSTRAP": bootstrap,
-               "KINERJA_TOPIC_PREFIX": prefix, "PENILAIAN_APPLY_BATCH": str(batch),
-               "PENILAIAN_CONSUMER_METRICS_PORT": str(port), "KINERJA_LOG_LEVEL": "WARNING"}
+        env = consumer_env(url, bootstrap, prefix, port, PENILAIAN_APPLY_BATCH=str(batch), KINERJA_LOG_LEVEL="WARNING")
         log = open(logs / f"{prefix}-consumer-{k + 1}.log", "ab")
-        p = subprocess.Popen([sys.executable, "-m", "penilaian.entrypoints.consumer"], env=env, stdout=log,
-                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        procs.append((p, port, log))
+        procs.append((spawn(CONSUMER, env, log), port, log))
     return procs
 
 
 def stop_consumers(procs) -> None:
     for p, _, _ in procs:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
+        terminate(p)
     for p, _, log in procs:
-        try:
-            p.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(10)
+        reap(p)
         log.close()
 
 
@@ -177,7 +133,7 @@ def one_run(bootstrap: str, kind: str, consumers: int, batch: int, tmp: Path, pg
     migrate(url)
     runtime = make_runtime(load_settings("penilaian", {"database_url": url}))
     processed = runtime.processed_table
-    lag = GroupLag(bootstrap, prefix, topic(load_settings("penilaian").consumer_group, prefix))
+    lag = GroupLag(bootstrap, prefix, topic(load_settings("penilaian").consumer_group, prefix), ends_once=True)
     load_before = load()
     cpu = GroupCpu(url)
     procs = start_consumers(consumers, url, bootstrap, prefix, batch, tmp)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,100 +31,23 @@ import tempfile
 import time
 import uuid
 from contextlib import ExitStack
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from benchlib import cpu as cpumod
 from benchlib import fresh_database, load, own_broker, own_postgres
+from benchlib.drain_stream import roster, stream, workday
+from benchlib.penilaian_consumers import CONSUMER, consumer_env, spawn, stop
+from benchlib.penilaian_lag import GroupLag
 from kinerja.config import load_settings
-from kinerja.events.envelope import Event
-from kinerja.events.pegawai import EMPLOYEE_UPSERTED
-from kinerja.events.penilaian import POLICY_SET, SCORE_UPDATED
 from kinerja.localbroker import free_port
-from kinerja.messaging import topics
 from kinerja.messaging.producer import make_producer
 from kinerja.messaging.topics import ensure_topics, topic
-from kinerja_testkit.synthetic import synthetic_nip
-from kehadiran.adapters import outbox_events
-from penilaian.entrypoints.consumer import TOPICS
 from penilaian.entrypoints.migrate import main as migrate
 
-AGENCY = "bench"
 STATEMENTS = False  # --statements
-WIB = timezone(timedelta(hours=7))
-
-
-def workday() -> date:
-    d = date.today() - timedelta(days=1)
-    while d.weekday() >= 5:
-        d -= timedelta(days=1)
-    return d
-
-
-def roster(n: int) -> list[tuple[str, str, bytes]]:
-    out = []
-    at = datetime.now(timezone.utc) - timedelta(days=30)
-    nips = [synthetic_nip(i) for i in range(n)]
-    for i, nip in enumerate(nips):
-        boss = None if i == 0 else nips[0] if i % 10 == 0 else nips[i - i % 10]
-        e = Event(id=str(uuid.uuid4()), type=EMPLOYEE_UPSERTED, source="bench", time=at, subject=nip, agency=AGENCY,
-                  data={"nip": nip, "nama": f"ASN {i}", "agency": AGENCY, "unit": f"Bidang {i % 6 + 1}",
-                        "atasan_nip": boss, "pin": str(1000 + i), "jabatan": "Staf"})
-        out.append((topics.PEGAWAI, nip, e.to_bytes()))
-    first = date.today().replace(day=1) - timedelta(days=62)
-    e = Event(id=str(uuid.uuid4()), type=POLICY_SET, source="bench", time=at, subject=AGENCY, agency=AGENCY,
-              data={"policy_id": str(uuid.uuid4()), "agency": AGENCY, "version": 1, "effective_from": first.isoformat(),
-                    "weight_hasil_kerja": "0.7", "weight_perilaku": "0.3", "above_from": "88", "meets_from": "70",
-                    "innovation_points": "4", "innovation_cap": "8", "timeliness_penalty_per_day": "10",
-                    "distribution_curve": None, "set_by": nips[0], "set_at": at.isoformat()})
-    out.append((topics.PENILAIAN, AGENCY, e.to_bytes()))
-    return out
-
-
-def stream(n: int, day: date, scores: bool = True, chunk: int = 500) -> list[tuple[str, str, bytes]]:
-    """Punches and day summaries as kehadiran's relay publishes them in the drain (a chunk of
-    punches, then their days' summaries), and penilaian's score updates after each chunk."""
-    out = []
-    now = datetime.now(timezone.utc)
-    at = now.isoformat()
-    for start in range(0, n, chunk):
-        ids = {}
-        for i in range(start, min(n, start + chunk)):
-            nip = synthetic_nip(i)
-            t = datetime.combine(day, datetime.min.time(), WIB).replace(hour=7, minute=i % 60)
-            punch_id, event_id = outbox_events.punch_ids("SN1", str(1000 + i), t)
-            ids[i] = event_id
-            e = outbox_events.punch_recorded(event_id, punch_id=punch_id, nip=nip, agency=AGENCY, device_sn="SN1",
-                                             pin=str(1000 + i), time=t.astimezone(timezone.utc), status="0",
-                                             channel="adms", at=at)
-            out.append((topics.KEHADIRAN, nip, outbox_events.encode(e).encode()))
-        for i in range(start, min(n, start + chunk)):
-            nip = synthetic_nip(i)
-            late = (i * 7) % 60 if i % 3 == 0 else 0
-            data = {"nip": nip, "date": day.isoformat(), "version": 1, "final": False, "workday": True,
-                    "excused": None, "arrival": f"{day.isoformat()}T07:{i % 60:02d}:00+07:00", "departure": None,
-                    "minutes_late": late, "minutes_early": 0,
-                    "deductions": [{"code": "TL1", "percent": "0.50", "minutes": late}] if late else [],
-                    "punch_event_ids": [ids[i]], "unit": f"Bidang {i % 6 + 1}"}
-            e = outbox_events.day_summarized(nip=nip, agency=AGENCY, data=data, at=now)
-            out.append((topics.KEHADIRAN, nip, outbox_events.encode(e).encode()))
-        if scores:  # a month, its quarter and its year each (``score_rows.as_one_change``)
-            for i in range(start, min(n, start + chunk)):
-                nip = synthetic_nip(i)
-                month = {"period": day.strftime("%Y-%m"), "disiplin": 99.5, "produktivitas": None,
-                         "perilaku": None, "hasil_kerja": None, "total": None, "total_partial": 99.5,
-                         "predikat": "Baik", "changes": [{"component": "disiplin", "before": 100.0, "after": 99.5}]}
-                others = [{**month, "period": p} for p in (f"{day.year}-Q{(day.month - 1) // 3 + 1}", f"{day.year}")]
-                common = {"nip": nip, "caused_by": [str(uuid.uuid4())],
-                          "atasan_nip": synthetic_nip(i - i % 10) if i % 10 else synthetic_nip(0)}
-                lead = str(uuid.uuid4())
-                for k, data in enumerate([{**month, "also": others}] + [{**o, "part_of": lead} for o in others]):
-                    e = Event(id=lead if k == 0 else str(uuid.uuid4()), type=SCORE_UPDATED, source="kinerja/penilaian",
-                              time=now, subject=nip, agency=AGENCY, data={**common, **data})
-                    out.append((topics.PENILAIAN, nip, e.to_bytes()))
-    return out
 
 
 def publish(bootstrap: str, prefix: str, records) -> None:
@@ -136,65 +58,15 @@ def publish(bootstrap: str, prefix: str, records) -> None:
     producer.close(timeout=10)
 
 
-class Lag:
-    def __init__(self, bootstrap: str, prefix: str, group: str):
-        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
-        self.group = group
-        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-lag")
-        self.probe = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, client_id="bench-lag-ends")
-        self.tps = [TopicPartition(topic(t, prefix), p) for t in TOPICS
-                    for p in sorted(self.probe.partitions_for_topic(topic(t, prefix)) or ())]
-
-    def __call__(self) -> int | None:
-        from kafka.errors import KafkaError
-
-        try:
-            ends = self.probe.end_offsets(self.tps)
-            committed = self.admin.list_group_offsets({self.group: None}).get(self.group, {})
-        except KafkaError:
-            return None
-        return sum(max(0, end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0))
-                   for tp, end in ends.items())
-
-    def wait_zero(self, proc, timeout_s: float = 600) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"consumer exited {proc.returncode}")
-            if self() == 0:
-                return
-            if time.monotonic() > deadline:
-                raise SystemExit("no drain")
-            time.sleep(0.1)
-
-    def close(self) -> None:
-        self.admin.close()
-        self.probe.close()
-
-
 def start_consumer(variant_path: str | None, url: str, bootstrap: str, prefix: str, log: Path, extra_env: dict):
-    env = {**os.environ, "PENILAIAN_DATABASE_URL": url, "KINERJA_KAFKA_BOOTSTRAP": bootstrap,
-           "KINERJA_TOPIC_PREFIX": prefix, "PENILAIAN_CONSUMER_METRICS_PORT": str(free_port()),
-           "KINERJA_LOG_LEVEL": "INFO", **extra_env}
+    env = consumer_env(url, bootstrap, prefix, free_port(), KINERJA_LOG_LEVEL="INFO", **extra_env)
     if variant_path:
         env["PYTHONPATH"] = f"{variant_path}/services/penilaian/src:{variant_path}/shared/src"
     f = open(log, "ab")
     profile = extra_env.get("PROFILE_TO")
     cmd = ([sys.executable, "-m", "cProfile", "-o", profile, "-m", "penilaian.entrypoints.consumer"] if profile
-           else [sys.executable, "-m", "penilaian.entrypoints.consumer"])
-    return subprocess.Popen(cmd, env=env, stdout=f,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def stop(p) -> None:
-    if p.poll() is None:
-        os.killpg(p.pid, signal.SIGTERM)
-    try:
-        p.wait(60)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.wait(10)
+           else CONSUMER)
+    return spawn(cmd, env, f)
 
 
 def reading(pid: int, dbname: str, port: int) -> dict[str, float]:
@@ -245,7 +117,7 @@ def one_run(label: str, variant_path: str | None, bootstrap: str, pg: str, n: in
     log = tmp / f"{prefix}-{label}.log"
     group = topic(load_settings("penilaian").consumer_group, prefix)
     p = start_consumer(variant_path, url, bootstrap, prefix, log, extra_env)
-    lag = Lag(bootstrap, prefix, group)
+    lag = GroupLag(bootstrap, prefix, group)
     engine = create_engine(url)
     try:
         lag.wait_zero(p)
