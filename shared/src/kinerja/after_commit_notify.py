@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, event
 
 log = logging.getLogger(__name__)
 
-# the setting the trigger functions read (``TRIGGER_BODY``); any name with a dot is a valid custom one
+# the setting the trigger functions read (``trigger_body``); any name with a dot is a valid custom one
 SETTING = "kinerja.notify_after_commit"
 # what a statement selects to defer its transaction's notifications (its value: 'on')
 DEFER_SQL = f"set_config('{SETTING}', 'on', true)"
@@ -41,7 +41,7 @@ RETRY_S = 0.5
 # auto (default): defer where the server's commits flush to disk (``flushes_at_commit``); on: always;
 # off: never (the triggers notify from inside every transaction, as everywhere else)
 MODE_ENV = "KINERJA_NOTIFY_AFTER_COMMIT"
-_DEFERRED = "kinerja.notify_after_commit"  # a pooled connection's ``info``: (notifier, channels)
+_DEFERRED = "kinerja.after_commit_notify.deferred"  # a pooled connection's ``info``: (notifier, channels)
 
 
 def trigger_body(channel: str) -> str:
@@ -61,7 +61,6 @@ class AfterCommitNotifier:
         # the channels signalled (a C queue: ``signal`` is one call on a request's path)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pid = 0  # the process whose thread drains ``_queue``
-        self.sent = 0  # notification rounds sent (tests)
 
     def signal(self, *channels: str) -> None:
         if self._pid != os.getpid():  # no thread yet, or a fork's copy of its parent's
@@ -97,7 +96,6 @@ class AfterCommitNotifier:
                     conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10,
                                            application_name="kinerja-after-commit-notify")
                 conn.execute("SELECT " + ", ".join("pg_notify(%s, '')" for _ in channels), channels)
-                self.sent += 1
             except Exception as exc:  # noqa: BLE001 - the database may be away: send again later
                 log.warning("could not send notifications after commit; retrying",
                             extra={"channels": channels, "error": repr(exc)[:300]})
