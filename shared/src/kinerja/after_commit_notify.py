@@ -31,6 +31,8 @@ import time
 
 from sqlalchemy import Connection, Engine, event
 
+from kinerja.config import NOTIFY_AFTER_COMMIT_ENV, notify_after_commit_mode
+
 log = logging.getLogger(__name__)
 
 # the setting the trigger functions read (``trigger_body``); any name with a dot is a valid custom one
@@ -39,8 +41,9 @@ SETTING = "kinerja.notify_after_commit"
 DEFER_SQL = f"set_config('{SETTING}', 'on', true)"
 RETRY_S = 0.5
 # auto (default): defer where the server's commits flush to disk (``flushes_at_commit``); on: always;
-# off: never (the triggers notify from inside every transaction, as everywhere else)
-MODE_ENV = "KINERJA_NOTIFY_AFTER_COMMIT"
+# off: never (the triggers notify from inside every transaction, as everywhere else). Parsed, and
+# checked at every process's start, by ``kinerja.config.notify_after_commit_mode``
+MODE_ENV = NOTIFY_AFTER_COMMIT_ENV
 _DEFERRED = "kinerja.after_commit_notify.deferred"  # a pooled connection's ``info``: (notifier, channels)
 
 
@@ -154,9 +157,7 @@ def flushes_at_commit(engine: Engine) -> bool:
 
 
 def _decide(conn: Connection) -> AfterCommitNotifier | bool:
-    mode = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
-    if mode not in ("auto", "on", "off"):
-        raise ValueError(f"{MODE_ENV}={mode!r}: auto, on or off")
+    mode = notify_after_commit_mode()
     engine = conn.engine
     with _NOTIFIERS_LOCK:
         found = getattr(engine.pool, _POOL_ATTRIBUTE, None)

@@ -90,6 +90,25 @@ def default_partitions() -> int:
     return int(raw)
 
 
+NOTIFY_AFTER_COMMIT_ENV = "KINERJA_NOTIFY_AFTER_COMMIT"
+NOTIFY_AFTER_COMMIT_MODES = ("auto", "on", "off")
+
+
+def notify_after_commit_mode() -> str:
+    """``KINERJA_NOTIFY_AFTER_COMMIT``: whether kehadiran's punch requests on PostgreSQL send their
+    notifications after the commit (``kinerja.after_commit_notify``): ``auto`` (also when unset or
+    empty), ``on`` or ``off``, in any case (``ON`` is ``on``, as ``KINERJA_ENV``'s values are; blanks
+    around it ignored). Read where it is used, on the first punch;
+    ``load_settings`` asks too, so that a misspelt value stops a process at start rather than
+    failing its first punch request with a 500."""
+    raw = (os.environ.get(NOTIFY_AFTER_COMMIT_ENV) or "").strip()
+    mode = raw.lower() or "auto"
+    if mode not in NOTIFY_AFTER_COMMIT_MODES:
+        raise ConfigError(f"{NOTIFY_AFTER_COMMIT_ENV} must be one of {', '.join(NOTIFY_AFTER_COMMIT_MODES)} "
+                          f"(any case), not {raw!r}")
+    return mode
+
+
 def repo_var_dir() -> Path:
     """Where embedded SQLite files and local broker data live (``KINERJA_VAR_DIR``, else ./var)."""
     return Path(os.environ.get("KINERJA_VAR_DIR", "var")).resolve()
@@ -126,6 +145,7 @@ def _env(name: str, default: str) -> str:
 
 def load_settings(service: str, overrides: Mapping[str, Any] | None = None) -> Settings:
     upper = service.upper()
+    notify_after_commit_mode()  # checked at start (see there); not kept: read again where it is used
     default_db = f"sqlite:///{repo_var_dir() / (service + '.db')}"
     settings = Settings(
         service=service,
