@@ -1,11 +1,12 @@
-"""``raw_sql.commit_with``: a request's last writes and its COMMIT go out together (PostgreSQL: one
-round trip), and the transaction stays one: an error in any of them, even one only the commit
-brings back, leaves nothing of it stored. On SQLite and PostgreSQL."""
+"""``punch_transaction.commit_with``: a request's last writes and its COMMIT go out together
+(PostgreSQL: one round trip), and the transaction stays one: an error in any of them, even one
+only the commit brings back, leaves nothing of it stored. On SQLite and PostgreSQL."""
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from kehadiran.adapters.raw_sql import Raw, commit_with, punch_connection
+from kehadiran.adapters.punch_transaction import commit_with, punch_connection
+from kehadiran.adapters.raw_sql import Raw
 from kinerja.db import make_engine
 
 pytestmark = pytest.mark.integration

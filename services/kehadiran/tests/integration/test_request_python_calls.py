@@ -24,8 +24,8 @@ DEVICE = {"Authorization": "Bearer " + issue_token(DEV_JWT_SECRET, role="device"
 STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(20)]
 # Python calls of one request (``sys.setprofile``'s call events), measured on this code, and the
 # code before the lean WSGI path (``entrypoints.lean_routes``) and PostgreSQL's one-statement
-# write committed alone (``raw_sql.punch_connection``) in brackets: SQLite JSON 387 (900), ADMS
-# 300 (615); PostgreSQL JSON 450 (1,136), ADMS 363 (851). SQLite since its read snapshot is
+# write committed alone (``punch_transaction.punch_connection``) in brackets: SQLite JSON 387
+# (900), ADMS 300 (615); PostgreSQL JSON 450 (1,136), ADMS 363 (851). SQLite since its read snapshot is
 # begun and ended on the driver's connection (the write lock taken after the reads): JSON 291,
 # ADMS 279 (306 and 294 just before); measured again later 302 / 290, then its reads without a
 # read transaction 297 / 285, then one-punch requests in the group commit too (``punch_write_group``:

@@ -11,7 +11,8 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters import outbox_events
-from kehadiran.adapters.raw_sql import Raw, pg_insert_text, sqlite_datetime
+from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters.raw_sql_text import pg_insert_text, sqlite_datetime
 
 _DAY_COLUMNS = ("nip", "day", "version", "final", "payload", "updated_at")
 _UPSERT_DAY = ("ON CONFLICT (nip, day) DO UPDATE SET version = excluded.version, final = excluded.final, "

@@ -11,7 +11,8 @@ from typing import NamedTuple
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.orm import pin_key
-from kehadiran.adapters.raw_sql import Raw, sqlite_datetime
+from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters.raw_sql_text import sqlite_datetime
 
 CONTACT_EVERY = timedelta(seconds=5)
 

@@ -12,7 +12,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.orm import PunchRow, pin_key
-from kehadiran.adapters.raw_sql import Raw, sqlite_datetime
+from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters.raw_sql_text import sqlite_datetime
 
 # at most this many values in one IN (...) list, rows in one INSERT
 CHUNK = 500

@@ -1,7 +1,7 @@
 """A punch request's whole write as one PostgreSQL statement: the punches, the outbox rows of the
 ones newly stored, the dirty markers of their days and of quarantined PINs, chained through the
-punch INSERT's ``RETURNING`` in data-modifying CTEs. Sent with the COMMIT (``raw_sql.commit_with``)
-it is one round trip, whatever the batch's size.
+punch INSERT's ``RETURNING`` in data-modifying CTEs. Sent with the COMMIT
+(``punch_transaction.commit_with``) it is one round trip, whatever the batch's size.
 
 What only the INSERT knows (which punches are new: a re-sent one, or one a concurrent request
 stored first, is skipped by ``ON CONFLICT DO NOTHING``) decides, inside the statement, which of

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Connection
 
 from kehadiran.adapters.outbox_events import OUTBOX_COLUMNS
 from kehadiran.adapters.punch_store import PUNCH_COLUMNS
-from kehadiran.adapters.raw_sql import Raw, sqlite_datetime
+from kehadiran.adapters.raw_sql import Raw
+from kehadiran.adapters.raw_sql_text import sqlite_datetime
 
 _OUTBOX_VALUES = itemgetter(*OUTBOX_COLUMNS)
 _INSERT_SUFFIX = "ON CONFLICT (device_sn, person_key, device_time) DO NOTHING RETURNING id"

@@ -19,7 +19,7 @@ from kehadiran.entrypoints.runtime import agency_tz
 from kehadiran.adapters import device_store
 from kehadiran.adapters.calendar_orm import UnitLocation
 from kehadiran.adapters.orm import Device, Employee
-from kehadiran.adapters.raw_sql import commit_with, pg, punch_connection
+from kehadiran.adapters.punch_transaction import commit_with, pg, punch_connection
 from kehadiran.domain import phone_time
 from kehadiran.domain.geo import distance_m
 from kehadiran.service_layer import devices as device_service

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Mapping
 from sqlalchemy.engine import Connection
 
 from kehadiran.adapters import outbox_events, punch_store, punch_write, punch_write_group, punch_write_sqlite
-from kehadiran.adapters.raw_sql import sqlite_datetime
+from kehadiran.adapters.raw_sql_text import sqlite_datetime
 from kinerja.zones import zone
 
 
@@ -128,8 +128,8 @@ def record_punches(conn: Connection, device: DeviceRef, items: Iterable[PunchInp
     ``pin_nips``: PINs whose NIP (None: nobody active) the caller looked up in this transaction
     already (``device_store.get(..., pin=)``); the others are looked up here. ``writes``
     (SQLite): called once everything is read and built, right before the first write, to take
-    the write lock (``raw_sql.punch_connection``'s ``transaction``); not called when nothing is
-    new. ``alone`` (SQLite): the punches (and ``contact``) are the transaction's only writes, so
+    the write lock (``punch_transaction.punch_connection``'s ``transaction``); not called when
+    nothing is new. ``alone`` (SQLite): the punches (and ``contact``) are the transaction's only writes, so
     they may be written with other requests' waiting for the lock at the same time
     (``punch_write_group``); the transaction is then committed when this returns. ``contact``
     (SQLite): the device's contact UPDATE (``device_store.contact_update``), written with the

@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from kehadiran.adapters import adms, device_store
 from kehadiran.adapters.orm import Device
-from kehadiran.adapters.raw_sql import commit_with, pg, punch_connection
+from kehadiran.adapters.punch_transaction import commit_with, pg, punch_connection
 from kehadiran.entrypoints.iclock.blueprint import bp, log, log_rejected, serial, text_reply, utcnow
 from kehadiran.entrypoints.iclock.callers import address_binding, caller_device
 from kehadiran.entrypoints.runtime import upload_policy
