@@ -18,9 +18,9 @@ answer on:
 
 Every figure is also given as a ratio to a limit taken in the same run: the same client sending the
 same requests to a minimal standard-library server that stores nothing (``benchlib.stdlib_limit``).
-The client is ``http.client`` on one keep-alive connection per device thread
-(``benchlib.keepalive``): ``requests`` cost about 1.4 ms of client CPU a request, taken from the
-server on two cores.
+The client (``benchlib.ingest_clients``) is ``http.client`` on one keep-alive connection per device
+thread (``benchlib.keepalive``): ``requests`` cost about 1.4 ms of client CPU a request, taken from
+the server on two cores.
 
 Each run is a Monday-morning rush on a fresh workday: ``--people`` ASN with one punch each (the
 single-punch run ``--single`` of them). Prints median and spread of ``--runs`` runs, and checks
@@ -45,40 +45,30 @@ from Debian's binaries; the broker: ``KINERJA_BENCH_KAFKA_BOOTSTRAP``, else a lo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from kinerja.auth import issue_token
-from kinerja.config import DEV_JWT_SECRET
 from kinerja.stack import WEB_THREADS, WEB_WORKERS, Stack
 from kinerja.testing import create_postgres_database
 
-from benchlib import cpu
-from benchlib import (append_markdown, fmt_spread, load, machine, machine_line, now_utc, own_broker, own_postgres,
-                      spread, write_result)
+from benchlib import (append_markdown, cpu, ingest_report, load, machine, now_utc, own_broker, own_postgres, spread,
+                      write_result)
 from benchlib.day_summaries import punch_to_summary, until_summarised_and_applied
 from benchlib.db import Db
-from benchlib.keepalive import KeepAlive
+from benchlib.ingest_clients import AGENCY, adms_run, json_run, sn
 from benchlib.stall_logs import StallLogs
 from benchlib.stdlib_limit import stdlib_server
 from benchlib.system import publish_roster, register_devices, start_stack, wait_for, workdays_back
 
-AGENCY = "bench"
 SERVICES = ("kehadiran", "penilaian")
 
 
 def nip_of(i: int) -> str:
     return f"19900101{i:010d}"
-
-
-def sn(c: int) -> str:
-    return f"BENCH{c:04d}"
 
 
 def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdir: Path) -> Stack:
@@ -105,48 +95,6 @@ def start(kind: str, database_urls: dict[str, str], bootstrap: str, args, workdi
         for db in dbs.values():
             db.close()
     return stack
-
-
-def chunks(seq: list, size: int):
-    for i in range(0, len(seq), size):
-        yield seq[i:i + size]
-
-
-def arrival(pin: int, day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time()) + timedelta(hours=7, minutes=10 + pin % 40, seconds=pin % 60)
-
-
-def adms_run(url: str, day: date, people: range, devices: int, batch: int) -> int:
-    def device(c: int) -> int:
-        lines = [f"{pin}\t{arrival(pin, day):%Y-%m-%d %H:%M:%S}\t0\t1\t0\t0\t0" for pin in people[c::devices]]
-        accepted = 0
-        with KeepAlive(url, {"User-Agent": "iClock Proxy/1.09"}) as http:
-            for part in chunks(lines, batch):
-                status, body = http.post(f"/iclock/cdata?SN={sn(c)}&table=ATTLOG&Stamp=1",
-                                         ("\n".join(part) + "\n").encode(), "text/plain")
-                assert status == 200 and body.startswith(b"OK:"), body
-                accepted += int(body[3:])
-        return accepted
-
-    with ThreadPoolExecutor(devices) as pool:
-        return sum(pool.map(device, range(devices)))
-
-
-def json_run(url: str, day: date, people: range, clients: int, batch: int) -> int:
-    def client(c: int) -> int:
-        token = issue_token(DEV_JWT_SECRET, role="device", agency=AGENCY, device_sn=sn(c))
-        items = [{"pin": str(pin), "time": arrival(pin, day).isoformat() + "+07:00"} for pin in people[c::clients]]
-        accepted = 0
-        with KeepAlive(url, {"Authorization": f"Bearer {token}"}) as http:
-            for part in chunks(items, batch):
-                status, raw = http.post("/api/v1/punches", json.dumps({"punches": part}).encode(), "application/json")
-                assert status == 200, raw
-                body = json.loads(raw)
-                accepted += body["accepted"] + body["duplicates"] + body["quarantined"]
-        return accepted
-
-    with ThreadPoolExecutor(clients) as pool:
-        return sum(pool.map(client, range(clients)))
 
 
 # --modes: the short names of MODES' runs
@@ -328,31 +276,10 @@ def main() -> None:
               "workers": args.workers, "threads": args.threads, "shapes": [f"{w}x{t}" for w, t in shapes],
               "rows": rows}
     write_result("bench_ingest", result)
-    table = ["| database | what | gunicorn workers x threads | punches a request × in parallel | accepted/s | day summaries in the outbox after "
-             "the last answer, s | applied by penilaian, s | arrival → day record, p50 / p99 ms (median run) | "
-             "stdlib limit, /s (ratio) |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        mid = sorted(r["latency_ms"], key=lambda x: x["p50"] or 0)[len(r["latency_ms"]) // 2]
-        table.append(f"| {r['database']} | {r['kind']} ({r['punches']:,}) | {r['shape']} | {r['batch']} × {r['parallel']} | "
-                     f"{fmt_spread(r)} | {fmt_spread(r['summaries_s'])} | {fmt_spread(r['applied_s'])} | "
-                     f"{mid['p50']} / {mid['p99']} | {fmt_spread(r['limit'])} ({r['median'] / r['limit']['median']:.3f}) |")
+    table = ingest_report.table(rows)
     print("\n" + "\n".join(table))
     if args.append:
-        cmd = " ".join(["bench/bench_ingest.py", *sys.argv[1:]])
-        append_markdown(args.append, "\n".join([
-            f"\n## kehadiran ingest: punches accepted per second ({result['when']})\n",
-            f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {result['load_after']}",
-            f"- command: `.venv/bin/python {cmd}`",
-            f"- the real processes (kehadiran: gunicorn {' then '.join(result['shapes'])} workers x threads, day worker, "
-            "consumer, relay; penilaian: consumer; a local broker); accepted = stored with its outbox event and its "
-            "day's marker in one transaction, checked by counting rows after each run; then the seconds from the "
-            "last answer until every ASN-day of the run is summarised in the outbox, and until penilaian has "
-            f"applied them all. Median (min–max) of {args.runs} runs, a fresh day each. The stdlib limit: the same "
-            "client and requests against a minimal standard-library HTTP server (one process, threads, keep-alive) "
-            "that stores nothing, in the same run.\n",
-            *table, ""]))
-
+        append_markdown(args.append, ingest_report.section(result, table, sys.argv[1:]))
 
 if __name__ == "__main__":
     main()

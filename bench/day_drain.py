@@ -29,6 +29,7 @@ import bench_ingest as bi
 from benchlib import cpu, own_broker
 from benchlib.day_summaries import summarised
 from benchlib.db import Db, load_statement_stats
+from benchlib.ingest_clients import adms_run, json_run
 from benchlib.system import WIB, wait_for
 from kinerja.testing import create_postgres_database
 from kinerja.testing.postgres_fixtures import ThrowawayPostgres
@@ -82,7 +83,7 @@ def probe(stack, dbs, server, urls, args, bargs, run: int) -> None:
     pids = cpu.stack_pids(stack)
     c0 = cpu.snapshot(pids)
     t0 = datetime.now(timezone.utc)
-    upload = bi.adms_run if args.mode == "adms" else bi.json_run
+    upload = adms_run if args.mode == "adms" else json_run
     parallel = bargs.adms_devices if args.mode == "adms" else bargs.json_clients
     batch = bargs.adms_batch if args.mode == "adms" else bargs.json_batch
     accepted = upload(stack.url("kehadiran"), day, range(1, args.people + 1), parallel, batch)

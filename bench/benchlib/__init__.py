@@ -4,7 +4,8 @@ script's folder on the path). The machine and its load (``machine``), percentile
 (``servers``); the whole system started with a roster (``system``), row counts (``db``), consumer
 lag (``lag``), stream clients in processes of their own (``streams``) and open-loop punch senders
 (``senders``), the Kafka ceiling's tables (``ceiling``), the wait for an ingest run's day
-summaries (``day_summaries``) and the logs kept when a run stalls (``stall_logs``); penilaian's
+summaries (``day_summaries``) and the logs kept when a run stalls (``stall_logs``), an ingest run's
+clients (``ingest_clients``) and its Markdown (``ingest_report``); penilaian's
 consumer processes (``penilaian_consumers``), its group's lag (``penilaian_lag``) and the drain
 window's stream (``drain_stream``)."""
 from benchlib.figures import fmt_median, fmt_spread, pct, pcts_ms, spread
