@@ -170,6 +170,8 @@ def main() -> None:
     ap.add_argument("--http-timeout", type=float, default=120.0,
                     help="a POST not answered in this many seconds counts as not accepted")
     ap.add_argument("--append", type=Path, default=None)
+    ap.add_argument("--durable", action="store_true",
+                    help="the throwaway PostgreSQL flushes its commits to disk (its defaults), not fsync off")
     args = ap.parse_args()
     from kinerja.auth import issue_token
     from kinerja.config import DEV_JWT_SECRET, default_partitions
@@ -196,8 +198,10 @@ def main() -> None:
             senders = Senders(pool, args.senders, args.client)
             for database in databases:
                 if database == "postgresql":
-                    with own_postgres() as pg:
+                    with own_postgres(durable=args.durable) as pg:
                         out, n = run_database(database, args, bootstrap, pg, tmp, senders, days, nips, every, rates, token)
+                    for r in out:
+                        r["database"] += " durable" if args.durable else ""
                 else:
                     out, n = run_database(database, args, bootstrap, None, tmp, senders, days, nips, every, rates, token)
                 results += out
@@ -238,7 +242,9 @@ def main() -> None:
             f"- the whole system as real processes as `make run` starts it (`kinerja.stack.Stack`: gunicorn {web_workers} "
             f"worker(s) per service, each service's consumer and {args.relays} relay(s), notifikasi's webhooks and mailer; "
             f"topics with {default_partitions()} partitions) on its own Kafka 4.3 broker; SQLite: each service's file under the "
-            "var dir (make run's default); PostgreSQL: ThrowawayPostgres, fsync off, one database per service. Roster of "
+            "var dir (make run's default); PostgreSQL: ThrowawayPostgres, "
+            + ("PostgreSQL's own durability settings (commits flushed to disk)" if args.durable else "fsync off")
+            + ", one database per service. Roster of "
             f"{args.asn:,} ASN (blocks of 20 under one atasan) through `pegawai.v1`; {len(nips):,} of them hold a live SSE "
             f"stream. Open loop: {args.batch} punch(es) per `POST /api/v1/punches`, from {args.devices} registered devices "
             f"in turn, POST j sent at t0 + j·{args.batch}/rate by {args.senders} asyncio sender processes ({args.client} client) "
