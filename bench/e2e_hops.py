@@ -187,6 +187,8 @@ def report(stamps: list[dict], label: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--database", default="sqlite", choices=("sqlite", "postgresql"))
+    ap.add_argument("--durable", action="store_true",
+                    help="the throwaway PostgreSQL flushes its commits to disk (its defaults), not fsync off")
     ap.add_argument("--rate", type=int, default=20, help="punches per second, one per POST")
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--asn", type=int, default=400)
@@ -212,7 +214,7 @@ def main() -> None:
     print(f"machine: {machine_line(machine())}; load {load()}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-hops-"))
     stack = streams = None
-    with own_broker() as bootstrap, own_postgres() if args.database == "postgresql" else _nothing() as pg, \
+    with own_broker() as bootstrap, own_postgres(durable=args.durable) if args.database == "postgresql" else _nothing() as pg, \
             ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
         try:
             prefix = f"hops{int(time.time()) % 100000}"
