@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kinerja import sqlite_checkpoint
 from kinerja.config import Settings, load_settings
+from kinerja.cpu_priority import apply_nice
 from kinerja.db import make_engine, make_session_factory
 from kinerja.events.envelope import Event
 from kinerja.gc_tuning import tune_gc
@@ -82,6 +83,7 @@ class ServiceRuntime:
 
 
 def relay_main(runtime: ServiceRuntime, **relay_kw) -> None:
+    apply_nice()  # before any thread: they inherit it (``kinerja.cpu_priority``)
     configure_logging(f"{runtime.service}-relay")
     stop = threading.Event()
     stop_on_signals(stop)
@@ -106,6 +108,7 @@ def consumer_main(runtime: ServiceRuntime, topics: Iterable[str], handle: Callab
                   on_idle: Callable[[], None] | None = None, **consumer_kw) -> None:
     """A consumer process: logging, SIGTERM/SIGINT stop, metrics, then the loop. ``consumer_kw``
     go to ``runtime.consumer`` (e.g. ``batch_size`` and ``apply_batch`` for one transaction per poll)."""
+    apply_nice()  # before any thread: they inherit it (``kinerja.cpu_priority``)
     configure_logging(f"{runtime.service}-consumer")
     stop = threading.Event()
     stop_on_signals(stop)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from kinerja import cpu_priority
 from kinerja.config import DEFAULT_PORTS
 
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
@@ -219,6 +220,7 @@ class Stack:
             env[f"{service.upper()}_{role.upper()}_METRICS_PORT"] = "0"
         if role == "web":
             env.update(self.web_env(service, env))
+        env = cpu_priority.role_env(role, env)  # consumers and relays below the requests' CPU
         command = self.command(service, role, env)
         out = open(log, "ab")
         popen = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -237,6 +239,7 @@ class Stack:
     def start(self) -> None:
         for svc in self.services:  # a bad setting stops the start before anything runs
             self.web_shape(svc)
+        cpu_priority.background_nice(self.env())
         self.instances("worker")
         self.migrate()
         for svc in self.services:

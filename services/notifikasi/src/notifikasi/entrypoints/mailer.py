@@ -7,12 +7,14 @@ import threading
 
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals
+from kinerja.cpu_priority import apply_nice
 from notifikasi.entrypoints.runtime import make_runtime
 
 log = logging.getLogger(__name__)
 
 
 def main() -> None:
+    apply_nice()  # a background role, below the requests (``kinerja.cpu_priority``)
     runtime = make_runtime()
     configure_logging(f"{runtime.service}-mailer")
     stop = threading.Event()

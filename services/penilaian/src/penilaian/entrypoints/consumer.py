@@ -26,6 +26,7 @@ from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from kinerja.messaging.replay import replayed_offsets_table
 from kinerja.messaging.skipping import skip_types
+from kinerja.cpu_priority import apply_nice
 from penilaian.adapters.orm import metadata
 from penilaian.adapters.trusted_decode import decode_record
 from penilaian.entrypoints.runtime import make_runtime
@@ -188,6 +189,7 @@ def live_consumer(runtime: ServiceRuntime, **kw) -> PenilaianConsumer:
 
 
 def main() -> None:
+    apply_nice()  # a background role, below the requests (``kinerja.cpu_priority``)
     runtime = make_runtime()
     configure_logging(f"{runtime.service}-consumer")
     stop = threading.Event()
