@@ -17,7 +17,8 @@ def _nice(pid: int) -> int:
 
 def _autogroup_nice(pid: int) -> str | None:
     path = Path(f"/proc/{pid}/autogroup")
-    return path.read_text().split()[-1] if path.exists() else None
+    words = path.read_text().split() if path.exists() else []  # empty: in no autogroup
+    return words[-1] if words else None
 
 
 def test_consumers_and_relays_run_below_the_web_apps_and_the_day_worker(running_stack):
