@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 import tempfile
 
@@ -30,7 +30,7 @@ from benchlib import cpu, own_broker
 from benchlib.day_summaries import summarised
 from benchlib.db import Db, load_statement_stats
 from benchlib.ingest_clients import adms_run, json_run
-from benchlib.system import WIB, wait_for
+from benchlib.system import wait_for, workdays_back
 from kinerja.testing import create_postgres_database
 from kinerja.testing.postgres_fixtures import ThrowawayPostgres
 
@@ -45,7 +45,8 @@ def statements(server: str, dbname: str, top: int) -> list[tuple]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=["adms", "json"], default="adms")
+    ap.add_argument("--mode", default="adms", help="adms, json, or both in order (adms,json: bench_ingest's "
+                    "order, --runs of each in one stack)")
     ap.add_argument("--people", type=int, default=20000)
     ap.add_argument("--runs", type=int, default=1, help="uploads, a fresh day each (the first warms the tables); "
                     "KEHADIRAN_DAY_WORKER_LANES etc. in the environment reach the stack")
@@ -65,8 +66,13 @@ def main() -> None:
             stack = bi.start("PostgreSQL", urls, bootstrap, bargs, Path(tempfile.mkdtemp(prefix="day-drain-")))
             dbs = {svc: Db(url, pool_size=2) for svc, url in urls.items()}
             try:
-                for run in range(args.runs):
-                    probe(stack, dbs, server, urls, args, bargs, run)
+                modes = [m.strip() for m in args.mode.split(",") if m.strip()]
+                # bench_ingest's days: a fresh workday each run, newest first (a weekend's records
+                # carry no deductions or alerts and flattered the runs that fell on one)
+                days = workdays_back(len(modes) * args.runs)
+                for m, mode in enumerate(modes):
+                    for run in range(args.runs):
+                        probe(stack, dbs, server, urls, args, bargs, run, mode, days[m * args.runs + run])
             finally:
                 for db in dbs.values():
                     db.close()
@@ -75,17 +81,16 @@ def main() -> None:
         pg.stop()
 
 
-def probe(stack, dbs, server, urls, args, bargs, run: int) -> None:
-    day = datetime.now(WIB).date() - timedelta(days=1 + run)
+def probe(stack, dbs, server, urls, args, bargs, run: int, mode: str, day) -> None:
     name = urls["kehadiran"].rsplit("/", 1)[1]
     with psycopg.connect(server, autocommit=True) as c:
         c.execute("SELECT pg_stat_statements_reset()")
     pids = cpu.stack_pids(stack)
     c0 = cpu.snapshot(pids)
     t0 = datetime.now(timezone.utc)
-    upload = adms_run if args.mode == "adms" else json_run
-    parallel = bargs.adms_devices if args.mode == "adms" else bargs.json_clients
-    batch = bargs.adms_batch if args.mode == "adms" else bargs.json_batch
+    upload = adms_run if mode == "adms" else json_run
+    parallel = bargs.adms_devices if mode == "adms" else bargs.json_clients
+    batch = bargs.adms_batch if mode == "adms" else bargs.json_batch
     accepted = upload(stack.url("kehadiran"), day, range(1, args.people + 1), parallel, batch)
     t1 = datetime.now(timezone.utc)
     c1 = cpu.snapshot(pids)
@@ -104,7 +109,7 @@ def probe(stack, dbs, server, urls, args, bargs, run: int) -> None:
     upload_s = (t1 - t0).total_seconds()
     before = [n for s, n in rounds if s <= 0]
     after = [n for s, n in rounds if s > 0]
-    print(f"\nrun {run + 1}, {args.mode}: {accepted:,} punches in {upload_s:.2f} s ({accepted / upload_s:,.0f}/s); "
+    print(f"\nrun {run + 1}, {mode}, {day}: {accepted:,} punches in {upload_s:.2f} s ({accepted / upload_s:,.0f}/s); "
           f"day summaries {drain_s:.2f} s after the last answer")
     print(f"  rounds during the upload: {len(before)}, {sum(before):,} keys "
           f"(median {statistics.median(before) if before else 0:.0f} a round); "
