@@ -94,6 +94,23 @@ def test_a_night_shift_is_one_day_across_midnight(app):
     assert day(app, NURSE, date(2026, 10, 6)) is None  # the morning punch did not open Tuesday
 
 
+def test_a_night_shifts_departure_recomputed_on_its_own_reaches_back_to_its_shift(app):
+    # the departure's marker names Tuesday; the recompute finds it belongs to Monday's shift and
+    # reads Monday's facts then (``day_facts``: a day's punches are read for its own span only)
+    client = app.test_client()
+    assert client.put("/api/v1/schedules/units/IGD", json={"days": {}}, headers=ADMIN).status_code == 200
+    r = client.post("/api/v1/shifts", headers=BOSS_T, json={"shifts": [
+        {"nip": NURSE, "date": "2026-10-05", "start": "22:00", "end": "07:00", "name": "malam"}]})
+    assert r.status_code == 200
+    punch(client, NURSE, "2026-10-05T21:55:00+07:00")
+    assert day(app, NURSE, date(2026, 10, 5))["departure"] is None  # settled: Monday has its arrival only
+    punch(client, NURSE, "2026-10-06T07:05:00+07:00")
+    got = day(app, NURSE, date(2026, 10, 5))
+    assert got["arrival"].startswith("2026-10-05T21:55") and got["departure"].startswith("2026-10-06T07:05")
+    assert got["deductions"] == []
+    assert day(app, NURSE, date(2026, 10, 6)) is None  # no shift on Tuesday: its marker made no record
+
+
 def test_ramadan_hours_apply_in_their_range_only(app):
     client = app.test_client()
     r = client.post("/api/v1/calendar/ramadan", headers=ADMIN, json={

@@ -4,7 +4,10 @@ import pytest
 
 from kehadiran.domain.alerts import cumulative_crossed, longest_run
 from kehadiran.domain.geo import distance_m
-from kehadiran.domain.schedule import DEFAULT_WEEK, DayHours, ScheduleContext, close_time, owning_day, week
+from datetime import timedelta
+
+from kehadiran.domain.schedule import (DEFAULT_WEEK, DayHours, ScheduleContext, close_time, owned_span, owning_day,
+                                       week)
 
 pytestmark = pytest.mark.unit
 MON, TUE, SAT = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 7)
@@ -44,6 +47,26 @@ def test_day_shift_punches_stay_on_their_date_and_a_day_off_on_the_calendar_date
     assert owning_day(at(MON, 23, 30), ctx) == MON
     assert owning_day(at(TUE, 2, 0), ctx) == TUE
     assert owning_day(at(SAT, 9, 0), ctx) == SAT
+
+
+@pytest.mark.parametrize("ctx", [
+    ScheduleContext(),  # the default week: Friday's 16:30 departure margin reaches 00:30 Saturday
+    ScheduleContext(shifts={MON: NIGHT, TUE: NIGHT, date(2026, 11, 4): None}),
+    ScheduleContext(shifts={TUE: DayHours(time(3, 0), time(23, 30)), date(2026, 11, 5): DayHours(time(23, 0), time(22, 0))}),
+    ScheduleContext(holidays=frozenset({TUE}), shifts={SAT: NIGHT}, starts=MON),
+], ids=["default-week", "night-shifts", "long-and-odd-shifts", "holiday-weekend-night"])
+def test_every_moment_a_day_can_own_lies_in_its_owned_span(ctx):
+    # the day worker reads a day's punches only from this span (``day_facts``): a moment owned by
+    # a day outside it would be a punch the recompute never sees
+    moment, seen = datetime(2026, 10, 29), set()
+    while moment < datetime(2026, 11, 12):
+        owner = owning_day(moment, ctx)
+        first, last = owned_span(owner, ctx)
+        assert first <= moment <= last, (moment, owner, first, last)
+        seen.add(moment.date() - owner)
+        moment += timedelta(minutes=5)
+    assert len(seen) > 1  # some moments went to another date than their own (the cases the span is for)
+    assert owned_span(SAT, ScheduleContext()) == (at(SAT, 0), at(date(2026, 11, 8), 0))  # no window: the date
 
 
 def test_a_night_shift_closes_after_it_ends_a_day_shift_at_midnight():

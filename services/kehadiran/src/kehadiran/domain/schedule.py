@@ -144,6 +144,20 @@ def owning_day(moment: datetime, ctx: ScheduleContext) -> date:
     return best[2] if best else moment.date()
 
 
+def owned_span(day: date, ctx: ScheduleContext) -> tuple[datetime, datetime]:
+    """(first, last), local: every moment ``owning_day`` can give to ``day`` lies between them, both
+    included. A moment goes to its calendar date or to a window it lies near (its margins), so the
+    span is the date and ``day``'s window widened by the margins: the punches a recompute of ``day``
+    needs are those, not every punch of the days around it."""
+    first = datetime.combine(day, time(0))
+    last = first + _ONE_DAY
+    w = ctx.window(day)
+    if w is not None:
+        first = min(first, w.start - MARGIN_BEFORE)
+        last = max(last, w.end + MARGIN_AFTER)
+    return first, last
+
+
 def close_time(day: date, ctx: ScheduleContext) -> datetime:
     """When the day is over and becomes final: its calendar midnight, or later for a window
     (a night shift) that ends after that, plus the margin for a late departure punch."""

@@ -1,10 +1,10 @@
 """Recomputing days from the stored facts: the day worker's one idea.
 
 A dirty marker (NIP, date) says something dated that date changed for the ASN. The recompute
-takes the ASN's lock, reads every fact of the marked dates and their neighbours (punches,
-schedule, calendar, leave, TMT, the stored day records) a few statements for the whole batch, and
-recomputes the marked date and the days owning the punches dated it (a night shift's departure
-after midnight belongs to the day before). A day whose record changed gets a new version and a
+takes the ASN's lock, reads the facts of the marked dates (schedule, calendar, leave, TMT, the
+stored day records, and the punches each date can own: ``day_facts``) a few statements for the
+whole batch, and recomputes the marked date and the days owning the punches dated it (a night
+shift's departure after midnight belongs to the day before), whose facts it reads then. A day whose record changed gets a new version and a
 ``kehadiran.day.summarized.v1`` event; an unchanged one gets nothing. Which (ASN, year)'s PP
 94/2021 alerts need reconciling (a closed workday became TK or stopped being), and which only
 where an alert stands (an ordinary workday closed), is returned.
@@ -29,8 +29,8 @@ from kehadiran.domain.alerts import only_withdraws
 from kehadiran.domain.discipline import Punch, summarize_day
 from kehadiran.domain.schedule import ScheduleContext, close_time, owning_day
 from kehadiran.service_layer.alerts import counts_as_tk
+from kehadiran.service_layer.day_facts import DayFacts
 from kehadiran.service_layer.round_contexts import RoundContexts
-from kehadiran.service_layer.schedules import day_windows
 
 ZoneOf = Callable[[str], ZoneInfo]
 BurstOf = Callable[[str], timedelta]
@@ -38,7 +38,6 @@ BurstOf = Callable[[str], timedelta]
 
 def no_burst(agency: str) -> timedelta:
     return timedelta(0)
-_NEIGHBOURS = (-1, 0, 1)
 _ONE_DAY = timedelta(days=1)
 _NOT_TK = counts_as_tk(None)  # (a closed workday, TK) of a day with no record yet
 # ``only_withdraws`` of every (before, after) pair of (a closed workday, TK), looked up per changed day
@@ -75,40 +74,16 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
         day_store.lock_asn(conn, nips)  # before any fact is read
     people, since = day_store.asns_tracked(conn, nips)
     marked = [(nip, day) for nip, day in marked if nip in people]
-    candidates = {(nip, day + timedelta(days=k)) for nip, day in marked for k in _NEIGHBOURS}
     contexts = RoundContexts(conn, [people[nip] for nip in {nip for nip, _ in marked}], [day for _, day in marked])
-    stored: dict[tuple[str, date], StoredDay] = {}
-    leaves: dict[tuple[str, date], str] = {}
-    by_nip: dict[str, dict[str, StoredPunch]] = defaultdict(dict)  # windows' spans overlap
-    for lo, hi in day_windows({day for _, day in candidates}):
-        window_nips = sorted({nip for nip, day in candidates if lo <= day <= hi})
-        # the instants whose punches may belong to these days, in any zone (a night shift's
-        # departure is on the next date)
-        start = datetime.combine(lo - timedelta(days=2), time(0), tzinfo=timezone.utc)
-        end = datetime.combine(hi + timedelta(days=3), time(0), tzinfo=timezone.utc)
-        days, leave, punches = day_store.facts(conn, window_nips, lo, hi, start, end)
-        stored.update(days)
-        leaves.update(leave)
-        for p in punches:
-            by_nip[p.nip][p.id] = p
-    if after_reads is not None:
-        after_reads()
     # per agency once a round, not per day
     zones = {agency: zone_of(agency) for agency in {emp.agency for emp in people.values()}}
     bursts = {agency: burst_of(agency) for agency in zones}
-    # each ASN's punches by local date, in time order; each punch's owning day worked out once
-    dated: dict[str, dict[date, list[tuple[datetime, StoredPunch]]]] = {}
-    for nip, punches in by_nip.items():
-        tz = zones[people[nip].agency]
-        per_date: dict[date, list[tuple[datetime, StoredPunch]]] = defaultdict(list)
-        local = []  # a loop, not a comprehension: that is a function called per ASN
-        for p in punches.values():
-            local.append((p.time.astimezone(tz).replace(tzinfo=None), p))
-        for moment, p in sorted(local):
-            per_date[moment.date()].append((moment, p))
-        dated[nip] = per_date
-    # each ASN's context, and each punch's owning day, worked out once a round
-    ctx_of = {nip: contexts.around(people[nip]) for nip in dated.keys() | {nip for nip, _ in marked}}
+    ctx_of = {nip: contexts.around(people[nip]) for nip in {nip for nip, _ in marked}}
+    facts = DayFacts(conn, ctx_of, {nip: zones[emp.agency] for nip, emp in people.items()})
+    facts.read(marked)
+    dated = _dated(facts.punches, people, zones)
+    # the marked days, and the days their punches belong to (a night shift's departure is dated the
+    # day after its shift): each punch's owning day worked out once a round
     owners: dict[str, date] = {}
     targets = set(marked)
     for nip, day in marked:
@@ -119,6 +94,12 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
                 if found is None:
                     found = owners[p.id] = owning_day(moment, ctx_of[nip])
                 targets.add((nip, found))
+    if not facts.covered >= targets:
+        facts.read(targets)  # the few days a punch of a marked day belongs to: their own facts
+        dated = _dated(facts.punches, people, zones)
+    stored, leaves = facts.stored, facts.leaves
+    if after_reads is not None:
+        after_reads()
     # whether a day is over (its close, ``close_time``, passed): once per context and date, not per ASN
     overs: dict[tuple[int, date], bool] = {}
     at = now.isoformat()  # the events' time, written once
@@ -158,6 +139,22 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
     if write:
         write_outcome(session, out)
     return out
+
+
+def _dated(punches: dict[str, dict[str, StoredPunch]], people: dict[str, Asn], zones: dict[str, ZoneInfo]
+           ) -> dict[str, dict[date, list[tuple[datetime, StoredPunch]]]]:
+    """Each ASN's punches by local date, in time order, with their local times."""
+    dated: dict[str, dict[date, list[tuple[datetime, StoredPunch]]]] = {}
+    for nip, by_id in punches.items():
+        tz = zones[people[nip].agency]
+        per_date: dict[date, list[tuple[datetime, StoredPunch]]] = defaultdict(list)
+        local = []  # a loop, not a comprehension: that is a function called per ASN
+        for p in by_id.values():
+            local.append((p.time.astimezone(tz).replace(tzinfo=None), p))
+        for moment, p in sorted(local):
+            per_date[moment.date()].append((moment, p))
+        dated[nip] = per_date
+    return dated
 
 
 def write_outcome(session: Session, out: Outcome) -> None:
