@@ -5,11 +5,15 @@ never a HOT update), added an entry for the sent row: 20,000 marks grew it by ~8
 kept the retention's sent rows. Counted in index pages, on PostgreSQL."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import MetaData, text
 
+from kinerja import metrics
 from kinerja.db import make_engine
 from kinerja.messaging.outbox import add_plumbing_tables, utcnow
+from kinerja.messaging.relay.outbox_relay import OutboxRelay
 from kinerja.messaging.relay.pg_statements import PgRelayStatements
 from kinerja.messaging.relay.producer_session import MARK_CHUNK
 from kinerja.testing.postgres_fixtures import create_postgres_database
@@ -47,4 +51,43 @@ def test_marking_rows_sent_adds_nothing_to_the_unsent_index(postgres_server):
         assert unsent_index_pages() == before  # no entry added for a sent row
     finally:
         relay.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_the_depth_gauges_count_the_unsent_rows_through_the_unsent_index(database, postgres_server, tmp_path):
+    """The relay's depth gauges: unsent rows and the oldest one's age. On PostgreSQL the count goes
+    through the unsent index on the relay's own connection, an index scan, whatever marks left dead
+    in the index: a bitmap scan (chosen on a plain connection) visited every dead entry's row at
+    every call until a vacuum."""
+    metadata = MetaData()
+    outbox, _ = add_plumbing_tables(metadata)
+    url = create_postgres_database(postgres_server) if database == "postgresql" else f"sqlite:///{tmp_path}/o.db"
+    engine = make_engine(url)
+    relay = OutboxRelay(engine, outbox, producer_factory=lambda: None, service=f"depth-{database}")
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            if database == "postgresql":
+                conn.execute(text("ALTER TABLE outbox SET (autovacuum_enabled = off)"))
+            conn.execute(text("INSERT INTO outbox (event_id, topic, \"key\", \"value\", created_at, sent_at) "
+                              "VALUES ('sent', 't', 'k', 'v', :t, :t)"), {"t": utcnow()})
+            conn.execute(outbox.insert(), [{"event_id": f"e{i}", "topic": "t", "key": "k", "value": "v",
+                                            "created_at": utcnow() - timedelta(seconds=30)} for i in range(7)])
+        relay.report_depth(force=True)
+        assert metrics.OUTBOX_PENDING.labels(f"depth-{database}")._value.get() == 7
+        assert 30 <= metrics.OUTBOX_OLDEST_AGE.labels(f"depth-{database}")._value.get() < 300
+        if database == "postgresql":
+            plain = relay._statements()
+            plan = plain._run(b"EXPLAIN " + plain.depth_sql, [])
+            lines = [plan.get_value(i, 0).decode() for i in range(plan.ntuples)]
+            assert any("Index" in line and "ix_outbox_unsent" in line for line in lines), lines
+            assert not any("Bitmap" in line or "Seq Scan" in line for line in lines), lines
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE outbox SET sent_at = :t"), {"t": utcnow()})
+        relay.report_depth(force=True)
+        assert metrics.OUTBOX_PENDING.labels(f"depth-{database}")._value.get() == 0
+        assert metrics.OUTBOX_OLDEST_AGE.labels(f"depth-{database}")._value.get() == 0
+    finally:
+        relay._finish()  # the relay's own connection closed
         engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from kinerja import metrics
 from kinerja.db import read_only
 from kinerja.messaging.outbox import trim_sent, utcnow
+from kinerja.messaging.relay.pg_statements import PgRelayStatements
 
 log = logging.getLogger("kinerja.messaging.relay")
 
@@ -30,23 +31,31 @@ class RelayUpkeep:
         if not force and now - self._depth_at < self.depth_interval_s:
             return
         self._depth_at = now
-        t = self.table
         try:
-            with read_only(self.engine.connect()) as conn:
-                pending, oldest = conn.execute(
-                    select(func.count(), func.min(t.c.created_at)).select_from(t).where(t.c.sent_at.is_(None))
-                ).one()
+            pending, age = self._depth()
         except Exception as exc:  # noqa: BLE001 - the run loop reports the database being away
             log.debug("outbox depth not measured", extra={"error": repr(exc)[:300]})
             return
-        age = 0.0
-        if oldest is not None:
-            if oldest.tzinfo is None:
-                oldest = oldest.replace(tzinfo=timezone.utc)
-            age = max(0.0, (utcnow() - oldest).total_seconds())
         metrics.OUTBOX_PENDING.labels(self.service).set(pending)
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
         metrics.RELAY_IN_FLIGHT.labels(self.service).set(len(self._inflight))
+
+    def _depth(self) -> tuple[int, float]:
+        """(unsent rows, age of the oldest in seconds). PostgreSQL: on the relay's own connection
+        (``PgRelayStatements.depth``: why)."""
+        plain = self._statements()
+        if isinstance(plain, PgRelayStatements):
+            return plain.depth()
+        t = self.table
+        with read_only(self.engine.connect()) as conn:
+            pending, oldest = conn.execute(
+                select(func.count(), func.min(t.c.created_at)).select_from(t).where(t.c.sent_at.is_(None))
+            ).one()
+        if oldest is None:
+            return pending, 0.0
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        return pending, max(0.0, (utcnow() - oldest).total_seconds())
 
     def trim(self, force: bool = False) -> int:
         """The housekeeping relay, at most every ``trim_interval_s``: delete rows sent more than
