@@ -5,12 +5,17 @@ Every variable is listed in the README. A service asks for its settings with
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 DEFAULT_PORTS = {"kehadiran": 8001, "tugas": 8002, "penilaian": 8003, "notifikasi": 8004}
+# the most gunicorn workers and threads a web app's settings may ask for (``kinerja.stack``,
+# notifikasi's ``gunicorn_conf``): beyond them a value is a typo, not a plan
+MAX_WEB_WORKERS = 64
+MAX_WEB_THREADS = 10000
 # the signing secret of development and the tests, never of production (see jwt_secret_from_env)
 DEV_JWT_SECRET = "kinerja-dev-secret-change-me-in-production-0123456789"
 PRODUCTION = "production"
@@ -20,6 +25,62 @@ INSTALLATION_SECRET_FILE = "jwt-secret"
 
 class ConfigError(RuntimeError):
     """A configuration a process must not start with."""
+
+
+class SettingError(ConfigError, ValueError):
+    """A numeric setting that is not a number or is out of its bounds, named in the message. Both a
+    ``ConfigError`` and a ``ValueError``: the callers' handlers of either keep catching it."""
+
+
+_N = TypeVar("_N", int, float)
+
+
+def whole_number(env: Mapping[str, Any], names: str | Sequence[str], default: int,
+                 low: int | None = None, high: int | None = None) -> int:
+    """The first of ``names`` set (not blank) in ``env``, a whole number within ``low``..``high``
+    (either may be None: no bound), else ``default`` (not checked: the caller's own). Pass
+    ``os.environ`` itself, read at call time; a bad value raises ``SettingError`` naming it."""
+    return _setting(env, names, default, low, high, int, "a whole number")
+
+
+def port_number(env: Mapping[str, Any], name: str, default: int) -> int:
+    """``whole_number`` for a TCP port setting: 1..65535."""
+    return whole_number(env, name, default, 1, 65535)
+
+
+def number(env: Mapping[str, Any], names: str | Sequence[str], default: float,
+           low: float | None = None, high: float | None = None) -> float:
+    """``whole_number``'s sibling for a setting that may have a fraction (a finite ``float``)."""
+    return _setting(env, names, default, low, high, _finite, "a number")
+
+
+def _finite(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value):  # float() takes "nan" and "inf": no setting means either
+        raise ValueError(raw)
+    return value
+
+
+def _setting(env: Mapping[str, Any], names: str | Sequence[str], default: _N, low: _N | None, high: _N | None,
+             parse: Callable[[str], _N], kind: str) -> _N:
+    for name in (names,) if isinstance(names, str) else names:
+        found = env.get(name)  # a str from the environment; an int or str from a test's overrides
+        raw = "" if found is None else str(found).strip()
+        if raw:
+            break
+    else:
+        return default
+    try:
+        value = parse(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not {kind}") from None
+    if high is None and low is not None and value < low:
+        raise SettingError(f"{name}={value} must be at least {low}")
+    if low is None and high is not None and value > high:
+        raise SettingError(f"{name}={value} must be at most {high}")
+    if low is not None and high is not None and not low <= value <= high:
+        raise SettingError(f"{name}={value} is outside {low}..{high}")
+    return value
 
 
 def environment() -> str:
@@ -82,12 +143,7 @@ def default_partitions() -> int:
     consumer group uses at most one consumer per partition, so this is also the most consumers of a
     service that can share its work (the KEDA caps in deploy/k8s follow it). Sizing for a province
     or the nation, and how to add partitions to a running topic: deploy/README.md."""
-    raw = (os.environ.get("KINERJA_PARTITIONS") or "").strip()
-    if not raw:
-        return DEFAULT_PARTITIONS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PARTITIONS:
-        raise ConfigError(f"KINERJA_PARTITIONS must be a whole number from 1 to {MAX_PARTITIONS}, not {raw!r}")
-    return int(raw)
+    return whole_number(os.environ, "KINERJA_PARTITIONS", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS)
 
 
 NOTIFY_AFTER_COMMIT_ENV = "KINERJA_NOTIFY_AFTER_COMMIT"
@@ -144,7 +200,7 @@ def _env(name: str, default: str) -> str:
 
 
 def load_settings(service: str, overrides: Mapping[str, Any] | None = None) -> Settings:
-    upper = service.upper()
+    upper, env = service.upper(), os.environ
     notify_after_commit_mode()  # checked at start (see there); not kept: read again where it is used
     default_db = f"sqlite:///{repo_var_dir() / (service + '.db')}"
     settings = Settings(
@@ -154,19 +210,19 @@ def load_settings(service: str, overrides: Mapping[str, Any] | None = None) -> S
         topic_prefix=_env("KINERJA_TOPIC_PREFIX", ""),
         jwt_secret=jwt_secret_from_env(),
         jwt_issuer=_env("KINERJA_JWT_ISSUER", "kinerja"),
-        port=int(_env(f"{upper}_PORT", str(DEFAULT_PORTS.get(service, 8000)))),
+        port=port_number(env, f"{upper}_PORT", DEFAULT_PORTS.get(service, 8000)),
         timezone=_env("KINERJA_TIMEZONE", "Asia/Jakarta"),
-        max_body_bytes=int(_env("KINERJA_MAX_BODY_BYTES", str(1024 * 1024))),
+        max_body_bytes=whole_number(env, "KINERJA_MAX_BODY_BYTES", 1024 * 1024, low=1),
         consumer_group=_env(f"{upper}_CONSUMER_GROUP", f"{service}"),
-        outbox_retention_s=float(_env("KINERJA_OUTBOX_RETENTION_S", "600")),
-        processed_retention_s=float(_env("KINERJA_PROCESSED_RETENTION_S", str(7 * 24 * 3600))),
-        relay_batch=int(_env("KINERJA_RELAY_BATCH", "500")),
-        relay_max_in_flight=int(_env("KINERJA_RELAY_MAX_IN_FLIGHT", "5000")),
+        outbox_retention_s=number(env, "KINERJA_OUTBOX_RETENTION_S", 600),
+        processed_retention_s=number(env, "KINERJA_PROCESSED_RETENTION_S", 7 * 24 * 3600),
+        relay_batch=whole_number(env, "KINERJA_RELAY_BATCH", 500, low=1),
+        relay_max_in_flight=whole_number(env, "KINERJA_RELAY_MAX_IN_FLIGHT", 5000, low=1),
         # kinerja.messaging.relay.outbox_relay.ROUND_GAP_S; bounded to 0..100 ms (longer only delays)
-        relay_round_gap_s=min(max(float(_env("KINERJA_RELAY_ROUND_GAP_MS", "5")), 0.0), 100.0) / 1000.0,
+        relay_round_gap_s=min(max(number(env, "KINERJA_RELAY_ROUND_GAP_MS", 5), 0.0), 100.0) / 1000.0,
         # kinerja.messaging.relay.outbox_relay.MARK_INTERVAL_S; bounded to 0..5 s (longer only
         # sends more again after a relay dies)
-        relay_mark_interval_s=min(max(float(_env("KINERJA_RELAY_MARK_INTERVAL_MS", "500")), 0.0), 5000.0) / 1000.0,
+        relay_mark_interval_s=min(max(number(env, "KINERJA_RELAY_MARK_INTERVAL_MS", 500), 0.0), 5000.0) / 1000.0,
     )
     if overrides:
         known = {k: v for k, v in overrides.items() if k in Settings.__dataclass_fields__}

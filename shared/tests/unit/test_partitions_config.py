@@ -27,11 +27,15 @@ def test_the_default_is_twelve_and_the_variable_is_read_at_call_time(monkeypatch
     assert default_partitions() == 12
 
 
-@pytest.mark.parametrize("bad", ["0", "-3", "twelve", "1.5", "10001"])
-def test_a_bad_value_is_refused_with_the_reason(monkeypatch, bad):
+@pytest.mark.parametrize("bad, reason", [("0", "=0 is outside 1..10000"), ("-3", "=-3 is outside 1..10000"),
+                                         ("twelve", "='twelve' is not a whole number"),
+                                         ("1.5", "='1.5' is not a whole number"),
+                                         ("10001", "=10001 is outside 1..10000")])
+def test_a_bad_value_is_refused_with_the_reason(monkeypatch, bad, reason):
     monkeypatch.setenv("KINERJA_PARTITIONS", bad)
-    with pytest.raises(ConfigError, match="KINERJA_PARTITIONS must be a whole number from 1"):
+    with pytest.raises(ConfigError) as refused:
         default_partitions()
+    assert str(refused.value) == "KINERJA_PARTITIONS" + reason
 
 
 def test_topic_specs_follow_the_variable_and_the_roster_stays_small(monkeypatch):
@@ -61,4 +65,4 @@ def test_topics_create_refuses_a_bad_variable_before_touching_the_broker(monkeyp
     monkeypatch.setenv("KINERJA_PARTITIONS", "many")
     monkeypatch.setenv("KINERJA_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # nothing there: must not be reached
     result = CliRunner().invoke(cli, ["topics", "create"])
-    assert result.exit_code != 0 and "KINERJA_PARTITIONS must be a whole number" in result.output
+    assert result.exit_code != 0 and "KINERJA_PARTITIONS='many' is not a whole number" in result.output
