@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from kinerja.config import ConfigError
+from kinerja.config import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +33,7 @@ _AUTOGROUP = Path("/proc/self/autogroup")
 
 
 def _nice_value(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number 0-19, not {raw!r}") from None
-    if not 0 <= value <= 19:
-        raise ConfigError(f"{name} must be a whole number 0-19, not {value}")
-    return value
+    return whole_number(env, name, default, 0, 19)  # a nice below 0 needs privileges; 19 is the lowest
 
 
 def background_nice(env: Mapping[str, str]) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from kinerja import sqlite_locking, wakeup
+from kinerja.config import number, whole_number
 from kinerja.sqlite_locking import read_only  # noqa: F401 - part of this module's API
 
 
@@ -103,8 +104,7 @@ def autocommit_connection(engine: Engine) -> tuple[Connection, bool]:
 
 def ping_after_idle_s() -> float:
     """``KINERJA_DB_PING_AFTER_IDLE_S`` (seconds; 0 pings on every checkout), else 1 s."""
-    raw = os.environ.get(PING_AFTER_IDLE_ENV, "").strip()
-    return float(raw) if raw else PING_AFTER_IDLE_S
+    return number(os.environ, PING_AFTER_IDLE_ENV, PING_AFTER_IDLE_S, low=0)
 
 
 # connections a pool keeps: a web worker's threads (gunicorn's 16 by default) each hold one while
@@ -120,16 +120,7 @@ MAX_OVERFLOW = 10
 def pool_size_setting() -> int:
     """``KINERJA_DB_POOL_SIZE`` (connections a pool keeps; set it to at least a web worker's
     threads), else ``POOL_SIZE``."""
-    raw = os.environ.get(POOL_SIZE_ENV, "").strip()
-    if not raw:
-        return POOL_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        raise ValueError(f"{POOL_SIZE_ENV}={raw!r} is not a whole number") from None
-    if size < 1:
-        raise ValueError(f"{POOL_SIZE_ENV}={size} must be at least 1")
-    return size
+    return whole_number(os.environ, POOL_SIZE_ENV, POOL_SIZE, low=1)
 
 
 def make_engine(url: str, *, pool_size: int | None = None, ping_idle_s: float | None = None) -> Engine:

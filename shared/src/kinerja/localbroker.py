@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from kinerja.config import default_partitions, repo_var_dir
+from kinerja.config import default_partitions, port_number, repo_var_dir
 
 
 DEFAULT_JVM_OPTS = "-XX:+UseG1GC -XX:MaxGCPauseMillis=20"
@@ -74,12 +74,12 @@ class LocalBroker:
 
     @classmethod
     def default(cls, port: int | None = None, data_dir: Path | None = None) -> "LocalBroker":
-        port = port or int(os.environ.get("KINERJA_KAFKA_PORT", "9092"))
+        port = port or port_number(os.environ, "KINERJA_KAFKA_PORT", 9092)
         return cls(
             home=find_kafka_home(),
             data_dir=(data_dir or repo_var_dir() / "kafka").resolve(),
             port=port,
-            controller_port=int(os.environ.get("KINERJA_KAFKA_CONTROLLER_PORT", str(port + 1))),
+            controller_port=port_number(os.environ, "KINERJA_KAFKA_CONTROLLER_PORT", port + 1),
         )
 
     @property

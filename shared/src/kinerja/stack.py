@@ -18,7 +18,7 @@ from pathlib import Path
 import requests
 
 from kinerja import cpu_priority
-from kinerja.config import DEFAULT_PORTS
+from kinerja.config import DEFAULT_PORTS, MAX_WEB_THREADS, MAX_WEB_WORKERS, whole_number
 
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
 # notifikasi publishes nothing, so it has no relay; it delivers webhooks and e-mail instead
@@ -38,23 +38,6 @@ _MIGRATE_ALL = ("import importlib, sys\n"
 # each, see ``notifikasi.entrypoints.gunicorn_conf``), a different quantity from the others'.
 WEB_WORKERS = {"kehadiran": 1, "tugas": 1, "penilaian": 1, "notifikasi": 1}
 WEB_THREADS = {"kehadiran": 16, "tugas": 16, "penilaian": 16, "notifikasi": 1000}
-MAX_WEB_WORKERS = 64
-MAX_WEB_THREADS = 10000
-
-
-def _count_setting(env, names: tuple[str, ...], default: int, low: int, high: int) -> int:
-    """The first of ``names`` set in ``env``, a whole number in low..high, else ``default``."""
-    name = next((n for n in names if env.get(n) not in (None, "")), None)
-    if name is None:
-        return default
-    raw = env[name]
-    try:
-        count = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= count <= high:
-        raise ValueError(f"{name}={count} is outside {low}..{high}")
-    return count
 
 
 def _names(service: str, key: str) -> tuple[str, ...]:
@@ -71,18 +54,18 @@ def day_workers_setting(env) -> int:
     it against 1.16-1.98 s (4 of 4 quiet pairs; ingest 4-17 % lower, 12,500-17,200 punches/s). 1 on
     SQLite, where rounds take turns a file."""
     default = 2 if (env.get("KEHADIRAN_DATABASE_URL") or "").startswith("postgresql") else 1
-    return _count_setting(env, ("KEHADIRAN_DAY_WORKERS",), default, 1, 64)
+    return whole_number(env, ("KEHADIRAN_DAY_WORKERS",), default, 1, 64)
 
 
 def web_workers_setting(env, service: str) -> int:
     """``<SERVICE>_WEB_WORKERS``: gunicorn worker processes of ``service``'s web app."""
-    return _count_setting(env, _names(service, "WORKERS"), WEB_WORKERS[service], 1, MAX_WEB_WORKERS)
+    return whole_number(env, _names(service, "WORKERS"), WEB_WORKERS[service], 1, MAX_WEB_WORKERS)
 
 
 def web_threads_setting(env, service: str) -> int:
     """``<SERVICE>_WEB_THREADS``: threads per gunicorn worker of ``service``'s web app (notifikasi:
     the open streams a worker can hold)."""
-    return _count_setting(env, _names(service, "THREADS"), WEB_THREADS[service], 1, MAX_WEB_THREADS)
+    return whole_number(env, _names(service, "THREADS"), WEB_THREADS[service], 1, MAX_WEB_THREADS)
 
 
 def web_shape(service: str, env, workers: int | None = None, threads: int | None = None) -> tuple[int, int]:

@@ -34,13 +34,15 @@ def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int 
     import threading
     import time as _time
 
-    from kinerja.config import repo_var_dir
+    from kinerja.config import DEFAULT_PORTS, port_number, repo_var_dir
     from kinerja.localbroker import LocalBroker
     from kinerja.stack import SERVICES, Stack, service_installed, web_shape
 
-    try:  # a bad <SERVICE>_WEB_* value stops here, named, before anything is made or started
+    try:  # a bad <SERVICE>_WEB_* or <SERVICE>_PORT value stops here, named, before anything is made or started
         for svc in SERVICES:
             web_shape(svc, os.environ, web_workers, web_threads)
+        ports = {svc: port_number(os.environ, f"{svc.upper()}_PORT", port)
+                 for svc, port in DEFAULT_PORTS.items()}
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -58,9 +60,6 @@ def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int 
     missing = [svc for svc in SERVICES if svc not in services]
     if missing:
         click.echo(f"warning: not installed, not started: {', '.join(missing)}", err=True)
-    from kinerja.config import DEFAULT_PORTS
-
-    ports = {svc: int(os.environ.get(f"{svc.upper()}_PORT") or port) for svc, port in DEFAULT_PORTS.items()}
     stack = Stack(var_dir=repo_var_dir(), kafka_bootstrap=broker.bootstrap, topic_prefix=s.topic_prefix,
                   services=services, ports=ports, relays=relays, day_workers=day_workers,
                   web_workers=web_workers, web_threads=web_threads)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+from kinerja.config import number
+
 
 # the least time between the end of a poll that returned records and the next poll, unless the
 # poll was full (a backlog drains without a pause); the time the poll's records took to apply
@@ -88,12 +90,7 @@ def consumer_config(bootstrap: str, *, group_id: str | None, client_id: str = "k
 def _milliseconds_s(name: str, default_ms: float, most_ms: float) -> float:
     """Environment setting ``name`` in milliseconds (empty: ``default_ms``), bounded to
     0..``most_ms``, in seconds; a value that is not a number is refused with the setting's name."""
-    raw = (os.environ.get(name) or "").strip()
-    try:
-        ms = float(raw) if raw else default_ms
-    except ValueError:
-        raise ValueError(f"{name} must be a number of milliseconds, not {raw!r}") from None
-    return min(max(ms, 0.0), most_ms) / 1000.0
+    return min(max(number(os.environ, name, default_ms), 0.0), most_ms) / 1000.0
 
 
 def poll_gap_s() -> float:

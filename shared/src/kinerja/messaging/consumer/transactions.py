@@ -33,6 +33,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from kinerja.config import whole_number
+
 
 @dataclass(frozen=True)
 class TransactionShape:
@@ -71,15 +73,9 @@ class TransactionShape:
         ``<prefix>_KEYS_PER_TRANSACTION`` (``max_keys``; ``0``: the poll in one; default
         ``sqlite_max_keys`` on SQLite, None elsewhere) and ``<prefix>_FIRST_KEYS_PER_TRANSACTION``
         (``first_keys``; ``0``: caught-up polls cut as full ones; default ``first_keys``)."""
-        def number(name: str, default: int | None) -> int | None:
-            raw = os.environ.get(f"{prefix}_{name}", "").strip()
-            if not raw:
-                return default
-            value = int(raw)
-            if value < 0:
-                raise ValueError(f"{prefix}_{name} must be 0 or more, not {raw}")
-            return value or None
+        def keys(name: str, default: int | None) -> int | None:
+            return whole_number(os.environ, f"{prefix}_{name}", default or 0, low=0) or None  # 0 is None
 
         max_default = sqlite_max_keys if dialect == "sqlite" else None
-        return cls(max_keys=number("KEYS_PER_TRANSACTION", max_default),
-                   first_keys=number("FIRST_KEYS_PER_TRANSACTION", first_keys))
+        return cls(max_keys=keys("KEYS_PER_TRANSACTION", max_default),
+                   first_keys=keys("FIRST_KEYS_PER_TRANSACTION", first_keys))
