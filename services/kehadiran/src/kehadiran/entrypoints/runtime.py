@@ -10,7 +10,7 @@ from kehadiran.domain.corrections import MAX_AGE_DAYS
 from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
 from kehadiran.service_layer.agencies import DEFAULT_BURST_S, MAX_BURST_S, AgencyDirectory
 from kehadiran.service_layer.day_worker import CHUNK, LANES, SQLITE_CHUNK, SQLITE_DRAIN_CHUNK, DayWorker
-from kinerja.config import Settings, load_settings
+from kinerja.config import Settings, load_settings, whole_number
 from kinerja.runtime import ServiceRuntime
 
 SERVICE = "kehadiran"
@@ -64,14 +64,8 @@ def settle_days(runtime: ServiceRuntime, **kw):
 def _setting(settings: Settings, key: str, default: int, low: int, high: int) -> int:
     """``settings.extra[key]`` (tests), else ``KEHADIRAN_<KEY>``, else ``default``; a value out of
     [low, high] stops the process at start rather than surprising anyone later."""
-    raw = settings.extra.get(key, os.environ.get(f"KEHADIRAN_{key.upper()}") or default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"KEHADIRAN_{key.upper()}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise ValueError(f"KEHADIRAN_{key.upper()}={value} is outside {low}..{high}")
-    return value
+    name = f"KEHADIRAN_{key.upper()}"
+    return whole_number({name: settings.extra[key]} if key in settings.extra else os.environ, name, default, low, high)
 
 
 def phone_skew(settings: Settings) -> timedelta:

@@ -24,6 +24,7 @@ from kehadiran.service_layer import day_worker as day_worker_module
 from kehadiran.service_layer.day_closing import close_due_days
 from kehadiran.service_layer.device_command_queue import expire_unanswered
 from kinerja.gc_tuning import tune_gc
+from kinerja.config import number
 from kinerja.heartbeat import Heartbeat
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals
@@ -71,7 +72,7 @@ def main() -> None:
     worker = day_worker(runtime)
     runtime.start_checkpointer(stop)
     waker = waker_for(runtime.engine, wake)
-    interval = float(os.environ.get("KEHADIRAN_CLOSE_INTERVAL_S", "300"))
+    interval = number(os.environ, "KEHADIRAN_CLOSE_INTERVAL_S", 300, low=0.1)  # 0 would sweep without a pause
     threading.Thread(target=day_closer, args=(runtime, worker.zone_of, stop, wake, interval), daemon=True,
                      name="day-closer").start()
     # each further lane waits on an event of its own (a lane clears its event before each round)

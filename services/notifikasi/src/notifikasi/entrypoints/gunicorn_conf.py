@@ -21,17 +21,20 @@ which may hold a token, are left out).
 """
 import os
 
-_port = os.environ.get("NOTIFIKASI_PORT") or "8004"
+from kinerja.config import DEFAULT_PORTS, MAX_WEB_THREADS, MAX_WEB_WORKERS, port_number, whole_number
+
+# read when gunicorn executes this file at its start; a bad value stops it there, named
+_port = port_number(os.environ, "NOTIFIKASI_PORT", DEFAULT_PORTS["notifikasi"])
 bind = os.environ.get("NOTIFIKASI_BIND") or f"127.0.0.1:{_port}"
 worker_class = "gthread"
-workers = int(os.environ.get("NOTIFIKASI_WORKERS") or 2)
-threads = int(os.environ.get("NOTIFIKASI_THREADS") or 1000)
+workers = whole_number(os.environ, "NOTIFIKASI_WORKERS", 2, 1, MAX_WEB_WORKERS)
+threads = whole_number(os.environ, "NOTIFIKASI_THREADS", 1000, 1, MAX_WEB_THREADS)
 # gthread stops accepting at worker_connections open connections (streams + keep-alive ones): a
 # full worker leaves new connections to its siblings (64 spare for keep-alive connections)
 worker_connections = threads + 64
 # streams never finish by themselves; on shutdown do not wait long for them (clients reconnect
 # with Last-Event-ID and miss nothing)
-graceful_timeout = int(os.environ.get("NOTIFIKASI_GRACEFUL_TIMEOUT") or 5)
+graceful_timeout = whole_number(os.environ, "NOTIFIKASI_GRACEFUL_TIMEOUT", 5, low=0)
 keepalive = 5
 accesslog = os.environ.get("NOTIFIKASI_ACCESS_LOG") or "-"
 # EventSource sends its token as ?access_token=...: log the path without the query string

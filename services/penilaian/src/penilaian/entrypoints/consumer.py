@@ -26,6 +26,7 @@ from kinerja.runtime import ServiceRuntime
 from kinerja.events.penilaian import POLICY_SET
 from kinerja.messaging.replay import replayed_offsets_table
 from kinerja.messaging.skipping import skip_types
+from kinerja.config import whole_number
 from kinerja.cpu_priority import apply_nice
 from penilaian.adapters.orm import metadata
 from penilaian.adapters.trusted_decode import decode_record
@@ -106,7 +107,7 @@ def make_handler(runtime: ServiceRuntime, wake: Callable[[], None] | None = None
 
 def recompute_batch_size() -> int:
     """``PENILAIAN_POLICY_RECOMPUTE_BATCH``: ASN per transaction of a policy version's recompute."""
-    return max(1, int(os.environ.get("PENILAIAN_POLICY_RECOMPUTE_BATCH", str(DEFAULT_BATCH))))
+    return whole_number(os.environ, "PENILAIAN_POLICY_RECOMPUTE_BATCH", DEFAULT_BATCH, low=1)
 
 
 def make_consumer(runtime: ServiceRuntime, group_id: str | None = None, **kw) -> PenilaianConsumer:
@@ -153,7 +154,7 @@ FIRST_KEYS_PER_TRANSACTION = 20
 
 def apply_batch_size() -> int:
     """``PENILAIAN_APPLY_BATCH``: events per poll (``APPLY_BATCH``)."""
-    return max(1, int(os.environ.get("PENILAIAN_APPLY_BATCH", "").strip() or APPLY_BATCH))
+    return whole_number(os.environ, "PENILAIAN_APPLY_BATCH", APPLY_BATCH, low=1)
 
 
 def transaction_shape(runtime: ServiceRuntime) -> TransactionShape:
