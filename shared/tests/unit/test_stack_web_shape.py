@@ -71,11 +71,14 @@ def test_a_bad_value_stops_the_start_by_name_before_anything_runs(tmp_path, name
     assert stack.procs == [] and list(tmp_path.rglob("*.db")) == []  # not even migrated
 
 
-def test_kinerja_up_refuses_a_bad_value_by_name_before_starting_anything(tmp_path):
-    result = CliRunner().invoke(up, ["--no-demo", "--stop-after", "0"],
-                                env={"PENILAIAN_WEB_THREADS": "many", "KINERJA_VAR_DIR": str(tmp_path)})
+@pytest.mark.parametrize("name, raw, message", [
+    ("PENILAIAN_WEB_THREADS", "many", "PENILAIAN_WEB_THREADS='many' is not a whole number"),
+    ("TUGAS_PORT", "80022", "TUGAS_PORT=80022 is outside 1..65535"),  # a typo, not a port
+])
+def test_kinerja_up_refuses_a_bad_value_by_name_before_starting_anything(tmp_path, name, raw, message):
+    result = CliRunner().invoke(up, ["--no-demo", "--stop-after", "0"], env={name: raw, "KINERJA_VAR_DIR": str(tmp_path)})
     assert result.exit_code == 2, result.output
-    assert "PENILAIAN_WEB_THREADS='many' is not a whole number" in result.output
+    assert message in result.output
     assert list(tmp_path.iterdir()) == []
 
 
