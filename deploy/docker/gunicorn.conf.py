@@ -12,14 +12,17 @@ import importlib
 import os
 import shutil
 
+from kinerja.config import MAX_WEB_THREADS, MAX_WEB_WORKERS, port_number, whole_number
+
 service = os.environ.get("KINERJA_SERVICE")
 if not service:
     raise RuntimeError("KINERJA_SERVICE is not set (the image sets it to the service it was built for)")
 
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_WORKERS") or 2)
-threads = int(os.environ.get("WEB_THREADS") or 16)
-timeout = int(os.environ.get("WEB_TIMEOUT") or 60)
+# a bad value stops gunicorn's start with the setting's name (0 s: gunicorn's "no timeout")
+workers = whole_number(os.environ, "WEB_WORKERS", 2, 1, MAX_WEB_WORKERS)
+threads = whole_number(os.environ, "WEB_THREADS", 16, 1, MAX_WEB_THREADS)
+timeout = whole_number(os.environ, "WEB_TIMEOUT", 60, low=0)
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
@@ -41,7 +44,7 @@ if _own is not None:
             globals()[_name] = getattr(_own, _name)
 
 wsgi_app = f"{service}.entrypoints.app:create_app()"
-bind = f"0.0.0.0:{os.environ.get('PORT') or 8000}"
+bind = f"0.0.0.0:{port_number(os.environ, 'PORT', 8000)}"
 
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/prometheus")
 

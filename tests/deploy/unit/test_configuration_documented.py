@@ -14,6 +14,8 @@ PATTERNS = (
     r"""_env\(\s*["']([A-Z][A-Z0-9_]+)["']""",
     r"""setdefault\(\s*["']([A-Z][A-Z0-9_]+)["']""",
     r"""\benv\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""",  # a mapping passed in for tests (kinerja.auth.OidcConfig)
+    # the numeric settings' parsers of kinerja.config, given the environment and the name
+    r"""\b(?:whole_number|number|port_number)\(\s*[\w.]+\s*,\s*["']([A-Z][A-Z0-9_]+)["']""",
 )
 # notifikasi reads NOTIFIKASI_<KEY> through _option(settings, "key", ...) / _text(settings, "key", ...)
 NOTIFIKASI_OPTION = r"""_(?:option|text)\(\s*\w+\s*,\s*["']([a-z0-9_]+)["']"""
