@@ -23,8 +23,8 @@ from kehadiran.entrypoints.runtime import SERVICE, command_retry, day_worker, da
 from kehadiran.service_layer import day_worker as day_worker_module
 from kehadiran.service_layer.day_closing import close_due_days
 from kehadiran.service_layer.device_command_queue import expire_unanswered
-from kinerja.gc_tuning import tune_gc
 from kinerja.config import number
+from kinerja.gc_tuning import tune_gc
 from kinerja.heartbeat import Heartbeat
 from kinerja.logging import configure_logging
 from kinerja.messaging.consumer import stop_on_signals
