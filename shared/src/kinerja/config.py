@@ -54,6 +54,12 @@ def number(env: Mapping[str, Any], names: str | Sequence[str], default: float,
     return _setting(env, names, default, low, high, _finite, "a number")
 
 
+def overridable(settings: Settings, key: str, name: str) -> Mapping[str, Any]:
+    """Where a service's own setting ``name`` is read: ``settings.extra[key]`` when a caller (a
+    test) passed one, under ``name``, else the environment. For ``whole_number`` / ``number``."""
+    return {name: settings.extra[key]} if key in settings.extra else os.environ
+
+
 def _finite(raw: str) -> float:
     value = float(raw)
     if not math.isfinite(value):  # float() takes "nan" and "inf": no setting means either

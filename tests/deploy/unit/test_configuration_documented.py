@@ -17,8 +17,8 @@ PATTERNS = (
     # the numeric settings' parsers of kinerja.config, given the environment and the name
     r"""\b(?:whole_number|number|port_number)\(\s*[\w.]+\s*,\s*["']([A-Z][A-Z0-9_]+)["']""",
 )
-# notifikasi reads NOTIFIKASI_<KEY> through _option(settings, "key", ...) / _text(settings, "key", ...)
-NOTIFIKASI_OPTION = r"""_(?:option|text)\(\s*\w+\s*,\s*["']([a-z0-9_]+)["']"""
+# notifikasi reads NOTIFIKASI_<KEY> through _option / _whole / _text(settings, "key", ...)
+NOTIFIKASI_OPTION = r"""_(?:option|whole|text)\(\s*\w+\s*,\s*["']([a-z0-9_]+)["']"""
 SERVICE_PREFIX = r"^(KEHADIRAN|TUGAS|PENILAIAN|NOTIFIKASI)_"
 NOT_OURS = {"SERVER_SOFTWARE"}  # set by gunicorn, read to tell how we are served
 

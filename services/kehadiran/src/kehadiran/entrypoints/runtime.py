@@ -10,7 +10,7 @@ from kehadiran.domain.corrections import MAX_AGE_DAYS
 from kehadiran.domain.phone_time import DEFAULT_SKEW, MAX_SKEW
 from kehadiran.service_layer.agencies import DEFAULT_BURST_S, MAX_BURST_S, AgencyDirectory
 from kehadiran.service_layer.day_worker import CHUNK, LANES, SQLITE_CHUNK, SQLITE_DRAIN_CHUNK, DayWorker
-from kinerja.config import Settings, load_settings, whole_number
+from kinerja.config import Settings, load_settings, overridable, whole_number
 from kinerja.runtime import ServiceRuntime
 
 SERVICE = "kehadiran"
@@ -65,7 +65,7 @@ def _setting(settings: Settings, key: str, default: int, low: int, high: int) ->
     """``settings.extra[key]`` (tests), else ``KEHADIRAN_<KEY>``, else ``default``; a value out of
     [low, high] stops the process at start rather than surprising anyone later."""
     name = f"KEHADIRAN_{key.upper()}"
-    return whole_number({name: settings.extra[key]} if key in settings.extra else os.environ, name, default, low, high)
+    return whole_number(overridable(settings, key, name), name, default, low, high)
 
 
 def phone_skew(settings: Settings) -> timedelta:

@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
-from kinerja.config import Settings, load_settings
+from kinerja.config import Settings, load_settings, number, overridable, whole_number
 from kinerja.events.envelope import Event
 from kinerja.messaging.consumer import IdempotentConsumer
 from kinerja.messaging.skipping import skip_unwanted
@@ -40,10 +40,14 @@ class StreamOptions:
 
 def _option(settings: Settings, key: str, default: float) -> float:
     """``settings.extra[key]`` (tests), else ``NOTIFIKASI_<KEY>`` from the environment, else default."""
-    if key in settings.extra:
-        return float(settings.extra[key])
-    env = os.environ.get(f"NOTIFIKASI_{key.upper()}")
-    return float(env) if env not in (None, "") else default
+    name = f"NOTIFIKASI_{key.upper()}"
+    return number(overridable(settings, key, name), name, default)
+
+
+def _whole(settings: Settings, key: str, default: int, low: int, high: int | None = None) -> int:
+    """``_option`` for a whole number within ``low``..``high``."""
+    name = f"NOTIFIKASI_{key.upper()}"
+    return whole_number(overridable(settings, key, name), name, default, low, high)
 
 
 def _text(settings: Settings, key: str, default: str) -> str:
@@ -87,8 +91,8 @@ def stream_options(settings: Settings) -> StreamOptions:
     return StreamOptions(
         heartbeat_s=_option(settings, "sse_heartbeat_s", 15.0),
         poll_interval_s=_option(settings, "sse_poll_s", 2.0),
-        queue_size=int(_option(settings, "sse_queue_size", 1000)),
-        retry_ms=int(_option(settings, "sse_retry_ms", 2000)),
+        queue_size=_whole(settings, "sse_queue_size", 1000, 1),
+        retry_ms=_whole(settings, "sse_retry_ms", 2000, 0),
     )
 
 
@@ -132,8 +136,8 @@ class NotifikasiRuntime(ServiceRuntime):
         policy = RetryPolicy(
             base_delay_s=_option(s, "webhook_base_delay_s", 5.0),
             max_delay_s=_option(s, "webhook_max_delay_s", 3600.0),
-            max_attempts=int(_option(s, "webhook_max_attempts", 10)),
-            disable_after=int(_option(s, "webhook_disable_after", 20)),
+            max_attempts=_whole(s, "webhook_max_attempts", 10, 1),
+            disable_after=_whole(s, "webhook_disable_after", 20, 1),
         )
         return WebhookDispatcher(self.session_factory, policy=policy, box=self.secret_box,
                                  client=WebhookClient(timeout_s=_option(s, "webhook_timeout_s", 10.0),
@@ -176,12 +180,10 @@ class NotifikasiRuntime(ServiceRuntime):
         ``KINERJA_TIMEZONE``; those to the roster's addresses go at ``NOTIFIKASI_DIGEST_HOUR``
         (16, agency-local)."""
         s = self.settings
-        hour = int(_option(s, "digest_hour", 16))
-        if not 0 <= hour <= 23:
-            raise ValueError(f"NOTIFIKASI_DIGEST_HOUR must be 0-23, not {hour}")
+        hour = _whole(s, "digest_hour", 16, 0, 23)
         policy = RetryPolicy(base_delay_s=_option(s, "mail_retry_base_s", 30.0),
                              max_delay_s=_option(s, "mail_retry_max_s", 3600.0),
-                             max_attempts=int(_option(s, "mail_max_attempts", 8)))
+                             max_attempts=_whole(s, "mail_max_attempts", 8, 1))
         return Mailer(self.session_factory, self.smtp_config, tz=s.timezone, policy=policy,
                       poll_interval_s=_option(s, "mail_poll_s", 5.0),
                       batch_s=lambda: max(0.0, min(3600.0, _option(s, "mail_batch_s", 180.0))),
@@ -219,7 +221,7 @@ class NotifikasiRuntime(ServiceRuntime):
     def apply_batch_size(self) -> int:
         """Messages of one poll applied in one transaction by the consumer process:
         ``NOTIFIKASI_APPLY_BATCH`` (``apply_batch`` in settings), default 200; 1 = one by one."""
-        return max(1, int(_option(self.settings, "apply_batch", 200)))
+        return _whole(self.settings, "apply_batch", 200, 1)
 
     def dispose(self) -> None:
         if "tailer" in self.__dict__:
