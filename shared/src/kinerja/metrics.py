@@ -25,6 +25,8 @@ from typing import Any
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest, start_http_server)
 
+from kinerja.config import whole_number
+
 log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -133,11 +135,9 @@ def instrument_app(app: Any, service: str) -> None:
 
 # -- consumer and relay processes ----------------------------------------------------------------
 def metrics_port(service: str, role: str) -> int:
-    for name in (f"{service.upper()}_{role.upper()}_METRICS_PORT", "KINERJA_METRICS_PORT"):
-        value = os.environ.get(name)
-        if value not in (None, ""):
-            return int(value)
-    return 0
+    """``<SERVICE>_<ROLE>_METRICS_PORT``, else ``KINERJA_METRICS_PORT``, else 0 (off)."""
+    names = (f"{service.upper()}_{role.upper()}_METRICS_PORT", "KINERJA_METRICS_PORT")
+    return whole_number(os.environ, names, 0, 0, 65535)
 
 
 def serve_process_metrics(service: str, role: str) -> int:

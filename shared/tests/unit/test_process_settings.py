@@ -1,7 +1,8 @@
-"""The consumer loop's pace settings (``KINERJA_CONSUMER_POLL_GAP_MS``,
-``KINERJA_CONSUMER_COMMIT_INTERVAL_MS``) and the pool's ping interval (``KINERJA_DB_PING_AFTER_IDLE_S``):
-read when asked; the millisecond ones clamped to their range, not refused; text that is not a
-number refused by name."""
+"""Numeric settings of the background processes, read when asked through ``kinerja.config``'s
+parsers: the consumer loop's pace (``KINERJA_CONSUMER_POLL_GAP_MS``,
+``KINERJA_CONSUMER_COMMIT_INTERVAL_MS``: clamped to their range, not refused), the pool's ping
+interval (``KINERJA_DB_PING_AFTER_IDLE_S``) and a process's metrics port; text that is not a
+number is refused by name."""
 from __future__ import annotations
 
 import pytest
@@ -35,3 +36,18 @@ def test_the_ping_interval(monkeypatch):
     monkeypatch.setenv("KINERJA_DB_PING_AFTER_IDLE_S", "-1")
     with pytest.raises(ValueError, match="^KINERJA_DB_PING_AFTER_IDLE_S=-1.0 must be at least 0$"):
         ping_after_idle_s()
+
+
+def test_a_process_metrics_port_its_own_first_then_the_shared_one(monkeypatch):
+    from kinerja.metrics import metrics_port
+
+    monkeypatch.delenv("TUGAS_RELAY_METRICS_PORT", raising=False)
+    monkeypatch.delenv("KINERJA_METRICS_PORT", raising=False)
+    assert metrics_port("tugas", "relay") == 0  # off
+    monkeypatch.setenv("KINERJA_METRICS_PORT", "9100")
+    assert metrics_port("tugas", "relay") == 9100
+    monkeypatch.setenv("TUGAS_RELAY_METRICS_PORT", "0")  # several processes on one host: this one off
+    assert metrics_port("tugas", "relay") == 0
+    monkeypatch.setenv("TUGAS_RELAY_METRICS_PORT", "91OO")
+    with pytest.raises(ValueError, match="^TUGAS_RELAY_METRICS_PORT='91OO' is not a whole number$"):
+        metrics_port("tugas", "relay")
