@@ -47,3 +47,14 @@ def test_a_bad_value_is_refused_by_name(monkeypatch, name, raw, message):
 def test_the_digest_hour_is_0_to_23():
     with pytest.raises(ValueError, match=r"^NOTIFIKASI_DIGEST_HOUR=24 is outside 0\.\.23$"):
         make_runtime(settings(digest_hour=24)).mailer()
+
+
+def test_the_smtp_port_from_the_settings_file_is_checked_by_name(tmp_path):
+    conf = tmp_path / "smtp.env"
+    conf.write_text("NOTIFIKASI_SMTP_PORT=587\nNOTIFIKASI_SMTP_TIMEOUT_S=2.5\n")
+    smtp = make_runtime(settings(smtp_config_file=str(conf))).smtp_config()
+    assert (smtp.port, smtp.timeout_s) == (587, 2.5)
+    bad = tmp_path / "bad.env"
+    bad.write_text("NOTIFIKASI_SMTP_PORT=5870000\n")
+    with pytest.raises(ValueError, match=r"^NOTIFIKASI_SMTP_PORT=5870000 is outside 1\.\.65535$"):
+        make_runtime(settings(smtp_config_file=str(bad))).smtp_config()

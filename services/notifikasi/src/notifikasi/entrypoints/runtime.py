@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
-from kinerja.config import Settings, load_settings, number, overridable, whole_number
+from kinerja.config import Settings, load_settings, number, overridable, port_number, whole_number
 from kinerja.events.envelope import Event
 from kinerja.messaging.consumer import IdempotentConsumer
 from kinerja.messaging.skipping import skip_unwanted
@@ -164,12 +164,14 @@ class NotifikasiRuntime(ServiceRuntime):
             env = os.environ.get(f"NOTIFIKASI_{key.upper()}")
             return env if env not in (None, "") else default
 
+        port, timeout = "NOTIFIKASI_SMTP_PORT", "NOTIFIKASI_SMTP_TIMEOUT_S"  # named in a bad value's error
+        numbers = {port: value("smtp_port", "25"), timeout: value("smtp_timeout_s", "15")}
         return SmtpConfig(
-            host=value("smtp_host", "127.0.0.1"), port=int(value("smtp_port", "25")),
+            host=value("smtp_host", "127.0.0.1"), port=port_number(numbers, port, 25),
             sender=value("smtp_sender", "Kinerja <noreply@kinerja.local>"),
             starttls=value("smtp_starttls", "0").strip().lower() in ("1", "true", "yes"),
             username=value("smtp_username", "") or None, password=value("smtp_password", "") or None,
-            timeout_s=float(value("smtp_timeout_s", "15")),
+            timeout_s=number(numbers, timeout, 15.0),
         )
 
     def mailer(self) -> Mailer:
