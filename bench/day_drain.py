@@ -45,7 +45,7 @@ def statements(server: str, dbname: str, top: int) -> list[tuple]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mode", default="adms", help="adms, json, or both in order (adms,json: bench_ingest's "
+    ap.add_argument("--mode", default="adms", help="adms, json, single, or several in order (adms,json: bench_ingest's "
                     "order, --runs of each in one stack)")
     ap.add_argument("--people", type=int, default=20000)
     ap.add_argument("--runs", type=int, default=1, help="uploads, a fresh day each (the first warms the tables); "
@@ -56,7 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     # bench_ingest's arguments, as its defaults have them
     bargs = argparse.Namespace(people=args.people, single=1, adms_devices=20, adms_batch=100, json_clients=8,
-                               json_batch=200, single_devices=1, workers=args.workers, threads=args.threads)
+                               json_batch=200, single_devices=50, workers=args.workers, threads=args.threads)
     pg = ThrowawayPostgres()
     server = pg.start()
     try:
@@ -88,9 +88,10 @@ def probe(stack, dbs, server, urls, args, bargs, run: int, mode: str, day) -> No
     pids = cpu.stack_pids(stack)
     c0 = cpu.snapshot(pids)
     t0 = datetime.now(timezone.utc)
-    upload = adms_run if mode == "adms" else json_run
-    parallel = bargs.adms_devices if mode == "adms" else bargs.json_clients
-    batch = bargs.adms_batch if mode == "adms" else bargs.json_batch
+    # single: bench_ingest's one-line requests from 50 devices at once (use --people 5000, as it does)
+    upload = json_run if mode == "json" else adms_run
+    parallel = {"adms": bargs.adms_devices, "json": bargs.json_clients, "single": bargs.single_devices}[mode]
+    batch = {"adms": bargs.adms_batch, "json": bargs.json_batch, "single": 1}[mode]
     accepted = upload(stack.url("kehadiran"), day, range(1, args.people + 1), parallel, batch)
     t1 = datetime.now(timezone.utc)
     c1 = cpu.snapshot(pids)
