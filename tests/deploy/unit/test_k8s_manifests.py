@@ -311,3 +311,34 @@ def test_each_agency_gets_its_own_prefix_namespace_and_groups(rendered):
     assert all(cfg["KINERJA_KAFKA_BOOTSTRAP"] == "kinerja-kafka-bootstrap.kinerja-kafka.svc:9092" for cfg in configs.values())
     (single_cfg,) = [c["data"] for c in _by(rendered["single-agency"], "ConfigMap")]
     assert single_cfg["KINERJA_TOPIC_PREFIX"] == "" and single_cfg["KINERJA_KAFKA_BOOTSTRAP"] == "kinerja-kafka-bootstrap:9092"
+
+
+def test_the_roles_whose_work_can_wait_weigh_less_on_the_cpu_in_compose_and_kubernetes(repo):
+    """What ``make run`` does with nice (``kinerja.cpu_priority.BACKGROUND_ROLES``), the containers do
+    with a CPU weight: compose's ``cpu_shares`` below the default 1024, Kubernetes' CPU requests
+    (the weight of a pod's cgroup) below those of the web apps and the day worker."""
+    from kinerja.cpu_priority import BACKGROUND_ROLES
+
+    def role(name: str) -> str:
+        return name.rsplit("-", 1)[-1]
+
+    services = yaml.safe_load((repo / "docker-compose.yml").read_text())["services"]
+    long_running = {n: s for n, s in services.items() if role(n) in BACKGROUND_ROLES | {"web", "worker"}}
+    assert {role(n) for n in long_running} == BACKGROUND_ROLES | {"web", "worker"}
+    for name, spec in long_running.items():
+        if role(name) in BACKGROUND_ROLES:
+            assert spec.get("cpu_shares", 1024) < 1024, name
+        else:
+            assert spec.get("cpu_shares", 1024) >= 1024, name
+
+    def millicores(value) -> int:
+        text = str(value)
+        return int(text[:-1]) if text.endswith("m") else int(float(text) * 1000)
+
+    requests = {d["metadata"]["name"]: millicores(d["spec"]["template"]["spec"]["containers"][0]["resources"]
+                                                  ["requests"]["cpu"])
+                for _, d in source_documents(repo) if d.get("kind") == "Deployment"
+                and role(d["metadata"]["name"]) in BACKGROUND_ROLES | {"web", "worker"}}
+    foreground = min(v for n, v in requests.items() if role(n) in {"web", "worker"})
+    background = {n: v for n, v in requests.items() if role(n) in BACKGROUND_ROLES}
+    assert background and all(v < foreground for v in background.values()), (foreground, background)
