@@ -11,15 +11,13 @@ from sqlalchemy import select
 
 from kehadiran.adapters.orm import DaySummaryRow
 from kehadiran.adapters.day_store import asns_tracked
-from kehadiran.entrypoints.app import create_app
-from kehadiran.entrypoints.migrate import main as migrate
 from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.service_layer.day_facts import DayFacts
 from kehadiran.service_layer.round_contexts import RoundContexts
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import attlog_line as line, device_and_roster, post_attlog
+from kinerja_testkit.kehadiran import app_with_roster, attlog_line as line, post_attlog
 
 pytestmark = pytest.mark.integration
 AGENCY = "disdik"
@@ -39,13 +37,8 @@ def last_full_week() -> dict[str, date]:
 
 @pytest.fixture
 def app(database_url):
-    migrate(database_url)
-    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    runtime = runtime_of(app)
-    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
-    settle_days(runtime)
-    yield app
-    runtime.dispose()
+    with app_with_roster(database_url, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR) as app:
+        yield app
 
 
 def stored(runtime, nip: str) -> dict[date, dict]:

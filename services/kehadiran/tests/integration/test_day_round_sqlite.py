@@ -13,14 +13,12 @@ import pytest
 from sqlalchemy import text
 
 from kehadiran.adapters import markers
-from kehadiran.entrypoints.app import create_app
-from kehadiran.entrypoints.migrate import main as migrate
-from kehadiran.entrypoints.runtime import day_worker, settle_days
+from kehadiran.entrypoints.runtime import day_worker
 from kehadiran.service_layer import day_round_sqlite
 from kinerja.auth import issue_token
 from kinerja.config import DEV_JWT_SECRET
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import (attlog_line, day_event_versions as day_events, device_and_roster,
+from kinerja_testkit.kehadiran import (app_with_roster, attlog_line, day_event_versions as day_events,
                                      past_workdays, post_attlog)
 
 pytestmark = pytest.mark.integration
@@ -43,13 +41,8 @@ def departure(runtime, nip, day):
 
 @pytest.fixture
 def app(sqlite_url):
-    migrate(sqlite_url)
-    app = create_app({"database_url": sqlite_url, "kafka_bootstrap": "127.0.0.1:1"})
-    runtime = runtime_of(app)
-    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
-    settle_days(runtime)
-    yield app
-    runtime.dispose()
+    with app_with_roster(sqlite_url, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR) as app:
+        yield app
 
 
 def test_a_punch_written_while_the_round_computes_is_not_lost(app, monkeypatch):

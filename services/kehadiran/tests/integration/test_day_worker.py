@@ -14,8 +14,6 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from kehadiran.adapters.orm import DaySummaryRow, PunchRow
-from kehadiran.entrypoints.app import create_app
-from kehadiran.entrypoints.migrate import main as migrate
 from kehadiran.entrypoints.runtime import day_worker, settle_days
 from kehadiran.service_layer.day_recompute import recompute
 from kehadiran.service_layer.day_worker import fixed_zone
@@ -27,7 +25,7 @@ from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
 from kinerja.testing import wait_until
 from kinerja.webapp import runtime_of
-from kinerja_testkit.kehadiran import (attlog_line, day_event_versions as day_events, device_and_roster,
+from kinerja_testkit.kehadiran import (app_with_roster, attlog_line, day_event_versions as day_events,
                                      past_workdays, post_attlog)
 
 pytestmark = pytest.mark.integration
@@ -41,13 +39,8 @@ STAFF = [(f"19850312201001{k:04d}", str(100 + k)) for k in range(12)]
 
 @pytest.fixture
 def app(database_url):
-    migrate(database_url)
-    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
-    runtime = runtime_of(app)
-    device_and_roster(app, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR)
-    settle_days(runtime)
-    yield app
-    runtime.dispose()
+    with app_with_roster(database_url, STAFF, sn=SN, agency=AGENCY, operator=OPERATOR) as app:
+        yield app
 
 
 line = attlog_line

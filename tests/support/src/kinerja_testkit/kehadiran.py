@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from kehadiran.entrypoints.app import create_app
+from kehadiran.entrypoints.migrate import main as migrate
+from kehadiran.entrypoints.runtime import settle_days
 from kehadiran.service_layer.roster import apply_roster_event
 from kinerja.events import make_event
 from kinerja.events.pegawai import EMPLOYEE_UPSERTED
@@ -25,6 +29,21 @@ def device_and_roster(app, staff, *, sn: str, agency: str, operator: dict, unit:
                         data={"nip": nip, "nama": "X", "agency": agency, "unit": unit, "pin": pin})
         with runtime.session() as s, s.begin():
             apply_roster_event(s, ev, agency_tz="Asia/Jakarta")
+
+
+@contextmanager
+def app_with_roster(database_url: str, staff, *, sn: str, agency: str, operator: dict):
+    """A kehadiran app on a migrated ``database_url`` (no broker) with ``device_and_roster`` done and
+    the roster's days settled; its runtime disposed at the end."""
+    migrate(database_url)
+    app = create_app({"database_url": database_url, "kafka_bootstrap": "127.0.0.1:1"})
+    runtime = runtime_of(app)
+    device_and_roster(app, staff, sn=sn, agency=agency, operator=operator)
+    settle_days(runtime)
+    try:
+        yield app
+    finally:
+        runtime.dispose()
 
 
 WIB = timezone(timedelta(hours=7))
