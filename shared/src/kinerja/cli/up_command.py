@@ -9,6 +9,7 @@ import click
 
 from kinerja.cli.demo_command import demo
 from kinerja.cli.settings import cli_settings
+from kinerja.config import MAX_WEB_THREADS, MAX_WEB_WORKERS
 
 
 @click.command()
@@ -21,10 +22,10 @@ from kinerja.cli.settings import cli_settings
               envvar="KEHADIRAN_DAY_WORKERS",
               help="kehadiran day worker processes (they recompute disjoint ASN's days at once) "
                    "[default: 2 on PostgreSQL, 1 on SQLite]")
-@click.option("--web-workers", type=click.IntRange(1, 64), default=None,
+@click.option("--web-workers", type=click.IntRange(1, MAX_WEB_WORKERS), default=None,
               help="gunicorn worker processes of every web app [default: each service's <SERVICE>_WEB_WORKERS, "
                    "else 1]")
-@click.option("--web-threads", type=click.IntRange(1, 10000), default=None,
+@click.option("--web-threads", type=click.IntRange(1, MAX_WEB_THREADS), default=None,
               help="threads per gunicorn worker of kehadiran, tugas and penilaian [default: <SERVICE>_WEB_THREADS, "
                    "else 16]; notifikasi's are its streams (NOTIFIKASI_WEB_THREADS)")
 def up(load_demo: bool, stop_after: float | None, relays: int, day_workers: int | None, web_workers: int | None,

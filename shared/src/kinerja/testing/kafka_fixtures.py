@@ -11,6 +11,7 @@ from typing import Iterator
 
 import pytest
 
+from kinerja.config import whole_number
 from kinerja.localbroker import SHORT_LIVED_JVM_OPTS, LocalBroker, find_kafka_home, free_port
 from kinerja.testing.containers import KAFKA_IMAGE, kafka_container, session_url
 
@@ -46,7 +47,7 @@ def topic_prefix(kafka_bootstrap: str) -> str:
     from kinerja.messaging.topics import ensure_topics
 
     prefix = "t" + uuid.uuid4().hex[:10]
-    ensure_topics(kafka_bootstrap, prefix=prefix, partitions=int(os.environ.get("KINERJA_TEST_PARTITIONS", "3")))
+    ensure_topics(kafka_bootstrap, prefix=prefix, partitions=whole_number(os.environ, "KINERJA_TEST_PARTITIONS", 3, 1, 64))
     return prefix
 
 
