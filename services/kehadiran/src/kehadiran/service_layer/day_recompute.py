@@ -4,10 +4,11 @@ A dirty marker (NIP, date) says something dated that date changed for the ASN. T
 takes the ASN's lock, reads the facts of the marked dates (schedule, calendar, leave, TMT, the
 stored day records, and the punches each date can own: ``day_facts``) a few statements for the
 whole batch, and recomputes the marked date and the days owning the punches dated it (a night
-shift's departure after midnight belongs to the day before), whose facts it reads then. A day whose record changed gets a new version and a
-``kehadiran.day.summarized.v1`` event; an unchanged one gets nothing. Which (ASN, year)'s PP
-94/2021 alerts need reconciling (a closed workday became TK or stopped being), and which only
-where an alert stands (an ordinary workday closed), is returned.
+shift's departure after midnight belongs to the day before), whose facts it reads then. A day
+whose record changed gets a new version and a ``kehadiran.day.summarized.v1`` event; an
+unchanged one gets nothing. Which (ASN, year)'s PP 94/2021 alerts need reconciling (a closed
+workday became TK or stopped being), and which only where an alert stands (an ordinary workday
+closed), is returned.
 
 Everything is a function of the stored facts, read under the ASN's lock, so recomputing the same
 key twice, or keys in any order, gives the same records.
@@ -94,9 +95,13 @@ def recompute(session: Session, marked: list[tuple[str, date]], *, zone_of: Zone
                 if found is None:
                     found = owners[p.id] = owning_day(moment, ctx_of[nip])
                 targets.add((nip, found))
-    if not facts.covered >= targets:
-        facts.read(targets)  # the few days a punch of a marked day belongs to: their own facts
-        dated = _dated(facts.punches, people, zones)
+    extra = targets - facts.covered
+    if extra:
+        # the few days a punch of a marked day belongs to: their own facts, and their ASN's punches
+        # dated again (only theirs: the second read asked for no one else's)
+        facts.read(extra)
+        again = {nip for nip, _ in extra}
+        dated.update(_dated({nip: facts.punches[nip] for nip in again}, people, zones))
     stored, leaves = facts.stored, facts.leaves
     if after_reads is not None:
         after_reads()
