@@ -52,7 +52,8 @@ def test_day_shift_punches_stay_on_their_date_and_a_day_off_on_the_calendar_date
 @pytest.mark.parametrize("ctx", [
     ScheduleContext(),  # the default week: Friday's 16:30 departure margin reaches 00:30 Saturday
     ScheduleContext(shifts={MON: NIGHT, TUE: NIGHT, date(2026, 11, 4): None}),
-    ScheduleContext(shifts={TUE: DayHours(time(3, 0), time(23, 30)), date(2026, 11, 5): DayHours(time(23, 0), time(22, 0))}),
+    ScheduleContext(shifts={TUE: DayHours(time(3, 0), time(23, 30)),
+                            date(2026, 11, 5): DayHours(time(23, 0), time(22, 0))}),
     ScheduleContext(holidays=frozenset({TUE}), shifts={SAT: NIGHT}, starts=MON),
 ], ids=["default-week", "night-shifts", "long-and-odd-shifts", "holiday-weekend-night"])
 def test_every_moment_a_day_can_own_lies_in_its_owned_span(ctx):
