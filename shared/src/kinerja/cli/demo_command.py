@@ -18,7 +18,11 @@ from kinerja.cli.settings import cli_settings, service_url
 @click.option("--history/--no-history", default=True, show_default=True,
               help="the last three months and this month so far: punches, SKP and tasks, ratings, training")
 @click.option("--seed", default=7, show_default=True, help="the same seed (and day) gives the same history")
-def demo(size, write_csv, history, seed) -> None:
+@click.option("--now", "now_text", default=None, metavar="ISO-TIME",
+              help="the instant the history runs up to (default: the clock; without an offset, the agency's zone): "
+                   "two runs with the same one load the same punches, where a run later in the morning also "
+                   "sends the arrivals that have come due since")
+def demo(size, write_csv, history, seed, now_text) -> None:
     """Load the demo agency: roster, supervisors, devices and (by default) its history; print demo tokens.
     Running it again adds nothing twice."""
     import time as _time
@@ -32,7 +36,13 @@ def demo(size, write_csv, history, seed) -> None:
     began = _time.monotonic()
     s = cli_settings()
     rows = demo_roster(size)
-    plan = make_plan(rows, datetime.now(ZoneInfo(s.timezone)), seed=seed) if history else None
+    zone = ZoneInfo(s.timezone)
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(zone)
+    except ValueError:
+        raise click.BadParameter(f"{now_text!r} is not an ISO 8601 time", param_hint="--now") from None
+    now = now if now.tzinfo else now.replace(tzinfo=zone)
+    plan = make_plan(rows, now.astimezone(zone), seed=seed) if history else None
     text = roster_csv(plan.roster if plan else rows)
     if write_csv:
         write_csv.write_text(text)
