@@ -16,6 +16,10 @@ DEFAULT_PORTS = {"kehadiran": 8001, "tugas": 8002, "penilaian": 8003, "notifikas
 # notifikasi's ``gunicorn_conf``): beyond them a value is a typo, not a plan
 MAX_WEB_WORKERS = 64
 MAX_WEB_THREADS = 10000
+# the most kehadiran day workers and outbox relays per service ``kinerja up`` and ``kinerja.stack``
+# take (``KEHADIRAN_DAY_WORKERS``, ``KINERJA_RELAYS``): as above, beyond it a value is a typo
+MAX_DAY_WORKERS = 64
+MAX_RELAYS = 64
 # the signing secret of development and the tests, never of production (see jwt_secret_from_env)
 DEV_JWT_SECRET = "kinerja-dev-secret-change-me-in-production-0123456789"
 PRODUCTION = "production"

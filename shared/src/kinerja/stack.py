@@ -18,7 +18,7 @@ from pathlib import Path
 import requests
 
 from kinerja import cpu_priority
-from kinerja.config import DEFAULT_PORTS, MAX_WEB_THREADS, MAX_WEB_WORKERS, whole_number
+from kinerja.config import DEFAULT_PORTS, MAX_DAY_WORKERS, MAX_WEB_THREADS, MAX_WEB_WORKERS, whole_number
 
 SERVICES = ("kehadiran", "tugas", "penilaian", "notifikasi")
 # notifikasi publishes nothing, so it has no relay; it delivers webhooks and e-mail instead
@@ -54,7 +54,7 @@ def day_workers_setting(env) -> int:
     it against 1.16-1.98 s (4 of 4 quiet pairs; ingest 4-17 % lower, 12,500-17,200 punches/s). 1 on
     SQLite, where rounds take turns a file."""
     default = 2 if (env.get("KEHADIRAN_DATABASE_URL") or "").startswith("postgresql") else 1
-    return whole_number(env, ("KEHADIRAN_DAY_WORKERS",), default, 1, 64)
+    return whole_number(env, ("KEHADIRAN_DAY_WORKERS",), default, 1, MAX_DAY_WORKERS)
 
 
 def web_workers_setting(env, service: str) -> int:

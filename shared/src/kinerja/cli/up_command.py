@@ -9,16 +9,16 @@ import click
 
 from kinerja.cli.demo_command import demo
 from kinerja.cli.settings import cli_settings
-from kinerja.config import MAX_WEB_THREADS, MAX_WEB_WORKERS
+from kinerja.config import MAX_DAY_WORKERS, MAX_RELAYS, MAX_WEB_THREADS, MAX_WEB_WORKERS
 
 
 @click.command()
 @click.option("--demo/--no-demo", "load_demo", default=True, show_default=True, help="load the demo agency")
 @click.option("--stop-after", type=float, default=None, help="stop after this many seconds (for checks)")
-@click.option("--relays", type=click.IntRange(0, 64), default=1, show_default=True, envvar="KINERJA_RELAYS",
+@click.option("--relays", type=click.IntRange(0, MAX_RELAYS), default=1, show_default=True, envvar="KINERJA_RELAYS",
               help="outbox relays per publishing service (they share the work, each key's events stay in order); "
                    "0: none, events wait in the outboxes (adding partitions: deploy/README.md)")
-@click.option("--day-workers", type=click.IntRange(1, 64), default=None,
+@click.option("--day-workers", type=click.IntRange(1, MAX_DAY_WORKERS), default=None,
               envvar="KEHADIRAN_DAY_WORKERS",
               help="kehadiran day worker processes (they recompute disjoint ASN's days at once) "
                    "[default: 2 on PostgreSQL, 1 on SQLite]")
