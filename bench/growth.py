@@ -253,7 +253,7 @@ def main() -> None:
         text = "\n".join([
             f"\n## Growth: rebuild time by events, score reads by ASN ({result['when']})\n",
             f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {load_after} "
-            "(other engineers' test suites share this 2-core machine)",
+            "(what else ran shows in the load; the benchmark's own processes add to it)",
             f"- command: `.venv/bin/python {cmd}`",
             f"- database: {args.db} ({'ThrowawayPostgres, fsync off' if args.db == 'postgresql' else 'a SQLite file'}); "
             "rebuild = `penilaian.entrypoints.rebuild.rebuild` (what `kinerja scores rebuild` runs) from offset 0 of "

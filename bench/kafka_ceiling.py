@@ -274,7 +274,7 @@ def main() -> None:
         text = "\n".join([
             f"\n## The ceiling: raw kafka-python produce and consume on one local broker ({result['when']})\n",
             f"- machine: {machine_line(m)}; load average (1/5/15 min) before {load_before}, after {load_after} "
-            "(other engineers' test suites share this 2-core machine)",
+            "(what else ran shows in the load; the benchmark's own processes add to it)",
             f"- command: `.venv/bin/python {cmd}`",
             f"- one Kafka 4.3 broker (LocalBroker, KRaft, 512 MiB heap) on free ports, fresh topic of {args.partitions} "
             f"partitions per run; payloads: real `kehadiran.punch.recorded.v1` / `day.summarized.v1` envelopes keyed by "

@@ -270,7 +270,7 @@ def main() -> None:
         append_markdown(args.append, "\n".join([
             f"\n## notifikasi: score updates turned into inbox rows per second ({result['when']})\n",
             f"- machine: {machine_line()}; load average (1/5/15 min) before {load_before}, after {load_after} "
-            "(other engineers' test suites share this 2-core machine)",
+            "(what else ran shows in the load; the benchmark's own processes add to it)",
             f"- command: `.venv/bin/python {cmd}`",
             f"- one notifikasi consumer process draining {len(events):,} messages from offset 0 ({args.asn} roster events, "
             f"{2 * args.punches:,} kehadiran.v1 messages it skips, {3 * args.punches:,} `penilaian.score.updated.v1`, "

@@ -20,10 +20,16 @@ class RelayUpkeep:
     """Part of :class:`OutboxRelay` (its ``__init__`` sets the intervals and counters used here)."""
 
     def pending(self) -> int:
+        """Unsent rows, read on a pooled connection (tools and tests call it on relays they do not
+        run; the gauges' ``_depth`` reads on the relay's own connection where it has one)."""
         with read_only(self.engine.connect()) as conn:
-            return conn.execute(
-                select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
-            ).scalar_one()
+            return self._unsent(conn)[0]
+
+    def _unsent(self, conn) -> tuple[int, object]:
+        """(unsent rows, when the oldest of them was written, or None)."""
+        t = self.table
+        return tuple(conn.execute(
+            select(func.count(), func.min(t.c.created_at)).select_from(t).where(t.c.sent_at.is_(None))).one())
 
     def report_depth(self, force: bool = False) -> None:
         """At most every ``depth_interval_s``: unsent rows and the age of the oldest one (gauges)."""
@@ -46,11 +52,8 @@ class RelayUpkeep:
         plain = self._statements()
         if isinstance(plain, PgRelayStatements):
             return plain.depth()
-        t = self.table
         with read_only(self.engine.connect()) as conn:
-            pending, oldest = conn.execute(
-                select(func.count(), func.min(t.c.created_at)).select_from(t).where(t.c.sent_at.is_(None))
-            ).one()
+            pending, oldest = self._unsent(conn)
         if oldest is None:
             return pending, 0.0
         if oldest.tzinfo is None:
