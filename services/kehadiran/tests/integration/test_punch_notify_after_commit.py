@@ -1,5 +1,4 @@
-"""A punch request's notifications (the relay's outbox channel, the day workers' markers channel)
-are sent after its commit by the process's own connection (``kinerja.after_commit_notify``), not
+"""A punch request's notification (the day workers' markers channel) is sent after its commit by the process's own connection (``kinerja.after_commit_notify``), not
 from inside the request's transaction: a notifying commit holds a lock of the whole PostgreSQL
 cluster across its flush to disk, so on a durable server every request waited for the one before
 it. Held here on a real PostgreSQL, with the migrated trigger functions:
@@ -7,10 +6,12 @@ it. Held here on a real PostgreSQL, with the migrated trigger functions:
 - a transaction that deferred its notifications sends none from its triggers; one that did not
   still does (every other writer: the day worker's rounds, the ORM's inserts, other services);
 - each kind of punch request (ADMS upload, JSON batch, one punch, a PIN the roster does not know,
-  a phone's check-in, written in a session rather than on the request's own connection) wakes its
-  waiters once committed, by the notifier's connection, with the rows already
+  a phone's check-in, written in a session rather than on the request's own connection) wakes the
+  day workers once committed, by the notifier's connection, with the rows already
   visible (``KINERJA_NOTIFY_AFTER_COMMIT=on``, as ``auto`` on a durable server);
-- with ``auto`` on a server whose commits do not flush, they come from the request's transaction.
+- with ``auto`` on a server whose commits do not flush, it comes from the request's transaction;
+- either way the relays are not woken: the punch events go out with the day's summary, whose
+  round's commit wakes them (``kehadiran.adapters.punch_write``).
 
 Notifications reach a listener in commit order, so "nothing from the trigger" is checked without
 waiting: a sentinel sent after the transaction must be the first thing the listener gets."""
@@ -125,22 +126,38 @@ def _at(minutes: int) -> datetime:
                                                            tzinfo=None) + timedelta(minutes=minutes)
 
 
-@pytest.mark.parametrize("how, punches, channels", [
-    ("adms", [(STAFF[0][1], _at(1)), (STAFF[1][1], _at(2))], {OUTBOX, DIRTY}),
-    ("json", [(STAFF[2][1], _at(3)), (STAFF[3][1], _at(4))], {OUTBOX, DIRTY}),
-    ("adms", [(STAFF[4][1], _at(5))], {OUTBOX, DIRTY}),  # one punch: committed alone, no transaction
-    ("adms", [("999", _at(6))], {DIRTY}),  # a PIN the roster does not know: its quarantine marker only
-    ("phone", [(STAFF[7][1], None)], {OUTBOX, DIRTY}),  # the server's time; a session's transaction
+def nothing_else_before_the_sentinel(listener, url: str) -> None:
+    """No notification (the outbox's, say) follows the ones taken: a sentinel sent now comes next."""
+    sentinel(url)
+    nxt = listener.take(1)[0]
+    assert (nxt.channel, nxt.payload) == (DIRTY, "sentinel"), nxt
+
+
+def outbox_rows(app) -> int:
+    with runtime_of(app).engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM outbox")).scalar()
+
+
+@pytest.mark.parametrize("how, punches, events", [
+    ("adms", [(STAFF[0][1], _at(1)), (STAFF[1][1], _at(2))], 2),
+    ("json", [(STAFF[2][1], _at(3)), (STAFF[3][1], _at(4))], 2),
+    ("adms", [(STAFF[4][1], _at(5))], 1),  # one punch: committed alone, no transaction
+    ("adms", [("999", _at(6))], 0),  # a PIN the roster does not know: its quarantine marker only
+    ("phone", [(STAFF[7][1], None)], 1),  # the server's time; a session's transaction
 ])
-def test_a_punch_request_notifies_after_its_commit(app, listener, postgres_url, how, punches, channels):
+def test_a_punch_request_wakes_the_day_workers_after_its_commit(app, listener, postgres_url, how, punches, events):
     with runtime_of(app).engine.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM dirty_days")).scalar() + conn.execute(
             text("SELECT count(*) FROM dirty_pins")).scalar()
+    outbox_before = outbox_rows(app)
     {"adms": _adms, "json": _json, "phone": _phone}[how](app.test_client(), punches)
-    got = listener.take(len(channels))
-    assert {n.channel for n in got} == channels
+    got = listener.take(1)
+    assert [n.channel for n in got] == [DIRTY]
     # sent by the process's notifier after the commit, not by the request's transaction
     assert {listener.sender(n.pid) for n in got} == {NOTIFIER}
+    # the punch events were written, and the relays were not woken for them (the summary will)
+    nothing_else_before_the_sentinel(listener, postgres_url)
+    assert outbox_rows(app) == outbox_before + events
     with runtime_of(app).engine.connect() as conn:
         after = conn.execute(text("SELECT count(*) FROM dirty_days")).scalar() + conn.execute(
             text("SELECT count(*) FROM dirty_pins")).scalar()
@@ -148,9 +165,12 @@ def test_a_punch_request_notifies_after_its_commit(app, listener, postgres_url, 
 
 
 @pytest.mark.parametrize("app", ["auto"], indirect=True)
-def test_where_commits_do_not_flush_the_request_notifies_from_inside(app, listener):
+def test_where_commits_do_not_flush_the_request_notifies_from_inside(app, listener, postgres_url):
     assert not flushes_at_commit(runtime_of(app).engine)  # the test server: fsync off
+    outbox_before = outbox_rows(app)
     _adms(app.test_client(), [(STAFF[6][1], _at(8))])
-    got = listener.take(2)
-    assert {n.channel for n in got} == {OUTBOX, DIRTY}
+    got = listener.take(1)
+    assert [n.channel for n in got] == [DIRTY]
     assert {listener.sender(n.pid) for n in got} != {NOTIFIER}
+    nothing_else_before_the_sentinel(listener, postgres_url)
+    assert outbox_rows(app) == outbox_before + 1

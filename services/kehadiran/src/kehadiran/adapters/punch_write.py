@@ -12,6 +12,16 @@ same for any number of rows (psycopg prepares it once per connection).
 
 SQLite has no data-modifying CTEs: it keeps its statements (``punch_store``, ``outbox_events``,
 ``markers``).
+
+The write wakes the day workers, not the relays. Every outbox row it writes is a punch of a known
+ASN, whose day marker it writes too, and the day worker's round that follows commits that day's
+summary, whose notification wakes the relay: it then reads the punch and the summary together and
+sends them in one produce request. Woken by the punch as well, the relay read once more a punch,
+found it alone and left it for the summary (``hold_types``), a read and a wake-up a punch for
+nothing. A punch whose round writes no summary is read at the relay's own look (``notify_poll_s``,
+0.5 s). So the statement turns the triggers' notifications off for its transaction (``DEFER_SQL``)
+and notifies the day markers' channel itself: from inside (``pg_notify``, sent at the commit), or
+after the commit where commits flush to disk (``kinerja.after_commit_notify``).
 """
 from __future__ import annotations
 
@@ -27,11 +37,9 @@ from kehadiran.adapters.outbox_events import OUTBOX_COLUMNS
 from kehadiran.adapters.punch_store import PUNCH_COLUMNS
 from kehadiran.adapters.raw_sql import Raw
 from kinerja.after_commit_notify import DEFER_SQL, deferring, notify_after_commit
-from kinerja.wakeup import OUTBOX_CHANNEL
 
-# the channels a request's write leaves to be notified after its commit: known ASN (events and day
-# markers), or only quarantined PINs (their markers)
-_CHANNELS = {True: (OUTBOX_CHANNEL, DIRTY_CHANNEL), False: (DIRTY_CHANNEL,)}
+# the one channel a request's write notifies: the day markers' (of known ASN and of quarantined PINs)
+_CHANNELS = (DIRTY_CHANNEL,)
 
 
 class DayMark(NamedTuple):
@@ -82,7 +90,7 @@ def write(conn: Connection, punches: list[dict[str, Any]], outbox_rows: list[dic
     raw.cursor.execute(_statement(known, unknown, notifier is not None), params)
     if notifier is not None:
         # the triggers sent nothing (see ``_statement``): the process sends it once this commits
-        notify_after_commit(conn, notifier, _CHANNELS[known])
+        notify_after_commit(conn, notifier, _CHANNELS)
     return Written(raw.cursor)
 
 
@@ -111,8 +119,12 @@ def _statement(known: bool, unknown: bool, defer: bool) -> str:
         parts.append(
             "pins AS (INSERT INTO dirty_pins (agency, pin) SELECT DISTINCT agency, person_key FROM ins"
             " WHERE nip IS NULL AND person_key = ANY(%(pins)s::varchar[]) ORDER BY agency, person_key)")
-    # ``defer``: the transaction's notifications are left by the triggers to the process, which
-    # sends them after the commit (``kinerja.after_commit_notify``: notifying inside a commit that
-    # flushes to disk, every request's commit waited for the one before it to reach the disk)
-    tail = f", (SELECT {DEFER_SQL})" if defer else ""
+    # the triggers send nothing from this transaction (the outbox's would wake the relays for a punch
+    # the day's summary will bring them: module doc); the day markers' channel is notified by the
+    # process after the commit where ``defer`` (``kinerja.after_commit_notify``: notifying inside a
+    # commit that flushes to disk, every request's commit waited for the one before it to reach the
+    # disk), else from inside, delivered as the transaction commits
+    tail = f", (SELECT {DEFER_SQL})"
+    if not defer and (known or unknown):
+        tail += f", (SELECT pg_notify('{DIRTY_CHANNEL}', ''))"
     return "WITH " + ", ".join(parts) + f" SELECT count(nip), count(*) - count(nip){tail} FROM ins"

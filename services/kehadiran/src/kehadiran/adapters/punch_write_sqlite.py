@@ -72,7 +72,8 @@ def write_many(conn: Connection, requests: list[Prepared]) -> list[tuple[int, in
             pins.update({(p.agency, pin) for punch_id, pin in p.pins.items() if punch_id in stored})
         answers.append((len(written), len(stored) - len(written)))
     if outbox:
-        raw.insert_rows("outbox", OUTBOX_COLUMNS, outbox)
+        # no wake-up for the relays: the day's summary brings them these rows (``punch_write``'s doc)
+        raw.insert_rows("outbox", OUTBOX_COLUMNS, outbox, wake=False)
     if days:
         raw.insert_rows("dirty_days", ("nip", "day"), sorted(days))
     if pins:

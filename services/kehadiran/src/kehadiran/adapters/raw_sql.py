@@ -94,7 +94,7 @@ class Raw:
                 dbapi_conn.autocommit = False
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                    suffix: str = "", few: int | None = None) -> list[tuple]:
+                    suffix: str = "", few: int | None = None, wake: bool = True) -> list[tuple]:
         """The rows inserted in order, with ``suffix`` (ON CONFLICT ..., RETURNING ...); the rows
         RETURNING gave, if any: one multi-row ``INSERT ... VALUES (...), (...)`` a chunk of rows
         at a time. On PostgreSQL, more than a few rows go in one statement whatever the count,
@@ -103,12 +103,13 @@ class Raw:
         rows costs it a parse of a new text of thousands of placeholders every time (more than
         the server takes to run it); a few rows (a one-punch request) are cheaper as VALUES
         (``few``: up to how many; 0 for rows whose values only the JSON way passes, a dict for
-        a JSON column)."""
+        a JSON column). ``wake`` False: on SQLite the commit does not wake the table's waiters for
+        these rows (PostgreSQL's statement says so itself: ``punch_write``)."""
         if self.pg and len(rows) > (FEW_ROWS if few is None else few):
             self.cursor.execute(pg_insert_text(table, tuple(columns), suffix),
                                 [orjson.dumps([dict(zip(columns, row)) for row in rows]).decode()])
             return self.cursor.fetchall() if "RETURNING" in suffix else []
-        if not self.pg and rows:
+        if not self.pg and rows and wake:
             # SQLite: the commit wakes the table's waiters (the outbox's relay; PostgreSQL's
             # triggers notify), which SQLAlchemy's events cannot see from this cursor
             note_insert(self.conn, table)

@@ -50,7 +50,9 @@ them again with whatever followed and sends them first, in id order. Nothing is 
 the order argument above holds unchanged (a held row is an unsent row not in flight), and a relay
 that stops or dies leaves them to the next. What it buys: a punch's row and the day summary the day
 worker commits ~10 ms later go in one produce request, and each consumer that passes punches over
-(penilaian, notifikasi) fetches once for both instead of once each.
+(penilaian, notifikasi) fetches once for both instead of once each. kehadiran's punch requests do not
+wake the relays at all (``kehadiran.adapters.punch_write``): the summary's commit does, so at a trickle
+the held read is the exception (a summary committed while a read is under way), not one a punch.
 """
 from kinerja.messaging.relay.outbox_relay import OutboxRelay
 from kinerja.messaging.relay.producer_session import MARK_CHUNK, RELAY_PRODUCER, RelayFailed, close_producer_now
